@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the whole witness on this machine. DynamoDB Local (state kept in the data folder),
+ * the table, the same handlers Lambda runs behind http://127.0.0.1:8787, and a demo site.
+ * Options: --port N (or TIEBREAK_PORT), --data DIR (or TIEBREAK_DATA_DIR); timings from TIEBREAK_* (see README).
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoClientConfig, witnessConfigFromEnv, witnessDeps } from '../functions/adapters/config.ts';
+import { ensureTable } from '../functions/adapters/table.ts';
+import { provisionDemoSite } from '../local/demo-site.ts';
+import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { createLocalServer, listen, type Routes } from '../local/http-server.ts';
+import { localTokenKey } from '../local/token-key.ts';
+import { witnessRoutes } from '../local/witness-routes.ts';
+
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, data: { type: 'string' } },
+});
+const port = Number(values.port ?? process.env.TIEBREAK_PORT ?? 8787);
+const dataDir = resolve(values.data ?? process.env.TIEBREAK_DATA_DIR ?? '.tiebreak/local');
+
+function fail(message: string): never {
+  console.error(`tiebreak: ${message}`);
+  process.exit(1);
+}
+
+if (!Number.isInteger(port) || port < 1 || port > 65_535) fail(`--port must be a port number, not ${String(values.port)}`);
+
+// Take the port first: a second `npm start` stops here, before it touches the engine's files.
+// Routes are filled in once the engine is up; until then every path answers 404.
+const routes: Routes = {};
+const server = createLocalServer(routes);
+const local = await listen(server, port).catch((error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    fail(`port ${port} is taken: is another \`npm start\` running? (choose another with --port)`);
+  }
+  throw error;
+});
+
+await mkdir(dataDir, { recursive: true });
+const engine = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') }).catch((error: unknown) => {
+  fail(error instanceof Error ? error.message : String(error));
+});
+
+process.env.TIEBREAK_TABLE ??= 'tiebreak';
+process.env.TIEBREAK_TOKEN_KEY ??= await localTokenKey(resolve(dataDir, 'token-key'));
+process.env.TIEBREAK_DYNAMODB_ENDPOINT = engine.endpoint;
+const config = witnessConfigFromEnv();
+const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
+await ensureTable(client, config.tableName);
+const deps = witnessDeps(config, client);
+Object.assign(routes, witnessRoutes(deps));
+
+const demoFile = resolve(dataDir, 'demo-site.json');
+const { site, created } = await provisionDemoSite(deps.store, deps.tokenKey, local.url, demoFile);
+const [first, second] = site.nodes;
+
+console.log(`Tiebreak witness (local) listening on ${local.url}
+  routes:         ${Object.keys(routes).join(', ')}
+  DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
+  demo site:      ${site.resellerId}/${site.siteId} ${created ? '(created now)' : '(kept from the last start)'}
+  lease ${config.settings.leaseMs} ms, heartbeats ${config.settings.fastHeartbeatMs} ms fast / ${config.settings.slowHeartbeatMs} ms slow
+
+  ${first?.nodeId} token: ${first?.token}
+  ${second?.nodeId} token: ${second?.token}
+  (witness URL, ids and tokens are in ${demoFile})
+
+Send a heartbeat as ${first?.nodeId}:
+  curl -s ${local.url}/v1/node/heartbeat -H 'authorization: Bearer ${first?.token}' \\
+    -H 'content-type: application/json' \\
+    -d "{\\"incarnation\\":1,\\"seq\\":$(date +%s%3N),\\"epoch\\":0,\\"role\\":\\"secondary\\",\\"peer\\":{\\"reachable\\":false}}"
+
+Ctrl-C stops everything.`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping…');
+  await local.close();
+  client.destroy();
+  await engine.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

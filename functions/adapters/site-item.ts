@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { Command, Role } from '../../protocol/node.ts';
+import type { SiteState } from '../domain/site-state.ts';
+
+/** The site's state item: `pk = SITE#<reseller>#<site>`, `sk = STATE`, the state's fields beside the keys. */
+export interface SiteKey {
+  resellerId: string;
+  siteId: string;
+}
+
+export const siteStateSk = 'STATE';
+
+export function siteKey(key: SiteKey): { pk: string; sk: string } {
+  return { pk: `SITE#${key.resellerId}#${key.siteId}`, sk: siteStateSk };
+}
+
+const NodeItem = z.object({
+  tokenVersion: z.number(),
+  incarnation: z.number(),
+  seq: z.number(),
+  lastSeenAt: z.number().nullable(),
+  role: Role.nullable(),
+  reportedEpoch: z.number().nullable(),
+  health: z.number().nullable(),
+  peerReachable: z.boolean().nullable(),
+  commands: z.record(z.string(), Command),
+});
+
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const SiteItem = z.object({
+  resellerId: z.string(),
+  siteId: z.string(),
+  rev: z.number(),
+  epoch: z.number(),
+  primary: z.string().nullable(),
+  leaseExpiresAt: z.number(),
+  firstContactAt: z.number().optional(),
+  policy: z.object({
+    tieBreak: z.enum(['keep-primary', 'preferred-node', 'health-weighted']),
+    preferredNode: z.string().nullable(),
+    healthThreshold: z.number(),
+  }),
+  nodes: z.record(z.string(), NodeItem),
+  decision: z
+    .object({
+      kind: z.enum(['renew', 'grant', 'demote']),
+      nodeId: z.string(),
+      at: z.number(),
+      epoch: z.number(),
+      reason: z.string(),
+      inputs: z.record(z.string(), Scalar),
+    })
+    .nullable(),
+});
+
+/** Reads an item back into the domain's state; a malformed item is a bug, not bad input. */
+export function siteStateFromItem(item: Record<string, unknown>): SiteState {
+  const { firstContactAt, ...rest } = SiteItem.parse(item);
+  return firstContactAt === undefined ? rest : { ...rest, firstContactAt };
+}
+
+export function itemFromSiteState(state: SiteState): Record<string, unknown> {
+  return { ...siteKey(state), ...state };
+}

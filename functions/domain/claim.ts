@@ -1,0 +1,117 @@
+import type { ClaimRequest, ClaimResponse, Command, RefusalReason } from '../../protocol/node.ts';
+import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
+import { recordRequest, set } from './observe.ts';
+import { and, eq, lt, type Update } from './plan.ts';
+import type { WitnessSettings } from './settings.ts';
+import { type DecisionRecord, leaseHeld, type SiteState } from './site-state.ts';
+
+function command(type: Command['type'], nodeId: string, epoch: number, now: number, reason: string): Command {
+  return { id: `${epoch}-${type}-${nodeId}`, type, epoch, issuedAt: now, reason };
+}
+
+/**
+ * Grant rules, in order (DESIGN.md): the current primary renews; while the primary's lease holds,
+ * nobody else is granted; then the claimant must be fresh, healthy enough, and allowed by the
+ * site's start-up policy; then it becomes primary at epoch + 1.
+ */
+export function decideClaim(
+  state: SiteState | undefined,
+  caller: Caller,
+  request: ClaimRequest,
+  now: number,
+  settings: WitnessSettings,
+): Decision<ClaimResponse> {
+  const invalid = rejectIfInvalid(state, caller, request);
+  if (invalid || !state) return invalid ?? { kind: 'reject', error: 'token-revoked', reason: 'site no longer exists' };
+  const self = caller.nodeId;
+  const node = state.nodes[self];
+  if (!node) return { kind: 'reject', error: 'token-revoked', reason: 'node no longer exists' };
+  const inputs = { claimReason: request.reason, incarnation: request.incarnation, seq: request.seq };
+
+  const refuse = (reason: RefusalReason, retryAfterMs: number, why: string): Decision<ClaimResponse> => ({
+    kind: 'answer',
+    response: { granted: false, epoch: state.epoch, primary: state.primary, retryAfterMs: Math.max(0, Math.ceil(retryAfterMs)), reason },
+    reason: why,
+  });
+
+  if (state.primary === self) {
+    const decision: DecisionRecord = {
+      kind: 'renew',
+      nodeId: self,
+      at: now,
+      epoch: state.epoch,
+      reason: `claim (${request.reason}) from the current primary renews its lease`,
+      inputs,
+    };
+    return {
+      kind: 'write',
+      reason: decision.reason,
+      plan: {
+        guard: and(eq(['rev'], state.rev), eq(['primary'], self), eq(['epoch'], state.epoch)),
+        updates: [...recordRequest(caller, request, now), set(['leaseExpiresAt'], now + settings.leaseMs), set(['decision'], decision)],
+      },
+      respond: (next) => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs }),
+    };
+  }
+
+  if (leaseHeld(state, now, settings.skewMarginMs)) {
+    const heldUntil = state.leaseExpiresAt + settings.skewMarginMs;
+    return refuse('lease-held', heldUntil - now + 1, `${state.primary ?? '?'} holds the lease at epoch ${state.epoch} for ${heldUntil - now} ms more`);
+  }
+  if (node.lastSeenAt === null || now - node.lastSeenAt > settings.freshnessMs) {
+    return refuse('not-fresh', 0, `claimant's last heartbeat is older than ${settings.freshnessMs} ms: heartbeat, then claim`);
+  }
+  const health = node.health ?? 0;
+  if (health < state.policy.healthThreshold) {
+    return refuse('unhealthy', settings.fastHeartbeatMs, `claimant's health ${health} is under the site's threshold ${state.policy.healthThreshold}`);
+  }
+  const windowEnd = (state.firstContactAt ?? now) + settings.startupWindowMs;
+  if (state.primary === null && now < windowEnd) {
+    const { tieBreak, preferredNode } = state.policy;
+    if (tieBreak === 'preferred-node' && preferredNode !== null && preferredNode !== self) {
+      return refuse('startup-window', windowEnd - now, `start-up window: the preferred node ${preferredNode} may claim first`);
+    }
+    if (tieBreak === 'health-weighted') {
+      const healthier = Object.entries(state.nodes).find(
+        ([id, other]) =>
+          id !== self && other.lastSeenAt !== null && now - other.lastSeenAt <= settings.freshnessMs && (other.health ?? 0) > health,
+      );
+      if (healthier) return refuse('healthier-peer', windowEnd - now, `start-up window: ${healthier[0]} reports better health`);
+    }
+  }
+
+  const epoch = state.epoch + 1;
+  const previous = state.primary;
+  const why = previous === null ? `no primary yet: ${self} is the first eligible claimant` : `lease of ${previous} expired: failover to ${self}`;
+  const decision: DecisionRecord = {
+    kind: 'grant',
+    nodeId: self,
+    at: now,
+    epoch,
+    reason: why,
+    inputs: { ...inputs, previousPrimary: previous, previousEpoch: state.epoch, previousLeaseExpiresAt: state.leaseExpiresAt, health },
+  };
+  const promote = command('promote', self, epoch, now, why);
+  const updates: Update[] = [
+    ...recordRequest(caller, request, now),
+    set(['epoch'], epoch),
+    set(['primary'], self),
+    set(['leaseExpiresAt'], now + settings.leaseMs),
+    set(['nodes', self, 'commands'], { [promote.id]: promote }),
+    set(['decision'], decision),
+  ];
+  if (previous !== null && state.nodes[previous]) {
+    const demote = command('demote', previous, epoch, now, `${self} took over at epoch ${epoch}`);
+    updates.push(set(['nodes', previous, 'commands'], { [demote.id]: demote }));
+  }
+  return {
+    kind: 'write',
+    reason: why,
+    // W3: the grant holds only if the epoch and the lease it was decided on are still the stored ones.
+    plan: {
+      guard: and(eq(['rev'], state.rev), eq(['epoch'], state.epoch), lt(['leaseExpiresAt'], now - settings.skewMarginMs)),
+      updates,
+    },
+    respond: (next) => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs }),
+  };
+}

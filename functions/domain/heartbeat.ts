@@ -1,0 +1,128 @@
+import type { Command, HeartbeatRequest, HeartbeatResponse } from '../../protocol/node.ts';
+import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
+import { recordRequest, set } from './observe.ts';
+import { and, eq, holds, ne, newerRequest, type Plan, type Update } from './plan.ts';
+import type { WitnessSettings } from './settings.ts';
+import type { DecisionRecord, SiteState } from './site-state.ts';
+
+function recordReport(caller: Caller, request: HeartbeatRequest, now: number): Update[] {
+  const node = ['nodes', caller.nodeId];
+  return [
+    ...recordRequest(caller, request, now),
+    set([...node, 'role'], request.role),
+    set([...node, 'reportedEpoch'], request.epoch),
+    set([...node, 'health'], request.health?.score ?? null),
+    set([...node, 'peerReachable'], request.peer?.reachable ?? null),
+  ];
+}
+
+/**
+ * The heartbeat as the node believes the site to be, decided without reading the store: a primary
+ * at the current epoch renews its lease; anyone else who is not the witness's primary is recorded.
+ * The guard says when that belief is true; when it is not, `decideHeartbeat` takes the slow way.
+ */
+export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings): Plan {
+  const node = ['nodes', caller.nodeId];
+  const asPrimary = request.role === 'primary';
+  const renewal: Update[] = asPrimary
+    ? [
+        set(['leaseExpiresAt'], now + settings.leaseMs),
+        set(['decision'], {
+          kind: 'renew',
+          nodeId: caller.nodeId,
+          at: now,
+          epoch: request.epoch,
+          reason: 'heartbeat from the primary at the current epoch',
+          inputs: { incarnation: request.incarnation, seq: request.seq, peerReachable: request.peer?.reachable ?? null },
+        } satisfies DecisionRecord),
+      ]
+    : [];
+  return {
+    guard: and(
+      eq([...node, 'tokenVersion'], caller.tokenVersion),
+      newerRequest(caller.nodeId, request.incarnation, request.seq),
+      asPrimary ? and(eq(['primary'], caller.nodeId), eq(['epoch'], request.epoch)) : ne(['primary'], caller.nodeId),
+    ),
+    updates: [
+      ...recordReport(caller, request, now),
+      ...(request.acks ?? []).map((id): Update => ({ op: 'remove', path: [...node, 'commands', id] })),
+      ...renewal,
+    ],
+  };
+}
+
+export function heartbeatResponse(
+  next: SiteState,
+  caller: Caller,
+  request: HeartbeatRequest,
+  settings: WitnessSettings,
+  renewed: boolean,
+): HeartbeatResponse {
+  const commands = Object.values(next.nodes[caller.nodeId]?.commands ?? {}).sort(
+    (a, b) => a.issuedAt - b.issuedAt || a.id.localeCompare(b.id),
+  );
+  // Fast cadence whenever the peer link may be down or nobody leads: that is when leases matter.
+  const fast = next.primary === null || request.peer?.reachable !== true;
+  return {
+    epoch: next.epoch,
+    primary: next.primary,
+    role: next.primary === caller.nodeId ? 'primary' : 'secondary',
+    leaseMs: renewed ? settings.leaseMs : null,
+    commands,
+    heartbeatMs: fast ? settings.fastHeartbeatMs : settings.slowHeartbeatMs,
+  };
+}
+
+export function decideHeartbeat(
+  state: SiteState | undefined,
+  caller: Caller,
+  request: HeartbeatRequest,
+  now: number,
+  settings: WitnessSettings,
+): Decision<HeartbeatResponse> {
+  const invalid = rejectIfInvalid(state, caller, request);
+  if (invalid || !state) return invalid ?? { kind: 'reject', error: 'token-revoked', reason: 'site no longer exists' };
+
+  const fast = planHeartbeat(caller, request, now, settings);
+  if (holds(fast.guard, state)) {
+    const renewed = request.role === 'primary';
+    return {
+      kind: 'write',
+      plan: fast,
+      reason: renewed ? 'primary heartbeat at the current epoch renews its lease' : 'heartbeat recorded',
+      respond: (next) => heartbeatResponse(next, caller, request, settings, renewed),
+    };
+  }
+
+  // The node's belief is wrong. A node acting as primary that is not the witness's primary is
+  // told to demote (A4); the witness's own primary acting otherwise is recorded, not renewed.
+  const node = ['nodes', caller.nodeId];
+  const commands: Record<string, Command> = { ...state.nodes[caller.nodeId]?.commands };
+  for (const id of request.acks ?? []) Reflect.deleteProperty(commands, id);
+  const stalePrimary = request.role === 'primary' && state.primary !== caller.nodeId;
+  const why = stalePrimary
+    ? `node acts as primary at epoch ${request.epoch}, but the primary is ${state.primary ?? 'nobody'} at epoch ${state.epoch}`
+    : `node is the primary at epoch ${state.epoch} but reports ${request.role} at epoch ${request.epoch}: lease not renewed`;
+  const updates: Update[] = [...recordReport(caller, request, now)];
+  if (stalePrimary) {
+    const id = `${state.epoch}-demote-${caller.nodeId}`;
+    commands[id] ??= { id, type: 'demote', epoch: state.epoch, issuedAt: now, reason: why };
+    updates.push(
+      set(['decision'], {
+        kind: 'demote',
+        nodeId: caller.nodeId,
+        at: now,
+        epoch: state.epoch,
+        reason: why,
+        inputs: { reportedEpoch: request.epoch, primary: state.primary },
+      } satisfies DecisionRecord),
+    );
+  }
+  updates.push(set([...node, 'commands'], commands));
+  return {
+    kind: 'write',
+    plan: { guard: eq(['rev'], state.rev), updates },
+    reason: why,
+    respond: (next) => heartbeatResponse(next, caller, request, settings, false),
+  };
+}

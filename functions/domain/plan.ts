@@ -1,0 +1,102 @@
+/**
+ * A plan is one conditional write, described as data: a guard over the stored state and the
+ * updates to make if it holds. The pure model evaluates it here; the DynamoDB adapter compiles
+ * it into a ConditionExpression and an UpdateExpression. Semantics follow DynamoDB's: a
+ * comparison with a missing attribute is false.
+ */
+export type Path = readonly string[];
+export type Scalar = string | number | boolean | null;
+
+export type Guard =
+  | { op: 'eq' | 'ne'; path: Path; value: Scalar }
+  | { op: 'lt'; path: Path; value: number }
+  | { op: 'and' | 'or'; of: readonly Guard[] };
+
+export type Update =
+  | { op: 'set'; path: Path; value: unknown }
+  | { op: 'setIfMissing'; path: Path; value: Scalar }
+  | { op: 'increment'; path: Path; by: number }
+  | { op: 'remove'; path: Path };
+
+export interface Plan {
+  guard: Guard;
+  updates: readonly Update[];
+}
+
+export const eq = (path: Path, value: Scalar): Guard => ({ op: 'eq', path, value });
+export const ne = (path: Path, value: Scalar): Guard => ({ op: 'ne', path, value });
+export const lt = (path: Path, value: number): Guard => ({ op: 'lt', path, value });
+export const and = (...of: Guard[]): Guard => ({ op: 'and', of });
+export const or = (...of: Guard[]): Guard => ({ op: 'or', of });
+
+/** W4: the request's (incarnation, seq) is newer than the last one applied for the node. */
+export function newerRequest(nodeId: string, incarnation: number, seq: number): Guard {
+  const node = ['nodes', nodeId];
+  return or(lt([...node, 'incarnation'], incarnation), and(eq([...node, 'incarnation'], incarnation), lt([...node, 'seq'], seq)));
+}
+
+type Doc = Record<string, unknown>;
+
+function isDoc(value: unknown): value is Doc {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function lookup(doc: unknown, path: Path): { found: boolean; value: unknown } {
+  let current: unknown = doc;
+  for (const key of path) {
+    if (!isDoc(current) || !Object.hasOwn(current, key)) return { found: false, value: undefined };
+    current = current[key];
+  }
+  return { found: true, value: current };
+}
+
+export function holds(guard: Guard, doc: unknown): boolean {
+  switch (guard.op) {
+    case 'and':
+      return guard.of.every((g) => holds(g, doc));
+    case 'or':
+      return guard.of.some((g) => holds(g, doc));
+    case 'eq': {
+      const { found, value } = lookup(doc, guard.path);
+      return found && value === guard.value;
+    }
+    case 'ne': {
+      const { found, value } = lookup(doc, guard.path);
+      return found && value !== guard.value;
+    }
+    case 'lt': {
+      const { found, value } = lookup(doc, guard.path);
+      return found && typeof value === 'number' && value < guard.value;
+    }
+  }
+}
+
+/** Applies updates to a copy, as DynamoDB would; a missing parent map is an error there too. */
+export function applyUpdates<T extends object>(doc: T, updates: readonly Update[]): T {
+  const next = structuredClone(doc) as Doc;
+  for (const update of updates) {
+    const parentPath = update.path.slice(0, -1);
+    const key = update.path.at(-1);
+    const parent = lookup(next, parentPath).value;
+    if (key === undefined || !isDoc(parent)) throw new Error(`invalid document path ${update.path.join('.')}`);
+    switch (update.op) {
+      case 'set':
+        parent[key] = structuredClone(update.value);
+        break;
+      case 'setIfMissing':
+        if (!Object.hasOwn(parent, key)) parent[key] = update.value;
+        break;
+      case 'increment': {
+        const current = parent[key];
+        if (typeof current !== 'number') throw new Error(`cannot increment ${update.path.join('.')}`);
+        parent[key] = current + update.by;
+        break;
+      }
+      case 'remove':
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a map key is the point
+        delete parent[key];
+        break;
+    }
+  }
+  return next as T;
+}

@@ -1,0 +1,95 @@
+import type { Command, Role } from '../../protocol/node.ts';
+
+export type TieBreak = 'keep-primary' | 'preferred-node' | 'health-weighted';
+
+export interface SitePolicy {
+  tieBreak: TieBreak;
+  /** Under `preferred-node`: the node that wins the start-up window. */
+  preferredNode: string | null;
+  /** A claimant's last reported health score must be at least this (0 to 100). */
+  healthThreshold: number;
+}
+
+/** What the witness knows of one node: credentials, request order, last report, pending commands. */
+export interface NodeState {
+  tokenVersion: number;
+  /** The last applied request's (incarnation, seq): W4 compares against it. */
+  incarnation: number;
+  seq: number;
+  lastSeenAt: number | null;
+  role: Role | null;
+  reportedEpoch: number | null;
+  health: number | null;
+  peerReachable: boolean | null;
+  /** Commands not yet acknowledged, by id. */
+  commands: Record<string, Command>;
+}
+
+export type DecisionKind = 'renew' | 'grant' | 'demote';
+
+/** Why the witness last changed who is primary or for how long: the stream turns it into events. */
+export interface DecisionRecord {
+  kind: DecisionKind;
+  nodeId: string;
+  at: number;
+  epoch: number;
+  reason: string;
+  inputs: Record<string, string | number | boolean | null>;
+}
+
+export interface SiteState {
+  resellerId: string;
+  siteId: string;
+  /** Bumped by every write: a guard on it pins everything a decision read. */
+  rev: number;
+  /** Fencing token (W2): rises by exactly one per change of primary. */
+  epoch: number;
+  primary: string | null;
+  /** Server ms; the lease counts as held until this plus the skew margin. 0 when never granted. */
+  leaseExpiresAt: number;
+  /** First request from any node: opens the start-up window. Absent until then. */
+  firstContactAt?: number;
+  policy: SitePolicy;
+  nodes: Record<string, NodeState>;
+  decision: DecisionRecord | null;
+}
+
+export const defaultPolicy: SitePolicy = { tieBreak: 'keep-primary', preferredNode: null, healthThreshold: 0 };
+
+export function newNode(tokenVersion = 1): NodeState {
+  return {
+    tokenVersion,
+    incarnation: 0,
+    seq: 0,
+    lastSeenAt: null,
+    role: null,
+    reportedEpoch: null,
+    health: null,
+    peerReachable: null,
+    commands: {},
+  };
+}
+
+export function newSite(input: {
+  resellerId: string;
+  siteId: string;
+  nodeIds: readonly string[];
+  policy?: SitePolicy;
+}): SiteState {
+  return {
+    resellerId: input.resellerId,
+    siteId: input.siteId,
+    rev: 0,
+    epoch: 0,
+    primary: null,
+    leaseExpiresAt: 0,
+    policy: input.policy ?? defaultPolicy,
+    nodes: Object.fromEntries(input.nodeIds.map((id) => [id, newNode()])),
+    decision: null,
+  };
+}
+
+/** W1: the lease counts as held through its expiry plus the skew margin. */
+export function leaseHeld(state: SiteState, now: number, skewMarginMs: number): boolean {
+  return state.primary !== null && now <= state.leaseExpiresAt + skewMarginMs;
+}

@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpHandler } from '../functions/handlers/node-endpoint.ts';
+import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
+
+/** Routes as API Gateway declares them: `METHOD /path` → the function that serves it. */
+export type Routes = Record<string, { functionName: string; handler: HttpHandler }>;
+
+/** Bodies beyond this are cut off before buffering (API Gateway's own cap is far larger). */
+const maxBufferedBytes = 1024 * 1024;
+
+export interface LocalServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBufferedBytes) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      resolve(size <= maxBufferedBytes ? Buffer.concat(chunks) : undefined);
+    });
+    request.on('error', reject);
+  });
+}
+
+function sendJson(response: import('node:http').ServerResponse, status: number, code: string, message: string): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message } }));
+}
+
+export function createLocalServer(routes: Routes): Server {
+  return createServer((request, response) => {
+    void (async () => {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const routeKey = `${request.method ?? 'GET'} ${path}`;
+      const route = routes[routeKey];
+      const body = await readBody(request);
+      if (!route) {
+        sendJson(response, 404, 'not-found', `no route for ${routeKey}`);
+        return;
+      }
+      if (!body) {
+        sendJson(response, 413, 'payload-too-large', 'the body is too large');
+        return;
+      }
+      const event = apiGatewayEvent(request, body, routeKey);
+      const result = await route.handler(event, lambdaContext(route.functionName, event.requestContext.requestId));
+      const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      response.writeHead(result.statusCode ?? 200, headers).end(result.body ?? '');
+    })().catch((error: unknown) => {
+      console.error('local server: request failed', error);
+      if (!response.headersSent) sendJson(response, 500, 'internal', 'internal error');
+    });
+  });
+}
+
+/** Listens on loopback; rejects with EADDRINUSE if the port is taken. */
+export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<LocalServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,13 @@
+import type { WitnessDeps } from '../functions/adapters/config.ts';
+import { claimHandler } from '../functions/handlers/claim.ts';
+import { heartbeatHandler } from '../functions/handlers/heartbeat.ts';
+import type { Routes } from './http-server.ts';
+
+/** The witness's routes, as the HTTP API in AWS declares them. */
+export function witnessRoutes(deps: WitnessDeps): Routes {
+  const getDeps = () => deps;
+  return {
+    'POST /v1/node/heartbeat': { functionName: 'tiebreak-heartbeat', handler: heartbeatHandler(getDeps) },
+    'POST /v1/node/claim': { functionName: 'tiebreak-claim', handler: claimHandler(getDeps) },
+  };
+}

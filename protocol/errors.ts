@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+export const ErrorCode = z.enum([
+  'invalid-json',
+  'invalid-body',
+  'unauthorized',
+  'token-revoked',
+  'forbidden',
+  'not-found',
+  'stale-request',
+  'payload-too-large',
+  'rate-limited',
+  'unavailable',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: ErrorCode,
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
