@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // In tests a missing value is a failure either way; `!` keeps them short.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
     // The domain is pure: no AWS, no Node I/O, no clock reads (DESIGN.md, "Where code lives").
     files: ['functions/domain/**/*.ts'],
     rules: {
