@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { Identifier } from '../protocol/ids.ts';
+import { defaultTimings, timingProblems, type AgentTimings } from './core/settings.ts';
+
+const Hook = z.strictObject({
+  /** argv: the program and its arguments, run without a shell. */
+  command: z.array(z.string().min(1)).min(1),
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+
+const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:7400');
+
+const Timings = z.strictObject({
+  peerLeaseMs: z.number().int().positive(),
+  peerHelloMs: z.number().int().positive(),
+  peerTimeoutMs: z.number().int().positive(),
+  driftMarginMs: z.number().int().min(0),
+  fenceLeadMs: z.number().int().min(0),
+  witnessRetryMs: z.number().int().positive(),
+  initialHeartbeatMs: z.number().int().positive(),
+  hookRetryMs: z.number().int().positive(),
+});
+
+export const AgentConfig = z.strictObject({
+  nodeId: Identifier,
+  witness: z.strictObject({
+    url: z.url(),
+    token: z.string().min(10),
+    requestTimeoutMs: z.number().int().positive().default(3_000),
+  }),
+  peer: z.strictObject({
+    /** Where this agent listens for its peer. */
+    listen: HostPort,
+    /** The peer agent's base URL. */
+    url: z.url(),
+    /** The site's shared peer key, base64, at least 32 bytes. */
+    key: z.string().refine((k) => Buffer.from(k, 'base64').length >= 32, 'must be at least 32 bytes, base64'),
+  }),
+  /** Holds the incarnation counter and the status file. */
+  stateDir: z.string().min(1),
+  hooks: z.strictObject({
+    promote: Hook,
+    demote: Hook,
+    health: Hook.extend({ intervalMs: z.number().int().positive().default(10_000) }).optional(),
+  }),
+  timings: Timings.partial()
+    .default({})
+    .transform((t): AgentTimings => ({ ...defaultTimings, ...t }))
+    .superRefine((t, ctx) => {
+      for (const message of timingProblems(t)) ctx.addIssue({ code: 'custom', message });
+    }),
+});
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** Reads a JSON or YAML config file; a bad field is named in the error. */
+export async function loadAgentConfig(file: string): Promise<AgentConfig> {
+  const text = await readFile(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = AgentConfig.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new Error(`${file}: invalid agent config: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

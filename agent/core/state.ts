@@ -1,0 +1,118 @@
+import type { AgentTimings } from './settings.ts';
+
+/**
+ * - `secondary`: runs no workloads.
+ * - `promoting`: the promote hook runs (workloads starting): counts as primary.
+ * - `primary`: workloads run; it holds a witness or peer lease (A1).
+ * - `demoting`: the demote hook runs; workloads may still run.
+ * - `fenced`: the demote hook failed and is retried; workloads may still run.
+ */
+export type AgentRole = 'secondary' | 'promoting' | 'primary' | 'demoting' | 'fenced';
+
+export interface AgentState {
+  nodeId: string;
+  timings: AgentTimings;
+  incarnation: number;
+  /** Last seq used: every request to the witness takes the next one (W4). */
+  seq: number;
+  /** Highest epoch seen anywhere. */
+  epoch: number;
+  /** The epoch this node last won from the witness: it promotes on no other (A4). */
+  wonEpoch: number | null;
+  role: AgentRole;
+  /** Ends of the leases held, on this node's clock, the drift margin already taken off (A2). */
+  witnessLeaseEnd: number;
+  peerLeaseEnd: number;
+  /** End of the last peer lease granted, on this node's clock, the drift margin added (A3). */
+  grantedUntil: number;
+  peerLastHeard: number | null;
+  peerRole: string | null;
+  /** Set once this node decides to claim: from then on it grants no peer lease (A3). */
+  claiming: boolean;
+  /** The witness's primary as last heard; undefined until the witness first answers. */
+  witnessPrimary: string | null | undefined;
+  witnessLastOk: number | null;
+  /** Witness requests failed in a row. */
+  witnessFailures: number;
+  witnessInflight: { kind: 'heartbeat' | 'claim'; seq: number; sentAt: number; acks: string[] } | null;
+  heartbeatMs: number;
+  nextHeartbeatAt: number;
+  nextClaimAt: number;
+  peerInflight: { sentAt: number } | null;
+  nextHelloAt: number;
+  peerWasLost: boolean;
+  hookRunning: 'promote' | 'demote' | null;
+  /** A demote asked for while the promote hook ran: it starts as soon as that hook exits. */
+  demoteAfterPromote: boolean;
+  nextDemoteAt: number;
+  /** Command ids to acknowledge in the next heartbeat. */
+  acks: string[];
+  /** Demote commands to acknowledge once workloads have stopped. */
+  demotesToAck: string[];
+  health: { score: number; checks: Record<string, 'ok' | 'warn' | 'fail'> } | null;
+  /** The agent is shutting down: it demotes and claims nothing more. */
+  stopping: boolean;
+}
+
+/**
+ * A node that starts may have granted a peer lease before it stopped and forgotten it, so it
+ * counts one as granted from now (A3): it claims no sooner than a full peer lease after starting.
+ */
+export function initialAgentState(nodeId: string, incarnation: number, timings: AgentTimings, now: number): AgentState {
+  return {
+    nodeId,
+    timings,
+    incarnation,
+    seq: 0,
+    epoch: 0,
+    wonEpoch: null,
+    role: 'secondary',
+    witnessLeaseEnd: 0,
+    peerLeaseEnd: 0,
+    grantedUntil: now + timings.peerLeaseMs + timings.driftMarginMs,
+    peerLastHeard: null,
+    peerRole: null,
+    claiming: false,
+    witnessPrimary: undefined,
+    witnessLastOk: null,
+    witnessFailures: 0,
+    witnessInflight: null,
+    heartbeatMs: timings.initialHeartbeatMs,
+    nextHeartbeatAt: now,
+    nextClaimAt: now,
+    peerInflight: null,
+    nextHelloAt: now,
+    peerWasLost: true,
+    hookRunning: null,
+    demoteAfterPromote: false,
+    nextDemoteAt: now,
+    acks: [],
+    demotesToAck: [],
+    health: null,
+    stopping: false,
+  };
+}
+
+/** Roles in which workloads may run. */
+export function mayRunWorkloads(role: AgentRole): boolean {
+  return role !== 'secondary';
+}
+
+/** Roles in which the node acts as primary and must hold a lease (A1). */
+export function actsAsPrimary(role: AgentRole): boolean {
+  return role === 'promoting' || role === 'primary';
+}
+
+/** The role the node reports to the witness and its peer: never secondary while workloads may run. */
+export function reportedRole(role: AgentRole): 'primary' | 'secondary' | 'fenced' {
+  if (actsAsPrimary(role)) return 'primary';
+  return role === 'secondary' ? 'secondary' : 'fenced';
+}
+
+export function leaseEnd(state: AgentState): number {
+  return Math.max(state.witnessLeaseEnd, state.peerLeaseEnd);
+}
+
+export function peerLost(state: AgentState, now: number): boolean {
+  return state.peerLastHeard === null || now - state.peerLastHeard > state.timings.peerTimeoutMs;
+}

@@ -1,0 +1,271 @@
+import type { ClaimResponse, Command, HeartbeatResponse } from '../../protocol/node.ts';
+import type { PeerHello, PeerReply } from '../../protocol/peer.ts';
+import type { AgentAction, AgentInput, Hook } from './messages.ts';
+import { actsAsPrimary, type AgentState, leaseEnd, mayRunWorkloads, peerLost, reportedRole } from './state.ts';
+
+/**
+ * The agent's one pure transition: the state, what happened, and the time on the node's
+ * monotonic clock, in; the next state and the actions to take, out. Every input is followed by
+ * the same review of leases and timers, so a rule (A1–A4) holds whatever arrives in what order.
+ */
+export function step(state: AgentState, input: AgentInput, now: number): { state: AgentState; actions: AgentAction[] } {
+  const s: AgentState = { ...state, acks: [...state.acks], demotesToAck: [...state.demotesToAck] };
+  const out: AgentAction[] = [];
+  handle(s, input, now, out);
+  review(s, now, out);
+  return { state: s, actions: out };
+}
+
+type Out = AgentAction[];
+
+function log(out: Out, level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
+  out.push({ type: 'log', level, message, fields });
+}
+
+function handle(s: AgentState, input: AgentInput, now: number, out: Out): void {
+  switch (input.type) {
+    case 'tick':
+      return;
+    case 'witness-heartbeat-ok':
+      if (s.witnessInflight?.seq === input.seq) onHeartbeat(s, input.body, s.witnessInflight.sentAt, s.witnessInflight.acks, now, out);
+      return;
+    case 'witness-claim-ok':
+      if (s.witnessInflight?.seq === input.seq) onClaim(s, input.body, s.witnessInflight.sentAt, now, out);
+      return;
+    case 'witness-failed':
+      if (s.witnessInflight?.seq !== input.seq) return;
+      log(out, input.status === 401 ? 'error' : 'warn', `witness ${s.witnessInflight.kind} failed`, { status: input.status, code: input.code });
+      if (s.witnessFailures++ === 0) log(out, 'warn', 'witness unreachable', { status: input.status, code: input.code });
+      if (s.witnessInflight.kind === 'claim') s.nextClaimAt = now + s.timings.witnessRetryMs;
+      else s.nextHeartbeatAt = now + s.timings.witnessRetryMs;
+      s.witnessInflight = null;
+      return;
+    case 'peer-hello':
+      out.push({ type: 'peer-answer', reply: onPeerHello(s, input.hello, now, out) });
+      return;
+    case 'peer-reply':
+      s.peerInflight = null;
+      onPeerReply(s, input.reply, input.sentAt, now, out);
+      return;
+    case 'peer-failed':
+      s.peerInflight = null;
+      return;
+    case 'hook-exited':
+      onHookExit(s, input.hook, input.code, now, out);
+      return;
+    case 'health':
+      s.health = { score: input.score, checks: input.checks };
+      return;
+    case 'shutdown':
+      s.stopping = true;
+      demote(s, 'the agent is stopping', now, out);
+      return;
+  }
+}
+
+/** A4: a higher epoch seen anywhere is adopted, and a node acting as primary on an older one demotes. */
+function learnEpoch(s: AgentState, epoch: number, source: string, now: number, out: Out): void {
+  if (epoch <= s.epoch) return;
+  const wasPrimary = mayRunWorkloads(s.role);
+  s.epoch = epoch;
+  if (wasPrimary) demote(s, `${source} reports epoch ${epoch}, newer than this node's`, now, out);
+}
+
+function witnessAnswered(s: AgentState, now: number, out: Out): void {
+  s.witnessInflight = null;
+  s.witnessLastOk = now;
+  if (s.witnessFailures > 0) log(out, 'info', 'witness back', { failures: s.witnessFailures });
+  s.witnessFailures = 0;
+}
+
+function onHeartbeat(s: AgentState, body: HeartbeatResponse, sentAt: number, sentAcks: string[], now: number, out: Out): void {
+  witnessAnswered(s, now, out);
+  s.acks = s.acks.filter((id) => !sentAcks.includes(id));
+  s.heartbeatMs = body.heartbeatMs;
+  s.nextHeartbeatAt = sentAt + body.heartbeatMs;
+  s.witnessPrimary = body.primary;
+  learnEpoch(s, body.epoch, 'the witness', now, out);
+  if (actsAsPrimary(s.role) && (body.primary !== s.nodeId || body.epoch !== s.epoch)) {
+    demote(s, `the witness says the primary is ${body.primary ?? 'nobody'} at epoch ${body.epoch}`, now, out);
+  } else if (body.leaseMs !== null && actsAsPrimary(s.role)) {
+    // A2: the lease runs from when the request was sent, less the drift margin.
+    s.witnessLeaseEnd = Math.max(s.witnessLeaseEnd, sentAt + body.leaseMs - s.timings.driftMarginMs);
+  }
+  for (const command of body.commands) onCommand(s, command, now, out);
+}
+
+function onCommand(s: AgentState, command: Command, now: number, out: Out): void {
+  if (s.acks.includes(command.id) || s.demotesToAck.includes(command.id)) return;
+  switch (command.type) {
+    case 'demote':
+      if (mayRunWorkloads(s.role)) {
+        demote(s, `demote command at epoch ${command.epoch}: ${command.reason}`, now, out);
+        s.demotesToAck.push(command.id);
+      } else {
+        s.acks.push(command.id);
+      }
+      return;
+    case 'promote':
+      // Promotion comes only from a granted claim (A4); the command is acknowledged once that
+      // has happened, or when it is already out of date.
+      if (command.epoch < s.epoch || (s.role === 'primary' && s.wonEpoch === command.epoch)) s.acks.push(command.id);
+      return;
+    case 'resync':
+      log(out, 'info', 'resync asked by the witness', { command: command.id });
+      s.acks.push(command.id);
+      return;
+  }
+}
+
+function onClaim(s: AgentState, body: ClaimResponse, sentAt: number, now: number, out: Out): void {
+  witnessAnswered(s, now, out);
+  if (!body.granted) {
+    learnEpoch(s, body.epoch, 'the witness', now, out);
+    s.witnessPrimary = body.primary;
+    s.nextClaimAt = now + Math.max(body.retryAfterMs, s.timings.witnessRetryMs);
+    if (body.reason === 'not-fresh') s.nextHeartbeatAt = now;
+    log(out, 'info', 'claim refused', { reason: body.reason, primary: body.primary, epoch: body.epoch, retryAfterMs: body.retryAfterMs });
+    return;
+  }
+  learnEpoch(s, body.epoch, 'the witness', now, out);
+  s.epoch = Math.max(s.epoch, body.epoch);
+  s.wonEpoch = body.epoch;
+  s.witnessPrimary = s.nodeId;
+  s.claiming = false;
+  s.witnessLeaseEnd = Math.max(s.witnessLeaseEnd, sentAt + body.leaseMs - s.timings.driftMarginMs);
+  log(out, 'info', 'claim granted', { epoch: body.epoch, leaseMs: body.leaseMs });
+  if (s.role === 'secondary' && now < leaseEnd(s) - s.timings.fenceLeadMs) {
+    s.role = 'promoting';
+    s.hookRunning = 'promote';
+    out.push({ type: 'run-hook', hook: 'promote', epoch: s.epoch, reason: `won epoch ${s.epoch}` });
+    log(out, 'info', 'promoting', { epoch: s.epoch, leaseRemainingMs: leaseEnd(s) - now });
+  }
+}
+
+function onPeerHello(s: AgentState, hello: PeerHello, now: number, out: Out): PeerReply {
+  s.peerLastHeard = now;
+  s.peerRole = hello.role;
+  learnEpoch(s, hello.epoch, 'the peer', now, out);
+  // A3: a secondary that has decided to claim grants nothing; nor does anyone to a stale primary.
+  const grant = s.role === 'secondary' && !s.claiming && hello.wantLease && hello.role === 'primary' && hello.epoch >= s.epoch;
+  if (grant) s.grantedUntil = Math.max(s.grantedUntil, now + s.timings.peerLeaseMs + s.timings.driftMarginMs);
+  return {
+    nodeId: s.nodeId,
+    incarnation: s.incarnation,
+    epoch: s.epoch,
+    role: reportedRole(s.role),
+    leaseMs: grant ? s.timings.peerLeaseMs : null,
+  };
+}
+
+function onPeerReply(s: AgentState, reply: PeerReply, sentAt: number, now: number, out: Out): void {
+  s.peerLastHeard = now;
+  s.peerRole = reply.role;
+  learnEpoch(s, reply.epoch, 'the peer', now, out);
+  if (reply.leaseMs !== null && actsAsPrimary(s.role) && reply.epoch === s.epoch) {
+    s.peerLeaseEnd = Math.max(s.peerLeaseEnd, sentAt + reply.leaseMs - s.timings.driftMarginMs);
+  }
+}
+
+function onHookExit(s: AgentState, hook: Hook, code: number | null, now: number, out: Out): void {
+  if (s.hookRunning !== hook) return;
+  s.hookRunning = null;
+  if (hook === 'promote') {
+    log(out, code === 0 ? 'info' : 'error', 'promote hook exited', { code, epoch: s.epoch });
+    const leaseOk = now < leaseEnd(s) - s.timings.fenceLeadMs;
+    if (code === 0 && leaseOk && !s.demoteAfterPromote && s.role === 'promoting') {
+      s.role = 'primary';
+      log(out, 'info', 'running as primary', { epoch: s.epoch, leaseRemainingMs: leaseEnd(s) - now });
+    } else {
+      s.demoteAfterPromote = false;
+      demote(s, code === 0 ? 'lease ended or a newer epoch was seen while promoting' : 'promote hook failed', now, out);
+    }
+    return;
+  }
+  log(out, code === 0 ? 'info' : 'error', 'demote hook exited', { code });
+  if (code === 0) {
+    s.role = 'secondary';
+    s.witnessLeaseEnd = 0;
+    s.peerLeaseEnd = 0;
+    s.acks.push(...s.demotesToAck);
+    s.demotesToAck = [];
+  } else {
+    // Workloads may still run: never report secondary; try again (the watchdog is the last resort).
+    s.role = 'fenced';
+    s.nextDemoteAt = now + s.timings.hookRetryMs;
+  }
+}
+
+function demote(s: AgentState, reason: string, now: number, out: Out): void {
+  if (s.hookRunning === 'demote') return;
+  if (s.hookRunning === 'promote') {
+    s.demoteAfterPromote = true;
+    return;
+  }
+  if (!mayRunWorkloads(s.role)) return;
+  s.role = 'demoting';
+  s.hookRunning = 'demote';
+  out.push({ type: 'run-hook', hook: 'demote', epoch: s.epoch, reason });
+  log(out, 'warn', 'demoting', { reason, epoch: s.epoch, leaseRemainingMs: leaseEnd(s) - now });
+}
+
+/** After every input: fence in time (A1), retry a failed demote, decide to claim (A3), send what is due. */
+function review(s: AgentState, now: number, out: Out): void {
+  const t = s.timings;
+  if (actsAsPrimary(s.role) && now >= leaseEnd(s) - t.fenceLeadMs) demote(s, 'leases run out: self-fence', now, out);
+  if (s.role === 'fenced' && s.hookRunning === null && now >= s.nextDemoteAt) {
+    demote(s, 'retrying the failed demote hook', now, out);
+  }
+
+  const lost = peerLost(s, now);
+  if (lost !== s.peerWasLost) {
+    s.peerWasLost = lost;
+    log(out, lost ? 'warn' : 'info', lost ? 'peer lost' : 'peer back', { lastHeardMsAgo: s.peerLastHeard === null ? null : now - s.peerLastHeard });
+    // Tell the witness at once: a primary must renew its witness lease before its peer lease ends.
+    s.nextHeartbeatAt = now;
+  }
+
+  if (s.role === 'secondary' && s.hookRunning === null) {
+    const wants = !s.stopping && s.witnessLastOk !== null && (lost || s.witnessPrimary === null || s.witnessPrimary === s.nodeId);
+    if (wants && !s.claiming) {
+      s.claiming = true;
+      log(out, 'info', 'deciding to claim: granting no more peer leases', { grantedUntilInMs: Math.max(0, s.grantedUntil - now), peerLost: lost });
+    } else if (!wants && s.claiming && s.witnessInflight?.kind !== 'claim') {
+      s.claiming = false;
+    }
+  }
+
+  if (s.witnessInflight === null) {
+    if (s.claiming && s.role === 'secondary' && now > s.grantedUntil && now >= s.nextClaimAt) {
+      const reason = lost ? 'peer-lost' : 'startup';
+      s.seq += 1;
+      s.witnessInflight = { kind: 'claim', seq: s.seq, sentAt: now, acks: [] };
+      out.push({ type: 'witness-claim', request: { incarnation: s.incarnation, seq: s.seq, epoch: s.epoch, reason } });
+    } else if (now >= s.nextHeartbeatAt) {
+      s.seq += 1;
+      const acks = s.acks.slice(0, 16);
+      s.witnessInflight = { kind: 'heartbeat', seq: s.seq, sentAt: now, acks };
+      out.push({
+        type: 'witness-heartbeat',
+        request: {
+          incarnation: s.incarnation,
+          seq: s.seq,
+          epoch: s.epoch,
+          role: reportedRole(s.role),
+          peer: { reachable: !lost, lastContactMs: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard) },
+          ...(s.health ? { health: s.health } : {}),
+          ...(acks.length ? { acks } : {}),
+        },
+      });
+    }
+  }
+
+  if (s.peerInflight === null && now >= s.nextHelloAt) {
+    s.peerInflight = { sentAt: now };
+    s.nextHelloAt = now + t.peerHelloMs;
+    out.push({
+      type: 'peer-hello',
+      hello: { nodeId: s.nodeId, incarnation: s.incarnation, epoch: s.epoch, role: reportedRole(s.role), wantLease: actsAsPrimary(s.role) },
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import type { z } from 'zod';
+import { ErrorBody } from '../../protocol/errors.ts';
+import { ClaimResponse, HeartbeatResponse } from '../../protocol/node.ts';
+
+export type WitnessResult<T> = { ok: true; body: T } | { ok: false; status: number | null; code: string | null };
+
+/** Posts one request to the witness; any failure (network, timeout, 4xx/5xx, bad body) is a value. */
+async function post<S extends z.ZodType>(
+  url: string,
+  token: string,
+  body: unknown,
+  schema: S,
+  timeoutMs: number,
+): Promise<WitnessResult<z.output<S>>> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const json: unknown = await response.json().catch(() => undefined);
+    if (response.ok) {
+      const parsed = schema.safeParse(json);
+      return parsed.success ? { ok: true, body: parsed.data } : { ok: false, status: response.status, code: 'bad-response' };
+    }
+    const error = ErrorBody.safeParse(json);
+    return { ok: false, status: response.status, code: error.success ? error.data.error.code : null };
+  } catch (error) {
+    return { ok: false, status: null, code: error instanceof Error ? error.name : 'error' };
+  }
+}
+
+export class WitnessClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  heartbeat(request: unknown): Promise<WitnessResult<HeartbeatResponse>> {
+    return post(new URL('/v1/node/heartbeat', this.baseUrl).href, this.token, request, HeartbeatResponse, this.timeoutMs);
+  }
+
+  claim(request: unknown): Promise<WitnessResult<ClaimResponse>> {
+    return post(new URL('/v1/node/claim', this.baseUrl).href, this.token, request, ClaimResponse, this.timeoutMs);
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * tiebreak-agent: the on-site agent.
+ *   tiebreak-agent run --config /etc/tiebreak/agent.yaml
+ *   tiebreak-agent status --config /etc/tiebreak/agent.yaml
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadAgentConfig } from '../agent/config.ts';
+import { AgentRuntime } from '../agent/io/runtime.ts';
+import { statusFile } from '../agent/io/state-file.ts';
+
+const usage = 'usage: tiebreak-agent run|status --config FILE';
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+const [command] = positionals;
+if (!values.config || (command !== 'run' && command !== 'status')) {
+  console.error(usage);
+  process.exit(2);
+}
+
+const config = await loadAgentConfig(values.config).catch((error: unknown) => {
+  console.error(`tiebreak-agent: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+});
+
+if (command === 'status') {
+  const file = statusFile(config.stateDir);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (!text) {
+    console.error(`tiebreak-agent: no status at ${file}: is the agent running?`);
+    process.exit(1);
+  }
+  const status = JSON.parse(text) as Record<string, unknown> & { writtenAt: string };
+  const ageMs = Date.now() - Date.parse(status.writtenAt);
+  console.log(JSON.stringify({ ...status, ageMs }, null, 2));
+  if (ageMs > 5_000) console.error(`warning: the status is ${Math.round(ageMs / 1000)} s old: the agent may not be running`);
+  process.exit(0);
+}
+
+const agent = new AgentRuntime(config);
+await agent.start();
+const stop = () => {
+  void agent.shutdown().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
