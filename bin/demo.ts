@@ -7,22 +7,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentTimings } from '../agent/core/settings.ts';
+import { shortAgentTimings, shortRequestTimeoutMs, shortWitnessSettings } from '../harness/short-timings.ts';
 import { type AgentLine, SiteRig } from '../harness/site-rig.ts';
 import { startWitnessStack } from '../harness/witness-stack.ts';
 import { monotonicMs, overlaps, primaryIntervals, readWorkloadLog } from '../harness/workload-log.ts';
 
-const witnessSettings = { leaseMs: 3_000, skewMarginMs: 250, fastHeartbeatMs: 1_000, slowHeartbeatMs: 5_000, freshnessMs: 3_000, startupWindowMs: 2_000 };
-const agentTimings: AgentTimings = {
-  peerLeaseMs: 2_000,
-  peerHelloMs: 250,
-  peerTimeoutMs: 800,
-  driftMarginMs: 100,
-  fenceLeadMs: 400,
-  witnessRetryMs: 300,
-  initialHeartbeatMs: 1_000,
-  hookRetryMs: 500,
-};
+const witnessSettings = shortWitnessSettings;
 /** The failover target: one witness lease (and its skew margin) plus one fast heartbeat. */
 const failoverTargetMs = witnessSettings.leaseMs + witnessSettings.skewMarginMs + witnessSettings.fastHeartbeatMs;
 
@@ -32,7 +22,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dir = mkdtempSync(join(tmpdir(), 'tiebreak-demo-'));
 const stack = await startWitnessStack(witnessSettings);
 const tokens = await stack.createSite('demo-office', ['node-a', 'node-b']);
-const rig = await SiteRig.create({ dir, witnessUrl: stack.url, tokens, timings: agentTimings, requestTimeoutMs: 800 });
+const rig = await SiteRig.create({ dir, witnessUrl: stack.url, tokens, timings: shortAgentTimings, requestTimeoutMs: shortRequestTimeoutMs });
 let sceneStart = monotonicMs();
 const stamp = (t: number) => `+${((t - sceneStart) / 1000).toFixed(2).padStart(6)} s`;
 rig.onLine = (line: AgentLine) => {
