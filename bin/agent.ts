@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../agent/config.ts';
+import { monotonicClock } from '../agent/io/clock.ts';
 import { AgentRuntime } from '../agent/io/runtime.ts';
 import { statusFile } from '../agent/io/state-file.ts';
 
@@ -37,7 +38,9 @@ if (command === 'status') {
   process.exit(0);
 }
 
-const agent = new AgentRuntime(config);
+// For the chaos harness only: run this agent's clock fast or slow, within the drift margin.
+const clockRate = Number(process.env.TIEBREAK_AGENT_CLOCK_RATE ?? 1);
+const agent = new AgentRuntime(config, { clock: monotonicClock(clockRate) });
 await agent.start();
 const stop = () => {
   void agent.shutdown().then(() => process.exit(0));
