@@ -29,12 +29,19 @@ export function compilePlan(plan: Plan): CompiledPlan {
   const condition = (guard: Guard): string => {
     switch (guard.op) {
       case 'and':
-      case 'or':
+      case 'or': {
+        // One operand goes unwrapped: DynamoDB refuses "redundant parentheses" such as ((a = b)).
+        const [only, ...others] = guard.of;
+        if (only && others.length === 0) return condition(only);
         return `(${guard.of.map(condition).join(` ${guard.op.toUpperCase()} `)})`;
+      }
       case 'eq':
         return `${path(guard.path)} = ${value(guard.value)}`;
-      case 'ne':
-        return `${path(guard.path)} <> ${value(guard.value)}`;
+      case 'ne': {
+        // DynamoDB's `<>` is true of a missing attribute; the plan's (like every comparison) is false.
+        const target = path(guard.path);
+        return `(attribute_exists(${target}) AND ${target} <> ${value(guard.value)})`;
+      }
       case 'lt':
         return `${path(guard.path)} < ${value(guard.value)}`;
     }
@@ -55,7 +62,9 @@ export function compilePlan(plan: Plan): CompiledPlan {
         sets.push(`${target} = ${target} + ${value(u.by)}`);
         break;
       case 'remove':
-        removes.push(target);
+        // Removing a path twice is removing it once, but DynamoDB refuses an expression that
+        // names one path twice ("two document paths overlap"): e.g. a heartbeat acking an id twice.
+        if (!removes.includes(target)) removes.push(target);
         break;
     }
   };

@@ -1,7 +1,7 @@
 import type { ClaimRequest, ClaimResponse, Command, RefusalReason } from '../../protocol/node.ts';
 import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
 import { recordRequest, set } from './observe.ts';
-import { and, eq, lt, type Update } from './plan.ts';
+import { and, eq, lt, newerRequest, type Update } from './plan.ts';
 import type { WitnessSettings } from './settings.ts';
 import { type DecisionRecord, leaseHeld, type SiteState } from './site-state.ts';
 
@@ -27,6 +27,9 @@ export function decideClaim(
   const node = state.nodes[self];
   if (!node) return { kind: 'reject', error: 'token-revoked', reason: 'node no longer exists' };
   const inputs = { claimReason: request.reason, incarnation: request.incarnation, seq: request.seq };
+  // The state may be this process's memory of the site: a revocation elsewhere need not bump `rev`,
+  // so the write itself checks the token version (DESIGN.md, "Authentication without a read").
+  const currentToken = eq(['nodes', self, 'tokenVersion'], caller.tokenVersion);
 
   const refuse = (reason: RefusalReason, retryAfterMs: number, why: string): Decision<ClaimResponse> => ({
     kind: 'answer',
@@ -47,7 +50,9 @@ export function decideClaim(
       kind: 'write',
       reason: decision.reason,
       plan: {
-        guard: and(eq(['rev'], state.rev), eq(['primary'], self), eq(['epoch'], state.epoch)),
+        // Not pinned to `rev`: a renewal needs only that this node still leads at this epoch, so
+        // a primary's retried claims do not invalidate each other.
+        guard: and(eq(['primary'], self), eq(['epoch'], state.epoch), currentToken, newerRequest(self, request.incarnation, request.seq)),
         updates: [...recordRequest(caller, request, now), set(['leaseExpiresAt'], now + settings.leaseMs), set(['decision'], decision)],
       },
       respond: (next) => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs }),
@@ -108,8 +113,15 @@ export function decideClaim(
     kind: 'write',
     reason: why,
     // W3: the grant holds only if the epoch and the lease it was decided on are still the stored ones.
+    // With no primary there is no lease to outlast (leaseHeld is false whatever the stored expiry, and
+    // `now - skewMarginMs` may not exceed it near time 0): the expiry read must simply be unchanged.
     plan: {
-      guard: and(eq(['rev'], state.rev), eq(['epoch'], state.epoch), lt(['leaseExpiresAt'], now - settings.skewMarginMs)),
+      guard: and(
+        eq(['rev'], state.rev),
+        eq(['epoch'], state.epoch),
+        currentToken,
+        previous === null ? eq(['leaseExpiresAt'], state.leaseExpiresAt) : lt(['leaseExpiresAt'], now - settings.skewMarginMs),
+      ),
       updates,
     },
     respond: (next) => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs }),

@@ -121,7 +121,8 @@ export function decideHeartbeat(
   updates.push(set([...node, 'commands'], commands));
   return {
     kind: 'write',
-    plan: { guard: eq(['rev'], state.rev), updates },
+    // The state may be a process's memory of the site: the token version is checked by the write itself.
+    plan: { guard: and(eq(['rev'], state.rev), eq([...node, 'tokenVersion'], caller.tokenVersion)), updates },
     reason: why,
     respond: (next) => heartbeatResponse(next, caller, request, settings, false),
   };

@@ -1,8 +1,9 @@
 /**
  * A plan is one conditional write, described as data: a guard over the stored state and the
  * updates to make if it holds. The pure model evaluates it here; the DynamoDB adapter compiles
- * it into a ConditionExpression and an UpdateExpression. Semantics follow DynamoDB's: a
- * comparison with a missing attribute is false.
+ * it into a ConditionExpression and an UpdateExpression. Semantics follow DynamoDB's, and where
+ * DynamoDB's own differ the adapter compiles them to these: a comparison with a missing attribute
+ * is false, `ne` included (DynamoDB's bare `<>` would be true).
  */
 export type Path = readonly string[];
 export type Scalar = string | number | boolean | null;
@@ -71,8 +72,24 @@ export function holds(guard: Guard, doc: unknown): boolean {
   }
 }
 
-/** Applies updates to a copy, as DynamoDB would; a missing parent map is an error there too. */
+/** One path is the other or lies inside it: DynamoDB refuses two such paths in one update. */
+function overlap(a: Path, b: Path): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short.every((key, i) => long[i] === key);
+}
+
+/**
+ * Applies updates to a copy, as DynamoDB would: a missing parent map is an error there too, and
+ * so are two updates on overlapping paths (except one path removed twice, which the adapter
+ * sends once).
+ */
 export function applyUpdates<T extends object>(doc: T, updates: readonly Update[]): T {
+  updates.forEach((update, i) => {
+    const clash = updates
+      .slice(0, i)
+      .find((e) => overlap(e.path, update.path) && !(e.op === 'remove' && update.op === 'remove' && e.path.length === update.path.length));
+    if (clash) throw new Error(`two updates on overlapping paths ${clash.path.join('.')} and ${update.path.join('.')}`);
+  });
   const next = structuredClone(doc) as Doc;
   for (const update of updates) {
     const parentPath = update.path.slice(0, -1);

@@ -24,10 +24,13 @@ export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareObj<NodeEven
       }
       const parsed = schema.safeParse(json);
       if (!parsed.success) {
-        const details = parsed.error.issues.map((issue) => ({
-          path: issue.path.map(String).join('.') || '(body)',
-          message: issue.message,
-        }));
+        // An unknown field is named in the path, like any other failing field.
+        const details = parsed.error.issues.flatMap((issue) =>
+          (issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path]).map((path) => ({
+            path: path.map(String).join('.') || '(body)',
+            message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
+          })),
+        );
         throw new HttpError(400, 'invalid-body', 'the body does not match the schema', details);
       }
       request.event.input = parsed.data;
