@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.tiebreak/', 'coverage/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.tiebreak/', 'coverage/', 'dist/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
