@@ -10,7 +10,13 @@ const Hook = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
 });
 
-const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:7400');
+const HostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:7400')
+  .refine((v) => {
+    const port = Number(v.slice(v.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65_535;
+  }, 'the port must be 1 to 65535');
 
 const Timings = z.strictObject({
   peerLeaseMs: z.number().int().positive(),

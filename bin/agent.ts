@@ -3,6 +3,7 @@
  * tiebreak-agent: the on-site agent.
  *   tiebreak-agent run --config /etc/tiebreak/agent.yaml
  *   tiebreak-agent status --config /etc/tiebreak/agent.yaml
+ *   tiebreak-agent watchdog --config /etc/tiebreak/agent.yaml --device /dev/watchdog --timeout-ms 5000 [--max-age-ms 5000]
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -10,11 +11,15 @@ import { loadAgentConfig } from '../agent/config.ts';
 import { monotonicClock } from '../agent/io/clock.ts';
 import { AgentRuntime } from '../agent/io/runtime.ts';
 import { statusFile } from '../agent/io/state-file.ts';
+import { runWatchdog } from '../agent/io/watchdog.ts';
 
-const usage = 'usage: tiebreak-agent run|status --config FILE';
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+const usage = 'usage: tiebreak-agent run|status --config FILE\n       tiebreak-agent watchdog --config FILE --device /dev/watchdog --timeout-ms MS [--max-age-ms MS]';
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { config: { type: 'string', short: 'c' }, device: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'max-age-ms': { type: 'string', default: '5000' } },
+});
 const [command] = positionals;
-if (!values.config || (command !== 'run' && command !== 'status')) {
+if (!values.config || (command !== 'run' && command !== 'status' && command !== 'watchdog')) {
   console.error(usage);
   process.exit(2);
 }
@@ -35,6 +40,30 @@ if (command === 'status') {
   const ageMs = Date.now() - Date.parse(status.writtenAt);
   console.log(JSON.stringify({ ...status, ageMs }, null, 2));
   if (ageMs > 5_000) console.error(`warning: the status is ${Math.round(ageMs / 1000)} s old: the agent may not be running`);
+  process.exit(0);
+}
+
+if (command === 'watchdog') {
+  const timeoutMs = Number(values['timeout-ms']);
+  const maxAgeMs = Number(values['max-age-ms']);
+  if (!values.device || !Number.isInteger(timeoutMs) || timeoutMs < 1_000 || !Number.isInteger(maxAgeMs) || maxAgeMs < 1_000) {
+    console.error(`${usage}\n(--timeout-ms is the device's timeout, and it and --max-age-ms are at least 1000)`);
+    process.exit(2);
+  }
+  const stopping = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      stopping.abort();
+    });
+  }
+  await runWatchdog({
+    stateDir: config.stateDir,
+    device: values.device,
+    timeoutMs,
+    maxAgeMs,
+    signal: stopping.signal,
+    log: (line) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), node: config.nodeId, ...line })}\n`),
+  });
   process.exit(0);
 }
 

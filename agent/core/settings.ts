@@ -38,3 +38,15 @@ export function timingProblems(t: AgentTimings): string[] {
   }
   return problems;
 }
+
+/** The agent's timings to pair with the witness's shortest supported lease (5 s). */
+export const shortestTimings: AgentTimings = {
+  peerLeaseMs: 4_000,
+  peerHelloMs: 500,
+  peerTimeoutMs: 1_500,
+  driftMarginMs: 250,
+  fenceLeadMs: 1_000,
+  witnessRetryMs: 500,
+  initialHeartbeatMs: 1_500,
+  hookRetryMs: 1_000,
+};

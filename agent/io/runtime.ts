@@ -91,6 +91,8 @@ export class AgentRuntime {
     if (this.#state && mayRunWorkloads(this.#state.role)) {
       this.#emit({ level: 'error', message: 'stopping while workloads may still run: the demote hook did not succeed', role: this.#state.role });
     }
+    // The last status shows the role the agent stops in, not the one it had a second before.
+    await this.#writeStatus();
     await this.stop();
   }
 

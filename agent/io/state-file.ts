@@ -1,13 +1,35 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 const Persisted = z.object({ incarnation: z.number().int().min(0) });
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+/**
+ * Replaces `file` whole. `durable`: the new content and the rename reach the disk before this
+ * returns (fsync of the file, then of its folder), so a power cut cannot leave an empty file or
+ * bring back an older one.
+ */
+async function writeAtomically(file: string, text: string, durable = false): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, text, { mode: 0o600 });
+  if (!durable) {
+    await writeFile(temporary, text, { mode: 0o600 });
+    await rename(temporary, file);
+    return;
+  }
+  const handle = await open(temporary, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await rename(temporary, file);
+  const folder = await open(dirname(file), 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
 }
 
 /** Raises and persists the incarnation before the agent sends anything (W4 across restarts). */
@@ -21,7 +43,9 @@ export async function nextIncarnation(stateDir: string): Promise<number> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file} is unreadable: ${(error as Error).message}`, { cause: error });
   }
   const incarnation = last + 1;
-  await writeAtomically(file, `${JSON.stringify({ incarnation })}\n`);
+  // Durable: an incarnation that came back lower after a power cut would make the witness refuse
+  // this node's requests as stale (W4) until its seq overtook the old one's.
+  await writeAtomically(file, `${JSON.stringify({ incarnation })}\n`, true);
   return incarnation;
 }
 

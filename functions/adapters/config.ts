@@ -1,7 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { defaultSettings, type WitnessSettings } from '../domain/settings.ts';
+import { defaultSettings, shortestSettings, type WitnessSettings } from '../domain/settings.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
 import type { SiteStore } from './site-store.ts';
 
@@ -24,7 +24,7 @@ const Env = z
       .transform((s) => Buffer.from(s, 'base64'))
       .refine((key) => key.length >= 32, 'must be at least 32 bytes, base64'),
     TIEBREAK_DYNAMODB_ENDPOINT: z.url().optional(),
-    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs),
+    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs).refine((v) => v >= shortestSettings.leaseMs, `at least ${shortestSettings.leaseMs} ms is supported`),
     TIEBREAK_SKEW_MARGIN_MS: ms(defaultSettings.skewMarginMs),
     TIEBREAK_FAST_HEARTBEAT_MS: ms(defaultSettings.fastHeartbeatMs),
     TIEBREAK_SLOW_HEARTBEAT_MS: ms(defaultSettings.slowHeartbeatMs),

@@ -22,3 +22,13 @@ export const defaultSettings: WitnessSettings = {
   freshnessMs: 15_000,
   startupWindowMs: 30_000,
 };
+
+/** The shortest timings the witness supports: a lease under 5 s leaves too little room for the network. */
+export const shortestSettings: WitnessSettings = {
+  leaseMs: 5_000,
+  skewMarginMs: 500,
+  fastHeartbeatMs: 1_500,
+  slowHeartbeatMs: 60_000,
+  freshnessMs: 5_000,
+  startupWindowMs: 10_000,
+};
