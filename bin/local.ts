@@ -71,7 +71,7 @@ console.log(`Tiebreak witness (local) listening on ${local.url}
 Send a heartbeat as ${first?.nodeId}:
   curl -s ${local.url}/v1/node/heartbeat -H 'authorization: Bearer ${first?.token}' \\
     -H 'content-type: application/json' \\
-    -d "{\\"incarnation\\":1,\\"seq\\":$(date +%s%3N),\\"epoch\\":0,\\"role\\":\\"secondary\\",\\"peer\\":{\\"reachable\\":false}}"
+    -d "{\\"incarnation\\":$(date +%s),\\"seq\\":$(date +%s%3N),\\"epoch\\":0,\\"role\\":\\"secondary\\",\\"peer\\":{\\"reachable\\":false}}"
 
 Ctrl-C stops everything.`);
 

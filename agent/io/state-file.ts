@@ -32,8 +32,12 @@ async function writeAtomically(file: string, text: string, durable = false): Pro
   }
 }
 
-/** Raises and persists the incarnation before the agent sends anything (W4 across restarts). */
-export async function nextIncarnation(stateDir: string): Promise<number> {
+/**
+ * Raises and persists the incarnation before the agent sends anything (W4 across restarts). It
+ * is never below the wall clock's seconds, so a node whose state folder was lost or replaced
+ * still starts above what the witness last saw from it, instead of being refused as stale.
+ */
+export async function nextIncarnation(stateDir: string, wallNowMs: number = Date.now()): Promise<number> {
   await mkdir(stateDir, { recursive: true });
   const file = join(stateDir, 'state.json');
   let last = 0;
@@ -42,7 +46,7 @@ export async function nextIncarnation(stateDir: string): Promise<number> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file} is unreadable: ${(error as Error).message}`, { cause: error });
   }
-  const incarnation = last + 1;
+  const incarnation = Math.max(last + 1, Math.floor(wallNowMs / 1000));
   // Durable: an incarnation that came back lower after a power cut would make the witness refuse
   // this node's requests as stale (W4) until its seq overtook the old one's.
   await writeAtomically(file, `${JSON.stringify({ incarnation })}\n`, true);

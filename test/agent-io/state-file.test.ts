@@ -13,11 +13,11 @@ const fresh = () => join(root, `state-${String(++dirs)}`, 'nested');
 
 test('the incarnation rises at every start and survives: 1, then 2, then 3', async () => {
   const dir = fresh();
-  expect(await nextIncarnation(dir)).toBe(1);
-  expect(await nextIncarnation(dir)).toBe(2);
+  expect(await nextIncarnation(dir, 0)).toBe(1);
+  expect(await nextIncarnation(dir, 0)).toBe(2);
   expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toEqual({ incarnation: 2 });
   expect(statSync(join(dir, 'state.json')).mode & 0o777).toBe(0o600);
-  expect(await nextIncarnation(dir)).toBe(3);
+  expect(await nextIncarnation(dir, 0)).toBe(3);
   expect(readdirSync(dir)).toEqual(['state.json']);
 });
 
@@ -25,7 +25,15 @@ test('it continues from whatever the file holds', async () => {
   const dir = fresh();
   await nextIncarnation(dir);
   writeFileSync(join(dir, 'state.json'), '{"incarnation": 41}\n');
-  expect(await nextIncarnation(dir)).toBe(42);
+  expect(await nextIncarnation(dir, 0)).toBe(42);
+});
+
+test('a node whose state folder was lost still starts above its last incarnation: never below the clock in seconds', async () => {
+  const dir = fresh();
+  expect(await nextIncarnation(dir, 1_800_000_000_000)).toBe(1_800_000_000);
+  expect(await nextIncarnation(dir, 1_800_000_000_000)).toBe(1_800_000_001);
+  rmSync(join(dir, 'state.json'));
+  expect(await nextIncarnation(dir, 1_800_000_005_000)).toBe(1_800_000_005);
 });
 
 test.each([
