@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { Identifier } from '../../protocol/ids.ts';
 import type { Caller } from '../domain/decision.ts';
@@ -12,8 +12,16 @@ const prefix = 'tb1';
 
 const Claims = z.strictObject({ r: Identifier, s: Identifier, n: Identifier, v: z.number().int().min(1) });
 
+// A key object per key, made once: building one from bytes costs more than the HMAC itself.
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
 function mac(key: Buffer, payload: string): Buffer {
-  return createHmac('sha256', key).update(`${prefix}.${payload}`).digest();
+  let keyObject = keyObjects.get(key);
+  if (!keyObject) {
+    keyObject = createSecretKey(key);
+    keyObjects.set(key, keyObject);
+  }
+  return createHmac('sha256', keyObject).update(`${prefix}.${payload}`).digest();
 }
 
 export function signNodeToken(key: Buffer, caller: Caller): string {
