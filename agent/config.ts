@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Identifier } from '../protocol/ids.ts';
 import { defaultTimings, timingProblems, type AgentTimings } from './core/settings.ts';
 

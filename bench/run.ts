@@ -14,6 +14,8 @@ type Bench = (args: string[]) => Promise<number>;
 const benches: Record<string, () => Promise<Bench>> = {
   witness: async () => (await import('./witness.ts')).witnessBench,
   failover: async () => (await import('./failover.ts')).failoverBench,
+  cost: async () => (await import('./cost.ts')).costBench,
+  bundles: async () => (await import('./bundles.ts')).bundlesBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { HttpHandler } from '../functions/handlers/node-endpoint.ts';
 import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
 
@@ -34,7 +35,21 @@ function sendJson(response: import('node:http').ServerResponse, status: number, 
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message } }));
 }
 
-export function createLocalServer(routes: Routes): Server {
+/** One handler invocation as Lambda would bill it: wall time of the handler call, and the payloads. */
+export interface Invocation {
+  functionName: string;
+  status: number;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+export interface LocalServerOptions {
+  /** Called after each handler invocation (not for 404/413 answered by the server itself). */
+  onInvocation?: (invocation: Invocation) => void;
+}
+
+export function createLocalServer(routes: Routes, options: LocalServerOptions = {}): Server {
   return createServer((request, response) => {
     void (async () => {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -50,7 +65,15 @@ export function createLocalServer(routes: Routes): Server {
         return;
       }
       const event = apiGatewayEvent(request, body, routeKey);
+      const started = performance.now();
       const result = await route.handler(event, lambdaContext(route.functionName, event.requestContext.requestId));
+      options.onInvocation?.({
+        functionName: route.functionName,
+        status: result.statusCode ?? 200,
+        durationMs: performance.now() - started,
+        requestBytes: body.length,
+        responseBytes: Buffer.byteLength(result.body ?? ''),
+      });
       const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
       response.writeHead(result.statusCode ?? 200, headers).end(result.body ?? '');
     })().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CommandId, Identifier } from './ids.ts';
 
 /** Largest accepted request body, in bytes (DESIGN.md: 413 above it). */

@@ -1,9 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { defaultSettings, shortestSettings, type WitnessSettings } from '../domain/settings.ts';
+import * as z from 'zod';
+import type { WitnessSettings } from '../domain/settings.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
+import { parseSettingsEnv } from './settings-env.ts';
 import type { SiteStore } from './site-store.ts';
+import { type SecretReader, TokenKey, tokenKeyFromSecret } from './token-key.ts';
 
 /** What a witness handler needs, built once per cold start. */
 export interface WitnessDeps {
@@ -14,26 +16,21 @@ export interface WitnessDeps {
   now: () => number;
 }
 
-const ms = (fallback: number) => z.coerce.number().int().min(1).max(86_400_000).default(fallback);
+/** How a handler gets its deps: at once (local runtime, tests) or once loaded (Lambda, the key from Secrets Manager). */
+export type DepsSource = () => WitnessDeps | Promise<WitnessDeps>;
 
 const Env = z
   .object({
     TIEBREAK_TABLE: z.string().min(3),
-    TIEBREAK_TOKEN_KEY: z
-      .string()
-      .transform((s) => Buffer.from(s, 'base64'))
-      .refine((key) => key.length >= 32, 'must be at least 32 bytes, base64'),
+    /** The key itself: local mode. */
+    TIEBREAK_TOKEN_KEY: TokenKey.optional(),
+    /** Where the key is kept: Lambda (ARN or name of a Secrets Manager secret). */
+    TIEBREAK_TOKEN_KEY_SECRET_ARN: z.string().min(1).optional(),
     TIEBREAK_DYNAMODB_ENDPOINT: z.url().optional(),
-    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs).refine((v) => v >= shortestSettings.leaseMs, `at least ${shortestSettings.leaseMs} ms is supported`),
-    TIEBREAK_SKEW_MARGIN_MS: ms(defaultSettings.skewMarginMs),
-    TIEBREAK_FAST_HEARTBEAT_MS: ms(defaultSettings.fastHeartbeatMs),
-    TIEBREAK_SLOW_HEARTBEAT_MS: ms(defaultSettings.slowHeartbeatMs),
-    TIEBREAK_FRESHNESS_MS: ms(defaultSettings.freshnessMs),
-    TIEBREAK_STARTUP_WINDOW_MS: ms(defaultSettings.startupWindowMs),
   })
-  .refine((env) => env.TIEBREAK_FAST_HEARTBEAT_MS < env.TIEBREAK_LEASE_MS, {
-    message: 'the fast heartbeat must come more often than a lease lasts',
-    path: ['TIEBREAK_FAST_HEARTBEAT_MS'],
+  .refine((env) => (env.TIEBREAK_TOKEN_KEY === undefined) !== (env.TIEBREAK_TOKEN_KEY_SECRET_ARN === undefined), {
+    message: 'set exactly one of TIEBREAK_TOKEN_KEY (the key, base64) and TIEBREAK_TOKEN_KEY_SECRET_ARN (a secret holding it)',
+    path: ['TIEBREAK_TOKEN_KEY'],
   });
 
 export interface WitnessConfig {
@@ -43,26 +40,39 @@ export interface WitnessConfig {
   settings: WitnessSettings;
 }
 
-export function witnessConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WitnessConfig {
+type TokenKeySource = { key: Buffer } | { secretId: string };
+
+function parseEnv(env: NodeJS.ProcessEnv): Omit<WitnessConfig, 'tokenKey'> & { tokenKey: TokenKeySource } {
   const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`witness configuration is invalid: ${problems}`);
-  }
+  const settings = parseSettingsEnv(env);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+    ...(settings.ok ? [] : settings.problems.map((p) => `${p.name}: ${p.message}`)),
+  ];
+  if (!parsed.success || !settings.ok) throw new Error(`witness configuration is invalid: ${problems.join('; ')}`);
   const e = parsed.data;
   return {
     tableName: e.TIEBREAK_TABLE,
-    tokenKey: e.TIEBREAK_TOKEN_KEY,
+    // The refinement above makes exactly one of the two present.
+    tokenKey: e.TIEBREAK_TOKEN_KEY ? { key: e.TIEBREAK_TOKEN_KEY } : { secretId: e.TIEBREAK_TOKEN_KEY_SECRET_ARN ?? '' },
     dynamoEndpoint: e.TIEBREAK_DYNAMODB_ENDPOINT,
-    settings: {
-      leaseMs: e.TIEBREAK_LEASE_MS,
-      skewMarginMs: e.TIEBREAK_SKEW_MARGIN_MS,
-      fastHeartbeatMs: e.TIEBREAK_FAST_HEARTBEAT_MS,
-      slowHeartbeatMs: e.TIEBREAK_SLOW_HEARTBEAT_MS,
-      freshnessMs: e.TIEBREAK_FRESHNESS_MS,
-      startupWindowMs: e.TIEBREAK_STARTUP_WINDOW_MS,
-    },
+    settings: settings.settings,
   };
+}
+
+/** Local mode: the key is in the environment itself (`TIEBREAK_TOKEN_KEY`). */
+export function witnessConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WitnessConfig {
+  const { tokenKey, ...rest } = parseEnv(env);
+  if (!('key' in tokenKey)) {
+    throw new Error('witness configuration: the key is in a secret (TIEBREAK_TOKEN_KEY_SECRET_ARN); load it with loadWitnessConfig()');
+  }
+  return { ...rest, tokenKey: tokenKey.key };
+}
+
+/** Either mode: with `TIEBREAK_TOKEN_KEY_SECRET_ARN`, the key is read from that secret (one read). */
+export async function loadWitnessConfig(env: NodeJS.ProcessEnv = process.env, readSecret?: SecretReader): Promise<WitnessConfig> {
+  const { tokenKey, ...rest } = parseEnv(env);
+  return { ...rest, tokenKey: 'key' in tokenKey ? tokenKey.key : await tokenKeyFromSecret(tokenKey.secretId, readSecret) };
 }
 
 /** Client settings for a local engine (DynamoDB Local): any fixed credentials will do. */
@@ -86,10 +96,23 @@ export function witnessDeps(config: WitnessConfig, client?: DynamoDBClient): Wit
   };
 }
 
-let fromEnv: WitnessDeps | undefined;
-
-/** Lambda's deps: read from the environment on the first invocation of a cold start, then kept. */
-export function witnessDepsFromEnv(): WitnessDeps {
-  fromEnv ??= witnessDeps(witnessConfigFromEnv());
-  return fromEnv;
+/**
+ * Runs `load` once and hands every caller that one promise, also callers that come while it runs.
+ * A load that failed (Secrets Manager unreachable, say) is not kept: the next caller tries again.
+ */
+export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (!pending) {
+      const attempt = load();
+      pending = attempt;
+      attempt.catch(() => {
+        if (pending === attempt) pending = undefined;
+      });
+    }
+    return pending;
+  };
 }
+
+/** Lambda's deps: read from the environment (and the key from its secret) on the first invocation of a cold start, then kept. */
+export const witnessDepsFromEnv: () => Promise<WitnessDeps> = loadOnce(async () => witnessDeps(await loadWitnessConfig()));

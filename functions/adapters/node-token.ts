@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Identifier } from '../../protocol/ids.ts';
 import type { Caller } from '../domain/decision.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Command, Role } from '../../protocol/node.ts';
 import type { SiteState } from '../domain/site-state.ts';
 

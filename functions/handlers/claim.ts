@@ -1,4 +1,4 @@
-import { type WitnessDeps, witnessDepsFromEnv } from '../adapters/config.ts';
+import { type DepsSource, witnessDepsFromEnv } from '../adapters/config.ts';
 import { decideClaim } from '../domain/claim.ts';
 import { ClaimRequest } from '../../protocol/node.ts';
 import { nodeEndpoint } from './node-endpoint.ts';
@@ -8,7 +8,7 @@ import { settle } from './settle.ts';
  * POST /v1/node/claim. One guarded write, plus one read when this process has not seen the site
  * lately or its last sight would refuse (a refusal is answered from a fresh read, never a guess).
  */
-export const claimHandler = (getDeps: () => WitnessDeps) =>
+export const claimHandler = (getDeps: DepsSource) =>
   nodeEndpoint(ClaimRequest, getDeps, async ({ caller, input }, { store, settings, now }) => {
     const at = now();
     const decide = (state: Parameters<typeof decideClaim>[0]) => decideClaim(state, caller, input, at, settings);

@@ -1,4 +1,4 @@
-import { type WitnessDeps, witnessDepsFromEnv } from '../adapters/config.ts';
+import { type DepsSource, witnessDepsFromEnv } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
 import { decideHeartbeat, heartbeatResponse, planHeartbeat } from '../domain/heartbeat.ts';
 import { HeartbeatRequest } from '../../protocol/node.ts';
@@ -10,7 +10,7 @@ import { settle } from './settle.ts';
  * only when its guard fails (a stale belief, a stale request, a revoked token) is the state it
  * returns used to decide again.
  */
-export const heartbeatHandler = (getDeps: () => WitnessDeps) =>
+export const heartbeatHandler = (getDeps: DepsSource) =>
   nodeEndpoint(HeartbeatRequest, getDeps, async ({ caller, input }, { store, settings, now }) => {
     const at = now();
     const result = await store.apply(caller, planHeartbeat(caller, input, at, settings));

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import type { WitnessDeps } from '../adapters/config.ts';
+import type { DepsSource, WitnessDeps } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
 import { jsonResponse } from './json-response.ts';
 import { errorResponse } from './middleware/error-response.ts';
@@ -15,7 +15,7 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
 /** A node protocol endpoint: authenticated, validated, answering 200 with what `decide` returns. */
 export function nodeEndpoint<S extends z.ZodType>(
   schema: S,
-  getDeps: () => WitnessDeps,
+  getDeps: DepsSource,
   decide: (event: NodeEvent<z.output<S>>, deps: WitnessDeps) => Promise<unknown>,
 ): HttpHandler {
   const handler = middy<NodeEvent<z.output<S>>, APIGatewayProxyStructuredResultV2>()
@@ -23,7 +23,7 @@ export function nodeEndpoint<S extends z.ZodType>(
     .use(errorResponse())
     .use(nodeAuth(getDeps))
     .use(jsonBody(schema))
-    .handler(async (event) => jsonResponse(200, await decide(event, getDeps())));
+    .handler(async (event) => jsonResponse(200, await decide(event, await getDeps())));
   // Lambda hands the raw event; the middlewares add `caller` and `input` before the handler runs.
   return handler as unknown as HttpHandler;
 }

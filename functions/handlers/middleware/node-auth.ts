@@ -1,19 +1,19 @@
 import type { MiddlewareObj } from '@middy/core';
-import type { WitnessDeps } from '../../adapters/config.ts';
+import type { DepsSource } from '../../adapters/config.ts';
 import { logger } from '../../adapters/logger.ts';
 import { verifyNodeToken } from '../../adapters/node-token.ts';
 import { HttpError } from '../http-error.ts';
 import type { NodeEvent } from '../node-event.ts';
 
 /** Verifies the bearer node token in memory (no read) and puts its caller on the event. */
-export function nodeAuth(getDeps: () => WitnessDeps): MiddlewareObj<NodeEvent<unknown>> {
+export function nodeAuth(getDeps: DepsSource): MiddlewareObj<NodeEvent<unknown>> {
   return {
     name: 'nodeAuth',
-    before: (request) => {
+    before: async (request) => {
       const header = request.event.headers.authorization ?? '';
       const match = /^Bearer (\S+)$/i.exec(header);
       if (!match?.[1]) throw new HttpError(401, 'unauthorized', 'an Authorization: Bearer <node token> header is required');
-      const caller = verifyNodeToken(getDeps().tokenKey, match[1]);
+      const caller = verifyNodeToken((await getDeps()).tokenKey, match[1]);
       if (!caller) throw new HttpError(401, 'unauthorized', 'the node token is malformed or not signed by this witness');
       request.event.caller = caller;
       logger.appendKeys({ resellerId: caller.resellerId, siteId: caller.siteId, nodeId: caller.nodeId });

@@ -1,0 +1,442 @@
+/**
+ * `npm run bench -- bundles [--runs N] [--node-options S]`: what each Lambda function's bundle weighs and how long a
+ * cold process takes to start it, against a floor. Every function of lib/bundling.ts is built with
+ * esbuild with exactly the options there (the ones the CDK stack deploys), into a temporary folder;
+ * so is the floor (`floor-handler.ts`: one DynamoDB UpdateItem through the same SDK client
+ * packages). For each bundle:
+ *
+ * - size in bytes of the `.mjs` (what Node loads), gzip of it for reference, and its source map;
+ * - init: a fresh Node process (this Node, `process.execPath`, the pinned 24) that imports the
+ *   bundle and hands its handler one API Gateway v2 event against DynamoDB Local (one engine for
+ *   the bench, in memory; TIEBREAK_* set as a deployed function has them, but the token key given
+ *   directly: there is no Secrets Manager here), timed from spawn to the answer; and the same with
+ *   the import only. NODE_OPTIONS is `--enable-source-maps`, as lib/witness-function.ts sets it
+ *   (`--node-options ''` measures without).
+ *   Median of `--runs` (default 15, at least 7) of each, after an uncounted first round; bundles
+ *   take turns within each round (function, floor, function, floor...) so that a noisy moment of
+ *   this shared machine weighs on all alike.
+ *
+ * Events: the heartbeat function gets a secondary's heartbeat (one UpdateItem); the claim function
+ * the primary's claim (a renewal: in a fresh process one GetItem and one UpdateItem); the floor its
+ * UpdateItem. Each answer must be a 200, or the run fails.
+ *
+ * Prints `name: value` lines; `bundle_ratio_max` (largest function bundle ÷ floor bundle) and
+ * `init_ratio_max` (slowest function's median spawn-to-answer ÷ the floor's), with two steadier
+ * readings beside it for a busy machine (fastest run ÷ fastest run, and the child's CPU time to
+ * the answer, median ÷ median); and for each
+ * function the five inputs and the five packages that weigh most in its bundle, and the packages
+ * it adds to the floor (esbuild's metafile). Beside them, measured the same way but left out of
+ * the ratios, one what-if (`zodNamespaceWhatIf`): a proposed one-line change, measured before
+ * anyone makes it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { bundling, functionEntries } from '../lib/bundling.ts';
+import { documentClient, localDynamoClientConfig } from '../functions/adapters/config.ts';
+import { DynamoSiteStore } from '../functions/adapters/dynamodb-site-store.ts';
+import { signNodeToken } from '../functions/adapters/node-token.ts';
+import { ensureTable } from '../functions/adapters/table.ts';
+import { newSite } from '../functions/domain/site-state.ts';
+import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const floorEntry = 'bench/floor-handler.ts';
+const tableName = 'tiebreak-bundles';
+const resellerId = 'bundles';
+const siteId = 'cold-start';
+const defaultRuns = 15;
+/** What a deployed witness function runs with (lib/witness-function.ts). */
+const deployedNodeOptions = '--enable-source-maps';
+/**
+ * The what-if: the heartbeat function with every `import { z } from 'zod'` of the project read as
+ * `import * as z from 'zod'` (same API; esbuild can then drop what is not used: locales, JSON
+ * Schema). Measured beside the others, never deployed: it says what that one-line change would buy.
+ */
+const zodNamespaceWhatIf = { name: 'heartbeat_zod_namespace', of: 'heartbeat' as const };
+const runTimeoutMs = 30_000;
+
+interface Built {
+  name: string;
+  /** A what-if variant of a function, not a function of lib/bundling.ts. */
+  whatIf: boolean;
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  mapBytes: number;
+  metafile: Metafile;
+}
+
+type Mode = 'invoke' | 'import';
+
+/** The child: imports the bundle, optionally hands it one event, says when (its own clock too), exits. */
+const runnerSource = `
+const [bundle, mode] = process.argv.slice(2);
+const cpuMs = () => { const u = process.resourceUsage(); return (u.userCPUTime + u.systemCPUTime) / 1000; };
+const mod = await import(bundle);
+const imported = performance.now();
+const importedCpu = cpuMs();
+let answered = null;
+let answeredCpu = null;
+let status = null;
+if (mode === 'invoke') {
+  const event = JSON.parse(process.env.BENCH_EVENT);
+  const name = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  const context = {
+    callbackWaitsForEmptyEventLoop: false, functionName: name, functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + name, memoryLimitInMB: '256',
+    awsRequestId: event.requestContext.requestId, logGroupName: '/aws/lambda/' + name, logStreamName: 'bench',
+    getRemainingTimeInMillis: () => 3000,
+  };
+  const result = await mod.handler(event, context);
+  answered = performance.now();
+  answeredCpu = cpuMs();
+  status = result.statusCode;
+}
+process.stdout.write('BENCH ' + JSON.stringify({ imported, answered, importedCpu, answeredCpu, status }) + '\\n');
+process.exit(0);
+`;
+
+export async function bundlesBench(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { runs: { type: 'string' }, 'node-options': { type: 'string' } }, strict: true });
+  const nodeOptions = values['node-options'] ?? deployedNodeOptions;
+  const runs = values.runs === undefined ? defaultRuns : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 7 || runs > 99) throw new Error(`--runs must be an integer from 7 to 99, not ${String(values.runs)}`);
+  const progress = (line: string) => {
+    console.error(`bench bundles: ${line}`);
+  };
+  const figures: [string, string | number][] = [];
+  const loadBefore = loadavg()[0]!;
+  const dir = await mkdtemp(join(tmpdir(), 'tiebreak-bundles-'));
+  progress(`building ${Object.keys(functionEntries).length} functions and the floor into ${dir}`);
+  const targets: Record<string, string> = { ...functionEntries, floor: floorEntry };
+  const built: Built[] = [];
+  for (const [name, entry] of Object.entries(targets)) built.push(await bundle(name, entry, dir, false));
+  built.push(await bundle(zodNamespaceWhatIf.name, functionEntries[zodNamespaceWhatIf.of], dir, true));
+  const runner = join(dir, 'runner.mjs');
+  await writeFile(runner, runnerSource);
+
+  progress('starting DynamoDB Local (in memory)');
+  const engine = await startDynamoDbLocal({});
+  const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
+  const timings = new Map<string, { invoke: number[]; import: number[]; childImport: number[]; childAnswer: number[]; cpuImport: number[]; cpuAnswer: number[] }>(
+    built.map((b) => [b.name, { invoke: [], import: [], childImport: [], childAnswer: [], cpuImport: [], cpuAnswer: [] }]),
+  );
+  try {
+    await ensureTable(client, tableName);
+    const tokenKey = randomBytes(32);
+    const store = new DynamoSiteStore(documentClient(client), tableName);
+    if (!(await store.create(newSite({ resellerId, siteId, nodeIds: ['node-a', 'node-b'] })))) throw new Error('the bench site exists already');
+    const token = (nodeId: string) => signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 });
+    let seq = 0;
+    const events: Record<string, () => unknown> = {
+      [zodNamespaceWhatIf.name]: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
+      heartbeat: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
+      claim: () => apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
+      floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
+    };
+    const env = (name: string, event: unknown): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH,
+      NODE_OPTIONS: nodeOptions,
+      TZ: 'UTC',
+      AWS_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: `tiebreak-${name}`,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      POWERTOOLS_SERVICE_NAME: 'tiebreak-witness',
+      TIEBREAK_TABLE: tableName,
+      TIEBREAK_TOKEN_KEY: tokenKey.toString('base64'),
+      TIEBREAK_DYNAMODB_ENDPOINT: engine.endpoint,
+      BENCH_EVENT: JSON.stringify(event),
+    });
+    const run = async (b: Built, mode: Mode, event: unknown) => runChild(runner, b.file, mode, env(b.name, event));
+
+    // The engine's JVM warms up on plain writes first, so that its JIT does not land on the first runs.
+    progress('warming the engine up (500 writes)');
+    for (let i = 0; i < 500; i++) {
+      await client.send(
+        new UpdateItemCommand({ TableName: tableName, Key: { pk: { S: 'bench#warm' }, sk: { S: 'warm' } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } }),
+      );
+    }
+    // Uncounted first round, which also sets the site up: node-a reports and wins epoch 1.
+    const byName = new Map(built.map((b) => [b.name, b]));
+    const heartbeatBundle = byName.get('heartbeat');
+    const claimBundle = byName.get('claim');
+    if (!heartbeatBundle || !claimBundle) throw new Error('lib/bundling.ts names no heartbeat or claim function');
+    await run(heartbeatBundle, 'invoke', apiEvent('POST /v1/node/heartbeat', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, role: 'secondary', peer: { reachable: true } }));
+    const first = await run(claimBundle, 'invoke', apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' }));
+    if (first.status !== 200) throw new Error(`the set-up claim answered ${String(first.status)}`);
+    for (const b of built) {
+      const event = (events[b.name] ?? events.floor!)();
+      await run(b, 'invoke', event);
+      await run(b, 'import', event);
+    }
+
+    const functionsOnly = built.filter((b) => b.name !== 'floor');
+    const floor = byName.get('floor')!;
+    for (let round = 0; round < runs; round++) {
+      progress(`round ${round + 1} of ${runs}`);
+      // Function, floor, function, floor...: the order of the functions turns every round.
+      const order = round % 2 === 0 ? functionsOnly : [...functionsOnly].reverse();
+      const sequence = order.flatMap((b) => [b, floor]);
+      for (const mode of ['invoke', 'import'] as const) {
+        for (const b of sequence) {
+          const result = await run(b, mode, (events[b.name] ?? events.floor!)());
+          if (mode === 'invoke' && result.status !== 200) throw new Error(`${b.name} answered ${String(result.status)}`);
+          const t = timings.get(b.name)!;
+          t[mode].push(result.wallMs);
+          if (mode === 'invoke') {
+            t.childImport.push(result.imported);
+            t.childAnswer.push(result.answered ?? Number.NaN);
+            t.cpuAnswer.push(result.answeredCpu ?? Number.NaN);
+          } else {
+            t.cpuImport.push(result.importedCpu);
+          }
+        }
+      }
+    }
+  } finally {
+    client.destroy();
+    await engine.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const median = (xs: number[]) => percentile(xs, 50);
+  const floorBuilt = built.find((b) => b.name === 'floor')!;
+  const floorTimes = timings.get('floor')!;
+  figures.push(
+    ['node', process.version],
+    ['load_avg_1m_before', fixed(loadBefore, 2)],
+    ['esbuild_options', `lib/bundling.ts: format ${bundling.format}, target ${bundling.target}, minify ${String(bundling.minify)}, sourcemap ${String(bundling.sourcemap)}, mainFields ${bundling.mainFields.join(',')}, external [${bundling.external.join(',')}]`],
+    ['node_options', nodeOptions === deployedNodeOptions ? `${nodeOptions} (as deployed)` : `${nodeOptions || '(none)'} (deployed: ${deployedNodeOptions})`],
+    ['whatif', `${zodNamespaceWhatIf.name}: the ${zodNamespaceWhatIf.of} function with "import * as z from 'zod'" for "import { z } from 'zod'" (not deployed)`],
+    ['runs', built.map((b) => `${b.name} ${timings.get(b.name)!.invoke.length}`).join(', ')],
+  );
+  for (const b of built) {
+    const t = timings.get(b.name)!;
+    figures.push(
+      [`bundle_${b.name}_bytes`, b.bytes],
+      [`bundle_${b.name}_gzip_bytes`, b.gzipBytes],
+      [`bundle_${b.name}_map_bytes`, b.mapBytes],
+      [`init_${b.name}_ms`, fixed(median(t.invoke))],
+      [`init_${b.name}_ms_min`, fixed(Math.min(...t.invoke))],
+      [`init_${b.name}_ms_max`, fixed(Math.max(...t.invoke))],
+      [`init_${b.name}_import_ms`, fixed(median(t.import))],
+      [`init_${b.name}_import_ms_min`, fixed(Math.min(...t.import))],
+      [`init_${b.name}_import_ms_max`, fixed(Math.max(...t.import))],
+      // The child's own clock (from its start): import done, and the answer, within the invoke runs.
+      [`init_${b.name}_child_import_ms`, fixed(median(t.childImport))],
+      [`init_${b.name}_child_answer_ms`, fixed(median(t.childAnswer))],
+      [`init_${b.name}_cpu_ms`, fixed(median(t.cpuAnswer))],
+      [`init_${b.name}_import_cpu_ms`, fixed(median(t.cpuImport))],
+    );
+  }
+  const bundleRatios = built.filter((b) => b.name !== 'floor' && !b.whatIf).map((b) => ({ name: b.name, ratio: b.bytes / floorBuilt.bytes }));
+  const initRatios = built
+    .filter((b) => b.name !== 'floor' && !b.whatIf)
+    .map((b) => {
+      const t = timings.get(b.name)!;
+      return {
+        name: b.name,
+        ratio: median(t.invoke) / median(floorTimes.invoke),
+        importRatio: median(t.import) / median(floorTimes.import),
+        minRatio: Math.min(...t.invoke) / Math.min(...floorTimes.invoke),
+        cpuRatio: median(t.cpuAnswer) / median(floorTimes.cpuAnswer),
+      };
+    });
+  for (const r of bundleRatios) figures.push([`bundle_ratio_${r.name}`, fixed(r.ratio, 3)]);
+  for (const r of initRatios) {
+    figures.push(
+      [`init_ratio_${r.name}`, fixed(r.ratio, 3)],
+      [`init_import_ratio_${r.name}`, fixed(r.importRatio, 3)],
+      [`init_min_ratio_${r.name}`, fixed(r.minRatio, 3)],
+      [`init_cpu_ratio_${r.name}`, fixed(r.cpuRatio, 3)],
+    );
+  }
+  const bundleMax = Math.max(...bundleRatios.map((r) => r.ratio));
+  const initMax = Math.max(...initRatios.map((r) => r.ratio));
+  figures.push(
+    ['bundle_ratio_max', fixed(bundleMax, 3)],
+    ['bundle_ratio_goal', '1.3'],
+    ['init_ratio_max', fixed(initMax, 3)],
+    ['init_ratio_goal', '1.3'],
+    // Steadier readings of the same on a busy machine: fastest run against fastest run, and CPU time to the answer.
+    ['init_min_ratio_max', fixed(Math.max(...initRatios.map((r) => r.minRatio)), 3)],
+    ['init_cpu_ratio_max', fixed(Math.max(...initRatios.map((r) => r.cpuRatio)), 3)],
+    ['load_avg_1m_after', fixed(loadavg()[0]!, 2)],
+  );
+  for (const b of built.filter((x) => x.whatIf)) {
+    figures.push(
+      [`whatif_bundle_ratio_${b.name}`, fixed(b.bytes / floorBuilt.bytes, 3)],
+      [`whatif_init_ratio_${b.name}`, fixed(median(timings.get(b.name)!.invoke) / median(floorTimes.invoke), 3)],
+      [`whatif_init_import_ratio_${b.name}`, fixed(median(timings.get(b.name)!.import) / median(floorTimes.import), 3)],
+      [`whatif_init_min_ratio_${b.name}`, fixed(Math.min(...timings.get(b.name)!.invoke) / Math.min(...floorTimes.invoke), 3)],
+      [`whatif_init_cpu_ratio_${b.name}`, fixed(median(timings.get(b.name)!.cpuAnswer) / median(floorTimes.cpuAnswer), 3)],
+    );
+  }
+
+  // What weighs: top inputs and packages of each bundle, and what a function adds to the floor.
+  const floorPackages = packageBytes(floorBuilt);
+  for (const b of built) {
+    const inputs = inputBytes(b);
+    const top = [...inputs].sort((x, y) => y[1] - x[1]).slice(0, 5);
+    figures.push([`top_inputs_${b.name}`, top.map(([path, bytes]) => `${path} ${bytes}`).join('; ')]);
+    const packages = [...packageBytes(b)].sort((x, y) => y[1] - x[1]);
+    figures.push([`top_packages_${b.name}`, packages.slice(0, 5).map(([p, bytes]) => `${p} ${bytes}`).join('; ')]);
+    if (b.name !== 'floor') {
+      const added = packages.map(([p, bytes]): [string, number] => [p, bytes - (floorPackages.get(p) ?? 0)]).filter(([, d]) => d > 0).sort((x, y) => y[1] - x[1]);
+      figures.push(
+        [`added_to_floor_${b.name}_bytes`, added.reduce((s, [, d]) => s + d, 0)],
+        [`added_to_floor_${b.name}`, added.slice(0, 8).map(([p, d]) => `${p} +${d}`).join('; ')],
+      );
+    }
+  }
+  for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
+  return 0;
+}
+
+async function bundle(name: string, entry: string, dir: string, whatIf: boolean): Promise<Built> {
+  const file = join(dir, name, 'index.mjs');
+  const zodNamespace: Plugin = {
+    name: 'zod-namespace-import',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+        if (path.includes('/node_modules/')) return undefined;
+        const source = await readFile(path, 'utf8');
+        return { contents: source.replace(/^import \{ z \} from 'zod';$/gm, "import * as z from 'zod';"), loader: 'ts' };
+      });
+    },
+  };
+  const result = await build({
+    ...(whatIf ? { plugins: [zodNamespace] } : {}),
+    entryPoints: [join(root, entry)],
+    outfile: file,
+    bundle: true,
+    format: bundling.format,
+    target: bundling.target,
+    platform: bundling.platform,
+    minify: bundling.minify,
+    sourcemap: bundling.sourcemap,
+    mainFields: [...bundling.mainFields],
+    banner: { js: bundling.banner },
+    external: [...bundling.external],
+    metafile: true,
+    absWorkingDir: root,
+    logLevel: 'warning',
+  });
+  const code = await readFile(file);
+  const map = await readFile(`${file}.map`).catch(() => Buffer.alloc(0));
+  return { name, whatIf, file, bytes: code.length, gzipBytes: gzipSync(code).length, mapBytes: map.length, metafile: result.metafile };
+}
+
+/** Bytes each input contributes to the bundle's code (esbuild's `bytesInOutput`). */
+function inputBytes(b: Built): Map<string, number> {
+  const output = Object.entries(b.metafile.outputs).find(([path]) => path.endsWith('.mjs'));
+  if (!output) throw new Error(`no .mjs output in the metafile of ${b.name}`);
+  return new Map(Object.entries(output[1].inputs).map(([path, { bytesInOutput }]) => [path, bytesInOutput]));
+}
+
+/** The same, summed by npm package (or by project folder for the project's own files). */
+function packageBytes(b: Built): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const [path, bytes] of inputBytes(b)) {
+    const at = path.lastIndexOf('node_modules/');
+    let key: string;
+    if (at >= 0) {
+      const parts = path.slice(at + 'node_modules/'.length).split('/');
+      key = parts[0]!.startsWith('@') ? `${parts[0]!}/${parts[1]!}` : parts[0]!;
+    } else {
+      key = `(project) ${path.split('/')[0]!}/`;
+    }
+    sums.set(key, (sums.get(key) ?? 0) + bytes);
+  }
+  return sums;
+}
+
+function apiEvent(routeKey: string, token: string, body: unknown): unknown {
+  const [method, path] = routeKey.split(' ');
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', host: 'bench.execute-api.us-east-1.amazonaws.com' },
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'bench',
+      domainName: 'bench.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'bench',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.120', userAgent: 'tiebreak-agent' },
+      requestId: randomBytes(8).toString('base64'),
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+interface ChildResult {
+  /** Spawn to the child's line, on this process's clock. */
+  wallMs: number;
+  /** The child's own clock (ms since it started): import done, answer. */
+  imported: number;
+  answered: number | null;
+  /** CPU time (user + system) the child had used by then, ms: far less sensitive to a busy machine than wall time. */
+  importedCpu: number;
+  answeredCpu: number | null;
+  status: number | null;
+}
+
+function runChild(runner: string, bundleFile: string, mode: Mode, env: NodeJS.ProcessEnv): Promise<ChildResult> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [runner, bundleFile, mode], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let result: ChildResult | undefined;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${bundleFile} (${mode}) did not answer within ${runTimeoutMs} ms: ${err.slice(-2000)}`));
+    }, runTimeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      const at = performance.now();
+      out += chunk.toString('utf8');
+      const line = out.split('\n').find((l) => l.startsWith('BENCH '));
+      if (line && !result) {
+        const parsed = JSON.parse(line.slice('BENCH '.length)) as Omit<ChildResult, 'wallMs'>;
+        result = { wallMs: at - started, ...parsed };
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (result) resolvePromise(result);
+      else reject(new Error(`${bundleFile} (${mode}) exited with ${String(code)} before answering: ${err.slice(-2000)}${out.slice(-2000)}`));
+    });
+  });
+}
+
+function percentile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+function fixed(x: number, digits = 1): string {
+  return x.toFixed(digits);
+}

@@ -1,0 +1,607 @@
+/**
+ * `npm run cost [-- options]` (or `npm run bench -- cost`): what one site costs a month, from a
+ * measured day. One process, one DynamoDB Local (in memory), the local server running the real
+ * handlers, and one simulated site-day (`site-day.ts`): the two agents' own cores on a virtual
+ * clock, at their default timings, sending the witness over real HTTP what they would send in 24 h
+ * (slow 60 s heartbeats while the peer link is up, fast 5 s ones when it is lost, at the cadence
+ * the witness's answers set), through a typical day's events: one peer link loss (default 10 min
+ * at 06:00) and one failure of the primary (default at 14:00, back after 30 min: failover claims,
+ * promote/demote commands and their acks, recovery). The witness's clock is the virtual one (its
+ * deps' `now`, as tests inject it); each Lambda function gets deps of its own, as each runs in
+ * its own environments. Before the day, uncounted: the site's start-up (`--warmup-min`, default
+ * 10) and `--engine-warmup` requests (default 2,000) on another site, so that the engine's JVM
+ * and this process's JIT are warm, as a Lambda environment and DynamoDB that have been serving are.
+ *
+ * Measured over the day:
+ * - API requests the local runtime serves: count and body bytes (HTTP API meters per 512 KB);
+ * - handler invocations per function with their wall time in this process (Lambda bills per ms,
+ *   at the memory size lib/witness-function.ts sets);
+ * - DynamoDB requests per command (`RequestCounter`), and capacity units (`CapacityMeter`): the
+ *   units DynamoDB Local reports with `ReturnConsumedCapacity: 'TOTAL'`, and the same worked out
+ *   from item sizes (WRU = ceil(max(old, new) / 1 KB)), which also covers failed conditional
+ *   writes (billed, but they report nothing);
+ * - the witness's own log lines at `--log-level` (default INFO: the stack sets no level), caught
+ *   and counted, not printed. The logger takes its level from POWERTOOLS_LOG_LEVEL when its module
+ *   loads, so the bench sets it (whatever `npm run cost` says) before loading the handlers.
+ *
+ * Modelled, since they cannot be measured here, with the day's measured values in them: Lambda's
+ * own log events per invocation (`--platform-logs`, default json: the stack's loggingFormat) and
+ * the HTTP API's access log line per request (the stack's fields).
+ *
+ * Then the day × 30 at the dated list prices (`prices.ts`): per service and per site-month, with
+ * an HTTP API front and with function URLs; per site at 1,000 and 100,000 sites with the account's
+ * free tiers and the fixed costs; and the worked check of aws-prices.md recomputed with the same
+ * formulas, with the difference per service. Prints `name: value` lines on stdout (progress and
+ * the day's timeline go to stderr; `--quiet` leaves the timeline out); exits 1 if a witness
+ * request failed.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoClientConfig, type WitnessConfig, witnessDeps, type WitnessDeps } from '../functions/adapters/config.ts';
+import { signNodeToken } from '../functions/adapters/node-token.ts';
+import { RequestCounter } from '../functions/adapters/request-counter.ts';
+import { ensureTable } from '../functions/adapters/table.ts';
+import { defaultSettings } from '../functions/domain/settings.ts';
+import { newSite } from '../functions/domain/site-state.ts';
+import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { createLocalServer, type Invocation, listen, type Routes } from '../local/http-server.ts';
+import { WitnessClient, type WitnessResult } from '../agent/io/witness-client.ts';
+import { CapacityMeter } from './ddb-meter.ts';
+import { LogCapture } from './log-capture.ts';
+import { dynamoItemOverheadBytes, freeTiers, httpApiMeterBytes, prices, pricesDate, pricesRegion } from './prices.ts';
+import { runSiteDay } from './site-day.ts';
+
+const tableName = 'tiebreak-cost';
+const resellerId = 'cost';
+const siteId = 'site-day';
+const nodeIds = ['node-a', 'node-b'];
+/** The witness's virtual clock starts here (as TestClock does). */
+const serverOrigin = 1_800_000_000_000;
+const dayMs = 24 * 3_600_000;
+const daysPerMonth = 30;
+const gib = 1024 ** 3;
+/** Lambda's (and CDK's) default, if lib/ cannot say. */
+const defaultMemoryMb = 128;
+/** Log retention if lib/ cannot say. */
+const defaultRetentionDays = 30;
+/** "Max Memory Used" in the modelled report line: two digits, as a small Node function uses. */
+const modelledMaxMemoryMb = 90;
+
+interface Options {
+  warmupMin: number;
+  linkLossAtH: number;
+  linkLossMin: number;
+  failureAtH: number;
+  outageMin: number;
+  /** From lib/ unless given. */
+  memoryMb: number | undefined;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  rttMs: number;
+  engineWarmup: number;
+  platformLogs: 'json' | 'text' | 'none';
+  quiet: boolean;
+}
+
+interface Measured extends Invocation {
+  logBytes: number;
+}
+
+export async function costBench(args: string[]): Promise<number> {
+  const o = parseOptions(args);
+  const progress = (line: string) => {
+    console.error(`bench cost: ${line}`);
+  };
+  progress('starting DynamoDB Local (in memory)');
+  const engine = await startDynamoDbLocal({});
+  const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
+  const requests = new RequestCounter().attach(client);
+  const capacity = new CapacityMeter().attach(client);
+  const logs = new LogCapture('tiebreak-witness');
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
+  const figures: [string, string | number][] = [];
+  let failed: number;
+  try {
+    await ensureTable(client, tableName);
+    const tokenKey = randomBytes(32);
+    let witnessNow = serverOrigin;
+    const config: WitnessConfig = { tableName, tokenKey, dynamoEndpoint: undefined, settings: defaultSettings };
+    const newDeps = (): WitnessDeps => ({ ...witnessDeps(config, client), now: () => witnessNow });
+    const routes = routesWithDepsPerFunction(await loadWitnessRoutes(o.logLevel), newDeps);
+    let counting = false;
+    let invocations: Measured[] = [];
+    server = await listen(
+      createLocalServer(routes, {
+        onInvocation: (invocation) => {
+          const logBytes = logs.take();
+          if (counting) invocations.push({ ...invocation, logBytes });
+        },
+      }),
+      0,
+    );
+    const setupDeps = newDeps();
+    if (!(await setupDeps.store.create(newSite({ resellerId, siteId, nodeIds })))) throw new Error('the bench site exists already');
+    const tokens = Object.fromEntries(nodeIds.map((nodeId) => [nodeId, signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]));
+
+    const stack = await stackFacts(o.memoryMb);
+    logs.start();
+    progress(`warming the stack up: ${o.engineWarmup} requests on another site (uncounted)`);
+    await warmUp(server.url, tokenKey, setupDeps, o.engineWarmup);
+    const countFromMs = o.warmupMin * 60_000;
+    progress(`simulating ${o.warmupMin} min of start-up, then 24 h counted (virtual time)`);
+    const day = await runSiteDay({
+      witnessUrl: server.url,
+      tokens,
+      countFromMs,
+      dayMs,
+      linkLoss: o.linkLossMin > 0 ? { atMs: countFromMs + o.linkLossAtH * 3_600_000, forMs: o.linkLossMin * 60_000 } : null,
+      failure: o.outageMin > 0 ? { atMs: countFromMs + o.failureAtH * 3_600_000, downMs: o.outageMin * 60_000 } : null,
+      witnessRttMs: o.rttMs,
+      peerDelayMs: 1,
+      hookMs: { promote: 2_000, demote: 1_000 },
+      setWitnessTime: (virtualMs) => {
+        witnessNow = serverOrigin + Math.round(virtualMs);
+      },
+      onCountStart: () => {
+        counting = true;
+        invocations = [];
+        requests.reset();
+        capacity.reset();
+        logs.reset();
+      },
+      progress,
+    });
+    logs.stop();
+    failed = day.failedRequests;
+    if (!o.quiet) for (const line of day.timeline) console.error(`bench cost: day ${line}`);
+    progress(`simulated in ${(day.wallMs / 1000).toFixed(1)} s wall (${day.steps} events)`);
+
+    // --- the day, measured ------------------------------------------------------------------
+    const byFunction = groupBy(invocations, (i) => i.functionName);
+    const durations = invocations.map((i) => i.durationMs);
+    const billedMs = invocations.reduce((sum, i) => sum + Math.max(1, Math.ceil(i.durationMs)), 0);
+    const apiUnits = invocations.reduce((sum, i) => sum + Math.max(1, Math.ceil(Math.max(i.requestBytes, i.responseBytes) / httpApiMeterBytes)), 0);
+    const writes = capacity.writes();
+    const reads = capacity.reads();
+    const reportedWrites = writes.filter((w) => w.unitsReported !== undefined);
+    // The units billed: what the engine reported where it did, from item sizes where it did not.
+    const wru = writes.reduce((sum, w) => sum + (w.unitsReported ?? w.unitsBySize), 0);
+    const wruBySize = writes.reduce((sum, w) => sum + w.unitsBySize, 0);
+    const rru = reads.reduce((sum, r) => sum + (r.unitsReported ?? r.unitsBySize), 0);
+    const itemSizes = writes.map((w) => Math.max(w.oldBytes, w.newBytes));
+    const storedItemBytes = writes.at(-1)?.newBytes ?? 0;
+    const handlerLogBytes = invocations.reduce((sum, i) => sum + i.logBytes, 0);
+    const lineBytes = (lines: string[]) => lines.reduce((sum, line) => sum + Buffer.byteLength(line), 0);
+    const platformLogBytes = invocations.reduce((sum, i) => sum + lineBytes(platformLogLines(o.platformLogs, i.durationMs, stack.memoryMb)), 0);
+    const accessLogBytes = invocations.reduce((sum, i) => sum + lineBytes([accessLogLine(i)]), 0);
+    const gbSeconds = (billedMs / 1000) * (stack.memoryMb / 1024);
+    const statuses = groupBy(invocations, (i) => `${i.functionName} ${i.status}`);
+
+    figures.push(
+      ['scenario', `${o.warmupMin} min start-up uncounted, then 24 h: peer link lost ${o.linkLossMin} min at ${hhmm(o.linkLossAtH)}, primary fails at ${hhmm(o.failureAtH)} and is back after ${o.outageMin} min`],
+      ['agent_timings', 'defaults (agent/core/settings.ts); witness settings defaults: lease 15 s, heartbeats 5 s fast / 60 s slow'],
+      ['witness_rtt_ms_modelled', o.rttMs],
+      ...Object.entries(day.events)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([what, n]): [string, number] => [`day_${what.replace(/[^a-z0-9]+/gi, '_').replace(/_$/, '').toLowerCase()}`, n]),
+      ['day_final_roles', Object.entries(day.finalRoles).map(([id, role]) => `${id} ${role}`).join(', ')],
+      ['api_requests_per_day', invocations.length],
+      ...[...statuses].map(([key, list]): [string, number] => [`api_requests_per_day_${key.replace('tiebreak-', '').replace(' ', '_')}`, list.length]),
+      ['api_request_bytes_mean', fixed(mean(invocations.map((i) => i.requestBytes)), 0)],
+      ['api_response_bytes_mean', fixed(mean(invocations.map((i) => i.responseBytes)), 0)],
+      ['api_request_bytes_max', Math.max(0, ...invocations.map((i) => i.requestBytes))],
+      ['api_response_bytes_max', Math.max(0, ...invocations.map((i) => i.responseBytes))],
+      ['api_meter_units_per_day', apiUnits],
+      ...[...byFunction].map(([name, list]): [string, number] => [`lambda_invocations_per_day_${name.replace('tiebreak-', '')}`, list.length]),
+      ['lambda_duration_ms_mean', fixed(mean(durations), 2)],
+      ['lambda_duration_ms_p50', fixed(percentile(durations, 50), 2)],
+      ['lambda_duration_ms_p99', fixed(percentile(durations, 99), 2)],
+      ['lambda_duration_ms_max', fixed(Math.max(0, ...durations), 2)],
+      ['lambda_billed_ms_per_day', billedMs],
+      ['lambda_memory_mb', stack.memoryMb],
+      ['lambda_memory_source', stack.memorySource],
+      ['lambda_gb_s_per_day', fixed(gbSeconds, 3)],
+      ['ddb_requests_per_day', requests.total()],
+      ...[...requests.byCommand].sort(([a], [b]) => a.localeCompare(b)).map(([command, n]): [string, number] => [`ddb_${command.replace(/Command$/, '')}_per_day`, n]),
+      ['ddb_unmetered_commands', capacity.unmetered.size === 0 ? 'none' : [...capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
+      ['ddb_failed_conditional_writes_per_day', writes.filter((w) => !w.applied).length],
+      ['ddb_wru_per_day', fixed(wru, 1)],
+      ['ddb_wru_per_day_by_item_size', fixed(wruBySize, 1)],
+      ['ddb_wru_reported_by_engine', `${reportedWrites.length} of ${writes.length} writes (DynamoDB Local reports ConsumedCapacity for applied writes and reads, not for failed conditional writes)`],
+      ['ddb_wru_reported_matches_size', reportedWrites.every((w) => w.unitsReported === w.unitsBySize) ? 'yes' : `no: ${reportedWrites.filter((w) => w.unitsReported !== w.unitsBySize).length} differ`],
+      ['ddb_wru_per_write_mean', fixed(wru / Math.max(1, writes.length), 3)],
+      ['ddb_item_bytes_p50', percentile(itemSizes, 50)],
+      ['ddb_item_bytes_max', Math.max(0, ...itemSizes)],
+      ['ddb_writes_over_1kb', itemSizes.filter((b) => b > 1024).length],
+      ['ddb_rru_per_day', fixed(rru, 1)],
+      ['ddb_latency_ms_p50', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 50), 2)],
+      ['ddb_latency_ms_p99', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 99), 2)],
+      ['ddb_latency_ms_max', fixed(Math.max(0, ...capacity.requests.map((r) => r.latencyMs)), 2)],
+      ['ddb_item_bytes_stored', storedItemBytes],
+      ['log_level', o.logLevel],
+      ['logs_handler_lines_per_day', logs.lines],
+      ['logs_handler_bytes_per_day', handlerLogBytes],
+      ['logs_platform_format', platformFormatNote[o.platformLogs]],
+      ['logs_platform_bytes_per_day_modelled', platformLogBytes],
+      ['logs_api_access_bytes_per_day_modelled', accessLogBytes],
+      ['logs_bytes_per_invocation_lambda', fixed((handlerLogBytes + platformLogBytes) / Math.max(1, invocations.length), 0)],
+      ['logs_bytes_per_request_api_access', fixed(accessLogBytes / Math.max(1, invocations.length), 0)],
+      ['logs_retention_days', stack.retentionDays],
+      ['logs_retention_source', stack.retentionSource],
+    );
+
+    // --- a site-month at list prices ----------------------------------------------------------
+    const month: Usage = {
+      apiUnits: apiUnits * daysPerMonth,
+      invocations: invocations.length * daysPerMonth,
+      gbSeconds: gbSeconds * daysPerMonth,
+      wru: wru * daysPerMonth,
+      rru: rru * daysPerMonth,
+      storageGb: (storedItemBytes + dynamoItemOverheadBytes) / gib,
+      logGb: ((handlerLogBytes + platformLogBytes) * daysPerMonth) / gib,
+      accessLogGb: (accessLogBytes * daysPerMonth) / gib,
+      logRetentionMonths: stack.retentionDays / daysPerMonth,
+      snsPublishes: 0,
+      sqsRequests: 0,
+    };
+    const list = costOf(month, 1, 'http-api', false);
+    const listUrls = costOf(month, 1, 'function-urls', false);
+    figures.push(
+      ['prices', `${pricesRegion} list prices as sourced on ${pricesDate} (bench/prices.ts); month = ${daysPerMonth} days; GB = 2^30 bytes`],
+      ['dynamodb_usd_per_site_month', usd(list.dynamodb)],
+      ['http_api_usd_per_site_month', usd(list.api)],
+      ['lambda_usd_per_site_month', usd(list.lambda)],
+      ['logs_usd_per_site_month', usd(list.logs)],
+      ['sns_usd_per_site_month', usd(list.sns)],
+      ['sqs_usd_per_site_month', usd(list.sqs)],
+      ['sns_sqs_note', 'no publisher yet: the event path (stream → publisher → SNS/SQS) arrives later'],
+      ['cost_per_site_month', usd(list.total)],
+      ['cost_per_site_month_goal', '$0.25'],
+      ['cost_per_site_month_function_urls', usd(listUrls.total)],
+    );
+    for (const sites of [1_000, 100_000]) {
+      const fleet = costOf(month, sites, 'http-api', true);
+      const fleetUrls = costOf(month, sites, 'function-urls', true);
+      figures.push(
+        [`cost_per_site_month_at_${sites}_sites`, usd(fleet.total / sites)],
+        [`cost_per_site_month_function_urls_at_${sites}_sites`, usd(fleetUrls.total / sites)],
+        [`cost_per_month_at_${sites}_sites`, usd(fleet.total, 2)],
+      );
+    }
+    figures.push(
+      ['fleet_free_tiers', 'Lambda 1 M requests + 400,000 GB-s, SQS 1 M requests, DynamoDB 25 GB storage, per account-month; HTTP API $0.90/M beyond 300 M'],
+      ['fleet_fixed_usd_per_month', usd(prices.secretMonth.usd, 2)],
+      ['fleet_fixed_note', 'Secrets Manager: one secret (the token-signing key); CloudWatch alarms and dashboard left out (not in the dated price table)'],
+      ['logs_note', 'logs_usd = ingestion + storage for the retention, stored size taken uncompressed (an upper bound: CloudWatch bills storage compressed)'],
+      ['left_out', 'data transfer out, the CloudWatch Logs free tier, Secrets Manager API calls, DynamoDB PITR and backups, Lambda init (cold start) billing'],
+    );
+
+    // --- the worked check in aws-prices.md, recomputed with the same formulas -------------------
+    const workedRequests = 2 * 60 * 730; // two nodes, one heartbeat a minute, a 730 h month
+    const worked: Usage = {
+      apiUnits: workedRequests,
+      invocations: workedRequests,
+      gbSeconds: workedRequests * 0.015 * (128 / 1024),
+      wru: workedRequests,
+      rru: 0,
+      storageGb: 0,
+      // Its logs figure ($0.022) is 500 B an invocation in decimal GB: kept so, to reproduce it.
+      logGb: (workedRequests * 500) / 1e9,
+      accessLogGb: 0,
+      logRetentionMonths: 0,
+      snsPublishes: 0,
+      sqsRequests: 0,
+    };
+    const workedCost = costOf(worked, 1, 'http-api', false);
+    const delta = (key: keyof Cost) => `${key} ${list[key] >= workedCost[key] ? '+' : '-'}$${Math.abs(list[key] - workedCost[key]).toFixed(4)}`;
+    figures.push(
+      ['worked_check_usd_per_site_month', '$0.18 (aws-prices.md: 60 s heartbeats, 1 WRU each, 128 MB at 15 ms, HTTP API, about 500 B of logs an invocation)'],
+      ['worked_check_recomputed', usd(workedCost.total)],
+      ['worked_check_recomputed_by_service', `api ${usd(workedCost.api)}, dynamodb ${usd(workedCost.dynamodb)}, lambda ${usd(workedCost.lambda)}, logs ${usd(workedCost.logs)}`],
+      ['measured_minus_worked_check', (['api', 'dynamodb', 'lambda', 'logs', 'total'] as const).map(delta).join(', ')],
+      ['worked_check_requests_per_month', workedRequests],
+      ['measured_requests_per_month', invocations.length * daysPerMonth],
+    );
+  } finally {
+    logs.stop();
+    await server?.close();
+    client.destroy();
+    await engine.stop();
+  }
+  figures.push(['errors', failed]);
+  for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
+  return failed === 0 ? 0 : 1;
+}
+
+/**
+ * The witness's routes, their modules loaded only now, with the log level to measure: the
+ * witness's logger reads POWERTOOLS_LOG_LEVEL once, when it is built, and goes back to that level
+ * at every invocation, so the level must be in the environment before it loads. Lambda runs it at
+ * INFO unless the stack sets another level.
+ */
+async function loadWitnessRoutes(level: Options['logLevel']): Promise<typeof import('../local/witness-routes.ts').witnessRoutes> {
+  process.env.POWERTOOLS_LOG_LEVEL = level;
+  const { witnessRoutes } = await import('../local/witness-routes.ts');
+  const { logger } = await import('../functions/adapters/logger.ts');
+  if (logger.getLevelName() !== level) throw new Error(`the witness logger was built at ${logger.getLevelName()} before the bench could set ${level}`);
+  return witnessRoutes;
+}
+
+/** Each function its own deps (its own memory of sites), as separate Lambda functions have. */
+function routesWithDepsPerFunction(witnessRoutes: typeof import('../local/witness-routes.ts').witnessRoutes, newDeps: () => WitnessDeps): Routes {
+  const routes: Routes = {};
+  const probe = witnessRoutes(newDeps());
+  const byFunction = new Map<string, Routes>();
+  for (const [key, { functionName }] of Object.entries(probe)) {
+    let own = byFunction.get(functionName);
+    if (!own) {
+      own = witnessRoutes(newDeps());
+      byFunction.set(functionName, own);
+    }
+    routes[key] = own[key]!;
+  }
+  return routes;
+}
+
+/**
+ * Requests on a site of their own before the day, so that the engine's JVM and this process's JIT
+ * have warmed up, as they have in a Lambda environment and the DynamoDB service that have been
+ * serving for a while: without it the first few hundred requests of the day take 20–150 ms in the
+ * engine and would count as billed Lambda time. A heartbeat of each node, and every tenth round a
+ * claim of each (a renewal by the primary, a refusal for the other: the claim path's read).
+ */
+async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests: number): Promise<void> {
+  if (requests === 0) return;
+  const site = 'warm-up';
+  if (!(await deps.store.create(newSite({ resellerId, siteId: site, nodeIds })))) throw new Error('the warm-up site exists already');
+  const clients = nodeIds.map((nodeId) => new WitnessClient(url, signNodeToken(tokenKey, { resellerId, siteId: site, nodeId, tokenVersion: 1 }), 10_000));
+  const [a, b] = clients as [WitnessClient, WitnessClient];
+  let seq = 0;
+  const ok = <T>(what: string, r: WitnessResult<T>): T => {
+    if (!r.ok) throw new Error(`warm-up ${what} failed: ${String(r.status)} ${String(r.code)}`);
+    return r.body;
+  };
+  const beat = (client: WitnessClient, role: 'primary' | 'secondary', epoch: number) =>
+    client.heartbeat({ incarnation: 1, seq: ++seq, epoch, role, peer: { reachable: true, lastContactMs: 400 }, health: { score: 100, checks: { hook: 'ok' } } });
+  ok('heartbeat', await beat(a, 'secondary', 0));
+  if (!ok('claim', await a.claim({ incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' })).granted) throw new Error('warm-up claim refused');
+  for (let sent = 2; sent < requests; ) {
+    ok('heartbeat', await beat(a, 'primary', 1));
+    ok('heartbeat', await beat(b, 'secondary', 1));
+    sent += 2;
+    if (sent % 20 === 0) {
+      ok('claim', await a.claim({ incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }));
+      ok('claim', await b.claim({ incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }));
+      sent += 2;
+    }
+  }
+}
+
+const platformFormatNote = {
+  json: 'JSON (lib/witness-function.ts: loggingFormat JSON, system log level INFO by default): platform.start and platform.report per invocation',
+  text: 'text: START, END and REPORT lines per invocation',
+  none: 'none (JSON format with the system log level at WARN drops them)',
+} as const;
+
+/**
+ * Lambda's own log events per invocation, as CloudWatch receives them: modelled on Lambda's
+ * documented formats (they cannot be measured here), with the measured duration in them.
+ */
+function platformLogLines(format: Options['platformLogs'], durationMs: number, memoryMb: number): string[] {
+  const requestId = randomUUID();
+  const billed = Math.max(1, Math.ceil(durationMs));
+  const duration = Math.round(durationMs * 100) / 100;
+  const time = new Date(serverOrigin).toISOString();
+  switch (format) {
+    case 'none':
+      return [];
+    case 'text':
+      return [
+        `START RequestId: ${requestId} Version: $LATEST`,
+        `END RequestId: ${requestId}`,
+        `REPORT RequestId: ${requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${modelledMaxMemoryMb} MB\t`,
+      ];
+    case 'json':
+      return [
+        JSON.stringify({ time, type: 'platform.start', record: { requestId, version: '$LATEST' } }),
+        JSON.stringify({
+          time,
+          type: 'platform.report',
+          record: { requestId, metrics: { durationMs: duration, billedDurationMs: billed, memorySizeMB: memoryMb, maxMemoryUsedMB: modelledMaxMemoryMb }, status: 'success' },
+        }),
+      ];
+  }
+}
+
+/**
+ * The HTTP API's access log line for one request: the fields of lib/node-api.ts's
+ * `accessLogFields` (copied here: lib/ does not export them), filled as API Gateway fills them
+ * (`-` for an empty variable), with the measured route, status and response length.
+ */
+function accessLogLine(invocation: Invocation): string {
+  const routeKey = invocation.functionName === 'tiebreak-claim' ? 'POST /v1/node/claim' : 'POST /v1/node/heartbeat';
+  return JSON.stringify({
+    requestId: 'Xk3aBhb0IAMEbJw=',
+    time: String(serverOrigin),
+    ip: '203.0.113.120',
+    routeKey,
+    status: String(invocation.status),
+    responseLength: String(invocation.responseBytes),
+    latencyMs: '12',
+    integrationLatencyMs: '10',
+    integrationStatus: String(invocation.status),
+    integrationError: '-',
+    error: '-',
+  });
+}
+
+/** What the stack deploys that the bill depends on: lib/'s figures when it loads, else assumptions. */
+async function stackFacts(givenMemoryMb: number | undefined): Promise<{ memoryMb: number; memorySource: string; retentionDays: number; retentionSource: string }> {
+  const failed = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  let memory = { memoryMb: defaultMemoryMb, memorySource: `assumed ${defaultMemoryMb} MB, Lambda's default` };
+  if (givenMemoryMb !== undefined) memory = { memoryMb: givenMemoryMb, memorySource: '--memory-mb' };
+  else {
+    try {
+      const { memorySizeMb } = await import('../lib/witness-function.ts');
+      memory = { memoryMb: memorySizeMb, memorySource: 'lib/witness-function.ts memorySizeMb' };
+    } catch (error) {
+      memory.memorySource += ` (lib/witness-function.ts did not load: ${failed(error)})`;
+    }
+  }
+  let retention = { retentionDays: defaultRetentionDays, retentionSource: `assumed ${defaultRetentionDays} days` };
+  try {
+    const { deployDefaults } = await import('../lib/deploy-settings.ts');
+    retention = { retentionDays: deployDefaults.logRetentionDays, retentionSource: 'lib/deploy-settings.ts deployDefaults.logRetentionDays' };
+  } catch (error) {
+    retention.retentionSource += ` (lib/deploy-settings.ts did not load: ${failed(error)})`;
+  }
+  return { ...memory, ...retention };
+}
+
+interface Usage {
+  apiUnits: number;
+  invocations: number;
+  gbSeconds: number;
+  wru: number;
+  rru: number;
+  storageGb: number;
+  /** The functions' log groups: the handlers' lines and Lambda's own. */
+  logGb: number;
+  /** The HTTP API's access log group (none with function URLs). */
+  accessLogGb: number;
+  /** Logs are kept this long: at steady state a month's ingestion × this is stored (uncompressed: an upper bound). */
+  logRetentionMonths: number;
+  snsPublishes: number;
+  sqsRequests: number;
+}
+
+interface Cost {
+  dynamodb: number;
+  api: number;
+  lambda: number;
+  logs: number;
+  sns: number;
+  sqs: number;
+  fixed: number;
+  total: number;
+}
+
+/**
+ * A month of `sites` sites each using `perSite`: at list prices with no free tier and no fixed
+ * cost (`account` false: the per-site figure), or as one account pays (`account` true: the
+ * account's free tiers taken off, the HTTP API's volume tier applied, fixed costs added).
+ */
+function costOf(perSite: Usage, sites: number, front: 'http-api' | 'function-urls', account: boolean): Cost {
+  const n = (x: number) => x * sites;
+  const free = (used: number, allowance: number) => (account ? Math.max(0, used - allowance) : used);
+  const apiUnits = n(perSite.apiUnits);
+  const tier = freeTiers.httpApiTierRequests.amount;
+  const api =
+    front === 'function-urls'
+      ? 0
+      : account
+        ? Math.min(apiUnits, tier) * prices.httpApiRequest.usd + Math.max(0, apiUnits - tier) * prices.httpApiRequestOver300M.usd
+        : apiUnits * prices.httpApiRequest.usd;
+  const dynamodb =
+    n(perSite.wru) * prices.dynamoWriteUnit.usd +
+    n(perSite.rru) * prices.dynamoReadUnit.usd +
+    free(n(perSite.storageGb), freeTiers.dynamoStorageGb.amount) * prices.dynamoStorage.usd;
+  const lambda =
+    free(n(perSite.invocations), freeTiers.lambdaRequests.amount) * prices.lambdaRequest.usd +
+    free(n(perSite.gbSeconds), freeTiers.lambdaGbSeconds.amount) * prices.lambdaArmGbSecond.usd;
+  const logGb = n(perSite.logGb) + (front === 'http-api' ? n(perSite.accessLogGb) : 0);
+  const logs = logGb * prices.logsIngestion.usd + logGb * perSite.logRetentionMonths * prices.logsStorage.usd;
+  const sns = n(perSite.snsPublishes) * prices.snsPublish.usd;
+  const sqs = free(n(perSite.sqsRequests), freeTiers.sqsRequests.amount) * prices.sqsRequest.usd;
+  const fixed = account ? prices.secretMonth.usd : 0;
+  return { dynamodb, api, lambda, logs, sns, sqs, fixed, total: dynamodb + api + lambda + logs + sns + sqs + fixed };
+}
+
+function parseOptions(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'warmup-min': { type: 'string' },
+      'link-loss-at-h': { type: 'string' },
+      'link-loss-min': { type: 'string' },
+      'failure-at-h': { type: 'string' },
+      'outage-min': { type: 'string' },
+      'memory-mb': { type: 'string' },
+      'log-level': { type: 'string' },
+      'rtt-ms': { type: 'string' },
+      'engine-warmup': { type: 'string' },
+      'platform-logs': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const num = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
+    const x = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(x) || x < min || x > max) throw new Error(`--${name} must be a number from ${min} to ${max}, not ${String(value)}`);
+    return x;
+  };
+  const level = (values['log-level'] ?? 'INFO').toUpperCase();
+  if (level !== 'DEBUG' && level !== 'INFO' && level !== 'WARN' && level !== 'ERROR') throw new Error(`--log-level must be DEBUG, INFO, WARN or ERROR, not ${level}`);
+  const linkLossAtH = num('link-loss-at-h', values['link-loss-at-h'], 6, 0, 23);
+  const linkLossMin = num('link-loss-min', values['link-loss-min'], 10, 0, 600);
+  const failureAtH = num('failure-at-h', values['failure-at-h'], 14, 0, 23);
+  const outageMin = num('outage-min', values['outage-min'], 30, 0, 600);
+  if (linkLossMin > 0 && outageMin > 0) {
+    const [first, second] = [
+      { atMin: linkLossAtH * 60, forMin: linkLossMin },
+      { atMin: failureAtH * 60, forMin: outageMin },
+    ].sort((x, y) => x.atMin - y.atMin);
+    // Leave the site a quarter of an hour to settle between the two events.
+    if (first!.atMin + first!.forMin + 15 > second!.atMin) throw new Error('the link loss and the failure overlap: move one of them');
+  }
+  const platformLogs = values['platform-logs'] ?? 'json';
+  if (platformLogs !== 'json' && platformLogs !== 'text' && platformLogs !== 'none') throw new Error(`--platform-logs must be json, text or none, not ${platformLogs}`);
+  return {
+    platformLogs,
+    warmupMin: num('warmup-min', values['warmup-min'], 10, 1, 600),
+    linkLossAtH,
+    linkLossMin,
+    failureAtH,
+    outageMin,
+    memoryMb: values['memory-mb'] === undefined ? undefined : num('memory-mb', values['memory-mb'], 0, 128, 10_240),
+    logLevel: level,
+    rttMs: num('rtt-ms', values['rtt-ms'], 60, 1, 3_000),
+    engineWarmup: Math.round(num('engine-warmup', values['engine-warmup'], 2_000, 0, 100_000)),
+    quiet: values.quiet ?? false,
+  };
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return new Map([...groups].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function percentile(xs: number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)]!;
+}
+
+function fixed(x: number, digits: number): string {
+  return x.toFixed(digits);
+}
+
+function usd(x: number, digits = 4): string {
+  return `$${x.toFixed(digits)}`;
+}
+
+function hhmm(hours: number): string {
+  const h = Math.floor(hours);
+  const m = Math.round((hours - h) * 60);
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+}

@@ -1,0 +1,137 @@
+import { performance } from 'node:perf_hooks';
+import { type AttributeValue, ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { itemBytes } from './item-size.ts';
+import { dynamoReadUnitBytes, dynamoWriteUnitBytes } from './prices.ts';
+
+/** One request to an item, as DynamoDB bills it. */
+export interface ItemRequest {
+  command: string;
+  /** The condition held (or there was none): the write applied. */
+  applied: boolean;
+  /** Item size before and after (bytes, DynamoDB's rules: `itemBytes`); 0 when there was no item. */
+  oldBytes: number;
+  newBytes: number;
+  /** Capacity units from the item sizes: WRU = ceil(max(old, new) / 1 KB), RRU = ceil(size / 4 KB). */
+  unitsBySize: number;
+  /** Capacity units the engine reported (`ReturnConsumedCapacity: 'TOTAL'`), if it did. */
+  unitsReported: number | undefined;
+  /** Wall time of the request, from this client to the engine and back. */
+  latencyMs: number;
+}
+
+const writeCommands = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
+const readCommands = new Set(['GetItemCommand']);
+
+/**
+ * Capacity units of every single-item request one client sends, per attempt (as billed): it asks
+ * for `ReturnConsumedCapacity: 'TOTAL'` on each (answers gain a field; nothing else changes) and
+ * also works the units out from item sizes, because a failed conditional write is billed but
+ * reports nothing. Sizes before a write are known because every write to the measured items goes
+ * through this client, one at a time: the size after each request is kept per key. Any other
+ * command (batch, query, scan, transaction) is listed in `unmetered` so that it cannot pass unseen.
+ */
+export class CapacityMeter {
+  readonly requests: ItemRequest[] = [];
+  readonly unmetered = new Map<string, number>();
+  readonly #sizes = new Map<string, number>();
+
+  attach(client: DynamoDBClient): this {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const name = context.commandName ?? 'unknown';
+        if (writeCommands.has(name) || readCommands.has(name)) {
+          const input = args.input as Record<string, unknown>;
+          input.ReturnConsumedCapacity ??= 'TOTAL';
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchReturnConsumedCapacity' },
+    );
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = context.commandName ?? 'unknown';
+        if (!writeCommands.has(name) && !readCommands.has(name)) {
+          this.unmetered.set(name, (this.unmetered.get(name) ?? 0) + 1);
+          return next(args);
+        }
+        // Here, after serialization, the input is the low-level one (the document client has marshalled it).
+        const input = args.input as { Key?: Record<string, AttributeValue>; Item?: Record<string, AttributeValue>; ConsistentRead?: boolean };
+        const started = performance.now();
+        try {
+          const result = await next(args);
+          this.#record(name, input, result.output as Output, undefined, performance.now() - started);
+          return result;
+        } catch (error) {
+          this.#record(name, input, undefined, error, performance.now() - started);
+          throw error;
+        }
+      },
+      // Beside the request counter: after the retry middleware, so that each attempt is metered.
+      { step: 'finalizeRequest', priority: 'low', name: 'benchCapacityMeter' },
+    );
+    return this;
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.unmetered.clear();
+  }
+
+  writes(): ItemRequest[] {
+    return this.requests.filter((r) => writeCommands.has(r.command));
+  }
+
+  reads(): ItemRequest[] {
+    return this.requests.filter((r) => readCommands.has(r.command));
+  }
+
+  #record(command: string, input: { Key?: Record<string, AttributeValue>; Item?: Record<string, AttributeValue>; ConsistentRead?: boolean }, output: Output | undefined, error: unknown, latencyMs: number): void {
+    const keyAttributes = input.Key ?? (input.Item ? { pk: input.Item.pk, sk: input.Item.sk } : undefined);
+    const key = JSON.stringify(keyAttributes ?? null);
+    const known = this.#sizes.get(key) ?? 0;
+    const reported = output?.ConsumedCapacity?.CapacityUnits;
+    if (output === undefined) {
+      if (!(error instanceof ConditionalCheckFailedException)) return; // not billed as a write: nothing to meter
+      // A failed condition is billed on the item as it stands, which the store asks back (ALL_OLD).
+      const oldBytes = error.Item ? itemBytes(error.Item) : known;
+      this.#sizes.set(key, oldBytes);
+      this.requests.push({ command, applied: false, oldBytes, newBytes: oldBytes, unitsBySize: writeUnits(oldBytes), unitsReported: undefined, latencyMs });
+      return;
+    }
+    if (readCommands.has(command)) {
+      const bytes = output.Item ? sizeOf(output.Item) : 0;
+      if (output.Item) this.#sizes.set(key, bytes);
+      const units = Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (input.ConsistentRead ? 1 : 0.5);
+      this.requests.push({ command, applied: true, oldBytes: bytes, newBytes: bytes, unitsBySize: units, unitsReported: reported, latencyMs });
+      return;
+    }
+    let newBytes: number;
+    if (command === 'PutItemCommand') newBytes = input.Item ? itemBytes(input.Item) : 0;
+    else if (command === 'DeleteItemCommand') newBytes = 0;
+    else if (output.Attributes) newBytes = sizeOf(output.Attributes);
+    else throw new Error('an UpdateItem without ReturnValues ALL_NEW: the meter cannot size the item after it');
+    this.#sizes.set(key, newBytes);
+    this.requests.push({ command, applied: true, oldBytes: known, newBytes, unitsBySize: writeUnits(Math.max(known, newBytes)), unitsReported: reported, latencyMs });
+  }
+}
+
+interface Output {
+  Item?: Record<string, unknown>;
+  Attributes?: Record<string, unknown>;
+  ConsumedCapacity?: { CapacityUnits?: number };
+}
+
+function writeUnits(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / dynamoWriteUnitBytes));
+}
+
+/**
+ * An item from an answer, in bytes. The document client has unmarshalled it by the time this
+ * middleware sees it (its unmarshalling wraps the deserializer), so it is marshalled back the same
+ * way: strings, numbers (same digits), maps, lists, booleans and nulls come back as they were.
+ */
+function sizeOf(item: Record<string, unknown>): number {
+  const raw = typeof item.pk === 'string' ? marshall(item, { removeUndefinedValues: true }) : (item as Record<string, AttributeValue>);
+  return itemBytes(raw);
+}

@@ -1,0 +1,356 @@
+/**
+ * One site's day, simulated on a virtual clock: the two agents' real pure cores (`step`), driven
+ * as `agent/io/runtime.ts` drives them (a tick every 50 ms, a health check every 10 s, requests
+ * answered as inputs, hooks that take time), with the peer link in memory and the witness reached
+ * over real HTTP through the agent's own witness client. Events run one at a time in time order;
+ * while a witness request is on the wire the virtual clock stands still, so a day takes as long as
+ * its few thousand real requests do, and whatever the witness does (handler, log line, DynamoDB
+ * request) belongs to the one request in flight.
+ */
+import type { AgentAction, AgentInput, Hook } from '../agent/core/messages.ts';
+import { defaultTimings } from '../agent/core/settings.ts';
+import { type AgentState, initialAgentState } from '../agent/core/state.ts';
+import { step } from '../agent/core/step.ts';
+import { WitnessClient } from '../agent/io/witness-client.ts';
+
+/** As in `agent/io/runtime.ts`. */
+const tickMs = 50;
+/** The health hook's default interval (agent/config.ts). */
+const healthEveryMs = 10_000;
+/** The witness client's default timeout (agent/config.ts). */
+const requestTimeoutMs = 3_000;
+
+export interface SiteDayOptions {
+  witnessUrl: string;
+  tokens: Record<string, string>;
+  /** Virtual ms from the start of the run: [countFrom, countFrom + dayMs) is the measured day. */
+  countFromMs: number;
+  dayMs: number;
+  /** The peer link is cut for `linkLoss.forMs` from `linkLoss.atMs` (virtual ms from the start of the run). */
+  linkLoss: { atMs: number; forMs: number } | null;
+  /** The primary of that moment dies at `failure.atMs` and boots again after `failure.downMs`. */
+  failure: { atMs: number; downMs: number } | null;
+  /** Round trip between an agent and the witness, modelled (the real request takes no virtual time). */
+  witnessRttMs: number;
+  /** One way on the peer link. */
+  peerDelayMs: number;
+  hookMs: Record<Hook, number>;
+  /** The witness's clock is set to this origin plus the virtual time when a request arrives. */
+  setWitnessTime: (virtualMs: number) => void;
+  /** Called once at `countFromMs`: reset the counters there. */
+  onCountStart: () => void;
+  progress: (line: string) => void;
+}
+
+export interface SiteDayResult {
+  /** Within the measured day, by what happened. */
+  events: Record<string, number>;
+  /** Witness requests that did not get a 200 (the day's figures are void if any did unexpectedly). */
+  failedRequests: number;
+  timeline: string[];
+  finalRoles: Record<string, string>;
+  finalEpoch: number;
+  /** Wall ms the simulation took, and virtual events processed. */
+  wallMs: number;
+  steps: number;
+}
+
+interface SimNode {
+  id: string;
+  client: WitnessClient;
+  up: boolean;
+  /** Machine boots: events of an earlier boot are dropped. */
+  boot: number;
+  incarnation: number;
+  state: AgentState | undefined;
+}
+
+interface Queued {
+  t: number;
+  n: number;
+  run: () => Promise<void> | undefined;
+}
+
+/** A binary heap ordered by (time, insertion order). */
+class EventQueue {
+  readonly #heap: Queued[] = [];
+  #n = 0;
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  push(t: number, run: () => Promise<void> | undefined): void {
+    const heap = this.#heap;
+    heap.push({ t, n: this.#n++, run });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): Queued | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: Queued, b: Queued): boolean {
+  return a.t < b.t || (a.t === b.t && a.n < b.n);
+}
+
+export async function runSiteDay(options: SiteDayOptions): Promise<SiteDayResult> {
+  return new SiteDay(options).run();
+}
+
+class SiteDay {
+  readonly queue = new EventQueue();
+  readonly nodes: SimNode[];
+  readonly end: number;
+  now = 0;
+  steps = 0;
+  counting = false;
+  linkUp = true;
+  failedRequests = 0;
+  readonly events: Record<string, number> = {};
+  readonly timeline: string[] = [];
+
+  constructor(readonly o: SiteDayOptions) {
+    this.nodes = Object.entries(o.tokens).map(([id, token]) => ({
+      id,
+      client: new WitnessClient(o.witnessUrl, token, requestTimeoutMs),
+      up: false,
+      boot: 0,
+      incarnation: 0,
+      state: undefined,
+    }));
+    this.end = o.countFromMs + o.dayMs;
+  }
+
+  async run(): Promise<SiteDayResult> {
+    const started = performance.now();
+    for (const n of this.nodes) this.at(0, () => this.boot(n));
+    this.at(this.o.countFromMs, () => {
+      this.counting = true;
+      this.o.onCountStart();
+      this.note(`counting starts: ${this.describeSite()}`);
+      return undefined;
+    });
+    const { linkLoss, failure } = this.o;
+    if (linkLoss) {
+      this.at(linkLoss.atMs, () => {
+        this.linkUp = false;
+        this.note(`peer link cut for ${linkLoss.forMs / 60_000} min`);
+        return undefined;
+      });
+      this.at(linkLoss.atMs + linkLoss.forMs, () => {
+        this.linkUp = true;
+        this.note('peer link back');
+        return undefined;
+      });
+    }
+    if (failure) {
+      this.at(failure.atMs, () => {
+        const primary = this.nodes.find((n) => n.up && n.state?.role === 'primary');
+        if (!primary) throw new Error(`no primary to fail at ${failure.atMs} ms: ${this.describeSite()}`);
+        this.crash(primary);
+        this.note(`${primary.id} (primary) dies; boots again in ${failure.downMs / 60_000} min`);
+        this.at(this.now + failure.downMs, () => {
+          this.note(`${primary.id} boots`);
+          return this.boot(primary);
+        });
+        return undefined;
+      });
+    }
+    let nextProgress = 0;
+    for (;;) {
+      const event = this.queue.pop();
+      if (!event || event.t >= this.end) break;
+      this.now = event.t;
+      this.steps++;
+      const pending = event.run();
+      if (pending) await pending;
+      if (this.now >= nextProgress) {
+        this.o.progress(`virtual ${(this.now / 3_600_000).toFixed(1)} h of ${(this.end / 3_600_000).toFixed(1)} h`);
+        nextProgress += 3 * 3_600_000;
+      }
+    }
+    this.now = this.end;
+    this.note(`counting ends: ${this.describeSite()}`);
+    return {
+      events: this.events,
+      failedRequests: this.failedRequests,
+      timeline: this.timeline,
+      finalRoles: Object.fromEntries(this.nodes.map((n) => [n.id, n.up ? (n.state?.role ?? 'starting') : 'down'])),
+      finalEpoch: Math.max(0, ...this.nodes.map((n) => n.state?.epoch ?? 0)),
+      wallMs: performance.now() - started,
+      steps: this.steps,
+    };
+  }
+
+  at(t: number, run: () => Promise<void> | undefined): void {
+    this.queue.push(t, run);
+  }
+
+  count(what: string): void {
+    if (this.counting) this.events[what] = (this.events[what] ?? 0) + 1;
+  }
+
+  /** A line of the timeline, stamped with the time of the measured day (negative during start-up). */
+  note(text: string): void {
+    const t = this.now - this.o.countFromMs;
+    const a = Math.round(Math.abs(t) / 10) * 10;
+    const h = Math.floor(a / 3_600_000);
+    const m = Math.floor((a % 3_600_000) / 60_000);
+    const s = ((a % 60_000) / 1000).toFixed(2).padStart(5, '0');
+    this.timeline.push(`${t < 0 ? '-' : ' '}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${s} ${text}`);
+  }
+
+  describeSite(): string {
+    return this.nodes.map((n) => `${n.id} ${n.up ? `${n.state?.role ?? '?'} e${n.state?.epoch ?? 0}` : 'down'}`).join(', ');
+  }
+
+  /** The machine (re)boots and the agent starts: a new incarnation, as the state file gives it. */
+  boot(n: SimNode): Promise<void> | undefined {
+    n.up = true;
+    n.boot++;
+    n.incarnation++;
+    n.state = initialAgentState(n.id, n.incarnation, defaultTimings, this.now);
+    const boot = n.boot;
+    const tick = (): Promise<void> | undefined => {
+      if (n.boot !== boot || !n.up) return undefined;
+      this.at(this.now + tickMs, tick);
+      return this.dispatch(n, { type: 'tick' });
+    };
+    const health = (): Promise<void> | undefined => {
+      if (n.boot !== boot || !n.up) return undefined;
+      this.at(this.now + healthEveryMs, health);
+      return this.dispatch(n, { type: 'health', score: 100, checks: { hook: 'ok' } });
+    };
+    this.at(this.now, health);
+    this.at(this.now + tickMs, tick);
+    return this.dispatch(n, { type: 'tick' });
+  }
+
+  crash(n: SimNode): void {
+    n.up = false;
+    n.boot++;
+    n.state = undefined;
+  }
+
+  /** One input through the core, then its actions, as the runtime carries them out. */
+  dispatch(n: SimNode, input: AgentInput): Promise<void> | undefined {
+    const actions = this.apply(n, input);
+    return actions && this.perform(n, actions);
+  }
+
+  apply(n: SimNode, input: AgentInput): AgentAction[] | undefined {
+    if (!n.up || !n.state) return undefined;
+    const before = n.state;
+    const { state, actions } = step(before, input, this.now);
+    n.state = state;
+    if (state.role !== before.role || state.epoch !== before.epoch) {
+      this.note(`${n.id}: ${before.role} e${before.epoch} → ${state.role} e${state.epoch}`);
+    }
+    return actions;
+  }
+
+  perform(n: SimNode, actions: AgentAction[]): Promise<void> | undefined {
+    const pending = actions.map((action) => this.carryOut(n, action)).filter((p) => p !== undefined);
+    return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
+  }
+
+  carryOut(n: SimNode, action: AgentAction): Promise<void> | undefined {
+    switch (action.type) {
+      case 'log':
+        if (/^(peer lost|peer back|deciding to claim|promoting|demoting|running as primary)/.test(action.message)) this.note(`${n.id}: ${action.message}`);
+        return undefined;
+      case 'peer-answer':
+        return undefined;
+      case 'peer-hello': {
+        const sentAt = this.now;
+        const boot = n.boot;
+        const failed = () => (n.boot === boot ? this.dispatch(n, { type: 'peer-failed', sentAt }) : undefined);
+        const other = this.nodes.find((o) => o !== n)!;
+        if (!this.linkUp || !other.up) {
+          // Nothing answers: the hello times out (the runtime's timeout is peerHelloMs).
+          this.at(sentAt + defaultTimings.peerHelloMs, failed);
+          return undefined;
+        }
+        const otherBoot = other.boot;
+        this.at(sentAt + this.o.peerDelayMs, () => {
+          if (other.boot !== otherBoot) return undefined;
+          const actions = this.apply(other, { type: 'peer-hello', hello: action.hello });
+          if (!actions) return undefined;
+          const answer = actions.find((a) => a.type === 'peer-answer');
+          if (answer && this.linkUp) {
+            this.at(this.now + this.o.peerDelayMs, () => (n.boot === boot ? this.dispatch(n, { type: 'peer-reply', sentAt, reply: answer.reply }) : undefined));
+          } else {
+            this.at(sentAt + defaultTimings.peerHelloMs, failed);
+          }
+          return this.perform(other, actions);
+        });
+        return undefined;
+      }
+      case 'run-hook': {
+        const boot = n.boot;
+        this.count(`hook ${action.hook}`);
+        this.at(this.now + this.o.hookMs[action.hook], () =>
+          n.boot === boot ? this.dispatch(n, { type: 'hook-exited', hook: action.hook, code: 0 }) : undefined,
+        );
+        return undefined;
+      }
+      case 'witness-heartbeat':
+      case 'witness-claim':
+        return this.callWitness(n, action);
+    }
+  }
+
+  /** A real HTTP request to the witness, its answer delivered one modelled round trip later. */
+  async callWitness(n: SimNode, action: Extract<AgentAction, { type: 'witness-heartbeat' | 'witness-claim' }>): Promise<void> {
+    const boot = n.boot;
+    const { seq } = action.request;
+    const sentAt = this.now;
+    this.o.setWitnessTime(sentAt + this.o.witnessRttMs / 2);
+    let input: AgentInput;
+    if (action.type === 'witness-heartbeat') {
+      const r = await n.client.heartbeat(action.request);
+      input = r.ok ? { type: 'witness-heartbeat-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code };
+      this.count(`heartbeat ${action.request.role}${action.request.peer?.reachable === false ? ' peer-lost' : ''}`);
+      if (r.ok) {
+        this.count(`heartbeat answer every ${r.body.heartbeatMs / 1000} s`);
+        for (const c of r.body.commands) this.count(`command delivered: ${c.type}`);
+        if (action.request.acks?.length) this.count('heartbeat carrying acks');
+      }
+    } else {
+      const r = await n.client.claim(action.request);
+      input = r.ok ? { type: 'witness-claim-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code };
+      this.count(r.ok ? (r.body.granted ? 'claim granted' : `claim refused: ${r.body.reason}`) : 'claim failed');
+      if (r.ok) this.note(`${n.id}: claim (${action.request.reason}) → ${r.body.granted ? `granted e${r.body.epoch}` : `refused (${r.body.reason}, retry in ${r.body.retryAfterMs} ms)`}`);
+    }
+    if (input.type === 'witness-failed') {
+      this.failedRequests++;
+      this.note(`${n.id}: witness ${action.type} failed: ${String(input.status)} ${String(input.code)}`);
+    }
+    this.at(sentAt + this.o.witnessRttMs, () => (n.boot === boot ? this.dispatch(n, input) : undefined));
+  }
+}

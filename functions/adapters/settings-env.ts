@@ -1,0 +1,67 @@
+import * as z from 'zod';
+import { defaultSettings, shortestSettings, type WitnessSettings } from '../domain/settings.ts';
+
+/**
+ * The witness's timings as environment variables. One schema, read by the handlers at a cold start
+ * and by the CDK app at synth time (from its context), so a deployment cannot carry timings the
+ * functions would refuse.
+ */
+export const settingsEnvNames = {
+  leaseMs: 'TIEBREAK_LEASE_MS',
+  skewMarginMs: 'TIEBREAK_SKEW_MARGIN_MS',
+  fastHeartbeatMs: 'TIEBREAK_FAST_HEARTBEAT_MS',
+  slowHeartbeatMs: 'TIEBREAK_SLOW_HEARTBEAT_MS',
+  freshnessMs: 'TIEBREAK_FRESHNESS_MS',
+  startupWindowMs: 'TIEBREAK_STARTUP_WINDOW_MS',
+} as const satisfies Record<keyof WitnessSettings, string>;
+
+const ms = (fallback: number) => z.coerce.number().int().min(1).max(86_400_000).default(fallback);
+
+const SettingsEnv = z
+  .object({
+    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs).refine((v) => v >= shortestSettings.leaseMs, `at least ${shortestSettings.leaseMs} ms is supported`),
+    TIEBREAK_SKEW_MARGIN_MS: ms(defaultSettings.skewMarginMs),
+    TIEBREAK_FAST_HEARTBEAT_MS: ms(defaultSettings.fastHeartbeatMs),
+    TIEBREAK_SLOW_HEARTBEAT_MS: ms(defaultSettings.slowHeartbeatMs),
+    TIEBREAK_FRESHNESS_MS: ms(defaultSettings.freshnessMs),
+    TIEBREAK_STARTUP_WINDOW_MS: ms(defaultSettings.startupWindowMs),
+  })
+  .refine((env) => env.TIEBREAK_FAST_HEARTBEAT_MS < env.TIEBREAK_LEASE_MS, {
+    message: 'the fast heartbeat must come more often than a lease lasts',
+    path: ['TIEBREAK_FAST_HEARTBEAT_MS'],
+  });
+
+export interface SettingsProblem {
+  /** The variable at fault, e.g. `TIEBREAK_LEASE_MS`. */
+  name: string;
+  message: string;
+}
+
+/** The timings the variables give (defaults for those unset), or every problem found. */
+export function parseSettingsEnv(
+  env: Record<string, string | undefined>,
+): { ok: true; settings: WitnessSettings } | { ok: false; problems: SettingsProblem[] } {
+  const parsed = SettingsEnv.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((i) => ({ name: i.path.join('.'), message: i.message })) };
+  }
+  const e = parsed.data;
+  return {
+    ok: true,
+    settings: {
+      leaseMs: e.TIEBREAK_LEASE_MS,
+      skewMarginMs: e.TIEBREAK_SKEW_MARGIN_MS,
+      fastHeartbeatMs: e.TIEBREAK_FAST_HEARTBEAT_MS,
+      slowHeartbeatMs: e.TIEBREAK_SLOW_HEARTBEAT_MS,
+      freshnessMs: e.TIEBREAK_FRESHNESS_MS,
+      startupWindowMs: e.TIEBREAK_STARTUP_WINDOW_MS,
+    },
+  };
+}
+
+/** The variables that carry these timings (what the CDK app sets on each function). */
+export function settingsEnv(settings: WitnessSettings): Record<string, string> {
+  return Object.fromEntries(
+    (Object.keys(settingsEnvNames) as (keyof WitnessSettings)[]).map((key) => [settingsEnvNames[key], String(settings[key])]),
+  );
+}

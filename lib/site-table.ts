@@ -1,0 +1,45 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { tableDefinition } from '../functions/adapters/table.ts';
+
+/** Records that should vanish on their own (a later issue's audit trail, incidents) set this, in epoch seconds. */
+export const expiresAtAttribute = 'expiresAt';
+
+const attributeTypes = { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY } as const;
+
+/** The key schema and stream of the table the local runtime creates (functions/adapters/table.ts), so both run on the same shape. */
+function keyOf(role: 'HASH' | 'RANGE'): { name: string; type: AttributeType } {
+  const definition = tableDefinition('any');
+  const name = definition.KeySchema?.find((k) => k.KeyType === role)?.AttributeName;
+  const type = definition.AttributeDefinitions?.find((a) => a.AttributeName === name)?.AttributeType;
+  if (!name || !type) throw new Error(`tableDefinition has no ${role} key`);
+  return { name, type: attributeTypes[type] };
+}
+
+/**
+ * The witness's one table: sites' state today, more record kinds later (pk/sk strings). On-demand,
+ * point-in-time recovery, deletion protection, and RETAIN: `cdk destroy` leaves it (and its data)
+ * in place. The stream (old and new images) is what the event publisher of a later issue reads.
+ */
+export class SiteTable extends Construct {
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const definition = tableDefinition('any');
+    if (definition.BillingMode !== 'PAY_PER_REQUEST' || definition.StreamSpecification?.StreamViewType !== 'NEW_AND_OLD_IMAGES') {
+      throw new Error('functions/adapters/table.ts changed its billing or stream: update SiteTable to match');
+    }
+    this.table = new Table(this, 'Table', {
+      partitionKey: keyOf('HASH'),
+      sortKey: keyOf('RANGE'),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      timeToLiveAttribute: expiresAtAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

@@ -1,0 +1,148 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Operation, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { NodeApi } from './node-api.ts';
+
+export interface WitnessMonitoringProps {
+  alarmTopic: ITopic;
+  api: NodeApi;
+  functions: Record<string, IFunction>;
+  table: Table;
+  /** The table operations the functions call: the ones whose throttles and errors are watched. */
+  tableOperations: Operation[];
+}
+
+/** Alarms look at 5-minute sums: each condition below should never happen, so one occurrence is worth a look. */
+const alarmPeriod = Duration.minutes(5);
+const graphPeriod = Duration.minutes(1);
+
+/**
+ * Alarms (to the alarm topic, also when they clear) and one dashboard.
+ *
+ * - Lambda errors and throttles, per function: the handlers turn every failure into a response,
+ *   so an error here is a crash, a timeout or a failed cold start.
+ * - API 5xx: a handler's 500 (an unexpected failure) or 503 (a site contended past the retries),
+ *   or API Gateway failing to reach a function.
+ * - DynamoDB throttled requests and system errors, on the operations the functions call.
+ *
+ * Not yet: stream iterator age. Nothing reads the table's stream until the event publisher of a
+ * later issue, which adds its alarm (`IteratorAge` of its event source) with it.
+ */
+export class WitnessMonitoring extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: WitnessMonitoringProps) {
+    super(scope, id);
+    const alarmWhenAny = (alarmId: string, metric: IMetric, description: string) => {
+      const alarm = new Alarm(this, alarmId, {
+        alarmDescription: `Tiebreak: ${description}`,
+        metric,
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new SnsAction(props.alarmTopic));
+      alarm.addOkAction(new SnsAction(props.alarmTopic));
+      this.alarms.push(alarm);
+    };
+
+    const sum = { period: alarmPeriod, statistic: Stats.SUM };
+    for (const [name, fn] of Object.entries(props.functions)) {
+      const title = name.charAt(0).toUpperCase() + name.slice(1);
+      alarmWhenAny(`${title}Errors`, fn.metricErrors(sum), `the ${name} function failed (crash, timeout or cold start)`);
+      alarmWhenAny(`${title}Throttles`, fn.metricThrottles(sum), `the ${name} function was throttled (account concurrency)`);
+    }
+    alarmWhenAny('Api5xx', props.api.api.metricServerError(sum), 'the node API answered 5xx');
+    const operations = { operations: props.tableOperations, ...sum };
+    alarmWhenAny('TableThrottles', props.table.metricThrottledRequestsForOperations(operations), 'DynamoDB throttled requests of the witness');
+    alarmWhenAny('TableSystemErrors', props.table.metricSystemErrorsForOperations(operations), 'DynamoDB failed requests of the witness (system errors)');
+
+    this.dashboard = this.#dashboard(props);
+  }
+
+  #dashboard(props: WitnessMonitoringProps): Dashboard {
+    const dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    const api = props.api.api;
+    const fns = Object.entries(props.functions);
+    const per = (statistic: string) => ({ period: graphPeriod, statistic });
+    const graph = (title: string, left: IMetric[], width = 8) => new GraphWidget({ title, left, width, height: 6, period: graphPeriod });
+
+    dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
+    dashboard.addWidgets(
+      graph('API requests', [
+        api.metricCount({ ...per(Stats.SUM), label: 'requests' }),
+        api.metricClientError({ ...per(Stats.SUM), label: '4xx' }),
+        api.metricServerError({ ...per(Stats.SUM), label: '5xx' }),
+      ]),
+      graph('API latency (ms)', [
+        api.metricLatency({ ...per(Stats.p(50)), label: 'p50' }),
+        api.metricLatency({ ...per(Stats.p(99)), label: 'p99' }),
+        api.metricIntegrationLatency({ ...per(Stats.p(99)), label: 'integration p99' }),
+      ]),
+      graph(
+        'Requests by function',
+        fns.map(([name, fn]) => fn.metricInvocations({ ...per(Stats.SUM), label: name })),
+      ),
+    );
+    dashboard.addWidgets(
+      graph('Function errors and throttles', [
+        ...fns.map(([name, fn]) => fn.metricErrors({ ...per(Stats.SUM), label: `${name} errors` })),
+        ...fns.map(([name, fn]) => fn.metricThrottles({ ...per(Stats.SUM), label: `${name} throttles` })),
+      ]),
+      graph(
+        'Function duration p99 (ms)',
+        fns.map(([name, fn]) => fn.metricDuration({ ...per(Stats.p(99)), label: name })),
+      ),
+      graph(
+        'Concurrent executions',
+        fns.map(([name, fn]) => fn.metric('ConcurrentExecutions', { ...per(Stats.MAXIMUM), label: name })),
+      ),
+    );
+    const operations = { operations: props.tableOperations, period: graphPeriod };
+    dashboard.addWidgets(
+      graph(
+        'DynamoDB capacity used (units)',
+        [
+          props.table.metricConsumedWriteCapacityUnits({ ...per(Stats.SUM), label: 'write' }),
+          props.table.metricConsumedReadCapacityUnits({ ...per(Stats.SUM), label: 'read' }),
+        ],
+        6,
+      ),
+      graph(
+        'DynamoDB latency p99 (ms)',
+        props.tableOperations.map((operation) =>
+          props.table.metricSuccessfulRequestLatency({
+            ...per(Stats.p(99)),
+            dimensionsMap: { TableName: props.table.tableName, Operation: operation },
+            label: operation,
+          }),
+        ),
+        6,
+      ),
+      // Each of these is a sum over the operations, with per-operation ids: one per graph.
+      graph('DynamoDB throttled requests', [withLabel(props.table.metricThrottledRequestsForOperations(operations), 'throttled')], 6),
+      graph('DynamoDB system errors', [withLabel(props.table.metricSystemErrorsForOperations(operations), 'system errors')], 6),
+    );
+    return dashboard;
+  }
+}
+
+function withLabel(metric: IMetric, label: string): IMetric {
+  return metric instanceof MathExpression ? metric.with({ label }) : metric;
+}

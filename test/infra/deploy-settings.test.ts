@@ -1,0 +1,57 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, test } from 'vitest';
+import { defaultSettings } from '../../functions/domain/settings.ts';
+import { deployDefaults, deploySettingsFromContext } from '../../lib/deploy-settings.ts';
+import { Topics } from '../../lib/topics.ts';
+import { cdkJsonContext } from './synth.ts';
+
+/** Settings as `cdk synth -c key=value` gives them (strings), on top of cdk.json's feature flags. */
+const settings = (context: Record<string, unknown>) => deploySettingsFromContext(new App({ context: { ...cdkJsonContext, ...context } }).node);
+
+describe('deployment settings from CDK context', () => {
+  test('with no context, the witness defaults and the deployment defaults', () => {
+    expect(settings({})).toEqual({
+      stackName: 'Tiebreak',
+      witness: defaultSettings,
+      logRetention: deployDefaults.logRetentionDays,
+      alarmEmail: undefined,
+      apiRateLimitPerSecond: deployDefaults.apiRateLimitPerSecond,
+      apiBurstLimit: deployDefaults.apiBurstLimit,
+    });
+  });
+
+  test('values from the command line (strings) and from cdk.json (numbers) alike', () => {
+    expect(
+      settings({ leaseMs: '10000', fastHeartbeatMs: 3000, logRetentionDays: '7', alarmEmail: 'ops@example.com', apiRateLimitPerSecond: '50', stackName: 'TiebreakStaging' }),
+    ).toMatchObject({
+      stackName: 'TiebreakStaging',
+      witness: { ...defaultSettings, leaseMs: 10_000, fastHeartbeatMs: 3_000 },
+      logRetention: 7,
+      alarmEmail: 'ops@example.com',
+      apiRateLimitPerSecond: 50,
+    });
+  });
+
+  test('timings the functions would refuse are refused at synth, by their context names, all at once', () => {
+    expect(() => settings({ leaseMs: '4000', skewMarginMs: 'soon' })).toThrow(
+      /leaseMs: at least 5000 ms is supported[\s\S]*skewMarginMs: /,
+    );
+    expect(() => settings({ fastHeartbeatMs: 15_000 })).toThrow('fastHeartbeatMs: the fast heartbeat must come more often than a lease lasts');
+  });
+
+  test('a log retention CloudWatch does not offer, a bad address or throttle, and an unknown key are refused', () => {
+    expect(() => settings({ logRetentionDays: 10 })).toThrow(/logRetentionDays: CloudWatch keeps logs for one of 1, 3, 5, 7, 14/);
+    expect(() => settings({ alarmEmail: 'ops' })).toThrow('alarmEmail: not an e-mail address: ops');
+    expect(() => settings({ apiBurstLimit: 0 })).toThrow('apiBurstLimit: must be a whole number from 1 to 5000, not 0');
+    expect(() => settings({ leaseMS: 20_000 })).toThrow('leaseMS: not a setting of this app (known: leaseMs, ');
+  });
+});
+
+describe('the alarm topic', () => {
+  test('has no subscription unless alarmEmail is given', () => {
+    const stack = new Stack(new App(), 'T');
+    new Topics(stack, 'Topics', { alarmEmail: undefined });
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
