@@ -128,6 +128,12 @@ function onClaim(s: AgentState, body: ClaimResponse, sentAt: number, now: number
     return;
   }
   learnEpoch(s, body.epoch, 'the witness', now, out);
+  if (body.epoch < s.epoch) {
+    // A4: a newer epoch was seen while this answer was on its way; it is out of date, and this
+    // node did not win the epoch it now knows of. Promote on nothing: the next claim learns more.
+    log(out, 'warn', 'claim granted at an epoch older than one already seen: not promoting', { epoch: body.epoch, seen: s.epoch });
+    return;
+  }
   s.epoch = Math.max(s.epoch, body.epoch);
   s.wonEpoch = body.epoch;
   s.witnessPrimary = s.nodeId;
