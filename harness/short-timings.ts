@@ -8,7 +8,8 @@ export const shortWitnessSettings: WitnessSettings = {
   fastHeartbeatMs: 1_000,
   slowHeartbeatMs: 5_000,
   freshnessMs: 3_000,
-  startupWindowMs: 2_000,
+  // Longer than a starting agent's wait (peer lease + drift margin), so a preferred node can win a cold start.
+  startupWindowMs: 4_000,
 };
 
 export const shortAgentTimings: AgentTimings = {

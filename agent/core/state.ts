@@ -26,6 +26,8 @@ export interface AgentState {
   /** End of the last peer lease granted, on this node's clock, the drift margin added (A3). */
   grantedUntil: number;
   peerLastHeard: number | null;
+  /** When a reply last renewed the peer lease: a primary's measure of its peer link. */
+  peerLeaseRenewedAt: number | null;
   peerRole: string | null;
   /** Set once this node decides to claim: from then on it grants no peer lease (A3). */
   claiming: boolean;
@@ -52,11 +54,15 @@ export interface AgentState {
   health: { score: number; checks: Record<string, 'ok' | 'warn' | 'fail'> } | null;
   /** The agent is shutting down: it demotes and claims nothing more. */
   stopping: boolean;
+  /** Why the node is fenced, for the log of the demote it retries. */
+  fencedBecause: string;
 }
 
 /**
  * A node that starts may have granted a peer lease before it stopped and forgotten it, so it
  * counts one as granted from now (A3): it claims no sooner than a full peer lease after starting.
+ * And it may have died as primary with its workloads still running (or the machine may have
+ * started them at boot), so it starts fenced: its first act is the demote hook.
  */
 export function initialAgentState(nodeId: string, incarnation: number, timings: AgentTimings, now: number): AgentState {
   return {
@@ -66,11 +72,12 @@ export function initialAgentState(nodeId: string, incarnation: number, timings: 
     seq: 0,
     epoch: 0,
     wonEpoch: null,
-    role: 'secondary',
+    role: 'fenced',
     witnessLeaseEnd: 0,
     peerLeaseEnd: 0,
     grantedUntil: now + timings.peerLeaseMs + timings.driftMarginMs,
     peerLastHeard: null,
+    peerLeaseRenewedAt: null,
     peerRole: null,
     claiming: false,
     witnessPrimary: undefined,
@@ -90,6 +97,7 @@ export function initialAgentState(nodeId: string, incarnation: number, timings: 
     demotesToAck: [],
     health: null,
     stopping: false,
+    fencedBecause: 'starting: a previous run may have left workloads running',
   };
 }
 
@@ -113,6 +121,11 @@ export function leaseEnd(state: AgentState): number {
   return Math.max(state.witnessLeaseEnd, state.peerLeaseEnd);
 }
 
+/**
+ * A primary counts its peer as lost once the peer lease stops being renewed, even if it still
+ * hears the peer's hellos (a one-way cut): that is the moment it must lean on the witness.
+ */
 export function peerLost(state: AgentState, now: number): boolean {
-  return state.peerLastHeard === null || now - state.peerLastHeard > state.timings.peerTimeoutMs;
+  const heard = actsAsPrimary(state.role) ? state.peerLeaseRenewedAt : state.peerLastHeard;
+  return heard === null || now - heard > state.timings.peerTimeoutMs;
 }

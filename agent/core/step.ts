@@ -140,7 +140,9 @@ function onClaim(s: AgentState, body: ClaimResponse, sentAt: number, now: number
   s.claiming = false;
   s.witnessLeaseEnd = Math.max(s.witnessLeaseEnd, sentAt + body.leaseMs - s.timings.driftMarginMs);
   log(out, 'info', 'claim granted', { epoch: body.epoch, leaseMs: body.leaseMs });
-  if (s.role === 'secondary' && now < leaseEnd(s) - s.timings.fenceLeadMs) {
+  if (s.role === 'secondary' && !s.stopping && now < leaseEnd(s) - s.timings.fenceLeadMs) {
+    // Its secondary has had no chance to grant a peer lease yet: count the link as up until it has.
+    s.peerLeaseRenewedAt = now;
     s.role = 'promoting';
     s.hookRunning = 'promote';
     out.push({ type: 'run-hook', hook: 'promote', epoch: s.epoch, reason: `won epoch ${s.epoch}` });
@@ -149,27 +151,30 @@ function onClaim(s: AgentState, body: ClaimResponse, sentAt: number, now: number
 }
 
 function onPeerHello(s: AgentState, hello: PeerHello, now: number, out: Out): PeerReply {
+  // It answers as what it is once the hello is taken in (a newer epoch may have demoted it).
+  const reply = (leaseMs: number | null): PeerReply => ({ nodeId: s.nodeId, incarnation: s.incarnation, epoch: s.epoch, role: reportedRole(s.role), leaseMs });
+  // A peer.url that points back at this node would make it its own live peer.
+  if (hello.nodeId === s.nodeId) {
+    log(out, 'error', 'a hello from this node itself: peer.url points at this node, not its peer', {});
+    return reply(null);
+  }
   s.peerLastHeard = now;
   s.peerRole = hello.role;
   learnEpoch(s, hello.epoch, 'the peer', now, out);
   // A3: a secondary that has decided to claim grants nothing; nor does anyone to a stale primary.
   const grant = s.role === 'secondary' && !s.claiming && hello.wantLease && hello.role === 'primary' && hello.epoch >= s.epoch;
   if (grant) s.grantedUntil = Math.max(s.grantedUntil, now + s.timings.peerLeaseMs + s.timings.driftMarginMs);
-  return {
-    nodeId: s.nodeId,
-    incarnation: s.incarnation,
-    epoch: s.epoch,
-    role: reportedRole(s.role),
-    leaseMs: grant ? s.timings.peerLeaseMs : null,
-  };
+  return reply(grant ? s.timings.peerLeaseMs : null);
 }
 
 function onPeerReply(s: AgentState, reply: PeerReply, sentAt: number, now: number, out: Out): void {
+  if (reply.nodeId === s.nodeId) return;
   s.peerLastHeard = now;
   s.peerRole = reply.role;
   learnEpoch(s, reply.epoch, 'the peer', now, out);
   if (reply.leaseMs !== null && actsAsPrimary(s.role) && reply.epoch === s.epoch) {
     s.peerLeaseEnd = Math.max(s.peerLeaseEnd, sentAt + reply.leaseMs - s.timings.driftMarginMs);
+    s.peerLeaseRenewedAt = now;
   }
 }
 
@@ -198,6 +203,7 @@ function onHookExit(s: AgentState, hook: Hook, code: number | null, now: number,
   } else {
     // Workloads may still run: never report secondary; try again (the watchdog is the last resort).
     s.role = 'fenced';
+    s.fencedBecause = 'the demote hook failed';
     s.nextDemoteAt = now + s.timings.hookRetryMs;
   }
 }
@@ -220,7 +226,7 @@ function review(s: AgentState, now: number, out: Out): void {
   const t = s.timings;
   if (actsAsPrimary(s.role) && now >= leaseEnd(s) - t.fenceLeadMs) demote(s, 'leases run out: self-fence', now, out);
   if (s.role === 'fenced' && s.hookRunning === null && now >= s.nextDemoteAt) {
-    demote(s, 'retrying the failed demote hook', now, out);
+    demote(s, `retrying: ${s.fencedBecause}`, now, out);
   }
 
   const lost = peerLost(s, now);

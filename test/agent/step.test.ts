@@ -40,7 +40,8 @@ class Agent {
 
   constructor(now = 1_000, incarnation = 1) {
     this.now = now;
-    this.state = initialAgentState(self, incarnation, t, now);
+    // As after the start-up demote every node runs first (tested on its own below).
+    this.state = { ...initialAgentState(self, incarnation, t, now), role: 'secondary' };
   }
 
   /** Feeds one input at `at` (default: now); returns the actions that input produced. */
@@ -432,7 +433,7 @@ describe('failed hooks and shutdown', () => {
     const retryAt = agent.runUntil(() => agent.state.hookRunning === 'demote');
     expect(retryAt).toBeGreaterThanOrEqual(failedAt + t.hookRetryMs);
     expect(retryAt).toBeLessThan(failedAt + t.hookRetryMs + tickMs);
-    expect(hooks(agent.since(failedAt))).toEqual([expect.objectContaining({ hook: 'demote', reason: 'retrying the failed demote hook' })]);
+    expect(hooks(agent.since(failedAt))).toEqual([expect.objectContaining({ hook: 'demote', reason: 'retrying: the demote hook failed' })]);
     // It fails again (killed on timeout): fenced again, retried again.
     agent.send({ type: 'hook-exited', hook: 'demote', code: null }, agent.now + 100);
     expect(agent.state.role).toBe('fenced');
@@ -469,5 +470,27 @@ describe('failed hooks and shutdown', () => {
     agent.run(from + 10_000);
     expect(agent.since(from).some((a) => a.type === 'witness-claim')).toBe(false);
     expect(agent.state.role).toBe('secondary');
+  });
+});
+
+describe('start-up', () => {
+  test('a node that starts reports itself fenced and runs its demote hook before anything else, since a previous run may have left workloads running', () => {
+    const start = initialAgentState(self, 2, t, 1_000);
+    expect(start.role).toBe('fenced');
+    const { state, actions } = step(start, { type: 'tick' }, 1_000);
+    expect(actions.find((a): a is RunHook => a.type === 'run-hook')).toMatchObject({ hook: 'demote' });
+    const heartbeat = actions.find((a): a is Heartbeat => a.type === 'witness-heartbeat');
+    expect(heartbeat?.request.role).toBe('fenced');
+    const done = step(state, { type: 'hook-exited', hook: 'demote', code: 0 }, 1_100);
+    expect(done.state.role).toBe('secondary');
+  });
+
+  test('a hello that comes from this node itself (peer.url pointing back at it) is not a live peer', () => {
+    const agent = new Agent();
+    const hello: PeerHello = { nodeId: self, incarnation: 1, epoch: 0, role: 'primary', wantLease: true };
+    const answer = agent.send({ type: 'peer-hello', hello }).find((a): a is Answer => a.type === 'peer-answer');
+    expect(answer?.reply.leaseMs).toBeNull();
+    expect(agent.state.peerLastHeard).toBeNull();
+    expect(agent.state.grantedUntil).toBe(initialAgentState(self, 1, t, 1_000).grantedUntil);
   });
 });
