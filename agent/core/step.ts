@@ -203,7 +203,7 @@ function onHookExit(s: AgentState, hook: Hook, code: number | null, now: number,
   } else {
     // Workloads may still run: never report secondary; try again (the watchdog is the last resort).
     s.role = 'fenced';
-    s.fencedBecause = 'the demote hook failed';
+    s.fencedBecause = 'retrying: the demote hook failed';
     s.nextDemoteAt = now + s.timings.hookRetryMs;
   }
 }
@@ -226,7 +226,7 @@ function review(s: AgentState, now: number, out: Out): void {
   const t = s.timings;
   if (actsAsPrimary(s.role) && now >= leaseEnd(s) - t.fenceLeadMs) demote(s, 'leases run out: self-fence', now, out);
   if (s.role === 'fenced' && s.hookRunning === null && now >= s.nextDemoteAt) {
-    demote(s, `retrying: ${s.fencedBecause}`, now, out);
+    demote(s, s.fencedBecause, now, out);
   }
 
   const lost = peerLost(s, now);
