@@ -25,9 +25,7 @@
  * readings beside it for a busy machine (fastest run ÷ fastest run, and the child's CPU time to
  * the answer, median ÷ median); and for each
  * function the five inputs and the five packages that weigh most in its bundle, and the packages
- * it adds to the floor (esbuild's metafile). Beside them, measured the same way but left out of
- * the ratios, one what-if (`zodNamespaceWhatIf`): a proposed one-line change, measured before
- * anyone makes it.
+ * it adds to the floor (esbuild's metafile).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,7 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { bundling, functionEntries } from '../lib/bundling.ts';
 import { documentClient, localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { DynamoSiteStore } from '../functions/adapters/dynamodb-site-store.ts';
@@ -55,18 +53,10 @@ const siteId = 'cold-start';
 const defaultRuns = 15;
 /** What a deployed witness function runs with (lib/witness-function.ts). */
 const deployedNodeOptions = '--enable-source-maps';
-/**
- * The what-if: the heartbeat function with every `import { z } from 'zod'` of the project read as
- * `import * as z from 'zod'` (same API; esbuild can then drop what is not used: locales, JSON
- * Schema). Measured beside the others, never deployed: it says what that one-line change would buy.
- */
-const zodNamespaceWhatIf = { name: 'heartbeat_zod_namespace', of: 'heartbeat' as const };
 const runTimeoutMs = 30_000;
 
 interface Built {
   name: string;
-  /** A what-if variant of a function, not a function of lib/bundling.ts. */
-  whatIf: boolean;
   file: string;
   bytes: number;
   gzipBytes: number;
@@ -118,8 +108,7 @@ export async function bundlesBench(args: string[]): Promise<number> {
   progress(`building ${Object.keys(functionEntries).length} functions and the floor into ${dir}`);
   const targets: Record<string, string> = { ...functionEntries, floor: floorEntry };
   const built: Built[] = [];
-  for (const [name, entry] of Object.entries(targets)) built.push(await bundle(name, entry, dir, false));
-  built.push(await bundle(zodNamespaceWhatIf.name, functionEntries[zodNamespaceWhatIf.of], dir, true));
+  for (const [name, entry] of Object.entries(targets)) built.push(await bundle(name, entry, dir));
   const runner = join(dir, 'runner.mjs');
   await writeFile(runner, runnerSource);
 
@@ -137,7 +126,6 @@ export async function bundlesBench(args: string[]): Promise<number> {
     const token = (nodeId: string) => signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 });
     let seq = 0;
     const events: Record<string, () => unknown> = {
-      [zodNamespaceWhatIf.name]: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
       heartbeat: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
       claim: () => apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
       floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
@@ -215,7 +203,6 @@ export async function bundlesBench(args: string[]): Promise<number> {
     ['load_avg_1m_before', fixed(loadBefore, 2)],
     ['esbuild_options', `lib/bundling.ts: format ${bundling.format}, target ${bundling.target}, minify ${String(bundling.minify)}, sourcemap ${String(bundling.sourcemap)}, mainFields ${bundling.mainFields.join(',')}, external [${bundling.external.join(',')}]`],
     ['node_options', nodeOptions === deployedNodeOptions ? `${nodeOptions} (as deployed)` : `${nodeOptions || '(none)'} (deployed: ${deployedNodeOptions})`],
-    ['whatif', `${zodNamespaceWhatIf.name}: the ${zodNamespaceWhatIf.of} function with "import * as z from 'zod'" for "import { z } from 'zod'" (not deployed)`],
     ['runs', built.map((b) => `${b.name} ${timings.get(b.name)!.invoke.length}`).join(', ')],
   );
   for (const b of built) {
@@ -237,9 +224,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
       [`init_${b.name}_import_cpu_ms`, fixed(median(t.cpuImport))],
     );
   }
-  const bundleRatios = built.filter((b) => b.name !== 'floor' && !b.whatIf).map((b) => ({ name: b.name, ratio: b.bytes / floorBuilt.bytes }));
+  const bundleRatios = built.filter((b) => b.name !== 'floor').map((b) => ({ name: b.name, ratio: b.bytes / floorBuilt.bytes }));
   const initRatios = built
-    .filter((b) => b.name !== 'floor' && !b.whatIf)
+    .filter((b) => b.name !== 'floor')
     .map((b) => {
       const t = timings.get(b.name)!;
       return {
@@ -271,15 +258,6 @@ export async function bundlesBench(args: string[]): Promise<number> {
     ['init_cpu_ratio_max', fixed(Math.max(...initRatios.map((r) => r.cpuRatio)), 3)],
     ['load_avg_1m_after', fixed(loadavg()[0]!, 2)],
   );
-  for (const b of built.filter((x) => x.whatIf)) {
-    figures.push(
-      [`whatif_bundle_ratio_${b.name}`, fixed(b.bytes / floorBuilt.bytes, 3)],
-      [`whatif_init_ratio_${b.name}`, fixed(median(timings.get(b.name)!.invoke) / median(floorTimes.invoke), 3)],
-      [`whatif_init_import_ratio_${b.name}`, fixed(median(timings.get(b.name)!.import) / median(floorTimes.import), 3)],
-      [`whatif_init_min_ratio_${b.name}`, fixed(Math.min(...timings.get(b.name)!.invoke) / Math.min(...floorTimes.invoke), 3)],
-      [`whatif_init_cpu_ratio_${b.name}`, fixed(median(timings.get(b.name)!.cpuAnswer) / median(floorTimes.cpuAnswer), 3)],
-    );
-  }
 
   // What weighs: top inputs and packages of each bundle, and what a function adds to the floor.
   const floorPackages = packageBytes(floorBuilt);
@@ -301,20 +279,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
   return 0;
 }
 
-async function bundle(name: string, entry: string, dir: string, whatIf: boolean): Promise<Built> {
+async function bundle(name: string, entry: string, dir: string): Promise<Built> {
   const file = join(dir, name, 'index.mjs');
-  const zodNamespace: Plugin = {
-    name: 'zod-namespace-import',
-    setup(b) {
-      b.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-        if (path.includes('/node_modules/')) return undefined;
-        const source = await readFile(path, 'utf8');
-        return { contents: source.replace(/^import \{ z \} from 'zod';$/gm, "import * as z from 'zod';"), loader: 'ts' };
-      });
-    },
-  };
   const result = await build({
-    ...(whatIf ? { plugins: [zodNamespace] } : {}),
     entryPoints: [join(root, entry)],
     outfile: file,
     bundle: true,
@@ -332,7 +299,7 @@ async function bundle(name: string, entry: string, dir: string, whatIf: boolean)
   });
   const code = await readFile(file);
   const map = await readFile(`${file}.map`).catch(() => Buffer.alloc(0));
-  return { name, whatIf, file, bytes: code.length, gzipBytes: gzipSync(code).length, mapBytes: map.length, metafile: result.metafile };
+  return { name, file, bytes: code.length, gzipBytes: gzipSync(code).length, mapBytes: map.length, metafile: result.metafile };
 }
 
 /** Bytes each input contributes to the bundle's code (esbuild's `bytesInOutput`). */

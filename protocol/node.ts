@@ -1,10 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { CommandId, Identifier } from './ids.ts';
+import './zod-locale.ts';
+
+// zod/mini, not classic zod: these schemas are on the Lambda functions' import graph (bench/bundles.ts).
 
 /** Largest accepted request body, in bytes (DESIGN.md: 413 above it). */
 export const maxBodyBytes = 16 * 1024;
 
-const Counter = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Counter = z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
 
 export const Role = z.enum(['primary', 'secondary', 'fenced']);
 export type Role = z.infer<typeof Role>;
@@ -16,23 +19,24 @@ export const HeartbeatRequest = z.strictObject({
   seq: Counter,
   epoch: Counter,
   role: Role,
-  peer: z
-    .strictObject({
+  peer: z.optional(
+    z.strictObject({
       reachable: z.boolean(),
-      lastContactMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
-    })
-    .optional(),
-  health: z
-    .strictObject({
-      score: z.number().int().min(0).max(100),
-      checks: z.record(z.string().regex(/^[a-z0-9_.-]{1,32}$/), CheckState).optional(),
-    })
-    .optional(),
-  acks: z.array(CommandId).max(16).optional(),
-  workloads: z
-    .array(z.strictObject({ id: z.string().min(1).max(64), state: z.string().min(1).max(32) }))
-    .max(32)
-    .optional(),
+      lastContactMs: z.optional(z.nullable(z.number().check(z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)))),
+    }),
+  ),
+  health: z.optional(
+    z.strictObject({
+      score: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
+      checks: z.optional(z.record(z.string().check(z.regex(/^[a-z0-9_.-]{1,32}$/)), CheckState)),
+    }),
+  ),
+  acks: z.optional(z.array(CommandId).check(z.maxLength(16))),
+  workloads: z.optional(
+    z
+      .array(z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)), state: z.string().check(z.minLength(1), z.maxLength(32)) }))
+      .check(z.maxLength(32)),
+  ),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
@@ -51,12 +55,12 @@ export type Command = z.infer<typeof Command>;
 
 export const HeartbeatResponse = z.object({
   epoch: Counter,
-  primary: Identifier.nullable(),
+  primary: z.nullable(Identifier),
   role: z.enum(['primary', 'secondary']),
   /** Length of the witness lease this heartbeat earned, or null when it earned none. */
-  leaseMs: z.number().int().positive().nullable(),
+  leaseMs: z.nullable(z.number().check(z.int(), z.positive())),
   commands: z.array(Command),
-  heartbeatMs: z.number().int().positive(),
+  heartbeatMs: z.number().check(z.int(), z.positive()),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
@@ -74,12 +78,12 @@ export const RefusalReason = z.enum(['lease-held', 'startup-window', 'not-fresh'
 export type RefusalReason = z.infer<typeof RefusalReason>;
 
 export const ClaimResponse = z.discriminatedUnion('granted', [
-  z.object({ granted: z.literal(true), epoch: Counter, leaseMs: z.number().int().positive() }),
+  z.object({ granted: z.literal(true), epoch: Counter, leaseMs: z.number().check(z.int(), z.positive()) }),
   z.object({
     granted: z.literal(false),
     epoch: Counter,
-    primary: Identifier.nullable(),
-    retryAfterMs: z.number().int().min(0),
+    primary: z.nullable(Identifier),
+    retryAfterMs: z.number().check(z.int(), z.minimum(0)),
     reason: RefusalReason,
   }),
 ]);

@@ -1,11 +1,11 @@
-import type { z } from 'zod';
+import * as z from 'zod';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { ClaimResponse, HeartbeatResponse } from '../../protocol/node.ts';
 
 export type WitnessResult<T> = { ok: true; body: T } | { ok: false; status: number | null; code: string | null };
 
 /** Posts one request to the witness; any failure (network, timeout, 4xx/5xx, bad body) is a value. */
-async function post<S extends z.ZodType>(
+async function post<S extends z.core.$ZodType>(
   url: string,
   token: string,
   body: unknown,
@@ -21,7 +21,8 @@ async function post<S extends z.ZodType>(
     });
     const json: unknown = await response.json().catch(() => undefined);
     if (response.ok) {
-      const parsed = schema.safeParse(json);
+      // The protocol's schemas are zod/mini ones (shared with the Lambda functions): parsed with the function form.
+      const parsed = z.safeParse(schema, json);
       return parsed.success ? { ok: true, body: parsed.data } : { ok: false, status: response.status, code: 'bad-response' };
     }
     const error = ErrorBody.safeParse(json);

@@ -1,11 +1,12 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { WitnessSettings } from '../domain/settings.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
 import { parseSettingsEnv } from './settings-env.ts';
 import type { SiteStore } from './site-store.ts';
 import { type SecretReader, TokenKey, tokenKeyFromSecret } from './token-key.ts';
+import '../../protocol/zod-locale.ts';
 
 /** What a witness handler needs, built once per cold start. */
 export interface WitnessDeps {
@@ -21,17 +22,19 @@ export type DepsSource = () => WitnessDeps | Promise<WitnessDeps>;
 
 const Env = z
   .object({
-    TIEBREAK_TABLE: z.string().min(3),
+    TIEBREAK_TABLE: z.string().check(z.minLength(3)),
     /** The key itself: local mode. */
-    TIEBREAK_TOKEN_KEY: TokenKey.optional(),
+    TIEBREAK_TOKEN_KEY: z.optional(TokenKey),
     /** Where the key is kept: Lambda (ARN or name of a Secrets Manager secret). */
-    TIEBREAK_TOKEN_KEY_SECRET_ARN: z.string().min(1).optional(),
-    TIEBREAK_DYNAMODB_ENDPOINT: z.url().optional(),
+    TIEBREAK_TOKEN_KEY_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
+    TIEBREAK_DYNAMODB_ENDPOINT: z.optional(z.url()),
   })
-  .refine((env) => (env.TIEBREAK_TOKEN_KEY === undefined) !== (env.TIEBREAK_TOKEN_KEY_SECRET_ARN === undefined), {
-    message: 'set exactly one of TIEBREAK_TOKEN_KEY (the key, base64) and TIEBREAK_TOKEN_KEY_SECRET_ARN (a secret holding it)',
-    path: ['TIEBREAK_TOKEN_KEY'],
-  });
+  .check(
+    z.refine((env) => (env.TIEBREAK_TOKEN_KEY === undefined) !== (env.TIEBREAK_TOKEN_KEY_SECRET_ARN === undefined), {
+      message: 'set exactly one of TIEBREAK_TOKEN_KEY (the key, base64) and TIEBREAK_TOKEN_KEY_SECRET_ARN (a secret holding it)',
+      path: ['TIEBREAK_TOKEN_KEY'],
+    }),
+  );
 
 export interface WitnessConfig {
   tableName: string;

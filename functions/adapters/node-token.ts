@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { Identifier } from '../../protocol/ids.ts';
+import '../../protocol/zod-locale.ts';
 import type { Caller } from '../domain/decision.ts';
 
 /**
@@ -10,7 +11,7 @@ import type { Caller } from '../domain/decision.ts';
  */
 const prefix = 'tb1';
 
-const Claims = z.strictObject({ r: Identifier, s: Identifier, n: Identifier, v: z.number().int().min(1) });
+const Claims = z.strictObject({ r: Identifier, s: Identifier, n: Identifier, v: z.number().check(z.int(), z.minimum(1)) });
 
 // A key object per key, made once: building one from bytes costs more than the HMAC itself.
 const keyObjects = new WeakMap<Buffer, KeyObject>();

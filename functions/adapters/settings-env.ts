@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../protocol/zod-locale.ts';
 import { defaultSettings, shortestSettings, type WitnessSettings } from '../domain/settings.ts';
 
 /**
@@ -15,21 +16,23 @@ export const settingsEnvNames = {
   startupWindowMs: 'TIEBREAK_STARTUP_WINDOW_MS',
 } as const satisfies Record<keyof WitnessSettings, string>;
 
-const ms = (fallback: number) => z.coerce.number().int().min(1).max(86_400_000).default(fallback);
+const ms = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400_000)), fallback);
 
 const SettingsEnv = z
   .object({
-    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs).refine((v) => v >= shortestSettings.leaseMs, `at least ${shortestSettings.leaseMs} ms is supported`),
+    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs).check(z.refine((v) => v >= shortestSettings.leaseMs, `at least ${shortestSettings.leaseMs} ms is supported`)),
     TIEBREAK_SKEW_MARGIN_MS: ms(defaultSettings.skewMarginMs),
     TIEBREAK_FAST_HEARTBEAT_MS: ms(defaultSettings.fastHeartbeatMs),
     TIEBREAK_SLOW_HEARTBEAT_MS: ms(defaultSettings.slowHeartbeatMs),
     TIEBREAK_FRESHNESS_MS: ms(defaultSettings.freshnessMs),
     TIEBREAK_STARTUP_WINDOW_MS: ms(defaultSettings.startupWindowMs),
   })
-  .refine((env) => env.TIEBREAK_FAST_HEARTBEAT_MS < env.TIEBREAK_LEASE_MS, {
-    message: 'the fast heartbeat must come more often than a lease lasts',
-    path: ['TIEBREAK_FAST_HEARTBEAT_MS'],
-  });
+  .check(
+    z.refine((env) => env.TIEBREAK_FAST_HEARTBEAT_MS < env.TIEBREAK_LEASE_MS, {
+      message: 'the fast heartbeat must come more often than a lease lasts',
+      path: ['TIEBREAK_FAST_HEARTBEAT_MS'],
+    }),
+  );
 
 export interface SettingsProblem {
   /** The variable at fault, e.g. `TIEBREAK_LEASE_MS`. */

@@ -1,6 +1,7 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { Command, Role } from '../../protocol/node.ts';
 import type { SiteState } from '../domain/site-state.ts';
+import '../../protocol/zod-locale.ts';
 
 /** The site's state item: `pk = SITE#<reseller>#<site>`, `sk = STATE`, the state's fields beside the keys. */
 export interface SiteKey {
@@ -18,11 +19,11 @@ const NodeItem = z.object({
   tokenVersion: z.number(),
   incarnation: z.number(),
   seq: z.number(),
-  lastSeenAt: z.number().nullable(),
-  role: Role.nullable(),
-  reportedEpoch: z.number().nullable(),
-  health: z.number().nullable(),
-  peerReachable: z.boolean().nullable(),
+  lastSeenAt: z.nullable(z.number()),
+  role: z.nullable(Role),
+  reportedEpoch: z.nullable(z.number()),
+  health: z.nullable(z.number()),
+  peerReachable: z.nullable(z.boolean()),
   commands: z.record(z.string(), Command),
 });
 
@@ -33,25 +34,25 @@ const SiteItem = z.object({
   siteId: z.string(),
   rev: z.number(),
   epoch: z.number(),
-  primary: z.string().nullable(),
+  primary: z.nullable(z.string()),
   leaseExpiresAt: z.number(),
-  firstContactAt: z.number().optional(),
+  firstContactAt: z.optional(z.number()),
   policy: z.object({
     tieBreak: z.enum(['keep-primary', 'preferred-node', 'health-weighted']),
-    preferredNode: z.string().nullable(),
+    preferredNode: z.nullable(z.string()),
     healthThreshold: z.number(),
   }),
   nodes: z.record(z.string(), NodeItem),
-  decision: z
-    .object({
+  decision: z.nullable(
+    z.object({
       kind: z.enum(['renew', 'grant', 'demote']),
       nodeId: z.string(),
       at: z.number(),
       epoch: z.number(),
       reason: z.string(),
       inputs: z.record(z.string(), Scalar),
-    })
-    .nullable(),
+    }),
+  ),
 });
 
 /** Reads an item back into the domain's state; a malformed item is a bug, not bad input. */

@@ -1,11 +1,14 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../../protocol/zod-locale.ts';
 
 /** A token-signing key as configured: base64 of at least 32 bytes. */
 export const TokenKey = z
-  .string()
-  .transform((s) => Buffer.from(s, 'base64'))
-  .refine((key) => key.length >= 32, 'must be at least 32 bytes, base64');
+  .pipe(
+    z.string(),
+    z.transform((s: string) => Buffer.from(s, 'base64')),
+  )
+  .check(z.refine((key) => key.length >= 32, 'must be at least 32 bytes, base64'));
 
 /** Reads a secret's value by ARN or name. In Lambda: Secrets Manager, through Powertools Parameters. */
 export type SecretReader = (secretId: string) => Promise<unknown>;

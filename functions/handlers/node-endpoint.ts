@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { DepsSource, WitnessDeps } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
 import { jsonResponse } from './json-response.ts';
@@ -13,7 +13,7 @@ import type { NodeEvent } from './node-event.ts';
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** A node protocol endpoint: authenticated, validated, answering 200 with what `decide` returns. */
-export function nodeEndpoint<S extends z.ZodType>(
+export function nodeEndpoint<S extends z.ZodMiniType>(
   schema: S,
   getDeps: DepsSource,
   decide: (event: NodeEvent<z.output<S>>, deps: WitnessDeps) => Promise<unknown>,

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, inject } from 'vitest';
-import type { z } from 'zod';
+import * as z from 'zod';
 import { documentClient, localDynamoClientConfig, witnessDeps } from '../../functions/adapters/config.ts';
 import { RequestCounter } from '../../functions/adapters/request-counter.ts';
 import { siteKey } from '../../functions/adapters/site-item.ts';
@@ -36,9 +36,9 @@ export const heartbeatPath = '/v1/node/heartbeat';
 export const claimPath = '/v1/node/claim';
 
 /** The body of a 200 answer, checked against the protocol's response schema. */
-export function okBody<S extends z.ZodType>(reply: Reply, schema: S): z.output<S> {
+export function okBody<S extends z.core.$ZodType>(reply: Reply, schema: S): z.output<S> {
   expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-  return schema.parse(reply.body);
+  return z.parse(schema, reply.body);
 }
 
 /** An error answer in DESIGN.md's shape, with the given status and code; returns its body. */

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { maxBodyBytes } from '../../../protocol/node.ts';
 import { HttpError } from '../http-error.ts';
 import type { NodeEvent } from '../node-event.ts';
@@ -7,7 +7,7 @@ import type { NodeEvent } from '../node-event.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Size limit, strict UTF-8 and JSON, then the zod schema; the parsed value goes on the event. */
-export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareObj<NodeEvent<z.output<S>>> {
+export function jsonBody<S extends z.ZodMiniType>(schema: S): MiddlewareObj<NodeEvent<z.output<S>>> {
   return {
     name: 'jsonBody',
     before: (request) => {
