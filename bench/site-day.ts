@@ -12,6 +12,7 @@ import { defaultTimings } from '../agent/core/settings.ts';
 import { type AgentState, initialAgentState } from '../agent/core/state.ts';
 import { step } from '../agent/core/step.ts';
 import { WitnessClient } from '../agent/io/witness-client.ts';
+import { EventQueue } from '../harness/event-queue.ts';
 
 /** As in `agent/io/runtime.ts`. */
 const tickMs = 50;
@@ -65,65 +66,12 @@ interface SimNode {
   state: AgentState | undefined;
 }
 
-interface Queued {
-  t: number;
-  n: number;
-  run: () => Promise<void> | undefined;
-}
-
-/** A binary heap ordered by (time, insertion order). */
-class EventQueue {
-  readonly #heap: Queued[] = [];
-  #n = 0;
-
-  get size(): number {
-    return this.#heap.length;
-  }
-
-  push(t: number, run: () => Promise<void> | undefined): void {
-    const heap = this.#heap;
-    heap.push({ t, n: this.#n++, run });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): Queued | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: Queued, b: Queued): boolean {
-  return a.t < b.t || (a.t === b.t && a.n < b.n);
-}
-
 export async function runSiteDay(options: SiteDayOptions): Promise<SiteDayResult> {
   return new SiteDay(options).run();
 }
 
 class SiteDay {
-  readonly queue = new EventQueue();
+  readonly queue = new EventQueue<() => Promise<void> | undefined>();
   readonly nodes: SimNode[];
   readonly end: number;
   now = 0;

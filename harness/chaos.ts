@@ -3,22 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Faults } from './fault-proxy.ts';
+import { seeded } from './seeded-random.ts';
 import { shortAgentTimings, shortRequestTimeoutMs, shortWitnessSettings } from './short-timings.ts';
 import { SiteRig } from './site-rig.ts';
 import type { WitnessStack } from './witness-stack.ts';
 import { monotonicMs, overlaps, primaryIntervals, readWorkloadLog, type WorkloadEntry } from './workload-log.ts';
-
-/** mulberry32: a small seeded generator, so a schedule can be replayed from its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const nodes = ['node-a', 'node-b'] as const;
 type NodeId = (typeof nodes)[number];

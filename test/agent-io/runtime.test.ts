@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AgentConfig } from '../../agent/config.ts';
-import type { AgentTimings } from '../../agent/core/settings.ts';
 import { AgentRuntime, type LogLine } from '../../agent/io/runtime.ts';
+import { shortAgentTimings, shortWitnessSettings } from '../../harness/short-timings.ts';
 import { startWitnessStack, type WitnessStack } from '../../harness/witness-stack.ts';
 import { readWorkloadLog } from '../../harness/workload-log.ts';
 
@@ -16,17 +16,8 @@ const firstIncarnation = expect.any(Number) as unknown as number;
 
 const root = resolve(import.meta.dirname, '..', '..');
 // Shortened like bin/demo.ts: the same rules, a fifth of the waiting.
-const witnessSettings = { leaseMs: 3_000, skewMarginMs: 250, fastHeartbeatMs: 1_000, slowHeartbeatMs: 5_000, freshnessMs: 3_000, startupWindowMs: 2_000 };
-const timings: AgentTimings = {
-  peerLeaseMs: 2_000,
-  peerHelloMs: 250,
-  peerTimeoutMs: 800,
-  driftMarginMs: 100,
-  fenceLeadMs: 400,
-  witnessRetryMs: 300,
-  initialHeartbeatMs: 1_000,
-  hookRetryMs: 500,
-};
+const witnessSettings = shortWitnessSettings;
+const timings = shortAgentTimings;
 const ids = ['node-a', 'node-b'] as const;
 type Id = (typeof ids)[number];
 

@@ -31,29 +31,15 @@ import { newSite, type SitePolicy } from '../../functions/domain/site-state.ts';
 import type { ClaimResponse, HeartbeatResponse } from '../../protocol/node.ts';
 import type { PeerHello, PeerReply } from '../../protocol/peer.ts';
 import { type Outcome, PureWitness } from '../support/pure-witness.ts';
+import { EventQueue } from '../../harness/event-queue.ts';
+import { seeded } from '../../harness/seeded-random.ts';
+import { shortAgentTimings, shortWitnessSettings } from '../../harness/short-timings.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Settings. Those of `bin/demo.ts` are the ones the example tests use.
 
-export const witnessSettings: WitnessSettings = {
-  leaseMs: 3_000,
-  skewMarginMs: 250,
-  fastHeartbeatMs: 1_000,
-  slowHeartbeatMs: 5_000,
-  freshnessMs: 3_000,
-  startupWindowMs: 2_000,
-};
-
-export const agentTimings: AgentTimings = {
-  peerLeaseMs: 2_000,
-  peerHelloMs: 250,
-  peerTimeoutMs: 800,
-  driftMarginMs: 100,
-  fenceLeadMs: 400,
-  witnessRetryMs: 300,
-  initialHeartbeatMs: 1_000,
-  hookRetryMs: 500,
-};
+export const witnessSettings: WitnessSettings = shortWitnessSettings;
+export const agentTimings: AgentTimings = shortAgentTimings;
 
 /** As in `agent/io/runtime.ts`. */
 export const tickMs = 50;
@@ -253,71 +239,6 @@ export interface SimResult {
 class Violation extends Error {}
 
 // ---------------------------------------------------------------------------------------------
-// Randomness: a small seeded generator per purpose, so that one stream's draws do not shift another's.
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The event queue: a binary heap ordered by (time, insertion order).
-
-interface Queued {
-  t: number;
-  n: number;
-  run: () => void;
-}
-
-class EventQueue {
-  readonly #heap: Queued[] = [];
-  #n = 0;
-
-  push(t: number, run: () => void): void {
-    const heap = this.#heap;
-    heap.push({ t, n: this.#n++, run });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): Queued | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: Queued, b: Queued): boolean {
-  return a.t < b.t || (a.t === b.t && a.n < b.n);
-}
-
-// ---------------------------------------------------------------------------------------------
 // The simulation.
 
 interface WitnessPending {
@@ -393,7 +314,7 @@ export function simulate(schedule: Schedule, options: SimOptions = {}): SimResul
 }
 
 class Simulation {
-  readonly queue = new EventQueue();
+  readonly queue = new EventQueue<() => void>();
   readonly nodes: [SimNode, SimNode];
   readonly witness: PureWitness;
   readonly end: number;
@@ -456,9 +377,9 @@ class Simulation {
         : { tieBreak: 'preferred-node', preferredNode: schedule.policy === 'prefer-a' ? 'node-a' : 'node-b', healthThreshold: 0 };
     this.witness = new PureWitness(newSite({ ...site, nodeIds, policy }), this.p.witness);
     const seed = schedule.seed;
-    this.netRandom = { peer: mulberry32(seed ^ 0x1001), 'witness-a': mulberry32(seed ^ 0x2002), 'witness-b': mulberry32(seed ^ 0x3003) };
-    this.hookRandom = [mulberry32(seed ^ 0x4004), mulberry32(seed ^ 0x5005)];
-    this.tickRandom = mulberry32(seed ^ 0x6006);
+    this.netRandom = { peer: seeded(seed ^ 0x1001), 'witness-a': seeded(seed ^ 0x2002), 'witness-b': seeded(seed ^ 0x3003) };
+    this.hookRandom = [seeded(seed ^ 0x4004), seeded(seed ^ 0x5005)];
+    this.tickRandom = seeded(seed ^ 0x6006);
   }
 
   run(): SimResult {
