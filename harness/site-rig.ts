@@ -128,7 +128,9 @@ export class SiteRig {
         },
       });
       node.runtime = runtime;
-      void runtime.start();
+      runtime.start().catch((error: unknown) => {
+        this.#push({ t: monotonicMs(), node: id, level: 'error', message: `agent failed to start: ${String(error)}` });
+      });
       return;
     }
     const [program, ...args] = this.options.agentCommand ?? [process.execPath, '--import', 'tsx', agentEntry];

@@ -48,8 +48,21 @@ export class AgentRuntime {
     return this.#state;
   }
 
-  async start(): Promise<void> {
+  #starting: Promise<void> | undefined;
+
+  start(): Promise<void> {
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  /** Read afresh after each await: `stop()` may have come meanwhile. */
+  #wasStopped(): boolean {
+    return this.#stopped;
+  }
+
+  async #start(): Promise<void> {
     const incarnation = await nextIncarnation(this.config.stateDir);
+    if (this.#wasStopped()) return;
     this.#state = initialAgentState(this.config.nodeId, incarnation, this.config.timings, this.#clock.now());
     this.#emit({ level: 'info', message: 'agent started', incarnation, pid: process.pid });
     const [host, port] = this.config.peer.listen.split(/:(?=\d+$)/);
@@ -62,6 +75,7 @@ export class AgentRuntime {
       this.#server?.once('error', reject);
       this.#server?.listen(Number(port), host, resolve);
     });
+    if (this.#wasStopped()) return;
     this.#timers.push(setInterval(() => this.#dispatch({ type: 'tick' }), tickMs));
     this.#timers.push(setInterval(() => void this.#writeStatus(), statusEveryMs));
     const health = this.config.hooks.health;
@@ -99,6 +113,8 @@ export class AgentRuntime {
   /** Stops at once, workloads or not (a crash, as far as the site can tell). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    // A start still under way finishes first (it then starts nothing), so nothing outlives the stop.
+    await this.#starting?.catch(() => undefined);
     for (const timer of this.#timers) clearInterval(timer);
     await new Promise<void>((resolve) => {
       if (!this.#server) {
