@@ -60,8 +60,23 @@ export const AgentConfig = z.strictObject({
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
+/**
+ * The config file: the node's credential is its token, or (better: no token in a config file) the
+ * enrollment code its reseller gave it, which the agent exchanges once for a token it keeps in its
+ * state folder (agent/io/enrollment.ts).
+ */
+export const AgentFileConfig = AgentConfig.extend({
+  witness: AgentConfig.shape.witness
+    .extend({ token: z.string().min(10).optional(), enrollmentCode: z.string().regex(/^tbe-[0-9a-f]{40}$/, 'an enrollment code: tbe- and 40 hex digits').optional() })
+    .refine((w) => (w.token === undefined) !== (w.enrollmentCode === undefined), {
+      message: 'set exactly one of token and enrollmentCode',
+      path: ['token'],
+    }),
+});
+export type AgentFileConfig = z.infer<typeof AgentFileConfig>;
+
 /** Reads a JSON or YAML config file; a bad field is named in the error. */
-export async function loadAgentConfig(file: string): Promise<AgentConfig> {
+export async function loadAgentConfig(file: string): Promise<AgentFileConfig> {
   const text = await readFile(file, 'utf8');
   let raw: unknown;
   try {
@@ -69,7 +84,7 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   } catch (error) {
     throw new Error(`${file}: not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = AgentConfig.safeParse(raw);
+  const parsed = AgentFileConfig.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
     throw new Error(`${file}: invalid agent config: ${problems.join('; ')}`);

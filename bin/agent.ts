@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../agent/config.ts';
 import { monotonicClock } from '../agent/io/clock.ts';
+import { withNodeToken } from '../agent/io/enrollment.ts';
 import { AgentRuntime } from '../agent/io/runtime.ts';
 import { statusFile } from '../agent/io/state-file.ts';
 import { runWatchdog } from '../agent/io/watchdog.ts';
@@ -69,7 +70,13 @@ if (command === 'watchdog') {
 
 // For the chaos harness only: run this agent's clock fast or slow, within the drift margin.
 const clockRate = Number(process.env.TIEBREAK_AGENT_CLOCK_RATE ?? 1);
-const agent = new AgentRuntime(config, { clock: monotonicClock(clockRate) });
+const ready = await withNodeToken(config, (line) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), node: config.nodeId, ...line })}\n`)).catch(
+  (error: unknown) => {
+    console.error(`tiebreak-agent: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
+const agent = new AgentRuntime(ready, { clock: monotonicClock(clockRate) });
 await agent.start();
 const stop = () => {
   void agent.shutdown().then(() => process.exit(0));

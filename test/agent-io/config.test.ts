@@ -104,14 +104,14 @@ timings:
     const text = readFileSync(example, 'utf8');
     await expect(loadAgentConfig(example)).rejects.toThrow(/peer\.key: must be at least 32 bytes/);
     const filled = text
-      .replace("<this node's token, tb1.…>", 'tb1.0123456789abcdef')
+      .replace("<this node's enrollment code, tbe-…>", `tbe-${'a'.repeat(40)}`)
       .replace('<the output of openssl rand -base64 32>', key);
     const settings = filled.split('\n').filter((line) => !line.trimStart().startsWith('#'));
     expect(settings.filter((line) => line.includes('<'))).toEqual([]);
     const config = await loadAgentConfig(write('agent.yaml', filled));
     expect(config).toEqual({
       nodeId: 'node-a',
-      witness: { url: 'https://witness.example.com', token: 'tb1.0123456789abcdef', requestTimeoutMs: 3_000 },
+      witness: { url: 'https://witness.example.com', enrollmentCode: `tbe-${'a'.repeat(40)}`, requestTimeoutMs: 3_000 },
       peer: { listen: '192.168.50.1:7400', url: 'http://192.168.50.2:7400', key },
       stateDir: '/var/lib/tiebreak-agent',
       hooks: {
@@ -129,7 +129,9 @@ timings:
 describe('a bad config is refused, naming the field', () => {
   const cases: [string, Raw, RegExp][] = [
     ['witness.url not a URL', changed((c) => (c.witness.url = 'witness.example.net')), /witness\.url: Invalid URL/],
-    ['witness.token missing', changed((c) => delete c.witness.token), /witness\.token: /],
+    ['neither witness.token nor an enrollment code', changed((c) => delete c.witness.token), /witness\.token: set exactly one of token and enrollmentCode/],
+    ['both witness.token and an enrollment code', changed((c) => (c.witness.enrollmentCode = `tbe-${'a'.repeat(40)}`)), /witness\.token: set exactly one/],
+    ['an enrollment code of the wrong shape', changed((c) => { delete c.witness.token; c.witness.enrollmentCode = 'tbe-123'; }), /witness\.enrollmentCode: an enrollment code/],
     ['peer.key too short', changed((c) => (c.peer.key = Buffer.alloc(16).toString('base64'))), /peer\.key: must be at least 32 bytes, base64/],
     ['peer.listen without a port', changed((c) => (c.peer.listen = '0.0.0.0')), /peer\.listen: host:port/],
     ['peer.listen on no port', changed((c) => (c.peer.listen = '0.0.0.0:99999')), /peer\.listen: the port must be 1 to 65535/],

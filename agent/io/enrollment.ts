@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as z from 'zod';
+import type { AgentConfig, AgentFileConfig } from '../config.ts';
+
+const Kept = z.object({ token: z.string(), fromCode: z.string() });
+const Enrolled = z.object({ nodeId: z.string(), token: z.string(), tokenVersion: z.number() });
+
+export const tokenFile = (stateDir: string): string => join(stateDir, 'node-token.json');
+
+const codeHash = (code: string) => createHash('sha256').update(code).digest('base64url');
+
+async function kept(stateDir: string): Promise<z.infer<typeof Kept> | undefined> {
+  try {
+    return Kept.parse(JSON.parse(await readFile(tokenFile(stateDir), 'utf8')));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`${tokenFile(stateDir)} is unreadable: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The config with the node's token in it. Given a token, that is all. Given an enrollment code:
+ * the token this agent got for that code before (kept in the state folder, readable by the agent
+ * only), or, for a code it has not used yet (first start, or a new code after a rotation), the
+ * token the witness hands out for it at POST /v1/node/enroll — once: the code is then used up.
+ */
+export async function withNodeToken(config: AgentFileConfig, log: (line: Record<string, unknown>) => void = () => undefined): Promise<AgentConfig> {
+  const { enrollmentCode, token, ...witness } = config.witness;
+  if (token !== undefined) return { ...config, witness: { ...witness, token } };
+  if (enrollmentCode === undefined) throw new Error('witness: set token or enrollmentCode');
+
+  const previous = await kept(config.stateDir);
+  if (previous?.fromCode === codeHash(enrollmentCode)) return { ...config, witness: { ...witness, token: previous.token } };
+
+  const response = await fetch(new URL('/v1/node/enroll', witness.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: enrollmentCode }),
+    signal: AbortSignal.timeout(witness.requestTimeoutMs * 3),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`enrollment refused by the witness (${response.status}): ${text.slice(0, 300)}`);
+  const enrolled = Enrolled.parse(JSON.parse(text));
+  if (enrolled.nodeId !== config.nodeId) {
+    throw new Error(`the enrollment code is for node ${enrolled.nodeId}, but this agent is ${config.nodeId}: the code is used up; ask for a new one for ${config.nodeId}`);
+  }
+  await mkdir(config.stateDir, { recursive: true });
+  const temporary = `${tokenFile(config.stateDir)}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify({ token: enrolled.token, fromCode: codeHash(enrollmentCode) })}\n`, { mode: 0o600 });
+  await rename(temporary, tokenFile(config.stateDir));
+  log({ event: 'enrolled', tokenVersion: enrolled.tokenVersion, file: tokenFile(config.stateDir) });
+  return { ...config, witness: { ...witness, token: enrolled.token } };
+}
