@@ -8,12 +8,14 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { apiDeps } from '../functions/adapters/api-config.ts';
 import { localDynamoClientConfig, witnessConfigFromEnv, witnessDeps } from '../functions/adapters/config.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { provisionDemoSite } from '../local/demo-site.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, listen, type Routes } from '../local/http-server.ts';
-import { localTokenKey } from '../local/token-key.ts';
+import { localSecret } from '../local/local-secret.ts';
+import { apiRoutesFor } from '../local/api-routes.ts';
 import { witnessRoutes } from '../local/witness-routes.ts';
 
 const { values } = parseArgs({
@@ -46,27 +48,32 @@ const engine = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') 
 });
 
 process.env.TIEBREAK_TABLE ??= 'tiebreak';
-process.env.TIEBREAK_TOKEN_KEY ??= await localTokenKey(resolve(dataDir, 'token-key'));
+process.env.TIEBREAK_TOKEN_KEY ??= await localSecret(resolve(dataDir, 'token-key'));
+const adminKey = process.env.TIEBREAK_ADMIN_KEY ?? (await localSecret(resolve(dataDir, 'admin-key')));
 process.env.TIEBREAK_DYNAMODB_ENDPOINT = engine.endpoint;
 const config = witnessConfigFromEnv();
 const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
 await ensureTable(client, config.tableName);
 const deps = witnessDeps(config, client);
-Object.assign(routes, witnessRoutes(deps));
+const api = apiDeps(config, adminKey, client);
+Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
 
 const demoFile = resolve(dataDir, 'demo-site.json');
-const { site, created } = await provisionDemoSite(deps.store, deps.tokenKey, local.url, demoFile);
+const { site, created } = await provisionDemoSite(api, local.url, demoFile);
 const [first, second] = site.nodes;
 
 console.log(`Tiebreak witness (local) listening on ${local.url}
-  routes:         ${Object.keys(routes).join(', ')}
+  node protocol:  POST /v1/node/heartbeat, POST /v1/node/claim, POST /v1/node/enroll
+  reseller API:   ${Object.keys(routes).filter((r) => !r.includes('/v1/node/')).length - 1} routes under /v1/, described by ${local.url}/openapi.json
   DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
   demo site:      ${site.resellerId}/${site.siteId} ${created ? '(created now)' : '(kept from the last start)'}
   lease ${config.settings.leaseMs} ms, heartbeats ${config.settings.fastHeartbeatMs} ms fast / ${config.settings.slowHeartbeatMs} ms slow
 
   ${first?.nodeId} token: ${first?.token}
   ${second?.nodeId} token: ${second?.token}
-  (witness URL, ids and tokens are in ${demoFile})
+  demo reseller's API key: ${site.apiKey}
+  admin key (creates resellers): in ${resolve(dataDir, 'admin-key')}
+  (witness URL, ids, tokens and the API key are in ${demoFile})
 
 Send a heartbeat as ${first?.nodeId}:
   curl -s ${local.url}/v1/node/heartbeat -H 'authorization: Bearer ${first?.token}' \\

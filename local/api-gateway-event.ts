@@ -3,7 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 /** Builds the HTTP API (payload format 2.0) event that API Gateway would hand the function. */
-export function apiGatewayEvent(request: IncomingMessage, body: Buffer, routeKey: string): APIGatewayProxyEventV2 {
+export function apiGatewayEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  routeKey: string,
+  pathParameters?: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -19,7 +24,9 @@ export function apiGatewayEvent(request: IncomingMessage, body: Buffer, routeKey
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    // API Gateway joins a repeated parameter's values with commas.
+    ...(url.search ? { queryStringParameters: Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')])) } : {}),
+    ...(pathParameters ? { pathParameters } : {}),
     requestContext: {
       accountId: 'local',
       apiId: 'local',

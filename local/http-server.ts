@@ -49,22 +49,52 @@ export interface LocalServerOptions {
   onInvocation?: (invocation: Invocation) => void;
 }
 
+/**
+ * The route for a request, as API Gateway picks it: an exact route first, else a template whose
+ * `{name}` segments each take one whole, non-empty path segment (URL-decoded into pathParameters).
+ */
+export function matchRoute(routes: Routes, method: string, path: string): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
+  const exact = `${method} ${path}`;
+  if (Object.hasOwn(routes, exact)) return { routeKey: exact };
+  const segments = path.split('/');
+  for (const routeKey of Object.keys(routes)) {
+    const [routeMethod, template = ''] = routeKey.split(' ');
+    const parts = template.split('/');
+    if (routeMethod !== method || parts.length !== segments.length || !template.includes('{')) continue;
+    const pathParameters: Record<string, string> = {};
+    const matches = parts.every((part, i) => {
+      const segment = segments[i] ?? '';
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (!name) return part === segment;
+      if (!segment) return false;
+      try {
+        pathParameters[name] = decodeURIComponent(segment);
+      } catch {
+        return false;
+      }
+      return true;
+    });
+    if (matches) return { routeKey, pathParameters };
+  }
+  return undefined;
+}
+
 export function createLocalServer(routes: Routes, options: LocalServerOptions = {}): Server {
   return createServer((request, response) => {
     void (async () => {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      const routeKey = `${request.method ?? 'GET'} ${path}`;
-      const route = routes[routeKey];
+      const match = matchRoute(routes, request.method ?? 'GET', path);
+      const route = match ? routes[match.routeKey] : undefined;
       const body = await readBody(request);
-      if (!route) {
-        sendJson(response, 404, 'not-found', `no route for ${routeKey}`);
+      if (!match || !route) {
+        sendJson(response, 404, 'not-found', `no route for ${request.method ?? 'GET'} ${path}`);
         return;
       }
       if (!body) {
         sendJson(response, 413, 'payload-too-large', 'the body is too large');
         return;
       }
-      const event = apiGatewayEvent(request, body, routeKey);
+      const event = apiGatewayEvent(request, body, match.routeKey, match.pathParameters);
       const started = performance.now();
       const result = await route.handler(event, lambdaContext(route.functionName, event.requestContext.requestId));
       options.onInvocation?.({

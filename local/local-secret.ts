@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 
-/** The local witness's token-signing key: made once, kept in the data folder so tokens survive restarts. */
-export async function localTokenKey(file: string): Promise<string> {
+/** A secret of the local runtime (the token-signing key, the admin key): made once, kept in the data folder so it survives restarts. */
+export async function localSecret(file: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch (error) {

@@ -7,6 +7,8 @@ export const ErrorCode = z.enum([
   'token-revoked',
   'forbidden',
   'not-found',
+  'conflict',
+  'method-not-allowed',
   'stale-request',
   'payload-too-large',
   'rate-limited',

@@ -2,7 +2,9 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import type { WitnessSettings } from '../domain/settings.ts';
+import type { RateLimit } from '../domain/rate-limit.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
+import { RateLimiter } from './rate-limiter.ts';
 import { parseSettingsEnv } from './settings-env.ts';
 import type { SiteStore } from './site-store.ts';
 import { type SecretReader, TokenKey, tokenKeyFromSecret } from './token-key.ts';
@@ -15,7 +17,12 @@ export interface WitnessDeps {
   tokenKey: Buffer;
   /** The one clock: server ms. Tests pass their own. */
   now: () => number;
+  /** Per node token: a node sends one request every few seconds; a flood from one token is refused with 429. */
+  limiter: RateLimiter;
 }
+
+/** 10 requests a second per node token, 50 at once: far above any agent's cadence and retries. */
+export const nodeRateLimit: RateLimit = { perSecond: 10, burst: 50 };
 
 /** How a handler gets its deps: at once (local runtime, tests) or once loaded (Lambda, the key from Secrets Manager). */
 export type DepsSource = () => WitnessDeps | Promise<WitnessDeps>;
@@ -96,6 +103,7 @@ export function witnessDeps(config: WitnessConfig, client?: DynamoDBClient): Wit
     settings: config.settings,
     tokenKey: config.tokenKey,
     now: () => Date.now(),
+    limiter: new RateLimiter(nodeRateLimit),
   };
 }
 

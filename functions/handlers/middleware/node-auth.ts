@@ -5,7 +5,7 @@ import { verifyNodeToken } from '../../adapters/node-token.ts';
 import { HttpError } from '../http-error.ts';
 import type { NodeEvent } from '../node-event.ts';
 
-/** Verifies the bearer node token in memory (no read) and puts its caller on the event. */
+/** Verifies the bearer node token in memory (no read), puts its caller on the event, and holds it to its rate limit. */
 export function nodeAuth(getDeps: DepsSource): MiddlewareObj<NodeEvent<unknown>> {
   return {
     name: 'nodeAuth',
@@ -13,10 +13,17 @@ export function nodeAuth(getDeps: DepsSource): MiddlewareObj<NodeEvent<unknown>>
       const header = request.event.headers.authorization ?? '';
       const match = /^Bearer (\S+)$/i.exec(header);
       if (!match?.[1]) throw new HttpError(401, 'unauthorized', 'an Authorization: Bearer <node token> header is required');
-      const caller = verifyNodeToken((await getDeps()).tokenKey, match[1]);
+      const deps = await getDeps();
+      const caller = verifyNodeToken(deps.tokenKey, match[1]);
       if (!caller) throw new HttpError(401, 'unauthorized', 'the node token is malformed or not signed by this witness');
       request.event.caller = caller;
       logger.appendKeys({ resellerId: caller.resellerId, siteId: caller.siteId, nodeId: caller.nodeId });
+      const waitMs = deps.limiter.check(`${caller.resellerId}/${caller.siteId}/${caller.nodeId}`, deps.now());
+      if (waitMs !== undefined) {
+        throw new HttpError(429, 'rate-limited', `too many requests for this node token; retry in ${waitMs} ms`, undefined, {
+          'retry-after': String(Math.ceil(waitMs / 1000)),
+        });
+      }
     },
   };
 }

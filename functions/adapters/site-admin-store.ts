@@ -1,0 +1,314 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
+import { WitnessEvent } from '../../protocol/events.ts';
+import type { MaintenanceWindow, Site } from '../../protocol/reseller.ts';
+import '../../protocol/zod-locale.ts';
+import type { SitePolicy, SiteState } from '../domain/site-state.ts';
+import { type Page, type PageRequest, queryPage } from './pagination.ts';
+import { itemFromSiteState, siteKey, siteStateFromItem } from './site-item.ts';
+import {
+  customerSk,
+  enrollmentPk,
+  eventSk,
+  iso,
+  maintenanceRetentionMs,
+  maintenanceSk,
+  resellerPk,
+  siteListingSk,
+  sitePk,
+  ttlSeconds,
+} from './tenancy-items.ts';
+
+const SiteListing = z.object({
+  siteId: z.string(),
+  customerId: z.string(),
+  name: z.string(),
+  nodeIds: z.array(z.string()),
+  createdAt: z.number(),
+  /** Per node, the token version its agent enrolled last: the node is enrolled while the state's version equals it. */
+  enrolledVersion: z.record(z.string(), z.number()),
+});
+export type SiteListing = z.infer<typeof SiteListing>;
+
+const EnrollmentItem = z.object({
+  resellerId: z.string(),
+  siteId: z.string(),
+  nodeId: z.string(),
+  tokenVersion: z.number(),
+  /** ms; DynamoDB's TTL (`expiresAt`, s) deletes it some time later. */
+  validUntil: z.number(),
+});
+export type EnrollmentRecord = z.infer<typeof EnrollmentItem>;
+
+const MaintenanceItem = z.object({ windowId: z.string(), start: z.number(), end: z.number(), reason: z.string() });
+export type MaintenanceRecord = z.infer<typeof MaintenanceItem>;
+
+export const siteView = (listing: SiteListing): Site => ({
+  siteId: listing.siteId,
+  customerId: listing.customerId,
+  name: listing.name,
+  nodeIds: listing.nodeIds,
+  createdAt: iso(listing.createdAt),
+});
+
+export const maintenanceView = (item: MaintenanceRecord): MaintenanceWindow => ({
+  windowId: item.windowId,
+  start: iso(item.start),
+  end: iso(item.end),
+  reason: item.reason,
+});
+
+export type CreateSiteOutcome = 'created' | 'no-customer' | 'exists';
+export type EnrollOutcome = { ok: true } | { ok: false; why: 'used' | 'superseded' };
+
+const cancelled = (error: unknown): error is Error & { CancellationReasons?: { Code?: string }[] } =>
+  error instanceof Error && error.name === 'TransactionCanceledException';
+
+/** Sites as the reseller API sees them: listing, creation, enrollment, policy, maintenance, audit trail. */
+export class SiteAdminStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** The listing, the witness state and one enrollment code per node, all or nothing; the customer must exist. */
+  async createSite(resellerId: string, listing: SiteListing, state: SiteState, codes: (EnrollmentRecord & { hash: string })[]): Promise<CreateSiteOutcome> {
+    const put = (Item: Record<string, unknown>) => ({ Put: { TableName: this.tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' } });
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: { pk: resellerPk(resellerId), sk: customerSk(listing.customerId) },
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            put({ pk: resellerPk(resellerId), sk: siteListingSk(listing.siteId), ...listing }),
+            put(itemFromSiteState(state)),
+            ...codes.map(({ hash, ...code }) => put(this.#enrollmentItem(hash, code))),
+          ],
+        }),
+      );
+      return 'created';
+    } catch (error) {
+      if (!cancelled(error)) throw error;
+      return error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'no-customer' : 'exists';
+    }
+  }
+
+  async getListing(resellerId: string, siteId: string): Promise<SiteListing | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: resellerPk(resellerId), sk: siteListingSk(siteId) }, ConsistentRead: true }),
+    );
+    return Item ? SiteListing.parse(Item) : undefined;
+  }
+
+  async listSites(resellerId: string, request: PageRequest): Promise<Page<SiteListing>> {
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'SITE#', request);
+    return { items: page.items.map((item) => SiteListing.parse(item)), nextCursor: page.nextCursor };
+  }
+
+  async getState(resellerId: string, siteId: string): Promise<SiteState | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: siteKey({ resellerId, siteId }), ConsistentRead: true }));
+    return Item ? siteStateFromItem(Item) : undefined;
+  }
+
+  /** Sets the policy: a change of rules, not of who is primary, so it needs no guard but the site's existence. */
+  async setPolicy(resellerId: string, siteId: string, policy: SitePolicy): Promise<SiteState | undefined> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: siteKey({ resellerId, siteId }),
+          UpdateExpression: 'SET #policy = :policy ADD #rev :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#policy': 'policy', '#rev': 'rev' },
+          ExpressionAttributeValues: { ':policy': policy, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? siteStateFromItem(Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async putEnrollmentCode(hash: string, code: EnrollmentRecord): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.#enrollmentItem(hash, code), ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  async getEnrollmentCode(hash: string): Promise<EnrollmentRecord | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: enrollmentPk(hash), sk: 'CODE' }, ConsistentRead: true }));
+    return Item ? EnrollmentItem.parse(Item) : undefined;
+  }
+
+  /**
+   * Uses a code, once: deletes it (if still valid) and raises the node's token version to the
+   * code's, in one transaction. From then on only tokens of that version pass the witness's guards.
+   */
+  async enroll(hash: string, code: EnrollmentRecord, now: number): Promise<EnrollOutcome> {
+    const node = { '#nodes': 'nodes', '#node': code.nodeId };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: { pk: enrollmentPk(hash), sk: 'CODE' },
+                ConditionExpression: 'attribute_exists(pk) AND validUntil >= :now',
+                ExpressionAttributeValues: { ':now': now },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: siteKey(code),
+                UpdateExpression: 'SET #nodes.#node.tokenVersion = :v ADD #rev :one',
+                ConditionExpression: 'attribute_exists(#nodes.#node) AND #nodes.#node.tokenVersion < :v',
+                ExpressionAttributeNames: { ...node, '#rev': 'rev' },
+                ExpressionAttributeValues: { ':v': code.tokenVersion, ':one': 1 },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: resellerPk(code.resellerId), sk: siteListingSk(code.siteId) },
+                UpdateExpression: 'SET enrolledVersion.#node = :v',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#node': code.nodeId },
+                ExpressionAttributeValues: { ':v': code.tokenVersion },
+              },
+            },
+          ],
+        }),
+      );
+      return { ok: true };
+    } catch (error) {
+      if (!cancelled(error)) throw error;
+      return { ok: false, why: error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'used' : 'superseded' };
+    }
+  }
+
+  /** Raises the node's token version past every token and code issued so far; undefined if there is no such node. */
+  async revokeNode(resellerId: string, siteId: string, nodeId: string): Promise<number | undefined> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: siteKey({ resellerId, siteId }),
+          UpdateExpression: 'ADD #nodes.#node.tokenVersion :one, #rev :one',
+          ConditionExpression: 'attribute_exists(#nodes.#node)',
+          ExpressionAttributeNames: { '#nodes': 'nodes', '#node': nodeId, '#rev': 'rev' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? siteStateFromItem(Attributes).nodes[nodeId]?.tokenVersion : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async putMaintenance(resellerId: string, siteId: string, window: MaintenanceRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: sitePk(resellerId, siteId),
+          sk: maintenanceSk(iso(window.start), window.windowId),
+          ...window,
+          expiresAt: ttlSeconds(window.end + maintenanceRetentionMs),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async listMaintenance(resellerId: string, siteId: string, request: PageRequest): Promise<Page<MaintenanceRecord>> {
+    const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', request);
+    return { items: page.items.map((item) => MaintenanceItem.parse(item)), nextCursor: page.nextCursor };
+  }
+
+  /** Every window of the site that overlaps [from, to) (windows last at most 7 days: the query starts that much earlier). */
+  async maintenanceBetween(resellerId: string, siteId: string, from: number, to: number): Promise<MaintenanceRecord[]> {
+    const windows: MaintenanceRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 }, {
+        from: `MAINT#${iso(from - 7 * 24 * 3_600_000)}`,
+        to: `MAINT#${iso(to)}`,
+      });
+      windows.push(...page.items.map((item) => MaintenanceItem.parse(item)).filter((w) => w.end > from && w.start < to));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return windows;
+  }
+
+  /** Deletes a window; false if there is none with that id. */
+  async deleteMaintenance(resellerId: string, siteId: string, windowId: string): Promise<boolean> {
+    // The window's sort key starts with its start time: find it among the site's windows first.
+    let cursor: string | undefined;
+    do {
+      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 });
+      const found = page.items.find((item) => item.windowId === windowId);
+      if (found) {
+        try {
+          await this.doc.send(
+            new DeleteCommand({ TableName: this.tableName, Key: { pk: found.pk, sk: found.sk }, ConditionExpression: 'attribute_exists(pk)' }),
+          );
+          return true;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) return false;
+          throw error;
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return false;
+  }
+
+  /** Appends an event to the site's audit trail; a repeat of the same event (at-least-once delivery) changes nothing. */
+  async appendEvent(event: WitnessEvent): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: sitePk(event.data.resellerId, event.data.siteId), sk: eventSk(event.timestamp, event.id), ...event },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async listEvents(resellerId: string, siteId: string, request: PageRequest, from: number, to: number): Promise<Page<WitnessEvent>> {
+    const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'EVENT#', request, {
+      from: `EVENT#${iso(from)}`,
+      to: `EVENT#${iso(to)}`,
+    });
+    return { items: page.items.map(({ pk: _pk, sk: _sk, ...event }) => WitnessEvent.parse(event)), nextCursor: page.nextCursor };
+  }
+
+  /** Every event of the site up to `to` (the report needs who was primary when the period began). */
+  async eventsUntil(resellerId: string, siteId: string, to: number): Promise<WitnessEvent[]> {
+    const events: WitnessEvent[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listEvents(resellerId, siteId, { cursor, limit: 100 }, 0, to);
+      events.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return events;
+  }
+
+  #enrollmentItem(hash: string, code: EnrollmentRecord): Record<string, unknown> {
+    return { pk: enrollmentPk(hash), sk: 'CODE', ...code, expiresAt: ttlSeconds(code.validUntil) };
+  }
+}

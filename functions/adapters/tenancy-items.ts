@@ -1,0 +1,35 @@
+/**
+ * Where the tenancy lives in the one table (pk, sk). A reseller's own records share its
+ * partition, so a list is one Query and no key of one reseller can name another's record.
+ *
+ * | record            | pk                    | sk                          |
+ * | ----------------- | --------------------- | --------------------------- |
+ * | reseller          | RESELLERS             | RESELLER#<reseller>         |
+ * | API key           | RESELLER#<reseller>   | APIKEY#<keyId>              |
+ * | customer          | RESELLER#<reseller>   | CUSTOMER#<customer>         |
+ * | site (listing)    | RESELLER#<reseller>   | SITE#<site>                 |
+ * | site state        | SITE#<reseller>#<site>| STATE (site-item.ts)        |
+ * | maintenance       | SITE#<reseller>#<site>| MAINT#<start ISO>#<window>  |
+ * | audit event       | SITE#<reseller>#<site>| EVENT#<timestamp ISO>#<id>  |
+ * | enrollment code   | ENROLL#<code hash>    | CODE                        |
+ */
+export const resellersPk = 'RESELLERS';
+export const resellerSk = (resellerId: string) => `RESELLER#${resellerId}`;
+export const resellerPk = (resellerId: string) => `RESELLER#${resellerId}`;
+export const apiKeySk = (keyId: string) => `APIKEY#${keyId}`;
+export const customerSk = (customerId: string) => `CUSTOMER#${customerId}`;
+export const siteListingSk = (siteId: string) => `SITE#${siteId}`;
+export const sitePk = (resellerId: string, siteId: string) => `SITE#${resellerId}#${siteId}`;
+export const maintenanceSk = (startIso: string, windowId: string) => `MAINT#${startIso}#${windowId}`;
+export const eventSk = (timestampIso: string, eventId: string) => `EVENT#${timestampIso}#${eventId}`;
+export const enrollmentPk = (codeHash: string) => `ENROLL#${codeHash}`;
+
+/** How long an unused enrollment code stays valid. */
+export const enrollmentCodeTtlMs = 7 * 24 * 3_600_000;
+/** Maintenance windows are kept this long after they end: SLA reports read them. */
+export const maintenanceRetentionMs = 400 * 24 * 3_600_000;
+
+/** DynamoDB TTL (lib/site-table.ts's `expiresAt`) is in epoch seconds. */
+export const ttlSeconds = (ms: number) => Math.ceil(ms / 1000);
+
+export const iso = (ms: number) => new Date(ms).toISOString();

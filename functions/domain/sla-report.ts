@@ -1,0 +1,466 @@
+import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+
+// A reseller's SLA report, computed from each site's audit trail (DESIGN.md, "Events" and
+// "Incidents and escalation"). Pure: the period comes in as [from, to) in ms, nothing reads a clock.
+// Every interval, failover and incident keeps the ids of the events it came from (`eventIds`),
+// so each figure can be checked against the trail.
+
+export interface MaintenanceWindow {
+  start: number;
+  end: number;
+  reason: string;
+}
+
+export interface SlaSiteInput {
+  siteId: string;
+  customerId?: string;
+  name?: string;
+  /** The site's audit trail, in any order; may start before `from` and run past `to`. */
+  events: readonly WitnessEvent[];
+  maintenance: readonly MaintenanceWindow[];
+}
+
+/** The contract. */
+export interface SlaTargets {
+  /** Judged on `availabilityExcludingMaintenance`, e.g. 0.999. */
+  availability: number;
+  timeToAcknowledgeMs: number;
+}
+
+export interface SlaReportInput {
+  resellerId: string;
+  /** The period is [from, to), ms since the Unix epoch. */
+  from: number;
+  to: number;
+  sites: readonly SlaSiteInput[];
+  targets: SlaTargets;
+}
+
+/** A primary held the role over [start, end), clipped to the period. */
+export interface HeldInterval {
+  nodeId: string | null;
+  start: number;
+  end: number;
+  durationMs: number;
+  /** The grant that started it, then the event that ended it (none when still held at `to`). */
+  eventIds: string[];
+}
+
+/** No primary over [start, end), clipped to the period. */
+export interface DowntimeInterval {
+  start: number;
+  end: number;
+  durationMs: number;
+  inMaintenanceMs: number;
+  /** The event that ended the previous hold and the grant that ended the gap, when there are. */
+  eventIds: string[];
+}
+
+/** Maintenance windows merged where they overlap, clipped to the period. */
+export interface MaintenancePeriod {
+  start: number;
+  end: number;
+  durationMs: number;
+  reasons: string[];
+}
+
+export interface Failover {
+  at: number;
+  fromNode: string;
+  toNode: string | null;
+  epoch: number | null;
+  previousLeaseEndedAt: number | null;
+  /** No primary → primary again: `at − previousLeaseEndedAt`, 0 when the role passed without a gap. */
+  durationMs: number;
+  eventIds: string[];
+}
+
+/**
+ * How an incident stands against the time-to-acknowledge target: `met`/`missed` once acknowledged;
+ * `not-required` when resolved without acknowledgement (auto-resolved on recovery); while
+ * unacknowledged, `missed` if open at `to` longer than the target, else `pending`.
+ */
+export type AcknowledgementStanding = 'met' | 'missed' | 'not-required' | 'pending';
+
+export interface Incident {
+  incidentId: string | null;
+  kind: EventType | null;
+  openedAt: number;
+  acknowledgedAt: number | null;
+  resolvedAt: number | null;
+  timeToAcknowledgeMs: number | null;
+  timeToResolveMs: number | null;
+  acknowledgement: AcknowledgementStanding;
+  /** The opening event, then the acknowledgement and the resolution when there are. */
+  eventIds: string[];
+}
+
+export interface DurationStats {
+  count: number;
+  meanMs: number | null;
+  maxMs: number | null;
+}
+
+export interface SiteTargets {
+  availability: { target: number; actual: number; met: boolean };
+  timeToAcknowledge: {
+    targetMs: number;
+    met: boolean;
+    /** Opening event ids of the incidents that missed it. */
+    missedEventIds: string[];
+  };
+}
+
+export interface SiteSla {
+  siteId: string;
+  customerId: string | null;
+  name: string | null;
+  periodMs: number;
+  heldMs: number;
+  downtimeMs: number;
+  availability: number;
+  maintenanceMs: number;
+  downtimeInMaintenanceMs: number;
+  heldOutsideMaintenanceMs: number;
+  availabilityExcludingMaintenance: number;
+  held: HeldInterval[];
+  downtime: DowntimeInterval[];
+  maintenance: MaintenancePeriod[];
+  failovers: Failover[];
+  incidents: Incident[];
+  timeToAcknowledge: DurationStats;
+  timeToResolve: DurationStats;
+  targets: SiteTargets;
+  /** Events in the site's trail that belong to another site (or have no readable time): skipped. */
+  ignoredEventIds: string[];
+}
+
+export interface ResellerTotals {
+  sites: number;
+  /** Sums over the sites: site-periods, not wall-clock time. */
+  periodMs: number;
+  heldMs: number;
+  downtimeMs: number;
+  maintenanceMs: number;
+  downtimeInMaintenanceMs: number;
+  heldOutsideMaintenanceMs: number;
+  /** Sum held ÷ sum period. */
+  availability: number;
+  /** Sum held outside maintenance ÷ sum (period − maintenance). */
+  availabilityExcludingMaintenance: number;
+  failovers: number;
+  incidents: number;
+  timeToAcknowledge: DurationStats;
+  timeToResolve: DurationStats;
+  sitesMeetingAvailabilityTarget: number;
+  sitesMeetingTimeToAcknowledgeTarget: number;
+}
+
+export interface SlaReport {
+  resellerId: string;
+  from: number;
+  to: number;
+  periodMs: number;
+  targets: SlaTargets;
+  sites: SiteSla[];
+  totals: ResellerTotals;
+}
+
+export function computeSlaReport(input: SlaReportInput): SlaReport {
+  const { from, to } = input;
+  if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) throw new RangeError(`empty or invalid period [${from}, ${to})`);
+  const sites = input.sites.map((site) => siteSla(site, from, to, input.targets));
+  return { resellerId: input.resellerId, from, to, periodMs: to - from, targets: input.targets, sites, totals: totals(sites) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trail
+
+interface Entry {
+  event: WitnessEvent;
+  at: number;
+}
+
+/** The site's own events, by time then id, each id once (delivery is at least once). */
+function trailOf(site: SlaSiteInput): { trail: Entry[]; ignoredEventIds: string[] } {
+  const entries: Entry[] = [];
+  const ignored = new Set<string>();
+  for (const event of site.events) {
+    const at = Date.parse(event.timestamp);
+    if (event.data.siteId !== site.siteId || Number.isNaN(at)) ignored.add(event.id);
+    else entries.push({ event, at });
+  }
+  // Plain comparison, not localeCompare: the order must not depend on the runtime's locale.
+  entries.sort((a, b) => a.at - b.at || compare(a.event.id, b.event.id));
+  const seen = new Set<string>();
+  const trail: Entry[] = [];
+  for (const entry of entries) {
+    if (seen.has(entry.event.id)) continue;
+    seen.add(entry.event.id);
+    trail.push(entry);
+  }
+  return { trail, ignoredEventIds: [...ignored].filter((id) => !seen.has(id)).sort(compare) };
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+// ---------------------------------------------------------------------------------------------
+// Who held the role, and when nobody did
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+interface Hold extends Span {
+  nodeId: string | null;
+  startId: string;
+  endId: string | null;
+}
+
+/** Holds from the whole trail, unclipped; the last one runs on (end = +∞) if nothing ended it. */
+function holdsOf(trail: readonly Entry[]): Hold[] {
+  const holds: Hold[] = [];
+  let current: { nodeId: string | null; start: number; startId: string } | undefined;
+  const close = (end: number, endId: string): void => {
+    if (!current) return;
+    holds.push({ ...current, end: Math.max(end, current.start), endId });
+    current = undefined;
+  };
+  for (const { event, at } of trail) {
+    const d = event.data;
+    if (event.type === 'failover.granted') {
+      // previousLeaseEndedAt null: the role passed without a gap.
+      close(d.previousLeaseEndedAt ?? at, event.id);
+      current = { nodeId: d.nodeId ?? null, start: at, startId: event.id };
+    } else if (event.type === 'node.lost' && current && d.nodeId === current.nodeId && d.leaseEndedAt != null) {
+      close(d.leaseEndedAt, event.id);
+    } else if (event.type === 'site.down' && d.leaseEndedAt != null) {
+      close(d.leaseEndedAt, event.id);
+    }
+  }
+  if (current) holds.push({ ...current, end: Number.POSITIVE_INFINITY, endId: null });
+  // One primary at a time: a lease end reported past the next grant is cut at that grant.
+  return holds.map((hold, i) => {
+    const next = holds[i + 1];
+    return next && next.start < hold.end ? { ...hold, end: Math.max(hold.start, next.start) } : hold;
+  });
+}
+
+/** The complement of the holds over the whole line, each gap naming the events around it. */
+function gapsOf(holds: readonly Hold[]): (Span & { eventIds: string[] })[] {
+  const gaps: (Span & { eventIds: string[] })[] = [];
+  let start = Number.NEGATIVE_INFINITY;
+  let endedBy: string | null = null;
+  for (const hold of [...holds, null]) {
+    const end = hold ? hold.start : Number.POSITIVE_INFINITY;
+    const ids = [endedBy, hold?.startId ?? null].filter((id): id is string => id !== null);
+    const last = gaps.at(-1);
+    if (end > start) {
+      // A zero-length hold between two gaps does not split them.
+      if (last?.end === start) {
+        last.end = end;
+        last.eventIds = unique([...last.eventIds, ...ids]);
+      } else gaps.push({ start, end, eventIds: unique(ids) });
+    }
+    if (!hold) break;
+    start = Math.max(start, hold.end);
+    endedBy = hold.endId;
+  }
+  return gaps;
+}
+
+const unique = (ids: readonly string[]): string[] => [...new Set(ids)];
+
+function clip<T extends Span>(spans: readonly T[], from: number, to: number): T[] {
+  return spans
+    .map((span) => ({ ...span, start: Math.max(span.start, from), end: Math.min(span.end, to) }))
+    .filter((span) => span.end > span.start);
+}
+
+/** Total length of the intersection of two lists of disjoint spans. */
+function overlapMs(a: readonly Span[], b: readonly Span[]): number {
+  let total = 0;
+  for (const x of a) for (const y of b) total += Math.max(0, Math.min(x.end, y.end) - Math.max(x.start, y.start));
+  return total;
+}
+
+const lengthMs = (spans: readonly Span[]): number => spans.reduce((sum, span) => sum + (span.end - span.start), 0);
+
+function mergeMaintenance(windows: readonly MaintenanceWindow[], from: number, to: number): MaintenancePeriod[] {
+  const sorted = clip(windows, from, to).sort((a, b) => a.start - b.start || a.end - b.end || compare(a.reason, b.reason));
+  const merged: MaintenancePeriod[] = [];
+  for (const w of sorted) {
+    const last = merged.at(-1);
+    if (last && w.start <= last.end) {
+      last.end = Math.max(last.end, w.end);
+      last.durationMs = last.end - last.start;
+      if (!last.reasons.includes(w.reason)) last.reasons.push(w.reason);
+    } else merged.push({ start: w.start, end: w.end, durationMs: w.end - w.start, reasons: [w.reason] });
+  }
+  return merged;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failovers and incidents
+
+function failoversOf(trail: readonly Entry[], from: number, to: number): Failover[] {
+  const failovers: Failover[] = [];
+  for (const { event, at } of trail) {
+    const d = event.data;
+    if (event.type !== 'failover.granted' || at < from || at >= to || d.previousPrimary == null) continue;
+    const previousLeaseEndedAt = d.previousLeaseEndedAt ?? null;
+    failovers.push({
+      at,
+      fromNode: d.previousPrimary,
+      toNode: d.nodeId ?? null,
+      epoch: d.epoch ?? null,
+      previousLeaseEndedAt,
+      durationMs: previousLeaseEndedAt === null ? 0 : Math.max(0, at - previousLeaseEndedAt),
+      eventIds: [event.id],
+    });
+  }
+  return failovers;
+}
+
+interface OpenIncident {
+  incidentId: string | null;
+  kind: EventType | null;
+  openedAt: number;
+  acknowledgedAt: number | null;
+  resolvedAt: number | null;
+  eventIds: string[];
+}
+
+/**
+ * Incidents opened in the period, matched by `incidentId` with their acknowledgement and
+ * resolution wherever those fall in the trail (after `to` too). An `incident.opened` for an id
+ * already open updates it and opens nothing; after its resolution the same id may open again.
+ */
+function incidentsOf(trail: readonly Entry[], from: number, to: number, targetMs: number): Incident[] {
+  const all: OpenIncident[] = [];
+  const open = new Map<string, OpenIncident>();
+  for (const { event, at } of trail) {
+    const id = event.data.incidentId ?? null;
+    const incident = id === null ? undefined : open.get(id);
+    if (event.type === 'incident.opened' && !incident) {
+      const opened: OpenIncident = { incidentId: id, kind: event.data.kind ?? null, openedAt: at, acknowledgedAt: null, resolvedAt: null, eventIds: [event.id] };
+      all.push(opened);
+      if (id !== null) open.set(id, opened);
+    } else if (event.type === 'incident.acknowledged' && incident?.acknowledgedAt === null) {
+      incident.acknowledgedAt = at;
+      incident.eventIds.push(event.id);
+    } else if (event.type === 'incident.resolved' && incident && id !== null) {
+      incident.resolvedAt = at;
+      incident.eventIds.push(event.id);
+      open.delete(id);
+    }
+  }
+  return all.filter((i) => i.openedAt >= from && i.openedAt < to).map((i) => standing(i, to, targetMs));
+}
+
+function standing(i: OpenIncident, to: number, targetMs: number): Incident {
+  const since = (t: number | null): number | null => (t === null ? null : Math.max(0, t - i.openedAt));
+  const timeToAcknowledgeMs = since(i.acknowledgedAt);
+  const acknowledgement: AcknowledgementStanding =
+    timeToAcknowledgeMs !== null
+      ? timeToAcknowledgeMs <= targetMs
+        ? 'met'
+        : 'missed'
+      : i.resolvedAt !== null
+        ? 'not-required'
+        : to - i.openedAt > targetMs
+          ? 'missed'
+          : 'pending';
+  return { ...i, timeToAcknowledgeMs, timeToResolveMs: since(i.resolvedAt), acknowledgement };
+}
+
+function stats(durations: readonly (number | null)[]): DurationStats {
+  const known = durations.filter((d): d is number => d !== null);
+  if (known.length === 0) return { count: 0, meanMs: null, maxMs: null };
+  return { count: known.length, meanMs: known.reduce((a, b) => a + b, 0) / known.length, maxMs: Math.max(...known) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per site, per reseller
+
+function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTargets): SiteSla {
+  const periodMs = to - from;
+  const { trail, ignoredEventIds } = trailOf(site);
+  const holds = holdsOf(trail);
+  const held: HeldInterval[] = clip(holds, from, to).map((h) => ({
+    nodeId: h.nodeId,
+    start: h.start,
+    end: h.end,
+    durationMs: h.end - h.start,
+    eventIds: h.endId === null ? [h.startId] : unique([h.startId, h.endId]),
+  }));
+  const maintenance = mergeMaintenance(site.maintenance, from, to);
+  const downtime: DowntimeInterval[] = clip(gapsOf(holds), from, to).map((g) => ({
+    start: g.start,
+    end: g.end,
+    durationMs: g.end - g.start,
+    inMaintenanceMs: overlapMs([g], maintenance),
+    eventIds: g.eventIds,
+  }));
+  const heldMs = lengthMs(held);
+  const maintenanceMs = lengthMs(maintenance);
+  const heldOutsideMaintenanceMs = heldMs - overlapMs(held, maintenance);
+  const availabilityExcludingMaintenance = ratio(heldOutsideMaintenanceMs, periodMs - maintenanceMs);
+  const incidents = incidentsOf(trail, from, to, targets.timeToAcknowledgeMs);
+  const missedEventIds = incidents.filter((i) => i.acknowledgement === 'missed').map((i) => i.eventIds[0] ?? '');
+  return {
+    siteId: site.siteId,
+    customerId: site.customerId ?? null,
+    name: site.name ?? null,
+    periodMs,
+    heldMs,
+    downtimeMs: lengthMs(downtime),
+    availability: heldMs / periodMs,
+    maintenanceMs,
+    downtimeInMaintenanceMs: downtime.reduce((sum, g) => sum + g.inMaintenanceMs, 0),
+    heldOutsideMaintenanceMs,
+    availabilityExcludingMaintenance,
+    held,
+    downtime,
+    maintenance,
+    failovers: failoversOf(trail, from, to),
+    incidents,
+    timeToAcknowledge: stats(incidents.map((i) => i.timeToAcknowledgeMs)),
+    timeToResolve: stats(incidents.map((i) => i.timeToResolveMs)),
+    targets: {
+      availability: { target: targets.availability, actual: availabilityExcludingMaintenance, met: availabilityExcludingMaintenance >= targets.availability },
+      timeToAcknowledge: { targetMs: targets.timeToAcknowledgeMs, met: missedEventIds.length === 0, missedEventIds },
+    },
+    ignoredEventIds,
+  };
+}
+
+/** A period that is all maintenance (or no sites at all) leaves nothing to fail: 1. */
+const ratio = (part: number, whole: number): number => (whole > 0 ? part / whole : 1);
+
+function totals(sites: readonly SiteSla[]): ResellerTotals {
+  const sum = (figure: (site: SiteSla) => number): number => sites.reduce((total, site) => total + figure(site), 0);
+  const incidents = sites.flatMap((s) => s.incidents);
+  const periodMs = sum((s) => s.periodMs);
+  const maintenanceMs = sum((s) => s.maintenanceMs);
+  const heldMs = sum((s) => s.heldMs);
+  const heldOutsideMaintenanceMs = sum((s) => s.heldOutsideMaintenanceMs);
+  return {
+    sites: sites.length,
+    periodMs,
+    heldMs,
+    downtimeMs: sum((s) => s.downtimeMs),
+    maintenanceMs,
+    downtimeInMaintenanceMs: sum((s) => s.downtimeInMaintenanceMs),
+    heldOutsideMaintenanceMs,
+    availability: ratio(heldMs, periodMs),
+    availabilityExcludingMaintenance: ratio(heldOutsideMaintenanceMs, periodMs - maintenanceMs),
+    failovers: sum((s) => s.failovers.length),
+    incidents: incidents.length,
+    timeToAcknowledge: stats(incidents.map((i) => i.timeToAcknowledgeMs)),
+    timeToResolve: stats(incidents.map((i) => i.timeToResolveMs)),
+    sitesMeetingAvailabilityTarget: sites.filter((s) => s.targets.availability.met).length,
+    sitesMeetingTimeToAcknowledgeTarget: sites.filter((s) => s.targets.timeToAcknowledge.met).length,
+  };
+}

@@ -1,0 +1,105 @@
+import type { SiteStatus } from '../../../protocol/reseller.ts';
+import { newEnrollmentCode } from '../../adapters/credentials.ts';
+import { logger } from '../../adapters/logger.ts';
+import { type EnrollmentRecord, type SiteListing, siteView } from '../../adapters/site-admin-store.ts';
+import { enrollmentCodeTtlMs, iso } from '../../adapters/tenancy-items.ts';
+import { defaultPolicy, newNode, newSite, type SiteState } from '../../domain/site-state.ts';
+import { HttpError } from '../http-error.ts';
+import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+
+function enrollmentCode(resellerId: string, siteId: string, nodeId: string, tokenVersion: number, now: number) {
+  const { code, hash } = newEnrollmentCode();
+  const record: EnrollmentRecord = { resellerId, siteId, nodeId, tokenVersion, validUntil: now + enrollmentCodeTtlMs };
+  return { hash, record, view: { nodeId, code, tokenVersion, expiresAt: iso(record.validUntil) } };
+}
+
+export function siteStatus(listing: SiteListing, state: SiteState): SiteStatus {
+  return {
+    ...siteView(listing),
+    policy: state.policy,
+    epoch: state.epoch,
+    primary: state.primary,
+    leaseExpiresAt: state.primary === null ? null : iso(state.leaseExpiresAt),
+    nodes: Object.entries(state.nodes).map(([nodeId, node]) => ({
+      nodeId,
+      enrolled: listing.enrolledVersion[nodeId] === node.tokenVersion,
+      tokenVersion: node.tokenVersion,
+      lastSeenAt: node.lastSeenAt === null ? null : iso(node.lastSeenAt),
+      role: node.role,
+      health: node.health,
+      peerReachable: node.peerReachable,
+    })),
+  };
+}
+
+/** The site's listing and state, both of the caller's reseller, or 404. */
+async function ownSite(call: AnyCall) {
+  const resellerId = resellerOf(call);
+  const siteId = param(call, 'siteId');
+  const [listing, state] = await Promise.all([call.deps.sites.getListing(resellerId, siteId), call.deps.sites.getState(resellerId, siteId)]);
+  if (!listing || !state) throw notFound('the site');
+  return { resellerId, siteId, listing, state };
+}
+
+export const siteRoutes = {
+  'POST /v1/sites': async (call) => {
+    const resellerId = resellerOf(call);
+    const { siteId, customerId, name, nodeIds, policy } = call.body;
+    if (policy?.preferredNode && !nodeIds.includes(policy.preferredNode)) {
+      throw new HttpError(400, 'invalid-body', 'the preferred node is not one of the nodes', [{ path: 'policy.preferredNode', message: 'not one of nodeIds' }]);
+    }
+    // Nodes start at token version 0, which no token carries: only enrollment makes a node's token.
+    const state = newSite({ resellerId, siteId, nodeIds, policy: policy ?? defaultPolicy });
+    state.nodes = Object.fromEntries(nodeIds.map((nodeId) => [nodeId, newNode(0)]));
+    const codes = nodeIds.map((nodeId) => enrollmentCode(resellerId, siteId, nodeId, 1, call.now));
+    const listing: SiteListing = { siteId, customerId, name, nodeIds: [...nodeIds], createdAt: call.now, enrolledVersion: {} };
+    const outcome = await call.deps.sites.createSite(resellerId, listing, state, codes.map((c) => ({ ...c.record, hash: c.hash })));
+    if (outcome === 'no-customer') throw notFound(`customer ${customerId}`);
+    if (outcome === 'exists') throw new HttpError(409, 'conflict', `site ${siteId} exists already`);
+    logger.info('site created', { siteId, customerId, nodeIds });
+    return { site: siteView(listing), enrollment: codes.map((c) => c.view) };
+  },
+
+  'GET /v1/sites': async (call) => {
+    const page = await call.deps.sites.listSites(resellerOf(call), call.query);
+    return { items: page.items.map(siteView), nextCursor: page.nextCursor };
+  },
+
+  'GET /v1/sites/{siteId}': async (call) => {
+    const { listing, state } = await ownSite(call);
+    return siteStatus(listing, state);
+  },
+
+  'PUT /v1/sites/{siteId}/policy': async (call) => {
+    const { resellerId, siteId, listing } = await ownSite(call);
+    if (call.body.preferredNode !== null && !listing.nodeIds.includes(call.body.preferredNode)) {
+      throw new HttpError(400, 'invalid-body', 'the preferred node is not one of the nodes', [{ path: 'preferredNode', message: 'not a node of this site' }]);
+    }
+    const state = await call.deps.sites.setPolicy(resellerId, siteId, call.body);
+    if (!state) throw notFound('the site');
+    logger.info('site policy set', { siteId, policy: call.body });
+    return siteStatus(listing, state);
+  },
+
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment': async (call) => {
+    const { resellerId, siteId, state } = await ownSite(call);
+    const nodeId = param(call, 'nodeId');
+    const node = state.nodes[nodeId];
+    if (!node) throw notFound(`node ${nodeId} of this site`);
+    const code = enrollmentCode(resellerId, siteId, nodeId, node.tokenVersion + 1, call.now);
+    await call.deps.sites.putEnrollmentCode(code.hash, code.record);
+    logger.info('enrollment code issued', { siteId, nodeId, tokenVersion: code.record.tokenVersion });
+    return code.view;
+  },
+
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/revoke': async (call) => {
+    const resellerId = resellerOf(call);
+    const siteId = param(call, 'siteId');
+    const nodeId = param(call, 'nodeId');
+    if (!(await call.deps.sites.getListing(resellerId, siteId))) throw notFound('the site');
+    const tokenVersion = await call.deps.sites.revokeNode(resellerId, siteId, nodeId);
+    if (tokenVersion === undefined) throw notFound(`node ${nodeId} of this site`);
+    logger.info('node token revoked', { siteId, nodeId, tokenVersion });
+    return { nodeId, tokenVersion };
+  },
+} satisfies Partial<ApiImplementations>;

@@ -1,0 +1,178 @@
+import * as z from 'zod/mini';
+import { Identifier } from './ids.ts';
+import { WitnessEvent } from './events.ts';
+import {
+  ApiKey,
+  ApiKeyCreated,
+  CreateApiKeyRequest,
+  CreateCustomerRequest,
+  CreateMaintenanceRequest,
+  CreateResellerRequest,
+  CreateResellerResponse,
+  CreateSiteRequest,
+  CreateSiteResponse,
+  Customer,
+  EnrollmentCode,
+  EnrollRequest,
+  EnrollResponse,
+  EventsQuery,
+  ListQuery,
+  MaintenanceWindow,
+  page,
+  ReportQuery,
+  Reseller,
+  RevokeNodeResponse,
+  SitePolicy,
+  SiteStatus,
+  Site,
+  UpdateResellerRequest,
+} from './reseller.ts';
+import './zod-locale.ts';
+
+/**
+ * Who may call a route: nobody in particular (`public`; the enrollment code is the credential),
+ * the operator (`admin` key), or a reseller's API key of either scope (`read`) or read-write (`write`).
+ */
+export type Access = 'public' | 'admin' | 'read' | 'write';
+
+export interface ApiRoute {
+  access: Access;
+  summary: string;
+  /** Path parameters, each an Identifier unless said otherwise. */
+  params?: readonly string[];
+  query?: z.ZodMiniType;
+  body?: z.ZodMiniType;
+  /** The success status and its body (none for 204). */
+  status: 200 | 201 | 204;
+  response?: z.ZodMiniType;
+  /** Content types of a success besides JSON (the report). */
+  alsoProduces?: readonly string[];
+}
+
+/**
+ * Every route of the reseller API, as API Gateway declares it (`METHOD /path/{param}`): the
+ * handlers serve exactly these, the local server routes them, and /openapi.json describes them.
+ */
+export const apiRoutes = {
+  'POST /v1/resellers': {
+    access: 'admin',
+    summary: 'Create a reseller and its first read-write API key (its secret is shown only here)',
+    body: CreateResellerRequest,
+    status: 201,
+    response: CreateResellerResponse,
+  },
+  'GET /v1/resellers': { access: 'admin', summary: 'List resellers', query: ListQuery, status: 200, response: page(Reseller) },
+  'GET /v1/reseller': { access: 'read', summary: "The calling key's reseller", status: 200, response: Reseller },
+  'PATCH /v1/reseller': {
+    access: 'write',
+    summary: "Change the reseller's name or contract targets",
+    body: UpdateResellerRequest,
+    status: 200,
+    response: Reseller,
+  },
+  'POST /v1/api-keys': {
+    access: 'write',
+    summary: 'Create an API key (its secret is shown only in this answer)',
+    body: CreateApiKeyRequest,
+    status: 201,
+    response: ApiKeyCreated,
+  },
+  'GET /v1/api-keys': { access: 'read', summary: "List the reseller's API keys (never their secrets)", query: ListQuery, status: 200, response: page(ApiKey) },
+  'POST /v1/api-keys/{keyId}/rotate': {
+    access: 'write',
+    summary: 'Replace a key: a new key of the same name and scope, and the old one revoked',
+    params: ['keyId'],
+    status: 201,
+    response: ApiKeyCreated,
+  },
+  'DELETE /v1/api-keys/{keyId}': { access: 'write', summary: 'Revoke an API key', params: ['keyId'], status: 200, response: ApiKey },
+  'POST /v1/customers': { access: 'write', summary: 'Create a customer', body: CreateCustomerRequest, status: 201, response: Customer },
+  'GET /v1/customers': { access: 'read', summary: 'List customers', query: ListQuery, status: 200, response: page(Customer) },
+  'GET /v1/customers/{customerId}': { access: 'read', summary: 'One customer', params: ['customerId'], status: 200, response: Customer },
+  'POST /v1/sites': {
+    access: 'write',
+    summary: "Create a site with its two nodes; answers each node's enrollment code",
+    body: CreateSiteRequest,
+    status: 201,
+    response: CreateSiteResponse,
+  },
+  'GET /v1/sites': { access: 'read', summary: 'List sites', query: ListQuery, status: 200, response: page(Site) },
+  'GET /v1/sites/{siteId}': {
+    access: 'read',
+    summary: "A site and its witness state: epoch, primary, lease, each node's last report",
+    params: ['siteId'],
+    status: 200,
+    response: SiteStatus,
+  },
+  'PUT /v1/sites/{siteId}/policy': {
+    access: 'write',
+    summary: "Set the site's tie-break policy",
+    params: ['siteId'],
+    body: SitePolicy,
+    status: 200,
+    response: SiteStatus,
+  },
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment': {
+    access: 'write',
+    summary: "A new enrollment code for a node: once used, the node's older tokens stop working (token rotation)",
+    params: ['siteId', 'nodeId'],
+    status: 201,
+    response: EnrollmentCode,
+  },
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/revoke': {
+    access: 'write',
+    summary: "Revoke the node's token at once; a new enrollment code lets it back",
+    params: ['siteId', 'nodeId'],
+    status: 200,
+    response: RevokeNodeResponse,
+  },
+  'POST /v1/sites/{siteId}/maintenance': {
+    access: 'write',
+    summary: 'Declare a maintenance window: conditions inside it page no one',
+    params: ['siteId'],
+    body: CreateMaintenanceRequest,
+    status: 201,
+    response: MaintenanceWindow,
+  },
+  'GET /v1/sites/{siteId}/maintenance': {
+    access: 'read',
+    summary: "The site's maintenance windows, by start",
+    params: ['siteId'],
+    query: ListQuery,
+    status: 200,
+    response: page(MaintenanceWindow),
+  },
+  'DELETE /v1/sites/{siteId}/maintenance/{windowId}': {
+    access: 'write',
+    summary: 'Cancel a maintenance window',
+    params: ['siteId', 'windowId'],
+    status: 204,
+  },
+  'GET /v1/sites/{siteId}/events': {
+    access: 'read',
+    summary: "The site's audit trail, oldest first",
+    params: ['siteId'],
+    query: EventsQuery,
+    status: 200,
+    response: page(WitnessEvent),
+  },
+  'GET /v1/reports/sla': {
+    access: 'read',
+    summary: 'The SLA report of the period: availability, failovers, incidents, contract targets met or missed',
+    query: ReportQuery,
+    status: 200,
+    alsoProduces: ['text/csv', 'text/html'],
+  },
+  'POST /v1/node/enroll': {
+    access: 'public',
+    summary: "An agent exchanges its enrollment code for its node token (once; the code's holder is the caller)",
+    body: EnrollRequest,
+    status: 200,
+    response: EnrollResponse,
+  },
+} as const satisfies Record<string, ApiRoute>;
+
+export type ApiRouteKey = keyof typeof apiRoutes;
+
+/** A path parameter's schema: key and window ids are generated, the rest chosen by the reseller. */
+export const PathParam = z.union([Identifier, z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/))]);

@@ -1,0 +1,64 @@
+import * as z from 'zod/mini';
+import { Identifier } from './ids.ts';
+import './zod-locale.ts';
+
+// The event envelope of DESIGN.md ("Events"): what the audit trail stores, SNS carries and the
+// SLA report reads. zod/mini: the publisher and the report run in Lambda.
+
+export const EventType = z.enum([
+  'failover.granted',
+  'failover.completed',
+  'node.lost',
+  'node.recovered',
+  'site.down',
+  'site.recovered',
+  'link.lost',
+  'link.restored',
+  'node.degraded',
+  'command.unacknowledged',
+  'incident.opened',
+  'incident.escalated',
+  'incident.acknowledged',
+  'incident.resolved',
+]);
+export type EventType = z.infer<typeof EventType>;
+
+export const Severity = z.enum(['info', 'warning', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+
+/** Server time in ms since the Unix epoch, as every event field that is a time holds it. */
+const Millis = z.number().check(z.int(), z.minimum(0));
+
+/**
+ * The fields the SLA report reads, by type (each figure of the report traces to the events it came from):
+ * - `failover.granted`: `nodeId` (the new primary), `epoch`, `previousPrimary` (or null), and
+ *   `previousLeaseEndedAt` (when the previous primary's lease ended, or null when there was none):
+ *   the site had no primary from that instant until this event's `timestamp`.
+ * - `node.lost`, `site.down`: `nodeId` when one node is meant, and `leaseEndedAt` when the lost
+ *   node was the primary: it held the role until then.
+ * - `incident.*`: `incidentId` and `kind` (the condition: `node.lost`, `site.down`, …).
+ * Other fields may be present; the report ignores them.
+ */
+export const EventData = z.looseObject({
+  resellerId: Identifier,
+  siteId: Identifier,
+  nodeId: z.optional(Identifier),
+  severity: Severity,
+  epoch: z.optional(Millis),
+  previousPrimary: z.optional(z.nullable(Identifier)),
+  previousLeaseEndedAt: z.optional(z.nullable(Millis)),
+  leaseEndedAt: z.optional(z.nullable(Millis)),
+  incidentId: z.optional(z.string().check(z.minLength(1), z.maxLength(80))),
+  kind: z.optional(EventType),
+});
+export type EventData = z.infer<typeof EventData>;
+
+export const WitnessEvent = z.object({
+  /** Unique and stable: consumers deduplicate by it (delivery is at least once). */
+  id: z.string().check(z.minLength(1), z.maxLength(120)),
+  type: EventType,
+  /** When it happened, ISO 8601 in UTC (`2026-11-29T10:00:00.000Z`). */
+  timestamp: z.iso.datetime(),
+  data: EventData,
+});
+export type WitnessEvent = z.infer<typeof WitnessEvent>;

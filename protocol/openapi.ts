@@ -1,0 +1,94 @@
+import * as z from 'zod/mini';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { type ApiRoute, apiRoutes, PathParam } from './api-routes.ts';
+import { ErrorBody } from './errors.ts';
+import { ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse } from './node.ts';
+import './zod-locale.ts';
+
+/** The node protocol's routes (served by their own functions), described like the reseller API's. */
+const nodeRoutes = {
+  'POST /v1/node/heartbeat': {
+    access: 'node',
+    summary: "A node's heartbeat: renews the primary's lease, records the report, delivers commands",
+    body: HeartbeatRequest,
+    status: 200,
+    response: HeartbeatResponse,
+  },
+  'POST /v1/node/claim': {
+    access: 'node',
+    summary: 'A node asks to become (or stay) primary',
+    body: ClaimRequest,
+    status: 200,
+    response: ClaimResponse,
+  },
+} as const;
+
+const security = { public: [], admin: [{ adminKey: [] }], read: [{ apiKey: [] }], write: [{ apiKey: [] }], node: [{ nodeToken: [] }] };
+
+// One component, referenced by every error answer, rather than a copy in each.
+const ErrorComponent = ErrorBody.meta({ id: 'Error' });
+
+const errors: Record<string, string> = {
+  '400': 'Invalid input: the failing fields are in `details`',
+  '401': 'No credential, or one that is unknown, revoked or expired',
+  '403': 'The credential may not do this (a read-only key writing, the admin key on a reseller route)',
+  '404': 'No such record for this caller',
+  '409': 'A conflict: the record exists, or (node protocol) a stale request',
+  '413': 'The body is over 16 KiB',
+  '429': 'Too many requests for this credential: see Retry-After',
+};
+
+function operation(key: string, route: Omit<ApiRoute, 'access'> & { access: keyof typeof security }): ZodOpenApiOperationObject {
+  const json = (schema: z.ZodMiniType) => ({ 'application/json': { schema } });
+  const success =
+    route.status === 204
+      ? { description: 'Done' }
+      : {
+          description: 'Success',
+          content: {
+            ...(route.response ? json(route.response) : {}),
+            ...Object.fromEntries((route.alsoProduces ?? []).map((type) => [type, { schema: z.string() }])),
+            ...(route.alsoProduces && !route.response ? json(z.looseObject({})) : {}),
+          },
+        };
+  const pathParams = Object.fromEntries((route.params ?? []).map((name) => [name, PathParam]));
+  return {
+    operationId: key.replace(/[^A-Za-z0-9]+/g, '_').replace(/_$/, ''),
+    summary: route.summary,
+    security: security[route.access],
+    ...(route.params || route.query
+      ? { requestParams: { ...(route.params ? { path: z.object(pathParams) } : {}), ...(route.query ? { query: route.query as z.ZodMiniObject } : {}) } }
+      : {}),
+    ...(route.body ? { requestBody: { required: true, content: json(route.body) } } : {}),
+    responses: {
+      [String(route.status)]: success,
+      ...Object.fromEntries(Object.entries(errors).map(([status, description]) => [status, { description, content: json(ErrorComponent) }])),
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of every route, generated from the schemas the handlers validate with. */
+export function openApiDocument(serverUrl?: string): ReturnType<typeof createDocument> {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const [key, route] of Object.entries({ ...apiRoutes, ...nodeRoutes })) {
+    const [method = '', path = ''] = key.split(' ');
+    (paths[path] ??= {})[method.toLowerCase() as 'get'] = operation(key, route);
+  }
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Tiebreak',
+      version: '1',
+      description: 'The quorum witness for two-node HA pairs: the node protocol, node enrollment and the reseller API.',
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    components: {
+      securitySchemes: {
+        nodeToken: { type: 'http', scheme: 'bearer', description: 'A node token (tb1.…), from enrollment' },
+        apiKey: { type: 'http', scheme: 'bearer', description: "A reseller's API key (tbk.…)" },
+        adminKey: { type: 'http', scheme: 'bearer', description: "The operator's admin key" },
+      },
+    },
+    paths,
+  });
+}

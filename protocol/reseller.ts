@@ -1,0 +1,175 @@
+import * as z from 'zod/mini';
+import { Identifier } from './ids.ts';
+import './zod-locale.ts';
+
+// The reseller API's bodies (`/v1/…` beside the node protocol). zod/mini, as on every Lambda's
+// import graph; OpenAPI is generated from these very schemas (protocol/openapi.ts).
+
+/** A time on the reseller API: ISO 8601 in UTC, with an offset or Z. */
+export const Timestamp = z.iso.datetime({ offset: true });
+
+const Name = z.string().check(z.minLength(1), z.maxLength(120));
+
+export const ContractTargets = z.strictObject({
+  /** Share of the period a primary must hold the role, maintenance windows excluded (0.999 = 99.9 %). */
+  availability: z.number().check(z.minimum(0), z.maximum(1)),
+  /** Longest time from an incident's opening to its acknowledgement. */
+  timeToAcknowledgeMs: z.number().check(z.int(), z.minimum(0), z.maximum(30 * 24 * 3_600_000)),
+});
+export type ContractTargets = z.infer<typeof ContractTargets>;
+export const defaultTargets: ContractTargets = { availability: 0.999, timeToAcknowledgeMs: 15 * 60_000 };
+
+export const ApiKeyScope = z.enum(['read-only', 'read-write']);
+export type ApiKeyScope = z.infer<typeof ApiKeyScope>;
+
+export const ApiKey = z.object({
+  keyId: z.string(),
+  name: Name,
+  scope: ApiKeyScope,
+  createdAt: Timestamp,
+  revokedAt: z.nullable(Timestamp),
+});
+export type ApiKey = z.infer<typeof ApiKey>;
+
+/** A key as created: the only time its secret is shown. */
+export const ApiKeyCreated = z.object({ ...ApiKey.shape, secret: z.string() });
+export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
+
+export const CreateApiKeyRequest = z.strictObject({ name: Name, scope: ApiKeyScope });
+
+export const Reseller = z.object({ resellerId: Identifier, name: Name, targets: ContractTargets, createdAt: Timestamp });
+export type Reseller = z.infer<typeof Reseller>;
+
+export const CreateResellerRequest = z.strictObject({
+  resellerId: Identifier,
+  name: Name,
+  targets: z.optional(ContractTargets),
+});
+export const CreateResellerResponse = z.object({ reseller: Reseller, apiKey: ApiKeyCreated });
+
+export const UpdateResellerRequest = z.strictObject({ name: z.optional(Name), targets: z.optional(ContractTargets) });
+
+export const Customer = z.object({ customerId: Identifier, name: Name, createdAt: Timestamp });
+export type Customer = z.infer<typeof Customer>;
+export const CreateCustomerRequest = z.strictObject({ customerId: Identifier, name: Name });
+
+export const SitePolicy = z
+  .strictObject({
+    tieBreak: z.enum(['keep-primary', 'preferred-node', 'health-weighted']),
+    preferredNode: z.nullable(Identifier),
+    healthThreshold: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
+  })
+  .check(
+    z.refine((policy) => policy.tieBreak !== 'preferred-node' || policy.preferredNode !== null, {
+      message: 'preferred-node needs a preferredNode',
+      path: ['preferredNode'],
+    }),
+  );
+
+export const EnrollmentCode = z.object({
+  nodeId: Identifier,
+  /** Single use; exchanged by the agent at POST /v1/node/enroll for its node token. */
+  code: z.string(),
+  /** The token version the code enrolls: the node's older tokens stop working once it is used. */
+  tokenVersion: z.number().check(z.int(), z.minimum(1)),
+  expiresAt: Timestamp,
+});
+export type EnrollmentCode = z.infer<typeof EnrollmentCode>;
+
+export const Site = z.object({
+  siteId: Identifier,
+  customerId: Identifier,
+  name: Name,
+  nodeIds: z.array(Identifier),
+  createdAt: Timestamp,
+});
+export type Site = z.infer<typeof Site>;
+
+export const CreateSiteRequest = z.strictObject({
+  siteId: Identifier,
+  customerId: Identifier,
+  name: Name,
+  /** The two servers of the pair. */
+  nodeIds: z
+    .tuple([Identifier, Identifier])
+    .check(z.refine(([a, b]) => a !== b, { message: 'the two nodes need different ids' })),
+  policy: z.optional(SitePolicy),
+});
+export const CreateSiteResponse = z.object({ site: Site, enrollment: z.array(EnrollmentCode) });
+
+export const NodeStatus = z.object({
+  nodeId: Identifier,
+  /** False until the node's agent has exchanged an enrollment code (or after its token was revoked). */
+  enrolled: z.boolean(),
+  tokenVersion: z.number(),
+  lastSeenAt: z.nullable(Timestamp),
+  role: z.nullable(z.enum(['primary', 'secondary', 'fenced'])),
+  health: z.nullable(z.number()),
+  peerReachable: z.nullable(z.boolean()),
+});
+
+export const SiteStatus = z.object({
+  ...Site.shape,
+  policy: SitePolicy,
+  epoch: z.number(),
+  primary: z.nullable(Identifier),
+  leaseExpiresAt: z.nullable(Timestamp),
+  nodes: z.array(NodeStatus),
+});
+export type SiteStatus = z.infer<typeof SiteStatus>;
+
+export const RevokeNodeResponse = z.object({ nodeId: Identifier, tokenVersion: z.number() });
+
+export const EnrollRequest = z.strictObject({ code: z.string().check(z.minLength(1), z.maxLength(100)) });
+export const EnrollResponse = z.object({
+  resellerId: Identifier,
+  siteId: Identifier,
+  nodeId: Identifier,
+  tokenVersion: z.number(),
+  token: z.string(),
+});
+
+export const MaintenanceWindow = z.object({
+  windowId: z.string(),
+  start: Timestamp,
+  end: Timestamp,
+  reason: z.string(),
+});
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
+export const CreateMaintenanceRequest = z
+  .strictObject({ start: Timestamp, end: Timestamp, reason: z.string().check(z.minLength(1), z.maxLength(500)) })
+  .check(
+    z.refine((w) => Date.parse(w.end) > Date.parse(w.start), { message: 'end must be after start', path: ['end'] }),
+    z.refine((w) => Date.parse(w.end) - Date.parse(w.start) <= 7 * 24 * 3_600_000, {
+      message: 'a window lasts at most 7 days',
+      path: ['end'],
+    }),
+  );
+
+/** One page of a list: pass `nextCursor` back as `cursor` for the next; null when there is none. */
+export function page<T extends z.ZodMiniType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.nullable(z.string()) });
+}
+
+export const ListQuery = z.strictObject({
+  cursor: z.optional(z.string().check(z.maxLength(1024))),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))),
+});
+
+export const EventsQuery = z.strictObject({
+  ...ListQuery.shape,
+  from: z.optional(Timestamp),
+  to: z.optional(Timestamp),
+});
+
+/** A report's bound: a day (`2026-11-01`, midnight UTC) or an instant. */
+export const DayOrTimestamp = z.union([z.iso.date(), Timestamp]);
+
+export const ReportQuery = z
+  .strictObject({
+    from: DayOrTimestamp,
+    to: DayOrTimestamp,
+    format: z.optional(z.enum(['json', 'csv', 'html'])),
+    siteId: z.optional(Identifier),
+  })
+  .check(z.refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] }));

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { apiDeps, type ApiDeps } from '../../functions/adapters/api-config.ts';
+import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
+import type { RateLimit } from '../../functions/domain/rate-limit.ts';
+import { defaultSettings } from '../../functions/domain/settings.ts';
+import { createLocalServer, listen } from '../../local/http-server.ts';
+import { apiRoutesFor } from '../../local/api-routes.ts';
+import { witnessRoutes } from '../../local/witness-routes.ts';
+import { freshTable } from './dynamo.ts';
+import { TestClock } from './witness.ts';
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  text: string;
+  headers: Headers;
+}
+
+export interface TestApi {
+  url: string;
+  adminKey: string;
+  clock: TestClock;
+  api: ApiDeps;
+  witness: WitnessDeps;
+  tableName: string;
+  /** One HTTP request; `body` is sent as JSON unless it is a string already. */
+  call(method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** Every item of the table, sorted by key: compare two to see that nothing changed. */
+  snapshot(): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole local service as `npm start` serves it (node protocol, reseller API, OpenAPI) on a
+ * fresh table of the test run's DynamoDB Local, with a test clock and a known admin key.
+ */
+export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise<TestApi> {
+  const { client, doc, tableName } = await freshTable('api');
+  const clock = new TestClock();
+  const adminKey = randomBytes(32).toString('base64url');
+  const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings: defaultSettings };
+  const witness: WitnessDeps = { ...witnessDeps(config, client), now: clock.now };
+  const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }), now: clock.now };
+  const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api) }), 0);
+  return {
+    url: local.url,
+    adminKey,
+    clock,
+    api,
+    witness,
+    tableName,
+    async call(method, path, token, body, headers = {}) {
+      const response = await fetch(`${local.url}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? (JSON.parse(text) as unknown) : undefined;
+      } catch {
+        // Not JSON (a CSV or HTML report): `text` has it.
+      }
+      return { status: response.status, body: parsed, text, headers: response.headers };
+    },
+    async snapshot() {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      const key = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
+      return items.sort((a, b) => key(a).localeCompare(key(b)));
+    },
+    async close() {
+      await local.close();
+      client.destroy();
+    },
+  };
+}
+
+/** A reseller with a read-write key, a customer and a site with two nodes, through the API itself. */
+export async function setUpReseller(
+  api: TestApi,
+  resellerId = `r-${randomBytes(3).toString('hex')}`,
+): Promise<{ resellerId: string; key: string; siteId: string; codes: Record<string, string> }> {
+  const created = await api.call('POST', '/v1/resellers', api.adminKey, { resellerId, name: `Reseller ${resellerId}` });
+  if (created.status !== 201) throw new Error(`reseller not created: ${created.text}`);
+  const key = (created.body as { apiKey: { secret: string } }).apiKey.secret;
+  const customer = await api.call('POST', '/v1/customers', key, { customerId: 'dental', name: 'Dental office' });
+  if (customer.status !== 201) throw new Error(`customer not created: ${customer.text}`);
+  const site = await api.call('POST', '/v1/sites', key, { siteId: 'main-office', customerId: 'dental', name: 'Main office', nodeIds: ['node-a', 'node-b'] });
+  if (site.status !== 201) throw new Error(`site not created: ${site.text}`);
+  const codes = Object.fromEntries(
+    (site.body as { enrollment: { nodeId: string; code: string }[] }).enrollment.map((e) => [e.nodeId, e.code]),
+  );
+  return { resellerId, key, siteId: 'main-office', codes };
+}
