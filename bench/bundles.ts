@@ -8,8 +8,8 @@
  * - size in bytes of the `.mjs` (what Node loads), gzip of it for reference, and its source map;
  * - init: a fresh Node process (this Node, `process.execPath`, the pinned 24) that imports the
  *   bundle and hands its handler one API Gateway v2 event against DynamoDB Local (one engine for
- *   the bench, in memory; TIEBREAK_* set as a deployed function has them, but the token key given
- *   directly: there is no Secrets Manager here), timed from spawn to the answer; and the same with
+ *   the bench, in memory; TIEBREAK_* set as a deployed function has them, but the token key and the
+ *   admin key given directly: there is no Secrets Manager here), timed from spawn to the answer; and the same with
  *   the import only. NODE_OPTIONS is `--enable-source-maps`, as lib/witness-function.ts sets it
  *   (`--node-options ''` measures without).
  *   Median of `--runs` (default 15, at least 7) of each, after an uncounted first round; bundles
@@ -17,8 +17,11 @@
  *   this shared machine weighs on all alike.
  *
  * Events: the heartbeat function gets a secondary's heartbeat (one UpdateItem); the claim function
- * the primary's claim (a renewal: in a fresh process one GetItem and one UpdateItem); the floor its
- * UpdateItem. Each answer must be a 200, or the run fails.
+ * the primary's claim (a renewal: in a fresh process one GetItem and one UpdateItem); the api
+ * function a reseller's `GET /v1/reseller` with a read-only API key (two GetItems: the key's hash,
+ * then the reseller); the openapi function `GET /openapi.json` (no AWS call: its cold start is the
+ * import, building the document once, and the answer); the floor its UpdateItem. Every function of
+ * lib/bundling.ts needs an event here (the type says so). Each answer must be a 200, or the run fails.
  *
  * Prints `name: value` lines; `bundle_ratio_max` (largest function bundle ÷ floor bundle) and
  * `init_ratio_max` (slowest function's median spawn-to-answer ÷ the floor's), with two steadier
@@ -37,12 +40,15 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { build, type Metafile } from 'esbuild';
-import { bundling, functionEntries } from '../lib/bundling.ts';
+import { bundling, functionEntries, type FunctionName } from '../lib/bundling.ts';
 import { documentClient, localDynamoClientConfig } from '../functions/adapters/config.ts';
+import { newApiKey } from '../functions/adapters/credentials.ts';
 import { DynamoSiteStore } from '../functions/adapters/dynamodb-site-store.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
+import { type ApiKeyRecord, ResellerStore } from '../functions/adapters/reseller-store.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { newSite } from '../functions/domain/site-state.ts';
+import { defaultTargets } from '../protocol/reseller.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -55,8 +61,10 @@ const defaultRuns = 15;
 const deployedNodeOptions = '--enable-source-maps';
 const runTimeoutMs = 30_000;
 
+type Target = FunctionName | 'floor';
+
 interface Built {
-  name: string;
+  name: Target;
   file: string;
   bytes: number;
   gzipBytes: number;
@@ -106,9 +114,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
   const loadBefore = loadavg()[0]!;
   const dir = await mkdtemp(join(tmpdir(), 'tiebreak-bundles-'));
   progress(`building ${Object.keys(functionEntries).length} functions and the floor into ${dir}`);
-  const targets: Record<string, string> = { ...functionEntries, floor: floorEntry };
+  const targets: Record<Target, string> = { ...functionEntries, floor: floorEntry };
   const built: Built[] = [];
-  for (const [name, entry] of Object.entries(targets)) built.push(await bundle(name, entry, dir));
+  for (const [name, entry] of Object.entries(targets) as [Target, string][]) built.push(await bundle(name, entry, dir));
   const runner = join(dir, 'runner.mjs');
   await writeFile(runner, runnerSource);
 
@@ -124,10 +132,20 @@ export async function bundlesBench(args: string[]): Promise<number> {
     const store = new DynamoSiteStore(documentClient(client), tableName);
     if (!(await store.create(newSite({ resellerId, siteId, nodeIds: ['node-a', 'node-b'] })))) throw new Error('the bench site exists already');
     const token = (nodeId: string) => signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 });
+    // The reseller of the site, with a read-only API key (the api function's local mode takes the admin key itself).
+    const adminKey = randomBytes(48).toString('base64url');
+    const readKey = newApiKey(resellerId);
+    const keyRecord: ApiKeyRecord = { resellerId, keyId: readKey.keyId, name: 'bench', scope: 'read-only', hash: readKey.hash.toString('base64url'), createdAt: Date.now(), revokedAt: null };
+    const resellers = new ResellerStore(documentClient(client), tableName);
+    if (!(await resellers.createReseller({ resellerId, name: 'Bundles', targets: defaultTargets, createdAt: Date.now() }, keyRecord))) {
+      throw new Error('the bench reseller exists already');
+    }
     let seq = 0;
-    const events: Record<string, () => unknown> = {
+    const events: Record<Target, () => unknown> = {
       heartbeat: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
       claim: () => apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
+      api: () => apiEvent('GET /v1/reseller', readKey.key),
+      openapi: () => apiEvent('GET /openapi.json'),
       floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
     };
     const env = (name: string, event: unknown): NodeJS.ProcessEnv => ({
@@ -140,6 +158,7 @@ export async function bundlesBench(args: string[]): Promise<number> {
       POWERTOOLS_SERVICE_NAME: 'tiebreak-witness',
       TIEBREAK_TABLE: tableName,
       TIEBREAK_TOKEN_KEY: tokenKey.toString('base64'),
+      TIEBREAK_ADMIN_KEY: adminKey,
       TIEBREAK_DYNAMODB_ENDPOINT: engine.endpoint,
       BENCH_EVENT: JSON.stringify(event),
     });
@@ -161,8 +180,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
     const first = await run(claimBundle, 'invoke', apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' }));
     if (first.status !== 200) throw new Error(`the set-up claim answered ${String(first.status)}`);
     for (const b of built) {
-      const event = (events[b.name] ?? events.floor!)();
-      await run(b, 'invoke', event);
+      const event = events[b.name]();
+      const warm = await run(b, 'invoke', event);
+      if (warm.status !== 200) throw new Error(`${b.name} answered ${String(warm.status)} in the first round`);
       await run(b, 'import', event);
     }
 
@@ -175,7 +195,7 @@ export async function bundlesBench(args: string[]): Promise<number> {
       const sequence = order.flatMap((b) => [b, floor]);
       for (const mode of ['invoke', 'import'] as const) {
         for (const b of sequence) {
-          const result = await run(b, mode, (events[b.name] ?? events.floor!)());
+          const result = await run(b, mode, events[b.name]());
           if (mode === 'invoke' && result.status !== 200) throw new Error(`${b.name} answered ${String(result.status)}`);
           const t = timings.get(b.name)!;
           t[mode].push(result.wallMs);
@@ -279,7 +299,7 @@ export async function bundlesBench(args: string[]): Promise<number> {
   return 0;
 }
 
-async function bundle(name: string, entry: string, dir: string): Promise<Built> {
+async function bundle(name: Target, entry: string, dir: string): Promise<Built> {
   const file = join(dir, name, 'index.mjs');
   const result = await build({
     entryPoints: [join(root, entry)],
@@ -326,7 +346,8 @@ function packageBytes(b: Built): Map<string, number> {
   return sums;
 }
 
-function apiEvent(routeKey: string, token: string, body: unknown): unknown {
+/** An API Gateway v2 event; without a token, no Authorization header, and without a body, none (a GET). */
+function apiEvent(routeKey: string, token?: string, body?: unknown): unknown {
   const [method, path] = routeKey.split(' ');
   const now = Date.now();
   return {
@@ -334,7 +355,11 @@ function apiEvent(routeKey: string, token: string, body: unknown): unknown {
     routeKey,
     rawPath: path,
     rawQueryString: '',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', host: 'bench.execute-api.us-east-1.amazonaws.com' },
+    headers: {
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      host: 'bench.execute-api.us-east-1.amazonaws.com',
+    },
     requestContext: {
       accountId: '000000000000',
       apiId: 'bench',
@@ -347,7 +372,7 @@ function apiEvent(routeKey: string, token: string, body: unknown): unknown {
       time: new Date(now).toISOString(),
       timeEpoch: now,
     },
-    body: JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     isBase64Encoded: false,
   };
 }

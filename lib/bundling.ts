@@ -6,6 +6,8 @@
 export const functionEntries = {
   heartbeat: 'functions/handlers/heartbeat.ts',
   claim: 'functions/handlers/claim.ts',
+  api: 'functions/handlers/api.ts',
+  openapi: 'functions/handlers/openapi.ts',
 } as const;
 
 export type FunctionName = keyof typeof functionEntries;

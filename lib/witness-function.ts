@@ -42,6 +42,8 @@ export interface WitnessFunctionProps {
   name: FunctionName;
   environment: Record<string, string>;
   logRetention: RetentionDays;
+  /** Longer than `timeoutSeconds` for a function whose callers wait longer than an agent does. */
+  timeoutSeconds?: number;
 }
 
 /**
@@ -81,7 +83,7 @@ export class WitnessFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: memorySizeMb,
-      timeout: Duration.seconds(timeoutSeconds),
+      timeout: Duration.seconds(props.timeoutSeconds ?? timeoutSeconds),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,

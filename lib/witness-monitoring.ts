@@ -33,11 +33,12 @@ const graphPeriod = Duration.minutes(1);
 /**
  * Alarms (to the alarm topic, also when they clear) and one dashboard.
  *
- * - Lambda errors and throttles, per function: the handlers turn every failure into a response,
- *   so an error here is a crash, a timeout or a failed cold start.
- * - API 5xx: a handler's 500 (an unexpected failure) or 503 (a site contended past the retries),
- *   or API Gateway failing to reach a function.
- * - DynamoDB throttled requests and system errors, on the operations the functions call.
+ * - Lambda errors and throttles, per function (every function of the stack alike): the handlers
+ *   turn every failure into a response, so an error here is a crash, a timeout or a failed cold start.
+ * - API 5xx, over all routes (node protocol and reseller API): a handler's 500 (an unexpected
+ *   failure) or 503 (a site contended past the retries), or API Gateway failing to reach a function.
+ * - DynamoDB throttled requests and system errors, on the operations the functions call
+ *   (TransactWriteItems is an operation of its own in DynamoDB's metrics).
  *
  * Not yet: stream iterator age. Nothing reads the table's stream until the event publisher of a
  * later issue, which adds its alarm (`IteratorAge` of its event source) with it.
@@ -68,7 +69,7 @@ export class WitnessMonitoring extends Construct {
       alarmWhenAny(`${title}Errors`, fn.metricErrors(sum), `the ${name} function failed (crash, timeout or cold start)`);
       alarmWhenAny(`${title}Throttles`, fn.metricThrottles(sum), `the ${name} function was throttled (account concurrency)`);
     }
-    alarmWhenAny('Api5xx', props.api.api.metricServerError(sum), 'the node API answered 5xx');
+    alarmWhenAny('Api5xx', props.api.api.metricServerError(sum), 'the API (node protocol or reseller API) answered 5xx');
     const operations = { operations: props.tableOperations, ...sum };
     alarmWhenAny('TableThrottles', props.table.metricThrottledRequestsForOperations(operations), 'DynamoDB throttled requests of the witness');
     alarmWhenAny('TableSystemErrors', props.table.metricSystemErrorsForOperations(operations), 'DynamoDB failed requests of the witness (system errors)');

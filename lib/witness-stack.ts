@@ -1,25 +1,49 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
+import { type ApiRouteKey, apiRoutes } from '../protocol/api-routes.ts';
+import { AdminKeySecret } from './admin-key-secret.ts';
 import type { FunctionName } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
-import { NodeApi, type RouteKey } from './node-api.ts';
+import { NodeApi, type RouteAuthorization, type RouteKey } from './node-api.ts';
 import { SiteTable } from './site-table.ts';
 import { TokenKeySecret } from './token-key-secret.ts';
 import { Topics } from './topics.ts';
 import { WitnessFunction } from './witness-function.ts';
 import { WitnessMonitoring } from './witness-monitoring.ts';
 
+/** The secrets a function may read, each named to it by a variable holding its ARN. */
+export type SecretName = 'tokenKey' | 'adminKey';
+
+export const secretVariables = {
+  tokenKey: 'TIEBREAK_TOKEN_KEY_SECRET_ARN',
+  adminKey: 'TIEBREAK_ADMIN_KEY_SECRET_ARN',
+} as const satisfies Record<SecretName, string>;
+
+/** What a TransactWriteItems may hold: IAM authorizes a transaction by these item actions, not by an action of its own. */
+export type TransactionItemAction = 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
+
 /** What one function is given: exactly what its code calls, nothing more. */
 export interface FunctionSpec {
-  /** The table operations it calls (see the store adapter: functions/adapters/dynamodb-site-store.ts). */
+  /**
+   * The table operations it calls (see its store adapters: functions/adapters/*-store.ts): its IAM
+   * actions on the table, and what the table's alarms watch. A function that calls the table gets
+   * its name and the witness timings (TIEBREAK_TABLE, TIEBREAK_*_MS: functions/adapters/config.ts).
+   */
   tableOperations: readonly Operation[];
+  /** With TransactWriteItems among them: the item actions its transactions hold. */
+  transactionItems?: readonly TransactionItemAction[];
   /** The API routes that invoke it. */
   routes: readonly RouteKey[];
-  /** Reads the token-signing key (TIEBREAK_TOKEN_KEY_SECRET_ARN). */
-  readsTokenKey: boolean;
+  /** How it checks the callers of those routes (none has an API Gateway authorizer). */
+  authorization: RouteAuthorization;
+  /** The secrets it reads (their ARNs in its environment: `secretVariables`). */
+  secrets: readonly SecretName[];
+  /** Its timeout, if not lib/witness-function.ts's 3 s. */
+  timeoutSeconds?: number;
 }
 
 /**
@@ -28,19 +52,67 @@ export interface FunctionSpec {
  */
 export const functionSpecs = {
   // store.apply: one conditional UpdateItem, whose failed condition returns the old item. No read.
-  heartbeat: { tableOperations: [Operation.UPDATE_ITEM], routes: ['POST /v1/node/heartbeat'], readsTokenKey: true },
+  heartbeat: {
+    tableOperations: [Operation.UPDATE_ITEM],
+    routes: ['POST /v1/node/heartbeat'],
+    authorization: 'node-token',
+    secrets: ['tokenKey'],
+  },
   // store.load (a consistent GetItem) when the site was not seen lately, then store.apply.
-  claim: { tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM], routes: ['POST /v1/node/claim'], readsTokenKey: true },
+  claim: {
+    tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM],
+    routes: ['POST /v1/node/claim'],
+    authorization: 'node-token',
+    secrets: ['tokenKey'],
+  },
+  // The reseller API and node enrollment (functions/adapters/reseller-store.ts, site-admin-store.ts,
+  // pagination.ts): consistent reads and queries, conditional writes, and transactions (a reseller
+  // with its first key, a site with its records, an enrollment). Never a Scan. It signs node tokens
+  // at enrollment (the token key) and checks the operator's admin key.
+  api: {
+    tableOperations: [
+      Operation.GET_ITEM,
+      Operation.PUT_ITEM,
+      Operation.UPDATE_ITEM,
+      Operation.DELETE_ITEM,
+      Operation.QUERY,
+      Operation.TRANSACT_WRITE_ITEMS,
+    ],
+    transactionItems: ['PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+    routes: Object.keys(apiRoutes) as ApiRouteKey[],
+    authorization: 'api-key',
+    secrets: ['tokenKey', 'adminKey'],
+    // An SLA report reads every event of the reseller's sites in its period: more than an agent's
+    // 3 s. API Gateway's HTTP API waits 30 s at most.
+    timeoutSeconds: 29,
+  },
+  // The OpenAPI document, built from the route table in memory: no AWS call at all.
+  openapi: { tableOperations: [], routes: ['GET /openapi.json'], authorization: 'public', secrets: [] },
 } as const satisfies Record<FunctionName, FunctionSpec>;
+
+/** The IAM actions of a function's table operations: a transaction's are the item actions it holds. */
+export function tableActions(spec: FunctionSpec): string[] {
+  const transactional = spec.tableOperations.includes(Operation.TRANSACT_WRITE_ITEMS);
+  const items = spec.transactionItems ?? [];
+  if (transactional !== items.length > 0) {
+    throw new Error('a function spec lists TransactWriteItems without transactionItems, or transactionItems without TransactWriteItems');
+  }
+  const direct = spec.tableOperations.filter((op) => op !== Operation.TRANSACT_WRITE_ITEMS);
+  if (direct.some((op) => op === Operation.TRANSACT_GET_ITEMS || op === Operation.EXECUTE_TRANSACTION)) {
+    throw new Error('tableActions knows the item actions of TransactWriteItems only: say those of the other transactions too');
+  }
+  return [...new Set<string>([...direct, ...items])].map((action) => `dynamodb:${action}`);
+}
 
 export interface WitnessStackProps extends StackProps {
   settings: DeploySettings;
 }
 
-/** The cloud witness: its table, key, functions, API, topics, alarms and dashboard. */
+/** The cloud witness: its table, keys, functions, API, topics, alarms and dashboard. */
 export class WitnessStack extends Stack {
   readonly table: SiteTable;
   readonly tokenKey: TokenKeySecret;
+  readonly adminKey: AdminKeySecret;
   readonly topics: Topics;
   readonly api: NodeApi;
   readonly functions: Record<FunctionName, WitnessFunction>;
@@ -50,7 +122,9 @@ export class WitnessStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     const table = (this.table = new SiteTable(this, 'Sites')).table;
-    const secret = (this.tokenKey = new TokenKeySecret(this, 'TokenKey')).secret;
+    this.tokenKey = new TokenKeySecret(this, 'TokenKey');
+    this.adminKey = new AdminKeySecret(this, 'AdminKey');
+    const secrets = { tokenKey: this.tokenKey.secret, adminKey: this.adminKey.secret } satisfies Record<SecretName, ISecret>;
     this.topics = new Topics(this, 'Topics', { alarmEmail: settings.alarmEmail });
     this.api = new NodeApi(this, 'NodeApi', {
       rateLimitPerSecond: settings.apiRateLimitPerSecond,
@@ -62,17 +136,22 @@ export class WitnessStack extends Stack {
     const functions = {} as Record<FunctionName, WitnessFunction>;
     for (const [name, spec] of Object.entries(functionSpecs) as [FunctionName, FunctionSpec][]) {
       const title = name.charAt(0).toUpperCase() + name.slice(1);
+      const read = spec.secrets.map((secret) => ({ variable: secretVariables[secret], arn: secrets[secret].secretArn }));
       const fn = new WitnessFunction(this, title, {
         name,
         logRetention: settings.logRetention,
-        environment: { ...witnessEnvironment, ...(spec.readsTokenKey ? { TIEBREAK_TOKEN_KEY_SECRET_ARN: secret.secretArn } : {}) },
+        ...(spec.timeoutSeconds ? { timeoutSeconds: spec.timeoutSeconds } : {}),
+        environment: {
+          ...(spec.tableOperations.length > 0 ? witnessEnvironment : {}),
+          ...Object.fromEntries(read.map(({ variable, arn }) => [variable, arn])),
+        },
       });
       if (spec.tableOperations.length > 0) {
-        fn.allow(new PolicyStatement({ actions: spec.tableOperations.map((op) => `dynamodb:${op}`), resources: [table.tableArn] }));
+        fn.allow(new PolicyStatement({ actions: tableActions(spec), resources: [table.tableArn] }));
       }
-      // The secret is encrypted with Secrets Manager's AWS-managed key, which needs no grant of its own.
-      if (spec.readsTokenKey) fn.allow(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
-      for (const route of spec.routes) this.api.addRoute(route, fn.function);
+      // The secrets are encrypted with Secrets Manager's AWS-managed key, which needs no grant of its own.
+      if (read.length > 0) fn.allow(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: read.map(({ arn }) => arn) }));
+      for (const route of spec.routes) this.api.addRoute(route, fn.function, spec.authorization);
       functions[name] = fn;
     }
     this.functions = functions;
@@ -86,11 +165,20 @@ export class WitnessStack extends Stack {
       tableOperations: operations,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'The witness URL for agents (witness.url)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'The witness URL for agents (witness.url), and the base URL of the reseller API (/v1/...) and its /openapi.json',
+    });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'The site table (TIEBREAK_TABLE)' });
     new CfnOutput(this, 'TokenKeySecretArn', {
-      value: secret.secretArn,
+      value: this.tokenKey.secret.secretArn,
       description: 'The secret holding the node-token signing key (TIEBREAK_TOKEN_KEY_SECRET_ARN)',
+    });
+    new CfnOutput(this, 'AdminKeySecretArn', {
+      value: this.adminKey.secret.secretArn,
+      description:
+        "The secret holding the operator's admin key for the reseller API (Authorization: Bearer <key>). Read it with: " +
+        'aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
     });
     new CfnOutput(this, 'EventTopicArn', { value: this.topics.events.topicArn, description: 'Witness events (a later issue publishes them)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.topics.alarms.topicArn, description: 'Where alarms go: subscribe more endpoints here' });

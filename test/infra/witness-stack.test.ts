@@ -1,13 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { tableDefinition } from '../../functions/adapters/table.ts';
+import { apiRoutes } from '../../protocol/api-routes.ts';
 import { esmRequireBanner, functionEntries, type FunctionName } from '../../lib/bundling.ts';
 import { deployDefaults } from '../../lib/deploy-settings.ts';
-import { functionSpecs } from '../../lib/witness-stack.ts';
+import { routeAuthorizations } from '../../lib/node-api.ts';
+import { functionSpecs, tableActions } from '../../lib/witness-stack.ts';
 import { buildWitness, logicalId, type Synthesized, synthWitness } from './synth.ts';
 
 interface Resource {
@@ -57,14 +60,14 @@ describe('the functions', () => {
     expect(Object.keys(functionSpecs).sort()).toEqual([...names].sort());
   });
 
-  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s, logging JSON to its own log group', (name) => {
+  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: reports), logging JSON to its own log group', (name) => {
     const props = fn(name).Properties;
     expect(props).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 256,
-      Timeout: 3,
+      Timeout: name === 'api' ? 29 : 3,
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: id(s.stack.functions[name].logGroup) } },
     });
     expect(props).not.toHaveProperty('ReservedConcurrentExecutions');
@@ -72,20 +75,30 @@ describe('the functions', () => {
     expect(logGroup.Properties.RetentionInDays).toBe(context.logRetentionDays);
   });
 
-  test.each(names)('%s gets the witness settings from context, the table and the key’s secret, and source maps on', (name) => {
-    const variables = (fn(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(variables).toEqual({
-      POWERTOOLS_SERVICE_NAME: 'tiebreak-witness',
-      NODE_OPTIONS: '--enable-source-maps',
-      TIEBREAK_TABLE: { Ref: id(s.stack.table.table) },
-      TIEBREAK_TOKEN_KEY_SECRET_ARN: { Ref: id(s.stack.tokenKey.secret) },
-      TIEBREAK_LEASE_MS: '20000',
-      TIEBREAK_SKEW_MARGIN_MS: '500',
-      TIEBREAK_FAST_HEARTBEAT_MS: '4000',
-      TIEBREAK_SLOW_HEARTBEAT_MS: '60000',
-      TIEBREAK_FRESHNESS_MS: '15000',
-      TIEBREAK_STARTUP_WINDOW_MS: '30000',
-    });
+  const variables = (name: FunctionName) => (fn(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  const witnessVariables = () => ({
+    POWERTOOLS_SERVICE_NAME: 'tiebreak-witness',
+    NODE_OPTIONS: '--enable-source-maps',
+    TIEBREAK_TABLE: { Ref: id(s.stack.table.table) },
+    TIEBREAK_TOKEN_KEY_SECRET_ARN: { Ref: id(s.stack.tokenKey.secret) },
+    TIEBREAK_LEASE_MS: '20000',
+    TIEBREAK_SKEW_MARGIN_MS: '500',
+    TIEBREAK_FAST_HEARTBEAT_MS: '4000',
+    TIEBREAK_SLOW_HEARTBEAT_MS: '60000',
+    TIEBREAK_FRESHNESS_MS: '15000',
+    TIEBREAK_STARTUP_WINDOW_MS: '30000',
+  });
+
+  test.each(['heartbeat', 'claim'] as const)('%s gets the witness settings from context, the table and the token key’s secret, and source maps on', (name) => {
+    expect(variables(name)).toEqual(witnessVariables());
+  });
+
+  test('api gets the same, and the admin key’s secret besides', () => {
+    expect(variables('api')).toEqual({ ...witnessVariables(), TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) } });
+  });
+
+  test('openapi gets nothing but the logger’s name and source maps: no table, no secret, no timings', () => {
+    expect(variables('openapi')).toEqual({ POWERTOOLS_SERVICE_NAME: 'tiebreak-witness', NODE_OPTIONS: '--enable-source-maps' });
   });
 
   test.each(names)('%s was bundled by esbuild: a minified index.mjs with the ESM require banner, and its source map', (name) => {
@@ -100,23 +113,47 @@ describe('the functions', () => {
 });
 
 describe('the API', () => {
-  test('routes each node endpoint to its function with payload v2', () => {
-    for (const name of names) {
-      for (const routeKey of functionSpecs[name].routes) {
-        const [routeId, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === routeKey)!;
+  /** The function each route of the template invokes, by name. */
+  function routedTo(): Record<string, FunctionName> {
+    const byFunctionId = new Map(names.map((name) => [id(s.stack.functions[name].function), name]));
+    return Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Route').map(([routeId, route]) => {
         const target = (route.Properties.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-        const integrationId = (target[1] as { Ref: string }).Ref;
-        expect(resources[integrationId]!.Properties, routeId).toMatchObject({
-          IntegrationType: 'AWS_PROXY',
-          PayloadFormatVersion: '2.0',
-          IntegrationUri: { 'Fn::GetAtt': [id(s.stack.functions[name].function), 'Arn'] },
-        });
-      }
+        const integration = resources[(target[1] as { Ref: string }).Ref]!;
+        expect(integration.Properties, routeId).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+        const functionId = (integration.Properties.IntegrationUri as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        expect(byFunctionId.has(functionId), routeId).toBe(true);
+        return [route.Properties.RouteKey as string, byFunctionId.get(functionId)!];
+      }),
+    );
+  }
+
+  test('routes the node endpoints, every route of protocol/api-routes.ts, and GET /openapi.json to their functions with payload v2, and nothing else', () => {
+    const expected: Record<string, FunctionName> = {
+      'POST /v1/node/heartbeat': 'heartbeat',
+      'POST /v1/node/claim': 'claim',
+      ...Object.fromEntries(Object.keys(apiRoutes).map((key) => [key, 'api' as const])),
+      'GET /openapi.json': 'openapi',
+    };
+    expect(Object.keys(apiRoutes)).toContain('POST /v1/node/enroll');
+    expect(Object.keys(apiRoutes)).toContain('PATCH /v1/reseller');
+    expect(routedTo()).toEqual(expected);
+    expect(ofType('AWS::ApiGatewayV2::Route')).toHaveLength(Object.keys(expected).length);
+  });
+
+  test('one integration per function, and each route may invoke its function from its own path only', () => {
+    expect(ofType('AWS::ApiGatewayV2::Integration')).toHaveLength(names.length);
+    const permissions = ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties);
+    for (const name of names) {
+      const mine = permissions.filter((p) => JSON.stringify(p.FunctionName).includes(id(s.stack.functions[name].function)));
+      const paths = mine.map((p) => {
+        expect(p).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+        const parts = (p.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+        return String(parts[parts.length - 1]);
+      });
+      const routePaths = functionSpecs[name].routes.map((key) => `/*/*${key.split(' ')[1]!}`);
+      expect(paths.sort(), name).toEqual(routePaths.sort());
     }
-    expect(ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort()).toEqual([
-      'POST /v1/node/claim',
-      'POST /v1/node/heartbeat',
-    ]);
   });
 
   test('has one auto-deployed $default stage, throttled and access-logged', () => {
@@ -160,22 +197,46 @@ describe('permissions', () => {
     return pairs.sort();
   }
 
+  const apiTableActions = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map((a) => `dynamodb:${a}`);
+
   test.each([
-    ['heartbeat', ['dynamodb:UpdateItem']],
-    ['claim', ['dynamodb:GetItem', 'dynamodb:UpdateItem']],
-  ] as const)('%s may call exactly %j on the table, read its key, and write its own logs', (name, tableActions) => {
+    ['heartbeat', ['dynamodb:UpdateItem'], ['tokenKey']],
+    ['claim', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['tokenKey']],
+    // TransactWriteItems is authorized by the item actions it holds: Put, Update, Delete and ConditionCheck.
+    ['api', apiTableActions, ['tokenKey', 'adminKey']],
+    ['openapi', [], []],
+  ] as const)('%s may call exactly %j on the table, read exactly the secrets %j, and write its own logs', (name, actions, secrets) => {
     const f = s.stack.functions[name];
     const table = id(s.stack.table.table);
     const logs = id(f.logGroup);
     expect(fn(name).Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
     expect(allowed(id(f.role))).toEqual(
       [
-        ...tableActions.map((action) => `${action} ${table}`),
-        `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
+        ...actions.map((action) => `${action} ${table}`),
+        ...secrets.map((secret) => `secretsmanager:GetSecretValue ${id(s.stack[secret].secret)}`),
         `logs:CreateLogStream ${logs}`,
         `logs:PutLogEvents ${logs}`,
       ].sort(),
     );
+  });
+
+  test('only the api function may read the admin key, and no function may Scan', () => {
+    const adminKey = id(s.stack.adminKey.secret);
+    const readers = names.filter((name) => allowed(id(s.stack.functions[name].role)).some((pair) => pair.endsWith(` ${adminKey}`)));
+    expect(readers).toEqual(['api']);
+    for (const name of names) expect(allowed(id(s.stack.functions[name].role)).join('\n'), name).not.toContain('dynamodb:Scan');
+  });
+
+  test('a transaction’s item actions are granted only with TransactWriteItems, and never without it', () => {
+    const spec = { routes: [], authorization: 'public', secrets: [] } as const;
+    expect(tableActions({ ...spec, tableOperations: [Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS], transactionItems: ['PutItem', 'ConditionCheckItem'] })).toEqual([
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:ConditionCheckItem',
+    ]);
+    expect(() => tableActions({ ...spec, tableOperations: [Operation.TRANSACT_WRITE_ITEMS] })).toThrow(/transactionItems/);
+    expect(() => tableActions({ ...spec, tableOperations: [Operation.GET_ITEM], transactionItems: ['PutItem'] })).toThrow(/transactionItems/);
+    expect(() => tableActions({ ...spec, tableOperations: [Operation.TRANSACT_GET_ITEMS] })).toThrow(/other transactions/);
   });
 
   test('no policy in the stack allows a wildcard action, and the only roles are the functions’', () => {
@@ -188,11 +249,15 @@ describe('permissions', () => {
   });
 });
 
-describe('the signing key', () => {
-  test('is generated by Secrets Manager as 64 letters and digits (48 bytes as base64), and retained', () => {
-    const secrets = ofType('AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(1);
-    const [, secret] = secrets[0]!;
+describe('the keys', () => {
+  test('the stack holds two secrets: the signing key and the admin key', () => {
+    expect(ofType('AWS::SecretsManager::Secret').map(([secretId]) => secretId).sort()).toEqual(
+      [id(s.stack.tokenKey.secret), id(s.stack.adminKey.secret)].sort(),
+    );
+  });
+
+  test.each(['tokenKey', 'adminKey'] as const)('the %s is generated by Secrets Manager as 64 letters and digits, and retained', (key) => {
+    const secret = resources[id(s.stack[key].secret)]!;
     expect(secret.Properties.GenerateSecretString).toEqual({
       PasswordLength: 64,
       ExcludePunctuation: true,
@@ -200,6 +265,7 @@ describe('the signing key', () => {
       RequireEachIncludedType: false,
     });
     expect(secret.DeletionPolicy).toBe('Retain');
+    expect(secret.Properties).not.toHaveProperty('SecretString');
   });
 });
 
@@ -235,13 +301,20 @@ describe('topics, alarms and dashboard', () => {
       });
     }
     const metricNames = alarms.map(([, a]) => a.Properties.MetricName ?? 'expression').sort();
-    expect(metricNames).toEqual(['5xx', 'Errors', 'Errors', 'Throttles', 'Throttles', 'expression', 'expression']);
+    expect(metricNames).toEqual(['5xx', ...names.map(() => 'Errors'), ...names.map(() => 'Throttles'), 'expression', 'expression'].sort());
+    // Each function's errors and throttles, by its own dimension.
+    for (const name of names) {
+      const dimension = [{ Name: 'FunctionName', Value: { Ref: id(s.stack.functions[name].function) } }];
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(alarms.filter(([, a]) => a.Properties.MetricName === metric && JSON.stringify(a.Properties.Dimensions) === JSON.stringify(dimension)), `${name} ${metric}`).toHaveLength(1);
+      }
+    }
     // The table alarms sum its metrics over exactly the operations the functions call.
     for (const [, alarm] of alarms.filter(([, a]) => a.Properties.Metrics)) {
       const operations = (alarm.Properties.Metrics as { MetricStat?: { Metric: { Dimensions: { Name: string; Value: unknown }[] } } }[])
         .flatMap((m) => m.MetricStat?.Metric.Dimensions.filter((d) => d.Name === 'Operation').map((d) => d.Value) ?? [])
         .sort();
-      expect(operations).toEqual(['GetItem', 'UpdateItem']);
+      expect(operations).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem']);
     }
   });
 
@@ -253,21 +326,29 @@ describe('topics, alarms and dashboard', () => {
     });
   });
 
-  test('a dashboard shows the alarms and the key metrics', () => {
+  test('a dashboard shows the alarms and the key metrics, of every function', () => {
     const dashboards = ofType('AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]![1].Properties.DashboardBody);
     for (const metric of ['Count', '5xx', 'Latency', 'Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions', 'ConsumedWriteCapacityUnits', 'SuccessfulRequestLatency', 'ThrottledRequests', 'SystemErrors']) {
       expect(body, metric).toContain(`\\"${metric}\\"`);
     }
+    for (const name of names) {
+      expect(body, name).toContain(`{"Ref":"${id(s.stack.functions[name].function)}"}`);
+      expect(body, name).toContain(`\\"label\\":\\"${name} errors\\"`);
+    }
+    expect(body).toContain('\\"TransactWriteItems\\"');
   });
 });
 
-test('the outputs name the API URL, table, key secret, topics and dashboard', () => {
-  const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-  expect(Object.keys(outputs).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'DashboardName', 'EventTopicArn', 'TableName', 'TokenKeySecretArn']);
+test('the outputs name the API URL, table, key secrets, topics and dashboard', () => {
+  const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
+  expect(Object.keys(outputs).sort()).toEqual(['AdminKeySecretArn', 'AlarmTopicArn', 'ApiUrl', 'DashboardName', 'EventTopicArn', 'TableName', 'TokenKeySecretArn']);
   expect(outputs.TableName!.Value).toEqual({ Ref: id(s.stack.table.table) });
   expect(outputs.TokenKeySecretArn!.Value).toEqual({ Ref: id(s.stack.tokenKey.secret) });
+  expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: id(s.stack.adminKey.secret) });
+  expect(outputs.AdminKeySecretArn!.Description).toContain('aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text');
+  expect(outputs.ApiUrl!.Description).toContain('reseller API');
   expect(outputs.EventTopicArn!.Value).toEqual({ Ref: id(s.stack.topics.events) });
   expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain(id(s.stack.api.api));
 });
@@ -287,12 +368,34 @@ describe('cdk-nag', () => {
         (rule) => ({ resourceType: resources[resourceId]!.Type, id: rule.id, reason: rule.reason }),
       ),
     );
+    const routeCount = names.reduce((n, name) => n + functionSpecs[name].routes.length, 0);
     expect(acknowledged.map((a) => `${a.id} ${a.resourceType}`).sort()).toEqual([
-      'AwsSolutions-APIG4 AWS::ApiGatewayV2::Route',
-      'AwsSolutions-APIG4 AWS::ApiGatewayV2::Route',
+      ...Array<string>(routeCount).fill('AwsSolutions-APIG4 AWS::ApiGatewayV2::Route'),
+      'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
       'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
     ]);
     for (const a of acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(80);
+  });
+
+  test('each route’s missing authorizer is acknowledged with the reason of its function’s authentication', () => {
+    for (const name of names) {
+      for (const routeKey of functionSpecs[name].routes) {
+        const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === routeKey)!;
+        const rules = (route.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] }).rules_to_suppress;
+        expect(rules, routeKey).toEqual([{ id: 'AwsSolutions-APIG4', reason: routeAuthorizations[functionSpecs[name].authorization] }]);
+      }
+    }
+    expect(functionSpecs.heartbeat.authorization).toBe('node-token');
+    expect(functionSpecs.claim.authorization).toBe('node-token');
+    expect(functionSpecs.api.authorization).toBe('api-key');
+    expect(functionSpecs.openapi.authorization).toBe('public');
+  });
+
+  test('the admin key’s rotation is acknowledged as a manual operator action', () => {
+    const rules = (resources[id(s.stack.adminKey.secret)]!.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] }).rules_to_suppress;
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.id).toBe('AwsSolutions-SMG4');
+    expect(rules[0]!.reason).toMatch(/manual operator action/);
   });
 });
 
