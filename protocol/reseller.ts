@@ -173,3 +173,51 @@ export const ReportQuery = z
     siteId: z.optional(Identifier),
   })
   .check(z.refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] }));
+
+/** Where an escalation level sends an incident step. */
+export const EscalationTarget = z.discriminatedUnion('type', [
+  /** The reseller's own SQS service queue. */
+  z.strictObject({ type: z.literal('service-queue') }),
+  z.strictObject({ type: z.literal('email'), address: z.email().check(z.maxLength(254)) }),
+  z.strictObject({ type: z.literal('sms'), phoneNumber: z.string().check(z.regex(/^\+[1-9]\d{6,14}$/, 'E.164, e.g. +14155550100')) }),
+  /** A webhook endpoint of the reseller's, by id. */
+  z.strictObject({ type: z.literal('webhook'), endpointId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)) }),
+]);
+export type EscalationTarget = z.infer<typeof EscalationTarget>;
+
+const Day = 24 * 3_600_000;
+
+export const EscalationPolicy = z
+  .strictObject({
+    /** In order: each level's `afterMs` counts from the incident's opening, and rises level by level. */
+    levels: z
+      .array(
+        z.strictObject({
+          afterMs: z.number().check(z.int(), z.minimum(0), z.maximum(7 * Day)),
+          targets: z.array(EscalationTarget).check(z.minLength(1), z.maxLength(10)),
+        }),
+      )
+      .check(z.minLength(1), z.maxLength(10)),
+    /** The last level again, this many times, this far apart, until someone acknowledges. */
+    repeatLast: z.strictObject({
+      times: z.number().check(z.int(), z.minimum(0), z.maximum(50)),
+      everyMs: z.number().check(z.int(), z.minimum(60_000), z.maximum(7 * Day)),
+    }),
+  })
+  .check(
+    z.refine((p) => p.levels.every((level, i) => i === 0 || level.afterMs > (p.levels[i - 1]?.afterMs ?? -1)), {
+      message: "each level's afterMs must be later than the one before",
+      path: ['levels'],
+    }),
+  );
+export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
+
+/** A policy as stored: for the reseller as a whole, or overriding it for one customer or site. */
+export const ScopedEscalationPolicy = z.object({
+  scope: z.enum(['reseller', 'customer', 'site']),
+  /** The customer or site id; null for the reseller's own. */
+  id: z.nullable(Identifier),
+  policy: EscalationPolicy,
+  updatedAt: Timestamp,
+});
+export type ScopedEscalationPolicy = z.infer<typeof ScopedEscalationPolicy>;

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RateLimit } from '../domain/rate-limit.ts';
 import { documentClient, loadOnce, loadWitnessConfig, localDynamoClientConfig, type WitnessConfig } from './config.ts';
 import { sha256 } from './credentials.ts';
+import { EscalationStore } from './escalation-store.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ResellerStore } from './reseller-store.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
@@ -12,6 +13,7 @@ import type { SecretReader } from './token-key.ts';
 export interface ApiDeps {
   resellers: ResellerStore;
   sites: SiteAdminStore;
+  escalation: EscalationStore;
   /** Signs the node tokens handed out at enrollment. */
   tokenKey: Buffer;
   /** SHA-256 of the operator's admin key. */
@@ -34,6 +36,7 @@ export function apiDeps(config: WitnessConfig, adminKey: string, client?: Dynamo
   return {
     resellers: new ResellerStore(doc, config.tableName),
     sites: new SiteAdminStore(doc, config.tableName),
+    escalation: new EscalationStore(doc, config.tableName),
     tokenKey: config.tokenKey,
     adminKeyHash: sha256(adminKey),
     limiter: new RateLimiter(limit),

@@ -8,6 +8,7 @@
  * | API key           | RESELLER#<reseller>   | APIKEY#<keyId>              |
  * | customer          | RESELLER#<reseller>   | CUSTOMER#<customer>         |
  * | site (listing)    | RESELLER#<reseller>   | SITE#<site>                 |
+ * | escalation policy | RESELLER#<reseller>   | ESCALATION#<scope>[#<id>]   |
  * | site state        | SITE#<reseller>#<site>| STATE (site-item.ts)        |
  * | maintenance       | SITE#<reseller>#<site>| MAINT#<start ISO>#<window>  |
  * | audit event       | SITE#<reseller>#<site>| EVENT#<timestamp ISO>#<id>  |
@@ -19,6 +20,8 @@ export const resellerPk = (resellerId: string) => `RESELLER#${resellerId}`;
 export const apiKeySk = (keyId: string) => `APIKEY#${keyId}`;
 export const customerSk = (customerId: string) => `CUSTOMER#${customerId}`;
 export const siteListingSk = (siteId: string) => `SITE#${siteId}`;
+export const escalationSk = (scope: 'reseller' | 'customer' | 'site', id: string | null) =>
+  id === null ? `ESCALATION#${scope}` : `ESCALATION#${scope}#${id}`;
 export const sitePk = (resellerId: string, siteId: string) => `SITE#${resellerId}#${siteId}`;
 export const maintenanceSk = (startIso: string, windowId: string) => `MAINT#${startIso}#${windowId}`;
 export const eventSk = (timestampIso: string, eventId: string) => `EVENT#${timestampIso}#${eventId}`;

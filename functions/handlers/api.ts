@@ -8,6 +8,7 @@ import { logger } from '../adapters/logger.ts';
 import { authenticate } from './api/authenticate.ts';
 import type { ApiCall, ApiImplementations } from './api/call.ts';
 import { enrollRoutes } from './api/enroll.ts';
+import { escalationRoutes } from './api/escalation.ts';
 import { reportRoutes } from './api/report.ts';
 import { resellerRoutes } from './api/resellers.ts';
 import { siteRecordRoutes } from './api/site-records.ts';
@@ -19,7 +20,14 @@ import { issueDetails, parseJsonBody } from './middleware/json-body.ts';
 import type { HttpHandler } from './node-endpoint.ts';
 
 /** Every route of protocol/api-routes.ts, implemented once (the type makes a missing one an error). */
-const implementations: ApiImplementations = { ...resellerRoutes, ...siteRoutes, ...siteRecordRoutes, ...enrollRoutes, ...reportRoutes };
+const implementations: ApiImplementations = {
+  ...resellerRoutes,
+  ...siteRoutes,
+  ...siteRecordRoutes,
+  ...escalationRoutes,
+  ...enrollRoutes,
+  ...reportRoutes,
+};
 
 function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value);

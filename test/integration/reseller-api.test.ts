@@ -179,4 +179,34 @@ describe('the reseller API, end to end', () => {
     api.clock.advance(100);
     expect((await api.call('POST', '/v1/node/heartbeat', token, heartbeat(52))).status).toBe(200);
   });
+
+  it("escalation policies: the reseller's, overridden per customer and per site; checked on the way in", async () => {
+    const { key, siteId } = await setUpReseller(api);
+    const policy = {
+      levels: [
+        { afterMs: 0, targets: [{ type: 'service-queue' }] },
+        { afterMs: 900_000, targets: [{ type: 'email', address: 'oncall@example.com' }, { type: 'sms', phoneNumber: '+14155550100' }] },
+      ],
+      repeatLast: { times: 3, everyMs: 1_800_000 },
+    };
+    expect((await api.call('GET', '/v1/escalation-policy', key)).status).toBe(404);
+    const set = await api.call('PUT', '/v1/escalation-policy', key, policy);
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ scope: 'reseller', id: null, policy });
+    const override = { ...policy, levels: [{ afterMs: 0, targets: [{ type: 'webhook', endpointId: 'psa' }] }] };
+    expect((await api.call('PUT', `/v1/sites/${siteId}/escalation-policy`, key, override)).status).toBe(200);
+    expect((await api.call('PUT', '/v1/customers/dental/escalation-policy', key, override)).status).toBe(200);
+    expect((await api.call('PUT', '/v1/customers/nobody/escalation-policy', key, override)).status).toBe(404);
+    const all = (await api.call('GET', '/v1/escalation-policies', key)).body as { items: { scope: string; id: string | null }[] };
+    expect(all.items.map((p) => `${p.scope}:${String(p.id)}`)).toEqual(['customer:dental', 'reseller:null', `site:${siteId}`]);
+    expect((await api.call('DELETE', `/v1/sites/${siteId}/escalation-policy`, key)).status).toBe(204);
+    expect((await api.call('GET', `/v1/sites/${siteId}/escalation-policy`, key)).status).toBe(404);
+
+    const unordered = { ...policy, levels: [...policy.levels].reverse() };
+    const refused = await api.call('PUT', '/v1/escalation-policy', key, unordered);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { details: [{ path: 'levels' }] } });
+    const badPhone = await api.call('PUT', '/v1/escalation-policy', key, { ...policy, levels: [{ afterMs: 0, targets: [{ type: 'sms', phoneNumber: '555-0100' }] }] });
+    expect(badPhone.body).toMatchObject({ error: { details: [{ path: 'levels.0.targets.0.phoneNumber' }] } });
+  });
 });

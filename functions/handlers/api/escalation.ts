@@ -1,0 +1,39 @@
+import type { EscalationPolicy } from '../../../protocol/reseller.ts';
+import type { PolicyScope } from '../../adapters/escalation-store.ts';
+import { logger } from '../../adapters/logger.ts';
+import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+
+const reseller: PolicyScope = { scope: 'reseller', id: null };
+const customer = (call: AnyCall): PolicyScope => ({ scope: 'customer', id: param(call, 'customerId') });
+const site = (call: AnyCall): PolicyScope => ({ scope: 'site', id: param(call, 'siteId') });
+
+async function put(call: AnyCall, at: PolicyScope, policy: EscalationPolicy) {
+  const stored = await call.deps.escalation.put(resellerOf(call), at, policy, call.now);
+  if (!stored) throw notFound(`the ${at.scope}`);
+  logger.info('escalation policy set', { scope: at.scope, id: at.id, levels: policy.levels.length });
+  return stored;
+}
+
+async function get(call: AnyCall, at: PolicyScope) {
+  const stored = await call.deps.escalation.get(resellerOf(call), at);
+  if (!stored) throw notFound(`an escalation policy for this ${at.scope}`);
+  return stored;
+}
+
+async function remove(call: AnyCall, at: PolicyScope): Promise<undefined> {
+  if (!(await call.deps.escalation.remove(resellerOf(call), at))) throw notFound(`an escalation policy for this ${at.scope}`);
+  logger.info('escalation policy removed', { scope: at.scope, id: at.id });
+  return undefined;
+}
+
+export const escalationRoutes = {
+  'GET /v1/escalation-policies': async (call) => call.deps.escalation.list(resellerOf(call), call.query),
+  'PUT /v1/escalation-policy': async (call) => put(call, reseller, call.body),
+  'GET /v1/escalation-policy': async (call) => get(call, reseller),
+  'PUT /v1/customers/{customerId}/escalation-policy': async (call) => put(call, customer(call), call.body),
+  'GET /v1/customers/{customerId}/escalation-policy': async (call) => get(call, customer(call)),
+  'DELETE /v1/customers/{customerId}/escalation-policy': async (call) => remove(call, customer(call)),
+  'PUT /v1/sites/{siteId}/escalation-policy': async (call) => put(call, site(call), call.body),
+  'GET /v1/sites/{siteId}/escalation-policy': async (call) => get(call, site(call)),
+  'DELETE /v1/sites/{siteId}/escalation-policy': async (call) => remove(call, site(call)),
+} satisfies Partial<ApiImplementations>;
