@@ -37,6 +37,7 @@ export async function loadSlaReport(
   const sites: SlaSiteInput[] = await Promise.all(
     listings.map(async (listing) => ({
       siteId: listing.siteId,
+      activeFrom: listing.createdAt,
       customerId: listing.customerId,
       name: listing.name,
       // Past `to` too: an incident of the period may be acknowledged or resolved after it.

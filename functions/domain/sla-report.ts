@@ -13,6 +13,8 @@ export interface MaintenanceWindow {
 
 export interface SlaSiteInput {
   siteId: string;
+  /** When the site was created: its period starts there if that is later than `from` (a site is not down before it exists). */
+  activeFrom?: number;
   customerId?: string;
   name?: string;
   /** The site's audit trail, in any order; may start before `from` and run past `to`. */
@@ -169,7 +171,9 @@ export interface SlaReport {
 export function computeSlaReport(input: SlaReportInput): SlaReport {
   const { from, to } = input;
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) throw new RangeError(`empty or invalid period [${from}, ${to})`);
-  const sites = input.sites.map((site) => siteSla(site, from, to, input.targets));
+  const sites = input.sites
+    .filter((site) => (site.activeFrom ?? from) < to)
+    .map((site) => siteSla(site, Math.max(from, site.activeFrom ?? from), to, input.targets));
   return { resellerId: input.resellerId, from, to, periodMs: to - from, targets: input.targets, sites, totals: totals(sites) };
 }
 

@@ -290,6 +290,18 @@ describe('edges', () => {
     expect(x!.downtime).toEqual([{ start: from, end: to, durationMs: 86_400 * s, inMaintenanceMs: 0, eventIds: [] }]);
   });
 
+  test('a site created during the period is judged from its creation; one created after it is left out', () => {
+    // Created at 18:00, granted at 18:01: 60 s without a primary out of its 6 h (21,600 s).
+    const created = from + 18 * 3_600 * s;
+    const grant = e('g', 'failover.granted', created + 60 * s, { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null });
+    const report = computeSlaReport({ ...input, sites: [{ ...site([grant]), activeFrom: created }, { ...site([]), siteId: 'later', activeFrom: to }] });
+    expect(report.sites.map((x) => x.siteId)).toEqual(['site-e']);
+    const [x] = report.sites;
+    expect(x!.periodMs).toBe(21_600 * s);
+    expect(x!.downtimeMs).toBe(60 * s);
+    expect(x!.availability).toBeCloseTo(21_540 / 21_600, 12);
+  });
+
   test('maintenance all day: the contract figure is 1 whatever happened', () => {
     const [x] = computeSlaReport({ ...input, sites: [site([], [{ start: from - 1, end: to + 1, reason: 'move' }])] }).sites;
     expect(x!.maintenanceMs).toBe(86_400 * s);
