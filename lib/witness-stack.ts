@@ -5,12 +5,11 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
 import { type ApiRouteKey, apiRoutes } from '../protocol/api-routes.ts';
-import { AdminKeySecret } from './admin-key-secret.ts';
 import type { FunctionName } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { NodeApi, type RouteAuthorization, type RouteKey } from './node-api.ts';
 import { SiteTable } from './site-table.ts';
-import { TokenKeySecret } from './token-key-secret.ts';
+import { adminKeyProps, KeySecret, tokenKeyProps } from './key-secret.ts';
 import { Topics } from './topics.ts';
 import { WitnessFunction } from './witness-function.ts';
 import { WitnessMonitoring } from './witness-monitoring.ts';
@@ -111,8 +110,8 @@ export interface WitnessStackProps extends StackProps {
 /** The cloud witness: its table, keys, functions, API, topics, alarms and dashboard. */
 export class WitnessStack extends Stack {
   readonly table: SiteTable;
-  readonly tokenKey: TokenKeySecret;
-  readonly adminKey: AdminKeySecret;
+  readonly tokenKey: KeySecret;
+  readonly adminKey: KeySecret;
   readonly topics: Topics;
   readonly api: NodeApi;
   readonly functions: Record<FunctionName, WitnessFunction>;
@@ -122,8 +121,8 @@ export class WitnessStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     const table = (this.table = new SiteTable(this, 'Sites')).table;
-    this.tokenKey = new TokenKeySecret(this, 'TokenKey');
-    this.adminKey = new AdminKeySecret(this, 'AdminKey');
+    this.tokenKey = new KeySecret(this, 'TokenKey', tokenKeyProps);
+    this.adminKey = new KeySecret(this, 'AdminKey', adminKeyProps);
     const secrets = { tokenKey: this.tokenKey.secret, adminKey: this.adminKey.secret } satisfies Record<SecretName, ISecret>;
     this.topics = new Topics(this, 'Topics', { alarmEmail: settings.alarmEmail });
     this.api = new NodeApi(this, 'NodeApi', {

@@ -79,8 +79,11 @@ export function matchRoute(routes: Routes, method: string, path: string): { rout
   return undefined;
 }
 
+/** What Node's own parser refuses (an unknown method, a raw control byte in the path) still gets the error shape. */
+const unparsable = JSON.stringify({ error: { code: 'invalid-body', message: 'the request is not valid HTTP' } });
+
 export function createLocalServer(routes: Routes, options: LocalServerOptions = {}): Server {
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     void (async () => {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       const match = matchRoute(routes, request.method ?? 'GET', path);
@@ -111,6 +114,12 @@ export function createLocalServer(routes: Routes, options: LocalServerOptions = 
       if (!response.headersSent) sendJson(response, 500, 'internal', 'internal error');
     });
   });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${unparsable.length}\r\nconnection: close\r\n\r\n${unparsable}`);
+    }
+  });
+  return server;
 }
 
 /** Listens on loopback; rejects with EADDRINUSE if the port is taken. */

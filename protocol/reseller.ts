@@ -5,8 +5,17 @@ import './zod-locale.ts';
 // The reseller API's bodies (`/v1/…` beside the node protocol). zod/mini, as on every Lambda's
 // import graph; OpenAPI is generated from these very schemas (protocol/openapi.ts).
 
+/** Keys sort by ISO time: only four-digit years sort right, and nothing here is older than this service. */
+const inServiceYears = z.refine<string>(
+  (value) => {
+    const ms = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+    return ms >= Date.UTC(2000, 0, 1) && ms < Date.UTC(3000, 0, 1);
+  },
+  { message: 'a time between the years 2000 and 2999' },
+);
+
 /** A time on the reseller API: ISO 8601 in UTC, with an offset or Z. */
-export const Timestamp = z.iso.datetime({ offset: true });
+export const Timestamp = z.iso.datetime({ offset: true }).check(inServiceYears);
 
 const Name = z.string().check(z.minLength(1), z.maxLength(120));
 
@@ -163,7 +172,7 @@ export const EventsQuery = z.strictObject({
 });
 
 /** A report's bound: a day (`2026-11-01`, midnight UTC) or an instant. */
-export const DayOrTimestamp = z.union([z.iso.date(), Timestamp]);
+export const DayOrTimestamp = z.union([z.iso.date().check(inServiceYears), Timestamp]);
 
 export const ReportQuery = z
   .strictObject({

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { HttpError } from '../handlers/http-error.ts';
+import * as z from 'zod/mini';
+import '../../protocol/zod-locale.ts';
 
 export interface Page<T> {
   items: T[];
@@ -13,27 +14,32 @@ export interface PageRequest {
 
 const defaultLimit = 50;
 
-/**
- * A cursor is the query's LastEvaluatedKey, base64url JSON. It is not secret: a cursor is only
- * accepted for the partition and key range the caller is already querying, so a forged one can
- * at most skip forward within the caller's own records.
- */
-function decodeCursor(cursor: string, pk: string, skPrefix: string): Record<string, string> {
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    key = undefined;
+/** A cursor this list never gave (forged, or from another list): the caller's mistake, answered 400. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('the cursor is not one this list gave');
+    this.name = 'InvalidCursorError';
   }
-  const valid =
-    typeof key === 'object' &&
-    key !== null &&
-    Object.keys(key).length === 2 &&
-    (key as Record<string, unknown>).pk === pk &&
-    typeof (key as Record<string, unknown>).sk === 'string' &&
-    ((key as Record<string, string>).sk ?? '').startsWith(skPrefix);
-  if (!valid) throw new HttpError(400, 'invalid-body', 'the cursor is not one this list gave', [{ path: 'cursor', message: 'unknown cursor' }]);
-  return key as Record<string, string>;
+}
+
+const Cursor = z.strictObject({ pk: z.string(), sk: z.string() });
+
+/**
+ * A cursor is the query's LastEvaluatedKey, base64url JSON. It is not secret: it is accepted only
+ * for the partition and key range the caller is already querying, so a forged one can at most
+ * skip forward within the caller's own records.
+ */
+function decodeCursor(cursor: string, pk: string, skPrefix: string, range?: { from: string; to: string }): { pk: string; sk: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const key = Cursor.safeParse(json);
+  const within = (sk: string) => sk.startsWith(skPrefix) && (!range || (range.from <= sk && sk <= range.to));
+  if (!key.success || key.data.pk !== pk || !within(key.data.sk)) throw new InvalidCursorError();
+  return key.data;
 }
 
 /** One page of the items of `pk` whose sort key starts with `skPrefix` (and lies in `range`, if given). */
@@ -51,7 +57,7 @@ export async function queryPage(
     ExpressionAttributeValues: range ? { ':pk': pk, ':from': range.from, ':to': range.to } : { ':pk': pk, ':prefix': skPrefix },
     Limit: request.limit ?? defaultLimit,
     ConsistentRead: true,
-    ...(request.cursor ? { ExclusiveStartKey: decodeCursor(request.cursor, pk, skPrefix) } : {}),
+    ...(request.cursor ? { ExclusiveStartKey: decodeCursor(request.cursor, pk, skPrefix, range) } : {}),
   };
   const { Items = [], LastEvaluatedKey } = await doc.send(new QueryCommand(input));
   return {

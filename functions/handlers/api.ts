@@ -5,6 +5,7 @@ import type * as z from 'zod/mini';
 import { type ApiRoute, type ApiRouteKey, apiRoutes, PathParam } from '../../protocol/api-routes.ts';
 import { type ApiDepsSource, apiDepsFromEnv } from '../adapters/api-config.ts';
 import { logger } from '../adapters/logger.ts';
+import { InvalidCursorError } from '../adapters/pagination.ts';
 import { authenticate } from './api/authenticate.ts';
 import type { ApiCall, ApiImplementations } from './api/call.ts';
 import { enrollRoutes } from './api/enroll.ts';
@@ -74,7 +75,10 @@ export const apiHandler = (getDeps: ApiDepsSource): HttpHandler =>
 
       // Each implementation's call type is its route's; the schemas above are what made it so.
       const implementation = implementations[key] as (call: ApiCall<ApiRouteKey>) => Promise<unknown>;
-      const answer = await implementation({ caller, params, query, body, deps, now } as ApiCall<ApiRouteKey>);
+      const answer = await implementation({ caller, params, query, body, deps, now } as ApiCall<ApiRouteKey>).catch((error: unknown) => {
+        if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid-body', error.message, [{ path: 'query.cursor', message: 'unknown cursor' }]);
+        throw error;
+      });
       if (route.alsoProduces) return answer as APIGatewayProxyStructuredResultV2;
       if (route.status === 204) return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
       return jsonResponse(route.status, answer);

@@ -1,6 +1,7 @@
 import { newId } from '../../adapters/credentials.ts';
 import { maintenanceView } from '../../adapters/site-admin-store.ts';
 import { logger } from '../../adapters/logger.ts';
+import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
 
 /** 404 unless the caller's reseller has this site: records are keyed by reseller, but say so plainly. */
@@ -36,6 +37,10 @@ export const siteRecordRoutes = {
   'GET /v1/sites/{siteId}/events': async (call) => {
     const { resellerId, siteId } = await ownSiteId(call);
     const { from, to, ...page } = call.query;
-    return call.deps.sites.listEvents(resellerId, siteId, page, from ? Date.parse(from) : 0, to ? Date.parse(to) : call.now + 1);
+    const start = from ? Date.parse(from) : 0;
+    const end = to ? Date.parse(to) : call.now + 1;
+    if (from && to && start > end) throw new HttpError(400, 'invalid-body', 'from is after to', [{ path: 'query.from', message: 'after to' }]);
+    if (start > end) return { items: [], nextCursor: null };
+    return call.deps.sites.listEvents(resellerId, siteId, page, start, end);
   },
 } satisfies Partial<ApiImplementations>;

@@ -84,7 +84,7 @@ export const siteRoutes = {
   'POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment': async (call) => {
     const { resellerId, siteId, state } = await ownSite(call);
     const nodeId = param(call, 'nodeId');
-    const node = state.nodes[nodeId];
+    const node = Object.hasOwn(state.nodes, nodeId) ? state.nodes[nodeId] : undefined;
     if (!node) throw notFound(`node ${nodeId} of this site`);
     const code = enrollmentCode(resellerId, siteId, nodeId, node.tokenVersion + 1, call.now);
     await call.deps.sites.putEnrollmentCode(code.hash, code.record);

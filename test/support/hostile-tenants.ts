@@ -1,0 +1,309 @@
+/**
+ * Shared by the tenant-isolation and hostile-input tests: a tenant with one of everything (so
+ * that every route's path parameters can name a real record of it), a valid request per route
+ * (fixtures keyed by route key: a route without one fails those tests), and a raw HTTP client
+ * that sends exactly the bytes, method, path and headers it is given.
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { type Access, type ApiRouteKey, apiRoutes } from '../../protocol/api-routes.ts';
+import { ClaimRequest, HeartbeatRequest } from '../../protocol/node.ts';
+import { setUpReseller, type TestApi } from './api.ts';
+
+/** A reseller with a customer, a site (one node enrolled), a maintenance window and keys of every kind. */
+export interface Tenant {
+  resellerId: string;
+  /** The read-write key setUpReseller made, and its id. */
+  rwKey: string;
+  rwKeyId: string;
+  roKey: string;
+  roKeyId: string;
+  /** Revoked with DELETE /v1/api-keys/{keyId}. */
+  revokedKey: string;
+  revokedKeyId: string;
+  /** Ids only this tenant has (setUpReseller's `dental` and `main-office` exist in every tenant). */
+  customerId: string;
+  siteId: string;
+  /** Enrolled: `nodeToken` is its token. */
+  nodeId: string;
+  nodeToken: string;
+  /** The site's other node, not enrolled; `spareCode` is its unused enrollment code. */
+  otherNodeId: string;
+  spareCode: string;
+  windowId: string;
+}
+
+async function expectStatus<T>(api: TestApi, status: number, method: string, path: string, token?: string, body?: unknown): Promise<T> {
+  const answer = await api.call(method, path, token, body);
+  if (answer.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${answer.status} ${answer.text}`);
+  return answer.body as T;
+}
+
+/** Sets up a tenant through the API itself; its own ids all start with `id`. */
+export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
+  const { resellerId, key: rwKey } = await setUpReseller(api, id);
+  const keys = await expectStatus<{ items: { keyId: string }[] }>(api, 200, 'GET', '/v1/api-keys', rwKey);
+  const rwKeyId = keys.items[0]!.keyId;
+  const customerId = `${id}-clinic`;
+  const siteId = `${id}-site`;
+  const nodeId = `${id}-n1`;
+  const otherNodeId = `${id}-n2`;
+  await expectStatus(api, 201, 'POST', '/v1/customers', rwKey, { customerId, name: `Clinic of ${id}` });
+  const site = await expectStatus<{ enrollment: { nodeId: string; code: string }[] }>(api, 201, 'POST', '/v1/sites', rwKey, {
+    siteId,
+    customerId,
+    name: `Site of ${id}`,
+    nodeIds: [nodeId, otherNodeId],
+  });
+  const code = (node: string) => site.enrollment.find((e) => e.nodeId === node)!.code;
+  const { token: nodeToken } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: code(nodeId) });
+  await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', nodeToken, { incarnation: 1, seq: 1, epoch: 0, role: 'secondary', peer: { reachable: true } });
+  const { windowId } = await expectStatus<{ windowId: string }>(api, 201, 'POST', `/v1/sites/${siteId}/maintenance`, rwKey, {
+    start: '2027-03-01T20:00:00Z',
+    end: '2027-03-01T23:00:00Z',
+    reason: `maintenance of ${id}`,
+  });
+  const ro = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, { name: 'dashboard', scope: 'read-only' });
+  const revoked = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, { name: 'old', scope: 'read-write' });
+  await expectStatus(api, 200, 'DELETE', `/v1/api-keys/${revoked.keyId}`, rwKey);
+  return {
+    resellerId,
+    rwKey,
+    rwKeyId,
+    roKey: ro.secret,
+    roKeyId: ro.keyId,
+    revokedKey: revoked.secret,
+    revokedKeyId: revoked.keyId,
+    customerId,
+    siteId,
+    nodeId,
+    nodeToken,
+    otherNodeId,
+    spareCode: code(otherNodeId),
+    windowId,
+  };
+}
+
+/** A key of the tenant's shape (reseller id, key id) with a secret that is not its own. */
+export function wrongSecretKey(tenant: Tenant): string {
+  return `tbk.${tenant.resellerId}.${tenant.rwKeyId}.${randomBytes(32).toString('base64url')}`;
+}
+
+/** A path parameter names the tenant's record of that kind; a route with another parameter fails the test. */
+export function paramValue(tenant: Tenant, name: string): string {
+  const values: Record<string, string> = {
+    siteId: tenant.siteId,
+    customerId: tenant.customerId,
+    keyId: tenant.roKeyId,
+    windowId: tenant.windowId,
+    nodeId: tenant.nodeId,
+  };
+  const value = values[name];
+  if (value === undefined) throw new Error(`no tenant record for the path parameter {${name}}: add it to paramValue in test/support/hostile-tenants.ts`);
+  return value;
+}
+
+/** The node protocol's two routes (protocol/node.ts), beside the reseller API's table. */
+export const nodeRoutes = {
+  'POST /v1/node/heartbeat': { body: HeartbeatRequest },
+  'POST /v1/node/claim': { body: ClaimRequest },
+} as const;
+export type NodeRouteKey = keyof typeof nodeRoutes;
+
+export interface RouteFixture {
+  /** A body the route's schema accepts, for this tenant. */
+  body?: (tenant: Tenant) => unknown;
+  /** Query parameters the route's schema accepts, for this tenant. */
+  query?: (tenant: Tenant) => Record<string, string>;
+  /**
+   * Records the route reads or removes, which setUpTenant does not make: calls made with the
+   * tenant's read-write key (see `prepareTenant`) before its owner's call, and in the tests'
+   * tenants so that there is something of theirs to try to reach.
+   */
+  prepare?: (tenant: Tenant) => { method: string; path: string; body?: unknown }[];
+}
+
+const escalationPolicy = {
+  levels: [
+    { afterMs: 0, targets: [{ type: 'service-queue' }, { type: 'email', address: 'noc@example.com' }] },
+    { afterMs: 900_000, targets: [{ type: 'sms', phoneNumber: '+14155550100' }, { type: 'webhook', endpointId: 'ep-1' }] },
+  ],
+  repeatLast: { times: 3, everyMs: 600_000 },
+};
+const resellerPolicy = () => [{ method: 'PUT', path: '/v1/escalation-policy', body: escalationPolicy }];
+const customerPolicy = (t: Tenant) => [{ method: 'PUT', path: `/v1/customers/${t.customerId}/escalation-policy`, body: escalationPolicy }];
+const sitePolicy = (t: Tenant) => [{ method: 'PUT', path: `/v1/sites/${t.siteId}/escalation-policy`, body: escalationPolicy }];
+
+/**
+ * A valid request per route: a refused attempt with it is refused for its credential, never for
+ * its body. Every route of protocol/api-routes.ts needs one (a missing one is a type error and a
+ * failing test).
+ */
+export const routeFixtures = {
+  'POST /v1/resellers': {
+    body: (t) => ({ resellerId: `${t.resellerId}-new`, name: 'New reseller', targets: { availability: 0.99, timeToAcknowledgeMs: 600_000 } }),
+  },
+  'GET /v1/resellers': { query: () => ({ limit: '10' }) },
+  'GET /v1/reseller': {},
+  'PATCH /v1/reseller': { body: () => ({ name: 'Renamed reseller', targets: { availability: 0.995, timeToAcknowledgeMs: 60_000 } }) },
+  'POST /v1/api-keys': { body: () => ({ name: 'ci', scope: 'read-write' }) },
+  'GET /v1/api-keys': { query: () => ({ limit: '10' }) },
+  'POST /v1/api-keys/{keyId}/rotate': {},
+  'DELETE /v1/api-keys/{keyId}': {},
+  'POST /v1/customers': { body: () => ({ customerId: 'fresh-customer', name: 'Fresh customer' }) },
+  'GET /v1/customers': { query: () => ({ limit: '10' }) },
+  'GET /v1/customers/{customerId}': {},
+  'POST /v1/sites': {
+    // The tenant's own customer: another reseller's key must not be able to use it.
+    body: (t) => ({
+      siteId: 'fresh-site',
+      customerId: t.customerId,
+      name: 'Fresh site',
+      nodeIds: ['fresh-1', 'fresh-2'],
+      policy: { tieBreak: 'preferred-node', preferredNode: 'fresh-1', healthThreshold: 50 },
+    }),
+  },
+  'GET /v1/sites': { query: () => ({ limit: '10' }) },
+  'GET /v1/sites/{siteId}': {},
+  'PUT /v1/sites/{siteId}/policy': { body: () => ({ tieBreak: 'health-weighted', preferredNode: null, healthThreshold: 60 }) },
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment': {},
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/revoke': {},
+  'POST /v1/sites/{siteId}/maintenance': { body: () => ({ start: '2027-02-01T20:00:00Z', end: '2027-02-01T22:00:00Z', reason: 'firmware update' }) },
+  'GET /v1/sites/{siteId}/maintenance': { query: () => ({ limit: '10' }) },
+  'DELETE /v1/sites/{siteId}/maintenance/{windowId}': {},
+  'GET /v1/sites/{siteId}/events': { query: () => ({ from: '2026-01-01T00:00:00Z', limit: '10' }) },
+  'GET /v1/escalation-policies': { query: () => ({ limit: '10' }), prepare: (t) => [...resellerPolicy(), ...customerPolicy(t), ...sitePolicy(t)] },
+  'PUT /v1/escalation-policy': { body: () => escalationPolicy },
+  'GET /v1/escalation-policy': { prepare: resellerPolicy },
+  'PUT /v1/customers/{customerId}/escalation-policy': { body: () => escalationPolicy },
+  'GET /v1/customers/{customerId}/escalation-policy': { prepare: customerPolicy },
+  'DELETE /v1/customers/{customerId}/escalation-policy': { prepare: customerPolicy },
+  'PUT /v1/sites/{siteId}/escalation-policy': { body: () => escalationPolicy },
+  'GET /v1/sites/{siteId}/escalation-policy': { prepare: sitePolicy },
+  'DELETE /v1/sites/{siteId}/escalation-policy': { prepare: sitePolicy },
+  'GET /v1/reports/sla': { query: (t) => ({ from: '2026-12-01', to: '2027-01-01', format: 'json', siteId: t.siteId }) },
+  // The unused code of the tenant's other node: only the positive control may use it.
+  'POST /v1/node/enroll': { body: (t) => ({ code: t.spareCode }) },
+  'POST /v1/node/heartbeat': {
+    body: () => ({
+      incarnation: 2,
+      seq: 1,
+      epoch: 0,
+      role: 'secondary',
+      peer: { reachable: true, lastContactMs: 420 },
+      health: { score: 90, checks: { disk: 'ok', raid: 'warn' } },
+      acks: ['cmd-1'],
+      workloads: [{ id: 'vm-erp', state: 'running' }],
+    }),
+  },
+  'POST /v1/node/claim': { body: () => ({ incarnation: 2, seq: 2, epoch: 0, reason: 'startup' }) },
+} satisfies Record<ApiRouteKey | NodeRouteKey, RouteFixture> as Record<string, RouteFixture | undefined>;
+
+/** Makes the records every fixture's `prepare` asks for (or only those of `routeKeys`), with the tenant's read-write key. */
+export async function prepareTenant(api: TestApi, tenant: Tenant, routeKeys: readonly string[] = Object.keys(routeFixtures)): Promise<void> {
+  for (const key of routeKeys) {
+    for (const call of routeFixtures[key]?.prepare?.(tenant) ?? []) {
+      const answer = await api.call(call.method, call.path, tenant.rwKey, call.body);
+      if (answer.status >= 300) throw new Error(`preparing ${key}: ${call.method} ${call.path} answered ${answer.status} ${answer.text}`);
+    }
+  }
+}
+
+/** An enrollment code of the right shape that no site issued. */
+export const unknownEnrollmentCode = `tbe-${'a'.repeat(32)}`;
+
+export interface Target {
+  key: string;
+  method: string;
+  template: string;
+  access: Access | 'node';
+  params: readonly string[];
+  body?: { safeParse(value: unknown): { success: boolean } };
+  query?: { safeParse(value: unknown): { success: boolean } };
+  status: number;
+}
+
+/** Every route: the reseller API's table, then the node protocol's two. */
+export function allTargets(): Target[] {
+  const api = Object.entries(apiRoutes).map(([key, route]): Target => {
+    const [method = '', template = ''] = key.split(' ');
+    return {
+      key,
+      method,
+      template,
+      access: route.access,
+      params: 'params' in route ? route.params : [],
+      ...('body' in route ? { body: route.body } : {}),
+      ...('query' in route ? { query: route.query } : {}),
+      status: route.status,
+    };
+  });
+  const node = Object.entries(nodeRoutes).map(([key, route]): Target => {
+    const [method = '', template = ''] = key.split(' ');
+    return { key, method, template, access: 'node', params: [], body: route.body, status: 200 };
+  });
+  return [...api, ...node];
+}
+
+/** The route's path with each `{param}` replaced by `values(param)` (percent-encoded unless `raw`). */
+export function fillPath(template: string, values: (name: string) => string, raw = false): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => (raw ? values(name) : encodeURIComponent(values(name))));
+}
+
+export interface RawRequest {
+  method: string;
+  /** Sent as it is: path and query string. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+}
+
+export interface RawAnswer {
+  status: number;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown;
+  contentType: string | undefined;
+}
+
+/** Keep-alive connections for the raw client; `destroy()` it after the tests. */
+export function rawAgent(): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 16 });
+}
+
+/** One request with exactly the given method, path, headers and bytes (no normalisation, no JSON encoding). */
+export function rawRequest(baseUrl: string, agent: Agent, req: RawRequest): Promise<RawAnswer> {
+  const url = new URL(baseUrl);
+  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : Buffer.from(req.body);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: req.path,
+        agent,
+        headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...req.headers },
+        timeout: 20_000,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text ? (JSON.parse(text) as unknown) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: response.statusCode ?? 0, text, json, contentType: response.headers['content-type'] });
+        });
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`${req.method} ${req.path}: no answer in 20 s`)));
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
