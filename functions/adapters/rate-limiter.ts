@@ -13,6 +13,14 @@ export class RateLimiter {
 
   constructor(readonly limit: RateLimit) {}
 
+  /** How long until `credential` may make a request again (undefined: now), without spending anything. */
+  waitFor(credential: string, now: number): number | undefined {
+    const bucket = this.#buckets.get(credential);
+    if (!bucket) return undefined;
+    const result = take(bucket, now, this.limit);
+    return result.ok ? undefined : result.retryAfterMs;
+  }
+
   /** undefined if allowed, else how long to wait before the next request is. */
   check(credential: string, now: number): number | undefined {
     const result = take(this.#buckets.get(credential), now, this.limit);

@@ -36,6 +36,13 @@ function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, where: st
   return parsed.data;
 }
 
+function refuseIfLimited(waitMs: number | undefined): void {
+  if (waitMs === undefined) return;
+  throw new HttpError(429, 'rate-limited', `too many requests for this credential; retry in ${waitMs} ms`, undefined, {
+    'retry-after': String(Math.ceil(waitMs / 1000)),
+  });
+}
+
 function isRoute(key: string): key is ApiRouteKey {
   return Object.hasOwn(apiRoutes, key);
 }
@@ -54,17 +61,18 @@ export const apiHandler = (getDeps: ApiDepsSource): HttpHandler =>
       if (!isRoute(key)) throw new HttpError(404, 'not-found', `no route ${key}`);
       const route: ApiRoute = apiRoutes[key];
       const deps = await getDeps();
-      const caller = await authenticate(route.access, event.headers.authorization, deps);
-      if (caller.kind === 'reseller') logger.appendKeys({ resellerId: caller.resellerId, keyId: caller.keyId });
-
       const now = deps.now();
+      // Failed authentications are charged to the caller's address, and refused before any read
+      // once it has spent its budget: guessing keys costs the guesser, not the table.
+      const address = `failed:${event.requestContext.http.sourceIp}`;
+      refuseIfLimited(deps.limiter.waitFor(address, now));
+      const caller = await authenticate(route.access, event.headers.authorization, deps).catch((error: unknown) => {
+        if (error instanceof HttpError && error.status === 401) deps.limiter.check(address, now);
+        throw error;
+      });
+      if (caller.kind === 'reseller') logger.appendKeys({ resellerId: caller.resellerId, keyId: caller.keyId });
       const credential = caller.kind === 'reseller' ? `key:${caller.keyId}` : caller.kind === 'admin' ? 'admin' : `ip:${event.requestContext.http.sourceIp}`;
-      const waitMs = deps.limiter.check(credential, now);
-      if (waitMs !== undefined) {
-        throw new HttpError(429, 'rate-limited', `too many requests for this credential; retry in ${waitMs} ms`, undefined, {
-          'retry-after': String(Math.ceil(waitMs / 1000)),
-        });
-      }
+      refuseIfLimited(deps.limiter.check(credential, now));
 
       const params: Record<string, string> = {};
       for (const name of route.params ?? []) params[name] = parseWith(PathParam, event.pathParameters?.[name], `path.${name}`);

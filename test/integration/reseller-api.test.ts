@@ -161,6 +161,12 @@ describe('the reseller API, end to end', () => {
       expect(refused.headers.get('retry-after')).toBe('1');
       limited.clock.advance(1000);
       expect((await limited.call('GET', '/v1/reseller', key)).status).toBe(200);
+      // Guessing keys: three failures from one address, then 429 before any read, whatever key is tried next.
+      const guess = `tbk.busy.000000000000.${'x'.repeat(43)}`;
+      const guesses = [];
+      for (let i = 0; i < 4; i++) guesses.push((await limited.call('GET', '/v1/reseller', guess)).status);
+      expect(guesses).toEqual([401, 401, 401, 429]);
+      expect((await limited.call('GET', '/v1/reseller', key)).status).toBe(429);
     } finally {
       await limited.close();
     }
