@@ -123,7 +123,7 @@ export async function runSchedule(
       const t0 = monotonicMs();
       const crashes: { node: string; at: number; wasPrimary: boolean }[] = [];
       const pending = schedule.faults.map(async (fault) => {
-        await sleep(fault.at - (monotonicMs() - t0));
+        await sleep(Math.max(0, fault.at - (monotonicMs() - t0)));
         applyFault(rig, fault, true, crashes, log);
         await sleep(fault.lasts);
         applyFault(rig, fault, false, crashes, log);

@@ -132,7 +132,7 @@ export class ResellerStore {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Update: { ...this.#revocation(resellerId, keyId, now) } },
+            { Update: this.#revocation(resellerId, keyId, now) },
             { Put: { TableName: this.tableName, Item: this.#apiKeyItem(replacement), ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         }),

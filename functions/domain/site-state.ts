@@ -75,6 +75,8 @@ export function newSite(input: {
   siteId: string;
   nodeIds: readonly string[];
   policy?: SitePolicy;
+  /** The nodes' first token version: 0 (no token yet) for a site whose nodes enroll with a code. */
+  tokenVersion?: number;
 }): SiteState {
   return {
     resellerId: input.resellerId,
@@ -84,7 +86,7 @@ export function newSite(input: {
     primary: null,
     leaseExpiresAt: 0,
     policy: input.policy ?? defaultPolicy,
-    nodes: Object.fromEntries(input.nodeIds.map((id) => [id, newNode()])),
+    nodes: Object.fromEntries(input.nodeIds.map((id) => [id, newNode(input.tokenVersion)])),
     decision: null,
   };
 }

@@ -3,7 +3,7 @@ import { newEnrollmentCode } from '../../adapters/credentials.ts';
 import { logger } from '../../adapters/logger.ts';
 import { type EnrollmentRecord, type SiteListing, siteView } from '../../adapters/site-admin-store.ts';
 import { enrollmentCodeTtlMs, iso } from '../../adapters/tenancy-items.ts';
-import { defaultPolicy, newNode, newSite, type SiteState } from '../../domain/site-state.ts';
+import { defaultPolicy, newSite, type SiteState } from '../../domain/site-state.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
 
@@ -49,8 +49,7 @@ export const siteRoutes = {
       throw new HttpError(400, 'invalid-body', 'the preferred node is not one of the nodes', [{ path: 'policy.preferredNode', message: 'not one of nodeIds' }]);
     }
     // Nodes start at token version 0, which no token carries: only enrollment makes a node's token.
-    const state = newSite({ resellerId, siteId, nodeIds, policy: policy ?? defaultPolicy });
-    state.nodes = Object.fromEntries(nodeIds.map((nodeId) => [nodeId, newNode(0)]));
+    const state = newSite({ resellerId, siteId, nodeIds, policy: policy ?? defaultPolicy, tokenVersion: 0 });
     const codes = nodeIds.map((nodeId) => enrollmentCode(resellerId, siteId, nodeId, 1, call.now));
     const listing: SiteListing = { siteId, customerId, name, nodeIds: [...nodeIds], createdAt: call.now, enrolledVersion: {} };
     const outcome = await call.deps.sites.createSite(resellerId, listing, state, codes.map((c) => ({ ...c.record, hash: c.hash })));
