@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { apiDeps } from '../functions/adapters/api-config.ts';
+import { publisherDeps } from '../functions/adapters/publisher-config.ts';
+import { publisherHandler } from '../functions/handlers/publisher.ts';
 import { localDynamoClientConfig, witnessConfigFromEnv, witnessDeps } from '../functions/adapters/config.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { provisionDemoSite } from '../local/demo-site.ts';
@@ -16,6 +18,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, listen, type Routes } from '../local/http-server.ts';
 import { localSecret } from '../local/local-secret.ts';
 import { apiRoutesFor } from '../local/api-routes.ts';
+import { startStreamPoller, streamsClient } from '../local/stream-poller.ts';
 import { witnessRoutes } from '../local/witness-routes.ts';
 
 const { values } = parseArgs({
@@ -57,6 +60,13 @@ await ensureTable(client, config.tableName);
 const deps = witnessDeps(config, client);
 const api = apiDeps(config, adminKey, client);
 Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
+// The table's stream feeds the event publisher, as the event source mapping does in AWS.
+const poller = await startStreamPoller({
+  client,
+  streams: streamsClient(engine.endpoint),
+  tableName: config.tableName,
+  handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client)),
+});
 
 const demoFile = resolve(dataDir, 'demo-site.json');
 const { site, created } = await provisionDemoSite(api, local.url, demoFile);
@@ -64,6 +74,7 @@ const [first, second] = site.nodes;
 
 console.log(`Tiebreak witness (local) listening on ${local.url}
   node protocol:  POST /v1/node/heartbeat, POST /v1/node/claim, POST /v1/node/enroll
+  events:         the table's stream → the publisher → each site's audit trail (GET /v1/sites/{siteId}/events)
   reseller API:   ${Object.keys(routes).filter((r) => !r.includes('/v1/node/')).length - 1} routes under /v1/, described by ${local.url}/openapi.json
   DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
   demo site:      ${site.resellerId}/${site.siteId} ${created ? '(created now)' : '(kept from the last start)'}
@@ -88,6 +99,7 @@ async function stop(): Promise<void> {
   stopping = true;
   console.log('\nstopping…');
   await local.close();
+  await poller.stop();
   client.destroy();
   await engine.stop();
   process.exit(0);

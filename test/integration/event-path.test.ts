@@ -1,0 +1,90 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
+import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { defaultSettings } from '../../functions/domain/settings.ts';
+import { publisherHandler } from '../../functions/handlers/publisher.ts';
+import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
+import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
+
+let api: TestApi;
+let poller: StreamPoller;
+let calls = 0;
+let failNext = 0;
+const endpoint = () => inject('dynamoEndpoint');
+
+beforeAll(async () => {
+  api = await startApi();
+  const client = new DynamoDBClient(localDynamoClientConfig(endpoint()));
+  const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client));
+  poller = await startStreamPoller({
+    client,
+    streams: streamsClient(endpoint()),
+    tableName: api.tableName,
+    intervalMs: 50,
+    // A publisher that fails now and then, as Lambda may: the poller must hand the batch again.
+    handler: async (event, context) => {
+      calls++;
+      if (failNext > 0) {
+        failNext--;
+        throw new Error('injected failure');
+      }
+      return handler(event, context);
+    },
+  });
+});
+afterAll(async () => {
+  await poller.stop();
+  await api.close();
+});
+
+const beat = (seq: number, epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => ({
+  incarnation: 1,
+  seq,
+  epoch,
+  role,
+  peer: { reachable },
+  acks,
+});
+
+describe('the event path: stream → publisher → audit trail', () => {
+  it('records a failover as it happened, once, even when the publisher fails and batches come again', async () => {
+    api.clock.ms = Date.parse('2026-11-10T09:00:00Z');
+    const { key, siteId, codes } = await setUpReseller(api);
+    const token = async (code: string | undefined) => ((await api.call('POST', '/v1/node/enroll', undefined, { code })).body as { token: string }).token;
+    const a = await token(codes['node-a']);
+    const b = await token(codes['node-b']);
+
+    const t0 = api.clock.ms;
+    await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
+    await api.call('POST', '/v1/node/heartbeat', b, beat(1, 0, 'secondary', true));
+    await api.call('POST', '/v1/node/claim', a, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
+    api.clock.advance(1_000);
+    await api.call('POST', '/v1/node/heartbeat', a, beat(3, 1, 'primary', true, ['1-promote-node-a']));
+    failNext = 2;
+    // node-a goes silent; node-b loses it and takes over once its lease (to t0 + 16 s) is out.
+    api.clock.advance(19_000);
+    await api.call('POST', '/v1/node/heartbeat', b, beat(2, 1, 'secondary', false));
+    api.clock.advance(100);
+    const claim = await api.call('POST', '/v1/node/claim', b, { incarnation: 1, seq: 3, epoch: 1, reason: 'peer-lost' });
+    expect(claim.body).toMatchObject({ granted: true, epoch: 2 });
+    await poller.drain();
+
+    const trail = await api.call('GET', `/v1/sites/${siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`, key);
+    const events = (trail.body as { items: { type: string; data: Record<string, unknown> }[] }).items;
+    expect(events.map((e) => `${e.type} ${String(e.data.nodeId)}`)).toEqual([
+      'failover.granted node-a',
+      'failover.completed node-a',
+      'node.lost node-a',
+      'failover.granted node-b',
+    ]);
+    expect(events[3]?.data).toMatchObject({ previousPrimary: 'node-a', previousLeaseEndedAt: t0 + 16_000 });
+    expect(calls).toBeGreaterThan(2);
+
+    // The SLA report of that day now tells the failover: no primary from the lease end to the grant.
+    const report = await api.call('GET', '/v1/reports/sla?from=2026-11-10&to=2026-11-11', key);
+    const [site] = (report.body as { sites: { failovers: { durationMs: number; fromNode: string; toNode: string }[] }[] }).sites;
+    expect(site?.failovers).toEqual([expect.objectContaining({ fromNode: 'node-a', toNode: 'node-b', durationMs: 20_100 - 16_000 })]);
+  });
+});
