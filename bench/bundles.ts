@@ -7,7 +7,8 @@
  *
  * - size in bytes of the `.mjs` (what Node loads), gzip of it for reference, and its source map;
  * - init: a fresh Node process (this Node, `process.execPath`, the pinned 24) that imports the
- *   bundle and hands its handler one API Gateway v2 event against DynamoDB Local (one engine for
+ *   bundle and hands its handler one event (API Gateway v2, or a DynamoDB stream batch for the
+ *   publisher) against DynamoDB Local (one engine for
  *   the bench, in memory; TIEBREAK_* set as a deployed function has them, but the token key and the
  *   admin key given directly: there is no Secrets Manager here), timed from spawn to the answer; and the same with
  *   the import only. NODE_OPTIONS is `--enable-source-maps`, as lib/witness-function.ts sets it
@@ -20,8 +21,12 @@
  * the primary's claim (a renewal: in a fresh process one GetItem and one UpdateItem); the api
  * function a reseller's `GET /v1/reseller` with a read-only API key (two GetItems: the key's hash,
  * then the reseller); the openapi function `GET /openapi.json` (no AWS call: its cold start is the
- * import, building the document once, and the answer); the floor its UpdateItem. Every function of
- * lib/bundling.ts needs an event here (the type says so). Each answer must be a 200, or the run fails.
+ * import, building the document once, and the answer); the publisher a stream batch of one record,
+ * the bench site's state item changing from new to granted to node-a (one conditional PutItem of
+ * the `failover.granted` event; the same event every run, so from the second run on its condition
+ * fails, which the publisher takes as done: still one call); the floor its UpdateItem. Every function
+ * of lib/bundling.ts needs an event here (the type says so). Each answer must be a 200 (for the
+ * publisher: no batch item failure), or the run fails.
  *
  * Prints `name: value` lines; `bundle_ratio_max` (largest function bundle ÷ floor bundle) and
  * `init_ratio_max` (slowest function's median spawn-to-answer ÷ the floor's), with two steadier
@@ -39,6 +44,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { build, type Metafile } from 'esbuild';
 import { bundling, functionEntries, type FunctionName } from '../lib/bundling.ts';
 import { documentClient, localDynamoClientConfig } from '../functions/adapters/config.ts';
@@ -46,8 +52,9 @@ import { newApiKey } from '../functions/adapters/credentials.ts';
 import { DynamoSiteStore } from '../functions/adapters/dynamodb-site-store.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { type ApiKeyRecord, ResellerStore } from '../functions/adapters/reseller-store.ts';
+import { itemFromSiteState, siteKey } from '../functions/adapters/site-item.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
-import { newSite } from '../functions/domain/site-state.ts';
+import { newSite, type SiteState } from '../functions/domain/site-state.ts';
 import { defaultTargets } from '../protocol/reseller.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 
@@ -90,13 +97,14 @@ if (mode === 'invoke') {
   const context = {
     callbackWaitsForEmptyEventLoop: false, functionName: name, functionVersion: '$LATEST',
     invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + name, memoryLimitInMB: '256',
-    awsRequestId: event.requestContext.requestId, logGroupName: '/aws/lambda/' + name, logStreamName: 'bench',
+    awsRequestId: event.requestContext?.requestId ?? 'bench', logGroupName: '/aws/lambda/' + name, logStreamName: 'bench',
     getRemainingTimeInMillis: () => 3000,
   };
   const result = await mod.handler(event, context);
   answered = performance.now();
   answeredCpu = cpuMs();
-  status = result.statusCode;
+  // A stream handler answers with its failed records instead of a status: none is a 200.
+  status = result.statusCode ?? (Array.isArray(result.batchItemFailures) && result.batchItemFailures.length === 0 ? 200 : 500);
 }
 process.stdout.write('BENCH ' + JSON.stringify({ imported, answered, importedCpu, answeredCpu, status }) + '\\n');
 process.exit(0);
@@ -146,6 +154,7 @@ export async function bundlesBench(args: string[]): Promise<number> {
       claim: () => apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
       api: () => apiEvent('GET /v1/reseller', readKey.key),
       openapi: () => apiEvent('GET /openapi.json'),
+      publisher: () => grantStreamEvent(),
       floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
     };
     const env = (name: string, event: unknown): NodeJS.ProcessEnv => ({
@@ -344,6 +353,43 @@ function packageBytes(b: Built): Map<string, number> {
     sums.set(key, (sums.get(key) ?? 0) + bytes);
   }
   return sums;
+}
+
+/** The bench site's state item, new and then granted to node-a (epoch 1), as one MODIFY record of the table's stream. */
+const grantedAt = Date.now();
+function grantStreamEvent(): unknown {
+  const before = newSite({ resellerId, siteId, nodeIds: ['node-a', 'node-b'] });
+  const after: SiteState = {
+    ...before,
+    rev: 1,
+    epoch: 1,
+    primary: 'node-a',
+    leaseExpiresAt: grantedAt + 20_000,
+    nodes: { ...before.nodes, 'node-a': { ...before.nodes['node-a']!, incarnation: 1, seq: 1, lastSeenAt: grantedAt, role: 'secondary', reportedEpoch: 0 } },
+    decision: { kind: 'grant', nodeId: 'node-a', at: grantedAt, epoch: 1, reason: 'startup', inputs: {} },
+  };
+  const image = (state: SiteState) => marshall(itemFromSiteState(state), { removeUndefinedValues: true });
+  return {
+    Records: [
+      {
+        eventID: randomBytes(16).toString('hex'),
+        eventName: 'MODIFY',
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: 'us-east-1',
+        dynamodb: {
+          ApproximateCreationDateTime: Math.floor(grantedAt / 1000),
+          Keys: marshall(siteKey({ resellerId, siteId })),
+          OldImage: image(before),
+          NewImage: image(after),
+          SequenceNumber: '100000000000000000000001',
+          SizeBytes: 800,
+          StreamViewType: 'NEW_AND_OLD_IMAGES',
+        },
+        eventSourceARN: `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}/stream/2026-01-01T00:00:00.000`,
+      },
+    ],
+  };
 }
 
 /** An API Gateway v2 event; without a token, no Authorization header, and without a body, none (a GET). */

@@ -8,6 +8,7 @@ export const functionEntries = {
   claim: 'functions/handlers/claim.ts',
   api: 'functions/handlers/api.ts',
   openapi: 'functions/handlers/openapi.ts',
+  publisher: 'functions/handlers/publisher.ts',
 } as const;
 
 export type FunctionName = keyof typeof functionEntries;

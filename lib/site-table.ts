@@ -20,7 +20,7 @@ function keyOf(role: 'HASH' | 'RANGE'): { name: string; type: AttributeType } {
 /**
  * The witness's one table: sites' state today, more record kinds later (pk/sk strings). On-demand,
  * point-in-time recovery, deletion protection, and RETAIN: `cdk destroy` leaves it (and its data)
- * in place. The stream (old and new images) is what the event publisher of a later issue reads.
+ * in place. The stream (old and new images) feeds the event publisher (lib/table-stream-feed.ts).
  */
 export class SiteTable extends Construct {
   readonly table: Table;

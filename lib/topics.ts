@@ -14,9 +14,10 @@ export interface TopicsProps {
  * The witness's SNS topics, encrypted with one customer-managed key and refusing publishers that
  * do not use TLS:
  *
- * - `events`: every state change, in DESIGN.md's envelope. Nothing publishes yet: the publisher
- *   reads the table's stream and arrives in a later issue (with `events.grantPublish(fn)`), as do
- *   the SQS queues and schedules of webhooks and escalation; none is created before it has a user.
+ * - `events`: every state change, in DESIGN.md's envelope. Nothing publishes here yet: the event
+ *   publisher records the events in the sites' audit trails (the table) and is given
+ *   `events.grantPublish(fn)` when it publishes them too, as the queues and schedules of webhooks
+ *   and escalation arrive with their users.
  * - `alarms`: where the CloudWatch alarms go, optionally to an e-mail address.
  *
  * A customer-managed key rather than SNS's AWS-managed one: CloudWatch alarms cannot publish to a

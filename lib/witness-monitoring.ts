@@ -14,6 +14,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Operation, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NodeApi } from './node-api.ts';
 
@@ -24,11 +25,20 @@ export interface WitnessMonitoringProps {
   table: Table;
   /** The table operations the functions call: the ones whose throttles and errors are watched. */
   tableOperations: Operation[];
+  /** The function the table's stream feeds (by its name in `functions`), and the dead-letter queue of its event source. */
+  streamFeed: { name: string; function: IFunction; deadLetterQueue: IQueue };
 }
 
 /** Alarms look at 5-minute sums: each condition below should never happen, so one occurrence is worth a look. */
 const alarmPeriod = Duration.minutes(5);
 const graphPeriod = Duration.minutes(1);
+
+/**
+ * The stream's reader lags: its oldest record unprocessed for longer than this (the maximum over
+ * the 5 minutes), events reach the audit trail late. A healthy reader stays well under a second
+ * behind; a minute means a batch retried over and over, or a reader throttled.
+ */
+export const iteratorAgeThresholdMs = 60_000;
 
 /**
  * Alarms (to the alarm topic, also when they clear) and one dashboard.
@@ -40,8 +50,11 @@ const graphPeriod = Duration.minutes(1);
  * - DynamoDB throttled requests and system errors, on the operations the functions call
  *   (TransactWriteItems is an operation of its own in DynamoDB's metrics).
  *
- * Not yet: stream iterator age. Nothing reads the table's stream until the event publisher of a
- * later issue, which adds its alarm (`IteratorAge` of its event source) with it.
+ * - The table stream's reader (the event publisher): its iterator age (the age of the last record
+ *   it was handed, maximum over 5 minutes) past `iteratorAgeThresholdMs`, and any message in its
+ *   dead-letter queue (records given up on: the events of those changes are missing until replayed).
+ *   The publisher reports a failed record rather than throwing, so its Errors alarm sees crashes
+ *   and timeouts only: the iterator age is what says it is stuck.
  */
 export class WitnessMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
@@ -69,6 +82,24 @@ export class WitnessMonitoring extends Construct {
       alarmWhenAny(`${title}Errors`, fn.metricErrors(sum), `the ${name} function failed (crash, timeout or cold start)`);
       alarmWhenAny(`${title}Throttles`, fn.metricThrottles(sum), `the ${name} function was throttled (account concurrency)`);
     }
+    const feed = props.streamFeed;
+    const feedTitle = feed.name.charAt(0).toUpperCase() + feed.name.slice(1);
+    const iteratorAge = new Alarm(this, `${feedTitle}IteratorAge`, {
+      alarmDescription: `Tiebreak: the ${feed.name} function lags the table stream by more than ${iteratorAgeThresholdMs / 1000} s (a batch retried, or throttled)`,
+      metric: feed.function.metric('IteratorAge', { period: alarmPeriod, statistic: Stats.MAXIMUM }),
+      threshold: iteratorAgeThresholdMs,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    iteratorAge.addAlarmAction(new SnsAction(props.alarmTopic));
+    iteratorAge.addOkAction(new SnsAction(props.alarmTopic));
+    this.alarms.push(iteratorAge);
+    alarmWhenAny(
+      `${feedTitle}DeadLetters`,
+      feed.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: Stats.MAXIMUM }),
+      `the ${feed.name} function gave up on table-stream records (see its dead-letter queue: their events are missing until replayed)`,
+    );
     alarmWhenAny('Api5xx', props.api.api.metricServerError(sum), 'the API (node protocol or reseller API) answered 5xx');
     const operations = { operations: props.tableOperations, ...sum };
     alarmWhenAny('TableThrottles', props.table.metricThrottledRequestsForOperations(operations), 'DynamoDB throttled requests of the witness');
@@ -113,6 +144,15 @@ export class WitnessMonitoring extends Construct {
       graph(
         'Concurrent executions',
         fns.map(([name, fn]) => fn.metric('ConcurrentExecutions', { ...per(Stats.MAXIMUM), label: name })),
+      ),
+    );
+    const feed = props.streamFeed;
+    dashboard.addWidgets(
+      graph('Table stream: reader lag (ms)', [feed.function.metric('IteratorAge', { ...per(Stats.MAXIMUM), label: `${feed.name} iterator age` })], 12),
+      graph(
+        'Table stream: dead-letter queue (messages)',
+        [feed.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...per(Stats.MAXIMUM), label: `${feed.name} dead letters` })],
+        12,
       ),
     );
     const operations = { operations: props.tableOperations, period: graphPeriod };

@@ -10,6 +10,7 @@ import type { DeploySettings } from './deploy-settings.ts';
 import { NodeApi, type RouteAuthorization, type RouteKey } from './node-api.ts';
 import { SiteTable } from './site-table.ts';
 import { adminKeyProps, KeySecret, tokenKeyProps } from './key-secret.ts';
+import { TableStreamFeed } from './table-stream-feed.ts';
 import { Topics } from './topics.ts';
 import { WitnessFunction } from './witness-function.ts';
 import { WitnessMonitoring } from './witness-monitoring.ts';
@@ -26,7 +27,7 @@ export const secretVariables = {
 export type TransactionItemAction = 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
 
 /** What one function is given: exactly what its code calls, nothing more. */
-export interface FunctionSpec {
+interface FunctionSpecBase {
   /**
    * The table operations it calls (see its store adapters: functions/adapters/*-store.ts): its IAM
    * actions on the table, and what the table's alarms watch. A function that calls the table gets
@@ -35,14 +36,33 @@ export interface FunctionSpec {
   tableOperations: readonly Operation[];
   /** With TransactWriteItems among them: the item actions its transactions hold. */
   transactionItems?: readonly TransactionItemAction[];
-  /** The API routes that invoke it. */
-  routes: readonly RouteKey[];
-  /** How it checks the callers of those routes (none has an API Gateway authorizer). */
-  authorization: RouteAuthorization;
   /** The secrets it reads (their ARNs in its environment: `secretVariables`). */
   secrets: readonly SecretName[];
   /** Its timeout, if not lib/witness-function.ts's 3 s. */
   timeoutSeconds?: number;
+}
+
+/** A function the API invokes. */
+export interface RoutedFunctionSpec extends FunctionSpecBase {
+  /** The API routes that invoke it. */
+  routes: readonly RouteKey[];
+  /** How it checks the callers of those routes (none has an API Gateway authorizer). */
+  authorization: RouteAuthorization;
+  fedBy?: never;
+}
+
+/** A function the table's stream feeds (lib/table-stream-feed.ts): no route, so no caller to check. */
+export interface StreamFunctionSpec extends FunctionSpecBase {
+  fedBy: 'table-stream';
+  routes?: never;
+  authorization?: never;
+}
+
+export type FunctionSpec = RoutedFunctionSpec | StreamFunctionSpec;
+
+/** The routes that invoke a function: none for one the stream feeds. */
+export function routesOf(spec: FunctionSpec): readonly RouteKey[] {
+  return spec.routes ?? [];
 }
 
 /**
@@ -87,6 +107,11 @@ export const functionSpecs = {
   },
   // The OpenAPI document, built from the route table in memory: no AWS call at all.
   openapi: { tableOperations: [], routes: ['GET /openapi.json'], authorization: 'public', secrets: [] },
+  // The table's stream → the sites' audit trails (functions/handlers/publisher.ts): one conditional
+  // PutItem per event (site-admin-store.ts appendEvent), no read. The stream's own reads are its
+  // event source mapping's (lib/table-stream-feed.ts). Nobody waits on it: 30 s for a batch of 100
+  // records, each of which may write a few events, after a cold start.
+  publisher: { tableOperations: [Operation.PUT_ITEM], fedBy: 'table-stream', secrets: [], timeoutSeconds: 30 },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 /** The IAM actions of a function's table operations: a transaction's are the item actions it holds. */
@@ -107,7 +132,7 @@ export interface WitnessStackProps extends StackProps {
   settings: DeploySettings;
 }
 
-/** The cloud witness: its table, keys, functions, API, topics, alarms and dashboard. */
+/** The cloud witness: its table, keys, functions, API, the table stream's feed of the event publisher, topics, alarms and dashboard. */
 export class WitnessStack extends Stack {
   readonly table: SiteTable;
   readonly tokenKey: KeySecret;
@@ -115,6 +140,8 @@ export class WitnessStack extends Stack {
   readonly topics: Topics;
   readonly api: NodeApi;
   readonly functions: Record<FunctionName, WitnessFunction>;
+  /** The table's stream into the event publisher, with its dead-letter queue. */
+  readonly eventFeed: TableStreamFeed;
   readonly monitoring: WitnessMonitoring;
 
   constructor(scope: Construct, id: string, props: WitnessStackProps) {
@@ -133,6 +160,7 @@ export class WitnessStack extends Stack {
 
     const witnessEnvironment = { TIEBREAK_TABLE: table.tableName, ...settingsEnv(settings.witness) };
     const functions = {} as Record<FunctionName, WitnessFunction>;
+    const feeds: { name: FunctionName; feed: TableStreamFeed }[] = [];
     for (const [name, spec] of Object.entries(functionSpecs) as [FunctionName, FunctionSpec][]) {
       const title = name.charAt(0).toUpperCase() + name.slice(1);
       const read = spec.secrets.map((secret) => ({ variable: secretVariables[secret], arn: secrets[secret].secretArn }));
@@ -150,10 +178,15 @@ export class WitnessStack extends Stack {
       }
       // The secrets are encrypted with Secrets Manager's AWS-managed key, which needs no grant of its own.
       if (read.length > 0) fn.allow(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: read.map(({ arn }) => arn) }));
-      for (const route of spec.routes) this.api.addRoute(route, fn.function, spec.authorization);
+      if (spec.fedBy === 'table-stream') feeds.push({ name, feed: new TableStreamFeed(this, `${title}Feed`, { table, target: fn }) });
+      else for (const route of spec.routes) this.api.addRoute(route, fn.function, spec.authorization);
       functions[name] = fn;
     }
     this.functions = functions;
+    // DynamoDB Streams serves at most two readers a shard at once: a second reader is a design decision, not an entry.
+    const fed = feeds[0];
+    if (feeds.length !== 1 || !fed) throw new Error(`the table stream feeds exactly one function (the event publisher), not ${feeds.length}`);
+    this.eventFeed = fed.feed;
 
     const operations = [...new Set(Object.values(functionSpecs).flatMap((spec): readonly Operation[] => spec.tableOperations))];
     this.monitoring = new WitnessMonitoring(this, 'Monitoring', {
@@ -162,6 +195,7 @@ export class WitnessStack extends Stack {
       functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.function])),
       table,
       tableOperations: operations,
+      streamFeed: { name: fed.name, function: fed.feed.target, deadLetterQueue: fed.feed.deadLetterQueue },
     });
 
     new CfnOutput(this, 'ApiUrl', {
@@ -180,6 +214,12 @@ export class WitnessStack extends Stack {
         'aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
     });
     new CfnOutput(this, 'EventTopicArn', { value: this.topics.events.topicArn, description: 'Witness events (a later issue publishes them)' });
+    new CfnOutput(this, 'EventDeadLetterQueueUrl', {
+      value: this.eventFeed.deadLetterQueue.queueUrl,
+      description:
+        'Where the event publisher describes the table-stream records it gave up on (after retries, or older than 6 h): ' +
+        'each message names the shard and sequence numbers to replay from the stream, which keeps them 24 h. Alarmed when not empty.',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.topics.alarms.topicArn, description: 'Where alarms go: subscribe more endpoints here' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
   }

@@ -1,5 +1,6 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { documentClient, localDynamoClientConfig } from './dynamo-clients.ts';
+import { loadOnce } from './load-once.ts';
 import * as z from 'zod/mini';
 import type { WitnessSettings } from '../domain/settings.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
@@ -85,14 +86,6 @@ export async function loadWitnessConfig(env: NodeJS.ProcessEnv = process.env, re
   return { ...rest, tokenKey: 'key' in tokenKey ? tokenKey.key : await tokenKeyFromSecret(tokenKey.secretId, readSecret) };
 }
 
-/** Client settings for a local engine (DynamoDB Local): any fixed credentials will do. */
-export function localDynamoClientConfig(endpoint: string): DynamoDBClientConfig {
-  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-}
-
-export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
 
 export function witnessDeps(config: WitnessConfig, client?: DynamoDBClient): WitnessDeps {
   const dynamo =
@@ -107,23 +100,8 @@ export function witnessDeps(config: WitnessConfig, client?: DynamoDBClient): Wit
   };
 }
 
-/**
- * Runs `load` once and hands every caller that one promise, also callers that come while it runs.
- * A load that failed (Secrets Manager unreachable, say) is not kept: the next caller tries again.
- */
-export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    if (!pending) {
-      const attempt = load();
-      pending = attempt;
-      attempt.catch(() => {
-        if (pending === attempt) pending = undefined;
-      });
-    }
-    return pending;
-  };
-}
 
 /** Lambda's deps: read from the environment (and the key from its secret) on the first invocation of a cold start, then kept. */
 export const witnessDepsFromEnv: () => Promise<WitnessDeps> = loadOnce(async () => witnessDeps(await loadWitnessConfig()));
+
+export { documentClient, loadOnce, localDynamoClientConfig };

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { WitnessSettings } from '../domain/settings.ts';
-import { documentClient, loadOnce, localDynamoClientConfig } from './config.ts';
+import { documentClient, localDynamoClientConfig } from './dynamo-clients.ts';
+import { loadOnce } from './load-once.ts';
 import { parseSettingsEnv } from './settings-env.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
 import '../../protocol/zod-locale.ts';

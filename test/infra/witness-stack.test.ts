@@ -10,7 +10,8 @@ import { apiRoutes } from '../../protocol/api-routes.ts';
 import { esmRequireBanner, functionEntries, type FunctionName } from '../../lib/bundling.ts';
 import { deployDefaults } from '../../lib/deploy-settings.ts';
 import { routeAuthorizations } from '../../lib/node-api.ts';
-import { functionSpecs, tableActions } from '../../lib/witness-stack.ts';
+import { iteratorAgeThresholdMs } from '../../lib/witness-monitoring.ts';
+import { type FunctionSpec, functionSpecs, routesOf, tableActions } from '../../lib/witness-stack.ts';
 import { buildWitness, logicalId, type Synthesized, synthWitness } from './synth.ts';
 
 interface Resource {
@@ -21,6 +22,8 @@ interface Resource {
 }
 
 const names = Object.keys(functionEntries) as FunctionName[];
+/** The functions the API invokes: all but the one the table's stream feeds. */
+const routed = names.filter((name) => routesOf(functionSpecs[name]).length > 0);
 const context = { leaseMs: '20000', fastHeartbeatMs: 4000, alarmEmail: 'ops@example.com', logRetentionDays: 90 };
 
 // One synthesis for the file, bundling included: it proves every function's bundle builds.
@@ -60,14 +63,15 @@ describe('the functions', () => {
     expect(Object.keys(functionSpecs).sort()).toEqual([...names].sort());
   });
 
-  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: reports), logging JSON to its own log group', (name) => {
+  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, publisher: 30 };
+  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: reports; the publisher 30 s: a batch), logging JSON to its own log group', (name) => {
     const props = fn(name).Properties;
     expect(props).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 256,
-      Timeout: name === 'api' ? 29 : 3,
+      Timeout: timeouts[name] ?? 3,
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: id(s.stack.functions[name].logGroup) } },
     });
     expect(props).not.toHaveProperty('ReservedConcurrentExecutions');
@@ -95,6 +99,11 @@ describe('the functions', () => {
 
   test('api gets the same, and the admin key’s secret besides', () => {
     expect(variables('api')).toEqual({ ...witnessVariables(), TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) } });
+  });
+
+  test('publisher gets the witness settings and the table, and no secret', () => {
+    const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
+    expect(variables('publisher')).toEqual(Object.fromEntries(expected));
   });
 
   test('openapi gets nothing but the logger’s name and source maps: no table, no secret, no timings', () => {
@@ -141,8 +150,9 @@ describe('the API', () => {
     expect(ofType('AWS::ApiGatewayV2::Route')).toHaveLength(Object.keys(expected).length);
   });
 
-  test('one integration per function, and each route may invoke its function from its own path only', () => {
-    expect(ofType('AWS::ApiGatewayV2::Integration')).toHaveLength(names.length);
+  test('one integration per routed function (none for the publisher), and each route may invoke its function from its own path only', () => {
+    expect(routed).toEqual(names.filter((name) => name !== 'publisher'));
+    expect(ofType('AWS::ApiGatewayV2::Integration')).toHaveLength(routed.length);
     const permissions = ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties);
     for (const name of names) {
       const mine = permissions.filter((p) => JSON.stringify(p.FunctionName).includes(id(s.stack.functions[name].function)));
@@ -151,7 +161,7 @@ describe('the API', () => {
         const parts = (p.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
         return String(parts[parts.length - 1]);
       });
-      const routePaths = functionSpecs[name].routes.map((key) => `/*/*${key.split(' ')[1]!}`);
+      const routePaths = routesOf(functionSpecs[name]).map((key) => `/*/*${key.split(' ')[1]!}`);
       expect(paths.sort(), name).toEqual(routePaths.sort());
     }
   });
@@ -220,6 +230,35 @@ describe('permissions', () => {
     );
   });
 
+  test('publisher may PutItem on the table and nothing else there, read the stream only, send to its own dead-letter queue, and write its own logs', () => {
+    const f = s.stack.functions.publisher;
+    const table = id(s.stack.table.table);
+    const stream = JSON.stringify({ 'Fn::GetAtt': [table, 'StreamArn'] });
+    const queue = id(s.stack.eventFeed.deadLetterQueue);
+    const logs = id(f.logGroup);
+    expect(fn('publisher').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+    expect(allowed(id(f.role))).toEqual(
+      [
+        `dynamodb:PutItem ${table}`,
+        // The event source mapping's reads, on the stream; ListStreams has no resource-level permission (acknowledged below).
+        `dynamodb:DescribeStream ${stream}`,
+        `dynamodb:GetRecords ${stream}`,
+        `dynamodb:GetShardIterator ${stream}`,
+        'dynamodb:ListStreams "*"',
+        // SqsDlq: the on-failure destination.
+        `sqs:GetQueueAttributes ${queue}`,
+        `sqs:GetQueueUrl ${queue}`,
+        `sqs:SendMessage ${queue}`,
+        `logs:CreateLogStream ${logs}`,
+        `logs:PutLogEvents ${logs}`,
+      ].sort(),
+    );
+    // Only the publisher reads the stream or sends to the queue.
+    for (const name of names.filter((n) => n !== 'publisher')) {
+      expect(allowed(id(s.stack.functions[name].role)).join('\n'), name).not.toMatch(/StreamArn|ListStreams|sqs:/);
+    }
+  });
+
   test('only the api function may read the admin key, and no function may Scan', () => {
     const adminKey = id(s.stack.adminKey.secret);
     const readers = names.filter((name) => allowed(id(s.stack.functions[name].role)).some((pair) => pair.endsWith(` ${adminKey}`)));
@@ -246,6 +285,40 @@ describe('permissions', () => {
       }
     }
     expect(ofType('AWS::IAM::Role').map(([roleId]) => roleId).sort()).toEqual(names.map((n) => id(s.stack.functions[n].role)).sort());
+  });
+});
+
+describe('the table stream', () => {
+  test('feeds the publisher, and only it: oldest first, state items only, in order per shard, failed records reported, bisected, retried 10 times, 6 h at most, then the dead-letter queue', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings.map(([mappingId]) => mappingId)).toEqual([id(s.stack.eventFeed.mapping)]);
+    const props = mappings[0]![1].Properties;
+    expect(props).toEqual({
+      FunctionName: { Ref: id(s.stack.functions.publisher.function) },
+      EventSourceArn: { 'Fn::GetAtt': [id(s.stack.table.table), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id(s.stack.eventFeed.deadLetterQueue), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: expect.any(String) as string }] },
+    });
+    const [filter] = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(JSON.parse(filter!.Pattern)).toEqual({ dynamodb: { Keys: { sk: { S: ['STATE'] } } } });
+  });
+
+  test('its dead-letter queue is encrypted (SQS-managed), refuses requests without TLS, and keeps messages 14 days', () => {
+    const queue = resources[id(s.stack.eventFeed.deadLetterQueue)]!;
+    expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const policies = ofType('AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(1);
+    expect(policies[0]![1].Properties.Queues).toEqual([{ Ref: id(s.stack.eventFeed.deadLetterQueue) }]);
+    expect((policies[0]![1].Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
   });
 });
 
@@ -283,25 +356,24 @@ describe('topics, alarms and dashboard', () => {
     for (const [, policy] of ofType('AWS::SNS::TopicPolicy')) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
-    expect(ofType('AWS::SQS::Queue')).toHaveLength(0);
+    // The only queue is the table stream's dead-letter queue (below).
+    expect(ofType('AWS::SQS::Queue').map(([queueId]) => queueId)).toEqual([id(s.stack.eventFeed.deadLetterQueue)]);
     expect(ofType('AWS::Events::Rule')).toHaveLength(0);
   });
 
-  test('errors and throttles per function, API 5xx, table throttles and system errors alarm the alarm topic, and clear there too', () => {
+  test('errors and throttles per function, API 5xx, table throttles and system errors, the stream reader’s lag and dead letters alarm the alarm topic, and clear there too', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(names.length * 2 + 3);
+    expect(alarms).toHaveLength(names.length * 2 + 3 + 2);
     const alarmTopic = { Ref: id(s.stack.topics.alarms) };
     for (const [alarmId, alarm] of alarms) {
-      expect(alarm.Properties, alarmId).toMatchObject({
-        AlarmActions: [alarmTopic],
-        OKActions: [alarmTopic],
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-      });
+      expect(alarm.Properties, alarmId).toMatchObject({ AlarmActions: [alarmTopic], OKActions: [alarmTopic], EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+      if (alarm.Properties.MetricName === 'IteratorAge') continue;
+      expect(alarm.Properties, alarmId).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     }
     const metricNames = alarms.map(([, a]) => a.Properties.MetricName ?? 'expression').sort();
-    expect(metricNames).toEqual(['5xx', ...names.map(() => 'Errors'), ...names.map(() => 'Throttles'), 'expression', 'expression'].sort());
+    expect(metricNames).toEqual(
+      ['5xx', ...names.map(() => 'Errors'), ...names.map(() => 'Throttles'), 'expression', 'expression', 'IteratorAge', 'ApproximateNumberOfMessagesVisible'].sort(),
+    );
     // Each function's errors and throttles, by its own dimension.
     for (const name of names) {
       const dimension = [{ Name: 'FunctionName', Value: { Ref: id(s.stack.functions[name].function) } }];
@@ -318,6 +390,32 @@ describe('topics, alarms and dashboard', () => {
     }
   });
 
+  test('the publisher’s iterator age alarms past a minute behind the stream (maximum over 5 minutes), and its dead-letter queue on any message', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const publisher = [{ Name: 'FunctionName', Value: { Ref: id(s.stack.functions.publisher.function) } }];
+    expect(alarms.filter((a) => a.MetricName === 'IteratorAge')).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/Lambda',
+        Dimensions: publisher,
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 60_000,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    ]);
+    expect(iteratorAgeThresholdMs).toBe(60_000);
+    expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(s.stack.eventFeed.deadLetterQueue), 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    ]);
+  });
+
   test('the alarm topic mails the alarmEmail from context', () => {
     s.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
@@ -330,7 +428,7 @@ describe('topics, alarms and dashboard', () => {
     const dashboards = ofType('AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]![1].Properties.DashboardBody);
-    for (const metric of ['Count', '5xx', 'Latency', 'Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions', 'ConsumedWriteCapacityUnits', 'SuccessfulRequestLatency', 'ThrottledRequests', 'SystemErrors']) {
+    for (const metric of ['Count', '5xx', 'Latency', 'Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions', 'ConsumedWriteCapacityUnits', 'SuccessfulRequestLatency', 'ThrottledRequests', 'SystemErrors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible']) {
       expect(body, metric).toContain(`\\"${metric}\\"`);
     }
     for (const name of names) {
@@ -338,12 +436,25 @@ describe('topics, alarms and dashboard', () => {
       expect(body, name).toContain(`\\"label\\":\\"${name} errors\\"`);
     }
     expect(body).toContain('\\"TransactWriteItems\\"');
+    expect(body).toContain('\\"label\\":\\"publisher iterator age\\"');
+    expect(body).toContain('\\"label\\":\\"publisher dead letters\\"');
   });
 });
 
-test('the outputs name the API URL, table, key secrets, topics and dashboard', () => {
+test('the outputs name the API URL, table, key secrets, topics, the event dead-letter queue and dashboard', () => {
   const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
-  expect(Object.keys(outputs).sort()).toEqual(['AdminKeySecretArn', 'AlarmTopicArn', 'ApiUrl', 'DashboardName', 'EventTopicArn', 'TableName', 'TokenKeySecretArn']);
+  expect(Object.keys(outputs).sort()).toEqual([
+    'AdminKeySecretArn',
+    'AlarmTopicArn',
+    'ApiUrl',
+    'DashboardName',
+    'EventDeadLetterQueueUrl',
+    'EventTopicArn',
+    'TableName',
+    'TokenKeySecretArn',
+  ]);
+  expect(outputs.EventDeadLetterQueueUrl!.Value).toEqual({ Ref: id(s.stack.eventFeed.deadLetterQueue) });
+  expect(outputs.EventDeadLetterQueueUrl!.Description).toMatch(/event publisher[\s\S]*replay/);
   expect(outputs.TableName!.Value).toEqual({ Ref: id(s.stack.table.table) });
   expect(outputs.TokenKeySecretArn!.Value).toEqual({ Ref: id(s.stack.tokenKey.secret) });
   expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: id(s.stack.adminKey.secret) });
@@ -368,27 +479,43 @@ describe('cdk-nag', () => {
         (rule) => ({ resourceType: resources[resourceId]!.Type, id: rule.id, reason: rule.reason }),
       ),
     );
-    const routeCount = names.reduce((n, name) => n + functionSpecs[name].routes.length, 0);
+    const routeCount = names.reduce((n, name) => n + routesOf(functionSpecs[name]).length, 0);
     expect(acknowledged.map((a) => `${a.id} ${a.resourceType}`).sort()).toEqual([
       ...Array<string>(routeCount).fill('AwsSolutions-APIG4 AWS::ApiGatewayV2::Route'),
+      'AwsSolutions-IAM5[Resource::*] AWS::IAM::Policy',
       'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
       'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
+      'AwsSolutions-SQS3 AWS::SQS::Queue',
     ]);
     for (const a of acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(80);
   });
 
   test('each route’s missing authorizer is acknowledged with the reason of its function’s authentication', () => {
     for (const name of names) {
-      for (const routeKey of functionSpecs[name].routes) {
+      const spec: FunctionSpec = functionSpecs[name];
+      if (spec.fedBy === 'table-stream') continue;
+      for (const routeKey of spec.routes) {
         const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === routeKey)!;
         const rules = (route.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] }).rules_to_suppress;
-        expect(rules, routeKey).toEqual([{ id: 'AwsSolutions-APIG4', reason: routeAuthorizations[functionSpecs[name].authorization] }]);
+        expect(rules, routeKey).toEqual([{ id: 'AwsSolutions-APIG4', reason: routeAuthorizations[spec.authorization] }]);
       }
     }
     expect(functionSpecs.heartbeat.authorization).toBe('node-token');
     expect(functionSpecs.claim.authorization).toBe('node-token');
     expect(functionSpecs.api.authorization).toBe('api-key');
     expect(functionSpecs.openapi.authorization).toBe('public');
+    expect(functionSpecs.publisher).not.toHaveProperty('authorization');
+    expect(functionSpecs.publisher).not.toHaveProperty('routes');
+  });
+
+  test('the publisher’s ListStreams on * and the dead-letter queue’s own missing DLQ are acknowledged there only', () => {
+    const rulesOf = (resourceId: string) =>
+      (resources[resourceId]!.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] } | undefined)?.rules_to_suppress;
+    const policy = id(s.stack.functions.publisher.role.node.findChild('DefaultPolicy'));
+    expect(rulesOf(policy)?.map((r) => r.id)).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    expect(rulesOf(policy)![0]!.reason).toMatch(/ListStreams/);
+    expect(rulesOf(id(s.stack.eventFeed.deadLetterQueue))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
+    expect(rulesOf(id(s.stack.eventFeed.deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue/);
   });
 
   test('the admin key’s rotation is acknowledged as a manual operator action', () => {
