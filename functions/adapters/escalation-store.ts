@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { EscalationPolicy, type ScopedEscalationPolicy } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
+import { conditionFailed } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import { customerSk, escalationSk, iso, resellerPk, siteListingSk } from './tenancy-items.ts';
 
@@ -41,7 +41,7 @@ export class EscalationStore {
       );
       return view(item);
     } catch (error) {
-      if (error instanceof Error && error.name === 'TransactionCanceledException') return undefined;
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
@@ -70,7 +70,7 @@ export class EscalationStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (conditionFailed(error)) return false;
       throw error;
     }
   }

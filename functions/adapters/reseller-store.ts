@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { ApiKeyScope, type ApiKey, type ContractTargets, type Customer, type Reseller } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
+import { conditionFailed } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import { apiKeySk, customerSk, iso, resellerPk, resellerSk, resellersPk } from './tenancy-items.ts';
 
@@ -74,7 +74,7 @@ export class ResellerStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'TransactionCanceledException') return false;
+      if (conditionFailed(error)) return false;
       throw error;
     }
   }
@@ -110,7 +110,7 @@ export class ResellerStore {
       );
       return Attributes ? resellerView(ResellerItem.parse(Attributes)) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
@@ -139,7 +139,7 @@ export class ResellerStore {
       );
       return replacement;
     } catch (error) {
-      if (error instanceof Error && error.name === 'TransactionCanceledException') return undefined;
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
@@ -150,7 +150,7 @@ export class ResellerStore {
       const { Attributes } = await this.doc.send(new UpdateCommand({ ...this.#revocation(resellerId, keyId, now), ReturnValues: 'ALL_NEW' }));
       return Attributes ? ApiKeyItem.parse(Attributes) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
@@ -171,7 +171,7 @@ export class ResellerStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (conditionFailed(error)) return false;
       throw error;
     }
   }

@@ -1,10 +1,10 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { WitnessEvent } from '../../protocol/events.ts';
 import type { MaintenanceWindow, Site } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
 import type { SitePolicy, SiteState } from '../domain/site-state.ts';
+import { conditionFailed, failedConditions } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import { itemFromSiteState, siteKey, siteStateFromItem } from './site-item.ts';
 import {
@@ -62,9 +62,6 @@ export const maintenanceView = (item: MaintenanceRecord): MaintenanceWindow => (
 export type CreateSiteOutcome = 'created' | 'no-customer' | 'exists';
 export type EnrollOutcome = { ok: true } | { ok: false; why: 'used' | 'superseded' };
 
-const cancelled = (error: unknown): error is Error & { CancellationReasons?: { Code?: string }[] } =>
-  error instanceof Error && error.name === 'TransactionCanceledException';
-
 /** Sites as the reseller API sees them: listing, creation, enrollment, policy, maintenance, audit trail. */
 export class SiteAdminStore {
   constructor(
@@ -94,8 +91,8 @@ export class SiteAdminStore {
       );
       return 'created';
     } catch (error) {
-      if (!cancelled(error)) throw error;
-      return error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'no-customer' : 'exists';
+      if (!conditionFailed(error)) throw error;
+      return failedConditions(error).includes(0) ? 'no-customer' : 'exists';
     }
   }
 
@@ -132,7 +129,7 @@ export class SiteAdminStore {
       );
       return Attributes ? siteStateFromItem(Attributes) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
@@ -189,8 +186,8 @@ export class SiteAdminStore {
       );
       return { ok: true };
     } catch (error) {
-      if (!cancelled(error)) throw error;
-      return { ok: false, why: error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed' ? 'used' : 'superseded' };
+      if (!conditionFailed(error)) throw error;
+      return { ok: false, why: failedConditions(error).includes(0) ? 'used' : 'superseded' };
     }
   }
 
@@ -210,7 +207,7 @@ export class SiteAdminStore {
       );
       return Attributes ? siteStateFromItem(Attributes).nodes[nodeId]?.tokenVersion : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
@@ -264,7 +261,7 @@ export class SiteAdminStore {
           );
           return true;
         } catch (error) {
-          if (error instanceof ConditionalCheckFailedException) return false;
+          if (conditionFailed(error)) return false;
           throw error;
         }
       }
@@ -284,7 +281,7 @@ export class SiteAdminStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!conditionFailed(error)) throw error;
     }
   }
 

@@ -1,0 +1,16 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+
+/**
+ * A write refused because its condition did not hold, or a transaction cancelled because one of
+ * its conditions did not: an answer for the caller (404, 409, …), not a fault. A transaction
+ * cancelled for another reason (a conflict, throttling) is not this, and stays an error.
+ */
+export function conditionFailed(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || failedConditions(error).length > 0;
+}
+
+/** The positions, in a cancelled transaction, of the items whose conditions did not hold. */
+export function failedConditions(error: unknown): number[] {
+  if (!(error instanceof TransactionCanceledException)) return [];
+  return (error.CancellationReasons ?? []).flatMap((reason, i) => (reason.Code === 'ConditionalCheckFailed' ? [i] : []));
+}
