@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { apiDeps } from '../functions/adapters/api-config.ts';
-import { publisherDeps } from '../functions/adapters/publisher-config.ts';
+import { localSnsClient, publisherDeps } from '../functions/adapters/publisher-config.ts';
 import { publisherHandler } from '../functions/handlers/publisher.ts';
 import { localDynamoClientConfig, witnessConfigFromEnv, witnessDeps } from '../functions/adapters/config.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
@@ -18,6 +18,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, listen, type Routes } from '../local/http-server.ts';
 import { localSecret } from '../local/local-secret.ts';
 import { apiRoutesFor } from '../local/api-routes.ts';
+import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
 import { startStreamPoller, streamsClient } from '../local/stream-poller.ts';
 import { witnessRoutes } from '../local/witness-routes.ts';
 
@@ -60,12 +61,15 @@ await ensureTable(client, config.tableName);
 const deps = witnessDeps(config, client);
 const api = apiDeps(config, adminKey, client);
 Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
+// SNS and SQS (fauxqs), kept beside DynamoDB Local's data; the events topic.
+const snsSqs = await startSnsSqs({ dataDir: resolve(dataDir, 'sns-sqs') });
+const topicArn = await ensureEventTopic(snsSqs.endpoint);
 // The table's stream feeds the event publisher, as the event source mapping does in AWS.
 const poller = await startStreamPoller({
   client,
   streams: streamsClient(engine.endpoint),
   tableName: config.tableName,
-  handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client)),
+  handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn)),
 });
 
 const demoFile = resolve(dataDir, 'demo-site.json');
@@ -75,6 +79,7 @@ const [first, second] = site.nodes;
 console.log(`Tiebreak witness (local) listening on ${local.url}
   node protocol:  POST /v1/node/heartbeat, POST /v1/node/claim, POST /v1/node/enroll
   events:         the table's stream → the publisher → each site's audit trail (GET /v1/sites/{siteId}/events)
+                  and the SNS topic ${topicArn} on ${snsSqs.endpoint} (fauxqs)
   reseller API:   ${Object.keys(routes).filter((r) => !r.includes('/v1/node/')).length - 1} routes under /v1/, described by ${local.url}/openapi.json
   DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
   demo site:      ${site.resellerId}/${site.siteId} ${created ? '(created now)' : '(kept from the last start)'}
@@ -100,6 +105,7 @@ async function stop(): Promise<void> {
   console.log('\nstopping…');
   await local.close();
   await poller.stop();
+  await snsSqs.stop();
   client.destroy();
   await engine.stop();
   process.exit(0);

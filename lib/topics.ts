@@ -14,10 +14,9 @@ export interface TopicsProps {
  * The witness's SNS topics, encrypted with one customer-managed key and refusing publishers that
  * do not use TLS:
  *
- * - `events`: every state change, in DESIGN.md's envelope. Nothing publishes here yet: the event
- *   publisher records the events in the sites' audit trails (the table) and is given
- *   `events.grantPublish(fn)` when it publishes them too, as the queues and schedules of webhooks
- *   and escalation arrive with their users.
+ * - `events`: every event, in DESIGN.md's envelope, with the attributes `type`, `severity`,
+ *   `resellerId` and `siteId` for subscription filters: the event publisher (fed by the table's
+ *   stream) publishes here what it records in the sites' audit trails.
  * - `alarms`: where the CloudWatch alarms go, optionally to an e-mail address.
  *
  * A customer-managed key rather than SNS's AWS-managed one: CloudWatch alarms cannot publish to a

@@ -178,8 +178,14 @@ export class WitnessStack extends Stack {
       }
       // The secrets are encrypted with Secrets Manager's AWS-managed key, which needs no grant of its own.
       if (read.length > 0) fn.allow(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: read.map(({ arn }) => arn) }));
-      if (spec.fedBy === 'table-stream') feeds.push({ name, feed: new TableStreamFeed(this, `${title}Feed`, { table, target: fn }) });
-      else for (const route of spec.routes) this.api.addRoute(route, fn.function, spec.authorization);
+      if (spec.fedBy === 'table-stream') {
+        feeds.push({ name, feed: new TableStreamFeed(this, `${title}Feed`, { table, target: fn }) });
+        // It publishes what it records: on the events topic, encrypted with the topics' key, whose
+        // data keys SNS asks for on the publisher's behalf (no wildcard action, unlike grantPublish).
+        fn.function.addEnvironment('TIEBREAK_EVENT_TOPIC_ARN', this.topics.events.topicArn);
+        fn.allow(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topics.events.topicArn] }));
+        fn.allow(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.topics.key.keyArn] }));
+      } else for (const route of spec.routes) this.api.addRoute(route, fn.function, spec.authorization);
       functions[name] = fn;
     }
     this.functions = functions;

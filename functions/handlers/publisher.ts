@@ -19,7 +19,8 @@ function isSiteState(record: DynamoDBRecord): boolean {
 
 /**
  * The table's stream → events (DESIGN.md, "Events"): each change of a site's state becomes the
- * events `eventsOf` derives, appended to the site's audit trail. A record that fails is reported
+ * events `eventsOf` derives, appended to the site's audit trail and published on the SNS topic.
+ * A record that fails is reported
  * back (with every later one) so that the stream retries from it: nothing is skipped, and a
  * record retried after a partial success writes the same events again, which changes nothing.
  */
@@ -34,7 +35,9 @@ export const publisherHandler = (getDeps: () => PublisherDeps | Promise<Publishe
           const before = stateOf(record.dynamodb?.OldImage as Image);
           const after = stateOf(record.dynamodb?.NewImage as Image);
           const events = eventsOf(before, after, deps.settings);
+          // The trail first: an event on the topic is always one the trail can show.
           for (const e of events) await deps.sites.appendEvent(e);
+          await deps.bus.publish(events);
           if (events.length > 0) logger.info('events recorded', { siteId: after?.siteId, types: events.map((e) => e.type) });
         } catch (error) {
           logger.error('stream record failed: the stream will retry from it', error as Error);

@@ -101,9 +101,9 @@ describe('the functions', () => {
     expect(variables('api')).toEqual({ ...witnessVariables(), TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) } });
   });
 
-  test('publisher gets the witness settings and the table, and no secret', () => {
+  test('publisher gets the witness settings, the table and the events topic, and no secret', () => {
     const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
-    expect(variables('publisher')).toEqual(Object.fromEntries(expected));
+    expect(variables('publisher')).toEqual({ ...Object.fromEntries(expected), TIEBREAK_EVENT_TOPIC_ARN: { Ref: id(s.stack.topics.events) } });
   });
 
   test('openapi gets nothing but the logger’s name and source maps: no table, no secret, no timings', () => {
@@ -249,13 +249,17 @@ describe('permissions', () => {
         `sqs:GetQueueAttributes ${queue}`,
         `sqs:GetQueueUrl ${queue}`,
         `sqs:SendMessage ${queue}`,
+        // The events topic, and the data keys of the key it is encrypted with.
+        `sns:Publish ${id(s.stack.topics.events)}`,
+        `kms:Decrypt ${id(s.stack.topics.key)}`,
+        `kms:GenerateDataKey ${id(s.stack.topics.key)}`,
         `logs:CreateLogStream ${logs}`,
         `logs:PutLogEvents ${logs}`,
       ].sort(),
     );
-    // Only the publisher reads the stream or sends to the queue.
+    // Only the publisher reads the stream, sends to the queue or publishes events.
     for (const name of names.filter((n) => n !== 'publisher')) {
-      expect(allowed(id(s.stack.functions[name].role)).join('\n'), name).not.toMatch(/StreamArn|ListStreams|sqs:/);
+      expect(allowed(id(s.stack.functions[name].role)).join('\n'), name).not.toMatch(/StreamArn|ListStreams|sqs:|sns:|kms:/);
     }
   });
 

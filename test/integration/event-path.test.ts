@@ -2,9 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
-import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { localSnsClient, publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { publisherHandler } from '../../functions/handlers/publisher.ts';
+import { ensureEventTopic } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
@@ -13,11 +16,19 @@ let poller: StreamPoller;
 let calls = 0;
 let failNext = 0;
 const endpoint = () => inject('dynamoEndpoint');
+const sqs = new SQSClient({ endpoint: inject('snsSqsEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+let queueUrl = '';
 
 beforeAll(async () => {
   api = await startApi();
   const client = new DynamoDBClient(localDynamoClientConfig(endpoint()));
-  const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client));
+  // A topic of this test's own, and a queue subscribed to it: what a subscriber of the events sees.
+  const sns = localSnsClient(inject('snsSqsEndpoint'));
+  const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `events-${api.tableName}` }))).QueueUrl ?? '';
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
+  const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client, sns, topicArn));
   poller = await startStreamPoller({
     client,
     streams: streamsClient(endpoint()),
@@ -36,6 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await poller.stop();
+  sqs.destroy();
   await api.close();
 });
 
@@ -81,6 +93,21 @@ describe('the event path: stream → publisher → audit trail', () => {
     ]);
     expect(events[3]?.data).toMatchObject({ previousPrimary: 'node-a', previousLeaseEndedAt: t0 + 16_000 });
     expect(calls).toBeGreaterThan(2);
+
+    // The same events on the SNS topic, with the attributes subscriptions filter on (at least once:
+    // a batch handed again may publish twice, so subscribers deduplicate by the event's id).
+    const published = new Map<string, { type: string; attributes: Record<string, string> }>();
+    for (let round = 0; round < 10 && published.size < 4; round++) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      for (const m of Messages) {
+        const envelope = JSON.parse(m.Body ?? '{}') as { Message: string; MessageAttributes: Record<string, { Value: string }> };
+        const e = JSON.parse(envelope.Message) as { id: string; type: string };
+        published.set(e.id, { type: e.type, attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes).map(([k, v]) => [k, v.Value])) });
+      }
+    }
+    expect([...published.values()].map((p) => p.type).sort()).toEqual(['failover.completed', 'failover.granted', 'failover.granted', 'node.lost']);
+    const lostOn = [...published.values()].find((p) => p.type === 'node.lost');
+    expect(lostOn?.attributes).toEqual({ type: 'node.lost', severity: 'critical', resellerId: expect.stringMatching(/^r-/) as unknown, siteId });
 
     // The SLA report of that day now tells the failover: no primary from the lease end to the grant.
     const report = await api.call('GET', '/v1/reports/sla?from=2026-11-10&to=2026-11-11', key);
