@@ -8,7 +8,7 @@
  * - size in bytes of the `.mjs` (what Node loads), gzip of it for reference, and its source map;
  * - init: a fresh Node process (this Node, `process.execPath`, the pinned 24) that imports the
  *   bundle and hands its handler one event (API Gateway v2, or a DynamoDB stream batch for the
- *   publisher) against DynamoDB Local (one engine for
+ *   publisher, which also publishes on a fauxqs topic) against DynamoDB Local (one engine for
  *   the bench, in memory; TIEBREAK_* set as a deployed function has them, but the token key and the
  *   admin key given directly: there is no Secrets Manager here), timed from spawn to the answer; and the same with
  *   the import only. NODE_OPTIONS is `--enable-source-maps`, as lib/witness-function.ts sets it
@@ -57,6 +57,7 @@ import { ensureTable } from '../functions/adapters/table.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';
 import { defaultTargets } from '../protocol/reseller.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const floorEntry = 'bench/floor-handler.ts';
@@ -131,6 +132,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
   progress('starting DynamoDB Local (in memory)');
   const engine = await startDynamoDbLocal({});
   const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
+  // The publisher also publishes what it records: on a topic of fauxqs (SNS), as on SNS in AWS.
+  const snsSqs = await startSnsSqs();
+  const topicArn = await ensureEventTopic(snsSqs.endpoint);
   const timings = new Map<string, { invoke: number[]; import: number[]; childImport: number[]; childAnswer: number[]; cpuImport: number[]; cpuAnswer: number[] }>(
     built.map((b) => [b.name, { invoke: [], import: [], childImport: [], childAnswer: [], cpuImport: [], cpuAnswer: [] }]),
   );
@@ -169,6 +173,8 @@ export async function bundlesBench(args: string[]): Promise<number> {
       TIEBREAK_TOKEN_KEY: tokenKey.toString('base64'),
       TIEBREAK_ADMIN_KEY: adminKey,
       TIEBREAK_DYNAMODB_ENDPOINT: engine.endpoint,
+      TIEBREAK_EVENT_TOPIC_ARN: topicArn,
+      TIEBREAK_SNS_ENDPOINT: snsSqs.endpoint,
       BENCH_EVENT: JSON.stringify(event),
     });
     const run = async (b: Built, mode: Mode, event: unknown) => runChild(runner, b.file, mode, env(b.name, event));
@@ -221,6 +227,7 @@ export async function bundlesBench(args: string[]): Promise<number> {
   } finally {
     client.destroy();
     await engine.stop();
+    await snsSqs.stop();
     await rm(dir, { recursive: true, force: true });
   }
 

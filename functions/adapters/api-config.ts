@@ -2,6 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RateLimit } from '../domain/rate-limit.ts';
 import { documentClient, loadOnce, loadWitnessConfig, localDynamoClientConfig, type WitnessConfig } from './config.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { sha256 } from './credentials.ts';
 import { EscalationStore } from './escalation-store.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -13,6 +14,7 @@ import type { SecretReader } from './token-key.ts';
 export interface ApiDeps {
   resellers: ResellerStore;
   sites: SiteAdminStore;
+  trail: AuditTrail;
   escalation: EscalationStore;
   /** Signs the node tokens handed out at enrollment. */
   tokenKey: Buffer;
@@ -36,6 +38,7 @@ export function apiDeps(config: WitnessConfig, adminKey: string, client?: Dynamo
   return {
     resellers: new ResellerStore(doc, config.tableName),
     sites: new SiteAdminStore(doc, config.tableName),
+    trail: new AuditTrail(doc, config.tableName),
     escalation: new EscalationStore(doc, config.tableName),
     tokenKey: config.tokenKey,
     adminKeyHash: sha256(adminKey),

@@ -2,16 +2,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
 import type { WitnessSettings } from '../domain/settings.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { documentClient, localDynamoClientConfig } from './dynamo-clients.ts';
 import { EventBus } from './event-bus.ts';
 import { loadOnce } from './load-once.ts';
 import { parseSettingsEnv } from './settings-env.ts';
-import { SiteAdminStore } from './site-admin-store.ts';
 import '../../protocol/zod-locale.ts';
 
 /** What the event publisher needs: the table (the audit trail), the topic, the timings (freshness). No key. */
 export interface PublisherDeps {
-  sites: SiteAdminStore;
+  trail: AuditTrail;
   bus: EventBus;
   settings: WitnessSettings;
 }
@@ -29,7 +29,7 @@ export function localSnsClient(endpoint: string): SNSClient {
 }
 
 export function publisherDeps(tableName: string, settings: WitnessSettings, client: DynamoDBClient, sns: SNSClient, topicArn: string): PublisherDeps {
-  return { sites: new SiteAdminStore(documentClient(client), tableName), bus: new EventBus(sns, topicArn), settings };
+  return { trail: new AuditTrail(documentClient(client), tableName), bus: new EventBus(sns, topicArn), settings };
 }
 
 export const publisherDepsFromEnv: () => Promise<PublisherDeps> = loadOnce(() => {

@@ -1,6 +1,5 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
-import { WitnessEvent } from '../../protocol/events.ts';
 import type { MaintenanceWindow, Site } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
 import type { SitePolicy, SiteState } from '../domain/site-state.ts';
@@ -10,7 +9,6 @@ import { itemFromSiteState, siteKey, siteStateFromItem } from './site-item.ts';
 import {
   customerSk,
   enrollmentPk,
-  eventSk,
   iso,
   maintenanceRetentionMs,
   maintenanceSk,
@@ -62,7 +60,7 @@ export const maintenanceView = (item: MaintenanceRecord): MaintenanceWindow => (
 export type CreateSiteOutcome = 'created' | 'no-customer' | 'exists';
 export type EnrollOutcome = { ok: true } | { ok: false; why: 'used' | 'superseded' };
 
-/** Sites as the reseller API sees them: listing, creation, enrollment, policy, maintenance, audit trail. */
+/** Sites as the reseller API sees them: listing, creation, enrollment, policy, maintenance (the audit trail: audit-trail.ts). */
 export class SiteAdminStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -268,41 +266,6 @@ export class SiteAdminStore {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     return false;
-  }
-
-  /** Appends an event to the site's audit trail; a repeat of the same event (at-least-once delivery) changes nothing. */
-  async appendEvent(event: WitnessEvent): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: sitePk(event.data.resellerId, event.data.siteId), sk: eventSk(event.timestamp, event.id), ...event },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (!conditionFailed(error)) throw error;
-    }
-  }
-
-  async listEvents(resellerId: string, siteId: string, request: PageRequest, from: number, to: number): Promise<Page<WitnessEvent>> {
-    const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'EVENT#', request, {
-      from: `EVENT#${iso(from)}`,
-      to: `EVENT#${iso(to)}`,
-    });
-    return { items: page.items.map(({ pk: _pk, sk: _sk, ...event }) => WitnessEvent.parse(event)), nextCursor: page.nextCursor };
-  }
-
-  /** Every event of the site up to `to` (the report needs who was primary when the period began). */
-  async eventsUntil(resellerId: string, siteId: string, to: number): Promise<WitnessEvent[]> {
-    const events: WitnessEvent[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.listEvents(resellerId, siteId, { cursor, limit: 100 }, 0, to);
-      events.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return events;
   }
 
   #enrollmentItem(hash: string, code: EnrollmentRecord): Record<string, unknown> {

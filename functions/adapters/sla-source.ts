@@ -1,4 +1,5 @@
 import { computeSlaReport, type SlaReport, type SlaSiteInput } from '../domain/sla-report.ts';
+import type { AuditTrail } from './audit-trail.ts';
 import type { ResellerStore } from './reseller-store.ts';
 import type { SiteAdminStore, SiteListing } from './site-admin-store.ts';
 
@@ -13,7 +14,7 @@ const lateEventsMs = 31 * 24 * 3_600_000;
  * its maintenance windows), then computes it. Undefined if there is no such reseller.
  */
 export async function loadSlaReport(
-  stores: { resellers: ResellerStore; sites: SiteAdminStore },
+  stores: { resellers: ResellerStore; sites: SiteAdminStore; trail: AuditTrail },
   resellerId: string,
   from: number,
   to: number,
@@ -41,7 +42,7 @@ export async function loadSlaReport(
       customerId: listing.customerId,
       name: listing.name,
       // Past `to` too: an incident of the period may be acknowledged or resolved after it.
-      events: await stores.sites.eventsUntil(resellerId, listing.siteId, to + lateEventsMs),
+      events: await stores.trail.eventsUntil(resellerId, listing.siteId, to + lateEventsMs),
       maintenance: await stores.sites.maintenanceBetween(resellerId, listing.siteId, from, to),
     })),
   );

@@ -36,7 +36,7 @@ export const publisherHandler = (getDeps: () => PublisherDeps | Promise<Publishe
           const after = stateOf(record.dynamodb?.NewImage as Image);
           const events = eventsOf(before, after, deps.settings);
           // The trail first: an event on the topic is always one the trail can show.
-          for (const e of events) await deps.sites.appendEvent(e);
+          for (const e of events) await deps.trail.appendEvent(e);
           await deps.bus.publish(events);
           if (events.length > 0) logger.info('events recorded', { siteId: after?.siteId, types: events.map((e) => e.type) });
         } catch (error) {

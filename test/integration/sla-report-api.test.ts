@@ -35,7 +35,7 @@ beforeAll(async () => {
     event('e6', 'incident.resolved', day + 10 * h + 1_810_000, { incidentId: 'i1' }),
   ];
   // Delivered twice (at least once): the trail keeps one of each.
-  for (const e of [...trail, ...trail]) await api.api.sites.appendEvent(e);
+  for (const e of [...trail, ...trail]) await api.api.trail.appendEvent(e);
 });
 afterAll(() => api.close());
 
