@@ -293,7 +293,7 @@ describe('permissions', () => {
 });
 
 describe('the table stream', () => {
-  test('feeds the publisher, and only it: oldest first, state items only, in order per shard, failed records reported, bisected, retried 10 times, 6 h at most, then the dead-letter queue', () => {
+  test('feeds the publisher, and only it: oldest first, state items only, in order per shard, batched over 5 s, failed records reported, bisected, retried 10 times, 6 h at most, then the dead-letter queue', () => {
     const mappings = ofType('AWS::Lambda::EventSourceMapping');
     expect(mappings.map(([mappingId]) => mappingId)).toEqual([id(s.stack.eventFeed.mapping)]);
     const props = mappings[0]![1].Properties;
@@ -302,6 +302,7 @@ describe('the table stream', () => {
       EventSourceArn: { 'Fn::GetAtt': [id(s.stack.table.table), 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
       ParallelizationFactor: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
