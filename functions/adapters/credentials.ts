@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Secrets the reseller API hands out: API keys and enrollment codes. Each carries 256 (keys) or
@@ -8,10 +8,6 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
-}
-
-export function sameSecret(given: string, expectedHash: Buffer): boolean {
-  return timingSafeEqual(sha256(given), expectedHash);
 }
 
 /** A short random id for keys and maintenance windows: 12 hex digits (48 bits; writes refuse a repeat). */
