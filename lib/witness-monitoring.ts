@@ -62,12 +62,13 @@ export class WitnessMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: WitnessMonitoringProps) {
     super(scope, id);
-    const alarmWhenAny = (alarmId: string, metric: IMetric, description: string) => {
+    // At or over 1 by default (any error, throttle, dead letter); another threshold is strictly over it.
+    const alarmWhen = (alarmId: string, metric: IMetric, description: string, over?: number) => {
       const alarm = new Alarm(this, alarmId, {
         alarmDescription: `Tiebreak: ${description}`,
         metric,
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: over ?? 1,
+        comparisonOperator: over === undefined ? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
@@ -79,31 +80,26 @@ export class WitnessMonitoring extends Construct {
     const sum = { period: alarmPeriod, statistic: Stats.SUM };
     for (const [name, fn] of Object.entries(props.functions)) {
       const title = name.charAt(0).toUpperCase() + name.slice(1);
-      alarmWhenAny(`${title}Errors`, fn.metricErrors(sum), `the ${name} function failed (crash, timeout or cold start)`);
-      alarmWhenAny(`${title}Throttles`, fn.metricThrottles(sum), `the ${name} function was throttled (account concurrency)`);
+      alarmWhen(`${title}Errors`, fn.metricErrors(sum), `the ${name} function failed (crash, timeout or cold start)`);
+      alarmWhen(`${title}Throttles`, fn.metricThrottles(sum), `the ${name} function was throttled (account concurrency)`);
     }
     const feed = props.streamFeed;
     const feedTitle = feed.name.charAt(0).toUpperCase() + feed.name.slice(1);
-    const iteratorAge = new Alarm(this, `${feedTitle}IteratorAge`, {
-      alarmDescription: `Tiebreak: the ${feed.name} function lags the table stream by more than ${iteratorAgeThresholdMs / 1000} s (a batch retried, or throttled)`,
-      metric: feed.function.metric('IteratorAge', { period: alarmPeriod, statistic: Stats.MAXIMUM }),
-      threshold: iteratorAgeThresholdMs,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    iteratorAge.addAlarmAction(new SnsAction(props.alarmTopic));
-    iteratorAge.addOkAction(new SnsAction(props.alarmTopic));
-    this.alarms.push(iteratorAge);
-    alarmWhenAny(
+    alarmWhen(
+      `${feedTitle}IteratorAge`,
+      feed.function.metric('IteratorAge', { period: alarmPeriod, statistic: Stats.MAXIMUM }),
+      `the ${feed.name} function lags the table stream by more than ${iteratorAgeThresholdMs / 1000} s (a batch retried, or throttled)`,
+      iteratorAgeThresholdMs,
+    );
+    alarmWhen(
       `${feedTitle}DeadLetters`,
       feed.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: Stats.MAXIMUM }),
       `the ${feed.name} function gave up on table-stream records (see its dead-letter queue: their events are missing until replayed)`,
     );
-    alarmWhenAny('Api5xx', props.api.api.metricServerError(sum), 'the API (node protocol or reseller API) answered 5xx');
+    alarmWhen('Api5xx', props.api.api.metricServerError(sum), 'the API (node protocol or reseller API) answered 5xx');
     const operations = { operations: props.tableOperations, ...sum };
-    alarmWhenAny('TableThrottles', props.table.metricThrottledRequestsForOperations(operations), 'DynamoDB throttled requests of the witness');
-    alarmWhenAny('TableSystemErrors', props.table.metricSystemErrorsForOperations(operations), 'DynamoDB failed requests of the witness (system errors)');
+    alarmWhen('TableThrottles', props.table.metricThrottledRequestsForOperations(operations), 'DynamoDB throttled requests of the witness');
+    alarmWhen('TableSystemErrors', props.table.metricSystemErrorsForOperations(operations), 'DynamoDB failed requests of the witness (system errors)');
 
     this.dashboard = this.#dashboard(props);
   }
