@@ -24,9 +24,11 @@
  * import, building the document once, and the answer); the publisher a stream batch of one record,
  * the bench site's state item changing from new to granted to node-a (one conditional PutItem of
  * the `failover.granted` event; the same event every run, so from the second run on its condition
- * fails, which the publisher takes as done: still one call); the floor its UpdateItem. Every function
+ * fails, which the publisher takes as done: still one call); the detector an EventBridge scheduled
+ * event (its cursor's GetItem: the uncounted first round also reads the due index's last 12 buckets
+ * and sets the cursor, so later runs in the same minute find nothing due); the floor its UpdateItem. Every function
  * of lib/bundling.ts needs an event here (the type says so). Each answer must be a 200 (for the
- * publisher: no batch item failure), or the run fails.
+ * publisher: no batch item failure; for the detector: its run's figures), or the run fails.
  *
  * Prints `name: value` lines; `bundle_ratio_max` (largest function bundle ÷ floor bundle) and
  * `init_ratio_max` (slowest function's median spawn-to-answer ÷ the floor's), with two steadier
@@ -104,8 +106,9 @@ if (mode === 'invoke') {
   const result = await mod.handler(event, context);
   answered = performance.now();
   answeredCpu = cpuMs();
-  // A stream handler answers with its failed records instead of a status: none is a 200.
-  status = result.statusCode ?? (Array.isArray(result.batchItemFailures) && result.batchItemFailures.length === 0 ? 200 : 500);
+  // A stream handler answers with its failed records instead of a status: none is a 200. The
+  // detector answers with its run's figures.
+  status = result.statusCode ?? (Array.isArray(result.batchItemFailures) ? (result.batchItemFailures.length === 0 ? 200 : 500) : typeof result.buckets === 'number' ? 200 : 500);
 }
 process.stdout.write('BENCH ' + JSON.stringify({ imported, answered, importedCpu, answeredCpu, status }) + '\\n');
 process.exit(0);
@@ -159,6 +162,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
       api: () => apiEvent('GET /v1/reseller', readKey.key),
       openapi: () => apiEvent('GET /openapi.json'),
       publisher: () => grantStreamEvent(),
+      detector: () => scheduledEvent(),
+      incidents: () => incidentsQueueEvent(),
+      maintenance: () => apiEvent('POST /v1/node/maintenance', token('node-b'), { minutes: 30, reason: 'bench' }),
       floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
     };
     const env = (name: string, event: unknown): NodeJS.ProcessEnv => ({
@@ -175,6 +181,10 @@ export async function bundlesBench(args: string[]): Promise<number> {
       TIEBREAK_DYNAMODB_ENDPOINT: engine.endpoint,
       TIEBREAK_EVENT_TOPIC_ARN: topicArn,
       TIEBREAK_SNS_ENDPOINT: snsSqs.endpoint,
+      // The incidents function's queues (the bench's event sends to none of them).
+      TIEBREAK_INCIDENTS_QUEUE_URL: `${snsSqs.endpoint}/000000000000/bench-incidents`,
+      TIEBREAK_WEBHOOK_OUTBOX_URL: `${snsSqs.endpoint}/000000000000/bench-outbox`,
+      TIEBREAK_CHANNEL_PREFIX: 'bench',
       BENCH_EVENT: JSON.stringify(event),
     });
     const run = async (b: Built, mode: Mode, event: unknown) => runChild(runner, b.file, mode, env(b.name, event));
@@ -360,6 +370,38 @@ function packageBytes(b: Built): Map<string, number> {
     sums.set(key, (sums.get(key) ?? 0) + bytes);
   }
   return sums;
+}
+
+/** What EventBridge hands the detector every minute. */
+function scheduledEvent(): unknown {
+  const time = new Date().toISOString();
+  return { version: '0', id: randomBytes(8).toString('hex'), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000', time, region: 'us-east-1', resources: [], detail: {} };
+}
+
+/**
+ * What the incidents queue hands the incidents function: a node heard again (an event from the
+ * topic, delivered raw), each time a later one, so that every run reads and writes the site's tracker.
+ */
+let recoveredAt = Date.now();
+function incidentsQueueEvent(): unknown {
+  const at = new Date(++recoveredAt).toISOString();
+  const event = { id: `${resellerId}/${siteId}/node.recovered/${at}`, type: 'node.recovered', timestamp: at, data: { resellerId, siteId, nodeId: 'node-a', severity: 'info' } };
+  const body = JSON.stringify(event);
+  return {
+    Records: [
+      {
+        messageId: randomBytes(16).toString('hex'),
+        receiptHandle: 'bench',
+        body,
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'bench', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench-incidents',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
 }
 
 /** The bench site's state item, new and then granted to node-a (epoch 1), as one MODIFY record of the table's stream. */

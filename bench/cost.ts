@@ -28,6 +28,28 @@
  * own log events per invocation (`--platform-logs`, default json: the stack's loggingFormat) and
  * the HTTP API's access log line per request (the stack's fields).
  *
+ * The due index's writes (the silence detector's: a site moves to a new bucket once a bucket, 2
+ * index writes) are measured with the day's writes: the engine reports each index's units apart.
+ * The silence detector itself is a cost of the deployment, not of a site: it runs every minute
+ * whatever the number of sites (a consistent GetItem of its cursor a run, a Query and a cursor
+ * UpdateItem a bucket, one Lambda invocation a run, of the wall time measured on this table after
+ * the day); it is priced apart and added to the fleet figures beside the other fixed costs.
+ *
+ * The event path (`event-path.ts`, `event-path-usage.ts`): the day's stream records are replayed
+ * after the day, not inside it (the publisher beside the agents would add its time to the
+ * witness's, and the incident timers are SQS delays in real seconds), through the real publisher
+ * and incidents handlers on fauxqs and the same DynamoDB Local, on a clock of their own: one
+ * site's records in the batches one 5 s batching window makes, the incidents queue drained by the
+ * local queue poller, the trackers' changes back through the stream and the publisher, delayed
+ * timers held and sent when the replay's clock reaches them. Measured there: every DynamoDB request
+ * and its units, every SNS and SQS call, the events, the incident messages and deliveries, each
+ * invocation's time and log lines. Modelled: the publisher's invocations in AWS, where the window
+ * gathers all sites' records (records ÷ the batch fill at `--fleet-sites`, 1,000 by default: full
+ * batches of 100), each as long as a full batch of the same records takes (timed apart); the
+ * reseller's receive and delete of each service-queue message; Lambda's platform log events of
+ * both functions. Not priced, and said so: Lambda's polling of the idle incidents queue (a cost
+ * per deployment whose rate the dated table does not give), SMS (no list price there).
+ *
  * Then the day × 30 at the dated list prices (`prices.ts`): per service and per site-month, with
  * an HTTP API front and with function URLs; per site at 1,000 and 100,000 sites with the account's
  * free tiers and the fixed costs; and the worked check of aws-prices.md recomputed with the same
@@ -36,9 +58,11 @@
  * request failed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClientConfig, type WitnessConfig, witnessDeps, type WitnessDeps } from '../functions/adapters/config.ts';
+import { detectorDeps } from '../functions/adapters/detector-config.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
@@ -48,9 +72,12 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, type Invocation, listen, type Routes } from '../local/http-server.ts';
 import { WitnessClient, type WitnessResult } from '../agent/io/witness-client.ts';
 import { CapacityMeter } from './ddb-meter.ts';
+import { type Escalation, EventPath, streamBatchSize } from './event-path.ts';
+import { type EventPathDay, eventPathDay, eventPathFigures } from './event-path-usage.ts';
 import { LogCapture } from './log-capture.ts';
 import { dynamoItemOverheadBytes, freeTiers, httpApiMeterBytes, prices, pricesDate, pricesRegion } from './prices.ts';
 import { runSiteDay } from './site-day.ts';
+import { detectSilence } from '../functions/handlers/detect-silence.ts';
 
 const tableName = 'tiebreak-cost';
 const resellerId = 'cost';
@@ -80,6 +107,10 @@ interface Options {
   rttMs: number;
   engineWarmup: number;
   platformLogs: 'json' | 'text' | 'none';
+  escalation: Escalation;
+  /** The fleet the per-site figure assumes for the publisher's batch fill. */
+  fleetSites: number;
+  streamShards: number;
   quiet: boolean;
 }
 
@@ -99,10 +130,14 @@ export async function costBench(args: string[]): Promise<number> {
   const capacity = new CapacityMeter().attach(client);
   const logs = new LogCapture('tiebreak-witness');
   let server: Awaited<ReturnType<typeof listen>> | undefined;
+  let eventPath: EventPath | undefined;
   const figures: [string, string | number][] = [];
   let failed: number;
   try {
     await ensureTable(client, tableName);
+    progress('starting fauxqs (SNS and SQS, in memory) and the event path\'s queues');
+    eventPath = await EventPath.start({ dynamoEndpoint: engine.endpoint, tableName, resellerId, siteId, escalation: o.escalation, now: serverOrigin });
+    const path = eventPath;
     const tokenKey = randomBytes(32);
     let witnessNow = serverOrigin;
     const config: WitnessConfig = { tableName, tokenKey, dynamoEndpoint: undefined, settings: defaultSettings };
@@ -120,13 +155,18 @@ export async function costBench(args: string[]): Promise<number> {
       0,
     );
     const setupDeps = newDeps();
-    if (!(await setupDeps.store.create(newSite({ resellerId, siteId, nodeIds })))) throw new Error('the bench site exists already');
+    // With its customer and listing, as the reseller API creates it: the incidents function reads them.
+    await path.createSite(newSite({ resellerId, siteId, nodeIds }), nodeIds, serverOrigin);
     const tokens = Object.fromEntries(nodeIds.map((nodeId) => [nodeId, signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]));
 
     const stack = await stackFacts(o.memoryMb);
     logs.start();
     progress(`warming the stack up: ${o.engineWarmup} requests on another site (uncounted)`);
-    await warmUp(server.url, tokenKey, setupDeps, o.engineWarmup);
+    // The witness's clock moves on through the warm-up, as it would: its per-token rate limit (10 a
+    // second, 50 at once) refuses a frozen clock's 51st request.
+    await warmUp(server.url, tokenKey, setupDeps, o.engineWarmup, () => {
+      witnessNow += warmUpStepMs;
+    });
     const countFromMs = o.warmupMin * 60_000;
     progress(`simulating ${o.warmupMin} min of start-up, then 24 h counted (virtual time)`);
     const day = await runSiteDay({
@@ -142,7 +182,9 @@ export async function costBench(args: string[]): Promise<number> {
       setWitnessTime: (virtualMs) => {
         witnessNow = serverOrigin + Math.round(virtualMs);
       },
-      onCountStart: () => {
+      onCountStart: async () => {
+        // Where the day starts on the table's stream (a marker item, on a client of its own).
+        await path.mark('start');
         counting = true;
         invocations = [];
         requests.reset();
@@ -151,10 +193,18 @@ export async function costBench(args: string[]): Promise<number> {
       },
       progress,
     });
-    logs.stop();
+    const witnessLogLines = logs.lines;
+    await path.mark('end');
     failed = day.failedRequests;
     if (!o.quiet) for (const line of day.timeline) console.error(`bench cost: day ${line}`);
     progress(`simulated in ${(day.wallMs / 1000).toFixed(1)} s wall (${day.steps} events)`);
+    const replayStarted = performance.now();
+    const events = await path.replay(defaultSettings, serverOrigin + countFromMs, logs, progress);
+    logs.stop();
+    progress(`event path replayed in ${((performance.now() - replayStarted) / 1000).toFixed(1)} s wall`);
+    failed += events.failures.length;
+    progress('timing the silence detector: a minute apart, on this table, after the day');
+    const detector = await timeDetector(engine.endpoint, witnessNow);
 
     // --- the day, measured ------------------------------------------------------------------
     const byFunction = groupBy(invocations, (i) => i.functionName);
@@ -165,7 +215,9 @@ export async function costBench(args: string[]): Promise<number> {
     const reads = capacity.reads();
     const reportedWrites = writes.filter((w) => w.unitsReported !== undefined);
     // The units billed: what the engine reported where it did, from item sizes where it did not.
-    const wru = writes.reduce((sum, w) => sum + (w.unitsReported ?? w.unitsBySize), 0);
+    const tableWru = writes.reduce((sum, w) => sum + (w.unitsReported ?? w.unitsBySize), 0);
+    const indexWru = writes.reduce((sum, w) => sum + w.indexUnitsReported, 0);
+    const wru = tableWru + indexWru;
     const wruBySize = writes.reduce((sum, w) => sum + w.unitsBySize, 0);
     const rru = reads.reduce((sum, r) => sum + (r.unitsReported ?? r.unitsBySize), 0);
     const itemSizes = writes.map((w) => Math.max(w.oldBytes, w.newBytes));
@@ -206,10 +258,13 @@ export async function costBench(args: string[]): Promise<number> {
       ['ddb_unmetered_commands', capacity.unmetered.size === 0 ? 'none' : [...capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
       ['ddb_failed_conditional_writes_per_day', writes.filter((w) => !w.applied).length],
       ['ddb_wru_per_day', fixed(wru, 1)],
+      ['ddb_wru_per_day_table', fixed(tableWru, 1)],
+      ['ddb_wru_per_day_due_index', fixed(indexWru, 1)],
+      ['ddb_due_index_note', `the silence detector's due index: 2 writes each time the site moves to a new ${defaultSettings.dueBucketMs / 60_000} min bucket, none for a heartbeat in the same bucket`],
       ['ddb_wru_per_day_by_item_size', fixed(wruBySize, 1)],
       ['ddb_wru_reported_by_engine', `${reportedWrites.length} of ${writes.length} writes (DynamoDB Local reports ConsumedCapacity for applied writes and reads, not for failed conditional writes)`],
-      ['ddb_wru_reported_matches_size', reportedWrites.every((w) => w.unitsReported === w.unitsBySize) ? 'yes' : `no: ${reportedWrites.filter((w) => w.unitsReported !== w.unitsBySize).length} differ`],
-      ['ddb_wru_per_write_mean', fixed(wru / Math.max(1, writes.length), 3)],
+      ['ddb_wru_reported_matches_size', reportedWrites.every((w) => w.unitsReported === w.unitsBySize) ? 'yes (table units; index units apart)' : `no: ${reportedWrites.filter((w) => w.unitsReported !== w.unitsBySize).length} differ`],
+      ['ddb_wru_per_write_mean', fixed(tableWru / Math.max(1, writes.length), 3)],
       ['ddb_item_bytes_p50', percentile(itemSizes, 50)],
       ['ddb_item_bytes_max', Math.max(0, ...itemSizes)],
       ['ddb_writes_over_1kb', itemSizes.filter((b) => b > 1024).length],
@@ -219,7 +274,7 @@ export async function costBench(args: string[]): Promise<number> {
       ['ddb_latency_ms_max', fixed(Math.max(0, ...capacity.requests.map((r) => r.latencyMs)), 2)],
       ['ddb_item_bytes_stored', storedItemBytes],
       ['log_level', o.logLevel],
-      ['logs_handler_lines_per_day', logs.lines],
+      ['logs_handler_lines_per_day', witnessLogLines],
       ['logs_handler_bytes_per_day', handlerLogBytes],
       ['logs_platform_format', platformFormatNote[o.platformLogs]],
       ['logs_platform_bytes_per_day_modelled', platformLogBytes],
@@ -231,7 +286,7 @@ export async function costBench(args: string[]): Promise<number> {
     );
 
     // --- a site-month at list prices ----------------------------------------------------------
-    const month: Usage = {
+    const witnessMonth: Usage = {
       apiUnits: apiUnits * daysPerMonth,
       invocations: invocations.length * daysPerMonth,
       gbSeconds: gbSeconds * daysPerMonth,
@@ -242,10 +297,50 @@ export async function costBench(args: string[]): Promise<number> {
       accessLogGb: (accessLogBytes * daysPerMonth) / gib,
       logRetentionMonths: stack.retentionDays / daysPerMonth,
       snsPublishes: 0,
+      snsEmails: 0,
       sqsRequests: 0,
     };
+    // The event path: its publisher's invocations depend on the fleet's size (how full its batches are).
+    const platformBytes = (durationMs: number) => lineBytes(platformLogLines(o.platformLogs, durationMs, stack.memoryMb));
+    const pathDay = (sites: number) => eventPathDay(events, { sites, shards: o.streamShards, platformLogBytes: platformBytes });
+    const monthAt = (sites: number) => addUsage(witnessMonth, eventPathMonth(pathDay(sites), stack.memoryMb, stack.retentionDays));
+    const headlineDay = pathDay(o.fleetSites);
+    const pathMonth = eventPathMonth(headlineDay, stack.memoryMb, stack.retentionDays);
+    const month = addUsage(witnessMonth, pathMonth);
     const list = costOf(month, 1, 'http-api', false);
     const listUrls = costOf(month, 1, 'function-urls', false);
+    const listWitness = costOf(witnessMonth, 1, 'http-api', false);
+    const listPath = costOf(pathMonth, 1, 'function-urls', false);
+    const smallFleet = 10;
+    figures.push(
+      ...eventPathFigures(events),
+      ['publisher_batch_window_s', events.windowMs / 1000],
+      ['publisher_batch_size_max', streamBatchSize],
+      ['publisher_stream_shards_assumed', o.streamShards],
+      [`publisher_batch_fill_at_${o.fleetSites}_sites`, fixed(headlineDay.publisherFill, 1)],
+      [
+        'publisher_batch_fill_note',
+        `the ${events.windowMs / 1000} s window gathers every site's records: ${fixed(((events.deliveredDay + events.deliveredTrackers) * o.fleetSites) / 86_400, 1)} a second at ${o.fleetSites} sites, ` +
+          `so a batch holds min(100, that × ${events.windowMs / 1000} s ÷ shards); with k shards (the table's partitions) divide by k (--stream-shards)`,
+      ],
+      ['publisher_invocations_per_site_day', fixed(headlineDay.publisherInvocations, 2)],
+      [`publisher_invocations_per_site_day_at_${smallFleet}_sites`, fixed(pathDay(smallFleet).publisherInvocations, 1)],
+      ['publisher_billed_ms_per_invocation', headlineDay.publisherBilledMsPerInvocation],
+      ['lambda_invocations_per_site_day_event_path', fixed(headlineDay.publisherInvocations + headlineDay.incidentsInvocations, 2)],
+      ['lambda_billed_ms_per_site_day_event_path', fixed(headlineDay.billedMs, 0)],
+      ['ddb_wru_per_site_day_event_path', fixed(headlineDay.wru, 1)],
+      ['ddb_wru_per_site_day_event_path_index', fixed(headlineDay.wruIndex, 1)],
+      ['ddb_rru_per_site_day_event_path', fixed(headlineDay.rru, 1)],
+      ['ddb_audit_trail_bytes_per_site_month', fixed(headlineDay.storedBytesAdded * daysPerMonth, 0)],
+      ['ddb_audit_trail_note', 'the audit trail has no TTL: its storage grows by that much every month (priced here: one month of it)'],
+      ['logs_event_path_bytes_per_site_day', `${fixed(headlineDay.handlerLogBytes, 0)} handler lines (measured) + ${fixed(headlineDay.platformLogBytes, 0)} platform events (modelled per invocation)`],
+      ['sns_publishes_billed_per_site_day', headlineDay.snsPublishesBilled],
+      ['sns_email_notifications_per_site_day', headlineDay.snsEmails],
+      ['sns_sms_per_site_day', `${headlineDay.snsSms} (not priced: aws-prices.md gives SMS no list price)`],
+      ['sqs_requests_billed_per_site_day', `${headlineDay.sqsRequestsBilled} measured + ${headlineDay.sqsConsumerModelled} modelled (the reseller's tool: a receive and a delete per service-queue message)`],
+    );
+    const detectorMonth = detectorUsage(detector.meanMs, stack.memoryMb, stack.retentionDays, o.platformLogs);
+    const detectorCost = costOf(detectorMonth, 1, 'function-urls', false).total;
     figures.push(
       ['prices', `${pricesRegion} list prices as sourced on ${pricesDate} (bench/prices.ts); month = ${daysPerMonth} days; GB = 2^30 bytes`],
       ['dynamodb_usd_per_site_month', usd(list.dynamodb)],
@@ -254,26 +349,46 @@ export async function costBench(args: string[]): Promise<number> {
       ['logs_usd_per_site_month', usd(list.logs)],
       ['sns_usd_per_site_month', usd(list.sns)],
       ['sqs_usd_per_site_month', usd(list.sqs)],
-      ['sns_sqs_note', 'no publisher yet: the event path (stream → publisher → SNS/SQS) arrives later'],
+      ['sns_sqs_usd_per_site_month', usd(list.sns + list.sqs)],
+      ['event_path_usd_per_site_month', usd(listPath.total)],
+      ['event_path_usd_by_service', `lambda ${usd(listPath.lambda)}, dynamodb ${usd(listPath.dynamodb)}, logs ${usd(listPath.logs)}, sns ${usd(listPath.sns)}, sqs ${usd(listPath.sqs)}`],
+      ['cost_per_site_month_witness_only', usd(listWitness.total)],
+      [
+        'sns_sqs_note',
+        'SNS: a publish call per started 64 KB (a PublishBatch of up to 10 events is one: SNS batching docs), deliveries to SQS free, e-mail $2.00/100,000; ' +
+          'SQS $0.40/M requests, the incidents function\'s sends, receives and deletes as measured, the reseller\'s receive + delete modelled',
+      ],
+      [
+        'sqs_idle_polling_note',
+        'not priced: Lambda\'s event source mapping keeps long-polling the incidents queue while it is empty (aws-prices.md: "an idle queue polled by a Lambda trigger still makes empty receives"), ' +
+          'a cost per deployment, not per site, at a rate the dated table does not give; nor the reseller\'s own polling of its service queue (its tool, per reseller)',
+      ],
       ['cost_per_site_month', usd(list.total)],
       ['cost_per_site_month_goal', '$0.25'],
       ['cost_per_site_month_function_urls', usd(listUrls.total)],
     );
+    figures.push(
+      ['detector_runs_per_month', detectorMonth.invocations],
+      ['detector_run_ms_mean', fixed(detector.meanMs, 1)],
+      ['detector_runs_timed', `${detector.runs} runs a minute apart after the day (the first one, with no cursor yet, left out)`],
+      ['detector_usd_per_month', usd(detectorCost)],
+      ['detector_note', 'per deployment, whatever the number of sites: Lambda (a run a minute), DynamoDB (cursor GetItem a run; Query and cursor UpdateItem a bucket), its log lines; no free tier taken off'],
+    );
     for (const sites of [1_000, 100_000]) {
-      const fleet = costOf(month, sites, 'http-api', true);
-      const fleetUrls = costOf(month, sites, 'function-urls', true);
+      const fleet = costOf(monthAt(sites), sites, 'http-api', true).total + detectorCost;
+      const fleetUrls = costOf(monthAt(sites), sites, 'function-urls', true).total + detectorCost;
       figures.push(
-        [`cost_per_site_month_at_${sites}_sites`, usd(fleet.total / sites)],
-        [`cost_per_site_month_function_urls_at_${sites}_sites`, usd(fleetUrls.total / sites)],
-        [`cost_per_month_at_${sites}_sites`, usd(fleet.total, 2)],
+        [`cost_per_site_month_at_${sites}_sites`, usd(fleet / sites)],
+        [`cost_per_site_month_function_urls_at_${sites}_sites`, usd(fleetUrls / sites)],
+        [`cost_per_month_at_${sites}_sites`, usd(fleet, 2)],
       );
     }
     figures.push(
       ['fleet_free_tiers', 'Lambda 1 M requests + 400,000 GB-s, SQS 1 M requests, DynamoDB 25 GB storage, per account-month; HTTP API $0.90/M beyond 300 M'],
-      ['fleet_fixed_usd_per_month', usd(prices.secretMonth.usd, 2)],
-      ['fleet_fixed_note', 'Secrets Manager: one secret (the token-signing key); CloudWatch alarms and dashboard left out (not in the dated price table)'],
+      ['fleet_fixed_usd_per_month', usd(prices.secretMonth.usd + detectorCost, 2)],
+      ['fleet_fixed_note', 'Secrets Manager: one secret (the token-signing key), and the silence detector; CloudWatch alarms and dashboard left out (not in the dated price table)'],
       ['logs_note', 'logs_usd = ingestion + storage for the retention, stored size taken uncompressed (an upper bound: CloudWatch bills storage compressed)'],
-      ['left_out', 'data transfer out, the CloudWatch Logs free tier, Secrets Manager API calls, DynamoDB PITR and backups, Lambda init (cold start) billing'],
+      ['left_out', 'data transfer out, the CloudWatch Logs free tier, Secrets Manager API calls, DynamoDB PITR and backups, Lambda init (cold start) billing, Lambda\'s polling of the idle incidents queue, SMS'],
     );
 
     // --- the worked check in aws-prices.md, recomputed with the same formulas -------------------
@@ -290,6 +405,7 @@ export async function costBench(args: string[]): Promise<number> {
       accessLogGb: 0,
       logRetentionMonths: 0,
       snsPublishes: 0,
+      snsEmails: 0,
       sqsRequests: 0,
     };
     const workedCost = costOf(worked, 1, 'http-api', false);
@@ -304,6 +420,7 @@ export async function costBench(args: string[]): Promise<number> {
     );
   } finally {
     logs.stop();
+    await eventPath?.stop();
     await server?.close();
     client.destroy();
     await engine.stop();
@@ -311,6 +428,51 @@ export async function costBench(args: string[]): Promise<number> {
   figures.push(['errors', failed]);
   for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
   return failed === 0 ? 0 : 1;
+}
+
+/**
+ * The silence detector's wall time per run, on the day's table at the day's end: runs a minute
+ * apart, as the schedule runs it (most find no bucket due, one in five reads one), on a client of
+ * its own so that the day's meters do not see them. The first run (no cursor: it reads 12 buckets
+ * back) is left out of the mean.
+ */
+async function timeDetector(endpoint: string, from: number): Promise<{ meanMs: number; runs: number }> {
+  const client = new DynamoDBClient(localDynamoClientConfig(endpoint));
+  const runs = 10;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i <= runs; i++) {
+      const at = from + i * 60_000;
+      const started = performance.now();
+      await detectSilence({ ...detectorDeps(tableName, defaultSettings, client), now: () => at });
+      if (i > 0) times.push(performance.now() - started);
+    }
+  } finally {
+    client.destroy();
+  }
+  return { meanMs: mean(times), runs };
+}
+
+/** A month of the silence detector (per deployment): a run a minute, a bucket every `dueBucketMs`. */
+function detectorUsage(meanMs: number, memoryMb: number, retentionDays: number, platformLogs: Options['platformLogs']): Usage {
+  const runs = daysPerMonth * 1_440;
+  const buckets = (daysPerMonth * dayMs) / defaultSettings.dueBucketMs;
+  const logBytes = platformLogLines(platformLogs, meanMs, memoryMb).reduce((sum, line) => sum + Buffer.byteLength(line), 0);
+  return {
+    apiUnits: 0,
+    invocations: runs,
+    gbSeconds: runs * (Math.max(1, Math.ceil(meanMs)) / 1000) * (memoryMb / 1024),
+    // A bucket: its cursor UpdateItem (1 WRU); its Query (0.5 RRU: keys only, eventually consistent). A run: the cursor's consistent GetItem (1 RRU).
+    wru: buckets,
+    rru: runs + buckets * 0.5,
+    storageGb: 0,
+    logGb: (runs * logBytes) / gib,
+    accessLogGb: 0,
+    logRetentionMonths: retentionDays / daysPerMonth,
+    snsPublishes: 0,
+    snsEmails: 0,
+    sqsRequests: 0,
+  };
 }
 
 /**
@@ -350,7 +512,10 @@ function routesWithDepsPerFunction(witnessRoutes: typeof import('../local/witnes
  * engine and would count as billed Lambda time. A heartbeat of each node, and every tenth round a
  * claim of each (a renewal by the primary, a refusal for the other: the claim path's read).
  */
-async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests: number): Promise<void> {
+/** Witness time between two warm-up requests: 5 a second, well under the per-token rate limit. */
+const warmUpStepMs = 200;
+
+async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests: number, tick: () => void): Promise<void> {
   if (requests === 0) return;
   const site = 'warm-up';
   if (!(await deps.store.create(newSite({ resellerId, siteId: site, nodeIds })))) throw new Error('the warm-up site exists already');
@@ -361,17 +526,23 @@ async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests
     if (!r.ok) throw new Error(`warm-up ${what} failed: ${String(r.status)} ${String(r.code)}`);
     return r.body;
   };
-  const beat = (client: WitnessClient, role: 'primary' | 'secondary', epoch: number) =>
-    client.heartbeat({ incarnation: 1, seq: ++seq, epoch, role, peer: { reachable: true, lastContactMs: 400 }, health: { score: 100, checks: { hook: 'ok' } } });
+  const beat = (client: WitnessClient, role: 'primary' | 'secondary', epoch: number) => {
+    tick();
+    return client.heartbeat({ incarnation: 1, seq: ++seq, epoch, role, peer: { reachable: true, lastContactMs: 400 }, health: { score: 100, checks: { hook: 'ok' } } });
+  };
+  const ask = (client: WitnessClient, epoch: number, reason: 'startup' | 'peer-lost') => {
+    tick();
+    return client.claim({ incarnation: 1, seq: ++seq, epoch, reason });
+  };
   ok('heartbeat', await beat(a, 'secondary', 0));
-  if (!ok('claim', await a.claim({ incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' })).granted) throw new Error('warm-up claim refused');
+  if (!ok('claim', await ask(a, 0, 'startup')).granted) throw new Error('warm-up claim refused');
   for (let sent = 2; sent < requests; ) {
     ok('heartbeat', await beat(a, 'primary', 1));
     ok('heartbeat', await beat(b, 'secondary', 1));
     sent += 2;
     if (sent % 20 === 0) {
-      ok('claim', await a.claim({ incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }));
-      ok('claim', await b.claim({ incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }));
+      ok('claim', await ask(a, 1, 'peer-lost'));
+      ok('claim', await ask(b, 1, 'peer-lost'));
       sent += 2;
     }
   }
@@ -471,8 +642,48 @@ interface Usage {
   accessLogGb: number;
   /** Logs are kept this long: at steady state a month's ingestion × this is stored (uncompressed: an upper bound). */
   logRetentionMonths: number;
+  /** SNS publish requests billed (64 KB chunks of each call). */
   snsPublishes: number;
+  /** SNS e-mail notifications delivered. */
+  snsEmails: number;
   sqsRequests: number;
+}
+
+/** A site-day of the event path as a month's usage (its functions run at the stack's memory size, like the witness's). */
+function eventPathMonth(d: EventPathDay, memoryMb: number, retentionDays: number): Usage {
+  return {
+    apiUnits: 0,
+    invocations: (d.publisherInvocations + d.incidentsInvocations) * daysPerMonth,
+    gbSeconds: (d.billedMs / 1000) * (memoryMb / 1024) * daysPerMonth,
+    wru: d.wru * daysPerMonth,
+    rru: d.rru * daysPerMonth,
+    storageGb: (d.storedBytesAdded * daysPerMonth) / gib,
+    logGb: ((d.handlerLogBytes + d.platformLogBytes) * daysPerMonth) / gib,
+    accessLogGb: 0,
+    logRetentionMonths: retentionDays / daysPerMonth,
+    snsPublishes: d.snsPublishesBilled * daysPerMonth,
+    snsEmails: d.snsEmails * daysPerMonth,
+    sqsRequests: (d.sqsRequestsBilled + d.sqsConsumerModelled) * daysPerMonth,
+  };
+}
+
+/** Two usages of one site together (the same log retention). */
+function addUsage(a: Usage, b: Usage): Usage {
+  if (a.logRetentionMonths !== b.logRetentionMonths) throw new Error('usages with different log retentions cannot be added');
+  return {
+    apiUnits: a.apiUnits + b.apiUnits,
+    invocations: a.invocations + b.invocations,
+    gbSeconds: a.gbSeconds + b.gbSeconds,
+    wru: a.wru + b.wru,
+    rru: a.rru + b.rru,
+    storageGb: a.storageGb + b.storageGb,
+    logGb: a.logGb + b.logGb,
+    accessLogGb: a.accessLogGb + b.accessLogGb,
+    logRetentionMonths: a.logRetentionMonths,
+    snsPublishes: a.snsPublishes + b.snsPublishes,
+    snsEmails: a.snsEmails + b.snsEmails,
+    sqsRequests: a.sqsRequests + b.sqsRequests,
+  };
 }
 
 interface Cost {
@@ -511,7 +722,7 @@ function costOf(perSite: Usage, sites: number, front: 'http-api' | 'function-url
     free(n(perSite.gbSeconds), freeTiers.lambdaGbSeconds.amount) * prices.lambdaArmGbSecond.usd;
   const logGb = n(perSite.logGb) + (front === 'http-api' ? n(perSite.accessLogGb) : 0);
   const logs = logGb * prices.logsIngestion.usd + logGb * perSite.logRetentionMonths * prices.logsStorage.usd;
-  const sns = n(perSite.snsPublishes) * prices.snsPublish.usd;
+  const sns = n(perSite.snsPublishes) * prices.snsPublish.usd + n(perSite.snsEmails) * prices.snsEmail.usd;
   const sqs = free(n(perSite.sqsRequests), freeTiers.sqsRequests.amount) * prices.sqsRequest.usd;
   const fixed = account ? prices.secretMonth.usd : 0;
   return { dynamodb, api, lambda, logs, sns, sqs, fixed, total: dynamodb + api + lambda + logs + sns + sqs + fixed };
@@ -531,6 +742,9 @@ function parseOptions(args: string[]): Options {
       'rtt-ms': { type: 'string' },
       'engine-warmup': { type: 'string' },
       'platform-logs': { type: 'string' },
+      escalation: { type: 'string' },
+      'fleet-sites': { type: 'string' },
+      'stream-shards': { type: 'string' },
       quiet: { type: 'boolean' },
     },
     strict: true,
@@ -556,8 +770,13 @@ function parseOptions(args: string[]): Options {
   }
   const platformLogs = values['platform-logs'] ?? 'json';
   if (platformLogs !== 'json' && platformLogs !== 'text' && platformLogs !== 'none') throw new Error(`--platform-logs must be json, text or none, not ${platformLogs}`);
+  const escalation = values.escalation ?? 'default';
+  if (escalation !== 'default' && escalation !== 'email') throw new Error(`--escalation must be default or email, not ${escalation}`);
   return {
     platformLogs,
+    escalation,
+    fleetSites: Math.round(num('fleet-sites', values['fleet-sites'], 1_000, 1, 10_000_000)),
+    streamShards: Math.round(num('stream-shards', values['stream-shards'], 1, 1, 1_000)),
     warmupMin: num('warmup-min', values['warmup-min'], 10, 1, 600),
     linkLossAtH,
     linkLossMin,

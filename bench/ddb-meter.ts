@@ -14,22 +14,33 @@ export interface ItemRequest {
   newBytes: number;
   /** Capacity units from the item sizes: WRU = ceil(max(old, new) / 1 KB), RRU = ceil(size / 4 KB). */
   unitsBySize: number;
-  /** Capacity units the engine reported (`ReturnConsumedCapacity: 'TOTAL'`), if it did. */
+  /** Capacity units the engine reported for the table itself (`ReturnConsumedCapacity: 'INDEXES'`), if it did. */
   unitsReported: number | undefined;
+  /**
+   * Write units the engine reported for the table's indexes (0 if none, or none reported): a write
+   * that changes an index key writes the index too (the due index: 1 when `due` first appears, 2
+   * when it changes, 0 when it stays; functions/adapters/table.ts). Not derivable from item sizes.
+   */
+  indexUnitsReported: number;
   /** Wall time of the request, from this client to the engine and back. */
   latencyMs: number;
+  /** The item's sort key (a Query: its key condition's first value), to tell items apart (state, audit trail, tracker). */
+  sk: string | undefined;
 }
 
 const writeCommands = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
-const readCommands = new Set(['GetItemCommand']);
+const readCommands = new Set(['GetItemCommand', 'QueryCommand']);
 
 /**
  * Capacity units of every single-item request one client sends, per attempt (as billed): it asks
- * for `ReturnConsumedCapacity: 'TOTAL'` on each (answers gain a field; nothing else changes) and
+ * for `ReturnConsumedCapacity: 'INDEXES'` on each (answers gain a field; nothing else changes:
+ * the table's units and each index's, apart) and
  * also works the units out from item sizes, because a failed conditional write is billed but
  * reports nothing. Sizes before a write are known because every write to the measured items goes
- * through this client, one at a time: the size after each request is kept per key. Any other
- * command (batch, query, scan, transaction) is listed in `unmetered` so that it cannot pass unseen.
+ * through this client, one at a time: the size after each request is kept per key. A Query is
+ * metered as one read of all it returned: ceil(total / 4 KB), at least one unit (half of it
+ * eventually consistent). Any other command (batch, scan, transaction) is listed in `unmetered` so
+ * that it cannot pass unseen.
  */
 export class CapacityMeter {
   readonly requests: ItemRequest[] = [];
@@ -42,7 +53,7 @@ export class CapacityMeter {
         const name = context.commandName ?? 'unknown';
         if (writeCommands.has(name) || readCommands.has(name)) {
           const input = args.input as Record<string, unknown>;
-          input.ReturnConsumedCapacity ??= 'TOTAL';
+          input.ReturnConsumedCapacity ??= 'INDEXES';
         }
         return next(args);
       },
@@ -56,7 +67,7 @@ export class CapacityMeter {
           return next(args);
         }
         // Here, after serialization, the input is the low-level one (the document client has marshalled it).
-        const input = args.input as { Key?: Record<string, AttributeValue>; Item?: Record<string, AttributeValue>; ConsistentRead?: boolean };
+        const input = args.input as Input;
         const started = performance.now();
         try {
           const result = await next(args);
@@ -86,24 +97,35 @@ export class CapacityMeter {
     return this.requests.filter((r) => readCommands.has(r.command));
   }
 
-  #record(command: string, input: { Key?: Record<string, AttributeValue>; Item?: Record<string, AttributeValue>; ConsistentRead?: boolean }, output: Output | undefined, error: unknown, latencyMs: number): void {
+  #record(command: string, input: Input, output: Output | undefined, error: unknown, latencyMs: number): void {
     const keyAttributes = input.Key ?? (input.Item ? { pk: input.Item.pk, sk: input.Item.sk } : undefined);
+    // A Query of the project's (pagination.ts): its sort key range starts at `:from`, or it names a `:prefix`.
+    const values = input.ExpressionAttributeValues;
+    const sk = keyAttributes?.sk?.S ?? values?.[':from']?.S ?? values?.[':prefix']?.S;
     const key = JSON.stringify(keyAttributes ?? null);
     const known = this.#sizes.get(key) ?? 0;
-    const reported = output?.ConsumedCapacity?.CapacityUnits;
+    const consumed = output?.ConsumedCapacity;
+    const indexUnits = Object.values(consumed?.GlobalSecondaryIndexes ?? {}).reduce((sum, index) => sum + (index.CapacityUnits ?? 0), 0);
+    const reported = consumed?.Table?.CapacityUnits ?? (consumed?.CapacityUnits === undefined ? undefined : consumed.CapacityUnits - indexUnits);
     if (output === undefined) {
       if (!(error instanceof ConditionalCheckFailedException)) return; // not billed as a write: nothing to meter
       // A failed condition is billed on the item as it stands, which the store asks back (ALL_OLD).
       const oldBytes = error.Item ? itemBytes(error.Item) : known;
       this.#sizes.set(key, oldBytes);
-      this.requests.push({ command, applied: false, oldBytes, newBytes: oldBytes, unitsBySize: writeUnits(oldBytes), unitsReported: undefined, latencyMs });
+      this.requests.push({ command, applied: false, oldBytes, newBytes: oldBytes, unitsBySize: writeUnits(oldBytes), unitsReported: undefined, indexUnitsReported: 0, latencyMs, sk });
+      return;
+    }
+    if (command === 'QueryCommand') {
+      const bytes = (output.Items ?? []).reduce((sum, item) => sum + sizeOf(item), 0);
+      const units = Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (input.ConsistentRead ? 1 : 0.5);
+      this.requests.push({ command, applied: true, oldBytes: bytes, newBytes: bytes, unitsBySize: units, unitsReported: reported, indexUnitsReported: 0, latencyMs, sk });
       return;
     }
     if (readCommands.has(command)) {
       const bytes = output.Item ? sizeOf(output.Item) : 0;
       if (output.Item) this.#sizes.set(key, bytes);
       const units = Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (input.ConsistentRead ? 1 : 0.5);
-      this.requests.push({ command, applied: true, oldBytes: bytes, newBytes: bytes, unitsBySize: units, unitsReported: reported, latencyMs });
+      this.requests.push({ command, applied: true, oldBytes: bytes, newBytes: bytes, unitsBySize: units, unitsReported: reported, indexUnitsReported: 0, latencyMs, sk });
       return;
     }
     let newBytes: number;
@@ -112,14 +134,22 @@ export class CapacityMeter {
     else if (output.Attributes) newBytes = sizeOf(output.Attributes);
     else throw new Error('an UpdateItem without ReturnValues ALL_NEW: the meter cannot size the item after it');
     this.#sizes.set(key, newBytes);
-    this.requests.push({ command, applied: true, oldBytes: known, newBytes, unitsBySize: writeUnits(Math.max(known, newBytes)), unitsReported: reported, latencyMs });
+    this.requests.push({ command, applied: true, oldBytes: known, newBytes, unitsBySize: writeUnits(Math.max(known, newBytes)), unitsReported: reported, indexUnitsReported: indexUnits, latencyMs, sk });
   }
+}
+
+interface Input {
+  Key?: Record<string, AttributeValue>;
+  Item?: Record<string, AttributeValue>;
+  ConsistentRead?: boolean;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
 }
 
 interface Output {
   Item?: Record<string, unknown>;
+  Items?: Record<string, unknown>[];
   Attributes?: Record<string, unknown>;
-  ConsumedCapacity?: { CapacityUnits?: number };
+  ConsumedCapacity?: { CapacityUnits?: number; Table?: { CapacityUnits?: number }; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> };
 }
 
 function writeUnits(bytes: number): number {

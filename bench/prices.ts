@@ -1,7 +1,8 @@
 /**
  * AWS list prices for the cost model (us-east-1), copied from /work/shared/reference/aws-prices.md
  * as sourced on `pricesDate`. Check them before relying on a figure, and move the date with them.
- * Only what that table lists is here: anything else the cost bench leaves out, and says so.
+ * Only what that table lists is here: anything else the cost bench leaves out, and says so (SMS:
+ * "about $0.0065 plus carrier fees" in the US is no list price; the cost bench counts SMS, prices none).
  */
 export const pricesDate = '2026-11-25';
 export const pricesRegion = 'us-east-1';
@@ -43,6 +44,8 @@ export const prices = {
   logsIngestion: { usd: 0.5, unit: 'GB ingested', source: `${table}: CloudWatch Logs ingestion $0.50 per GB` },
   logsStorage: { usd: 0.03, unit: 'GB-month stored', source: `${table}: CloudWatch Logs storage $0.03 per GB-month` },
   snsPublish: { usd: 0.5 / 1e6, unit: 'publish (64 KB chunk)', source: `${table}: SNS publish $0.50 per million; delivery to SQS and Lambda free` },
+  snsDeliverySqs: { usd: 0, unit: 'delivery to an SQS queue', source: `${table}: SNS delivery to SQS and Lambda: no charge` },
+  snsEmail: { usd: 2.0 / 1e5, unit: 'e-mail notification', source: `${table}: SNS e-mail $2.00 per 100,000` },
   sqsRequest: { usd: 0.4 / 1e6, unit: 'request (64 KB chunk)', source: `${table}: SQS standard $0.40 per million requests` },
   secretMonth: { usd: 0.4, unit: 'secret-month', source: `${table}: Secrets Manager $0.40 per secret-month (plus $0.05 per 10,000 calls)` },
 } as const satisfies Record<string, Price>;

@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   failover: async () => (await import('./failover.ts')).failoverBench,
   cost: async () => (await import('./cost.ts')).costBench,
   bundles: async () => (await import('./bundles.ts')).bundlesBench,
+  detector: async () => (await import('./detector.ts')).detectorBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -38,8 +38,8 @@ export interface SiteDayOptions {
   hookMs: Record<Hook, number>;
   /** The witness's clock is set to this origin plus the virtual time when a request arrives. */
   setWitnessTime: (virtualMs: number) => void;
-  /** Called once at `countFromMs`: reset the counters there. */
-  onCountStart: () => void;
+  /** Called once at `countFromMs`, before any counted request: reset the counters there (the day waits for a promise). */
+  onCountStart: () => Promise<void> | undefined;
   progress: (line: string) => void;
 }
 
@@ -99,9 +99,8 @@ class SiteDay {
     for (const n of this.nodes) this.at(0, () => this.boot(n));
     this.at(this.o.countFromMs, () => {
       this.counting = true;
-      this.o.onCountStart();
       this.note(`counting starts: ${this.describeSite()}`);
-      return undefined;
+      return this.o.onCountStart();
     });
     const { linkLoss, failure } = this.o;
     if (linkLoss) {

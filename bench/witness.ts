@@ -386,8 +386,8 @@ async function settleSite(store: SiteStore, http: JsonClient, site: BenchSite): 
  * on a copy of a heartbeat site's item (so the same size and layout: the engine parses, checks
  * and rewrites the same document). The expressions mirror a primary heartbeat's write term for
  * term: its guard's six comparisons on the same nested paths (token version, W4's
- * (incarnation, seq) order, primary and epoch) and its eleven SET clauses, with if_not_exists,
- * an increment and a map value among them. `ReturnValues: ALL_NEW` as the store asks, because a
+ * (incarnation, seq) order, primary and epoch), its twelve SET clauses, with if_not_exists,
+ * an increment, a map value and the due index's bucket among them, and its REMOVE of a silence mark. `ReturnValues: ALL_NEW` as the store asks, because a
  * heartbeat answers from the state its write returns: that is part of the one write it costs,
  * not overhead of the stack. What remains between (a) and (b) is the stack: HTTP, middy, token,
  * zod, planning, the document client's marshalling, reading the returned item back.
@@ -402,7 +402,8 @@ async function rawConditionalWrite(client: DynamoDBClient, raw: RawItem): Promis
       ConditionExpression: '(#n.#a.#tv = :tv AND (#n.#a.#inc < :inc OR (#n.#a.#inc = :inc AND #n.#a.#seq < :seq)) AND (#p = :a AND #e = :e))',
       UpdateExpression:
         'SET #n.#a.#inc = :inc, #n.#a.#seq = :seq, #n.#a.#seen = :now, #first = if_not_exists(#first, :now), #rev = #rev + :one, ' +
-        '#n.#a.#role = :role, #n.#a.#re = :e, #n.#a.#health = :health, #n.#a.#peer = :peer, #lease = :lease, #decision = :decision',
+        '#n.#a.#role = :role, #n.#a.#re = :e, #n.#a.#health = :health, #n.#a.#peer = :peer, #lease = :lease, #decision = :decision, #due = :due ' +
+        'REMOVE #silence',
       ExpressionAttributeNames: {
         '#n': 'nodes',
         '#a': 'node-a',
@@ -420,6 +421,8 @@ async function rawConditionalWrite(client: DynamoDBClient, raw: RawItem): Promis
         '#peer': 'peerReachable',
         '#lease': 'leaseExpiresAt',
         '#decision': 'decision',
+        '#due': 'due',
+        '#silence': 'silence',
       },
       ExpressionAttributeValues: {
         ':tv': { N: '1' },
@@ -433,6 +436,7 @@ async function rawConditionalWrite(client: DynamoDBClient, raw: RawItem): Promis
         ':health': { N: '90' },
         ':peer': { BOOL: false },
         ':lease': { N: String(now + defaultSettings.leaseMs) },
+        ':due': { N: String(Math.floor(now / defaultSettings.dueBucketMs)) },
         ':decision': {
           M: {
             kind: { S: 'renew' },

@@ -4,23 +4,36 @@
  *   tiebreak-agent run --config /etc/tiebreak/agent.yaml
  *   tiebreak-agent status --config /etc/tiebreak/agent.yaml
  *   tiebreak-agent watchdog --config /etc/tiebreak/agent.yaml --device /dev/watchdog --timeout-ms 5000 [--max-age-ms 5000]
+ *   tiebreak-agent maintenance --config /etc/tiebreak/agent.yaml --minutes 60 --reason "replacing disks"
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../agent/config.ts';
 import { monotonicClock } from '../agent/io/clock.ts';
 import { withNodeToken } from '../agent/io/enrollment.ts';
+import { WitnessClient } from '../agent/io/witness-client.ts';
 import { AgentRuntime } from '../agent/io/runtime.ts';
 import { statusFile } from '../agent/io/state-file.ts';
 import { runWatchdog } from '../agent/io/watchdog.ts';
 
-const usage = 'usage: tiebreak-agent run|status --config FILE\n       tiebreak-agent watchdog --config FILE --device /dev/watchdog --timeout-ms MS [--max-age-ms MS]';
+const usage = [
+  'usage: tiebreak-agent run|status --config FILE',
+  '       tiebreak-agent watchdog --config FILE --device /dev/watchdog --timeout-ms MS [--max-age-ms MS]',
+  '       tiebreak-agent maintenance --config FILE --minutes N --reason TEXT',
+].join('\n');
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { config: { type: 'string', short: 'c' }, device: { type: 'string' }, 'timeout-ms': { type: 'string' }, 'max-age-ms': { type: 'string', default: '5000' } },
+  options: {
+    config: { type: 'string', short: 'c' },
+    device: { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    'max-age-ms': { type: 'string', default: '5000' },
+    minutes: { type: 'string' },
+    reason: { type: 'string' },
+  },
 });
 const [command] = positionals;
-if (!values.config || (command !== 'run' && command !== 'status' && command !== 'watchdog')) {
+if (!values.config || (command !== 'run' && command !== 'status' && command !== 'watchdog' && command !== 'maintenance')) {
   console.error(usage);
   process.exit(2);
 }
@@ -68,9 +81,28 @@ if (command === 'watchdog') {
   process.exit(0);
 }
 
+const logLine = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), node: config.nodeId, ...line })}\n`);
+
+if (command === 'maintenance') {
+  const minutes = Number(values.minutes);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440 || !values.reason) {
+    console.error(`${usage}\n(--minutes is 1 to 1440, and --reason says why)`);
+    process.exit(2);
+  }
+  const ready = await withNodeToken(config, logLine);
+  const witness = new WitnessClient(ready.witness.url, ready.witness.token, ready.witness.requestTimeoutMs);
+  const result = await witness.maintenance({ minutes, reason: values.reason });
+  if (!result.ok) {
+    console.error(`tiebreak-agent: the witness refused the maintenance window (${String(result.status ?? 'no answer')} ${result.code ?? ''})`);
+    process.exit(1);
+  }
+  console.log(`maintenance window ${result.body.windowId}: ${result.body.start} to ${result.body.end}. Nobody is paged for this site until then.`);
+  process.exit(0);
+}
+
 // For the chaos harness only: run this agent's clock fast or slow, within the drift margin.
 const clockRate = Number(process.env.TIEBREAK_AGENT_CLOCK_RATE ?? 1);
-const ready = await withNodeToken(config, (line) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), node: config.nodeId, ...line })}\n`)).catch(
+const ready = await withNodeToken(config, logLine).catch(
   (error: unknown) => {
     console.error(`tiebreak-agent: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

@@ -8,7 +8,10 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { apiDeps } from '../functions/adapters/api-config.ts';
+import { apiDeps, apiRateLimit } from '../functions/adapters/api-config.ts';
+import { incidentSettingsFromEnv } from '../functions/adapters/incident-config.ts';
+import { IncidentLinkSigner } from '../functions/adapters/incident-links.ts';
+import { startIncidentRuntime } from '../local/incident-runtime.ts';
 import { localSnsClient, publisherDeps } from '../functions/adapters/publisher-config.ts';
 import { publisherHandler } from '../functions/handlers/publisher.ts';
 import { localDynamoClientConfig, witnessConfigFromEnv, witnessDeps } from '../functions/adapters/config.ts';
@@ -20,6 +23,9 @@ import { localSecret } from '../local/local-secret.ts';
 import { apiRoutesFor } from '../local/api-routes.ts';
 import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
 import { startStreamPoller, streamsClient } from '../local/stream-poller.ts';
+import { detectorDeps } from '../functions/adapters/detector-config.ts';
+import { detectorHandler } from '../functions/handlers/detector.ts';
+import { startDetectorTimer } from '../local/detector-timer.ts';
 import { witnessRoutes } from '../local/witness-routes.ts';
 
 const { values } = parseArgs({
@@ -27,6 +33,8 @@ const { values } = parseArgs({
 });
 const port = Number(values.port ?? process.env.TIEBREAK_PORT ?? 8787);
 const dataDir = resolve(values.data ?? process.env.TIEBREAK_DATA_DIR ?? '.tiebreak/local');
+/** Names the local queues and topics (`tiebreak-incidents`, `tiebreak-svc-<reseller>`, …), as the stack's prefix does in AWS. */
+const channelPrefix = process.env.TIEBREAK_CHANNEL_PREFIX ?? 'tiebreak';
 
 function fail(message: string): never {
   console.error(`tiebreak: ${message}`);
@@ -58,12 +66,13 @@ process.env.TIEBREAK_DYNAMODB_ENDPOINT = engine.endpoint;
 const config = witnessConfigFromEnv();
 const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
 await ensureTable(client, config.tableName);
-const deps = witnessDeps(config, client);
-const api = apiDeps(config, adminKey, client);
-Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
-// SNS and SQS (fauxqs), kept beside DynamoDB Local's data; the events topic.
+// SNS and SQS (fauxqs), kept beside DynamoDB Local's data: the events topic, the incidents and
+// webhook queues, and each reseller's service queue and alerts topic.
 const snsSqs = await startSnsSqs({ dataDir: resolve(dataDir, 'sns-sqs') });
 const topicArn = await ensureEventTopic(snsSqs.endpoint);
+const deps = witnessDeps(config, client);
+const api = apiDeps(config, adminKey, client, apiRateLimit, { snsSqsEndpoint: snsSqs.endpoint, channelPrefix });
+Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
 // The table's stream feeds the event publisher, as the event source mapping does in AWS.
 const poller = await startStreamPoller({
   client,
@@ -71,15 +80,30 @@ const poller = await startStreamPoller({
   tableName: config.tableName,
   handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn)),
 });
+// Incidents: the queue subscribed to the topic, fed to the incidents handler; timers are delayed messages on it.
+const incidents = await startIncidentRuntime({
+  snsSqsEndpoint: snsSqs.endpoint,
+  topicArn,
+  dynamo: client,
+  tableName: config.tableName,
+  channelPrefix,
+  settings: incidentSettingsFromEnv(),
+  links: new IncidentLinkSigner(config.tokenKey, local.url),
+});
+// The silence detector, every minute, as the EventBridge schedule runs it in AWS.
+const detector = startDetectorTimer({ handler: detectorHandler(() => detectorDeps(config.tableName, config.settings, client)) });
 
 const demoFile = resolve(dataDir, 'demo-site.json');
 const { site, created } = await provisionDemoSite(api, local.url, demoFile);
 const [first, second] = site.nodes;
 
 console.log(`Tiebreak witness (local) listening on ${local.url}
-  node protocol:  POST /v1/node/heartbeat, POST /v1/node/claim, POST /v1/node/enroll
+  node protocol:  POST /v1/node/heartbeat, POST /v1/node/claim, POST /v1/node/enroll, POST /v1/node/maintenance
   events:         the table's stream → the publisher → each site's audit trail (GET /v1/sites/{siteId}/events)
                   and the SNS topic ${topicArn} on ${snsSqs.endpoint} (fauxqs)
+  incidents:      the queue ${incidents.incidentsQueueUrl} → trackers, escalation timers, deliveries
+                  to each reseller's service queue (GET /v1/reseller/service-queue) and alerts topic
+  silence:        the detector runs every minute: site.down after ${config.settings.silenceMs} ms with no node heard
   reseller API:   ${Object.keys(routes).filter((r) => !r.includes('/v1/node/')).length - 1} routes under /v1/, described by ${local.url}/openapi.json
   DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
   demo site:      ${site.resellerId}/${site.siteId} ${created ? '(created now)' : '(kept from the last start)'}
@@ -105,6 +129,8 @@ async function stop(): Promise<void> {
   console.log('\nstopping…');
   await local.close();
   await poller.stop();
+  await detector.stop();
+  await incidents.stop();
   await snsSqs.stop();
   client.destroy();
   await engine.stop();

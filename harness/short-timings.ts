@@ -10,6 +10,8 @@ export const shortWitnessSettings: WitnessSettings = {
   freshnessMs: 3_000,
   // Longer than a starting agent's wait (peer lease + drift margin), so a preferred node can win a cold start.
   startupWindowMs: 4_000,
+  silenceMs: 15_000,
+  dueBucketMs: 10_000,
 };
 
 export const shortAgentTimings: AgentTimings = {

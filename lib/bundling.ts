@@ -9,6 +9,9 @@ export const functionEntries = {
   api: 'functions/handlers/api.ts',
   openapi: 'functions/handlers/openapi.ts',
   publisher: 'functions/handlers/publisher.ts',
+  detector: 'functions/handlers/detector.ts',
+  incidents: 'functions/handlers/incidents.ts',
+  maintenance: 'functions/handlers/maintenance.ts',
 } as const;
 
 export type FunctionName = keyof typeof functionEntries;

@@ -4,6 +4,7 @@ import { EventSourceMapping, FilterCriteria, FilterRule, type IFunction, Startin
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { incidentSkPrefix } from '../functions/adapters/incident-store.ts';
 import { siteStateSk } from '../functions/adapters/site-item.ts';
 import type { WitnessFunction } from './witness-function.ts';
 
@@ -32,7 +33,8 @@ export interface TableStreamFeedProps {
 
 /**
  * The table's stream feeding a function (the event publisher): a DynamoDB event source mapping
- * that hands it the changes of the sites' state items only (the filter, on `sk = STATE`), oldest
+ * that hands it the changes of the sites' state items and incident trackers only (the filter, on
+ * `sk = STATE` or `sk` beginning `INCIDENT#`), oldest
  * first (TRIM_HORIZON), one batch at a time per shard (parallelization 1: a site's changes arrive
  * in order). The function reports the first record it failed (`batchItemFailures`) and the stream
  * retries from it; a batch that keeps failing is halved, and a record still failing after
@@ -76,7 +78,12 @@ export class TableStreamFeed extends Construct {
         retryAttempts: streamRetryAttempts,
         maxRecordAge: streamMaxRecordAge,
         onFailure: new SqsDlq(this.deadLetterQueue),
-        filters: [FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: FilterRule.isEqual(siteStateSk) as string[] } } } })],
+        // Sites' state items and incident trackers (either value matches): the records that make events.
+        filters: [
+          FilterCriteria.filter({
+            dynamodb: { Keys: { sk: { S: [...(FilterRule.isEqual(siteStateSk) as string[]), ...(FilterRule.beginsWith(incidentSkPrefix) as unknown[])] } } },
+          }),
+        ],
       }),
     );
 

@@ -27,6 +27,8 @@ export interface WitnessMonitoringProps {
   tableOperations: Operation[];
   /** The function the table's stream feeds (by its name in `functions`), and the dead-letter queue of its event source. */
   streamFeed: { name: string; function: IFunction; deadLetterQueue: IQueue };
+  /** The incidents queue's dead-letter queue: a message there is an incident step or timer given up on. */
+  incidentDeadLetters: IQueue;
 }
 
 /** Alarms look at 5-minute sums: each condition below should never happen, so one occurrence is worth a look. */
@@ -50,6 +52,8 @@ export const iteratorAgeThresholdMs = 60_000;
  * - DynamoDB throttled requests and system errors, on the operations the functions call
  *   (TransactWriteItems is an operation of its own in DynamoDB's metrics).
  *
+ * - The incidents queue's dead-letter queue: any message in it (an event, a timer or a delivery the
+ *   incidents function failed 10 times: somebody may not have been told).
  * - The table stream's reader (the event publisher): its iterator age (the age of the last record
  *   it was handed, maximum over 5 minutes) past `iteratorAgeThresholdMs`, and any message in its
  *   dead-letter queue (records given up on: the events of those changes are missing until replayed).
@@ -95,6 +99,11 @@ export class WitnessMonitoring extends Construct {
       `${feedTitle}DeadLetters`,
       feed.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: Stats.MAXIMUM }),
       `the ${feed.name} function gave up on table-stream records (see its dead-letter queue: their events are missing until replayed)`,
+    );
+    alarmWhen(
+      'IncidentDeadLetters',
+      props.incidentDeadLetters.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: Stats.MAXIMUM }),
+      'the incidents function gave up on a message (an event, an escalation timer or a delivery): see its dead-letter queue, and redrive it once fixed',
     );
     alarmWhen('Api5xx', props.api.api.metricServerError(sum), 'the API (node protocol or reseller API) answered 5xx');
     const operations = { operations: props.tableOperations, ...sum };

@@ -1,15 +1,20 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Operation } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
+import { dueIndexName } from '../functions/adapters/site-item.ts';
 import { type ApiRouteKey, apiRoutes } from '../protocol/api-routes.ts';
 import type { FunctionName } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { NodeApi, type RouteAuthorization, type RouteKey } from './node-api.ts';
 import { SiteTable } from './site-table.ts';
 import { adminKeyProps, KeySecret, tokenKeyProps } from './key-secret.ts';
+import { IncidentQueues } from './incident-queues.ts';
 import { TableStreamFeed } from './table-stream-feed.ts';
 import { Topics } from './topics.ts';
 import { WitnessFunction } from './witness-function.ts';
@@ -34,6 +39,8 @@ interface FunctionSpecBase {
    * its name and the witness timings (TIEBREAK_TABLE, TIEBREAK_*_MS: functions/adapters/config.ts).
    */
   tableOperations: readonly Operation[];
+  /** The table's indexes it queries: dynamodb:Query on those indexes only (not on the table). */
+  indexQueries?: readonly string[];
   /** With TransactWriteItems among them: the item actions its transactions hold. */
   transactionItems?: readonly TransactionItemAction[];
   /** The secrets it reads (their ARNs in its environment: `secretVariables`). */
@@ -49,6 +56,7 @@ export interface RoutedFunctionSpec extends FunctionSpecBase {
   /** How it checks the callers of those routes (none has an API Gateway authorizer). */
   authorization: RouteAuthorization;
   fedBy?: never;
+  everyMinutes?: never;
 }
 
 /** A function the table's stream feeds (lib/table-stream-feed.ts): no route, so no caller to check. */
@@ -56,9 +64,27 @@ export interface StreamFunctionSpec extends FunctionSpecBase {
   fedBy: 'table-stream';
   routes?: never;
   authorization?: never;
+  everyMinutes?: never;
 }
 
-export type FunctionSpec = RoutedFunctionSpec | StreamFunctionSpec;
+/** A function an EventBridge schedule runs: no route, no stream, so no caller to check. */
+export interface ScheduledFunctionSpec extends FunctionSpecBase {
+  /** How often it runs (an EventBridge `rate`). */
+  everyMinutes: number;
+  routes?: never;
+  authorization?: never;
+  fedBy?: never;
+}
+
+/** A function the incidents queue feeds (lib/incident-queues.ts): no route, so no caller to check. */
+export interface QueueFunctionSpec extends FunctionSpecBase {
+  fedBy: 'incidents-queue';
+  routes?: never;
+  authorization?: never;
+  everyMinutes?: never;
+}
+
+export type FunctionSpec = RoutedFunctionSpec | StreamFunctionSpec | ScheduledFunctionSpec | QueueFunctionSpec;
 
 /** The routes that invoke a function: none for one the stream feeds. */
 export function routesOf(spec: FunctionSpec): readonly RouteKey[] {
@@ -112,6 +138,37 @@ export const functionSpecs = {
   // event source mapping's (lib/table-stream-feed.ts). Nobody waits on it: 30 s for a batch of 100
   // records, each of which may write a few events, after a cold start.
   publisher: { tableOperations: [Operation.PUT_ITEM], fedBy: 'table-stream', secrets: [], timeoutSeconds: 30 },
+  // The silence detector (functions/handlers/detector.ts, functions/adapters/detector-store.ts),
+  // every minute: its cursor item and each listed site's state item (a consistent GetItem, a
+  // conditional UpdateItem), the due index's buckets (Query, on the index only). Never a Scan.
+  // 60 s: a run begins no bucket after 40 s (functions/handlers/detect-silence.ts).
+  detector: {
+    tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM],
+    indexQueries: [dueIndexName],
+    everyMinutes: 1,
+    secrets: [],
+    timeoutSeconds: 60,
+  },
+  // Incidents (functions/handlers/incidents.ts, functions/adapters/incident-store.ts): per message,
+  // consistent GetItems (the tracker, the site listing, the customer, the escalation policies), a
+  // Query of the site's maintenance windows, a conditional PutItem of the tracker. It sends to the
+  // queues and topics of lib/incident-queues.ts and the resellers' channels, and signs one-click
+  // links with a key derived from the token key.
+  incidents: {
+    tableOperations: [Operation.GET_ITEM, Operation.PUT_ITEM, Operation.QUERY],
+    fedBy: 'incidents-queue',
+    secrets: ['tokenKey'],
+    timeoutSeconds: 30,
+  },
+  // An agent declares a maintenance window (functions/adapters/node-maintenance.ts): one
+  // transaction, the window's Put and a check of the node's token version. No read.
+  maintenance: {
+    tableOperations: [Operation.TRANSACT_WRITE_ITEMS],
+    transactionItems: ['PutItem', 'ConditionCheckItem'],
+    routes: ['POST /v1/node/maintenance'],
+    authorization: 'node-token',
+    secrets: ['tokenKey'],
+  },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 /** The IAM actions of a function's table operations: a transaction's are the item actions it holds. */
@@ -143,6 +200,10 @@ export class WitnessStack extends Stack {
   /** The table's stream into the event publisher, with its dead-letter queue. */
   readonly eventFeed: TableStreamFeed;
   readonly monitoring: WitnessMonitoring;
+  /** The incidents queue (fed by the events topic), its dead-letter queue, and the webhook outbox. */
+  readonly incidentQueues: IncidentQueues;
+  /** The EventBridge rules that run the scheduled functions, by function. */
+  readonly schedules: Partial<Record<FunctionName, Rule>> = {};
 
   constructor(scope: Construct, id: string, props: WitnessStackProps) {
     super(scope, id, props);
@@ -161,6 +222,7 @@ export class WitnessStack extends Stack {
     const witnessEnvironment = { TIEBREAK_TABLE: table.tableName, ...settingsEnv(settings.witness) };
     const functions = {} as Record<FunctionName, WitnessFunction>;
     const feeds: { name: FunctionName; feed: TableStreamFeed }[] = [];
+    const queueFed: WitnessFunction[] = [];
     for (const [name, spec] of Object.entries(functionSpecs) as [FunctionName, FunctionSpec][]) {
       const title = name.charAt(0).toUpperCase() + name.slice(1);
       const read = spec.secrets.map((secret) => ({ variable: secretVariables[secret], arn: secrets[secret].secretArn }));
@@ -176,6 +238,10 @@ export class WitnessStack extends Stack {
       if (spec.tableOperations.length > 0) {
         fn.allow(new PolicyStatement({ actions: tableActions(spec), resources: [table.tableArn] }));
       }
+      const indexes = spec.indexQueries ?? [];
+      if (indexes.length > 0) {
+        fn.allow(new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((index) => `${table.tableArn}/index/${index}`) }));
+      }
       // The secrets are encrypted with Secrets Manager's AWS-managed key, which needs no grant of its own.
       if (read.length > 0) fn.allow(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: read.map(({ arn }) => arn) }));
       if (spec.fedBy === 'table-stream') {
@@ -185,10 +251,22 @@ export class WitnessStack extends Stack {
         fn.function.addEnvironment('TIEBREAK_EVENT_TOPIC_ARN', this.topics.events.topicArn);
         fn.allow(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topics.events.topicArn] }));
         fn.allow(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.topics.key.keyArn] }));
+      } else if (spec.everyMinutes !== undefined) {
+        this.schedules[name] = new Rule(this, `${title}Schedule`, {
+          description: `Runs the Tiebreak ${name} function every ${spec.everyMinutes} min`,
+          schedule: Schedule.rate(Duration.minutes(spec.everyMinutes)),
+          // No retry: the next scheduled run comes as soon as a retry would, and does the same work.
+          targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
+        });
+      } else if (spec.fedBy === 'incidents-queue') {
+        queueFed.push(fn);
       } else for (const route of spec.routes) this.api.addRoute(route, fn.function, spec.authorization);
       functions[name] = fn;
     }
     this.functions = functions;
+    const [incidents, ...more] = queueFed;
+    if (!incidents || more.length > 0) throw new Error('the incidents queue feeds exactly one function');
+    this.incidentQueues = this.#incidents(incidents, functions.api, functionSpecs.incidents.timeoutSeconds);
     // DynamoDB Streams serves at most two readers a shard at once: a second reader is a design decision, not an entry.
     const fed = feeds[0];
     if (feeds.length !== 1 || !fed) throw new Error(`the table stream feeds exactly one function (the event publisher), not ${feeds.length}`);
@@ -202,6 +280,7 @@ export class WitnessStack extends Stack {
       table,
       tableOperations: operations,
       streamFeed: { name: fed.name, function: fed.feed.target, deadLetterQueue: fed.feed.deadLetterQueue },
+      incidentDeadLetters: this.incidentQueues.deadLetterQueue,
     });
 
     new CfnOutput(this, 'ApiUrl', {
@@ -226,7 +305,46 @@ export class WitnessStack extends Stack {
         'Where the event publisher describes the table-stream records it gave up on (after retries, or older than 6 h): ' +
         'each message names the shard and sequence numbers to replay from the stream, which keeps them 24 h. Alarmed when not empty.',
     });
+    new CfnOutput(this, 'IncidentDeadLetterQueueUrl', {
+      value: this.incidentQueues.deadLetterQueue.queueUrl,
+      description: 'Incident events, timers and deliveries the incidents function gave up on after 10 tries. Alarmed when not empty; redrive once fixed.',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.topics.alarms.topicArn, description: 'Where alarms go: subscribe more endpoints here' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+  }
+
+  /**
+   * The incidents function's queues and its rights on the resellers' channels, which the api
+   * function creates with each reseller (`<prefix>-svc-<reseller>` queues, `<prefix>-alerts-<reseller>`
+   * topics: functions/adapters/reseller-channels.ts). Both functions get exactly those names.
+   */
+  #incidents(incidents: WitnessFunction, api: WitnessFunction, timeoutSeconds: number): IncidentQueues {
+    const queues = new IncidentQueues(this, 'IncidentQueues', { events: this.topics.events, target: incidents, timeoutSeconds });
+    const serviceQueues = `arn:${this.partition}:sqs:${this.region}:${this.account}:${defaultChannelPrefix}-svc-*`;
+    const alertTopics = `arn:${this.partition}:sns:${this.region}:${this.account}:${defaultChannelPrefix}-alerts-*`;
+    incidents.function.addEnvironment('TIEBREAK_INCIDENTS_QUEUE_URL', queues.queue.queueUrl);
+    incidents.function.addEnvironment('TIEBREAK_WEBHOOK_OUTBOX_URL', queues.webhookOutbox.queueUrl);
+    incidents.function.addEnvironment('TIEBREAK_PUBLIC_URL', this.api.url);
+    for (const fn of [incidents, api]) fn.function.addEnvironment('TIEBREAK_CHANNEL_PREFIX', defaultChannelPrefix);
+    // Its timers, on its own queue; steps for webhook endpoints, in the outbox.
+    incidents.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.queue.queueArn, queues.webhookOutbox.queueArn] }));
+    incidents.allow(new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [serviceQueues] }));
+    // CreateTopic answers an existing topic's ARN: how the function finds a reseller's alerts topic.
+    incidents.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Publish'], resources: [alertTopics] }));
+    api.allow(new PolicyStatement({ actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [serviceQueues] }));
+    api.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Subscribe'], resources: [alertTopics] }));
+    // The resellers' channels are made at run time, one per reseller: a name prefix is the narrowest scope there is.
+    for (const fn of [incidents, api]) {
+      const policy = fn.role.node.tryFindChild('DefaultPolicy');
+      if (!policy) throw new Error(`${fn.node.path} has no policy after its grants`);
+      const reason = (what: string) =>
+        `${what} are created per reseller at run time (functions/adapters/reseller-channels.ts), so they cannot be named in the ` +
+        `template: the grant is on their name prefix, which nothing else of the account uses.`;
+      Validations.of(policy).acknowledge(
+        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${defaultChannelPrefix}-svc-*]`, reason: reason("The resellers' service queues") },
+        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:${defaultChannelPrefix}-alerts-*]`, reason: reason("The resellers' alerts topics") },
+      );
+    }
+    return queues;
   }
 }

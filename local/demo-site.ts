@@ -42,6 +42,8 @@ export async function provisionDemoSite(
     first.record,
   );
   const apiKey = resellerCreated ? first.key : await keptApiKey(file);
+  // Its service queue and alerts topic, as POST /v1/resellers makes them (idempotent on later starts).
+  await api.channels.ensure(demo.resellerId);
   await api.resellers.createCustomer(demo.resellerId, { customerId: demo.customerId, name: 'Demo customer', createdAt: now });
   const state = newSite({ resellerId: demo.resellerId, siteId: demo.siteId, nodeIds: [...demo.nodeIds] });
   const listing = {

@@ -1,6 +1,7 @@
 import type { WitnessDeps } from '../functions/adapters/config.ts';
 import { claimHandler } from '../functions/handlers/claim.ts';
 import { heartbeatHandler } from '../functions/handlers/heartbeat.ts';
+import { maintenanceHandler } from '../functions/handlers/maintenance.ts';
 import type { Routes } from './http-server.ts';
 
 /** The witness's routes, as the HTTP API in AWS declares them. */
@@ -9,5 +10,6 @@ export function witnessRoutes(deps: WitnessDeps): Routes {
   return {
     'POST /v1/node/heartbeat': { functionName: 'tiebreak-heartbeat', handler: heartbeatHandler(getDeps) },
     'POST /v1/node/claim': { functionName: 'tiebreak-claim', handler: claimHandler(getDeps) },
+    'POST /v1/node/maintenance': { functionName: 'tiebreak-maintenance', handler: maintenanceHandler(getDeps) },
   };
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { Identifier } from './ids.ts';
 import { WitnessEvent } from './events.ts';
+import { Incident, IncidentsQuery, ServiceQueue } from './incidents.ts';
 import {
   ApiKey,
   ApiKeyCreated,
@@ -32,7 +33,7 @@ import {
 import './zod-locale.ts';
 
 /**
- * Who may call a route: nobody in particular (`public`; the enrollment code is the credential),
+ * Who may call a route: nobody in particular (`public`; the enrollment code or the link is the credential),
  * the operator (`admin` key), or a reseller's API key of either scope (`read`) or read-write (`write`).
  */
 export type Access = 'public' | 'admin' | 'read' | 'write';
@@ -47,7 +48,7 @@ export interface ApiRoute {
   /** The success status and its body (none for 204). */
   status: 200 | 201 | 204;
   response?: z.ZodMiniType;
-  /** Content types of a success besides JSON (the report). */
+  /** Content types of a success besides JSON (the report, the links' pages). */
   alsoProduces?: readonly string[];
 }
 
@@ -210,6 +211,54 @@ export const apiRoutes = {
     response: ScopedEscalationPolicy,
   },
   'DELETE /v1/sites/{siteId}/escalation-policy': { access: 'write', summary: "Remove a site's override", params: ['siteId'], status: 204 },
+  'GET /v1/incidents': {
+    access: 'read',
+    summary: "The reseller's incidents, newest first (a second or so behind the latest change)",
+    query: IncidentsQuery,
+    status: 200,
+    response: page(Incident),
+  },
+  'GET /v1/sites/{siteId}/incidents/{incidentId}': {
+    access: 'read',
+    summary: 'An incident of the site: the current or last one of its kind',
+    params: ['siteId', 'incidentId'],
+    status: 200,
+    response: Incident,
+  },
+  'POST /v1/sites/{siteId}/incidents/{incidentId}/acknowledge': {
+    access: 'write',
+    summary: 'Acknowledge an incident: its escalation stops, and everyone notified hears of it (again: no change)',
+    params: ['siteId', 'incidentId'],
+    status: 200,
+    response: Incident,
+  },
+  'POST /v1/sites/{siteId}/incidents/{incidentId}/resolve': {
+    access: 'write',
+    summary: 'Resolve an incident, even while its condition lasts (a new raise opens a new one); again: no change',
+    params: ['siteId', 'incidentId'],
+    status: 200,
+    response: Incident,
+  },
+  'GET /v1/reseller/service-queue': {
+    access: 'read',
+    summary: "The reseller's SQS service queue (every incident step) and its dead-letter queue",
+    status: 200,
+    response: ServiceQueue,
+  },
+  'GET /v1/links/{token}': {
+    access: 'public',
+    summary: 'A one-click link from an e-mail or SMS: a page that asks to confirm (mail scanners fetch links; this changes nothing)',
+    params: ['token'],
+    status: 200,
+    alsoProduces: ['text/html'],
+  },
+  'POST /v1/links/{token}': {
+    access: 'public',
+    summary: "A one-click link confirmed: acknowledges or resolves the link's incident, and answers a page",
+    params: ['token'],
+    status: 200,
+    alsoProduces: ['text/html'],
+  },
   'GET /v1/reports/sla': {
     access: 'read',
     summary: 'The SLA report of the period: availability, failovers, incidents, contract targets met or missed',
@@ -228,5 +277,12 @@ export const apiRoutes = {
 
 export type ApiRouteKey = keyof typeof apiRoutes;
 
-/** A path parameter's schema: key and window ids are generated, the rest chosen by the reseller. */
-export const PathParam = z.union([Identifier, z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/))]);
+/** A signed one-click link (functions/adapters/incident-links.ts): base64url claims, a dot, a base64url HMAC-SHA256. */
+export const LinkToken = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,700}\.[A-Za-z0-9_-]{43}$/, 'a link token'));
+
+/**
+ * A path parameter's schema: key and window ids are generated, incident ids name their kind and
+ * time, link tokens are signed, the rest chosen by the reseller. Each is checked again by the
+ * record it names: a value of another parameter's shape finds nothing.
+ */
+export const PathParam = z.union([Identifier, z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)), LinkToken]);

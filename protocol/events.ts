@@ -36,6 +36,11 @@ const Millis = z.number().check(z.int(), z.minimum(0));
  *   the site had no primary from that instant until this event's `timestamp`.
  * - `node.lost`, `site.down`: `nodeId` when one node is meant, and `leaseEndedAt` when the lost
  *   node was the primary: it held the role until then.
+ * - `node.recovered`, `site.recovered`: `primary`, `epoch` and `leaseRenewedAt` when the same
+ *   change renewed that primary's lease at that epoch (else `leaseRenewedAt` is null): a primary
+ *   whose lease ended by `node.lost` or `site.down` held the role again from then. A renewal after
+ *   a `site.down` that no return told comes as `node.recovered` with `recoveredFrom: 'site.down'`
+ *   and `previousLeaseEndedAt`.
  * - `incident.*`: `incidentId` and `kind` (the condition: `node.lost`, `site.down`, …).
  * Other fields may be present; the report ignores them.
  */
@@ -55,7 +60,8 @@ export type EventData = z.infer<typeof EventData>;
 
 export const WitnessEvent = z.object({
   /** Unique and stable: consumers deduplicate by it (delivery is at least once). */
-  id: z.string().check(z.minLength(1), z.maxLength(120)),
+  // Reseller and site ids (48 each), the type, and an incident id and step: up to about 190.
+  id: z.string().check(z.minLength(1), z.maxLength(256)),
   type: EventType,
   /** When it happened, ISO 8601 in UTC (`2026-11-29T10:00:00.000Z`). */
   timestamp: z.iso.datetime(),

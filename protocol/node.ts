@@ -88,3 +88,23 @@ export const ClaimResponse = z.discriminatedUnion('granted', [
   }),
 ]);
 export type ClaimResponse = z.infer<typeof ClaimResponse>;
+
+/**
+ * `POST /v1/node/maintenance`: the agent declares a maintenance window for its site from now (an
+ * operator at the site is about to work on it). Conditions inside it open no incident and page no
+ * one, but stay in the audit trail.
+ */
+export const MaintenanceRequest = z.strictObject({
+  minutes: z.number().check(z.int(), z.minimum(1), z.maximum(24 * 60)),
+  reason: z.string().check(z.minLength(1), z.maxLength(500)),
+});
+export type MaintenanceRequest = z.infer<typeof MaintenanceRequest>;
+
+export const MaintenanceResponse = z.object({
+  windowId: z.string(),
+  /** ISO 8601, UTC. */
+  start: z.string(),
+  end: z.string(),
+  reason: z.string(),
+});
+export type MaintenanceResponse = z.infer<typeof MaintenanceResponse>;

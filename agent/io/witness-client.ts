@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ErrorBody } from '../../protocol/errors.ts';
-import { ClaimResponse, HeartbeatResponse } from '../../protocol/node.ts';
+import { ClaimResponse, HeartbeatResponse, type MaintenanceRequest, MaintenanceResponse } from '../../protocol/node.ts';
 
 export type WitnessResult<T> = { ok: true; body: T } | { ok: false; status: number | null; code: string | null };
 
@@ -45,5 +45,10 @@ export class WitnessClient {
 
   claim(request: unknown): Promise<WitnessResult<ClaimResponse>> {
     return post(new URL('/v1/node/claim', this.baseUrl).href, this.token, request, ClaimResponse, this.timeoutMs);
+  }
+
+  /** Declares a maintenance window for the site from now: nobody is paged for what happens inside it. */
+  maintenance(request: MaintenanceRequest): Promise<WitnessResult<MaintenanceResponse>> {
+    return post(new URL('/v1/node/maintenance', this.baseUrl).href, this.token, request, MaintenanceResponse, this.timeoutMs);
   }
 }

@@ -1,11 +1,19 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import * as z from 'zod/mini';
+import '../../protocol/zod-locale.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
 import { documentClient, loadOnce, loadWitnessConfig, localDynamoClientConfig, type WitnessConfig } from './config.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { sha256 } from './credentials.ts';
 import { EscalationStore } from './escalation-store.ts';
+import { localSqsClient } from './incident-config.ts';
+import { IncidentStore } from './incident-store.ts';
+import { localSnsClient } from './publisher-config.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { ResellerChannels } from './reseller-channels.ts';
 import { ResellerStore } from './reseller-store.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
 import type { SecretReader } from './token-key.ts';
@@ -16,7 +24,10 @@ export interface ApiDeps {
   sites: SiteAdminStore;
   trail: AuditTrail;
   escalation: EscalationStore;
-  /** Signs the node tokens handed out at enrollment. */
+  incidents: IncidentStore;
+  /** Each reseller's service queue and alerts topic: made with the reseller, subscribed to by its policies. */
+  channels: ResellerChannels;
+  /** Signs the node tokens handed out at enrollment; the one-click links' key is derived from it. */
   tokenKey: Buffer;
   /** SHA-256 of the operator's admin key. */
   adminKeyHash: Buffer;
@@ -31,15 +42,37 @@ export const apiRateLimit: RateLimit = { perSecond: 10, burst: 40 };
 
 const minAdminKeyLength = 32;
 
-export function apiDeps(config: WitnessConfig, adminKey: string, client?: DynamoDBClient, limit: RateLimit = apiRateLimit): ApiDeps {
+/** Where the resellers' channels live: a local SNS/SQS engine (fauxqs) or, without an endpoint, AWS. */
+export interface ChannelWiring {
+  snsSqsEndpoint?: string | undefined;
+  /** Names each reseller's queues and topic (`<prefix>-svc-<reseller>`, …); the stack grants exactly those. */
+  channelPrefix?: string | undefined;
+}
+
+export const defaultChannelPrefix = 'tiebreak';
+
+export function apiDeps(
+  config: WitnessConfig,
+  adminKey: string,
+  client?: DynamoDBClient,
+  limit: RateLimit = apiRateLimit,
+  channels: ChannelWiring = {},
+): ApiDeps {
   if (adminKey.length < minAdminKeyLength) throw new Error(`the admin key must be at least ${minAdminKeyLength} characters`);
   const dynamo = client ?? new DynamoDBClient(config.dynamoEndpoint ? localDynamoClientConfig(config.dynamoEndpoint) : {});
   const doc = documentClient(dynamo);
+  const local = channels.snsSqsEndpoint;
   return {
     resellers: new ResellerStore(doc, config.tableName),
     sites: new SiteAdminStore(doc, config.tableName),
     trail: new AuditTrail(doc, config.tableName),
     escalation: new EscalationStore(doc, config.tableName),
+    incidents: new IncidentStore(doc, config.tableName),
+    channels: new ResellerChannels(
+      local ? localSqsClient(local) : new SQSClient({}),
+      local ? localSnsClient(local) : new SNSClient({}),
+      channels.channelPrefix ?? defaultChannelPrefix,
+    ),
     tokenKey: config.tokenKey,
     adminKeyHash: sha256(adminKey),
     limiter: new RateLimiter(limit),
@@ -57,7 +90,19 @@ export async function loadAdminKey(env: NodeJS.ProcessEnv = process.env, read: S
   return value;
 }
 
+const ChannelEnv = z.object({
+  TIEBREAK_SNS_ENDPOINT: z.optional(z.url()),
+  TIEBREAK_CHANNEL_PREFIX: z.optional(z.string().check(z.regex(/^[A-Za-z0-9-]{1,20}$/))),
+});
+
+/** The channels as the environment says: `TIEBREAK_SNS_ENDPOINT` (local engine), `TIEBREAK_CHANNEL_PREFIX` (default `tiebreak`). */
+export function channelWiringFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelWiring {
+  const parsed = ChannelEnv.safeParse(env);
+  if (!parsed.success) throw new Error('reseller API configuration: TIEBREAK_SNS_ENDPOINT must be a URL, TIEBREAK_CHANNEL_PREFIX 1-20 letters, digits or dashes');
+  return { snsSqsEndpoint: parsed.data.TIEBREAK_SNS_ENDPOINT, channelPrefix: parsed.data.TIEBREAK_CHANNEL_PREFIX };
+}
+
 export const apiDepsFromEnv: () => Promise<ApiDeps> = loadOnce(async () => {
   const [config, adminKey] = await Promise.all([loadWitnessConfig(), loadAdminKey()]);
-  return apiDeps(config, adminKey);
+  return apiDeps(config, adminKey, undefined, apiRateLimit, channelWiringFromEnv());
 });

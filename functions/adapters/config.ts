@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import type { WitnessSettings } from '../domain/settings.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
+import { NodeMaintenanceStore } from './node-maintenance.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { parseSettingsEnv } from './settings-env.ts';
 import type { SiteStore } from './site-store.ts';
@@ -20,6 +21,8 @@ export interface WitnessDeps {
   now: () => number;
   /** Per node token: a node sends one request every few seconds; a flood from one token is refused with 429. */
   limiter: RateLimiter;
+  /** Maintenance windows agents declare (POST /v1/node/maintenance). */
+  maintenance: NodeMaintenanceStore;
 }
 
 /** 10 requests a second per node token, 50 at once: far above any agent's cadence and retries. */
@@ -91,8 +94,10 @@ export function witnessDeps(config: WitnessConfig, client?: DynamoDBClient): Wit
   const dynamo =
     client ??
     new DynamoDBClient(config.dynamoEndpoint ? localDynamoClientConfig(config.dynamoEndpoint) : {});
+  const doc = documentClient(dynamo);
   return {
-    store: new DynamoSiteStore(documentClient(dynamo), config.tableName),
+    store: new DynamoSiteStore(doc, config.tableName),
+    maintenance: new NodeMaintenanceStore(doc, config.tableName),
     settings: config.settings,
     tokenKey: config.tokenKey,
     now: () => Date.now(),

@@ -14,6 +14,8 @@ export const settingsEnvNames = {
   slowHeartbeatMs: 'TIEBREAK_SLOW_HEARTBEAT_MS',
   freshnessMs: 'TIEBREAK_FRESHNESS_MS',
   startupWindowMs: 'TIEBREAK_STARTUP_WINDOW_MS',
+  silenceMs: 'TIEBREAK_SILENCE_MS',
+  dueBucketMs: 'TIEBREAK_DUE_BUCKET_MS',
 } as const satisfies Record<keyof WitnessSettings, string>;
 
 const ms = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400_000)), fallback);
@@ -26,11 +28,23 @@ const SettingsEnv = z
     TIEBREAK_SLOW_HEARTBEAT_MS: ms(defaultSettings.slowHeartbeatMs),
     TIEBREAK_FRESHNESS_MS: ms(defaultSettings.freshnessMs),
     TIEBREAK_STARTUP_WINDOW_MS: ms(defaultSettings.startupWindowMs),
+    TIEBREAK_SILENCE_MS: ms(defaultSettings.silenceMs),
+    TIEBREAK_DUE_BUCKET_MS: ms(defaultSettings.dueBucketMs),
   })
   .check(
     z.refine((env) => env.TIEBREAK_FAST_HEARTBEAT_MS < env.TIEBREAK_LEASE_MS, {
       message: 'the fast heartbeat must come more often than a lease lasts',
       path: ['TIEBREAK_FAST_HEARTBEAT_MS'],
+    }),
+    // Shorter, and a healthy site whose slow heartbeat is a little late would be called down.
+    z.refine((env) => env.TIEBREAK_SILENCE_MS > env.TIEBREAK_SLOW_HEARTBEAT_MS, {
+      message: 'a site must miss more than one slow heartbeat before it counts as silent',
+      path: ['TIEBREAK_SILENCE_MS'],
+    }),
+    // Narrower, and a live site would move in the due index at every heartbeat: 2 index writes each.
+    z.refine((env) => env.TIEBREAK_DUE_BUCKET_MS >= env.TIEBREAK_SLOW_HEARTBEAT_MS, {
+      message: 'a due bucket must be at least as long as the slow heartbeat',
+      path: ['TIEBREAK_DUE_BUCKET_MS'],
     }),
   );
 
@@ -58,6 +72,8 @@ export function parseSettingsEnv(
       slowHeartbeatMs: e.TIEBREAK_SLOW_HEARTBEAT_MS,
       freshnessMs: e.TIEBREAK_FRESHNESS_MS,
       startupWindowMs: e.TIEBREAK_STARTUP_WINDOW_MS,
+      silenceMs: e.TIEBREAK_SILENCE_MS,
+      dueBucketMs: e.TIEBREAK_DUE_BUCKET_MS,
     },
   };
 }

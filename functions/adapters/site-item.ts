@@ -11,6 +11,9 @@ export interface SiteKey {
 
 export const siteStateSk = 'STATE';
 
+/** The sites by the time bucket of their last contact (`due`: functions/domain/silence.ts), for the silence detector. */
+export const dueIndexName = 'due-index';
+
 export function siteKey(key: SiteKey): { pk: string; sk: string } {
   return { pk: `SITE#${key.resellerId}#${key.siteId}`, sk: siteStateSk };
 }
@@ -24,6 +27,7 @@ const NodeItem = z.object({
   reportedEpoch: z.nullable(z.number()),
   health: z.nullable(z.number()),
   peerReachable: z.nullable(z.boolean()),
+  peerLostSince: z.optional(z.number()),
   commands: z.record(z.string(), Command),
 });
 
@@ -53,12 +57,23 @@ const SiteItem = z.object({
       inputs: z.record(z.string(), Scalar),
     }),
   ),
+  /** The due index's key (functions/domain/silence.ts): absent until a node first speaks. */
+  due: z.optional(z.number()),
+  silence: z.optional(z.object({ since: z.number(), at: z.number() })),
+  lapsed: z.optional(z.object({ primary: z.string(), epoch: z.number(), leaseEndedAt: z.number() })),
 });
 
 /** Reads an item back into the domain's state; a malformed item is a bug, not bad input. */
 export function siteStateFromItem(item: Record<string, unknown>): SiteState {
-  const { firstContactAt, ...rest } = SiteItem.parse(item);
-  return firstContactAt === undefined ? rest : { ...rest, firstContactAt };
+  const { firstContactAt, due, silence, lapsed, ...rest } = SiteItem.parse(item);
+  // Absent stays absent (not `undefined`): the state must equal the pure model's, key for key.
+  return {
+    ...rest,
+    ...(firstContactAt === undefined ? {} : { firstContactAt }),
+    ...(due === undefined ? {} : { due }),
+    ...(silence === undefined ? {} : { silence }),
+    ...(lapsed === undefined ? {} : { lapsed }),
+  };
 }
 
 export function itemFromSiteState(state: SiteState): Record<string, unknown> {

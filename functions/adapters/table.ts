@@ -1,10 +1,16 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
+  type GlobalSecondaryIndex,
   ResourceInUseException,
+  UpdateTableCommand,
   waitUntilTableExists,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { incidentIndexKeys, incidentIndexName } from './incident-store.ts';
+import { dueIndexName } from './site-item.ts';
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -12,10 +18,35 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'due', AttributeType: 'N' },
+      { AttributeName: incidentIndexKeys.partition, AttributeType: 'S' },
+      { AttributeName: incidentIndexKeys.sort, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    // Sparse (only state items carry `due`) and keys only: an update that leaves `due` as it was
+    // writes nothing to it, so a live site costs it 2 writes a bucket (out of the old bucket, into
+    // the new one), not one a heartbeat.
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: dueIndexName,
+        KeySchema: [
+          { AttributeName: 'due', KeyType: 'HASH' },
+          { AttributeName: 'pk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      // A reseller's incidents, newest first: sparse (only trackers with an incident carry its keys), rare writes.
+      {
+        IndexName: incidentIndexName,
+        KeySchema: [
+          { AttributeName: incidentIndexKeys.partition, KeyType: 'HASH' },
+          { AttributeName: incidentIndexKeys.sort, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ],
     BillingMode: 'PAY_PER_REQUEST',
     StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
@@ -32,5 +63,32 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
   // The SDK's default first back-off is 20 s; a new table is usually ACTIVE within a few seconds.
   await waitUntilTableExists({ client, minDelay: 1, maxDelay: 5, maxWaitTime: 120 }, { TableName: tableName });
+  if (outcome === 'existed') await ensureIndexes(client, tableName);
   return outcome;
+}
+
+/** A table kept from before an index was added (`npm start`'s data folder) gets it, as CloudFormation would add it. */
+async function ensureIndexes(client: DynamoDBClient, tableName: string): Promise<void> {
+  const definition = tableDefinition(tableName);
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = (definition.GlobalSecondaryIndexes ?? []).filter((index) => !present.has(index.IndexName));
+  for (const index of missing) await addIndex(client, tableName, index, definition);
+}
+
+async function addIndex(client: DynamoDBClient, tableName: string, index: GlobalSecondaryIndex, definition: CreateTableCommandInput): Promise<void> {
+  const names = new Set(index.KeySchema?.map((key) => key.AttributeName));
+  await client.send(
+    new UpdateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: definition.AttributeDefinitions?.filter((a) => names.has(a.AttributeName)),
+      GlobalSecondaryIndexUpdates: [{ Create: index }],
+    }),
+  );
+  for (let waited = 0; waited < 120_000; waited += 500) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName)?.IndexStatus === 'ACTIVE') return;
+    await sleep(500);
+  }
+  throw new Error(`index ${String(index.IndexName)} of table ${tableName} did not become active within 2 minutes`);
 }

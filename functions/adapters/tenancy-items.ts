@@ -13,6 +13,11 @@
  * | maintenance       | SITE#<reseller>#<site>| MAINT#<start ISO>#<window>  |
  * | audit event       | SITE#<reseller>#<site>| EVENT#<timestamp ISO>#<id>  |
  * | enrollment code   | ENROLL#<code hash>    | CODE                        |
+ * | detector cursor   | DETECTOR              | CURSOR                      |
+ *
+ * Site state items also carry `due` (the time bucket of their last contact), the key of the sparse
+ * `due-index` (site-item.ts) the silence detector reads; the detector's cursor holds the last
+ * bucket it finished (`bucket`), moved only from the value a run read, so overlapping runs don't fight.
  */
 export const resellersPk = 'RESELLERS';
 export const resellerSk = (resellerId: string) => `RESELLER#${resellerId}`;
@@ -26,6 +31,7 @@ export const sitePk = (resellerId: string, siteId: string) => `SITE#${resellerId
 export const maintenanceSk = (startIso: string, windowId: string) => `MAINT#${startIso}#${windowId}`;
 export const eventSk = (timestampIso: string, eventId: string) => `EVENT#${timestampIso}#${eventId}`;
 export const enrollmentPk = (codeHash: string) => `ENROLL#${codeHash}`;
+export const detectorCursorKey = { pk: 'DETECTOR', sk: 'CURSOR' } as const;
 
 /** How long an unused enrollment code stays valid. */
 export const enrollmentCodeTtlMs = 7 * 24 * 3_600_000;

@@ -53,7 +53,13 @@ export function decideClaim(
         // Not pinned to `rev`: a renewal needs only that this node still leads at this epoch, so
         // a primary's retried claims do not invalidate each other.
         guard: and(eq(['primary'], self), eq(['epoch'], state.epoch), currentToken, newerRequest(self, request.incarnation, request.seq)),
-        updates: [...recordRequest(caller, request, now), set(['leaseExpiresAt'], now + settings.leaseMs), set(['decision'], decision)],
+        updates: [
+          ...recordRequest(caller, request, now, settings),
+          set(['leaseExpiresAt'], now + settings.leaseMs),
+          set(['decision'], decision),
+          // A lapse of this primary's lease (silence.ts) ends here: the stream tells it (events.ts).
+          { op: 'remove', path: ['lapsed'] },
+        ],
       },
       respond: (next) => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs }),
     };
@@ -98,12 +104,14 @@ export function decideClaim(
   };
   const promote = command('promote', self, epoch, now, why);
   const updates: Update[] = [
-    ...recordRequest(caller, request, now),
+    ...recordRequest(caller, request, now, settings),
     set(['epoch'], epoch),
     set(['primary'], self),
     set(['leaseExpiresAt'], now + settings.leaseMs),
     set(['nodes', self, 'commands'], { [promote.id]: promote }),
     set(['decision'], decision),
+    // Whatever lapsed is over: the grant tells the new hold.
+    { op: 'remove', path: ['lapsed'] },
   ];
   if (previous !== null && state.nodes[previous]) {
     const demote = command('demote', previous, epoch, now, `${self} took over at epoch ${epoch}`);

@@ -1,5 +1,6 @@
 import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
 import type { WitnessSettings } from './settings.ts';
+import { lastContact } from './silence.ts';
 import type { NodeState, SiteState } from './site-state.ts';
 
 /**
@@ -11,10 +12,17 @@ import type { NodeState, SiteState } from './site-state.ts';
  * From the decision the write stored and the nodes' reports:
  * - `failover.granted`: a new epoch was granted (with the previous primary and when its lease ended);
  * - `failover.completed`: the new primary acknowledged its promote command;
- * - `node.degraded`: a node's reported health fell under the site's threshold;
+ * - `node.degraded`: a node's reported health fell under the site's threshold; `node.recovered`
+ *   (`recoveredFrom: 'node.degraded'`) when it is back at or over it;
  * - `link.lost` / `link.restored`: both nodes alive, each reporting the other unreachable, and back;
- * - `node.lost`: a node reports its peer unreachable while the witness has not heard that peer
- *   within the freshness window (the silence of a whole site is the detector's to notice).
+ * - `node.lost`: a node reports its peer unreachable, and the witness has not heard that peer for
+ *   the freshness window, counted from that report's start at the earliest (the silence of a whole
+ *   site is the detector's to notice);
+ *   `node.recovered`: such a node is heard again, or its peer reports it reachable again;
+ * - `site.down` / `site.recovered`: the silence detector marked the site silent (silence.ts), and
+ *   the contact that ended the silence;
+ * - `node.recovered` (`recoveredFrom: 'site.down'`): the primary of a site that fell silent renewed
+ *   its lease at its epoch after all (`lapsed`), unless a return in the same change told it.
  */
 export function eventsOf(before: SiteState | undefined, after: SiteState | undefined, settings: WitnessSettings): WitnessEvent[] {
   if (!after) return [];
@@ -61,15 +69,20 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
     if (degraded(node) && !degraded(was)) {
       events.push(make('node.degraded', node.lastSeenAt, `${nodeId}/${String(after.rev)}`, 'warning', { nodeId, health: node.health, threshold }));
     }
+    // Healthy again: what clears a node.degraded incident.
+    if (degraded(was) && !degraded(node) && typeof node.health === 'number') {
+      events.push(
+        make('node.recovered', node.lastSeenAt, `${nodeId}/health/${String(after.rev)}`, 'info', { nodeId, recoveredFrom: 'node.degraded', health: node.health, threshold }),
+      );
+    }
   }
 
   // The link and the peers, as the nodes report them: only a report that changed says anything.
   const [a, b] = nodeIds;
   if (a && b && nodeIds.length === 2) {
-    const fresh = (node: NodeState | undefined, at: number) => typeof node?.lastSeenAt === 'number' && at - node.lastSeenAt <= settings.freshnessMs;
     const cut = (state: SiteState | undefined) => state?.nodes[a]?.peerReachable === false && state.nodes[b]?.peerReachable === false;
     const latest = Math.max(after.nodes[a]?.lastSeenAt ?? 0, after.nodes[b]?.lastSeenAt ?? 0);
-    const bothFresh = fresh(after.nodes[a], latest) && fresh(after.nodes[b], latest);
+    const bothFresh = fresh(after.nodes[a], latest, settings) && fresh(after.nodes[b], latest, settings);
     if (cut(after) && !cut(before) && bothFresh) events.push(make('link.lost', latest, String(after.rev), 'warning'));
     if (cut(before) && !cut(after)) events.push(make('link.restored', latest, String(after.rev), 'info'));
 
@@ -78,8 +91,7 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
       [b, a],
     ] as const) {
       const report = after.nodes[reporter];
-      const turned = report?.peerReachable === false && before?.nodes[reporter]?.peerReachable !== false;
-      if (report?.lastSeenAt && turned && !fresh(after.nodes[peer], report.lastSeenAt)) {
+      if (report?.lastSeenAt && lost(after, reporter, peer, settings) && !lost(before, reporter, peer, settings)) {
         events.push(
           make('node.lost', report.lastSeenAt, `${peer}/${String(after.rev)}`, 'critical', {
             nodeId: peer,
@@ -89,7 +101,109 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
           }),
         );
       }
+      const recovered = recoveredPeer(before, after, reporter, peer, settings);
+      if (recovered !== null) {
+        const data = { nodeId: peer, reportedBy: reporter, ...primaryAfter(before, after) };
+        events.push(make('node.recovered', recovered, `${peer}/${String(after.rev)}`, 'info', data));
+      }
     }
   }
+
+  events.push(...silenceEvents(before, after, make));
+  // A return in this very change (site.recovered, node.recovered of a lost peer) already told the renewal.
+  const told = events.some((e) => (e.type === 'site.recovered' || e.type === 'node.recovered') && typeof e.data.leaseRenewedAt === 'number');
+  if (!told) events.push(...lapseEnded(before, after, make));
   return events;
+}
+
+type Make = (type: EventType, at: number, key: string, severity: Severity, data?: Partial<EventData>) => WitnessEvent;
+
+const fresh = (node: NodeState | undefined, at: number, settings: WitnessSettings) =>
+  typeof node?.lastSeenAt === 'number' && at - node.lastSeenAt <= settings.freshnessMs;
+
+/**
+ * Lost, as `node.lost` tells it: its peer reports it unreachable, and the witness has heard it
+ * neither in the freshness window since that report began nor since. A live peer on the slow
+ * cadence (its last report a minute old) is heard within seconds of the link's loss, on the fast
+ * cadence: not lost.
+ */
+function lost(state: SiteState | undefined, reporter: string, peer: string, settings: WitnessSettings): boolean {
+  const report = state?.nodes[reporter];
+  const since = report?.peerLostSince;
+  if (report?.peerReachable !== false || typeof report.lastSeenAt !== 'number' || typeof since !== 'number') return false;
+  // From the later of the two: a peer heard after the link was cut (on the fast cadence) is lost
+  // only once it has been silent for the window itself.
+  const heardAt = Math.max(since, state?.nodes[peer]?.lastSeenAt ?? -1);
+  return report.lastSeenAt - heardAt >= settings.freshnessMs;
+}
+
+/** When a lost peer came back (heard again, or reported reachable by its peer), or null if it did not in this change. */
+function recoveredPeer(before: SiteState | undefined, after: SiteState, reporter: string, peer: string, settings: WitnessSettings): number | null {
+  if (!lost(before, reporter, peer, settings) || lost(after, reporter, peer, settings)) return null;
+  const heard = after.nodes[peer]?.lastSeenAt ?? null;
+  if (heard !== null && heard !== (before?.nodes[peer]?.lastSeenAt ?? null)) return heard;
+  const report = after.nodes[reporter];
+  return report?.peerReachable === true && report.lastSeenAt !== null ? report.lastSeenAt : null;
+}
+
+/**
+ * Who leads after a return (`node.recovered` of a lost peer, `site.recovered`), and when this very
+ * change renewed that primary's lease at its epoch (null if it did not: a node heard again is not
+ * yet a primary holding the role). The SLA report takes the primary's hold up again from there.
+ */
+function primaryAfter(before: SiteState | undefined, after: SiteState): { primary: string | null; epoch: number; leaseRenewedAt: number | null } {
+  const renewal = after.decision;
+  const was = before?.decision;
+  const renewedHere =
+    renewal?.kind === 'renew' &&
+    renewal.nodeId === after.primary &&
+    renewal.epoch === after.epoch &&
+    !(was?.kind === 'renew' && was.nodeId === renewal.nodeId && was.epoch === renewal.epoch && was.at === renewal.at);
+  return { primary: after.primary, epoch: after.epoch, leaseRenewedAt: renewedHere ? renewal.at : null };
+}
+
+/**
+ * The primary whose lease lapsed while its site was silent (`lapsed`, silence.ts) renewed it at the
+ * same epoch: `node.recovered` (`recoveredFrom: 'site.down'`) with `leaseRenewedAt`, for the SLA
+ * report to take the hold up again. Usually a later change than the contact that ended the silence
+ * (a rebooted node heartbeats as secondary first, then claims). A grant that removed it tells
+ * nothing more: `failover.granted` does.
+ */
+function lapseEnded(before: SiteState | undefined, after: SiteState, make: Make): WitnessEvent[] {
+  const lapsed = before?.lapsed;
+  const renewal = after.decision;
+  const was = before?.decision;
+  if (!lapsed || after.lapsed || renewal?.kind !== 'renew' || renewal.nodeId !== lapsed.primary || renewal.epoch !== lapsed.epoch) return [];
+  if (was?.kind === 'renew' && was.nodeId === renewal.nodeId && was.epoch === renewal.epoch && was.at === renewal.at) return [];
+  return [
+    make('node.recovered', renewal.at, `${lapsed.primary}/renewed/${String(after.rev)}`, 'info', {
+      nodeId: lapsed.primary,
+      primary: lapsed.primary,
+      epoch: lapsed.epoch,
+      leaseRenewedAt: renewal.at,
+      previousLeaseEndedAt: lapsed.leaseEndedAt,
+      recoveredFrom: 'site.down',
+    }),
+  ];
+}
+
+/** The silence detector's marker, set (the site is down) or removed by a contact (it is back). */
+function silenceEvents(before: SiteState | undefined, after: SiteState, make: Make): WitnessEvent[] {
+  const was = before?.silence;
+  const now = after.silence;
+  if (now && !was) {
+    const silent = Object.keys(after.nodes).sort();
+    return [
+      make('site.down', now.at, String(now.at), 'critical', {
+        lastSeenAt: now.since,
+        nodeIds: silent,
+        // A primary held the role until its lease ran out (the SLA report reads this).
+        leaseEndedAt: after.primary === null ? null : after.leaseExpiresAt,
+      }),
+    ];
+  }
+  if (was && !now) {
+    return [make('site.recovered', lastContact(after) ?? was.at, String(was.at), 'info', { downSince: was.since, ...primaryAfter(before, after) })];
+  }
+  return [];
 }

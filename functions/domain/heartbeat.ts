@@ -5,14 +5,17 @@ import { and, eq, holds, ne, newerRequest, type Plan, type Update } from './plan
 import type { WitnessSettings } from './settings.ts';
 import type { DecisionRecord, SiteState } from './site-state.ts';
 
-function recordReport(caller: Caller, request: HeartbeatRequest, now: number): Update[] {
+function recordReport(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings): Update[] {
   const node = ['nodes', caller.nodeId];
   return [
-    ...recordRequest(caller, request, now),
+    ...recordRequest(caller, request, now, settings),
     set([...node, 'role'], request.role),
     set([...node, 'reportedEpoch'], request.epoch),
     set([...node, 'health'], request.health?.score ?? null),
     set([...node, 'peerReachable'], request.peer?.reachable ?? null),
+    // Since when it has reported its peer unreachable: a peer still unheard a freshness window
+    // later is lost (a peer on the slow cadence is not lost just because its last report is old).
+    request.peer?.reachable === false ? { op: 'setIfMissing', path: [...node, 'peerLostSince'], value: now } : { op: 'remove', path: [...node, 'peerLostSince'] },
   ];
 }
 
@@ -35,6 +38,8 @@ export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: nu
           reason: 'heartbeat from the primary at the current epoch',
           inputs: { incarnation: request.incarnation, seq: request.seq, peerReachable: request.peer?.reachable ?? null },
         } satisfies DecisionRecord),
+        // A lapse of this primary's lease (silence.ts) ends here: the stream tells it (events.ts).
+        { op: 'remove', path: ['lapsed'] },
       ]
     : [];
   return {
@@ -44,7 +49,7 @@ export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: nu
       asPrimary ? and(eq(['primary'], caller.nodeId), eq(['epoch'], request.epoch)) : ne(['primary'], caller.nodeId),
     ),
     updates: [
-      ...recordReport(caller, request, now),
+      ...recordReport(caller, request, now, settings),
       ...(request.acks ?? []).map((id): Update => ({ op: 'remove', path: [...node, 'commands', id] })),
       ...renewal,
     ],
@@ -103,7 +108,7 @@ export function decideHeartbeat(
   const why = stalePrimary
     ? `node acts as primary at epoch ${request.epoch}, but the primary is ${state.primary ?? 'nobody'} at epoch ${state.epoch}`
     : `node is the primary at epoch ${state.epoch} but reports ${request.role} at epoch ${request.epoch}: lease not renewed`;
-  const updates: Update[] = [...recordReport(caller, request, now)];
+  const updates: Update[] = [...recordReport(caller, request, now, settings)];
   if (stalePrimary) {
     const id = `${state.epoch}-demote-${caller.nodeId}`;
     commands[id] ??= { id, type: 'demote', epoch: state.epoch, issuedAt: now, reason: why };

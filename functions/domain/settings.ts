@@ -12,6 +12,14 @@ export interface WitnessSettings {
   freshnessMs: number;
   /** On a site that never had a primary, how long after first contact the policy may hold a claim back. */
   startupWindowMs: number;
+  /** A site none of whose nodes has been heard for this long is down (`site.down`, from the silence detector). */
+  silenceMs: number;
+  /**
+   * The width of the due index's time buckets: a contact files its site under its bucket, and the
+   * detector reads a bucket once it is over. A site moves in the index once a bucket (2 index
+   * writes), so wider buckets cost less; narrower ones notice a silence sooner (by one bucket at most).
+   */
+  dueBucketMs: number;
 }
 
 export const defaultSettings: WitnessSettings = {
@@ -21,6 +29,9 @@ export const defaultSettings: WitnessSettings = {
   slowHeartbeatMs: 60_000,
   freshnessMs: 15_000,
   startupWindowMs: 30_000,
+  // Three slow heartbeats missed: one lost request is not a site down.
+  silenceMs: 180_000,
+  dueBucketMs: 300_000,
 };
 
 /** The shortest timings the witness supports: a lease under 5 s leaves too little room for the network. */
@@ -31,4 +42,6 @@ export const shortestSettings: WitnessSettings = {
   slowHeartbeatMs: 60_000,
   freshnessMs: 5_000,
   startupWindowMs: 10_000,
+  silenceMs: 180_000,
+  dueBucketMs: 300_000,
 };

@@ -21,6 +21,8 @@ export interface NodeState {
   reportedEpoch: number | null;
   health: number | null;
   peerReachable: boolean | null;
+  /** Since when it has reported its peer unreachable (its first such report); absent while it reports it reachable. */
+  peerLostSince?: number;
   /** Commands not yet acknowledged, by id. */
   commands: Record<string, Command>;
 }
@@ -52,6 +54,33 @@ export interface SiteState {
   policy: SitePolicy;
   nodes: Record<string, NodeState>;
   decision: DecisionRecord | null;
+  /**
+   * The due index's key (silence.ts): the time bucket of the last contact from any node. Absent
+   * until the first contact, so that a site nobody ever spoke for is never checked for silence.
+   */
+  due?: number;
+  /** Set by the silence detector when no node has been heard for `silenceMs`; the next contact removes it. */
+  silence?: Silence;
+  /**
+   * Set beside `silence` when the site fell silent with a primary: that primary's lease ran out
+   * unrenewed (`site.down` told it). Its next renewal at that epoch removes it (a grant too), and the
+   * stream tells that renewal (events.ts), even when it comes after the contact that ended the silence.
+   */
+  lapsed?: Lapse;
+}
+
+/** The primary whose lease lapsed, at its epoch, and when the lease ended (the `leaseEndedAt` of `site.down`). */
+export interface Lapse {
+  primary: string;
+  epoch: number;
+  leaseEndedAt: number;
+}
+
+export interface Silence {
+  /** The last contact from any node. */
+  since: number;
+  /** When the detector noticed. */
+  at: number;
 }
 
 export const defaultPolicy: SitePolicy = { tieBreak: 'keep-primary', preferredNode: null, healthThreshold: 0 };

@@ -44,7 +44,11 @@ export interface HeldInterval {
   start: number;
   end: number;
   durationMs: number;
-  /** The grant that started it, then the event that ended it (none when still held at `to`). */
+  /**
+   * The grant that started it; when the same primary took the role up again after its lease ran
+   * out, the return that told its renewal (after the event that had ended it, if the lease had
+   * not run out after all); then the event that ended it (none when still held at `to`).
+   */
   eventIds: string[];
 }
 
@@ -54,7 +58,7 @@ export interface DowntimeInterval {
   end: number;
   durationMs: number;
   inMaintenanceMs: number;
-  /** The event that ended the previous hold and the grant that ended the gap, when there are. */
+  /** The event that ended the previous hold and the grant (or the same primary's renewal) that ended the gap, when there are. */
   eventIds: string[];
 }
 
@@ -216,31 +220,90 @@ interface Span {
   end: number;
 }
 
-interface Hold extends Span {
+interface OpenHold {
   nodeId: string | null;
+  /** The epoch it was granted at, when the grant tells it. */
+  epoch: number | null;
+  start: number;
+  /** The latest moment it is known to have held the role (its start, or the last renewal told): it ends no earlier. */
+  heldAt: number;
+  /** The event it began with: its grant, or the return that told the same primary's renewal. */
   startId: string;
+  /** What the figure came from, before the event that ends it (HeldInterval.eventIds). */
+  sourceIds: string[];
+}
+
+interface Hold extends OpenHold, Span {
   endId: string | null;
 }
 
-/** Holds from the whole trail, unclipped; the last one runs on (end = +∞) if nothing ended it. */
+/** The site's primary `nodeId`, at `epoch`, renewed its lease at `at` (a return tells it: events.ts). */
+interface Renewal {
+  nodeId: string;
+  epoch: number;
+  at: number;
+}
+
+/**
+ * `primary`, `epoch`, `leaseRenewedAt` of a return (`node.recovered`, `site.recovered`): the
+ * envelope's schema lets them through unchecked, so they are checked here. The renewal is told by
+ * the event at or after it, never before (a return's time is its contact, or the latest contact).
+ */
+function renewalOf(event: WitnessEvent, at: number): Renewal | null {
+  if (event.type !== 'node.recovered' && event.type !== 'site.recovered') return null;
+  const { primary, epoch, leaseRenewedAt } = event.data;
+  if (typeof primary !== 'string' || typeof epoch !== 'number' || typeof leaseRenewedAt !== 'number' || !Number.isFinite(leaseRenewedAt)) return null;
+  return { nodeId: primary, epoch, at: Math.min(leaseRenewedAt, at) };
+}
+
+/**
+ * Holds from the whole trail, unclipped; the last one runs on (end = +∞) if nothing ended it.
+ *
+ * A grant starts a hold and ends the one before. A primary that stops being heard (`node.lost` of
+ * it, `site.down`) held the role until its lease ran out. If that same primary then renews its
+ * lease at the epoch its grant told (no grant in between: nobody else was granted), it holds the
+ * role again from the renewal; else the site would count as having no primary until the next
+ * failover. A node heard again without renewing (the secondary, or the primary not yet acting as
+ * one) takes nothing up again.
+ */
 function holdsOf(trail: readonly Entry[]): Hold[] {
   const holds: Hold[] = [];
-  let current: { nodeId: string | null; start: number; startId: string } | undefined;
-  const close = (end: number, endId: string): void => {
-    if (!current) return;
-    holds.push({ ...current, end: Math.max(end, current.start), endId });
+  let current: OpenHold | undefined;
+  // The last hold, if its primary's lease ran out and no grant came since: the one a renewal takes up.
+  let lapsed: Hold | undefined;
+  const close = (end: number, endId: string): Hold | undefined => {
+    if (!current) return undefined;
+    const hold = { ...current, end: Math.max(end, current.heldAt), endId };
+    holds.push(hold);
     current = undefined;
+    return hold;
   };
   for (const { event, at } of trail) {
     const d = event.data;
     if (event.type === 'failover.granted') {
       // previousLeaseEndedAt null: the role passed without a gap.
       close(d.previousLeaseEndedAt ?? at, event.id);
-      current = { nodeId: d.nodeId ?? null, start: at, startId: event.id };
+      lapsed = undefined;
+      current = { nodeId: d.nodeId ?? null, epoch: d.epoch ?? null, start: at, heldAt: at, startId: event.id, sourceIds: [event.id] };
     } else if (event.type === 'node.lost' && current && d.nodeId === current.nodeId && d.leaseEndedAt != null) {
-      close(d.leaseEndedAt, event.id);
-    } else if (event.type === 'site.down' && d.leaseEndedAt != null) {
-      close(d.leaseEndedAt, event.id);
+      lapsed = close(d.leaseEndedAt, event.id);
+    } else if (event.type === 'site.down' && current && d.leaseEndedAt != null) {
+      lapsed = close(d.leaseEndedAt, event.id);
+    } else {
+      const renewal = renewalOf(event, at);
+      if (!lapsed || renewal?.nodeId !== lapsed.nodeId || renewal.epoch !== lapsed.epoch) continue;
+      const { endId, end, ...held } = lapsed;
+      if (renewal.at <= end) {
+        // Renewed before the lease it was thought to have lost ran out: the hold never ended (and
+        // held at least to that lease end). It is the last one pushed (only a grant pushes
+        // another, and a grant clears `lapsed`).
+        holds.pop();
+        current = { ...held, heldAt: end, sourceIds: unique([...held.sourceIds, ...(endId === null ? [] : [endId]), event.id]) };
+      } else {
+        // Its grant, then the return that told the renewal.
+        current = { ...held, start: renewal.at, heldAt: renewal.at, startId: event.id, sourceIds: [held.sourceIds[0] ?? event.id, event.id] };
+      }
+      lapsed = undefined;
     }
   }
   if (current) holds.push({ ...current, end: Number.POSITIVE_INFINITY, endId: null });
@@ -397,7 +460,7 @@ function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTarge
     start: h.start,
     end: h.end,
     durationMs: h.end - h.start,
-    eventIds: h.endId === null ? [h.startId] : unique([h.startId, h.endId]),
+    eventIds: unique(h.endId === null ? h.sourceIds : [...h.sourceIds, h.endId]),
   }));
   const maintenance = mergeMaintenance(site.maintenance, from, to);
   const downtime: DowntimeInterval[] = clip(gapsOf(holds), from, to).map((g) => ({

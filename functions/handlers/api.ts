@@ -10,6 +10,8 @@ import { authenticate } from './api/authenticate.ts';
 import type { ApiCall, ApiImplementations } from './api/call.ts';
 import { enrollRoutes } from './api/enroll.ts';
 import { escalationRoutes } from './api/escalation.ts';
+import { incidentRoutes } from './api/incidents.ts';
+import { linkRoutes } from './api/links.ts';
 import { reportRoutes } from './api/report.ts';
 import { resellerRoutes } from './api/resellers.ts';
 import { siteRecordRoutes } from './api/site-records.ts';
@@ -26,6 +28,8 @@ const implementations: ApiImplementations = {
   ...siteRoutes,
   ...siteRecordRoutes,
   ...escalationRoutes,
+  ...incidentRoutes,
+  ...linkRoutes,
   ...enrollRoutes,
   ...reportRoutes,
 };

@@ -5,16 +5,28 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type PublisherDeps, publisherDepsFromEnv } from '../adapters/publisher-config.ts';
 import { logger } from '../adapters/logger.ts';
+import { isTrackerSk, trackerFromItem } from '../adapters/incident-store.ts';
 import { siteStateSk, siteStateFromItem } from '../adapters/site-item.ts';
 import { eventsOf } from '../domain/events.ts';
+import { incidentEventsOf } from '../domain/incident-events.ts';
+import type { WitnessEvent } from '../../protocol/events.ts';
 
 type Image = Record<string, AttributeValue> | undefined;
 
 const stateOf = (image: Image) => (image ? siteStateFromItem(unmarshall(image)) : undefined);
+const trackerOf = (image: Image) => (image ? trackerFromItem(unmarshall(image)) : undefined);
 
-/** Only the witness's state items make events; the stream also carries every other record of the table. */
-function isSiteState(record: DynamoDBRecord): boolean {
-  return record.dynamodb?.Keys?.sk?.S === siteStateSk;
+/**
+ * Only sites' state items and incident trackers make events; the stream also carries every other
+ * record of the table (the event source mapping filters those out in AWS; this is the same rule).
+ */
+function eventsOfRecord(record: DynamoDBRecord, deps: PublisherDeps): WitnessEvent[] | undefined {
+  const sk = record.dynamodb?.Keys?.sk?.S;
+  const before = record.dynamodb?.OldImage as Image;
+  const after = record.dynamodb?.NewImage as Image;
+  if (sk === siteStateSk) return eventsOf(stateOf(before), stateOf(after), deps.settings);
+  if (isTrackerSk(sk)) return incidentEventsOf(trackerOf(before), trackerOf(after));
+  return undefined;
 }
 
 /**
@@ -30,15 +42,13 @@ export const publisherHandler = (getDeps: () => PublisherDeps | Promise<Publishe
     .handler(async (event) => {
       const deps = await getDeps();
       for (const record of event.Records) {
-        if (!isSiteState(record)) continue;
         try {
-          const before = stateOf(record.dynamodb?.OldImage as Image);
-          const after = stateOf(record.dynamodb?.NewImage as Image);
-          const events = eventsOf(before, after, deps.settings);
+          const events = eventsOfRecord(record, deps);
+          if (!events) continue;
           // The trail first: an event on the topic is always one the trail can show.
           for (const e of events) await deps.trail.appendEvent(e);
           await deps.bus.publish(events);
-          if (events.length > 0) logger.info('events recorded', { siteId: after?.siteId, types: events.map((e) => e.type) });
+          if (events.length > 0) logger.info('events recorded', { siteId: events[0]?.data.siteId, types: events.map((e) => e.type) });
         } catch (error) {
           logger.error('stream record failed: the stream will retry from it', error as Error);
           return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };

@@ -5,8 +5,22 @@ import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { incidentSk } from '../../functions/adapters/incident-store.ts';
+import { siteStateSk } from '../../functions/adapters/site-item.ts';
 import { tableDefinition } from '../../functions/adapters/table.ts';
+import {
+  apiKeySk,
+  customerSk,
+  detectorCursorKey,
+  escalationSk,
+  eventSk,
+  maintenanceSk,
+  resellerSk,
+  siteListingSk,
+} from '../../functions/adapters/tenancy-items.ts';
+import { incidentQueueEventTypes } from '../../functions/domain/incidents.ts';
 import { apiRoutes } from '../../protocol/api-routes.ts';
+import { EventType } from '../../protocol/events.ts';
 import { esmRequireBanner, functionEntries, type FunctionName } from '../../lib/bundling.ts';
 import { deployDefaults } from '../../lib/deploy-settings.ts';
 import { routeAuthorizations } from '../../lib/node-api.ts';
@@ -22,7 +36,7 @@ interface Resource {
 }
 
 const names = Object.keys(functionEntries) as FunctionName[];
-/** The functions the API invokes: all but the one the table's stream feeds. */
+/** The functions the API invokes: all but those the table's stream, the incidents queue or a schedule runs. */
 const routed = names.filter((name) => routesOf(functionSpecs[name]).length > 0);
 const context = { leaseMs: '20000', fastHeartbeatMs: 4000, alarmEmail: 'ops@example.com', logRetentionDays: 90 };
 
@@ -37,6 +51,15 @@ beforeAll(() => {
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const id = (construct: Parameters<typeof logicalId>[1]) => logicalId(s.stack, construct);
 const fn = (name: FunctionName) => resources[id(s.stack.functions[name].function)]!;
+/**
+ * The resellers' channels (functions/adapters/reseller-channels.ts), named at run time: an ARN of
+ * this account and region by name prefix, as the template writes it.
+ */
+const channelArn = (service: 'sqs' | 'sns', name: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${name}`]],
+});
+const serviceQueues = channelArn('sqs', 'tiebreak-svc-*');
+const alertTopics = channelArn('sns', 'tiebreak-alerts-*');
 
 describe('the table', () => {
   test('has the local table’s keys, billing and stream, plus PITR, deletion protection and TTL on expiresAt, and is retained', () => {
@@ -55,6 +78,22 @@ describe('the table', () => {
     expect(table.DeletionPolicy).toBe('Retain');
     expect(ofType('AWS::DynamoDB::Table')).toHaveLength(1);
   });
+
+  test('has the local table’s due index: sparse on `due` (a number), sorted by pk, keys only', () => {
+    const table = resources[id(s.stack.table.table)]!;
+    const indexes = table.Properties.GlobalSecondaryIndexes as { IndexName: string }[];
+    expect(indexes).toEqual(tableDefinition('any').GlobalSecondaryIndexes);
+    expect(indexes.filter((index) => index.IndexName === 'due-index')).toEqual([
+      {
+        IndexName: 'due-index',
+        KeySchema: [
+          { AttributeName: 'due', KeyType: 'HASH' },
+          { AttributeName: 'pk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+  });
 });
 
 describe('the functions', () => {
@@ -63,8 +102,8 @@ describe('the functions', () => {
     expect(Object.keys(functionSpecs).sort()).toEqual([...names].sort());
   });
 
-  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, publisher: 30 };
-  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: reports; the publisher 30 s: a batch), logging JSON to its own log group', (name) => {
+  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, publisher: 30, detector: 60, incidents: 30 };
+  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: reports; the publisher 30 s: a batch; the detector 60 s: a run; incidents 30 s: a batch), logging JSON to its own log group', (name) => {
     const props = fn(name).Properties;
     expect(props).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -91,19 +130,43 @@ describe('the functions', () => {
     TIEBREAK_SLOW_HEARTBEAT_MS: '60000',
     TIEBREAK_FRESHNESS_MS: '15000',
     TIEBREAK_STARTUP_WINDOW_MS: '30000',
+    TIEBREAK_SILENCE_MS: '180000',
+    TIEBREAK_DUE_BUCKET_MS: '300000',
   });
 
-  test.each(['heartbeat', 'claim'] as const)('%s gets the witness settings from context, the table and the token key’s secret, and source maps on', (name) => {
+  test.each(['heartbeat', 'claim', 'maintenance'] as const)('%s gets the witness settings from context, the table and the token key’s secret, and source maps on', (name) => {
     expect(variables(name)).toEqual(witnessVariables());
   });
 
-  test('api gets the same, and the admin key’s secret besides', () => {
-    expect(variables('api')).toEqual({ ...witnessVariables(), TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) } });
+  test('api gets the same, the admin key’s secret, and the prefix of the resellers’ channels it creates', () => {
+    expect(variables('api')).toEqual({
+      ...witnessVariables(),
+      TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) },
+      TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
+    });
+  });
+
+  test('incidents gets the witness settings, the table, the token key’s secret (its links’ key), its own queue for timers, the webhook outbox, the channel prefix, and the API’s URL for one-click links', () => {
+    const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(variables('incidents')).toEqual({
+      ...witnessVariables(),
+      TIEBREAK_INCIDENTS_QUEUE_URL: { Ref: id(s.stack.incidentQueues.queue) },
+      TIEBREAK_WEBHOOK_OUTBOX_URL: { Ref: id(s.stack.incidentQueues.webhookOutbox) },
+      TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
+      TIEBREAK_PUBLIC_URL: outputs.ApiUrl!.Value,
+    });
+    // The very URL agents and resellers are given: the HTTP API's own.
+    expect(JSON.stringify(variables('incidents').TIEBREAK_PUBLIC_URL)).toContain(`{"Ref":"${id(s.stack.api.api)}"}`);
   });
 
   test('publisher gets the witness settings, the table and the events topic, and no secret', () => {
     const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
     expect(variables('publisher')).toEqual({ ...Object.fromEntries(expected), TIEBREAK_EVENT_TOPIC_ARN: { Ref: id(s.stack.topics.events) } });
+  });
+
+  test('detector gets the witness settings and the table, and no secret', () => {
+    const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
+    expect(variables('detector')).toEqual(Object.fromEntries(expected));
   });
 
   test('openapi gets nothing but the logger’s name and source maps: no table, no secret, no timings', () => {
@@ -141,6 +204,7 @@ describe('the API', () => {
     const expected: Record<string, FunctionName> = {
       'POST /v1/node/heartbeat': 'heartbeat',
       'POST /v1/node/claim': 'claim',
+      'POST /v1/node/maintenance': 'maintenance',
       ...Object.fromEntries(Object.keys(apiRoutes).map((key) => [key, 'api' as const])),
       'GET /openapi.json': 'openapi',
     };
@@ -150,12 +214,13 @@ describe('the API', () => {
     expect(ofType('AWS::ApiGatewayV2::Route')).toHaveLength(Object.keys(expected).length);
   });
 
-  test('one integration per routed function (none for the publisher), and each route may invoke its function from its own path only', () => {
-    expect(routed).toEqual(names.filter((name) => name !== 'publisher'));
+  test('one integration per routed function (none for the publisher, the detector and incidents), and each route may invoke its function from its own path only', () => {
+    expect(routed).toEqual(names.filter((name) => name !== 'publisher' && name !== 'detector' && name !== 'incidents'));
     expect(ofType('AWS::ApiGatewayV2::Integration')).toHaveLength(routed.length);
     const permissions = ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties);
     for (const name of names) {
-      const mine = permissions.filter((p) => JSON.stringify(p.FunctionName).includes(id(s.stack.functions[name].function)));
+      // The detector's schedule may invoke it too (below): that permission is EventBridge's.
+      const mine = permissions.filter((p) => JSON.stringify(p.FunctionName).includes(id(s.stack.functions[name].function)) && p.Principal !== 'events.amazonaws.com');
       const paths = mine.map((p) => {
         expect(p).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
         const parts = (p.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
@@ -212,8 +277,8 @@ describe('permissions', () => {
   test.each([
     ['heartbeat', ['dynamodb:UpdateItem'], ['tokenKey']],
     ['claim', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['tokenKey']],
-    // TransactWriteItems is authorized by the item actions it holds: Put, Update, Delete and ConditionCheck.
-    ['api', apiTableActions, ['tokenKey', 'adminKey']],
+    // TransactWriteItems is authorized by the item actions it holds: the window's Put and the token version's ConditionCheck.
+    ['maintenance', ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'], ['tokenKey']],
     ['openapi', [], []],
   ] as const)('%s may call exactly %j on the table, read exactly the secrets %j, and write its own logs', (name, actions, secrets) => {
     const f = s.stack.functions[name];
@@ -227,6 +292,94 @@ describe('permissions', () => {
         `logs:CreateLogStream ${logs}`,
         `logs:PutLogEvents ${logs}`,
       ].sort(),
+    );
+  });
+
+  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), and write its own logs', () => {
+    const f = s.stack.functions.api;
+    const table = id(s.stack.table.table);
+    const logs = id(f.logGroup);
+    expect(fn('api').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+    expect(allowed(id(f.role))).toEqual(
+      [
+        // TransactWriteItems is authorized by the item actions it holds: Put, Update, Delete and ConditionCheck.
+        ...apiTableActions.map((action) => `${action} ${table}`),
+        `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
+        `secretsmanager:GetSecretValue ${id(s.stack.adminKey.secret)}`,
+        // Each reseller's service queue and its dead-letter queue (…-svc-<reseller>-dlq), made with the reseller.
+        `sqs:CreateQueue ${JSON.stringify(serviceQueues)}`,
+        `sqs:GetQueueAttributes ${JSON.stringify(serviceQueues)}`,
+        `sqs:GetQueueUrl ${JSON.stringify(serviceQueues)}`,
+        // Its alerts topic, and the reseller's e-mail and SMS subscriptions to it.
+        `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
+        `sns:Subscribe ${JSON.stringify(alertTopics)}`,
+        `logs:CreateLogStream ${logs}`,
+        `logs:PutLogEvents ${logs}`,
+      ].sort(),
+    );
+  });
+
+  test('incidents may GetItem, PutItem and Query on the table, read the token key, consume its queue, send timers to it and steps to the webhook outbox, send to the resellers’ service queues and publish on their alerts topics, and write its own logs', () => {
+    const f = s.stack.functions.incidents;
+    const table = id(s.stack.table.table);
+    const queue = id(s.stack.incidentQueues.queue);
+    const outbox = id(s.stack.incidentQueues.webhookOutbox);
+    const logs = id(f.logGroup);
+    expect(fn('incidents').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+    expect(allowed(id(f.role))).toEqual(
+      [
+        `dynamodb:GetItem ${table}`,
+        `dynamodb:PutItem ${table}`,
+        `dynamodb:Query ${table}`,
+        `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
+        // SqsEventSource: the event source mapping's reads of the incidents queue.
+        `sqs:ChangeMessageVisibility ${queue}`,
+        `sqs:DeleteMessage ${queue}`,
+        `sqs:GetQueueAttributes ${queue}`,
+        `sqs:GetQueueUrl ${queue}`,
+        `sqs:ReceiveMessage ${queue}`,
+        // Its escalation timers (delayed messages on its own queue), and the steps for webhook endpoints.
+        `sqs:SendMessage ${queue}`,
+        `sqs:SendMessage ${outbox}`,
+        // The resellers' channels, found by name (CreateTopic answers an existing topic's ARN).
+        `sqs:GetQueueUrl ${JSON.stringify(serviceQueues)}`,
+        `sqs:SendMessage ${JSON.stringify(serviceQueues)}`,
+        `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
+        `sns:Publish ${JSON.stringify(alertTopics)}`,
+        `logs:CreateLogStream ${logs}`,
+        `logs:PutLogEvents ${logs}`,
+      ].sort(),
+    );
+  });
+
+  test('only api and incidents may touch the resellers’ channels, and only incidents its queues; nobody may touch the incidents dead-letter queue', () => {
+    const channels = [JSON.stringify(serviceQueues), JSON.stringify(alertTopics)];
+    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+    for (const name of names) {
+      const pairs = allowed(id(s.stack.functions[name].role));
+      const touches = (target: string) => pairs.some((pair) => pair.endsWith(` ${target}`));
+      expect(channels.map(touches), name).toEqual(channels.map(() => name === 'api' || name === 'incidents'));
+      expect([queue, webhookOutbox].map((q) => touches(id(q))), name).toEqual([name === 'incidents', name === 'incidents']);
+      expect(touches(id(deadLetterQueue)), name).toBe(false);
+      // Every ARN written out (not a resource of the stack) is one of the channels' prefixes.
+      const written = pairs.filter((pair) => pair.includes('"arn:"'));
+      expect(written.filter((pair) => !channels.some((channel) => pair.endsWith(` ${channel}`))), name).toEqual([]);
+    }
+    // And no policy of the stack names the channels but those two functions'.
+    const naming = ofType('AWS::IAM::Policy').filter(([, policy]) => /tiebreak-(svc|alerts)-/.test(JSON.stringify(policy.Properties.PolicyDocument)));
+    expect(naming.map(([policyId]) => policyId).sort()).toEqual(
+      (['api', 'incidents'] as const).map((name) => id(s.stack.functions[name].role.node.findChild('DefaultPolicy'))).sort(),
+    );
+  });
+
+  test('detector may GetItem and UpdateItem on the table, Query the due index only (not the table), and write its own logs', () => {
+    const f = s.stack.functions.detector;
+    const table = id(s.stack.table.table);
+    const dueIndex = JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/due-index']] });
+    const logs = id(f.logGroup);
+    expect(fn('detector').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+    expect(allowed(id(f.role))).toEqual(
+      [`dynamodb:GetItem ${table}`, `dynamodb:UpdateItem ${table}`, `dynamodb:Query ${dueIndex}`, `logs:CreateLogStream ${logs}`, `logs:PutLogEvents ${logs}`].sort(),
     );
   });
 
@@ -257,9 +410,14 @@ describe('permissions', () => {
         `logs:PutLogEvents ${logs}`,
       ].sort(),
     );
-    // Only the publisher reads the stream, sends to the queue or publishes events.
+    // Only the publisher reads the stream, sends to its dead-letter queue, publishes events or uses the topics' key;
+    // besides it, only api and incidents use SQS or SNS at all (the resellers' channels, the incidents queues: above).
     for (const name of names.filter((n) => n !== 'publisher')) {
-      expect(allowed(id(s.stack.functions[name].role)).join('\n'), name).not.toMatch(/StreamArn|ListStreams|sqs:|sns:|kms:/);
+      const pairs = allowed(id(s.stack.functions[name].role)).join('\n');
+      expect(pairs, name).not.toMatch(/StreamArn|ListStreams|kms:/);
+      expect(pairs, name).not.toContain(queue);
+      expect(pairs, name).not.toContain(id(s.stack.topics.events));
+      if (name !== 'api' && name !== 'incidents') expect(pairs, name).not.toMatch(/sqs:|sns:/);
     }
   });
 
@@ -292,9 +450,29 @@ describe('permissions', () => {
   });
 });
 
+describe('the silence detector’s schedule', () => {
+  test('an EventBridge rule runs the detector every minute, without retries, and only it may invoke the detector that way', () => {
+    const rule = resources[id(s.stack.schedules.detector!)]!;
+    expect(rule.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': [id(s.stack.functions.detector.function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }],
+    });
+    const fromEvents = ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'events.amazonaws.com');
+    expect(fromEvents.map(([, p]) => [p.Properties.FunctionName, p.Properties.SourceArn])).toEqual([
+      [{ 'Fn::GetAtt': [id(s.stack.functions.detector.function), 'Arn'] }, { 'Fn::GetAtt': [id(s.stack.schedules.detector!), 'Arn'] }],
+    ]);
+  });
+});
+
 describe('the table stream', () => {
-  test('feeds the publisher, and only it: oldest first, state items only, in order per shard, batched over 5 s, failed records reported, bisected, retried 10 times, 6 h at most, then the dead-letter queue', () => {
-    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+  const fromStream = () =>
+    ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [id(s.stack.table.table), 'StreamArn'] }),
+    );
+
+  test('feeds the publisher, and only it: oldest first, state items and incident trackers only, in order per shard, batched over 5 s, failed records reported, bisected, retried 10 times, 6 h at most, then the dead-letter queue', () => {
+    const mappings = fromStream();
     expect(mappings.map(([mappingId]) => mappingId)).toEqual([id(s.stack.eventFeed.mapping)]);
     const props = mappings[0]![1].Properties;
     expect(props).toEqual({
@@ -312,18 +490,127 @@ describe('the table stream', () => {
       FilterCriteria: { Filters: [{ Pattern: expect.any(String) as string }] },
     });
     const [filter] = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
-    expect(JSON.parse(filter!.Pattern)).toEqual({ dynamodb: { Keys: { sk: { S: ['STATE'] } } } });
+    expect(JSON.parse(filter!.Pattern)).toEqual({ dynamodb: { Keys: { sk: { S: ['STATE', { prefix: 'INCIDENT#' }] } } } });
+  });
+
+  test('its filter hands the publisher the changes of sites’ state items and of every incident tracker, and not of the events it writes nor any other item', () => {
+    const [, mapping] = fromStream()[0]!;
+    const [filter] = (mapping.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    const values = (JSON.parse(filter!.Pattern) as { dynamodb: { Keys: { sk: { S: (string | { prefix: string })[] } } } }).dynamodb.Keys.sk.S;
+    // Lambda's filter: a record passes when its sort key matches any of the values (equal, or beginning with a prefix).
+    const passes = (sk: string) =>
+      values.some((value) => (typeof value === 'string' ? sk === value : Object.keys(value).length === 1 && sk.startsWith(value.prefix)));
+    expect(passes(siteStateSk)).toBe(true);
+    for (const kind of ['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged'] as const) {
+      expect(passes(incidentSk(kind)), kind).toBe(true);
+    }
+    const at = '2025-01-01T00:00:00.000Z';
+    const others = [
+      eventSk(at, 'e1'), // the audit trail the publisher itself writes: never fed back to it
+      maintenanceSk(at, 'w1'),
+      siteListingSk('s1'),
+      resellerSk('r1'),
+      customerSk('c1'),
+      apiKeySk('k1'),
+      escalationSk('site', 's1'),
+      detectorCursorKey.sk,
+      'INCIDENTS',
+    ];
+    for (const sk of others) expect(passes(sk), sk).toBe(false);
   });
 
   test('its dead-letter queue is encrypted (SQS-managed), refuses requests without TLS, and keeps messages 14 days', () => {
-    const queue = resources[id(s.stack.eventFeed.deadLetterQueue)]!;
-    expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
-    const policies = ofType('AWS::SQS::QueuePolicy');
-    expect(policies).toHaveLength(1);
-    expect(policies[0]![1].Properties.Queues).toEqual([{ Ref: id(s.stack.eventFeed.deadLetterQueue) }]);
-    expect((policies[0]![1].Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
-      expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    const queueId = id(s.stack.eventFeed.deadLetterQueue);
+    expect(resources[queueId]!.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(queuePolicyStatements(queueId)).toEqual([denyWithoutTls(queueId)]);
+  });
+});
+
+/** The statements of the one policy of a queue (each queue of the stack has exactly one). */
+function queuePolicyStatements(queueId: string): unknown[] {
+  const policies = ofType('AWS::SQS::QueuePolicy').filter(([, p]) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+  expect(policies, queueId).toHaveLength(1);
+  return (policies[0]![1].Properties.PolicyDocument as { Statement: unknown[] }).Statement;
+}
+
+const denyWithoutTls = (queueId: string) => ({
+  Effect: 'Deny',
+  Action: 'sqs:*',
+  Principal: { AWS: '*' },
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+});
+
+describe('the incidents queues', () => {
+  const fourteenDays = 14 * 24 * 3600;
+
+  test('the incidents queue is encrypted (SQS-managed), keeps messages 4 days (so its dead letters keep 10 more), hides one 3 min while it is handled (6 × the function’s 30 s), and moves one failed 10 times to its dead-letter queue', () => {
+    const { queue, deadLetterQueue } = s.stack.incidentQueues;
+    expect(resources[id(queue)]!.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 4 * 24 * 3600,
+      VisibilityTimeout: 6 * 30,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(deadLetterQueue), 'Arn'] }, maxReceiveCount: 10 },
+    });
+    expect(functionSpecs.incidents.timeoutSeconds).toBe(30);
+  });
+
+  test('its dead-letter queue and the webhook outbox are encrypted (SQS-managed) and keep messages 14 days, with no redrive of their own', () => {
+    const { deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+    for (const q of [deadLetterQueue, webhookOutbox]) {
+      expect(resources[id(q)]!.Properties, q.node.path).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: fourteenDays });
+    }
+  });
+
+  test('every queue refuses requests without TLS, and the events topic is the only one given a right by a queue policy: to send to the incidents queue', () => {
+    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+    expect(ofType('AWS::SQS::QueuePolicy')).toHaveLength(4);
+    for (const q of [deadLetterQueue, webhookOutbox]) expect(queuePolicyStatements(id(q)), q.node.path).toEqual([denyWithoutTls(id(q))]);
+    expect(queuePolicyStatements(id(queue))).toEqual([
+      denyWithoutTls(id(queue)),
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(s.stack.topics.events) } } },
+        Resource: { 'Fn::GetAtt': [id(queue), 'Arn'] },
+      },
     ]);
+  });
+
+  test('the events topic delivers raw to the incidents queue exactly the conditions, their recoveries and the incident steps (no failover events, no incident.opened), by the `type` attribute', () => {
+    const events = { Ref: id(s.stack.topics.events) };
+    const subscriptions = ofType('AWS::SNS::Subscription').filter(([, sub]) => JSON.stringify(sub.Properties.TopicArn) === JSON.stringify(events));
+    expect(subscriptions).toHaveLength(1);
+    const [, subscription] = subscriptions[0]!;
+    expect(subscription.Properties).toEqual({
+      TopicArn: events,
+      Protocol: 'sqs',
+      Endpoint: { 'Fn::GetAtt': [id(s.stack.incidentQueues.queue), 'Arn'] },
+      RawMessageDelivery: true,
+      FilterPolicy: { type: [...incidentQueueEventTypes] },
+    });
+    const excluded = ['failover.granted', 'failover.completed', 'incident.opened'];
+    expect([...incidentQueueEventTypes].sort()).toEqual(EventType.options.filter((type) => !excluded.includes(type)).sort());
+    // Both topics' subscriptions: the incidents queue's, and the operator's e-mail on the alarm topic.
+    expect(ofType('AWS::SNS::Subscription')).toHaveLength(2);
+  });
+
+  test('the incidents queue feeds the incidents function, and only it, 10 messages at a time, each failed message handed back on its own', () => {
+    const fromQueue = ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [id(s.stack.incidentQueues.queue), 'Arn'] }),
+    );
+    expect(fromQueue).toHaveLength(1);
+    expect(fromQueue[0]![1].Properties).toEqual({
+      FunctionName: { Ref: id(s.stack.functions.incidents.function) },
+      EventSourceArn: { 'Fn::GetAtt': [id(s.stack.incidentQueues.queue), 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // The stack's only event sources: the table stream (the publisher) and this queue. Nothing consumes the dead-letter queue or the outbox.
+    expect(ofType('AWS::Lambda::EventSourceMapping').map(([mappingId]) => mappingId).sort()).toEqual(
+      [id(s.stack.eventFeed.mapping), fromQueue[0]![0]].sort(),
+    );
   });
 });
 
@@ -361,14 +648,17 @@ describe('topics, alarms and dashboard', () => {
     for (const [, policy] of ofType('AWS::SNS::TopicPolicy')) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
-    // The only queue is the table stream's dead-letter queue (below).
-    expect(ofType('AWS::SQS::Queue').map(([queueId]) => queueId)).toEqual([id(s.stack.eventFeed.deadLetterQueue)]);
-    expect(ofType('AWS::Events::Rule')).toHaveLength(0);
+    // The queues: the table stream's dead-letter queue, and the incidents queue, its dead-letter queue and the webhook outbox (above).
+    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+    expect(ofType('AWS::SQS::Queue').map(([queueId]) => queueId).sort()).toEqual(
+      [id(s.stack.eventFeed.deadLetterQueue), id(queue), id(deadLetterQueue), id(webhookOutbox)].sort(),
+    );
+    expect(ofType('AWS::Events::Rule').map(([ruleId]) => ruleId)).toEqual([id(s.stack.schedules.detector!)]);
   });
 
-  test('errors and throttles per function, API 5xx, table throttles and system errors, the stream reader’s lag and dead letters alarm the alarm topic, and clear there too', () => {
+  test('errors and throttles per function, API 5xx, table throttles and system errors, the stream reader’s lag and dead letters, and the incidents dead letters alarm the alarm topic, and clear there too', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(names.length * 2 + 3 + 2);
+    expect(alarms).toHaveLength(names.length * 2 + 3 + 3);
     const alarmTopic = { Ref: id(s.stack.topics.alarms) };
     for (const [alarmId, alarm] of alarms) {
       expect(alarm.Properties, alarmId).toMatchObject({ AlarmActions: [alarmTopic], OKActions: [alarmTopic], EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
@@ -377,7 +667,16 @@ describe('topics, alarms and dashboard', () => {
     }
     const metricNames = alarms.map(([, a]) => a.Properties.MetricName ?? 'expression').sort();
     expect(metricNames).toEqual(
-      ['5xx', ...names.map(() => 'Errors'), ...names.map(() => 'Throttles'), 'expression', 'expression', 'IteratorAge', 'ApproximateNumberOfMessagesVisible'].sort(),
+      [
+        '5xx',
+        ...names.map(() => 'Errors'),
+        ...names.map(() => 'Throttles'),
+        'expression',
+        'expression',
+        'IteratorAge',
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateNumberOfMessagesVisible',
+      ].sort(),
     );
     // Each function's errors and throttles, by its own dimension.
     for (const name of names) {
@@ -395,6 +694,21 @@ describe('topics, alarms and dashboard', () => {
     }
   });
 
+  const deadLetterAlarm = (queueId: string) =>
+    expect.objectContaining({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }) as unknown;
+  const alarmsOnQueue = (queueId: string) =>
+    ofType('AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties)
+      .filter((a) => JSON.stringify(a.Dimensions ?? []).includes(`"${queueId}"`));
+
   test('the publisher’s iterator age alarms past a minute behind the stream (maximum over 5 minutes), and its dead-letter queue on any message', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const publisher = [{ Name: 'FunctionName', Value: { Ref: id(s.stack.functions.publisher.function) } }];
@@ -409,16 +723,18 @@ describe('topics, alarms and dashboard', () => {
       }),
     ]);
     expect(iteratorAgeThresholdMs).toBe(60_000);
-    expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toEqual([
-      expect.objectContaining({
-        Namespace: 'AWS/SQS',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id(s.stack.eventFeed.deadLetterQueue), 'QueueName'] } }],
-        Statistic: 'Maximum',
-        Period: 300,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      }),
-    ]);
+    expect(alarmsOnQueue(id(s.stack.eventFeed.deadLetterQueue))).toEqual([deadLetterAlarm(id(s.stack.eventFeed.deadLetterQueue))]);
+  });
+
+  test('any message in the incidents dead-letter queue alarms (maximum over 5 minutes): an incident step, timer or delivery given up on, to redrive once fixed', () => {
+    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+    const alarms = alarmsOnQueue(id(deadLetterQueue));
+    expect(alarms).toEqual([deadLetterAlarm(id(deadLetterQueue))]);
+    expect(alarms[0]!.AlarmDescription).toMatch(/^Tiebreak: the incidents function gave up on a message[\s\S]*redrive/);
+    // The queue alarms are on the two dead-letter queues only.
+    expect(alarmsOnQueue(id(queue))).toEqual([]);
+    expect(alarmsOnQueue(id(webhookOutbox))).toEqual([]);
+    expect(ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.Namespace === 'AWS/SQS')).toHaveLength(2);
   });
 
   test('the alarm topic mails the alarmEmail from context', () => {
@@ -443,10 +759,12 @@ describe('topics, alarms and dashboard', () => {
     expect(body).toContain('\\"TransactWriteItems\\"');
     expect(body).toContain('\\"label\\":\\"publisher iterator age\\"');
     expect(body).toContain('\\"label\\":\\"publisher dead letters\\"');
+    // Every alarm is on its alarm widget, the incidents dead letters' included.
+    for (const [alarmId] of ofType('AWS::CloudWatch::Alarm')) expect(body, alarmId).toContain(`{"Fn::GetAtt":["${alarmId}","Arn"]}`);
   });
 });
 
-test('the outputs name the API URL, table, key secrets, topics, the event dead-letter queue and dashboard', () => {
+test('the outputs name the API URL, table, key secrets, topics, the event and incident dead-letter queues and dashboard', () => {
   const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
   expect(Object.keys(outputs).sort()).toEqual([
     'AdminKeySecretArn',
@@ -455,11 +773,14 @@ test('the outputs name the API URL, table, key secrets, topics, the event dead-l
     'DashboardName',
     'EventDeadLetterQueueUrl',
     'EventTopicArn',
+    'IncidentDeadLetterQueueUrl',
     'TableName',
     'TokenKeySecretArn',
   ]);
   expect(outputs.EventDeadLetterQueueUrl!.Value).toEqual({ Ref: id(s.stack.eventFeed.deadLetterQueue) });
   expect(outputs.EventDeadLetterQueueUrl!.Description).toMatch(/event publisher[\s\S]*replay/);
+  expect(outputs.IncidentDeadLetterQueueUrl!.Value).toEqual({ Ref: id(s.stack.incidentQueues.deadLetterQueue) });
+  expect(outputs.IncidentDeadLetterQueueUrl!.Description).toMatch(/incidents function gave up[\s\S]*Alarmed[\s\S]*redrive/);
   expect(outputs.TableName!.Value).toEqual({ Ref: id(s.stack.table.table) });
   expect(outputs.TokenKeySecretArn!.Value).toEqual({ Ref: id(s.stack.tokenKey.secret) });
   expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: id(s.stack.adminKey.secret) });
@@ -470,6 +791,9 @@ test('the outputs name the API URL, table, key secrets, topics, the event dead-l
 });
 
 describe('cdk-nag', () => {
+  /** How cdk-nag names a resource ARN built of the partition, region and account. */
+  const channelPattern = (service: 'sqs' | 'sns', name: string) => `arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${name}`;
+
   test('AwsSolutions finds no unacknowledged error or warning, and CDK itself warns of nothing', () => {
     const violations = new AwsSolutionsChecks().validateScope(s.stack).violations;
     expect(violations.filter((v) => v.severity === 'error')).toEqual([]);
@@ -488,9 +812,13 @@ describe('cdk-nag', () => {
     expect(acknowledged.map((a) => `${a.id} ${a.resourceType}`).sort()).toEqual([
       ...Array<string>(routeCount).fill('AwsSolutions-APIG4 AWS::ApiGatewayV2::Route'),
       'AwsSolutions-IAM5[Resource::*] AWS::IAM::Policy',
+      // The resellers' channels, on the api's and the incidents function's policies.
+      ...Array<string>(2).fill(`AwsSolutions-IAM5[Resource::${channelPattern('sns', 'tiebreak-alerts-*')}] AWS::IAM::Policy`),
+      ...Array<string>(2).fill(`AwsSolutions-IAM5[Resource::${channelPattern('sqs', 'tiebreak-svc-*')}] AWS::IAM::Policy`),
       'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
       'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
-      'AwsSolutions-SQS3 AWS::SQS::Queue',
+      // The table stream's and the incidents queue's dead-letter queues, and the webhook outbox.
+      ...Array<string>(3).fill('AwsSolutions-SQS3 AWS::SQS::Queue'),
     ]);
     for (const a of acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(80);
   });
@@ -498,7 +826,7 @@ describe('cdk-nag', () => {
   test('each route’s missing authorizer is acknowledged with the reason of its function’s authentication', () => {
     for (const name of names) {
       const spec: FunctionSpec = functionSpecs[name];
-      if (spec.fedBy === 'table-stream') continue;
+      if (spec.routes === undefined) continue;
       for (const routeKey of spec.routes) {
         const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === routeKey)!;
         const rules = (route.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] }).rules_to_suppress;
@@ -509,8 +837,11 @@ describe('cdk-nag', () => {
     expect(functionSpecs.claim.authorization).toBe('node-token');
     expect(functionSpecs.api.authorization).toBe('api-key');
     expect(functionSpecs.openapi.authorization).toBe('public');
-    expect(functionSpecs.publisher).not.toHaveProperty('authorization');
-    expect(functionSpecs.publisher).not.toHaveProperty('routes');
+    expect(functionSpecs.maintenance.authorization).toBe('node-token');
+    for (const name of ['publisher', 'detector', 'incidents'] as const) {
+      expect(functionSpecs[name], name).not.toHaveProperty('authorization');
+      expect(functionSpecs[name], name).not.toHaveProperty('routes');
+    }
   });
 
   test('the publisher’s ListStreams on * and the dead-letter queue’s own missing DLQ are acknowledged there only', () => {
@@ -521,6 +852,29 @@ describe('cdk-nag', () => {
     expect(rulesOf(policy)![0]!.reason).toMatch(/ListStreams/);
     expect(rulesOf(id(s.stack.eventFeed.deadLetterQueue))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
     expect(rulesOf(id(s.stack.eventFeed.deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue/);
+  });
+
+  test('the resellers’ channel prefixes are acknowledged on the api’s and the incidents function’s policies only, and the incidents dead-letter queue’s and the outbox’s missing DLQ on those queues', () => {
+    const rulesOf = (resourceId: string) =>
+      (resources[resourceId]!.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] } | undefined)?.rules_to_suppress;
+    const channelRules = [
+      `AwsSolutions-IAM5[Resource::${channelPattern('sqs', 'tiebreak-svc-*')}]`,
+      `AwsSolutions-IAM5[Resource::${channelPattern('sns', 'tiebreak-alerts-*')}]`,
+    ];
+    for (const name of names) {
+      const policy = s.stack.functions[name].role.node.tryFindChild('DefaultPolicy');
+      const rules = policy ? (rulesOf(id(policy)) ?? []) : [];
+      const channels = rules.filter((rule) => channelRules.includes(rule.id));
+      expect(channels.map((rule) => rule.id), name).toEqual(name === 'api' || name === 'incidents' ? channelRules : []);
+      for (const rule of channels) expect(rule.reason, name).toMatch(/created per reseller at run time[\s\S]*name prefix/);
+    }
+    const { deadLetterQueue, webhookOutbox, queue } = s.stack.incidentQueues;
+    expect(rulesOf(id(deadLetterQueue))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
+    expect(rulesOf(id(deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue of the incidents queue/);
+    expect(rulesOf(id(webhookOutbox))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
+    expect(rulesOf(id(webhookOutbox))![0]!.reason).toMatch(/webhook deliverer/);
+    // The incidents queue has its dead-letter queue: nothing to acknowledge.
+    expect(rulesOf(id(queue))).toBeUndefined();
   });
 
   test('the admin key’s rotation is acknowledged as a manual operator action', () => {

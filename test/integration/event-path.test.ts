@@ -81,6 +81,9 @@ describe('the event path: stream → publisher → audit trail', () => {
     api.clock.advance(100);
     const claim = await api.call('POST', '/v1/node/claim', b, { incarnation: 1, seq: 3, epoch: 1, reason: 'peer-lost' });
     expect(claim.body).toMatchObject({ granted: true, epoch: 2 });
+    // Still unheard a freshness window after node-b first reported it unreachable: node-a is lost.
+    api.clock.advance(15_000);
+    await api.call('POST', '/v1/node/heartbeat', b, beat(4, 2, 'primary', false));
     await poller.drain();
 
     const trail = await api.call('GET', `/v1/sites/${siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`, key);
@@ -88,10 +91,10 @@ describe('the event path: stream → publisher → audit trail', () => {
     expect(events.map((e) => `${e.type} ${String(e.data.nodeId)}`)).toEqual([
       'failover.granted node-a',
       'failover.completed node-a',
-      'node.lost node-a',
       'failover.granted node-b',
+      'node.lost node-a',
     ]);
-    expect(events[3]?.data).toMatchObject({ previousPrimary: 'node-a', previousLeaseEndedAt: t0 + 16_000 });
+    expect(events[2]?.data).toMatchObject({ previousPrimary: 'node-a', previousLeaseEndedAt: t0 + 16_000 });
     expect(calls).toBeGreaterThan(2);
 
     // The same events on the SNS topic, with the attributes subscriptions filter on (at least once:

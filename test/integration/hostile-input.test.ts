@@ -42,7 +42,6 @@ import {
   setUpTenant,
   type Target,
   type Tenant,
-  unknownEnrollmentCode,
   wrongSecretKey,
 } from '../support/hostile-tenants.ts';
 
@@ -225,7 +224,8 @@ function baselineCredential(target: Target): Credential {
 }
 
 function baselineBody(target: Target): Json | undefined {
-  if (target.access === 'public') return { code: unknownEnrollmentCode };
+  // A public route's credential: an enrollment code no site issued (a link's is in its path).
+  if (target.access === 'public') return routeFixtures[target.key]?.forged?.(a).body as Json | undefined;
   return routeFixtures[target.key]?.body?.(a) as Json | undefined;
 }
 

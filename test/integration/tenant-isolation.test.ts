@@ -24,7 +24,6 @@ import {
   setUpTenant,
   type Target,
   type Tenant,
-  unknownEnrollmentCode,
   wrongSecretKey,
 } from '../support/hostile-tenants.ts';
 
@@ -53,9 +52,11 @@ function fixtureOf(target: Target) {
 function requestOf(target: Target, tenant: Tenant, options: { refusable?: boolean } = {}) {
   const fixture = fixtureOf(target);
   const query = fixture.query ? `?${new URLSearchParams(fixture.query(tenant)).toString()}` : '';
-  // A public route takes no credential: the refusals are made with a code no site issued.
-  const body = target.access === 'public' && options.refusable ? { code: unknownEnrollmentCode } : fixture.body?.(tenant);
-  return { path: `${fillPath(target.template, (name) => paramValue(tenant, name))}${query}`, body };
+  // A public route takes no credential: the refusals are made with one nobody issued (a code, a link).
+  const forged = target.access === 'public' && options.refusable ? fixture.forged?.(tenant) : undefined;
+  if (target.access === 'public' && options.refusable && !forged) throw new Error(`public route ${target.key} needs a \`forged\` fixture`);
+  const body = forged ? forged.body : fixture.body?.(tenant);
+  return { path: `${fillPath(target.template, (name) => forged?.params?.[name] ?? paramValue(tenant, name))}${query}`, body };
 }
 
 /** Every item of the table that belongs to the tenant: its reseller record, its partitions, its enrollment codes. */

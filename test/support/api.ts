@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
 import { apiDeps, type ApiDeps } from '../../functions/adapters/api-config.ts';
 import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
 import type { RateLimit } from '../../functions/domain/rate-limit.ts';
@@ -41,7 +42,9 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
   const adminKey = randomBytes(32).toString('base64url');
   const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings: defaultSettings };
   const witness: WitnessDeps = { ...witnessDeps(config, client), now: clock.now };
-  const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }), now: clock.now };
+  // Each API its own channel prefix on the run's fauxqs: resellers of the same id in two files never share a queue.
+  const channels = { snsSqsEndpoint: inject('snsSqsEndpoint'), channelPrefix: `t-${randomBytes(4).toString('hex')}` };
+  const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }, channels), now: clock.now };
   const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api) }), 0);
   return {
     url: local.url,

@@ -6,11 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
+import { defaultLinkTtlMs, signIncidentLink } from '../../functions/adapters/incident-links.ts';
+import { applyChange, defaultPolicy } from '../../functions/domain/incidents.ts';
 import { type Access, type ApiRouteKey, apiRoutes } from '../../protocol/api-routes.ts';
-import { ClaimRequest, HeartbeatRequest } from '../../protocol/node.ts';
+import { ClaimRequest, HeartbeatRequest, MaintenanceRequest } from '../../protocol/node.ts';
 import { setUpReseller, type TestApi } from './api.ts';
 
-/** A reseller with a customer, a site (one node enrolled), a maintenance window and keys of every kind. */
+/** A reseller with a customer, a site (one node enrolled, one open incident), a maintenance window and keys of every kind. */
 export interface Tenant {
   resellerId: string;
   /** The read-write key setUpReseller made, and its id. */
@@ -31,6 +33,11 @@ export interface Tenant {
   otherNodeId: string;
   spareCode: string;
   windowId: string;
+  /** The site's open incident (`node.lost` of `nodeId`), and a one-click link to acknowledge it. */
+  incidentId: string;
+  link: string;
+  /** The same link signed with a key of no one's. */
+  forgedLink: string;
 }
 
 async function expectStatus<T>(api: TestApi, status: number, method: string, path: string, token?: string, body?: unknown): Promise<T> {
@@ -66,6 +73,8 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
   const ro = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, { name: 'dashboard', scope: 'read-only' });
   const revoked = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, { name: 'old', scope: 'read-write' });
   await expectStatus(api, 200, 'DELETE', `/v1/api-keys/${revoked.keyId}`, rwKey);
+  const incidentId = await openIncident(api, { resellerId, siteId }, nodeId, api.clock.now() - 60_000);
+  const link = { resellerId, siteId, incidentId, action: 'acknowledge', expiresAt: api.clock.now() + defaultLinkTtlMs } as const;
   return {
     resellerId,
     rwKey,
@@ -81,7 +90,23 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
     otherNodeId,
     spareCode: code(otherNodeId),
     windowId,
+    incidentId,
+    link: signIncidentLink(api.api.tokenKey, link),
+    forgedLink: signIncidentLink(randomBytes(32), link),
   };
+}
+
+/**
+ * Opens a `node.lost` incident of `nodeId` at the site, as the event pipeline would (the API does
+ * not run it): the pure rule through the incident store. Answers the incident's id.
+ */
+export async function openIncident(api: TestApi, site: { resellerId: string; siteId: string }, nodeId: string, at: number): Promise<string> {
+  const change = { kind: 'node.lost', subject: nodeId, phase: 'raised', at } as const;
+  const context = { eventId: `lost-${nodeId}-${at}`, inMaintenance: false, policy: defaultPolicy };
+  const { after } = await api.api.incidents.update(site.resellerId, site.siteId, 'node.lost', (current) => applyChange(current, site, change, context).tracker);
+  const incidentId = after?.incident?.incidentId;
+  if (!incidentId) throw new Error(`no incident opened at ${site.siteId}`);
+  return incidentId;
 }
 
 /** A key of the tenant's shape (reseller id, key id) with a secret that is not its own. */
@@ -97,6 +122,8 @@ export function paramValue(tenant: Tenant, name: string): string {
     keyId: tenant.roKeyId,
     windowId: tenant.windowId,
     nodeId: tenant.nodeId,
+    incidentId: tenant.incidentId,
+    token: tenant.link,
   };
   const value = values[name];
   if (value === undefined) throw new Error(`no tenant record for the path parameter {${name}}: add it to paramValue in test/support/hostile-tenants.ts`);
@@ -107,6 +134,7 @@ export function paramValue(tenant: Tenant, name: string): string {
 export const nodeRoutes = {
   'POST /v1/node/heartbeat': { body: HeartbeatRequest },
   'POST /v1/node/claim': { body: ClaimRequest },
+  'POST /v1/node/maintenance': { body: MaintenanceRequest },
 } as const;
 export type NodeRouteKey = keyof typeof nodeRoutes;
 
@@ -121,7 +149,15 @@ export interface RouteFixture {
    * tenants so that there is something of theirs to try to reach.
    */
   prepare?: (tenant: Tenant) => { method: string; path: string; body?: unknown }[];
+  /**
+   * Public routes, whose credential is in the request: the request with one nobody issued (path
+   * parameters and body instead of the valid ones), refused with a 401 whatever else is presented.
+   */
+  forged?: (tenant: Tenant) => { params?: Record<string, string>; body?: unknown };
 }
+
+/** An enrollment code of the right shape that no site issued. */
+export const unknownEnrollmentCode = `tbe-${'a'.repeat(32)}`;
 
 const escalationPolicy = {
   levels: [
@@ -181,9 +217,16 @@ export const routeFixtures = {
   'PUT /v1/sites/{siteId}/escalation-policy': { body: () => escalationPolicy },
   'GET /v1/sites/{siteId}/escalation-policy': { prepare: sitePolicy },
   'DELETE /v1/sites/{siteId}/escalation-policy': { prepare: sitePolicy },
+  'GET /v1/incidents': { query: () => ({ limit: '10', state: 'unresolved' }) },
+  'GET /v1/sites/{siteId}/incidents/{incidentId}': {},
+  'POST /v1/sites/{siteId}/incidents/{incidentId}/acknowledge': {},
+  'POST /v1/sites/{siteId}/incidents/{incidentId}/resolve': {},
+  'GET /v1/reseller/service-queue': {},
+  'GET /v1/links/{token}': { forged: (t) => ({ params: { token: t.forgedLink } }) },
+  'POST /v1/links/{token}': { forged: (t) => ({ params: { token: t.forgedLink } }) },
   'GET /v1/reports/sla': { query: (t) => ({ from: '2026-12-01', to: '2027-01-01', format: 'json', siteId: t.siteId }) },
   // The unused code of the tenant's other node: only the positive control may use it.
-  'POST /v1/node/enroll': { body: (t) => ({ code: t.spareCode }) },
+  'POST /v1/node/enroll': { body: (t) => ({ code: t.spareCode }), forged: () => ({ body: { code: unknownEnrollmentCode } }) },
   'POST /v1/node/heartbeat': {
     body: () => ({
       incarnation: 2,
@@ -197,6 +240,7 @@ export const routeFixtures = {
     }),
   },
   'POST /v1/node/claim': { body: () => ({ incarnation: 2, seq: 2, epoch: 0, reason: 'startup' }) },
+  'POST /v1/node/maintenance': { body: () => ({ minutes: 30, reason: 'replacing a disk' }) },
 } satisfies Record<ApiRouteKey | NodeRouteKey, RouteFixture> as Record<string, RouteFixture | undefined>;
 
 /** Makes the records every fixture's `prepare` asks for (or only those of `routeKeys`), with the tenant's read-write key. */
@@ -208,9 +252,6 @@ export async function prepareTenant(api: TestApi, tenant: Tenant, routeKeys: rea
     }
   }
 }
-
-/** An enrollment code of the right shape that no site issued. */
-export const unknownEnrollmentCode = `tbe-${'a'.repeat(32)}`;
 
 export interface Target {
   key: string;

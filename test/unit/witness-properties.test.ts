@@ -139,6 +139,8 @@ const settingsArb: fc.Arbitrary<WitnessSettings> = fc.oneof(
       slowHeartbeatMs: fc.constantFrom(60_000, 30_000),
       freshnessMs: fc.oneof(fc.constant(15_000), fc.integer({ min: 0, max: 20_000 })),
       startupWindowMs: fc.oneof(fc.constant(30_000), fc.integer({ min: 0, max: 40_000 })),
+      silenceMs: fc.constant(180_000),
+      dueBucketMs: fc.constantFrom(300_000, 60_000, 1),
     }),
   },
 );

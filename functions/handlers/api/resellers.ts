@@ -13,6 +13,10 @@ export function newKeyRecord(resellerId: string, name: string, scope: ApiKeyReco
 
 export const resellerRoutes = {
   'POST /v1/resellers': async ({ body, deps, now }) => {
+    // Channels first (creating them again changes nothing): a retry after a failure, or for a
+    // reseller that exists already, still leaves the reseller with its queue and topic.
+    const channels = await deps.channels.ensure(body.resellerId);
+    logger.info('reseller channels ensured', { resellerId: body.resellerId, queueUrl: channels.queueUrl });
     const reseller = { resellerId: body.resellerId, name: body.name, targets: body.targets ?? defaultTargets, createdAt: now };
     const first = newKeyRecord(body.resellerId, 'first key', 'read-write', now);
     if (!(await deps.resellers.createReseller(reseller, first.record))) {

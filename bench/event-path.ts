@@ -1,0 +1,501 @@
+/**
+ * The event path of the cost bench's site-day, measured: the table's stream → the event publisher
+ * → the events topic → the incidents queue → the incidents function → its trackers, timers and
+ * deliveries (and the trackers' own changes through the stream and the publisher again), on
+ * DynamoDB Local and fauxqs, with the real handlers (`functions/handlers/publisher.ts`,
+ * `functions/handlers/incidents.ts`) built from the exported pieces so that every client is
+ * counted: DynamoDB requests and capacity units (`RequestCounter`, `CapacityMeter`), SNS and SQS
+ * calls (`MessagingMeter`), each handler invocation with its wall time and its log lines.
+ *
+ * Not inside the virtual-clock day: the witness's figures must stay those of the witness alone
+ * (the publisher running beside the agents in this process would add its time to theirs), and the
+ * incident timers are SQS delayed messages, which run in real seconds. So the day's stream records
+ * are replayed after the day (`replay`), on a virtual clock of their own:
+ * - the stream is read by the local stream poller (`startStreamPoller`) into a list; the day is
+ *   what lies between two marker items the bench writes when counting starts and ends;
+ * - the records the stack's event source mapping lets through (lib/table-stream-feed.ts: `sk` =
+ *   `STATE` or beginning `INCIDENT#`) go to the publisher in the batches one site's records make
+ *   in a fleet's batches: those written within one 5 s batching window (the stack's), in order;
+ * - the incidents queue is drained by the local queue poller (`startQueuePoller`, as Lambda's SQS
+ *   event source mapping) into the incidents handler, whose clock is the replay's; after each
+ *   batch that sent anything to the queue, the path runs until it is still (queue empty, no new
+ *   tracker change on the stream), tracker changes going through the publisher as they appear;
+ * - an incident timer (a SendMessage with a delay) is counted as sent, held by the bench, and
+ *   sent for real when the replay's clock reaches the time SQS would have delivered it.
+ * Publisher and incidents invocations never overlap (one lock), so that each one's log lines and
+ * time are its own.
+ *
+ * The publisher's invocations in AWS are not those of the replay: its batching window gathers the
+ * records of every site, so at fleet size a batch holds up to 100 records of many sites. Its time
+ * per record is therefore measured apart (`timePublisher`): the same records, in batches of 100,
+ * through the same handler into a scratch table and a topic nobody subscribes to; the cost bench
+ * prices invocations = records ÷ the batch fill at the fleet's size (`publisherFill`).
+ */
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type SendMessageCommandInput, type SQSClient } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { documentClient, localDynamoClientConfig } from '../functions/adapters/dynamo-clients.ts';
+import { EscalationStore } from '../functions/adapters/escalation-store.ts';
+import { incidentDeps, localSqsClient } from '../functions/adapters/incident-config.ts';
+import { isTrackerSk } from '../functions/adapters/incident-store.ts';
+import { localSnsClient, publisherDeps } from '../functions/adapters/publisher-config.ts';
+import { RequestCounter } from '../functions/adapters/request-counter.ts';
+import { ResellerChannels } from '../functions/adapters/reseller-channels.ts';
+import { ResellerStore } from '../functions/adapters/reseller-store.ts';
+import { SiteAdminStore } from '../functions/adapters/site-admin-store.ts';
+import { siteStateSk } from '../functions/adapters/site-item.ts';
+import { ensureTable } from '../functions/adapters/table.ts';
+import { incidentQueueEventTypes } from '../functions/domain/incidents.ts';
+import type { WitnessSettings } from '../functions/domain/settings.ts';
+import type { SiteState } from '../functions/domain/site-state.ts';
+import type { EscalationPolicy } from '../protocol/reseller.ts';
+import { lambdaContext } from '../local/api-gateway-event.ts';
+import { ensureEventTopic, type LocalSnsSqs, startSnsSqs } from '../local/sns-sqs.ts';
+import { type QueuePoller, startQueuePoller } from '../local/sqs-poller.ts';
+import { type StreamPoller, startStreamPoller, streamsClient } from '../local/stream-poller.ts';
+import { CapacityMeter } from './ddb-meter.ts';
+import type { LogCapture } from './log-capture.ts';
+import { MessagingMeter } from './messaging-meter.ts';
+
+/** The DynamoDB event source mapping's batch size: CDK's default (lib/table-stream-feed.ts sets none), Lambda's 100. */
+export const streamBatchSize = 100;
+/** The queue names' prefix and the resellers' channels' (`<prefix>-svc-<reseller>`). */
+const channelPrefix = 'cost';
+const markerPk = 'BENCH#markers';
+/** What one stream batch of one site spans at most, if lib/ cannot say (it says 5 s). */
+const defaultWindowMs = 5_000;
+/** A replay that has not come to rest after this long is stuck: the bench stops rather than hang. */
+const settleTimeoutMs = 120_000;
+
+export type Escalation = 'default' | 'email';
+
+/** The policy `--escalation email` gives the reseller: its service queue and an e-mail address, at once. */
+const emailPolicy: EscalationPolicy = {
+  levels: [{ afterMs: 0, targets: [{ type: 'service-queue' }, { type: 'email', address: 'oncall@example.com' }] }],
+  repeatLast: { times: 0, everyMs: 3_600_000 },
+};
+
+/** One handler invocation in the replay. */
+export interface HandlerRun {
+  /** Records or messages handed to it. */
+  items: number;
+  durationMs: number;
+  logLines: number;
+  logBytes: number;
+}
+
+export interface IncidentRun extends HandlerRun {
+  events: number;
+  timers: number;
+}
+
+/** What the replay measured, for `cost.ts` to print and price. */
+export interface EventPathResult {
+  /** Every stream record of the day (and of the replay's own writes), by kind of item. */
+  streamRecords: Record<string, number>;
+  /** Records the event source mapping hands the publisher: the day's state changes, and the tracker changes the replay made. */
+  deliveredDay: number;
+  deliveredTrackers: number;
+  /** The replay's publisher invocations (one site's records per batching window) and the incidents function's. */
+  publisherRuns: HandlerRun[];
+  incidentRuns: IncidentRun[];
+  /** The same records again in batches of `streamBatchSize`: the time a fleet's full batch takes. */
+  timing: { batches: number; records: number; durationsMs: number[] };
+  requests: RequestCounter;
+  capacity: CapacityMeter;
+  messaging: MessagingMeter;
+  incidentsQueueUrl: string;
+  serviceQueueUrl: string;
+  /** Timers armed with a delay (held, then sent when due) and how many were released. */
+  timersHeld: number;
+  /** Failures: records the publisher handed back, messages the incidents function failed. */
+  failures: string[];
+  windowMs: number;
+}
+
+/** Runs one function at a time. */
+class Lock {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
+type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+interface HeldTimer {
+  /** Virtual ms at which SQS would hand it out. */
+  arrival: number;
+  order: number;
+  input: SendMessageCommandInput;
+}
+
+const delivered = (record: DynamoDBRecord) => {
+  const sk = record.dynamodb?.Keys?.sk?.S;
+  return sk === siteStateSk || isTrackerSk(sk);
+};
+
+const sequence = (record: DynamoDBRecord) => BigInt(record.dynamodb?.SequenceNumber ?? '0');
+
+function kindOf(record: DynamoDBRecord): string {
+  const sk = record.dynamodb?.Keys?.sk?.S ?? '';
+  if (sk === siteStateSk) return 'state';
+  if (isTrackerSk(sk)) return 'incident tracker';
+  if (sk.startsWith('EVENT#')) return 'audit trail';
+  return 'other';
+}
+
+/** The witness time of a state change: the latest contact, decision or silence mark in it. */
+function recordTime(record: DynamoDBRecord): number | undefined {
+  const image = record.dynamodb?.NewImage;
+  if (!image) return undefined;
+  const item = unmarshall(image as Record<string, AttributeValue>) as Partial<Pick<SiteState, 'nodes' | 'decision' | 'silence'>>;
+  const times = [...Object.values(item.nodes ?? {}).map((n) => n.lastSeenAt ?? 0), item.decision?.at ?? 0, item.silence?.at ?? 0];
+  const latest = Math.max(...times);
+  return latest > 0 ? latest : undefined;
+}
+
+/**
+ * The event path's engines and queues, set up before the day (uncounted): fauxqs, the events
+ * topic, the incidents queue (with its dead-letter queue) subscribed with the stack's filter, the
+ * webhook outbox, the reseller's service queue and alerts topic, and the tenancy the incidents
+ * function reads (customer, site listing, policy).
+ */
+export class EventPath {
+  private constructor(
+    private readonly o: { dynamoEndpoint: string; tableName: string; resellerId: string; siteId: string },
+    private readonly snsSqs: LocalSnsSqs,
+    private readonly raw: { dynamo: DynamoDBClient; sqs: SQSClient; sns: ReturnType<typeof localSnsClient> },
+    private readonly topicArn: string,
+    private readonly queues: { incidents: { url: string; arn: string }; outbox: string; service: string },
+  ) {}
+
+  static async start(o: { dynamoEndpoint: string; tableName: string; resellerId: string; siteId: string; escalation: Escalation; now: number }): Promise<EventPath> {
+    const snsSqs = await startSnsSqs();
+    const raw = { dynamo: new DynamoDBClient(localDynamoClientConfig(o.dynamoEndpoint)), sqs: localSqsClient(snsSqs.endpoint), sns: localSnsClient(snsSqs.endpoint) };
+    const topicArn = await ensureEventTopic(snsSqs.endpoint);
+    const queue = async (name: string, attributes: Record<string, string> = {}) => {
+      const { QueueUrl } = await raw.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      if (!QueueUrl) throw new Error(`fauxqs gave no URL for queue ${name}`);
+      const { Attributes } = await raw.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
+    };
+    // As lib/incident-queues.ts and local/incident-runtime.ts set them up.
+    const deadLetters = await queue(`${channelPrefix}-incidents-dlq`);
+    const incidents = await queue(`${channelPrefix}-incidents`, {
+      VisibilityTimeout: '5',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 10 }),
+    });
+    const outbox = await queue(`${channelPrefix}-webhook-outbox`);
+    await raw.sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: incidents.arn,
+        Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify({ type: [...incidentQueueEventTypes] }) },
+      }),
+    );
+    const channels = new ResellerChannels(raw.sqs, raw.sns, channelPrefix);
+    const service = await channels.ensure(o.resellerId);
+    if (o.escalation === 'email') {
+      await channels.subscribe(o.resellerId, { type: 'email', address: 'oncall@example.com' });
+      const stored = await new EscalationStore(documentClient(raw.dynamo), o.tableName).put(o.resellerId, { scope: 'reseller', id: null }, emailPolicy, o.now);
+      if (!stored) throw new Error('the bench could not store the e-mail escalation policy');
+    }
+    return new EventPath(o, snsSqs, raw, topicArn, { incidents, outbox: outbox.url, service: service.queueUrl });
+  }
+
+  /**
+   * Creates the site as the reseller API does (its customer, its listing and its state item in one
+   * transaction), so that the incidents function finds what it reads for a real site.
+   */
+  async createSite(state: SiteState, nodeIds: string[], now: number): Promise<void> {
+    const doc = documentClient(this.raw.dynamo);
+    const customerId = 'cost-customer';
+    if (!(await new ResellerStore(doc, this.o.tableName).createCustomer(this.o.resellerId, { customerId, name: 'Cost Bench Customer', createdAt: now }))) {
+      throw new Error('the bench customer exists already');
+    }
+    const listing = { siteId: this.o.siteId, customerId, name: 'Cost Bench Office', nodeIds, createdAt: now, enrolledVersion: Object.fromEntries(nodeIds.map((id) => [id, 1])) };
+    const outcome = await new SiteAdminStore(doc, this.o.tableName).createSite(this.o.resellerId, listing, state, []);
+    if (outcome !== 'created') throw new Error(`the bench site was not created: ${outcome}`);
+  }
+
+  /** A marker item on the stream (no event source mapping delivers it): the day starts or ends here. */
+  async mark(which: 'start' | 'end'): Promise<void> {
+    await this.raw.dynamo.send(new PutItemCommand({ TableName: this.o.tableName, Item: { pk: { S: markerPk }, sk: { S: which } } }));
+  }
+
+  /**
+   * Replays the day's stream records through the publisher and the incidents function (see the
+   * file's comment), then times the publisher on full batches. `dayStart` is the virtual clock
+   * (witness ms) when counting started; the log capture must be running.
+   */
+  async replay(settings: WitnessSettings, dayStart: number, logs: LogCapture, progress: (line: string) => void): Promise<EventPathResult> {
+    // Loaded only now: their logger takes its level from the environment the cost bench sets first.
+    const { publisherHandler } = await import('../functions/handlers/publisher.ts');
+    const { incidentsHandler } = await import('../functions/handlers/incidents.ts');
+    const windowMs = await batchingWindowMs();
+
+    const dynamo = new DynamoDBClient(localDynamoClientConfig(this.o.dynamoEndpoint));
+    const requests = new RequestCounter().attach(dynamo);
+    const capacity = new CapacityMeter().attach(dynamo);
+    const messaging = new MessagingMeter();
+    const sqs = localSqsClient(this.snsSqs.endpoint);
+    const sns = localSnsClient(this.snsSqs.endpoint);
+    messaging.attachSqs(sqs).attachSns(sns);
+
+    // The replay's clock (witness ms) and the timers it holds.
+    let clock = dayStart;
+    const held: HeldTimer[] = [];
+    let heldCount = 0;
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as SendMessageCommandInput;
+        if (context.commandName === 'SendMessageCommand' && input.QueueUrl === this.queues.incidents.url && (input.DelaySeconds ?? 0) > 0) {
+          held.push({ arrival: clock + (input.DelaySeconds ?? 0) * 1000, order: heldCount++, input: { ...input } });
+          // What SQS answers (the client checks the body's MD5; a timer carries no attributes).
+          const output = { MessageId: `held-${String(heldCount)}`, MD5OfMessageBody: createHash('md5').update(input.MessageBody ?? '').digest('hex'), $metadata: {} };
+          return { output } as unknown as Awaited<ReturnType<typeof next>>;
+        }
+        return next(args);
+      },
+      // Inside the meter (which counts it, as AWS would bill it), before anything is sent.
+      { step: 'initialize', priority: 'low', name: 'benchTimerHold' },
+    );
+
+    const lock = new Lock();
+    const failures: string[] = [];
+    const publisherRuns: HandlerRun[] = [];
+    const incidentRuns: IncidentRun[] = [];
+    let inFlight = 0;
+    let invocation = 0;
+    const measured = async <T>(fn: () => Promise<T>): Promise<{ result: T; run: HandlerRun }> => {
+      logs.take();
+      const lines = logs.lines;
+      const started = performance.now();
+      const result = await fn();
+      const durationMs = performance.now() - started;
+      return { result, run: { items: 0, durationMs, logLines: logs.lines - lines, logBytes: logs.take() } };
+    };
+
+    const publisher: StreamHandler = publisherHandler(() => publisherDeps(this.o.tableName, settings, dynamo, sns, this.topicArn));
+    const publish = (records: DynamoDBRecord[]) =>
+      lock.run(async () => {
+        const { result, run } = await measured(() => publisher({ Records: records }, lambdaContext('tiebreak-publisher', `bench-${String(++invocation)}`)));
+        publisherRuns.push({ ...run, items: records.length });
+        for (const f of result.batchItemFailures) failures.push(`publisher handed back record ${f.itemIdentifier}`);
+      });
+
+    const deps = incidentDeps({
+      tableName: this.o.tableName,
+      dynamo,
+      sqs,
+      sns,
+      incidentsQueueUrl: this.queues.incidents.url,
+      webhookOutboxUrl: this.queues.outbox,
+      channelPrefix,
+      now: () => clock,
+    });
+    const incidents: QueueHandler = incidentsHandler(() => deps);
+    const onQueue: QueueHandler = (event, context) => {
+      inFlight++;
+      return lock
+        .run(async () => {
+          const { result, run } = await measured(() => incidents(event, context));
+          const timers = event.Records.filter((r) => (JSON.parse(r.body) as { timer?: unknown }).timer !== undefined).length;
+          incidentRuns.push({ ...run, items: event.Records.length, timers, events: event.Records.length - timers });
+          for (const f of result.batchItemFailures) failures.push(`incidents function failed message ${f.itemIdentifier}`);
+          return result;
+        })
+        .finally(() => {
+          inFlight--;
+        });
+    };
+
+    // The whole stream so far, once each record, in stream order.
+    const collected: DynamoDBRecord[] = [];
+    const seen = new Set<string>();
+    const collect: StreamHandler = (event) => {
+      for (const record of event.Records) {
+        const id = record.dynamodb?.SequenceNumber ?? '';
+        if (seen.has(id)) continue;
+        seen.add(id);
+        collected.push(record);
+      }
+      return Promise.resolve({ batchItemFailures: [] });
+    };
+    const streams: StreamPoller = await startStreamPoller({
+      client: this.raw.dynamo,
+      streams: streamsClient(this.o.dynamoEndpoint),
+      tableName: this.o.tableName,
+      handler: collect,
+      functionName: 'bench-stream-reader',
+      intervalMs: 1_000,
+    });
+    let queuePoller: QueuePoller | undefined;
+    const streamRecords: Record<string, number> = {};
+    const countRecord = (r: DynamoDBRecord) => {
+      const kind = kindOf(r);
+      streamRecords[kind] = (streamRecords[kind] ?? 0) + 1;
+    };
+    try {
+      await streams.drain();
+      const marker = (which: string) => {
+        const found = collected.find((r) => r.dynamodb?.Keys?.pk?.S === markerPk && r.dynamodb.Keys.sk?.S === which);
+        if (!found) throw new Error(`the stream has no ${which} marker`);
+        return sequence(found);
+      };
+      const [from, to] = [marker('start'), marker('end')];
+      const day = collected.filter((r) => sequence(r) > from && sequence(r) < to);
+      for (const r of day) countRecord(r);
+      const dayDelivered = day.filter(delivered);
+      let tailNext = collected.length;
+      const trackerChanges: DynamoDBRecord[] = [];
+      const takeTail = () => {
+        const tail = collected.slice(tailNext).filter((r) => sequence(r) > to);
+        tailNext = collected.length;
+        for (const r of tail) countRecord(r);
+        const mine = tail.filter(delivered);
+        trackerChanges.push(...mine);
+        return mine;
+      };
+
+      queuePoller = startQueuePoller({ sqs, queueUrl: this.queues.incidents.url, queueArn: this.queues.incidents.arn, handler: onQueue, functionName: 'tiebreak-incidents' });
+      const queueDepth = async () => {
+        const { Attributes = {} } = await this.raw.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: this.queues.incidents.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          }),
+        );
+        return Object.values(Attributes).reduce((sum, n) => sum + Number(n), 0);
+      };
+      /** Runs the path until it is still: nothing on the queue or in the function, no tracker change left on the stream. */
+      const settle = async () => {
+        const started = performance.now();
+        for (let quiet = 0; quiet < 2; ) {
+          if (performance.now() - started > settleTimeoutMs) throw new Error('the event path did not come to rest');
+          await streams.drain();
+          const tail = takeTail();
+          for (let i = 0; i < tail.length; i += streamBatchSize) await publish(tail.slice(i, i + streamBatchSize));
+          const busy = tail.length > 0 || inFlight > 0 || (await queueDepth()) > 0;
+          if (busy) {
+            quiet = 0;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          } else quiet++;
+        }
+      };
+      /** Sends each held timer due by `until` when it is due, in order, and lets the path act on it. */
+      const releaseTimers = async (until: number) => {
+        for (;;) {
+          held.sort((a, b) => a.arrival - b.arrival || a.order - b.order);
+          const next = held[0];
+          if (!next || next.arrival > until) return;
+          held.shift();
+          clock = Math.max(clock, next.arrival);
+          await this.raw.sqs.send(new SendMessageCommand({ ...next.input, DelaySeconds: 0 }));
+          await settle();
+        }
+      };
+      const sentToIncidents = () =>
+        messaging.of('sns', 'PublishBatchCommand').reduce((sum, r) => sum + r.types.filter((t) => (incidentQueueEventTypes as readonly string[]).includes(t)).length, 0);
+
+      // One site's records in the batches a fleet's would carry them: within one batching window.
+      const windows: { from: number; to: number; records: DynamoDBRecord[] }[] = [];
+      let last = dayStart;
+      for (const record of dayDelivered) {
+        const t = recordTime(record) ?? last;
+        last = t;
+        const w = windows.at(-1);
+        if (w && t < w.from + windowMs && w.records.length < streamBatchSize) {
+          w.records.push(record);
+          w.to = t;
+        } else windows.push({ from: t, to: t, records: [record] });
+      }
+      progress(`event path: ${dayDelivered.length} state changes in ${windows.length} batching windows through the publisher, then the incidents`);
+      for (const w of windows) {
+        await releaseTimers(w.from);
+        clock = Math.max(clock, w.to);
+        const before = sentToIncidents();
+        await publish(w.records);
+        if (sentToIncidents() > before) await settle();
+      }
+      await releaseTimers(Number.POSITIVE_INFINITY);
+      await settle();
+      await queuePoller.stop();
+      queuePoller = undefined;
+
+      // The publisher's time on a fleet's full batches: the same records into a scratch table and a topic nobody reads.
+      progress('event path: timing the publisher on full batches (scratch table and topic)');
+      const scratchTable = `${this.o.tableName}-scratch`;
+      await ensureTable(this.raw.dynamo, scratchTable);
+      const scratchTopic = await ensureEventTopic(this.snsSqs.endpoint, 'tiebreak-cost-scratch');
+      const timingHandler: StreamHandler = publisherHandler(() => publisherDeps(scratchTable, settings, this.raw.dynamo, this.raw.sns, scratchTopic));
+      const all = [...dayDelivered, ...trackerChanges];
+      const durationsMs: number[] = [];
+      for (let i = 0; i < all.length; i += streamBatchSize) {
+        const batch = all.slice(i, i + streamBatchSize);
+        const { result, run } = await measured(() => timingHandler({ Records: batch }, lambdaContext('tiebreak-publisher', `timing-${String(i)}`)));
+        if (result.batchItemFailures.length > 0) failures.push('the timing run handed records back');
+        durationsMs.push(run.durationMs);
+      }
+      return {
+        streamRecords,
+        deliveredDay: dayDelivered.length,
+        deliveredTrackers: trackerChanges.length,
+        publisherRuns,
+        incidentRuns,
+        timing: { batches: durationsMs.length, records: all.length, durationsMs },
+        requests,
+        capacity,
+        messaging,
+        incidentsQueueUrl: this.queues.incidents.url,
+        serviceQueueUrl: this.queues.service,
+        timersHeld: heldCount,
+        failures,
+        windowMs,
+      };
+    } finally {
+      await queuePoller?.stop();
+      await streams.stop();
+      dynamo.destroy();
+      sqs.destroy();
+      sns.destroy();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.raw.dynamo.destroy();
+    this.raw.sqs.destroy();
+    this.raw.sns.destroy();
+    await this.snsSqs.stop();
+  }
+}
+
+/** The stack's batching window (lib/table-stream-feed.ts), or 5 s if lib/ does not load. */
+async function batchingWindowMs(): Promise<number> {
+  try {
+    const { streamBatchingWindow } = await import('../lib/table-stream-feed.ts');
+    return streamBatchingWindow.toMilliseconds();
+  } catch {
+    return defaultWindowMs;
+  }
+}
+
+/**
+ * How full the publisher's batches are at `sites` sites: the records every site puts on the
+ * stream in one batching window, at most `streamBatchSize`, over `shards` stream shards (each
+ * batches on its own), at least one.
+ */
+export function publisherFill(recordsPerSiteDay: number, sites: number, windowMs: number, shards = 1): number {
+  const perWindow = (recordsPerSiteDay * sites * windowMs) / (24 * 3_600_000) / shards;
+  return Math.max(1, Math.min(streamBatchSize, perWindow));
+}

@@ -1,0 +1,43 @@
+import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import { activeSubjects, type IncidentRecord, severityOf, stepLevel, stepTargets, type Tracker } from './incidents.ts';
+
+/**
+ * The events one change of an incident tracker means: `incident.opened`, one `incident.escalated`
+ * per step taken, `incident.acknowledged`, `incident.resolved`. The stream hands the publisher each
+ * change, as it does a site's; ids are stable, so a change handed twice is recorded once. The
+ * deliveries to the reseller's targets are made from these events, so each step reaches its
+ * targets at least once whatever fails on the way.
+ */
+export function incidentEventsOf(before: Tracker | undefined, after: Tracker | undefined): WitnessEvent[] {
+  const incident = after?.incident;
+  if (!after || !incident) return [];
+  const was = before?.incident?.incidentId === incident.incidentId ? before.incident : null;
+  const make = (type: EventType, at: number, key: string, severity: Severity, data: Partial<EventData> = {}): WitnessEvent => ({
+    id: `${after.resellerId}/${after.siteId}/${type}/${incident.incidentId}${key}`,
+    type,
+    timestamp: new Date(at).toISOString(),
+    data: { resellerId: after.resellerId, siteId: after.siteId, severity, incidentId: incident.incidentId, kind: after.kind, ...data },
+  });
+  const events: WitnessEvent[] = [];
+
+  if (!was) {
+    events.push(make('incident.opened', incident.openedAt, '', severityOf(after.kind), { subjects: activeSubjects(after), openingEventId: incident.openingEventId }));
+  }
+  for (let step = was?.stepsTaken ?? 0; step < incident.stepsTaken; step++) {
+    events.push(
+      make('incident.escalated', incident.lastEscalatedAt ?? incident.openedAt, `/${String(step + 1)}`, severityOf(after.kind), {
+        step: step + 1,
+        level: stepLevel(incident.policy, step),
+        targets: stepTargets(incident.policy, step),
+      }),
+    );
+  }
+  const turned = (state: IncidentRecord['state']) => incident.state === state && was?.state !== state;
+  if (turned('acknowledged') && incident.acknowledgedAt !== null) {
+    events.push(make('incident.acknowledged', incident.acknowledgedAt, '', 'info', { by: incident.acknowledgedBy, notified: incident.notified }));
+  }
+  if (turned('resolved') && incident.resolvedAt !== null) {
+    events.push(make('incident.resolved', incident.resolvedAt, '', 'info', { by: incident.resolvedBy, notified: incident.notified }));
+  }
+  return events;
+}

@@ -1,0 +1,283 @@
+import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { IncidentKind, IncidentState } from '../../protocol/incidents.ts';
+import type { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
+
+/**
+ * Incidents (DESIGN.md, "Incidents and escalation"), pure. Each (site, kind) has one tracker: what
+ * it knows of each subject (a node, the link, the site) and its current or last incident. The
+ * tracker is the unit of every conditional write, so two incidents for one thing can never be
+ * open at once; and it merges what it hears per subject by time (the latest raise against the
+ * latest clear), so events that arrive twice or out of order leave it as the true order would.
+ */
+
+/** What one event says of a condition: raised or cleared, for which subject, when. */
+export interface ConditionChange {
+  kind: IncidentKind;
+  subject: string;
+  phase: 'raised' | 'cleared';
+  at: number;
+}
+
+/** Per subject, the latest time it was raised and the latest time it was cleared. */
+export interface SubjectMarks {
+  raisedAt: number;
+  clearedAt: number;
+}
+
+export interface IncidentRecord {
+  incidentId: string;
+  state: IncidentState;
+  openedAt: number;
+  openingEventId: string;
+  /** Set while every subject is clear: the incident resolves once that has held for the settle time. */
+  recoveredAt: number | null;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  /** Escalation steps taken; the next step's index. */
+  stepsTaken: number;
+  lastEscalatedAt: number | null;
+  /** Everyone told of it: each hears of its acknowledgement and resolution, whatever the policy says by then. */
+  notified: EscalationTarget[];
+  /** The policy as it was at the opening: the incident escalates by it to the end. */
+  policy: EscalationPolicy;
+}
+
+export interface Tracker {
+  resellerId: string;
+  siteId: string;
+  kind: IncidentKind;
+  subjects: Record<string, SubjectMarks>;
+  incident: IncidentRecord | null;
+  /** Bumped by every write: the write's condition. */
+  version: number;
+}
+
+export interface IncidentSettings {
+  /** How long every subject must stay clear before recovery resolves the incident: a flapping link keeps one incident. */
+  settleMs: number;
+}
+
+export const defaultIncidentSettings: IncidentSettings = { settleMs: 120_000 };
+
+/** With no policy set: the reseller's service queue, at once, once. */
+export const defaultPolicy: EscalationPolicy = {
+  levels: [{ afterMs: 0, targets: [{ type: 'service-queue' }] }],
+  repeatLast: { times: 0, everyMs: 3_600_000 },
+};
+
+export const severityOf = (kind: IncidentKind) => (kind === 'node.lost' || kind === 'site.down' ? 'critical' : 'warning');
+
+/** `node.lost` → `node-lost-<ms>`: the id names its kind, so the tracker it lives on is found from it. */
+export const incidentIdOf = (kind: IncidentKind, openedAt: number) => `${kind.replace('.', '-')}-${String(openedAt)}`;
+
+export function kindOfIncidentId(incidentId: string): IncidentKind | undefined {
+  const match = /^([a-z]+)-([a-z]+)-\d+$/.exec(incidentId);
+  const kind = match ? `${match[1] ?? ''}.${match[2] ?? ''}` : '';
+  const kinds: readonly string[] = ['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged'];
+  return kinds.includes(kind) ? (kind as IncidentKind) : undefined;
+}
+
+/**
+ * The event types the incidents queue subscribes to (its SNS filter policy): the conditions and
+ * their recoveries, and the incident steps it delivers to the reseller's targets.
+ */
+export const incidentQueueEventTypes = [
+  'node.lost',
+  'node.recovered',
+  'node.degraded',
+  'site.down',
+  'site.recovered',
+  'link.lost',
+  'link.restored',
+  'command.unacknowledged',
+  'incident.escalated',
+  'incident.acknowledged',
+  'incident.resolved',
+] as const satisfies readonly EventType[];
+
+/** The condition changes an event of the catalogue carries; none for the others. */
+export function conditionChangesOf(event: WitnessEvent): ConditionChange[] {
+  const at = Date.parse(event.timestamp);
+  const node = event.data.nodeId ?? 'node';
+  const change = (kind: IncidentKind, subject: string, phase: ConditionChange['phase']): ConditionChange[] => [{ kind, subject, phase, at }];
+  switch (event.type) {
+    case 'node.lost':
+      return change('node.lost', node, 'raised');
+    case 'node.recovered':
+      // Heard again, or healthy again: the event says which.
+      return change(event.data.recoveredFrom === 'node.degraded' ? 'node.degraded' : 'node.lost', node, 'cleared');
+    case 'node.degraded':
+      return change('node.degraded', node, 'raised');
+    case 'site.down':
+      return change('site.down', 'site', 'raised');
+    case 'site.recovered':
+      return change('site.down', 'site', 'cleared');
+    case 'link.lost':
+      return change('link.lost', 'link', 'raised');
+    case 'link.restored':
+      return change('link.lost', 'link', 'cleared');
+    case 'command.unacknowledged': {
+      const commandId = typeof event.data.commandId === 'string' ? event.data.commandId : node;
+      return change('command.unacknowledged', commandId, 'raised');
+    }
+    default:
+      return [];
+  }
+}
+
+const active = (marks: SubjectMarks) => marks.raisedAt > marks.clearedAt;
+/** The incident still open or acknowledged, if there is one. */
+const liveIncident = (tracker: Tracker): IncidentRecord | undefined =>
+  tracker.incident !== null && tracker.incident.state !== 'resolved' ? tracker.incident : undefined;
+
+export function activeSubjects(tracker: Tracker): string[] {
+  return Object.keys(tracker.subjects)
+    .filter((s) => active(tracker.subjects[s] ?? { raisedAt: 0, clearedAt: 0 }))
+    .sort();
+}
+
+export type ChangeOutcome = 'opened' | 'updated' | 'recovering' | 'reraised' | 'recorded' | 'suppressed' | 'unchanged';
+
+export interface ChangeContext {
+  eventId: string;
+  /** The change falls in one of the site's maintenance windows: recorded, but opens nothing. */
+  inMaintenance: boolean;
+  policy: EscalationPolicy;
+}
+
+/** A tracker's next state after one condition change, and what that meant. */
+export function applyChange(
+  tracker: Tracker | undefined,
+  site: { resellerId: string; siteId: string },
+  change: ConditionChange,
+  context: ChangeContext,
+): { tracker: Tracker; outcome: ChangeOutcome } {
+  const base: Tracker = tracker ?? { ...site, kind: change.kind, subjects: {}, incident: null, version: 0 };
+  const marks = base.subjects[change.subject] ?? { raisedAt: 0, clearedAt: 0 };
+  const merged: SubjectMarks =
+    change.phase === 'raised' ? { ...marks, raisedAt: Math.max(marks.raisedAt, change.at) } : { ...marks, clearedAt: Math.max(marks.clearedAt, change.at) };
+  // A repeat, or older news than the tracker already has.
+  if (merged.raisedAt === marks.raisedAt && merged.clearedAt === marks.clearedAt) return { tracker: base, outcome: 'unchanged' };
+
+  const subjects = { ...base.subjects, [change.subject]: merged };
+  const anyActive = Object.values(subjects).some(active);
+  const next: Tracker = { ...base, subjects };
+  const incident = liveIncident(base);
+
+  if (incident) {
+    if (anyActive) {
+      next.incident = { ...incident, recoveredAt: null };
+      return { tracker: next, outcome: incident.recoveredAt === null ? 'updated' : 'reraised' };
+    }
+    const recoveredAt = Math.max(...Object.values(subjects).map((m) => m.clearedAt));
+    next.incident = { ...incident, recoveredAt };
+    return { tracker: next, outcome: 'recovering' };
+  }
+
+  // Nothing open: a raise newer than the last resolution opens one. If its clear came first (the
+  // queue does not keep order), the incident opens already recovering, as the true order would
+  // have left it: it resolves after the settle time.
+  const lastResolvedAt = base.incident?.resolvedAt ?? null;
+  const newer = lastResolvedAt === null || change.at > lastResolvedAt;
+  if (change.phase === 'raised' && merged.raisedAt !== marks.raisedAt && newer) {
+    if (context.inMaintenance) return { tracker: next, outcome: 'suppressed' };
+    next.incident = {
+      incidentId: incidentIdOf(change.kind, change.at),
+      state: 'open',
+      openedAt: change.at,
+      openingEventId: context.eventId,
+      recoveredAt: anyActive ? null : Math.max(...Object.values(subjects).map((m) => m.clearedAt)),
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      stepsTaken: 0,
+      lastEscalatedAt: null,
+      notified: [],
+      policy: context.policy,
+    };
+    return { tracker: next, outcome: 'opened' };
+  }
+  return { tracker: next, outcome: 'recorded' };
+}
+
+// Escalation: step i is level i+1 while there are levels, then the last level again, `repeatLast.times` times.
+
+export const stepCount = (policy: EscalationPolicy) => policy.levels.length + policy.repeatLast.times;
+
+export function stepDueAt(incident: IncidentRecord, step: number): number {
+  const { levels, repeatLast } = incident.policy;
+  const last = levels.length - 1;
+  if (step <= last) return incident.openedAt + (levels[step]?.afterMs ?? 0);
+  return incident.openedAt + (levels[last]?.afterMs ?? 0) + (step - last) * repeatLast.everyMs;
+}
+
+export function stepLevel(policy: EscalationPolicy, step: number): number {
+  return Math.min(step, policy.levels.length - 1) + 1;
+}
+
+export function stepTargets(policy: EscalationPolicy, step: number): EscalationTarget[] {
+  return policy.levels[stepLevel(policy, step) - 1]?.targets ?? [];
+}
+
+const sameTarget = (a: EscalationTarget, b: EscalationTarget) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Takes escalation step `step` if it is the next one and due; undefined when it is not to be taken (stale, early, stopped). */
+export function escalate(tracker: Tracker, incidentId: string, step: number, now: number): Tracker | undefined {
+  const incident = liveIncident(tracker);
+  if (incident?.incidentId !== incidentId || incident.state !== 'open') return undefined;
+  if (incident.recoveredAt !== null || incident.stepsTaken !== step || step >= stepCount(incident.policy)) return undefined;
+  if (now < stepDueAt(incident, step)) return undefined;
+  const notified = [...incident.notified];
+  for (const target of stepTargets(incident.policy, step)) if (!notified.some((t) => sameTarget(t, target))) notified.push(target);
+  return { ...tracker, incident: { ...incident, stepsTaken: step + 1, lastEscalatedAt: now, notified } };
+}
+
+/** Resolves an incident whose subjects have all stayed clear for the settle time. */
+export function settle(tracker: Tracker, incidentId: string, now: number, settings: IncidentSettings): Tracker | undefined {
+  const incident = liveIncident(tracker);
+  if (incident?.incidentId !== incidentId || incident.recoveredAt === null) return undefined;
+  if (activeSubjects(tracker).length > 0 || now < incident.recoveredAt + settings.settleMs) return undefined;
+  return { ...tracker, incident: { ...incident, state: 'resolved', resolvedAt: incident.recoveredAt, resolvedBy: 'recovery' } };
+}
+
+export type ActionRefusal = 'not-found' | 'resolved';
+
+/** A person acknowledges: escalation stops. Acknowledging twice is acknowledging once. */
+export function acknowledge(tracker: Tracker | undefined, incidentId: string, by: string, now: number): Tracker | ActionRefusal {
+  const incident = tracker?.incident;
+  if (!tracker || incident?.incidentId !== incidentId) return 'not-found';
+  if (incident.state === 'resolved') return 'resolved';
+  if (incident.state === 'acknowledged') return tracker;
+  return { ...tracker, incident: { ...incident, state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: by } };
+}
+
+/** A person resolves it (even while the condition lasts: a new raise opens a new incident). Twice is once. */
+export function resolve(tracker: Tracker | undefined, incidentId: string, by: string, now: number): Tracker | ActionRefusal {
+  const incident = tracker?.incident;
+  if (!tracker || incident?.incidentId !== incidentId) return 'not-found';
+  if (incident.state === 'resolved') return tracker;
+  return { ...tracker, incident: { ...incident, state: 'resolved', resolvedAt: now, resolvedBy: by } };
+}
+
+export type Timer =
+  | { type: 'escalate'; incidentId: string; step: number; dueAt: number }
+  | { type: 'settle'; incidentId: string; dueAt: number };
+
+/**
+ * The timers a tracker needs armed: the next escalation step while open, the settle check while
+ * recovering. Armed after every write and on every retry, whether or not the write changed
+ * anything, so a timer lost between a write and its arming is armed again; a timer that fires
+ * twice is refused the second time by `escalate`/`settle`.
+ */
+export function timersFor(tracker: Tracker, settings: IncidentSettings): Timer[] {
+  const incident = liveIncident(tracker);
+  if (!incident) return [];
+  if (incident.recoveredAt !== null) return [{ type: 'settle', incidentId: incident.incidentId, dueAt: incident.recoveredAt + settings.settleMs }];
+  if (incident.state === 'open' && incident.stepsTaken < stepCount(incident.policy)) {
+    return [{ type: 'escalate', incidentId: incident.incidentId, step: incident.stepsTaken, dueAt: stepDueAt(incident, incident.stepsTaken) }];
+  }
+  return [];
+}

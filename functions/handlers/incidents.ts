@@ -1,0 +1,185 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { WitnessEvent } from '../../protocol/events.ts';
+import { IncidentKind, type IncidentStep, type ServiceQueueMessage } from '../../protocol/incidents.ts';
+import { EscalationTarget } from '../../protocol/reseller.ts';
+import { type IncidentDeps, incidentDepsFromEnv } from '../adapters/incident-config.ts';
+import { incidentView } from '../adapters/incident-store.ts';
+import { TimerMessage, timerMessage } from '../adapters/incident-timers.ts';
+import { logger } from '../adapters/logger.ts';
+import { iso } from '../adapters/tenancy-items.ts';
+import {
+  applyChange,
+  type ChangeContext,
+  type ConditionChange,
+  conditionChangesOf,
+  defaultPolicy,
+  escalate,
+  settle,
+  type Tracker,
+  timersFor,
+} from '../domain/incidents.ts';
+import '../../protocol/zod-locale.ts';
+
+/** SNS delivers raw (the event itself) when the subscription says so, else in its envelope. */
+const SnsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.string() });
+const Targets = z.array(EscalationTarget);
+
+type Body = { kind: 'event'; event: WitnessEvent } | { kind: 'timer'; timer: TimerMessage };
+
+function parseBody(record: SQSRecord): Body {
+  const json: unknown = JSON.parse(record.body);
+  const envelope = SnsEnvelope.safeParse(json);
+  const inner: unknown = envelope.success ? JSON.parse(envelope.data.Message) : json;
+  const timer = TimerMessage.safeParse(inner);
+  if (timer.success) return { kind: 'timer', timer: timer.data };
+  return { kind: 'event', event: WitnessEvent.parse(inner) };
+}
+
+/** Arms what the tracker needs after a change, or again on a redelivery (the first arming may have failed after the write). */
+async function armTimers(deps: IncidentDeps, tracker: Tracker | undefined, armAnyway: boolean, changed: boolean): Promise<void> {
+  if (!tracker || (!changed && !armAnyway)) return;
+  for (const timer of timersFor(tracker, deps.settings)) await deps.timers.arm(timerMessage(tracker, timer), deps.now());
+}
+
+/** The policy for a site: its own override, else its customer's, else the reseller's, else the service queue at once. */
+async function policyFor(deps: IncidentDeps, resellerId: string, siteId: string) {
+  const listing = await deps.sites.getListing(resellerId, siteId);
+  const scopes = [
+    { scope: 'site' as const, id: siteId },
+    ...(listing ? [{ scope: 'customer' as const, id: listing.customerId }] : []),
+    { scope: 'reseller' as const, id: null },
+  ];
+  for (const at of scopes) {
+    const found = await deps.escalation.get(resellerId, at);
+    if (found) return found.policy;
+  }
+  return defaultPolicy;
+}
+
+async function onConditionChange(deps: IncidentDeps, event: WitnessEvent, change: ConditionChange, redelivered: boolean): Promise<void> {
+  const { resellerId, siteId } = event.data;
+  const context: ChangeContext = { eventId: event.id, inMaintenance: false, policy: defaultPolicy };
+  if (change.phase === 'raised') {
+    context.policy = await policyFor(deps, resellerId, siteId);
+    context.inMaintenance = (await deps.sites.maintenanceBetween(resellerId, siteId, change.at, change.at + 1)).length > 0;
+  }
+  let outcome = 'unchanged';
+  const { after, changed } = await deps.incidents.update(resellerId, siteId, change.kind, (current) => {
+    const result = applyChange(current, { resellerId, siteId }, change, context);
+    outcome = result.outcome;
+    return result.outcome === 'unchanged' ? undefined : result.tracker;
+  });
+  logger.info(`incident tracker: ${outcome}`, {
+    siteId,
+    kind: change.kind,
+    subject: change.subject,
+    phase: change.phase,
+    eventId: event.id,
+    incidentId: after?.incident?.incidentId,
+    why:
+      outcome === 'suppressed'
+        ? 'inside a maintenance window: recorded in the audit trail, nobody paged'
+        : outcome === 'unchanged'
+          ? 'a repeat or older news than the tracker holds'
+          : undefined,
+  });
+  await armTimers(deps, after, redelivered, changed);
+}
+
+async function onTimer(deps: IncidentDeps, message: TimerMessage, redelivered: boolean): Promise<void> {
+  const now = deps.now();
+  const { timer } = message;
+  if (timer.dueAt > now) {
+    // SQS holds a message 15 minutes at most (and a host's clock may run behind): early, it goes round again.
+    await deps.timers.arm(message, now);
+    return;
+  }
+  const { after, changed } = await deps.incidents.update(message.resellerId, message.siteId, message.kind, (current) =>
+    current === undefined ? undefined : timer.type === 'escalate' ? escalate(current, timer.incidentId, timer.step, now) : settle(current, timer.incidentId, now, deps.settings),
+  );
+  logger.info(changed ? `incident ${timer.type === 'escalate' ? 'escalated' : 'resolved on recovery'}` : `incident timer had nothing to do`, {
+    siteId: message.siteId,
+    incidentId: timer.incidentId,
+    timer,
+  });
+  await armTimers(deps, after, redelivered, changed);
+}
+
+/** Incident steps reach their targets from the incident events, so a step is delivered whatever failed after its write. */
+async function deliverStep(deps: IncidentDeps, event: WitnessEvent): Promise<void> {
+  const { resellerId, siteId, incidentId } = event.data;
+  if (!incidentId) return;
+  const step: IncidentStep | undefined =
+    event.type === 'incident.escalated'
+      ? event.data.step === 1
+        ? 'opened'
+        : 'escalated'
+      : event.type === 'incident.acknowledged'
+        ? 'acknowledged'
+        : event.type === 'incident.resolved'
+          ? 'resolved'
+          : undefined;
+  if (!step) return;
+  const targets = Targets.parse(step === 'opened' || step === 'escalated' ? event.data.targets : event.data.notified);
+  if (targets.length === 0) return;
+
+  const [tracker, listing] = await Promise.all([deps.incidents.getByIncidentId(resellerId, siteId, incidentId), deps.sites.getListing(resellerId, siteId)]);
+  const current = tracker?.incident?.incidentId === incidentId ? incidentView(tracker) : undefined;
+  const customer = listing ? await deps.resellers.getCustomer(resellerId, listing.customerId) : undefined;
+  const message: ServiceQueueMessage = {
+    messageId: event.id,
+    step,
+    level: typeof event.data.level === 'number' ? event.data.level : null,
+    at: event.timestamp,
+    incident: {
+      incidentId,
+      kind: IncidentKind.parse(event.data.kind),
+      state: current?.state ?? (step === 'resolved' ? 'resolved' : step === 'acknowledged' ? 'acknowledged' : 'open'),
+      openedAt: current?.openedAt ?? iso(Number(/\d+$/.exec(incidentId)?.[0])),
+      subjects: current?.subjects ?? [],
+      acknowledgedBy: current?.acknowledgedBy ?? null,
+      resolvedBy: current?.resolvedBy ?? null,
+    },
+    site: { siteId, name: listing?.name ?? null },
+    customer: customer ? { customerId: customer.customerId, name: customer.name } : null,
+    links: step === 'resolved' ? null : deps.links.linksFor(resellerId, siteId, incidentId, deps.now()),
+  };
+  await deps.notifier.deliver(resellerId, message, targets);
+  logger.info('incident step delivered', { siteId, incidentId, step, targets: targets.map((t) => t.type), messageId: event.id });
+}
+
+/**
+ * The incidents queue → trackers, timers and deliveries. The queue carries three things: the
+ * witness's condition events (from the SNS topic), the incident events (the same way, after the
+ * stream has recorded each incident change), and the incident timers (delayed messages). Each
+ * record is handled on its own; a failed one is handed back for SQS to retry, then dead-lettered.
+ */
+export const incidentsHandler = (getDeps: () => IncidentDeps | Promise<IncidentDeps>) =>
+  middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const deps = await getDeps();
+      const failures: SQSBatchResponse['batchItemFailures'] = [];
+      for (const record of event.Records) {
+        const redelivered = Number(record.attributes.ApproximateReceiveCount) > 1;
+        try {
+          const body = parseBody(record);
+          if (body.kind === 'timer') {
+            await onTimer(deps, body.timer, redelivered);
+          } else if (body.event.type.startsWith('incident.')) {
+            await deliverStep(deps, body.event);
+          } else {
+            for (const change of conditionChangesOf(body.event)) await onConditionChange(deps, body.event, change, redelivered);
+          }
+        } catch (error) {
+          logger.error('incidents queue message failed: SQS will retry it', { messageId: record.messageId, error: error as Error });
+          failures.push({ itemIdentifier: record.messageId });
+        }
+      }
+      return { batchItemFailures: failures };
+    });
+
+export const handler = incidentsHandler(incidentDepsFromEnv);

@@ -1,0 +1,80 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { type IncidentDeps, incidentDeps, type IncidentLinks, localSqsClient } from '../functions/adapters/incident-config.ts';
+import { localSnsClient } from '../functions/adapters/publisher-config.ts';
+import { incidentQueueEventTypes, type IncidentSettings } from '../functions/domain/incidents.ts';
+import { incidentsHandler } from '../functions/handlers/incidents.ts';
+import { startQueuePoller } from './sqs-poller.ts';
+
+export interface IncidentRuntime {
+  deps: IncidentDeps;
+  incidentsQueueUrl: string;
+  webhookOutboxUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The incidents side of the stack on fauxqs: the incidents queue (with its dead-letter queue),
+ * subscribed to the events topic with the stack's filter, the webhook outbox queue, and the same
+ * incidents handler fed from the queue as Lambda's event source mapping would. The queues live in
+ * fauxqs's data folder: pending escalation timers survive a restart.
+ */
+export async function startIncidentRuntime(options: {
+  snsSqsEndpoint: string;
+  topicArn: string;
+  dynamo: DynamoDBClient;
+  tableName: string;
+  /** Names the queues (`<prefix>-incidents`, …) and the resellers' channels. */
+  channelPrefix: string;
+  settings?: IncidentSettings;
+  links?: IncidentLinks;
+  /** How long a failed message waits before it is tried again. */
+  retryAfterSeconds?: number;
+}): Promise<IncidentRuntime> {
+  const sqs = localSqsClient(options.snsSqsEndpoint);
+  const sns = localSnsClient(options.snsSqsEndpoint);
+  const queue = async (name: string, attributes: Record<string, string> = {}) => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    if (!QueueUrl) throw new Error(`fauxqs gave no URL for queue ${name}`);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
+  };
+  const deadLetters = await queue(`${options.channelPrefix}-incidents-dlq`);
+  const incidents = await queue(`${options.channelPrefix}-incidents`, {
+    VisibilityTimeout: String(options.retryAfterSeconds ?? 5),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 10 }),
+  });
+  const outbox = await queue(`${options.channelPrefix}-webhook-outbox`);
+  // Subscribing the same queue again answers the existing subscription: a restart adds none.
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: options.topicArn,
+      Protocol: 'sqs',
+      Endpoint: incidents.arn,
+      Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify({ type: [...incidentQueueEventTypes] }) },
+    }),
+  );
+  const deps = incidentDeps({
+    tableName: options.tableName,
+    dynamo: options.dynamo,
+    sqs,
+    sns,
+    incidentsQueueUrl: incidents.url,
+    webhookOutboxUrl: outbox.url,
+    channelPrefix: options.channelPrefix,
+    ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.links ? { links: options.links } : {}),
+  });
+  const poller = startQueuePoller({ sqs, queueUrl: incidents.url, queueArn: incidents.arn, handler: incidentsHandler(() => deps), functionName: 'tiebreak-incidents' });
+  return {
+    deps,
+    incidentsQueueUrl: incidents.url,
+    webhookOutboxUrl: outbox.url,
+    async stop() {
+      await poller.stop();
+      sqs.destroy();
+      sns.destroy();
+    },
+  };
+}

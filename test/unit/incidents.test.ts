@@ -1,0 +1,194 @@
+/**
+ * Incidents by example (DESIGN.md, "Incidents and escalation"): what each witness event means to
+ * the incident trackers, and short stories a reviewer can read. The general rules are checked
+ * as properties in incidents.property.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { eventsOf } from '../../functions/domain/events.ts';
+import { incidentEventsOf } from '../../functions/domain/incident-events.ts';
+import {
+  acknowledge,
+  activeSubjects,
+  applyChange,
+  type ChangeContext,
+  type ConditionChange,
+  conditionChangesOf,
+  defaultIncidentSettings,
+  defaultPolicy,
+  escalate,
+  resolve,
+  settle,
+  timersFor,
+  type Tracker,
+} from '../../functions/domain/incidents.ts';
+import { defaultSettings } from '../../functions/domain/settings.ts';
+import { newSite, type SiteState } from '../../functions/domain/site-state.ts';
+import { type EventType, WitnessEvent } from '../../protocol/events.ts';
+
+const site = { resellerId: 'reseller-1', siteId: 'site-1' };
+const t0 = Date.parse('2026-11-29T10:00:00.000Z');
+const settleMs = defaultIncidentSettings.settleMs;
+const context: ChangeContext = { eventId: 'reseller-1/site-1/node.lost/node-b/7', inMaintenance: false, policy: defaultPolicy };
+
+const event = (type: EventType, data: Record<string, unknown> = {}, at = t0): WitnessEvent => ({
+  id: `reseller-1/site-1/${type}/1`,
+  type,
+  timestamp: new Date(at).toISOString(),
+  data: { ...site, severity: 'info', ...data },
+});
+
+describe('what each witness event means to the incident trackers', () => {
+  const cases: [string, WitnessEvent, Omit<ConditionChange, 'at'> | null][] = [
+    ['node.lost raises node.lost for the node', event('node.lost', { nodeId: 'node-b' }), { kind: 'node.lost', subject: 'node-b', phase: 'raised' }],
+    ['node.recovered clears node.lost for the node', event('node.recovered', { nodeId: 'node-b' }), { kind: 'node.lost', subject: 'node-b', phase: 'cleared' }],
+    [
+      'node.recovered from node.degraded clears node.degraded',
+      event('node.recovered', { nodeId: 'node-b', recoveredFrom: 'node.degraded' }),
+      { kind: 'node.degraded', subject: 'node-b', phase: 'cleared' },
+    ],
+    ['node.degraded raises node.degraded for the node', event('node.degraded', { nodeId: 'node-a' }), { kind: 'node.degraded', subject: 'node-a', phase: 'raised' }],
+    ['site.down raises site.down for the site', event('site.down'), { kind: 'site.down', subject: 'site', phase: 'raised' }],
+    ['site.recovered clears site.down', event('site.recovered'), { kind: 'site.down', subject: 'site', phase: 'cleared' }],
+    ['link.lost raises link.lost for the link', event('link.lost'), { kind: 'link.lost', subject: 'link', phase: 'raised' }],
+    ['link.restored clears link.lost', event('link.restored'), { kind: 'link.lost', subject: 'link', phase: 'cleared' }],
+    [
+      'command.unacknowledged raises it for the command',
+      event('command.unacknowledged', { nodeId: 'node-a', commandId: '3-promote-node-a' }),
+      { kind: 'command.unacknowledged', subject: '3-promote-node-a', phase: 'raised' },
+    ],
+    [
+      'command.unacknowledged without a command id raises it for the node',
+      event('command.unacknowledged', { nodeId: 'node-a' }),
+      { kind: 'command.unacknowledged', subject: 'node-a', phase: 'raised' },
+    ],
+    ['failover.granted means nothing to incidents', event('failover.granted', { nodeId: 'node-a' }), null],
+    ['failover.completed means nothing to incidents', event('failover.completed', { nodeId: 'node-a' }), null],
+    ['incident events mean nothing to the trackers (no loop)', event('incident.escalated', { incidentId: 'node-lost-1', kind: 'node.lost' }), null],
+  ];
+  it.each(cases)('%s', (_, input, expected) => {
+    expect(conditionChangesOf(input)).toEqual(expected === null ? [] : [{ ...expected, at: t0 }]);
+  });
+});
+
+describe('an incident, told as it happens', () => {
+  it('node-b is lost, escalates to the service queue, is heard again, and the incident resolves once that held for the settle time', () => {
+    const lost = conditionChangesOf(event('node.lost', { nodeId: 'node-b' }, t0));
+    const back = conditionChangesOf(event('node.recovered', { nodeId: 'node-b' }, t0 + 60_000));
+    let tracker: Tracker | undefined;
+
+    const opened = applyChange(tracker, site, lost[0]!, context);
+    expect(opened.outcome).toBe('opened');
+    tracker = opened.tracker;
+    const id = tracker.incident!.incidentId;
+    expect(id).toBe(`node-lost-${String(t0)}`);
+    // The default policy: the service queue, at once.
+    expect(timersFor(tracker, defaultIncidentSettings)).toEqual([{ type: 'escalate', incidentId: id, step: 0, dueAt: t0 }]);
+    tracker = escalate(tracker, id, 0, t0 + 50)!;
+    expect(tracker.incident?.notified).toEqual([{ type: 'service-queue' }]);
+
+    const recovering = applyChange(tracker, site, back[0]!, context);
+    expect(recovering.outcome).toBe('recovering');
+    tracker = recovering.tracker;
+    expect(activeSubjects(tracker)).toEqual([]);
+    expect(timersFor(tracker, defaultIncidentSettings)).toEqual([{ type: 'settle', incidentId: id, dueAt: t0 + 60_000 + settleMs }]);
+    expect(settle(tracker, id, t0 + 60_000 + settleMs - 1, defaultIncidentSettings), 'not yet: it might flap').toBeUndefined();
+
+    const settled = settle(tracker, id, t0 + 60_000 + settleMs, defaultIncidentSettings)!;
+    expect(settled.incident).toMatchObject({ state: 'resolved', resolvedBy: 'recovery', resolvedAt: t0 + 60_000 });
+    expect(timersFor(settled, defaultIncidentSettings)).toEqual([]);
+
+    const told = [...incidentEventsOf(undefined, opened.tracker), ...incidentEventsOf(recovering.tracker, settled)];
+    expect(told.map((e) => e.type)).toEqual(['incident.opened', 'incident.resolved']);
+    expect(told[1]?.data.notified).toEqual([{ type: 'service-queue' }]);
+  });
+
+  it('a second node.lost for the same node while the incident is open updates it: still one incident', () => {
+    const first = applyChange(undefined, site, { kind: 'node.lost', subject: 'node-b', phase: 'raised', at: t0 }, context).tracker;
+    const again = applyChange(first, site, { kind: 'node.lost', subject: 'node-a', phase: 'raised', at: t0 + 5_000 }, context);
+    expect(again.outcome).toBe('updated');
+    expect(again.tracker.incident?.incidentId).toBe(first.incident?.incidentId);
+    expect(activeSubjects(again.tracker)).toEqual(['node-a', 'node-b']);
+  });
+
+  it('inside a maintenance window a lost node is recorded, and nobody is paged', () => {
+    const { tracker, outcome } = applyChange(undefined, site, { kind: 'node.lost', subject: 'node-b', phase: 'raised', at: t0 }, { ...context, inMaintenance: true });
+    expect(outcome).toBe('suppressed');
+    expect(tracker.incident).toBeNull();
+    expect(activeSubjects(tracker)).toEqual(['node-b']);
+    expect(timersFor(tracker, defaultIncidentSettings)).toEqual([]);
+  });
+});
+
+describe('people acting on an incident', () => {
+  const open = applyChange(undefined, site, { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 }, context).tracker;
+  const id = open.incident!.incidentId;
+
+  it('acknowledging an id this tracker does not hold is "not found", and changes nothing', () => {
+    expect(acknowledge(open, 'link-lost-1', 'api-key:k1', t0 + 1_000)).toBe('not-found');
+    expect(acknowledge(undefined, id, 'api-key:k1', t0 + 1_000)).toBe('not-found');
+    expect(resolve(open, 'link-lost-1', 'api-key:k1', t0 + 1_000)).toBe('not-found');
+  });
+
+  it('acknowledging a resolved incident is refused as "resolved"', () => {
+    const resolved = resolve(open, id, 'link', t0 + 1_000) as Tracker;
+    expect(resolved.incident).toMatchObject({ state: 'resolved', resolvedBy: 'link', resolvedAt: t0 + 1_000 });
+    expect(acknowledge(resolved, id, 'api-key:k1', t0 + 2_000)).toBe('resolved');
+  });
+
+  it('after an acknowledgement escalation stops; resolving it while the link is still down needs a newer raise to open again', () => {
+    const acked = acknowledge(open, id, 'api-key:k1', t0 + 1_000) as Tracker;
+    expect(acked.incident).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'api-key:k1' });
+    expect(escalate(acked, id, 0, t0 + 2_000)).toBeUndefined();
+    const resolved = resolve(acked, id, 'api-key:k1', t0 + 3_000) as Tracker;
+    // The link is still down: an older raise heard late opens nothing, a newer one opens a new incident.
+    expect(applyChange(resolved, site, { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 + 2_000 }, context).outcome).toBe('recorded');
+    const reopened = applyChange(resolved, site, { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 + 4_000 }, context);
+    expect(reopened.outcome).toBe('opened');
+    expect(reopened.tracker.incident?.incidentId).toBe(`link-lost-${String(t0 + 4_000)}`);
+  });
+});
+
+describe('regressions', () => {
+  // Late events leave the tracker as the true order would: link.lost at t0, link.restored at t0 + 18 s
+  // opens an incident that recovers and resolves after the settle time, whichever is heard first.
+  it('a raise heard after its own clear opens the incident the true order would have opened', () => {
+    const raise: ConditionChange = { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 };
+    const clear: ConditionChange = { kind: 'link.lost', subject: 'link', phase: 'cleared', at: t0 + 18_000 };
+    const inOrder = applyChange(applyChange(undefined, site, raise, context).tracker, site, clear, context).tracker;
+    expect(inOrder.incident).toMatchObject({ state: 'open', recoveredAt: t0 + 18_000 });
+
+    const late = applyChange(applyChange(undefined, site, clear, context).tracker, site, raise, context);
+    expect(late.tracker.incident).toMatchObject({ state: 'open', recoveredAt: t0 + 18_000 });
+  });
+
+  // Event ids are `<resellerId>/<siteId>/<type>/<incidentId>[/<step>]`, with reseller and site ids of
+  // up to 48 each: an id the envelope refused would dead-letter the step on the incidents queue.
+  it('incident events stay valid WitnessEvents with the longest reseller and site ids', () => {
+    const long = { resellerId: 'r'.repeat(48), siteId: 's'.repeat(48) };
+    const opened = applyChange(undefined, long, { kind: 'command.unacknowledged', subject: 'c', phase: 'raised', at: t0 }, context).tracker;
+    const escalated = escalate(opened, opened.incident!.incidentId, 0, t0)!;
+    const [step] = incidentEventsOf(opened, escalated);
+    expect(step?.id.length).toBe(155);
+    expect(WitnessEvent.safeParse(step).success).toBe(true);
+  });
+
+  // A node back above the health threshold clears its node.degraded condition (DESIGN.md: "Recovery
+  // resolves it automatically"): eventsOf says so with a node.recovered from node.degraded.
+  it('a degraded node that is healthy again clears its node.degraded condition', () => {
+    const base = newSite({ ...site, nodeIds: ['node-a', 'node-b'], policy: { tieBreak: 'keep-primary', preferredNode: null, healthThreshold: 50 } });
+    const withHealth = (health: number, at: number, rev: number): SiteState => ({
+      ...base,
+      rev,
+      nodes: {
+        'node-a': { ...base.nodes['node-a']!, lastSeenAt: at, health, peerReachable: true },
+        'node-b': { ...base.nodes['node-b']!, lastSeenAt: at, health: 90, peerReachable: true },
+      },
+    });
+    const healthy = withHealth(90, t0, 1);
+    const degraded = withHealth(30, t0 + 5_000, 2);
+    const recovered = withHealth(90, t0 + 10_000, 3);
+    const changes = [...eventsOf(healthy, degraded, defaultSettings), ...eventsOf(degraded, recovered, defaultSettings)].flatMap(conditionChangesOf);
+    expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'raised', at: t0 + 5_000 });
+    expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'cleared', at: t0 + 10_000 });
+  });
+});
