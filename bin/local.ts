@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { apiDeps, apiRateLimit } from '../functions/adapters/api-config.ts';
+import { apiDeps, apiRateLimit, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { incidentSettingsFromEnv } from '../functions/adapters/incident-config.ts';
 import { IncidentLinkSigner } from '../functions/adapters/incident-links.ts';
 import { startIncidentRuntime } from '../local/incident-runtime.ts';
@@ -34,7 +34,7 @@ const { values } = parseArgs({
 const port = Number(values.port ?? process.env.TIEBREAK_PORT ?? 8787);
 const dataDir = resolve(values.data ?? process.env.TIEBREAK_DATA_DIR ?? '.tiebreak/local');
 /** Names the local queues and topics (`tiebreak-incidents`, `tiebreak-svc-<reseller>`, …), as the stack's prefix does in AWS. */
-const channelPrefix = process.env.TIEBREAK_CHANNEL_PREFIX ?? 'tiebreak';
+const channelPrefix = process.env.TIEBREAK_CHANNEL_PREFIX ?? defaultChannelPrefix;
 
 function fail(message: string): never {
   console.error(`tiebreak: ${message}`);

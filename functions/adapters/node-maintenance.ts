@@ -2,14 +2,8 @@ import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-
 import type { Caller } from '../domain/decision.ts';
 import { conditionFailed } from './conditions.ts';
 import { siteKey } from './site-item.ts';
-import { iso, maintenanceRetentionMs, maintenanceSk, sitePk, ttlSeconds } from './tenancy-items.ts';
-
-export interface NodeMaintenanceWindow {
-  windowId: string;
-  start: number;
-  end: number;
-  reason: string;
-}
+import type { MaintenanceRecord } from './site-admin-store.ts';
+import { maintenanceItem } from './tenancy-items.ts';
 
 /**
  * Maintenance windows an agent declares for its own site. The window is written together with a
@@ -23,7 +17,7 @@ export class NodeMaintenanceStore {
   ) {}
 
   /** Declares the window; false if the node's token is no longer valid. */
-  async declare(caller: Caller, window: NodeMaintenanceWindow): Promise<boolean> {
+  async declare(caller: Caller, window: MaintenanceRecord): Promise<boolean> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -40,13 +34,7 @@ export class NodeMaintenanceStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  pk: sitePk(caller.resellerId, caller.siteId),
-                  sk: maintenanceSk(iso(window.start), window.windowId),
-                  ...window,
-                  requestedBy: caller.nodeId,
-                  expiresAt: ttlSeconds(window.end + maintenanceRetentionMs),
-                },
+                Item: { ...maintenanceItem(caller.resellerId, caller.siteId, window), requestedBy: caller.nodeId },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },

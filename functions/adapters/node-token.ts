@@ -1,8 +1,9 @@
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import * as z from 'zod/mini';
 import { Identifier } from '../../protocol/ids.ts';
 import '../../protocol/zod-locale.ts';
 import type { Caller } from '../domain/decision.ts';
+import { openClaims, signClaims } from './signed-claims.ts';
 
 /**
  * Node tokens: `tb1.<base64url claims>.<base64url HMAC-SHA256>`. Verified with a key held in
@@ -26,26 +27,14 @@ function mac(key: Buffer, payload: string): Buffer {
 }
 
 export function signNodeToken(key: Buffer, caller: Caller): string {
-  const payload = Buffer.from(
-    JSON.stringify({ r: caller.resellerId, s: caller.siteId, n: caller.nodeId, v: caller.tokenVersion }),
-  ).toString('base64url');
-  return `${prefix}.${payload}.${mac(key, payload).toString('base64url')}`;
+  const claims = { r: caller.resellerId, s: caller.siteId, n: caller.nodeId, v: caller.tokenVersion };
+  return `${prefix}.${signClaims((payload) => mac(key, payload), claims)}`;
 }
 
 /** The caller a token names, or undefined if it is malformed or not signed with this key. */
 export function verifyNodeToken(key: Buffer, token: string): Caller | undefined {
-  const [tag, payload, signature, ...rest] = token.split('.');
-  if (tag !== prefix || !payload || !signature || rest.length > 0 || token.length > 1024) return undefined;
-  const expected = mac(key, payload);
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const claims = Claims.safeParse(json);
+  if (!token.startsWith(`${prefix}.`)) return undefined;
+  const claims = Claims.safeParse(openClaims((payload) => mac(key, payload), token.slice(prefix.length + 1), 1024 - prefix.length - 1));
   if (!claims.success) return undefined;
   return { resellerId: claims.data.r, siteId: claims.data.s, nodeId: claims.data.n, tokenVersion: claims.data.v };
 }

@@ -10,8 +10,7 @@ import {
   customerSk,
   enrollmentPk,
   iso,
-  maintenanceRetentionMs,
-  maintenanceSk,
+  maintenanceItem,
   resellerPk,
   siteListingSk,
   sitePk,
@@ -212,16 +211,7 @@ export class SiteAdminStore {
 
   async putMaintenance(resellerId: string, siteId: string, window: MaintenanceRecord): Promise<void> {
     await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: sitePk(resellerId, siteId),
-          sk: maintenanceSk(iso(window.start), window.windowId),
-          ...window,
-          expiresAt: ttlSeconds(window.end + maintenanceRetentionMs),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
+      new PutCommand({ TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, window), ConditionExpression: 'attribute_not_exists(pk)' }),
     );
   }
 

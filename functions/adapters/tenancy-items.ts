@@ -42,3 +42,17 @@ export const maintenanceRetentionMs = 400 * 24 * 3_600_000;
 export const ttlSeconds = (ms: number) => Math.ceil(ms / 1000);
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A maintenance window as stored in its site's partition, by start; kept a while after it ends (SLA reports read it), then expired. */
+export function maintenanceItem(
+  resellerId: string,
+  siteId: string,
+  window: { windowId: string; start: number; end: number; reason: string },
+): Record<string, unknown> {
+  return {
+    pk: sitePk(resellerId, siteId),
+    sk: maintenanceSk(iso(window.start), window.windowId),
+    ...window,
+    expiresAt: ttlSeconds(window.end + maintenanceRetentionMs),
+  };
+}
