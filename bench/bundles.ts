@@ -26,7 +26,10 @@
  * the `failover.granted` event; the same event every run, so from the second run on its condition
  * fails, which the publisher takes as done: still one call); the detector an EventBridge scheduled
  * event (its cursor's GetItem: the uncounted first round also reads the due index's last 12 buckets
- * and sets the cursor, so later runs in the same minute find nothing due); the floor its UpdateItem. Every function
+ * and sets the cursor, so later runs in the same minute find nothing due); the webhook router an
+ * outbox message, a `node.recovered` event of the bench reseller, which has no endpoint (one
+ * Query); the webhook deliverer a delivery job for a message that is not there (one GetItem:
+ * skipped); the floor its UpdateItem. Every function
  * of lib/bundling.ts needs an event here (the type says so). Each answer must be a 200 (for the
  * publisher: no batch item failure; for the detector: its run's figures), or the run fails.
  *
@@ -164,6 +167,8 @@ export async function bundlesBench(args: string[]): Promise<number> {
       publisher: () => grantStreamEvent(),
       detector: () => scheduledEvent(),
       incidents: () => incidentsQueueEvent(),
+      webhookRouter: () => sqsEvent(recoveredEvent(), 'bench-outbox'),
+      webhookDeliverer: () => sqsEvent(absentDeliveryJob(), 'bench-deliveries'),
       maintenance: () => apiEvent('POST /v1/node/maintenance', token('node-b'), { minutes: 30, reason: 'bench' }),
       floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
     };
@@ -185,6 +190,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
       TIEBREAK_INCIDENTS_QUEUE_URL: `${snsSqs.endpoint}/000000000000/bench-incidents`,
       TIEBREAK_WEBHOOK_OUTBOX_URL: `${snsSqs.endpoint}/000000000000/bench-outbox`,
       TIEBREAK_CHANNEL_PREFIX: 'bench',
+      // The webhook queues (the bench's events send to none of them).
+      TIEBREAK_WEBHOOK_DELIVERIES_URL: `${snsSqs.endpoint}/000000000000/bench-deliveries`,
+      TIEBREAK_WEBHOOK_DEAD_LETTERS_URL: `${snsSqs.endpoint}/000000000000/bench-webhook-dead-letters`,
       BENCH_EVENT: JSON.stringify(event),
     });
     const run = async (b: Built, mode: Mode, event: unknown) => runChild(runner, b.file, mode, env(b.name, event));
@@ -384,20 +392,33 @@ function scheduledEvent(): unknown {
  */
 let recoveredAt = Date.now();
 function incidentsQueueEvent(): unknown {
+  return sqsEvent(recoveredEvent(), 'bench-incidents');
+}
+
+/** A `node.recovered` event of the bench site, a new one each time. */
+function recoveredEvent(): unknown {
   const at = new Date(++recoveredAt).toISOString();
-  const event = { id: `${resellerId}/${siteId}/node.recovered/${at}`, type: 'node.recovered', timestamp: at, data: { resellerId, siteId, nodeId: 'node-a', severity: 'info' } };
-  const body = JSON.stringify(event);
+  return { id: `${resellerId}/${siteId}/node.recovered/${at}`, type: 'node.recovered', timestamp: at, data: { resellerId, siteId, nodeId: 'node-a', severity: 'info' } };
+}
+
+/** A delivery job (functions/adapters/webhook-jobs.ts) for a message the table does not hold. */
+function absentDeliveryJob(): unknown {
+  return { resellerId, endpointId: 'bench', messageId: `msg_${randomBytes(8).toString('hex')}`, round: 0, attempt: 1, dueAt: Date.now() };
+}
+
+/** One SQS record of `body` (JSON), as Lambda's event source mapping hands it. */
+function sqsEvent(body: unknown, queueName: string): unknown {
   return {
     Records: [
       {
         messageId: randomBytes(16).toString('hex'),
         receiptHandle: 'bench',
-        body,
+        body: JSON.stringify(body),
         attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'bench', ApproximateFirstReceiveTimestamp: String(Date.now()) },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench-incidents',
+        eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
         awsRegion: 'us-east-1',
       },
     ],

@@ -31,6 +31,7 @@
  * through the same handler into a scratch table and a topic nobody subscribes to; the cost bench
  * prices invocations = records ÷ the batch fill at the fleet's size (`publisherFill`).
  */
+import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -40,9 +41,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { documentClient, localDynamoClientConfig } from '../functions/adapters/dynamo-clients.ts';
 import { EscalationStore } from '../functions/adapters/escalation-store.ts';
-import { incidentDeps, localSqsClient } from '../functions/adapters/incident-config.ts';
+import { incidentDeps } from '../functions/adapters/incident-config.ts';
 import { isTrackerSk } from '../functions/adapters/incident-store.ts';
-import { localSnsClient, publisherDeps } from '../functions/adapters/publisher-config.ts';
+import { publisherDeps } from '../functions/adapters/publisher-config.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ResellerChannels } from '../functions/adapters/reseller-channels.ts';
 import { ResellerStore } from '../functions/adapters/reseller-store.ts';

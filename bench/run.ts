@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   cost: async () => (await import('./cost.ts')).costBench,
   bundles: async () => (await import('./bundles.ts')).bundlesBench,
   detector: async () => (await import('./detector.ts')).detectorBench,
+  webhooks: async () => (await import('./webhooks.ts')).webhooksBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

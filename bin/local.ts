@@ -4,6 +4,7 @@
  * the table, the same handlers Lambda runs behind http://127.0.0.1:8787, and a demo site.
  * Options: --port N (or TIEBREAK_PORT), --data DIR (or TIEBREAK_DATA_DIR); timings from TIEBREAK_* (see README).
  */
+import { localSnsClient } from '../functions/adapters/messaging-clients.ts';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,9 @@ import { apiDeps, apiRateLimit, defaultChannelPrefix } from '../functions/adapte
 import { incidentSettingsFromEnv } from '../functions/adapters/incident-config.ts';
 import { IncidentLinkSigner } from '../functions/adapters/incident-links.ts';
 import { startIncidentRuntime } from '../local/incident-runtime.ts';
-import { localSnsClient, publisherDeps } from '../functions/adapters/publisher-config.ts';
+import { startWebhookRuntime } from '../local/webhook-runtime.ts';
+import { addressPolicyFromEnv } from '../functions/adapters/address-policy.ts';
+import { publisherDeps } from '../functions/adapters/publisher-config.ts';
 import { publisherHandler } from '../functions/handlers/publisher.ts';
 import { localDynamoClientConfig, witnessConfigFromEnv, witnessDeps } from '../functions/adapters/config.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
@@ -71,7 +74,12 @@ await ensureTable(client, config.tableName);
 const snsSqs = await startSnsSqs({ dataDir: resolve(dataDir, 'sns-sqs') });
 const topicArn = await ensureEventTopic(snsSqs.endpoint);
 const deps = witnessDeps(config, client);
-const api = apiDeps(config, adminKey, client, apiRateLimit, { snsSqsEndpoint: snsSqs.endpoint, channelPrefix });
+// Webhook endpoints may be loopback addresses only when asked (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true): a receiver on this machine.
+const addressPolicy = addressPolicyFromEnv();
+const api = {
+  ...apiDeps(config, adminKey, client, apiRateLimit, { snsSqsEndpoint: snsSqs.endpoint, channelPrefix, allowLoopbackWebhooks: addressPolicy.allowLoopback }),
+  publicUrl: local.url,
+};
 Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
 // The table's stream feeds the event publisher, as the event source mapping does in AWS.
 const poller = await startStreamPoller({
@@ -90,6 +98,9 @@ const incidents = await startIncidentRuntime({
   settings: incidentSettingsFromEnv(),
   links: new IncidentLinkSigner(config.tokenKey, local.url),
 });
+// Webhooks: the outbox (the topic's events and the incidents' webhook steps) → router → delayed tries → deliverer.
+const webhooks = await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy });
+api.webhookJobs = webhooks.deps.jobs;
 // The silence detector, every minute, as the EventBridge schedule runs it in AWS.
 const detector = startDetectorTimer({ handler: detectorHandler(() => detectorDeps(config.tableName, config.settings, client)) });
 
@@ -103,6 +114,9 @@ console.log(`Tiebreak witness (local) listening on ${local.url}
                   and the SNS topic ${topicArn} on ${snsSqs.endpoint} (fauxqs)
   incidents:      the queue ${incidents.incidentsQueueUrl} → trackers, escalation timers, deliveries
                   to each reseller's service queue (GET /v1/reseller/service-queue) and alerts topic
+  webhooks:       the outbox ${webhooks.outboxUrl} → signed deliveries with retries (POST /v1/webhooks);
+                  loopback receivers ${addressPolicy.allowLoopback ? 'allowed' : 'refused (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true allows them)'};
+                  inbound hooks on POST /v1/hooks/{integrationId} (POST /v1/integrations)
   silence:        the detector runs every minute: site.down after ${config.settings.silenceMs} ms with no node heard
   reseller API:   ${Object.keys(routes).filter((r) => !r.includes('/v1/node/')).length - 1} routes under /v1/, described by ${local.url}/openapi.json
   DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
@@ -131,6 +145,7 @@ async function stop(): Promise<void> {
   await poller.stop();
   await detector.stop();
   await incidents.stop();
+  await webhooks.stop();
   await snsSqs.stop();
   client.destroy();
   await engine.stop();

@@ -6,9 +6,9 @@
  * once printed unless `--keep`. Against `npm start` (the default URL) the queue is on fauxqs, on the
  * port its URL names; in AWS, the AWS credentials of this shell must be allowed to read it.
  */
+import { localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { localSqsClient } from '../functions/adapters/incident-config.ts';
 
 const usage = 'usage: npm run service-queue -- --key API_KEY [--url URL] [--wait SECONDS] [--keep]';
 const { values } = parseArgs({

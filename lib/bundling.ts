@@ -12,6 +12,8 @@ export const functionEntries = {
   detector: 'functions/handlers/detector.ts',
   incidents: 'functions/handlers/incidents.ts',
   maintenance: 'functions/handlers/maintenance.ts',
+  webhookRouter: 'functions/handlers/webhook-router.ts',
+  webhookDeliverer: 'functions/handlers/webhook-deliverer.ts',
 } as const;
 
 export type FunctionName = keyof typeof functionEntries;

@@ -27,13 +27,11 @@ const queueDefaults = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: tru
  * filter on `type` (conditions, recoveries and incident steps: one subscription for the whole
  * deployment, raw delivery), feeding the incidents function; the function's escalation timers are
  * delayed messages on the same queue. A message the function keeps failing goes to the dead-letter
- * queue. Beside it, the webhook outbox: the incidents function leaves each step meant for a
- * webhook endpoint there, for the webhook deliverer.
+ * queue. (The steps meant for webhook endpoints go to the webhook outbox: lib/webhook-queues.ts.)
  */
 export class IncidentQueues extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
-  readonly webhookOutbox: Queue;
 
   constructor(scope: Construct, id: string, props: IncidentQueuesProps) {
     super(scope, id);
@@ -57,11 +55,5 @@ export class IncidentQueues extends Construct {
       }),
     );
     props.target.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
-
-    this.webhookOutbox = new Queue(this, 'WebhookOutbox', queueDefaults);
-    Validations.of(this.webhookOutbox.node.defaultChild ?? this.webhookOutbox).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'The webhook outbox is drained by the webhook deliverer, whose own retries and dead-letter queue come with it.',
-    });
   }
 }

@@ -6,6 +6,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { incidentSkPrefix } from '../functions/adapters/incident-store.ts';
 import { siteStateSk } from '../functions/adapters/site-item.ts';
+import { alertSkPrefix, webhookMessageSkPrefix } from '../functions/adapters/tenancy-items.ts';
 import type { WitnessFunction } from './witness-function.ts';
 
 /** Lambda's retries of a failing batch (halved each time: `bisectBatchOnError`) before its records go to the dead-letter queue. */
@@ -33,8 +34,8 @@ export interface TableStreamFeedProps {
 
 /**
  * The table's stream feeding a function (the event publisher): a DynamoDB event source mapping
- * that hands it the changes of the sites' state items and incident trackers only (the filter, on
- * `sk = STATE` or `sk` beginning `INCIDENT#`), oldest
+ * that hands it the changes of the sites' state items, incident trackers, inbound alerts and webhook
+ * messages only (the filter, on `sk = STATE` or `sk` beginning `INCIDENT#`, `ALERT#` or `MSG#`), oldest
  * first (TRIM_HORIZON), one batch at a time per shard (parallelization 1: a site's changes arrive
  * in order). The function reports the first record it failed (`batchItemFailures`) and the stream
  * retries from it; a batch that keeps failing is halved, and a record still failing after
@@ -78,10 +79,10 @@ export class TableStreamFeed extends Construct {
         retryAttempts: streamRetryAttempts,
         maxRecordAge: streamMaxRecordAge,
         onFailure: new SqsDlq(this.deadLetterQueue),
-        // Sites' state items and incident trackers (either value matches): the records that make events.
+        // Sites' state items, incident trackers, inbound alerts and webhook messages (any value matches): the records that make events.
         filters: [
           FilterCriteria.filter({
-            dynamodb: { Keys: { sk: { S: [...(FilterRule.isEqual(siteStateSk) as string[]), ...(FilterRule.beginsWith(incidentSkPrefix) as unknown[])] } } },
+            dynamodb: { Keys: { sk: { S: [...(FilterRule.isEqual(siteStateSk) as string[]), ...(FilterRule.beginsWith(incidentSkPrefix) as unknown[]), ...(FilterRule.beginsWith(alertSkPrefix) as unknown[]), ...(FilterRule.beginsWith(webhookMessageSkPrefix) as unknown[])] } } },
           }),
         ],
       }),

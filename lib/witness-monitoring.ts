@@ -29,6 +29,8 @@ export interface WitnessMonitoringProps {
   streamFeed: { name: string; function: IFunction; deadLetterQueue: IQueue };
   /** The incidents queue's dead-letter queue: a message there is an incident step or timer given up on. */
   incidentDeadLetters: IQueue;
+  /** The webhook dead-letter queue: a message there is a webhook whose tries ran out, or one the webhook functions kept failing. */
+  webhookDeadLetters: IQueue;
 }
 
 /** Alarms look at 5-minute sums: each condition below should never happen, so one occurrence is worth a look. */
@@ -54,6 +56,8 @@ export const iteratorAgeThresholdMs = 60_000;
  *
  * - The incidents queue's dead-letter queue: any message in it (an event, a timer or a delivery the
  *   incidents function failed 10 times: somebody may not have been told).
+ * - The webhook dead-letter queue: any message in it (a webhook message whose tries ran out, or an
+ *   outbox message or delivery job the webhook router or deliverer failed 10 times).
  * - The table stream's reader (the event publisher): its iterator age (the age of the last record
  *   it was handed, maximum over 5 minutes) past `iteratorAgeThresholdMs`, and any message in its
  *   dead-letter queue (records given up on: the events of those changes are missing until replayed).
@@ -104,6 +108,11 @@ export class WitnessMonitoring extends Construct {
       'IncidentDeadLetters',
       props.incidentDeadLetters.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: Stats.MAXIMUM }),
       'the incidents function gave up on a message (an event, an escalation timer or a delivery): see its dead-letter queue, and redrive it once fixed',
+    );
+    alarmWhen(
+      'WebhookDeadLetters',
+      props.webhookDeadLetters.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: Stats.MAXIMUM }),
+      'a webhook was given up on (its tries ran out, or the webhook router or deliverer failed a message 10 times): see the webhook dead-letter queue',
     );
     alarmWhen('Api5xx', props.api.api.metricServerError(sum), 'the API (node protocol or reseller API) answered 5xx');
     const operations = { operations: props.tableOperations, ...sum };

@@ -4,6 +4,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
@@ -17,7 +18,8 @@ import { adminKeyProps, KeySecret, tokenKeyProps } from './key-secret.ts';
 import { IncidentQueues } from './incident-queues.ts';
 import { TableStreamFeed } from './table-stream-feed.ts';
 import { Topics } from './topics.ts';
-import { WitnessFunction } from './witness-function.ts';
+import { type QueueTarget, WebhookQueues } from './webhook-queues.ts';
+import { timeoutSeconds as defaultTimeoutSeconds, WitnessFunction } from './witness-function.ts';
 import { WitnessMonitoring } from './witness-monitoring.ts';
 
 /** The secrets a function may read, each named to it by a variable holding its ARN. */
@@ -76,9 +78,15 @@ export interface ScheduledFunctionSpec extends FunctionSpecBase {
   fedBy?: never;
 }
 
-/** A function the incidents queue feeds (lib/incident-queues.ts): no route, so no caller to check. */
+/**
+ * The queues that feed a function, each exactly one: the incidents queue (lib/incident-queues.ts),
+ * the webhook outbox and the webhook deliveries queue (lib/webhook-queues.ts).
+ */
+export type FeedingQueue = 'incidents-queue' | 'webhook-outbox' | 'webhook-deliveries';
+
+/** A function a queue feeds: no route, so no caller to check. */
 export interface QueueFunctionSpec extends FunctionSpecBase {
-  fedBy: 'incidents-queue';
+  fedBy: FeedingQueue;
   routes?: never;
   authorization?: never;
   everyMinutes?: never;
@@ -169,6 +177,28 @@ export const functionSpecs = {
     authorization: 'node-token',
     secrets: ['tokenKey'],
   },
+  // Webhooks, out (functions/handlers/webhook-router.ts, functions/adapters/webhook-store.ts): per
+  // outbox message, the reseller's endpoints (a Query of its partition, or a consistent GetItem of
+  // the one an incident step names) and a conditional PutItem of each endpoint's message. It sends
+  // each message's first try to the deliveries queue, and webhook.failed/disabled news to the
+  // reseller's service queue. 30 s: a batch of 10, each a few writes, after a cold start.
+  webhookRouter: {
+    tableOperations: [Operation.GET_ITEM, Operation.QUERY, Operation.PUT_ITEM],
+    fedBy: 'webhook-outbox',
+    secrets: [],
+    timeoutSeconds: 30,
+  },
+  // One try per job (functions/handlers/webhook-deliverer.ts): consistent GetItems (the message, the
+  // endpoint), a conditional UpdateItem of the message (and of the endpoint's failing streak), a
+  // PutItem of the delivery log's line. It sends the next try to the deliveries queue and messages
+  // whose tries ran out to the dead-letter queue. 60 s: a batch's 10 tries run at once, each up to
+  // 15 s (functions/adapters/webhook-sender.ts), then their writes.
+  webhookDeliverer: {
+    tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM, Operation.PUT_ITEM],
+    fedBy: 'webhook-deliveries',
+    secrets: [],
+    timeoutSeconds: 60,
+  },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 /** The IAM actions of a function's table operations: a transaction's are the item actions it holds. */
@@ -200,8 +230,10 @@ export class WitnessStack extends Stack {
   /** The table's stream into the event publisher, with its dead-letter queue. */
   readonly eventFeed: TableStreamFeed;
   readonly monitoring: WitnessMonitoring;
-  /** The incidents queue (fed by the events topic), its dead-letter queue, and the webhook outbox. */
+  /** The incidents queue (fed by the events topic) and its dead-letter queue. */
   readonly incidentQueues: IncidentQueues;
+  /** The webhook outbox (fed by the events topic and the incidents function), the deliveries queue, and their dead-letter queue. */
+  readonly webhookQueues: WebhookQueues;
   /** The EventBridge rules that run the scheduled functions, by function. */
   readonly schedules: Partial<Record<FunctionName, Rule>> = {};
 
@@ -222,7 +254,7 @@ export class WitnessStack extends Stack {
     const witnessEnvironment = { TIEBREAK_TABLE: table.tableName, ...settingsEnv(settings.witness) };
     const functions = {} as Record<FunctionName, WitnessFunction>;
     const feeds: { name: FunctionName; feed: TableStreamFeed }[] = [];
-    const queueFed: WitnessFunction[] = [];
+    const queueFed: Record<FeedingQueue, QueueTarget[]> = { 'incidents-queue': [], 'webhook-outbox': [], 'webhook-deliveries': [] };
     for (const [name, spec] of Object.entries(functionSpecs) as [FunctionName, FunctionSpec][]) {
       const title = name.charAt(0).toUpperCase() + name.slice(1);
       const read = spec.secrets.map((secret) => ({ variable: secretVariables[secret], arn: secrets[secret].secretArn }));
@@ -258,15 +290,19 @@ export class WitnessStack extends Stack {
           // No retry: the next scheduled run comes as soon as a retry would, and does the same work.
           targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
         });
-      } else if (spec.fedBy === 'incidents-queue') {
-        queueFed.push(fn);
+      } else if (spec.fedBy !== undefined) {
+        queueFed[spec.fedBy].push({ target: fn, timeoutSeconds: spec.timeoutSeconds ?? defaultTimeoutSeconds });
       } else for (const route of spec.routes) this.api.addRoute(route, fn.function, spec.authorization);
       functions[name] = fn;
     }
     this.functions = functions;
-    const [incidents, ...more] = queueFed;
-    if (!incidents || more.length > 0) throw new Error('the incidents queue feeds exactly one function');
-    this.incidentQueues = this.#incidents(incidents, functions.api, functionSpecs.incidents.timeoutSeconds);
+    const fedBy = (queue: FeedingQueue): QueueTarget => {
+      const [one, ...more] = queueFed[queue];
+      if (!one || more.length > 0) throw new Error(`the ${queue} feeds exactly one function, not ${queueFed[queue].length}`);
+      return one;
+    };
+    this.webhookQueues = this.#webhooks(fedBy('webhook-outbox'), fedBy('webhook-deliveries'), functions.api);
+    this.incidentQueues = this.#incidents(fedBy('incidents-queue'), functions.api, this.webhookQueues.outbox);
     // DynamoDB Streams serves at most two readers a shard at once: a second reader is a design decision, not an entry.
     const fed = feeds[0];
     if (feeds.length !== 1 || !fed) throw new Error(`the table stream feeds exactly one function (the event publisher), not ${feeds.length}`);
@@ -281,6 +317,7 @@ export class WitnessStack extends Stack {
       tableOperations: operations,
       streamFeed: { name: fed.name, function: fed.feed.target, deadLetterQueue: fed.feed.deadLetterQueue },
       incidentDeadLetters: this.incidentQueues.deadLetterQueue,
+      webhookDeadLetters: this.webhookQueues.deadLetterQueue,
     });
 
     new CfnOutput(this, 'ApiUrl', {
@@ -309,6 +346,12 @@ export class WitnessStack extends Stack {
       value: this.incidentQueues.deadLetterQueue.queueUrl,
       description: 'Incident events, timers and deliveries the incidents function gave up on after 10 tries. Alarmed when not empty; redrive once fixed.',
     });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', {
+      value: this.webhookQueues.deadLetterQueue.queueUrl,
+      description:
+        'Webhook messages whose tries ran out (also in the delivery log, where the reseller can replay them), and outbox messages or ' +
+        'delivery jobs the webhook functions failed 10 times. Alarmed when not empty; redrive the latter once fixed.',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.topics.alarms.topicArn, description: 'Where alarms go: subscribe more endpoints here' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
   }
@@ -318,33 +361,73 @@ export class WitnessStack extends Stack {
    * function creates with each reseller (`<prefix>-svc-<reseller>` queues, `<prefix>-alerts-<reseller>`
    * topics: functions/adapters/reseller-channels.ts). Both functions get exactly those names.
    */
-  #incidents(incidents: WitnessFunction, api: WitnessFunction, timeoutSeconds: number): IncidentQueues {
+  #incidents({ target: incidents, timeoutSeconds }: QueueTarget, api: WitnessFunction, webhookOutbox: IQueue): IncidentQueues {
     const queues = new IncidentQueues(this, 'IncidentQueues', { events: this.topics.events, target: incidents, timeoutSeconds });
-    const serviceQueues = `arn:${this.partition}:sqs:${this.region}:${this.account}:${defaultChannelPrefix}-svc-*`;
-    const alertTopics = `arn:${this.partition}:sns:${this.region}:${this.account}:${defaultChannelPrefix}-alerts-*`;
+    const { serviceQueues, alertTopics } = this.#channels();
     incidents.function.addEnvironment('TIEBREAK_INCIDENTS_QUEUE_URL', queues.queue.queueUrl);
-    incidents.function.addEnvironment('TIEBREAK_WEBHOOK_OUTBOX_URL', queues.webhookOutbox.queueUrl);
+    incidents.function.addEnvironment('TIEBREAK_WEBHOOK_OUTBOX_URL', webhookOutbox.queueUrl);
     incidents.function.addEnvironment('TIEBREAK_PUBLIC_URL', this.api.url);
     for (const fn of [incidents, api]) fn.function.addEnvironment('TIEBREAK_CHANNEL_PREFIX', defaultChannelPrefix);
     // Its timers, on its own queue; steps for webhook endpoints, in the outbox.
-    incidents.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.queue.queueArn, queues.webhookOutbox.queueArn] }));
+    incidents.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.queue.queueArn, webhookOutbox.queueArn] }));
     incidents.allow(new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [serviceQueues] }));
     // CreateTopic answers an existing topic's ARN: how the function finds a reseller's alerts topic.
     incidents.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Publish'], resources: [alertTopics] }));
     api.allow(new PolicyStatement({ actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [serviceQueues] }));
     api.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Subscribe'], resources: [alertTopics] }));
-    // The resellers' channels are made at run time, one per reseller: a name prefix is the narrowest scope there is.
-    for (const fn of [incidents, api]) {
-      const policy = fn.role.node.tryFindChild('DefaultPolicy');
-      if (!policy) throw new Error(`${fn.node.path} has no policy after its grants`);
-      const reason = (what: string) =>
-        `${what} are created per reseller at run time (functions/adapters/reseller-channels.ts), so they cannot be named in the ` +
-        `template: the grant is on their name prefix, which nothing else of the account uses.`;
-      Validations.of(policy).acknowledge(
-        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${defaultChannelPrefix}-svc-*]`, reason: reason("The resellers' service queues") },
-        { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:${defaultChannelPrefix}-alerts-*]`, reason: reason("The resellers' alerts topics") },
-      );
-    }
+    for (const fn of [incidents, api]) acknowledgeChannels(fn, ['sqs', 'sns']);
     return queues;
   }
+
+  /**
+   * The webhook queues, and the rights of the functions that use them: the router sends first tries
+   * to the deliveries queue and news of failing webhooks to the resellers' service queues (found by
+   * name, as the incidents function finds them); the deliverer sends next tries to the deliveries
+   * queue and exhausted messages to the dead-letter queue; the api sends a replay's first try.
+   * Both webhook functions read the same configuration (functions/adapters/webhook-config.ts).
+   */
+  #webhooks(router: QueueTarget, deliverer: QueueTarget, api: WitnessFunction): WebhookQueues {
+    const queues = new WebhookQueues(this, 'WebhookQueues', { events: this.topics.events, router, deliverer });
+    for (const { target } of [router, deliverer]) {
+      target.function.addEnvironment('TIEBREAK_WEBHOOK_DELIVERIES_URL', queues.deliveries.queueUrl);
+      target.function.addEnvironment('TIEBREAK_WEBHOOK_DEAD_LETTERS_URL', queues.deadLetterQueue.queueUrl);
+      target.function.addEnvironment('TIEBREAK_CHANNEL_PREFIX', defaultChannelPrefix);
+    }
+    api.function.addEnvironment('TIEBREAK_WEBHOOK_DELIVERIES_URL', queues.deliveries.queueUrl);
+    for (const fn of [router.target, deliverer.target, api]) {
+      fn.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deliveries.queueArn] }));
+    }
+    deliverer.target.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deadLetterQueue.queueArn] }));
+    router.target.allow(new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [this.#channels().serviceQueues] }));
+    acknowledgeChannels(router.target, ['sqs']);
+    return queues;
+  }
+
+  /** The resellers' channels' ARNs, by their name prefix (functions/adapters/reseller-channels.ts). */
+  #channels(): { serviceQueues: string; alertTopics: string } {
+    return {
+      serviceQueues: `arn:${this.partition}:sqs:${this.region}:${this.account}:${defaultChannelPrefix}-svc-*`,
+      alertTopics: `arn:${this.partition}:sns:${this.region}:${this.account}:${defaultChannelPrefix}-alerts-*`,
+    };
+  }
+}
+
+/** The channels' names by service: `<prefix>-svc-*` queues, `<prefix>-alerts-*` topics. */
+const channelNames = { sqs: ['svc', "The resellers' service queues"], sns: ['alerts', "The resellers' alerts topics"] } as const;
+
+/** The resellers' channels are made at run time, one per reseller: a name prefix is the narrowest scope there is (said to cdk-nag on the function's policy). */
+function acknowledgeChannels(fn: WitnessFunction, services: readonly (keyof typeof channelNames)[]): void {
+  const policy = fn.role.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`${fn.node.path} has no policy after its grants`);
+  Validations.of(policy).acknowledge(
+    ...services.map((service) => {
+      const [infix, what] = channelNames[service];
+      return {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:${service}:<AWS::Region>:<AWS::AccountId>:${defaultChannelPrefix}-${infix}-*]`,
+        reason:
+          `${what} are created per reseller at run time (functions/adapters/reseller-channels.ts), so they cannot be named in the ` +
+          `template: the grant is on their name prefix, which nothing else of the account uses.`,
+      };
+    }),
+  );
 }

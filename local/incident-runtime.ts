@@ -1,10 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { type IncidentDeps, incidentDeps, type IncidentLinks, localSqsClient } from '../functions/adapters/incident-config.ts';
-import { localSnsClient } from '../functions/adapters/publisher-config.ts';
+import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
+import { type IncidentDeps, incidentDeps, type IncidentLinks } from '../functions/adapters/incident-config.ts';
 import { incidentQueueEventTypes, type IncidentSettings } from '../functions/domain/incidents.ts';
 import { incidentsHandler } from '../functions/handlers/incidents.ts';
+import { localQueue, webhookOutboxName } from './local-queue.ts';
 import { startQueuePoller } from './sqs-poller.ts';
 
 export interface IncidentRuntime {
@@ -34,18 +34,13 @@ export async function startIncidentRuntime(options: {
 }): Promise<IncidentRuntime> {
   const sqs = localSqsClient(options.snsSqsEndpoint);
   const sns = localSnsClient(options.snsSqsEndpoint);
-  const queue = async (name: string, attributes: Record<string, string> = {}) => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-    if (!QueueUrl) throw new Error(`fauxqs gave no URL for queue ${name}`);
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-    return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
-  };
+  const queue = (name: string, attributes?: Record<string, string>) => localQueue(sqs, name, attributes);
   const deadLetters = await queue(`${options.channelPrefix}-incidents-dlq`);
   const incidents = await queue(`${options.channelPrefix}-incidents`, {
     VisibilityTimeout: String(options.retryAfterSeconds ?? 5),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 10 }),
   });
-  const outbox = await queue(`${options.channelPrefix}-webhook-outbox`);
+  const outbox = await queue(webhookOutboxName(options.channelPrefix));
   // Subscribing the same queue again answers the existing subscription: a restart adds none.
   await sns.send(
     new SubscribeCommand({

@@ -1,6 +1,6 @@
+import { localSnsClient } from '../functions/adapters/messaging-clients.ts';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { startFauxqs } from 'fauxqs';
-import { localSnsClient } from '../functions/adapters/publisher-config.ts';
 
 /** The name of the events topic locally (in AWS, the stack's `EventTopicArn`). */
 export const eventTopicName = 'tiebreak-events';

@@ -14,7 +14,15 @@ export interface QueuePoller {
  * did not report failed. A failed message stays on the queue and comes back after its visibility
  * timeout, until the queue's redrive policy dead-letters it: no in-memory retry, so a stop loses nothing.
  */
-export function startQueuePoller(options: { sqs: SQSClient; queueUrl: string; queueArn: string; handler: QueueHandler; functionName: string }): QueuePoller {
+export function startQueuePoller(options: {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  handler: QueueHandler;
+  functionName: string;
+  /** Batches in flight at once, as Lambda runs several instances of a function (default 1). */
+  concurrency?: number;
+}): QueuePoller {
   const { sqs, queueUrl, handler } = options;
   const run = { stopped: false };
   const abort = new AbortController();
@@ -54,20 +62,21 @@ export function startQueuePoller(options: { sqs: SQSClient; queueUrl: string; qu
     }
   }
 
-  const loop = (async () => {
+  const loop = async () => {
     while (!run.stopped) {
       await pass().catch((error: unknown) => {
         if (!run.stopped) console.error(`queue poller (${options.functionName}): a pass failed; trying again`, error);
         return new Promise((resolve) => setTimeout(resolve, 500));
       });
     }
-  })();
+  };
+  const loops = Promise.all(Array.from({ length: options.concurrency ?? 1 }, loop));
 
   return {
     async stop() {
       run.stopped = true;
       abort.abort();
-      await loop;
+      await loops;
     },
   };
 }

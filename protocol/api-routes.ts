@@ -30,6 +30,22 @@ import {
   Site,
   UpdateResellerRequest,
 } from './reseller.ts';
+import {
+  CreateIntegrationRequest,
+  DeliveryAttempt,
+  CreateEndpointRequest,
+  EndpointSecret,
+  HookAccepted,
+  Integration,
+  IntegrationCreated,
+  MessagesQuery,
+  PutEndpointRequest,
+  ReplayAnswer,
+  ReplaySinceRequest,
+  RotateSecretRequest,
+  WebhookEndpoint,
+  WebhookMessage,
+} from './webhooks.ts';
 import './zod-locale.ts';
 
 /**
@@ -50,6 +66,8 @@ export interface ApiRoute {
   response?: z.ZodMiniType;
   /** Content types of a success besides JSON (the report, the links' pages). */
   alsoProduces?: readonly string[];
+  /** The implementation reads the body's bytes and the headers itself (a signed inbound hook: the signature covers the raw bytes). */
+  rawBody?: true;
 }
 
 /**
@@ -265,6 +283,85 @@ export const apiRoutes = {
     query: ReportQuery,
     status: 200,
     alsoProduces: ['text/csv', 'text/html'],
+  },
+  'POST /v1/webhooks': {
+    access: 'write',
+    summary: "Register a webhook endpoint; answers its whsec_ signing secret (shown only here and at rotation)",
+    body: CreateEndpointRequest,
+    status: 201,
+    response: z.object({ endpoint: WebhookEndpoint, secret: EndpointSecret }),
+  },
+  'GET /v1/webhooks': { access: 'read', summary: "The reseller's webhook endpoints (never their secrets)", query: ListQuery, status: 200, response: page(WebhookEndpoint) },
+  'GET /v1/webhooks/{endpointId}': { access: 'read', summary: 'A webhook endpoint', params: ['endpointId'], status: 200, response: WebhookEndpoint },
+  'PUT /v1/webhooks/{endpointId}': {
+    access: 'write',
+    summary: "Change an endpoint's URL, event types, template or state (enabling a disabled endpoint clears why it was disabled)",
+    params: ['endpointId'],
+    body: PutEndpointRequest,
+    status: 200,
+    response: WebhookEndpoint,
+  },
+  'DELETE /v1/webhooks/{endpointId}': {
+    access: 'write',
+    summary: 'Remove an endpoint: its pending messages are not sent',
+    params: ['endpointId'],
+    status: 204,
+  },
+  'POST /v1/webhooks/{endpointId}/rotate-secret': {
+    access: 'write',
+    summary: 'A new signing secret; the previous one keeps signing beside it for the overlap (default a day)',
+    params: ['endpointId'],
+    body: RotateSecretRequest,
+    status: 200,
+    response: EndpointSecret,
+  },
+  'GET /v1/webhooks/{endpointId}/messages': {
+    access: 'read',
+    summary: "The endpoint's messages, newest first, with their delivery state",
+    params: ['endpointId'],
+    query: MessagesQuery,
+    status: 200,
+    response: page(WebhookMessage),
+  },
+  'GET /v1/webhooks/{endpointId}/attempts': {
+    access: 'read',
+    summary: "The endpoint's delivery log, newest first: each try's time, status, latency and the response's first bytes",
+    params: ['endpointId'],
+    query: ListQuery,
+    status: 200,
+    response: page(DeliveryAttempt),
+  },
+  'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay': {
+    access: 'write',
+    summary: 'Send a message again, with the same webhook-id, as a new round of tries',
+    params: ['endpointId', 'messageId'],
+    status: 200,
+    response: WebhookMessage,
+  },
+  'POST /v1/webhooks/{endpointId}/replay': {
+    access: 'write',
+    summary: 'Send again every failed message of the endpoint created since a time',
+    params: ['endpointId'],
+    body: ReplaySinceRequest,
+    status: 200,
+    response: ReplayAnswer,
+  },
+  'POST /v1/integrations': {
+    access: 'write',
+    summary: "Register an inbound integration on a site; answers its URL and whsec_ secret (shown only here)",
+    body: CreateIntegrationRequest,
+    status: 201,
+    response: IntegrationCreated,
+  },
+  'GET /v1/integrations': { access: 'read', summary: "The reseller's inbound integrations", query: ListQuery, status: 200, response: page(Integration) },
+  'DELETE /v1/integrations/{integrationId}': { access: 'write', summary: 'Remove an inbound integration', params: ['integrationId'], status: 204 },
+  'POST /v1/hooks/{integrationId}': {
+    access: 'public',
+    summary: "A signed event from another tool (Standard Webhooks): mapped by the integration to an alert raised or cleared on its site",
+    params: ['integrationId'],
+    rawBody: true,
+    status: 200,
+    response: HookAccepted,
   },
   'POST /v1/node/enroll': {
     access: 'public',

@@ -20,6 +20,10 @@ export const EventType = z.enum([
   'incident.escalated',
   'incident.acknowledged',
   'incident.resolved',
+  'alert.raised',
+  'alert.cleared',
+  'webhook.failed',
+  'webhook.disabled',
 ]);
 export type EventType = z.infer<typeof EventType>;
 

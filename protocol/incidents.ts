@@ -7,7 +7,7 @@ import './zod-locale.ts';
 // their service queue, in e-mails and SMS. zod/mini: every Lambda that handles them imports this.
 
 /** The conditions that need a person: each opens at most one incident per site at a time. */
-export const IncidentKind = z.enum(['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged']);
+export const IncidentKind = z.enum(['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged', 'alert.raised']);
 export type IncidentKind = z.infer<typeof IncidentKind>;
 
 export const IncidentState = z.enum(['open', 'acknowledged', 'resolved']);

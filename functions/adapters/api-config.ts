@@ -1,7 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import '../../protocol/zod-locale.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
@@ -9,14 +7,17 @@ import { documentClient, loadOnce, loadWitnessConfig, localDynamoClientConfig, t
 import { AuditTrail } from './audit-trail.ts';
 import { sha256 } from './credentials.ts';
 import { EscalationStore } from './escalation-store.ts';
-import { localSqsClient } from './incident-config.ts';
 import { IncidentStore } from './incident-store.ts';
-import { localSnsClient } from './publisher-config.ts';
+import { messagingClients } from './messaging-clients.ts';
+import { IntegrationStore } from './integration-store.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ResellerChannels } from './reseller-channels.ts';
 import { ResellerStore } from './reseller-store.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
 import type { SecretReader } from './token-key.ts';
+import { type AddressPolicy, addressPolicyFromEnv } from './address-policy.ts';
+import { DeliveryJobs } from './webhook-jobs.ts';
+import { WebhookStore } from './webhook-store.ts';
 
 /** What the reseller API needs, built once per cold start. */
 export interface ApiDeps {
@@ -25,6 +26,9 @@ export interface ApiDeps {
   trail: AuditTrail;
   escalation: EscalationStore;
   incidents: IncidentStore;
+  integrations: IntegrationStore;
+  /** Where the API is reached (`TIEBREAK_PUBLIC_URL`): integrations' hook URLs start with it; unset, they are paths. */
+  publicUrl?: string | undefined;
   /** Each reseller's service queue and alerts topic: made with the reseller, subscribed to by its policies. */
   channels: ResellerChannels;
   /** Signs the node tokens handed out at enrollment; the one-click links' key is derived from it. */
@@ -32,6 +36,12 @@ export interface ApiDeps {
   /** SHA-256 of the operator's admin key. */
   adminKeyHash: Buffer;
   limiter: RateLimiter;
+  /** Outbound webhook endpoints, their messages and delivery log. */
+  webhooks: WebhookStore;
+  /** Where a replay's first try is scheduled (the webhook deliveries queue); unset, replays are refused as unavailable. */
+  webhookJobs: Pick<DeliveryJobs, 'schedule'> | undefined;
+  /** Which addresses a webhook endpoint may point at (checked at registration, and again at each delivery). */
+  addressPolicy: AddressPolicy;
   now: () => number;
 }
 
@@ -47,6 +57,10 @@ export interface ChannelWiring {
   snsSqsEndpoint?: string | undefined;
   /** Names each reseller's queues and topic (`<prefix>-svc-<reseller>`, …); the stack grants exactly those. */
   channelPrefix?: string | undefined;
+  /** The webhook deliveries queue (replays are sent there). */
+  webhookDeliveriesUrl?: string | undefined;
+  /** Webhook endpoints may be loopback addresses (the local runtime's receivers). */
+  allowLoopbackWebhooks?: boolean | undefined;
 }
 
 export const defaultChannelPrefix = 'tiebreak';
@@ -62,20 +76,25 @@ export function apiDeps(
   const dynamo = client ?? new DynamoDBClient(config.dynamoEndpoint ? localDynamoClientConfig(config.dynamoEndpoint) : {});
   const doc = documentClient(dynamo);
   const local = channels.snsSqsEndpoint;
+  const { sqs, sns } = messagingClients(local);
   return {
     resellers: new ResellerStore(doc, config.tableName),
     sites: new SiteAdminStore(doc, config.tableName),
     trail: new AuditTrail(doc, config.tableName),
     escalation: new EscalationStore(doc, config.tableName),
     incidents: new IncidentStore(doc, config.tableName),
+    integrations: new IntegrationStore(doc, config.tableName),
     channels: new ResellerChannels(
-      local ? localSqsClient(local) : new SQSClient({}),
-      local ? localSnsClient(local) : new SNSClient({}),
+      sqs,
+      sns,
       channels.channelPrefix ?? defaultChannelPrefix,
     ),
     tokenKey: config.tokenKey,
     adminKeyHash: sha256(adminKey),
     limiter: new RateLimiter(limit),
+    webhooks: new WebhookStore(doc, config.tableName),
+    webhookJobs: channels.webhookDeliveriesUrl ? new DeliveryJobs(sqs, channels.webhookDeliveriesUrl) : undefined,
+    addressPolicy: { allowLoopback: channels.allowLoopbackWebhooks ?? false },
     now: () => Date.now(),
   };
 }
@@ -92,6 +111,7 @@ export async function loadAdminKey(env: NodeJS.ProcessEnv = process.env, read: S
 
 const ChannelEnv = z.object({
   TIEBREAK_SNS_ENDPOINT: z.optional(z.url()),
+  TIEBREAK_WEBHOOK_DELIVERIES_URL: z.optional(z.url()),
   TIEBREAK_CHANNEL_PREFIX: z.optional(z.string().check(z.regex(/^[A-Za-z0-9-]{1,20}$/))),
 });
 
@@ -99,10 +119,15 @@ const ChannelEnv = z.object({
 export function channelWiringFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelWiring {
   const parsed = ChannelEnv.safeParse(env);
   if (!parsed.success) throw new Error('reseller API configuration: TIEBREAK_SNS_ENDPOINT must be a URL, TIEBREAK_CHANNEL_PREFIX 1-20 letters, digits or dashes');
-  return { snsSqsEndpoint: parsed.data.TIEBREAK_SNS_ENDPOINT, channelPrefix: parsed.data.TIEBREAK_CHANNEL_PREFIX };
+  return {
+    snsSqsEndpoint: parsed.data.TIEBREAK_SNS_ENDPOINT,
+    channelPrefix: parsed.data.TIEBREAK_CHANNEL_PREFIX,
+    webhookDeliveriesUrl: parsed.data.TIEBREAK_WEBHOOK_DELIVERIES_URL,
+    allowLoopbackWebhooks: addressPolicyFromEnv(env).allowLoopback,
+  };
 }
 
 export const apiDepsFromEnv: () => Promise<ApiDeps> = loadOnce(async () => {
   const [config, adminKey] = await Promise.all([loadWitnessConfig(), loadAdminKey()]);
-  return apiDeps(config, adminKey, undefined, apiRateLimit, channelWiringFromEnv());
+  return { ...apiDeps(config, adminKey, undefined, apiRateLimit, channelWiringFromEnv()), publicUrl: process.env.TIEBREAK_PUBLIC_URL };
 });

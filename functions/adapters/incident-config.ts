@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import '../../protocol/zod-locale.ts';
 import { defaultIncidentSettings, type IncidentSettings } from '../domain/incidents.ts';
@@ -9,8 +9,8 @@ import { EscalationStore } from './escalation-store.ts';
 import { IncidentStore } from './incident-store.ts';
 import { IncidentTimers } from './incident-timers.ts';
 import { loadOnce } from './load-once.ts';
+import { messagingClients } from './messaging-clients.ts';
 import { Notifier } from './notifier.ts';
-import { localSnsClient } from './publisher-config.ts';
 import { ResellerChannels } from './reseller-channels.ts';
 import { IncidentLinkSigner } from './incident-links.ts';
 import { ResellerStore } from './reseller-store.ts';
@@ -35,11 +35,6 @@ export interface IncidentDeps {
   links: IncidentLinks;
   settings: IncidentSettings;
   now: () => number;
-}
-
-/** Client settings for a local SQS engine (fauxqs): any fixed credentials will do. */
-export function localSqsClient(endpoint: string): SQSClient {
-  return new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
 export interface IncidentWiring {
@@ -95,12 +90,10 @@ export function incidentWiringFromEnv(env: NodeJS.ProcessEnv = process.env): Inc
     throw new Error(`incidents configuration is invalid: ${fields}`);
   }
   const e = parsed.data;
-  const local = e.TIEBREAK_SNS_ENDPOINT;
   return {
     tableName: e.TIEBREAK_TABLE,
     dynamo: new DynamoDBClient(e.TIEBREAK_DYNAMODB_ENDPOINT ? localDynamoClientConfig(e.TIEBREAK_DYNAMODB_ENDPOINT) : {}),
-    sqs: local ? localSqsClient(local) : new SQSClient({}),
-    sns: local ? localSnsClient(local) : new SNSClient({}),
+    ...messagingClients(e.TIEBREAK_SNS_ENDPOINT),
     incidentsQueueUrl: e.TIEBREAK_INCIDENTS_QUEUE_URL,
     webhookOutboxUrl: e.TIEBREAK_WEBHOOK_OUTBOX_URL,
     channelPrefix: e.TIEBREAK_CHANNEL_PREFIX,

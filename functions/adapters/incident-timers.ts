@@ -1,12 +1,10 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { Identifier } from '../../protocol/ids.ts';
 import { IncidentKind } from '../../protocol/incidents.ts';
 import '../../protocol/zod-locale.ts';
 import type { Timer } from '../domain/incidents.ts';
-
-/** SQS delays a message by at most 15 minutes: a timer due later is re-armed on arrival for the rest. */
-export const maxDelaySeconds = 900;
+import { DelayedQueue } from './delayed-queue.ts';
 
 export const TimerMessage = z.object({
   timer: z.discriminatedUnion('type', [
@@ -19,19 +17,16 @@ export const TimerMessage = z.object({
 });
 export type TimerMessage = z.infer<typeof TimerMessage>;
 
-/**
- * Incident timers as delayed SQS messages on the incidents queue: they outlive any process, and
- * the queue retries them until handled. No in-memory timeout anywhere.
- */
+/** Incident timers as delayed messages on the incidents queue (a timer due later than 15 min is re-armed on arrival). */
 export class IncidentTimers {
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
+  private readonly queue: DelayedQueue<TimerMessage>;
+
+  constructor(sqs: SQSClient, queueUrl: string) {
+    this.queue = new DelayedQueue(sqs, queueUrl);
+  }
 
   async arm(message: TimerMessage, now: number): Promise<void> {
-    const delaySeconds = Math.min(maxDelaySeconds, Math.max(0, Math.ceil((message.timer.dueAt - now) / 1000)));
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds }));
+    await this.queue.send(message, message.timer.dueAt, now);
   }
 }
 

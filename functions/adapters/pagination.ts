@@ -50,11 +50,24 @@ export async function queryPage(
   skPrefix: string,
   request: PageRequest,
   range?: { from: string; to: string },
+  options: { newestFirst?: boolean; where?: Record<string, string> } = {},
 ): Promise<Page<Record<string, unknown>>> {
+  // A filter on plain attributes: `#w0 = :w0 AND …` (a page may then hold fewer items than the limit).
+  const where = Object.entries(options.where ?? {});
   const input: QueryCommandInput = {
     TableName: tableName,
     KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: range ? { ':pk': pk, ':from': range.from, ':to': range.to } : { ':pk': pk, ':prefix': skPrefix },
+    ExpressionAttributeValues: {
+      ...(range ? { ':pk': pk, ':from': range.from, ':to': range.to } : { ':pk': pk, ':prefix': skPrefix }),
+      ...Object.fromEntries(where.map(([, value], i) => [`:w${String(i)}`, value])),
+    },
+    ...(where.length > 0
+      ? {
+          FilterExpression: where.map((_, i) => `#w${String(i)} = :w${String(i)}`).join(' AND '),
+          ExpressionAttributeNames: Object.fromEntries(where.map(([name], i) => [`#w${String(i)}`, name])),
+        }
+      : {}),
+    ScanIndexForward: !options.newestFirst,
     Limit: request.limit ?? defaultLimit,
     ConsistentRead: true,
     ...(request.cursor ? { ExclusiveStartKey: decodeCursor(request.cursor, pk, skPrefix, range) } : {}),

@@ -14,6 +14,13 @@
  * | audit event       | SITE#<reseller>#<site>| EVENT#<timestamp ISO>#<id>  |
  * | enrollment code   | ENROLL#<code hash>    | CODE                        |
  * | detector cursor   | DETECTOR              | CURSOR                      |
+ * | webhook endpoint  | RESELLER#<reseller>   | WEBHOOK#<endpoint>          |
+ * | webhook message   | WEBHOOK#<reseller>#<endpoint> | MSG#<messageId>     |
+ * | delivery attempt  | WEBHOOK#<reseller>#<endpoint> | ATTEMPT#<ISO>#<messageId>#<round>.<attempt> |
+ * | integration       | RESELLER#<reseller>   | INTEGRATION#<integration>   |
+ * | integration (by id) | INTEGRATION#<integration> | CONFIG                |
+ * | inbound hook seen | INTEGRATION#<integration> | SEEN#<webhook-id>       |
+ * | alert             | SITE#<reseller>#<site>| ALERT#<integration>#<alert> |
  *
  * Site state items also carry `due` (the time bucket of their last contact), the key of the sparse
  * `due-index` (site-item.ts) the silence detector reads; the detector's cursor holds the last
@@ -31,6 +38,18 @@ export const sitePk = (resellerId: string, siteId: string) => `SITE#${resellerId
 export const maintenanceSk = (startIso: string, windowId: string) => `MAINT#${startIso}#${windowId}`;
 export const eventSk = (timestampIso: string, eventId: string) => `EVENT#${timestampIso}#${eventId}`;
 export const enrollmentPk = (codeHash: string) => `ENROLL#${codeHash}`;
+export const webhookEndpointSk = (endpointId: string) => `WEBHOOK#${endpointId}`;
+export const webhookPk = (resellerId: string, endpointId: string) => `WEBHOOK#${resellerId}#${endpointId}`;
+export const webhookMessageSkPrefix = 'MSG#';
+export const webhookMessageSk = (messageId: string) => `${webhookMessageSkPrefix}${messageId}`;
+export const deliveryAttemptSk = (atIso: string, messageId: string, round: number, attempt: number) =>
+  `ATTEMPT#${atIso}#${messageId}#${String(round)}.${String(attempt)}`;
+export const integrationSk = (integrationId: string) => `INTEGRATION#${integrationId}`;
+export const integrationPk = (integrationId: string) => `INTEGRATION#${integrationId}`;
+export const integrationConfigSk = 'CONFIG';
+export const inboundSeenSk = (webhookId: string) => `SEEN#${webhookId}`;
+export const alertSkPrefix = 'ALERT#';
+export const alertSk = (integrationId: string, alert: string) => `${alertSkPrefix}${integrationId}#${alert}`;
 export const detectorCursorKey = { pk: 'DETECTOR', sk: 'CURSOR' } as const;
 
 /** How long an unused enrollment code stays valid. */

@@ -67,7 +67,8 @@ export const defaultPolicy: EscalationPolicy = {
   repeatLast: { times: 0, everyMs: 3_600_000 },
 };
 
-export const severityOf = (kind: IncidentKind) => (kind === 'node.lost' || kind === 'site.down' ? 'critical' : 'warning');
+// An alert's incident (one per site, whatever the alerts' severities) pages as critical: the tracker keeps no severity per subject.
+export const severityOf = (kind: IncidentKind) => (kind === 'node.lost' || kind === 'site.down' || kind === 'alert.raised' ? 'critical' : 'warning');
 
 /** `node.lost` → `node-lost-<ms>`: the id names its kind, so the tracker it lives on is found from it. */
 export const incidentIdOf = (kind: IncidentKind, openedAt: number) => `${kind.replace('.', '-')}-${String(openedAt)}`;
@@ -75,7 +76,7 @@ export const incidentIdOf = (kind: IncidentKind, openedAt: number) => `${kind.re
 export function kindOfIncidentId(incidentId: string): IncidentKind | undefined {
   const match = /^([a-z]+)-([a-z]+)-\d+$/.exec(incidentId);
   const kind = match ? `${match[1] ?? ''}.${match[2] ?? ''}` : '';
-  const kinds: readonly string[] = ['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged'];
+  const kinds: readonly string[] = ['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged', 'alert.raised'];
   return kinds.includes(kind) ? (kind as IncidentKind) : undefined;
 }
 
@@ -92,6 +93,8 @@ export const incidentQueueEventTypes = [
   'link.lost',
   'link.restored',
   'command.unacknowledged',
+  'alert.raised',
+  'alert.cleared',
   'incident.escalated',
   'incident.acknowledged',
   'incident.resolved',
@@ -121,6 +124,12 @@ export function conditionChangesOf(event: WitnessEvent): ConditionChange[] {
     case 'command.unacknowledged': {
       const commandId = typeof event.data.commandId === 'string' ? event.data.commandId : node;
       return change('command.unacknowledged', commandId, 'raised');
+    }
+    case 'alert.raised':
+    case 'alert.cleared': {
+      // One tracker per site for every inbound alert; each (integration, alert) is a subject of it.
+      if (typeof event.data.subject !== 'string') return [];
+      return change('alert.raised', event.data.subject, event.type === 'alert.raised' ? 'raised' : 'cleared');
     }
     default:
       return [];

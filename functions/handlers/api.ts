@@ -11,11 +11,13 @@ import type { ApiCall, ApiImplementations } from './api/call.ts';
 import { enrollRoutes } from './api/enroll.ts';
 import { escalationRoutes } from './api/escalation.ts';
 import { incidentRoutes } from './api/incidents.ts';
+import { integrationRoutes } from './api/integrations.ts';
 import { linkRoutes } from './api/links.ts';
 import { reportRoutes } from './api/report.ts';
 import { resellerRoutes } from './api/resellers.ts';
 import { siteRecordRoutes } from './api/site-records.ts';
 import { siteRoutes } from './api/sites.ts';
+import { webhookRoutes } from './api/webhooks.ts';
 import { HttpError } from './http-error.ts';
 import { jsonResponse } from './json-response.ts';
 import { errorResponse } from './middleware/error-response.ts';
@@ -32,6 +34,8 @@ const implementations: ApiImplementations = {
   ...linkRoutes,
   ...enrollRoutes,
   ...reportRoutes,
+  ...webhookRoutes,
+  ...integrationRoutes,
 };
 
 function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, where: string): z.output<S> {
@@ -83,11 +87,12 @@ export const apiHandler = (getDeps: ApiDepsSource): HttpHandler =>
       const query = route.query ? parseWith(route.query, event.queryStringParameters ?? {}, 'query') : undefined;
       if (!route.query && event.rawQueryString) throw new HttpError(400, 'invalid-body', 'this route takes no query parameters');
       const body = route.body ? parseJsonBody(event, route.body) : undefined;
-      if (!route.body && event.body) throw new HttpError(400, 'invalid-body', 'this route takes no body');
+      if (!route.body && !route.rawBody && event.body) throw new HttpError(400, 'invalid-body', 'this route takes no body');
+      const raw = { headers: event.headers, body: Buffer.from(route.rawBody ? (event.body ?? '') : '', event.isBase64Encoded ? 'base64' : 'utf8') };
 
       // Each implementation's call type is its route's; the schemas above are what made it so.
       const implementation = implementations[key] as (call: ApiCall<ApiRouteKey>) => Promise<unknown>;
-      const answer = await implementation({ caller, params, query, body, deps, now } as ApiCall<ApiRouteKey>).catch((error: unknown) => {
+      const answer = await implementation({ caller, params, query, body, deps, now, raw } as ApiCall<ApiRouteKey>).catch((error: unknown) => {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid-body', error.message, [{ path: 'query.cursor', message: 'unknown cursor' }]);
         throw error;
       });

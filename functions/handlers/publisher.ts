@@ -5,19 +5,25 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type PublisherDeps, publisherDepsFromEnv } from '../adapters/publisher-config.ts';
 import { logger } from '../adapters/logger.ts';
+import { alertFromItem, isAlertSk } from '../adapters/alert-item.ts';
 import { isTrackerSk, trackerFromItem } from '../adapters/incident-store.ts';
 import { siteStateSk, siteStateFromItem } from '../adapters/site-item.ts';
+import { alertEventsOf } from '../domain/alert-events.ts';
 import { eventsOf } from '../domain/events.ts';
 import { incidentEventsOf } from '../domain/incident-events.ts';
+import { webhookEventsOf } from '../domain/webhook-events.ts';
+import { isWebhookMessageSk, messageFromImage } from '../adapters/webhook-store.ts';
 import type { WitnessEvent } from '../../protocol/events.ts';
 
 type Image = Record<string, AttributeValue> | undefined;
 
 const stateOf = (image: Image) => (image ? siteStateFromItem(unmarshall(image)) : undefined);
 const trackerOf = (image: Image) => (image ? trackerFromItem(unmarshall(image)) : undefined);
+const messageOf = (image: Image) => (image ? messageFromImage(image) : undefined);
+const alertOf = (image: Image) => (image ? alertFromItem(unmarshall(image)) : undefined);
 
 /**
- * Only sites' state items and incident trackers make events; the stream also carries every other
+ * Only sites' state items, incident trackers and inbound alerts make events; the stream also carries every other
  * record of the table (the event source mapping filters those out in AWS; this is the same rule).
  */
 function eventsOfRecord(record: DynamoDBRecord, deps: PublisherDeps): WitnessEvent[] | undefined {
@@ -26,6 +32,8 @@ function eventsOfRecord(record: DynamoDBRecord, deps: PublisherDeps): WitnessEve
   const after = record.dynamodb?.NewImage as Image;
   if (sk === siteStateSk) return eventsOf(stateOf(before), stateOf(after), deps.settings);
   if (isTrackerSk(sk)) return incidentEventsOf(trackerOf(before), trackerOf(after));
+  if (isWebhookMessageSk(sk)) return webhookEventsOf(messageOf(before), messageOf(after));
+  if (isAlertSk(sk)) return alertEventsOf(alertOf(before), alertOf(after));
   return undefined;
 }
 

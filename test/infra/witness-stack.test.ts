@@ -9,14 +9,20 @@ import { incidentSk } from '../../functions/adapters/incident-store.ts';
 import { siteStateSk } from '../../functions/adapters/site-item.ts';
 import { tableDefinition } from '../../functions/adapters/table.ts';
 import {
+  alertSk,
   apiKeySk,
   customerSk,
   detectorCursorKey,
   escalationSk,
   eventSk,
+  inboundSeenSk,
+  integrationSk,
   maintenanceSk,
   resellerSk,
   siteListingSk,
+  webhookEndpointSk,
+  webhookMessageSk,
+  deliveryAttemptSk,
 } from '../../functions/adapters/tenancy-items.ts';
 import { incidentQueueEventTypes } from '../../functions/domain/incidents.ts';
 import { apiRoutes } from '../../protocol/api-routes.ts';
@@ -24,6 +30,7 @@ import { EventType } from '../../protocol/events.ts';
 import { esmRequireBanner, functionEntries, type FunctionName } from '../../lib/bundling.ts';
 import { deployDefaults } from '../../lib/deploy-settings.ts';
 import { routeAuthorizations } from '../../lib/node-api.ts';
+import { webhookMaxReceiveCount } from '../../lib/webhook-queues.ts';
 import { iteratorAgeThresholdMs } from '../../lib/witness-monitoring.ts';
 import { type FunctionSpec, functionSpecs, routesOf, tableActions } from '../../lib/witness-stack.ts';
 import { buildWitness, logicalId, type Synthesized, synthWitness } from './synth.ts';
@@ -36,7 +43,7 @@ interface Resource {
 }
 
 const names = Object.keys(functionEntries) as FunctionName[];
-/** The functions the API invokes: all but those the table's stream, the incidents queue or a schedule runs. */
+/** The functions the API invokes: all but those the table's stream, a queue or a schedule runs. */
 const routed = names.filter((name) => routesOf(functionSpecs[name]).length > 0);
 const context = { leaseMs: '20000', fastHeartbeatMs: 4000, alarmEmail: 'ops@example.com', logRetentionDays: 90 };
 
@@ -102,8 +109,8 @@ describe('the functions', () => {
     expect(Object.keys(functionSpecs).sort()).toEqual([...names].sort());
   });
 
-  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, publisher: 30, detector: 60, incidents: 30 };
-  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: reports; the publisher 30 s: a batch; the detector 60 s: a run; incidents 30 s: a batch), logging JSON to its own log group', (name) => {
+  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, publisher: 30, detector: 60, incidents: 30, webhookRouter: 30, webhookDeliverer: 60 };
+  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: reports; the publisher 30 s: a batch; the detector 60 s: a run; incidents and the webhook router 30 s: a batch; the webhook deliverer 60 s: a batch of 15 s tries), logging JSON to its own log group', (name) => {
     const props = fn(name).Properties;
     expect(props).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -138,11 +145,12 @@ describe('the functions', () => {
     expect(variables(name)).toEqual(witnessVariables());
   });
 
-  test('api gets the same, the admin key’s secret, and the prefix of the resellers’ channels it creates', () => {
+  test('api gets the same, the admin key’s secret, the prefix of the resellers’ channels it creates, and the webhook deliveries queue (replays)', () => {
     expect(variables('api')).toEqual({
       ...witnessVariables(),
       TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) },
       TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
+      TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
     });
   });
 
@@ -151,7 +159,7 @@ describe('the functions', () => {
     expect(variables('incidents')).toEqual({
       ...witnessVariables(),
       TIEBREAK_INCIDENTS_QUEUE_URL: { Ref: id(s.stack.incidentQueues.queue) },
-      TIEBREAK_WEBHOOK_OUTBOX_URL: { Ref: id(s.stack.incidentQueues.webhookOutbox) },
+      TIEBREAK_WEBHOOK_OUTBOX_URL: { Ref: id(s.stack.webhookQueues.outbox) },
       TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
       TIEBREAK_PUBLIC_URL: outputs.ApiUrl!.Value,
     });
@@ -167,6 +175,21 @@ describe('the functions', () => {
   test('detector gets the witness settings and the table, and no secret', () => {
     const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
     expect(variables('detector')).toEqual(Object.fromEntries(expected));
+  });
+
+  test.each(['webhookRouter', 'webhookDeliverer'] as const)('%s gets the witness settings, the table, the webhook deliveries and dead-letter queues and the channel prefix, and no secret', (name) => {
+    const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
+    expect(variables(name)).toEqual({
+      ...Object.fromEntries(expected),
+      TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
+      TIEBREAK_WEBHOOK_DEAD_LETTERS_URL: { Ref: id(s.stack.webhookQueues.deadLetterQueue) },
+      TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
+    });
+  });
+
+  test('no function may send webhooks to loopback addresses (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK is for local runs only)', () => {
+    for (const name of names) expect(Object.keys(variables(name)), name).not.toContain('TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK');
+    expect(JSON.stringify(resources)).not.toContain('ALLOW_LOOPBACK');
   });
 
   test('openapi gets nothing but the logger’s name and source maps: no table, no secret, no timings', () => {
@@ -214,8 +237,9 @@ describe('the API', () => {
     expect(ofType('AWS::ApiGatewayV2::Route')).toHaveLength(Object.keys(expected).length);
   });
 
-  test('one integration per routed function (none for the publisher, the detector and incidents), and each route may invoke its function from its own path only', () => {
-    expect(routed).toEqual(names.filter((name) => name !== 'publisher' && name !== 'detector' && name !== 'incidents'));
+  test('one integration per routed function (none for the publisher, the detector, incidents and the webhook router and deliverer), and each route may invoke its function from its own path only', () => {
+    const unrouted: FunctionName[] = ['publisher', 'detector', 'incidents', 'webhookRouter', 'webhookDeliverer'];
+    expect(routed).toEqual(names.filter((name) => !unrouted.includes(name)));
     expect(ofType('AWS::ApiGatewayV2::Integration')).toHaveLength(routed.length);
     const permissions = ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties);
     for (const name of names) {
@@ -295,7 +319,7 @@ describe('permissions', () => {
     );
   });
 
-  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), and write its own logs', () => {
+  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), send a replay’s first try to the webhook deliveries queue, and write its own logs', () => {
     const f = s.stack.functions.api;
     const table = id(s.stack.table.table);
     const logs = id(f.logGroup);
@@ -313,6 +337,8 @@ describe('permissions', () => {
         // Its alerts topic, and the reseller's e-mail and SMS subscriptions to it.
         `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
         `sns:Subscribe ${JSON.stringify(alertTopics)}`,
+        // A replay of a webhook message schedules its first try.
+        `sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`,
         `logs:CreateLogStream ${logs}`,
         `logs:PutLogEvents ${logs}`,
       ].sort(),
@@ -323,7 +349,7 @@ describe('permissions', () => {
     const f = s.stack.functions.incidents;
     const table = id(s.stack.table.table);
     const queue = id(s.stack.incidentQueues.queue);
-    const outbox = id(s.stack.incidentQueues.webhookOutbox);
+    const outbox = id(s.stack.webhookQueues.outbox);
     const logs = id(f.logGroup);
     expect(fn('incidents').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
     expect(allowed(id(f.role))).toEqual(
@@ -352,23 +378,82 @@ describe('permissions', () => {
     );
   });
 
-  test('only api and incidents may touch the resellers’ channels, and only incidents its queues; nobody may touch the incidents dead-letter queue', () => {
-    const channels = [JSON.stringify(serviceQueues), JSON.stringify(alertTopics)];
-    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+  test('webhookRouter may GetItem, Query and PutItem on the table, consume the webhook outbox, send first tries to the deliveries queue and webhook news to the resellers’ service queues, and write its own logs', () => {
+    const f = s.stack.functions.webhookRouter;
+    const table = id(s.stack.table.table);
+    const outbox = id(s.stack.webhookQueues.outbox);
+    const logs = id(f.logGroup);
+    expect(fn('webhookRouter').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+    expect(allowed(id(f.role))).toEqual(
+      [
+        `dynamodb:GetItem ${table}`,
+        `dynamodb:PutItem ${table}`,
+        `dynamodb:Query ${table}`,
+        // SqsEventSource: the event source mapping's reads of the outbox.
+        `sqs:ChangeMessageVisibility ${outbox}`,
+        `sqs:DeleteMessage ${outbox}`,
+        `sqs:GetQueueAttributes ${outbox}`,
+        `sqs:GetQueueUrl ${outbox}`,
+        `sqs:ReceiveMessage ${outbox}`,
+        `sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`,
+        // webhook.failed and webhook.disabled, to the reseller's service queue, found by name.
+        `sqs:GetQueueUrl ${JSON.stringify(serviceQueues)}`,
+        `sqs:SendMessage ${JSON.stringify(serviceQueues)}`,
+        `logs:CreateLogStream ${logs}`,
+        `logs:PutLogEvents ${logs}`,
+      ].sort(),
+    );
+  });
+
+  test('webhookDeliverer may GetItem, UpdateItem and PutItem on the table, consume the deliveries queue and send next tries to it, send exhausted messages to the webhook dead-letter queue, and write its own logs', () => {
+    const f = s.stack.functions.webhookDeliverer;
+    const table = id(s.stack.table.table);
+    const deliveries = id(s.stack.webhookQueues.deliveries);
+    const logs = id(f.logGroup);
+    expect(fn('webhookDeliverer').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+    expect(allowed(id(f.role))).toEqual(
+      [
+        `dynamodb:GetItem ${table}`,
+        `dynamodb:PutItem ${table}`,
+        `dynamodb:UpdateItem ${table}`,
+        `sqs:ChangeMessageVisibility ${deliveries}`,
+        `sqs:DeleteMessage ${deliveries}`,
+        `sqs:GetQueueAttributes ${deliveries}`,
+        `sqs:GetQueueUrl ${deliveries}`,
+        `sqs:ReceiveMessage ${deliveries}`,
+        `sqs:SendMessage ${deliveries}`,
+        `sqs:SendMessage ${id(s.stack.webhookQueues.deadLetterQueue)}`,
+        `logs:CreateLogStream ${logs}`,
+        `logs:PutLogEvents ${logs}`,
+      ].sort(),
+    );
+  });
+
+  test('only api, incidents and the webhook router may touch the resellers’ channels (the router their service queues only), and each stack queue only the functions that use it', () => {
+    const channels = { [JSON.stringify(serviceQueues)]: ['api', 'incidents', 'webhookRouter'], [JSON.stringify(alertTopics)]: ['api', 'incidents'] };
+    const { queue, deadLetterQueue } = s.stack.incidentQueues;
+    const { outbox, deliveries, deadLetterQueue: webhookDeadLetters } = s.stack.webhookQueues;
+    const users: [string, FunctionName[]][] = [
+      [id(queue), ['incidents']],
+      [id(outbox), ['incidents', 'webhookRouter']],
+      [id(deliveries), ['api', 'webhookRouter', 'webhookDeliverer']],
+      [id(webhookDeadLetters), ['webhookDeliverer']],
+      // SQS moves dead letters there itself: no function needs a right on it.
+      [id(deadLetterQueue), []],
+    ];
     for (const name of names) {
       const pairs = allowed(id(s.stack.functions[name].role));
       const touches = (target: string) => pairs.some((pair) => pair.endsWith(` ${target}`));
-      expect(channels.map(touches), name).toEqual(channels.map(() => name === 'api' || name === 'incidents'));
-      expect([queue, webhookOutbox].map((q) => touches(id(q))), name).toEqual([name === 'incidents', name === 'incidents']);
-      expect(touches(id(deadLetterQueue)), name).toBe(false);
+      for (const [channel, allowedTo] of Object.entries(channels)) expect(touches(channel), `${name} ${channel}`).toBe(allowedTo.includes(name));
+      for (const [queueId, allowedTo] of users) expect(touches(queueId), `${name} ${queueId}`).toBe(allowedTo.includes(name));
       // Every ARN written out (not a resource of the stack) is one of the channels' prefixes.
       const written = pairs.filter((pair) => pair.includes('"arn:"'));
-      expect(written.filter((pair) => !channels.some((channel) => pair.endsWith(` ${channel}`))), name).toEqual([]);
+      expect(written.filter((pair) => !Object.keys(channels).some((channel) => pair.endsWith(` ${channel}`))), name).toEqual([]);
     }
-    // And no policy of the stack names the channels but those two functions'.
+    // And no policy of the stack names the channels but those functions'.
     const naming = ofType('AWS::IAM::Policy').filter(([, policy]) => /tiebreak-(svc|alerts)-/.test(JSON.stringify(policy.Properties.PolicyDocument)));
     expect(naming.map(([policyId]) => policyId).sort()).toEqual(
-      (['api', 'incidents'] as const).map((name) => id(s.stack.functions[name].role.node.findChild('DefaultPolicy'))).sort(),
+      (['api', 'incidents', 'webhookRouter'] as const).map((name) => id(s.stack.functions[name].role.node.findChild('DefaultPolicy'))).sort(),
     );
   });
 
@@ -411,13 +496,14 @@ describe('permissions', () => {
       ].sort(),
     );
     // Only the publisher reads the stream, sends to its dead-letter queue, publishes events or uses the topics' key;
-    // besides it, only api and incidents use SQS or SNS at all (the resellers' channels, the incidents queues: above).
+    // besides it, only api, incidents and the webhook functions use SQS or SNS at all (the resellers' channels, the queues: above).
     for (const name of names.filter((n) => n !== 'publisher')) {
       const pairs = allowed(id(s.stack.functions[name].role)).join('\n');
       expect(pairs, name).not.toMatch(/StreamArn|ListStreams|kms:/);
       expect(pairs, name).not.toContain(queue);
       expect(pairs, name).not.toContain(id(s.stack.topics.events));
-      if (name !== 'api' && name !== 'incidents') expect(pairs, name).not.toMatch(/sqs:|sns:/);
+      if (!(['api', 'incidents', 'webhookRouter', 'webhookDeliverer'] as FunctionName[]).includes(name)) expect(pairs, name).not.toMatch(/sqs:|sns:/);
+      if (name !== 'api' && name !== 'incidents') expect(pairs, name).not.toMatch(/sns:/);
     }
   });
 
@@ -471,7 +557,7 @@ describe('the table stream', () => {
       ([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [id(s.stack.table.table), 'StreamArn'] }),
     );
 
-  test('feeds the publisher, and only it: oldest first, state items and incident trackers only, in order per shard, batched over 5 s, failed records reported, bisected, retried 10 times, 6 h at most, then the dead-letter queue', () => {
+  test('feeds the publisher, and only it: oldest first, state items, incident trackers, inbound alerts and webhook messages only, in order per shard, batched over 5 s, failed records reported, bisected, retried 10 times, 6 h at most, then the dead-letter queue', () => {
     const mappings = fromStream();
     expect(mappings.map(([mappingId]) => mappingId)).toEqual([id(s.stack.eventFeed.mapping)]);
     const props = mappings[0]![1].Properties;
@@ -490,10 +576,10 @@ describe('the table stream', () => {
       FilterCriteria: { Filters: [{ Pattern: expect.any(String) as string }] },
     });
     const [filter] = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
-    expect(JSON.parse(filter!.Pattern)).toEqual({ dynamodb: { Keys: { sk: { S: ['STATE', { prefix: 'INCIDENT#' }] } } } });
+    expect(JSON.parse(filter!.Pattern)).toEqual({ dynamodb: { Keys: { sk: { S: ['STATE', { prefix: 'INCIDENT#' }, { prefix: 'ALERT#' }, { prefix: 'MSG#' }] } } } });
   });
 
-  test('its filter hands the publisher the changes of sites’ state items and of every incident tracker, and not of the events it writes nor any other item', () => {
+  test('its filter hands the publisher the changes of sites’ state items, of every incident tracker, of inbound alerts and of webhook messages (webhook.failed, webhook.disabled), and not of the events it writes nor any other item', () => {
     const [, mapping] = fromStream()[0]!;
     const [filter] = (mapping.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
     const values = (JSON.parse(filter!.Pattern) as { dynamodb: { Keys: { sk: { S: (string | { prefix: string })[] } } } }).dynamodb.Keys.sk.S;
@@ -501,9 +587,11 @@ describe('the table stream', () => {
     const passes = (sk: string) =>
       values.some((value) => (typeof value === 'string' ? sk === value : Object.keys(value).length === 1 && sk.startsWith(value.prefix)));
     expect(passes(siteStateSk)).toBe(true);
-    for (const kind of ['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged'] as const) {
+    for (const kind of ['node.lost', 'site.down', 'link.lost', 'node.degraded', 'command.unacknowledged', 'alert.raised'] as const) {
       expect(passes(incidentSk(kind)), kind).toBe(true);
     }
+    expect(passes(alertSk('int_abc', 'ups-on-battery')), 'an inbound alert').toBe(true);
+    expect(passes(webhookMessageSk('msg_00abc123')), 'a webhook message').toBe(true);
     const at = '2025-01-01T00:00:00.000Z';
     const others = [
       eventSk(at, 'e1'), // the audit trail the publisher itself writes: never fed back to it
@@ -514,6 +602,10 @@ describe('the table stream', () => {
       apiKeySk('k1'),
       escalationSk('site', 's1'),
       detectorCursorKey.sk,
+      integrationSk('int_abc'),
+      inboundSeenSk('msg_1'),
+      webhookEndpointSk('ep_1'), // an endpoint's settings
+      deliveryAttemptSk(at, 'msg_00abc123', 0, 1), // the delivery log: a line per try
       'INCIDENTS',
     ];
     for (const sk of others) expect(passes(sk), sk).toBe(false);
@@ -555,32 +647,39 @@ describe('the incidents queues', () => {
     expect(functionSpecs.incidents.timeoutSeconds).toBe(30);
   });
 
-  test('its dead-letter queue and the webhook outbox are encrypted (SQS-managed) and keep messages 14 days, with no redrive of their own', () => {
-    const { deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
-    for (const q of [deadLetterQueue, webhookOutbox]) {
-      expect(resources[id(q)]!.Properties, q.node.path).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: fourteenDays });
+  test('its dead-letter queue is encrypted (SQS-managed) and keeps messages 14 days, with no redrive of its own', () => {
+    const { deadLetterQueue } = s.stack.incidentQueues;
+    expect(resources[id(deadLetterQueue)]!.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: fourteenDays });
+  });
+
+  test('every queue refuses requests without TLS, and the events topic is the only one given a right by a queue policy: to send to the incidents queue and the webhook outbox', () => {
+    const { queue, deadLetterQueue } = s.stack.incidentQueues;
+    const { outbox, deliveries, deadLetterQueue: webhookDeadLetters } = s.stack.webhookQueues;
+    expect(ofType('AWS::SQS::QueuePolicy')).toHaveLength(6);
+    for (const q of [s.stack.eventFeed.deadLetterQueue, deadLetterQueue, deliveries, webhookDeadLetters]) {
+      expect(queuePolicyStatements(id(q)), q.node.path).toEqual([denyWithoutTls(id(q))]);
+    }
+    for (const q of [queue, outbox]) {
+      expect(queuePolicyStatements(id(q)), q.node.path).toEqual([
+        denyWithoutTls(id(q)),
+        {
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(s.stack.topics.events) } } },
+          Resource: { 'Fn::GetAtt': [id(q), 'Arn'] },
+        },
+      ]);
     }
   });
 
-  test('every queue refuses requests without TLS, and the events topic is the only one given a right by a queue policy: to send to the incidents queue', () => {
-    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
-    expect(ofType('AWS::SQS::QueuePolicy')).toHaveLength(4);
-    for (const q of [deadLetterQueue, webhookOutbox]) expect(queuePolicyStatements(id(q)), q.node.path).toEqual([denyWithoutTls(id(q))]);
-    expect(queuePolicyStatements(id(queue))).toEqual([
-      denyWithoutTls(id(queue)),
-      {
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(s.stack.topics.events) } } },
-        Resource: { 'Fn::GetAtt': [id(queue), 'Arn'] },
-      },
-    ]);
-  });
-
-  test('the events topic delivers raw to the incidents queue exactly the conditions, their recoveries and the incident steps (no failover events, no incident.opened), by the `type` attribute', () => {
+  test('the events topic delivers raw to the incidents queue exactly the conditions, their recoveries and the incident steps (no failover events, no incident.opened, no webhook news), by the `type` attribute', () => {
     const events = { Ref: id(s.stack.topics.events) };
-    const subscriptions = ofType('AWS::SNS::Subscription').filter(([, sub]) => JSON.stringify(sub.Properties.TopicArn) === JSON.stringify(events));
+    const subscriptions = ofType('AWS::SNS::Subscription').filter(
+      ([, sub]) =>
+        JSON.stringify(sub.Properties.TopicArn) === JSON.stringify(events) &&
+        JSON.stringify(sub.Properties.Endpoint) === JSON.stringify({ 'Fn::GetAtt': [id(s.stack.incidentQueues.queue), 'Arn'] }),
+    );
     expect(subscriptions).toHaveLength(1);
     const [, subscription] = subscriptions[0]!;
     expect(subscription.Properties).toEqual({
@@ -590,10 +689,11 @@ describe('the incidents queues', () => {
       RawMessageDelivery: true,
       FilterPolicy: { type: [...incidentQueueEventTypes] },
     });
-    const excluded = ['failover.granted', 'failover.completed', 'incident.opened'];
+    // webhook.failed and webhook.disabled reach the reseller's service queue through the webhook router.
+    const excluded = ['failover.granted', 'failover.completed', 'incident.opened', 'webhook.failed', 'webhook.disabled'];
     expect([...incidentQueueEventTypes].sort()).toEqual(EventType.options.filter((type) => !excluded.includes(type)).sort());
-    // Both topics' subscriptions: the incidents queue's, and the operator's e-mail on the alarm topic.
-    expect(ofType('AWS::SNS::Subscription')).toHaveLength(2);
+    // The topics' subscriptions: the incidents queue's, the webhook outbox's, and the operator's e-mail on the alarm topic.
+    expect(ofType('AWS::SNS::Subscription')).toHaveLength(3);
   });
 
   test('the incidents queue feeds the incidents function, and only it, 10 messages at a time, each failed message handed back on its own', () => {
@@ -607,9 +707,76 @@ describe('the incidents queues', () => {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    // The stack's only event sources: the table stream (the publisher) and this queue. Nothing consumes the dead-letter queue or the outbox.
-    expect(ofType('AWS::Lambda::EventSourceMapping').map(([mappingId]) => mappingId).sort()).toEqual(
-      [id(s.stack.eventFeed.mapping), fromQueue[0]![0]].sort(),
+    // Nothing consumes its dead-letter queue.
+    expect(JSON.stringify(ofType('AWS::Lambda::EventSourceMapping'))).not.toContain(`"${id(s.stack.incidentQueues.deadLetterQueue)}"`);
+  });
+});
+
+describe('the webhook queues', () => {
+  const days = (n: number) => n * 24 * 3600;
+  const fromQueue = (queueId: string) =>
+    ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }));
+
+  test('the events topic delivers every event raw to the webhook outbox, unfiltered (each endpoint picks its event types)', () => {
+    const outbox = { 'Fn::GetAtt': [id(s.stack.webhookQueues.outbox), 'Arn'] };
+    const subscriptions = ofType('AWS::SNS::Subscription').filter(([, sub]) => JSON.stringify(sub.Properties.Endpoint) === JSON.stringify(outbox));
+    expect(subscriptions.map(([, sub]) => sub.Properties)).toEqual([{ TopicArn: { Ref: id(s.stack.topics.events) }, Protocol: 'sqs', Endpoint: outbox, RawMessageDelivery: true }]);
+  });
+
+  test('the incidents function leaves its webhook steps in the very outbox the webhook router consumes', () => {
+    const incidents = (fn('incidents').Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const [mapping] = fromQueue(id(s.stack.webhookQueues.outbox));
+    expect(incidents.TIEBREAK_WEBHOOK_OUTBOX_URL).toEqual({ Ref: id(s.stack.webhookQueues.outbox) });
+    expect(mapping![1].Properties.FunctionName).toEqual({ Ref: id(s.stack.functions.webhookRouter.function) });
+  });
+
+  test.each([
+    ['outbox', 'webhookRouter'],
+    ['deliveries', 'webhookDeliverer'],
+  ] as const)('the %s queue feeds %s, and only it, 10 messages at a time, each failed message handed back on its own', (queue, name) => {
+    const queueId = id(s.stack.webhookQueues[queue]);
+    const mappings = fromQueue(queueId);
+    expect(mappings.map(([, m]) => m.Properties)).toEqual([
+      {
+        FunctionName: { Ref: id(s.stack.functions[name].function) },
+        EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+    ]);
+    expect(functionSpecs[name].fedBy).toBe(queue === 'outbox' ? 'webhook-outbox' : 'webhook-deliveries');
+  });
+
+  test.each([
+    ['outbox', 'webhookRouter', 30],
+    ['deliveries', 'webhookDeliverer', 60],
+  ] as const)('the %s queue is encrypted (SQS-managed), keeps messages 4 days a hop, hides one 6 × %s’s %i s while it is handled, and moves one failed 10 times to the webhook dead-letter queue', (queue, name, timeout) => {
+    expect(resources[id(s.stack.webhookQueues[queue])]!.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: days(4),
+      VisibilityTimeout: 6 * timeout,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(s.stack.webhookQueues.deadLetterQueue), 'Arn'] }, maxReceiveCount: 10 },
+    });
+    expect(functionSpecs[name].timeoutSeconds).toBe(timeout);
+    expect(webhookMaxReceiveCount).toBe(10);
+  });
+
+  test('the webhook dead-letter queue is encrypted (SQS-managed), keeps messages 14 days, has no redrive of its own, and nothing consumes it', () => {
+    const queueId = id(s.stack.webhookQueues.deadLetterQueue);
+    expect(resources[queueId]!.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: days(14) });
+    expect(fromQueue(queueId)).toEqual([]);
+  });
+
+  test('the stack’s only event sources: the table stream (the publisher), the incidents queue, the webhook outbox and the deliveries queue', () => {
+    const sources = ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => JSON.stringify(m.Properties.EventSourceArn));
+    const arn = (queueId: string) => JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    expect(sources.sort()).toEqual(
+      [
+        JSON.stringify({ 'Fn::GetAtt': [id(s.stack.table.table), 'StreamArn'] }),
+        arn(id(s.stack.incidentQueues.queue)),
+        arn(id(s.stack.webhookQueues.outbox)),
+        arn(id(s.stack.webhookQueues.deliveries)),
+      ].sort(),
     );
   });
 });
@@ -648,17 +815,18 @@ describe('topics, alarms and dashboard', () => {
     for (const [, policy] of ofType('AWS::SNS::TopicPolicy')) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
-    // The queues: the table stream's dead-letter queue, and the incidents queue, its dead-letter queue and the webhook outbox (above).
-    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+    // The queues: the table stream's dead-letter queue, the incidents queue and its dead-letter queue, and the webhook queues (above).
+    const { queue, deadLetterQueue } = s.stack.incidentQueues;
+    const { outbox, deliveries, deadLetterQueue: webhookDeadLetters } = s.stack.webhookQueues;
     expect(ofType('AWS::SQS::Queue').map(([queueId]) => queueId).sort()).toEqual(
-      [id(s.stack.eventFeed.deadLetterQueue), id(queue), id(deadLetterQueue), id(webhookOutbox)].sort(),
+      [id(s.stack.eventFeed.deadLetterQueue), id(queue), id(deadLetterQueue), id(outbox), id(deliveries), id(webhookDeadLetters)].sort(),
     );
     expect(ofType('AWS::Events::Rule').map(([ruleId]) => ruleId)).toEqual([id(s.stack.schedules.detector!)]);
   });
 
-  test('errors and throttles per function, API 5xx, table throttles and system errors, the stream reader’s lag and dead letters, and the incidents dead letters alarm the alarm topic, and clear there too', () => {
+  test('errors and throttles per function, API 5xx, table throttles and system errors, the stream reader’s lag and dead letters, and the incidents and webhook dead letters alarm the alarm topic, and clear there too', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(names.length * 2 + 3 + 3);
+    expect(alarms).toHaveLength(names.length * 2 + 3 + 4);
     const alarmTopic = { Ref: id(s.stack.topics.alarms) };
     for (const [alarmId, alarm] of alarms) {
       expect(alarm.Properties, alarmId).toMatchObject({ AlarmActions: [alarmTopic], OKActions: [alarmTopic], EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
@@ -674,6 +842,7 @@ describe('topics, alarms and dashboard', () => {
         'expression',
         'expression',
         'IteratorAge',
+        'ApproximateNumberOfMessagesVisible',
         'ApproximateNumberOfMessagesVisible',
         'ApproximateNumberOfMessagesVisible',
       ].sort(),
@@ -727,14 +896,22 @@ describe('topics, alarms and dashboard', () => {
   });
 
   test('any message in the incidents dead-letter queue alarms (maximum over 5 minutes): an incident step, timer or delivery given up on, to redrive once fixed', () => {
-    const { queue, deadLetterQueue, webhookOutbox } = s.stack.incidentQueues;
+    const { queue, deadLetterQueue } = s.stack.incidentQueues;
     const alarms = alarmsOnQueue(id(deadLetterQueue));
     expect(alarms).toEqual([deadLetterAlarm(id(deadLetterQueue))]);
     expect(alarms[0]!.AlarmDescription).toMatch(/^Tiebreak: the incidents function gave up on a message[\s\S]*redrive/);
-    // The queue alarms are on the two dead-letter queues only.
     expect(alarmsOnQueue(id(queue))).toEqual([]);
-    expect(alarmsOnQueue(id(webhookOutbox))).toEqual([]);
-    expect(ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.Namespace === 'AWS/SQS')).toHaveLength(2);
+  });
+
+  test('any message in the webhook dead-letter queue alarms (maximum over 5 minutes): a webhook whose tries ran out, or one the webhook functions kept failing', () => {
+    const { outbox, deliveries, deadLetterQueue } = s.stack.webhookQueues;
+    const alarms = alarmsOnQueue(id(deadLetterQueue));
+    expect(alarms).toEqual([deadLetterAlarm(id(deadLetterQueue))]);
+    expect(alarms[0]!.AlarmDescription).toMatch(/^Tiebreak: a webhook was given up on[\s\S]*webhook dead-letter queue/);
+    // The queue alarms are on the three dead-letter queues only.
+    expect(alarmsOnQueue(id(outbox))).toEqual([]);
+    expect(alarmsOnQueue(id(deliveries))).toEqual([]);
+    expect(ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.Namespace === 'AWS/SQS')).toHaveLength(3);
   });
 
   test('the alarm topic mails the alarmEmail from context', () => {
@@ -764,7 +941,7 @@ describe('topics, alarms and dashboard', () => {
   });
 });
 
-test('the outputs name the API URL, table, key secrets, topics, the event and incident dead-letter queues and dashboard', () => {
+test('the outputs name the API URL, table, key secrets, topics, the event, incident and webhook dead-letter queues and dashboard', () => {
   const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
   expect(Object.keys(outputs).sort()).toEqual([
     'AdminKeySecretArn',
@@ -776,11 +953,14 @@ test('the outputs name the API URL, table, key secrets, topics, the event and in
     'IncidentDeadLetterQueueUrl',
     'TableName',
     'TokenKeySecretArn',
+    'WebhookDeadLetterQueueUrl',
   ]);
   expect(outputs.EventDeadLetterQueueUrl!.Value).toEqual({ Ref: id(s.stack.eventFeed.deadLetterQueue) });
   expect(outputs.EventDeadLetterQueueUrl!.Description).toMatch(/event publisher[\s\S]*replay/);
   expect(outputs.IncidentDeadLetterQueueUrl!.Value).toEqual({ Ref: id(s.stack.incidentQueues.deadLetterQueue) });
   expect(outputs.IncidentDeadLetterQueueUrl!.Description).toMatch(/incidents function gave up[\s\S]*Alarmed[\s\S]*redrive/);
+  expect(outputs.WebhookDeadLetterQueueUrl!.Value).toEqual({ Ref: id(s.stack.webhookQueues.deadLetterQueue) });
+  expect(outputs.WebhookDeadLetterQueueUrl!.Description).toMatch(/tries ran out[\s\S]*replay[\s\S]*Alarmed/);
   expect(outputs.TableName!.Value).toEqual({ Ref: id(s.stack.table.table) });
   expect(outputs.TokenKeySecretArn!.Value).toEqual({ Ref: id(s.stack.tokenKey.secret) });
   expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: id(s.stack.adminKey.secret) });
@@ -812,12 +992,12 @@ describe('cdk-nag', () => {
     expect(acknowledged.map((a) => `${a.id} ${a.resourceType}`).sort()).toEqual([
       ...Array<string>(routeCount).fill('AwsSolutions-APIG4 AWS::ApiGatewayV2::Route'),
       'AwsSolutions-IAM5[Resource::*] AWS::IAM::Policy',
-      // The resellers' channels, on the api's and the incidents function's policies.
+      // The resellers' channels, on the api's and the incidents function's policies, and their service queues on the webhook router's.
       ...Array<string>(2).fill(`AwsSolutions-IAM5[Resource::${channelPattern('sns', 'tiebreak-alerts-*')}] AWS::IAM::Policy`),
-      ...Array<string>(2).fill(`AwsSolutions-IAM5[Resource::${channelPattern('sqs', 'tiebreak-svc-*')}] AWS::IAM::Policy`),
+      ...Array<string>(3).fill(`AwsSolutions-IAM5[Resource::${channelPattern('sqs', 'tiebreak-svc-*')}] AWS::IAM::Policy`),
       'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
       'AwsSolutions-SMG4 AWS::SecretsManager::Secret',
-      // The table stream's and the incidents queue's dead-letter queues, and the webhook outbox.
+      // The three dead-letter queues: the table stream's, the incidents queue's and the webhook queues'.
       ...Array<string>(3).fill('AwsSolutions-SQS3 AWS::SQS::Queue'),
     ]);
     for (const a of acknowledged) expect(a.reason.length, a.id).toBeGreaterThan(80);
@@ -838,7 +1018,7 @@ describe('cdk-nag', () => {
     expect(functionSpecs.api.authorization).toBe('api-key');
     expect(functionSpecs.openapi.authorization).toBe('public');
     expect(functionSpecs.maintenance.authorization).toBe('node-token');
-    for (const name of ['publisher', 'detector', 'incidents'] as const) {
+    for (const name of ['publisher', 'detector', 'incidents', 'webhookRouter', 'webhookDeliverer'] as const) {
       expect(functionSpecs[name], name).not.toHaveProperty('authorization');
       expect(functionSpecs[name], name).not.toHaveProperty('routes');
     }
@@ -854,27 +1034,31 @@ describe('cdk-nag', () => {
     expect(rulesOf(id(s.stack.eventFeed.deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue/);
   });
 
-  test('the resellers’ channel prefixes are acknowledged on the api’s and the incidents function’s policies only, and the incidents dead-letter queue’s and the outbox’s missing DLQ on those queues', () => {
+  test('the resellers’ channel prefixes are acknowledged on the policies of the functions granted them only (the webhook router: service queues), and the missing DLQ on the incidents and webhook dead-letter queues only', () => {
     const rulesOf = (resourceId: string) =>
       (resources[resourceId]!.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] } | undefined)?.rules_to_suppress;
-    const channelRules = [
-      `AwsSolutions-IAM5[Resource::${channelPattern('sqs', 'tiebreak-svc-*')}]`,
-      `AwsSolutions-IAM5[Resource::${channelPattern('sns', 'tiebreak-alerts-*')}]`,
-    ];
+    const serviceQueueRule = `AwsSolutions-IAM5[Resource::${channelPattern('sqs', 'tiebreak-svc-*')}]`;
+    const alertTopicRule = `AwsSolutions-IAM5[Resource::${channelPattern('sns', 'tiebreak-alerts-*')}]`;
+    const expected: Partial<Record<FunctionName, string[]>> = {
+      api: [serviceQueueRule, alertTopicRule],
+      incidents: [serviceQueueRule, alertTopicRule],
+      webhookRouter: [serviceQueueRule],
+    };
     for (const name of names) {
       const policy = s.stack.functions[name].role.node.tryFindChild('DefaultPolicy');
       const rules = policy ? (rulesOf(id(policy)) ?? []) : [];
-      const channels = rules.filter((rule) => channelRules.includes(rule.id));
-      expect(channels.map((rule) => rule.id), name).toEqual(name === 'api' || name === 'incidents' ? channelRules : []);
+      const channels = rules.filter((rule) => rule.id === serviceQueueRule || rule.id === alertTopicRule);
+      expect(channels.map((rule) => rule.id), name).toEqual(expected[name] ?? []);
       for (const rule of channels) expect(rule.reason, name).toMatch(/created per reseller at run time[\s\S]*name prefix/);
     }
-    const { deadLetterQueue, webhookOutbox, queue } = s.stack.incidentQueues;
+    const { deadLetterQueue, queue } = s.stack.incidentQueues;
     expect(rulesOf(id(deadLetterQueue))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
     expect(rulesOf(id(deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue of the incidents queue/);
-    expect(rulesOf(id(webhookOutbox))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
-    expect(rulesOf(id(webhookOutbox))![0]!.reason).toMatch(/webhook deliverer/);
-    // The incidents queue has its dead-letter queue: nothing to acknowledge.
-    expect(rulesOf(id(queue))).toBeUndefined();
+    const webhooks = s.stack.webhookQueues;
+    expect(rulesOf(id(webhooks.deadLetterQueue))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
+    expect(rulesOf(id(webhooks.deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue of the webhook outbox and deliveries queues[\s\S]*alarmed/);
+    // The queues that feed functions have their dead-letter queues: nothing to acknowledge.
+    for (const q of [queue, webhooks.outbox, webhooks.deliveries]) expect(rulesOf(id(q)), q.node.path).toBeUndefined();
   });
 
   test('the admin key’s rotation is acknowledged as a manual operator action', () => {

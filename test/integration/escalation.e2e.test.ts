@@ -5,9 +5,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localSnsClient, localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
-import { localSqsClient } from '../../functions/adapters/incident-config.ts';
-import { localSnsClient, publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { ResellerChannels } from '../../functions/adapters/reseller-channels.ts';
 import { detectorDeps } from '../../functions/adapters/detector-config.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
@@ -114,7 +114,7 @@ function reader(queueName: () => Promise<string>) {
   const seen = new Map<string, Delivered>();
   return {
     seen,
-    async until(predicate: (all: Delivered[]) => boolean, timeoutMs = 20_000): Promise<Delivered[]> {
+    async until(predicate: (all: Delivered[]) => boolean, timeoutMs = 45_000): Promise<Delivered[]> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate([...seen.values()])) {
         if (Date.now() > deadline) throw new Error(`not delivered in time; got ${JSON.stringify([...seen.values()].map((d) => `${d.step}:${String(d.level)}`))}`);

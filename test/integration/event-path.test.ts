@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
 import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { localSnsClient, publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { ensureEventTopic } from '../../local/sns-sqs.ts';

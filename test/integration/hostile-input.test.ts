@@ -458,7 +458,16 @@ const percentEncodeBytes = (text: string) =>
   [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9_~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
 
 function hostileSegments(name: string): string[] {
-  const ofB: Record<string, string> = { siteId: b.siteId, customerId: b.customerId, keyId: b.roKeyId, windowId: b.windowId, nodeId: b.nodeId };
+  const ofB: Record<string, string> = {
+    siteId: b.siteId,
+    customerId: b.customerId,
+    keyId: b.roKeyId,
+    windowId: b.windowId,
+    nodeId: b.nodeId,
+    endpointId: b.endpointId,
+    messageId: b.messageId,
+    integrationId: b.integrationId,
+  };
   return [
     '..%2F..',
     '..%2f..%2f..%2f..%2fetc%2fpasswd',

@@ -3,11 +3,10 @@
  * and resolved by a reseller's key, never by another's; and each reseller's channels (its service
  * queue with a dead-letter queue, its alerts topic with the policies' addresses subscribed).
  */
+import { localSnsClient, localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localSqsClient } from '../../functions/adapters/incident-config.ts';
-import { localSnsClient } from '../../functions/adapters/publisher-config.ts';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { Incident, ServiceQueue } from '../../protocol/incidents.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';

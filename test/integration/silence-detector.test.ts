@@ -4,12 +4,13 @@
  * publisher → audit trail) turns the marks into `site.down` / `site.recovered`. Short timings:
  * a 1 s bucket and a 2 s silence (plus the index lag margin of 10 s).
  */
+import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, inject, test } from 'vitest';
 import { AuditTrail } from '../../functions/adapters/audit-trail.ts';
 import { documentClient } from '../../functions/adapters/config.ts';
 import { type DetectorDeps, detectorDeps } from '../../functions/adapters/detector-config.ts';
-import { localSnsClient, publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import type { SiteKey } from '../../functions/adapters/site-item.ts';
 import type { WitnessSettings } from '../../functions/domain/settings.ts';
 import { indexLagMarginMs } from '../../functions/domain/silence.ts';

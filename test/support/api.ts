@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import { localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { apiDeps, type ApiDeps } from '../../functions/adapters/api-config.ts';
 import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
 import type { RateLimit } from '../../functions/domain/rate-limit.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { createLocalServer, listen } from '../../local/http-server.ts';
 import { apiRoutesFor } from '../../local/api-routes.ts';
+import { localQueue } from '../../local/local-queue.ts';
 import { witnessRoutes } from '../../local/witness-routes.ts';
 import { freshTable } from './dynamo.ts';
 import { TestClock } from './witness.ts';
@@ -43,7 +45,13 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
   const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings: defaultSettings };
   const witness: WitnessDeps = { ...witnessDeps(config, client), now: clock.now };
   // Each API its own channel prefix on the run's fauxqs: resellers of the same id in two files never share a queue.
-  const channels = { snsSqsEndpoint: inject('snsSqsEndpoint'), channelPrefix: `t-${randomBytes(4).toString('hex')}` };
+  const snsSqsEndpoint = inject('snsSqsEndpoint');
+  const channelPrefix = `t-${randomBytes(4).toString('hex')}`;
+  // Replays are scheduled on a deliveries queue of the API's own; nothing drains it here (the webhook e2e test runs the deliverer).
+  const sqs = localSqsClient(snsSqsEndpoint);
+  const deliveries = await localQueue(sqs, `${channelPrefix}-webhook-deliveries`);
+  sqs.destroy();
+  const channels = { snsSqsEndpoint, channelPrefix, allowLoopbackWebhooks: true, webhookDeliveriesUrl: deliveries.url };
   const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }, channels), now: clock.now };
   const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api) }), 0);
   return {

@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
+import { Webhook } from 'standardwebhooks';
 import { defaultLinkTtlMs, signIncidentLink } from '../../functions/adapters/incident-links.ts';
+import { messageIdOf } from '../../functions/adapters/webhook-store.ts';
 import { applyChange, defaultPolicy } from '../../functions/domain/incidents.ts';
 import { type Access, type ApiRouteKey, apiRoutes } from '../../protocol/api-routes.ts';
 import { ClaimRequest, HeartbeatRequest, MaintenanceRequest } from '../../protocol/node.ts';
@@ -38,6 +40,12 @@ export interface Tenant {
   link: string;
   /** The same link signed with a key of no one's. */
   forgedLink: string;
+  /** An inbound integration on the site, and the secret its hooks are signed with. */
+  integrationId: string;
+  integrationSecret: string;
+  /** A webhook endpoint of the tenant's (at a loopback address nobody listens on), and one message for it. */
+  endpointId: string;
+  messageId: string;
 }
 
 async function expectStatus<T>(api: TestApi, status: number, method: string, path: string, token?: string, body?: unknown): Promise<T> {
@@ -75,6 +83,16 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
   await expectStatus(api, 200, 'DELETE', `/v1/api-keys/${revoked.keyId}`, rwKey);
   const incidentId = await openIncident(api, { resellerId, siteId }, nodeId, api.clock.now() - 60_000);
   const link = { resellerId, siteId, incidentId, action: 'acknowledge', expiresAt: api.clock.now() + defaultLinkTtlMs } as const;
+  const integration = await expectStatus<{ integration: { integrationId: string }; secret: string }>(api, 201, 'POST', '/v1/integrations', rwKey, {
+    siteId,
+    name: `UPS of ${id}`,
+    mapping: upsMapping,
+  });
+  const endpointId = `${id}-hook`;
+  await expectStatus(api, 201, 'POST', '/v1/webhooks', rwKey, { endpointId, url: 'http://127.0.0.1:9/hook', eventTypes: ['node.lost'] });
+  const messageId = messageIdOf(`${id}-event`, endpointId, api.clock.now());
+  const message = { resellerId, endpointId, messageId, eventId: `${id}-event`, eventType: 'node.lost', siteId, payload: '{}', createdAt: api.clock.now() } as const;
+  await api.api.webhooks.addMessage(message, 'failed');
   return {
     resellerId,
     rwKey,
@@ -93,6 +111,10 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
     incidentId,
     link: signIncidentLink(api.api.tokenKey, link),
     forgedLink: signIncidentLink(randomBytes(32), link),
+    integrationId: integration.integration.integrationId,
+    integrationSecret: integration.secret,
+    endpointId,
+    messageId,
   };
 }
 
@@ -124,6 +146,9 @@ export function paramValue(tenant: Tenant, name: string): string {
     nodeId: tenant.nodeId,
     incidentId: tenant.incidentId,
     token: tenant.link,
+    integrationId: tenant.integrationId,
+    endpointId: tenant.endpointId,
+    messageId: tenant.messageId,
   };
   const value = values[name];
   if (value === undefined) throw new Error(`no tenant record for the path parameter {${name}}: add it to paramValue in test/support/hostile-tenants.ts`);
@@ -154,6 +179,8 @@ export interface RouteFixture {
    * parameters and body instead of the valid ones), refused with a 401 whatever else is presented.
    */
   forged?: (tenant: Tenant) => { params?: Record<string, string>; body?: unknown };
+  /** Headers the owner's request needs besides its credential (a signed hook's signature over `body`, at the server's `now`). */
+  headers?: (tenant: Tenant, now: number) => Record<string, string>;
 }
 
 /** An enrollment code of the right shape that no site issued. */
@@ -169,6 +196,15 @@ const escalationPolicy = {
 const resellerPolicy = () => [{ method: 'PUT', path: '/v1/escalation-policy', body: escalationPolicy }];
 const customerPolicy = (t: Tenant) => [{ method: 'PUT', path: `/v1/customers/${t.customerId}/escalation-policy`, body: escalationPolicy }];
 const sitePolicy = (t: Tenant) => [{ method: 'PUT', path: `/v1/sites/${t.siteId}/escalation-policy`, body: escalationPolicy }];
+
+const upsMapping = { 'ups.on-battery': { action: 'raise', alert: 'ups-power', severity: 'warning' }, 'ups.on-mains': { action: 'clear', alert: 'ups-power' } };
+const upsHook = { type: 'ups.on-battery', data: { summary: 'on battery' } };
+/** Standard Webhooks headers over the hook's JSON text (what `TestApi.call` sends), signed with the tenant's integration secret. */
+function signedUpsHook(tenant: Tenant, now: number): Record<string, string> {
+  const id = `msg_${randomBytes(8).toString('hex')}`;
+  const at = new Date(now);
+  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': new Webhook(tenant.integrationSecret).sign(id, at, JSON.stringify(upsHook)) };
+}
 
 /**
  * A valid request per route: a refused attempt with it is refused for its credential, never for
@@ -225,6 +261,22 @@ export const routeFixtures = {
   'GET /v1/links/{token}': { forged: (t) => ({ params: { token: t.forgedLink } }) },
   'POST /v1/links/{token}': { forged: (t) => ({ params: { token: t.forgedLink } }) },
   'GET /v1/reports/sla': { query: (t) => ({ from: '2026-12-01', to: '2027-01-01', format: 'json', siteId: t.siteId }) },
+  // The tenant's own site: another reseller's key must not be able to put an integration on it.
+  'POST /v1/webhooks': { body: () => ({ endpointId: 'second', url: 'http://127.0.0.1:9/second', eventTypes: ['site.down'], template: 'slack' }) },
+  'GET /v1/webhooks': { query: () => ({ limit: '10' }) },
+  'GET /v1/webhooks/{endpointId}': {},
+  'PUT /v1/webhooks/{endpointId}': { body: () => ({ url: 'http://127.0.0.1:9/changed', eventTypes: ['node.lost', 'site.down'] }) },
+  'DELETE /v1/webhooks/{endpointId}': {},
+  'POST /v1/webhooks/{endpointId}/rotate-secret': { body: () => ({ overlapSeconds: 60 }) },
+  'GET /v1/webhooks/{endpointId}/messages': { query: () => ({ limit: '10', status: 'failed' }) },
+  'GET /v1/webhooks/{endpointId}/attempts': { query: () => ({ limit: '10' }) },
+  'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay': {},
+  'POST /v1/webhooks/{endpointId}/replay': { body: () => ({ since: '2026-01-01T00:00:00Z' }) },
+  'POST /v1/integrations': { body: (t) => ({ siteId: t.siteId, name: 'RMM', mapping: upsMapping }) },
+  'GET /v1/integrations': { query: () => ({ limit: '10' }) },
+  'DELETE /v1/integrations/{integrationId}': {},
+  // The integration's id and the signature are the credential: the same body unsigned is refused.
+  'POST /v1/hooks/{integrationId}': { body: () => upsHook, headers: signedUpsHook, forged: () => ({ body: upsHook }) },
   // The unused code of the tenant's other node: only the positive control may use it.
   'POST /v1/node/enroll': { body: (t) => ({ code: t.spareCode }), forged: () => ({ body: { code: unknownEnrollmentCode } }) },
   'POST /v1/node/heartbeat': {

@@ -23,6 +23,13 @@ export interface ApiCall<K extends ApiRouteKey> {
   deps: ApiDeps;
   /** Server ms, read once per call. */
   now: number;
+  /** The body's bytes and the headers (names in lower case), for a route that reads them itself (`rawBody`). */
+  raw: RawRequest;
+}
+
+export interface RawRequest {
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Buffer;
 }
 
 /** What a route answers: its response schema's value, or (the report) a response of its own. */

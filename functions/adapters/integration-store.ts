@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
+import { HookAction } from '../../protocol/webhooks.ts';
+import '../../protocol/zod-locale.ts';
+import type { Alert } from '../domain/alert-events.ts';
+import { alertKey } from './alert-item.ts';
+import { conditionFailed, failedConditions } from './conditions.ts';
+import { type Page, type PageRequest, queryPage } from './pagination.ts';
+import {
+  inboundSeenSk,
+  integrationConfigSk,
+  integrationPk,
+  integrationSk,
+  resellerPk,
+  siteListingSk,
+  ttlSeconds,
+} from './tenancy-items.ts';
+
+/** How far a hook's webhook-timestamp may be from the server's clock, either way (Standard Webhooks: 5 minutes). */
+export const hookToleranceMs = 5 * 60_000;
+/** A received webhook-id is remembered this long past the last instant its hook could still pass the window. */
+export const seenRetentionMs = 10 * 60_000;
+
+/** `int_` and 22 base64url characters (128 random bits): the id is in the hook's URL, so it must not be guessable. */
+export const newIntegrationId = () => `int_${randomBytes(16).toString('base64url')}`;
+/** A Standard Webhooks secret: `whsec_` and base64 of 32 random bytes. */
+export const newIntegrationSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+const IntegrationItem = z.object({
+  integrationId: z.string(),
+  resellerId: z.string(),
+  siteId: z.string(),
+  name: z.string(),
+  mapping: z.record(z.string(), HookAction),
+  /** Kept as it is: verifying an HMAC needs the key itself. Never listed. */
+  secret: z.string(),
+  createdAt: z.number(),
+});
+export type IntegrationRecord = z.infer<typeof IntegrationItem>;
+
+/** One verified hook, as the integration's mapping reads it. */
+export interface InboundNews {
+  webhookId: string;
+  /** ms: the webhook-timestamp. */
+  at: number;
+  type: string;
+  /** What the mapping says the type does; undefined: an unmapped type, recorded as seen and nothing else. */
+  action: HookAction | undefined;
+  summary?: string | undefined;
+}
+
+/** `stale`: older than the news the alert already has, so it changed nothing (but its webhook-id is spent). */
+export type ReceiveOutcome = 'stored' | 'stale' | 'replayed';
+
+/**
+ * Inbound integrations: listed in the reseller's partition, and found by id (the hook's URL names
+ * only the id) in a lookup item of their own; both hold the same fields, written and removed together.
+ */
+export class IntegrationStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Stores a new integration; undefined if the reseller has no such site. */
+  async create(record: IntegrationRecord): Promise<IntegrationRecord | undefined> {
+    const put = (pk: string, sk: string) => ({
+      Put: { TableName: this.tableName, Item: { pk, sk, ...record }, ConditionExpression: 'attribute_not_exists(pk)' },
+    });
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: { pk: resellerPk(record.resellerId), sk: siteListingSk(record.siteId) },
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            put(resellerPk(record.resellerId), integrationSk(record.integrationId)),
+            put(integrationPk(record.integrationId), integrationConfigSk),
+          ],
+        }),
+      );
+      return record;
+    } catch (error) {
+      // The ids are 128 random bits: a failed condition is the missing site.
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async list(resellerId: string, request: PageRequest): Promise<Page<IntegrationRecord>> {
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), integrationSk(''), request);
+    return { items: page.items.map((item) => IntegrationItem.parse(item)), nextCursor: page.nextCursor };
+  }
+
+  /** Removes both items; false if the reseller has no such integration. Its alerts stay as they are. */
+  async remove(resellerId: string, integrationId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: { pk: resellerPk(resellerId), sk: integrationSk(integrationId) },
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            { Delete: { TableName: this.tableName, Key: { pk: integrationPk(integrationId), sk: integrationConfigSk } } },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The integration a hook's URL names, strongly consistent (a removed one must stop accepting at once). */
+  async getById(integrationId: string): Promise<IntegrationRecord | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: integrationPk(integrationId), sk: integrationConfigSk }, ConsistentRead: true }),
+    );
+    return Item ? IntegrationItem.parse(Item) : undefined;
+  }
+
+  /**
+   * Records a verified hook in one transaction: its webhook-id as seen (a replay fails there and
+   * stores nothing), and for a raise or a clear the alert's new state, only if the alert has no
+   * news yet, older news, or news of the same second that says the opposite (webhook timestamps
+   * are whole seconds: of two in one second, the later arrival wins). Older news changes nothing,
+   * but its webhook-id is still recorded, so that it cannot be replayed either.
+   */
+  async receive(integration: IntegrationRecord, news: InboundNews, now: number): Promise<ReceiveOutcome> {
+    const seen = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          pk: integrationPk(integration.integrationId),
+          sk: inboundSeenSk(news.webhookId),
+          integrationId: integration.integrationId,
+          resellerId: integration.resellerId,
+          webhookId: news.webhookId,
+          type: news.type,
+          receivedAt: now,
+          expiresAt: ttlSeconds(Math.max(news.at, now) + hookToleranceMs + seenRetentionMs),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    const update = news.action ? this.#alertUpdate(integration, news, news.action) : undefined;
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: update ? [seen, update] : [seen] }));
+      return 'stored';
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+      if (failedConditions(error).includes(0)) return 'replayed';
+    }
+    // Only the alert's condition failed: older news. Its webhook-id is spent all the same.
+    try {
+      await this.doc.send(new PutCommand(seen.Put));
+      return 'stale';
+    } catch (error) {
+      if (conditionFailed(error)) return 'replayed';
+      throw error;
+    }
+  }
+
+  #alertUpdate(integration: IntegrationRecord, news: InboundNews, action: HookAction) {
+    const alert: Alert = {
+      resellerId: integration.resellerId,
+      siteId: integration.siteId,
+      integrationId: integration.integrationId,
+      integrationName: integration.name,
+      alert: action.alert,
+      raised: action.action === 'raise',
+      severity: action.action === 'raise' ? action.severity : 'info',
+      at: news.at,
+      webhookId: news.webhookId,
+      type: news.type,
+      summary: news.summary,
+    };
+    // Every field by placeholder (`at`, `type` and others are reserved words); a summary the news lacks is removed.
+    const { summary, ...fields } = alert;
+    const names = Object.keys(fields);
+    const set = [...names, ...(summary === undefined ? [] : ['summary'])].map((name) => `#${name} = :${name}`);
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: alertKey(alert),
+        UpdateExpression: `SET ${set.join(', ')}${summary === undefined ? ' REMOVE #summary' : ''}`,
+        ConditionExpression: 'attribute_not_exists(pk) OR #at < :at OR (#at = :at AND #raised <> :raised)',
+        ExpressionAttributeNames: Object.fromEntries([...names, 'summary'].map((name) => [`#${name}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(
+          Object.entries(summary === undefined ? fields : { ...fields, summary }).map(([name, value]) => [`:${name}`, value]),
+        ),
+      },
+    };
+  }
+}

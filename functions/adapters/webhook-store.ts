@@ -1,0 +1,501 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod/mini';
+import { EventType } from '../../protocol/events.ts';
+import {
+  type DeliveryAttempt,
+  MessageFailure,
+  MessageStatus,
+  type PutEndpointRequest,
+  type WebhookEndpoint,
+  type WebhookMessage,
+  WebhookTemplate,
+} from '../../protocol/webhooks.ts';
+import '../../protocol/zod-locale.ts';
+import type { MessageAfterAttempt } from '../domain/webhook-delivery.ts';
+import { conditionFailed } from './conditions.ts';
+import { type Page, type PageRequest, queryPage } from './pagination.ts';
+import {
+  deliveryAttemptSk,
+  iso,
+  resellerPk,
+  ttlSeconds,
+  webhookEndpointSk,
+  webhookMessageSk,
+  webhookMessageSkPrefix,
+  webhookPk,
+} from './tenancy-items.ts';
+
+/** Messages and their delivery log are kept this long (a replay starts the clock again). */
+export const webhookRetentionMs = 30 * 24 * 3_600_000;
+
+const Secret = z.object({ secret: z.string(), createdAt: z.number(), expiresAt: z.nullable(z.number()) });
+export type StoredSecret = z.infer<typeof Secret>;
+
+const EndpointItem = z.object({
+  resellerId: z.string(),
+  endpointId: z.string(),
+  url: z.string(),
+  eventTypes: z.array(EventType),
+  template: WebhookTemplate,
+  routingKey: z.nullable(z.string()),
+  enabled: z.boolean(),
+  /** Absent while enabled (so that disabling by hand can keep Tiebreak's reason with `if_not_exists`). */
+  disabledReason: z._default(z.nullable(z.enum(['gone', 'failing', 'by-reseller'])), null),
+  failingSince: z.nullable(z.number()),
+  description: z.nullable(z.string()),
+  secrets: z.array(Secret),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type EndpointRecord = z.infer<typeof EndpointItem>;
+
+const MessageItem = z.object({
+  resellerId: z.string(),
+  endpointId: z.string(),
+  messageId: z.string(),
+  eventId: z.string(),
+  eventType: EventType,
+  siteId: z.string(),
+  /** The body as rendered once: every try and replay sends these bytes under the same webhook-id. */
+  payload: z.string(),
+  status: MessageStatus,
+  failure: z.nullable(MessageFailure),
+  attempts: z.number(),
+  round: z.number(),
+  createdAt: z.number(),
+  nextAttemptAt: z.nullable(z.number()),
+  lastStatus: z.nullable(z.number()),
+  lastAttemptAt: z.nullable(z.number()),
+  disabledEndpoint: z.nullable(z.enum(['gone', 'failing'])),
+});
+export type MessageRecord = z.infer<typeof MessageItem>;
+
+export const endpointFromItem = (item: Record<string, unknown>): EndpointRecord => EndpointItem.parse(item);
+export const messageFromItem = (item: Record<string, unknown>): MessageRecord => MessageItem.parse(item);
+/** A stream image of a webhook message (the publisher turns some changes into events). */
+export const messageFromImage = (image: Parameters<typeof unmarshall>[0]): MessageRecord => MessageItem.parse(unmarshall(image));
+export const isWebhookMessageSk = (sk: string | undefined): boolean => sk?.startsWith(webhookMessageSkPrefix) ?? false;
+
+/** `whsec_` and base64 of 32 random bytes, as Standard Webhooks secrets are written. */
+export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** Base 36 of the ms, 9 digits: ids sort by the time of their event until the year 5138. */
+const sortableTime = (ms: number) => ms.toString(36).padStart(9, '0');
+
+/**
+ * The same event for the same endpoint always gets the same id (a message handed twice is stored
+ * once, and the receiver sees one `webhook-id`), and ids sort by the event's time, so "failed
+ * since" is a key range.
+ */
+export function messageIdOf(eventId: string, endpointId: string, eventAt: number): string {
+  const digest = createHash('sha256').update(`${eventId}\n${endpointId}`).digest('hex').slice(0, 16);
+  return `msg_${sortableTime(eventAt)}${digest}`;
+}
+
+export function endpointView(record: EndpointRecord): WebhookEndpoint {
+  return {
+    endpointId: record.endpointId,
+    url: record.url,
+    eventTypes: record.eventTypes,
+    template: record.template,
+    routingKey: record.routingKey,
+    enabled: record.enabled,
+    disabledReason: record.disabledReason,
+    failingSince: record.failingSince === null ? null : iso(record.failingSince),
+    description: record.description,
+    secrets: record.secrets.map((s) => ({ createdAt: iso(s.createdAt), expiresAt: s.expiresAt === null ? null : iso(s.expiresAt) })),
+    createdAt: iso(record.createdAt),
+    updatedAt: iso(record.updatedAt),
+  };
+}
+
+export function messageView(record: MessageRecord): WebhookMessage {
+  return {
+    messageId: record.messageId,
+    endpointId: record.endpointId,
+    eventId: record.eventId,
+    eventType: record.eventType,
+    siteId: record.siteId,
+    status: record.status,
+    failure: record.failure,
+    attempts: record.attempts,
+    round: record.round,
+    createdAt: iso(record.createdAt),
+    nextAttemptAt: record.nextAttemptAt === null ? null : iso(record.nextAttemptAt),
+    lastStatus: record.lastStatus,
+  };
+}
+
+const AttemptItem = z.object({
+  messageId: z.string(),
+  round: z.number(),
+  attempt: z.number(),
+  at: z.number(),
+  status: z.nullable(z.number()),
+  latencyMs: z.number(),
+  response: z.string(),
+  error: z.nullable(z.string()),
+});
+export type AttemptLine = z.infer<typeof AttemptItem>;
+
+/** What a new message needs; the store adds its state. */
+export type NewMessage = Pick<MessageRecord, 'resellerId' | 'endpointId' | 'messageId' | 'eventId' | 'eventType' | 'siteId' | 'payload' | 'createdAt'>;
+
+/**
+ * Webhook endpoints (in their reseller's partition), and per endpoint its messages and delivery
+ * log (a partition of its own). Every change of a message's delivery state is conditional on the
+ * round and try it follows, so duplicate or late queue messages change nothing.
+ */
+export class WebhookStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private endpointKey(resellerId: string, endpointId: string) {
+    return { pk: resellerPk(resellerId), sk: webhookEndpointSk(endpointId) };
+  }
+
+  private messageKey(resellerId: string, endpointId: string, messageId: string) {
+    return { pk: webhookPk(resellerId, endpointId), sk: webhookMessageSk(messageId) };
+  }
+
+  /** Registers an endpoint; false if the id is taken. */
+  async createEndpoint(resellerId: string, endpointId: string, settings: PutEndpointRequest, secret: string, now: number): Promise<EndpointRecord | undefined> {
+    const { disabledReason, ...stored }: EndpointRecord = {
+      resellerId,
+      endpointId,
+      url: settings.url,
+      eventTypes: settings.eventTypes,
+      template: settings.template,
+      routingKey: settings.routingKey ?? null,
+      enabled: settings.enabled,
+      disabledReason: settings.enabled ? null : 'by-reseller',
+      failingSince: null,
+      description: settings.description ?? null,
+      secrets: [{ secret, createdAt: now, expiresAt: null }],
+      createdAt: now,
+      updatedAt: now,
+    };
+    const item = { ...this.endpointKey(resellerId, endpointId), ...stored, ...(disabledReason ? { disabledReason } : {}) };
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return endpointFromItem(item);
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getEndpoint(resellerId: string, endpointId: string): Promise<EndpointRecord | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.endpointKey(resellerId, endpointId), ConsistentRead: true }));
+    return Item ? endpointFromItem(Item) : undefined;
+  }
+
+  /** All the reseller's endpoints (a reseller has a handful: one query, no paging). */
+  async allEndpoints(resellerId: string): Promise<EndpointRecord[]> {
+    const records: EndpointRecord[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': resellerPk(resellerId), ':prefix': webhookEndpointSk('') },
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      records.push(...(page.Items ?? []).map(endpointFromItem));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return records;
+  }
+
+  async listEndpoints(resellerId: string, request: PageRequest): Promise<Page<EndpointRecord>> {
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), webhookEndpointSk(''), request);
+    return { items: page.items.map(endpointFromItem), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Changes an endpoint's settings. Enabling a disabled endpoint clears why it was disabled and its
+   * failing streak; disabling it records that the reseller did (unless Tiebreak had disabled it
+   * already, whose reason stays). Undefined if there is no such endpoint.
+   */
+  async updateEndpoint(resellerId: string, endpointId: string, settings: PutEndpointRequest, now: number): Promise<EndpointRecord | undefined> {
+    const state = settings.enabled ? 'REMOVE disabledReason SET failingSince = :null, ' : 'SET disabledReason = if_not_exists(disabledReason, :byReseller), ';
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.endpointKey(resellerId, endpointId),
+          UpdateExpression: `${state}#url = :url, eventTypes = :types, template = :template, routingKey = :routingKey, description = :description, enabled = :enabled, updatedAt = :now`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#url': 'url' },
+          ExpressionAttributeValues: {
+            ':url': settings.url,
+            ':types': settings.eventTypes,
+            ':template': settings.template,
+            ':routingKey': settings.routingKey ?? null,
+            ':description': settings.description ?? null,
+            ':enabled': settings.enabled,
+            ':now': now,
+            ...(settings.enabled ? { ':null': null } : { ':byReseller': 'by-reseller' }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return endpointFromItem(Attributes ?? {});
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async deleteEndpoint(resellerId: string, endpointId: string): Promise<boolean> {
+    const { Attributes } = await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: this.endpointKey(resellerId, endpointId), ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
+  }
+
+  /** Replaces the secrets (after a rotation), conditional on the ones read: two rotations at once cannot lose a secret. */
+  async replaceSecrets(resellerId: string, endpointId: string, read: readonly StoredSecret[], secrets: readonly StoredSecret[], now: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.endpointKey(resellerId, endpointId),
+          UpdateExpression: 'SET secrets = :secrets, updatedAt = :now',
+          ConditionExpression: 'secrets = :read',
+          ExpressionAttributeValues: { ':secrets': secrets, ':read': read, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Marks the endpoint failing from `since`, unless it already is (the streak's start is kept). */
+  async markFailing(resellerId: string, endpointId: string, since: number): Promise<void> {
+    await this.ignoringCondition(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.endpointKey(resellerId, endpointId),
+        UpdateExpression: 'SET failingSince = :since',
+        ConditionExpression: 'attribute_exists(pk) AND failingSince = :null',
+        ExpressionAttributeValues: { ':since': since, ':null': null },
+      }),
+    );
+  }
+
+  /** Ends a failing streak (a delivery succeeded). */
+  async clearFailing(resellerId: string, endpointId: string): Promise<void> {
+    await this.ignoringCondition(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.endpointKey(resellerId, endpointId),
+        UpdateExpression: 'SET failingSince = :null',
+        ConditionExpression: 'attribute_exists(pk) AND failingSince <> :null',
+        ExpressionAttributeValues: { ':null': null },
+      }),
+    );
+  }
+
+  /** Disables the endpoint for Tiebreak's reason, unless it is already disabled. */
+  async disable(resellerId: string, endpointId: string, reason: 'gone' | 'failing', now: number): Promise<void> {
+    await this.ignoringCondition(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.endpointKey(resellerId, endpointId),
+        UpdateExpression: 'SET enabled = :false, disabledReason = :reason, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND enabled = :true',
+        ExpressionAttributeValues: { ':false': false, ':true': true, ':reason': reason, ':now': now },
+      }),
+    );
+  }
+
+  /**
+   * Stores a new message, pending (or failed at once when its endpoint is disabled: kept for a
+   * replay). Answers what is stored: the message already there when the same event came before.
+   */
+  async addMessage(message: NewMessage, status: 'pending' | 'failed'): Promise<{ created: boolean; record: MessageRecord }> {
+    const record: MessageRecord = {
+      ...message,
+      status,
+      failure: status === 'failed' ? 'endpoint-disabled' : null,
+      attempts: 0,
+      round: 0,
+      nextAttemptAt: status === 'pending' ? message.createdAt : null,
+      lastStatus: null,
+      lastAttemptAt: null,
+      disabledEndpoint: null,
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...this.messageKey(message.resellerId, message.endpointId, message.messageId), ...record, expiresAt: ttlSeconds(message.createdAt + webhookRetentionMs) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true, record };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException && error.Item) return { created: false, record: messageFromImage(error.Item) };
+      throw error;
+    }
+  }
+
+  async getMessage(resellerId: string, endpointId: string, messageId: string): Promise<MessageRecord | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: this.messageKey(resellerId, endpointId, messageId), ConsistentRead: true }),
+    );
+    return Item ? messageFromItem(Item) : undefined;
+  }
+
+  /**
+   * Records try `attempt` of `round` and its outcome: written only if the message is still pending
+   * in that round with the try before it recorded. Undefined when another worker got there first.
+   */
+  async recordAttempt(
+    message: MessageRecord,
+    round: number,
+    after: MessageAfterAttempt,
+    /** The delivery log's line; null when nothing was sent (the endpoint is disabled). */
+    log: AttemptLine | null,
+  ): Promise<MessageRecord | undefined> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.messageKey(message.resellerId, message.endpointId, message.messageId),
+          UpdateExpression:
+            'SET #status = :status, failure = :failure, attempts = :attempts, nextAttemptAt = :next, lastStatus = :lastStatus, lastAttemptAt = :at, disabledEndpoint = :disabled',
+          ConditionExpression: '#status = :pending AND round = :round AND attempts = :previous',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': after.status,
+            ':failure': after.failure,
+            ':attempts': after.attempts,
+            ':next': after.nextAttemptAt,
+            ':lastStatus': log?.status ?? message.lastStatus,
+            ':disabled': after.disabledEndpoint,
+            ':at': after.lastAttemptAt,
+            ':pending': 'pending',
+            ':round': round,
+            ':previous': after.attempts - 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (log) {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: webhookPk(message.resellerId, message.endpointId),
+              sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
+              ...log,
+              expiresAt: ttlSeconds(log.at + webhookRetentionMs),
+            },
+          }),
+        );
+      }
+      return messageFromItem(Attributes ?? {});
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Starts a new round of tries (a replay): the same id and bytes, tries counted from 1 again. Undefined if there is no such message. */
+  async replay(resellerId: string, endpointId: string, messageId: string, now: number): Promise<MessageRecord | undefined> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.messageKey(resellerId, endpointId, messageId),
+          UpdateExpression:
+            'SET #status = :pending, failure = :null, attempts = :zero, nextAttemptAt = :now, disabledEndpoint = :null, expiresAt = :ttl ADD round :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + webhookRetentionMs) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return messageFromItem(Attributes ?? {});
+    } catch (error) {
+      if (conditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The endpoint's messages, newest first. */
+  async listMessages(resellerId: string, endpointId: string, request: PageRequest & { status?: string | undefined }): Promise<Page<MessageRecord>> {
+    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), webhookMessageSkPrefix, request, undefined, {
+      newestFirst: true,
+      ...(request.status ? { where: { status: request.status } } : {}),
+    });
+    return { items: page.items.map(messageFromItem), nextCursor: page.nextCursor };
+  }
+
+  /** The ids of the endpoint's failed messages whose event came at `since` or later. */
+  async failedSince(resellerId: string, endpointId: string, since: number): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          FilterExpression: '#status = :failed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pk': webhookPk(resellerId, endpointId),
+            ':from': webhookMessageSk(`msg_${sortableTime(since)}`),
+            ':to': webhookMessageSk('msg_~'),
+            ':failed': 'failed',
+          },
+          ProjectionExpression: 'messageId',
+          ExclusiveStartKey: cursor,
+          ConsistentRead: true,
+        }),
+      );
+      ids.push(...(page.Items ?? []).map((item) => String(item.messageId)));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return ids;
+  }
+
+  /** The endpoint's delivery log, newest first. */
+  async listAttempts(resellerId: string, endpointId: string, request: PageRequest): Promise<Page<DeliveryAttempt>> {
+    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), 'ATTEMPT#', request, undefined, { newestFirst: true });
+    return {
+      items: page.items.map((item) => {
+        const line = AttemptItem.parse(item);
+        return { ...line, at: iso(line.at) };
+      }),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  private async ignoringCondition(command: UpdateCommand): Promise<void> {
+    try {
+      await this.doc.send(command);
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import type { MessageFailure, MessageStatus } from '../../protocol/webhooks.ts';
+
+/** A webhook message as the stream shows it (functions/adapters/webhook-store.ts). */
+export interface MessageImage {
+  resellerId: string;
+  endpointId: string;
+  messageId: string;
+  eventId: string;
+  eventType: EventType;
+  siteId: string;
+  status: MessageStatus;
+  failure: MessageFailure | null;
+  attempts: number;
+  round: number;
+  lastStatus: number | null;
+  lastAttemptAt: number | null;
+  disabledEndpoint: 'gone' | 'failing' | null;
+}
+
+/**
+ * The events one change of a webhook message means: `webhook.failed` when its tries ran out (it is
+ * in the dead-letter queue; a replay can send it again), `webhook.disabled` when the try disabled
+ * its endpoint (the receiver answered 410, or every delivery had failed for days). The reseller
+ * hears of both in the site's audit trail, on the topic (so on any other endpoint that asks for
+ * them) and on its service queue. Ids are stable per round: a change handed twice is one event.
+ */
+export function webhookEventsOf(before: MessageImage | undefined, after: MessageImage | undefined): WitnessEvent[] {
+  if (!after?.lastAttemptAt) return [];
+  const at = after.lastAttemptAt;
+  const sameTry = before?.round === after.round && before.attempts === after.attempts;
+  const make = (type: EventType, severity: Severity, data: Record<string, unknown>): WitnessEvent => ({
+    id: `${after.resellerId}/${after.siteId}/${type}/${after.endpointId}/${after.messageId}/${String(after.round)}`,
+    type,
+    timestamp: new Date(at).toISOString(),
+    data: {
+      resellerId: after.resellerId,
+      siteId: after.siteId,
+      severity,
+      endpointId: after.endpointId,
+      messageId: after.messageId,
+      eventId: after.eventId,
+      eventType: after.eventType,
+      attempts: after.attempts,
+      lastStatus: after.lastStatus,
+      ...data,
+    },
+  });
+  const events: WitnessEvent[] = [];
+  if (after.failure === 'exhausted' && !(sameTry && before.failure === 'exhausted')) events.push(make('webhook.failed', 'warning', {}));
+  if (after.disabledEndpoint !== null && !(sameTry && before.disabledEndpoint !== null)) {
+    events.push(make('webhook.disabled', 'critical', { reason: after.disabledEndpoint }));
+  }
+  return events;
+}

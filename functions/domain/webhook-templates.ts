@@ -1,0 +1,286 @@
+import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import { pagerDutyEventTypes, type WebhookTemplate } from '../../protocol/webhooks.ts';
+
+// The body of one outbound webhook delivery, shaped for the tool that receives it. Pure and
+// deterministic: a delivery is retried and replayed with the same webhook-id and signature
+// scheme, so the same event must always give the same bytes (no clock, no random, fixed key order).
+
+export interface TemplateOptions {
+  /** PagerDuty's integration (routing) key: only the `pagerduty` template reads it. */
+  routingKey: string | null;
+}
+
+/** The JSON body to POST, or null when this template has nothing to say about this event (the message is then not sent). */
+export function renderWebhookBody(template: WebhookTemplate, event: WitnessEvent, options: TemplateOptions): string | null {
+  switch (template) {
+    case 'generic':
+      // The envelope itself: receivers verify the signature over exactly these bytes.
+      return JSON.stringify(event);
+    case 'slack':
+      return JSON.stringify(slackBody(event, detailsOf(event)));
+    case 'teams':
+      return JSON.stringify(teamsBody(event, detailsOf(event)));
+    case 'pagerduty':
+      return pagerDutyBody(event, detailsOf(event), options.routingKey);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What an event says, read defensively: besides the base fields, `data` is loose (incident steps
+// from an escalation policy carry `incident`, `site`, `customer`, `links`…), so every extra field
+// is checked before it is used and anything malformed is simply left out.
+
+interface Details {
+  /** The site's name, or its id when it has none. */
+  site: string;
+  siteId: string;
+  customer: string | null;
+  nodeId: string | null;
+  incidentId: string | null;
+  kind: string | null;
+  state: string | null;
+  level: number | null;
+  subjects: string[];
+  /** Who acknowledged or resolved (`api-key:…`, `link`, `recovery`), when the event says. */
+  by: string | null;
+  severity: Severity;
+  links: { acknowledge: string; resolve: string } | null;
+}
+
+type Fields = Record<string, unknown>;
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const fields = (v: unknown): Fields | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Fields) : null);
+const texts = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && s !== '') : []);
+// http(s) and printable ASCII only: a malformed url button makes Slack refuse the whole message.
+const url = (v: unknown): string | null => (typeof v === 'string' && v.length <= 2048 && /^https?:\/\/[\x21-\x7e]+$/.test(v) ? v : null);
+
+function detailsOf(event: WitnessEvent): Details {
+  const data: Fields = event.data;
+  const incident = fields(data.incident);
+  const site = fields(data.site);
+  const links = fields(data.links);
+  const acknowledge = url(links?.acknowledge);
+  const resolve = url(links?.resolve);
+  const siteId = typeof data.siteId === 'string' ? data.siteId : '';
+  const subjects = texts(data.subjects);
+  return {
+    site: text(site?.name) ?? siteId,
+    siteId,
+    customer: text(fields(data.customer)?.name),
+    nodeId: text(data.nodeId),
+    incidentId: text(data.incidentId),
+    kind: text(data.kind),
+    state: text(incident?.state),
+    level: typeof data.level === 'number' && Number.isFinite(data.level) ? data.level : null,
+    subjects: subjects.length > 0 ? subjects : texts(incident?.subjects),
+    by: text(data.by) ?? text(event.type === 'incident.resolved' ? incident?.resolvedBy : incident?.acknowledgedBy),
+    severity: data.severity === 'critical' || data.severity === 'warning' ? data.severity : 'info',
+    links: acknowledge !== null && resolve !== null ? { acknowledge, resolve } : null,
+  };
+}
+
+/** Whether the one-click links are worth offering: there is still something to do. */
+const linksOf = (event: WitnessEvent, d: Details) => (event.type === 'incident.resolved' ? null : d.links);
+
+// ---------------------------------------------------------------------------------------------
+// Shared wording: a title per type (fallback: the type itself), a summary sentence, the facts.
+
+const node = (d: Details) => d.nodeId ?? 'a node';
+const incidentName = (d: Details) => (d.incidentId === null ? 'Incident' : `Incident ${d.incidentId}`);
+const by = (d: Details) => (d.by === null ? '' : ` by ${d.by}`);
+/** ` name` when the field holds one, else nothing: "Alert disk-full raised" or "Alert raised". */
+const spaced = (v: unknown) => {
+  const name = text(v);
+  return name === null ? '' : ` ${name}`;
+};
+/** The inbound integration an alert came through (functions/domain/alert-events.ts). */
+const from = (data: Fields) => {
+  const name = text(data.integrationName);
+  return name === null ? '' : ` from ${name}`;
+};
+
+const titles: Partial<Record<EventType, (d: Details, data: Fields) => string>> = {
+  'failover.granted': (d) => `Failover at ${d.site}: ${node(d)} is now primary`,
+  'failover.completed': (d) => `Failover completed at ${d.site}: ${node(d)} is primary`,
+  'node.lost': (d) => `Node ${node(d)} lost at ${d.site}`,
+  'node.recovered': (d) => `Node ${node(d)} recovered at ${d.site}`,
+  'site.down': (d) => `Site ${d.site} is down`,
+  'site.recovered': (d) => `Site ${d.site} recovered`,
+  'link.lost': (d) => `Link between the nodes lost at ${d.site}`,
+  'link.restored': (d) => `Link between the nodes restored at ${d.site}`,
+  'node.degraded': (d) => `Node ${node(d)} degraded at ${d.site}`,
+  'command.unacknowledged': (d) => `Command not acknowledged by ${node(d)} at ${d.site}`,
+  'incident.opened': (d) => `${incidentName(d)} opened at ${d.site}`,
+  'incident.escalated': (d) => `${incidentName(d)} escalated${d.level === null ? '' : ` to level ${d.level}`} at ${d.site}`,
+  'incident.acknowledged': (d) => `${incidentName(d)} acknowledged${by(d)} at ${d.site}`,
+  'incident.resolved': (d) => `${incidentName(d)} resolved${by(d)} at ${d.site}`,
+  'alert.raised': (d, data) => `Alert${spaced(data.alert)}${from(data)} raised at ${d.site}`,
+  'alert.cleared': (d, data) => `Alert${spaced(data.alert)}${from(data)} cleared at ${d.site}`,
+  'webhook.failed': (_d, data) => `Webhook delivery to endpoint${spaced(data.endpointId)} failed`,
+  'webhook.disabled': (_d, data) => `Webhook endpoint${spaced(data.endpointId)} disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,
+};
+
+const titleOf = (event: WitnessEvent, d: Details): string => titles[event.type]?.(d, event.data) ?? `${event.type} at ${d.site}`;
+
+/** At most this many subjects are named; the rest are counted (a site has two nodes, but data is not trusted). */
+const listedSubjects = 20;
+
+function summaryOf(d: Details): string {
+  const shown = d.subjects.slice(0, listedSubjects).join(', ');
+  const more = d.subjects.length > listedSubjects ? ` and ${d.subjects.length - listedSubjects} more` : '';
+  return [
+    `Severity: ${d.severity}.`,
+    d.kind === null ? null : `Condition: ${d.kind}.`,
+    d.subjects.length === 0 ? null : `Affected: ${shown}${more}.`,
+  ]
+    .filter((s) => s !== null)
+    .join(' ');
+}
+
+type Fact = readonly [label: 'Site' | 'Customer' | 'Event' | 'Incident' | 'State' | 'Level' | 'When', value: string];
+
+function factsOf(event: WitnessEvent, d: Details): Fact[] {
+  const facts: (Fact | null)[] = [
+    ['Site', d.site === d.siteId ? d.siteId : `${d.site} (${d.siteId})`],
+    d.customer === null ? null : ['Customer', d.customer],
+    ['Event', event.type],
+    d.incidentId === null ? null : ['Incident', d.incidentId],
+    d.state === null ? null : ['State', d.state],
+    d.level === null ? null : ['Level', String(d.level)],
+    ['When', event.timestamp],
+  ];
+  return facts.filter((f) => f !== null);
+}
+
+/**
+ * At most `max` UTF-16 units (the measure the tools' limits use, and never fewer characters than
+ * that), ending in `…` when cut; a surrogate pair is never split, and `tidy` may trim a cut tail.
+ */
+function cut(s: string, max: number, tidy: (head: string) => string = (head) => head): string {
+  if (s.length <= max) return s;
+  const head = s.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '');
+  return `${tidy(head)}…`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slack: an incoming webhook with Block Kit (https://api.slack.com/reference/block-kit/blocks).
+
+const slackLimits = { header: 150, text: 3000, line: 300, summary: 1200 };
+
+// Slack's mrkdwn asks for exactly these three escapes; anything else is shown as written.
+const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Escaped, then cut without leaving half an entity (`&am…`) behind. */
+const mrkdwn = (s: string, max: number) => cut(escapeMrkdwn(s), max, (head) => head.replace(/&[a-z]{0,3}$/, ''));
+
+/** Slack shows each reader the time in their own time zone, and the ISO form where it cannot. */
+function slackTime(iso: string): string {
+  const ms = Date.parse(iso);
+  const fallback = mrkdwn(iso, 64);
+  return Number.isFinite(ms) ? `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time_secs}|${fallback}>` : fallback;
+}
+
+function slackBody(event: WitnessEvent, d: Details) {
+  const title = titleOf(event, d);
+  const lines = [
+    mrkdwn(summaryOf(d), slackLimits.summary),
+    ...factsOf(event, d)
+      .filter(([label]) => label !== 'Event') // in the context block
+      .map(([label, value]) => `*${label}:* ${label === 'When' ? slackTime(value) : mrkdwn(value, slackLimits.line)}`),
+  ];
+  const links = linksOf(event, d);
+  const button = (actionId: string, label: string, href: string) => ({ type: 'button', action_id: actionId, text: { type: 'plain_text', text: label }, url: href });
+  return {
+    // The notification's line, and what clients without blocks show; Slack reads it as mrkdwn too.
+    text: mrkdwn(title, slackLimits.text),
+    blocks: [
+      // plain_text is shown as written: no escaping.
+      { type: 'header', text: { type: 'plain_text', text: cut(title, slackLimits.header), emoji: true } },
+      { type: 'section', text: { type: 'mrkdwn', text: cut(lines.join('\n'), slackLimits.text) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn(`Tiebreak · ${event.type} · ${event.id}`, slackLimits.text) }] },
+      ...(links === null
+        ? []
+        : [{ type: 'actions', elements: [button('acknowledge', 'Acknowledge', links.acknowledge), button('resolve', 'Resolve', links.resolve)] }]),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Microsoft Teams: a Workflows incoming webhook carrying one Adaptive Card. Teams refuses messages
+// over 28 KB: these caps keep a card under it even when every character is escaped in JSON.
+
+const teamsLimits = { title: 200, summary: 1000, fact: 200 };
+
+const teamsColors: Record<Severity, string> = { critical: 'attention', warning: 'warning', info: 'default' };
+
+function teamsBody(event: WitnessEvent, d: Details) {
+  const links = linksOf(event, d);
+  const content = {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    body: [
+      { type: 'TextBlock', text: cut(titleOf(event, d), teamsLimits.title), weight: 'bolder', size: 'medium', wrap: true, color: teamsColors[d.severity] },
+      { type: 'TextBlock', text: cut(summaryOf(d), teamsLimits.summary), wrap: true },
+      { type: 'FactSet', facts: factsOf(event, d).map(([title, value]) => ({ title, value: cut(value, teamsLimits.fact) })) },
+    ],
+    actions:
+      links === null
+        ? []
+        : [
+            { type: 'Action.OpenUrl', title: 'Acknowledge', url: links.acknowledge },
+            { type: 'Action.OpenUrl', title: 'Resolve', url: links.resolve },
+          ],
+  };
+  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PagerDuty Events API v2 (POST https://events.pagerduty.com/v2/enqueue): one PagerDuty incident
+// per Tiebreak incident, triggered, acknowledged and resolved by its dedup_key.
+
+const pagerDutyLimits = { summary: 1024, dedupKey: 255, field: 255, subjects: 100 };
+
+const followsIncidents = (type: EventType) => (pagerDutyEventTypes as readonly EventType[]).includes(type);
+
+function pagerDutyBody(event: WitnessEvent, d: Details, routingKey: string | null): string | null {
+  if (routingKey === null || d.incidentId === null || !followsIncidents(event.type)) return null;
+  // Incident ids are unique only within a site (`node-lost-<opening ms>`): the site keeps two
+  // sites' incidents apart. Ids are short (48 + 80), so an over-long key means a malformed event:
+  // better not sent than cut into a key another incident might share.
+  const dedupKey = `${d.siteId}/${d.incidentId}`;
+  if (dedupKey.length > pagerDutyLimits.dedupKey) return null;
+  const head = { routing_key: routingKey, event_action: 'trigger', dedup_key: dedupKey };
+  if (event.type === 'incident.acknowledged') return JSON.stringify({ ...head, event_action: 'acknowledge' });
+  if (event.type === 'incident.resolved') return JSON.stringify({ ...head, event_action: 'resolve' });
+
+  const field = (s: string | null) => (s === null ? undefined : cut(s, pagerDutyLimits.field)); // undefined: left out
+  const links = linksOf(event, d);
+  return JSON.stringify({
+    ...head,
+    payload: {
+      summary: cut(`${titleOf(event, d)}. ${summaryOf(d)}`, pagerDutyLimits.summary),
+      source: field(d.site),
+      severity: d.severity,
+      timestamp: event.timestamp,
+      component: field(d.kind),
+      group: field(d.customer ?? d.siteId),
+      class: field(d.kind),
+      custom_details: {
+        incidentId: d.incidentId,
+        siteId: d.siteId,
+        kind: d.kind,
+        level: d.level,
+        subjects: d.subjects.slice(0, pagerDutyLimits.subjects).map((s) => cut(s, pagerDutyLimits.field)),
+        eventId: event.id,
+      },
+    },
+    links:
+      links === null
+        ? undefined
+        : [
+            { href: links.acknowledge, text: 'Acknowledge in Tiebreak' },
+            { href: links.resolve, text: 'Resolve in Tiebreak' },
+          ],
+  });
+}

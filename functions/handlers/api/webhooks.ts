@@ -1,0 +1,112 @@
+import type { PutEndpointRequest } from '../../../protocol/webhooks.ts';
+import { checkWebhookUrl } from '../../adapters/address-policy.ts';
+import { logger } from '../../adapters/logger.ts';
+import { nextJob } from '../../adapters/webhook-jobs.ts';
+import { endpointView, messageView, newWebhookSecret, type WebhookStore } from '../../adapters/webhook-store.ts';
+import { iso } from '../../adapters/tenancy-items.ts';
+import { rotatedSecrets } from '../../domain/webhook-delivery.ts';
+import { HttpError } from '../http-error.ts';
+import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+
+/** The previous secret signs beside a new one for a day unless the rotation says otherwise. */
+const defaultOverlapSeconds = 86_400;
+
+/** A URL that points inside a network (or, in AWS, at the machine itself) is refused before it is stored. */
+async function checkUrl(call: AnyCall, settings: PutEndpointRequest): Promise<void> {
+  const verdict = await checkWebhookUrl(settings.url, call.deps.addressPolicy);
+  if (!verdict.ok) throw new HttpError(400, 'invalid-body', `the URL is refused: ${verdict.reason}`, [{ path: 'url', message: verdict.reason }]);
+}
+
+async function endpointOf(call: AnyCall) {
+  const endpoint = await call.deps.webhooks.getEndpoint(resellerOf(call), param(call, 'endpointId'));
+  if (!endpoint) throw notFound('the webhook endpoint');
+  return endpoint;
+}
+
+function jobsOf(call: AnyCall) {
+  const jobs = call.deps.webhookJobs;
+  if (!jobs) throw new HttpError(503, 'unavailable', 'replays need the webhook deliveries queue, which this deployment does not configure');
+  return jobs;
+}
+
+/** Starts a new round of tries for one message and schedules its first; undefined if there is no such message. */
+async function replay(call: AnyCall, store: WebhookStore, endpointId: string, messageId: string) {
+  const jobs = jobsOf(call);
+  const message = await store.replay(resellerOf(call), endpointId, messageId, call.now);
+  if (message) await jobs.schedule(nextJob(message), call.now);
+  return message;
+}
+
+export const webhookRoutes = {
+  'POST /v1/webhooks': async (call) => {
+    const { endpointId, ...settings } = call.body;
+    await checkUrl(call, settings);
+    const secret = newWebhookSecret();
+    const endpoint = await call.deps.webhooks.createEndpoint(resellerOf(call), endpointId, settings, secret, call.now);
+    if (!endpoint) throw new HttpError(409, 'conflict', `a webhook endpoint ${endpointId} exists already`);
+    logger.info('webhook endpoint registered', { endpointId, template: endpoint.template, eventTypes: endpoint.eventTypes });
+    return { endpoint: endpointView(endpoint), secret: { endpointId, secret, previousExpiresAt: null } };
+  },
+
+  'GET /v1/webhooks': async (call) => {
+    const page = await call.deps.webhooks.listEndpoints(resellerOf(call), call.query);
+    return { items: page.items.map(endpointView), nextCursor: page.nextCursor };
+  },
+
+  'GET /v1/webhooks/{endpointId}': async (call) => endpointView(await endpointOf(call)),
+
+  'PUT /v1/webhooks/{endpointId}': async (call) => {
+    await checkUrl(call, call.body);
+    const endpoint = await call.deps.webhooks.updateEndpoint(resellerOf(call), param(call, 'endpointId'), call.body, call.now);
+    if (!endpoint) throw notFound('the webhook endpoint');
+    logger.info('webhook endpoint changed', { endpointId: endpoint.endpointId, enabled: endpoint.enabled });
+    return endpointView(endpoint);
+  },
+
+  'DELETE /v1/webhooks/{endpointId}': async (call) => {
+    if (!(await call.deps.webhooks.deleteEndpoint(resellerOf(call), param(call, 'endpointId')))) throw notFound('the webhook endpoint');
+    logger.info('webhook endpoint removed', { endpointId: param(call, 'endpointId') });
+    return undefined;
+  },
+
+  'POST /v1/webhooks/{endpointId}/rotate-secret': async (call) => {
+    const endpoint = await endpointOf(call);
+    const fresh = { secret: newWebhookSecret(), createdAt: call.now, expiresAt: null };
+    const secrets = rotatedSecrets(endpoint.secrets, fresh, call.now, (call.body.overlapSeconds ?? defaultOverlapSeconds) * 1000);
+    if (!(await call.deps.webhooks.replaceSecrets(endpoint.resellerId, endpoint.endpointId, endpoint.secrets, secrets, call.now))) {
+      throw new HttpError(409, 'conflict', 'the secret changed while it was being rotated: rotate again');
+    }
+    const previous = secrets.slice(1).map((s) => s.expiresAt ?? call.now);
+    logger.info('webhook secret rotated', { endpointId: endpoint.endpointId, signing: secrets.length });
+    return { endpointId: endpoint.endpointId, secret: fresh.secret, previousExpiresAt: previous.length > 0 ? iso(Math.max(...previous)) : null };
+  },
+
+  'GET /v1/webhooks/{endpointId}/messages': async (call) => {
+    const endpoint = await endpointOf(call);
+    const page = await call.deps.webhooks.listMessages(endpoint.resellerId, endpoint.endpointId, call.query);
+    return { items: page.items.map(messageView), nextCursor: page.nextCursor };
+  },
+
+  'GET /v1/webhooks/{endpointId}/attempts': async (call) => {
+    const endpoint = await endpointOf(call);
+    return call.deps.webhooks.listAttempts(endpoint.resellerId, endpoint.endpointId, call.query);
+  },
+
+  'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay': async (call) => {
+    const endpoint = await endpointOf(call);
+    const message = await replay(call, call.deps.webhooks, endpoint.endpointId, param(call, 'messageId'));
+    if (!message) throw notFound('the message');
+    logger.info('webhook message replayed', { endpointId: endpoint.endpointId, messageId: message.messageId, round: message.round });
+    return messageView(message);
+  },
+
+  'POST /v1/webhooks/{endpointId}/replay': async (call) => {
+    const endpoint = await endpointOf(call);
+    jobsOf(call);
+    const ids = await call.deps.webhooks.failedSince(endpoint.resellerId, endpoint.endpointId, Date.parse(call.body.since));
+    let replayed = 0;
+    for (const messageId of ids) if (await replay(call, call.deps.webhooks, endpoint.endpointId, messageId)) replayed++;
+    logger.info('failed webhook messages replayed', { endpointId: endpoint.endpointId, since: call.body.since, replayed });
+    return { replayed };
+  },
+} satisfies Partial<ApiImplementations>;

@@ -1,0 +1,264 @@
+/**
+ * Inbound hooks (DESIGN.md, "Webhooks"): another tool signs events with its integration's secret
+ * (Standard Webhooks, signed here with the `standardwebhooks` package as a sender would), and the
+ * integration's mapping raises or clears an alert on the site. The real stream publisher runs on
+ * DynamoDB Local, so an alert's change is followed to its event in the site's audit trail, and
+ * the pure incident rules show what the incidents queue makes of that event.
+ */
+import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
+import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { alertSk, sitePk } from '../../functions/adapters/tenancy-items.ts';
+import { applyChange, conditionChangesOf, defaultPolicy } from '../../functions/domain/incidents.ts';
+import { defaultSettings } from '../../functions/domain/settings.ts';
+import { publisherHandler } from '../../functions/handlers/publisher.ts';
+import { ensureEventTopic } from '../../local/sns-sqs.ts';
+import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
+import type { WitnessEvent } from '../../protocol/events.ts';
+import { maxInboundHookBytes } from '../../protocol/webhooks.ts';
+import { type Answer, setUpReseller, startApi, type TestApi } from '../support/api.ts';
+
+let api: TestApi;
+let poller: StreamPoller;
+let reseller: Awaited<ReturnType<typeof setUpReseller>>;
+let other: Awaited<ReturnType<typeof setUpReseller>>;
+
+const mapping = {
+  'ups.on-battery': { action: 'raise', alert: 'ups-power', severity: 'warning' },
+  'ups.on-mains': { action: 'clear', alert: 'ups-power' },
+  'rmm.disk-failed': { action: 'raise', alert: 'disk' },
+};
+
+interface Created {
+  integration: { integrationId: string; siteId: string; name: string; mapping: unknown; createdAt: string };
+  secret: string;
+  url: string;
+}
+
+beforeAll(async () => {
+  api = await startApi();
+  api.clock.ms = Date.parse('2027-02-01T09:00:00Z');
+  const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
+  const sns = localSnsClient(inject('snsSqsEndpoint'));
+  const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
+  const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client, sns, topicArn));
+  poller = await startStreamPoller({ client, streams: streamsClient(inject('dynamoEndpoint')), tableName: api.tableName, intervalMs: 50, handler });
+  reseller = await setUpReseller(api);
+  other = await setUpReseller(api);
+});
+afterAll(async () => {
+  await poller.stop();
+  await api.close();
+});
+
+async function createIntegration(key = reseller.key, siteId = reseller.siteId): Promise<Created> {
+  const answer = await api.call('POST', '/v1/integrations', key, { siteId, name: 'APC UPS', mapping });
+  expect(answer.status, answer.text).toBe(201);
+  return answer.body as Created;
+}
+
+/** The Standard Webhooks headers a sender puts on `body`: signed with `secret`, at `atMs` (default: the server's now). */
+function signedHeaders(secret: string, body: string, options: { id?: string; atMs?: number } = {}): Record<string, string> {
+  const id = options.id ?? `msg_${randomBytes(8).toString('hex')}`;
+  const at = new Date(options.atMs ?? api.clock.now());
+  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, body) };
+}
+
+const hookBody = (type: string, data: Record<string, unknown> = {}) => JSON.stringify({ type, timestamp: new Date(api.clock.now()).toISOString(), data });
+
+function post(integrationId: string, body: string, headers: Record<string, string>): Promise<Answer> {
+  return api.call('POST', `/v1/hooks/${integrationId}`, undefined, body, headers);
+}
+
+/** Posts a validly signed hook now. */
+function send(created: Created, body: string, options: { id?: string; atMs?: number } = {}): Promise<Answer> {
+  return post(created.integration.integrationId, body, signedHeaders(created.secret, body, options));
+}
+
+async function alertItem(created: Created, alert: string): Promise<Record<string, unknown> | undefined> {
+  const items = (await api.snapshot()) as Record<string, unknown>[];
+  return items.find((item) => item.pk === sitePk(reseller.resellerId, reseller.siteId) && item.sk === alertSk(created.integration.integrationId, alert));
+}
+
+async function trail(): Promise<WitnessEvent[]> {
+  await poller.drain();
+  const answer = await api.call('GET', `/v1/sites/${reseller.siteId}/events?from=2027-01-01T00:00:00Z&limit=100`, reseller.key);
+  expect(answer.status, answer.text).toBe(200);
+  return (answer.body as { items: WitnessEvent[] }).items;
+}
+
+/** Sends a request that must be refused, and checks that the table is exactly as before (the publisher's trail settled first). */
+async function expectRefusedUnchanged(status: number, request: () => Promise<Answer>): Promise<Answer> {
+  await poller.drain();
+  const before = await api.snapshot();
+  const answer = await request();
+  expect(answer.status, answer.text).toBe(status);
+  await poller.drain();
+  expect(await api.snapshot()).toEqual(before);
+  return answer;
+}
+
+describe('managing integrations', () => {
+  test('creating one answers its hook URL and a whsec_ secret once; the list shows it without the secret', async () => {
+    const created = await createIntegration();
+    expect(created.integration.integrationId).toMatch(/^int_[A-Za-z0-9_-]{22}$/);
+    expect(created.url).toBe(`/v1/hooks/${created.integration.integrationId}`);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(created.integration.mapping).toMatchObject({ 'rmm.disk-failed': { action: 'raise', alert: 'disk', severity: 'critical' } });
+    const list = await api.call('GET', '/v1/integrations?limit=100', reseller.key);
+    expect(list.status).toBe(200);
+    expect((list.body as { items: unknown[] }).items).toContainEqual(created.integration);
+    expect(list.text).not.toContain(created.secret.slice('whsec_'.length));
+  });
+
+  test('an integration on a site the reseller does not have is refused (404) and stores nothing', async () => {
+    await expectRefusedUnchanged(404, () => api.call('POST', '/v1/integrations', reseller.key, { siteId: 'no-such-site', name: 'x', mapping }));
+  });
+
+  test("another reseller's key neither lists nor deletes the integration", async () => {
+    const created = await createIntegration();
+    const theirs = await api.call('GET', '/v1/integrations?limit=100', other.key);
+    expect(theirs.status).toBe(200);
+    expect(theirs.text).not.toContain(created.integration.integrationId);
+    await expectRefusedUnchanged(404, () => api.call('DELETE', `/v1/integrations/${created.integration.integrationId}`, other.key));
+    expect((await send(created, hookBody('ups.on-battery'))).status).toBe(200);
+  });
+
+  test('a deleted integration’s hooks are answered 404, even validly signed', async () => {
+    const created = await createIntegration();
+    expect((await api.call('DELETE', `/v1/integrations/${created.integration.integrationId}`, reseller.key)).status).toBe(204);
+    await expectRefusedUnchanged(404, () => send(created, hookBody('ups.on-battery')));
+    expect((await api.call('DELETE', `/v1/integrations/${created.integration.integrationId}`, reseller.key)).status).toBe(404);
+  });
+});
+
+describe('a signed hook', () => {
+  test('raises the alert on the site, the trail records alert.raised, and the incident rules open an alert incident', async () => {
+    const created = await createIntegration();
+    const answer = await send(created, hookBody('ups.on-battery', { summary: 'UPS on battery: 38 min left' }));
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body).toEqual({ action: 'raised', alert: 'ups-power' });
+    const at = Math.floor(api.clock.now() / 1000) * 1000;
+    expect(await alertItem(created, 'ups-power')).toMatchObject({
+      resellerId: reseller.resellerId,
+      siteId: reseller.siteId,
+      integrationId: created.integration.integrationId,
+      integrationName: 'APC UPS',
+      raised: true,
+      severity: 'warning',
+      at,
+      type: 'ups.on-battery',
+      summary: 'UPS on battery: 38 min left',
+    });
+
+    const subject = `${created.integration.integrationId}/ups-power`;
+    const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject);
+    expect(raised?.data).toMatchObject({ severity: 'warning', alert: 'ups-power', integrationId: created.integration.integrationId, summary: 'UPS on battery: 38 min left' });
+    const changes = conditionChangesOf(raised!);
+    expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at }]);
+    const site = { resellerId: reseller.resellerId, siteId: reseller.siteId };
+    const { tracker, outcome } = applyChange(undefined, site, changes[0]!, { eventId: raised!.id, inMaintenance: false, policy: defaultPolicy });
+    expect(outcome).toBe('opened');
+    expect(tracker.incident?.incidentId).toBe(`alert-raised-${String(at)}`);
+  });
+
+  test('of the clearing type clears it, and the trail records alert.cleared', async () => {
+    const created = await createIntegration();
+    expect((await send(created, hookBody('ups.on-battery'))).status).toBe(200);
+    api.clock.advance(60_000);
+    const answer = await send(created, hookBody('ups.on-mains'));
+    expect(answer.body).toEqual({ action: 'cleared', alert: 'ups-power' });
+    expect(await alertItem(created, 'ups-power')).toMatchObject({ raised: false, type: 'ups.on-mains', at: Math.floor(api.clock.now() / 1000) * 1000 });
+    const cleared = (await trail()).find((e) => e.type === 'alert.cleared' && e.data.subject === `${created.integration.integrationId}/ups-power`);
+    expect(cleared?.data.severity).toBe('info');
+    expect(conditionChangesOf(cleared!)).toMatchObject([{ kind: 'alert.raised', phase: 'cleared' }]);
+  });
+
+  test('older than the news the alert has (out of order) is accepted but changes nothing', async () => {
+    const created = await createIntegration();
+    const raisedAt = api.clock.now();
+    api.clock.advance(30_000);
+    expect((await send(created, hookBody('ups.on-mains'))).body).toEqual({ action: 'cleared', alert: 'ups-power' });
+    const late = await send(created, hookBody('ups.on-battery'), { atMs: raisedAt });
+    expect(late.status).toBe(200);
+    expect(late.body).toEqual({ action: 'ignored', alert: 'ups-power' });
+    expect(await alertItem(created, 'ups-power')).toMatchObject({ raised: false, type: 'ups.on-mains' });
+  });
+
+  test('of a type the mapping does not name is accepted and ignored', async () => {
+    const created = await createIntegration();
+    for (const type of ['ups.self-test', 'constructor']) {
+      const answer = await send(created, hookBody(type));
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.body).toEqual({ action: 'ignored', alert: null });
+    }
+    const items = (await api.snapshot()) as { sk: string }[];
+    expect(items.filter((item) => item.sk.startsWith(`ALERT#${created.integration.integrationId}`))).toEqual([]);
+  });
+
+  test('sent again with the same webhook-id is refused (409) and changes nothing', async () => {
+    const created = await createIntegration();
+    const body = hookBody('rmm.disk-failed');
+    const headers = signedHeaders(created.secret, body);
+    expect((await post(created.integration.integrationId, body, headers)).status).toBe(200);
+    const again = await expectRefusedUnchanged(409, () => post(created.integration.integrationId, body, headers));
+    expect(again.body).toMatchObject({ error: { code: 'conflict', message: 'this webhook-id was already received' } });
+  });
+
+  test('whose JSON is not an inbound event is refused (400) and stores nothing', async () => {
+    const created = await createIntegration();
+    await expectRefusedUnchanged(400, () => send(created, '{"type":'));
+    await expectRefusedUnchanged(400, () => send(created, JSON.stringify({ type: 'bad type with spaces' })));
+  });
+});
+
+describe('a hook that is not what the integration signed', () => {
+  let created: Created;
+  beforeAll(async () => {
+    created = await createIntegration();
+  });
+
+  const refusedFor = async (reason: RegExp, request: () => Promise<Answer>) => {
+    const answer = await expectRefusedUnchanged(401, request);
+    expect(answer.body).toMatchObject({ error: { code: 'unauthorized', message: expect.stringMatching(reason) as unknown } });
+  };
+
+  test('with a tampered body is refused (401) and stores nothing', async () => {
+    const body = hookBody('ups.on-mains');
+    const headers = signedHeaders(created.secret, body);
+    await refusedFor(/signature/, () => post(created.integration.integrationId, body.replace('ups.on-mains', 'ups.on-battery'), headers));
+  });
+
+  test('signed with another secret is refused (401)', async () => {
+    const body = hookBody('ups.on-battery');
+    await refusedFor(/signature/, () => post(created.integration.integrationId, body, signedHeaders(`whsec_${randomBytes(32).toString('base64')}`, body)));
+  });
+
+  test('stamped 6 minutes ago, or 6 minutes ahead, is refused (401) as outside the window', async () => {
+    for (const offset of [-6 * 60_000, 6 * 60_000]) {
+      await refusedFor(/5 minutes/, () => send(created, hookBody('ups.on-battery'), { atMs: api.clock.now() + offset }));
+    }
+  });
+
+  test('without any one of the three headers is refused (401)', async () => {
+    const body = hookBody('ups.on-battery');
+    for (const missing of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+      const headers = Object.fromEntries(Object.entries(signedHeaders(created.secret, body)).filter(([name]) => name !== missing));
+      await refusedFor(/headers are required/, () => post(created.integration.integrationId, body, headers));
+    }
+  });
+
+  test('for an integration that does not exist is answered 404', async () => {
+    const body = hookBody('ups.on-battery');
+    await expectRefusedUnchanged(404, () => post(`int_${randomBytes(16).toString('base64url')}`, body, signedHeaders(created.secret, body)));
+  });
+
+  test(`over ${String(maxInboundHookBytes / 1024)} KiB is refused (413) before anything else`, async () => {
+    const body = hookBody('ups.on-battery', { pad: 'x'.repeat(65 * 1024) });
+    await expectRefusedUnchanged(413, () => send(created, body));
+  });
+});
