@@ -50,6 +50,13 @@
  * both functions. Not priced, and said so: Lambda's polling of the idle incidents queue (a cost
  * per deployment whose rate the dated table does not give), SMS (no list price there).
  *
+ * The webhook path (`webhook-path.ts`), in the same replay: the outbox takes every event of the
+ * topic, so every site pays its router (variant `none`: a reseller with no endpoints, in the
+ * headline); a reseller with one endpoint (variant `endpoint`, at a local receiver) adds its
+ * messages, tries, delivery log and its message records through the publisher: priced apart, as
+ * what an endpoint adds. The bytes POSTed out are counted, not priced (no data transfer price in
+ * the dated table).
+ *
  * Then the day × 30 at the dated list prices (`prices.ts`): per service and per site-month, with
  * an HTTP API front and with function URLs; per site at 1,000 and 100,000 sites with the account's
  * free tiers and the fixed costs; and the worked check of aws-prices.md recomputed with the same
@@ -72,11 +79,13 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, type Invocation, listen, type Routes } from '../local/http-server.ts';
 import { WitnessClient, type WitnessResult } from '../agent/io/witness-client.ts';
 import { CapacityMeter } from './ddb-meter.ts';
-import { type Escalation, EventPath, streamBatchSize } from './event-path.ts';
-import { type EventPathDay, eventPathDay, eventPathFigures } from './event-path-usage.ts';
+import { webhookRetentionMs } from '../functions/adapters/webhook-store.ts';
+import { type Escalation, EventPath, type EventPathResult, streamBatchSize } from './event-path.ts';
+import { type EventPathDay, eventPathDay, eventPathFigures, type WebhookPathDay, webhookPathDay, webhookPathFigures, webhookPrefix } from './event-path-usage.ts';
 import { LogCapture } from './log-capture.ts';
 import { dynamoItemOverheadBytes, freeTiers, httpApiMeterBytes, prices, pricesDate, pricesRegion } from './prices.ts';
 import { runSiteDay } from './site-day.ts';
+import { endpointEventTypes } from './webhook-path.ts';
 import { detectSilence } from '../functions/handlers/detect-silence.ts';
 
 const tableName = 'tiebreak-cost';
@@ -303,10 +312,17 @@ export async function costBench(args: string[]): Promise<number> {
     // The event path: its publisher's invocations depend on the fleet's size (how full its batches are).
     const platformBytes = (durationMs: number) => lineBytes(platformLogLines(o.platformLogs, durationMs, stack.memoryMb));
     const pathDay = (sites: number) => eventPathDay(events, { sites, shards: o.streamShards, platformLogBytes: platformBytes });
-    const monthAt = (sites: number) => addUsage(witnessMonth, eventPathMonth(pathDay(sites), stack.memoryMb, stack.retentionDays));
+    // The webhook path, both variants; every site pays the one with no endpoint (the outbox takes every event).
+    const webhookDays = (sites: number) => events.webhooks.map((w) => webhookPathDay(w, events, { sites, shards: o.streamShards, platformLogBytes: platformBytes }));
+    const everySiteWebhooks = (sites: number) => webhookMonth(variantDay(webhookDays(sites), 'none'), stack.memoryMb, stack.retentionDays);
+    const monthAt = (sites: number) =>
+      addUsage(addUsage(witnessMonth, eventPathMonth(pathDay(sites), stack.memoryMb, stack.retentionDays)), everySiteWebhooks(sites));
     const headlineDay = pathDay(o.fleetSites);
     const pathMonth = eventPathMonth(headlineDay, stack.memoryMb, stack.retentionDays);
-    const month = addUsage(witnessMonth, pathMonth);
+    const headlineWebhooks = webhookDays(o.fleetSites);
+    const webhookNoneMonth = everySiteWebhooks(o.fleetSites);
+    const month = addUsage(addUsage(witnessMonth, pathMonth), webhookNoneMonth);
+    const listWithoutWebhooks = costOf(addUsage(witnessMonth, pathMonth), 1, 'http-api', false);
     const list = costOf(month, 1, 'http-api', false);
     const listUrls = costOf(month, 1, 'function-urls', false);
     const listWitness = costOf(witnessMonth, 1, 'http-api', false);
@@ -338,6 +354,7 @@ export async function costBench(args: string[]): Promise<number> {
       ['sns_email_notifications_per_site_day', headlineDay.snsEmails],
       ['sns_sms_per_site_day', `${headlineDay.snsSms} (not priced: aws-prices.md gives SMS no list price)`],
       ['sqs_requests_billed_per_site_day', `${headlineDay.sqsRequestsBilled} measured + ${headlineDay.sqsConsumerModelled} modelled (the reseller's tool: a receive and a delete per service-queue message)`],
+      ...webhookFigures(events, headlineWebhooks, stack.memoryMb, stack.retentionDays),
     );
     const detectorMonth = detectorUsage(detector.meanMs, stack.memoryMb, stack.retentionDays, o.platformLogs);
     const detectorCost = costOf(detectorMonth, 1, 'function-urls', false).total;
@@ -352,6 +369,7 @@ export async function costBench(args: string[]): Promise<number> {
       ['sns_sqs_usd_per_site_month', usd(list.sns + list.sqs)],
       ['event_path_usd_per_site_month', usd(listPath.total)],
       ['event_path_usd_by_service', `lambda ${usd(listPath.lambda)}, dynamodb ${usd(listPath.dynamodb)}, logs ${usd(listPath.logs)}, sns ${usd(listPath.sns)}, sqs ${usd(listPath.sqs)}`],
+      ...webhookCostFigures(headlineWebhooks, stack.memoryMb, stack.retentionDays),
       ['cost_per_site_month_witness_only', usd(listWitness.total)],
       [
         'sns_sqs_note',
@@ -360,10 +378,12 @@ export async function costBench(args: string[]): Promise<number> {
       ],
       [
         'sqs_idle_polling_note',
-        'not priced: Lambda\'s event source mapping keeps long-polling the incidents queue while it is empty (aws-prices.md: "an idle queue polled by a Lambda trigger still makes empty receives"), ' +
+        'not priced: Lambda\'s event source mappings keep long-polling the incidents queue and the webhook outbox and deliveries queues while they are empty (aws-prices.md: "an idle queue polled by a Lambda trigger still makes empty receives"), ' +
           'a cost per deployment, not per site, at a rate the dated table does not give; nor the reseller\'s own polling of its service queue (its tool, per reseller)',
       ],
       ['cost_per_site_month', usd(list.total)],
+      ['cost_per_site_month_note', 'witness + event path + the webhook path with no endpoint (every site: the outbox takes every event); an endpoint adds webhook_endpoint_adds_usd_per_site_month'],
+      ['cost_per_site_month_without_webhook_path', usd(listWithoutWebhooks.total)],
       ['cost_per_site_month_goal', '$0.25'],
       ['cost_per_site_month_function_urls', usd(listUrls.total)],
     );
@@ -388,7 +408,7 @@ export async function costBench(args: string[]): Promise<number> {
       ['fleet_fixed_usd_per_month', usd(prices.secretMonth.usd + detectorCost, 2)],
       ['fleet_fixed_note', 'Secrets Manager: one secret (the token-signing key), and the silence detector; CloudWatch alarms and dashboard left out (not in the dated price table)'],
       ['logs_note', 'logs_usd = ingestion + storage for the retention, stored size taken uncompressed (an upper bound: CloudWatch bills storage compressed)'],
-      ['left_out', 'data transfer out, the CloudWatch Logs free tier, Secrets Manager API calls, DynamoDB PITR and backups, Lambda init (cold start) billing, Lambda\'s polling of the idle incidents queue, SMS'],
+      ['left_out', 'data transfer out (the webhook POSTs\' bytes are counted: webhook_path_with_endpoint_http_bytes_out_per_site_day), the CloudWatch Logs free tier, Secrets Manager API calls, DynamoDB PITR and backups, Lambda init (cold start) billing, Lambda\'s polling of the idle incidents and webhook queues, SMS'],
     );
 
     // --- the worked check in aws-prices.md, recomputed with the same formulas -------------------
@@ -666,6 +686,75 @@ function eventPathMonth(d: EventPathDay, memoryMb: number, retentionDays: number
     sqsRequests: (d.sqsRequestsBilled + d.sqsConsumerModelled) * daysPerMonth,
   };
 }
+
+/** A site-day of one webhook variant as a month's usage (the router and deliverer run at the stack's memory size, as every function). */
+function webhookMonth(d: WebhookPathDay, memoryMb: number, retentionDays: number): Usage {
+  return {
+    apiUnits: 0,
+    invocations: d.invocations * daysPerMonth,
+    gbSeconds: (d.billedMs / 1000) * (memoryMb / 1024) * daysPerMonth,
+    wru: d.wru * daysPerMonth,
+    rru: d.rru * daysPerMonth,
+    storageGb: d.storedBytes / gib,
+    logGb: ((d.handlerLogBytes + d.platformLogBytes) * daysPerMonth) / gib,
+    accessLogGb: 0,
+    logRetentionMonths: retentionDays / daysPerMonth,
+    snsPublishes: d.snsPublishesBilled * daysPerMonth,
+    snsEmails: 0,
+    sqsRequests: d.sqsRequestsBilled * daysPerMonth,
+  };
+}
+
+function variantDay(days: WebhookPathDay[], variant: WebhookPathDay['variant']): WebhookPathDay {
+  const day = days.find((d) => d.variant === variant);
+  if (!day) throw new Error(`the replay has no webhook variant ${variant}`);
+  return day;
+}
+
+/** The webhook path's figures: the replay's, then each variant's usage per site-day. */
+function webhookFigures(events: EventPathResult, days: WebhookPathDay[], memoryMb: number, retentionDays: number): [string, string | number][] {
+  const facts = events.webhookFacts;
+  return [
+    ['webhook_path_method', 'replayed with the event path (bench/webhook-path.ts): each variant its own outbox subscribed to the topic (raw, no filter), the real router and deliverer on counted clients, drained by the local queue poller'],
+    ['webhook_functions_source', `${facts.source}; router timeout ${facts.routerTimeoutSeconds} s, deliverer ${facts.delivererTimeoutSeconds} s (queues' visibility 6 times that), memory ${memoryMb} MB`],
+    ['webhook_path_with_endpoint_event_types', endpointEventTypesNote],
+    ...events.webhooks.flatMap(webhookPathFigures),
+    ...days.flatMap((d): [string, string | number][] => {
+      const p = webhookPrefix(d.variant);
+      const m = webhookMonth(d, memoryMb, retentionDays);
+      return [
+        [`${p}lambda_invocations_per_site_day`, `${fixed(d.invocations, 2)} (router ${d.routerInvocations}, deliverer ${d.delivererInvocations}, publisher share ${fixed(d.publisherInvocations, 2)})`],
+        [`${p}lambda_billed_ms_per_site_day`, fixed(d.billedMs, 0)],
+        [`${p}ddb_wru_per_site_day`, fixed(d.wru, 1)],
+        [`${p}ddb_rru_per_site_day`, fixed(d.rru, 1)],
+        [`${p}ddb_stored_bytes_steady`, `${fixed(d.storedBytes, 0)} (a day's webhook items × their ${webhookRetentionMs / 86_400_000} days' TTL)`],
+        [`${p}sqs_requests_billed_per_site_day`, d.sqsRequestsBilled],
+        [`${p}sns_publishes_billed_per_site_day`, d.snsPublishesBilled],
+        [`${p}logs_bytes_per_site_day`, `${fixed(d.handlerLogBytes, 0)} handler lines (measured) + ${fixed(d.platformLogBytes, 0)} platform events (modelled per invocation)`],
+        [`${p}data_transfer_out_gb_per_site_month`, `${(d.httpBytesOut * daysPerMonth / 1e9).toFixed(6)} (${d.httpPosts} POSTs a day; not priced: aws-prices.md has no data transfer price)`],
+        [`${p}lambda_gb_s_per_site_month`, fixed(m.gbSeconds, 3)],
+      ];
+    }),
+  ];
+}
+
+/** Each variant at list prices (function URLs: no API in it), and what an endpoint adds. */
+function webhookCostFigures(days: WebhookPathDay[], memoryMb: number, retentionDays: number): [string, string][] {
+  const cost = (d: WebhookPathDay) => costOf(webhookMonth(d, memoryMb, retentionDays), 1, 'function-urls', false);
+  const none = cost(variantDay(days, 'none'));
+  const endpoint = cost(variantDay(days, 'endpoint'));
+  const byService = (c: Cost) => `lambda ${usd(c.lambda)}, dynamodb ${usd(c.dynamodb)}, logs ${usd(c.logs)}, sns ${usd(c.sns)}, sqs ${usd(c.sqs)}`;
+  return [
+    ['webhook_path_usd_per_site_month', usd(none.total, 5)],
+    ['webhook_path_usd_by_service', byService(none)],
+    ['webhook_path_with_endpoint_usd_per_site_month', usd(endpoint.total, 5)],
+    ['webhook_path_with_endpoint_usd_by_service', byService(endpoint)],
+    ['webhook_endpoint_adds_usd_per_site_month', usd(endpoint.total - none.total, 5)],
+    ['webhook_endpoint_note', 'what a reseller with one endpoint (the conditions and incident steps) adds to each of its sites, beyond the no-endpoint path every site pays; not in cost_per_site_month'],
+  ];
+}
+
+const endpointEventTypesNote = `${endpointEventTypes.join(', ')}; template generic; a local receiver on 127.0.0.1 answering 204 at once`;
 
 /** Two usages of one site together (the same log retention). */
 function addUsage(a: Usage, b: Usage): Usage {

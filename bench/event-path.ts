@@ -21,9 +21,15 @@
  *   batch that sent anything to the queue, the path runs until it is still (queue empty, no new
  *   tracker change on the stream), tracker changes going through the publisher as they appear;
  * - an incident timer (a SendMessage with a delay) is counted as sent, held by the bench, and
- *   sent for real when the replay's clock reaches the time SQS would have delivered it.
- * Publisher and incidents invocations never overlap (one lock), so that each one's log lines and
- * time are its own.
+ *   sent for real when the replay's clock reaches the time SQS would have delivered it;
+ * - the webhook path (`webhook-path.ts`), in two variants side by side, each with its own outbox
+ *   subscribed to the topic as the stack does it (raw, no filter: every event) and its own counted
+ *   clients: a reseller with no endpoints (the router's Query, every site's cost) and one with an
+ *   endpoint at a local receiver (router, deliverer, and its message items' changes, which the
+ *   stream's filter lets through, through a publisher of its own). After any batch that published
+ *   an event the path runs until it is still, the webhook queues and functions included.
+ * Publisher, incidents and webhook invocations never overlap (one lock), so that each one's log
+ * lines and time are its own.
  *
  * The publisher's invocations in AWS are not those of the replay: its batching window gathers the
  * records of every site, so at fleet size a batch holds up to 100 records of many sites. Its time
@@ -58,9 +64,12 @@ import { lambdaContext } from '../local/api-gateway-event.ts';
 import { ensureEventTopic, type LocalSnsSqs, startSnsSqs } from '../local/sns-sqs.ts';
 import { type QueuePoller, startQueuePoller } from '../local/sqs-poller.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../local/stream-poller.ts';
+import { isAlertSk } from '../functions/adapters/alert-item.ts';
+import { isWebhookMessageSk } from '../functions/adapters/webhook-store.ts';
 import { CapacityMeter } from './ddb-meter.ts';
 import type { LogCapture } from './log-capture.ts';
 import { MessagingMeter } from './messaging-meter.ts';
+import { type WebhookFunctionFacts, webhookFunctionFacts, WebhookPath, type WebhookPathResult, type WebhookRun, type WebhookVariant } from './webhook-path.ts';
 
 /** The DynamoDB event source mapping's batch size: CDK's default (lib/table-stream-feed.ts sets none), Lambda's 100. */
 export const streamBatchSize = 100;
@@ -116,6 +125,9 @@ export interface EventPathResult {
   /** Failures: records the publisher handed back, messages the incidents function failed. */
   failures: string[];
   windowMs: number;
+  /** The webhook path's two variants (`webhook-path.ts`): no endpoint, one endpoint. */
+  webhooks: WebhookPathResult[];
+  webhookFacts: WebhookFunctionFacts;
 }
 
 /** Runs one function at a time. */
@@ -139,9 +151,10 @@ interface HeldTimer {
   input: SendMessageCommandInput;
 }
 
+/** What the stack's event source mapping lets through (lib/table-stream-feed.ts): state items, trackers, inbound alerts, webhook messages. */
 const delivered = (record: DynamoDBRecord) => {
   const sk = record.dynamodb?.Keys?.sk?.S;
-  return sk === siteStateSk || isTrackerSk(sk);
+  return sk === siteStateSk || isTrackerSk(sk) || isAlertSk(sk) || isWebhookMessageSk(sk);
 };
 
 const sequence = (record: DynamoDBRecord) => BigInt(record.dynamodb?.SequenceNumber ?? '0');
@@ -151,6 +164,7 @@ function kindOf(record: DynamoDBRecord): string {
   if (sk === siteStateSk) return 'state';
   if (isTrackerSk(sk)) return 'incident tracker';
   if (sk.startsWith('EVENT#')) return 'audit trail';
+  if (isAlertSk(sk)) return 'inbound alert';
   return 'other';
 }
 
@@ -176,7 +190,8 @@ export class EventPath {
     private readonly snsSqs: LocalSnsSqs,
     private readonly raw: { dynamo: DynamoDBClient; sqs: SQSClient; sns: ReturnType<typeof localSnsClient> },
     private readonly topicArn: string,
-    private readonly queues: { incidents: { url: string; arn: string }; outbox: string; service: string },
+    private readonly queues: { incidents: { url: string; arn: string }; service: string },
+    private readonly webhooks: WebhookPath[],
   ) {}
 
   static async start(o: { dynamoEndpoint: string; tableName: string; resellerId: string; siteId: string; escalation: Escalation; now: number }): Promise<EventPath> {
@@ -195,7 +210,6 @@ export class EventPath {
       VisibilityTimeout: '5',
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 10 }),
     });
-    const outbox = await queue(`${channelPrefix}-webhook-outbox`);
     await raw.sns.send(
       new SubscribeCommand({
         TopicArn: topicArn,
@@ -211,7 +225,19 @@ export class EventPath {
       const stored = await new EscalationStore(documentClient(raw.dynamo), o.tableName).put(o.resellerId, { scope: 'reseller', id: null }, emailPolicy, o.now);
       if (!stored) throw new Error('the bench could not store the e-mail escalation policy');
     }
-    return new EventPath(o, snsSqs, raw, topicArn, { incidents, outbox: outbox.url, service: service.queueUrl });
+    const facts = await webhookFunctionFacts();
+    const webhooks: WebhookPath[] = [];
+    for (const variant of ['none', 'endpoint'] as const satisfies WebhookVariant[]) {
+      webhooks.push(await WebhookPath.setUp({ variant, ...raw, topicArn, tableName: o.tableName, channelPrefix, resellerId: o.resellerId, facts, now: o.now }));
+    }
+    return new EventPath(o, snsSqs, raw, topicArn, { incidents, service: service.queueUrl }, webhooks);
+  }
+
+  /** The outbox the incidents function sends its steps to named endpoints to: the `none` variant's (the bench's policies name none). */
+  private get outboxUrl(): string {
+    const none = this.webhooks.find((w) => w.variant === 'none');
+    if (!none) throw new Error('the event path has no webhook outbox');
+    return none.queues.outbox.url;
   }
 
   /**
@@ -301,7 +327,7 @@ export class EventPath {
       sqs,
       sns,
       incidentsQueueUrl: this.queues.incidents.url,
-      webhookOutboxUrl: this.queues.outbox,
+      webhookOutboxUrl: this.outboxUrl,
       channelPrefix,
       now: () => clock,
     });
@@ -342,6 +368,8 @@ export class EventPath {
       intervalMs: 1_000,
     });
     let queuePoller: QueuePoller | undefined;
+    const exclusive = <T>(fn: () => Promise<T>) => lock.run(() => measured(fn));
+    const webhookRuns: WebhookRun[] = [];
     const streamRecords: Record<string, number> = {};
     const countRecord = (r: DynamoDBRecord) => {
       const kind = kindOf(r);
@@ -360,16 +388,32 @@ export class EventPath {
       const dayDelivered = day.filter(delivered);
       let tailNext = collected.length;
       const trackerChanges: DynamoDBRecord[] = [];
-      const takeTail = () => {
+      /** The replay's new stream records: the webhook variants' own to them, the rest (tracker changes) to the publisher here. */
+      const takeTail = async () => {
         const tail = collected.slice(tailNext).filter((r) => sequence(r) > to);
         tailNext = collected.length;
-        for (const r of tail) countRecord(r);
-        const mine = tail.filter(delivered);
+        const mine: DynamoDBRecord[] = [];
+        const theirs = new Map<WebhookRun, DynamoDBRecord[]>();
+        for (const r of tail) {
+          const owner = webhookRuns.find((w) => w.owns(r));
+          if (owner) {
+            owner.count(r);
+            if (delivered(r)) theirs.set(owner, [...(theirs.get(owner) ?? []), r]);
+          } else {
+            countRecord(r);
+            if (delivered(r)) mine.push(r);
+          }
+        }
+        for (const [owner, records] of theirs) {
+          for (let i = 0; i < records.length; i += streamBatchSize) await owner.publish(records.slice(i, i + streamBatchSize));
+        }
         trackerChanges.push(...mine);
-        return mine;
+        return { trackers: mine, webhook: [...theirs.values()].flat().length };
       };
 
       queuePoller = startQueuePoller({ sqs, queueUrl: this.queues.incidents.url, queueArn: this.queues.incidents.arn, handler: onQueue, functionName: 'tiebreak-incidents' });
+      const context = { dynamoEndpoint: this.o.dynamoEndpoint, snsSqsEndpoint: this.snsSqs.endpoint, topicArn: this.topicArn, settings, now: () => clock, exclusive };
+      for (const path of this.webhooks) webhookRuns.push(await path.run(context));
       const queueDepth = async () => {
         const { Attributes = {} } = await this.raw.sqs.send(
           new GetQueueAttributesCommand({
@@ -379,15 +423,16 @@ export class EventPath {
         );
         return Object.values(Attributes).reduce((sum, n) => sum + Number(n), 0);
       };
-      /** Runs the path until it is still: nothing on the queue or in the function, no tracker change left on the stream. */
+      const webhooksBusy = async () => (await Promise.all(webhookRuns.map((w) => w.busy()))).some(Boolean);
+      /** Runs the path until it is still: nothing on the queues or in the functions, no tracker or message change left on the stream. */
       const settle = async () => {
         const started = performance.now();
         for (let quiet = 0; quiet < 2; ) {
           if (performance.now() - started > settleTimeoutMs) throw new Error('the event path did not come to rest');
           await streams.drain();
-          const tail = takeTail();
+          const { trackers: tail, webhook } = await takeTail();
           for (let i = 0; i < tail.length; i += streamBatchSize) await publish(tail.slice(i, i + streamBatchSize));
-          const busy = tail.length > 0 || inFlight > 0 || (await queueDepth()) > 0;
+          const busy = tail.length > 0 || webhook > 0 || inFlight > 0 || (await queueDepth()) > 0 || (await webhooksBusy());
           if (busy) {
             quiet = 0;
             await new Promise((resolve) => setTimeout(resolve, 20));
@@ -406,8 +451,8 @@ export class EventPath {
           await settle();
         }
       };
-      const sentToIncidents = () =>
-        messaging.of('sns', 'PublishBatchCommand').reduce((sum, r) => sum + r.types.filter((t) => (incidentQueueEventTypes as readonly string[]).includes(t)).length, 0);
+      // Every event reaches the webhook outboxes (no filter), not only those the incidents queue takes.
+      const eventsPublished = () => messaging.of('sns', 'PublishBatchCommand').reduce((sum, r) => sum + r.messages, 0);
 
       // One site's records in the batches a fleet's would carry them: within one batching window.
       const windows: { from: number; to: number; records: DynamoDBRecord[] }[] = [];
@@ -425,14 +470,15 @@ export class EventPath {
       for (const w of windows) {
         await releaseTimers(w.from);
         clock = Math.max(clock, w.to);
-        const before = sentToIncidents();
+        const before = eventsPublished();
         await publish(w.records);
-        if (sentToIncidents() > before) await settle();
+        if (eventsPublished() > before) await settle();
       }
       await releaseTimers(Number.POSITIVE_INFINITY);
       await settle();
       await queuePoller.stop();
       queuePoller = undefined;
+      const webhooks = await Promise.all(webhookRuns.map((w) => w.finish()));
 
       // The publisher's time on a fleet's full batches: the same records into a scratch table and a topic nobody reads.
       progress('event path: timing the publisher on full batches (scratch table and topic)');
@@ -461,11 +507,14 @@ export class EventPath {
         incidentsQueueUrl: this.queues.incidents.url,
         serviceQueueUrl: this.queues.service,
         timersHeld: heldCount,
-        failures,
+        failures: [...failures, ...webhooks.flatMap((w) => w.failures)],
         windowMs,
+        webhooks,
+        webhookFacts: this.webhooks[0]?.facts ?? (await webhookFunctionFacts()),
       };
     } finally {
       await queuePoller?.stop();
+      await Promise.all(webhookRuns.map((w) => w.finish()));
       await streams.stop();
       dynamo.destroy();
       sqs.destroy();
@@ -474,6 +523,7 @@ export class EventPath {
   }
 
   async stop(): Promise<void> {
+    for (const path of this.webhooks) await path.stop();
     this.raw.dynamo.destroy();
     this.raw.sqs.destroy();
     this.raw.sns.destroy();

@@ -36,6 +36,7 @@ import {
   CreateEndpointRequest,
   EndpointSecret,
   HookAccepted,
+  InboundHook,
   Integration,
   IntegrationCreated,
   MessagesQuery,
@@ -66,8 +67,11 @@ export interface ApiRoute {
   response?: z.ZodMiniType;
   /** Content types of a success besides JSON (the report, the links' pages). */
   alsoProduces?: readonly string[];
-  /** The implementation reads the body's bytes and the headers itself (a signed inbound hook: the signature covers the raw bytes). */
-  rawBody?: true;
+  /**
+   * The body the implementation reads itself, bytes and headers (a signed inbound hook: the
+   * signature covers the raw bytes, so nothing parses them first); the schema documents it.
+   */
+  rawBody?: z.ZodMiniType;
 }
 
 /**
@@ -359,7 +363,7 @@ export const apiRoutes = {
     access: 'public',
     summary: "A signed event from another tool (Standard Webhooks): mapped by the integration to an alert raised or cleared on its site",
     params: ['integrationId'],
-    rawBody: true,
+    rawBody: InboundHook,
     status: 200,
     response: HookAccepted,
   },

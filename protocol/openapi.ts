@@ -34,7 +34,7 @@ const errors: Record<string, string> = {
   '403': 'The credential may not do this (a read-only key writing, the admin key on a reseller route)',
   '404': 'No such record for this caller',
   '409': 'A conflict: the record exists, or (node protocol) a stale request',
-  '413': 'The body is over 16 KiB',
+  '413': 'The body is over 16 KiB (an inbound hook: 64 KiB)',
   '429': 'Too many requests for this credential: see Retry-After',
 };
 
@@ -52,6 +52,7 @@ function operation(key: string, route: Omit<ApiRoute, 'access'> & { access: keyo
           },
         };
   const pathParams = Object.fromEntries((route.params ?? []).map((name) => [name, PathParam]));
+  const body = route.body ?? route.rawBody;
   return {
     operationId: key.replace(/[^A-Za-z0-9]+/g, '_').replace(/_$/, ''),
     summary: route.summary,
@@ -59,7 +60,7 @@ function operation(key: string, route: Omit<ApiRoute, 'access'> & { access: keyo
     ...(route.params || route.query
       ? { requestParams: { ...(route.params ? { path: z.object(pathParams) } : {}), ...(route.query ? { query: route.query as z.ZodMiniObject } : {}) } }
       : {}),
-    ...(route.body ? { requestBody: { required: true, content: json(route.body) } } : {}),
+    ...(body ? { requestBody: { required: true, content: json(body) } } : {}),
     responses: {
       [String(route.status)]: success,
       ...Object.fromEntries(Object.entries(errors).map(([status, description]) => [status, { description, content: json(ErrorComponent) }])),

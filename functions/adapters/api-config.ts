@@ -27,7 +27,7 @@ export interface ApiDeps {
   escalation: EscalationStore;
   incidents: IncidentStore;
   integrations: IntegrationStore;
-  /** Where the API is reached (`TIEBREAK_PUBLIC_URL`): integrations' hook URLs start with it; unset, they are paths. */
+  /** Where the API is reached (`TIEBREAK_PUBLIC_URL`): integrations' hook URLs start with it; unset, with the request's host. */
   publicUrl?: string | undefined;
   /** Each reseller's service queue and alerts topic: made with the reseller, subscribed to by its policies. */
   channels: ResellerChannels;

@@ -103,10 +103,21 @@ async function expectRefusedUnchanged(status: number, request: () => Promise<Ans
 }
 
 describe('managing integrations', () => {
+  test('without a configured public URL (behind API Gateway), the hook URL is https on the host the request came to', async () => {
+    const configured = api.api.publicUrl;
+    api.api.publicUrl = undefined;
+    try {
+      const created = await createIntegration();
+      expect(created.url).toBe(`https://${new URL(api.url).host}/v1/hooks/${created.integration.integrationId}`);
+    } finally {
+      api.api.publicUrl = configured;
+    }
+  });
+
   test('creating one answers its hook URL and a whsec_ secret once; the list shows it without the secret', async () => {
     const created = await createIntegration();
     expect(created.integration.integrationId).toMatch(/^int_[A-Za-z0-9_-]{22}$/);
-    expect(created.url).toBe(`/v1/hooks/${created.integration.integrationId}`);
+    expect(created.url).toBe(`${api.url}/v1/hooks/${created.integration.integrationId}`);
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(created.integration.mapping).toMatchObject({ 'rmm.disk-failed': { action: 'raise', alert: 'disk', severity: 'critical' } });
     const list = await api.call('GET', '/v1/integrations?limit=100', reseller.key);

@@ -54,6 +54,8 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
   const channels = { snsSqsEndpoint, channelPrefix, allowLoopbackWebhooks: true, webhookDeliveriesUrl: deliveries.url };
   const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }, channels), now: clock.now };
   const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api) }), 0);
+  // As `npm start` does: the hook URLs an integration answers are this server's.
+  api.publicUrl = local.url;
   return {
     url: local.url,
     adminKey,

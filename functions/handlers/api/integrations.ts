@@ -93,7 +93,9 @@ export const integrationRoutes = {
     });
     if (!stored) throw notFound('the site');
     logger.info('integration created', { integrationId: stored.integrationId, siteId: stored.siteId, types: Object.keys(stored.mapping).length });
-    const url = `${(call.deps.publicUrl ?? '').replace(/\/+$/, '')}${hookPath(stored.integrationId)}`;
+    // Behind API Gateway the request's host is the API's own: the URL is whole without configuring it.
+    const base = call.deps.publicUrl ?? (call.raw.headers.host ? `https://${call.raw.headers.host}` : '');
+    const url = `${base.replace(/\/+$/, '')}${hookPath(stored.integrationId)}`;
     return { integration: view(stored), secret: stored.secret, url };
   },
   'GET /v1/integrations': async (call) => {
