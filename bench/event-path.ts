@@ -65,7 +65,7 @@ import { ensureEventTopic, type LocalSnsSqs, startSnsSqs } from '../local/sns-sq
 import { type QueuePoller, startQueuePoller } from '../local/sqs-poller.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../local/stream-poller.ts';
 import { isAlertSk } from '../functions/adapters/alert-item.ts';
-import { isWebhookMessageSk } from '../functions/adapters/webhook-store.ts';
+import { isWebhookMessageSk } from '../functions/adapters/webhook-message-item.ts';
 import { CapacityMeter } from './ddb-meter.ts';
 import type { LogCapture } from './log-capture.ts';
 import { MessagingMeter } from './messaging-meter.ts';

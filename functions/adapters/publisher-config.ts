@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
 import type { WitnessSettings } from '../domain/settings.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { documentClient, localDynamoClientConfig } from './dynamo-clients.ts';
 import { EventBus } from './event-bus.ts';
 import { loadOnce } from './load-once.ts';
-import { messagingClients } from './messaging-clients.ts';
+import { localSnsClient } from './messaging-clients.ts';
 import { parseSettingsEnv } from './settings-env.ts';
 import '../../protocol/zod-locale.ts';
 
@@ -37,5 +37,5 @@ export const publisherDepsFromEnv: () => Promise<PublisherDeps> = loadOnce(() =>
   }
   const { TIEBREAK_DYNAMODB_ENDPOINT: dynamo, TIEBREAK_SNS_ENDPOINT: sns } = env.data;
   const client = new DynamoDBClient(dynamo ? localDynamoClientConfig(dynamo) : {});
-  return Promise.resolve(publisherDeps(env.data.TIEBREAK_TABLE, settings.settings, client, messagingClients(sns).sns, env.data.TIEBREAK_EVENT_TOPIC_ARN));
+  return Promise.resolve(publisherDeps(env.data.TIEBREAK_TABLE, settings.settings, client, sns ? localSnsClient(sns) : new SNSClient({}), env.data.TIEBREAK_EVENT_TOPIC_ARN));
 });

@@ -12,7 +12,8 @@ import { loadOnce } from './load-once.ts';
 import { messagingClients } from './messaging-clients.ts';
 import { ResellerChannels } from './reseller-channels.ts';
 import { DeliveryJobs } from './webhook-jobs.ts';
-import { type EndpointRecord, type MessageRecord, WebhookStore } from './webhook-store.ts';
+import type { MessageRecord } from './webhook-message-item.ts';
+import { type EndpointRecord, WebhookStore } from './webhook-store.ts';
 import { WebhookSender } from './webhook-sender.ts';
 
 /** Where a message whose tries ran out is kept for people to look at (the delivery log and replay are the usual way back). */

@@ -4,7 +4,7 @@ import { Identifier } from '../../protocol/ids.ts';
 import { EndpointId } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
 import { DelayedQueue } from './delayed-queue.ts';
-import type { MessageRecord } from './webhook-store.ts';
+import type { MessageRecord } from './webhook-message-item.ts';
 
 /** One try of one message, as a (possibly delayed) message on the deliveries queue. */
 export const DeliveryJob = z.object({

@@ -8,13 +8,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
 import { EventType } from '../../protocol/events.ts';
 import {
   type DeliveryAttempt,
-  MessageFailure,
-  MessageStatus,
   type PutEndpointRequest,
   type WebhookEndpoint,
   type WebhookMessage,
@@ -23,6 +20,7 @@ import {
 import '../../protocol/zod-locale.ts';
 import type { MessageAfterAttempt } from '../domain/webhook-delivery.ts';
 import { conditionFailed } from './conditions.ts';
+import { messageFromImage, messageFromItem, type MessageRecord } from './webhook-message-item.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import {
   deliveryAttemptSk,
@@ -59,32 +57,7 @@ const EndpointItem = z.object({
 });
 export type EndpointRecord = z.infer<typeof EndpointItem>;
 
-const MessageItem = z.object({
-  resellerId: z.string(),
-  endpointId: z.string(),
-  messageId: z.string(),
-  eventId: z.string(),
-  eventType: EventType,
-  siteId: z.string(),
-  /** The body as rendered once: every try and replay sends these bytes under the same webhook-id. */
-  payload: z.string(),
-  status: MessageStatus,
-  failure: z.nullable(MessageFailure),
-  attempts: z.number(),
-  round: z.number(),
-  createdAt: z.number(),
-  nextAttemptAt: z.nullable(z.number()),
-  lastStatus: z.nullable(z.number()),
-  lastAttemptAt: z.nullable(z.number()),
-  disabledEndpoint: z.nullable(z.enum(['gone', 'failing'])),
-});
-export type MessageRecord = z.infer<typeof MessageItem>;
-
 export const endpointFromItem = (item: Record<string, unknown>): EndpointRecord => EndpointItem.parse(item);
-export const messageFromItem = (item: Record<string, unknown>): MessageRecord => MessageItem.parse(item);
-/** A stream image of a webhook message (the publisher turns some changes into events). */
-export const messageFromImage = (image: Parameters<typeof unmarshall>[0]): MessageRecord => MessageItem.parse(unmarshall(image));
-export const isWebhookMessageSk = (sk: string | undefined): boolean => sk?.startsWith(webhookMessageSkPrefix) ?? false;
 
 /** `whsec_` and base64 of 32 random bytes, as Standard Webhooks secrets are written. */
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;

@@ -12,7 +12,7 @@ import { alertEventsOf } from '../domain/alert-events.ts';
 import { eventsOf } from '../domain/events.ts';
 import { incidentEventsOf } from '../domain/incident-events.ts';
 import { webhookEventsOf } from '../domain/webhook-events.ts';
-import { isWebhookMessageSk, messageFromImage } from '../adapters/webhook-store.ts';
+import { isWebhookMessageSk, messageFromImage } from '../adapters/webhook-message-item.ts';
 import type { WitnessEvent } from '../../protocol/events.ts';
 
 type Image = Record<string, AttributeValue> | undefined;

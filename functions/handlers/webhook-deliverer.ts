@@ -5,7 +5,8 @@ import { logger } from '../adapters/logger.ts';
 import { eachRecord } from './sqs-records.ts';
 import { type WebhookDeps, webhookDepsFromEnv } from '../adapters/webhook-config.ts';
 import { DeliveryJob, nextJob } from '../adapters/webhook-jobs.ts';
-import type { EndpointRecord, MessageRecord } from '../adapters/webhook-store.ts';
+import type { MessageRecord } from '../adapters/webhook-message-item.ts';
+import type { EndpointRecord } from '../adapters/webhook-store.ts';
 import { type AttemptOutcome, afterAttempt, signingSecrets } from '../domain/webhook-delivery.ts';
 
 /**
