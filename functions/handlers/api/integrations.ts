@@ -4,7 +4,7 @@ import { hookToleranceMs, type IntegrationRecord, newIntegrationId, newIntegrati
 import { logger } from '../../adapters/logger.ts';
 import { iso } from '../../adapters/tenancy-items.ts';
 import { HttpError } from '../http-error.ts';
-import { issueDetails } from '../middleware/json-body.ts';
+import { parseJsonBytes } from '../middleware/json-body.ts';
 import { type ApiCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
 
 // Inbound integrations (DESIGN.md, "Webhooks"): another tool signs events with the integration's
@@ -27,7 +27,6 @@ const refusals = {
   'bad-signature': "no webhook-signature matches the body signed with this integration's secret",
 } as const;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const summaryFields = ['summary', 'message', 'description', 'title'] as const;
 const maxSummaryChars = 200;
 
@@ -40,18 +39,6 @@ function summaryOf(data: Record<string, unknown> | undefined): string | undefine
   return line === '' ? undefined : line;
 }
 
-/** After the signature: the body as JSON, then as an inbound event. */
-function parseHook(body: Buffer) {
-  let json: unknown;
-  try {
-    json = JSON.parse(utf8.decode(body));
-  } catch {
-    throw new HttpError(400, 'invalid-json', 'the body must be one JSON object in UTF-8');
-  }
-  const parsed = InboundHook.safeParse(json);
-  if (!parsed.success) throw new HttpError(400, 'invalid-body', 'the body does not match the schema', issueDetails(parsed.error.issues));
-  return parsed.data;
-}
 
 /** Size, the integration, the signature (nothing is stored before it passes), the event, then one write. */
 async function receiveHook(call: ApiCall<'POST /v1/hooks/{integrationId}'>) {
@@ -69,7 +56,7 @@ async function receiveHook(call: ApiCall<'POST /v1/hooks/{integrationId}'>) {
     logger.warn('inbound hook refused', { ...context, reason: verdict.reason });
     throw new HttpError(401, 'unauthorized', refusals[verdict.reason]);
   }
-  const hook = parseHook(body);
+  const hook = parseJsonBytes(body, InboundHook);
   // Own keys only: a type named `constructor` is just an unmapped type.
   const action = Object.hasOwn(integration.mapping, hook.type) ? integration.mapping[hook.type] : undefined;
   const news = { webhookId: verdict.webhookId, at: verdict.at, type: hook.type, action, summary: summaryOf(hook.data) };

@@ -17,12 +17,8 @@ export function issueDetails(issues: readonly z.core.$ZodIssue[], prefix: readon
   );
 }
 
-/** Size limit, strict UTF-8 and JSON, then the zod schema. */
-export function parseJsonBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, schema: S): z.output<S> {
-  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  if (bytes.length > maxBodyBytes) {
-    throw new HttpError(413, 'payload-too-large', `the body is ${bytes.length} bytes; at most ${maxBodyBytes} are accepted`);
-  }
+/** Strict UTF-8 and JSON, then the zod schema: 400 with the failing fields otherwise. */
+export function parseJsonBytes<S extends z.ZodMiniType>(bytes: Buffer, schema: S): z.output<S> {
   let json: unknown;
   try {
     json = JSON.parse(utf8.decode(bytes));
@@ -32,6 +28,15 @@ export function parseJsonBody<S extends z.ZodMiniType>(event: Pick<APIGatewayPro
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new HttpError(400, 'invalid-body', 'the body does not match the schema', issueDetails(parsed.error.issues));
   return parsed.data;
+}
+
+/** Size limit, then `parseJsonBytes`. */
+export function parseJsonBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, schema: S): z.output<S> {
+  const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.length > maxBodyBytes) {
+    throw new HttpError(413, 'payload-too-large', `the body is ${bytes.length} bytes; at most ${maxBodyBytes} are accepted`);
+  }
+  return parseJsonBytes(bytes, schema);
 }
 
 /** The parsed body goes on the event as `input`. */
