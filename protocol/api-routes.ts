@@ -344,7 +344,7 @@ export const apiRoutes = {
   },
   'POST /v1/webhooks/{endpointId}/replay': {
     access: 'write',
-    summary: 'Send again every failed message of the endpoint created since a time',
+    summary: "Send again the endpoint's failed messages whose event came since a time, 200 a call (`more`: call again)",
     params: ['endpointId'],
     body: ReplaySinceRequest,
     status: 200,

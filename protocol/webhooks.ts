@@ -129,7 +129,9 @@ export const MessagesQuery = z.strictObject({
 });
 
 export const ReplaySinceRequest = z.strictObject({ since: Timestamp });
-export const ReplayAnswer = z.object({ replayed: z.number() });
+/** At most this many messages are replayed a call; `more` says to call again (replayed ones are pending, so not found twice). */
+export const maxReplayedPerCall = 200;
+export const ReplayAnswer = z.object({ replayed: z.number(), more: z.boolean() });
 
 // Inbound: another tool's signed events onto a site.
 

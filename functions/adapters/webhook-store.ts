@@ -424,8 +424,8 @@ export class WebhookStore {
     return { items: page.items.map(messageFromItem), nextCursor: page.nextCursor };
   }
 
-  /** The ids of the endpoint's failed messages whose event came at `since` or later. */
-  async failedSince(resellerId: string, endpointId: string, since: number): Promise<string[]> {
+  /** The ids of the endpoint's failed messages whose event came at `since` or later, oldest first, at most `limit`. */
+  async failedSince(resellerId: string, endpointId: string, since: number, limit: number): Promise<string[]> {
     const ids: string[] = [];
     let cursor: Record<string, unknown> | undefined;
     do {
@@ -448,8 +448,8 @@ export class WebhookStore {
       );
       ids.push(...(page.Items ?? []).map((item) => String(item.messageId)));
       cursor = page.LastEvaluatedKey;
-    } while (cursor);
-    return ids;
+    } while (cursor && ids.length < limit);
+    return ids.slice(0, limit);
   }
 
   /** The endpoint's delivery log, newest first. */

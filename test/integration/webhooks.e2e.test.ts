@@ -11,6 +11,7 @@ import { EventBus } from '../../functions/adapters/event-bus.ts';
 import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { ResellerChannels } from '../../functions/adapters/reseller-channels.ts';
 import { WebhookSender } from '../../functions/adapters/webhook-sender.ts';
+import { messageIdOf } from '../../functions/adapters/webhook-store.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import type { WebhookSettings } from '../../functions/domain/webhook-delivery.ts';
 import { publisherHandler } from '../../functions/handlers/publisher.ts';
@@ -197,7 +198,7 @@ describe('outbound webhooks, end to end', () => {
 
     await site.receiver.setMode('ok');
     const replay = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since: new Date(Date.now() - 3_600_000).toISOString() });
-    expect(replay.body).toEqual({ replayed: 1 });
+    expect(replay.body).toEqual({ replayed: 1, more: false });
     await site.receiver.waitFor(1, 10_000);
     expect([...site.receiver.unique.keys()]).toEqual([failed?.messageId]);
     await site.receiver.close();
@@ -338,6 +339,25 @@ describe('outbound webhooks, end to end', () => {
     await site.receiver.waitFor(2, 10_000);
     expect(site.receiver.badSignatures).toBe(0);
     expect([...site.receiver.unique.values()].map((d) => d.headers['webhook-signature']?.split(' ').length)).toEqual([2, 2]);
+    await site.receiver.close();
+  });
+
+  it('replaying failed messages since a time goes 200 a call, says when there are more, and in the end delivers every one', async () => {
+    const site = await endpointAt('replay-many');
+    const count = 205;
+    const at = Date.now() - 60_000;
+    for (let n = 0; n < count; n++) {
+      const eventId = `${site.resellerId}/main-office/node.lost/${String(n)}`;
+      const message = { resellerId: site.resellerId, endpointId: 'ops', messageId: messageIdOf(eventId, 'ops', at + n), eventId, eventType: 'node.lost', siteId: 'main-office', payload: '{}', createdAt: at + n } as const;
+      await api.api.webhooks.addMessage(message, 'failed');
+    }
+    const since = new Date(at - 1000).toISOString();
+    const first = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since });
+    expect(first.body).toEqual({ replayed: 200, more: true });
+    const second = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since });
+    expect(second.body).toEqual({ replayed: 5, more: false });
+    await site.receiver.waitFor(count, 60_000);
+    expect(site.receiver.duplicates).toBe(0);
     await site.receiver.close();
   });
 });
