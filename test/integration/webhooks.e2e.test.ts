@@ -240,6 +240,8 @@ describe('outbound webhooks, end to end', () => {
     expect(kept.map((m) => m.failure).sort()).toEqual(['endpoint-disabled', 'gone']);
     expect(site.receiver.unique.size).toBe(0);
 
+    const early = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since: new Date(Date.now() - 3_600_000).toISOString() });
+    expect(early.status, 'a replay to a disabled endpoint is refused').toBe(409);
     await site.receiver.setMode('ok');
     const enabled = await api.call('PUT', '/v1/webhooks/ops', site.key, { url: site.receiver.url, eventTypes: ['node.lost'], enabled: true });
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null });

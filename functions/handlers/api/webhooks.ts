@@ -26,6 +26,11 @@ async function endpointOf(call: AnyCall) {
   return endpoint;
 }
 
+/** A replay to a disabled endpoint would only fail again at once: it is refused, with what to do. */
+function refuseIfDisabled(endpoint: { enabled: boolean; endpointId: string }): void {
+  if (!endpoint.enabled) throw new HttpError(409, 'conflict', `the endpoint ${endpoint.endpointId} is disabled: enable it (PUT) before replaying`);
+}
+
 function jobsOf(call: AnyCall) {
   const jobs = call.deps.webhookJobs;
   if (!jobs) throw new HttpError(503, 'unavailable', 'replays need the webhook deliveries queue, which this deployment does not configure');
@@ -97,6 +102,7 @@ export const webhookRoutes = {
 
   'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay': async (call) => {
     const endpoint = await endpointOf(call);
+    refuseIfDisabled(endpoint);
     const message = await replay(call, call.deps.webhooks, endpoint.endpointId, param(call, 'messageId'));
     if (!message) throw notFound('the message');
     logger.info('webhook message replayed', { endpointId: endpoint.endpointId, messageId: message.messageId, round: message.round });
@@ -105,6 +111,7 @@ export const webhookRoutes = {
 
   'POST /v1/webhooks/{endpointId}/replay': async (call) => {
     const endpoint = await endpointOf(call);
+    refuseIfDisabled(endpoint);
     jobsOf(call);
     // One more than a call replays: whether there are more to come.
     const ids = await call.deps.webhooks.failedSince(endpoint.resellerId, endpoint.endpointId, Date.parse(call.body.since), maxReplayedPerCall + 1);
