@@ -14,3 +14,16 @@ export function failedConditions(error: unknown): number[] {
   if (!(error instanceof TransactionCanceledException)) return [];
   return (error.CancellationReasons ?? []).flatMap((reason, i) => (reason.Code === 'ConditionalCheckFailed' ? [i] : []));
 }
+
+/**
+ * A conditional write's answer, or undefined when one of its conditions did not hold (the
+ * caller's 404 or 409, not a fault); any other error is thrown.
+ */
+export async function unlessConditionFails<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (conditionFailed(error)) return undefined;
+    throw error;
+  }
+}

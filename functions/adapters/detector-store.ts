@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import '../../protocol/zod-locale.ts';
-import { conditionFailed } from './conditions.ts';
+import { unlessConditionFails } from './conditions.ts';
 import { dueIndexName, type SiteKey, siteStateSk } from './site-item.ts';
 import { detectorCursorKey } from './tenancy-items.ts';
 
@@ -36,22 +36,15 @@ export class DynamoDetectorStore implements DetectorStore {
   }
 
   async advance(from: number | undefined, to: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: detectorCursorKey,
-          UpdateExpression: 'SET #bucket = :to',
-          ConditionExpression: from === undefined ? 'attribute_not_exists(pk)' : '#bucket = :from',
-          ExpressionAttributeNames: { '#bucket': 'bucket' },
-          ExpressionAttributeValues: { ':to': to, ...(from === undefined ? {} : { ':from': from }) },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: detectorCursorKey,
+      UpdateExpression: 'SET #bucket = :to',
+      ConditionExpression: from === undefined ? 'attribute_not_exists(pk)' : '#bucket = :from',
+      ExpressionAttributeNames: { '#bucket': 'bucket' },
+      ExpressionAttributeValues: { ':to': to, ...(from === undefined ? {} : { ':from': from }) },
+    });
+    return (await unlessConditionFails(this.doc.send(update))) !== undefined;
   }
 
   async *sitesIn(bucket: number): AsyncIterable<SiteKey[]> {

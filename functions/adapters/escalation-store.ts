@@ -2,7 +2,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, TransactWriteCo
 import * as z from 'zod/mini';
 import { EscalationPolicy, type ScopedEscalationPolicy } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
-import { conditionFailed } from './conditions.ts';
+import { unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import { customerSk, escalationSk, iso, resellerPk, siteListingSk } from './tenancy-items.ts';
 
@@ -28,22 +28,13 @@ export class EscalationStore {
   async put(resellerId: string, at: PolicyScope, policy: EscalationPolicy, now: number): Promise<ScopedEscalationPolicy | undefined> {
     const item = { scope: at.scope, id: at.id, policy, updatedAt: now };
     const owner = at.scope === 'customer' ? customerSk(at.id) : at.scope === 'site' ? siteListingSk(at.id) : undefined;
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...(owner
-              ? [{ ConditionCheck: { TableName: this.tableName, Key: { pk: resellerPk(resellerId), sk: owner }, ConditionExpression: 'attribute_exists(pk)' } }]
-              : []),
-            { Put: { TableName: this.tableName, Item: { pk: resellerPk(resellerId), sk: escalationSk(at.scope, at.id), ...item } } },
-          ],
-        }),
-      );
-      return view(item);
-    } catch (error) {
-      if (conditionFailed(error)) return undefined;
-      throw error;
-    }
+    const write = new TransactWriteCommand({
+      TransactItems: [
+        ...(owner ? [{ ConditionCheck: { TableName: this.tableName, Key: { pk: resellerPk(resellerId), sk: owner }, ConditionExpression: 'attribute_exists(pk)' } }] : []),
+        { Put: { TableName: this.tableName, Item: { pk: resellerPk(resellerId), sk: escalationSk(at.scope, at.id), ...item } } },
+      ],
+    });
+    return (await unlessConditionFails(this.doc.send(write))) && view(item);
   }
 
   async get(resellerId: string, at: PolicyScope): Promise<ScopedEscalationPolicy | undefined> {
@@ -60,18 +51,11 @@ export class EscalationStore {
 
   /** Removes an override; false if there was none. */
   async remove(resellerId: string, at: PolicyScope): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: resellerPk(resellerId), sk: escalationSk(at.scope, at.id) },
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+    const remove = new DeleteCommand({
+      TableName: this.tableName,
+      Key: { pk: resellerPk(resellerId), sk: escalationSk(at.scope, at.id) },
+      ConditionExpression: 'attribute_exists(pk)',
+    });
+    return (await unlessConditionFails(this.doc.send(remove))) !== undefined;
   }
 }

@@ -5,7 +5,7 @@ import { HookAction } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
 import type { Alert } from '../domain/alert-events.ts';
 import { alertKey } from './alert-item.ts';
-import { conditionFailed, failedConditions } from './conditions.ts';
+import { conditionFailed, failedConditions, unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import {
   inboundSeenSk,
@@ -68,28 +68,21 @@ export class IntegrationStore {
     const put = (pk: string, sk: string) => ({
       Put: { TableName: this.tableName, Item: { pk, sk, ...record }, ConditionExpression: 'attribute_not_exists(pk)' },
     });
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: { pk: resellerPk(record.resellerId), sk: siteListingSk(record.siteId) },
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            put(resellerPk(record.resellerId), integrationSk(record.integrationId)),
-            put(integrationPk(record.integrationId), integrationConfigSk),
-          ],
-        }),
-      );
-      return record;
-    } catch (error) {
-      // The ids are 128 random bits: a failed condition is the missing site.
-      if (conditionFailed(error)) return undefined;
-      throw error;
-    }
+    const write = new TransactWriteCommand({
+      TransactItems: [
+        {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: { pk: resellerPk(record.resellerId), sk: siteListingSk(record.siteId) },
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
+        put(resellerPk(record.resellerId), integrationSk(record.integrationId)),
+        put(integrationPk(record.integrationId), integrationConfigSk),
+      ],
+    });
+    // The ids are 128 random bits: a failed condition is the missing site.
+    return (await unlessConditionFails(this.doc.send(write))) && record;
   }
 
   async list(resellerId: string, request: PageRequest): Promise<Page<IntegrationRecord>> {
@@ -99,26 +92,19 @@ export class IntegrationStore {
 
   /** Removes both items; false if the reseller has no such integration. Its alerts stay as they are. */
   async remove(resellerId: string, integrationId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: { pk: resellerPk(resellerId), sk: integrationSk(integrationId) },
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            { Delete: { TableName: this.tableName, Key: { pk: integrationPk(integrationId), sk: integrationConfigSk } } },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+    const write = new TransactWriteCommand({
+      TransactItems: [
+        {
+          Delete: {
+            TableName: this.tableName,
+            Key: { pk: resellerPk(resellerId), sk: integrationSk(integrationId) },
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
+        { Delete: { TableName: this.tableName, Key: { pk: integrationPk(integrationId), sk: integrationConfigSk } } },
+      ],
+    });
+    return (await unlessConditionFails(this.doc.send(write))) !== undefined;
   }
 
   /** The integration a hook's URL names, strongly consistent (a removed one must stop accepting at once). */
@@ -162,13 +148,7 @@ export class IntegrationStore {
       if (failedConditions(error).includes(0)) return 'replayed';
     }
     // Only the alert's condition failed: older news. Its webhook-id is spent all the same.
-    try {
-      await this.doc.send(new PutCommand(seen.Put));
-      return 'stale';
-    } catch (error) {
-      if (conditionFailed(error)) return 'replayed';
-      throw error;
-    }
+    return (await unlessConditionFails(this.doc.send(new PutCommand(seen.Put)))) ? 'stale' : 'replayed';
   }
 
   #alertUpdate(integration: IntegrationRecord, news: InboundNews, action: HookAction) {

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Caller } from '../domain/decision.ts';
-import { conditionFailed } from './conditions.ts';
+import { unlessConditionFails } from './conditions.ts';
 import { siteKey } from './site-item.ts';
 import type { MaintenanceRecord } from './site-admin-store.ts';
 import { maintenanceItem } from './tenancy-items.ts';
@@ -18,33 +18,26 @@ export class NodeMaintenanceStore {
 
   /** Declares the window; false if the node's token is no longer valid. */
   async declare(caller: Caller, window: MaintenanceRecord): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: siteKey(caller),
-                ConditionExpression: '#nodes.#node.#version = :version',
-                ExpressionAttributeNames: { '#nodes': 'nodes', '#node': caller.nodeId, '#version': 'tokenVersion' },
-                ExpressionAttributeValues: { ':version': caller.tokenVersion },
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...maintenanceItem(caller.resellerId, caller.siteId, window), requestedBy: caller.nodeId },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+    const write = new TransactWriteCommand({
+      TransactItems: [
+        {
+          ConditionCheck: {
+            TableName: this.tableName,
+            Key: siteKey(caller),
+            ConditionExpression: '#nodes.#node.#version = :version',
+            ExpressionAttributeNames: { '#nodes': 'nodes', '#node': caller.nodeId, '#version': 'tokenVersion' },
+            ExpressionAttributeValues: { ':version': caller.tokenVersion },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...maintenanceItem(caller.resellerId, caller.siteId, window), requestedBy: caller.nodeId },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    });
+    return (await unlessConditionFails(this.doc.send(write))) !== undefined;
   }
 }

@@ -19,7 +19,7 @@ import {
 } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
 import type { MessageAfterAttempt } from '../domain/webhook-delivery.ts';
-import { conditionFailed } from './conditions.ts';
+import { unlessConditionFails } from './conditions.ts';
 import { messageFromImage, messageFromItem, type MessageRecord } from './webhook-message-item.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import {
@@ -161,13 +161,8 @@ export class WebhookStore {
       updatedAt: now,
     };
     const item = { ...this.endpointKey(resellerId, endpointId), ...stored, ...(disabledReason ? { disabledReason } : {}) };
-    try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return endpointFromItem(item);
-    } catch (error) {
-      if (conditionFailed(error)) return undefined;
-      throw error;
-    }
+    const put = new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' });
+    return (await unlessConditionFails(this.doc.send(put))) && endpointFromItem(item);
   }
 
   async getEndpoint(resellerId: string, endpointId: string): Promise<EndpointRecord | undefined> {
@@ -206,32 +201,26 @@ export class WebhookStore {
    */
   async updateEndpoint(resellerId: string, endpointId: string, settings: PutEndpointRequest, now: number): Promise<EndpointRecord | undefined> {
     const state = settings.enabled ? 'REMOVE disabledReason SET failingSince = :null, ' : 'SET disabledReason = if_not_exists(disabledReason, :byReseller), ';
-    try {
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.endpointKey(resellerId, endpointId),
-          UpdateExpression: `${state}#url = :url, eventTypes = :types, template = :template, routingKey = :routingKey, description = :description, enabled = :enabled, updatedAt = :now`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#url': 'url' },
-          ExpressionAttributeValues: {
-            ':url': settings.url,
-            ':types': settings.eventTypes,
-            ':template': settings.template,
-            ':routingKey': settings.routingKey ?? null,
-            ':description': settings.description ?? null,
-            ':enabled': settings.enabled,
-            ':now': now,
-            ...(settings.enabled ? { ':null': null } : { ':byReseller': 'by-reseller' }),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return endpointFromItem(Attributes ?? {});
-    } catch (error) {
-      if (conditionFailed(error)) return undefined;
-      throw error;
-    }
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.endpointKey(resellerId, endpointId),
+      UpdateExpression: `${state}#url = :url, eventTypes = :types, template = :template, routingKey = :routingKey, description = :description, enabled = :enabled, updatedAt = :now`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#url': 'url' },
+      ExpressionAttributeValues: {
+        ':url': settings.url,
+        ':types': settings.eventTypes,
+        ':template': settings.template,
+        ':routingKey': settings.routingKey ?? null,
+        ':description': settings.description ?? null,
+        ':enabled': settings.enabled,
+        ':now': now,
+        ...(settings.enabled ? { ':null': null } : { ':byReseller': 'by-reseller' }),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    const updated = await unlessConditionFails(this.doc.send(update));
+    return updated && endpointFromItem(updated.Attributes ?? {});
   }
 
   async deleteEndpoint(resellerId: string, endpointId: string): Promise<boolean> {
@@ -243,21 +232,14 @@ export class WebhookStore {
 
   /** Replaces the secrets (after a rotation), conditional on the ones read: two rotations at once cannot lose a secret. */
   async replaceSecrets(resellerId: string, endpointId: string, read: readonly StoredSecret[], secrets: readonly StoredSecret[], now: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.endpointKey(resellerId, endpointId),
-          UpdateExpression: 'SET secrets = :secrets, updatedAt = :now',
-          ConditionExpression: 'secrets = :read',
-          ExpressionAttributeValues: { ':secrets': secrets, ':read': read, ':now': now },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.endpointKey(resellerId, endpointId),
+      UpdateExpression: 'SET secrets = :secrets, updatedAt = :now',
+      ConditionExpression: 'secrets = :read',
+      ExpressionAttributeValues: { ':secrets': secrets, ':read': read, ':now': now },
+    });
+    return (await unlessConditionFails(this.doc.send(update))) !== undefined;
   }
 
   /** Marks the endpoint failing from `since`, unless it already is (the streak's start is kept). */
@@ -349,70 +331,57 @@ export class WebhookStore {
     /** The delivery log's line; null when nothing was sent (the endpoint is disabled). */
     log: AttemptLine | null,
   ): Promise<MessageRecord | undefined> {
-    try {
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.messageKey(message.resellerId, message.endpointId, message.messageId),
-          UpdateExpression:
-            'SET #status = :status, failure = :failure, attempts = :attempts, nextAttemptAt = :next, lastStatus = :lastStatus, lastAttemptAt = :at, disabledEndpoint = :disabled',
-          ConditionExpression: '#status = :pending AND round = :round AND attempts = :previous',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':status': after.status,
-            ':failure': after.failure,
-            ':attempts': after.attempts,
-            ':next': after.nextAttemptAt,
-            ':lastStatus': log?.status ?? message.lastStatus,
-            ':disabled': after.disabledEndpoint,
-            ':at': after.lastAttemptAt,
-            ':pending': 'pending',
-            ':round': round,
-            ':previous': after.attempts - 1,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      if (log) {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              pk: webhookPk(message.resellerId, message.endpointId),
-              sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
-              ...log,
-              expiresAt: ttlSeconds(log.at + webhookRetentionMs),
-            },
-          }),
-        );
-      }
-      return messageFromItem(Attributes ?? {});
-    } catch (error) {
-      if (conditionFailed(error)) return undefined;
-      throw error;
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.messageKey(message.resellerId, message.endpointId, message.messageId),
+      UpdateExpression:
+        'SET #status = :status, failure = :failure, attempts = :attempts, nextAttemptAt = :next, lastStatus = :lastStatus, lastAttemptAt = :at, disabledEndpoint = :disabled',
+      ConditionExpression: '#status = :pending AND round = :round AND attempts = :previous',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': after.status,
+        ':failure': after.failure,
+        ':attempts': after.attempts,
+        ':next': after.nextAttemptAt,
+        ':lastStatus': log?.status ?? message.lastStatus,
+        ':disabled': after.disabledEndpoint,
+        ':at': after.lastAttemptAt,
+        ':pending': 'pending',
+        ':round': round,
+        ':previous': after.attempts - 1,
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    const recorded = await unlessConditionFails(this.doc.send(update));
+    if (!recorded) return undefined;
+    if (log) {
+      const line = new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: webhookPk(message.resellerId, message.endpointId),
+          sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
+          ...log,
+          expiresAt: ttlSeconds(log.at + webhookRetentionMs),
+        },
+      });
+      await this.doc.send(line);
     }
+    return messageFromItem(recorded.Attributes ?? {});
   }
 
   /** Starts a new round of tries (a replay): the same id and bytes, tries counted from 1 again. Undefined if there is no such message. */
   async replay(resellerId: string, endpointId: string, messageId: string, now: number): Promise<MessageRecord | undefined> {
-    try {
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.messageKey(resellerId, endpointId, messageId),
-          UpdateExpression:
-            'SET #status = :pending, failure = :null, attempts = :zero, nextAttemptAt = :now, disabledEndpoint = :null, expiresAt = :ttl ADD round :one',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + webhookRetentionMs) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return messageFromItem(Attributes ?? {});
-    } catch (error) {
-      if (conditionFailed(error)) return undefined;
-      throw error;
-    }
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.messageKey(resellerId, endpointId, messageId),
+      UpdateExpression: 'SET #status = :pending, failure = :null, attempts = :zero, nextAttemptAt = :now, disabledEndpoint = :null, expiresAt = :ttl ADD round :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + webhookRetentionMs) },
+      ReturnValues: 'ALL_NEW',
+    });
+    const replayed = await unlessConditionFails(this.doc.send(update));
+    return replayed && messageFromItem(replayed.Attributes ?? {});
   }
 
   /** The endpoint's messages, newest first. */
@@ -464,11 +433,8 @@ export class WebhookStore {
     };
   }
 
+  /** A write whose condition says it is already done (or moot): a failed condition is no error. */
   private async ignoringCondition(command: UpdateCommand): Promise<void> {
-    try {
-      await this.doc.send(command);
-    } catch (error) {
-      if (!conditionFailed(error)) throw error;
-    }
+    await unlessConditionFails(this.doc.send(command));
   }
 }
