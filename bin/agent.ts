@@ -12,7 +12,7 @@ import { loadAgentConfig } from '../agent/config.ts';
 import { monotonicClock } from '../agent/io/clock.ts';
 import { withNodeToken } from '../agent/io/enrollment.ts';
 import { WitnessClient } from '../agent/io/witness-client.ts';
-import { AgentRuntime } from '../agent/io/runtime.ts';
+import { AgentRuntime, statusInWords } from '../agent/io/runtime.ts';
 import { statusFile } from '../agent/io/state-file.ts';
 import { runWatchdog } from '../agent/io/watchdog.ts';
 
@@ -52,7 +52,10 @@ if (command === 'status') {
   }
   const status = JSON.parse(text) as Record<string, unknown> & { writtenAt: string };
   const ageMs = Date.now() - Date.parse(status.writtenAt);
+  // stdout stays the JSON that tools read; the words are for the technician, on stderr.
   console.log(JSON.stringify({ ...status, ageMs }, null, 2));
+  const words = statusInWords(status);
+  if (words) console.error(words);
   if (ageMs > 5_000) console.error(`warning: the status is ${Math.round(ageMs / 1000)} s old: the agent may not be running`);
   process.exit(0);
 }

@@ -1,30 +1,50 @@
 #!/usr/bin/env node
 /**
  * `npm run chaos -- --schedules N --seed S [--parallel P] [--in-process]`: N seeded fault
- * schedules, each a site with two real agents against one local witness, with shortened leases.
- * Prints `name: value` lines, and for each violation the seed that replays it.
+ * schedules, each a site with two real agents against one local witness, with shortened leases;
+ * one in four is a survivor scene (a node dead for long, then the survivor's witness link cut for
+ * several leases, then the dead node back). Prints `name: value` lines (`split_brain` and
+ * `survivor_outage_ms` must be 0), and for each violation the seed that replays it.
  */
 import { parseArgs } from 'node:util';
 import { sweep } from '../harness/chaos.ts';
 import { shortWitnessSettings } from '../harness/short-timings.ts';
 import { startWitnessStack } from '../harness/witness-stack.ts';
 
-const { values } = parseArgs({
-  options: {
-    schedules: { type: 'string', default: '30' },
-    seed: { type: 'string' },
-    parallel: { type: 'string' },
-    'in-process': { type: 'boolean', default: false },
-    verbose: { type: 'boolean', default: false },
-  },
-});
+const usage = [
+  'usage: npm run chaos -- [--schedules N] [--seed S] [--parallel P] [--in-process] [--verbose]',
+  '  N seeded fault schedules (default 30), each a site with two real agents against one local witness;',
+  '  one in four is a survivor scene. Prints name: value lines; exits 1 on a split brain, a stuck site',
+  '  or a survivor that stopped on a standalone lease, with the seed that replays it.',
+].join('\n');
+const options = {
+  help: { type: 'boolean', short: 'h', default: false },
+  schedules: { type: 'string', default: '30' },
+  seed: { type: 'string' },
+  parallel: { type: 'string' },
+  'in-process': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+} as const;
+const parsed = (() => {
+  try {
+    return parseArgs({ options });
+  } catch (error) {
+    console.error(`chaos: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    process.exit(2);
+  }
+})();
+const { values } = parsed;
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
 const count = Number(values.schedules);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 const mode = values['in-process'] ? 'in-process' : 'process';
 // Agents as processes cost a Node start each; in one process, many sites fit on two cores.
 const parallel = Number(values.parallel ?? (mode === 'process' ? 6 : 40));
 if (![count, seed, parallel].every((n) => Number.isInteger(n) && n >= 0) || count < 1 || parallel < 1) {
-  console.error('usage: npm run chaos -- --schedules N [--seed S] [--parallel P] [--in-process]');
+  console.error(usage);
   process.exit(2);
 }
 
@@ -38,8 +58,9 @@ const summary = await sweep(stack, {
   mode,
   onResult: (r) => {
     done++;
-    if (values.verbose || r.splitBrain > 0 || r.stuck) {
-      console.log(`  [${done}/${count}] seed ${r.seed}: split_brain=${r.splitBrain} stuck=${r.stuck} overloaded=${r.overloaded} ${r.note ?? ''}`);
+    if (values.verbose || r.splitBrain > 0 || r.stuck || (r.survivorOutageMs ?? 0) > 0) {
+      const survivor = r.survivorOutageMs === null ? '' : ` survivor_outage_ms=${r.survivorOutageMs}`;
+      console.log(`  [${done}/${count}] seed ${r.seed}: split_brain=${r.splitBrain} stuck=${r.stuck}${survivor} overloaded=${r.overloaded} ${r.note ?? ''}`);
     }
   },
 });
@@ -48,6 +69,7 @@ await stack.close();
 const { violations, ...figures } = summary;
 for (const [name, value] of Object.entries(figures)) console.log(`${name}: ${value === null ? 'n/a' : String(value)}`);
 for (const v of violations) {
-  console.log(`violation: seed ${v.seed} (${v.splitBrain > 0 ? 'split brain' : v.overloaded ? 'stuck, machine overloaded' : 'stuck'}): replay with npm run chaos -- --schedules 1 --seed ${v.seed}`);
+  const what = v.splitBrain > 0 ? 'split brain' : (v.survivorOutageMs ?? 0) > 0 ? 'survivor stopped on a standalone lease' : v.overloaded ? 'stuck, machine overloaded' : 'stuck';
+  console.log(`violation: seed ${v.seed} (${what}): replay with npm run chaos -- --schedules 1 --seed ${v.seed}`);
 }
-process.exit(summary.split_brain > 0 || summary.stuck > 0 ? 1 : 0);
+process.exit(summary.split_brain > 0 || summary.stuck > 0 || summary.survivor_outage_ms > 0 ? 1 : 0);

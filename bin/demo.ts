@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: the local witness, two real agents as separate processes on loopback, and four
- * scenes with a timeline each. Leases are shortened so it all takes about a minute. Exits non-zero
- * if a scene's outcome is wrong.
+ * `npm run demo`: the local witness, two real agents as separate processes on loopback, and five
+ * scenes with a timeline each. Leases are shortened so it all takes about two minutes. Exits
+ * non-zero if a scene's outcome is wrong.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { standaloneEndedLine, standaloneLine } from '../harness/chaos.ts';
 import { shortAgentTimings, shortRequestTimeoutMs, shortWitnessSettings } from '../harness/short-timings.ts';
 import { type AgentLine, SiteRig } from '../harness/site-rig.ts';
 import { startWitnessStack } from '../harness/witness-stack.ts';
@@ -16,7 +17,21 @@ const witnessSettings = shortWitnessSettings;
 /** The failover target: one witness lease (and its skew margin) plus one fast heartbeat. */
 const failoverTargetMs = witnessSettings.leaseMs + witnessSettings.skewMarginMs + witnessSettings.fastHeartbeatMs;
 
-const shown = new Set(['agent started', 'peer lost', 'peer back', 'claim refused', 'claim granted', 'promoting', 'running as primary', 'demoting', 'demote hook exited', 'witness unreachable', 'witness back']);
+const shown = new Set([
+  'agent started',
+  'peer lost',
+  'peer back',
+  'claim refused',
+  'claim granted',
+  'promoting',
+  'running as primary',
+  'demoting',
+  'demote hook exited',
+  'witness unreachable',
+  'witness back',
+  standaloneLine,
+  standaloneEndedLine,
+]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'tiebreak-demo-'));
@@ -48,6 +63,16 @@ async function waitForStart(since: number, timeoutMs: number, node?: string) {
     const found = startedSince(since, node)[0];
     if (found) return found;
     await sleep(20);
+  }
+  return undefined;
+}
+/** When the witness no longer excludes anyone (the monotonic time), or undefined after the timeout. */
+async function waitForReadmission(timeoutMs: number): Promise<number | undefined> {
+  const deadline = monotonicMs() + timeoutMs;
+  while (monotonicMs() < deadline) {
+    const state = await stack.deps.store.load({ resellerId: 'harness', siteId: 'demo-office' });
+    if (state && !state.exclusion) return monotonicMs();
+    await sleep(100);
   }
   return undefined;
 }
@@ -101,6 +126,28 @@ try {
   rig.cutWitness(secondary, false);
   rig.cutPeerLink(false);
   await sleep(1_000);
+
+  // Now `primary` leads again and `secondary` stands by.
+  scene(`5. ${secondary} dies for good; ${primary} then loses the internet for three leases`);
+  const deadAt = rig.kill(secondary);
+  console.log(`  ${stamp(deadAt)}  ${secondary}  killed (SIGKILL)`);
+  const standalone = await rig.waitFor((l) => l.node === primary && l.message === standaloneLine, 30_000, `${primary}'s standalone lease`, deadAt).catch(() => undefined);
+  check(standalone !== undefined, `the witness excludes ${secondary} and ${primary}'s lease becomes standalone after ${standalone ? (standalone.t - deadAt).toFixed(0) : '?'} ms`);
+  const offlineAt = monotonicMs();
+  const offlineMs = 3 * witnessSettings.leaseMs;
+  rig.cutWitness(primary, true);
+  console.log(`  ${stamp(offlineAt)}  ${primary}  internet cut for ${offlineMs} ms`);
+  await sleep(offlineMs);
+  const stopped = workloads().filter((e) => e.node === primary && e.t >= deadAt && e.event !== 'start');
+  check(stopped.length === 0, `${primary} keeps running through the outage (${stopped.length} workload stops)`);
+  rig.cutWitness(primary, false);
+  const returnAt = monotonicMs();
+  rig.start(secondary);
+  console.log(`  ${stamp(returnAt)}  ${secondary}  back`);
+  const readmitted = await waitForReadmission(20_000);
+  check(readmitted !== undefined, `the witness readmits ${secondary} after ${readmitted ? (readmitted - returnAt).toFixed(0) : '?'} ms, once ${primary} has given its standalone lease back`);
+  const rejoined = status(secondary);
+  check(rejoined.role === 'secondary' && startedSince(returnAt, secondary).length === 0, `${secondary} rejoins as secondary at epoch ${rejoined.epoch} and runs no workloads`);
 
   scene('ground truth');
   const intervals = primaryIntervals(workloads(), monotonicMs());

@@ -122,6 +122,7 @@ console.log(`Tiebreak witness (local) listening on ${local.url}
   DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
   demo site:      ${site.resellerId}/${site.siteId} ${created ? '(created now)' : '(kept from the last start)'}
   lease ${config.settings.leaseMs} ms, heartbeats ${config.settings.fastHeartbeatMs} ms fast / ${config.settings.slowHeartbeatMs} ms slow
+  survivor mode:  a node unheard ${config.settings.exclusionMs} ms beyond its cadence is excluded; standalone leases last ${config.settings.standaloneLeaseMs === null ? 'until readmission' : `${config.settings.standaloneLeaseMs} ms after each renewal`}
 
   ${first?.nodeId} token: ${first?.token}
   ${second?.nodeId} token: ${second?.token}

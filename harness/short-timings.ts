@@ -12,6 +12,8 @@ export const shortWitnessSettings: WitnessSettings = {
   startupWindowMs: 4_000,
   silenceMs: 15_000,
   dueBucketMs: 10_000,
+  exclusionMs: 6_000,
+  standaloneLeaseMs: null,
 };
 
 export const shortAgentTimings: AgentTimings = {

@@ -23,7 +23,7 @@ export interface AgentLine {
   [field: string]: unknown;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once('error', fail);

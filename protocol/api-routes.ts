@@ -17,11 +17,14 @@ import {
   EnrollRequest,
   EnrollResponse,
   EventsQuery,
+  ForcedFailover,
+  ForcePrimaryRequest,
   ListQuery,
   EscalationPolicy,
   MaintenanceWindow,
   ScopedEscalationPolicy,
   page,
+  ReadmitPending,
   ReportQuery,
   Reseller,
   RevokeNodeResponse,
@@ -62,8 +65,8 @@ export interface ApiRoute {
   params?: readonly string[];
   query?: z.ZodMiniType;
   body?: z.ZodMiniType;
-  /** The success status and its body (none for 204). */
-  status: 200 | 201 | 204;
+  /** The success status and its body (none for 204; 202: accepted, it takes effect later). */
+  status: 200 | 201 | 202 | 204;
   response?: z.ZodMiniType;
   /** Content types of a success besides JSON (the report, the links' pages). */
   alsoProduces?: readonly string[];
@@ -150,6 +153,26 @@ export const apiRoutes = {
     params: ['siteId', 'nodeId'],
     status: 200,
     response: RevokeNodeResponse,
+  },
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/force-primary': {
+    access: 'write',
+    summary:
+      'Survivor mode: make the excluded node primary (epoch + 1), declaring the survivor powered off. ' +
+      'DANGER: if the survivor still runs, the site has two primaries. ' +
+      '409 (details[0].message): not-in-survivor-mode, not-excluded (this node is the survivor), confirmation-mismatch (confirm must read exactly "<survivor> is powered off")',
+    params: ['siteId', 'nodeId'],
+    body: ForcePrimaryRequest,
+    status: 200,
+    response: ForcedFailover,
+  },
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/readmit': {
+    access: 'write',
+    summary:
+      'Survivor mode: readmit the excluded node. Tells the survivor to end its standalone lease; the node is readmitted when the survivor ' +
+      'acknowledges (202, pending; asked again: the pending one). 409 (details[0].message): not-excluded',
+    params: ['siteId', 'nodeId'],
+    status: 202,
+    response: ReadmitPending,
   },
   'POST /v1/sites/{siteId}/maintenance': {
     access: 'write',

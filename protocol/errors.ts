@@ -8,6 +8,11 @@ export const ErrorCode = z.enum([
   'forbidden',
   'not-found',
   'conflict',
+  // Survivor mode's operator routes (409): why a forced failover or a readmission is refused.
+  'not-in-survivor-mode',
+  'not-excluded',
+  'survivor-heard',
+  'confirmation-mismatch',
   'method-not-allowed',
   'stale-request',
   'payload-too-large',

@@ -8,8 +8,11 @@ import './zod-locale.ts';
 export const EventType = z.enum([
   'failover.granted',
   'failover.completed',
+  'failover.forced',
   'node.lost',
   'node.recovered',
+  'node.excluded',
+  'node.readmitted',
   'site.down',
   'site.recovered',
   'link.lost',
@@ -45,6 +48,15 @@ const Millis = z.number().check(z.int(), z.minimum(0));
  *   whose lease ended by `node.lost` or `site.down` held the role again from then. A renewal after
  *   a `site.down` that no return told comes as `node.recovered` with `recoveredFrom: 'site.down'`
  *   and `previousLeaseEndedAt`.
+ * - `failover.forced`: an operator forced the excluded node back as primary (survivor mode, W5):
+ *   `nodeId`, `epoch`, `previousPrimary` (the survivor, declared powered off), `previousLeaseEndedAt`
+ *   (the force: the survivor held the role until then, as far as the witness can tell), `keyId`,
+ *   `confirm` and `reason` (what the operator declared).
+ * - `node.excluded`: `nodeId` (the excluded node), `survivor` (whose lease became standalone),
+ *   `epoch`, `lastSeenAt` (its last contact, or null); `node.readmitted`: `nodeId`, `survivor`,
+ *   `epoch`, `excludedAt`, and `by` (`survivor`: it heard its peer again; `operator`: readmitted
+ *   through the API; `force`: a forced failover; `lapsed`: a bounded standalone lease ran out).
+ *   Survivor mode lasts from the one to the other.
  * - `incident.*`: `incidentId` and `kind` (the condition: `node.lost`, `site.down`, …).
  * Other fields may be present; the report ignores them.
  */

@@ -40,7 +40,15 @@ export const HeartbeatRequest = z.strictObject({
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
-export const CommandType = z.enum(['promote', 'demote', 'resync']);
+/**
+ * `end-standalone` (W5): the survivor's lease is standalone no more (its peer is being readmitted);
+ * from this answer on it counts its witness lease as an ordinary one, and acknowledges the command.
+ */
+export const CommandType = z.enum(['promote', 'demote', 'resync', 'end-standalone']).check(z.meta({
+  description:
+    '`end-standalone` (survivor mode): the lease is standalone no more; count the ordinary `leaseMs` of the answer that carried it, and acknowledge it',
+  }),
+);
 export type CommandType = z.infer<typeof CommandType>;
 
 export const Command = z.object({
@@ -53,12 +61,34 @@ export const Command = z.object({
 });
 export type Command = z.infer<typeof Command>;
 
+const LeaseMs = z.number().check(z.int(), z.positive());
+
+/**
+ * W5/A5: the lease this answer earned is standalone: the other node is excluded, so the lease does
+ * not expire (`leaseMs: null`) or, where the witness bounds it, lasts `leaseMs` from the request's
+ * sending. Null when the lease is an ordinary one. Agents that predate survivor mode ignore it and
+ * keep counting the ordinary `leaseMs`, which is safe.
+ */
+export const Standalone = z.nullable(z.object({ leaseMs: z.nullable(LeaseMs) })).check(z.meta({
+  description:
+    'Survivor mode (W5/A5): the other node is excluded and this lease is standalone. `leaseMs: null`: it does not expire; keep running ' +
+    'without renewals until a higher epoch is seen or an `end-standalone` command arrives. A number: it lasts that long from the ' +
+    "request's sending. Null: an ordinary lease. Agents that predate survivor mode ignore it and count `leaseMs`, which is safe.",
+  }),
+);
+export type Standalone = z.infer<typeof Standalone>;
+
 export const HeartbeatResponse = z.object({
   epoch: Counter,
   primary: z.nullable(Identifier),
   role: z.enum(['primary', 'secondary']),
   /** Length of the witness lease this heartbeat earned, or null when it earned none. */
-  leaseMs: z.nullable(z.number().check(z.int(), z.positive())),
+  leaseMs: z.nullable(LeaseMs),
+  standalone: Standalone,
+  /** W5: the witness excludes this node: its claims are refused until the survivor hears it again, or an operator readmits it. */
+  excluded: z.boolean().check(z.meta({
+    description: 'W5: the witness excludes this node: its claims are refused until the survivor hears it again on the peer link and gives its standalone lease back, or an operator readmits it',
+  })),
   commands: z.array(Command),
   heartbeatMs: z.number().check(z.int(), z.positive()),
 });
@@ -74,17 +104,19 @@ export const ClaimRequest = z.strictObject({
 });
 export type ClaimRequest = z.infer<typeof ClaimRequest>;
 
-export const RefusalReason = z.enum(['lease-held', 'startup-window', 'not-fresh', 'unhealthy', 'healthier-peer']);
+export const RefusalReason = z.enum(['lease-held', 'startup-window', 'not-fresh', 'unhealthy', 'healthier-peer', 'excluded']);
 export type RefusalReason = z.infer<typeof RefusalReason>;
 
 export const ClaimResponse = z.discriminatedUnion('granted', [
-  z.object({ granted: z.literal(true), epoch: Counter, leaseMs: z.number().check(z.int(), z.positive()) }),
+  z.object({ granted: z.literal(true), epoch: Counter, leaseMs: LeaseMs, standalone: Standalone }),
   z.object({
     granted: z.literal(false),
     epoch: Counter,
     primary: z.nullable(Identifier),
     retryAfterMs: z.number().check(z.int(), z.minimum(0)),
     reason: RefusalReason,
+    /** Why, in words: for `excluded`, how the node rejoins. */
+    message: z.string(),
   }),
 ]);
 export type ClaimResponse = z.infer<typeof ClaimResponse>;

@@ -115,17 +115,102 @@ export const NodeStatus = z.object({
   role: z.nullable(z.enum(['primary', 'secondary', 'fenced'])),
   health: z.nullable(z.number()),
   peerReachable: z.nullable(z.boolean()),
+  /** Survivor mode: the witness refuses this node's claims until it is readmitted (see `survivor`). */
+  excluded: z.boolean(),
 });
+
+/**
+ * Survivor mode (DESIGN.md, W5): the witness stopped hearing `excludedNode` while `node` held the
+ * lease and reported it unreachable, so `node` runs alone on a standalone lease that survives any
+ * outage of the witness or of the office's internet link, and `excludedNode` may not claim.
+ */
+export const SurvivorMode = z.object({
+  /** The survivor: the primary, whose lease is standalone. */
+  node: Identifier,
+  /** The excluded node: its claims are refused until the survivor hears it again or an operator readmits it. */
+  excludedNode: Identifier,
+  /** When the witness excluded it. */
+  since: Timestamp,
+  /** The excluded node's last contact before it was excluded; null if it was never heard. */
+  excludedLastSeenAt: z.nullable(Timestamp),
+  /** How long a standalone lease lasts after each renewal (the deployment's setting); null: until readmission. */
+  standaloneLeaseMs: z.nullable(z.number()),
+  /** When the standalone lease runs out unless the survivor renews it; null while it has no end. */
+  leaseEndsAt: z.nullable(Timestamp),
+  /**
+   * Set once the survivor has been told to end its standalone lease (it heard its peer again, or
+   * an operator readmitted the node): the node is readmitted when the survivor acknowledges that
+   * command, at its next heartbeat.
+   */
+  ending: z.nullable(
+    z.object({
+      requestedAt: Timestamp,
+      by: z.enum(['survivor', 'operator']),
+      /** The API key of the operator who asked; null when the survivor did. */
+      keyId: z.nullable(z.string()),
+      commandId: z.string(),
+    }),
+  ),
+});
+export type SurvivorMode = z.infer<typeof SurvivorMode>;
 
 export const SiteStatus = z.object({
   ...Site.shape,
   policy: SitePolicy,
   epoch: z.number(),
   primary: z.nullable(Identifier),
+  /**
+   * When the primary's witness lease ends unless renewed (it counts as held a skew margin longer);
+   * null with no primary, and in survivor mode while the standalone lease has no end.
+   */
   leaseExpiresAt: z.nullable(Timestamp),
+  /** Null unless a node is excluded. */
+  survivor: z.nullable(SurvivorMode),
   nodes: z.array(NodeStatus),
 });
 export type SiteStatus = z.infer<typeof SiteStatus>;
+
+/**
+ * The operator override of survivor mode: the excluded node becomes primary at the next epoch.
+ * Only for a survivor that is really off: if it still runs (cut off from the witness, its lease
+ * standalone), the site has two primaries.
+ */
+export const ForcePrimaryRequest = z.strictObject({
+  /** Exactly `<survivor's node id> is powered off`: what the operator declares, recorded with the key's id. */
+  confirm: z.string().check(z.minLength(1), z.maxLength(200)),
+  /** Why, in the operator's words (recorded in `failover.forced`). */
+  reason: z.string().check(z.minLength(1), z.maxLength(500)),
+});
+
+export const ForcedFailover = z.object({
+  /** The new epoch: the forced node's. */
+  epoch: z.number(),
+  /** The forced node, now the primary: it promotes once its agent's next claim is granted. */
+  primary: Identifier,
+  /** The survivor declared powered off: told to demote if it is ever heard again. */
+  previousPrimary: Identifier,
+  forcedAt: Timestamp,
+  /** The API key that forced it. */
+  keyId: z.string(),
+  message: z.string(),
+  site: SiteStatus,
+});
+export type ForcedFailover = z.infer<typeof ForcedFailover>;
+
+/** A readmission asked for: it happens when the survivor acknowledges the end of its standalone lease. */
+export const ReadmitPending = z.object({
+  status: z.literal('pending'),
+  /** The excluded node. */
+  nodeId: Identifier,
+  survivor: Identifier,
+  /** The command the survivor must acknowledge (`end-standalone-<the exclusion's start, ms>-<survivor>`). */
+  commandId: z.string(),
+  requestedAt: Timestamp,
+  /** Who asked first: an operator, or the survivor itself on hearing its peer again. */
+  requestedBy: z.enum(['survivor', 'operator']),
+  message: z.string(),
+});
+export type ReadmitPending = z.infer<typeof ReadmitPending>;
 
 export const RevokeNodeResponse = z.object({ nodeId: Identifier, tokenVersion: z.number() });
 

@@ -20,8 +20,18 @@ export interface AgentState {
   /** The epoch this node last won from the witness: it promotes on no other (A4). */
   wonEpoch: number | null;
   role: AgentRole;
-  /** Ends of the leases held, on this node's clock, the drift margin already taken off (A2). */
+  /**
+   * Ends of the leases held, on this node's clock, the drift margin already taken off (A2). The
+   * witness lease is +Infinity while it is standalone without end (A5).
+   */
   witnessLeaseEnd: number;
+  /**
+   * A5: the witness said this node's lease is standalone (its peer is excluded): it runs without
+   * renewals until an `end-standalone` command, or a newer epoch (A4), ends that.
+   */
+  standalone: boolean;
+  /** W5: the witness excludes this node: it claims nothing until an answer readmits it. */
+  excluded: boolean;
   peerLeaseEnd: number;
   /** End of the last peer lease granted, on this node's clock, the drift margin added (A3). */
   grantedUntil: number;
@@ -49,7 +59,10 @@ export interface AgentState {
   nextDemoteAt: number;
   /** Command ids to acknowledge in the next heartbeat. */
   acks: string[];
-  /** Demote commands to acknowledge once workloads have stopped. */
+  /**
+   * Commands to acknowledge once workloads have stopped: `demote`, and an `end-standalone` that came
+   * while workloads still ran on the standalone lease (the witness keeps that lease until the ack).
+   */
   demotesToAck: string[];
   health: { score: number; checks: Record<string, 'ok' | 'warn' | 'fail'> } | null;
   /** The agent is shutting down: it demotes and claims nothing more. */
@@ -61,6 +74,7 @@ export interface AgentState {
 /**
  * A node that starts may have granted a peer lease before it stopped and forgotten it, so it
  * counts one as granted from now (A3): it claims no sooner than a full peer lease after starting.
+ * It forgets a standalone lease and an exclusion too: the witness tells them again.
  * And it may have died as primary with its workloads still running (or the machine may have
  * started them at boot), so it starts fenced: its first act is the demote hook.
  */
@@ -74,6 +88,8 @@ export function initialAgentState(nodeId: string, incarnation: number, timings: 
     wonEpoch: null,
     role: 'fenced',
     witnessLeaseEnd: 0,
+    standalone: false,
+    excluded: false,
     peerLeaseEnd: 0,
     grantedUntil: now + timings.peerLeaseMs + timings.driftMarginMs,
     peerLastHeard: null,
@@ -128,4 +144,15 @@ export function leaseEnd(state: AgentState): number {
 export function peerLost(state: AgentState, now: number): boolean {
   const heard = actsAsPrimary(state.role) ? state.peerLeaseRenewedAt : state.peerLastHeard;
   return heard === null || now - heard > state.timings.peerTimeoutMs;
+}
+
+/**
+ * A2 for a lease of `leaseMs`: the drift margin, stretched for a lease longer than a peer lease. The
+ * margin is sized so that `driftMarginMs / peerLeaseMs` bounds the clocks' rate difference; a bounded
+ * standalone lease (hours, days) drifts by that rate over its whole length, far more than the flat
+ * margin, so it loses as much. Ordinary witness leases keep the flat margin: the witness's skew
+ * margin covers what is left (test/agent/simulation.ts, `boundsProblems`).
+ */
+export function driftMarginFor(timings: AgentTimings, leaseMs: number): number {
+  return Math.max(timings.driftMarginMs, Math.ceil((leaseMs * timings.driftMarginMs) / timings.peerLeaseMs));
 }

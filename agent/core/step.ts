@@ -1,7 +1,7 @@
-import type { ClaimResponse, Command, HeartbeatResponse } from '../../protocol/node.ts';
+import type { ClaimResponse, Command, HeartbeatResponse, Standalone } from '../../protocol/node.ts';
 import type { PeerHello, PeerReply } from '../../protocol/peer.ts';
 import type { AgentAction, AgentInput, Hook } from './messages.ts';
-import { actsAsPrimary, type AgentState, leaseEnd, mayRunWorkloads, peerLost, reportedRole } from './state.ts';
+import { actsAsPrimary, type AgentState, driftMarginFor, leaseEnd, mayRunWorkloads, peerLost, reportedRole } from './state.ts';
 
 /**
  * The agent's one pure transition: the state, what happened, and the time on the node's
@@ -68,6 +68,9 @@ function learnEpoch(s: AgentState, epoch: number, source: string, now: number, o
   if (epoch <= s.epoch) return;
   const wasPrimary = mayRunWorkloads(s.role);
   s.epoch = epoch;
+  // A5 binds a standalone lease to its epoch: another node leads now (an operator forced it), so
+  // the lease is void at once, not at some later end.
+  if (s.standalone) endStandalone(s, Math.min(s.witnessLeaseEnd, now), now, 'warn', `standalone lease void: ${source} reports epoch ${epoch}`, {}, out);
   if (wasPrimary) demote(s, `${source} reports epoch ${epoch}, newer than this node's`, now, out);
 }
 
@@ -84,20 +87,72 @@ function onHeartbeat(s: AgentState, body: HeartbeatResponse, sentAt: number, sen
   s.heartbeatMs = body.heartbeatMs;
   s.nextHeartbeatAt = sentAt + body.heartbeatMs;
   s.witnessPrimary = body.primary;
+  learnExclusion(s, body.excluded, undefined, out);
   learnEpoch(s, body.epoch, 'the witness', now, out);
+  let renewedUntil: number | null = null;
   if (actsAsPrimary(s.role) && (body.primary !== s.nodeId || body.epoch !== s.epoch)) {
     demote(s, `the witness says the primary is ${body.primary ?? 'nobody'} at epoch ${body.epoch}`, now, out);
   } else if (body.leaseMs !== null && actsAsPrimary(s.role)) {
     // A2: the lease runs from when the request was sent, less the drift margin.
-    s.witnessLeaseEnd = Math.max(s.witnessLeaseEnd, sentAt + body.leaseMs - s.timings.driftMarginMs);
+    renewedUntil = sentAt + body.leaseMs - s.timings.driftMarginMs;
   }
-  for (const command of body.commands) onCommand(s, command, now, out);
+  // The answer that carries `end-standalone` says `standalone: null`: the command ends the lease
+  // (below, with this answer's renewal), not the absence of the word.
+  const ending = body.commands.some((c) => c.type === 'end-standalone' && !s.acks.includes(c.id));
+  if (renewedUntil !== null && !(ending && s.standalone)) takeWitnessLease(s, renewedUntil, ending ? null : body.standalone, sentAt, now, out);
+  for (const command of body.commands) onCommand(s, command, renewedUntil, now, out);
 }
 
-function onCommand(s: AgentState, command: Command, now: number, out: Out): void {
-  if (s.acks.includes(command.id) || s.demotesToAck.includes(command.id)) return;
+/**
+ * A witness lease earned (`ordinaryEnd`, A2), standalone or not (A5). While standalone, each answer
+ * states the lease afresh (one request is in flight at a time, so a later answer is newer): it
+ * replaces the end, so that an end without bound never survives the answer that gives a bounded or
+ * ordinary one.
+ */
+function takeWitnessLease(s: AgentState, ordinaryEnd: number, standalone: Standalone, sentAt: number, now: number, out: Out): void {
+  if (standalone !== null) {
+    const bound = standalone.leaseMs;
+    s.witnessLeaseEnd = bound === null ? Infinity : Math.max(ordinaryEnd, sentAt + bound - driftMarginFor(s.timings, bound));
+    if (!s.standalone) {
+      log(out, 'warn', 'survivor mode: the lease is standalone', {
+        epoch: s.epoch,
+        standaloneLeaseMs: bound,
+        why: `the witness excludes this node's peer (last heard ${s.peerLastHeard === null ? 'never' : `${Math.round(now - s.peerLastHeard)} ms ago`}): this node keeps running without renewals${bound === null ? '' : ` for ${bound} ms after each one`}`,
+      });
+    }
+    s.standalone = true;
+  } else if (s.standalone) {
+    endStandalone(s, ordinaryEnd, now, 'info', 'standalone lease ended by the witness', { reason: 'the witness renewed an ordinary lease' }, out);
+  } else {
+    s.witnessLeaseEnd = Math.max(s.witnessLeaseEnd, ordinaryEnd);
+  }
+}
+
+function endStandalone(s: AgentState, witnessLeaseEnd: number, now: number, level: 'info' | 'warn', message: string, fields: Record<string, unknown>, out: Out): void {
+  s.standalone = false;
+  s.witnessLeaseEnd = witnessLeaseEnd;
+  log(out, level, message, { ...fields, epoch: s.epoch, witnessLeaseRemainingMs: Math.max(0, Math.round(witnessLeaseEnd - now)) });
+}
+
+/** W5: an excluded node claims nothing; it says so once when it becomes excluded, and once when readmitted. */
+function learnExclusion(s: AgentState, excluded: boolean, message: string | undefined, out: Out): void {
+  if (excluded === s.excluded) return;
+  s.excluded = excluded;
+  if (excluded) {
+    const why =
+      message ??
+      `${s.witnessPrimary ?? 'the other node'} runs alone on a standalone lease (survivor mode); this node rejoins as secondary once ${s.witnessPrimary ?? 'it'} hears it on the peer link, and never claims meanwhile`;
+    log(out, 'warn', `excluded by the witness: ${why}`, { primary: s.witnessPrimary ?? null, epoch: s.epoch });
+  } else {
+    log(out, 'info', 'readmitted by the witness: this node may claim again', { primary: s.witnessPrimary ?? null, epoch: s.epoch });
+  }
+}
+
+function onCommand(s: AgentState, command: Command, renewedUntil: number | null, now: number, out: Out): void {
+  if (s.acks.includes(command.id)) return;
   switch (command.type) {
     case 'demote':
+      if (s.demotesToAck.includes(command.id)) return;
       if (mayRunWorkloads(s.role)) {
         demote(s, `demote command at epoch ${command.epoch}: ${command.reason}`, now, out);
         s.demotesToAck.push(command.id);
@@ -114,6 +169,34 @@ function onCommand(s: AgentState, command: Command, now: number, out: Out): void
       log(out, 'info', 'resync asked by the witness', { command: command.id });
       s.acks.push(command.id);
       return;
+    case 'end-standalone':
+      onEndStandalone(s, command, renewedUntil, now, out);
+      return;
+  }
+}
+
+/**
+ * A5, W5: the witness ends the standalone lease, and readmits the peer once this node acknowledges.
+ * The ack goes out once nothing runs on the standalone lease: the answer renewed an ordinary lease,
+ * which replaces it, or no workloads may run. Otherwise the workloads stop first (A1: nothing else
+ * covers them) while the witness still keeps the standalone lease, and the ack waits for the
+ * demote, as a demote command's does: a peer readmitted sooner could claim beside them.
+ */
+function onEndStandalone(s: AgentState, command: Command, renewedUntil: number | null, now: number, out: Out): void {
+  if (s.demotesToAck.includes(command.id)) return;
+  const fields = { command: command.id, reason: command.reason };
+  if (!s.standalone) {
+    log(out, 'info', 'end-standalone acknowledged: this node holds no standalone lease', fields);
+    s.acks.push(command.id);
+  } else if (renewedUntil !== null || !mayRunWorkloads(s.role)) {
+    endStandalone(s, renewedUntil ?? 0, now, 'info', 'standalone lease ended by the witness', fields, out);
+    s.acks.push(command.id);
+    // The peer stays excluded until the ack: send it now, not a slow cadence later.
+    s.nextHeartbeatAt = Math.min(s.nextHeartbeatAt, now);
+  } else {
+    log(out, 'warn', 'standalone lease ended by the witness', { ...fields, renewed: false, ack: 'once the workloads have stopped' });
+    if (actsAsPrimary(s.role)) demote(s, 'the witness ended the standalone lease and renewed no lease', now, out);
+    s.demotesToAck.push(command.id);
   }
 }
 
@@ -125,6 +208,7 @@ function onClaim(s: AgentState, body: ClaimResponse, sentAt: number, now: number
     s.nextClaimAt = now + Math.max(body.retryAfterMs, s.timings.witnessRetryMs);
     if (body.reason === 'not-fresh') s.nextHeartbeatAt = now;
     log(out, 'info', 'claim refused', { reason: body.reason, primary: body.primary, epoch: body.epoch, retryAfterMs: body.retryAfterMs });
+    if (body.reason === 'excluded') learnExclusion(s, true, body.message, out);
     return;
   }
   learnEpoch(s, body.epoch, 'the witness', now, out);
@@ -138,8 +222,8 @@ function onClaim(s: AgentState, body: ClaimResponse, sentAt: number, now: number
   s.wonEpoch = body.epoch;
   s.witnessPrimary = s.nodeId;
   s.claiming = false;
-  s.witnessLeaseEnd = Math.max(s.witnessLeaseEnd, sentAt + body.leaseMs - s.timings.driftMarginMs);
-  log(out, 'info', 'claim granted', { epoch: body.epoch, leaseMs: body.leaseMs });
+  takeWitnessLease(s, sentAt + body.leaseMs - s.timings.driftMarginMs, body.standalone, sentAt, now, out);
+  log(out, 'info', 'claim granted', { epoch: body.epoch, leaseMs: body.leaseMs, standalone: body.standalone });
   if (s.role === 'secondary' && !s.stopping && now < leaseEnd(s) - s.timings.fenceLeadMs) {
     // Its secondary has had no chance to grant a peer lease yet: count the link as up until it has.
     s.peerLeaseRenewedAt = now;
@@ -196,6 +280,8 @@ function onHookExit(s: AgentState, hook: Hook, code: number | null, now: number,
   log(out, code === 0 ? 'info' : 'error', 'demote hook exited', { code });
   if (code === 0) {
     s.role = 'secondary';
+    if (s.standalone) log(out, 'info', 'standalone lease given up: the workloads have stopped', { epoch: s.epoch });
+    s.standalone = false;
     s.witnessLeaseEnd = 0;
     s.peerLeaseEnd = 0;
     s.acks.push(...s.demotesToAck);
@@ -221,7 +307,7 @@ function demote(s: AgentState, reason: string, now: number, out: Out): void {
   log(out, 'warn', 'demoting', { reason, epoch: s.epoch, leaseRemainingMs: leaseEnd(s) - now });
 }
 
-/** After every input: fence in time (A1), retry a failed demote, decide to claim (A3), send what is due. */
+/** After every input: fence in time (A1; never while standalone without end, A5), retry a failed demote, decide to claim (A3, W5), send what is due. */
 function review(s: AgentState, now: number, out: Out): void {
   const t = s.timings;
   if (actsAsPrimary(s.role) && now >= leaseEnd(s) - t.fenceLeadMs) demote(s, 'leases run out: self-fence', now, out);
@@ -238,7 +324,8 @@ function review(s: AgentState, now: number, out: Out): void {
   }
 
   if (s.role === 'secondary' && s.hookRunning === null) {
-    const wants = !s.stopping && s.witnessLastOk !== null && (lost || s.witnessPrimary === null || s.witnessPrimary === s.nodeId);
+    // W5: an excluded node claims nothing, whatever it sees: the survivor may be running, cut off.
+    const wants = !s.stopping && !s.excluded && s.witnessLastOk !== null && (lost || s.witnessPrimary === null || s.witnessPrimary === s.nodeId);
     if (wants && !s.claiming) {
       s.claiming = true;
       log(out, 'info', 'deciding to claim: granting no more peer leases', { grantedUntilInMs: Math.max(0, s.grantedUntil - now), peerLost: lost });
@@ -264,7 +351,10 @@ function review(s: AgentState, now: number, out: Out): void {
           seq: s.seq,
           epoch: s.epoch,
           role: reportedRole(s.role),
-          peer: { reachable: !lost, lastContactMs: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard) },
+          // Reachable only if actually heard: a primary just promoted counts its link as up before
+          // its peer spoke (`onClaim`), and W5 reads "reachable" from a survivor as "hears its peer
+          // again", which would readmit a dead peer.
+          peer: { reachable: !lost && s.peerLastHeard !== null && now - s.peerLastHeard <= t.peerTimeoutMs, lastContactMs: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard) },
           ...(s.health ? { health: s.health } : {}),
           ...(acks.length ? { acks } : {}),
         },

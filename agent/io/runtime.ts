@@ -15,6 +15,59 @@ const statusEveryMs = 1_000;
 
 export type LogLine = Record<string, unknown> & { level: string; message: string };
 
+/** The status file (`status.json`), as `AgentRuntime.status()` writes it. */
+export interface AgentStatus {
+  nodeId: string;
+  pid: number;
+  writtenAt: string;
+  role: AgentState['role'];
+  epoch: number;
+  incarnation: number;
+  leases: {
+    /** A5: the witness lease is standalone (survivor mode). */
+    standalone: boolean;
+    /** Null: standalone without end. */
+    witnessRemainingMs: number | null;
+    peerRemainingMs: number;
+    /** Null: standalone without end. */
+    heldRemainingMs: number | null;
+    grantedToPeerRemainingMs: number;
+  };
+  /** W5: the witness excludes this node; it will not claim until readmitted. */
+  excluded: boolean;
+  peer: { reachable: boolean; lastHeardMsAgo: number | null; role: string | null };
+  witness: { reachable: boolean; lastOkMsAgo: number | null; primary: string | null; heartbeatMs: number };
+  claiming: boolean;
+}
+
+/**
+ * Survivor mode in words a technician understands, for `tiebreak-agent status`; null when the
+ * site is not in survivor mode (or the status is not one this agent writes).
+ */
+export function statusInWords(status: unknown): string | null {
+  const s = status as Partial<AgentStatus> | null;
+  if (typeof s !== 'object' || s === null) return null;
+  if (s.leases?.standalone === true && (s.role === 'primary' || s.role === 'promoting')) {
+    const left = s.leases.witnessRemainingMs;
+    const until =
+      typeof left === 'number'
+        ? `for up to ${formatDuration(left)} more without the witness, unless the peer is back first (it rejoins by itself once this server hears it) or an operator forces a failover.`
+        : 'through internet or cloud outages until the peer is back (it rejoins by itself once this server hears it) or an operator forces a failover.';
+    return `Survivor mode: this server runs alone; its peer is excluded. It keeps running ${until}`;
+  }
+  if (s.excluded === true) {
+    return 'Excluded: the other server runs alone. This server will rejoin as secondary once the other server hears it on the peer link; it will not take over by itself.';
+  }
+  return null;
+}
+
+function formatDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes >= 120) return `${String(Math.round(minutes / 60))} hours`;
+  if (minutes >= 2) return `${String(minutes)} minutes`;
+  return `${String(Math.round(ms / 1000))} seconds`;
+}
+
 export interface RuntimeOptions {
   clock?: MonotonicClock;
   log?: (line: LogLine) => void;
@@ -190,12 +243,16 @@ export class AgentRuntime {
     this.#log({ time: new Date().toISOString(), node: this.config.nodeId, ...line });
   }
 
-  /** What `tiebreak-agent status` shows: remaining times computed now, stamped with the wall clock. */
-  status(): Record<string, unknown> | undefined {
+  /**
+   * What `tiebreak-agent status` shows: remaining times computed now, stamped with the wall clock.
+   * A standalone lease without end (survivor mode, A5) has no remaining time: `witnessRemainingMs`
+   * and `heldRemainingMs` are then null (JSON has no Infinity), with `leases.standalone: true`.
+   */
+  status(): AgentStatus | undefined {
     const s = this.#state;
     if (!s) return undefined;
     const now = this.#clock.now();
-    const remaining = (end: number) => Math.max(0, Math.round(end - now));
+    const remaining = (end: number) => (end === Infinity ? null : Math.max(0, Math.round(end - now)));
     return {
       nodeId: s.nodeId,
       pid: process.pid,
@@ -204,11 +261,13 @@ export class AgentRuntime {
       epoch: s.epoch,
       incarnation: s.incarnation,
       leases: {
+        standalone: s.standalone,
         witnessRemainingMs: remaining(s.witnessLeaseEnd),
-        peerRemainingMs: remaining(s.peerLeaseEnd),
+        peerRemainingMs: remaining(s.peerLeaseEnd) ?? 0,
         heldRemainingMs: remaining(leaseEnd(s)),
-        grantedToPeerRemainingMs: remaining(s.grantedUntil),
+        grantedToPeerRemainingMs: remaining(s.grantedUntil) ?? 0,
       },
+      excluded: s.excluded,
       peer: { reachable: !peerLost(s, now), lastHeardMsAgo: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard), role: s.peerRole },
       witness: {
         reachable: s.witnessLastOk !== null && now - s.witnessLastOk < 2 * s.heartbeatMs + this.config.witness.requestTimeoutMs,

@@ -5,9 +5,10 @@ import { statusFile } from './state-file.ts';
 /**
  * `tiebreak-agent watchdog`: feeds a Linux watchdog device (/dev/watchdog) only while the agent's
  * status file says the node runs no workloads, or still holds a lease for longer than the
- * device's timeout. When the agent hangs, dies, or cannot stop its workloads (a demote hook that
- * keeps failing), the feeding stops and the device resets the machine before the lease it held
- * runs out, that is before the other node may take over (A1, last resort).
+ * device's timeout, or one without end (a standalone lease: survivor mode, A5). When the agent
+ * hangs, dies, or cannot stop its workloads (a demote hook that keeps failing), the feeding stops
+ * and the device resets the machine before the lease it held runs out, that is before the other
+ * node may take over (A1, last resort).
  */
 export interface WatchdogOptions {
   /** The device's own timeout (`/sys/class/watchdog/watchdog0/timeout`, in seconds there). */
@@ -24,7 +25,8 @@ export interface Verdict {
 const Status = z.object({
   role: z.string(),
   writtenAt: z.iso.datetime(),
-  leases: z.object({ heldRemainingMs: z.number() }),
+  // Null: a standalone lease without end (survivor mode, A5), said by `standalone: true`.
+  leases: z.object({ heldRemainingMs: z.nullable(z.number()), standalone: z.optional(z.boolean()) }),
 });
 
 /** Whether to feed the device now, from the agent's last status (`undefined`: none could be read). */
@@ -36,6 +38,12 @@ export function watchdogVerdict(status: unknown, wallNow: number, options: Watch
   // A status from the future is as untrustworthy as an old one (the wall clock was stepped).
   if (Math.abs(ageMs) > options.maxAgeMs) return { feed: false, why: `the status is ${String(Math.round(ageMs))} ms old: the agent is not running` };
   if (role === 'secondary') return { feed: true, why: 'secondary: no workloads run' };
+  if (leases.heldRemainingMs === null) {
+    // The survivor's workloads must outlive any witness outage: its lease has no end to outrun.
+    // A hung agent still starves the device, through the status's age above.
+    if (leases.standalone === true) return { feed: true, why: `${role}, holding a standalone lease without end (survivor mode)` };
+    return { feed: false, why: `${role} with a lease of unknown length: the status says no remaining time and no standalone lease` };
+  }
   const remainingMs = Math.round(leases.heldRemainingMs - Math.max(0, ageMs));
   if (remainingMs > options.timeoutMs) return { feed: true, why: `${role}, holding a lease for ${String(remainingMs)} ms more` };
   return { feed: false, why: `${role} with ${String(Math.max(0, remainingMs))} ms of lease left, not more than the watchdog's ${String(options.timeoutMs)} ms` };

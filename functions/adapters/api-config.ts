@@ -3,8 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import '../../protocol/zod-locale.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
+import type { WitnessSettings } from '../domain/settings.ts';
 import { documentClient, loadOnce, loadWitnessConfig, localDynamoClientConfig, type WitnessConfig } from './config.ts';
 import { AuditTrail } from './audit-trail.ts';
+import { DynamoSiteStore } from './dynamodb-site-store.ts';
 import { sha256 } from './credentials.ts';
 import { EscalationStore } from './escalation-store.ts';
 import { IncidentStore } from './incident-store.ts';
@@ -14,6 +16,7 @@ import { RateLimiter } from './rate-limiter.ts';
 import { ResellerChannels } from './reseller-channels.ts';
 import { ResellerStore } from './reseller-store.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
+import type { SiteStore } from './site-store.ts';
 import type { SecretReader } from './token-key.ts';
 import { type AddressPolicy, addressPolicyFromEnv } from './address-policy.ts';
 import { DeliveryJobs } from './webhook-jobs.ts';
@@ -23,6 +26,14 @@ import { WebhookStore } from './webhook-store.ts';
 export interface ApiDeps {
   resellers: ResellerStore;
   sites: SiteAdminStore;
+  /**
+   * The sites' state items as the witness writes them: an operator's decision on who leads
+   * (survivor mode: force-primary, readmit) is one conditional write through the witness's own
+   * store, the plan compiled by the same compiler as a heartbeat's (W3).
+   */
+  siteStates: SiteStore;
+  /** The witness's timings (the same TIEBREAK_* variables as the node functions): the operator's decisions need them. */
+  settings: WitnessSettings;
   trail: AuditTrail;
   escalation: EscalationStore;
   incidents: IncidentStore;
@@ -80,6 +91,8 @@ export function apiDeps(
   return {
     resellers: new ResellerStore(doc, config.tableName),
     sites: new SiteAdminStore(doc, config.tableName),
+    siteStates: new DynamoSiteStore(doc, config.tableName),
+    settings: config.settings,
     trail: new AuditTrail(doc, config.tableName),
     escalation: new EscalationStore(doc, config.tableName),
     incidents: new IncidentStore(doc, config.tableName),

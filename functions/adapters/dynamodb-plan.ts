@@ -44,6 +44,10 @@ export function compilePlan(plan: Plan): CompiledPlan {
       }
       case 'lt':
         return `${path(guard.path)} < ${value(guard.value)}`;
+      case 'gt':
+        return `${path(guard.path)} > ${value(guard.value)}`;
+      case 'missing':
+        return `attribute_not_exists(${path(guard.path)})`;
     }
   };
 

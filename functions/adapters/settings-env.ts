@@ -16,6 +16,8 @@ export const settingsEnvNames = {
   startupWindowMs: 'TIEBREAK_STARTUP_WINDOW_MS',
   silenceMs: 'TIEBREAK_SILENCE_MS',
   dueBucketMs: 'TIEBREAK_DUE_BUCKET_MS',
+  exclusionMs: 'TIEBREAK_EXCLUSION_MS',
+  standaloneLeaseMs: 'TIEBREAK_STANDALONE_LEASE_MS',
 } as const satisfies Record<keyof WitnessSettings, string>;
 
 const ms = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400_000)), fallback);
@@ -30,6 +32,10 @@ const SettingsEnv = z
     TIEBREAK_STARTUP_WINDOW_MS: ms(defaultSettings.startupWindowMs),
     TIEBREAK_SILENCE_MS: ms(defaultSettings.silenceMs),
     TIEBREAK_DUE_BUCKET_MS: ms(defaultSettings.dueBucketMs),
+    // Unset: twice the freshness window, whatever that is set to, and never under one lease.
+    TIEBREAK_EXCLUSION_MS: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400_000))),
+    // Unset: a standalone lease lasts until the excluded node is readmitted. At most 30 days.
+    TIEBREAK_STANDALONE_LEASE_MS: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(30 * 86_400_000))),
   })
   .check(
     z.refine((env) => env.TIEBREAK_FAST_HEARTBEAT_MS < env.TIEBREAK_LEASE_MS, {
@@ -45,6 +51,15 @@ const SettingsEnv = z
     z.refine((env) => env.TIEBREAK_DUE_BUCKET_MS >= env.TIEBREAK_SLOW_HEARTBEAT_MS, {
       message: 'a due bucket must be at least as long as the slow heartbeat',
       path: ['TIEBREAK_DUE_BUCKET_MS'],
+    }),
+    // Shorter, and a live node whose requests were lost for a lease or two would be excluded.
+    z.refine((env) => env.TIEBREAK_EXCLUSION_MS === undefined || env.TIEBREAK_EXCLUSION_MS >= env.TIEBREAK_LEASE_MS, {
+      message: 'a node must be unheard for at least one lease before it is excluded',
+      path: ['TIEBREAK_EXCLUSION_MS'],
+    }),
+    z.refine((env) => env.TIEBREAK_STANDALONE_LEASE_MS === undefined || env.TIEBREAK_STANDALONE_LEASE_MS >= 2 * env.TIEBREAK_LEASE_MS, {
+      message: 'a bounded standalone lease must last at least two ordinary leases (unset: until the excluded node is readmitted)',
+      path: ['TIEBREAK_STANDALONE_LEASE_MS'],
     }),
   );
 
@@ -74,13 +89,18 @@ export function parseSettingsEnv(
       startupWindowMs: e.TIEBREAK_STARTUP_WINDOW_MS,
       silenceMs: e.TIEBREAK_SILENCE_MS,
       dueBucketMs: e.TIEBREAK_DUE_BUCKET_MS,
+      exclusionMs: e.TIEBREAK_EXCLUSION_MS ?? Math.max(2 * e.TIEBREAK_FRESHNESS_MS, e.TIEBREAK_LEASE_MS),
+      standaloneLeaseMs: e.TIEBREAK_STANDALONE_LEASE_MS ?? null,
     },
   };
 }
 
-/** The variables that carry these timings (what the CDK app sets on each function). */
+/** The variables that carry these timings (what the CDK app sets on each function); an unbounded standalone lease is no variable. */
 export function settingsEnv(settings: WitnessSettings): Record<string, string> {
   return Object.fromEntries(
-    (Object.keys(settingsEnvNames) as (keyof WitnessSettings)[]).map((key) => [settingsEnvNames[key], String(settings[key])]),
+    (Object.keys(settingsEnvNames) as (keyof WitnessSettings)[]).flatMap((key) => {
+      const value = settings[key];
+      return value === null ? [] : [[settingsEnvNames[key], String(value)]];
+    }),
   );
 }

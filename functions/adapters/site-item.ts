@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { Command, Role } from '../../protocol/node.ts';
-import type { SiteState } from '../domain/site-state.ts';
+import type { Exclusion, SiteState } from '../domain/site-state.ts';
 import '../../protocol/zod-locale.ts';
 
 /** The site's state item: `pk = SITE#<reseller>#<site>`, `sk = STATE`, the state's fields beside the keys. */
@@ -49,7 +49,7 @@ const SiteItem = z.object({
   nodes: z.record(z.string(), NodeItem),
   decision: z.nullable(
     z.object({
-      kind: z.enum(['renew', 'grant', 'demote']),
+      kind: z.enum(['renew', 'grant', 'demote', 'force']),
       nodeId: z.string(),
       at: z.number(),
       epoch: z.number(),
@@ -61,11 +61,19 @@ const SiteItem = z.object({
   due: z.optional(z.number()),
   silence: z.optional(z.object({ since: z.number(), at: z.number() })),
   lapsed: z.optional(z.object({ primary: z.string(), epoch: z.number(), leaseEndedAt: z.number() })),
+  exclusion: z.optional(
+    z.object({
+      nodeId: z.string(),
+      at: z.number(),
+      lastSeenAt: z.nullable(z.number()),
+      ending: z.optional(z.object({ commandId: z.string(), at: z.number(), by: z.enum(['survivor', 'operator']), keyId: z.optional(z.string()) })),
+    }),
+  ),
 });
 
 /** Reads an item back into the domain's state; a malformed item is a bug, not bad input. */
 export function siteStateFromItem(item: Record<string, unknown>): SiteState {
-  const { firstContactAt, due, silence, lapsed, ...rest } = SiteItem.parse(item);
+  const { firstContactAt, due, silence, lapsed, exclusion, ...rest } = SiteItem.parse(item);
   // Absent stays absent (not `undefined`): the state must equal the pure model's, key for key.
   return {
     ...rest,
@@ -73,7 +81,16 @@ export function siteStateFromItem(item: Record<string, unknown>): SiteState {
     ...(due === undefined ? {} : { due }),
     ...(silence === undefined ? {} : { silence }),
     ...(lapsed === undefined ? {} : { lapsed }),
+    ...(exclusion === undefined ? {} : { exclusion: withoutAbsent(exclusion) }),
   };
+}
+
+/** An exclusion as the domain writes it: `ending` and `keyId` absent, not undefined. */
+function withoutAbsent(exclusion: z.infer<typeof SiteItem>['exclusion'] & object): Exclusion {
+  const { ending, ...rest } = exclusion;
+  if (!ending) return rest;
+  const { keyId, ...plain } = ending;
+  return { ...rest, ending: keyId === undefined ? plain : { ...plain, keyId } };
 }
 
 export function itemFromSiteState(state: SiteState): Record<string, unknown> {

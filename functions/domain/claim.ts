@@ -3,7 +3,8 @@ import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
 import { recordRequest, set } from './observe.ts';
 import { and, eq, lt, newerRequest, type Update } from './plan.ts';
 import type { WitnessSettings } from './settings.ts';
-import { type DecisionRecord, leaseHeld, type SiteState } from './site-state.ts';
+import { activeExclusion, type DecisionRecord, leaseHeld, type SiteState } from './site-state.ts';
+import { standaloneOf, survivorTerms } from './survivor.ts';
 
 function command(type: Command['type'], nodeId: string, epoch: number, now: number, reason: string): Command {
   return { id: `${epoch}-${type}-${nodeId}`, type, epoch, issuedAt: now, reason };
@@ -33,11 +34,21 @@ export function decideClaim(
 
   const refuse = (reason: RefusalReason, retryAfterMs: number, why: string): Decision<ClaimResponse> => ({
     kind: 'answer',
-    response: { granted: false, epoch: state.epoch, primary: state.primary, retryAfterMs: Math.max(0, Math.ceil(retryAfterMs)), reason },
+    response: { granted: false, epoch: state.epoch, primary: state.primary, retryAfterMs: Math.max(0, Math.ceil(retryAfterMs)), reason, message: why },
     reason: why,
   });
+  const granted = (next: SiteState): ClaimResponse => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs, standalone: standaloneOf(next, self, now, settings) });
+  // W5: a claim reports nothing of the peer; the claimant's last heartbeat did. That report may
+  // exclude the peer, never start the end of a standalone lease: a claim's answer carries no command.
+  const report = { peerReachable: node.peerReachable === false ? false : null, acks: [] };
 
   if (state.primary === self) {
+    // W5: a node claims only as secondary, running no workloads and counting on no standalone lease:
+    // from the survivor, a claim is as good as the acknowledgement of a pending end-standalone (its
+    // answer carries no commands, and a survivor that rebooted would otherwise renew an ordinary
+    // lease while its peer stays excluded: a witness outage then would stop both).
+    const ended = state.exclusion?.ending?.commandId;
+    const terms = survivorTerms(state, self, { ...report, acks: ended ? [ended] : [] }, now, settings);
     const decision: DecisionRecord = {
       kind: 'renew',
       nodeId: self,
@@ -52,20 +63,39 @@ export function decideClaim(
       plan: {
         // Not pinned to `rev`: a renewal needs only that this node still leads at this epoch, so
         // a primary's retried claims do not invalidate each other.
-        guard: and(eq(['primary'], self), eq(['epoch'], state.epoch), currentToken, newerRequest(self, request.incarnation, request.seq)),
+        // W5 is decided on the claimant's last report of its peer (W3: pinned, the state may be a cache).
+        guard: and(
+          eq(['primary'], self),
+          eq(['epoch'], state.epoch),
+          currentToken,
+          newerRequest(self, request.incarnation, request.seq),
+          eq(['nodes', self, 'peerReachable'], node.peerReachable),
+          terms.guard,
+        ),
         updates: [
           ...recordRequest(caller, request, now, settings),
-          set(['leaseExpiresAt'], now + settings.leaseMs),
+          set(['leaseExpiresAt'], now + terms.leaseMs),
           set(['decision'], decision),
           // A lapse of this primary's lease (silence.ts) ends here: the stream tells it (events.ts).
           { op: 'remove', path: ['lapsed'] },
+          ...terms.updates,
         ],
       },
-      respond: (next) => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs }),
+      respond: granted,
     };
   }
 
-  if (leaseHeld(state, now, settings.skewMarginMs)) {
+  const exclusion = activeExclusion(state, now, settings);
+  if (exclusion?.nodeId === self) {
+    return refuse(
+      'excluded',
+      settings.slowHeartbeatMs,
+      `${self} is excluded since ${new Date(exclusion.at).toISOString()}: ${state.primary ?? 'its peer'} runs alone on a standalone lease (survivor mode). ` +
+        `${self} rejoins as secondary once ${state.primary ?? 'its peer'} hears it on the peer link and gives the standalone lease back, ` +
+        `or when an operator readmits it (POST /v1/sites/${state.siteId}/nodes/${self}/readmit); it never claims meanwhile`,
+    );
+  }
+  if (leaseHeld(state, now, settings)) {
     const heldUntil = state.leaseExpiresAt + settings.skewMarginMs;
     return refuse('lease-held', heldUntil - now + 1, `${state.primary ?? '?'} holds the lease at epoch ${state.epoch} for ${heldUntil - now} ms more`);
   }
@@ -103,15 +133,21 @@ export function decideClaim(
     inputs: { ...inputs, previousPrimary: previous, previousEpoch: state.epoch, previousLeaseExpiresAt: state.leaseExpiresAt, health },
   };
   const promote = command('promote', self, epoch, now, why);
+  // A grant ends an exclusion that lapsed (a bounded standalone lease ran out), and may start one
+  // (W5). Its guard pins `rev`, so the terms' own guard adds nothing.
+  const { exclusion: lapsed, ...unexcluded } = state;
+  const terms = survivorTerms(unexcluded, self, report, now, settings);
+  const excluding = terms.updates.length > 0;
   const updates: Update[] = [
     ...recordRequest(caller, request, now, settings),
     set(['epoch'], epoch),
     set(['primary'], self),
-    set(['leaseExpiresAt'], now + settings.leaseMs),
+    set(['leaseExpiresAt'], now + terms.leaseMs),
     set(['nodes', self, 'commands'], { [promote.id]: promote }),
     set(['decision'], decision),
     // Whatever lapsed is over: the grant tells the new hold.
     { op: 'remove', path: ['lapsed'] },
+    ...(excluding ? terms.updates : lapsed ? [{ op: 'remove', path: ['exclusion'] } satisfies Update] : []),
   ];
   if (previous !== null && state.nodes[previous]) {
     const demote = command('demote', previous, epoch, now, `${self} took over at epoch ${epoch}`);
@@ -132,6 +168,6 @@ export function decideClaim(
       ),
       updates,
     },
-    respond: (next) => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs }),
+    respond: granted,
   };
 }

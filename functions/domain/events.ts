@@ -23,6 +23,8 @@ import type { NodeState, SiteState } from './site-state.ts';
  *   the contact that ended the silence;
  * - `node.recovered` (`recoveredFrom: 'site.down'`): the primary of a site that fell silent renewed
  *   its lease at its epoch after all (`lapsed`), unless a return in the same change told it.
+ * - `node.excluded` / `node.readmitted` (W5): the witness excluded a node, and the exclusion ended;
+ *   `failover.forced`: an operator forced the excluded node back as primary.
  */
 export function eventsOf(before: SiteState | undefined, after: SiteState | undefined, settings: WitnessSettings): WitnessEvent[] {
   if (!after) return [];
@@ -36,6 +38,20 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
   const events: WitnessEvent[] = [];
 
   const decision = after.decision;
+  if (decision?.kind === 'force' && after.epoch > (before?.epoch ?? 0)) {
+    events.push(
+      make('failover.forced', decision.at, String(after.epoch), 'warning', {
+        nodeId: decision.nodeId,
+        epoch: after.epoch,
+        previousPrimary: before?.primary ?? null,
+        // The survivor held the role until the force: the witness cannot tell that it stopped sooner.
+        previousLeaseEndedAt: decision.at,
+        keyId: decision.inputs.keyId,
+        confirm: decision.inputs.confirm,
+        reason: decision.inputs.operatorReason,
+      }),
+    );
+  }
   if (decision?.kind === 'grant' && after.epoch > (before?.epoch ?? 0)) {
     const previous = before?.primary ?? null;
     events.push(
@@ -96,8 +112,9 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
           make('node.lost', report.lastSeenAt, `${peer}/${String(after.rev)}`, 'critical', {
             nodeId: peer,
             reportedBy: reporter,
-            // A lost primary held the role until its lease ran out.
-            leaseEndedAt: after.primary === peer ? after.leaseExpiresAt : null,
+            // A lost primary held the role until its lease ran out; a standalone lease without end
+            // does not run out (the survivor may be running, cut off from the witness).
+            leaseEndedAt: after.primary === peer && !standaloneWithoutEnd(after, settings) ? after.leaseExpiresAt : null,
           }),
         );
       }
@@ -109,7 +126,8 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
     }
   }
 
-  events.push(...silenceEvents(before, after, make));
+  events.push(...exclusionEvents(before, after, make));
+  events.push(...silenceEvents(before, after, make, settings));
   // A return in this very change (site.recovered, node.recovered of a lost peer) already told the renewal.
   const told = events.some((e) => (e.type === 'site.recovered' || e.type === 'node.recovered') && typeof e.data.leaseRenewedAt === 'number');
   if (!told) events.push(...lapseEnded(before, after, make));
@@ -132,9 +150,16 @@ function lost(state: SiteState | undefined, reporter: string, peer: string, sett
   const since = report?.peerLostSince;
   if (report?.peerReachable !== false || typeof report.lastSeenAt !== 'number' || typeof since !== 'number') return false;
   // From the later of the two: a peer heard after the link was cut (on the fast cadence) is lost
-  // only once it has been silent for the window itself.
+  // only once it has been silent for the window itself. A survivor whose lease has no end is asked
+  // the slow cadence until this very report reaches it: a slow heartbeat more.
   const heardAt = Math.max(since, state?.nodes[peer]?.lastSeenAt ?? -1);
-  return report.lastSeenAt - heardAt >= settings.freshnessMs;
+  const slowSurvivor = state?.primary === peer && standaloneWithoutEnd(state, settings);
+  return report.lastSeenAt - heardAt >= settings.freshnessMs + (slowSurvivor ? settings.slowHeartbeatMs : 0);
+}
+
+/** W5: the primary's lease is standalone and has no end: the witness cannot tell when, or whether, it stopped. */
+function standaloneWithoutEnd(state: SiteState, settings: WitnessSettings): boolean {
+  return state.exclusion !== undefined && settings.standaloneLeaseMs === null;
 }
 
 /** When a lost peer came back (heard again, or reported reachable by its peer), or null if it did not in this change. */
@@ -187,18 +212,48 @@ function lapseEnded(before: SiteState | undefined, after: SiteState, make: Make)
   ];
 }
 
+/** W5: an exclusion that began, and one that ended (whatever ended it), each told once by its start time. */
+function exclusionEvents(before: SiteState | undefined, after: SiteState, make: Make): WitnessEvent[] {
+  const was = before?.exclusion;
+  const is = after.exclusion;
+  const events: WitnessEvent[] = [];
+  if (was && was.at !== is?.at) {
+    const changedHands = after.epoch !== before.epoch && after.decision !== null;
+    const survivor = before.primary;
+    // Whoever asked for the end, the readmission is theirs only if the survivor's acknowledgement of it
+    // is what ended the exclusion (its command, pending before, is gone); otherwise the lease lapsed.
+    const pending = (state: SiteState, id: string) => survivor !== null && Object.hasOwn(state.nodes[survivor]?.commands ?? {}, id);
+    const acked = !changedHands && was.ending !== undefined && pending(before, was.ending.commandId) && !pending(after, was.ending.commandId);
+    const by = after.decision?.kind === 'force' && changedHands ? 'force' : acked && was.ending ? was.ending.by : 'lapsed';
+    // The write that ended it: a grant or a force tells its time; an acknowledgement is the survivor's heartbeat.
+    const at = changedHands && after.decision ? after.decision.at : ((survivor === null ? null : after.nodes[survivor]?.lastSeenAt) ?? was.at);
+    // Who asked: an operator's key is named, as a forced failover's is.
+    const keyId = by === 'operator' ? { keyId: was.ending?.keyId ?? null } : {};
+    events.push(make('node.readmitted', at, `${was.nodeId}/${String(was.at)}`, 'info', { nodeId: was.nodeId, survivor, epoch: after.epoch, excludedAt: was.at, by, ...keyId }));
+  }
+  if (is && is.at !== was?.at) {
+    events.push(
+      make('node.excluded', is.at, `${is.nodeId}/${String(is.at)}`, 'critical', { nodeId: is.nodeId, survivor: after.primary, epoch: after.epoch, lastSeenAt: is.lastSeenAt }),
+    );
+  }
+  return events;
+}
+
 /** The silence detector's marker, set (the site is down) or removed by a contact (it is back). */
-function silenceEvents(before: SiteState | undefined, after: SiteState, make: Make): WitnessEvent[] {
+function silenceEvents(before: SiteState | undefined, after: SiteState, make: Make, settings: WitnessSettings): WitnessEvent[] {
   const was = before?.silence;
   const now = after.silence;
   if (now && !was) {
     const silent = Object.keys(after.nodes).sort();
+    // A standalone lease without end does not run out: the survivor may be running, cut off from the witness.
+    const standalone = standaloneWithoutEnd(after, settings);
     return [
       make('site.down', now.at, String(now.at), 'critical', {
         lastSeenAt: now.since,
         nodeIds: silent,
         // A primary held the role until its lease ran out (the SLA report reads this).
-        leaseEndedAt: after.primary === null ? null : after.leaseExpiresAt,
+        leaseEndedAt: after.primary === null || standalone ? null : after.leaseExpiresAt,
+        standalone,
       }),
     ];
   }

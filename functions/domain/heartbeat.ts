@@ -4,6 +4,7 @@ import { recordRequest, set } from './observe.ts';
 import { and, eq, holds, ne, newerRequest, type Plan, type Update } from './plan.ts';
 import type { WitnessSettings } from './settings.ts';
 import type { DecisionRecord, SiteState } from './site-state.ts';
+import { isExcluded, peerOf, readmissionOnAck, standaloneOf, survivorTerms } from './survivor.ts';
 
 function recordReport(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings): Update[] {
   const node = ['nodes', caller.nodeId];
@@ -20,16 +21,20 @@ function recordReport(caller: Caller, request: HeartbeatRequest, now: number, se
 }
 
 /**
- * The heartbeat as the node believes the site to be, decided without reading the store: a primary
- * at the current epoch renews its lease; anyone else who is not the witness's primary is recorded.
- * The guard says when that belief is true; when it is not, `decideHeartbeat` takes the slow way.
+ * The heartbeat as the node believes the site to be: a primary at the current epoch renews its
+ * lease; anyone else who is not the witness's primary is recorded. The guard says when that belief
+ * is true; when it is not, `decideHeartbeat` takes the slow way. A renewal also carries survivor
+ * mode's terms (W5, survivor.ts), decided on `known`: the state the handler has in hand, if any
+ * (without one, a renewal that reports its peer unreachable cannot tell whether to exclude it, so
+ * the handler reads the site first).
  */
-export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings): Plan {
+export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings, known?: SiteState): Plan {
   const node = ['nodes', caller.nodeId];
   const asPrimary = request.role === 'primary';
-  const renewal: Update[] = asPrimary
+  const terms = asPrimary ? survivorTerms(known, caller.nodeId, { peerReachable: request.peer?.reachable ?? null, acks: request.acks ?? [] }, now, settings) : undefined;
+  const renewal: Update[] = terms
     ? [
-        set(['leaseExpiresAt'], now + settings.leaseMs),
+        set(['leaseExpiresAt'], now + terms.leaseMs),
         set(['decision'], {
           kind: 'renew',
           nodeId: caller.nodeId,
@@ -40,13 +45,14 @@ export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: nu
         } satisfies DecisionRecord),
         // A lapse of this primary's lease (silence.ts) ends here: the stream tells it (events.ts).
         { op: 'remove', path: ['lapsed'] },
+        ...terms.updates,
       ]
     : [];
   return {
     guard: and(
       eq([...node, 'tokenVersion'], caller.tokenVersion),
       newerRequest(caller.nodeId, request.incarnation, request.seq),
-      asPrimary ? and(eq(['primary'], caller.nodeId), eq(['epoch'], request.epoch)) : ne(['primary'], caller.nodeId),
+      terms ? and(eq(['primary'], caller.nodeId), eq(['epoch'], request.epoch), terms.guard) : ne(['primary'], caller.nodeId),
     ),
     updates: [
       ...recordReport(caller, request, now, settings),
@@ -62,19 +68,31 @@ export function heartbeatResponse(
   request: HeartbeatRequest,
   settings: WitnessSettings,
   renewed: boolean,
+  now: number,
 ): HeartbeatResponse {
   const commands = Object.values(next.nodes[caller.nodeId]?.commands ?? {}).sort(
     (a, b) => a.issuedAt - b.issuedAt || a.id.localeCompare(b.id),
   );
+  const standalone = renewed ? standaloneOf(next, caller.nodeId, now, settings) : null;
   // Fast cadence whenever the peer link may be down or nobody leads: that is when leases matter.
-  const fast = next.primary === null || request.peer?.reachable !== true;
+  // Also when the peer reports this node unreachable though it hears the peer (a link cut one way):
+  // a live node heard often is never excluded (W5). A survivor whose lease does not end reports for
+  // monitoring only, and a witness outage of any length costs it nothing: slow, unless its excluded
+  // peer is back and reports it unreachable (it must then be heard often, or be called lost).
+  const peer = peerOf(next, caller.nodeId);
+  const peerState = peer === undefined ? undefined : next.nodes[peer];
+  const reportedLost = peerState?.peerReachable === false && peerState.lastSeenAt !== null && now - peerState.lastSeenAt <= settings.freshnessMs;
+  const fast = next.primary === null || request.peer?.reachable !== true || reportedLost;
+  const slow = !fast || (standalone !== null && standalone.leaseMs === null && !reportedLost);
   return {
     epoch: next.epoch,
     primary: next.primary,
     role: next.primary === caller.nodeId ? 'primary' : 'secondary',
     leaseMs: renewed ? settings.leaseMs : null,
+    standalone,
+    excluded: isExcluded(next, caller.nodeId, now, settings),
     commands,
-    heartbeatMs: fast ? settings.fastHeartbeatMs : settings.slowHeartbeatMs,
+    heartbeatMs: slow ? settings.slowHeartbeatMs : settings.fastHeartbeatMs,
   };
 }
 
@@ -88,14 +106,14 @@ export function decideHeartbeat(
   const invalid = rejectIfInvalid(state, caller, request);
   if (invalid || !state) return invalid ?? { kind: 'reject', error: 'token-revoked', reason: 'site no longer exists' };
 
-  const fast = planHeartbeat(caller, request, now, settings);
+  const fast = planHeartbeat(caller, request, now, settings, state);
   if (holds(fast.guard, state)) {
     const renewed = request.role === 'primary';
     return {
       kind: 'write',
       plan: fast,
       reason: renewed ? 'primary heartbeat at the current epoch renews its lease' : 'heartbeat recorded',
-      respond: (next) => heartbeatResponse(next, caller, request, settings, renewed),
+      respond: (next) => heartbeatResponse(next, caller, request, settings, renewed, now),
     };
   }
 
@@ -108,7 +126,7 @@ export function decideHeartbeat(
   const why = stalePrimary
     ? `node acts as primary at epoch ${request.epoch}, but the primary is ${state.primary ?? 'nobody'} at epoch ${state.epoch}`
     : `node is the primary at epoch ${state.epoch} but reports ${request.role} at epoch ${request.epoch}: lease not renewed`;
-  const updates: Update[] = [...recordReport(caller, request, now, settings)];
+  const updates: Update[] = [...recordReport(caller, request, now, settings), ...readmissionOnAck(state, caller.nodeId, request.acks ?? [])];
   if (stalePrimary) {
     const id = `${state.epoch}-demote-${caller.nodeId}`;
     commands[id] ??= { id, type: 'demote', epoch: state.epoch, issuedAt: now, reason: why };
@@ -129,6 +147,6 @@ export function decideHeartbeat(
     // The state may be a process's memory of the site: the token version is checked by the write itself.
     plan: { guard: and(eq(['rev'], state.rev), eq([...node, 'tokenVersion'], caller.tokenVersion)), updates },
     reason: why,
-    respond: (next) => heartbeatResponse(next, caller, request, settings, false),
+    respond: (next) => heartbeatResponse(next, caller, request, settings, false, now),
   };
 }

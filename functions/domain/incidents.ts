@@ -87,6 +87,8 @@ export function kindOfIncidentId(incidentId: string): IncidentKind | undefined {
 export const incidentQueueEventTypes = [
   'node.lost',
   'node.recovered',
+  'node.excluded',
+  'node.readmitted',
   'node.degraded',
   'site.down',
   'site.recovered',
@@ -100,7 +102,15 @@ export const incidentQueueEventTypes = [
   'incident.resolved',
 ] as const satisfies readonly EventType[];
 
-/** The condition changes an event of the catalogue carries; none for the others. */
+/** The `node.lost` subject of a node the witness excludes (survivor mode), beside the node's own. */
+export const excludedSubject = (nodeId: string) => `excluded:${nodeId}`;
+
+/**
+ * The condition changes an event of the catalogue carries; none for the others. `failover.forced`
+ * carries none: it is an operator's act, not a condition that lasts, and a person did it (the audit
+ * trail and the webhooks tell it, with the key that did it); the exclusion it ends is cleared by
+ * the `node.readmitted` of the same change.
+ */
 export function conditionChangesOf(event: WitnessEvent): ConditionChange[] {
   const at = Date.parse(event.timestamp);
   const node = event.data.nodeId ?? 'node';
@@ -111,6 +121,14 @@ export function conditionChangesOf(event: WitnessEvent): ConditionChange[] {
     case 'node.recovered':
       // Heard again, or healthy again: the event says which.
       return change(event.data.recoveredFrom === 'node.degraded' ? 'node.degraded' : 'node.lost', node, 'cleared');
+    // Survivor mode (W5): the witness excluded a node it no longer hears, and the site runs on one
+    // server. That is a node lost until the node is readmitted, whatever else is heard of it
+    // meanwhile: a subject of its own, which only the readmission clears (a `node.recovered` of the
+    // excluded node, heard again but still refused its claims, clears its other subject only).
+    case 'node.excluded':
+      return change('node.lost', excludedSubject(node), 'raised');
+    case 'node.readmitted':
+      return change('node.lost', excludedSubject(node), 'cleared');
     case 'node.degraded':
       return change('node.degraded', node, 'raised');
     case 'site.down':

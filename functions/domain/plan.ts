@@ -10,7 +10,9 @@ export type Scalar = string | number | boolean | null;
 
 export type Guard =
   | { op: 'eq' | 'ne'; path: Path; value: Scalar }
-  | { op: 'lt'; path: Path; value: number }
+  | { op: 'lt' | 'gt'; path: Path; value: number }
+  /** The path is absent (DynamoDB's `attribute_not_exists`). */
+  | { op: 'missing'; path: Path }
   | { op: 'and' | 'or'; of: readonly Guard[] };
 
 export type Update =
@@ -27,6 +29,8 @@ export interface Plan {
 export const eq = (path: Path, value: Scalar): Guard => ({ op: 'eq', path, value });
 export const ne = (path: Path, value: Scalar): Guard => ({ op: 'ne', path, value });
 export const lt = (path: Path, value: number): Guard => ({ op: 'lt', path, value });
+export const gt = (path: Path, value: number): Guard => ({ op: 'gt', path, value });
+export const missing = (path: Path): Guard => ({ op: 'missing', path });
 export const and = (...of: Guard[]): Guard => ({ op: 'and', of });
 export const or = (...of: Guard[]): Guard => ({ op: 'or', of });
 
@@ -69,6 +73,12 @@ export function holds(guard: Guard, doc: unknown): boolean {
       const { found, value } = lookup(doc, guard.path);
       return found && typeof value === 'number' && value < guard.value;
     }
+    case 'gt': {
+      const { found, value } = lookup(doc, guard.path);
+      return found && typeof value === 'number' && value > guard.value;
+    }
+    case 'missing':
+      return !lookup(doc, guard.path).found;
   }
 }
 

@@ -20,6 +20,16 @@ export interface WitnessSettings {
    * writes), so wider buckets cost less; narrower ones notice a silence sooner (by one bucket at most).
    */
   dueBucketMs: number;
+  /**
+   * W5: a node unheard for this long beyond the cadence last asked of it, while the other node holds
+   * the lease and reports it unreachable, is excluded, and the other node's lease becomes standalone.
+   */
+  exclusionMs: number;
+  /**
+   * A standalone lease lasts this long after its last renewal (then the exclusion lapses with it), or,
+   * when null, until the excluded node is readmitted: the survivor never stops for a witness outage.
+   */
+  standaloneLeaseMs: number | null;
 }
 
 export const defaultSettings: WitnessSettings = {
@@ -32,6 +42,8 @@ export const defaultSettings: WitnessSettings = {
   // Three slow heartbeats missed: one lost request is not a site down.
   silenceMs: 180_000,
   dueBucketMs: 300_000,
+  exclusionMs: 30_000,
+  standaloneLeaseMs: null,
 };
 
 /** The shortest timings the witness supports: a lease under 5 s leaves too little room for the network. */
@@ -44,4 +56,6 @@ export const shortestSettings: WitnessSettings = {
   startupWindowMs: 10_000,
   silenceMs: 180_000,
   dueBucketMs: 300_000,
+  exclusionMs: 10_000,
+  standaloneLeaseMs: null,
 };

@@ -64,7 +64,7 @@ export type SilenceCheck = { kind: 'skip'; reason: string } | { kind: 'write'; p
  * Both writes are pinned to `rev`: a contact between the read and the write wins, and the site is
  * read again (it has then moved to a later bucket, and is skipped).
  */
-export function checkSilence(state: SiteState, bucket: number, now: number, settings: Timings): SilenceCheck {
+export function checkSilence(state: SiteState, bucket: number, now: number, settings: Timings & Pick<WitnessSettings, 'standaloneLeaseMs'>): SilenceCheck {
   if (state.due === undefined || state.due > bucket) return { kind: 'skip', reason: 'a node spoke since: the site is filed under a later bucket' };
   if (state.silence) return { kind: 'skip', reason: 'already marked silent' };
   const since = lastContact(state);
@@ -83,7 +83,7 @@ export function checkSilence(state: SiteState, bucket: number, now: number, sett
   return {
     kind: 'write',
     marks: true,
-    plan: { guard: eq(['rev'], state.rev), updates: [{ op: 'set', path: ['silence'], value: { since, at: now } }, ...lapse(state), bump] },
+    plan: { guard: eq(['rev'], state.rev), updates: [{ op: 'set', path: ['silence'], value: { since, at: now } }, ...lapse(state, settings), bump] },
     reason: `no node heard for ${now - since} ms`,
   };
 }
@@ -91,10 +91,11 @@ export function checkSilence(state: SiteState, bucket: number, now: number, sett
 /**
  * A silent site's primary held the role until its lease ran out: recorded (`lapsed`), so that the
  * stream can tell when that primary renews again at its epoch (events.ts). The guard on `rev` pins
- * the primary, epoch and lease read.
+ * the primary, epoch and lease read. A standalone lease without end (W5) does not run out: its
+ * survivor may well be running, cut off from the witness; nothing lapsed.
  */
-function lapse(state: SiteState): Update[] {
-  if (state.primary === null) return [];
+function lapse(state: SiteState, settings: Pick<WitnessSettings, 'standaloneLeaseMs'>): Update[] {
+  if (state.primary === null || (state.exclusion && settings.standaloneLeaseMs === null)) return [];
   const lapsed: Lapse = { primary: state.primary, epoch: state.epoch, leaseEndedAt: state.leaseExpiresAt };
   return [{ op: 'set', path: ['lapsed'], value: lapsed }];
 }

@@ -1,4 +1,5 @@
 import type { Command, Role } from '../../protocol/node.ts';
+import type { WitnessSettings } from './settings.ts';
 
 export type TieBreak = 'keep-primary' | 'preferred-node' | 'health-weighted';
 
@@ -27,7 +28,7 @@ export interface NodeState {
   commands: Record<string, Command>;
 }
 
-export type DecisionKind = 'renew' | 'grant' | 'demote';
+export type DecisionKind = 'renew' | 'grant' | 'demote' | 'force';
 
 /** Why the witness last changed who is primary or for how long: the stream turns it into events. */
 export interface DecisionRecord {
@@ -67,6 +68,31 @@ export interface SiteState {
    * stream tells that renewal (events.ts), even when it comes after the contact that ended the silence.
    */
   lapsed?: Lapse;
+  /**
+   * W5: the node the witness excludes. While it is set the primary's lease is standalone: it does
+   * not expire (or, with `standaloneLeaseMs`, lasts that long after each renewal), and the excluded
+   * node's claims are refused. Removed when the survivor acknowledges the command that ends its
+   * standalone lease (`ending`), by an operator's forced failover, or by a grant once it lapsed.
+   */
+  exclusion?: Exclusion;
+}
+
+export interface Exclusion {
+  nodeId: string;
+  /** The write that excluded it (and made the survivor's lease standalone). */
+  at: number;
+  /** Its last contact at that moment, or null if it was never heard. */
+  lastSeenAt: number | null;
+  /** Set once the survivor has been sent the command that ends its standalone lease. */
+  ending?: ExclusionEnding;
+}
+
+export interface ExclusionEnding {
+  commandId: string;
+  at: number;
+  /** Who asked: the survivor, hearing its peer again, or an operator (with the key's id). */
+  by: 'survivor' | 'operator';
+  keyId?: string;
 }
 
 /** The primary whose lease lapsed, at its epoch, and when the lease ended (the `leaseEndedAt` of `site.down`). */
@@ -120,7 +146,15 @@ export function newSite(input: {
   };
 }
 
-/** W1: the lease counts as held through its expiry plus the skew margin. */
-export function leaseHeld(state: SiteState, now: number, skewMarginMs: number): boolean {
-  return state.primary !== null && now <= state.leaseExpiresAt + skewMarginMs;
+type LeaseTimings = Pick<WitnessSettings, 'skewMarginMs' | 'standaloneLeaseMs'>;
+
+/** W1: the lease counts as held through its expiry plus the skew margin, and without end while standalone (W5). */
+export function leaseHeld(state: SiteState, now: number, settings: LeaseTimings): boolean {
+  if (state.primary === null) return false;
+  return now <= state.leaseExpiresAt + settings.skewMarginMs || (state.exclusion !== undefined && settings.standaloneLeaseMs === null);
+}
+
+/** W5: a node is excluded while the survivor's standalone lease holds (a bounded one lapses, and the exclusion with it). */
+export function activeExclusion(state: SiteState, now: number, settings: LeaseTimings): Exclusion | undefined {
+  return state.exclusion && leaseHeld(state, now, settings) ? state.exclusion : undefined;
 }

@@ -1,4 +1,4 @@
-import type { DurationStats, SiteSla, SlaReport } from './sla-report.ts';
+import type { DurationStats, Failover, SiteSla, SlaReport } from './sla-report.ts';
 
 // The SLA report as a reseller downloads it. Pure: the report in, a string out.
 
@@ -73,6 +73,9 @@ const csvColumns = [
   'sites',
   'sites_meeting_availability',
   'sites_meeting_tta',
+  // Added with survivor mode: at the end, so that a reader by position keeps working.
+  'forced_failovers',
+  'survivor_mode_ms',
 ] as const;
 
 type CsvRow = Record<(typeof csvColumns)[number], Cell>;
@@ -108,6 +111,8 @@ function siteRow(report: SlaReport, site: SiteSla): CsvRow {
     availability_met: site.targets.availability.met,
     failovers: site.failovers.length,
     failover_downtime_ms: site.failovers.reduce((sum, f) => sum + f.durationMs, 0),
+    forced_failovers: site.failovers.filter((f) => f.forced !== null).length,
+    survivor_mode_ms: site.survivorModeMs,
     incidents: site.incidents.length,
     ...statCells(site.timeToAcknowledge, site.timeToResolve),
     tta_target_ms: site.targets.timeToAcknowledge.targetMs,
@@ -144,6 +149,8 @@ function resellerRow(report: SlaReport): CsvRow {
     availability_met: null,
     failovers: t.failovers,
     failover_downtime_ms: report.sites.reduce((sum, s) => sum + s.failovers.reduce((n, f) => n + f.durationMs, 0), 0),
+    forced_failovers: t.forcedFailovers,
+    survivor_mode_ms: t.survivorModeMs,
     incidents: t.incidents,
     ...statCells(t.timeToAcknowledge, t.timeToResolve),
     tta_target_ms: report.targets.timeToAcknowledgeMs,
@@ -196,6 +203,10 @@ function table(caption: string, head: readonly string[], rows: readonly (readonl
   return `<section>\n<h2>${escapeHtml(caption)}</h2>\n<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>\n</section>`;
 }
 
+/** Who forced a failover and what they declared, or a dash. */
+const forcedBy = (f: Failover): string =>
+  f.forced === null ? '—' : `key ${orNone(f.forced.keyId)}: "${f.forced.confirm ?? ''}" (${f.forced.reason ?? 'no reason given'})`;
+
 const siteLabel = (site: SiteSla): string => (site.name === null ? site.siteId : `${site.name} (${site.siteId})`);
 const ids = (eventIds: readonly string[]): string => eventIds.join(' ');
 
@@ -204,7 +215,22 @@ function renderHtml(report: SlaReport): string {
   const sections = [
     table(
       'Reseller totals',
-      ['Sites', 'Availability', 'Excl. maintenance', 'Maintenance', 'Downtime', 'In maintenance', 'Failovers', 'Incidents', 'Mean / max TTA', 'Mean / max TTR', 'Sites meeting availability', 'Sites meeting TTA'],
+      [
+        'Sites',
+        'Availability',
+        'Excl. maintenance',
+        'Maintenance',
+        'Downtime',
+        'In maintenance',
+        'Failovers',
+        'Forced',
+        'Survivor mode',
+        'Incidents',
+        'Mean / max TTA',
+        'Mean / max TTR',
+        'Sites meeting availability',
+        'Sites meeting TTA',
+      ],
       [
         [
           String(t.sites),
@@ -214,6 +240,8 @@ function renderHtml(report: SlaReport): string {
           formatDuration(t.downtimeMs),
           formatDuration(t.downtimeInMaintenanceMs),
           String(t.failovers),
+          String(t.forcedFailovers),
+          formatDuration(t.survivorModeMs),
           String(t.incidents),
           `${formatDuration(t.timeToAcknowledge.meanMs)} / ${formatDuration(t.timeToAcknowledge.maxMs)}`,
           `${formatDuration(t.timeToResolve.meanMs)} / ${formatDuration(t.timeToResolve.maxMs)}`,
@@ -224,7 +252,7 @@ function renderHtml(report: SlaReport): string {
     ),
     table(
       'Sites',
-      ['Site', 'Customer', 'Availability', 'Excl. maintenance', 'Availability target', 'Downtime', 'In maintenance', 'Maintenance', 'Failovers', 'Incidents', 'Max TTA', 'TTA target'],
+      ['Site', 'Customer', 'Availability', 'Excl. maintenance', 'Availability target', 'Downtime', 'In maintenance', 'Maintenance', 'Failovers', 'Survivor mode', 'Incidents', 'Max TTA', 'TTA target'],
       report.sites.map((s) => [
         siteLabel(s),
         orNone(s.customerId),
@@ -235,6 +263,7 @@ function renderHtml(report: SlaReport): string {
         formatDuration(s.downtimeInMaintenanceMs),
         formatDuration(s.maintenanceMs),
         String(s.failovers.length),
+        formatDuration(s.survivorModeMs),
         String(s.incidents.length),
         formatDuration(s.timeToAcknowledge.maxMs),
         `${formatDuration(s.targets.timeToAcknowledge.targetMs)}: ${yesNo(s.targets.timeToAcknowledge.met)}`,
@@ -252,9 +281,25 @@ function renderHtml(report: SlaReport): string {
     ),
     table(
       'Failovers',
-      ['Site', 'At', 'From node', 'To node', 'Epoch', 'Without primary', 'Events'],
+      ['Site', 'At', 'From node', 'To node', 'Epoch', 'Without primary', 'Forced by', 'Events'],
       report.sites.flatMap((s) =>
-        s.failovers.map((f) => [siteLabel(s), iso(f.at), f.fromNode, orNone(f.toNode), f.epoch === null ? '—' : String(f.epoch), formatDuration(f.durationMs), ids(f.eventIds)]),
+        s.failovers.map((f) => [
+          siteLabel(s),
+          iso(f.at),
+          f.fromNode,
+          orNone(f.toNode),
+          f.epoch === null ? '—' : String(f.epoch),
+          formatDuration(f.durationMs),
+          forcedBy(f),
+          ids(f.eventIds),
+        ]),
+      ),
+    ),
+    table(
+      'Survivor mode (one node on a standalone lease, the other excluded)',
+      ['Site', 'Survivor', 'Excluded node', 'From', 'To', 'Duration', 'Ended by', 'Events'],
+      report.sites.flatMap((s) =>
+        s.survivorMode.map((v) => [siteLabel(s), orNone(v.nodeId), orNone(v.excludedNode), iso(v.start), iso(v.end), formatDuration(v.durationMs), orNone(v.endedBy), ids(v.eventIds)]),
       ),
     ),
     table(
@@ -278,6 +323,11 @@ function renderHtml(report: SlaReport): string {
       'Primary held the role',
       ['Site', 'Node', 'From', 'To', 'Duration', 'Events'],
       report.sites.flatMap((s) => s.held.map((h) => [siteLabel(s), orNone(h.nodeId), iso(h.start), iso(h.end), formatDuration(h.durationMs), ids(h.eventIds)])),
+    ),
+    table(
+      'Notes',
+      ['Site', 'At', 'Note', 'Events'],
+      report.sites.flatMap((s) => s.notes.map((n) => [siteLabel(s), iso(n.at), n.text, ids(n.eventIds)])),
     ),
   ];
   const title = `SLA report — ${report.resellerId} — ${iso(report.from)} to ${iso(report.to)}`;

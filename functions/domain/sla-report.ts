@@ -78,6 +78,46 @@ export interface Failover {
   previousLeaseEndedAt: number | null;
   /** No primary → primary again: `at − previousLeaseEndedAt`, 0 when the role passed without a gap. */
   durationMs: number;
+  /**
+   * Set when an operator forced it (survivor mode's override, `failover.forced`): who, and what
+   * they declared. The previous primary counts as holding the role until the force: the witness
+   * cannot tell when it really stopped.
+   */
+  forced: ForcedBy | null;
+  eventIds: string[];
+}
+
+export interface ForcedBy {
+  /** The API key that forced it. */
+  keyId: string | null;
+  /** The words the operator sent (`<survivor> is powered off`). */
+  confirm: string | null;
+  reason: string | null;
+}
+
+/**
+ * Survivor mode (W5) over [start, end), clipped to the period: one node ran alone on a standalone
+ * lease while the witness excluded the other. The site had a primary (it counts as held), but no
+ * failover was possible without an operator.
+ */
+export interface SurvivorInterval {
+  /** The survivor, whose lease was standalone. */
+  nodeId: string | null;
+  /** The node the witness excluded. */
+  excludedNode: string | null;
+  start: number;
+  end: number;
+  durationMs: number;
+  /** What ended it (`node.readmitted`'s `by`: survivor, operator, force, lapsed); null if it lasted past the trail. */
+  endedBy: string | null;
+  /** The `node.excluded` that began it, then the event that ended it when there is one. */
+  eventIds: string[];
+}
+
+/** Something the figures cannot tell, said in words, with the events it is about. */
+export interface ReportNote {
+  at: number;
+  text: string;
   eventIds: string[];
 }
 
@@ -133,10 +173,15 @@ export interface SiteSla {
   downtime: DowntimeInterval[];
   maintenance: MaintenancePeriod[];
   failovers: Failover[];
+  /** Time in survivor mode: a primary, but a single node, and no automatic failover. */
+  survivorModeMs: number;
+  survivorMode: SurvivorInterval[];
   incidents: Incident[];
   timeToAcknowledge: DurationStats;
   timeToResolve: DurationStats;
   targets: SiteTargets;
+  /** What the witness could not know, and how the figures count it (e.g. a survivor's standalone lease while the site was silent). */
+  notes: ReportNote[];
   /** Events in the site's trail that belong to another site (or have no readable time): skipped. */
   ignoredEventIds: string[];
 }
@@ -155,6 +200,9 @@ export interface ResellerTotals {
   /** Sum held outside maintenance ÷ sum (period − maintenance). */
   availabilityExcludingMaintenance: number;
   failovers: number;
+  /** Of the failovers, those an operator forced. */
+  forcedFailovers: number;
+  survivorModeMs: number;
   incidents: number;
   timeToAcknowledge: DurationStats;
   timeToResolve: DurationStats;
@@ -259,7 +307,10 @@ function renewalOf(event: WitnessEvent, at: number): Renewal | null {
 /**
  * Holds from the whole trail, unclipped; the last one runs on (end = +∞) if nothing ended it.
  *
- * A grant starts a hold and ends the one before. A primary that stops being heard (`node.lost` of
+ * A grant starts a hold and ends the one before; so does an operator's forced failover (the
+ * previous primary, the survivor declared powered off, held the role until the force). A survivor
+ * whose standalone lease has no end is not down when its site falls silent (`site.down` without
+ * `leaseEndedAt`): the witness cannot tell whether it still runs, so its hold goes on. A primary that stops being heard (`node.lost` of
  * it, `site.down`) held the role until its lease ran out. If that same primary then renews its
  * lease at the epoch its grant told (no grant in between: nobody else was granted), it holds the
  * role again from the renewal; else the site would count as having no primary until the next
@@ -280,7 +331,7 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
   };
   for (const { event, at } of trail) {
     const d = event.data;
-    if (event.type === 'failover.granted') {
+    if (event.type === 'failover.granted' || event.type === 'failover.forced') {
       // previousLeaseEndedAt null: the role passed without a gap.
       close(d.previousLeaseEndedAt ?? at, event.id);
       lapsed = undefined;
@@ -375,7 +426,8 @@ function failoversOf(trail: readonly Entry[], from: number, to: number): Failove
   const failovers: Failover[] = [];
   for (const { event, at } of trail) {
     const d = event.data;
-    if (event.type !== 'failover.granted' || at < from || at >= to || d.previousPrimary == null) continue;
+    const forced = event.type === 'failover.forced';
+    if ((event.type !== 'failover.granted' && !forced) || at < from || at >= to || d.previousPrimary == null) continue;
     const previousLeaseEndedAt = d.previousLeaseEndedAt ?? null;
     failovers.push({
       at,
@@ -384,10 +436,74 @@ function failoversOf(trail: readonly Entry[], from: number, to: number): Failove
       epoch: d.epoch ?? null,
       previousLeaseEndedAt,
       durationMs: previousLeaseEndedAt === null ? 0 : Math.max(0, at - previousLeaseEndedAt),
+      forced: forced ? { keyId: text(d.keyId), confirm: text(d.confirm), reason: text(d.reason) } : null,
       eventIds: [event.id],
     });
   }
   return failovers;
+}
+
+/** A field the envelope's schema lets through unchecked, if it is text. */
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+// ---------------------------------------------------------------------------------------------
+// Survivor mode, and what the witness cannot tell of it
+
+/**
+ * From each `node.excluded` to the `node.readmitted` that ended it (found by the node and the
+ * exclusion's time, `excludedAt`), unclipped; one still on runs to +∞. A site has one exclusion at
+ * a time: a `node.excluded` while another is on (its end missing from the trail) ends that one.
+ */
+function survivorModeOf(trail: readonly Entry[]): (SurvivorInterval & Span)[] {
+  const intervals: (SurvivorInterval & Span)[] = [];
+  let current: (SurvivorInterval & Span) | undefined;
+  for (const { event, at } of trail) {
+    const d = event.data;
+    if (event.type === 'node.excluded') {
+      if (current) current.end = at;
+      current = { nodeId: text(d.survivor), excludedNode: d.nodeId ?? null, start: at, end: Number.POSITIVE_INFINITY, durationMs: 0, endedBy: null, eventIds: [event.id] };
+      intervals.push(current);
+    } else if (event.type === 'node.readmitted' && current?.excludedNode === (d.nodeId ?? null) && (typeof d.excludedAt !== 'number' || d.excludedAt === current.start)) {
+      current.end = at;
+      current.endedBy = text(d.by);
+      current.eventIds.push(event.id);
+      current = undefined;
+    }
+  }
+  return intervals;
+}
+
+/**
+ * What the report counts without the witness knowing it: a survivor on a standalone lease without
+ * end when its site fell silent (counted as holding the role: it may have run on, cut off), and the
+ * survivor of a forced failover (counted as holding the role until the force).
+ */
+function notesOf(trail: readonly Entry[], holds: readonly Hold[], from: number, to: number): ReportNote[] {
+  const holderAt = (at: number): string | null | undefined => holds.find((h) => h.start <= at && at < h.end)?.nodeId;
+  const notes: ReportNote[] = [];
+  for (const { event, at } of trail) {
+    if (at < from || at >= to) continue;
+    const d = event.data;
+    const holder = holderAt(at);
+    if (event.type === 'site.down' && d.leaseEndedAt == null && holder != null) {
+      notes.push({
+        at,
+        text:
+          `The site fell silent while ${holder} ran on a standalone lease (survivor mode): the witness cannot tell whether ${holder} kept running, ` +
+          `so the report counts it as holding the role through the silence.`,
+        eventIds: [event.id],
+      });
+    } else if (event.type === 'failover.forced' && typeof d.previousPrimary === 'string') {
+      notes.push({
+        at,
+        text:
+          `${d.nodeId ?? 'A node'} was forced primary by an operator (key ${text(d.keyId) ?? 'unknown'}), who declared "${text(d.confirm) ?? ''}". ` +
+          `The report counts ${d.previousPrimary} as holding the role until then: the witness cannot tell when it really stopped.`,
+        eventIds: [event.id],
+      });
+    }
+  }
+  return notes;
 }
 
 interface OpenIncident {
@@ -474,6 +590,7 @@ function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTarge
   const maintenanceMs = lengthMs(maintenance);
   const heldOutsideMaintenanceMs = heldMs - overlapMs(held, maintenance);
   const availabilityExcludingMaintenance = ratio(heldOutsideMaintenanceMs, periodMs - maintenanceMs);
+  const survivorMode: SurvivorInterval[] = clip(survivorModeOf(trail), from, to).map((v) => ({ ...v, durationMs: v.end - v.start }));
   const incidents = incidentsOf(trail, from, to, targets.timeToAcknowledgeMs);
   const missedEventIds = incidents.filter((i) => i.acknowledgement === 'missed').map((i) => i.eventIds[0] ?? '');
   return {
@@ -492,6 +609,8 @@ function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTarge
     downtime,
     maintenance,
     failovers: failoversOf(trail, from, to),
+    survivorModeMs: lengthMs(survivorMode),
+    survivorMode,
     incidents,
     timeToAcknowledge: stats(incidents.map((i) => i.timeToAcknowledgeMs)),
     timeToResolve: stats(incidents.map((i) => i.timeToResolveMs)),
@@ -499,6 +618,7 @@ function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTarge
       availability: { target: targets.availability, actual: availabilityExcludingMaintenance, met: availabilityExcludingMaintenance >= targets.availability },
       timeToAcknowledge: { targetMs: targets.timeToAcknowledgeMs, met: missedEventIds.length === 0, missedEventIds },
     },
+    notes: notesOf(trail, holds, from, to),
     ignoredEventIds,
   };
 }
@@ -524,6 +644,8 @@ function totals(sites: readonly SiteSla[]): ResellerTotals {
     availability: ratio(heldMs, periodMs),
     availabilityExcludingMaintenance: ratio(heldOutsideMaintenanceMs, periodMs - maintenanceMs),
     failovers: sum((s) => s.failovers.length),
+    forcedFailovers: sum((s) => s.failovers.filter((f) => f.forced !== null).length),
+    survivorModeMs: sum((s) => s.survivorModeMs),
     incidents: incidents.length,
     timeToAcknowledge: stats(incidents.map((i) => i.timeToAcknowledgeMs)),
     timeToResolve: stats(incidents.map((i) => i.timeToResolveMs)),

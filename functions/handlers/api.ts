@@ -17,6 +17,7 @@ import { reportRoutes } from './api/report.ts';
 import { resellerRoutes } from './api/resellers.ts';
 import { siteRecordRoutes } from './api/site-records.ts';
 import { siteRoutes } from './api/sites.ts';
+import { survivorRoutes } from './api/survivor.ts';
 import { webhookRoutes } from './api/webhooks.ts';
 import { HttpError } from './http-error.ts';
 import { jsonResponse } from './json-response.ts';
@@ -28,6 +29,7 @@ import type { HttpHandler } from './node-endpoint.ts';
 const implementations: ApiImplementations = {
   ...resellerRoutes,
   ...siteRoutes,
+  ...survivorRoutes,
   ...siteRecordRoutes,
   ...escalationRoutes,
   ...incidentRoutes,

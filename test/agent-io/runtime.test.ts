@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../../harness/site-rig.ts';
+import { sleep, until } from '../support/waiting.ts';
 import { AgentConfig } from '../../agent/config.ts';
 import { AgentRuntime, type LogLine } from '../../agent/io/runtime.ts';
 import { shortAgentTimings, shortWitnessSettings } from '../../harness/short-timings.ts';
@@ -25,28 +26,12 @@ interface Status {
   role: string;
   epoch: number;
   incarnation: number;
-  leases: { witnessRemainingMs: number; peerRemainingMs: number; heldRemainingMs: number; grantedToPeerRemainingMs: number };
+  leases: { standalone: boolean; witnessRemainingMs: number; peerRemainingMs: number; heldRemainingMs: number; grantedToPeerRemainingMs: number };
+  excluded: boolean;
   peer: { reachable: boolean; role: string | null };
   witness: { reachable: boolean; primary: string | null };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (performance.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'tiebreak-runtime-'));
 const workloadLog = join(dir, 'workload.log');
@@ -114,6 +99,8 @@ describe('two agents against the local witness', () => {
     const p = status(primary)!;
     const s = status(secondary)!;
     expect(p).toMatchObject({ role: 'primary', incarnation: firstIncarnation, peer: { reachable: true, role: 'secondary' }, witness: { reachable: true, primary } });
+    // Not survivor mode: both nodes are heard.
+    expect(p).toMatchObject({ excluded: false, leases: { standalone: false } });
     expect(p.epoch).toBeGreaterThanOrEqual(1);
     // The primary holds a peer lease from its secondary, and (after its claim) a witness lease.
     expect(p.leases.peerRemainingMs).toBeGreaterThan(0);

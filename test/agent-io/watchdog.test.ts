@@ -20,6 +20,11 @@ const status = (role: string, heldRemainingMs: number, ageMs = 0) => ({
   leases: { witnessRemainingMs: 0, peerRemainingMs: heldRemainingMs, heldRemainingMs, grantedToPeerRemainingMs: 0 },
 });
 
+const standalone = (role: string, ageMs = 0) => ({
+  ...status(role, 0, ageMs),
+  leases: { standalone: true, witnessRemainingMs: null, peerRemainingMs: 0, heldRemainingMs: null, grantedToPeerRemainingMs: 0 },
+});
+
 describe('watchdogVerdict', () => {
   test.each([
     ['a fresh secondary', status('secondary', 0), true],
@@ -34,6 +39,11 @@ describe('watchdogVerdict', () => {
     ['a secondary, 3.1 s old (the agent is not running)', status('secondary', 0, 3_100), false],
     ['a primary, 3.1 s old', status('primary', 60_000, 3_100), false],
     ['a status from 3.1 s in the future (the clock was stepped)', status('secondary', 0, -3_100), false],
+    // Survivor mode (A5): a standalone lease has no end, and the status says so with null and `standalone`.
+    ['a standalone primary (survivor mode): no end to its lease', standalone('primary'), true],
+    ['a standalone primary whose status is 3.1 s old (the agent hangs)', standalone('primary', 3_100), false],
+    ['a standalone node demoting (its demote hook fails: the witness keeps the lease until it stops)', standalone('fenced'), true],
+    ['no remaining time, yet no standalone lease: unreadable', { ...status('primary', 0), leases: { heldRemainingMs: null, standalone: false } }, false],
     ['no status', undefined, false],
     ['a status without leases', { role: 'secondary', writtenAt: new Date(now).toISOString() }, false],
   ])('%s: feed %s', (_, given, feed) => {

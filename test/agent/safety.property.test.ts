@@ -5,6 +5,12 @@
  * and failing hooks), every step of each agent checked against the rules, and the ground truth
  * (when each node's workloads may run) checked for overlaps.
  *
+ * Survivor mode (W5, A5): schedules with survivor episodes (a node dead for several exclusion
+ * times, the survivor then cut off from the witness for several leases, the dead node's return,
+ * sometimes the survivor's own death and an operator's forced failover) check, besides the above,
+ * that a survivor told its lease is standalone never stops its workloads while the witness holds
+ * that lease (`survivorOutageMs` = 0).
+ *
  * Schedules are plain data; a failure shrinks to a short list of faults, and its message carries
  * the rule broken and the end of the run's trace. The seed is fixed: every run is the same run.
  */
@@ -66,6 +72,7 @@ describe('the agent core in a simulated site', () => {
           const result = run(schedule);
           seen.add(result);
           expect(result.excusedOverlaps + result.excusedA1).toBe(0);
+          expect(result.survivorOutageMs).toBe(0);
           expectOnePrimary(schedule, result);
         }),
         { numRuns: 8_000, seed },
@@ -130,6 +137,78 @@ describe('the agent core in a simulated site', () => {
       expect(seen.runs['out of bounds: SPLIT BRAIN']).toBeGreaterThan(0);
     },
   );
+});
+
+/** What the survivor-mode runs of one property reached, summed: printed, and checked to be reached. */
+function survivorTally() {
+  const seen = tally();
+  const totals = { runs: 0, survivorOutageMs: 0, excusedSurvivorOutageMs: 0, pendingEndOutageMs: 0, splitBrain: 0 };
+  return {
+    runs: seen.runs,
+    totals,
+    add: (result: SimResult) => {
+      seen.add(result);
+      totals.runs++;
+      totals.survivorOutageMs += result.survivorOutageMs;
+      totals.excusedSurvivorOutageMs += result.excusedSurvivorOutageMs;
+      totals.pendingEndOutageMs += result.pendingEndOutageMs;
+      if (result.violation?.startsWith('SPLIT BRAIN')) totals.splitBrain++;
+    },
+    print: (name: string) => {
+      const r = (kind: string) => seen.runs[kind] ?? 0;
+      console.log(
+        `survivor mode, ${name}: ${totals.runs} runs; a node excluded in ${r('witness excluded a node')}, a survivor ran on past a witness lease with no answer in ${r(
+          'survivor ran on past a witness lease with no answer',
+        )}, readmitted in ${r('witness readmitted a node')}, operator force in ${r(
+          'operator forced failover',
+        )}, claims refused as excluded in ${r('claim refused: excluded')}; split brain ${totals.splitBrain}; survivor outage ${Math.round(
+          totals.survivorOutageMs,
+        )} ms; apart: after failed promote hooks ${Math.round(totals.excusedSurvivorOutageMs)} ms in ${r(
+          'excused: survivor outage, promote hook failed',
+        )} runs, after an ordinary grant while the end was pending (the witness's gap) ${Math.round(totals.pendingEndOutageMs)} ms in ${r(
+          'survivor outage after an ordinary grant while the end was pending (witness gap)',
+        )} runs`,
+      );
+    },
+  };
+}
+
+describe('survivor mode (W5, A5) in a simulated site', () => {
+  // With bounded standalone leases, an exclusion lapses soon after the survivor dies: an operator
+  // rarely finds one to force (and needs none: the other node takes over by itself).
+  for (const [profile, numRuns, why, forced] of [
+    ['demo', 1_500, 'leases without end', 0.03],
+    ['bounded', 600, 'standalone leases bounded to 2 × leaseMs', 0],
+    ['shortest', 200, 'the shortest timings', 0.03],
+    ['default', 100, 'the default timings', 0.03],
+  ] as const) {
+    test(
+      `with ${why}: a survivor told its lease is standalone never stops its workloads while the witness holds it, no two nodes run workloads at once, and one primary runs soon after the heal`,
+      { timeout: long },
+      () => {
+        const seen = survivorTally();
+        fc.assert(
+          fc.property(scheduleArb({ profile, demoteFailure: fc.constant(0), survivorEpisodes: 2, alwaysSurvivor: true }), (schedule) => {
+            const result = run(schedule);
+            seen.add(result);
+            expect(result.excusedOverlaps + result.excusedA1).toBe(0);
+            expect(result.survivorOutageMs).toBe(0);
+            // A claim from the survivor readmits its peer while an end is pending (claim.ts): no gap.
+            expect(result.pendingEndOutageMs).toBe(0);
+            expectOnePrimary(schedule, result);
+          }),
+          { numRuns, seed: seed + 10 },
+        );
+        seen.print(profile);
+        // The schedules reach what survivor mode is about.
+        const reached = (kind: string) => (seen.runs[kind] ?? 0) / numRuns;
+        expect(reached('witness excluded a node')).toBeGreaterThan(0.9);
+        expect(reached('survivor ran on past a witness lease with no answer')).toBeGreaterThan(0.5);
+        expect(reached('witness readmitted a node')).toBeGreaterThan(0.5);
+        if (forced > 0) expect(reached('operator forced failover')).toBeGreaterThan(forced);
+      },
+    );
+  }
 });
 
 /** Cores with one rule broken, each by a small change: the checks must catch every one. */
@@ -201,6 +280,98 @@ const broken: { name: string; rule: RegExp; outOfBounds?: boolean; core: Core }[
     },
   },
 ];
+
+/** The survivor-mode checks, against cores broken in survivor mode. */
+describe('the survivor-mode checks catch a broken core', () => {
+  const episodes = (profile: 'demo' | 'bounded' = 'demo') =>
+    fc.sample(scheduleArb({ profile, demoteFailure: fc.constant(0), survivorEpisodes: 1, alwaysSurvivor: true }), { numRuns: 60, seed });
+
+  test('a core deaf to `standalone` (it fences when the ordinary lease ends) stops the survivor: the outage measure sees it', { timeout: long }, () => {
+    const deaf: Core = {
+      initialAgentState,
+      step: (state, input, now) =>
+        step(
+          state,
+          input.type === 'witness-heartbeat-ok' || (input.type === 'witness-claim-ok' && input.body.granted) ? ({ ...input, body: { ...input.body, standalone: null } } as AgentInput) : input,
+          now,
+        ),
+    };
+    const results = episodes().map((schedule) => simulate(schedule, { core: deaf }));
+    expect(results.filter((r) => r.survivorOutageMs > 0).length).toBeGreaterThan(30);
+    // It breaks no other rule: stopping is safe, only not what survivor mode promises.
+    expect(results.filter((r) => r.violation !== null)).toEqual([]);
+  });
+
+  // Keeps its lease without end through `end-standalone` (and acknowledges it all the same).
+  const deafToTheEnd: Core = {
+    initialAgentState,
+    step: (state, input, now) => {
+      const next = step(state, input, now);
+      if (state.standalone && state.witnessLeaseEnd === Infinity && !next.state.standalone && input.type === 'witness-heartbeat-ok') {
+        return { ...next, state: { ...next.state, standalone: true, witnessLeaseEnd: Infinity } };
+      }
+      return next;
+    },
+  };
+
+  test('a core that keeps its lease without end after `end-standalone` is caught at its next answer (A5)', { timeout: long }, () => {
+    const violations = episodes()
+      .map((schedule) => simulate(schedule, { core: deafToTheEnd }).violation)
+      .filter((v) => v !== null);
+    expect(violations.length).toBeGreaterThan(30);
+    expect(violations.every((v) => v.startsWith('A5 (standalone lease)'))).toBe(true);
+  });
+
+  test('without the agent checks, the ground truth catches it too: the readmitted node takes over beside the old survivor (split brain)', { timeout: long }, () => {
+    const violations = episodes()
+      .map((schedule) => simulate(schedule, { core: deafToTheEnd, agentChecks: false }).violation)
+      .filter((v) => v !== null);
+    expect(violations.length).toBeGreaterThan(5);
+    expect(violations.every((v) => v.startsWith('SPLIT BRAIN'))).toBe(true);
+  });
+
+  test('a core deaf to `excluded` claims in vain: the witness refuses it every time, and nothing breaks', { timeout: long }, () => {
+    const deaf: Core = {
+      initialAgentState,
+      step: (state, input, now) => {
+        const next = step({ ...state, excluded: false }, input, now);
+        return { ...next, state: { ...next.state, excluded: false } };
+      },
+    };
+    const refusals = (core?: Core) =>
+      episodes().reduce((sum, schedule) => {
+        const result = simulate(schedule, core ? { core } : {});
+        expect(result.violation).toBeNull();
+        expect(result.survivorOutageMs).toBe(0);
+        return sum + (result.stats['claim refused: excluded'] ?? 0);
+      }, 0);
+    const [real, broken] = [refusals(), refusals(deaf)];
+    expect(broken).toBeGreaterThan(5 * Math.max(real, 1));
+  });
+
+  test('a flat drift margin on a bounded standalone lease makes the node outlive the witness’s count (A2)', { timeout: long }, () => {
+    // The margin the brief first asked for: `sentAt + leaseMs − driftMarginMs`, whatever the length.
+    const flat: Core = {
+      initialAgentState,
+      step: (state, input, now) => {
+        const next = step(state, input, now);
+        const standalone = input.type === 'witness-heartbeat-ok' ? input.body.standalone : input.type === 'witness-claim-ok' && input.body.granted ? input.body.standalone : null;
+        const bound = standalone?.leaseMs;
+        const sentAt = state.witnessInflight?.sentAt;
+        if (typeof bound === 'number' && sentAt !== undefined && next.state.standalone) {
+          return { ...next, state: { ...next.state, witnessLeaseEnd: sentAt + bound - state.timings.driftMarginMs } };
+        }
+        return next;
+      },
+    };
+    const violations = fc
+      .sample(scheduleArb({ profile: 'bounded', demoteFailure: fc.constant(0), survivorEpisodes: 1, alwaysSurvivor: true }), { numRuns: 400, seed })
+      .map((schedule) => simulate(schedule, { core: flat, agentChecks: false }).violation)
+      .filter((v) => v !== null);
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations.every((v) => v.startsWith('A2 (witness lease)'))).toBe(true);
+  });
+});
 
 describe('the checks catch a broken core', () => {
   for (const { name, rule, core, outOfBounds } of broken) {

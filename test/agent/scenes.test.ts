@@ -90,6 +90,76 @@ describe('the scenes of the demo, on virtual time', () => {
   });
 });
 
+describe('survivor mode (W5, A5), on virtual time', () => {
+  const long = { healAtMs: 90_000, tailMs: 20_000 };
+  const diedAt = 10_000;
+
+  test('the secondary dies; the survivor loses the witness for three leases and keeps running; the dead node returns as secondary and is readmitted once the survivor acknowledges', () => {
+    const cutAt = 25_000;
+    const returnAt = 55_000;
+    const schedule = scene(
+      [
+        { kind: 'crash', node: 'node-b', atMs: diedAt, downMs: returnAt - diedAt, clockOffset: 42 },
+        { kind: 'cut', link: 'witness-a', direction: 'both', atMs: cutAt, forMs: 3 * witnessSettings.leaseMs },
+      ],
+      long,
+    );
+    const result = run(schedule);
+    // node-a runs from its start to the end: no demote hook, through the cut and the return.
+    expect(result.intervals.map((i) => [i.node, i.epoch, i.to])).toEqual([['node-a', 1, result.endMs]]);
+    expect(result.stats['demote: leases run out: self-fence']).toBeUndefined();
+    expect(result.stats['survivor ran on past a witness lease with no answer']).toBe(1);
+    expect(result.survivorOutageMs).toBe(0);
+    expect(result.final['node-a']).toMatchObject({ role: 'primary', standalone: false, epoch: 1 });
+    expect(result.final['node-b']).toMatchObject({ role: 'secondary', excluded: false, epoch: 1, incarnation: 2 });
+
+    const { trace } = simulate(schedule, { trace: true });
+    const at = (line: string) => Number(line.trim().split(' ')[0]);
+    const witnessLines = trace.filter((l) => l.includes('witness ← node-a heartbeat'));
+    const excluded = witnessLines.find((l) => l.includes('excluded=node-b'))!;
+    // The witness excludes node-b once unheard for its slow cadence and the exclusion time (it may
+    // have died just after a heartbeat), at node-a's next heartbeat.
+    expect(at(excluded) - diedAt).toBeGreaterThan(witnessSettings.exclusionMs);
+    expect(at(excluded) - diedAt).toBeLessThan(witnessSettings.slowHeartbeatMs + witnessSettings.exclusionMs + witnessSettings.fastHeartbeatMs);
+    expect(at(excluded)).toBeLessThan(cutAt);
+    // node-b, back, learns it is excluded and claims nothing; it grants node-a peer leases.
+    expect(trace.some((l) => l.includes('node-b ← heartbeat') && l.includes('"excluded":true'))).toBe(true);
+    expect(trace.some((l) => l.includes('node-b') && l.includes('CLAIM'))).toBe(false);
+    // The command that ends the standalone lease, then its acknowledgement, then the readmission.
+    const ending = trace.findIndex((l) => l.includes('node-a ← heartbeat') && l.includes('end-standalone@1'));
+    const ack = trace.findIndex((l) => l.includes('witness ← node-a heartbeat') && at(l) >= at(trace[ending]!) && !l.includes('excluded=node-b'));
+    const readmitted = witnessLines.findLast((l) => l.includes('excluded=node-b'))!;
+    expect(ending).toBeGreaterThan(0);
+    expect(at(trace[ending]!)).toBeGreaterThan(returnAt);
+    expect(trace[ending]).toMatch(/heartbeat #\d+ \(primary e1, peer up, acks [^)]*end-standalone/);
+    expect(at(readmitted)).toBeLessThan(at(trace[ack]!));
+    expect(at(trace[ack]!) - returnAt).toBeLessThan(2 * witnessSettings.slowHeartbeatMs);
+  });
+
+  test('the survivor dies too: nothing promotes by itself; the operator, once the witness allows, forces the excluded node back', () => {
+    const survivorDiesAt = 30_000;
+    const forceAt = 50_000;
+    const result = run(
+      scene(
+        [
+          { kind: 'crash', node: 'node-b', atMs: diedAt, downMs: 30_000, clockOffset: 42 },
+          { kind: 'crash', node: 'node-a', atMs: survivorDiesAt, downMs: 50_000, clockOffset: 7 },
+          { kind: 'force', atMs: forceAt },
+        ],
+        long,
+      ),
+    );
+    const [first, second] = result.intervals;
+    expect(first).toMatchObject({ node: 'node-a', epoch: 1, to: survivorDiesAt });
+    // node-b is back at 40 s, excluded: it waits for the operator, and promotes on its own claim after the force.
+    expect(second).toMatchObject({ node: 'node-b', epoch: 2 });
+    expect(second!.from).toBeGreaterThan(forceAt);
+    expect(result.intervals).toHaveLength(2);
+    expect(result.stats['operator forced failover']).toBe(1);
+    expect(result.final['node-a']).toMatchObject({ role: 'secondary', epoch: 2 });
+  });
+});
+
 describe('a grant that arrives after a newer epoch', () => {
   // node-b's clock runs 30 % slow (far outside the drift margin's 5 %): the lease arithmetic
   // cannot tell that its epoch-2 grant, 3.5 s late, is out of date. node-a has meanwhile won

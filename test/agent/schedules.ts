@@ -87,7 +87,70 @@ function faultEnd(f: Fault, p: Profile): number {
       return f.atMs + f.downMs;
     case 'shutdown':
       return f.atMs + p.shutdownWaitMs * (1 + p.maxDrift) + f.downMs + 1;
+    case 'force':
+      return f.atMs;
   }
+}
+
+/**
+ * How long after a node dies the witness may exclude it (W5), at most: a failover first (a
+ * witness lease, its skew, two fast heartbeats, a peer lease, the hooks), then the slowest cadence
+ * the witness may have asked of the dead node, then the exclusion time.
+ */
+export function exclusionSpanMs(p: Profile): number {
+  return livenessBoundMs(p) + p.witness.slowHeartbeatMs + p.witness.exclusionMs;
+}
+
+/**
+ * Survivor mode's faults, as plain faults: `victim` dies for several exclusion spans; the other
+ * node, the survivor, then loses the witness for several leases; the victim comes back (with the
+ * peer link cut for a while around its return, sometimes). Optionally the survivor dies too, and an
+ * operator forces the victim back while it is down; optionally, once all is healed and the victim
+ * readmitted, the survivor is cut off from both, and the readmitted victim must take over.
+ */
+export function survivorEpisodeArb(p: Profile, horizonMs: number): fc.Arbitrary<Fault[]> {
+  const span = exclusionSpanMs(p);
+  const lease = p.witness.leaseMs;
+  return fc
+    .record({
+      victim: nodeArb,
+      // After both agents have started (a start is drawn within 3 s, demo scale).
+      atMs: fc.integer({ min: Math.round(horizonMs / 4), max: horizonMs }),
+      deadSpans: fc.double({ min: 1.5, max: 4, noNaN: true }),
+      cutAfterMs: fc.integer({ min: 0, max: Math.round(span / 2) }),
+      cutLeases: fc.integer({ min: 2, max: 6 }),
+      cutDirection: fc.constantFrom('both' as const, 'out' as const, 'back' as const),
+      peerCutMs: fc.option(fc.integer({ min: 1, max: 3 * lease }), { nil: null }),
+      survivorDies: fc.option(fc.record({ afterMs: fc.integer({ min: 0, max: 2 * span }), downSpans: fc.double({ min: 0.5, max: 3, noNaN: true }), force: fc.boolean() }), {
+        nil: null,
+      }),
+      isolateSurvivor: fc.option(fc.record({ afterReturnMs: fc.integer({ min: 0, max: 3 * span }), forLeases: fc.integer({ min: 2, max: 5 }) }), { nil: null }),
+    })
+    .map((e): Fault[] => {
+      const survivor: NodeId = e.victim === 'node-a' ? 'node-b' : 'node-a';
+      const witnessOf = (n: NodeId) => (n === 'node-a' ? 'witness-a' : 'witness-b');
+      const deadMs = Math.round(e.deadSpans * span);
+      const excludedAt = e.atMs + span;
+      const returnAt = e.atMs + deadMs;
+      const faults: Fault[] = [
+        { kind: 'crash', node: e.victim, atMs: e.atMs, downMs: deadMs, clockOffset: e.atMs * 7 },
+        { kind: 'cut', link: witnessOf(survivor), direction: e.cutDirection, atMs: excludedAt + e.cutAfterMs, forMs: e.cutLeases * lease },
+      ];
+      if (e.peerCutMs !== null) faults.push({ kind: 'cut', link: 'peer', direction: 'both', atMs: returnAt - Math.round(e.peerCutMs / 2), forMs: e.peerCutMs });
+      if (e.survivorDies) {
+        const diesAt = excludedAt + e.survivorDies.afterMs;
+        const downMs = Math.round(e.survivorDies.downSpans * span);
+        faults.push({ kind: 'crash', node: survivor, atMs: diesAt, downMs, clockOffset: diesAt * 3 });
+        if (e.survivorDies.force) faults.push({ kind: 'force', atMs: diesAt + Math.round(downMs / 2) });
+      }
+      if (e.isolateSurvivor) {
+        // After the victim's return, the survivor's report of it and the acknowledgement: then cut off.
+        const at = returnAt + 2 * p.witness.slowHeartbeatMs + p.agent.peerLeaseMs + e.isolateSurvivor.afterReturnMs;
+        const forMs = e.isolateSurvivor.forLeases * lease;
+        faults.push({ kind: 'cut', link: witnessOf(survivor), direction: 'both', atMs: at, forMs }, { kind: 'cut', link: 'peer', direction: 'both', atMs: at, forMs });
+      }
+      return faults;
+    });
 }
 
 export interface ScheduleOptions {
@@ -99,6 +162,10 @@ export interface ScheduleOptions {
   drift?: number;
   promoteMaxMs?: number;
   demoteMaxMs?: number;
+  /** Survivor-mode episodes to add (`survivorEpisodeArb`): how many, at most (default 0). */
+  survivorEpisodes?: number;
+  /** Whether each schedule has at least one episode (default: no, zero is drawn too). */
+  alwaysSurvivor?: boolean;
 }
 
 export function scheduleArb(options: ScheduleOptions): fc.Arbitrary<Schedule> {
@@ -125,10 +192,15 @@ export function scheduleArb(options: ScheduleOptions): fc.Arbitrary<Schedule> {
       promoteFailure: fc.constantFrom(0, 0.1, 0.3),
       demoteFailure: options.demoteFailure,
       faults: fc.array(faultArb(scale), { maxLength: options.maxFaults ?? 8 }),
+      episodes: fc.array(survivorEpisodeArb(p, Math.round(20_000 * scale)), {
+        minLength: options.alwaysSurvivor ? 1 : 0,
+        maxLength: options.survivorEpisodes ?? 0,
+      }),
       calmMs: fc.integer({ min: 0, max: Math.round(20_000 * scale) }),
     })
     .map((r): Schedule => {
-      const healAtMs = Math.max(r.calmMs, ...r.faults.map((f) => faultEnd(f, p)), ...r.start) + 1;
+      const faults = [...r.faults, ...r.episodes.flat()];
+      const healAtMs = Math.max(r.calmMs, ...faults.map((f) => faultEnd(f, p)), ...r.start) + 1;
       return {
         profile: name,
         seed: r.seed,
@@ -148,7 +220,7 @@ export function scheduleArb(options: ScheduleOptions): fc.Arbitrary<Schedule> {
           promoteFailure: r.promoteFailure,
           demoteFailure: r.demoteFailure,
         },
-        faults: r.faults,
+        faults,
         healAtMs,
         // Long enough for the bound, then a stretch in which the one primary must hold.
         tailMs: livenessBoundMs(p) + Math.round(5_000 * scale),

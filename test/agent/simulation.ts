@@ -20,14 +20,24 @@
  *
  * Every rule (A1–A4) is checked at every step of either agent, the ground truth at every event;
  * the first violation ends the run (`SimResult.violation`).
+ *
+ * Survivor mode (W5, A5): the witness excludes a node it has not heard for long and makes the
+ * survivor's lease standalone. Every witness answer is checked against what the witness counts
+ * when it gives it (a lease without end only while the witness holds one), and the time a survivor
+ * that was told its lease is standalone runs no workloads while the witness still holds that lease
+ * for it is measured (`survivorOutageMs`, which must be 0). The operator's forced failover is a
+ * fault (`force`), applied with the witness's own rules, and only while the survivor is down (the
+ * confirmation the operator must type says so).
  */
 import type { AgentAction, AgentInput } from '../../agent/core/messages.ts';
 import { type AgentTimings, defaultTimings, shortestTimings } from '../../agent/core/settings.ts';
 import { actsAsPrimary, type AgentState, initialAgentState, leaseEnd, mayRunWorkloads } from '../../agent/core/state.ts';
 import { step } from '../../agent/core/step.ts';
 import type { Caller } from '../../functions/domain/decision.ts';
+import { applyUpdates, holds } from '../../functions/domain/plan.ts';
 import { defaultSettings, shortestSettings, type WitnessSettings } from '../../functions/domain/settings.ts';
-import { newSite, type SitePolicy } from '../../functions/domain/site-state.ts';
+import { activeExclusion, newSite, type SitePolicy, type SiteState } from '../../functions/domain/site-state.ts';
+import { decideForcePrimary, forceConfirmation } from '../../functions/domain/survivor.ts';
 import type { ClaimResponse, HeartbeatResponse } from '../../protocol/node.ts';
 import type { PeerHello, PeerReply } from '../../protocol/peer.ts';
 import { type Outcome, PureWitness } from '../support/pure-witness.ts';
@@ -96,7 +106,22 @@ export function boundsProblems(p: Profile): string[] {
   if ((w.leaseMs - a.driftMarginMs) / (1 - eps) > w.leaseMs + w.skewMarginMs - 2 * p.maxWitnessJitterMs) problems.push('witness jitter beyond the skew margin');
   if (p.promoteMaxMs + p.demoteMaxMs > a.fenceLeadMs / (1 + eps)) problems.push('promote + demote longer than the fence lead');
   if (p.demoteMaxMs > (a.fenceLeadMs - tickMs - tickLatenessMs) / (1 + eps)) problems.push('demote longer than the fence lead after a late tick');
+  const bound = w.standaloneLeaseMs;
+  if (bound !== null && (bound - standaloneMarginMs(a, bound)) / (1 - eps) > bound + w.skewMarginMs - 2 * p.maxWitnessJitterMs) {
+    problems.push('witness jitter or clock drift beyond what a bounded standalone lease allows');
+  }
   return problems;
+}
+
+/**
+ * A2 for a bounded standalone lease of `bound` ms (A5), as the simulation allows it: the drift over
+ * its whole length, at the rate the margins stand for (`driftMarginMs / peerLeaseMs`), at least the
+ * flat margin. The same relation as the witness lease's above then holds:
+ *   (B − m)/(1 − ε) ≤ B + skew − 2J   (demo, B = 6000: 5700 / 0.95 = 6000 ≤ 6250 − 2J).
+ * A flat margin would not do: 5900 / 0.95 = 6210, so J ≤ 20 ms, and far less for longer bounds.
+ */
+export function standaloneMarginMs(a: AgentTimings, bound: number): number {
+  return Math.max(a.driftMarginMs, Math.ceil((bound * a.driftMarginMs) / a.peerLeaseMs));
 }
 
 function profile(witness: WitnessSettings, agent: AgentTimings, rest: Omit<Profile, 'witness' | 'agent' | 'maxDrift'>): Profile {
@@ -106,6 +131,14 @@ function profile(witness: WitnessSettings, agent: AgentTimings, rest: Omit<Profi
 export const profiles = {
   /** `bin/demo.ts`: leases of seconds. */
   demo: profile(witnessSettings, agentTimings, {
+    requestTimeoutsMs: [800, 2_000, 4_000],
+    maxWitnessJitterMs: 75,
+    promoteMaxMs: 200,
+    demoteMaxMs: 150,
+    shutdownWaitMs: 2_000,
+  }),
+  /** The demo's, with standalone leases bounded to the shortest the witness allows (2 × leaseMs). */
+  bounded: profile({ ...witnessSettings, standaloneLeaseMs: 2 * witnessSettings.leaseMs }, agentTimings, {
     requestTimeoutsMs: [800, 2_000, 4_000],
     maxWitnessJitterMs: 75,
     promoteMaxMs: 200,
@@ -175,7 +208,13 @@ export type Fault =
   /** The machine dies (its workloads and hooks with it) and boots again after `downMs`, its monotonic clock reset. */
   | { kind: 'crash'; node: NodeId; atMs: number; downMs: number; clockOffset: number }
   /** The agent is asked to stop (it demotes first), and is started again after `downMs`. */
-  | { kind: 'shutdown'; node: NodeId; atMs: number; downMs: number };
+  | { kind: 'shutdown'; node: NodeId; atMs: number; downMs: number }
+  /**
+   * An operator forces the excluded node back as primary (`decideForcePrimary`), confirming that the
+   * survivor is powered off: done only if, at that instant, a node is excluded and the survivor's
+   * machine is down (a person who looked); otherwise nothing happens.
+   */
+  | { kind: 'force'; atMs: number };
 
 export interface Schedule {
   profile: ProfileName;
@@ -231,6 +270,21 @@ export interface SimResult {
   promotions: number;
   claims: number;
   events: number;
+  /**
+   * A5: real ms during which a node that was told its lease is standalone ran no workloads while
+   * the witness still held that lease for it (its agent up, not stopping, the bound not reached).
+   * Must be 0.
+   */
+  survivorOutageMs: number;
+  /** The same, where the survivor's promote hook failed meanwhile (a hook's fault, not the rules'). */
+  excusedSurvivorOutageMs: number;
+  /**
+   * The same, after a claim granted with `standalone: null` while the witness had the end of the
+   * standalone lease pending (the survivor, having demoted, re-claimed): the witness still excludes
+   * the peer, yet told the survivor its lease is ordinary, so a witness outage then stops the site.
+   * A gap on the witness's side (the claim's renewal path, functions/domain/claim.ts), measured apart.
+   */
+  pendingEndOutageMs: number;
   /** Counts of what happened, by kind: to see what the schedules exercise. */
   stats: Record<string, number>;
   trace: string[];
@@ -278,6 +332,31 @@ interface SimNode {
   maxEarnedPeer: number;
   /** Real time until which the node believes it holds a lease; -Infinity with no agent. */
   leaseEndReal: number;
+  /** The exclusion (its `at`) whose end this incarnation was told, if any. */
+  endedExclusionAt: number | null;
+  /**
+   * A5, per incarnation: the witness told this agent, primary at `epoch`, that its lease is
+   * standalone, until (local) `untilLocal` less the fence lead (Infinity without bound). Cleared by
+   * the answer that carries `end-standalone`, a newer epoch, a restart or a shutdown; over once
+   * that exclusion is (the witness readmitted the peer).
+   */
+  told: {
+    epoch: number;
+    /** The exclusion that made the lease standalone (its `at`): a later one is another lease. */
+    exclusionAt: number;
+    untilLocal: number;
+    /** Its last promote hook failed: the outage until it promotes again is the hook's. */
+    hookFailed: boolean;
+    /**
+     * Since then it was granted a claim at that epoch with `standalone: null` while the witness had
+     * the end of the standalone lease pending: the witness's gap (a claim answer carries no command),
+     * measured apart (`SimResult.pendingEndOutageMs`).
+     */
+    grantedOrdinaryWhileEnding: boolean;
+    ranThroughOutage: boolean;
+  } | null;
+  /** In a survivor outage since the last event (see `SimResult.survivorOutageMs`), and whose doing. */
+  outage: Outage;
   // Ground truth, per machine.
   running: boolean;
   runningFrom: number;
@@ -287,6 +366,13 @@ interface SimNode {
 }
 
 const eps = 1e-6;
+
+type Outage = 'no' | 'yes' | 'excused' | 'pending-end';
+const outageKinds: Record<Exclude<Outage, 'no'>, string> = {
+  yes: 'SURVIVOR OUTAGE',
+  excused: 'excused: survivor outage, promote hook failed',
+  'pending-end': 'survivor outage after an ordinary grant while the end was pending (witness gap)',
+};
 
 /** The agent core under test; replaceable so that the checks can be shown to catch a broken one. */
 export interface Core {
@@ -307,10 +393,15 @@ export interface SimOptions {
    * each agent keeps on its own are still checked, and violations of the rest are counted in `stats`.
    */
   groundTruth?: boolean;
+  /**
+   * Check each agent's steps and beliefs (A1–A5 as the agent keeps them, its leases against what
+   * the voters committed to). Off only to show that the ground truth alone catches a broken core.
+   */
+  agentChecks?: boolean;
 }
 
 export function simulate(schedule: Schedule, options: SimOptions = {}): SimResult {
-  return new Simulation(schedule, options.trace ?? false, options.core ?? realCore, options.groundTruth ?? true).run();
+  return new Simulation(schedule, options.trace ?? false, options.core ?? realCore, options.groundTruth ?? true, options.agentChecks ?? true).run();
 }
 
 class Simulation {
@@ -325,6 +416,9 @@ class Simulation {
   events = 0;
   excusedOverlaps = 0;
   excusedA1 = 0;
+  survivorOutageMs = 0;
+  excusedSurvivorOutageMs = 0;
+  pendingEndOutageMs = 0;
   promotions = 0;
   claims = 0;
   readonly stats: Record<string, number> = {};
@@ -340,6 +434,7 @@ class Simulation {
     traceOn: boolean,
     readonly core: Core,
     readonly groundTruth: boolean,
+    readonly agentChecks: boolean,
   ) {
     this.trace = traceOn ? [] : null;
     this.p = profiles[schedule.profile];
@@ -364,6 +459,9 @@ class Simulation {
       maxEarnedWitness: -Infinity,
       maxEarnedPeer: -Infinity,
       leaseEndReal: -Infinity,
+      told: null,
+      endedExclusionAt: null,
+      outage: 'no',
       running: false,
       runningFrom: 0,
       runningEpoch: 0,
@@ -394,12 +492,14 @@ class Simulation {
       for (;;) {
         const event = this.queue.pop();
         if (!event || event.t > this.end) break;
+        this.accrueOutage(event.t);
         this.now = event.t;
         this.events++;
         this.checkTruth('before');
         event.run();
         this.checkTruth('after');
       }
+      this.accrueOutage(this.end);
       this.now = this.end;
       this.checkTruth('before');
     } catch (error) {
@@ -411,6 +511,9 @@ class Simulation {
       violation,
       excusedOverlaps: this.excusedOverlaps,
       excusedA1: this.excusedA1,
+      survivorOutageMs: this.survivorOutageMs,
+      excusedSurvivorOutageMs: this.excusedSurvivorOutageMs,
+      pendingEndOutageMs: this.pendingEndOutageMs,
       intervals: this.intervals.sort((a, b) => a.from - b.from),
       orphaned: this.nodes.some((n) => n.orphaned),
       stablePrimaryFrom: this.stableFrom,
@@ -465,7 +568,7 @@ class Simulation {
     const who = n ? `${n.id}#${n.incarnation}` : 'site';
     const s = n?.state;
     const summary = s
-      ? ` [role=${s.role} epoch=${s.epoch} won=${String(s.wonEpoch)} local=${this.local(n).toFixed(1)} leaseEnd=${leaseEnd(s).toFixed(1)} grantedUntil=${s.grantedUntil.toFixed(1)} claiming=${s.claiming} hook=${String(s.hookRunning)}]`
+      ? ` [role=${s.role} epoch=${s.epoch} won=${String(s.wonEpoch)} local=${this.local(n).toFixed(1)} leaseEnd=${leaseEnd(s).toFixed(1)} grantedUntil=${s.grantedUntil.toFixed(1)} claiming=${s.claiming} hook=${String(s.hookRunning)} standalone=${s.standalone} excluded=${s.excluded}]`
       : '';
     throw new Violation(`${rule} at real ${this.now.toFixed(1)} ms, ${who}: ${detail}${summary}`);
   }
@@ -520,6 +623,7 @@ class Simulation {
         n.shuttingDown = false;
         n.boot++;
         n.leaseEndReal = -Infinity;
+        n.told = null;
         n.orphaned = false;
         if (n.running) this.stopWorkloads(n);
         n.clock = { offset: fault.clockOffset, rate: n.clock.rate };
@@ -528,12 +632,17 @@ class Simulation {
           if (!n.up) this.startAgent(n);
         });
       });
+    } else if (fault.kind === 'force') {
+      this.at(fault.atMs, () => {
+        this.force();
+      });
     } else if (fault.kind === 'shutdown') {
       const n = this.nodes[fault.node === 'node-a' ? 0 : 1];
       this.at(fault.atMs, () => {
         if (!n.up || n.shuttingDown) return;
         this.log(`${n.id} SHUTDOWN requested`);
         n.shuttingDown = true;
+        n.told = null;
         const incarnation = n.incarnation;
         const deadline = this.local(n) + this.p.shutdownWaitMs;
         this.dispatch(n, { type: 'shutdown' });
@@ -557,6 +666,31 @@ class Simulation {
     }
   }
 
+  /** The operator's forced failover (survivor mode), applied as the reseller API would: the pure decision, then its plan. */
+  force(): void {
+    const settings = this.p.witness;
+    const serverNow = serverOrigin + this.now;
+    const w = this.witness.state;
+    const exclusion = activeExclusion(w, serverNow, settings);
+    const survivor = this.nodes.find((n) => n.id === w.primary);
+    if (!exclusion || !survivor?.crashed) return;
+    const decision = decideForcePrimary(w, exclusion.nodeId, { confirm: forceConfirmation(survivor.id), reason: 'the survivor is down' }, 'key-sim', serverNow, settings);
+    if (decision.kind === 'refuse' && decision.code === 'survivor-heard') {
+      // The witness heard the survivor too lately to take the operator's word: the operator tries
+      // again once the witness allows it, if the survivor is still down then.
+      const heardAt = w.nodes[survivor.id]?.lastSeenAt ?? serverNow;
+      this.count('operator force refused: survivor heard lately');
+      this.at(heardAt + settings.slowHeartbeatMs + settings.exclusionMs - serverOrigin + 1, () => {
+        this.force();
+      });
+      return;
+    }
+    if (decision.kind !== 'write' || !holds(decision.plan.guard, w)) throw new Error(`the operator's force was refused: ${JSON.stringify(decision)}`);
+    this.witness.state = applyUpdates(w, decision.plan.updates);
+    this.count('operator forced failover');
+    this.log(`OPERATOR forces ${exclusion.nodeId} primary at epoch ${this.witness.state.epoch} (${survivor.id} is down)`);
+  }
+
   startAgent(n: SimNode): void {
     n.up = true;
     n.incarnation += 1;
@@ -571,6 +705,8 @@ class Simulation {
     n.maxEarnedWitness = -Infinity;
     n.maxEarnedPeer = -Infinity;
     n.leaseEndReal = -Infinity;
+    n.told = null;
+    n.endedExclusionAt = null;
     this.log(`${n.id} agent started, incarnation ${n.incarnation}, clock ${now.toFixed(1)}`);
     this.dispatch(n, { type: 'tick' });
     this.scheduleTick(n, n.incarnation, now + tickMs);
@@ -599,7 +735,8 @@ class Simulation {
       const changed = state.role !== before.role || state.epoch !== before.epoch ? ` → ${state.role} e${state.epoch}` : '';
       if (input.type !== 'tick' || shown.length || changed) this.log(`${n.id} ${describeInput(input)}${changed}${shown.length ? `; ${shown.join(', ')}` : ''}`);
     }
-    this.checkStep(n, before, input, state, actions, now);
+    if (this.agentChecks) this.checkStep(n, before, input, state, actions, now);
+    else n.maxEpochSeen = Math.max(n.maxEpochSeen, ...epochsOf(input));
     for (const action of actions) this.carryOut(n, action, now);
     return actions;
   }
@@ -661,11 +798,12 @@ class Simulation {
   decide(
     n: SimNode,
     action: Extract<AgentAction, { type: 'witness-heartbeat' | 'witness-claim' }>,
-  ): { outcome: Outcome<HeartbeatResponse> | Outcome<ClaimResponse>; heldUntilReal: number } {
+  ): { outcome: Outcome<HeartbeatResponse> | Outcome<ClaimResponse>; heldUntilReal: number; witness: SiteState } {
     const jitter = (this.netRandom[n.index === 0 ? 'witness-a' : 'witness-b']() * 2 - 1) * this.schedule.witnessJitterMs;
     const serverNow = serverOrigin + this.now + jitter;
     const caller: Caller = { ...site, nodeId: n.id, tokenVersion: 1 };
     const rev = this.witness.state.rev;
+    const excludedBefore = this.witness.state.exclusion;
     const outcome =
       action.type === 'witness-heartbeat'
         ? this.witness.heartbeat(caller, action.request, serverNow)
@@ -676,14 +814,20 @@ class Simulation {
     if (this.applied.has(key) && outcome.status !== 409) this.fail(n, 'W4', `the witness answered ${outcome.status} to a duplicate of ${key}, applied before`);
     if (this.witness.state.rev !== rev) this.applied.add(key);
     const w = this.witness.state;
-    // W1 as the other hosts see it: held until expiry + skew on any host's clock, each within J of real.
-    const heldUntilReal = w.leaseExpiresAt + this.p.witness.skewMarginMs - serverOrigin - this.schedule.witnessJitterMs;
+    if (!excludedBefore && w.exclusion) this.count('witness excluded a node');
+    if (excludedBefore && !w.exclusion) this.count('witness readmitted a node');
+    // W1 as the other hosts see it: held until expiry + skew on any host's clock, each within J of
+    // real; and without end while the lease is standalone without bound (W5).
+    const endless = w.exclusion !== undefined && this.p.witness.standaloneLeaseMs === null;
+    const heldUntilReal = endless ? Infinity : w.leaseExpiresAt + this.p.witness.skewMarginMs - serverOrigin - this.schedule.witnessJitterMs;
     if (this.trace) this.log(
       `witness ← ${n.id} ${action.type === 'witness-heartbeat' ? `heartbeat(${action.request.role} e${action.request.epoch})` : 'claim'} #${action.request.incarnation}.${action.request.seq} → ${
         outcome.status === 200 ? JSON.stringify(outcome.body).slice(0, 160) : `${outcome.status} ${outcome.code}`
-      } [primary=${String(w.primary)} e${w.epoch} lease to ${(w.leaseExpiresAt - serverOrigin).toFixed(1)}]`,
+      } [primary=${String(w.primary)} e${w.epoch} lease to ${(w.leaseExpiresAt - serverOrigin).toFixed(1)}${
+        w.exclusion ? ` excluded=${w.exclusion.nodeId}${w.exclusion.ending ? ' ending' : ''}` : ''
+      }]`,
     );
-    return { outcome, heldUntilReal };
+    return { outcome, heldUntilReal, witness: w };
   }
 
   /** The answer reaches the agent, mapped to an input as `agent/io/runtime.ts` maps it. */
@@ -691,31 +835,110 @@ class Simulation {
     n: SimNode,
     pending: WitnessPending,
     seq: number,
-    answer: { outcome: Outcome<HeartbeatResponse> | Outcome<ClaimResponse>; heldUntilReal: number },
+    answer: { outcome: Outcome<HeartbeatResponse> | Outcome<ClaimResponse>; heldUntilReal: number; witness: SiteState },
   ): void {
     const { outcome, heldUntilReal } = answer;
     if (outcome.status !== 200) {
       this.dispatch(n, { type: 'witness-failed', seq, status: outcome.status, code: outcome.code });
       return;
     }
+    const a = this.p.agent;
     let leaseMs: number | null;
+    let standalone: HeartbeatResponse['standalone'] = null;
+    let ending = false;
     let input: AgentInput;
     if (pending.kind === 'heartbeat') {
       const body = outcome.body as HeartbeatResponse;
       leaseMs = body.leaseMs;
+      if (leaseMs !== null) standalone = body.standalone;
+      ending = body.commands.some((c) => c.type === 'end-standalone');
       input = { type: 'witness-heartbeat-ok', seq, body };
     } else {
       const body = outcome.body as ClaimResponse;
       leaseMs = body.granted ? body.leaseMs : null;
+      if (body.granted) standalone = body.standalone;
+      else this.count(`claim refused: ${body.reason}`);
       input = { type: 'witness-claim-ok', seq, body };
     }
-    if (leaseMs !== null) n.maxEarnedWitness = Math.max(n.maxEarnedWitness, pending.sentLocal + leaseMs - this.p.agent.driftMarginMs);
-    const previous = n.state?.witnessLeaseEnd ?? 0;
+    // A2, A5: what this answer lets the agent hold, at most.
+    const bound = standalone?.leaseMs;
+    const standaloneEnd = standalone === null ? -Infinity : bound === null || bound === undefined ? Infinity : pending.sentLocal + bound - standaloneMarginMs(a, bound);
+    if (leaseMs !== null) n.maxEarnedWitness = Math.max(n.maxEarnedWitness, pending.sentLocal + leaseMs - a.driftMarginMs, standaloneEnd);
+    const before = n.state;
+    const previous = before?.witnessLeaseEnd ?? 0;
     this.dispatch(n, input);
-    const held = n.state?.witnessLeaseEnd ?? 0;
+    const after = n.state;
+    const held = after?.witnessLeaseEnd ?? 0;
     if (held > previous && this.real(n, held) > heldUntilReal + eps) {
       this.failTruth(n, 'A2 (witness lease)', `holds its witness lease until real ${this.real(n, held).toFixed(1)}, but the witness counts it only until ${heldUntilReal.toFixed(1)}`);
     }
+    // A5: the belief, whether or not this answer changed it, never outlives what the witness counts
+    // as it answers (a standalone lease kept after the witness ended it would).
+    const w = answer.witness;
+    if (this.agentChecks && after && mayRunWorkloads(after.role) && held > 0 && w.primary === n.id && w.epoch === after.epoch && this.real(n, held) > heldUntilReal + eps) {
+      this.failTruth(
+        n,
+        held === Infinity ? 'A5 (standalone lease)' : 'A2 (witness lease)',
+        `believes its witness lease runs until real ${this.real(n, held).toFixed(1)}, but the witness, answering, counts it only until ${heldUntilReal.toFixed(1)}`,
+      );
+    }
+    // What the survivor was told, for the outage measure.
+    if (ending) {
+      // Told the end of this exclusion's standalone lease: a later answer that calls it standalone
+      // (decided before the ack reached the witness) entitles it to nothing.
+      n.endedExclusionAt = w.exclusion?.at ?? null;
+      if (n.told) this.count('survivor told end-standalone');
+      n.told = null;
+    }
+    const ended = w.exclusion?.at !== undefined && w.exclusion.at === n.endedExclusionAt;
+    if (standalone !== null && !ended && before && after && actsAsPrimary(after.role) && w.primary === n.id && w.epoch === after.epoch) {
+      if (!n.told) this.count(pending.kind === 'claim' ? 'survivor told standalone (claim)' : 'survivor told standalone');
+      const untilLocal = standaloneEnd - a.fenceLeadMs;
+      n.told = {
+        epoch: w.epoch,
+        exclusionAt: w.exclusion?.at ?? -1,
+        untilLocal,
+        hookFailed: n.told?.hookFailed ?? false,
+        grantedOrdinaryWhileEnding: false,
+        ranThroughOutage: n.told?.ranThroughOutage ?? false,
+      };
+    } else if (pending.kind === 'claim' && leaseMs !== null && standalone === null && n.told && w.exclusion?.ending && w.primary === n.id && w.epoch === n.told.epoch) {
+      n.told.grantedOrdinaryWhileEnding = true;
+      this.count('claim granted ordinary while the end of the standalone lease was pending');
+    }
+  }
+
+  /** Adds the time since the last event to the outage measures, by the state the last event left. */
+  accrueOutage(to: number): void {
+    for (const n of this.nodes) {
+      if (n.outage === 'yes') this.survivorOutageMs += to - this.now;
+      if (n.outage === 'excused') this.excusedSurvivorOutageMs += to - this.now;
+      if (n.outage === 'pending-end') this.pendingEndOutageMs += to - this.now;
+    }
+  }
+
+  /**
+   * A5: a survivor told that its lease is standalone must run its workloads for as long as the
+   * witness holds that lease for it (at the epoch it was told), unless it stops, restarts, hears of
+   * a newer epoch or is told the end, or a bounded lease reaches its end.
+   */
+  survivorOutage(n: SimNode): Outage {
+    const told = n.told;
+    if (!told || !n.up || n.shuttingDown || !n.state) return 'no';
+    if (n.maxEpochSeen > told.epoch) {
+      n.told = null;
+      return 'no';
+    }
+    const w = this.witness.state;
+    const held = activeExclusion(w, serverOrigin + this.now, this.p.witness)?.at === told.exclusionAt && w.primary === n.id && w.epoch === told.epoch;
+    if (!held || this.local(n) >= told.untilLocal) return 'no';
+    const s = n.state;
+    if (n.running && !told.ranThroughOutage && s.witnessLastOk !== null && this.local(n) - s.witnessLastOk > this.p.witness.leaseMs) {
+      told.ranThroughOutage = true;
+      this.count('survivor ran on past a witness lease with no answer');
+    }
+    if (n.running) return 'no';
+    return told.hookFailed ? 'excused' : told.grantedOrdinaryWhileEnding ? 'pending-end' : 'yes';
   }
 
   // --- the peer link -------------------------------------------------------------------------
@@ -777,6 +1000,8 @@ class Simulation {
     const incarnation = n.incarnation;
     if (hook === 'promote') {
       this.promotions++;
+      // Promoting again: a later stop is not the failed hook's doing.
+      if (n.told) n.told.hookFailed = false;
       if (!n.running) {
         n.running = true;
         n.runningFrom = this.now;
@@ -799,6 +1024,7 @@ class Simulation {
         return;
       }
       n.hook = null;
+      if (hook === 'promote' && code !== 0 && n.told) n.told.hookFailed = true;
       this.dispatch(n, { type: 'hook-exited', hook, code });
     });
   }
@@ -838,6 +1064,12 @@ class Simulation {
       else this.failTruth(null, 'SPLIT BRAIN', `both nodes run workloads: node-a since ${a.runningFrom.toFixed(1)} (epoch ${a.runningEpoch}), node-b since ${b.runningFrom.toFixed(1)} (epoch ${b.runningEpoch})`);
     }
     if (when === 'after') {
+      for (const n of this.nodes) {
+        const outage = this.survivorOutage(n);
+        if (outage !== n.outage) this.log(`${n.id} survivor outage: ${outage}`);
+        n.outage = outage;
+        if (n.outage !== 'no') this.count(outageKinds[n.outage]);
+      }
       const primaries = this.nodes.filter((n) => n.up && n.state?.role === 'primary' && n.running);
       const only = primaries.length === 1 && !this.other(primaries[0]!).running ? primaries[0]!.id : null;
       if (only !== this.stableNode) {
@@ -995,7 +1227,9 @@ function describeInput(input: AgentInput): string {
 function describeAction(action: AgentAction): string {
   switch (action.type) {
     case 'witness-heartbeat':
-      return `heartbeat #${action.request.seq} (${action.request.role} e${action.request.epoch}, peer ${action.request.peer?.reachable ? 'up' : 'down'})`;
+      return `heartbeat #${action.request.seq} (${action.request.role} e${action.request.epoch}, peer ${action.request.peer?.reachable ? 'up' : 'down'}${
+        action.request.acks ? `, acks ${action.request.acks.join(' ')}` : ''
+      })`;
     case 'witness-claim':
       return `CLAIM #${action.request.seq} (${action.request.reason})`;
     case 'peer-hello':

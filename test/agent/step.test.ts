@@ -1,13 +1,13 @@
 /**
- * The agent's pure core, one rule at a time (DESIGN.md, A1–A4): hand-written sequences of inputs
+ * The agent's pure core, one rule at a time (DESIGN.md, A1–A5): hand-written sequences of inputs
  * at chosen instants of the node's own clock, with the demo's timings (peer lease 2000 ms, drift
  * margin 100 ms, fence lead 400 ms, witness lease 3000 ms).
  */
 import { describe, expect, test } from 'vitest';
 import type { AgentAction, AgentInput } from '../../agent/core/messages.ts';
-import { type AgentState, initialAgentState, leaseEnd } from '../../agent/core/state.ts';
+import { type AgentState, driftMarginFor, initialAgentState, leaseEnd } from '../../agent/core/state.ts';
 import { step } from '../../agent/core/step.ts';
-import type { ClaimResponse, Command, HeartbeatResponse } from '../../protocol/node.ts';
+import type { ClaimResponse, Command, HeartbeatResponse, Standalone } from '../../protocol/node.ts';
 import type { PeerHello, PeerReply } from '../../protocol/peer.ts';
 import { agentTimings as t, tickMs, witnessSettings } from './simulation.ts';
 
@@ -106,12 +106,19 @@ const hello = (over: Partial<PeerHello> = {}): AgentInput => ({
 const heartbeatOk = (seq: number, over: Partial<HeartbeatResponse> = {}): AgentInput => ({
   type: 'witness-heartbeat-ok',
   seq,
-  body: { epoch: 1, primary: peer, role: 'secondary', leaseMs: null, commands: [], heartbeatMs: witnessSettings.fastHeartbeatMs, ...over },
+  body: { epoch: 1, primary: peer, role: 'secondary', leaseMs: null, standalone: null, excluded: false, commands: [], heartbeatMs: witnessSettings.fastHeartbeatMs, ...over },
 });
 
 const claimOk = (seq: number, body: ClaimResponse): AgentInput => ({ type: 'witness-claim-ok', seq, body });
-const granted = (epoch: number): ClaimResponse => ({ granted: true, epoch, leaseMs: witnessSettings.leaseMs });
-const refused = (epoch: number, primary: string | null): ClaimResponse => ({ granted: false, epoch, primary, retryAfterMs: 1_000, reason: 'lease-held' });
+const granted = (epoch: number, standalone: Standalone = null): ClaimResponse => ({ granted: true, epoch, leaseMs: witnessSettings.leaseMs, standalone });
+const refused = (epoch: number, primary: string | null): ClaimResponse => ({
+  granted: false,
+  epoch,
+  primary,
+  retryAfterMs: 1_000,
+  reason: 'lease-held',
+  message: `${primary ?? '?'} holds the lease`,
+});
 
 /**
  * A witness that names `primary` at `epoch`: it renews the lease of its primary reporting as
@@ -413,6 +420,188 @@ describe('A4: a node that learns of a higher epoch demotes, and promotes only on
     agent.send(hello({ epoch: 3, role: 'secondary', wantLease: false }), 2_000);
     const answer = answerOf(agent.send(hello({ epoch: 2 }), 2_010));
     expect(answer.reply).toMatchObject({ epoch: 3, leaseMs: null });
+  });
+});
+
+describe('A5: survivor mode', () => {
+  const endStandalone = (epoch = 1): Command => ({
+    id: `end-standalone-5000-${self}`,
+    type: 'end-standalone',
+    epoch,
+    issuedAt: 0,
+    reason: `${self} hears ${peer} again: the lease is no longer standalone`,
+  });
+
+  /** The witness's answer to a heartbeat of its primary, this node, at epoch 1: a renewal. */
+  const asPrimary = (seq: number, over: Partial<HeartbeatResponse> = {}) =>
+    heartbeatOk(seq, { primary: self, role: 'primary', leaseMs: witnessSettings.leaseMs, ...over });
+
+  type Log = Extract<AgentAction, { type: 'log' }>;
+  const logged = (agent: Agent, message: string | RegExp): Log[] =>
+    agent.log
+      .map(({ action }) => action)
+      .filter((a): a is Log => a.type === 'log' && (typeof message === 'string' ? a.message === message : message.test(a.message)));
+
+  /** A primary whose next heartbeat is answered `standalone`; from then on neither the witness nor its peer answers. */
+  function standalonePrimary(leaseMs: number | null): { agent: Agent; sentAt: number } {
+    const { agent } = primary();
+    let sentAt = -1;
+    agent.witness = (r) => {
+      if (r.type !== 'witness-heartbeat') return 'fail';
+      sentAt = agent.now;
+      agent.witness = () => 'fail';
+      return asPrimary(r.request.seq, { standalone: { leaseMs }, heartbeatMs: witnessSettings.slowHeartbeatMs });
+    };
+    agent.runUntil(() => agent.state.standalone);
+    return { agent, sentAt };
+  }
+
+  /** Holds the standalone primary's next heartbeat; returns when it was sent. */
+  function nextHeartbeat(agent: Agent): number {
+    let at = -1;
+    agent.witness = (r) => {
+      if (r.type !== 'witness-heartbeat') return 'fail';
+      at = agent.now;
+      return 'hold';
+    };
+    agent.runUntil(() => agent.held.length > 0);
+    return at;
+  }
+
+  test('a primary told its lease is standalone keeps running past every lease end, with no answer from anyone for ten minutes', () => {
+    const { agent } = standalonePrimary(null);
+    expect(agent.state).toMatchObject({ role: 'primary', standalone: true, witnessLeaseEnd: Infinity, peerLeaseEnd: 0 });
+    const from = agent.now;
+    agent.run(from + 10 * 60_000);
+    expect(hooks(agent.since(from))).toEqual([]);
+    expect(agent.state.role).toBe('primary');
+    // It keeps reporting to the witness, retrying every failure.
+    expect(agent.since(from + 5 * 60_000).filter((a) => a.type === 'witness-heartbeat').length).toBeGreaterThan(100);
+    expect(logged(agent, 'survivor mode: the lease is standalone')).toHaveLength(1);
+  });
+
+  test('a bounded standalone lease runs from the heartbeat that earned it, less a drift margin for its length: the primary fences before it ends', () => {
+    const bound = 20_000;
+    const { agent, sentAt } = standalonePrimary(bound);
+    // 5 % of 20 s (driftMarginMs / peerLeaseMs), not the flat 100 ms that suits a 2 s peer lease.
+    expect(driftMarginFor(t, bound)).toBe(1_000);
+    const end = sentAt + bound - driftMarginFor(t, bound);
+    expect(agent.state).toMatchObject({ standalone: true, witnessLeaseEnd: end });
+    const from = agent.now;
+    const demoteAt = agent.runUntil(() => agent.state.role !== 'primary');
+    expect(demoteAt).toBeGreaterThanOrEqual(end - t.fenceLeadMs);
+    expect(demoteAt).toBeLessThan(end - t.fenceLeadMs + tickMs);
+    expect(hooks(agent.since(from))).toEqual([expect.objectContaining({ hook: 'demote', reason: 'leases run out: self-fence' })]);
+  });
+
+  test('end-standalone ends the standalone lease at once, on the ordinary lease of the answer that carries it, and is acknowledged in the very next heartbeat', () => {
+    const { agent } = standalonePrimary(null);
+    const command = endStandalone();
+    const carriedAt = nextHeartbeat(agent);
+    agent.witness = () => 'fail';
+    // That answer says `standalone: null` and renews an ordinary lease; the slow cadence does not delay the ack.
+    const actions = agent.answer((r) => asPrimary(r.request.seq, { commands: [command], heartbeatMs: witnessSettings.slowHeartbeatMs }), carriedAt + 30);
+    const ordinaryEnd = carriedAt + witnessSettings.leaseMs - t.driftMarginMs;
+    expect(agent.state).toMatchObject({ role: 'primary', standalone: false, witnessLeaseEnd: ordinaryEnd });
+    expect(actions.filter((a): a is Heartbeat => a.type === 'witness-heartbeat').map((a) => a.request.acks)).toEqual([[command.id]]);
+    const ended = logged(agent, 'standalone lease ended by the witness');
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.fields).toMatchObject({ command: command.id, reason: command.reason });
+    // Nothing renews it any more: it fences at the ordinary end, as any primary.
+    const demoteAt = agent.runUntil(() => agent.state.role !== 'primary');
+    expect(demoteAt).toBeGreaterThanOrEqual(ordinaryEnd - t.fenceLeadMs);
+    expect(demoteAt).toBeLessThan(ordinaryEnd - t.fenceLeadMs + tickMs);
+  });
+
+  test('an answer that ends the standalone lease and renews nothing fences at once; the ack waits until the workloads have stopped (A1)', () => {
+    const { agent } = standalonePrimary(null);
+    const command = endStandalone();
+    nextHeartbeat(agent);
+    const actions = agent.answer((r) => asPrimary(r.request.seq, { leaseMs: null, commands: [command] }), agent.now + 30);
+    expect(hooks(actions)).toEqual([expect.objectContaining({ hook: 'demote', reason: 'the witness ended the standalone lease and renewed no lease' })]);
+    // The witness keeps the standalone lease until the ack: a peer readmitted sooner could claim beside the workloads.
+    expect(agent.state.acks).toEqual([]);
+    agent.send({ type: 'hook-exited', hook: 'demote', code: 0 }, agent.now + 50);
+    expect(agent.state).toMatchObject({ role: 'secondary', standalone: false, witnessLeaseEnd: 0, acks: [command.id] });
+  });
+
+  test('an ordinary renewal after a standalone one replaces the lease without end', () => {
+    const { agent } = standalonePrimary(null);
+    const sentAt = nextHeartbeat(agent);
+    agent.answer((r) => asPrimary(r.request.seq), sentAt + 10);
+    expect(agent.state).toMatchObject({ standalone: false, witnessLeaseEnd: sentAt + witnessSettings.leaseMs - t.driftMarginMs });
+  });
+
+  test('an end-standalone that finds no standalone lease is simply acknowledged', () => {
+    const agent = secondary();
+    const command = endStandalone();
+    agent.witness = (r) => (r.type === 'witness-heartbeat' ? 'hold' : 'fail');
+    agent.runUntil(() => agent.held.length > 0);
+    agent.answer((r) => heartbeatOk(r.request.seq, { commands: [command] }), agent.now + 5);
+    expect(agent.state).toMatchObject({ role: 'secondary', standalone: false, acks: [command.id] });
+  });
+
+  test('a standalone primary that hears a higher epoch demotes at once, and its lease is void (A4)', () => {
+    const { agent } = standalonePrimary(null);
+    const actions = agent.send(hello({ epoch: 2, role: 'primary' }), agent.now + 10);
+    expect(hooks(actions)).toEqual([expect.objectContaining({ hook: 'demote', epoch: 2 })]);
+    expect(agent.state).toMatchObject({ role: 'demoting', standalone: false });
+    expect(agent.state.witnessLeaseEnd).toBeLessThanOrEqual(agent.now);
+  });
+
+  test('an excluded node never claims, even with its peer lost for two minutes and the witness naming no primary', () => {
+    const agent = secondary();
+    agent.peer = () => null;
+    agent.witness = (r) => (r.type === 'witness-heartbeat' ? heartbeatOk(r.request.seq, { primary: null, excluded: true }) : claimOk(r.request.seq, granted(2)));
+    const from = agent.now;
+    agent.run(from + 120_000);
+    expect(agent.since(from).some((a) => a.type === 'witness-claim')).toBe(false);
+    expect(agent.state).toMatchObject({ role: 'secondary', excluded: true, claiming: false });
+    // It keeps heartbeating, and says once why it does not take over.
+    expect(agent.since(from).filter((a) => a.type === 'witness-heartbeat').length).toBeGreaterThan(100);
+    expect(logged(agent, /^excluded by the witness: /)).toHaveLength(1);
+    // It grants the survivor peer leases, as any secondary does: that is how it rejoins.
+    expect(answerOf(agent.send(hello({ epoch: 1 }), agent.now + 1)).reply.leaseMs).toBe(t.peerLeaseMs);
+  });
+
+  test('a readmitted node may claim again', () => {
+    const agent = secondary();
+    agent.peer = () => null;
+    const site = { excluded: true };
+    agent.witness = (r) => (r.type === 'witness-heartbeat' ? heartbeatOk(r.request.seq, { primary: null, excluded: site.excluded }) : 'hold');
+    agent.run(agent.now + 10_000);
+    expect(agent.held).toEqual([]);
+    site.excluded = false;
+    agent.runUntil(() => agent.held.length > 0);
+    expect(agent.held[0]!.type).toBe('witness-claim');
+    expect(logged(agent, 'readmitted by the witness: this node may claim again')).toHaveLength(1);
+  });
+
+  test('a claim refused because the node is excluded is its last: the refusal’s words are logged once', () => {
+    const agent = secondary();
+    agent.peer = () => null;
+    const message = `${self} is excluded: ${peer} runs alone on a standalone lease (survivor mode). ${self} rejoins as secondary once ${peer} hears it on the peer link`;
+    const site = { excluded: false };
+    agent.witness = (r) => {
+      if (r.type === 'witness-heartbeat') return heartbeatOk(r.request.seq, { excluded: site.excluded });
+      site.excluded = true;
+      return claimOk(r.request.seq, { granted: false, epoch: 1, primary: peer, retryAfterMs: witnessSettings.slowHeartbeatMs, reason: 'excluded', message });
+    };
+    const from = agent.now;
+    agent.run(from + 60_000);
+    expect(agent.since(from).filter((a) => a.type === 'witness-claim')).toHaveLength(1);
+    expect(logged(agent, `excluded by the witness: ${message}`).map((a) => a.level)).toEqual(['warn']);
+    expect(agent.state).toMatchObject({ excluded: true, claiming: false });
+  });
+
+  test('a restart forgets the standalone lease and the exclusion; a survivor that restarts re-claims and is told again', () => {
+    const start = initialAgentState(self, 2, t, 1_000);
+    expect(start).toMatchObject({ standalone: false, excluded: false, witnessLeaseEnd: 0 });
+    const agent = new Agent(50_000, 3);
+    agent.witness = (r) =>
+      r.type === 'witness-claim' ? claimOk(r.request.seq, granted(4, { leaseMs: null })) : heartbeatOk(r.request.seq, { epoch: 4, primary: self, role: 'primary' });
+    agent.runUntil(() => agent.state.role === 'promoting');
+    expect(agent.state).toMatchObject({ standalone: true, witnessLeaseEnd: Infinity, wonEpoch: 4 });
   });
 });
 

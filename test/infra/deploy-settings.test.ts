@@ -40,6 +40,13 @@ describe('deployment settings from CDK context', () => {
     expect(() => settings({ fastHeartbeatMs: 15_000 })).toThrow('fastHeartbeatMs: the fast heartbeat must come more often than a lease lasts');
   });
 
+  test('survivor mode: the exclusion time follows the freshness window unless set; a standalone lease is bounded only when asked', () => {
+    expect(settings({ freshnessMs: 20_000 }).witness).toMatchObject({ exclusionMs: 40_000, standaloneLeaseMs: null });
+    expect(settings({ exclusionMs: 45_000, standaloneLeaseMs: 3_600_000 }).witness).toMatchObject({ exclusionMs: 45_000, standaloneLeaseMs: 3_600_000 });
+    expect(() => settings({ exclusionMs: 1_000 })).toThrow('exclusionMs: a node must be unheard for at least one lease before it is excluded');
+    expect(() => settings({ standaloneLeaseMs: 20_000 })).toThrow('standaloneLeaseMs: a bounded standalone lease must last at least two ordinary leases');
+  });
+
   test('a log retention CloudWatch does not offer, a bad address or throttle, and an unknown key are refused', () => {
     expect(() => settings({ logRetentionDays: 10 })).toThrow(/logRetentionDays: CloudWatch keeps logs for one of 1, 3, 5, 7, 14/);
     expect(() => settings({ alarmEmail: 'ops' })).toThrow('alarmEmail: not an e-mail address: ops');

@@ -139,6 +139,8 @@ describe('the functions', () => {
     TIEBREAK_STARTUP_WINDOW_MS: '30000',
     TIEBREAK_SILENCE_MS: '180000',
     TIEBREAK_DUE_BUCKET_MS: '300000',
+    // Twice the freshness window; an unbounded standalone lease (the default) is no variable.
+    TIEBREAK_EXCLUSION_MS: '30000',
   });
 
   test.each(['heartbeat', 'claim', 'maintenance'] as const)('%s gets the witness settings from context, the table and the token key’s secret, and source maps on', (name) => {
@@ -689,8 +691,9 @@ describe('the incidents queues', () => {
       RawMessageDelivery: true,
       FilterPolicy: { type: [...incidentQueueEventTypes] },
     });
-    // webhook.failed and webhook.disabled reach the reseller's service queue through the webhook router.
-    const excluded = ['failover.granted', 'failover.completed', 'incident.opened', 'webhook.failed', 'webhook.disabled'];
+    // webhook.failed and webhook.disabled reach the reseller's service queue through the webhook router;
+    // failover.forced is an operator's act, not a condition (its node.readmitted clears the exclusion).
+    const excluded = ['failover.granted', 'failover.completed', 'failover.forced', 'incident.opened', 'webhook.failed', 'webhook.disabled'];
     expect([...incidentQueueEventTypes].sort()).toEqual(EventType.options.filter((type) => !excluded.includes(type)).sort());
     // The topics' subscriptions: the incidents queue's, the webhook outbox's, and the operator's e-mail on the alarm topic.
     expect(ofType('AWS::SNS::Subscription')).toHaveLength(3);

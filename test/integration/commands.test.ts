@@ -13,7 +13,7 @@ async function failedOver(): Promise<{ pair: Pair; takeoverAt: number }> {
   const pair = await pairWithPrimaryA(witness);
   await expireLeaseKeepingBothFresh(witness, pair);
   const takeoverAt = witness.clock.ms;
-  expect(await pair.b.claim(1)).toEqual({ granted: true, epoch: 2, leaseMs: witness.deps.settings.leaseMs });
+  expect(await pair.b.claim(1)).toEqual({ granted: true, epoch: 2, leaseMs: witness.deps.settings.leaseMs, standalone: null });
   return { pair, takeoverAt };
 }
 

@@ -110,7 +110,7 @@ async function raceAfterExpiry(pair: Pair, round: number, sameSeq: boolean): Pro
   expect(granted.length).toBeGreaterThanOrEqual(1);
   for (const s of granted) {
     expect(s.agent.id).toBe(winner);
-    expect(s.claim).toEqual({ granted: true, epoch, leaseMs: witness.deps.settings.leaseMs });
+    expect(s.claim).toEqual({ granted: true, epoch, leaseMs: witness.deps.settings.leaseMs, standalone: null });
   }
   // The other node was refused every single time, and told who holds the lease.
   const loser = answers.filter((s) => s.agent.id !== winner);
@@ -173,7 +173,7 @@ describe('50 concurrent claims from both nodes once the primary lease expired', 
       expect(after.nodes).toMatchObject({ [from.id]: { commands: { [`${epoch + 1}-demote-${from.id}`]: { type: 'demote' } } } });
       const granted = replies.filter((r) => r.status === 200);
       expect(granted.length).toBeGreaterThanOrEqual(1);
-      for (const r of granted) expect(r.body).toEqual({ granted: true, epoch: epoch + 1, leaseMs: witness.deps.settings.leaseMs });
+      for (const r of granted) expect(r.body).toEqual({ granted: true, epoch: epoch + 1, leaseMs: witness.deps.settings.leaseMs, standalone: null });
       for (const r of replies.filter((x) => x.status !== 200)) {
         if (r.status === 409) expectError(r, 409, 'stale-request');
         else expectError(r, 503, 'unavailable');

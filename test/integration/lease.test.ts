@@ -69,7 +69,7 @@ describe('a lease lasts exactly what the latest renewal earned', () => {
   test('a claim by the primary renews from its own time, like a heartbeat', async () => {
     const pair = await pairWithPrimaryA(witness);
     witness.clock.advance(7_000);
-    expect(await pair.a.claim(1, 'operator')).toEqual({ granted: true, epoch: 1, leaseMs });
+    expect(await pair.a.claim(1, 'operator')).toEqual({ granted: true, epoch: 1, leaseMs, standalone: null });
     expect(await storedLease(pair)).toBe(witness.clock.ms + leaseMs);
   });
 });
@@ -89,13 +89,14 @@ describe('W1: another node is granted only once the lease and the skew margin ar
         primary: 'node-a',
         reason: 'lease-held',
         retryAfterMs: expiry + skewMarginMs - at + 1,
+        message: expect.stringContaining('node-a holds the lease at epoch 1') as unknown,
       });
       const item = await witness.rawItem(pair.key);
       expect(item).toMatchObject({ primary: 'node-a', epoch: 1, leaseExpiresAt: expiry });
     }
 
     witness.clock.ms = expiry + skewMarginMs + 1;
-    expect(await pair.b.claim(1)).toEqual({ granted: true, epoch: 2, leaseMs });
+    expect(await pair.b.claim(1)).toEqual({ granted: true, epoch: 2, leaseMs, standalone: null });
     expect(await witness.rawItem(pair.key)).toMatchObject({
       primary: 'node-b',
       epoch: 2,

@@ -9,6 +9,12 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
+/** As much of a JSON Schema as these tests read. */
+interface Schema {
+  properties?: Record<string, Schema>;
+  required?: string[];
+}
+
 interface Document {
   openapi: string;
   paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
@@ -33,6 +39,23 @@ describe('/openapi.json', () => {
     expect(doc.paths['/v1/resellers']?.post?.security).toEqual([{ adminKey: [] }]);
     expect(doc.paths['/v1/node/enroll']?.post?.security).toEqual([]);
     expect(Object.keys(doc.paths['/v1/sites']?.post?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '429']));
+  });
+
+  it('describes survivor mode: the status, force-primary (200, its confirmation) and readmit (202, pending), both refused with 409', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body as Document & { components: { schemas: Record<string, Schema> } };
+    const content = (responses: Record<string, unknown>, status: string) =>
+      (responses[status] as { content?: Record<string, { schema: Schema }> }).content?.['application/json']?.schema ?? {};
+    const force = doc.paths['/v1/sites/{siteId}/nodes/{nodeId}/force-primary']?.post as { security: unknown[]; responses: Record<string, unknown>; requestBody: { content: Record<string, { schema: Schema }> } };
+    expect(force.security).toEqual([{ apiKey: [] }]);
+    expect(Object.keys(force.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409']));
+    expect(force.requestBody.content['application/json']?.schema.required?.sort()).toEqual(['confirm', 'reason']);
+    expect(Object.keys(content(force.responses, '200').properties ?? {})).toEqual(expect.arrayContaining(['epoch', 'primary', 'previousPrimary', 'keyId', 'site']));
+    const readmit = doc.paths['/v1/sites/{siteId}/nodes/{nodeId}/readmit']?.post as { responses: Record<string, unknown>; requestBody?: unknown };
+    expect(Object.keys(readmit.responses)).toEqual(expect.arrayContaining(['202', '409']));
+    expect(readmit.requestBody).toBeUndefined();
+    expect(content(readmit.responses, '202').properties?.status).toEqual({ type: 'string', const: 'pending' });
+    const status = JSON.stringify(doc.paths['/v1/sites/{siteId}']?.get?.responses['200']);
+    for (const field of ['survivor', 'excludedNode', 'standaloneLeaseMs', 'excluded']) expect(status).toContain(`"${field}"`);
   });
 
   it("the service's answers match the documented response schemas", async () => {

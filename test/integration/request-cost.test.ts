@@ -102,7 +102,7 @@ describe('a claim costs at most one read and one write', () => {
 
     const { cost: c, result } = await cost(other.requests, () => viaOther.claim(0, 'startup'));
 
-    expect(result).toEqual({ granted: true, epoch: 1, leaseMs: 15_000 });
+    expect(result).toEqual({ granted: true, epoch: 1, leaseMs: 15_000, standalone: null });
     expect(c).toEqual({ reads: 1, writes: 1, total: 2, byCommand: { GetItemCommand: 1, UpdateItemCommand: 1 } });
   });
 
@@ -110,7 +110,7 @@ describe('a claim costs at most one read and one write', () => {
     const { a } = await pairWithPrimaryA(witness);
     witness.clock.advance(4_000);
     const { cost: c, result } = await cost(witness.requests, () => a.claim(1, 'operator'));
-    expect(result).toEqual({ granted: true, epoch: 1, leaseMs: 15_000 });
+    expect(result).toEqual({ granted: true, epoch: 1, leaseMs: 15_000, standalone: null });
     expect(c).toEqual({ reads: 0, writes: 1, total: 1, byCommand: { UpdateItemCommand: 1 } });
   });
 
@@ -118,7 +118,7 @@ describe('a claim costs at most one read and one write', () => {
     const pair = await pairWithPrimaryA(witness);
     await expireLeaseKeepingBothFresh(witness, pair);
     const { cost: c, result } = await cost(witness.requests, () => pair.b.claim(1));
-    expect(result).toEqual({ granted: true, epoch: 2, leaseMs: 15_000 });
+    expect(result).toEqual({ granted: true, epoch: 2, leaseMs: 15_000, standalone: null });
     expect(c).toEqual({ reads: 0, writes: 1, total: 1, byCommand: { UpdateItemCommand: 1 } });
   });
 
@@ -144,7 +144,7 @@ describe('a claim costs at most one read and one write', () => {
 
     // A renewal's write needs only that node-a still leads at epoch 1, which the outdated memory gets right.
     const { cost: c, result } = await cost(witness.requests, () => pair.a.claim(1, 'operator'));
-    expect(result).toEqual({ granted: true, epoch: 1, leaseMs: 15_000 });
+    expect(result).toEqual({ granted: true, epoch: 1, leaseMs: 15_000, standalone: null });
     expect(c).toEqual({ reads: 0, writes: 1, total: 1, byCommand: { UpdateItemCommand: 1 } });
   });
 
@@ -159,7 +159,7 @@ describe('a claim costs at most one read and one write', () => {
     pair.b.seq = bViaOther.seq;
 
     const { cost: c, result } = await cost(witness.requests, () => pair.b.claim(1));
-    expect(result).toEqual({ granted: true, epoch: 2, leaseMs: 15_000 });
+    expect(result).toEqual({ granted: true, epoch: 2, leaseMs: 15_000, standalone: null });
     expect(c).toEqual({ reads: 0, writes: 2, total: 2, byCommand: { UpdateItemCommand: 2 } });
   });
 });

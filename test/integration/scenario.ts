@@ -95,7 +95,7 @@ export async function pairWithPrimaryA(witness: TestWitness, post: Post = postOf
   const b = new Agent(nodes['node-b']!, post);
   await a.heartbeat('secondary', 0, { health: { score: 100 } });
   await b.heartbeat('secondary', 0, { health: { score: 100 } });
-  expect(await a.claim(0, 'startup')).toEqual({ granted: true, epoch: 1, leaseMs: witness.deps.settings.leaseMs });
+  expect(await a.claim(0, 'startup')).toEqual({ granted: true, epoch: 1, leaseMs: witness.deps.settings.leaseMs, standalone: null });
   return { key: { resellerId, siteId }, a, b };
 }
 

@@ -13,5 +13,5 @@ test('a first claim after a fresh heartbeat makes the node primary at epoch 1', 
   const hb = await witness.post('/v1/node/heartbeat', a.token, { incarnation: 1, seq: 1, epoch: 0, role: 'secondary' });
   expect(hb.status).toBe(200);
   const claim = await witness.post('/v1/node/claim', a.token, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
-  expect(claim.body).toEqual({ granted: true, epoch: 1, leaseMs: 15_000 });
+  expect(claim.body).toEqual({ granted: true, epoch: 1, leaseMs: 15_000, standalone: null });
 });

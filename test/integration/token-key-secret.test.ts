@@ -92,6 +92,7 @@ test('the signing key is read from its secret once per cold start: later heartbe
     granted: true,
     epoch: 1,
     leaseMs: defaultSettings.leaseMs,
+    standalone: null,
   });
   expect((await post('/v1/node/heartbeat', { ...heartbeatBody(), role: 'primary', epoch: 1 })).status).toBe(200);
   expect(secrets.reads.length).toBe(reads);

@@ -28,7 +28,8 @@ const guard: fc.Arbitrary<Guard> = fc.letrec<{ guard: Guard }>((tie) => ({
   guard: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.record({ op: fc.constantFrom('eq' as const, 'ne' as const), path, value: scalar }),
-    fc.record({ op: fc.constant('lt' as const), path, value: number }),
+    fc.record({ op: fc.constantFrom('lt' as const, 'gt' as const), path, value: number }),
+    fc.record({ op: fc.constant('missing' as const), path }),
     fc.record({ op: fc.constantFrom('and' as const, 'or' as const), of: fc.array(tie('guard'), { minLength: 1, maxLength: 3 }) }),
   ),
 })).guard;

@@ -6,8 +6,11 @@
  * DynamoDB requests must agree, so the conditional expressions cannot drift from the rules.
  *
  * Two handler hosts serve one table, like two warm Lambda instances: each keeps its own cache of
- * recently seen sites (`store.recent`), so a claim sometimes guesses from a stale state and must
- * still answer as the rules do.
+ * recently seen sites (`store.recent`), so a claim sometimes guesses from a stale state, and a
+ * heartbeat plans survivor mode (W5) from one, and both must still answer as the rules do. An
+ * operator's survivor-mode calls (force-primary, readmit) are decided by the same rules on both
+ * sides and, on the store's, written through the same compiled plan by a third store (the reseller
+ * API's process), so the node hosts' caches go stale.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -22,12 +25,14 @@ import type { SiteStore } from '../../functions/adapters/site-store.ts';
 import { decideClaim } from '../../functions/domain/claim.ts';
 import type { Caller, Decision } from '../../functions/domain/decision.ts';
 import { decideHeartbeat, planHeartbeat } from '../../functions/domain/heartbeat.ts';
-import { applyUpdates, holds } from '../../functions/domain/plan.ts';
+import { applyUpdates, holds, type Plan } from '../../functions/domain/plan.ts';
+import type { WitnessSettings } from '../../functions/domain/settings.ts';
 import { newSite, type SitePolicy, type SiteState } from '../../functions/domain/site-state.ts';
-import { createLocalServer, listen, type LocalServer } from '../../local/http-server.ts';
+import { decideForcePrimary, decideReadmit, forceConfirmation, type OperatorDecision } from '../../functions/domain/survivor.ts';
+import { createLocalServer, listen } from '../../local/http-server.ts';
 import { witnessRoutes } from '../../local/witness-routes.ts';
 import type { ClaimRequest, ClaimResponse, Command, HeartbeatRequest, HeartbeatResponse, Role } from '../../protocol/node.ts';
-import { type Outcome, PureWitness } from '../support/pure-witness.ts';
+import { carryOutOperator, type OperatorOutcome, type Outcome, PureWitness } from '../support/pure-witness.ts';
 import { startWitness, type TestWitness } from '../support/witness.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -58,12 +63,29 @@ type Step =
   /** The agent (re)starts: a higher incarnation, seq from 1 again. */
   | { do: 'restart'; node: NodeId; jump: number }
   | { do: 'advance'; ms: number }
-  /** Moves the clock to a boundary of the current state plus `offset`, if that is in the future. */
-  | { do: 'jump'; to: 'lease-end' | 'window-end' | 'stale-a' | 'stale-b'; offset: number }
+  /**
+   * Moves the clock to a boundary of the current state plus `offset`, if that is in the future;
+   * `exclude-a`: when node-a would be excluded (W5), unheard for exclusionMs beyond its cadence.
+   */
+  | { do: 'jump'; to: Boundary; offset: number }
+  /**
+   * What a primary's agent does every heartbeat: reports its peer, acknowledging every command it
+   * was sent (its last 16): a survivor renewing alone, or hearing its peer again and giving the
+   * standalone lease back.
+   */
+  | { do: 'survive'; node: NodeId; host: HostIndex; peer: boolean }
+  /**
+   * An operator's survivor-mode call through the reseller API (its own process). `wait`: the operator
+   * waits until the survivor has been silent as long as the witness asks (its refusal says until when).
+   */
+  | { do: 'force'; node: NodeId; confirm: 'right' | 'wrong'; wait: boolean }
+  | { do: 'readmit'; node: NodeId }
   /** An operator revokes the node's token (tokenVersion + 1), with or without bumping `rev`; the agent keeps its old token. */
   | { do: 'revoke'; node: NodeId; bumpRev: boolean }
   /** The agent is given a token of the current version. */
   | { do: 'reissue'; node: NodeId };
+
+type Boundary = 'lease-end' | 'window-end' | 'stale-a' | 'stale-b' | 'exclude-a' | 'exclude-b';
 
 const settingsUnderTest = {
   leaseMs: 15_000,
@@ -72,6 +94,8 @@ const settingsUnderTest = {
   slowHeartbeatMs: 60_000,
   freshnessMs: 15_000,
   startupWindowMs: 30_000,
+  exclusionMs: 30_000,
+  standaloneLeaseMs: null,
 };
 
 const node = fc.constantFrom<NodeId>(...nodeIds);
@@ -113,7 +137,7 @@ const clockStep: fc.Arbitrary<Step> = fc.oneof(
   }),
   fc.record({
     do: fc.constant('jump' as const),
-    to: fc.constantFrom<'lease-end' | 'window-end' | 'stale-a' | 'stale-b'>('lease-end', 'lease-end', 'window-end', 'stale-a', 'stale-b'),
+    to: fc.constantFrom<Boundary>('lease-end', 'lease-end', 'window-end', 'stale-a', 'stale-b', 'exclude-a', 'exclude-b', 'exclude-a', 'exclude-b'),
     offset: fc.constantFrom(-1, 0, 1, 499, 500, 501, 2_000),
   }),
 );
@@ -127,6 +151,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ do: fc.constant('restart' as const), node, jump: fc.constantFrom(1, 1, 1, 2 ** 32, 2 ** 50) }) },
   { weight: 1, arbitrary: fc.record({ do: fc.constant('revoke' as const), node, bumpRev: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ do: fc.constant('reissue' as const), node }) },
+  { weight: 8, arbitrary: fc.record({ do: fc.constant('survive' as const), node, host, peer: fc.constantFrom(false, false, true) }) },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('force' as const), node, confirm: fc.constantFrom<'right' | 'wrong'>('right', 'right', 'wrong'), wait: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('readmit' as const), node }) },
 );
 
 /** What an agent does when it loses its peer: report, then claim. Makes failovers common. */
@@ -134,13 +161,38 @@ const reportThenClaim: fc.Arbitrary<Step[]> = fc
   .tuple(heartbeatStep, claimStep)
   .map(([report, ask]) => [report, { ...ask, node: report.node }]);
 
+const otherNode = (n: NodeId): NodeId => (n === 'node-a' ? 'node-b' : 'node-a');
+
+/**
+ * Survivor mode (W5), as agents live it: a primary renews alone until its peer is excluded (the
+ * clock jumps to that boundary, a millisecond either side), then its peer comes back and it gives
+ * the standalone lease back; or an operator readmits the peer. Each through either host.
+ */
+const survivorChunk: fc.Arbitrary<Step[]> = fc
+  .tuple(node, host, host, fc.constantFrom(-1, 0, 0, 1), fc.constantFrom<'back' | 'operator' | 'force' | 'still'>('back', 'operator', 'force', 'still'))
+  .map(([n, first, second, offset, then]): Step[] => {
+    const other = otherNode(n);
+    const excluded: Step[] = [
+      { do: 'survive', node: n, host: first, peer: false },
+      { do: 'jump', to: other === 'node-a' ? 'exclude-a' : 'exclude-b', offset },
+      { do: 'survive', node: n, host: second, peer: false },
+    ];
+    if (then === 'back') {
+      const back: Step = { do: 'heartbeat', node: other, host: first, role: 'secondary', epoch: 'seen', peer: true, health: 100, acks: [], bogusAck: null };
+      return [...excluded, back, { do: 'claim', node: other, host: second, epoch: 'seen', reason: 'peer-lost' }, { do: 'survive', node: n, host: first, peer: true }, { do: 'survive', node: n, host: second, peer: true }];
+    }
+    if (then === 'operator') return [...excluded, { do: 'readmit', node: other }, { do: 'survive', node: n, host: second, peer: false }, { do: 'survive', node: n, host: first, peer: false }];
+    if (then === 'force') return [...excluded, { do: 'force', node: other, confirm: 'right', wait: true }, { do: 'claim', node: other, host: first, epoch: 'seen', reason: 'operator' }];
+    return excluded;
+  });
+
 const stepSequence: fc.Arbitrary<Step[]> = fc
-  .array(fc.oneof({ weight: 6, arbitrary: step.map((s) => [s]) }, { weight: 1, arbitrary: reportThenClaim }), {
+  .array(fc.oneof({ weight: 6, arbitrary: step.map((s) => [s]) }, { weight: 1, arbitrary: reportThenClaim }, { weight: 1, arbitrary: survivorChunk }), {
     minLength: 1,
     maxLength: 26,
     size: 'max',
   })
-  .map((chunks) => chunks.flat().slice(0, 30));
+  .map((chunks) => chunks.flat().slice(0, 36));
 
 const policy: fc.Arbitrary<SitePolicy> = fc.oneof(
   fc.record({ tieBreak: fc.constant('keep-primary' as const), preferredNode: fc.constant(null), healthThreshold: fc.constantFrom(0, 50) }),
@@ -196,16 +248,28 @@ function seenWithoutSite(decision: Decision<unknown>): Seen {
 }
 
 /**
- * The DynamoDB requests the real handlers send for a step, derived from the rules: a heartbeat
- * writes once with the plan the node's belief implies and, only if that guard fails, decides
- * again on the state the failure returned; a claim guesses from the host's cached state when that
- * would write, and reads first otherwise. A guard compiled differently from `holds` shows up here
- * even when the slower path would reach the same answer.
+ * The DynamoDB requests the real handlers send for a step, derived from the rules. A heartbeat
+ * writes once with the plan made from the host's cached sight of the site (`recent`) and, only if
+ * that guard fails, decides again on the state the failure returned; a primary reporting its peer
+ * unreachable with nothing cached reads the site first (W5 needs to know when the peer was last
+ * heard). A claim guesses from the host's cached state when that would write, and reads first
+ * otherwise. A guard compiled differently from `holds` shows up here even when the slower path
+ * would reach the same answer.
  */
-function expectedRequests(state: SiteState, recent: SiteState | undefined, request: Endpoint, decide: (s: SiteState | undefined) => Decision<unknown>, fastGuardHolds?: boolean): Counts {
+function expectedRequests(
+  state: SiteState,
+  recent: SiteState | undefined,
+  request: Endpoint,
+  decide: (s: SiteState | undefined) => Decision<unknown>,
+  plan?: (known: SiteState | undefined) => Plan,
+  mayExclude = false,
+): Counts {
   if (request === '/v1/node/heartbeat') {
-    if (fastGuardHolds) return { writes: 1, reads: 0 };
-    return { writes: decide(state).kind === 'write' ? 2 : 1, reads: 0 };
+    if (!plan) throw new Error('a heartbeat is planned');
+    const reads = !recent && mayExclude ? 1 : 0;
+    const fast = plan(recent ?? (mayExclude ? state : undefined));
+    if (holds(fast.guard, state)) return { writes: 1, reads };
+    return { writes: decide(state).kind === 'write' ? 2 : 1, reads };
   }
   let writes = 0;
   let reads = 0;
@@ -223,11 +287,24 @@ function expectedRequests(state: SiteState, recent: SiteState | undefined, reque
 /** What kind of answer a step got, for a coverage check on the generator. */
 function coverageTag(path: Endpoint, seen: Seen, expected: Counts): string[] {
   if (!('body' in seen)) return [seen.code];
-  if (path === '/v1/node/heartbeat') return [expected.writes === 2 ? 'heartbeat decided again' : 'heartbeat in one write'];
+  if (path === '/v1/node/heartbeat') {
+    return [expected.writes === 2 ? 'heartbeat decided again' : 'heartbeat in one write', ...(expected.reads === 1 ? ['heartbeat read first'] : [])];
+  }
   const answer = seen.body as ClaimResponse;
   const how = expected.writes === 2 ? 'claim guessed from a stale cache' : expected.reads === 1 ? 'claim read first' : 'claim guessed right';
   if (!answer.granted) return [how, answer.reason];
   return [how, answer.epoch === 1 ? 'first grant' : 'failover grant'];
+}
+
+/** Survivor mode's transitions a step made (W5), for the coverage check. */
+function survivorTags(before: SiteState, after: SiteState): string[] {
+  const was = before.exclusion;
+  const is = after.exclusion;
+  return [
+    ...(is && is.at !== was?.at ? ['exclusion'] : []),
+    ...(was && was.at !== is?.at ? [after.epoch === before.epoch ? 'readmission' : 'readmission by a change of primary'] : []),
+    ...(is?.ending && !was?.ending ? ['end-standalone issued'] : []),
+  ];
 }
 
 class Harness {
@@ -236,10 +313,18 @@ class Harness {
   readonly #inspector: DynamoDBDocumentClient;
   readonly witness: TestWitness;
 
+  /** The reseller API's process: its own store on the same table (an operator's calls). */
+  readonly api: SiteStore;
+
   constructor(witness: TestWitness, hosts: readonly [Host, Host], inspector: DynamoDBDocumentClient) {
     this.witness = witness;
     this.#hosts = hosts;
     this.#inspector = inspector;
+    this.api = new DynamoSiteStore(inspector, witness.tableName);
+  }
+
+  tally(tag: string): void {
+    this.coverage.set(tag, (this.coverage.get(tag) ?? 0) + 1);
   }
 
   /** The stored state, read beside the handlers (their caches stay as their own traffic left them). */
@@ -287,6 +372,8 @@ class Harness {
 class Run {
   readonly log: string[] = [];
   readonly seen: Seen[] = [];
+  /** The DynamoDB requests each node request cost on the store's side. */
+  readonly costs: Counts[] = [];
   readonly #startedAt: number;
 
   constructor(
@@ -369,6 +456,14 @@ class Run {
       case 'jump': {
         const state = this.pure.state;
         const { freshnessMs, startupWindowMs } = this.pure.settings;
+        if (s.to === 'exclude-a' || s.to === 'exclude-b') {
+          // W5: unheard for exclusionMs beyond the cadence the witness may have asked (slow if it reported its peer reachable).
+          const peer = state.nodes[s.to === 'exclude-a' ? 'node-a' : 'node-b'];
+          const heard = peer?.lastSeenAt ?? state.firstContactAt;
+          const { exclusionMs, slowHeartbeatMs, fastHeartbeatMs } = this.pure.settings;
+          if (heard !== undefined) this.advanceTo(heard + exclusionMs + (peer?.peerReachable === true ? slowHeartbeatMs : fastHeartbeatMs) + s.offset);
+          return;
+        }
         // Offsets 499..501 straddle the skew margin (500) after the lease's expiry.
         const base =
           s.to === 'lease-end'
@@ -400,7 +495,62 @@ class Run {
         this.log.push(`${s.node} gets a token of version ${agent.caller.tokenVersion}`);
         return;
       }
+      case 'survive': {
+        const agent = this.agents[s.node];
+        if (agent.down) return;
+        const acks = agent.commandsSeen.slice(-16);
+        const body: HeartbeatRequest = {
+          incarnation: agent.incarnation,
+          seq: ++agent.seq,
+          epoch: agent.epochSeen,
+          role: 'primary',
+          peer: { reachable: s.peer },
+          health: { score: 100 },
+          ...(acks.length ? { acks } : {}),
+        };
+        await this.send(agent, s.host, '/v1/node/heartbeat', body);
+        return;
+      }
+      case 'force': {
+        const nodeId = this.agents[s.node].caller.nodeId;
+        const { primary } = this.pure.state;
+        const heard = primary === null ? null : (this.pure.state.nodes[primary]?.lastSeenAt ?? null);
+        if (s.wait && heard !== null) this.advanceTo(heard + this.pure.settings.slowHeartbeatMs + this.pure.settings.exclusionMs);
+        const confirm = s.confirm === 'right' ? forceConfirmation(this.pure.state.primary ?? '') : `${nodeId} is powered off`;
+        await this.operate(`force-primary ${nodeId} ("${confirm}")`, (state, now) =>
+          decideForcePrimary(state, nodeId, { confirm, reason: 'model' }, 'key-1', now, this.pure.settings),
+        );
+        return;
+      }
+      case 'readmit': {
+        const nodeId = this.agents[s.node].caller.nodeId;
+        await this.operate(`readmit ${nodeId}`, (state, now) => decideReadmit(state, nodeId, 'key-1', now, this.pure.settings));
+        return;
+      }
     }
+  }
+
+  /**
+   * An operator's call: decided by the same rules on both sides (the reseller API decides on the
+   * state it reads), written on the store's through the same compiled plan by the API's own store.
+   */
+  async operate(what: string, decide: (state: SiteState, now: number) => OperatorDecision): Promise<OperatorOutcome> {
+    const now = this.clock.now();
+    const before = this.pure.state;
+    const read = await this.harness.api.load(this.key);
+    expect(read, 'the API reads the state the rules hold').toEqual(before);
+    const decision = decide(read!, now);
+    const pure = carryOutOperator(before, decision);
+    this.pure.state = pure.state;
+    if (decision.kind === 'write') {
+      const result = await this.harness.api.apply(this.key, decision.plan);
+      expect(result.ok, `${what}: the operator's write, pinned to the rev it read, holds`).toBe(true);
+    }
+    this.log.push(`operator ${what} at +${now - this.#startedAt} ms → ${JSON.stringify(pure.outcome)}`);
+    this.harness.tally(pure.outcome.status === 200 ? `${what.split(' ')[0] ?? ''} ${pure.outcome.written ? 'written' : 'answered'}` : `operator ${pure.outcome.code}`);
+    for (const tag of survivorTags(before, this.pure.state)) this.harness.tally(tag);
+    await this.expectStoreAgrees();
+    return pure.outcome;
   }
 
   advanceTo(target: number): void {
@@ -421,7 +571,9 @@ class Run {
     if (path === '/v1/node/heartbeat') {
       const request = body as HeartbeatRequest;
       const decide = (s: SiteState | undefined) => decideHeartbeat(s, caller, request, now, this.pure.settings);
-      expected = expectedRequests(before, undefined, path, decide, holds(planHeartbeat(caller, request, now, this.pure.settings).guard, before));
+      const plan = (known: SiteState | undefined) => planHeartbeat(caller, request, now, this.pure.settings, known);
+      const mayExclude = request.role === 'primary' && request.peer?.reachable === false;
+      expected = expectedRequests(before, host.store.recent(this.key), path, decide, plan, mayExclude);
       pureSeen = seenFromOutcome(this.pure.heartbeat(caller, request, now));
     } else {
       const request = body as ClaimRequest;
@@ -440,7 +592,8 @@ class Run {
     const storeSeen = seenFromHttp(response);
     this.log.push(`${caller.nodeId} → host ${hostIndex} ${path} ${JSON.stringify(body)} at +${now - this.#startedAt} ms → ${JSON.stringify(storeSeen)}`);
     this.seen.push(storeSeen);
-    for (const tag of coverageTag(path, storeSeen, expected)) this.harness.coverage.set(tag, (this.harness.coverage.get(tag) ?? 0) + 1);
+    this.costs.push(actual);
+    for (const tag of [...coverageTag(path, storeSeen, expected), ...survivorTags(before, this.pure.state)]) this.harness.tally(tag);
 
     expect(storeSeen, 'the handler answers as the rules do').toEqual(pureSeen);
     await this.expectStoreAgrees();
@@ -465,9 +618,8 @@ class Run {
 // ---------------------------------------------------------------------------------------------
 
 let witness: TestWitness;
-let second: LocalServer;
-let clients: DynamoDBClient[] = [];
 let harness: Harness;
+const closers: (() => Promise<void>)[] = [];
 
 function httpPost(url: string) {
   return async (path: string, token: string, body: unknown) => {
@@ -481,33 +633,43 @@ function httpPost(url: string) {
   };
 }
 
-beforeAll(async () => {
-  witness = await startWitness({ settings: settingsUnderTest });
+/** A witness with these settings on its own table, served by two hosts with their own caches. */
+async function harnessWith(settings: Partial<WitnessSettings>): Promise<Harness> {
+  const started = await startWitness({ settings });
   const endpoint = inject('dynamoEndpoint');
   const hostClient = new DynamoDBClient(localDynamoClientConfig(endpoint));
   const inspectorClient = new DynamoDBClient(localDynamoClientConfig(endpoint));
-  clients = [hostClient, inspectorClient];
   // A second warm "Lambda instance": same table, same key, same clock, its own cache.
-  const secondDeps: WitnessDeps = { ...witness.deps, store: new DynamoSiteStore(documentClient(hostClient), witness.tableName) };
-  second = await listen(createLocalServer(witnessRoutes(secondDeps)), 0);
-  harness = new Harness(
-    witness,
+  const secondDeps: WitnessDeps = { ...started.deps, store: new DynamoSiteStore(documentClient(hostClient), started.tableName) };
+  const second = await listen(createLocalServer(witnessRoutes(secondDeps)), 0);
+  closers.push(async () => {
+    await second.close();
+    await started.close();
+    hostClient.destroy();
+    inspectorClient.destroy();
+  });
+  return new Harness(
+    started,
     [
-      { post: (path, token, body) => witness.post(path, token, body), store: witness.deps.store, requests: witness.requests },
+      { post: (path, token, body) => started.post(path, token, body), store: started.deps.store, requests: started.requests },
       { post: httpPost(second.url), store: secondDeps.store, requests: new RequestCounter().attach(hostClient) },
     ],
     documentClient(inspectorClient),
   );
+}
+
+beforeAll(async () => {
+  harness = await harnessWith(settingsUnderTest);
+  witness = harness.witness;
 });
 
 afterAll(async () => {
-  await second.close();
-  await witness.close();
-  for (const client of clients) client.destroy();
+  for (const close of closers) await close();
 });
 
-/** About 30 s on a 2-core machine: each run is a fresh site, about 15 steps, 3 to 4 DynamoDB requests a step. */
+/** About 45 s on a 2-core machine: each run is a fresh site, about 20 steps, 3 to 4 DynamoDB requests a step. */
 const numRuns = 300;
+const boundedRuns = 100;
 
 /** Outcomes the default runs must reach (the rarest, a failover grant, comes about 20 times in 300 runs). */
 const mustReach = [
@@ -524,6 +686,16 @@ const mustReach = [
   'claim guessed right',
   'claim guessed from a stale cache',
   'claim read first',
+  // Survivor mode (W5).
+  'heartbeat read first',
+  'exclusion',
+  'excluded',
+  'end-standalone issued',
+  'readmission',
+  'force-primary written',
+  'readmit written',
+  'force-primary written',
+  'readmission by a change of primary',
 ];
 
 describe('the pure rules and the handlers on DynamoDB agree', () => {
@@ -536,8 +708,25 @@ describe('the pure rules and the handlers on DynamoDB agree', () => {
       }),
       { numRuns },
     );
+    console.info(`outcomes reached in ${String(numRuns)} runs: ${JSON.stringify(Object.fromEntries([...harness.coverage].sort()))}`);
     const missed = mustReach.filter((tag) => !harness.coverage.has(tag));
     expect(missed, `the generator no longer reaches these outcomes (reached: ${JSON.stringify([...harness.coverage])})`).toEqual([]);
+  });
+
+  // A bounded standalone lease: it lapses, and the exclusion with it (a grant or a renewal ends it),
+  // through guards on the lease's expiry that the unbounded lease never needs.
+  test(`with a bounded standalone lease, on random request sequences (${String(boundedRuns)} runs)`, { timeout: 180_000 }, async () => {
+    const bounded = await harnessWith({ ...settingsUnderTest, standaloneLeaseMs: 30_000 });
+    await fc.assert(
+      fc.asyncProperty(policy, stepSequence, async (sitePolicy, steps) => {
+        const run = await bounded.newRun(sitePolicy);
+        await run.steps(steps);
+      }),
+      { numRuns: boundedRuns },
+    );
+    console.info(`outcomes reached in ${String(boundedRuns)} runs (bounded): ${JSON.stringify(Object.fromEntries([...bounded.coverage].sort()))}`);
+    const missed = ['exclusion', 'excluded', 'readmission'].filter((tag) => !bounded.coverage.has(tag));
+    expect(missed).toEqual([]);
   });
 });
 
@@ -567,7 +756,7 @@ describe('hand-picked sequences', () => {
     await run.steps([{ do: 'advance', ms: 10_000 }, hb('node-b', 'secondary'), { do: 'jump', to: 'lease-end', offset: 500 }, claim('node-b', 1)]);
     expect(run.seen.at(-1)).toMatchObject({ status: 200, body: { granted: false, reason: 'lease-held', primary: 'node-a', epoch: 1 } });
     await run.steps([{ do: 'advance', ms: 1 }, claim('node-b', 1)]);
-    expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 2, leaseMs: 15_000 } });
+    expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 2, leaseMs: 15_000, standalone: null } });
     expect(run.pure.state).toMatchObject({ primary: 'node-b', epoch: 2 });
     expect(Object.keys(run.pure.state.nodes['node-a']!.commands)).toEqual(['2-demote-node-a']);
   });
@@ -611,7 +800,7 @@ describe('hand-picked sequences', () => {
     expect(run.seen.slice(-3)).toEqual(Array(3).fill({ status: 401, code: 'token-revoked' }));
     expect(run.pure.state).toEqual(revoked);
     await run.steps([{ do: 'reissue', node: 'node-a' }, claim('node-a', 1)]);
-    expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 1, leaseMs: 15_000 } });
+    expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 1, leaseMs: 15_000, standalone: null } });
   });
 
   test('a duplicate and an older request are refused with 409 stale-request and change nothing', async () => {
@@ -630,7 +819,7 @@ describe('hand-picked sequences', () => {
     await run.steps([hb('node-a', 'secondary', { health: 40 }), hb('node-b', 'secondary', { health: 90, host: 1 }), claim('node-a')]);
     expect(run.seen.at(-1)).toMatchObject({ status: 200, body: { granted: false, reason: 'healthier-peer', primary: null, retryAfterMs: 30_000 } });
     await run.steps([claim('node-b', 1)]);
-    expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 1, leaseMs: 15_000 } });
+    expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 1, leaseMs: 15_000, standalone: null } });
   });
 
   test('a token for a site that does not exist gets 401 token-revoked and nothing is created', async () => {
@@ -651,5 +840,83 @@ describe('hand-picked sequences', () => {
       expect(answers.map(seenFromHttp)).toEqual(rules);
     }
     expect(await harness.stored(key)).toBeUndefined();
+  });
+});
+
+const survive = (n: NodeId, host: HostIndex, peer: boolean): Step => ({ do: 'survive', node: n, host, peer });
+const answer = (run: Run) => (run.seen.at(-1) as { status: 200; body: HeartbeatResponse & ClaimResponse }).body;
+
+describe('hand-picked sequences: survivor mode (W5)', () => {
+  /** node-a primary with node-b heard as secondary (peer link up), then node-b dies and node-a loses it. */
+  async function survivorSite(): Promise<Run> {
+    const run = await harness.newRun(keepPrimary);
+    await run.steps([hb('node-a', 'secondary', { peer: true }), hb('node-b', 'secondary', { peer: true }), claim('node-a'), survive('node-a', 0, true)]);
+    return run;
+  }
+
+  test('a primary reporting its peer unreachable on a host that has not seen the site reads it first; the peer is excluded at its boundary, not a millisecond before', async () => {
+    const run = await survivorSite();
+    // Host 1 has never seen this site: one read, one write.
+    await run.steps([survive('node-a', 1, false)]);
+    expect(run.costs.at(-1)).toEqual({ reads: 1, writes: 1 });
+    // node-b last reported its peer reachable: the slow cadence, 90 s after its last heartbeat.
+    await run.steps([{ do: 'jump', to: 'exclude-b', offset: -1 }, survive('node-a', 0, false)]);
+    expect(answer(run)).toMatchObject({ standalone: null, heartbeatMs: 5_000 });
+    expect(run.pure.state.exclusion).toBeUndefined();
+    await run.steps([{ do: 'jump', to: 'exclude-b', offset: 0 }, survive('node-a', 1, false)]);
+    expect(answer(run)).toMatchObject({ role: 'primary', leaseMs: 15_000, standalone: { leaseMs: null }, heartbeatMs: 60_000 });
+    expect(run.pure.state.exclusion).toMatchObject({ nodeId: 'node-b', lastSeenAt: run.pure.state.nodes['node-b']!.lastSeenAt });
+    expect(run.costs.at(-1)).toEqual({ reads: 0, writes: 1 });
+    // node-b comes back without its peer: heard, answered excluded, and its claim refused.
+    await run.steps([hb('node-b', 'secondary', { host: 1 }), claim('node-b', 0)]);
+    expect(answer(run)).toMatchObject({ granted: false, reason: 'excluded', primary: 'node-a', retryAfterMs: 60_000 });
+    expect((run.seen.at(-2) as { body: HeartbeatResponse }).body).toMatchObject({ excluded: true, role: 'secondary' });
+  });
+
+  test('the survivor hears its peer again: end-standalone until acknowledged, decided right from either host\'s stale sight, and only the acknowledgement readmits', async () => {
+    const run = await survivorSite();
+    await run.steps([survive('node-a', 0, false), survive('node-a', 1, false), { do: 'jump', to: 'exclude-b', offset: 0 }, survive('node-a', 0, false)]);
+    expect(run.pure.state.exclusion?.nodeId).toBe('node-b');
+    // Host 1 last saw the site before the exclusion: its plan fails its guard, and the heartbeat is decided again.
+    await run.steps([hb('node-b', 'secondary', { peer: true, host: 0 }), { ...survive('node-a', 1, true) }]);
+    expect(run.costs.at(-1)).toEqual({ reads: 0, writes: 2 });
+    const command = answer(run).commands.find((c) => c.type === 'end-standalone');
+    const commandId = `end-standalone-${String(run.pure.state.exclusion?.at)}-node-a`;
+    expect(command).toMatchObject({ id: commandId, epoch: 1 });
+    expect(answer(run)).toMatchObject({ standalone: null, leaseMs: 15_000 });
+    expect(run.pure.state.exclusion?.ending).toMatchObject({ by: 'survivor', commandId });
+    // node-b is still excluded until node-a acknowledges (from host 0, whose sight lacks the ending).
+    await run.steps([claim('node-b', 1)]);
+    expect(answer(run)).toMatchObject({ granted: false, reason: 'excluded' });
+    await run.steps([survive('node-a', 0, true)]);
+    expect(run.pure.state.exclusion).toBeUndefined();
+    expect(answer(run)).toMatchObject({ standalone: null, commands: [] });
+    await run.steps([claim('node-b', 1)]);
+    expect(answer(run)).toMatchObject({ granted: false, reason: 'lease-held' });
+  });
+
+  test('an operator\'s readmit and force, written by the API\'s own store: the node hosts decide on stale sights and still agree with the rules', async () => {
+    const run = await survivorSite();
+    await run.steps([survive('node-a', 0, false), { do: 'jump', to: 'exclude-b', offset: 0 }, survive('node-a', 1, false)]);
+    await run.steps([{ do: 'readmit', node: 'node-b' }, survive('node-a', 0, false)]);
+    expect(answer(run).commands.map((c) => c.id)).toContain(`end-standalone-${String(run.pure.state.exclusion?.at)}-node-a`);
+    expect(run.pure.state.exclusion?.ending).toMatchObject({ by: 'operator', keyId: 'key-1' });
+    await run.steps([survive('node-a', 1, false)]);
+    expect(run.pure.state.exclusion).toBeUndefined();
+    // node-b is still unheard: excluded again at once; then node-a is lost too, and an operator forces node-b back.
+    await run.steps([survive('node-a', 0, false)]);
+    expect(run.pure.state.exclusion?.nodeId).toBe('node-b');
+    // node-a was just heard: the witness refuses to call it off; once silent long enough, the words must name it.
+    await run.steps([{ do: 'force', node: 'node-b', confirm: 'right', wait: false }]);
+    expect(run.pure.state).toMatchObject({ epoch: 1, primary: 'node-a' });
+    await run.steps([{ do: 'force', node: 'node-b', confirm: 'wrong', wait: true }, { do: 'force', node: 'node-b', confirm: 'right', wait: false }]);
+    expect(run.pure.state, run.log.join('\n')).toMatchObject({ epoch: 2, primary: 'node-b' });
+    expect(run.pure.state.exclusion).toBeUndefined();
+    // node-b claims (renewing) and, node-a unheard for longer than any cadence, excludes it at once.
+    await run.steps([hb('node-b', 'secondary', { host: 1 }), claim('node-b', 1), survive('node-a', 0, false)]);
+    expect(run.seen.at(-2)).toEqual({ status: 200, body: { granted: true, epoch: 2, leaseMs: 15_000, standalone: { leaseMs: null } } });
+    expect(run.pure.state.exclusion?.nodeId).toBe('node-a');
+    expect(answer(run)).toMatchObject({ epoch: 2, primary: 'node-b', role: 'secondary', leaseMs: null, excluded: true });
+    expect(answer(run).commands.map((c) => c.id)).toEqual(['2-demote-node-a']);
   });
 });

@@ -31,7 +31,7 @@ export interface Tenant {
   /** Enrolled: `nodeToken` is its token. */
   nodeId: string;
   nodeToken: string;
-  /** The site's other node, not enrolled; `spareCode` is its unused enrollment code. */
+  /** The site's other node, not enrolled; `spareCode` is its unused enrollment code (`enterSurvivorMode` uses it). */
   otherNodeId: string;
   spareCode: string;
   windowId: string;
@@ -181,6 +181,49 @@ export interface RouteFixture {
   forged?: (tenant: Tenant) => { params?: Record<string, string>; body?: unknown };
   /** Headers the owner's request needs besides its credential (a signed hook's signature over `body`, at the server's `now`). */
   headers?: (tenant: Tenant, now: number) => Record<string, string>;
+  /**
+   * State the route needs that no reseller API call can make (a site in survivor mode: the nodes'
+   * own requests, with the clock moved): made by `prepareTenant` before `prepare`'s calls. Once
+   * per tenant, however many routes ask for it.
+   */
+  setUp?: (api: TestApi, tenant: Tenant) => Promise<void>;
+}
+
+const survivorSites = new WeakSet<Tenant>();
+
+/**
+ * Puts the tenant's site in survivor mode, through the node protocol as agents would: the other
+ * node enrolls (with `spareCode`, which is then used), is granted the lease, and reports its peer
+ * unreachable; `nodeId`, last heard at `setUpTenant` reporting its peer reachable (the slow
+ * cadence), is excluded once unheard for `exclusionMs` beyond that cadence. The clock moves on by
+ * that much. Afterwards `otherNodeId` is the survivor (primary at epoch 1, standalone lease) and
+ * `nodeId` is excluded: force-primary and readmit name it.
+ */
+export async function enterSurvivorMode(api: TestApi, tenant: Tenant): Promise<void> {
+  if (survivorSites.has(tenant)) return;
+  const { token } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: tenant.spareCode });
+  const beat = (seq: number, epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => ({
+    incarnation: 1,
+    seq,
+    epoch,
+    role,
+    peer: { reachable },
+    acks,
+  });
+  await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', token, beat(1, 0, 'secondary', true));
+  const claim = await expectStatus<{ granted: boolean; epoch: number }>(api, 200, 'POST', '/v1/node/claim', token, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
+  if (!claim.granted) throw new Error(`survivor mode at ${tenant.siteId}: ${tenant.otherNodeId}'s claim was refused`);
+  await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', token, beat(3, claim.epoch, 'primary', false, [`${claim.epoch}-promote-${tenant.otherNodeId}`]));
+  api.clock.advance(api.api.settings.exclusionMs + api.api.settings.slowHeartbeatMs + 1);
+  const renewed = await expectStatus<{ standalone: unknown }>(api, 200, 'POST', '/v1/node/heartbeat', token, beat(4, claim.epoch, 'primary', false));
+  if (!renewed.standalone) throw new Error(`survivor mode at ${tenant.siteId}: ${tenant.nodeId} was not excluded`);
+  survivorSites.add(tenant);
+}
+
+/** Survivor mode, and then the survivor silent for a slow heartbeat and the exclusion time: a force's confirmation is not refuted by what the witness hears. */
+async function enterSurvivorModeSurvivorSilent(api: TestApi, tenant: Tenant): Promise<void> {
+  await enterSurvivorMode(api, tenant);
+  api.clock.advance(api.api.settings.slowHeartbeatMs + api.api.settings.exclusionMs);
 }
 
 /** An enrollment code of the right shape that no site issued. */
@@ -240,6 +283,12 @@ export const routeFixtures = {
   'PUT /v1/sites/{siteId}/policy': { body: () => ({ tieBreak: 'health-weighted', preferredNode: null, healthThreshold: 60 }) },
   'POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment': {},
   'POST /v1/sites/{siteId}/nodes/{nodeId}/revoke': {},
+  // The tenant's site in survivor mode, `nodeId` excluded: the owner's call succeeds.
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/force-primary': {
+    body: (t) => ({ confirm: `${t.otherNodeId} is powered off`, reason: 'its power supply failed; checked on site by the technician' }),
+    setUp: enterSurvivorModeSurvivorSilent,
+  },
+  'POST /v1/sites/{siteId}/nodes/{nodeId}/readmit': { setUp: enterSurvivorMode },
   'POST /v1/sites/{siteId}/maintenance': { body: () => ({ start: '2027-02-01T20:00:00Z', end: '2027-02-01T22:00:00Z', reason: 'firmware update' }) },
   'GET /v1/sites/{siteId}/maintenance': { query: () => ({ limit: '10' }) },
   'DELETE /v1/sites/{siteId}/maintenance/{windowId}': {},
@@ -295,9 +344,10 @@ export const routeFixtures = {
   'POST /v1/node/maintenance': { body: () => ({ minutes: 30, reason: 'replacing a disk' }) },
 } satisfies Record<ApiRouteKey | NodeRouteKey, RouteFixture> as Record<string, RouteFixture | undefined>;
 
-/** Makes the records every fixture's `prepare` asks for (or only those of `routeKeys`), with the tenant's read-write key. */
+/** Makes the state every fixture's `setUp` and the records its `prepare` asks for (or only those of `routeKeys`), the latter with the tenant's read-write key. */
 export async function prepareTenant(api: TestApi, tenant: Tenant, routeKeys: readonly string[] = Object.keys(routeFixtures)): Promise<void> {
   for (const key of routeKeys) {
+    await routeFixtures[key]?.setUp?.(api, tenant);
     for (const call of routeFixtures[key]?.prepare?.(tenant) ?? []) {
       const answer = await api.call(call.method, call.path, tenant.rwKey, call.body);
       if (answer.status >= 300) throw new Error(`preparing ${key}: ${call.method} ${call.path} answered ${answer.status} ${answer.text}`);

@@ -19,7 +19,8 @@ import {
 } from '../../protocol/node.ts';
 import { defaultSettings, type WitnessSettings } from '../../functions/domain/settings.ts';
 import { newSite, type SitePolicy, type TieBreak } from '../../functions/domain/site-state.ts';
-import { type Outcome, PureWitness } from '../support/pure-witness.ts';
+import { forceConfirmation } from '../../functions/domain/survivor.ts';
+import { type OperatorOutcome, type Outcome, PureWitness } from '../support/pure-witness.ts';
 
 const scenarioDir = new URL('./scenarios/', import.meta.url);
 
@@ -104,10 +105,26 @@ function parsePolicy(words: readonly string[], where: string): SitePolicy {
 }
 
 function parseSettings(words: readonly string[], where: string): WitnessSettings {
-  const settings = { ...defaultSettings };
-  const known = Object.keys(defaultSettings) as (keyof WitnessSettings)[];
-  for (const [key, value] of take(keyValues(words, where), known, where)) settings[key as keyof WitnessSettings] = int(value, where);
-  return settings;
+  const settings: Record<string, number | null> = { ...defaultSettings };
+  const known = Object.keys(defaultSettings);
+  for (const [key, value] of take(keyValues(words, where), known, where)) {
+    // `standaloneLeaseMs=none`: a standalone lease lasts until readmission (the default).
+    if (value === 'none' && key === 'standaloneLeaseMs') settings[key] = null;
+    else settings[key] = int(value, where);
+  }
+  return settings as unknown as WitnessSettings;
+}
+
+/** `standalone=none` (an ordinary lease), `standalone=unbounded` (no end), `standalone=<ms>` (bounded). */
+function standalone(value: string, where: string): { leaseMs: number | null } | null {
+  if (value === 'none') return null;
+  if (value === 'unbounded') return { leaseMs: null };
+  return { leaseMs: int(value, where) };
+}
+
+/** `mentions=<word>,...`: every word appears in the message (underscores stand for spaces). */
+function checkMentions(message: string, value: string, where: string): void {
+  for (const word of list(value)) expect(message, `${where}: the message mentions "${word}"`).toContain(word.replaceAll('_', ' '));
 }
 
 function heartbeatRequest(pairs: Map<string, string>, where: string): HeartbeatRequest {
@@ -154,14 +171,14 @@ function checkAnswer(outcome: Outcome<HeartbeatResponse | ClaimResponse>, kind: 
   let pairs: Map<string, string>;
   if (kind === 'heartbeat') {
     if (head !== '200') throw new Error(`${where}: a heartbeat answer is 200, 409 or 401, not "${head}"`);
-    pairs = take(keyValues(rest, where), ['epoch', 'primary', 'role', 'leaseMs', 'heartbeatMs', 'commands'], where);
+    pairs = take(keyValues(rest, where), ['epoch', 'primary', 'role', 'leaseMs', 'heartbeatMs', 'commands', 'standalone', 'excluded'], where);
   } else if (head === 'granted') {
     expect(body, where).toMatchObject({ granted: true });
-    pairs = take(keyValues(rest, where), ['epoch', 'leaseMs'], where);
+    pairs = take(keyValues(rest, where), ['epoch', 'leaseMs', 'standalone'], where);
   } else if (head === 'refused') {
     const [reason = '', ...more] = rest;
     expect(body, where).toMatchObject({ granted: false, reason: RefusalReason.parse(reason) });
-    pairs = take(keyValues(more, where), ['epoch', 'primary', 'retryAfterMs'], where);
+    pairs = take(keyValues(more, where), ['epoch', 'primary', 'retryAfterMs', 'mentions'], where);
   } else {
     throw new Error(`${where}: a claim answer is granted, refused, 409 or 401, not "${head}"`);
   }
@@ -170,10 +187,30 @@ function checkAnswer(outcome: Outcome<HeartbeatResponse | ClaimResponse>, kind: 
     if (key === 'commands') {
       const ids = (body as HeartbeatResponse).commands.map((c) => c.id);
       expect(ids, `${where}: commands`).toEqual(list(value));
+    } else if (key === 'standalone') {
+      expect(fields[key], `${where}: standalone`).toEqual(standalone(value, where));
+    } else if (key === 'mentions') {
+      checkMentions(String(fields.message), value, where);
     } else {
       expect(fields[key], `${where}: ${key}`).toEqual(scalar(value));
     }
   }
+}
+
+/** Checks an operator's answer against `written`, `answered`, or `refused <status> <code> [mentions=…]`. */
+function checkOperatorAnswer(outcome: OperatorOutcome, expected: string, where: string): void {
+  const [head = '', ...rest] = expected.split(/\s+/);
+  if (head === 'written' || head === 'answered') {
+    if (rest.length > 0) throw new Error(`${where}: "${head}" takes nothing more`);
+    expect(outcome, where).toMatchObject({ status: 200, written: head === 'written' });
+    return;
+  }
+  if (head !== 'refused') throw new Error(`${where}: an operator's answer is written, answered or refused, not "${head}"`);
+  const [status = '', code = '', ...more] = rest;
+  expect(outcome, where).toMatchObject({ status: int(status, where), code });
+  const pairs = take(keyValues(more, where), ['mentions'], where);
+  const mentions = pairs.get('mentions');
+  if (mentions !== undefined && 'message' in outcome) checkMentions(outcome.message, mentions, where);
 }
 
 /** `state k=v…`: `epoch`, `primary`, `leaseExpiresAt`, `decision.kind`, `node-a.seq`, `node-a.commands=<ids>`… */
@@ -241,6 +278,17 @@ function run(scenario: Scenario): void {
         clock = now;
         const w = start();
         const pairs = keyValues(args, where);
+        if (kind === 'force-primary' || kind === 'readmit') {
+          // The operator's calls (survivor mode), outside the node protocol.
+          take(pairs, ['confirm', 'key'], where);
+          const keyId = pairs.get('key') ?? 'key-1';
+          const before = structuredClone(w.state);
+          const confirm = pairs.get('confirm')?.replaceAll('_', ' ') ?? forceConfirmation(w.state.primary ?? '');
+          const outcome = kind === 'readmit' ? w.readmit(nodeId, keyId, now) : w.forcePrimary(nodeId, { confirm, reason: 'scenario' }, keyId, now);
+          checkOperatorAnswer(outcome, expected.trim(), `${where}: ${text}\n  answer ${JSON.stringify(outcome)}\n `);
+          if (!(outcome.status === 200 && outcome.written)) expect(isDeepStrictEqual(w.state, before), `${where}: an operator's call changed nothing`).toBe(true);
+          break;
+        }
         const caller = { ...site, nodeId, tokenVersion: int(pairs.get('token') ?? '1', where) };
         const before = structuredClone(w.state);
         let outcome: Outcome<HeartbeatResponse | ClaimResponse>;

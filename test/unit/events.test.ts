@@ -4,7 +4,7 @@ import type { WitnessEvent } from '../../protocol/events.ts';
 import { WitnessEvent as EventSchema } from '../../protocol/events.ts';
 import { eventsOf } from '../../functions/domain/events.ts';
 import { applyUpdates, holds } from '../../functions/domain/plan.ts';
-import { defaultSettings } from '../../functions/domain/settings.ts';
+import { defaultSettings, type WitnessSettings } from '../../functions/domain/settings.ts';
 import { checkSilence, isSilent } from '../../functions/domain/silence.ts';
 import { newSite, type SiteState } from '../../functions/domain/site-state.ts';
 import { PureWitness } from '../support/pure-witness.ts';
@@ -18,17 +18,21 @@ const callers = {
 
 /** Runs requests through the pure witness, collecting the events of every change as the publisher would. */
 class Recorder {
-  readonly witness = new PureWitness(newSite({ resellerId: 'r', siteId: 's', nodeIds: ['node-a', 'node-b'] }), settings);
+  readonly witness: PureWitness;
   readonly events: WitnessEvent[] = [];
   seq = 0;
+
+  constructor(readonly settings: WitnessSettings = defaultSettings) {
+    this.witness = new PureWitness(newSite({ resellerId: 'r', siteId: 's', nodeIds: ['node-a', 'node-b'] }), settings);
+  }
 
   step(apply: (w: PureWitness, seq: number) => unknown): void {
     const before: SiteState = this.witness.state;
     apply(this.witness, ++this.seq);
-    if (this.witness.state !== before) this.events.push(...eventsOf(before, this.witness.state, settings));
+    if (this.witness.state !== before) this.events.push(...eventsOf(before, this.witness.state, this.settings));
   }
 
-  heartbeat(node: 'a' | 'b', at: number, epoch: number, role: 'primary' | 'secondary', peer: boolean, extra: { acks?: string[]; health?: number } = {}): void {
+  heartbeat(node: 'a' | 'b', at: number, epoch: number, role: 'primary' | 'secondary' | 'fenced', peer: boolean, extra: { acks?: string[]; health?: number } = {}): void {
     this.step((w, seq) =>
       w.heartbeat(
         callers[node],
@@ -46,10 +50,47 @@ class Recorder {
   detect(at: number): void {
     this.step((w) => {
       if (w.state.due === undefined) return;
-      const check = checkSilence(w.state, w.state.due, at, settings);
+      const check = checkSilence(w.state, w.state.due, at, this.settings);
       if (check.kind === 'write' && holds(check.plan.guard, w.state)) w.state = applyUpdates(w.state, check.plan.updates);
     });
   }
+
+  /** An operator's calls (survivor mode), through the reseller API's decisions. */
+  force(node: 'a' | 'b', at: number, confirm: string): void {
+    this.step((w) => {
+      expect(w.forcePrimary(callers[node].nodeId, { confirm, reason: 'the server room flooded' }, 'key-7', at)).toMatchObject({ written: true });
+    });
+  }
+
+  readmit(node: 'a' | 'b', at: number): void {
+    this.step((w) => {
+      expect(w.readmit(callers[node].nodeId, 'key-7', at)).toMatchObject({ written: true });
+    });
+  }
+
+  /** What each event says, in short. */
+  told(): string[] {
+    return this.events.map((e) => `${e.type} ${e.data.nodeId ?? ''}`.trim());
+  }
+}
+
+/**
+ * Both nodes up, node-a primary at epoch 1 (promote acknowledged); node-b dies after t0 + 1 s
+ * (reporting its peer unreachable, so on the fast cadence) and node-a renews alone until node-b is
+ * excluded, at t0 + 36 s.
+ */
+function survivorMode(settings: WitnessSettings = defaultSettings): Recorder {
+  const r = new Recorder(settings);
+  r.heartbeat('a', t0, 0, 'secondary', true);
+  r.heartbeat('b', t0, 0, 'secondary', true);
+  r.claim('a', t0, 0);
+  r.heartbeat('b', t0 + 1_000, 1, 'secondary', false);
+  r.heartbeat('a', t0 + 5_000, 1, 'primary', false, { acks: ['1-promote-node-a'] });
+  r.heartbeat('a', t0 + 35_999, 1, 'primary', false);
+  expect(r.witness.state.exclusion).toBeUndefined();
+  r.heartbeat('a', t0 + 36_000, 1, 'primary', false);
+  expect(r.witness.state.exclusion).toMatchObject({ nodeId: 'node-b', at: t0 + 36_000 });
+  return r;
 }
 
 describe('the events of a change', () => {
@@ -186,11 +227,13 @@ describe('the events of a change', () => {
     over.claim('b', t0 + 900_100 + settings.freshnessMs, 1);
     expect(over.witness.state.lapsed).toBeUndefined();
     over.heartbeat('a', t0 + 900_200 + settings.freshnessMs, 1, 'primary', true);
+    // node-a, unheard for 15 minutes, is excluded in the grant (W5): node-b's lease is standalone.
     expect(over.events.slice(2).map((e) => `${e.type} ${e.data.nodeId ?? ''}`)).toEqual([
       'site.down ',
       'site.recovered ',
       'node.lost node-a',
       'failover.granted node-b',
+      'node.excluded node-a',
       'node.recovered node-a',
     ]);
     expect(over.events.at(-1)?.data).toMatchObject({ leaseRenewedAt: null });
@@ -278,6 +321,143 @@ describe('the events of a change', () => {
   });
 });
 
+describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
+  const survivorEvents = (r: Recorder) => r.events.filter((e) => ['node.excluded', 'node.readmitted', 'failover.forced', 'failover.granted'].includes(e.type));
+
+  test('an exclusion is told once, as node.excluded, with the survivor and the excluded node\'s last contact; renewals after it tell nothing', () => {
+    const r = survivorMode();
+    r.heartbeat('a', t0 + 36_100, 1, 'primary', false);
+    r.heartbeat('a', t0 + 96_000, 1, 'primary', false);
+    // node-b reported node-a unreachable just before it died, and node-a it: a cut link, then a lost node, then excluded.
+    expect(r.told()).toEqual(['failover.granted node-a', 'failover.completed node-a', 'link.lost', 'node.lost node-b', 'node.excluded node-b']);
+    expect(r.events.at(-1)).toEqual({
+      id: `r/s/node.excluded/node-b/${String(t0 + 36_000)}`,
+      type: 'node.excluded',
+      timestamp: new Date(t0 + 36_000).toISOString(),
+      data: { resellerId: 'r', siteId: 's', severity: 'critical', nodeId: 'node-b', survivor: 'node-a', epoch: 1, lastSeenAt: t0 + 1_000 },
+    });
+    for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);
+  });
+
+  test('the survivor hearing its peer again: node.readmitted (by the survivor) when it acknowledges end-standalone, not when the command is issued', () => {
+    const r = survivorMode();
+    r.heartbeat('b', t0 + 100_000, 1, 'secondary', true);
+    r.heartbeat('a', t0 + 100_100, 1, 'primary', true);
+    expect(r.witness.state.exclusion?.ending).toMatchObject({ by: 'survivor' });
+    expect(r.events.filter((e) => e.type === 'node.readmitted')).toEqual([]);
+    r.heartbeat('a', t0 + 101_000, 1, 'primary', true, { acks: [`end-standalone-${String(t0 + 36_000)}-node-a`] });
+    r.heartbeat('a', t0 + 102_000, 1, 'primary', true);
+    const readmitted = r.events.filter((e) => e.type === 'node.readmitted');
+    expect(readmitted).toEqual([
+      {
+        id: `r/s/node.readmitted/node-b/${String(t0 + 36_000)}`,
+        type: 'node.readmitted',
+        timestamp: new Date(t0 + 101_000).toISOString(),
+        data: { resellerId: 'r', siteId: 's', severity: 'info', nodeId: 'node-b', survivor: 'node-a', epoch: 1, excludedAt: t0 + 36_000, by: 'survivor' },
+      },
+    ]);
+    for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);
+  });
+
+  test('an operator\'s readmit: node.readmitted by the operator once the survivor acknowledges, even from a heartbeat where it reports itself fenced', () => {
+    const r = survivorMode();
+    r.readmit('b', t0 + 50_000);
+    expect(r.events.filter((e) => e.type === 'node.readmitted')).toEqual([]);
+    r.heartbeat('a', t0 + 55_000, 1, 'primary', false);
+    r.heartbeat('a', t0 + 56_000, 1, 'fenced', false, { acks: [`end-standalone-${String(t0 + 36_000)}-node-a`] });
+    expect(r.witness.state.exclusion).toBeUndefined();
+    expect(r.events.filter((e) => e.type === 'node.readmitted').map((e) => [e.timestamp, e.data.by])).toEqual([[new Date(t0 + 56_000).toISOString(), 'operator']]);
+  });
+
+  test('a forced failover: failover.forced with who did it and what they confirmed, the exclusion ended by force, no failover.granted; completed once the forced node acknowledges its promote', () => {
+    const r = survivorMode();
+    // node-a, the survivor, silent since t0 + 36 s (on the slow cadence): the witness lets it be called off 90 s later.
+    r.force('b', t0 + 126_000, 'node-a is powered off');
+    expect(r.events.slice(-2)).toEqual([
+      {
+        id: 'r/s/failover.forced/2',
+        type: 'failover.forced',
+        timestamp: new Date(t0 + 126_000).toISOString(),
+        data: {
+          resellerId: 'r',
+          siteId: 's',
+          severity: 'warning',
+          nodeId: 'node-b',
+          epoch: 2,
+          previousPrimary: 'node-a',
+          previousLeaseEndedAt: t0 + 126_000,
+          keyId: 'key-7',
+          confirm: 'node-a is powered off',
+          reason: 'the server room flooded',
+        },
+      },
+      {
+        id: `r/s/node.readmitted/node-b/${String(t0 + 36_000)}`,
+        type: 'node.readmitted',
+        timestamp: new Date(t0 + 126_000).toISOString(),
+        data: { resellerId: 'r', siteId: 's', severity: 'info', nodeId: 'node-b', survivor: 'node-a', epoch: 2, excludedAt: t0 + 36_000, by: 'force' },
+      },
+    ]);
+    r.heartbeat('b', t0 + 127_000, 2, 'secondary', false, { health: 90 });
+    r.claim('b', t0 + 127_000, 2);
+    r.heartbeat('b', t0 + 128_000, 2, 'primary', false, { acks: ['2-promote-node-b'] });
+    // node-b is heard again (recovered); node-a, declared off and unheard since t0 + 36 s, is lost as node-b
+    // reports it, and excluded by node-b's first renewal (its claim).
+    expect(r.told().slice(5)).toEqual([
+      'failover.forced node-b',
+      'node.readmitted node-b',
+      'node.recovered node-b',
+      'node.lost node-a',
+      'node.excluded node-a',
+      'failover.completed node-b',
+    ]);
+    expect(r.events.filter((e) => e.type === 'failover.granted').map((e) => e.data.epoch)).toEqual([1]);
+    for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);
+  });
+
+  test('a bounded standalone lease that lapsed: the grant that ends the exclusion tells node.readmitted by lapse, even with an operator\'s readmit pending, and may exclude the old survivor', () => {
+    const r = survivorMode({ ...defaultSettings, standaloneLeaseMs: 60_000 });
+    r.readmit('b', t0 + 50_000);
+    // node-a is cut off from the witness past its bounded lease (t0 + 96 s, + 500 ms); node-b is back and takes over.
+    r.heartbeat('b', t0 + 96_501, 1, 'secondary', false, { health: 90 });
+    r.claim('b', t0 + 96_501, 1);
+    expect(r.witness.state).toMatchObject({ epoch: 2, primary: 'node-b', exclusion: { nodeId: 'node-a', at: t0 + 96_501 } });
+    expect(survivorEvents(r).slice(2).map((e) => [e.type, e.data.nodeId, e.data.by])).toEqual([
+      ['failover.granted', 'node-b', undefined],
+      ['node.readmitted', 'node-b', 'lapsed'],
+      ['node.excluded', 'node-a', undefined],
+    ]);
+    expect(r.events.find((e) => e.type === 'node.readmitted')?.timestamp).toBe(new Date(t0 + 96_501).toISOString());
+  });
+
+  test('a bounded standalone lease that lapsed: the survivor\'s renewal after it ends the exclusion of a node heard since, told as readmitted by lapse', () => {
+    const r = survivorMode({ ...defaultSettings, standaloneLeaseMs: 60_000 });
+    r.heartbeat('b', t0 + 96_501, 1, 'secondary', false, { health: 90 });
+    r.heartbeat('a', t0 + 96_600, 1, 'primary', false);
+    expect(r.witness.state.exclusion).toBeUndefined();
+    expect(r.events.filter((e) => e.type === 'node.readmitted').map((e) => [e.timestamp, e.data.by, e.data.epoch])).toEqual([
+      [new Date(t0 + 96_600).toISOString(), 'lapsed', 1],
+    ]);
+  });
+
+  test('a site down while its survivor\'s lease has no end: site.down says standalone, with no end to the lease, and nothing lapsed', () => {
+    const r = survivorMode();
+    r.detect(t0 + 36_000 + settings.silenceMs);
+    expect(r.witness.state.lapsed).toBeUndefined();
+    expect(r.events.at(-1)).toMatchObject({ type: 'site.down', data: { leaseEndedAt: null, standalone: true, lastSeenAt: t0 + 36_000 } });
+    // Back: the survivor renews at its epoch; no node.recovered of a lapse that never was.
+    r.heartbeat('a', t0 + 900_000, 1, 'primary', false);
+    expect(r.told().slice(-2)).toEqual(['site.down', 'site.recovered']);
+  });
+
+  test('a site down while its survivor\'s lease is bounded: the lease ended at its bound, and lapsed', () => {
+    const r = survivorMode({ ...defaultSettings, standaloneLeaseMs: 60_000 });
+    r.detect(t0 + 36_000 + settings.silenceMs);
+    expect(r.witness.state.lapsed).toEqual({ primary: 'node-a', epoch: 1, leaseEndedAt: t0 + 96_000 });
+    expect(r.events.at(-1)).toMatchObject({ type: 'site.down', data: { leaseEndedAt: t0 + 96_000, standalone: false } });
+  });
+});
+
 describe('properties over random request sequences', () => {
   const stepArb = fc.record({
     node: fc.constantFrom<'a' | 'b'>('a', 'b'),
@@ -291,7 +471,8 @@ describe('properties over random request sequences', () => {
     silentMs: fc.constantFrom(0, 0, 0, settings.silenceMs, 2 * settings.silenceMs),
   });
 
-  test('every grant is told once, with the epoch it made; a site is down once per silence; every event is valid; the same change always tells the same', () => {
+  test('every grant is told once, with the epoch it made; a site is down once per silence; every exclusion is told once and its end once; every event is valid; the same change always tells the same', () => {
+    const exclusions = new Set<number>();
     fc.assert(
       fc.property(fc.array(stepArb, { maxLength: 30 }), (steps) => {
         const r = new Recorder();
@@ -313,7 +494,14 @@ describe('properties over random request sequences', () => {
             expect(r.events.slice(seen).map((e) => e.type)).toEqual(silent ? ['site.down'] : []);
           }
           // Deterministic: the publisher may see a change twice and must say the same.
-          expect(eventsOf(before, r.witness.state, settings)).toEqual(eventsOf(before, r.witness.state, settings));
+          const told = eventsOf(before, r.witness.state, settings);
+          expect(told).toEqual(eventsOf(before, r.witness.state, settings));
+          // W5: each exclusion is told once when it begins and once when it ends, in the change that did it.
+          const was = before.exclusion;
+          const is = r.witness.state.exclusion;
+          expect(told.filter((e) => e.type === 'node.excluded').length).toBe(is && is.at !== was?.at ? 1 : 0);
+          expect(told.filter((e) => e.type === 'node.readmitted').length).toBe(was && was.at !== is?.at ? 1 : 0);
+          if (is) exclusions.add(is.at);
         }
         const grants = r.events.filter((e) => e.type === 'failover.granted').map((e) => e.data.epoch);
         expect(grants).toEqual(epochs);
@@ -328,5 +516,7 @@ describe('properties over random request sequences', () => {
       }),
       { numRuns: 2_000 },
     );
+    // Long silences of one node while the other renews: survivor mode is reached.
+    expect(exclusions.size).toBeGreaterThan(50);
   });
 });

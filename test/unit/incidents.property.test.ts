@@ -17,6 +17,7 @@ import {
   applyChange,
   type ChangeOutcome,
   type ConditionChange,
+  conditionChangesOf,
   escalate,
   type IncidentRecord,
   type IncidentSettings,
@@ -30,7 +31,7 @@ import {
   timersFor,
   type Tracker,
 } from '../../functions/domain/incidents.ts';
-import { WitnessEvent } from '../../protocol/events.ts';
+import { type EventType, WitnessEvent } from '../../protocol/events.ts';
 import type { IncidentKind } from '../../protocol/incidents.ts';
 import { EscalationPolicy, type EscalationTarget } from '../../protocol/reseller.ts';
 
@@ -628,6 +629,42 @@ describe('incident events', () => {
           expect(WitnessEvent.safeParse(event).success, `${event.id} (${String(event.id.length)} characters)`).toBe(true);
         }
       }),
+      { numRuns },
+    );
+  });
+});
+
+// Survivor mode (W5): `node.excluded` raises `node.lost` for a subject of its own, which only
+// `node.readmitted` clears; what is heard of the node itself (`node.lost`, `node.recovered`) meanwhile
+// is the node's own subject. Real events, through `conditionChangesOf`, in any order and repeated.
+describe('survivor mode: the exclusion is a subject of its own', () => {
+  const survivorEventArb = fc.array(
+    fc.record({ type: fc.constantFrom<EventType>('node.excluded', 'node.readmitted', 'node.lost', 'node.recovered'), minute: fc.integer({ min: 0, max: 120 }) }),
+    { minLength: 1, maxLength: 25 },
+  );
+  const eventOf = ({ type, minute }: { type: EventType; minute: number }, i: number): WitnessEvent =>
+    WitnessEvent.parse({ id: `e-${String(i)}`, type, timestamp: new Date(t0 + minute * 60_000).toISOString(), data: { ...site, severity: 'info', nodeId: 'node-b' } });
+
+  it('the excluded subject is active exactly when the latest exclusion is newer than the latest readmission, whatever the order and repeats', () => {
+    fc.assert(
+      fc.property(
+        survivorEventArb.chain((raws) => {
+          const events = raws.map(eventOf);
+          return fc.record({ events: fc.constant(events), heard: fc.shuffledSubarray([...events, ...events], { minLength: events.length }) });
+        }),
+        policyArb,
+        ({ events, heard }, policy) => {
+          const tracker = applyAll(heard.flatMap(conditionChangesOf), policy);
+          const latest = (type: EventType) => Math.max(0, ...events.filter((e) => e.type === type && heard.includes(e)).map((e) => Date.parse(e.timestamp)));
+          const excluded = latest('node.excluded') > latest('node.readmitted');
+          expect(tracker ? activeSubjects(tracker).includes('excluded:node-b') : false).toBe(excluded);
+          // node-b's own subject never stands for the exclusion.
+          const lost = latest('node.lost') > latest('node.recovered');
+          expect(tracker ? activeSubjects(tracker).includes('node-b') : false).toBe(lost);
+          // And an incident is live while either is.
+          if (excluded || lost) expect(tracker?.incident).toMatchObject({ state: 'open', recoveredAt: null });
+        },
+      ),
       { numRuns },
     );
   });

@@ -22,6 +22,7 @@ import {
   type Tracker,
 } from '../../functions/domain/incidents.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
+import { PureWitness } from '../support/pure-witness.ts';
 import { newSite, type SiteState } from '../../functions/domain/site-state.ts';
 import { type EventType, WitnessEvent } from '../../protocol/events.ts';
 
@@ -61,6 +62,18 @@ describe('what each witness event means to the incident trackers', () => {
       event('command.unacknowledged', { nodeId: 'node-a' }),
       { kind: 'command.unacknowledged', subject: 'node-a', phase: 'raised' },
     ],
+    [
+      'node.excluded raises node.lost for the excluded node, as a subject of its own',
+      event('node.excluded', { nodeId: 'node-b', survivor: 'node-a' }),
+      { kind: 'node.lost', subject: 'excluded:node-b', phase: 'raised' },
+    ],
+    [
+      'node.readmitted clears that subject, and only it',
+      event('node.readmitted', { nodeId: 'node-b', survivor: 'node-a', by: 'operator' }),
+      { kind: 'node.lost', subject: 'excluded:node-b', phase: 'cleared' },
+    ],
+    // An operator's act, told by the audit trail and webhooks; the node.readmitted of the same change clears the exclusion.
+    ['failover.forced means nothing to incidents', event('failover.forced', { nodeId: 'node-b', previousPrimary: 'node-a', keyId: 'k1' }), null],
     ['failover.granted means nothing to incidents', event('failover.granted', { nodeId: 'node-a' }), null],
     ['failover.completed means nothing to incidents', event('failover.completed', { nodeId: 'node-a' }), null],
     ['incident events mean nothing to the trackers (no loop)', event('incident.escalated', { incidentId: 'node-lost-1', kind: 'node.lost' }), null],
@@ -190,5 +203,121 @@ describe('regressions', () => {
     const changes = [...eventsOf(healthy, degraded, defaultSettings), ...eventsOf(degraded, recovered, defaultSettings)].flatMap(conditionChangesOf);
     expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'raised', at: t0 + 5_000 });
     expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'cleared', at: t0 + 10_000 });
+  });
+});
+
+describe('survivor mode: the excluded node is a lost node until it is readmitted', () => {
+  /** One site through the witness's pure rules; each change's events through the node.lost tracker, in order. */
+  class Story {
+    readonly witness = new PureWitness(newSite({ ...site, nodeIds: ['node-a', 'node-b'] }), defaultSettings);
+    tracker: Tracker | undefined;
+    readonly outcomes: string[] = [];
+    readonly events: WitnessEvent[] = [];
+    private seq = 0;
+
+    private record(change: () => void): void {
+      const before = this.witness.state;
+      change();
+      for (const e of eventsOf(before, this.witness.state, defaultSettings)) {
+        this.events.push(e);
+        for (const c of conditionChangesOf(e).filter((c) => c.kind === 'node.lost')) {
+          const next = applyChange(this.tracker, site, c, { ...context, eventId: e.id });
+          this.tracker = next.tracker;
+          this.outcomes.push(`${e.type} ${c.subject} ${next.outcome}`);
+        }
+      }
+    }
+
+    heartbeat(node: string, at: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []): void {
+      const caller = { ...site, nodeId: node, tokenVersion: 1 };
+      this.record(() => this.witness.heartbeat(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, role, peer: { reachable }, acks }, at));
+    }
+
+    claim(node: string, at: number): void {
+      const caller = { ...site, nodeId: node, tokenVersion: 1 };
+      this.record(() => this.witness.claim(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, reason: 'startup' }, at));
+    }
+
+  }
+
+  /** node-a primary at t0; node-b, last heard at t0 + 2 s, excluded at node-a's heartbeat 100 s later. */
+  const excluded = (): Story => {
+    const story = new Story();
+    story.heartbeat('node-a', t0 - 2_000, 'secondary', true);
+    story.heartbeat('node-b', t0 - 1_000, 'secondary', true);
+    story.claim('node-a', t0);
+    story.heartbeat('node-a', t0 + 1_000, 'primary', true, ['1-promote-node-a']);
+    story.heartbeat('node-b', t0 + 2_000, 'secondary', true);
+    story.heartbeat('node-a', t0 + 100_000, 'primary', false);
+    return story;
+  };
+
+  it('excluded: an incident opens; node-b heard again while still excluded does not recover it; its readmission does, and it resolves after the settle time', () => {
+    const story = excluded();
+    // node-a still reports it unreachable a freshness window on: node-b is lost too (the same incident).
+    story.heartbeat('node-a', t0 + 120_000, 'primary', false);
+    expect(activeSubjects(story.tracker!)).toEqual(['excluded:node-b', 'node-b']);
+    const id = story.tracker!.incident!.incidentId;
+    expect(id).toBe(`node-lost-${String(t0 + 100_000)}`);
+
+    // node-b is back, its peer link still down: heard (node.recovered), but its claims are refused.
+    story.heartbeat('node-b', t0 + 600_000, 'secondary', false);
+    expect(story.witness.claim({ ...site, nodeId: 'node-b', tokenVersion: 1 }, { incarnation: 1, seq: 999, epoch: 1, reason: 'peer-lost' }, t0 + 601_000)).toMatchObject({
+      body: { granted: false, reason: 'excluded' },
+    });
+    expect(activeSubjects(story.tracker!)).toEqual(['excluded:node-b']);
+    expect(story.tracker!.incident).toMatchObject({ incidentId: id, state: 'open', recoveredAt: null });
+
+    // The link is mended: node-a hears node-b and is told to end its standalone lease; still excluded until it acknowledges.
+    story.heartbeat('node-b', t0 + 690_000, 'secondary', true);
+    story.heartbeat('node-a', t0 + 700_000, 'primary', true);
+    expect(activeSubjects(story.tracker!)).toEqual(['excluded:node-b']);
+    story.heartbeat('node-a', t0 + 720_000, 'primary', true, [`end-standalone-${String(t0 + 100_000)}-node-a`]);
+    expect(story.outcomes).toEqual([
+      'node.excluded excluded:node-b opened',
+      'node.lost node-b updated',
+      'node.recovered node-b updated',
+      'node.readmitted excluded:node-b recovering',
+    ]);
+    expect(story.tracker!.incident).toMatchObject({ incidentId: id, recoveredAt: t0 + 720_000 });
+    const resolved = settle(story.tracker!, id, t0 + 720_000 + settleMs, defaultIncidentSettings);
+    expect(resolved?.incident).toMatchObject({ state: 'resolved', resolvedBy: 'recovery', resolvedAt: t0 + 720_000 });
+  });
+
+  it('the excluded node.lost incident pages as critical, like a lost node', () => {
+    const story = excluded();
+    const [opened] = incidentEventsOf(undefined, story.tracker);
+    expect(opened).toMatchObject({ type: 'incident.opened', data: { kind: 'node.lost', severity: 'critical', subjects: ['excluded:node-b'] } });
+  });
+
+  it('heard in any order, and twice, the exclusion and its readmission leave the tracker as the true order does', () => {
+    const raise = conditionChangesOf(event('node.excluded', { nodeId: 'node-b' }, t0))[0]!;
+    const heard = conditionChangesOf(event('node.recovered', { nodeId: 'node-b' }, t0 + 60_000))[0]!;
+    const clear = conditionChangesOf(event('node.readmitted', { nodeId: 'node-b' }, t0 + 120_000))[0]!;
+    const play = (changes: ConditionChange[]) => changes.reduce<Tracker | undefined>((tracker, c) => applyChange(tracker, site, c, context).tracker, undefined)!;
+    const inOrder = play([raise, heard, clear]);
+    expect(inOrder.incident).toMatchObject({ state: 'open', recoveredAt: t0 + 120_000 });
+    for (const order of [
+      [clear, raise, heard],
+      [heard, clear, raise, raise],
+      [raise, clear, heard, clear],
+    ]) {
+      expect(play(order).incident).toEqual(inOrder.incident);
+      expect(activeSubjects(play(order))).toEqual([]);
+    }
+    // Without the readmission, nothing node-b says recovers it.
+    expect(play([raise, heard]).incident).toMatchObject({ state: 'open', recoveredAt: null });
+  });
+
+  // A survivor whose standalone lease has no end heartbeats on the slow cadence (60 s) until its
+  // peer's report that it is unreachable reaches it: `node.lost` gives it a slow heartbeat more.
+  it('the survivor on its slow cadence is not reported lost by the excluded node, back with the link still cut', () => {
+    const story = excluded();
+    story.heartbeat('node-a', t0 + 160_000, 'primary', false);
+    story.heartbeat('node-b', t0 + 170_000, 'secondary', false);
+    story.heartbeat('node-b', t0 + 175_000, 'secondary', false);
+    story.heartbeat('node-b', t0 + 190_000, 'secondary', false);
+    // node-a's next heartbeat is due at t0 + 220 s: it is not lost at t0 + 190 s.
+    expect(story.events.filter((e) => e.type === 'node.lost' && e.data.nodeId === 'node-a')).toEqual([]);
   });
 });

@@ -85,6 +85,36 @@ describe('what the detector does with a listed site', () => {
     });
   });
 
+  test('a survivor whose standalone lease has no end (W5) may be running, cut off from the witness: the site is marked silent, but nothing lapsed', () => {
+    const site = {
+      ...heardAt(now - settings.silenceMs - 5, now - settings.silenceMs),
+      epoch: 3,
+      primary: 'node-a',
+      leaseExpiresAt: now - settings.silenceMs + settings.leaseMs,
+      exclusion: { nodeId: 'node-b', at: now - settings.silenceMs - 5, lastSeenAt: now - 2 * settings.silenceMs },
+    };
+    expect(settings.standaloneLeaseMs).toBeNull();
+    const check = checkSilence(site, site.due!, now, settings);
+    if (check.kind !== 'write') throw new Error('expected a write');
+    expect(check.marks).toBe(true);
+    expect(applyUpdates(site, check.plan.updates)).toEqual({ ...site, rev: 8, silence: { since: now - settings.silenceMs, at: now } });
+  });
+
+  test('a bounded standalone lease runs out like any lease: the silent site\'s survivor is recorded as lapsed at the bound', () => {
+    const bounded = { ...settings, standaloneLeaseMs: 60_000 };
+    const leaseExpiresAt = now - settings.silenceMs + bounded.standaloneLeaseMs;
+    const site = {
+      ...heardAt(now - settings.silenceMs - 5, now - settings.silenceMs),
+      epoch: 3,
+      primary: 'node-a',
+      leaseExpiresAt,
+      exclusion: { nodeId: 'node-b', at: now - settings.silenceMs - 5, lastSeenAt: null },
+    };
+    const check = checkSilence(site, site.due!, now, bounded);
+    if (check.kind !== 'write') throw new Error('expected a write');
+    expect(applyUpdates(site, check.plan.updates)).toMatchObject({ silence: { since: now - settings.silenceMs, at: now }, lapsed: { primary: 'node-a', epoch: 3, leaseEndedAt: leaseExpiresAt } });
+  });
+
   test('a node never heard counts as silent, but a site nobody was ever heard from is not down', () => {
     expect(isSilent(heardAt(now - settings.silenceMs, null), now, settings)).toBe(true);
     expect(isSilent(heardAt(null, null), now, settings)).toBe(false);

@@ -12,7 +12,7 @@ import { defaultSettings } from '../../functions/domain/settings.ts';
 import { checkSilence } from '../../functions/domain/silence.ts';
 import { newSite } from '../../functions/domain/site-state.ts';
 import { renderSlaReport, csvField } from '../../functions/domain/sla-render.ts';
-import { computeSlaReport, type MaintenanceWindow, type SlaReportInput, type SlaSiteInput } from '../../functions/domain/sla-report.ts';
+import { computeSlaReport, type MaintenanceWindow, type SiteSla, type SlaReportInput, type SlaSiteInput } from '../../functions/domain/sla-report.ts';
 import { PureWitness } from '../support/pure-witness.ts';
 
 const resellerId = 'reseller-1';
@@ -126,8 +126,8 @@ describe('site A: a grant before the period, a failover with a gap, a switchover
 
   test('failovers: 20 s from the lease end to the grant, and 0 s for a switchover', () => {
     expect(reportA!.failovers).toEqual([
-      { at: t('09:00:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 8, previousLeaseEndedAt: t('08:59:40'), durationMs: 20 * s, eventIds: ['a-02'] },
-      { at: t('14:00:00'), fromNode: 'node-b', toNode: 'node-a', epoch: 9, previousLeaseEndedAt: null, durationMs: 0, eventIds: ['a-03'] },
+      { at: t('09:00:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 8, previousLeaseEndedAt: t('08:59:40'), durationMs: 20 * s, forced: null, eventIds: ['a-02'] },
+      { at: t('14:00:00'), fromNode: 'node-b', toNode: 'node-a', epoch: 9, previousLeaseEndedAt: null, durationMs: 0, forced: null, eventIds: ['a-03'] },
     ]);
   });
 
@@ -180,7 +180,7 @@ describe('site B: primary lost, no grant for an hour, overlapping maintenance', 
 
   test('the failover took an hour without a primary (06:00 → 07:00)', () => {
     expect(reportB!.failovers).toEqual([
-      { at: t('07:00:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 4, previousLeaseEndedAt: t('06:00:00'), durationMs: 3600 * s, eventIds: ['b-04'] },
+      { at: t('07:00:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 4, previousLeaseEndedAt: t('06:00:00'), durationMs: 3600 * s, forced: null, eventIds: ['b-04'] },
     ]);
   });
 
@@ -263,6 +263,8 @@ describe('reseller totals', () => {
       availability: 255_550 / 259_200, // 98.59 %
       availabilityExcludingMaintenance: 248_370 / 250_200, // ÷ (82,800 + 81,000 + 86,400): 99.27 %
       failovers: 3, // a-02, a-03, b-04
+      forcedFailovers: 0,
+      survivorModeMs: 0,
       incidents: 4, // inc-a1, inc-b1, inc-c1, inc-c2
       timeToAcknowledge: { count: 2, meanMs: 730 * s, maxMs: 1220 * s }, // (240 + 1,220) / 2
       timeToResolve: { count: 2, meanMs: 1050 * s, maxMs: 1800 * s }, // (1,800 + 300) / 2
@@ -367,6 +369,145 @@ describe('edges', () => {
 
   test('an empty period is refused', () => {
     expect(() => computeSlaReport({ ...input, to: from })).toThrow(RangeError);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Survivor mode (W5): site S loses its secondary twice. The first time node-a runs alone from
+// 03:01 to 08:00 (its office silent 05:00–07:00 meanwhile) and hears node-b again; the second
+// time node-a dies too, and at 18:10 an operator forces node-b back, which then runs alone,
+// node-a excluded, until the next morning.
+const v = eventOf('site-s');
+const forcedWords = { keyId: 'key-7', confirm: 'node-a is powered off', reason: 'node-a does not power on; PSU replaced tomorrow' };
+const siteS: SlaSiteInput = {
+  siteId: 'site-s',
+  name: 'Surgery',
+  events: [
+    v('s-01', 'failover.granted', t('22:00:00', '2026-11-28'), { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null }),
+    v('s-02', 'node.lost', t('03:00:00'), { nodeId: 'node-b', reportedBy: 'node-a', leaseEndedAt: null }),
+    v('s-03', 'node.excluded', t('03:01:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, lastSeenAt: t('02:59:30') }),
+    // The office's uplink is down for two hours: node-a runs on, on its standalone lease, unheard.
+    v('s-04', 'site.down', t('05:00:00'), { lastSeenAt: t('04:57:00'), leaseEndedAt: null, standalone: true }),
+    v('s-05', 'site.recovered', t('07:00:00'), { downSince: t('04:57:00'), primary: 'node-a', epoch: 1, leaseRenewedAt: t('07:00:00') }),
+    v('s-06', 'node.readmitted', t('08:00:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, excludedAt: t('03:01:00'), by: 'survivor' }),
+    v('s-07', 'node.lost', t('14:00:00'), { nodeId: 'node-b', reportedBy: 'node-a', leaseEndedAt: null }),
+    v('s-08', 'node.excluded', t('14:01:30'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, lastSeenAt: t('13:59:40') }),
+    // node-a dies around 16:00; node-b is back at 18:00, excluded.
+    v('s-09', 'site.down', t('16:03:00'), { lastSeenAt: t('16:00:00'), leaseEndedAt: null, standalone: true }),
+    v('s-10', 'site.recovered', t('18:00:00'), { downSince: t('16:00:00'), primary: 'node-a', epoch: 1, leaseRenewedAt: null }),
+    v('s-11', 'failover.forced', t('18:10:00'), { nodeId: 'node-b', epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: t('18:10:00'), ...forcedWords }),
+    v('s-12', 'node.readmitted', t('18:10:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 2, excludedAt: t('14:01:30'), by: 'force' }),
+    // node-b's claim (granted: its own lease) excludes node-a, unheard for two hours.
+    v('s-13', 'node.excluded', t('18:10:05'), { nodeId: 'node-a', survivor: 'node-b', epoch: 2, lastSeenAt: t('16:00:00') }),
+    v('s-14', 'failover.completed', t('18:10:05'), { nodeId: 'node-b', epoch: 2 }),
+    v('s-15', 'node.readmitted', t('09:00:00', '2026-11-30'), { nodeId: 'node-a', survivor: 'node-b', epoch: 2, excludedAt: t('18:10:05'), by: 'survivor' }),
+  ],
+  maintenance: [],
+};
+
+describe('survivor mode: site S, by hand', () => {
+  const [x] = computeSlaReport({ ...input, sites: [siteS] }).sites;
+
+  test('never without a primary: node-a held the role until the force at 18:10 (silent or not), node-b since', () => {
+    expect(x!.held).toEqual([
+      // 00:00–18:10 = 65,400 s; the silences (site.down without a lease end) do not end it.
+      { nodeId: 'node-a', start: from, end: t('18:10:00'), durationMs: 65_400 * s, eventIds: ['s-01', 's-11'] },
+      // 18:10–24:00 = 21,000 s
+      { nodeId: 'node-b', start: t('18:10:00'), end: to, durationMs: 21_000 * s, eventIds: ['s-11'] },
+    ]);
+    expect(x!.downtime).toEqual([]);
+    expect(x!.availability).toBe(1);
+  });
+
+  test('the forced failover is listed like a failover, with who forced it and what they declared', () => {
+    expect(x!.failovers).toEqual([
+      { at: t('18:10:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 2, previousLeaseEndedAt: t('18:10:00'), durationMs: 0, forced: forcedWords, eventIds: ['s-11'] },
+    ]);
+  });
+
+  test('time in survivor mode: from each exclusion to its readmission, clipped to the period, each traced to both events', () => {
+    expect(x!.survivorMode).toEqual([
+      // 03:01:00 → 08:00:00 = 17,940 s
+      { nodeId: 'node-a', excludedNode: 'node-b', start: t('03:01:00'), end: t('08:00:00'), durationMs: 17_940 * s, endedBy: 'survivor', eventIds: ['s-03', 's-06'] },
+      // 14:01:30 → 18:10:00 = 14,910 s
+      { nodeId: 'node-a', excludedNode: 'node-b', start: t('14:01:30'), end: t('18:10:00'), durationMs: 14_910 * s, endedBy: 'force', eventIds: ['s-08', 's-12'] },
+      // 18:10:05 → 24:00 (readmitted the next morning) = 20,995 s
+      { nodeId: 'node-b', excludedNode: 'node-a', start: t('18:10:05'), end: to, durationMs: 20_995 * s, endedBy: 'survivor', eventIds: ['s-13', 's-15'] },
+    ]);
+    // 17,940 + 14,910 + 20,995
+    expect(x!.survivorModeMs).toBe(53_845 * s);
+  });
+
+  test('the notes say what the witness could not know: a survivor silent on a standalone lease, and a survivor declared off', () => {
+    expect(x!.notes.map((n) => [n.at, n.eventIds])).toEqual([
+      [t('05:00:00'), ['s-04']],
+      [t('16:03:00'), ['s-09']],
+      [t('18:10:00'), ['s-11']],
+    ]);
+    expect(x!.notes[0]!.text).toMatch(/node-a ran on a standalone lease .* cannot tell whether node-a kept running/);
+    expect(x!.notes[2]!.text).toContain('key key-7');
+    expect(x!.notes[2]!.text).toContain('"node-a is powered off"');
+  });
+
+  test('totals count the forced failover and the time in survivor mode', () => {
+    const both = computeSlaReport({ ...input, sites: [siteA, siteS] }).totals;
+    expect([both.failovers, both.forcedFailovers, both.survivorModeMs]).toEqual([3, 1, 53_845 * s]);
+  });
+
+  test('the order of the trail does not matter', () => {
+    const reversed = computeSlaReport({ ...input, sites: [{ ...siteS, events: [...siteS.events].reverse() }] });
+    expect(reversed.sites[0]).toEqual(x);
+  });
+
+  test('a bounded standalone lease that lapsed: the site.down tells its end, and the site is down from there to the grant', () => {
+    const w = eventOf('site-w');
+    const [y] = computeSlaReport({
+      ...input,
+      sites: [
+        {
+          siteId: 'site-w',
+          maintenance: [],
+          events: [
+            w('w-1', 'failover.granted', t('01:00:00'), { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null }),
+            w('w-2', 'node.excluded', t('02:00:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, lastSeenAt: t('01:58:30') }),
+            w('w-3', 'site.down', t('03:03:00'), { lastSeenAt: t('03:00:00'), leaseEndedAt: t('04:00:00'), standalone: false }),
+            w('w-4', 'failover.granted', t('05:00:00'), { nodeId: 'node-b', epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: t('04:00:00') }),
+            w('w-5', 'node.readmitted', t('05:00:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 2, excludedAt: t('02:00:00'), by: 'lapsed' }),
+          ],
+        },
+      ],
+    }).sites;
+    expect(y!.downtime.map((d) => [d.start, d.end, d.eventIds])).toEqual([
+      [from, t('01:00:00'), ['w-1']],
+      [t('04:00:00'), t('05:00:00'), ['w-3', 'w-4']],
+    ]);
+    expect(y!.survivorMode.map((m) => [m.start, m.end, m.endedBy])).toEqual([[t('02:00:00'), t('05:00:00'), 'lapsed']]);
+    expect(y!.notes).toEqual([]);
+  });
+
+  test('an exclusion whose readmission is missing from the trail ends at the next exclusion: never two at once', () => {
+    const w = eventOf('site-w');
+    const [y] = computeSlaReport({
+      ...input,
+      sites: [
+        {
+          siteId: 'site-w',
+          maintenance: [],
+          events: [
+            w('w-1', 'node.excluded', t('02:00:00'), { nodeId: 'node-b', survivor: 'node-a' }),
+            w('w-2', 'node.excluded', t('03:00:00'), { nodeId: 'node-a', survivor: 'node-b' }),
+            // Not the current exclusion's: ignored.
+            w('w-3', 'node.readmitted', t('03:30:00'), { nodeId: 'node-b', excludedAt: t('02:00:00'), by: 'survivor' }),
+            w('w-4', 'node.readmitted', t('04:00:00'), { nodeId: 'node-a', excludedAt: t('03:00:00'), by: 'operator' }),
+          ],
+        },
+      ],
+    }).sites;
+    expect(y!.survivorMode.map((m) => [m.nodeId, m.start, m.end, m.endedBy, m.eventIds])).toEqual([
+      ['node-a', t('02:00:00'), t('03:00:00'), null, ['w-1']],
+      ['node-b', t('03:00:00'), t('04:00:00'), 'operator', ['w-2', 'w-4']],
+    ]);
+    expect(y!.survivorModeMs).toBe(7200 * s);
   });
 });
 
@@ -509,6 +650,25 @@ class Site {
   claim(node: 'node-a' | 'node-b', at: number): void {
     const caller = { resellerId, siteId: 'site-w', nodeId: node, tokenVersion: 1 };
     this.record(() => this.witness.claim(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, reason: 'startup' }, at));
+  }
+
+  /** An operator's force-primary (survivor mode's override), with key `key-1`. */
+  forcePrimary(node: 'node-a' | 'node-b', at: number, confirm: string, reason: string): void {
+    this.record(() => {
+      expect(this.witness.forcePrimary(node, { confirm, reason }, 'key-1', at)).toMatchObject({ status: 200, written: true });
+    });
+  }
+
+  /** An operator's readmit, with key `key-1`. */
+  readmit(node: 'node-a' | 'node-b', at: number): void {
+    this.record(() => {
+      expect(this.witness.readmit(node, 'key-1', at)).toMatchObject({ status: 200 });
+    });
+  }
+
+  /** The site's report over the day. */
+  report(): SiteSla {
+    return computeSlaReport({ ...input, sites: [{ siteId: 'site-w', events: this.events, maintenance: [] }] }).sites[0]!;
   }
 
   /** The silence detector's run at `at`, on the bucket the site is filed under. */
@@ -664,6 +824,81 @@ describe('the same, through the witness rules and the events they give', () => {
   test.todo('a primary lost by its peer alone (no site.down), reported reachable again before it renews, is taken up again when it renews');
 });
 
+describe('survivor mode, through the witness rules and the events they give', () => {
+  const { silenceMs } = defaultSettings;
+  /** node-a primary since 08:00:00; node-b, last heard at 08:00:02, is excluded at node-a's heartbeat at 08:01:40 (98 s unheard). */
+  const alone = (): Site => {
+    const site = new Site();
+    site.heartbeat('node-a', t('07:59:58'), 'secondary', true);
+    site.heartbeat('node-b', t('07:59:59'), 'secondary', true);
+    site.claim('node-a', t('08:00:00'));
+    site.heartbeat('node-a', t('08:00:01'), 'primary', true, ['1-promote-node-a']);
+    site.heartbeat('node-b', t('08:00:02'), 'secondary', true);
+    site.heartbeat('node-a', t('08:01:40'), 'primary', false);
+    expect(site.events.at(-1)).toMatchObject({ type: 'node.excluded', data: { nodeId: 'node-b', survivor: 'node-a' } });
+    return site;
+  };
+
+  test('the office silent while node-a runs alone: no downtime, a note; readmitted by an operator once node-a acknowledges', () => {
+    const site = alone();
+    site.detect(t('08:01:40') + silenceMs);
+    site.heartbeat('node-a', t('09:00:00'), 'primary', false);
+    site.readmit('node-b', t('09:30:00'));
+    site.heartbeat('node-a', t('09:31:00'), 'primary', false);
+    site.heartbeat('node-a', t('09:32:00'), 'primary', false, [`end-standalone-${String(t('08:01:40'))}-node-a`]);
+    expect(site.events.map((e) => e.type)).toContain('site.down');
+    expect(site.events.find((e) => e.type === 'site.down')?.data).toMatchObject({ leaseEndedAt: null, standalone: true });
+    const x = site.report();
+    // Down only before the first grant.
+    expect(x.downtime.map((d) => [d.start, d.end])).toEqual([[from, t('08:00:00')]]);
+    expect(x.survivorMode.map((m) => [m.nodeId, m.excludedNode, m.start, m.end, m.endedBy])).toEqual([['node-a', 'node-b', t('08:01:40'), t('09:32:00'), 'operator']]);
+    expect(x.notes).toHaveLength(1);
+    expect(x.notes[0]!.text).toContain('standalone lease');
+  });
+
+  test('node-a dies too; node-b back and excluded; forced: node-a held the role until the force, node-b since; node-b then runs alone', () => {
+    const site = alone();
+    site.detect(t('08:01:40') + silenceMs);
+    site.heartbeat('node-b', t('10:00:00'), 'secondary', false);
+    site.forcePrimary('node-b', t('10:10:00'), 'node-a is powered off', 'no power');
+    site.heartbeat('node-b', t('10:10:05'), 'secondary', false);
+    site.claim('node-b', t('10:10:06'));
+    site.heartbeat('node-b', t('10:10:07'), 'primary', false, ['2-promote-node-b']);
+    const types = site.events.map((e) => `${e.type} ${String(e.data.nodeId)}`);
+    expect(types.slice(types.indexOf('failover.forced node-b'))).toEqual([
+      'failover.forced node-b',
+      'node.readmitted node-b',
+      'node.lost node-a',
+      'node.excluded node-a',
+      'failover.completed node-b',
+    ]);
+    const x = site.report();
+    expect(x.held.map((h) => [h.nodeId, h.start, h.end])).toEqual([
+      ['node-a', t('08:00:00'), t('10:10:00')],
+      ['node-b', t('10:10:00'), to],
+    ]);
+    expect(x.failovers).toEqual([
+      expect.objectContaining({ fromNode: 'node-a', toNode: 'node-b', epoch: 2, durationMs: 0, forced: { keyId: 'key-1', confirm: 'node-a is powered off', reason: 'no power' } }),
+    ]);
+    expect(x.survivorMode.map((m) => [m.nodeId, m.start, m.end, m.endedBy])).toEqual([
+      ['node-a', t('08:01:40'), t('10:10:00'), 'force'],
+      ['node-b', t('10:10:06'), to, null],
+    ]);
+  });
+
+  // `node.lost` of a survivor whose lease is standalone without end says `leaseEndedAt: null`, as
+  // `site.down` does: the witness counted its lease as held all along. Here node-b, back, reports
+  // node-a unreachable (node-a is silent, on the slow cadence: lost after it and the freshness window).
+  test('a survivor reported lost by the excluded node while its lease has no end is not counted down', () => {
+    const site = alone();
+    site.heartbeat('node-b', t('10:00:00'), 'secondary', false);
+    site.heartbeat('node-b', t('10:00:40'), 'secondary', false);
+    site.heartbeat('node-b', t('10:01:20'), 'secondary', false);
+    expect(site.events.at(-1)).toMatchObject({ type: 'node.lost', data: { nodeId: 'node-a', leaseEndedAt: null } });
+    expect(site.report().downtime.map((d) => [d.start, d.end])).toEqual([[from, t('08:00:00')]]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Properties over random trails: ties in time, lease ends before or after their events, other
 // sites' events, incidents matched or not, maintenance windows anywhere (even inverted).
@@ -688,6 +923,11 @@ describe('properties', () => {
       'incident.opened',
       'incident.acknowledged',
       'incident.resolved',
+      'failover.forced',
+      'node.excluded',
+      'node.excluded',
+      'node.readmitted',
+      'node.readmitted',
     ),
     at: instant,
     siteId: fc.constantFrom('site-p', 'site-p', 'site-p', 'site-q'),
@@ -702,6 +942,13 @@ describe('properties', () => {
     leaseEndedAt: fc.option(instant, { nil: null }),
     incidentId: fc.constantFrom('inc-1', 'inc-2'),
     kind: fc.constantFrom<EventType>('node.lost', 'site.down'),
+    survivor: fc.option(node, { nil: undefined }),
+    // A readmission names the exclusion it ends by its time: now and then the right one.
+    excludedAt: fc.option(instant, { nil: undefined }),
+    by: fc.constantFrom('survivor', 'operator', 'force', 'lapsed'),
+    keyId: fc.constantFrom('key-1', 'key-2'),
+    confirm: fc.constantFrom('node-a is powered off', 'node-b is powered off'),
+    reason: fc.constantFrom('gone', 'PSU'),
   });
 
   const trail = fc.array(rawEvent, { maxLength: 30 }).map((raws) =>
@@ -753,9 +1000,23 @@ describe('properties', () => {
           expect(x.start).toBeGreaterThan(site.downtime[i]!.end);
         });
 
+        // Survivor mode: one exclusion at a time, inside the period, summing to its figure.
+        site.survivorMode.forEach((x, i) => {
+          expect(x.start).toBeGreaterThanOrEqual(i === 0 ? pFrom : site.survivorMode[i - 1]!.end);
+          expect(x.end).toBeGreaterThan(x.start);
+          expect(x.end).toBeLessThanOrEqual(pTo);
+        });
+        expect(site.survivorMode.reduce((sum, x) => sum + x.durationMs, 0)).toBe(site.survivorModeMs);
+        expect(site.survivorModeMs).toBeLessThanOrEqual(periodMs);
+
         // Every figure names events of this site's trail.
         const ownIds = new Set(events.filter((x) => x.data.siteId === 'site-p').map((x) => x.id));
-        for (const x of [...site.held, ...site.downtime, ...site.failovers, ...site.incidents]) for (const id of x.eventIds) expect(ownIds.has(id)).toBe(true);
+        const byId = new Map(events.map((x) => [x.id, x]));
+        for (const x of [...site.held, ...site.downtime, ...site.failovers, ...site.incidents, ...site.survivorMode, ...site.notes]) {
+          for (const id of x.eventIds) expect(ownIds.has(id)).toBe(true);
+        }
+        for (const f of site.failovers) expect(f.forced !== null).toBe(byId.get(f.eventIds[0]!)?.type === 'failover.forced');
+        for (const x of site.survivorMode) expect(byId.get(x.eventIds[0]!)?.type).toBe('node.excluded');
         for (const f of site.failovers) expect(f.durationMs).toBeGreaterThanOrEqual(0);
         for (const i of site.incidents) {
           expect(i.timeToAcknowledgeMs ?? 0).toBeGreaterThanOrEqual(0);
@@ -896,10 +1157,41 @@ describe('rendering', () => {
     expect(html).not.toMatch(/\b(src|href)=/i);
     expect(html).not.toMatch(/<link|@import|url\(/i);
     expect(html).toContain('firmware &lt;v2&gt;');
-    for (const caption of ['Reseller totals', 'Sites', 'Downtime (no primary)', 'Maintenance', 'Failovers', 'Incidents', 'Primary held the role']) expect(html).toContain(`<h2>${caption}</h2>`);
-    expect(html.match(/<table>/g)).toHaveLength(7);
+    for (const caption of [
+      'Reseller totals',
+      'Sites',
+      'Downtime (no primary)',
+      'Maintenance',
+      'Failovers',
+      'Survivor mode (one node on a standalone lease, the other excluded)',
+      'Incidents',
+      'Primary held the role',
+      'Notes',
+    ]) {
+      expect(html).toContain(`<h2>${caption}</h2>`);
+    }
+    expect(html.match(/<table>/g)).toHaveLength(9);
     // Traceability survives rendering: the failover's event id is on the page.
     expect(html).toContain('<td>b-04</td>');
+  });
+
+  test('survivor mode rendered: CSV columns, the HTML tables of survivor mode, forced failovers and notes, the JSON with ISO times', () => {
+    const survivor = computeSlaReport({ ...input, sites: [siteS] });
+    const [header, site, reseller] = parseCsv(renderSlaReport(survivor, 'csv'));
+    const col = (name: string): number => header!.indexOf(name);
+    expect([site![col('forced_failovers')], site![col('survivor_mode_ms')], site![col('failovers')]]).toEqual(['1', String(53_845 * s), '1']);
+    expect([reseller![col('forced_failovers')], reseller![col('survivor_mode_ms')]]).toEqual(['1', String(53_845 * s)]);
+
+    const html = renderSlaReport(survivor, 'html');
+    expect(html).toContain('<td>Surgery (site-s)</td><td>node-a</td><td>node-b</td><td>2026-11-29T03:01:00.000Z</td><td>2026-11-29T08:00:00.000Z</td><td>4 h 59 min</td><td>survivor</td><td>s-03 s-06</td>');
+    expect(html).toContain('<td>key key-7: &quot;node-a is powered off&quot; (node-a does not power on; PSU replaced tomorrow)</td>');
+    expect(html).toContain('cannot tell whether node-a kept running');
+    // Other sites' failovers say who forced them: nobody.
+    expect(renderSlaReport(report, 'html')).toContain('<td>20 s</td><td>—</td><td>a-02</td>');
+
+    const json = JSON.parse(renderSlaReport(survivor, 'json')) as typeof survivor;
+    expect(json.sites[0]!.survivorMode[0]).toMatchObject({ startIso: '2026-11-29T03:01:00.000Z', endIso: '2026-11-29T08:00:00.000Z' });
+    expect(json.sites[0]!.notes[0]).toMatchObject({ atIso: '2026-11-29T05:00:00.000Z' });
   });
 
   test('JSON: the report as computed, with ISO times beside the ms', () => {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { loadOnce, loadWitnessConfig, witnessConfigFromEnv } from '../../functions/adapters/config.ts';
+import { parseSettingsEnv, settingsEnv } from '../../functions/adapters/settings-env.ts';
 import { tokenKeyFromSecret } from '../../functions/adapters/token-key.ts';
+import { defaultSettings } from '../../functions/domain/settings.ts';
 
 const key = randomBytes(32);
 const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:TokenKey-AbCdEf';
@@ -97,5 +99,70 @@ describe('loading once per cold start', () => {
     expect(await get()).toBe(2);
     expect(await get()).toBe(2);
     expect(loads).toBe(2);
+  });
+});
+
+describe('survivor mode\'s timings (W5)', () => {
+  const settingsOf = (env: Record<string, string>) => {
+    const parsed = parseSettingsEnv(env);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    return parsed.settings;
+  };
+  const problemsOf = (env: Record<string, string>) => {
+    const parsed = parseSettingsEnv(env);
+    return parsed.ok ? [] : parsed.problems;
+  };
+
+  test('TIEBREAK_EXCLUSION_MS unset is twice the freshness window, whatever that is set to; set, it is taken as it is', () => {
+    expect(settingsOf({}).exclusionMs).toBe(2 * defaultSettings.freshnessMs);
+    expect(defaultSettings.exclusionMs).toBe(2 * defaultSettings.freshnessMs);
+    expect(settingsOf({ TIEBREAK_FRESHNESS_MS: '20000' }).exclusionMs).toBe(40_000);
+    expect(settingsOf({ TIEBREAK_EXCLUSION_MS: '45000' }).exclusionMs).toBe(45_000);
+  });
+
+  test('TIEBREAK_EXCLUSION_MS must be an integer of at least one lease: every problem names the variable', () => {
+    expect(settingsOf({ TIEBREAK_EXCLUSION_MS: String(defaultSettings.leaseMs) }).exclusionMs).toBe(defaultSettings.leaseMs);
+    for (const value of [String(defaultSettings.leaseMs - 1), '0', '-5', '1.5', 'soon', String(86_400_001)]) {
+      const problems = problemsOf({ TIEBREAK_EXCLUSION_MS: value });
+      expect([...new Set(problems.map((p) => p.name))], `TIEBREAK_EXCLUSION_MS=${value}`).toEqual(['TIEBREAK_EXCLUSION_MS']);
+    }
+    expect(problemsOf({ TIEBREAK_EXCLUSION_MS: String(defaultSettings.leaseMs - 1) })[0]?.message).toBe('a node must be unheard for at least one lease before it is excluded');
+  });
+
+  test('TIEBREAK_STANDALONE_LEASE_MS unset means no end (null, and no variable written back); set, at least two leases and at most 30 days', () => {
+    expect(settingsOf({}).standaloneLeaseMs).toBeNull();
+    expect(settingsEnv(defaultSettings)).not.toHaveProperty('TIEBREAK_STANDALONE_LEASE_MS');
+    expect(settingsOf({ TIEBREAK_STANDALONE_LEASE_MS: '30000' }).standaloneLeaseMs).toBe(30_000);
+    expect(settingsOf({ TIEBREAK_STANDALONE_LEASE_MS: String(30 * 86_400_000) }).standaloneLeaseMs).toBe(30 * 86_400_000);
+    for (const value of ['29999', '0', 'forever', '2.5', String(30 * 86_400_000 + 1)]) {
+      const problems = problemsOf({ TIEBREAK_STANDALONE_LEASE_MS: value });
+      expect([...new Set(problems.map((p) => p.name))], `TIEBREAK_STANDALONE_LEASE_MS=${value}`).toEqual(['TIEBREAK_STANDALONE_LEASE_MS']);
+    }
+    expect(problemsOf({ TIEBREAK_LEASE_MS: '20000', TIEBREAK_STANDALONE_LEASE_MS: '39999' })[0]?.message).toMatch(/at least two ordinary leases/);
+    expect(() => witnessConfigFromEnv({ ...base, TIEBREAK_TOKEN_KEY: key.toString('base64'), TIEBREAK_STANDALONE_LEASE_MS: '1000' })).toThrow(
+      'witness configuration is invalid: TIEBREAK_STANDALONE_LEASE_MS: a bounded standalone lease must last at least two ordinary leases',
+    );
+  });
+
+  test('the timings written back as variables (what the CDK app sets on each function) read as the same timings', () => {
+    const envs: Record<string, string>[] = [{}, { TIEBREAK_STANDALONE_LEASE_MS: '60000' }, { TIEBREAK_EXCLUSION_MS: '20000', TIEBREAK_FRESHNESS_MS: '9000' }];
+    for (const env of envs) {
+      const settings = settingsOf(env);
+      expect(settingsOf(settingsEnv(settings))).toEqual(settings);
+    }
+  });
+
+  // The default exclusion time, twice the freshness window, is never under one lease: with
+  // TIEBREAK_FRESHNESS_MS=5000 under a 15 s lease it is 15 s, and the same timings written back by
+  // settingsEnv() (what a deployment carries) are accepted again at every cold start.
+  test('a default exclusion time is held to the same bound as a set one: accepted timings are accepted again once written back', () => {
+    const env = { TIEBREAK_FRESHNESS_MS: '5000' };
+    const parsed = parseSettingsEnv(env);
+    if (parsed.ok) {
+      expect(parsed.settings.exclusionMs).toBeGreaterThanOrEqual(parsed.settings.leaseMs);
+      expect(parseSettingsEnv(settingsEnv(parsed.settings)).ok).toBe(true);
+    } else {
+      expect(parsed.problems.map((p) => p.name)).toContain('TIEBREAK_EXCLUSION_MS');
+    }
   });
 });

@@ -1,9 +1,10 @@
-import type { SiteStatus } from '../../../protocol/reseller.ts';
+import type { SiteStatus, SurvivorMode } from '../../../protocol/reseller.ts';
 import { newEnrollmentCode } from '../../adapters/credentials.ts';
 import { logger } from '../../adapters/logger.ts';
 import { type EnrollmentRecord, type SiteListing, siteView } from '../../adapters/site-admin-store.ts';
 import { enrollmentCodeTtlMs, iso } from '../../adapters/tenancy-items.ts';
-import { defaultPolicy, newSite, type SiteState } from '../../domain/site-state.ts';
+import type { WitnessSettings } from '../../domain/settings.ts';
+import { activeExclusion, defaultPolicy, type Exclusion, newSite, type SiteState } from '../../domain/site-state.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
 
@@ -13,13 +14,17 @@ function enrollmentCode(resellerId: string, siteId: string, nodeId: string, toke
   return { hash, record, view: { nodeId, code, tokenVersion, expiresAt: iso(record.validUntil) } };
 }
 
-export function siteStatus(listing: SiteListing, state: SiteState): SiteStatus {
+/** The site as the reseller sees it: the witness's state, survivor mode as it stands at `now` (a bounded standalone lease may have lapsed). */
+export function siteStatus(listing: SiteListing, state: SiteState, now: number, settings: WitnessSettings): SiteStatus {
+  const exclusion = activeExclusion(state, now, settings);
+  const survivor = exclusion && state.primary !== null ? survivorView(state.primary, exclusion, state, settings) : null;
   return {
     ...siteView(listing),
     policy: state.policy,
     epoch: state.epoch,
     primary: state.primary,
-    leaseExpiresAt: state.primary === null ? null : iso(state.leaseExpiresAt),
+    leaseExpiresAt: state.primary === null || survivor?.leaseEndsAt === null ? null : iso(state.leaseExpiresAt),
+    survivor,
     nodes: Object.entries(state.nodes).map(([nodeId, node]) => ({
       nodeId,
       enrolled: listing.enrolledVersion[nodeId] === node.tokenVersion,
@@ -28,12 +33,26 @@ export function siteStatus(listing: SiteListing, state: SiteState): SiteStatus {
       role: node.role,
       health: node.health,
       peerReachable: node.peerReachable,
+      excluded: survivor?.excludedNode === nodeId,
     })),
   };
 }
 
+function survivorView(node: string, exclusion: Exclusion, state: SiteState, settings: WitnessSettings): SurvivorMode {
+  const { ending } = exclusion;
+  return {
+    node,
+    excludedNode: exclusion.nodeId,
+    since: iso(exclusion.at),
+    excludedLastSeenAt: exclusion.lastSeenAt === null ? null : iso(exclusion.lastSeenAt),
+    standaloneLeaseMs: settings.standaloneLeaseMs,
+    leaseEndsAt: settings.standaloneLeaseMs === null ? null : iso(state.leaseExpiresAt),
+    ending: ending ? { requestedAt: iso(ending.at), by: ending.by, keyId: ending.keyId ?? null, commandId: ending.commandId } : null,
+  };
+}
+
 /** The site's listing and state, both of the caller's reseller, or 404. */
-async function ownSite(call: AnyCall) {
+export async function ownSite(call: AnyCall) {
   const resellerId = resellerOf(call);
   const siteId = param(call, 'siteId');
   const [listing, state] = await Promise.all([call.deps.sites.getListing(resellerId, siteId), call.deps.sites.getState(resellerId, siteId)]);
@@ -66,7 +85,7 @@ export const siteRoutes = {
 
   'GET /v1/sites/{siteId}': async (call) => {
     const { listing, state } = await ownSite(call);
-    return siteStatus(listing, state);
+    return siteStatus(listing, state, call.now, call.deps.settings);
   },
 
   'PUT /v1/sites/{siteId}/policy': async (call) => {
@@ -77,7 +96,7 @@ export const siteRoutes = {
     const state = await call.deps.sites.setPolicy(resellerId, siteId, call.body);
     if (!state) throw notFound('the site');
     logger.info('site policy set', { siteId, policy: call.body });
-    return siteStatus(listing, state);
+    return siteStatus(listing, state, call.now, call.deps.settings);
   },
 
   'POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment': async (call) => {
