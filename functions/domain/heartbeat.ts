@@ -82,8 +82,9 @@ export function heartbeatResponse(
   const peer = peerOf(next, caller.nodeId);
   const peerState = peer === undefined ? undefined : next.nodes[peer];
   const reportedLost = peerState?.peerReachable === false && peerState.lastSeenAt !== null && now - peerState.lastSeenAt <= settings.freshnessMs;
-  const fast = next.primary === null || request.peer?.reachable !== true || reportedLost;
-  const slow = !fast || (standalone !== null && standalone.leaseMs === null && !reportedLost);
+  const leasesMatter = next.primary === null || request.peer?.reachable !== true;
+  const withoutEnd = standalone?.leaseMs === null;
+  const fast = reportedLost || (leasesMatter && !withoutEnd);
   return {
     epoch: next.epoch,
     primary: next.primary,
@@ -92,7 +93,7 @@ export function heartbeatResponse(
     standalone,
     excluded: isExcluded(next, caller.nodeId, now, settings),
     commands,
-    heartbeatMs: slow ? settings.slowHeartbeatMs : settings.fastHeartbeatMs,
+    heartbeatMs: fast ? settings.fastHeartbeatMs : settings.slowHeartbeatMs,
   };
 }
 
