@@ -61,6 +61,9 @@ const summary = await sweep(stack, {
     if (values.verbose || r.splitBrain > 0 || r.stuck || (r.survivorOutageMs ?? 0) > 0) {
       const survivor = r.survivorOutageMs === null ? '' : ` survivor_outage_ms=${r.survivorOutageMs}`;
       console.log(`  [${done}/${count}] seed ${r.seed}: split_brain=${r.splitBrain} stuck=${r.stuck}${survivor} overloaded=${r.overloaded} ${r.note ?? ''}`);
+    } else if (done % 10 === 0 && done < count) {
+      // Progress on stderr, so that stdout stays name: value lines.
+      console.error(`chaos: ${done}/${count} schedules run`);
     }
   },
 });

@@ -19,6 +19,7 @@ import { type IncidentRuntime, startIncidentRuntime } from '../../local/incident
 import { ensureEventTopic, type LocalSnsSqs, startSnsSqs } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
+import { beat } from '../support/beats.ts';
 
 // End to end on DynamoDB Local and a fauxqs of this file's own (kept in a folder, so that it can
 // be restarted mid-escalation): heartbeats → stream → publisher → SNS → incidents queue →
@@ -129,14 +130,6 @@ function reader(queueName: () => Promise<string>) {
     },
   };
 }
-
-const beat = (seq: number, epoch: number, role: 'primary' | 'secondary', reachable: boolean) => ({
-  incarnation: 1,
-  seq,
-  epoch,
-  role,
-  peer: { reachable },
-});
 
 /** A reseller with a site whose node-a is primary, both nodes reporting; answers its key and node tokens. */
 async function runningSite() {

@@ -11,6 +11,7 @@ import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { ensureEventTopic } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
+import { beat } from '../support/beats.ts';
 
 let api: TestApi;
 let poller: StreamPoller;
@@ -50,15 +51,6 @@ afterAll(async () => {
   await poller.stop();
   sqs.destroy();
   await api.close();
-});
-
-const beat = (seq: number, epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => ({
-  incarnation: 1,
-  seq,
-  epoch,
-  role,
-  peer: { reachable },
-  acks,
 });
 
 describe('the event path: stream → publisher → audit trail', () => {

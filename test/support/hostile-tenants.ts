@@ -13,6 +13,7 @@ import { applyChange, defaultPolicy } from '../../functions/domain/incidents.ts'
 import { type Access, type ApiRouteKey, apiRoutes } from '../../protocol/api-routes.ts';
 import { ClaimRequest, HeartbeatRequest, MaintenanceRequest } from '../../protocol/node.ts';
 import { setUpReseller, type TestApi } from './api.ts';
+import { beat } from './beats.ts';
 
 /** A reseller with a customer, a site (one node enrolled, one open incident), a maintenance window and keys of every kind. */
 export interface Tenant {
@@ -202,14 +203,6 @@ const survivorSites = new WeakSet<Tenant>();
 export async function enterSurvivorMode(api: TestApi, tenant: Tenant): Promise<void> {
   if (survivorSites.has(tenant)) return;
   const { token } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: tenant.spareCode });
-  const beat = (seq: number, epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => ({
-    incarnation: 1,
-    seq,
-    epoch,
-    role,
-    peer: { reachable },
-    acks,
-  });
   await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', token, beat(1, 0, 'secondary', true));
   const claim = await expectStatus<{ granted: boolean; epoch: number }>(api, 200, 'POST', '/v1/node/claim', token, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
   if (!claim.granted) throw new Error(`survivor mode at ${tenant.siteId}: ${tenant.otherNodeId}'s claim was refused`);
