@@ -251,22 +251,40 @@ export function stepTargets(policy: EscalationPolicy, step: number): EscalationT
 
 const sameTarget = (a: EscalationTarget, b: EscalationTarget) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Takes escalation step `step` if it is the next one and due; undefined when it is not to be taken (stale, early, stopped). */
-export function escalate(tracker: Tracker, incidentId: string, step: number, now: number): Tracker | undefined {
-  const incident = liveIncident(tracker);
-  if (incident?.incidentId !== incidentId || incident.state !== 'open') return undefined;
-  if (incident.recoveredAt !== null || incident.stepsTaken !== step || step >= stepCount(incident.policy)) return undefined;
-  if (now < stepDueAt(incident, step)) return undefined;
-  const notified = [...incident.notified];
-  for (const target of stepTargets(incident.policy, step)) if (!notified.some((t) => sameTarget(t, target))) notified.push(target);
-  return { ...tracker, incident: { ...incident, stepsTaken: step + 1, lastEscalatedAt: now, notified } };
+/**
+ * The next escalation step still to take, or null: while the incident is open, and while it is
+ * recovering if the step came due before the recovery. A step due while the condition held is owed
+ * however late its timer runs: a link that flaps faster than the queue delivers must still page.
+ */
+function owedStep(incident: IncidentRecord): number | null {
+  if (incident.state !== 'open' || incident.stepsTaken >= stepCount(incident.policy)) return null;
+  if (incident.recoveredAt !== null && stepDueAt(incident, incident.stepsTaken) > incident.recoveredAt) return null;
+  return incident.stepsTaken;
 }
 
-/** Resolves an incident whose subjects have all stayed clear for the settle time. */
-export function settle(tracker: Tracker, incidentId: string, now: number, settings: IncidentSettings): Tracker | undefined {
+/** Takes escalation step `step` if it is the one owed and due; undefined when it is not to be taken (stale, early, stopped). */
+export function escalate(tracker: Tracker, incidentId: string, step: number, now: number): Tracker | undefined {
   const incident = liveIncident(tracker);
+  if (incident?.incidentId !== incidentId || owedStep(incident) !== step) return undefined;
+  if (now < stepDueAt(incident, step)) return undefined;
+  return { ...tracker, incident: takeStep(incident, step, now) };
+}
+
+function takeStep(incident: IncidentRecord, step: number, now: number): IncidentRecord {
+  const notified = [...incident.notified];
+  for (const target of stepTargets(incident.policy, step)) if (!notified.some((t) => sameTarget(t, target))) notified.push(target);
+  return { ...incident, stepsTaken: step + 1, lastEscalatedAt: now, notified };
+}
+
+/**
+ * Resolves an incident whose subjects have all stayed clear for the settle time. A step still owed
+ * (its timer late behind the settle check) is taken in the same write: nothing is skipped.
+ */
+export function settle(tracker: Tracker, incidentId: string, now: number, settings: IncidentSettings): Tracker | undefined {
+  let incident = liveIncident(tracker);
   if (incident?.incidentId !== incidentId || incident.recoveredAt === null) return undefined;
   if (activeSubjects(tracker).length > 0 || now < incident.recoveredAt + settings.settleMs) return undefined;
+  for (let step = owedStep(incident); step !== null; step = owedStep(incident)) incident = takeStep(incident, step, now);
   return { ...tracker, incident: { ...incident, state: 'resolved', resolvedAt: incident.recoveredAt, resolvedBy: 'recovery' } };
 }
 
@@ -294,17 +312,15 @@ export type Timer =
   | { type: 'settle'; incidentId: string; dueAt: number };
 
 /**
- * The timers a tracker needs armed: the next escalation step while open, the settle check while
- * recovering. Armed after every write and on every retry, whether or not the write changed
+ * The timers a tracker needs armed: the step owed, else the settle check while recovering. Armed after every write and on every retry, whether or not the write changed
  * anything, so a timer lost between a write and its arming is armed again; a timer that fires
  * twice is refused the second time by `escalate`/`settle`.
  */
 export function timersFor(tracker: Tracker, settings: IncidentSettings): Timer[] {
   const incident = liveIncident(tracker);
   if (!incident) return [];
+  const step = owedStep(incident);
+  if (step !== null) return [{ type: 'escalate', incidentId: incident.incidentId, step, dueAt: stepDueAt(incident, step) }];
   if (incident.recoveredAt !== null) return [{ type: 'settle', incidentId: incident.incidentId, dueAt: incident.recoveredAt + settings.settleMs }];
-  if (incident.state === 'open' && incident.stepsTaken < stepCount(incident.policy)) {
-    return [{ type: 'escalate', incidentId: incident.incidentId, step: incident.stepsTaken, dueAt: stepDueAt(incident, incident.stepsTaken) }];
-  }
   return [];
 }

@@ -55,6 +55,13 @@ async function startPipeline(): Promise<void> {
     intervalMs: 50,
     handler: publisherHandler(() => publisherDeps(api.tableName, defaultSettings, dynamo, sns, topicArn)),
   });
+  await startIncidents();
+  // The API creates each reseller's queue and topic on this file's fauxqs too.
+  channels = new ResellerChannels(sqs, sns, channelPrefix);
+  api.api.channels = channels;
+}
+
+async function startIncidents(): Promise<void> {
   runtime = await startIncidentRuntime({
     snsSqsEndpoint: snsSqs.endpoint,
     topicArn,
@@ -65,9 +72,6 @@ async function startPipeline(): Promise<void> {
     retryAfterSeconds: 1,
   });
   runtime.deps.now = now;
-  // The API creates each reseller's queue and topic on this file's fauxqs too.
-  channels = new ResellerChannels(sqs, sns, channelPrefix);
-  api.api.channels = channels;
 }
 
 async function stopPipeline(): Promise<void> {
@@ -212,6 +216,10 @@ describe('escalation, end to end', () => {
 
   it('a flapping link opens one incident, not many, and resolves once it holds', async () => {
     const site = await runningSite();
+    // The incidents consumer waits while the link flaps, so that every change is on its queue
+    // before the first escalation timer: the order a busy machine may give, made certain. The
+    // opening step was due while the link was down: it must be delivered all the same.
+    await runtime.stop();
     let seq = 10;
     for (let flap = 0; flap < 4; flap++) {
       await api.call('POST', '/v1/node/heartbeat', site.a, beat(seq, 1, 'primary', false));
@@ -219,6 +227,8 @@ describe('escalation, end to end', () => {
       await api.call('POST', '/v1/node/heartbeat', site.a, beat(seq, 1, 'primary', true));
       await api.call('POST', '/v1/node/heartbeat', site.b, beat(seq++, 1, 'secondary', true));
     }
+    await poller.drain();
+    await startIncidents();
     const messages = await site.serviceQueue.until((all) => all.some((m) => m.step === 'resolved'));
     expect(messages.map((m) => `${m.step} ${m.incident.kind}`)).toEqual(['opened link.lost', 'resolved link.lost']);
     const listed = await api.call('GET', '/v1/incidents', site.key);

@@ -206,11 +206,14 @@ function runScript(kind: IncidentKind, policy: EscalationPolicy, steps: readonly
         const allowed =
           incident?.incidentId === id &&
           incident.state === 'open' &&
-          incident.recoveredAt === null &&
+          (incident.recoveredAt === null || stepDueAt(incident, k) <= incident.recoveredAt) &&
           k === incident.stepsTaken &&
           k < stepCount(incident.policy) &&
           now >= stepDueAt(incident, k);
-        expect(result !== undefined, `${why}: escalate succeeds exactly for the next due step of an open, unrecovered incident`).toBe(allowed);
+        expect(
+          result !== undefined,
+          `${why}: escalate succeeds exactly for the next due step of an open incident, unrecovered or recovered after that step came due`,
+        ).toBe(allowed);
         if (result && incident) {
           expect(result.incident?.stepsTaken).toBe(k + 1);
           expect(result.incident?.lastEscalatedAt).toBe(now);
@@ -290,13 +293,16 @@ function runScript(kind: IncidentKind, policy: EscalationPolicy, steps: readonly
       if (clear) expect(open.recoveredAt).toBe(Math.max(...Object.values(after.subjects).map((m) => m.clearedAt)));
     }
 
-    // The timers asked for are exactly what the state needs next.
+    // The timers asked for are exactly what the state needs next: the step owed (due while open,
+    // or before the recovery however late it is heard), else the settle check while recovering.
     const timers = after ? timersFor(after, settings) : [];
+    const owed = (o: IncidentRecord) =>
+      o.state === 'open' && o.stepsTaken < stepCount(o.policy) && (o.recoveredAt === null || stepDueAt(o, o.stepsTaken) <= o.recoveredAt);
     if (!open) expect(timers, `${why}: no timer without a live incident`).toEqual([]);
-    else if (open.recoveredAt !== null) expect(timers).toEqual([{ type: 'settle', incidentId: open.incidentId, dueAt: open.recoveredAt + settings.settleMs }]);
-    else if (open.state === 'open' && open.stepsTaken < stepCount(open.policy)) {
+    else if (owed(open)) {
       expect(timers).toEqual([{ type: 'escalate', incidentId: open.incidentId, step: open.stepsTaken, dueAt: stepDueAt(open, open.stepsTaken) }]);
-    } else expect(timers, `${why}: acknowledged or out of steps: nothing to escalate`).toEqual([]);
+    } else if (open.recoveredAt !== null) expect(timers).toEqual([{ type: 'settle', incidentId: open.incidentId, dueAt: open.recoveredAt + settings.settleMs }]);
+    else expect(timers, `${why}: acknowledged or out of steps: nothing to escalate`).toEqual([]);
   });
   return { trackers, incidents };
 }
@@ -477,9 +483,15 @@ describe('escalation', () => {
         const far = t0 + 30 * 86_400_000;
         if (recover) {
           tracker = applyChange(tracker, site, { kind, subject: 'node-a', phase: 'cleared', at: t0 + openedAt + 1 }, context(policy)).tracker;
-          // Recovering: the settle timer runs, escalation waits.
-          expect(timersFor(tracker, settings)).toEqual([{ type: 'settle', incidentId: id, dueAt: t0 + openedAt + 1 + settings.settleMs }]);
-          expect(escalate(tracker, id, taken, far)).toBeUndefined();
+          // Recovering: escalation waits, but a step that came due before the recovery is still owed.
+          const dueBefore = taken < stepCount(policy) && stepDueAt(tracker.incident!, taken) <= t0 + openedAt + 1;
+          if (dueBefore) {
+            expect(timersFor(tracker, settings)).toEqual([{ type: 'escalate', incidentId: id, step: taken, dueAt: stepDueAt(tracker.incident!, taken) }]);
+            expect(escalate(tracker, id, taken, far)?.incident?.stepsTaken).toBe(taken + 1);
+          } else {
+            expect(timersFor(tracker, settings)).toEqual([{ type: 'settle', incidentId: id, dueAt: t0 + openedAt + 1 + settings.settleMs }]);
+            expect(escalate(tracker, id, taken, far)).toBeUndefined();
+          }
         }
         const acked = acknowledge(tracker, id, 'api-key:k1', far - 1);
         if (typeof acked === 'string') return expect.fail(`acknowledge refused: ${acked}`);

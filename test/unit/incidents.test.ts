@@ -174,6 +174,27 @@ describe('regressions', () => {
     expect(late.tracker.incident).toMatchObject({ state: 'open', recoveredAt: t0 + 18_000 });
   });
 
+  // The escalation.e2e flake: a link that flapped faster than the incidents queue delivered was
+  // recovering by the time the first step's timer ran, so the step was skipped and the incident
+  // resolved with nobody told. A step due while the condition held is owed however late it runs.
+  it('a flap cleared before its first step was taken still pages, and the resolution reaches whoever was paged', () => {
+    const raise: ConditionChange = { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 };
+    const clear: ConditionChange = { kind: 'link.lost', subject: 'link', phase: 'cleared', at: t0 + 5 };
+    const recovering = applyChange(applyChange(undefined, site, raise, context).tracker, site, clear, context).tracker;
+    const id = recovering.incident!.incidentId;
+    expect(timersFor(recovering, defaultIncidentSettings)).toEqual([{ type: 'escalate', incidentId: id, step: 0, dueAt: t0 }]);
+    const paged = escalate(recovering, id, 0, t0 + 30_000);
+    expect(paged?.incident).toMatchObject({ stepsTaken: 1, notified: [{ type: 'service-queue' }] });
+    expect(settle(paged!, id, t0 + 5 + settleMs, defaultIncidentSettings)?.incident).toMatchObject({ state: 'resolved', notified: [{ type: 'service-queue' }] });
+
+    // Its timer later still than the settle check: the step is taken in the write that resolves.
+    expect(settle(recovering, id, t0 + 5 + settleMs, defaultIncidentSettings)?.incident).toMatchObject({
+      state: 'resolved',
+      stepsTaken: 1,
+      notified: [{ type: 'service-queue' }],
+    });
+  });
+
   // Event ids are `<resellerId>/<siteId>/<type>/<incidentId>[/<step>]`, with reseller and site ids of
   // up to 48 each: an id the envelope refused would dead-letter the step on the incidents queue.
   it('incident events stay valid WitnessEvents with the longest reseller and site ids', () => {
