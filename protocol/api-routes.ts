@@ -392,7 +392,9 @@ export const apiRoutes = {
   },
   'POST /v1/node/enroll': {
     access: 'public',
-    summary: "An agent exchanges its enrollment code for its node token (once; the code's holder is the caller)",
+    summary:
+      "An agent exchanges its enrollment code for its node token (once; the code's holder is the caller). " +
+      "400 if `nodeId` is not the code's node: nothing is used up",
     body: EnrollRequest,
     status: 200,
     response: EnrollResponse,

@@ -13,6 +13,8 @@ export const ErrorCode = z.enum([
   'not-excluded',
   'survivor-heard',
   'confirmation-mismatch',
+  // Enrollment (400): the code is another node's; its own code so the agent can tell its technician so (invalid-body: a malformed request).
+  'wrong-node',
   'method-not-allowed',
   'stale-request',
   'payload-too-large',

@@ -214,7 +214,16 @@ export type ReadmitPending = z.infer<typeof ReadmitPending>;
 
 export const RevokeNodeResponse = z.object({ nodeId: Identifier, tokenVersion: z.number() });
 
-export const EnrollRequest = z.strictObject({ code: z.string().check(z.minLength(1), z.maxLength(100)) });
+export const EnrollRequest = z.strictObject({
+  code: z.string().check(z.minLength(1), z.maxLength(100)),
+  /** Required: a code typed into the other server's config must not be used up there, which would revoke its node's token. */
+  nodeId: Identifier.check(
+    z.meta({
+      description:
+        "The node the agent is configured as. A code of another node is refused (400, `wrong-node`) and stays unused: that node's token keeps working",
+    }),
+  ),
+});
 export const EnrollResponse = z.object({
   resellerId: Identifier,
   siteId: Identifier,

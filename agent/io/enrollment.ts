@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { ErrorBody } from '../../protocol/errors.ts';
 import type { AgentConfig, AgentFileConfig } from '../config.ts';
 
 const Kept = z.object({ token: z.string(), fromCode: z.string() });
@@ -37,19 +38,37 @@ export async function withNodeToken(config: AgentFileConfig, log: (line: Record<
   const response = await fetch(new URL('/v1/node/enroll', witness.url), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code: enrollmentCode }),
+    // The witness refuses, without using it, a code of another node: using it would revoke that node's token.
+    body: JSON.stringify({ code: enrollmentCode, nodeId: config.nodeId }),
     signal: AbortSignal.timeout(witness.requestTimeoutMs * 3),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`enrollment refused by the witness (${response.status}): ${text.slice(0, 300)}`);
+  if (!response.ok) throw refusal(response.status, text, config.nodeId);
   const enrolled = Enrolled.parse(JSON.parse(text));
-  if (enrolled.nodeId !== config.nodeId) {
-    throw new Error(`the enrollment code is for node ${enrolled.nodeId}, but this agent is ${config.nodeId}: the code is used up; ask for a new one for ${config.nodeId}`);
-  }
+  // The witness checked it; a witness that did not is not one to run with.
+  if (enrolled.nodeId !== config.nodeId) throw new Error(`the witness enrolled node ${enrolled.nodeId}, but this agent is ${config.nodeId}`);
   await mkdir(config.stateDir, { recursive: true });
   const temporary = `${tokenFile(config.stateDir)}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify({ token: enrolled.token, fromCode: codeHash(enrollmentCode) })}\n`, { mode: 0o600 });
   await rename(temporary, tokenFile(config.stateDir));
   log({ event: 'enrolled', tokenVersion: enrolled.tokenVersion, file: tokenFile(config.stateDir) });
   return { ...config, witness: { ...witness, token: enrolled.token } };
+}
+
+/** The witness's refusal as the technician reads it: a code of the other node is named as such. */
+function refusal(status: number, text: string, nodeId: string): Error {
+  let parsed: z.ZodSafeParseResult<ErrorBody> | undefined;
+  try {
+    parsed = ErrorBody.safeParse(JSON.parse(text));
+  } catch {
+    // Not JSON (a proxy's page): shown as it is below.
+  }
+  const error = parsed?.success ? parsed.data.error : undefined;
+  if (error?.code === 'wrong-node') {
+    return new Error(
+      `the enrollment code belongs to the other node, not to this one (${nodeId}); it is still unused: ` +
+        `put it in the other server's config, and this server's own code here (the witness: ${error.message})`,
+    );
+  }
+  return new Error(`enrollment refused by the witness (${String(status)}): ${text.slice(0, 300)}`);
 }

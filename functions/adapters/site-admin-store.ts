@@ -141,8 +141,9 @@ export class SiteAdminStore {
   }
 
   /**
-   * Uses a code, once: deletes it (if still valid) and raises the node's token version to the
-   * code's, in one transaction. From then on only tokens of that version pass the witness's guards.
+   * Uses a code, once: deletes it (if still valid, and still for `code.nodeId`, the node the caller
+   * checked the agent is) and raises that node's token version to the code's, in one transaction.
+   * From then on only tokens of that version pass the witness's guards.
    */
   async enroll(hash: string, code: EnrollmentRecord, now: number): Promise<EnrollOutcome> {
     const node = { '#nodes': 'nodes', '#node': code.nodeId };
@@ -154,8 +155,9 @@ export class SiteAdminStore {
               Delete: {
                 TableName: this.tableName,
                 Key: { pk: enrollmentPk(hash), sk: 'CODE' },
-                ConditionExpression: 'attribute_exists(pk) AND validUntil >= :now',
-                ExpressionAttributeValues: { ':now': now },
+                // The node the handler checked the agent's nodeId against, held by the write itself and not only by the read.
+                ConditionExpression: 'attribute_exists(pk) AND validUntil >= :now AND nodeId = :node',
+                ExpressionAttributeValues: { ':now': now, ':node': code.nodeId },
               },
             },
             {

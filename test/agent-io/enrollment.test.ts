@@ -52,9 +52,15 @@ describe('an agent configured with an enrollment code', () => {
     expect((await api.call('POST', '/v1/node/heartbeat', next.witness.token, heartbeat(2))).status).toBe(200);
   });
 
-  it("refuses a code for another node, and says why, rather than running as the other node", async () => {
-    const { codes } = await setUpReseller(api);
-    await expect(withNodeToken(config('node-a', codes['node-b']!))).rejects.toThrow(/for node node-b, but this agent is node-a/);
+  it("is refused a code of the other node, says so, and the code stays unused: the other node's running token keeps working", async () => {
+    const { key, siteId, codes } = await setUpReseller(api);
+    const a = await withNodeToken(config('node-a', codes['node-a']!));
+    // A rotation code for the running node-a, typed into node-b's config.
+    const rotation = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as { code: string };
+    await expect(withNodeToken(config('node-b', rotation.code))).rejects.toThrow(/belongs to the other node, not to this one \(node-b\); it is still unused.*for node node-a, not node-b/);
+    expect((await api.call('POST', '/v1/node/heartbeat', a.witness.token, heartbeat(1))).status).toBe(200);
+    const rotated = await withNodeToken(config('node-a', rotation.code));
+    expect((await api.call('POST', '/v1/node/heartbeat', rotated.witness.token, heartbeat(2))).status).toBe(200);
   });
 
   it('reports a refused code with the witness answer', async () => {

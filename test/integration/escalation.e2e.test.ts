@@ -138,9 +138,9 @@ function reader(queueName: () => Promise<string>) {
 /** A reseller with a site whose node-a is primary, both nodes reporting; answers its key and node tokens. */
 async function runningSite() {
   const site = await setUpReseller(api);
-  const token = async (code: string | undefined) => ((await api.call('POST', '/v1/node/enroll', undefined, { code })).body as { token: string }).token;
-  const a = await token(site.codes['node-a']);
-  const b = await token(site.codes['node-b']);
+  const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: site.codes[nodeId], nodeId })).body as { token: string }).token;
+  const a = await token('node-a');
+  const b = await token('node-b');
   await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
   await api.call('POST', '/v1/node/heartbeat', b, beat(1, 0, 'secondary', true));
   const claim = await api.call('POST', '/v1/node/claim', a, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });

@@ -57,9 +57,9 @@ describe('the event path: stream → publisher → audit trail', () => {
   it('records a failover as it happened, once, even when the publisher fails and batches come again', async () => {
     api.clock.ms = Date.parse('2026-11-10T09:00:00Z');
     const { key, siteId, codes } = await setUpReseller(api);
-    const token = async (code: string | undefined) => ((await api.call('POST', '/v1/node/enroll', undefined, { code })).body as { token: string }).token;
-    const a = await token(codes['node-a']);
-    const b = await token(codes['node-b']);
+    const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
+    const a = await token('node-a');
+    const b = await token('node-b');
 
     const t0 = api.clock.ms;
     await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));

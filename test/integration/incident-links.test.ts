@@ -120,7 +120,7 @@ describe('one-click links', () => {
 
   it('a node token is not a link, nor a link a node token', async () => {
     const { codes, acknowledge } = await incidentWithLinks();
-    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'] })).body as { token: string };
+    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as { token: string };
     await expectRefused('GET', `/v1/links/${token}`, 400);
     // Its claims and signature alone have a link's shape, but not its key.
     await expectRefused('POST', `/v1/links/${token.split('.').slice(1).join('.')}`, 401);

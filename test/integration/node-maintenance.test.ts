@@ -12,7 +12,7 @@ afterAll(async () => {
 
 async function enrolledSite() {
   const site = await setUpReseller(api);
-  const enroll = await api.call('POST', '/v1/node/enroll', undefined, { code: site.codes['node-a'] });
+  const enroll = await api.call('POST', '/v1/node/enroll', undefined, { code: site.codes['node-a'], nodeId: 'node-a' });
   return { ...site, token: (enroll.body as { token: string }).token };
 }
 

@@ -68,7 +68,7 @@ describe('/openapi.json', () => {
       ['GET /v1/customers/{customerId}', '/v1/customers/dental', key],
       ['GET /v1/sites', '/v1/sites', key],
       ['GET /v1/sites/{siteId}', `/v1/sites/${siteId}`, key],
-      ['POST /v1/node/enroll', '/v1/node/enroll', undefined, { code: codes['node-a'] }],
+      ['POST /v1/node/enroll', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' }],
       ['POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment', `/v1/sites/${siteId}/nodes/node-b/enrollment`, key],
       ['POST /v1/sites/{siteId}/maintenance', `/v1/sites/${siteId}/maintenance`, key, { start: '2026-12-01T20:00:00Z', end: '2026-12-01T21:00:00Z', reason: 'patch' }],
       ['GET /v1/sites/{siteId}/maintenance', `/v1/sites/${siteId}/maintenance`, key],

@@ -12,14 +12,14 @@ const heartbeat = (seq: number) => ({ incarnation: 1, seq, epoch: 0, role: 'seco
 describe('the reseller API, end to end', () => {
   it('creates a reseller, a customer and a site; each node enrolls once and its token works at the witness', async () => {
     const { key, siteId, codes } = await setUpReseller(api);
-    const enrolled = await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'] });
+    const enrolled = await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' });
     expect(enrolled.status).toBe(200);
     const token = (enrolled.body as { token: string }).token;
     expect(enrolled.body).toMatchObject({ siteId, nodeId: 'node-a', tokenVersion: 1 });
 
     expect((await api.call('POST', '/v1/node/heartbeat', token, heartbeat(1))).status).toBe(200);
     // The code is used up.
-    const again = await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'] });
+    const again = await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' });
     expect(again.status).toBe(401);
     expect(again.body).toMatchObject({ error: { code: 'unauthorized' } });
 
@@ -39,13 +39,13 @@ describe('the reseller API, end to end', () => {
 
   it("rotates a node's token: the old token works until the new code is used, then is refused", async () => {
     const { key, siteId, codes } = await setUpReseller(api);
-    const first = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-b'] })).body as { token: string };
+    const first = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-b'], nodeId: 'node-b' })).body as { token: string };
     const code = await api.call('POST', `/v1/sites/${siteId}/nodes/node-b/enrollment`, key);
     expect(code.status).toBe(201);
     expect(code.body).toMatchObject({ nodeId: 'node-b', tokenVersion: 2 });
     expect((await api.call('POST', '/v1/node/heartbeat', first.token, heartbeat(1))).status).toBe(200);
 
-    const second = await api.call('POST', '/v1/node/enroll', undefined, { code: (code.body as { code: string }).code });
+    const second = await api.call('POST', '/v1/node/enroll', undefined, { code: (code.body as { code: string }).code, nodeId: 'node-b' });
     expect(second.body).toMatchObject({ tokenVersion: 2 });
     const old = await api.call('POST', '/v1/node/heartbeat', first.token, heartbeat(2));
     expect(old.status).toBe(401);
@@ -55,22 +55,55 @@ describe('the reseller API, end to end', () => {
 
   it("revokes a node's token at once, and outstanding codes with it", async () => {
     const { key, siteId, codes } = await setUpReseller(api);
-    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'] })).body as { token: string };
+    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as { token: string };
     const pending = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as { code: string };
     const revoked = await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/revoke`, key);
     expect(revoked.body).toEqual({ nodeId: 'node-a', tokenVersion: 2 });
     expect((await api.call('POST', '/v1/node/heartbeat', token, heartbeat(1))).status).toBe(401);
-    expect((await api.call('POST', '/v1/node/enroll', undefined, { code: pending.code })).status).toBe(409);
+    expect((await api.call('POST', '/v1/node/enroll', undefined, { code: pending.code, nodeId: 'node-a' })).status).toBe(409);
     const fresh = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as { code: string; tokenVersion: number };
     expect(fresh.tokenVersion).toBe(3);
-    const back = await api.call('POST', '/v1/node/enroll', undefined, { code: fresh.code });
+    const back = await api.call('POST', '/v1/node/enroll', undefined, { code: fresh.code, nodeId: 'node-a' });
     expect((await api.call('POST', '/v1/node/heartbeat', (back.body as { token: string }).token, heartbeat(2))).status).toBe(200);
+  });
+
+  it("refuses a node's code sent as the other node, naming both, and changes nothing: both tokens keep working, the code still enrolls its node", async () => {
+    const { key, siteId, codes } = await setUpReseller(api);
+    const enroll = async (code: string | undefined, nodeId: string) => (await api.call('POST', '/v1/node/enroll', undefined, { code, nodeId })).body as { token: string };
+    const a = await enroll(codes['node-a'], 'node-a');
+    const b = await enroll(codes['node-b'], 'node-b');
+    // A rotation code for the running node-a, typed into node-b's config: using it would cut node-a off.
+    const rotation = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as { code: string };
+    const before = await api.snapshot();
+
+    const wrong = await api.call('POST', '/v1/node/enroll', undefined, { code: rotation.code, nodeId: 'node-b' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ error: { code: 'wrong-node', details: [{ path: 'nodeId' }] } });
+    const { message } = (wrong.body as { error: { message: string } }).error;
+    expect(message).toContain('node-a');
+    expect(message).toContain('node-b');
+    expect(await api.snapshot()).toEqual(before);
+
+    expect((await api.call('POST', '/v1/node/heartbeat', b.token, heartbeat(1))).status).toBe(200);
+    expect((await api.call('POST', '/v1/node/heartbeat', a.token, heartbeat(1))).status).toBe(200);
+    const rotated = await api.call('POST', '/v1/node/enroll', undefined, { code: rotation.code, nodeId: 'node-a' });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toMatchObject({ nodeId: 'node-a', tokenVersion: 2 });
+  });
+
+  it('refuses an enrollment that does not say which node it is for (400), and uses nothing', async () => {
+    const { codes } = await setUpReseller(api);
+    const before = await api.snapshot();
+    const missing = await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'] });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ error: { code: 'invalid-body', details: [{ path: 'nodeId' }] } });
+    expect(await api.snapshot()).toEqual(before);
   });
 
   it('an enrollment code expires after 7 days', async () => {
     const { codes } = await setUpReseller(api);
     api.clock.advance(7 * 24 * 3_600_000 + 1);
-    expect((await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'] })).status).toBe(401);
+    expect((await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).status).toBe(401);
   });
 
   it('API keys: shown once, listed without secrets, read-only ones cannot write, rotated and revoked keys stop working', async () => {
@@ -174,7 +207,7 @@ describe('the reseller API, end to end', () => {
 
   it('limits each node token too: 50 requests at once, then 429 with Retry-After until it refills, and nothing is written', async () => {
     const { codes } = await setUpReseller(api);
-    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'] })).body as { token: string };
+    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as { token: string };
     for (let seq = 1; seq <= 50; seq++) expect((await api.call('POST', '/v1/node/heartbeat', token, heartbeat(seq))).status).toBe(200);
     const before = await api.snapshot();
     const refused = await api.call('POST', '/v1/node/heartbeat', token, heartbeat(51));

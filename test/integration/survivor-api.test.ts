@@ -68,9 +68,9 @@ function nodeOf(token: string) {
  */
 async function healthySite() {
   const { resellerId, key, siteId, codes } = await setUpReseller(api);
-  const enroll = async (code: string | undefined) => ((await api.call('POST', '/v1/node/enroll', undefined, { code })).body as { token: string }).token;
-  const a = nodeOf(await enroll(codes['node-a']));
-  const b = nodeOf(await enroll(codes['node-b']));
+  const enroll = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
+  const a = nodeOf(await enroll('node-a'));
+  const b = nodeOf(await enroll('node-b'));
   const keys = (await api.call('GET', '/v1/api-keys', key)).body as { items: { keyId: string }[] };
   const readOnly = (await api.call('POST', '/v1/api-keys', key, { name: 'dashboard', scope: 'read-only' })).body as { secret: string };
   const t0 = api.clock.now();

@@ -243,7 +243,7 @@ describe("B's view of the shared names", () => {
       expect(code.status).toBe(201);
       return { codes: code.body as { code: string } };
     })();
-    expect((await api.call('POST', '/v1/node/enroll', undefined, { code: codes.code })).status).toBe(200);
+    expect((await api.call('POST', '/v1/node/enroll', undefined, { code: codes.code, nodeId: 'node-a' })).status).toBe(200);
     const mine = (await api.call('GET', '/v1/sites/main-office', a.rwKey)).body as { nodes: { nodeId: string; enrolled: boolean }[] };
     const theirs = (await api.call('GET', '/v1/sites/main-office', b.rwKey)).body as { nodes: { nodeId: string; enrolled: boolean }[] };
     expect(mine.nodes.find((n) => n.nodeId === 'node-a')?.enrolled).toBe(true);

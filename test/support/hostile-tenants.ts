@@ -72,7 +72,7 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
     nodeIds: [nodeId, otherNodeId],
   });
   const code = (node: string) => site.enrollment.find((e) => e.nodeId === node)!.code;
-  const { token: nodeToken } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: code(nodeId) });
+  const { token: nodeToken } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: code(nodeId), nodeId });
   await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', nodeToken, { incarnation: 1, seq: 1, epoch: 0, role: 'secondary', peer: { reachable: true } });
   const { windowId } = await expectStatus<{ windowId: string }>(api, 201, 'POST', `/v1/sites/${siteId}/maintenance`, rwKey, {
     start: '2027-03-01T20:00:00Z',
@@ -202,7 +202,7 @@ const survivorSites = new WeakSet<Tenant>();
  */
 export async function enterSurvivorMode(api: TestApi, tenant: Tenant): Promise<void> {
   if (survivorSites.has(tenant)) return;
-  const { token } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: tenant.spareCode });
+  const { token } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: tenant.spareCode, nodeId: tenant.otherNodeId });
   await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', token, beat(1, 0, 'secondary', true));
   const claim = await expectStatus<{ granted: boolean; epoch: number }>(api, 200, 'POST', '/v1/node/claim', token, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
   if (!claim.granted) throw new Error(`survivor mode at ${tenant.siteId}: ${tenant.otherNodeId}'s claim was refused`);
@@ -320,7 +320,7 @@ export const routeFixtures = {
   // The integration's id and the signature are the credential: the same body unsigned is refused.
   'POST /v1/hooks/{integrationId}': { body: () => upsHook, headers: signedUpsHook, forged: () => ({ body: upsHook }) },
   // The unused code of the tenant's other node: only the positive control may use it.
-  'POST /v1/node/enroll': { body: (t) => ({ code: t.spareCode }), forged: () => ({ body: { code: unknownEnrollmentCode } }) },
+  'POST /v1/node/enroll': { body: (t) => ({ code: t.spareCode, nodeId: t.otherNodeId }), forged: (t) => ({ body: { code: unknownEnrollmentCode, nodeId: t.otherNodeId } }) },
   'POST /v1/node/heartbeat': {
     body: () => ({
       incarnation: 2,
