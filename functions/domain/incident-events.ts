@@ -16,7 +16,8 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
     id: `${after.resellerId}/${after.siteId}/${type}/${incident.incidentId}${key}`,
     type,
     timestamp: new Date(at).toISOString(),
-    data: { resellerId: after.resellerId, siteId: after.siteId, severity, incidentId: incident.incidentId, kind: after.kind, ...data },
+    // `openedAt` rides on every step: a step delivered after its tracker moved on to a newer incident still says it.
+    data: { resellerId: after.resellerId, siteId: after.siteId, severity, incidentId: incident.incidentId, kind: after.kind, openedAt: incident.openedAt, ...data },
   });
   const events: WitnessEvent[] = [];
 
