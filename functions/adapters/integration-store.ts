@@ -5,7 +5,7 @@ import { HookAction } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
 import type { Alert } from '../domain/alert-events.ts';
 import { alertKey } from './alert-item.ts';
-import { conditionFailed, failedConditions, unlessConditionFails } from './conditions.ts';
+import { conditionFailed, failedConditions, retryingConflicts, unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import {
   inboundSeenSk,
@@ -141,14 +141,16 @@ export class IntegrationStore {
     };
     const update = news.action ? this.#alertUpdate(integration, news, news.action) : undefined;
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: update ? [seen, update] : [seen] }));
+      // Hooks on one alert at once (two senders, a sender's quick retry) meet in DynamoDB: the one
+      // cancelled by the conflict tries again, and its conditions then decide (stale or replayed).
+      await retryingConflicts(() => this.doc.send(new TransactWriteCommand({ TransactItems: update ? [seen, update] : [seen] })));
       return 'stored';
     } catch (error) {
       if (!conditionFailed(error)) throw error;
       if (failedConditions(error).includes(0)) return 'replayed';
     }
     // Only the alert's condition failed: older news. Its webhook-id is spent all the same.
-    return (await unlessConditionFails(this.doc.send(new PutCommand(seen.Put)))) ? 'stale' : 'replayed';
+    return (await unlessConditionFails(retryingConflicts(() => this.doc.send(new PutCommand(seen.Put))))) ? 'stale' : 'replayed';
   }
 
   #alertUpdate(integration: IntegrationRecord, news: InboundNews, action: HookAction) {

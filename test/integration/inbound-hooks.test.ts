@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
+import { documentClient, localDynamoClientConfig } from '../../functions/adapters/config.ts';
+import { IntegrationStore } from '../../functions/adapters/integration-store.ts';
 import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { alertSk, sitePk } from '../../functions/adapters/tenancy-items.ts';
 import { applyChange, conditionChangesOf, defaultPolicy } from '../../functions/domain/incidents.ts';
@@ -21,6 +22,7 @@ import { type StreamPoller, startStreamPoller, streamsClient } from '../../local
 import type { WitnessEvent } from '../../protocol/events.ts';
 import { maxInboundHookBytes } from '../../protocol/webhooks.ts';
 import { type Answer, setUpReseller, startApi, type TestApi } from '../support/api.ts';
+import { conflictLikeDynamoDb } from '../support/transaction-conflicts.ts';
 
 let api: TestApi;
 let poller: StreamPoller;
@@ -224,6 +226,33 @@ describe('a signed hook', () => {
     const created = await createIntegration();
     await expectRefusedUnchanged(400, () => send(created, '{"type":'));
     await expectRefusedUnchanged(400, () => send(created, JSON.stringify({ type: 'bad type with spaces' })));
+  });
+});
+
+describe('hooks on one alert at the same instant', () => {
+  test('are each answered 2xx, never 5xx, and raise the alert once (20 racing pairs)', async () => {
+    // The API's integrations on a client that cancels overlapping transactions as DynamoDB does.
+    const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
+    const conflicts = conflictLikeDynamoDb(client);
+    const stores = api.api.integrations;
+    api.api.integrations = new IntegrationStore(documentClient(client), api.tableName);
+    try {
+      for (let pair = 0; pair < 20; pair++) {
+        const created = await createIntegration();
+        // Two senders (or one retrying at once) with the same news: the same second, two webhook-ids.
+        const answers = await Promise.all([send(created, hookBody('ups.on-battery')), send(created, hookBody('ups.on-battery'))]);
+        for (const answer of answers) expect(answer.status, answer.text).toBe(200);
+        expect(answers.map((a) => (a.body as { action: string }).action).sort()).toEqual(['ignored', 'raised']);
+        expect(await alertItem(created, 'ups-power')).toMatchObject({ raised: true, severity: 'warning' });
+        const subject = `${created.integration.integrationId}/ups-power`;
+        expect((await trail()).filter((e) => e.type === 'alert.raised' && e.data.subject === subject)).toHaveLength(1);
+      }
+      // The race happened: some pair overlapped, and its loser was cancelled at least once.
+      expect(conflicts.cancelled()).toBeGreaterThan(0);
+    } finally {
+      api.api.integrations = stores;
+      client.destroy();
+    }
   });
 });
 
