@@ -1,5 +1,5 @@
 import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
-import { activeSubjects, type IncidentRecord, severityOf, stepLevel, stepTargets, type Tracker } from './incidents.ts';
+import { activeSubjects, type IncidentRecord, incidentSeverity, stepLevel, stepTargets, type Tracker } from './incidents.ts';
 
 /**
  * The events one change of an incident tracker means: `incident.opened`, one `incident.escalated`
@@ -22,11 +22,11 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
   const events: WitnessEvent[] = [];
 
   if (!was) {
-    events.push(make('incident.opened', incident.openedAt, '', severityOf(after.kind), { subjects: activeSubjects(after), openingEventId: incident.openingEventId }));
+    events.push(make('incident.opened', incident.openedAt, '', incidentSeverity(after), { subjects: activeSubjects(after), openingEventId: incident.openingEventId }));
   }
   for (let step = was?.stepsTaken ?? 0; step < incident.stepsTaken; step++) {
     events.push(
-      make('incident.escalated', incident.lastEscalatedAt ?? incident.openedAt, `/${String(step + 1)}`, severityOf(after.kind), {
+      make('incident.escalated', incident.lastEscalatedAt ?? incident.openedAt, `/${String(step + 1)}`, incidentSeverity(after), {
         step: step + 1,
         level: stepLevel(incident.policy, step),
         targets: stepTargets(incident.policy, step),

@@ -18,6 +18,7 @@ import {
   defaultPolicy,
   escalate,
   settle,
+  severityOf,
   type Tracker,
   timersFor,
 } from '../domain/incidents.ts';
@@ -155,6 +156,8 @@ async function deliverStep(deps: IncidentDeps, event: WitnessEvent): Promise<voi
       incidentId,
       kind,
       state: current?.state ?? (step === 'resolved' ? 'resolved' : step === 'acknowledged' ? 'acknowledged' : 'open'),
+      // An opened or escalated step's event says what it pages as, for an incident its tracker no longer holds.
+      severity: current?.severity ?? (step === 'opened' || step === 'escalated' ? event.data.severity : severityOf(kind)),
       openedAt: current?.openedAt ?? openedAtOf(event, incidentId),
       subjects: current?.subjects ?? [],
       acknowledgedBy: current?.acknowledgedBy ?? null,

@@ -5,7 +5,13 @@
  * DynamoDB Local, so an alert's change is followed to its event in the site's audit trail, and
  * the pure incident rules show what the incidents queue makes of that event.
  */
-import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
+import { localSnsClient, localSqsClient } from '../../functions/adapters/messaging-clients.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { type IncidentDeps, incidentDeps } from '../../functions/adapters/incident-config.ts';
+import { incidentsHandler } from '../../functions/handlers/incidents.ts';
+import { lambdaContext } from '../../local/api-gateway-event.ts';
+import { localQueue } from '../../local/local-queue.ts';
+import type { Incident } from '../../protocol/incidents.ts';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
@@ -26,6 +32,7 @@ import { conflictLikeDynamoDb } from '../support/transaction-conflicts.ts';
 
 let api: TestApi;
 let poller: StreamPoller;
+let incidents: IncidentDeps;
 let reseller: Awaited<ReturnType<typeof setUpReseller>>;
 let other: Awaited<ReturnType<typeof setUpReseller>>;
 
@@ -49,6 +56,11 @@ beforeAll(async () => {
   const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
   const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client, sns, topicArn));
   poller = await startStreamPoller({ client, streams: streamsClient(inject('dynamoEndpoint')), tableName: api.tableName, intervalMs: 50, handler });
+  // The incidents function on the same table, fed below by hand with the events the trail recorded.
+  const sqs = localSqsClient(inject('snsSqsEndpoint'));
+  const prefix = `ih-${randomBytes(4).toString('hex')}`;
+  const [queue, outbox] = await Promise.all([localQueue(sqs, `${prefix}-incidents`), localQueue(sqs, `${prefix}-webhook-outbox`)]);
+  incidents = incidentDeps({ tableName: api.tableName, dynamo: client, sqs, sns, incidentsQueueUrl: queue.url, webhookOutboxUrl: outbox.url, channelPrefix: prefix });
   reseller = await setUpReseller(api);
   other = await setUpReseller(api);
 });
@@ -84,6 +96,21 @@ function send(created: Created, body: string, options: { id?: string; atMs?: num
 async function alertItem(created: Created, alert: string): Promise<Record<string, unknown> | undefined> {
   const items = (await api.snapshot()) as Record<string, unknown>[];
   return items.find((item) => item.pk === sitePk(reseller.resellerId, reseller.siteId) && item.sk === alertSk(created.integration.integrationId, alert));
+}
+
+let deliveries = 0;
+/** Hands an event to the real incidents handler, as its queue would. */
+async function toIncidents(event: WitnessEvent): Promise<void> {
+  const record = { messageId: `m-${String(++deliveries)}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: '1' } } as SQSRecord;
+  const result = await incidentsHandler(() => incidents)({ Records: [record] }, lambdaContext('incidents', String(deliveries)));
+  expect(result.batchItemFailures).toEqual([]);
+}
+
+/** The site's alert incident, through the API. */
+async function alertIncident(incidentId: string): Promise<Incident> {
+  const answer = await api.call('GET', `/v1/sites/${reseller.siteId}/incidents/${incidentId}`, reseller.key);
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body as Incident;
 }
 
 async function trail(): Promise<WitnessEvent[]> {
@@ -172,7 +199,7 @@ describe('a signed hook', () => {
     const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject);
     expect(raised?.data).toMatchObject({ severity: 'warning', alert: 'ups-power', integrationId: created.integration.integrationId, summary: 'UPS on battery: 38 min left' });
     const changes = conditionChangesOf(raised!);
-    expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at }]);
+    expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning' }]);
     const site = { resellerId: reseller.resellerId, siteId: reseller.siteId };
     const { tracker, outcome } = applyChange(undefined, site, changes[0]!, { eventId: raised!.id, inMaintenance: false, policy: defaultPolicy });
     expect(outcome).toBe('opened');
@@ -226,6 +253,23 @@ describe('a signed hook', () => {
     const created = await createIntegration();
     await expectRefusedUnchanged(400, () => send(created, '{"type":'));
     await expectRefusedUnchanged(400, () => send(created, JSON.stringify({ type: 'bad type with spaces' })));
+  });
+});
+
+describe('the incident an inbound alert opens', () => {
+  test('carries the severity its mapping gives: a warning pages as a warning, not as critical', async () => {
+    const created = await createIntegration();
+    expect((await send(created, hookBody('ups.on-battery'))).status).toBe(200);
+    const subject = `${created.integration.integrationId}/ups-power`;
+    const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject)!;
+    await toIncidents(raised);
+    const incidentId = `alert-raised-${String(Date.parse(raised.timestamp))}`;
+    expect(await alertIncident(incidentId)).toMatchObject({ kind: 'alert.raised', state: 'open', severity: 'warning' });
+    // Its steps, as the stream publishes them (and PagerDuty, SNS filters and templates read them).
+    const steps = (await trail()).filter((e) => e.data.incidentId === incidentId);
+    expect(steps.map((e) => [e.type, e.data.severity])).toEqual([['incident.opened', 'warning']]);
+    // Resolved by hand, so that the next tests start with no alert incident open on the site.
+    expect((await api.call('POST', `/v1/sites/${reseller.siteId}/incidents/${incidentId}/resolve`, reseller.key)).status).toBe(200);
   });
 });
 

@@ -321,3 +321,37 @@ describe('survivor mode: the excluded node is a lost node until it is readmitted
     expect(story.events.filter((e) => e.type === 'node.lost' && e.data.nodeId === 'node-a')).toEqual([]);
   });
 });
+
+describe('an inbound alert’s severity is the incident’s', () => {
+  const alert = (subject: string, severity: string, at: number, type: EventType = 'alert.raised') =>
+    event(type, { severity, subject, integrationId: 'int_x', alert: subject.split('/')[1] }, at);
+
+  it('a warning opens a warning incident, and its steps page as a warning', () => {
+    const change = conditionChangesOf(alert('int_x/ups-power', 'warning', t0))[0]!;
+    expect(change).toMatchObject({ kind: 'alert.raised', phase: 'raised', severity: 'warning' });
+    const opened = applyChange(undefined, site, change, context).tracker;
+    expect(opened.incident?.severity).toBe('warning');
+    const id = opened.incident!.incidentId;
+    const escalated = escalate(opened, id, 0, t0)!;
+    const told = [...incidentEventsOf(undefined, opened), ...incidentEventsOf(opened, escalated)];
+    expect(told.map((e) => [e.type, e.data.severity])).toEqual([
+      ['incident.opened', 'warning'],
+      ['incident.escalated', 'warning'],
+    ]);
+  });
+
+  it('a critical alert joining a warning incident makes it critical; a warning joining a critical one does not lower it', () => {
+    let tracker = applyChange(undefined, site, conditionChangesOf(alert('int_x/ups-power', 'warning', t0))[0]!, context).tracker;
+    tracker = applyChange(tracker, site, conditionChangesOf(alert('int_x/disk', 'critical', t0 + 1_000))[0]!, context).tracker;
+    expect(tracker.incident?.severity).toBe('critical');
+    tracker = applyChange(tracker, site, conditionChangesOf(alert('int_x/temp', 'warning', t0 + 2_000))[0]!, context).tracker;
+    expect(tracker.incident?.severity).toBe('critical');
+  });
+
+  it('other conditions keep their kind’s severity', () => {
+    const lost = applyChange(undefined, site, conditionChangesOf(event('node.lost', { nodeId: 'node-b' }))[0]!, context).tracker;
+    expect(lost.incident?.severity).toBe('critical');
+    const degraded = applyChange(undefined, site, conditionChangesOf(event('node.degraded', { nodeId: 'node-b' }))[0]!, context).tracker;
+    expect(incidentEventsOf(undefined, degraded)[0]?.data.severity).toBe('warning');
+  });
+});
