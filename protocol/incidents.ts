@@ -32,7 +32,7 @@ export const Incident = z.object({
   acknowledgedAt: z.nullable(Timestamp),
   acknowledgedBy: z.nullable(z.string()),
   resolvedAt: z.nullable(Timestamp),
-  /** `recovery`, `api-key:<keyId>` or `link`. */
+  /** `recovery`, `api-key:<keyId>`, `link`, or `integration-deleted:<integrationId>` (the alerts that kept it open went with their integration). */
   resolvedBy: z.nullable(z.string()),
   /** Escalation steps taken (level 1 is step 1; repeats of the last level count on). */
   stepsTaken: z.number(),

@@ -301,6 +301,44 @@ export function settle(tracker: Tracker, incidentId: string, now: number, settin
   return { ...tracker, incident: { ...incident, state: 'resolved', resolvedAt: incident.recoveredAt, resolvedBy: 'recovery' } };
 }
 
+/** A subject no news will come for any more (its integration was deleted): its latest raise, and its latest news of any kind. */
+export interface WithdrawnSubject {
+  subject: string;
+  /** 0 when it was not raised. */
+  raisedAt: number;
+  lastNewsAt: number;
+}
+
+/**
+ * Subjects withdrawn (an inbound integration deleted: its alerts get no more news): each is
+ * cleared now, and no earlier than its latest news, so that news of it still on its way to the
+ * queue is older news and opens nothing; an incident that only they kept raised is resolved at
+ * once, `by` saying why. Undefined when that changes nothing.
+ */
+export function withdraw(
+  tracker: Tracker | undefined,
+  site: { resellerId: string; siteId: string; kind: IncidentKind },
+  withdrawn: readonly WithdrawnSubject[],
+  now: number,
+  by: string,
+): Tracker | undefined {
+  if (withdrawn.length === 0) return undefined;
+  const base: Tracker = tracker ?? { ...site, subjects: {}, incident: null, version: 0 };
+  const subjects = { ...base.subjects };
+  for (const w of withdrawn) {
+    const marks = subjects[w.subject] ?? { raisedAt: 0, clearedAt: 0 };
+    const raisedAt = Math.max(marks.raisedAt, w.raisedAt);
+    subjects[w.subject] = { ...marks, raisedAt, clearedAt: Math.max(marks.clearedAt, raisedAt, w.lastNewsAt, now) };
+  }
+  const next: Tracker = { ...base, subjects };
+  const incident = liveIncident(base);
+  const concerned = withdrawn.some((w) => w.subject in base.subjects);
+  if (incident && concerned && activeSubjects(next).length === 0) {
+    next.incident = { ...incident, state: 'resolved', recoveredAt: incident.recoveredAt ?? now, resolvedAt: now, resolvedBy: by };
+  }
+  return next;
+}
+
 export type ActionRefusal = 'not-found' | 'resolved';
 
 /** A person acknowledges: escalation stops. Acknowledging twice is acknowledging once. */

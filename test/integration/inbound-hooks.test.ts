@@ -268,8 +268,65 @@ describe('the incident an inbound alert opens', () => {
     // Its steps, as the stream publishes them (and PagerDuty, SNS filters and templates read them).
     const steps = (await trail()).filter((e) => e.data.incidentId === incidentId);
     expect(steps.map((e) => [e.type, e.data.severity])).toEqual([['incident.opened', 'warning']]);
-    // Resolved by hand, so that the next tests start with no alert incident open on the site.
+    // Cleared and resolved by hand, so that the next tests start with no alert raised or incident open on the site.
+    api.clock.advance(1_000);
+    expect((await send(created, hookBody('ups.on-mains'))).status).toBe(200);
+    await toIncidents((await trail()).find((e) => e.type === 'alert.cleared' && e.data.subject === subject)!);
     expect((await api.call('POST', `/v1/sites/${reseller.siteId}/incidents/${incidentId}/resolve`, reseller.key)).status).toBe(200);
+  });
+});
+
+describe('deleting an integration', () => {
+  /** Raises `type` through `created`'s hook and hands the trail's alert.raised to the incidents handler: the site's alert incident id. */
+  async function raiseToIncident(created: Created, type: string, alert: string): Promise<string> {
+    expect((await send(created, hookBody(type))).status).toBe(200);
+    const subject = `${created.integration.integrationId}/${alert}`;
+    const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject)!;
+    await toIncidents(raised);
+    const answer = await api.call('GET', '/v1/incidents?state=unresolved', reseller.key);
+    const open = (answer.body as { items: Incident[] }).items.filter((i) => i.siteId === reseller.siteId && i.kind === 'alert.raised');
+    expect(open).toHaveLength(1);
+    return open[0]!.incidentId;
+  }
+
+  test('clears its raised alerts and resolves the incident they opened, saying the integration was deleted', async () => {
+    api.clock.advance(3_600_000);
+    const created = await createIntegration();
+    const incidentId = await raiseToIncident(created, 'ups.on-battery', 'ups-power');
+    api.clock.advance(60_000);
+    expect((await api.call('DELETE', `/v1/integrations/${created.integration.integrationId}`, reseller.key)).status).toBe(204);
+
+    expect(await alertItem(created, 'ups-power')).toBeUndefined();
+    const by = `integration-deleted:${created.integration.integrationId}`;
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: by, resolvedAt: new Date(api.clock.now()).toISOString() });
+    // The reseller is told: the trail records the resolution (its targets hear of it from there), and the alert's clearing.
+    const told = await trail();
+    expect(told.filter((e) => e.type === 'incident.resolved' && e.data.incidentId === incidentId).map((e) => e.data.by)).toEqual([by]);
+    const cleared = told.filter((e) => e.type === 'alert.cleared' && e.data.subject === `${created.integration.integrationId}/ups-power`);
+    expect(cleared).toHaveLength(1);
+    // The events still on their way to the incidents queue change nothing: no incident opens again.
+    for (const event of [...cleared, ...told.filter((e) => e.type === 'alert.raised' && e.data.integrationId === created.integration.integrationId)]) await toIncidents(event);
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: by });
+    const unresolved = await api.call('GET', '/v1/incidents?state=unresolved', reseller.key);
+    expect((unresolved.body as { items: Incident[] }).items.filter((i) => i.siteId === reseller.siteId && i.kind === 'alert.raised')).toEqual([]);
+  });
+
+  test("leaves open an incident another integration's alert still keeps raised", async () => {
+    api.clock.advance(3_600_000);
+    const ups = await createIntegration();
+    const incidentId = await raiseToIncident(ups, 'ups.on-battery', 'ups-power');
+    const rmm = await createIntegration();
+    expect((await send(rmm, hookBody('rmm.disk-failed'))).status).toBe(200);
+    const subject = `${rmm.integration.integrationId}/disk`;
+    await toIncidents((await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject)!);
+    api.clock.advance(60_000);
+    expect((await api.call('DELETE', `/v1/integrations/${ups.integration.integrationId}`, reseller.key)).status).toBe(204);
+    expect(await alertItem(ups, 'ups-power')).toBeUndefined();
+    expect(await alertItem(rmm, 'disk')).toMatchObject({ raised: true });
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'open', resolvedBy: null, recoveredAt: null });
+    // Deleting the other one too ends it.
+    expect((await api.call('DELETE', `/v1/integrations/${rmm.integration.integrationId}`, reseller.key)).status).toBe(204);
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: `integration-deleted:${rmm.integration.integrationId}` });
   });
 });
 

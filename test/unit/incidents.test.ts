@@ -20,6 +20,7 @@ import {
   settle,
   timersFor,
   type Tracker,
+  withdraw,
 } from '../../functions/domain/incidents.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { PureWitness } from '../support/pure-witness.ts';
@@ -353,5 +354,27 @@ describe('an inbound alert’s severity is the incident’s', () => {
     expect(lost.incident?.severity).toBe('critical');
     const degraded = applyChange(undefined, site, conditionChangesOf(event('node.degraded', { nodeId: 'node-b' }))[0]!, context).tracker;
     expect(incidentEventsOf(undefined, degraded)[0]?.data.severity).toBe('warning');
+  });
+});
+
+describe('alerts withdrawn with their integration', () => {
+  const raise = (subject: string, at: number): ConditionChange => ({ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning' });
+  const alertSite = { ...site, kind: 'alert.raised' as const };
+
+  it('resolve the incident only they kept raised, and news of them still on its way opens nothing', () => {
+    const opened = applyChange(undefined, site, raise('int_x/ups', t0), context).tracker;
+    const withdrawn = withdraw(opened, alertSite, [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }], t0 + 60_000, 'integration-deleted:int_x')!;
+    expect(withdrawn.incident).toMatchObject({ state: 'resolved', resolvedAt: t0 + 60_000, resolvedBy: 'integration-deleted:int_x' });
+    expect(activeSubjects(withdrawn)).toEqual([]);
+    expect(applyChange(withdrawn, site, raise('int_x/ups', t0), context).outcome).toBe('unchanged');
+    expect(applyChange(withdrawn, site, { kind: 'alert.raised', subject: 'int_x/ups', phase: 'cleared', at: t0 + 60_000 }, context).outcome).toBe('unchanged');
+  });
+
+  it('a raise the tracker has not heard yet (its event still queued) opens nothing when it comes', () => {
+    const withdrawn = withdraw(undefined, alertSite, [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }], t0 + 1_000, 'integration-deleted:int_x')!;
+    expect(withdrawn.incident).toBeNull();
+    const late = applyChange(withdrawn, site, raise('int_x/ups', t0), context);
+    expect(late.tracker.incident).toBeNull();
+    expect(activeSubjects(late.tracker)).toEqual([]);
   });
 });
