@@ -313,7 +313,7 @@ export interface WithdrawnSubject {
  * Subjects withdrawn (an inbound integration deleted: its alerts get no more news): each is
  * cleared now, and no earlier than its latest news, so that news of it still on its way to the
  * queue is older news and opens nothing; an incident that only they kept raised is resolved at
- * once, `by` saying why. Undefined when that changes nothing.
+ * once, `by` saying why. Undefined when nothing is withdrawn.
  */
 export function withdraw(
   tracker: Tracker | undefined,
