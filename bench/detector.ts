@@ -20,6 +20,12 @@
  * settings, what the due index costs a live site a month: it moves to a new bucket once a bucket
  * (2 index writes: out of the old, into the new), at the on-demand write price of prices.ts.
  *
+ * The index layouts side by side, on the same tables (every item carries both keys): the sharded
+ * index (`due-shard-index`, `<bucket>#<shard>`, S Queries a bucket: the `detector_*` figures) and
+ * the old one by bucket alone (`due-index`, one Query a bucket: `legacy_detector_*`), with their
+ * ratios. Last, the peak write rate a partition of each layout takes at 1,000,000 sites, from the
+ * settings (functions/adapters/site-item.ts, dueShards, has the reasoning).
+ *
  * Prints `name: value` lines on stdout (progress on stderr).
  */
 import { performance } from 'node:perf_hooks';
@@ -35,8 +41,10 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { detectorDeps } from '../functions/adapters/detector-config.ts';
+import { type DueIndexReads, DynamoDetectorStore } from '../functions/adapters/detector-store.ts';
+import { documentClient } from '../functions/adapters/dynamo-clients.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
-import { itemFromSiteState, siteKey } from '../functions/adapters/site-item.ts';
+import { dueShards, itemFromSiteState, siteKey } from '../functions/adapters/site-item.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { detectorCursorKey } from '../functions/adapters/tenancy-items.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
@@ -155,8 +163,8 @@ interface Measured {
   requests: string;
 }
 
-async function measure(client: Client, meter: ReadMeter, counter: RequestCounter, tableName: string, at = now): Promise<Measured> {
-  const deps = { ...detectorDeps(tableName, settings, client), now: () => at };
+async function measure(client: Client, meter: ReadMeter, counter: RequestCounter, tableName: string, reads: DueIndexReads, at = now): Promise<Measured> {
+  const deps = { ...detectorDeps(tableName, settings, client), detector: new DynamoDetectorStore(documentClient(client), tableName, reads), now: () => at };
   meter.reset();
   counter.reset();
   const started = performance.now();
@@ -175,11 +183,11 @@ async function reset(client: Client, tableName: string, states: SiteState[]): Pr
 }
 
 /** `runs` first runs (the same work each time); the first one's figures with the median wall time. */
-async function firstRuns(client: Client, meter: ReadMeter, counter: RequestCounter, tableName: string, silentStates: SiteState[], runs: number): Promise<Measured> {
+async function firstRuns(client: Client, meter: ReadMeter, counter: RequestCounter, tableName: string, silentStates: SiteState[], runs: number, reads: DueIndexReads): Promise<Measured> {
   const measured: Measured[] = [];
   for (let i = 0; i < runs; i++) {
-    if (i > 0) await reset(client, tableName, silentStates);
-    measured.push(await measure(client, meter, counter, tableName));
+    await reset(client, tableName, silentStates);
+    measured.push(await measure(client, meter, counter, tableName, reads));
   }
   const times = measured.map((m) => m.ms).sort((a, b) => a - b);
   const same = measured.every((m) => m.run.itemsRead === measured[0]!.run.itemsRead && m.run.marked === measured[0]!.run.marked);
@@ -208,12 +216,15 @@ export async function detectorBench(args: string[]): Promise<number> {
   const figures: [string, string | number][] = [];
   const results = new Map<number, Measured>();
   const next = new Map<number, Measured>();
+  const legacy = new Map<number, Measured>();
+  const legacyNext = new Map<number, Measured>();
   try {
     progress('warming up: 5 runs on 500 sites (uncounted)');
     const warmStates = seedStates(500, silent);
     await ensureTable(client, 'detector-warm-up');
     await seed(client, 'detector-warm-up', warmStates);
-    await firstRuns(client, meter, counter, 'detector-warm-up', warmStates.slice(0, silent), 5);
+    await firstRuns(client, meter, counter, 'detector-warm-up', warmStates.slice(0, silent), 5, 'sharded');
+    await firstRuns(client, meter, counter, 'detector-warm-up', warmStates.slice(0, silent), 5, 'legacy');
     for (const sites of sizes) {
       const tableName = `detector-${String(sites)}`;
       progress(`seeding ${sites} sites, ${silent} of them silent`);
@@ -221,12 +232,16 @@ export async function detectorBench(args: string[]): Promise<number> {
       await ensureTable(client, tableName);
       await seed(client, tableName, states);
       progress(`${runs} first runs over ${sites} sites, then the next bucket's`);
-      results.set(sites, await firstRuns(client, meter, counter, tableName, states.slice(0, silent), runs));
+      results.set(sites, await firstRuns(client, meter, counter, tableName, states.slice(0, silent), runs, 'sharded'));
+      progress(`${runs} first runs over ${sites} sites on the old index`);
+      legacy.set(sites, await firstRuns(client, meter, counter, tableName, states.slice(0, silent), runs, 'legacy'));
       // A bucket later the live sites have heartbeated on (filed under later buckets); the silent ones stay marked.
-      progress(`the live sites heartbeat on for a bucket; one more run`);
+      progress(`the live sites heartbeat on for a bucket; one more run on each layout`);
       const later = now + settings.dueBucketMs;
       await seed(client, tableName, seedStates(sites, silent, later).slice(silent));
-      next.set(sites, await measure(client, meter, counter, tableName, later));
+      next.set(sites, await measure(client, meter, counter, tableName, 'sharded', later));
+      await client.send(new UpdateItemCommand({ TableName: tableName, Key: marshall(detectorCursorKey), UpdateExpression: 'SET #b = #b - :one', ExpressionAttributeNames: { '#b': 'bucket' }, ExpressionAttributeValues: marshall({ ':one': 1 }) }));
+      legacyNext.set(sites, await measure(client, meter, counter, tableName, 'legacy', later));
     }
   } finally {
     client.destroy();
@@ -238,6 +253,7 @@ export async function detectorBench(args: string[]): Promise<number> {
   figures.push(
     ['settings', `silenceMs ${settings.silenceMs}, dueBucketMs ${settings.dueBucketMs}, index lag margin 10000 ms, first run looks back ${defaultDetectorLimits.lookbackBuckets} buckets`],
     ['silent_sites', silent],
+    ['due_index_shards', dueShards],
     ['runs', `${runs} first runs per size (run_ms: their median), then the next bucket's run`],
   );
   for (const [sites, m] of results) {
@@ -261,6 +277,26 @@ export async function detectorBench(args: string[]): Promise<number> {
       );
     }
   }
+  for (const [sites, m] of legacy) {
+    const sharded = results.get(sites);
+    const later = legacyNext.get(sites);
+    figures.push(
+      [`legacy_detector_items_read_${sites}`, m.run.itemsRead],
+      [`legacy_detector_run_ms_${sites}`, m.ms.toFixed(1)],
+      [`legacy_detector_requests_${sites}`, m.requests],
+      [`legacy_detector_rru_${sites}`, m.rru.toFixed(1)],
+      [`legacy_detector_marked_${sites}`, m.run.marked],
+    );
+    if (later) figures.push([`legacy_detector_next_run_ms_${sites}`, later.ms.toFixed(1)], [`legacy_detector_next_run_requests_${sites}`, later.requests]);
+    if (sharded) {
+      figures.push(
+        [`sharded_vs_legacy_run_ms_ratio_${sites}`, (sharded.ms / Math.max(0.001, m.ms)).toFixed(3)],
+        [`sharded_vs_legacy_rru_ratio_${sites}`, (sharded.rru / Math.max(0.001, m.rru)).toFixed(3)],
+      );
+    }
+    const shardedNext = next.get(sites);
+    if (later && shardedNext) figures.push([`sharded_vs_legacy_next_run_ms_ratio_${sites}`, (shardedNext.ms / Math.max(0.001, later.ms)).toFixed(3)]);
+  }
   const small = results.get(sizes[0]);
   const large = results.get(sizes[1]);
   if (small && large) {
@@ -270,6 +306,16 @@ export async function detectorBench(args: string[]): Promise<number> {
       ['sites_ratio', (sizes[1] / sizes[0]).toFixed(3)],
     );
   }
+  // Sites move at their first contact after a boundary, the first of two nodes at cadence T: 2N/T moves a second at first, each a put into the new key.
+  const fleet = 1_000_000;
+  const peak = (cadenceMs: number, shards: number) => ((2 * fleet) / (cadenceMs / 1_000) / shards).toFixed(0);
+  figures.push(
+    ['peak_wcu_per_partition_1000000_sites_slow_legacy', peak(settings.slowHeartbeatMs, 1)],
+    ['peak_wcu_per_partition_1000000_sites_fast_legacy', peak(settings.fastHeartbeatMs, 1)],
+    ['peak_wcu_per_partition_1000000_sites_slow_sharded', peak(settings.slowHeartbeatMs, dueShards)],
+    ['peak_wcu_per_partition_1000000_sites_fast_sharded', peak(settings.fastHeartbeatMs, dueShards)],
+    ['partition_write_limit_wcu', 1_000],
+  );
   figures.push(
     ['due_index_buckets_per_site_month', bucketsPerMonth],
     ['due_index_writes_per_site_month', indexWrites],
@@ -277,7 +323,7 @@ export async function detectorBench(args: string[]): Promise<number> {
     ['due_index_price', prices.dynamoWriteUnit.source],
   );
   for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
-  const wrong = [...results.values()].filter((m) => m.run.marked !== silent || m.run.itemsRead !== m.itemsHanded);
+  const wrong = [...results.values(), ...legacy.values()].filter((m) => m.run.marked !== silent || m.run.itemsRead !== m.itemsHanded);
   if (wrong.length > 0) console.error('bench detector: a run did not mark exactly the silent sites, or its count of items read differs from the items DynamoDB handed back');
   return wrong.length === 0 ? 0 : 1;
 }

@@ -21,7 +21,8 @@ function keyOf(role: 'HASH' | 'RANGE', schema: KeySchema = tableDefinition('any'
 
 /**
  * The witness's one table: sites' state today, more record kinds later (pk/sk strings), and the
- * sparse due index of the silence detector (`due-index`: state items by `due`). On-demand,
+ * sparse due index of the silence detector (`due-shard-index`: state items by `<bucket>#<shard>`;
+ * and the old `due-index`, by bucket alone, for the migration's release). On-demand,
  * point-in-time recovery, deletion protection, and RETAIN: `cdk destroy` leaves it (and its data)
  * in place. The stream (old and new images) feeds the event publisher (lib/table-stream-feed.ts).
  */

@@ -8,7 +8,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
-import { dueIndexName } from '../functions/adapters/site-item.ts';
+import { dueIndexName, legacyDueIndexName } from '../functions/adapters/site-item.ts';
 import { type ApiRouteKey, apiRoutes } from '../protocol/api-routes.ts';
 import type { FunctionName } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
@@ -148,11 +148,12 @@ export const functionSpecs = {
   publisher: { tableOperations: [Operation.PUT_ITEM], fedBy: 'table-stream', secrets: [], timeoutSeconds: 30 },
   // The silence detector (functions/handlers/detector.ts, functions/adapters/detector-store.ts),
   // every minute: its cursor item and each listed site's state item (a consistent GetItem, a
-  // conditional UpdateItem), the due index's buckets (Query, on the index only). Never a Scan.
+  // conditional UpdateItem), the due index's buckets (Query, on the indexes only: the sharded one,
+  // and the old one while the migration's release keeps it, functions/adapters/detector-store.ts). Never a Scan.
   // 60 s: a run begins no bucket after 40 s (functions/handlers/detect-silence.ts).
   detector: {
     tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM],
-    indexQueries: [dueIndexName],
+    indexQueries: [dueIndexName, legacyDueIndexName],
     everyMinutes: 1,
     secrets: [],
     timeoutSeconds: 60,

@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Plan } from '../domain/plan.ts';
 import type { SiteState } from '../domain/site-state.ts';
 import { compilePlan } from './dynamodb-plan.ts';
-import { itemFromSiteState, type SiteKey, siteKey, siteStateFromItem } from './site-item.ts';
+import { itemFromSiteState, type SiteKey, siteKey, siteStateFromItem, withDueShard } from './site-item.ts';
 import type { ApplyResult, SiteStore } from './site-store.ts';
 
 /** How many sites' last-seen states one process keeps (about 1 KB each). */
@@ -29,7 +29,7 @@ export class DynamoSiteStore implements SiteStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: siteKey(key),
-          ...compilePlan(plan),
+          ...compilePlan(withDueShard(key, plan)),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { incidentIndexKeys, incidentIndexName } from './incident-store.ts';
-import { dueIndexName } from './site-item.ts';
+import { dueIndexName, dueShardAttribute, legacyDueIndexName } from './site-item.ts';
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -18,6 +18,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: dueShardAttribute, AttributeType: 'S' },
       { AttributeName: 'due', AttributeType: 'N' },
       { AttributeName: incidentIndexKeys.partition, AttributeType: 'S' },
       { AttributeName: incidentIndexKeys.sort, AttributeType: 'S' },
@@ -26,12 +27,24 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ],
-    // Sparse (only state items carry `due`) and keys only: an update that leaves `due` as it was
+    // Sparse (only state items carry `dueShard`) and keys only: an update that leaves it as it was
     // writes nothing to it, so a live site costs it 2 writes a bucket (out of the old bucket, into
-    // the new one), not one a heartbeat.
+    // the new one), not one a heartbeat. Keyed `<bucket>#<shard>`, not by bucket alone, so that no
+    // partition takes the whole fleet's moves (site-item.ts, dueShards).
     GlobalSecondaryIndexes: [
       {
         IndexName: dueIndexName,
+        KeySchema: [
+          { AttributeName: dueShardAttribute, KeyType: 'HASH' },
+          { AttributeName: 'pk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      // The first due index, by bucket alone (one hot partition): kept for this release only, while
+      // the sharded one fills; CloudFormation cannot drop it and add that one in a single update.
+      // Deleting it (and `due` from AttributeDefinitions) is the next release's whole change.
+      {
+        IndexName: legacyDueIndexName,
         KeySchema: [
           { AttributeName: 'due', KeyType: 'HASH' },
           { AttributeName: 'pk', KeyType: 'RANGE' },

@@ -22,8 +22,9 @@
  * | inbound hook seen | INTEGRATION#<integration> | SEEN#<webhook-id>       |
  * | alert             | SITE#<reseller>#<site>| ALERT#<integration>#<alert> |
  *
- * Site state items also carry `due` (the time bucket of their last contact), the key of the sparse
- * `due-index` (site-item.ts) the silence detector reads; the detector's cursor holds the last
+ * Site state items also carry `due` (the time bucket of their last contact) and `dueShard`
+ * (`<bucket>#<shard>`), the key of the sparse `due-shard-index` (site-item.ts) the silence detector
+ * reads (and `due` of the old `due-index`, kept for the migration); the detector's cursor holds the last
  * bucket it finished (`bucket`), moved only from the value a run read, so overlapping runs don't fight.
  */
 export const resellersPk = 'RESELLERS';

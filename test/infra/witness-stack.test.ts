@@ -86,11 +86,19 @@ describe('the table', () => {
     expect(ofType('AWS::DynamoDB::Table')).toHaveLength(1);
   });
 
-  test('has the local table’s due index: sparse on `due` (a number), sorted by pk, keys only', () => {
+  test('has the local table’s due indexes: the sharded one on `dueShard` (a string, `<bucket>#<shard>`), and the old one on `due` kept for the migration; sorted by pk, keys only', () => {
     const table = resources[id(s.stack.table.table)]!;
     const indexes = table.Properties.GlobalSecondaryIndexes as { IndexName: string }[];
     expect(indexes).toEqual(tableDefinition('any').GlobalSecondaryIndexes);
-    expect(indexes.filter((index) => index.IndexName === 'due-index')).toEqual([
+    expect(indexes.filter((index) => index.IndexName.startsWith('due'))).toEqual([
+      {
+        IndexName: 'due-shard-index',
+        KeySchema: [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'pk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
       {
         IndexName: 'due-index',
         KeySchema: [
@@ -100,6 +108,7 @@ describe('the table', () => {
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ]);
+    expect(table.Properties.AttributeDefinitions).toContainEqual({ AttributeName: 'dueShard', AttributeType: 'S' });
   });
 });
 
@@ -462,11 +471,18 @@ describe('permissions', () => {
   test('detector may GetItem and UpdateItem on the table, Query the due index only (not the table), and write its own logs', () => {
     const f = s.stack.functions.detector;
     const table = id(s.stack.table.table);
-    const dueIndex = JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/due-index']] });
+    const index = (name: string) => JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, `/index/${name}`]] });
     const logs = id(f.logGroup);
     expect(fn('detector').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
     expect(allowed(id(f.role))).toEqual(
-      [`dynamodb:GetItem ${table}`, `dynamodb:UpdateItem ${table}`, `dynamodb:Query ${dueIndex}`, `logs:CreateLogStream ${logs}`, `logs:PutLogEvents ${logs}`].sort(),
+      [
+        `dynamodb:GetItem ${table}`,
+        `dynamodb:UpdateItem ${table}`,
+        `dynamodb:Query ${index('due-shard-index')}`,
+        `dynamodb:Query ${index('due-index')}`,
+        `logs:CreateLogStream ${logs}`,
+        `logs:PutLogEvents ${logs}`,
+      ].sort(),
     );
   });
 

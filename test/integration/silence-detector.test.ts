@@ -10,8 +10,10 @@ import { afterEach, describe, expect, inject, test } from 'vitest';
 import { AuditTrail } from '../../functions/adapters/audit-trail.ts';
 import { documentClient } from '../../functions/adapters/config.ts';
 import { type DetectorDeps, detectorDeps } from '../../functions/adapters/detector-config.ts';
+import { DynamoDetectorStore } from '../../functions/adapters/detector-store.ts';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
-import type { SiteKey } from '../../functions/adapters/site-item.ts';
+import { dueIndexName, dueShardOf, type SiteKey, siteKey } from '../../functions/adapters/site-item.ts';
 import type { WitnessSettings } from '../../functions/domain/settings.ts';
 import { indexLagMarginMs } from '../../functions/domain/silence.ts';
 import { detectorHandler } from '../../functions/handlers/detector.ts';
@@ -31,6 +33,7 @@ const beyondSilenceMs = 2_000 + 1_000 + indexLagMarginMs;
 interface Rig {
   witness: TestWitness;
   deps: DetectorDeps;
+  client: DynamoDBClient;
   /** Consistent reads of sites' state items by the detector (its cursor's are not counted). */
   stateReads: { count: number };
   poller: StreamPoller;
@@ -78,6 +81,7 @@ async function startRig(): Promise<Rig> {
   return {
     witness,
     deps,
+    client,
     stateReads,
     poller,
     trail: new AuditTrail(documentClient(client), witness.tableName),
@@ -203,5 +207,34 @@ describe('the silence detector', () => {
       detector: { cursor: () => Promise.resolve(stale), advance: (from, to) => store.advance(from, to), sitesIn: (bucket) => store.sitesIn(bucket) },
     };
     expect(await runDetector(late)).toMatchObject({ buckets: 0, stopped: 'another run moved the cursor' });
+  });
+
+  test('a heartbeat files its site in the new index under its bucket and the shard of its key', async () => {
+    rig = await startRig();
+    const { key } = await liveSite(rig);
+    const item = (await rig.witness.rawItem(key))!;
+    const indexKey = `${String(item.due)}#${String(dueShardOf(key))}`;
+    expect(item.dueShard).toBe(indexKey);
+    const { Items } = await documentClient(rig.client).send(
+      new QueryCommand({
+        TableName: rig.witness.tableName,
+        IndexName: dueIndexName,
+        KeyConditionExpression: '#k = :k',
+        ExpressionAttributeNames: { '#k': 'dueShard' },
+        ExpressionAttributeValues: { ':k': indexKey },
+      }),
+    );
+    expect(Items).toEqual([{ ...siteKey(key), dueShard: indexKey }]);
+  });
+
+  test('reading the sharded index alone, the detector finds the silent sites whatever their shards', async () => {
+    rig = await startRig();
+    const sites = [];
+    for (let i = 0; i < 6; i++) sites.push(await liveSite(rig));
+    expect(new Set(sites.map((site) => dueShardOf(site.key))).size).toBeGreaterThan(1);
+    rig.witness.clock.advance(beyondSilenceMs);
+    const deps: DetectorDeps = { ...rig.deps, detector: new DynamoDetectorStore(documentClient(rig.client), rig.witness.tableName, 'sharded') };
+    expect(await runDetector(deps)).toMatchObject({ marked: 6, sitesListed: 6, raced: 0, stopped: null });
+    for (const site of sites) expect((await trailOf(rig, site.key)).filter((e) => e.type === 'site.down')).toHaveLength(1);
   });
 });
