@@ -18,6 +18,9 @@ export function siteKey(key: SiteKey): { pk: string; sk: string } {
   return { pk: `SITE#${key.resellerId}#${key.siteId}`, sk: siteStateSk };
 }
 
+// The witness's own marks on a promote or demote awaiting acknowledgement (PendingCommand): kept, not stripped.
+const PendingCommandItem = z.extend(Command, { deliveredAt: z.optional(z.number()), overdueAt: z.optional(z.number()) });
+
 const NodeItem = z.object({
   tokenVersion: z.number(),
   incarnation: z.number(),
@@ -28,7 +31,8 @@ const NodeItem = z.object({
   health: z.nullable(z.number()),
   peerReachable: z.nullable(z.boolean()),
   peerLostSince: z.optional(z.number()),
-  commands: z.record(z.string(), Command),
+  commands: z.record(z.string(), PendingCommandItem),
+  commandsDueAt: z.optional(z.number()),
 });
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);

@@ -47,6 +47,11 @@ describe('deployment settings from CDK context', () => {
     expect(() => settings({ standaloneLeaseMs: 20_000 })).toThrow('standaloneLeaseMs: a bounded standalone lease must last at least two ordinary leases');
   });
 
+  test('commandAckMs: how long a promote or demote may go unacknowledged, from context, refused under two fast heartbeats', () => {
+    expect(settings({ commandAckMs: '60000' }).witness.commandAckMs).toBe(60_000);
+    expect(() => settings({ commandAckMs: 9_000 })).toThrow('commandAckMs: a node must have at least two fast heartbeats to acknowledge a command');
+  });
+
   test('a log retention CloudWatch does not offer, a bad address or throttle, and an unknown key are refused', () => {
     expect(() => settings({ logRetentionDays: 10 })).toThrow(/logRetentionDays: CloudWatch keeps logs for one of 1, 3, 5, 7, 14/);
     expect(() => settings({ alarmEmail: 'ops' })).toThrow('alarmEmail: not an e-mail address: ops');

@@ -141,6 +141,7 @@ describe('the functions', () => {
     TIEBREAK_DUE_BUCKET_MS: '300000',
     // Twice the freshness window; an unbounded standalone lease (the default) is no variable.
     TIEBREAK_EXCLUSION_MS: '30000',
+    TIEBREAK_COMMAND_ACK_MS: '30000',
   });
 
   test.each(['heartbeat', 'claim', 'maintenance'] as const)('%s gets the witness settings from context, the table and the token key’s secret, and source maps on', (name) => {
