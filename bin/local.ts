@@ -86,7 +86,7 @@ const poller = await startStreamPoller({
   client,
   streams: streamsClient(engine.endpoint),
   tableName: config.tableName,
-  handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn)),
+  handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn, config.retention)),
 });
 // Incidents: the queue subscribed to the topic, fed to the incidents handler; timers are delayed messages on it.
 const incidents = await startIncidentRuntime({
@@ -99,7 +99,7 @@ const incidents = await startIncidentRuntime({
   links: new IncidentLinkSigner(config.tokenKey, local.url),
 });
 // Webhooks: the outbox (the topic's events and the incidents' webhook steps) → router → delayed tries → deliverer.
-const webhooks = await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy });
+const webhooks = await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy, retention: config.retention });
 api.webhookJobs = webhooks.deps.jobs;
 // The silence detector, every minute, as the EventBridge schedule runs it in AWS.
 const detector = startDetectorTimer({ handler: detectorHandler(() => detectorDeps(config.tableName, config.settings, client)) });
