@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -330,6 +331,9 @@ export class WebhookStore {
   /**
    * Records try `attempt` of `round` and its outcome: written only if the message is still pending
    * in that round with the try before it recorded. Undefined when another worker got there first.
+   * The message and the delivery log's line are one transaction: a write that fails leaves neither,
+   * so the job's retry tries again and records both (two writes could leave the message ahead of
+   * its log, and the retry, seeing the try recorded, would never write the line).
    */
   async recordAttempt(
     message: MessageRecord,
@@ -338,7 +342,19 @@ export class WebhookStore {
     /** The delivery log's line; null when nothing was sent (the endpoint is disabled). */
     log: AttemptLine | null,
   ): Promise<MessageRecord | undefined> {
-    const update = new UpdateCommand({
+    // A transaction returns no item: the record is worked out, and the condition (still pending in
+    // this round, after the try before) pins the fields the write does not set.
+    const recorded: MessageRecord = {
+      ...message,
+      status: after.status,
+      failure: after.failure,
+      attempts: after.attempts,
+      nextAttemptAt: after.nextAttemptAt,
+      lastStatus: log?.status ?? message.lastStatus,
+      lastAttemptAt: after.lastAttemptAt,
+      disabledEndpoint: after.disabledEndpoint,
+    };
+    const update = {
       TableName: this.tableName,
       Key: this.messageKey(message.resellerId, message.endpointId, message.messageId),
       UpdateExpression:
@@ -346,34 +362,35 @@ export class WebhookStore {
       ConditionExpression: '#status = :pending AND round = :round AND attempts = :previous',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
-        ':status': after.status,
-        ':failure': after.failure,
-        ':attempts': after.attempts,
-        ':next': after.nextAttemptAt,
-        ':lastStatus': log?.status ?? message.lastStatus,
-        ':disabled': after.disabledEndpoint,
-        ':at': after.lastAttemptAt,
+        ':status': recorded.status,
+        ':failure': recorded.failure,
+        ':attempts': recorded.attempts,
+        ':next': recorded.nextAttemptAt,
+        ':lastStatus': recorded.lastStatus,
+        ':disabled': recorded.disabledEndpoint,
+        ':at': recorded.lastAttemptAt,
         ':pending': 'pending',
         ':round': round,
         ':previous': after.attempts - 1,
       },
-      ReturnValues: 'ALL_NEW',
-    });
-    const recorded = await unlessConditionFails(this.doc.send(update));
-    if (!recorded) return undefined;
-    if (log) {
-      const line = new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: webhookPk(message.resellerId, message.endpointId),
-          sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
-          ...log,
-          expiresAt: ttlSeconds(log.at + this.retentionMs),
-        },
-      });
-      await this.doc.send(line);
+    };
+    if (!log) {
+      const updated = await unlessConditionFails(this.doc.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' })));
+      return updated && messageFromItem(updated.Attributes ?? {});
     }
-    return messageFromItem(recorded.Attributes ?? {});
+    const line = {
+      TableName: this.tableName,
+      Item: {
+        pk: webhookPk(message.resellerId, message.endpointId),
+        sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
+        ...log,
+        expiresAt: ttlSeconds(log.at + this.retentionMs),
+      },
+      // Never a second line under one key (the message's condition already rules it out).
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+    const write = new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: line }] });
+    return (await unlessConditionFails(this.doc.send(write))) && recorded;
   }
 
   /** Starts a new round of tries (a replay): the same id and bytes, tries counted from 1 again. Undefined if there is no such message. */

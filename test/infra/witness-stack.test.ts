@@ -413,7 +413,7 @@ describe('permissions', () => {
     );
   });
 
-  test('webhookDeliverer may GetItem, UpdateItem and PutItem on the table, consume the deliveries queue and send next tries to it, send exhausted messages to the webhook dead-letter queue, and write its own logs', () => {
+  test('webhookDeliverer may GetItem, UpdateItem and PutItem on the table (the Update and Put in one transaction), consume the deliveries queue and send next tries to it, send exhausted messages to the webhook dead-letter queue, and write its own logs', () => {
     const f = s.stack.functions.webhookDeliverer;
     const table = id(s.stack.table.table);
     const deliveries = id(s.stack.webhookQueues.deliveries);

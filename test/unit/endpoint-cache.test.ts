@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { defaultEndpointCacheEntries, EndpointCache, LruMap } from '../../functions/adapters/webhook-config.ts';
+import { defaultEndpointCacheEntries, EndpointCache, LruMap } from '../../functions/adapters/endpoint-cache.ts';
 import type { EndpointRecord } from '../../functions/adapters/webhook-store.ts';
 
 // A warm webhook function serves every reseller's endpoints: its cache of them must stay bounded.
