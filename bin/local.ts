@@ -123,7 +123,7 @@ const startup = (async () => {
       client,
       streams: streamsClient(engine.endpoint),
       tableName: config.tableName,
-      handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn)),
+      handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn, config.retention)),
     }),
     (poller) => poller.stop(),
   );
@@ -142,7 +142,7 @@ const startup = (async () => {
   );
   // Webhooks: the outbox (the topic's events and the incidents' webhook steps) → router → delayed tries → deliverer.
   const webhooks = started(
-    await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy }),
+    await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy, retention: config.retention }),
     (webhooks) => webhooks.stop(),
   );
   api.webhookJobs = webhooks.deps.jobs;
