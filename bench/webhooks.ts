@@ -25,7 +25,7 @@
  *
  * Where the pipeline's time goes, from a middleware on the DynamoDB client the bench hands the
  * runtime (the runtime itself unchanged): each message's moments (published; stored by the
- * router's PutItem; read by the deliverer's GetItem; arrived; its try recorded by the UpdateItem),
+ * router's PutItem; read by the deliverer's GetItem; arrived; its try recorded by the TransactWriteItems),
  * when the last message passed each one, DynamoDB requests per delivery and their mean latency,
  * this process's event loop utilisation and CPU time (fauxqs, both handlers, the sender and the
  * receiver all run in it) and the engine's, per delivery.
@@ -254,8 +254,9 @@ class DynamoProbe {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const command = context.commandName ?? 'unknown';
-        const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown> };
-        const sk = stringOf((input.Key ?? input.Item)?.sk);
+        const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown>; TransactItems?: { Update?: { Key?: Record<string, unknown> } }[] };
+        // A try is recorded by a transaction whose first item is the message's Update (webhook-store.ts).
+        const sk = stringOf((input.Key ?? input.Item ?? input.TransactItems?.[0]?.Update?.Key)?.sk);
         const messageId = sk?.startsWith(webhookMessageSkPrefix) ? sk.slice(webhookMessageSkPrefix.length) : undefined;
         const started = performance.now();
         this.#lastAt = started;
@@ -268,7 +269,8 @@ class DynamoProbe {
           this.#lastAt = ended;
           const r = this.requests.get(command) ?? { n: 0, ms: 0 };
           if (this.active) this.requests.set(command, { n: r.n + 1, ms: r.ms + ended - started });
-          if (messageId !== undefined && command === 'UpdateItemCommand' && !this.moments.recorded.has(messageId)) this.moments.recorded.set(messageId, ended);
+          const records = command === 'UpdateItemCommand' || command === 'TransactWriteItemsCommand';
+          if (messageId !== undefined && records && !this.moments.recorded.has(messageId)) this.moments.recorded.set(messageId, ended);
         }
       },
       // After the marshalling, the retries and the signing: one entry per request on the wire.

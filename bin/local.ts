@@ -47,9 +47,10 @@ function fail(message: string): never {
 if (!Number.isInteger(port) || port < 1 || port > 65_535) fail(`--port must be a port number, not ${String(values.port)}`);
 
 // Take the port first: a second `npm start` stops here, before it touches the engine's files.
-// Routes are filled in once the engine is up; until then every path answers 404.
+// Routes are filled in once the engine is up; until then every request answers 503 (starting).
+let ready = false;
 const routes: Routes = {};
-const server = createLocalServer(routes);
+const server = createLocalServer(routes, { isReady: () => ready });
 const local = await listen(server, port).catch((error: unknown) => {
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     fail(`port ${port} is taken: is another \`npm start\` running? (choose another with --port)`);
@@ -57,58 +58,104 @@ const local = await listen(server, port).catch((error: unknown) => {
   throw error;
 });
 
-await mkdir(dataDir, { recursive: true });
-const engine = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') }).catch((error: unknown) => {
-  fail(error instanceof Error ? error.message : String(error));
-});
+/** What has started, stopped in reverse: the pollers and timers before the engines they use. */
+const stoppers: (() => Promise<void> | void)[] = [];
+/** Ends start-up when a signal came during it: stop() stops what had started. */
+class Stopping extends Error {}
+// An object, not a `let`: start-up reads what stop() writes later.
+const stopping = { begun: false };
+function started<T>(what: T, stopper: (what: T) => Promise<void> | void): T {
+  stoppers.push(() => stopper(what));
+  if (stopping.begun) throw new Stopping();
+  return what;
+}
 
-process.env.TIEBREAK_TABLE ??= 'tiebreak';
-process.env.TIEBREAK_TOKEN_KEY ??= await localSecret(resolve(dataDir, 'token-key'));
-const adminKey = process.env.TIEBREAK_ADMIN_KEY ?? (await localSecret(resolve(dataDir, 'admin-key')));
-process.env.TIEBREAK_DYNAMODB_ENDPOINT = engine.endpoint;
-const config = witnessConfigFromEnv();
-const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
-await ensureTable(client, config.tableName);
-// SNS and SQS (fauxqs), kept beside DynamoDB Local's data: the events topic, the incidents and
-// webhook queues, and each reseller's service queue and alerts topic.
-const snsSqs = await startSnsSqs({ dataDir: resolve(dataDir, 'sns-sqs') });
-const topicArn = await ensureEventTopic(snsSqs.endpoint);
-const deps = witnessDeps(config, client);
-// Webhook endpoints may be loopback addresses only when asked (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true): a receiver on this machine.
-const addressPolicy = addressPolicyFromEnv();
-const api = {
-  ...apiDeps(config, adminKey, client, apiRateLimit, { snsSqsEndpoint: snsSqs.endpoint, channelPrefix, allowLoopbackWebhooks: addressPolicy.allowLoopback }),
-  publicUrl: local.url,
-};
-Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
-// The table's stream feeds the event publisher, as the event source mapping does in AWS.
-const poller = await startStreamPoller({
-  client,
-  streams: streamsClient(engine.endpoint),
-  tableName: config.tableName,
-  handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn)),
-});
-// Incidents: the queue subscribed to the topic, fed to the incidents handler; timers are delayed messages on it.
-const incidents = await startIncidentRuntime({
-  snsSqsEndpoint: snsSqs.endpoint,
-  topicArn,
-  dynamo: client,
-  tableName: config.tableName,
-  channelPrefix,
-  settings: incidentSettingsFromEnv(),
-  links: new IncidentLinkSigner(config.tokenKey, local.url),
-});
-// Webhooks: the outbox (the topic's events and the incidents' webhook steps) → router → delayed tries → deliverer.
-const webhooks = await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy });
-api.webhookJobs = webhooks.deps.jobs;
-// The silence detector, every minute, as the EventBridge schedule runs it in AWS.
-const detector = startDetectorTimer({ handler: detectorHandler(() => detectorDeps(config.tableName, config.settings, client)) });
+// Ctrl-C reaches this process alone (DynamoDB Local runs detached), which stops everything in
+// order: the server, then the pollers and timers (a read under way is cut short), then the engines.
+async function stop(): Promise<void> {
+  if (stopping.begun) return;
+  stopping.begun = true;
+  await local.close();
+  // The start-up step under way, if any, finishes; no other begins.
+  await startup.catch(() => undefined);
+  for (const stopper of stoppers.reverse()) await stopper();
+  console.log('\nTiebreak witness (local) stopped.');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+// A closed terminal: the detached engine must not outlive this process.
+process.on('SIGHUP', () => void stop());
 
-const demoFile = resolve(dataDir, 'demo-site.json');
-const { site, created } = await provisionDemoSite(api, local.url, demoFile);
-const [first, second] = site.nodes;
+// Signals come between the steps below at the earliest: stop() finds `startup` set.
+const startup = (async () => {
+  await mkdir(dataDir, { recursive: true });
+  const engine = started(
+    await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb'), detached: true }).catch((error: unknown) => {
+      fail(error instanceof Error ? error.message : String(error));
+    }),
+    (engine) => engine.stop(),
+  );
+  process.env.TIEBREAK_TABLE ??= 'tiebreak';
+  process.env.TIEBREAK_TOKEN_KEY ??= await localSecret(resolve(dataDir, 'token-key'));
+  const adminKey = process.env.TIEBREAK_ADMIN_KEY ?? (await localSecret(resolve(dataDir, 'admin-key')));
+  process.env.TIEBREAK_DYNAMODB_ENDPOINT = engine.endpoint;
+  const config = witnessConfigFromEnv();
+  const client = started(new DynamoDBClient(localDynamoClientConfig(engine.endpoint)), (client) => {
+    client.destroy();
+  });
+  await ensureTable(client, config.tableName);
+  // SNS and SQS (fauxqs), kept beside DynamoDB Local's data: the events topic, the incidents and
+  // webhook queues, and each reseller's service queue and alerts topic.
+  const snsSqs = started(await startSnsSqs({ dataDir: resolve(dataDir, 'sns-sqs') }), (snsSqs) => snsSqs.stop());
+  const topicArn = await ensureEventTopic(snsSqs.endpoint);
+  const deps = witnessDeps(config, client);
+  // Webhook endpoints may be loopback addresses only when asked (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true): a receiver on this machine.
+  const addressPolicy = addressPolicyFromEnv();
+  const api = {
+    ...apiDeps(config, adminKey, client, apiRateLimit, { snsSqsEndpoint: snsSqs.endpoint, channelPrefix, allowLoopbackWebhooks: addressPolicy.allowLoopback }),
+    publicUrl: local.url,
+  };
+  Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
+  // The table's stream feeds the event publisher, as the event source mapping does in AWS.
+  started(
+    await startStreamPoller({
+      client,
+      streams: streamsClient(engine.endpoint),
+      tableName: config.tableName,
+      handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn, config.retention)),
+    }),
+    (poller) => poller.stop(),
+  );
+  // Incidents: the queue subscribed to the topic, fed to the incidents handler; timers are delayed messages on it.
+  const incidents = started(
+    await startIncidentRuntime({
+      snsSqsEndpoint: snsSqs.endpoint,
+      topicArn,
+      dynamo: client,
+      tableName: config.tableName,
+      channelPrefix,
+      settings: incidentSettingsFromEnv(),
+      links: new IncidentLinkSigner(config.tokenKey, local.url),
+    }),
+    (incidents) => incidents.stop(),
+  );
+  // Webhooks: the outbox (the topic's events and the incidents' webhook steps) → router → delayed tries → deliverer.
+  const webhooks = started(
+    await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy, retention: config.retention }),
+    (webhooks) => webhooks.stop(),
+  );
+  api.webhookJobs = webhooks.deps.jobs;
+  // The silence detector, every minute, as the EventBridge schedule runs it in AWS.
+  started(startDetectorTimer({ handler: detectorHandler(() => detectorDeps(config.tableName, config.settings, client)) }), (detector) => detector.stop());
 
-console.log(`Tiebreak witness (local) listening on ${local.url}
+  const demoFile = resolve(dataDir, 'demo-site.json');
+  const { site, created } = await provisionDemoSite(api, local.url, demoFile);
+  const [first, second] = site.nodes;
+  if (stopping.begun) return;
+  ready = true;
+
+  console.log(`Tiebreak witness (local) listening on ${local.url}
   node protocol:  POST /v1/node/heartbeat, POST /v1/node/claim, POST /v1/node/enroll, POST /v1/node/maintenance
   events:         the table's stream → the publisher → each site's audit trail (GET /v1/sites/{siteId}/events)
                   and the SNS topic ${topicArn} on ${snsSqs.endpoint} (fauxqs)
@@ -136,21 +183,9 @@ Send a heartbeat as ${first?.nodeId}:
     -d "{\\"incarnation\\":$(date +%s),\\"seq\\":$(date +%s%3N),\\"epoch\\":0,\\"role\\":\\"secondary\\",\\"peer\\":{\\"reachable\\":false}}"
 
 Ctrl-C stops everything.`);
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log('\nstopping…');
-  await local.close();
-  await poller.stop();
-  await detector.stop();
-  await incidents.stop();
-  await webhooks.stop();
-  await snsSqs.stop();
-  client.destroy();
-  await engine.stop();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+})();
+startup.catch((error: unknown) => {
+  if (error instanceof Stopping) return;
+  console.error('tiebreak: start-up failed', error);
+  process.exit(1);
+});

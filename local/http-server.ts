@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HttpHandler } from '../functions/handlers/node-endpoint.ts';
+import type { ErrorBody, ErrorCode } from '../protocol/errors.ts';
 import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
 
 /** Routes as API Gateway declares them: `METHOD /path` → the function that serves it. */
@@ -31,9 +32,16 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-function sendJson(response: import('node:http').ServerResponse, status: number, code: string, message: string): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message } }));
+function sendJson(response: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
+  const body: ErrorBody = { error: { code, message } };
+  response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
+
+/** What a request is told while the routes are still being filled in: short, as start-up takes seconds. */
+export const startingRetryAfterSeconds = 1;
+
+/** Once close() is called, requests in flight are answered for this long before their connections are cut. */
+const closeGraceMs = 5_000;
 
 /** One handler invocation as Lambda would bill it: wall time of the handler call, and the payloads. */
 export interface Invocation {
@@ -45,8 +53,14 @@ export interface Invocation {
 }
 
 export interface LocalServerOptions {
-  /** Called after each handler invocation (not for 404/413 answered by the server itself). */
+  /** Called after each handler invocation (not for 404/413/503 answered by the server itself). */
   onInvocation?: (invocation: Invocation) => void;
+  /**
+   * False while the routes are still being filled in (the port is taken first): every request is
+   * then answered 503 with Retry-After, so that a client started at the same time retries instead
+   * of being told that its route does not exist. Absent: ready from the start.
+   */
+  isReady?: () => boolean;
 }
 
 /**
@@ -86,9 +100,13 @@ export function createLocalServer(routes: Routes, options: LocalServerOptions = 
   const server = createServer((request, response) => {
     void (async () => {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const body = await readBody(request);
+      if (options.isReady?.() === false) {
+        sendJson(response, 503, 'unavailable', 'the witness is starting; retry shortly', { 'retry-after': String(startingRetryAfterSeconds) });
+        return;
+      }
       const match = matchRoute(routes, request.method ?? 'GET', path);
       const route = match ? routes[match.routeKey] : undefined;
-      const body = await readBody(request);
       if (!match || !route) {
         sendJson(response, 404, 'not-found', `no route for ${request.method ?? 'GET'} ${path}`);
         return;
@@ -135,12 +153,23 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
   return {
     server,
     url: `http://${host}:${address.port}`,
+    // Stops accepting and lets requests in flight be answered (their handlers may still use the
+    // engines, which are stopped after this): idle connections close as they become idle, and
+    // whatever is left is cut after a grace.
     close: () =>
       new Promise((resolve) => {
+        const sweep = setInterval(() => {
+          server.closeIdleConnections();
+        }, 50);
+        const cut = setTimeout(() => {
+          server.closeAllConnections();
+        }, closeGraceMs);
         server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(cut);
           resolve();
         });
-        server.closeAllConnections();
+        server.closeIdleConnections();
       }),
   };
 }

@@ -65,7 +65,9 @@ export function startQueuePoller(options: {
   const loop = async () => {
     while (!run.stopped) {
       await pass().catch((error: unknown) => {
-        if (!run.stopped) console.error(`queue poller (${options.functionName}): a pass failed; trying again`, error);
+        // A receive cut short by stop() is no failure, and nothing is tried again.
+        if (run.stopped) return;
+        console.error(`queue poller (${options.functionName}): a pass failed; trying again`, error);
         return new Promise((resolve) => setTimeout(resolve, 500));
       });
     }

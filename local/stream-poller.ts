@@ -66,11 +66,15 @@ export async function startStreamPoller(options: {
   const iterators = new Map<string, string | null>();
   // An object, not a `let`: the loop reads what stop() writes later.
   const run = { stopped: false };
+  // stop() cuts a read of the stream under way short: the engine is stopped next.
+  const abort = new AbortController();
+  const abortable = { abortSignal: abort.signal };
   // Passes run one at a time (the loop's and drain's), so each shard iterator is used once.
   let chain: Promise<number> = Promise.resolve(0);
   const nextPass = (): Promise<number> => {
     chain = chain.then(pass).catch((error: unknown) => {
-      console.error('stream poller: a pass failed; trying again', error);
+      // A pass cut short by stop() is no failure.
+      if (!run.stopped) console.error('stream poller: a pass failed; trying again', error);
       return 0;
     });
     return chain;
@@ -91,11 +95,12 @@ export async function startStreamPoller(options: {
 
   /** One pass over every open shard; the number of records handed on. */
   async function pass(): Promise<number> {
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }), abortable);
     for (const shard of StreamDescription?.Shards ?? []) {
       if (shard.ShardId && !iterators.has(shard.ShardId)) {
         const { ShardIterator } = await streams.send(
           new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+          abortable,
         );
         iterators.set(shard.ShardId, ShardIterator ?? null);
       }
@@ -103,7 +108,7 @@ export async function startStreamPoller(options: {
     let handed = 0;
     for (const [shardId, iterator] of iterators) {
       if (!iterator) continue;
-      const read = await streams.send(new GetRecordsCommand({ ShardIterator: iterator })).catch((error: unknown) => {
+      const read = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }), abortable).catch((error: unknown) => {
         // DynamoDB Local refuses an iterator taken on a shard while it was still empty once records
         // arrive (TrimmedDataAccessException): take a new one from the oldest record next pass. The
         // handler makes records handed twice harmless.
@@ -137,6 +142,7 @@ export async function startStreamPoller(options: {
     },
     async stop() {
       run.stopped = true;
+      abort.abort();
       await loop;
       streams.destroy();
     },

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { Severity } from './events.ts';
 import { Identifier } from './ids.ts';
 import { EscalationTarget, Timestamp } from './reseller.ts';
 import './zod-locale.ts';
@@ -21,6 +22,8 @@ export const Incident = z.object({
   siteId: Identifier,
   kind: IncidentKind,
   state: IncidentState,
+  /** What its steps page as: an inbound alert's, its integration's mapping's (the highest of the site's raised alerts); other kinds', fixed. */
+  severity: Severity,
   openedAt: Timestamp,
   /** What is affected: node ids, `link` or `site`. */
   subjects: z.array(z.string()),
@@ -29,7 +32,7 @@ export const Incident = z.object({
   acknowledgedAt: z.nullable(Timestamp),
   acknowledgedBy: z.nullable(z.string()),
   resolvedAt: z.nullable(Timestamp),
-  /** `recovery`, `api-key:<keyId>` or `link`. */
+  /** `recovery`, `api-key:<keyId>`, `link`, or `integration-deleted:<integrationId>` (the alerts that kept it open went with their integration). */
   resolvedBy: z.nullable(z.string()),
   /** Escalation steps taken (level 1 is step 1; repeats of the last level count on). */
   stepsTaken: z.number(),
@@ -62,6 +65,8 @@ export const ServiceQueueMessage = z.object({
     incidentId: IncidentId,
     kind: IncidentKind,
     state: IncidentState,
+    /** What the incident pages as (absent from messages sent before it was given). */
+    severity: z.optional(Severity),
     openedAt: Timestamp,
     subjects: z.array(z.string()),
     acknowledgedBy: z.nullable(z.string()),

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CommandId, Identifier } from './ids.ts';
+import { safeRecord } from './reserved-keys.ts';
 import './zod-locale.ts';
 
 // zod/mini, not classic zod: these schemas are on the Lambda functions' import graph (bench/bundles.ts).
@@ -28,7 +29,7 @@ export const HeartbeatRequest = z.strictObject({
   health: z.optional(
     z.strictObject({
       score: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
-      checks: z.optional(z.record(z.string().check(z.regex(/^[a-z0-9_.-]{1,32}$/)), CheckState)),
+      checks: z.optional(safeRecord(z.string().check(z.regex(/^[a-z0-9_.-]{1,32}$/)), CheckState)),
     }),
   ),
   acks: z.optional(z.array(CommandId).check(z.maxLength(16))),

@@ -2,26 +2,8 @@ import * as z from 'zod/mini';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { type ApiRoute, apiRoutes, PathParam } from './api-routes.ts';
 import { ErrorBody } from './errors.ts';
-import { ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse } from './node.ts';
+import { nodeRoutes } from './node-routes.ts';
 import './zod-locale.ts';
-
-/** The node protocol's routes (served by their own functions), described like the reseller API's. */
-const nodeRoutes = {
-  'POST /v1/node/heartbeat': {
-    access: 'node',
-    summary: "A node's heartbeat: renews the primary's lease, records the report, delivers commands",
-    body: HeartbeatRequest,
-    status: 200,
-    response: HeartbeatResponse,
-  },
-  'POST /v1/node/claim': {
-    access: 'node',
-    summary: 'A node asks to become (or stay) primary',
-    body: ClaimRequest,
-    status: 200,
-    response: ClaimResponse,
-  },
-} as const;
 
 const security = { public: [], admin: [{ adminKey: [] }], read: [{ apiKey: [] }], write: [{ apiKey: [] }], node: [{ nodeToken: [] }] };
 

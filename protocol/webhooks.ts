@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { EventType, Severity } from './events.ts';
 import { Identifier } from './ids.ts';
+import { safeRecord, withoutReservedKeys } from './reserved-keys.ts';
 import { Timestamp } from './reseller.ts';
 import './zod-locale.ts';
 
@@ -148,7 +149,7 @@ export const CreateIntegrationRequest = z.strictObject({
   siteId: Identifier,
   name: z.string().check(z.minLength(1), z.maxLength(100)),
   /** By the inbound event's `type`: what it does. Other types are accepted and ignored. */
-  mapping: z.record(HookType, HookAction).check(z.refine((m) => Object.keys(m).length <= 50, 'at most 50 types')),
+  mapping: safeRecord(HookType, HookAction).check(z.refine((m) => Object.keys(m).length <= 50, 'at most 50 types')),
 });
 
 export const Integration = z.object({
@@ -163,12 +164,17 @@ export type Integration = z.infer<typeof Integration>;
 /** The integration and its secret (shown only here): the sending tool signs with it. */
 export const IntegrationCreated = z.object({ integration: Integration, secret: WebhookSecret, url: z.string() });
 
-/** An inbound event: the payload Standard Webhooks recommends (`type`, `timestamp`, `data`). */
-export const InboundHook = z.looseObject({
-  type: HookType,
-  timestamp: z.optional(z.iso.datetime({ offset: true })),
-  data: z.optional(z.record(z.string(), z.unknown())),
-});
+/**
+ * An inbound event: the payload Standard Webhooks recommends (`type`, `timestamp`, `data`). Free
+ * form (other fields, whatever `data` holds): no reserved key anywhere in it.
+ */
+export const InboundHook = withoutReservedKeys(
+  z.looseObject({
+    type: HookType,
+    timestamp: z.optional(z.iso.datetime({ offset: true })),
+    data: z.optional(z.record(z.string(), z.unknown())),
+  }),
+);
 
 export const HookAccepted = z.object({ action: z.enum(['raised', 'cleared', 'ignored']), alert: z.nullable(z.string()) });
 

@@ -1,9 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
+import { Severity } from '../../protocol/events.ts';
 import { type Incident, IncidentKind, IncidentState } from '../../protocol/incidents.ts';
 import { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
-import { kindOfIncidentId, type Tracker } from '../domain/incidents.ts';
+import { incidentSeverity, kindOfIncidentId, type Tracker } from '../domain/incidents.ts';
 import { conditionFailed } from './conditions.ts';
 import { InvalidCursorError, type Page } from './pagination.ts';
 import { iso, sitePk } from './tenancy-items.ts';
@@ -23,13 +24,15 @@ const TrackerItem = z.object({
   resellerId: z.string(),
   siteId: z.string(),
   kind: IncidentKind,
-  subjects: z.record(z.string(), z.object({ raisedAt: Millis, clearedAt: Millis })),
+  // `severity` (of subjects and incidents) is absent from items stored before it was kept.
+  subjects: z.record(z.string(), z.object({ raisedAt: Millis, clearedAt: Millis, severity: z.optional(Severity) })),
   incident: z.nullable(
     z.object({
       incidentId: z.string(),
       state: IncidentState,
       openedAt: Millis,
       openingEventId: z.string(),
+      severity: z.optional(Severity),
       recoveredAt: NullableMillis,
       acknowledgedAt: NullableMillis,
       acknowledgedBy: z.nullable(z.string()),
@@ -63,6 +66,7 @@ export function incidentView(tracker: Tracker): Incident | undefined {
     siteId: tracker.siteId,
     kind: tracker.kind,
     state: incident.state,
+    severity: incidentSeverity(tracker),
     openedAt: iso(incident.openedAt),
     subjects: Object.keys(tracker.subjects).sort(),
     recoveredAt: time(incident.recoveredAt),

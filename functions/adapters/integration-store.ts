@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { HookAction } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
-import type { Alert } from '../domain/alert-events.ts';
-import { alertKey } from './alert-item.ts';
-import { conditionFailed, failedConditions, unlessConditionFails } from './conditions.ts';
+import { type Alert, alertSubject } from '../domain/alert-events.ts';
+import type { WithdrawnSubject } from '../domain/incidents.ts';
+import { alertFromItem, alertKey } from './alert-item.ts';
+import { conditionFailed, failedConditions, retryingConflicts, unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import {
+  alertSk,
   inboundSeenSk,
   integrationConfigSk,
   integrationPk,
   integrationSk,
   resellerPk,
+  sitePk,
   siteListingSk,
   ttlSeconds,
 } from './tenancy-items.ts';
@@ -90,7 +93,15 @@ export class IntegrationStore {
     return { items: page.items.map((item) => IntegrationItem.parse(item)), nextCursor: page.nextCursor };
   }
 
-  /** Removes both items; false if the reseller has no such integration. Its alerts stay as they are. */
+  /** One of the reseller's integrations, strongly consistent; undefined if it has no such one. */
+  async get(resellerId: string, integrationId: string): Promise<IntegrationRecord | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: resellerPk(resellerId), sk: integrationSk(integrationId) }, ConsistentRead: true }),
+    );
+    return Item ? IntegrationItem.parse(Item) : undefined;
+  }
+
+  /** Removes both items; false if the reseller has no such integration. Its alerts are `withdrawAlerts`'s. */
   async remove(resellerId: string, integrationId: string): Promise<boolean> {
     const write = new TransactWriteCommand({
       TransactItems: [
@@ -105,6 +116,47 @@ export class IntegrationStore {
       ],
     });
     return (await unlessConditionFails(this.doc.send(write))) !== undefined;
+  }
+
+  /**
+   * Ends the alerts of an integration being deleted, which no news will clear any more: each
+   * raised one is first cleared (the stream tells `alert.cleared`, as a clearing hook would), then
+   * every one is deleted. Answers what each was, for its incident tracker. Safe to run again.
+   */
+  async withdrawAlerts(integration: Pick<IntegrationRecord, 'resellerId' | 'siteId' | 'integrationId'>, now: number): Promise<WithdrawnSubject[]> {
+    const withdrawn: WithdrawnSubject[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': sitePk(integration.resellerId, integration.siteId), ':prefix': alertSk(integration.integrationId, '') },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const alert = alertFromItem(item);
+        if (alert.raised) {
+          // Cleared no earlier than its latest news (a hook's timestamp may run up to 5 minutes ahead).
+          const at = Math.max(alert.at, now);
+          await this.doc.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: alertKey(alert),
+              UpdateExpression: 'SET #raised = :false, #severity = :info, #at = :at, #type = :type REMOVE #summary',
+              ExpressionAttributeNames: { '#raised': 'raised', '#severity': 'severity', '#at': 'at', '#type': 'type', '#summary': 'summary' },
+              ExpressionAttributeValues: { ':false': false, ':info': 'info', ':at': at, ':type': 'integration.deleted' },
+            }),
+          );
+        }
+        await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: alertKey(alert) }));
+        withdrawn.push({ subject: alertSubject(alert), raisedAt: alert.raised ? alert.at : 0, lastNewsAt: alert.at });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return withdrawn;
   }
 
   /** The integration a hook's URL names, strongly consistent (a removed one must stop accepting at once). */
@@ -141,14 +193,16 @@ export class IntegrationStore {
     };
     const update = news.action ? this.#alertUpdate(integration, news, news.action) : undefined;
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: update ? [seen, update] : [seen] }));
+      // Hooks on one alert at once (two senders, a sender's quick retry) meet in DynamoDB: the one
+      // cancelled by the conflict tries again, and its conditions then decide (stale or replayed).
+      await retryingConflicts(() => this.doc.send(new TransactWriteCommand({ TransactItems: update ? [seen, update] : [seen] })));
       return 'stored';
     } catch (error) {
       if (!conditionFailed(error)) throw error;
       if (failedConditions(error).includes(0)) return 'replayed';
     }
     // Only the alert's condition failed: older news. Its webhook-id is spent all the same.
-    return (await unlessConditionFails(this.doc.send(new PutCommand(seen.Put)))) ? 'stale' : 'replayed';
+    return (await unlessConditionFails(retryingConflicts(() => this.doc.send(new PutCommand(seen.Put))))) ? 'stale' : 'replayed';
   }
 
   #alertUpdate(integration: IntegrationRecord, news: InboundNews, action: HookAction) {

@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -22,6 +23,7 @@ import type { MessageAfterAttempt } from '../domain/webhook-delivery.ts';
 import { unlessConditionFails } from './conditions.ts';
 import { messageFromImage, messageFromItem, type MessageRecord } from './webhook-message-item.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
+import { dayMs, defaultRetention } from './retention.ts';
 import {
   deliveryAttemptSk,
   iso,
@@ -33,8 +35,8 @@ import {
   webhookPk,
 } from './tenancy-items.ts';
 
-/** Messages and their delivery log are kept this long (a replay starts the clock again). */
-export const webhookRetentionMs = 30 * 24 * 3_600_000;
+/** Messages and their delivery log are kept this long by default (a replay starts the clock again): `TIEBREAK_DELIVERY_LOG_RETENTION_DAYS`. */
+export const webhookRetentionMs = defaultRetention.deliveryLogDays * dayMs;
 
 const Secret = z.object({ secret: z.string(), createdAt: z.number(), expiresAt: z.nullable(z.number()) });
 export type StoredSecret = z.infer<typeof Secret>;
@@ -127,13 +129,19 @@ export type NewMessage = Pick<MessageRecord, 'resellerId' | 'endpointId' | 'mess
 /**
  * Webhook endpoints (in their reseller's partition), and per endpoint its messages and delivery
  * log (a partition of its own). Every change of a message's delivery state is conditional on the
- * round and try it follows, so duplicate or late queue messages change nothing.
+ * round and try it follows, so duplicate or late queue messages change nothing. Messages and tries
+ * expire `retentionDays` after they were made (a message: after its latest replay).
  */
 export class WebhookStore {
+  private readonly retentionMs: number;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    readonly retentionDays: number = defaultRetention.deliveryLogDays,
+  ) {
+    this.retentionMs = retentionDays * dayMs;
+  }
 
   private endpointKey(resellerId: string, endpointId: string) {
     return { pk: resellerPk(resellerId), sk: webhookEndpointSk(endpointId) };
@@ -301,7 +309,7 @@ export class WebhookStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...this.messageKey(message.resellerId, message.endpointId, message.messageId), ...record, expiresAt: ttlSeconds(message.createdAt + webhookRetentionMs) },
+          Item: { ...this.messageKey(message.resellerId, message.endpointId, message.messageId), ...record, expiresAt: ttlSeconds(message.createdAt + this.retentionMs) },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -323,6 +331,9 @@ export class WebhookStore {
   /**
    * Records try `attempt` of `round` and its outcome: written only if the message is still pending
    * in that round with the try before it recorded. Undefined when another worker got there first.
+   * The message and the delivery log's line are one transaction: a write that fails leaves neither,
+   * so the job's retry tries again and records both (two writes could leave the message ahead of
+   * its log, and the retry, seeing the try recorded, would never write the line).
    */
   async recordAttempt(
     message: MessageRecord,
@@ -331,7 +342,19 @@ export class WebhookStore {
     /** The delivery log's line; null when nothing was sent (the endpoint is disabled). */
     log: AttemptLine | null,
   ): Promise<MessageRecord | undefined> {
-    const update = new UpdateCommand({
+    // A transaction returns no item: the record is worked out, and the condition (still pending in
+    // this round, after the try before) pins the fields the write does not set.
+    const recorded: MessageRecord = {
+      ...message,
+      status: after.status,
+      failure: after.failure,
+      attempts: after.attempts,
+      nextAttemptAt: after.nextAttemptAt,
+      lastStatus: log?.status ?? message.lastStatus,
+      lastAttemptAt: after.lastAttemptAt,
+      disabledEndpoint: after.disabledEndpoint,
+    };
+    const update = {
       TableName: this.tableName,
       Key: this.messageKey(message.resellerId, message.endpointId, message.messageId),
       UpdateExpression:
@@ -339,34 +362,35 @@ export class WebhookStore {
       ConditionExpression: '#status = :pending AND round = :round AND attempts = :previous',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
-        ':status': after.status,
-        ':failure': after.failure,
-        ':attempts': after.attempts,
-        ':next': after.nextAttemptAt,
-        ':lastStatus': log?.status ?? message.lastStatus,
-        ':disabled': after.disabledEndpoint,
-        ':at': after.lastAttemptAt,
+        ':status': recorded.status,
+        ':failure': recorded.failure,
+        ':attempts': recorded.attempts,
+        ':next': recorded.nextAttemptAt,
+        ':lastStatus': recorded.lastStatus,
+        ':disabled': recorded.disabledEndpoint,
+        ':at': recorded.lastAttemptAt,
         ':pending': 'pending',
         ':round': round,
         ':previous': after.attempts - 1,
       },
-      ReturnValues: 'ALL_NEW',
-    });
-    const recorded = await unlessConditionFails(this.doc.send(update));
-    if (!recorded) return undefined;
-    if (log) {
-      const line = new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: webhookPk(message.resellerId, message.endpointId),
-          sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
-          ...log,
-          expiresAt: ttlSeconds(log.at + webhookRetentionMs),
-        },
-      });
-      await this.doc.send(line);
+    };
+    if (!log) {
+      const updated = await unlessConditionFails(this.doc.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' })));
+      return updated && messageFromItem(updated.Attributes ?? {});
     }
-    return messageFromItem(recorded.Attributes ?? {});
+    const line = {
+      TableName: this.tableName,
+      Item: {
+        pk: webhookPk(message.resellerId, message.endpointId),
+        sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
+        ...log,
+        expiresAt: ttlSeconds(log.at + this.retentionMs),
+      },
+      // Never a second line under one key (the message's condition already rules it out).
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+    const write = new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: line }] });
+    return (await unlessConditionFails(this.doc.send(write))) && recorded;
   }
 
   /** Starts a new round of tries (a replay): the same id and bytes, tries counted from 1 again. Undefined if there is no such message. */
@@ -377,17 +401,18 @@ export class WebhookStore {
       UpdateExpression: 'SET #status = :pending, failure = :null, attempts = :zero, nextAttemptAt = :now, disabledEndpoint = :null, expiresAt = :ttl ADD round :one',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + webhookRetentionMs) },
+      ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + this.retentionMs) },
       ReturnValues: 'ALL_NEW',
     });
     const replayed = await unlessConditionFails(this.doc.send(update));
     return replayed && messageFromItem(replayed.Attributes ?? {});
   }
 
-  /** The endpoint's messages, newest first. */
-  async listMessages(resellerId: string, endpointId: string, request: PageRequest & { status?: string | undefined }): Promise<Page<MessageRecord>> {
+  /** The endpoint's messages, newest first; those expired at `now` are left out (DynamoDB deletes them only later). */
+  async listMessages(resellerId: string, endpointId: string, request: PageRequest & { status?: string | undefined }, now: number): Promise<Page<MessageRecord>> {
     const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), webhookMessageSkPrefix, request, undefined, {
       newestFirst: true,
+      liveAt: now,
       ...(request.status ? { where: { status: request.status } } : {}),
     });
     return { items: page.items.map(messageFromItem), nextCursor: page.nextCursor };
@@ -421,9 +446,9 @@ export class WebhookStore {
     return ids.slice(0, limit);
   }
 
-  /** The endpoint's delivery log, newest first. */
-  async listAttempts(resellerId: string, endpointId: string, request: PageRequest): Promise<Page<DeliveryAttempt>> {
-    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), 'ATTEMPT#', request, undefined, { newestFirst: true });
+  /** The endpoint's delivery log, newest first; tries expired at `now` are left out (DynamoDB deletes them only later). */
+  async listAttempts(resellerId: string, endpointId: string, request: PageRequest, now: number): Promise<Page<DeliveryAttempt>> {
+    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), 'ATTEMPT#', request, undefined, { newestFirst: true, liveAt: now });
     return {
       items: page.items.map((item) => {
         const line = AttemptItem.parse(item);

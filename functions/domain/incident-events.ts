@@ -1,5 +1,5 @@
 import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
-import { activeSubjects, type IncidentRecord, severityOf, stepLevel, stepTargets, type Tracker } from './incidents.ts';
+import { activeSubjects, type IncidentRecord, incidentSeverity, stepLevel, stepTargets, type Tracker } from './incidents.ts';
 
 /**
  * The events one change of an incident tracker means: `incident.opened`, one `incident.escalated`
@@ -16,16 +16,17 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
     id: `${after.resellerId}/${after.siteId}/${type}/${incident.incidentId}${key}`,
     type,
     timestamp: new Date(at).toISOString(),
-    data: { resellerId: after.resellerId, siteId: after.siteId, severity, incidentId: incident.incidentId, kind: after.kind, ...data },
+    // `openedAt` rides on every step: a step delivered after its tracker moved on to a newer incident still says it.
+    data: { resellerId: after.resellerId, siteId: after.siteId, severity, incidentId: incident.incidentId, kind: after.kind, openedAt: incident.openedAt, ...data },
   });
   const events: WitnessEvent[] = [];
 
   if (!was) {
-    events.push(make('incident.opened', incident.openedAt, '', severityOf(after.kind), { subjects: activeSubjects(after), openingEventId: incident.openingEventId }));
+    events.push(make('incident.opened', incident.openedAt, '', incidentSeverity(after), { subjects: activeSubjects(after), openingEventId: incident.openingEventId }));
   }
   for (let step = was?.stepsTaken ?? 0; step < incident.stepsTaken; step++) {
     events.push(
-      make('incident.escalated', incident.lastEscalatedAt ?? incident.openedAt, `/${String(step + 1)}`, severityOf(after.kind), {
+      make('incident.escalated', incident.lastEscalatedAt ?? incident.openedAt, `/${String(step + 1)}`, incidentSeverity(after), {
         step: step + 1,
         level: stepLevel(incident.policy, step),
         targets: stepTargets(incident.policy, step),

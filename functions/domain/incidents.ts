@@ -1,4 +1,4 @@
-import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
 import type { IncidentKind, IncidentState } from '../../protocol/incidents.ts';
 import type { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
 
@@ -16,12 +16,16 @@ export interface ConditionChange {
   subject: string;
   phase: 'raised' | 'cleared';
   at: number;
+  /** A raise's own severity (an inbound alert's, from its integration's mapping); absent: its kind's. */
+  severity?: Severity;
 }
 
 /** Per subject, the latest time it was raised and the latest time it was cleared. */
 export interface SubjectMarks {
   raisedAt: number;
   clearedAt: number;
+  /** The latest raise's own severity, when it carried one (an inbound alert). */
+  severity?: Severity;
 }
 
 export interface IncidentRecord {
@@ -29,6 +33,8 @@ export interface IncidentRecord {
   state: IncidentState;
   openedAt: number;
   openingEventId: string;
+  /** What its steps page as: the highest of its subjects' while it is open, never lowered. Absent on incidents stored before it was kept: their kind's. */
+  severity?: Severity;
   /** Set while every subject is clear: the incident resolves once that has held for the settle time. */
   recoveredAt: number | null;
   acknowledgedAt: number | null;
@@ -67,8 +73,14 @@ export const defaultPolicy: EscalationPolicy = {
   repeatLast: { times: 0, everyMs: 3_600_000 },
 };
 
-// An alert's incident (one per site, whatever the alerts' severities) pages as critical: the tracker keeps no severity per subject.
-export const severityOf = (kind: IncidentKind) => (kind === 'node.lost' || kind === 'site.down' || kind === 'alert.raised' ? 'critical' : 'warning');
+/** A condition's own severity; an inbound alert's raise carries its mapping's instead (`critical` when the mapping says none). */
+export const severityOf = (kind: IncidentKind): Severity => (kind === 'node.lost' || kind === 'site.down' || kind === 'alert.raised' ? 'critical' : 'warning');
+
+const rank: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+const highest = (severities: Severity[]): Severity => severities.reduce<Severity>((a, b) => (rank[b] > rank[a] ? b : a), 'info');
+
+/** What an incident's steps page as. */
+export const incidentSeverity = (tracker: Pick<Tracker, 'kind' | 'incident'>): Severity => tracker.incident?.severity ?? severityOf(tracker.kind);
 
 /** `node.lost` → `node-lost-<ms>`: the id names its kind, so the tracker it lives on is found from it. */
 export const incidentIdOf = (kind: IncidentKind, openedAt: number) => `${kind.replace('.', '-')}-${String(openedAt)}`;
@@ -150,7 +162,9 @@ export function conditionChangesOf(event: WitnessEvent): ConditionChange[] {
     case 'alert.cleared': {
       // One tracker per site for every inbound alert; each (integration, alert) is a subject of it.
       if (typeof event.data.subject !== 'string') return [];
-      return change('alert.raised', event.data.subject, event.type === 'alert.raised' ? 'raised' : 'cleared');
+      if (event.type === 'alert.cleared') return change('alert.raised', event.data.subject, 'cleared');
+      // The mapping's severity rides on the raise: a `warning` must not page as critical.
+      return [{ kind: 'alert.raised', subject: event.data.subject, phase: 'raised', at, severity: event.data.severity }];
     }
     default:
       return [];
@@ -186,19 +200,35 @@ export function applyChange(
 ): { tracker: Tracker; outcome: ChangeOutcome } {
   const base: Tracker = tracker ?? { ...site, kind: change.kind, subjects: {}, incident: null, version: 0 };
   const marks = base.subjects[change.subject] ?? { raisedAt: 0, clearedAt: 0 };
+  // The latest raise's severity is the subject's (of two in one instant, the higher: any order gives the same).
+  const severity =
+    change.phase !== 'raised' || change.severity === undefined || change.at < marks.raisedAt
+      ? marks.severity
+      : change.at > marks.raisedAt
+        ? change.severity
+        : highest([marks.severity ?? change.severity, change.severity]);
   const merged: SubjectMarks =
     change.phase === 'raised' ? { ...marks, raisedAt: Math.max(marks.raisedAt, change.at) } : { ...marks, clearedAt: Math.max(marks.clearedAt, change.at) };
+  if (severity !== undefined) merged.severity = severity;
   // A repeat, or older news than the tracker already has.
-  if (merged.raisedAt === marks.raisedAt && merged.clearedAt === marks.clearedAt) return { tracker: base, outcome: 'unchanged' };
+  if (merged.raisedAt === marks.raisedAt && merged.clearedAt === marks.clearedAt && merged.severity === marks.severity) return { tracker: base, outcome: 'unchanged' };
 
   const subjects = { ...base.subjects, [change.subject]: merged };
   const anyActive = Object.values(subjects).some(active);
   const next: Tracker = { ...base, subjects };
   const incident = liveIncident(base);
+  // The highest of the subjects raised now (and of the one this change raised, for an incident that opens already recovering).
+  const subjectSeverity = (m: SubjectMarks) => m.severity ?? severityOf(change.kind);
+  const raisedSeverity = highest(
+    Object.values(subjects)
+      .filter((m) => active(m) || (change.phase === 'raised' && m === merged))
+      .map(subjectSeverity),
+  );
 
   if (incident) {
     if (anyActive) {
-      next.incident = { ...incident, recoveredAt: null };
+      // A critical alert joining a warning incident makes it critical; nothing lowers it while it lasts.
+      next.incident = { ...incident, recoveredAt: null, severity: highest([incidentSeverity(base), raisedSeverity]) };
       return { tracker: next, outcome: incident.recoveredAt === null ? 'updated' : 'reraised' };
     }
     const recoveredAt = Math.max(...Object.values(subjects).map((m) => m.clearedAt));
@@ -218,6 +248,7 @@ export function applyChange(
       state: 'open',
       openedAt: change.at,
       openingEventId: context.eventId,
+      severity: raisedSeverity,
       recoveredAt: anyActive ? null : Math.max(...Object.values(subjects).map((m) => m.clearedAt)),
       acknowledgedAt: null,
       acknowledgedBy: null,
@@ -289,6 +320,44 @@ export function settle(tracker: Tracker, incidentId: string, now: number, settin
   if (activeSubjects(tracker).length > 0 || now < incident.recoveredAt + settings.settleMs) return undefined;
   for (let step = owedStep(incident); step !== null; step = owedStep(incident)) incident = takeStep(incident, step, now);
   return { ...tracker, incident: { ...incident, state: 'resolved', resolvedAt: incident.recoveredAt, resolvedBy: 'recovery' } };
+}
+
+/** A subject no news will come for any more (its integration was deleted): its latest raise, and its latest news of any kind. */
+export interface WithdrawnSubject {
+  subject: string;
+  /** 0 when it was not raised. */
+  raisedAt: number;
+  lastNewsAt: number;
+}
+
+/**
+ * Subjects withdrawn (an inbound integration deleted: its alerts get no more news): each is
+ * cleared now, and no earlier than its latest news, so that news of it still on its way to the
+ * queue is older news and opens nothing; an incident that only they kept raised is resolved at
+ * once, `by` saying why. Undefined when nothing is withdrawn.
+ */
+export function withdraw(
+  tracker: Tracker | undefined,
+  site: { resellerId: string; siteId: string; kind: IncidentKind },
+  withdrawn: readonly WithdrawnSubject[],
+  now: number,
+  by: string,
+): Tracker | undefined {
+  if (withdrawn.length === 0) return undefined;
+  const base: Tracker = tracker ?? { ...site, subjects: {}, incident: null, version: 0 };
+  const subjects = { ...base.subjects };
+  for (const w of withdrawn) {
+    const marks = subjects[w.subject] ?? { raisedAt: 0, clearedAt: 0 };
+    const raisedAt = Math.max(marks.raisedAt, w.raisedAt);
+    subjects[w.subject] = { ...marks, raisedAt, clearedAt: Math.max(marks.clearedAt, raisedAt, w.lastNewsAt, now) };
+  }
+  const next: Tracker = { ...base, subjects };
+  const incident = liveIncident(base);
+  const concerned = withdrawn.some((w) => w.subject in base.subjects);
+  if (incident && concerned && activeSubjects(next).length === 0) {
+    next.incident = { ...incident, state: 'resolved', recoveredAt: incident.recoveredAt ?? now, resolvedAt: now, resolvedBy: by };
+  }
+  return next;
 }
 
 export type ActionRefusal = 'not-found' | 'resolved';

@@ -18,6 +18,7 @@ import {
   defaultPolicy,
   escalate,
   settle,
+  severityOf,
   type Tracker,
   timersFor,
 } from '../domain/incidents.ts';
@@ -108,6 +109,21 @@ async function onTimer(deps: IncidentDeps, message: TimerMessage, redelivered: b
   await armTimers(deps, after, redelivered, changed);
 }
 
+const EventMillis = z.number().check(z.int(), z.minimum(0), z.maximum(8.64e15));
+
+/**
+ * When a step's incident opened, for an incident its tracker no longer holds (a newer one opened
+ * since): the incident events carry it. Events published before they did fall back to the time
+ * at the end of an id of the `<kind>-<ms>` format, then to the step's own time (the latest the
+ * incident can have opened): a step is delivered, never dead-lettered, for want of it.
+ */
+function openedAtOf(event: WitnessEvent, incidentId: string): string {
+  const carried = EventMillis.safeParse(event.data.openedAt);
+  if (carried.success) return iso(carried.data);
+  const legacy = EventMillis.safeParse(Number(/^[a-z]+-[a-z]+-(\d{1,15})$/.exec(incidentId)?.[1]));
+  return legacy.success ? iso(legacy.data) : event.timestamp;
+}
+
 /** Incident steps reach their targets from the incident events, so a step is delivered whatever failed after its write. */
 async function deliverStep(deps: IncidentDeps, event: WitnessEvent): Promise<void> {
   const { resellerId, siteId, incidentId } = event.data;
@@ -126,7 +142,9 @@ async function deliverStep(deps: IncidentDeps, event: WitnessEvent): Promise<voi
   const targets = Targets.parse(step === 'opened' || step === 'escalated' ? event.data.targets : event.data.notified);
   if (targets.length === 0) return;
 
-  const [tracker, listing] = await Promise.all([deps.incidents.getByIncidentId(resellerId, siteId, incidentId), deps.sites.getListing(resellerId, siteId)]);
+  // The tracker by the kind the event names, not by parsing the id: an id is a name.
+  const kind = IncidentKind.parse(event.data.kind);
+  const [tracker, listing] = await Promise.all([deps.incidents.get(resellerId, siteId, kind), deps.sites.getListing(resellerId, siteId)]);
   const current = tracker?.incident?.incidentId === incidentId ? incidentView(tracker) : undefined;
   const customer = listing ? await deps.resellers.getCustomer(resellerId, listing.customerId) : undefined;
   const message: ServiceQueueMessage = {
@@ -136,9 +154,11 @@ async function deliverStep(deps: IncidentDeps, event: WitnessEvent): Promise<voi
     at: event.timestamp,
     incident: {
       incidentId,
-      kind: IncidentKind.parse(event.data.kind),
+      kind,
       state: current?.state ?? (step === 'resolved' ? 'resolved' : step === 'acknowledged' ? 'acknowledged' : 'open'),
-      openedAt: current?.openedAt ?? iso(Number(/\d+$/.exec(incidentId)?.[0])),
+      // An opened or escalated step's event says what it pages as, for an incident its tracker no longer holds.
+      severity: current?.severity ?? (step === 'opened' || step === 'escalated' ? event.data.severity : severityOf(kind)),
+      openedAt: current?.openedAt ?? openedAtOf(event, incidentId),
       subjects: current?.subjects ?? [],
       acknowledgedBy: current?.acknowledgedBy ?? null,
       resolvedBy: current?.resolvedBy ?? null,

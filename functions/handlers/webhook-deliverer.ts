@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../adapters/logger.ts';
 import { eachRecord } from './sqs-records.ts';
-import { type WebhookDeps, webhookDepsFromEnv } from '../adapters/webhook-config.ts';
+import { type DelivererDeps, delivererDepsFromEnv } from '../adapters/deliverer-config.ts';
 import { DeliveryJob, nextJob } from '../adapters/webhook-jobs.ts';
 import type { MessageRecord } from '../adapters/webhook-message-item.ts';
 import type { EndpointRecord } from '../adapters/webhook-store.ts';
@@ -14,7 +14,7 @@ import { type AttemptOutcome, afterAttempt, signingSecrets } from '../domain/web
  * failing streak or its disabling. Done again when a job comes back after its try was recorded
  * (the run that recorded it may have stopped before this): each step is idempotent.
  */
-async function followUp(deps: WebhookDeps, message: MessageRecord, endpoint: EndpointRecord | undefined): Promise<void> {
+async function followUp(deps: DelivererDeps, message: MessageRecord, endpoint: EndpointRecord | undefined): Promise<void> {
   const now = deps.now();
   const { resellerId, endpointId } = message;
   if (message.status === 'pending') await deps.jobs.schedule(nextJob(message), now);
@@ -25,7 +25,7 @@ async function followUp(deps: WebhookDeps, message: MessageRecord, endpoint: End
   if (message.status === 'delivered' && endpoint && endpoint.failingSince !== null) await deps.store.clearFailing(resellerId, endpointId);
 }
 
-async function deliver(deps: WebhookDeps, job: DeliveryJob, redelivered: boolean): Promise<void> {
+async function deliver(deps: DelivererDeps, job: DeliveryJob, redelivered: boolean): Promise<void> {
   const context = { endpointId: job.endpointId, messageId: job.messageId, round: job.round, attempt: job.attempt };
   if (job.dueAt > deps.now() + 1000) {
     // SQS holds a message 15 minutes at most: a longer wait goes round again.
@@ -83,7 +83,7 @@ async function deliver(deps: WebhookDeps, job: DeliveryJob, redelivered: boolean
  * the batch's tries run at once. A try is recorded only if the message is still where the job
  * expects it, so duplicate jobs send at most a duplicate (same webhook-id), never fork the retries.
  */
-export const webhookDelivererHandler = (getDeps: () => WebhookDeps | Promise<WebhookDeps>) =>
+export const webhookDelivererHandler = (getDeps: () => DelivererDeps | Promise<DelivererDeps>) =>
   middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -94,4 +94,4 @@ export const webhookDelivererHandler = (getDeps: () => WebhookDeps | Promise<Web
       });
     });
 
-export const handler = webhookDelivererHandler(webhookDepsFromEnv);
+export const handler = webhookDelivererHandler(delivererDepsFromEnv);

@@ -30,7 +30,8 @@ function parseRecord(record: SQSRecord): Outbound {
   const step = OutboxStep.safeParse(inner);
   if (!step.success) return { kind: 'event', event: WitnessEvent.parse(inner) };
   const { resellerId, endpointId, message } = step.data;
-  const severity = message.step === 'opened' || message.step === 'escalated' ? severityOf(message.incident.kind) : 'info';
+  // What the incident pages as (an inbound alert's mapping says); messages sent before it was given: its kind's.
+  const severity = message.step === 'opened' || message.step === 'escalated' ? (message.incident.severity ?? severityOf(message.incident.kind)) : 'info';
   return { kind: 'step', resellerId, endpointId, event: stepEvent(resellerId, message, severity) };
 }
 

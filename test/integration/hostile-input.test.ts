@@ -1,15 +1,17 @@
 /**
  * Hostile input (DESIGN.md, "Testing the contract"): every route — the reseller API's table and
- * the node protocol's two — is sent requests built to be refused: wrong types, missing and extra
- * fields, huge strings and arrays, 5,000 levels of nesting, `__proto__`/`constructor` keys (raw
- * JSON text), invalid UTF-8, numbers out of range, duplicated keys, hostile path segments and
+ * the node protocol's — is sent requests built to be refused: wrong types, missing and extra
+ * fields, huge strings and arrays, 5,000 levels of nesting, `__proto__`/`constructor`/`prototype`
+ * keys (raw JSON text; in free-form objects too, with values they accept), invalid UTF-8, numbers out of range, duplicated keys, hostile path segments and
  * query strings, broken Authorization headers, wrong methods and content types. Each must be
  * answered with a 4xx and DESIGN.md's error shape, never a 5xx and never a success, and must
  * change nothing: the whole table is compared before and after every batch of requests.
  *
  * Whether a request is invalid is decided by an oracle independent of the handler's code path
  * (route matching as API Gateway does it, the credential's kind against the route's access, the
- * route's own schemas for path, query and body, the 16 KiB limit, strict UTF-8): a request the
+ * route's own schemas for path, query and body, a reserved key anywhere in the body (zod's records
+ * skip `__proto__` unseen: the schema alone called such a body valid), the 16 KiB limit, strict
+ * UTF-8): a request the
  * generator made invalid carries the reasons (`defects`). Requests that may be valid (edge cases
  * on the valid side, and their random variations) are only held to "never a 5xx", and to a 4xx
  * with the error shape if refused.
@@ -170,6 +172,29 @@ function ownCursor(target: Target, cursor: string): boolean {
   return pk === list[0] && typeof sk === 'string' && sk.startsWith(list[1]);
 }
 
+/**
+ * Keys no body may have anywhere (protocol/reserved-keys.ts): strict objects refuse every unknown
+ * key, free-form ones these. Written out here, not imported: the oracle does not lean on the code
+ * it judges.
+ */
+const reservedNames = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first reserved key in the parsed body, at any depth (own keys: JSON.parse makes `"__proto__"` one); iterative, for deep bodies. */
+function reservedKeyIn(json: unknown): string | undefined {
+  const pending: unknown[] = [json];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) pending.push(...(node as unknown[]));
+    else {
+      const found = Object.keys(node).find((key) => reservedNames.has(key));
+      if (found) return found;
+      pending.push(...Object.values(node as Record<string, unknown>));
+    }
+  }
+  return undefined;
+}
+
 function bodyDefect(target: Target, body: Uint8Array | undefined): string | undefined {
   if (!target.body) return body && body.length > 0 ? 'a body on a route that takes none' : undefined;
   if (!body || body.length === 0) return 'no body';
@@ -180,6 +205,8 @@ function bodyDefect(target: Target, body: Uint8Array | undefined): string | unde
   } catch {
     return 'a body that is not JSON in UTF-8';
   }
+  const reserved = reservedKeyIn(json);
+  if (reserved) return `a reserved key (${reserved}) in the body`;
   if (!target.body.safeParse(json).success) return 'the body fails its schema';
   if (target.access === 'public') return 'an enrollment code no site issued';
   return undefined;
@@ -403,6 +430,24 @@ const protoEntries = [
   '"toString":"x"',
   '"hasOwnProperty":1',
 ];
+
+/** Reserved keys as raw JSON keys (one spelled with an escape, which JSON.parse decodes to `__proto__`). */
+const reservedSpellings = ['"__proto__"', '"\\u005f_proto__"', '"constructor"', '"prototype"'];
+
+/**
+ * Each object of the body with a reserved key beside its entries, and with only that key, whose
+ * value is one the object takes (its first entry's): refused for the key, never for the value. A
+ * free-form object (an integration's mapping, a heartbeat's checks) otherwise accepts the value: a
+ * mapping of `{"__proto__": …}` was stored empty, and `{"constructor": …}` was a 500.
+ */
+function reservedKeyBodies(base: Json): string[] {
+  return objectPaths(base).flatMap((path) => {
+    const sibling = Object.values(valueAt(base, path) as Record<string, Json>)[0];
+    if (sibling === undefined) return [];
+    const value = JSON.stringify(sibling);
+    return reservedSpellings.flatMap((key) => [withRawEntry(base, path, `${key}:${value}`), withRaw(base, path, `{${key}:${value}}`)]);
+  });
+}
 
 const notObjects = ['[]', 'null', '42', '"string"', 'true', '', ' ', '{', '}', '{"a":1}{"b":2}', '[{}]', '{}', 'undefined', "{'a':1}", '{"a":1,}', '/*c*/{}', '\u0000', '{"":""}', '\ufeff'];
 
@@ -635,6 +680,7 @@ function bodyArb(base: Json): fc.Arbitrary<Uint8Array> {
   const pathOrRoot = fc.oneof(pathArb, fc.constant<JsonPath>([]));
   const objectArb = objects.length > 0 ? fc.constantFrom(...objects) : fc.constant<JsonPath>([]);
   const keyedArb = keyed.length > 0 ? fc.constantFrom(...keyed) : fc.constant<JsonPath>(['x']);
+  const reservedKeyed = reservedKeyBodies(base);
   return fc.oneof(
     // A wrong type, a missing field, an extra field.
     fc.tuple(pathArb, wrongValueArb).map(([path, value]) => bytes(JSON.stringify(setAt(base, path, value)))),
@@ -655,6 +701,7 @@ function bodyArb(base: Json): fc.Arbitrary<Uint8Array> {
       .map(([path, depth, kind]) => bytes(withRaw(base, path, deep[kind](kind === 'object' ? Math.min(depth, 3000) : depth)))),
     // `__proto__`, `constructor` and friends as keys, in raw text.
     fc.tuple(objectArb, fc.constantFrom(...protoEntries)).map(([path, entry]) => bytes(withRawEntry(base, path, entry))),
+    ...(reservedKeyed.length > 0 ? [fc.constantFrom(...reservedKeyed).map(bytes)] : []),
     // Numbers out of range, or not JSON numbers at all.
     fc.tuple(pathArb, fc.constantFrom(...rawNumbers)).map(([path, number]) => bytes(withRaw(base, path, number))),
     // Duplicated keys: the last one wins, valid or not.
@@ -748,6 +795,7 @@ function sweep(target: Target): Hostile[] {
       withRaw(body, first, deep.array(2500)),
       withRaw(body, first, deep.unclosed(5000)),
       ...objectPaths(body).flatMap((path) => protoEntries.slice(0, 2).map((entry) => withRawEntry(body, path, entry))),
+      ...reservedKeyBodies(body),
       spliceBytes(text, insideFirstString(text), [0xc3, 0x28]),
       Buffer.from([0xc3, 0x28]),
       spliceBytes(text, 0, [0xff, 0xfe]),
@@ -953,7 +1001,7 @@ function mayBeValidArb(target: Target): fc.Arbitrary<Hostile> {
         : []),
     );
     if (target.key === 'POST /v1/node/heartbeat') {
-      // Check names may be any of [a-z0-9_.-]: `__proto__` and `constructor` among them.
+      // Check names may be any of [a-z0-9_.-] but the reserved ones (`__proto__`, `constructor`: refused); others every object has are just names.
       bodyVariants.push(
         fc
           .tuple(fc.constantFrom('__proto__', 'constructor', 'toString', 'hasownproperty', '__defineGetter__'), fc.nat({ max: 2 ** 40 }))
@@ -1032,7 +1080,7 @@ function edges(target: Target): Hostile[] {
       cases.push({ body: bytes(JSON.stringify(setAt(body, path, 'constructor'))) });
     }
     if (target.key === 'POST /v1/node/heartbeat') {
-      for (const check of ['__proto__', 'constructor', 'tostring']) {
+      for (const check of ['__proto__', 'constructor', 'prototype', 'tostring']) {
         const next = setAt(setAt(body, ['seq'], 10 + cases.length), ['health', 'checks'], {});
         cases.push({ body: bytes(withRawEntry(next, ['health', 'checks'], `${JSON.stringify(check)}:"ok"`)) });
       }

@@ -5,12 +5,19 @@
  * DynamoDB Local, so an alert's change is followed to its event in the site's audit trail, and
  * the pure incident rules show what the incidents queue makes of that event.
  */
-import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
+import { localSnsClient, localSqsClient } from '../../functions/adapters/messaging-clients.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { type IncidentDeps, incidentDeps } from '../../functions/adapters/incident-config.ts';
+import { incidentsHandler } from '../../functions/handlers/incidents.ts';
+import { lambdaContext } from '../../local/api-gateway-event.ts';
+import { localQueue } from '../../local/local-queue.ts';
+import type { Incident } from '../../protocol/incidents.ts';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
+import { documentClient, localDynamoClientConfig } from '../../functions/adapters/config.ts';
+import { IntegrationStore } from '../../functions/adapters/integration-store.ts';
 import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { alertSk, sitePk } from '../../functions/adapters/tenancy-items.ts';
 import { applyChange, conditionChangesOf, defaultPolicy } from '../../functions/domain/incidents.ts';
@@ -21,9 +28,11 @@ import { type StreamPoller, startStreamPoller, streamsClient } from '../../local
 import type { WitnessEvent } from '../../protocol/events.ts';
 import { maxInboundHookBytes } from '../../protocol/webhooks.ts';
 import { type Answer, setUpReseller, startApi, type TestApi } from '../support/api.ts';
+import { conflictLikeDynamoDb } from '../support/transaction-conflicts.ts';
 
 let api: TestApi;
 let poller: StreamPoller;
+let incidents: IncidentDeps;
 let reseller: Awaited<ReturnType<typeof setUpReseller>>;
 let other: Awaited<ReturnType<typeof setUpReseller>>;
 
@@ -47,6 +56,11 @@ beforeAll(async () => {
   const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
   const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client, sns, topicArn));
   poller = await startStreamPoller({ client, streams: streamsClient(inject('dynamoEndpoint')), tableName: api.tableName, intervalMs: 50, handler });
+  // The incidents function on the same table, fed below by hand with the events the trail recorded.
+  const sqs = localSqsClient(inject('snsSqsEndpoint'));
+  const prefix = `ih-${randomBytes(4).toString('hex')}`;
+  const [queue, outbox] = await Promise.all([localQueue(sqs, `${prefix}-incidents`), localQueue(sqs, `${prefix}-webhook-outbox`)]);
+  incidents = incidentDeps({ tableName: api.tableName, dynamo: client, sqs, sns, incidentsQueueUrl: queue.url, webhookOutboxUrl: outbox.url, channelPrefix: prefix });
   reseller = await setUpReseller(api);
   other = await setUpReseller(api);
 });
@@ -82,6 +96,21 @@ function send(created: Created, body: string, options: { id?: string; atMs?: num
 async function alertItem(created: Created, alert: string): Promise<Record<string, unknown> | undefined> {
   const items = (await api.snapshot()) as Record<string, unknown>[];
   return items.find((item) => item.pk === sitePk(reseller.resellerId, reseller.siteId) && item.sk === alertSk(created.integration.integrationId, alert));
+}
+
+let deliveries = 0;
+/** Hands an event to the real incidents handler, as its queue would. */
+async function toIncidents(event: WitnessEvent): Promise<void> {
+  const record = { messageId: `m-${String(++deliveries)}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: '1' } } as SQSRecord;
+  const result = await incidentsHandler(() => incidents)({ Records: [record] }, lambdaContext('incidents', String(deliveries)));
+  expect(result.batchItemFailures).toEqual([]);
+}
+
+/** The site's alert incident, through the API. */
+async function alertIncident(incidentId: string): Promise<Incident> {
+  const answer = await api.call('GET', `/v1/sites/${reseller.siteId}/incidents/${incidentId}`, reseller.key);
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body as Incident;
 }
 
 async function trail(): Promise<WitnessEvent[]> {
@@ -170,7 +199,7 @@ describe('a signed hook', () => {
     const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject);
     expect(raised?.data).toMatchObject({ severity: 'warning', alert: 'ups-power', integrationId: created.integration.integrationId, summary: 'UPS on battery: 38 min left' });
     const changes = conditionChangesOf(raised!);
-    expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at }]);
+    expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning' }]);
     const site = { resellerId: reseller.resellerId, siteId: reseller.siteId };
     const { tracker, outcome } = applyChange(undefined, site, changes[0]!, { eventId: raised!.id, inMaintenance: false, policy: defaultPolicy });
     expect(outcome).toBe('opened');
@@ -224,6 +253,107 @@ describe('a signed hook', () => {
     const created = await createIntegration();
     await expectRefusedUnchanged(400, () => send(created, '{"type":'));
     await expectRefusedUnchanged(400, () => send(created, JSON.stringify({ type: 'bad type with spaces' })));
+  });
+});
+
+describe('the incident an inbound alert opens', () => {
+  test('carries the severity its mapping gives: a warning pages as a warning, not as critical', async () => {
+    const created = await createIntegration();
+    expect((await send(created, hookBody('ups.on-battery'))).status).toBe(200);
+    const subject = `${created.integration.integrationId}/ups-power`;
+    const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject)!;
+    await toIncidents(raised);
+    const incidentId = `alert-raised-${String(Date.parse(raised.timestamp))}`;
+    expect(await alertIncident(incidentId)).toMatchObject({ kind: 'alert.raised', state: 'open', severity: 'warning' });
+    // Its steps, as the stream publishes them (and PagerDuty, SNS filters and templates read them).
+    const steps = (await trail()).filter((e) => e.data.incidentId === incidentId);
+    expect(steps.map((e) => [e.type, e.data.severity])).toEqual([['incident.opened', 'warning']]);
+    // Cleared and resolved by hand, so that the next tests start with no alert raised or incident open on the site.
+    api.clock.advance(1_000);
+    expect((await send(created, hookBody('ups.on-mains'))).status).toBe(200);
+    await toIncidents((await trail()).find((e) => e.type === 'alert.cleared' && e.data.subject === subject)!);
+    expect((await api.call('POST', `/v1/sites/${reseller.siteId}/incidents/${incidentId}/resolve`, reseller.key)).status).toBe(200);
+  });
+});
+
+describe('deleting an integration', () => {
+  /** Raises `type` through `created`'s hook and hands the trail's alert.raised to the incidents handler: the site's alert incident id. */
+  async function raiseToIncident(created: Created, type: string, alert: string): Promise<string> {
+    expect((await send(created, hookBody(type))).status).toBe(200);
+    const subject = `${created.integration.integrationId}/${alert}`;
+    const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject)!;
+    await toIncidents(raised);
+    const answer = await api.call('GET', '/v1/incidents?state=unresolved', reseller.key);
+    const open = (answer.body as { items: Incident[] }).items.filter((i) => i.siteId === reseller.siteId && i.kind === 'alert.raised');
+    expect(open).toHaveLength(1);
+    return open[0]!.incidentId;
+  }
+
+  test('clears its raised alerts and resolves the incident they opened, saying the integration was deleted', async () => {
+    api.clock.advance(3_600_000);
+    const created = await createIntegration();
+    const incidentId = await raiseToIncident(created, 'ups.on-battery', 'ups-power');
+    api.clock.advance(60_000);
+    expect((await api.call('DELETE', `/v1/integrations/${created.integration.integrationId}`, reseller.key)).status).toBe(204);
+
+    expect(await alertItem(created, 'ups-power')).toBeUndefined();
+    const by = `integration-deleted:${created.integration.integrationId}`;
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: by, resolvedAt: new Date(api.clock.now()).toISOString() });
+    // The reseller is told: the trail records the resolution (its targets hear of it from there), and the alert's clearing.
+    const told = await trail();
+    expect(told.filter((e) => e.type === 'incident.resolved' && e.data.incidentId === incidentId).map((e) => e.data.by)).toEqual([by]);
+    const cleared = told.filter((e) => e.type === 'alert.cleared' && e.data.subject === `${created.integration.integrationId}/ups-power`);
+    expect(cleared).toHaveLength(1);
+    // The events still on their way to the incidents queue change nothing: no incident opens again.
+    for (const event of [...cleared, ...told.filter((e) => e.type === 'alert.raised' && e.data.integrationId === created.integration.integrationId)]) await toIncidents(event);
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: by });
+    const unresolved = await api.call('GET', '/v1/incidents?state=unresolved', reseller.key);
+    expect((unresolved.body as { items: Incident[] }).items.filter((i) => i.siteId === reseller.siteId && i.kind === 'alert.raised')).toEqual([]);
+  });
+
+  test("leaves open an incident another integration's alert still keeps raised", async () => {
+    api.clock.advance(3_600_000);
+    const ups = await createIntegration();
+    const incidentId = await raiseToIncident(ups, 'ups.on-battery', 'ups-power');
+    const rmm = await createIntegration();
+    expect((await send(rmm, hookBody('rmm.disk-failed'))).status).toBe(200);
+    const subject = `${rmm.integration.integrationId}/disk`;
+    await toIncidents((await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject)!);
+    api.clock.advance(60_000);
+    expect((await api.call('DELETE', `/v1/integrations/${ups.integration.integrationId}`, reseller.key)).status).toBe(204);
+    expect(await alertItem(ups, 'ups-power')).toBeUndefined();
+    expect(await alertItem(rmm, 'disk')).toMatchObject({ raised: true });
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'open', resolvedBy: null, recoveredAt: null });
+    // Deleting the other one too ends it.
+    expect((await api.call('DELETE', `/v1/integrations/${rmm.integration.integrationId}`, reseller.key)).status).toBe(204);
+    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: `integration-deleted:${rmm.integration.integrationId}` });
+  });
+});
+
+describe('hooks on one alert at the same instant', () => {
+  test('are each answered 2xx, never 5xx, and raise the alert once (20 racing pairs)', async () => {
+    // The API's integrations on a client that cancels overlapping transactions as DynamoDB does.
+    const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
+    const conflicts = conflictLikeDynamoDb(client);
+    const stores = api.api.integrations;
+    api.api.integrations = new IntegrationStore(documentClient(client), api.tableName);
+    try {
+      for (let pair = 0; pair < 20; pair++) {
+        const created = await createIntegration();
+        // Two senders (or one retrying at once) with the same news: the same second, two webhook-ids.
+        const answers = await Promise.all([send(created, hookBody('ups.on-battery')), send(created, hookBody('ups.on-battery'))]);
+        for (const answer of answers) expect(answer.status, answer.text).toBe(200);
+        expect(answers.map((a) => (a.body as { action: string }).action).sort()).toEqual(['ignored', 'raised']);
+        expect(await alertItem(created, 'ups-power')).toMatchObject({ raised: true, severity: 'warning' });
+        const subject = `${created.integration.integrationId}/ups-power`;
+        expect((await trail()).filter((e) => e.type === 'alert.raised' && e.data.subject === subject)).toHaveLength(1);
+      }
+      // The race happened: some pair overlapped, and its loser was cancelled at least once.
+      expect(conflicts.cancelled()).toBeGreaterThan(0);
+    } finally {
+      api.api.integrations = stores;
+      client.destroy();
+    }
   });
 });
 

@@ -1,6 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionSpecs, routesOf } from '../../lib/witness-stack.ts';
+import { apiRoutesFor } from '../../local/api-routes.ts';
+import { witnessRoutes } from '../../local/witness-routes.ts';
 import { apiRoutes } from '../../protocol/api-routes.ts';
+import { nodeRoutes } from '../../protocol/node-routes.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
 let api: TestApi;
@@ -20,6 +24,29 @@ interface Document {
   paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
 }
 
+interface Operation {
+  security: unknown[];
+  responses: Record<string, unknown>;
+  requestBody: { content: Record<string, { schema: Schema }> };
+}
+
+/** The document itself: served beside the API, not a route of the API it describes. */
+const theDocument = 'GET /openapi.json';
+const httpMethods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/**
+ * Route keys (`METHOD /path/{param}`, as API Gateway and the local runtime name them) against the
+ * document's operations, both ways: routes it does not describe, and operations no route serves.
+ */
+function routeDifferences(routeKeys: Iterable<string>, doc: Pick<Document, 'paths'>): { undocumented: string[]; unrouted: string[] } {
+  const routes = new Set(routeKeys);
+  routes.delete(theDocument);
+  const described = new Set(
+    Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).filter((key) => httpMethods.includes(key)).map((method) => `${method.toUpperCase()} ${path}`)),
+  );
+  return { undocumented: [...routes].filter((key) => !described.has(key)).sort(), unrouted: [...described].filter((key) => !routes.has(key)).sort() };
+}
+
 describe('/openapi.json', () => {
   it('is served without a credential and is a valid OpenAPI 3.1 document (checked by a third-party validator)', async () => {
     const served = await api.call('GET', '/openapi.json');
@@ -31,10 +58,42 @@ describe('/openapi.json', () => {
     expect(validator.version).toBe('3.1');
   });
 
-  it('describes every route the service serves, with its security and its error answers', async () => {
+  it('describes every route of the route tables, and no other: the local runtime, the CDK stack, protocol/api-routes.ts and node-routes.ts', async () => {
     const doc = (await api.call('GET', '/openapi.json')).body as Document;
-    const described = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
-    expect(described.sort()).toEqual([...Object.keys(apiRoutes), 'POST /v1/node/heartbeat', 'POST /v1/node/claim'].sort());
+    const none = { undocumented: [], unrouted: [] };
+    // What `npm start` (and startApi) serves.
+    expect(routeDifferences(Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api) }), doc)).toEqual(none);
+    // What API Gateway routes in AWS.
+    expect(routeDifferences(Object.values(functionSpecs).flatMap((spec) => routesOf(spec)), doc)).toEqual(none);
+    expect(routeDifferences([...Object.keys(apiRoutes), ...Object.keys(nodeRoutes)], doc)).toEqual(none);
+    expect(Object.keys(doc.paths)).toContain('/v1/node/maintenance');
+  });
+
+  it('the comparison fails both ways: a route missing from the document, and a documented operation with no route', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body as Document;
+    const table = Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api) });
+    const withoutPost = { ...doc.paths['/v1/node/maintenance'] };
+    delete withoutPost.post;
+    const missing = { paths: { ...doc.paths, '/v1/node/maintenance': withoutPost } };
+    expect(routeDifferences(table, missing)).toEqual({ undocumented: ['POST /v1/node/maintenance'], unrouted: [] });
+    const extra = { paths: { ...doc.paths, '/v1/node/reboot': { post: { responses: {} } } } };
+    expect(routeDifferences(table, extra)).toEqual({ undocumented: [], unrouted: ['POST /v1/node/reboot'] });
+    const wrongMethod = { paths: { ...doc.paths, '/v1/node/maintenance': { put: doc.paths['/v1/node/maintenance']!.post! } } };
+    expect(routeDifferences(table, wrongMethod)).toEqual({ undocumented: ['POST /v1/node/maintenance'], unrouted: ['PUT /v1/node/maintenance'] });
+  });
+
+  it('describes the node protocol (maintenance among it) with its security, body, answer and errors', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body as Document;
+    const maintenance = doc.paths['/v1/node/maintenance']?.post as Operation | undefined;
+    expect(maintenance?.security).toEqual([{ nodeToken: [] }]);
+    expect(maintenance?.requestBody.content['application/json']?.schema.required?.sort()).toEqual(['minutes', 'reason']);
+    expect(Object.keys(maintenance?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '401', '413', '429']));
+    const answer = (maintenance?.responses['200'] as { content: Record<string, { schema: Schema }> }).content['application/json']?.schema;
+    expect(Object.keys(answer?.properties ?? {}).sort()).toEqual(['end', 'reason', 'start', 'windowId']);
+  });
+
+  it('describes every route with its security and its error answers', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body as Document;
     expect(doc.paths['/v1/sites/{siteId}']?.get?.security).toEqual([{ apiKey: [] }]);
     expect(doc.paths['/v1/resellers']?.post?.security).toEqual([{ adminKey: [] }]);
     expect(doc.paths['/v1/node/enroll']?.post?.security).toEqual([]);

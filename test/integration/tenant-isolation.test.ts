@@ -1,6 +1,6 @@
 /**
  * Tenant isolation, route by route (the table protocol/api-routes.ts declares, plus the node
- * protocol's two routes): with two resellers A and B set up in one table, every route is called
+ * protocol's of protocol/node-routes.ts): with two resellers A and B set up in one table, every route is called
  * on A's records (path parameters naming A's site, customer, key, window, node) with every
  * credential that must not reach them. Each refusal is a 401, 403 or 404 with DESIGN.md's error
  * shape, and the whole table is deep-equal before and after it. Where B's key acts on B's own

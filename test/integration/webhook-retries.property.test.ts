@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logger } from '../../functions/adapters/logger.ts';
 import { WebhookSender } from '../../functions/adapters/webhook-sender.ts';
-import type { WebhookDeps } from '../../functions/adapters/webhook-config.ts';
-import { EndpointCache } from '../../functions/adapters/webhook-config.ts';
+import type { DelivererDeps } from '../../functions/adapters/deliverer-config.ts';
+import { EndpointCache } from '../../functions/adapters/endpoint-cache.ts';
 import type { DeliveryJob } from '../../functions/adapters/webhook-jobs.ts';
 import type { MessageRecord } from '../../functions/adapters/webhook-message-item.ts';
 import { messageIdOf, newWebhookSecret, WebhookStore } from '../../functions/adapters/webhook-store.ts';
@@ -79,7 +79,7 @@ describe('webhook retries under duplicated, reordered and failed queue operation
           const queue: Delivery[] = [{ job: { resellerId, endpointId: 'ops', messageId, round: 0, attempt: 1, dueAt: 0 }, receiveCount: 1 }];
           const deadLetters: MessageRecord[] = [];
           let failNextSend = false;
-          const deps: WebhookDeps = {
+          const deps: DelivererDeps = {
             store,
             endpoints: new EndpointCache(store, 0),
             jobs: {
@@ -93,7 +93,6 @@ describe('webhook retries under duplicated, reordered and failed queue operation
               },
             },
             deadLetters: { send: (m: MessageRecord) => Promise.resolve(void deadLetters.push(m)) },
-            notices: { send: () => Promise.resolve() },
             sender: new WebhookSender({ policy: { allowLoopback: true }, timeoutMs: 2000 }),
             settings: { retryDelaysMs: [0, 0, 0, 0, 0, 0, 0], jitter: 0, disableAfterFailingMs: 3_600_000 },
             now: () => Date.now(),
@@ -119,7 +118,7 @@ describe('webhook retries under duplicated, reordered and failed queue operation
           const message = await store.getMessage(resellerId, 'ops', messageId);
           expect(message?.status).not.toBe('pending');
           expect(message?.attempts).toBeLessThanOrEqual(8);
-          const log = (await store.listAttempts(resellerId, 'ops', { limit: 100 })).items.filter((a) => a.messageId === messageId);
+          const log = (await store.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((a) => a.messageId === messageId);
           expect(log.map((a) => a.attempt).sort((a, b) => a - b)).toEqual(Array.from({ length: message?.attempts ?? 0 }, (_, n) => n + 1));
           if (message?.status === 'delivered') expect(received.get(messageId)).toBeGreaterThanOrEqual(1);
           if (message?.failure === 'exhausted') {

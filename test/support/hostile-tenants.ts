@@ -11,7 +11,7 @@ import { defaultLinkTtlMs, signIncidentLink } from '../../functions/adapters/inc
 import { messageIdOf } from '../../functions/adapters/webhook-store.ts';
 import { applyChange, defaultPolicy } from '../../functions/domain/incidents.ts';
 import { type Access, type ApiRouteKey, apiRoutes } from '../../protocol/api-routes.ts';
-import { ClaimRequest, HeartbeatRequest, MaintenanceRequest } from '../../protocol/node.ts';
+import { type NodeRouteKey, nodeRoutes } from '../../protocol/node-routes.ts';
 import { setUpReseller, type TestApi } from './api.ts';
 import { beat } from './beats.ts';
 
@@ -155,14 +155,6 @@ export function paramValue(tenant: Tenant, name: string): string {
   if (value === undefined) throw new Error(`no tenant record for the path parameter {${name}}: add it to paramValue in test/support/hostile-tenants.ts`);
   return value;
 }
-
-/** The node protocol's two routes (protocol/node.ts), beside the reseller API's table. */
-export const nodeRoutes = {
-  'POST /v1/node/heartbeat': { body: HeartbeatRequest },
-  'POST /v1/node/claim': { body: ClaimRequest },
-  'POST /v1/node/maintenance': { body: MaintenanceRequest },
-} as const;
-export type NodeRouteKey = keyof typeof nodeRoutes;
 
 export interface RouteFixture {
   /** A body the route's schema accepts, for this tenant. */
@@ -359,7 +351,7 @@ export interface Target {
   status: number;
 }
 
-/** Every route: the reseller API's table, then the node protocol's two. */
+/** Every route: the reseller API's table, then the node protocol's (protocol/node-routes.ts). */
 export function allTargets(): Target[] {
   const api = Object.entries(apiRoutes).map(([key, route]): Target => {
     const [method = '', template = ''] = key.split(' ');

@@ -38,7 +38,8 @@ describe('alert events', () => {
         summary: 'on battery',
       },
     });
-    expect(conditionChangesOf(event!)).toEqual([{ kind: 'alert.raised', subject: 'int_abc/ups-power', phase: 'raised', at: raised.at }]);
+    // The mapping's severity travels with the raise: the incident pages as a warning, not as critical.
+    expect(conditionChangesOf(event!)).toEqual([{ kind: 'alert.raised', subject: 'int_abc/ups-power', phase: 'raised', at: raised.at, severity: 'warning' }]);
   });
 
   test('the same news again makes nothing; newer news of a raise is a new alert.raised', () => {

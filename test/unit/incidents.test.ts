@@ -20,6 +20,7 @@ import {
   settle,
   timersFor,
   type Tracker,
+  withdraw,
 } from '../../functions/domain/incidents.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { PureWitness } from '../support/pure-witness.ts';
@@ -378,5 +379,61 @@ describe('survivor mode: the excluded node is a lost node until it is readmitted
     story.heartbeat('node-b', t0 + 190_000, 'secondary', false);
     // node-a's next heartbeat is due at t0 + 220 s: it is not lost at t0 + 190 s.
     expect(story.events.filter((e) => e.type === 'node.lost' && e.data.nodeId === 'node-a')).toEqual([]);
+  });
+});
+
+describe('an inbound alert’s severity is the incident’s', () => {
+  const alert = (subject: string, severity: string, at: number, type: EventType = 'alert.raised') =>
+    event(type, { severity, subject, integrationId: 'int_x', alert: subject.split('/')[1] }, at);
+
+  it('a warning opens a warning incident, and its steps page as a warning', () => {
+    const change = conditionChangesOf(alert('int_x/ups-power', 'warning', t0))[0]!;
+    expect(change).toMatchObject({ kind: 'alert.raised', phase: 'raised', severity: 'warning' });
+    const opened = applyChange(undefined, site, change, context).tracker;
+    expect(opened.incident?.severity).toBe('warning');
+    const id = opened.incident!.incidentId;
+    const escalated = escalate(opened, id, 0, t0)!;
+    const told = [...incidentEventsOf(undefined, opened), ...incidentEventsOf(opened, escalated)];
+    expect(told.map((e) => [e.type, e.data.severity])).toEqual([
+      ['incident.opened', 'warning'],
+      ['incident.escalated', 'warning'],
+    ]);
+  });
+
+  it('a critical alert joining a warning incident makes it critical; a warning joining a critical one does not lower it', () => {
+    let tracker = applyChange(undefined, site, conditionChangesOf(alert('int_x/ups-power', 'warning', t0))[0]!, context).tracker;
+    tracker = applyChange(tracker, site, conditionChangesOf(alert('int_x/disk', 'critical', t0 + 1_000))[0]!, context).tracker;
+    expect(tracker.incident?.severity).toBe('critical');
+    tracker = applyChange(tracker, site, conditionChangesOf(alert('int_x/temp', 'warning', t0 + 2_000))[0]!, context).tracker;
+    expect(tracker.incident?.severity).toBe('critical');
+  });
+
+  it('other conditions keep their kind’s severity', () => {
+    const lost = applyChange(undefined, site, conditionChangesOf(event('node.lost', { nodeId: 'node-b' }))[0]!, context).tracker;
+    expect(lost.incident?.severity).toBe('critical');
+    const degraded = applyChange(undefined, site, conditionChangesOf(event('node.degraded', { nodeId: 'node-b' }))[0]!, context).tracker;
+    expect(incidentEventsOf(undefined, degraded)[0]?.data.severity).toBe('warning');
+  });
+});
+
+describe('alerts withdrawn with their integration', () => {
+  const raise = (subject: string, at: number): ConditionChange => ({ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning' });
+  const alertSite = { ...site, kind: 'alert.raised' as const };
+
+  it('resolve the incident only they kept raised, and news of them still on its way opens nothing', () => {
+    const opened = applyChange(undefined, site, raise('int_x/ups', t0), context).tracker;
+    const withdrawn = withdraw(opened, alertSite, [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }], t0 + 60_000, 'integration-deleted:int_x')!;
+    expect(withdrawn.incident).toMatchObject({ state: 'resolved', resolvedAt: t0 + 60_000, resolvedBy: 'integration-deleted:int_x' });
+    expect(activeSubjects(withdrawn)).toEqual([]);
+    expect(applyChange(withdrawn, site, raise('int_x/ups', t0), context).outcome).toBe('unchanged');
+    expect(applyChange(withdrawn, site, { kind: 'alert.raised', subject: 'int_x/ups', phase: 'cleared', at: t0 + 60_000 }, context).outcome).toBe('unchanged');
+  });
+
+  it('a raise the tracker has not heard yet (its event still queued) opens nothing when it comes', () => {
+    const withdrawn = withdraw(undefined, alertSite, [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }], t0 + 1_000, 'integration-deleted:int_x')!;
+    expect(withdrawn.incident).toBeNull();
+    const late = applyChange(withdrawn, site, raise('int_x/ups', t0), context);
+    expect(late.tracker.incident).toBeNull();
+    expect(activeSubjects(late.tracker)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { verifyHook } from '../../adapters/hook-signature.ts';
 import { hookToleranceMs, type IntegrationRecord, newIntegrationId, newIntegrationSecret } from '../../adapters/integration-store.ts';
 import { logger } from '../../adapters/logger.ts';
 import { iso } from '../../adapters/tenancy-items.ts';
+import { withdraw } from '../../domain/incidents.ts';
 import { HttpError } from '../http-error.ts';
 import { parseJsonBytes } from '../middleware/json-body.ts';
 import { type ApiCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
@@ -90,9 +91,26 @@ export const integrationRoutes = {
     return { items: page.items.map(view), nextCursor: page.nextCursor };
   },
   'DELETE /v1/integrations/{integrationId}': async (call) => {
+    const resellerId = resellerOf(call);
     const integrationId = param(call, 'integrationId');
-    if (!(await call.deps.integrations.remove(resellerOf(call), integrationId))) throw notFound('the integration');
-    logger.info('integration removed', { integrationId });
+    const integration = await call.deps.integrations.get(resellerId, integrationId);
+    if (!integration) throw notFound('the integration');
+    // Its alerts would stay raised forever (no hook can clear them now): withdrawn before the
+    // removal, so that a failure here leaves it to be deleted again, and once more after it, for
+    // a hook that raced the removal.
+    const before = await call.deps.integrations.withdrawAlerts(integration, call.now);
+    if (!(await call.deps.integrations.remove(resellerId, integrationId))) throw notFound('the integration');
+    const withdrawn = [...before, ...(await call.deps.integrations.withdrawAlerts(integration, call.now))];
+    // The incident only its alerts kept raised is resolved now, saying why (the stream tells its targets).
+    const by = `integration-deleted:${integrationId}`;
+    const site = { resellerId, siteId: integration.siteId, kind: 'alert.raised' as const };
+    const { after, changed } = await call.deps.incidents.update(resellerId, integration.siteId, site.kind, (current) => withdraw(current, site, withdrawn, call.now, by));
+    logger.info('integration removed', {
+      integrationId,
+      siteId: integration.siteId,
+      alertsWithdrawn: withdrawn.length,
+      incidentResolved: changed && after?.incident?.resolvedBy === by ? after.incident.incidentId : undefined,
+    });
     return undefined;
   },
   'POST /v1/hooks/{integrationId}': receiveHook,

@@ -1,0 +1,40 @@
+import type { ApiRoute } from './api-routes.ts';
+import { ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse, MaintenanceRequest, MaintenanceResponse } from './node.ts';
+import './zod-locale.ts';
+
+/** A node protocol route: a node token is the credential, the body is JSON, the answer a 200. */
+export interface NodeRoute extends Omit<ApiRoute, 'access' | 'status'> {
+  access: 'node';
+  status: 200;
+}
+
+/**
+ * The node protocol's routes, each served by its own function (local/witness-routes.ts, the CDK's
+ * functionSpecs) and described by /openapi.json beside the reseller API's table.
+ */
+export const nodeRoutes = {
+  'POST /v1/node/heartbeat': {
+    access: 'node',
+    summary: "A node's heartbeat: renews the primary's lease, records the report, delivers commands",
+    body: HeartbeatRequest,
+    status: 200,
+    response: HeartbeatResponse,
+  },
+  'POST /v1/node/claim': {
+    access: 'node',
+    summary: 'A node asks to become (or stay) primary',
+    body: ClaimRequest,
+    status: 200,
+    response: ClaimResponse,
+  },
+  'POST /v1/node/maintenance': {
+    access: 'node',
+    summary:
+      "The agent declares a maintenance window for its site, from now for `minutes`: conditions inside it open no incident and page no one, but stay in the audit trail",
+    body: MaintenanceRequest,
+    status: 200,
+    response: MaintenanceResponse,
+  },
+} as const satisfies Record<string, NodeRoute>;
+
+export type NodeRouteKey = keyof typeof nodeRoutes;

@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+import { describe, expect, test } from 'vitest';
+import { bundling, functionEntries, type FunctionName } from '../../lib/bundling.ts';
+
+// What a function's bundle holds, built as the stack builds it (lib/bundling.ts): a client it never
+// calls costs cold-start time on every instance, and hides which AWS services it really uses.
+
+const root = resolve(import.meta.dirname, '../..');
+
+/** The packages of a function's bundle, from esbuild's metafile. */
+async function bundledPackages(name: FunctionName): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [resolve(root, functionEntries[name])],
+    bundle: true,
+    write: false,
+    outdir: 'out',
+    format: bundling.format,
+    target: bundling.target,
+    platform: bundling.platform,
+    minify: bundling.minify,
+    mainFields: [...bundling.mainFields],
+    banner: { js: bundling.banner },
+    external: [...bundling.external],
+    metafile: true,
+    absWorkingDir: root,
+    logLevel: 'error',
+  });
+  const packages = Object.keys(result.metafile.inputs).flatMap((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? []);
+  return new Set(packages);
+}
+
+describe('function bundles', () => {
+  // Its role may use DynamoDB and SQS only (lib/witness-stack.ts).
+  test('the webhook deliverer bundles the DynamoDB and SQS clients and no SNS client', async () => {
+    const packages = await bundledPackages('webhookDeliverer');
+    expect(packages).toContain('@aws-sdk/client-dynamodb');
+    expect(packages).toContain('@aws-sdk/client-sqs');
+    expect(packages).not.toContain('@aws-sdk/client-sns');
+  });
+});
