@@ -53,13 +53,17 @@ afterAll(async () => {
   await api.close();
 });
 
+/** Node tokens for the site's codes, each enrollment naming its node. */
+async function enrolled(codes: Record<string, string>, ...nodeIds: string[]): Promise<string[]> {
+  const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
+  return Promise.all(nodeIds.map(token));
+}
+
 describe('the event path: stream → publisher → audit trail', () => {
   it('records a failover as it happened, once, even when the publisher fails and batches come again', async () => {
     api.clock.ms = Date.parse('2026-11-10T09:00:00Z');
     const { key, siteId, codes } = await setUpReseller(api);
-    const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
-    const a = await token('node-a');
-    const b = await token('node-b');
+    const [a, b] = await enrolled(codes, 'node-a', 'node-b');
 
     const t0 = api.clock.ms;
     await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
@@ -114,9 +118,7 @@ describe('the event path: stream → publisher → audit trail', () => {
   it('a promote not acknowledged commandAckMs after its delivery, its node heartbeating: command.unacknowledged in the audit trail; the acknowledgement: command.acknowledged', async () => {
     api.clock.ms = Date.parse('2026-11-12T09:00:00Z');
     const { key, siteId, codes } = await setUpReseller(api);
-    const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
-    const a = await token('node-a');
-    const b = await token('node-b');
+    const [a, b] = await enrolled(codes, 'node-a', 'node-b');
     const ackMs = defaultSettings.commandAckMs;
 
     await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
