@@ -253,7 +253,7 @@ export async function detectorBench(args: string[]): Promise<number> {
   figures.push(
     ['settings', `silenceMs ${settings.silenceMs}, dueBucketMs ${settings.dueBucketMs}, index lag margin 10000 ms, first run looks back ${defaultDetectorLimits.lookbackBuckets} buckets`],
     ['silent_sites', silent],
-    ['due_index_shards', dueShards],
+    ['due_index_shards', dueShards()],
     ['runs', `${runs} first runs per size (run_ms: their median), then the next bucket's run`],
   );
   for (const [sites, m] of results) {
@@ -312,8 +312,8 @@ export async function detectorBench(args: string[]): Promise<number> {
   figures.push(
     ['peak_wcu_per_partition_1000000_sites_slow_legacy', peak(settings.slowHeartbeatMs, 1)],
     ['peak_wcu_per_partition_1000000_sites_fast_legacy', peak(settings.fastHeartbeatMs, 1)],
-    ['peak_wcu_per_partition_1000000_sites_slow_sharded', peak(settings.slowHeartbeatMs, dueShards)],
-    ['peak_wcu_per_partition_1000000_sites_fast_sharded', peak(settings.fastHeartbeatMs, dueShards)],
+    ['peak_wcu_per_partition_1000000_sites_slow_sharded', peak(settings.slowHeartbeatMs, dueShards())],
+    ['peak_wcu_per_partition_1000000_sites_fast_sharded', peak(settings.fastHeartbeatMs, dueShards())],
     ['partition_write_limit_wcu', 1_000],
   );
   figures.push(

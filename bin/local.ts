@@ -28,6 +28,7 @@ import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
 import { startStreamPoller, streamsClient } from '../local/stream-poller.ts';
 import { detectorDeps } from '../functions/adapters/detector-config.ts';
 import { detectorHandler } from '../functions/handlers/detector.ts';
+import { dueShards, localDueShards } from '../functions/adapters/site-item.ts';
 import { startDetectorTimer } from '../local/detector-timer.ts';
 import { witnessRoutes } from '../local/witness-routes.ts';
 
@@ -45,6 +46,14 @@ function fail(message: string): never {
 }
 
 if (!Number.isInteger(port) || port < 1 || port > 65_535) fail(`--port must be a port number, not ${String(values.port)}`);
+// The engine here has no partition limit, and a detector run reads every shard of a bucket: fewer
+// shards than in AWS, unless set (functions/adapters/site-item.ts has the reasoning).
+process.env.TIEBREAK_DUE_SHARDS ??= String(localDueShards);
+try {
+  dueShards();
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
 
 // Take the port first: a second `npm start` stops here, before it touches the engine's files.
 // Routes are filled in once the engine is up; until then every request answers 503 (starting).
@@ -123,7 +132,7 @@ const startup = (async () => {
       client,
       streams: streamsClient(engine.endpoint),
       tableName: config.tableName,
-      handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn)),
+      handler: publisherHandler(() => publisherDeps(config.tableName, config.settings, client, localSnsClient(snsSqs.endpoint), topicArn, config.retention)),
     }),
     (poller) => poller.stop(),
   );
@@ -142,7 +151,7 @@ const startup = (async () => {
   );
   // Webhooks: the outbox (the topic's events and the incidents' webhook steps) → router → delayed tries → deliverer.
   const webhooks = started(
-    await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy }),
+    await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName: config.tableName, channelPrefix, policy: addressPolicy, retention: config.retention }),
     (webhooks) => webhooks.stop(),
   );
   api.webhookJobs = webhooks.deps.jobs;

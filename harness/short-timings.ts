@@ -14,6 +14,7 @@ export const shortWitnessSettings: WitnessSettings = {
   dueBucketMs: 10_000,
   exclusionMs: 6_000,
   standaloneLeaseMs: null,
+  commandAckMs: 10_000,
 };
 
 export const shortAgentTimings: AgentTimings = {

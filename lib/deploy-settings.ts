@@ -2,12 +2,15 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import type { WitnessSettings } from '../functions/domain/settings.ts';
 import { parseSettingsEnv, settingsEnvNames } from '../functions/adapters/settings-env.ts';
+import { parseRetentionEnv, retentionEnvNames, type RetentionSettings } from '../functions/adapters/retention.ts';
 
 /** Everything a deployment may choose, read from CDK context (`-c name=value` or cdk.json). */
 export interface DeploySettings {
   stackName: string;
   /** The witness's timings: they become the functions' TIEBREAK_* variables. */
   witness: WitnessSettings;
+  /** How long audit events and the webhook delivery log are kept: the functions' TIEBREAK_*_RETENTION_DAYS. */
+  retention: RetentionSettings;
   /** How long function and API access logs are kept. */
   logRetention: RetentionDays;
   /** Who hears of alarms by e-mail (confirmed by a link AWS sends); none by default. */
@@ -27,9 +30,16 @@ export const deployDefaults = {
   apiBurstLimit: 2_000,
 } as const;
 
+/** The retention's context keys, by the settings they give. */
+const retentionContext = { auditRetentionDays: 'auditTrailDays', deliveryLogRetentionDays: 'deliveryLogDays' } as const satisfies Record<string, keyof RetentionSettings>;
+
+const retentionKeys = Object.keys(retentionContext) as (keyof typeof retentionContext)[];
+
 /** Context keys: the witness timings under their WitnessSettings names, then the deployment's own. */
 export const contextKeys = [
   ...(Object.keys(settingsEnvNames) as (keyof WitnessSettings)[]),
+  // `auditRetentionDays`, `deliveryLogRetentionDays`.
+  ...retentionKeys,
   'stackName',
   'logRetentionDays',
   'alarmEmail',
@@ -68,6 +78,12 @@ export function deploySettingsFromContext(node: Node): DeploySettings {
     problems.push(...parsed.problems.map((p) => `${contextName(p.name)}: ${p.message}`));
   }
 
+  const retention = parseRetentionEnv(Object.fromEntries(retentionKeys.map((key) => [retentionEnvNames[retentionContext[key]], get(key)])));
+  if (!retention.ok) {
+    const contextName = (envName: string) => retentionKeys.find((key) => retentionEnvNames[retentionContext[key]] === envName) ?? envName;
+    problems.push(...retention.problems.map((p) => `${contextName(p.name)}: ${p.message}`));
+  }
+
   const integer = (key: 'logRetentionDays' | 'apiRateLimitPerSecond' | 'apiBurstLimit', fallback: number, min: number, max: number) => {
     const raw = get(key);
     const value = raw === undefined ? fallback : Number(raw);
@@ -88,10 +104,11 @@ export function deploySettingsFromContext(node: Node): DeploySettings {
   const stackName = get('stackName') ?? deployDefaults.stackName;
   if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) problems.push(`stackName: letters, digits and hyphens, starting with a letter, not ${stackName}`);
 
-  if (problems.length > 0 || !parsed.ok || logRetention === undefined) throw new Error(`Tiebreak deployment settings are invalid:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0 || !parsed.ok || !retention.ok || logRetention === undefined) throw new Error(`Tiebreak deployment settings are invalid:\n  ${problems.join('\n  ')}`);
   return {
     stackName,
     witness: parsed.settings,
+    retention: retention.retention,
     logRetention,
     alarmEmail,
     apiRateLimitPerSecond,

@@ -2,9 +2,10 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../functions/adapters/table.ts';
+import { ttlAttribute } from '../functions/adapters/tenancy-items.ts';
 
-/** Records that should vanish on their own (a later issue's audit trail, incidents) set this, in epoch seconds. */
-export const expiresAtAttribute = 'expiresAt';
+/** Records that should vanish on their own (audit events, webhook messages and tries, …) set this, in epoch seconds: the functions' own name for it. */
+export const expiresAtAttribute = ttlAttribute;
 
 const attributeTypes = { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY } as const;
 

@@ -8,6 +8,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
+import { retentionEnv } from '../functions/adapters/retention.ts';
 import { dueIndexName, legacyDueIndexName } from '../functions/adapters/site-item.ts';
 import { type ApiRouteKey, apiRoutes } from '../protocol/api-routes.ts';
 import type { FunctionName } from './bundling.ts';
@@ -254,7 +255,8 @@ export class WitnessStack extends Stack {
       logRetention: settings.logRetention,
     });
 
-    const witnessEnvironment = { TIEBREAK_TABLE: table.tableName, ...settingsEnv(settings.witness) };
+    // Every function that calls the table gets the timings and the retention alike: one place to read them.
+    const witnessEnvironment = { TIEBREAK_TABLE: table.tableName, ...settingsEnv(settings.witness), ...retentionEnv(settings.retention) };
     const functions = {} as Record<FunctionName, WitnessFunction>;
     const feeds: { name: FunctionName; feed: TableStreamFeed }[] = [];
     const queueFed: Record<FeedingQueue, QueueTarget[]> = { 'incidents-queue': [], 'webhook-outbox': [], 'webhook-deliveries': [] };

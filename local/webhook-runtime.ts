@@ -3,6 +3,7 @@ import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import type { AddressPolicy } from '../functions/adapters/address-policy.ts';
 import { type WebhookDeps, webhookDeps } from '../functions/adapters/webhook-config.ts';
+import type { RetentionSettings } from '../functions/adapters/retention.ts';
 import type { WebhookSettings } from '../functions/domain/webhook-delivery.ts';
 import { webhookDelivererHandler } from '../functions/handlers/webhook-deliverer.ts';
 import { webhookRouterHandler } from '../functions/handlers/webhook-router.ts';
@@ -35,6 +36,8 @@ export async function startWebhookRuntime(options: {
   /** The local runtime reaches loopback receivers only when told to. */
   policy: AddressPolicy;
   settings?: WebhookSettings;
+  /** How long messages and their delivery log are kept (unset: the defaults). */
+  retention?: RetentionSettings | undefined;
   /** Per try (default 15 s). */
   timeoutMs?: number;
   /** How long a job whose handler failed waits before it is tried again (default 30 s, beyond a try's 15 s timeout). */
@@ -61,6 +64,7 @@ export async function startWebhookRuntime(options: {
     channelPrefix: options.channelPrefix,
     policy: options.policy,
     ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.retention ? { retention: options.retention } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const pollers = [

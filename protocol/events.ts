@@ -19,6 +19,7 @@ export const EventType = z.enum([
   'link.restored',
   'node.degraded',
   'command.unacknowledged',
+  'command.acknowledged',
   'incident.opened',
   'incident.escalated',
   'incident.acknowledged',
@@ -57,6 +58,10 @@ const Millis = z.number().check(z.int(), z.minimum(0));
  *   `epoch`, `excludedAt`, and `by` (`survivor`: it heard its peer again; `operator`: readmitted
  *   through the API; `force`: a forced failover; `lapsed`: a bounded standalone lease ran out).
  *   Survivor mode lasts from the one to the other.
+ * - `command.unacknowledged`: a promote or demote not acknowledged `commandAckMs` after the witness
+ *   delivered it, though its node heartbeats: `nodeId`, `commandId`, `commandType`, `epoch` (the
+ *   command's), `issuedAt`, `deliveredAt`; `command.acknowledged`: such a command is gone, the same
+ *   fields and `overdueAt`, and `outcome` (`acknowledged`, or `superseded` by a later grant).
  * - `incident.*`: `incidentId` and `kind` (the condition: `node.lost`, `site.down`, …).
  * Other fields may be present; the report ignores them.
  */

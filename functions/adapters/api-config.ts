@@ -15,6 +15,7 @@ import { IntegrationStore } from './integration-store.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ResellerChannels } from './reseller-channels.ts';
 import { ResellerStore } from './reseller-store.ts';
+import { defaultRetention } from './retention.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
 import type { SiteStore } from './site-store.ts';
 import type { SecretReader } from './token-key.ts';
@@ -93,7 +94,7 @@ export function apiDeps(
     sites: new SiteAdminStore(doc, config.tableName),
     siteStates: new DynamoSiteStore(doc, config.tableName),
     settings: config.settings,
-    trail: new AuditTrail(doc, config.tableName),
+    trail: new AuditTrail(doc, config.tableName, (config.retention ?? defaultRetention).auditTrailDays),
     escalation: new EscalationStore(doc, config.tableName),
     incidents: new IncidentStore(doc, config.tableName),
     integrations: new IntegrationStore(doc, config.tableName),
@@ -105,7 +106,7 @@ export function apiDeps(
     tokenKey: config.tokenKey,
     adminKeyHash: sha256(adminKey),
     limiter: new RateLimiter(limit),
-    webhooks: new WebhookStore(doc, config.tableName),
+    webhooks: new WebhookStore(doc, config.tableName, (config.retention ?? defaultRetention).deliveryLogDays),
     webhookJobs: channels.webhookDeliveriesUrl ? new DeliveryJobs(sqs, channels.webhookDeliveriesUrl) : undefined,
     addressPolicy: { allowLoopback: channels.allowLoopbackWebhooks ?? false },
     now: () => Date.now(),

@@ -8,6 +8,7 @@ import { DynamoSiteStore } from './dynamodb-site-store.ts';
 import { NodeMaintenanceStore } from './node-maintenance.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { parseSettingsEnv } from './settings-env.ts';
+import { parseRetentionEnv, type RetentionSettings } from './retention.ts';
 import type { SiteStore } from './site-store.ts';
 import { type SecretReader, TokenKey, tokenKeyFromSecret } from './token-key.ts';
 import '../../protocol/zod-locale.ts';
@@ -52,6 +53,8 @@ export interface WitnessConfig {
   tokenKey: Buffer;
   dynamoEndpoint: string | undefined;
   settings: WitnessSettings;
+  /** How long audit events and the webhook delivery log are kept (TIEBREAK_*_RETENTION_DAYS); unset, the defaults. */
+  retention?: RetentionSettings;
 }
 
 type TokenKeySource = { key: Buffer } | { secretId: string };
@@ -59,11 +62,13 @@ type TokenKeySource = { key: Buffer } | { secretId: string };
 function parseEnv(env: NodeJS.ProcessEnv): Omit<WitnessConfig, 'tokenKey'> & { tokenKey: TokenKeySource } {
   const parsed = Env.safeParse(env);
   const settings = parseSettingsEnv(env);
+  const retention = parseRetentionEnv(env);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(settings.ok ? [] : settings.problems.map((p) => `${p.name}: ${p.message}`)),
+    ...(retention.ok ? [] : retention.problems.map((p) => `${p.name}: ${p.message}`)),
   ];
-  if (!parsed.success || !settings.ok) throw new Error(`witness configuration is invalid: ${problems.join('; ')}`);
+  if (!parsed.success || !settings.ok || !retention.ok) throw new Error(`witness configuration is invalid: ${problems.join('; ')}`);
   const e = parsed.data;
   return {
     tableName: e.TIEBREAK_TABLE,
@@ -71,6 +76,7 @@ function parseEnv(env: NodeJS.ProcessEnv): Omit<WitnessConfig, 'tokenKey'> & { t
     tokenKey: e.TIEBREAK_TOKEN_KEY ? { key: e.TIEBREAK_TOKEN_KEY } : { secretId: e.TIEBREAK_TOKEN_KEY_SECRET_ARN ?? '' },
     dynamoEndpoint: e.TIEBREAK_DYNAMODB_ENDPOINT,
     settings: settings.settings,
+    retention: retention.retention,
   };
 }
 

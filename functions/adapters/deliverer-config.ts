@@ -8,6 +8,7 @@ import { type AddressPolicy, addressPolicyFromEnv } from './address-policy.ts';
 import { documentClient, localDynamoClientConfig } from './dynamo-clients.ts';
 import { EndpointCache } from './endpoint-cache.ts';
 import { loadOnce } from './load-once.ts';
+import { defaultRetention, retentionFromEnv, type RetentionSettings } from './retention.ts';
 import { sqsClient } from './sqs-client.ts';
 import { DeliveryJobs } from './webhook-jobs.ts';
 import type { MessageRecord } from './webhook-message-item.ts';
@@ -60,6 +61,8 @@ export interface DelivererWiring {
   deadLettersQueueUrl: string;
   policy: AddressPolicy;
   settings?: WebhookSettings;
+  /** How long messages and their delivery log are kept (unset: the defaults). */
+  retention?: RetentionSettings;
   /** Per try (default 15 s). */
   timeoutMs?: number;
   now?: () => number;
@@ -69,7 +72,7 @@ export interface DelivererWiring {
 const endpointCacheMs = 2000;
 
 export function delivererDeps(wiring: DelivererWiring): DelivererDeps {
-  const store = new WebhookStore(documentClient(wiring.dynamo), wiring.tableName);
+  const store = new WebhookStore(documentClient(wiring.dynamo), wiring.tableName, (wiring.retention ?? defaultRetention).deliveryLogDays);
   return {
     store,
     endpoints: new EndpointCache(store, endpointCacheMs),
@@ -104,6 +107,7 @@ export function delivererWiringFromEnv(env: NodeJS.ProcessEnv = process.env): De
     deliveriesQueueUrl: e.TIEBREAK_WEBHOOK_DELIVERIES_URL,
     deadLettersQueueUrl: e.TIEBREAK_WEBHOOK_DEAD_LETTERS_URL,
     policy: addressPolicyFromEnv(env),
+    retention: retentionFromEnv(env),
   };
 }
 

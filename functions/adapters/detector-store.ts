@@ -70,8 +70,9 @@ export class DynamoDetectorStore implements DetectorStore {
     if (this.reads === 'legacy') return;
     // Shards a window at a time, each paginated to its end, so that a bucket's many empty shards
     // cost round trips in parallel while the pages held stay bounded by the window.
-    for (let first = 0; first < dueShards; first += shardConcurrency) {
-      const window = Array.from({ length: Math.min(shardConcurrency, dueShards - first) }, (_, i) => dueShardKey(bucket, first + i));
+    const shards = dueShards();
+    for (let first = 0; first < shards; first += shardConcurrency) {
+      const window = Array.from({ length: Math.min(shardConcurrency, shards - first) }, (_, i) => dueShardKey(bucket, first + i));
       let pages: string[][];
       try {
         pages = (await Promise.all(window.map((key) => this.#allPages(dueIndexName, dueShardAttribute, key)))).flat();

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import '../../protocol/zod-locale.ts';
+import { ttlAttribute } from './tenancy-items.ts';
 
 export interface Page<T> {
   items: T[];
@@ -50,23 +51,34 @@ export async function queryPage(
   skPrefix: string,
   request: PageRequest,
   range?: { from: string; to: string },
-  options: { newestFirst?: boolean; where?: Record<string, string> } = {},
+  options: {
+    newestFirst?: boolean;
+    where?: Record<string, string>;
+    /**
+     * Now, in ms: items whose `expiresAt` (the table's TTL, epoch seconds) has passed are left out.
+     * DynamoDB deletes expired items only some time later (up to days), DynamoDB Local never.
+     */
+    liveAt?: number;
+  } = {},
 ): Promise<Page<Record<string, unknown>>> {
   // A filter on plain attributes: `#w0 = :w0 AND …` (a page may then hold fewer items than the limit).
   const where = Object.entries(options.where ?? {});
+  const filters = where.map((_, i) => `#w${String(i)} = :w${String(i)}`);
+  const names: Record<string, string> = Object.fromEntries(where.map(([name], i) => [`#w${String(i)}`, name]));
+  const values: Record<string, unknown> = Object.fromEntries(where.map(([, value], i) => [`:w${String(i)}`, value]));
+  if (options.liveAt !== undefined) {
+    filters.push(`(attribute_not_exists(#ttl) OR #ttl > :liveAt)`);
+    names['#ttl'] = ttlAttribute;
+    values[':liveAt'] = Math.floor(options.liveAt / 1000);
+  }
   const input: QueryCommandInput = {
     TableName: tableName,
     KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk AND begins_with(sk, :prefix)',
     ExpressionAttributeValues: {
       ...(range ? { ':pk': pk, ':from': range.from, ':to': range.to } : { ':pk': pk, ':prefix': skPrefix }),
-      ...Object.fromEntries(where.map(([, value], i) => [`:w${String(i)}`, value])),
+      ...values,
     },
-    ...(where.length > 0
-      ? {
-          FilterExpression: where.map((_, i) => `#w${String(i)} = :w${String(i)}`).join(' AND '),
-          ExpressionAttributeNames: Object.fromEntries(where.map(([name], i) => [`#w${String(i)}`, name])),
-        }
-      : {}),
+    ...(filters.length > 0 ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
     ScanIndexForward: !options.newestFirst,
     Limit: request.limit ?? defaultLimit,
     ConsistentRead: true,

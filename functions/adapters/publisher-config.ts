@@ -8,6 +8,7 @@ import { EventBus } from './event-bus.ts';
 import { loadOnce } from './load-once.ts';
 import { localSnsClient } from './messaging-clients.ts';
 import { parseSettingsEnv } from './settings-env.ts';
+import { defaultRetention, parseRetentionEnv, type RetentionSettings } from './retention.ts';
 import '../../protocol/zod-locale.ts';
 
 /** What the event publisher needs: the table (the audit trail), the topic, the timings (freshness). No key. */
@@ -25,17 +26,26 @@ const Env = z.object({
 });
 
 /** Client settings for a local SNS engine (fauxqs): any fixed credentials will do. */
-export function publisherDeps(tableName: string, settings: WitnessSettings, client: DynamoDBClient, sns: SNSClient, topicArn: string): PublisherDeps {
-  return { trail: new AuditTrail(documentClient(client), tableName), bus: new EventBus(sns, topicArn), settings };
+export function publisherDeps(
+  tableName: string,
+  settings: WitnessSettings,
+  client: DynamoDBClient,
+  sns: SNSClient,
+  topicArn: string,
+  retention: RetentionSettings = defaultRetention,
+): PublisherDeps {
+  return { trail: new AuditTrail(documentClient(client), tableName, retention.auditTrailDays), bus: new EventBus(sns, topicArn), settings };
 }
 
 export const publisherDepsFromEnv: () => Promise<PublisherDeps> = loadOnce(() => {
   const env = Env.safeParse(process.env);
   const settings = parseSettingsEnv(process.env);
+  const retention = parseRetentionEnv(process.env);
+  if (!retention.ok) throw new Error(`publisher configuration is invalid: ${retention.problems.map((p) => `${p.name}: ${p.message}`).join('; ')}`);
   if (!env.success || !settings.ok) {
     throw new Error('publisher configuration is invalid: TIEBREAK_TABLE, TIEBREAK_EVENT_TOPIC_ARN and the TIEBREAK_*_MS timings');
   }
   const { TIEBREAK_DYNAMODB_ENDPOINT: dynamo, TIEBREAK_SNS_ENDPOINT: sns } = env.data;
   const client = new DynamoDBClient(dynamo ? localDynamoClientConfig(dynamo) : {});
-  return Promise.resolve(publisherDeps(env.data.TIEBREAK_TABLE, settings.settings, client, sns ? localSnsClient(sns) : new SNSClient({}), env.data.TIEBREAK_EVENT_TOPIC_ARN));
+  return Promise.resolve(publisherDeps(env.data.TIEBREAK_TABLE, settings.settings, client, sns ? localSnsClient(sns) : new SNSClient({}), env.data.TIEBREAK_EVENT_TOPIC_ARN, retention.retention));
 });

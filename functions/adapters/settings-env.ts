@@ -18,6 +18,7 @@ export const settingsEnvNames = {
   dueBucketMs: 'TIEBREAK_DUE_BUCKET_MS',
   exclusionMs: 'TIEBREAK_EXCLUSION_MS',
   standaloneLeaseMs: 'TIEBREAK_STANDALONE_LEASE_MS',
+  commandAckMs: 'TIEBREAK_COMMAND_ACK_MS',
 } as const satisfies Record<keyof WitnessSettings, string>;
 
 const ms = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400_000)), fallback);
@@ -36,6 +37,7 @@ const SettingsEnv = z
     TIEBREAK_EXCLUSION_MS: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(86_400_000))),
     // Unset: a standalone lease lasts until the excluded node is readmitted. At most 30 days.
     TIEBREAK_STANDALONE_LEASE_MS: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(30 * 86_400_000))),
+    TIEBREAK_COMMAND_ACK_MS: ms(defaultSettings.commandAckMs),
   })
   .check(
     z.refine((env) => env.TIEBREAK_FAST_HEARTBEAT_MS < env.TIEBREAK_LEASE_MS, {
@@ -60,6 +62,12 @@ const SettingsEnv = z
     z.refine((env) => env.TIEBREAK_STANDALONE_LEASE_MS === undefined || env.TIEBREAK_STANDALONE_LEASE_MS >= 2 * env.TIEBREAK_LEASE_MS, {
       message: 'a bounded standalone lease must last at least two ordinary leases (unset: until the excluded node is readmitted)',
       path: ['TIEBREAK_STANDALONE_LEASE_MS'],
+    }),
+    // A node asked the fast cadence while it owes a command hears it at one heartbeat and answers at
+    // the next (its hook may run between): shorter, and a healthy failover would be called overdue.
+    z.refine((env) => env.TIEBREAK_COMMAND_ACK_MS >= 2 * env.TIEBREAK_FAST_HEARTBEAT_MS, {
+      message: 'a node must have at least two fast heartbeats to acknowledge a command',
+      path: ['TIEBREAK_COMMAND_ACK_MS'],
     }),
   );
 
@@ -91,6 +99,7 @@ export function parseSettingsEnv(
       dueBucketMs: e.TIEBREAK_DUE_BUCKET_MS,
       exclusionMs: e.TIEBREAK_EXCLUSION_MS ?? Math.max(2 * e.TIEBREAK_FRESHNESS_MS, e.TIEBREAK_LEASE_MS),
       standaloneLeaseMs: e.TIEBREAK_STANDALONE_LEASE_MS ?? null,
+      commandAckMs: e.TIEBREAK_COMMAND_ACK_MS,
     },
   };
 }

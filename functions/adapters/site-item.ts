@@ -43,11 +43,19 @@ export const legacyDueIndexName = 'due-index';
  * 33 WCU/s at the slow one. S = 32 would not do even at the slow cadence (1,042 WCU/s).
  * The detector pays with S Queries a bucket (most of them empty: 0.5 RRU each).
  * `TIEBREAK_DUE_SHARDS` sets another S, a power of two up to 1,024, for a test run or a local
- * engine, where 1,024 Queries a bucket take seconds; every function must see the same. S may grow
- * (the shard being the hash modulo S, a site's old shard number is still read); it must not shrink.
+ * engine (no partition limit there, and 1,024 Queries a bucket take seconds: `npm start` uses
+ * `localDueShards` unless it is set); every function must see the same. S may grow (the shard
+ * being the hash modulo S, a site's old shard number is still read); it must not shrink.
  */
 export const defaultDueShards = 1_024;
-export const dueShards = shardsFromEnv(process.env.TIEBREAK_DUE_SHARDS);
+export const localDueShards = 16;
+
+let shards: number | undefined;
+/** S, read from `TIEBREAK_DUE_SHARDS` at first use (not at import: `npm start` sets its default first). */
+export function dueShards(): number {
+  shards ??= shardsFromEnv(process.env.TIEBREAK_DUE_SHARDS);
+  return shards;
+}
 
 function shardsFromEnv(value: string | undefined): number {
   if (value === undefined || value === '') return defaultDueShards;
@@ -65,7 +73,7 @@ export function dueShardOf(key: SiteKey): number {
     hash ^= char.codePointAt(0) ?? 0;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash % dueShards;
+  return hash % dueShards();
 }
 
 /** The sharded index's key of a site filed under `bucket`. */
@@ -87,6 +95,9 @@ export function siteKey(key: SiteKey): { pk: string; sk: string } {
   return { pk: `SITE#${key.resellerId}#${key.siteId}`, sk: siteStateSk };
 }
 
+// The witness's own marks on a promote or demote awaiting acknowledgement (PendingCommand): kept, not stripped.
+const PendingCommandItem = z.extend(Command, { deliveredAt: z.optional(z.number()), overdueAt: z.optional(z.number()) });
+
 const NodeItem = z.object({
   tokenVersion: z.number(),
   incarnation: z.number(),
@@ -97,7 +108,8 @@ const NodeItem = z.object({
   health: z.nullable(z.number()),
   peerReachable: z.nullable(z.boolean()),
   peerLostSince: z.optional(z.number()),
-  commands: z.record(z.string(), Command),
+  commands: z.record(z.string(), PendingCommandItem),
+  commandsDueAt: z.optional(z.number()),
 });
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);

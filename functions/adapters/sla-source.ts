@@ -1,6 +1,7 @@
 import { computeSlaReport, type SlaReport, type SlaSiteInput } from '../domain/sla-report.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import type { ResellerStore } from './reseller-store.ts';
+import { dayMs } from './retention.ts';
 import type { SiteAdminStore, SiteListing } from './site-admin-store.ts';
 
 /** Midnight UTC of a day (`2026-11-01`), or an instant as it is. */
@@ -11,13 +12,15 @@ const lateEventsMs = 31 * 24 * 3_600_000;
 
 /**
  * Reads what a reseller's SLA report is computed from (each site's audit trail up to `to`, and
- * its maintenance windows), then computes it. Undefined if there is no such reseller.
+ * its maintenance windows), then computes it; a period that starts before the trail's retention
+ * (`now` − its days) is noted as such. Undefined if there is no such reseller.
  */
 export async function loadSlaReport(
   stores: { resellers: ResellerStore; sites: SiteAdminStore; trail: AuditTrail },
   resellerId: string,
   from: number,
   to: number,
+  now: number,
   siteId?: string,
 ): Promise<SlaReport | undefined> {
   const reseller = await stores.resellers.getReseller(resellerId);
@@ -42,9 +45,10 @@ export async function loadSlaReport(
       customerId: listing.customerId,
       name: listing.name,
       // Past `to` too: an incident of the period may be acknowledged or resolved after it.
-      events: await stores.trail.eventsUntil(resellerId, listing.siteId, to + lateEventsMs),
+      events: await stores.trail.eventsUntil(resellerId, listing.siteId, to + lateEventsMs, now),
       maintenance: await stores.sites.maintenanceBetween(resellerId, listing.siteId, from, to),
     })),
   );
-  return computeSlaReport({ resellerId, from, to, sites, targets: reseller.targets });
+  const days = stores.trail.retentionDays;
+  return computeSlaReport({ resellerId, from, to, sites, targets: reseller.targets, auditRetention: { days, since: now - days * dayMs } });
 }

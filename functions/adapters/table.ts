@@ -1,9 +1,11 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type GlobalSecondaryIndex,
   ResourceInUseException,
   UpdateTableCommand,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
   type CreateTableCommandInput,
   type DynamoDBClient,
@@ -11,6 +13,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { incidentIndexKeys, incidentIndexName } from './incident-store.ts';
 import { dueIndexName, dueShardAttribute, legacyDueIndexName } from './site-item.ts';
+import { ttlAttribute } from './tenancy-items.ts';
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -77,7 +80,18 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   // The SDK's default first back-off is 20 s; a new table is usually ACTIVE within a few seconds.
   await waitUntilTableExists({ client, minDelay: 1, maxDelay: 5, maxWaitTime: 120 }, { TableName: tableName });
   if (outcome === 'existed') await ensureIndexes(client, tableName);
+  await ensureTimeToLive(client, tableName);
   return outcome;
+}
+
+/**
+ * TTL on `expiresAt`, as the stack's table has it (lib/site-table.ts). DynamoDB Local accepts it but
+ * does not delete expired items promptly: the lists that matter filter them out on read.
+ */
+async function ensureTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { TimeToLiveDescription: ttl } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  if (ttl?.AttributeName === ttlAttribute && (ttl.TimeToLiveStatus === 'ENABLED' || ttl.TimeToLiveStatus === 'ENABLING')) return;
+  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }));
 }
 
 /** A table kept from before an index was added (`npm start`'s data folder) gets it, as CloudFormation would add it. */

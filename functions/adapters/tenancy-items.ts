@@ -58,7 +58,14 @@ export const enrollmentCodeTtlMs = 7 * 24 * 3_600_000;
 /** Maintenance windows are kept this long after they end: SLA reports read them. */
 export const maintenanceRetentionMs = 400 * 24 * 3_600_000;
 
-/** DynamoDB TTL (lib/site-table.ts's `expiresAt`) is in epoch seconds. */
+/**
+ * The table's TTL attribute (lib/site-table.ts, and the local table: table.ts), in epoch seconds:
+ * records that should vanish on their own (audit events, webhook messages and tries, maintenance
+ * windows, enrollment codes, …) set it. Lists of such records filter on it as well (pagination.ts).
+ */
+export const ttlAttribute = 'expiresAt';
+
+/** DynamoDB TTL is in epoch seconds. */
 export const ttlSeconds = (ms: number) => Math.ceil(ms / 1000);
 
 export const iso = (ms: number) => new Date(ms).toISOString();

@@ -23,6 +23,7 @@ import type { MessageAfterAttempt } from '../domain/webhook-delivery.ts';
 import { unlessConditionFails } from './conditions.ts';
 import { messageFromImage, messageFromItem, type MessageRecord } from './webhook-message-item.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
+import { dayMs, defaultRetention } from './retention.ts';
 import {
   deliveryAttemptSk,
   iso,
@@ -34,8 +35,8 @@ import {
   webhookPk,
 } from './tenancy-items.ts';
 
-/** Messages and their delivery log are kept this long (a replay starts the clock again). */
-export const webhookRetentionMs = 30 * 24 * 3_600_000;
+/** Messages and their delivery log are kept this long by default (a replay starts the clock again): `TIEBREAK_DELIVERY_LOG_RETENTION_DAYS`. */
+export const webhookRetentionMs = defaultRetention.deliveryLogDays * dayMs;
 
 const Secret = z.object({ secret: z.string(), createdAt: z.number(), expiresAt: z.nullable(z.number()) });
 export type StoredSecret = z.infer<typeof Secret>;
@@ -128,13 +129,19 @@ export type NewMessage = Pick<MessageRecord, 'resellerId' | 'endpointId' | 'mess
 /**
  * Webhook endpoints (in their reseller's partition), and per endpoint its messages and delivery
  * log (a partition of its own). Every change of a message's delivery state is conditional on the
- * round and try it follows, so duplicate or late queue messages change nothing.
+ * round and try it follows, so duplicate or late queue messages change nothing. Messages and tries
+ * expire `retentionDays` after they were made (a message: after its latest replay).
  */
 export class WebhookStore {
+  private readonly retentionMs: number;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    readonly retentionDays: number = defaultRetention.deliveryLogDays,
+  ) {
+    this.retentionMs = retentionDays * dayMs;
+  }
 
   private endpointKey(resellerId: string, endpointId: string) {
     return { pk: resellerPk(resellerId), sk: webhookEndpointSk(endpointId) };
@@ -302,7 +309,7 @@ export class WebhookStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...this.messageKey(message.resellerId, message.endpointId, message.messageId), ...record, expiresAt: ttlSeconds(message.createdAt + webhookRetentionMs) },
+          Item: { ...this.messageKey(message.resellerId, message.endpointId, message.messageId), ...record, expiresAt: ttlSeconds(message.createdAt + this.retentionMs) },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -377,7 +384,7 @@ export class WebhookStore {
         pk: webhookPk(message.resellerId, message.endpointId),
         sk: deliveryAttemptSk(iso(log.at), message.messageId, round, log.attempt),
         ...log,
-        expiresAt: ttlSeconds(log.at + webhookRetentionMs),
+        expiresAt: ttlSeconds(log.at + this.retentionMs),
       },
       // Never a second line under one key (the message's condition already rules it out).
       ConditionExpression: 'attribute_not_exists(pk)',
@@ -394,17 +401,18 @@ export class WebhookStore {
       UpdateExpression: 'SET #status = :pending, failure = :null, attempts = :zero, nextAttemptAt = :now, disabledEndpoint = :null, expiresAt = :ttl ADD round :one',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + webhookRetentionMs) },
+      ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + this.retentionMs) },
       ReturnValues: 'ALL_NEW',
     });
     const replayed = await unlessConditionFails(this.doc.send(update));
     return replayed && messageFromItem(replayed.Attributes ?? {});
   }
 
-  /** The endpoint's messages, newest first. */
-  async listMessages(resellerId: string, endpointId: string, request: PageRequest & { status?: string | undefined }): Promise<Page<MessageRecord>> {
+  /** The endpoint's messages, newest first; those expired at `now` are left out (DynamoDB deletes them only later). */
+  async listMessages(resellerId: string, endpointId: string, request: PageRequest & { status?: string | undefined }, now: number): Promise<Page<MessageRecord>> {
     const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), webhookMessageSkPrefix, request, undefined, {
       newestFirst: true,
+      liveAt: now,
       ...(request.status ? { where: { status: request.status } } : {}),
     });
     return { items: page.items.map(messageFromItem), nextCursor: page.nextCursor };
@@ -438,9 +446,9 @@ export class WebhookStore {
     return ids.slice(0, limit);
   }
 
-  /** The endpoint's delivery log, newest first. */
-  async listAttempts(resellerId: string, endpointId: string, request: PageRequest): Promise<Page<DeliveryAttempt>> {
-    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), 'ATTEMPT#', request, undefined, { newestFirst: true });
+  /** The endpoint's delivery log, newest first; tries expired at `now` are left out (DynamoDB deletes them only later). */
+  async listAttempts(resellerId: string, endpointId: string, request: PageRequest, now: number): Promise<Page<DeliveryAttempt>> {
+    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), 'ATTEMPT#', request, undefined, { newestFirst: true, liveAt: now });
     return {
       items: page.items.map((item) => {
         const line = AttemptItem.parse(item);

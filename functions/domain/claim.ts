@@ -144,6 +144,8 @@ export function decideClaim(
     set(['primary'], self),
     set(['leaseExpiresAt'], now + terms.leaseMs),
     set(['nodes', self, 'commands'], { [promote.id]: promote }),
+    // Its next heartbeat delivers the promote, and from then on it is awaited (commandAckMs, heartbeat.ts).
+    set(['nodes', self, 'commandsDueAt'], now),
     set(['decision'], decision),
     // Whatever lapsed is over: the grant tells the new hold.
     { op: 'remove', path: ['lapsed'] },
@@ -151,7 +153,7 @@ export function decideClaim(
   ];
   if (previous !== null && state.nodes[previous]) {
     const demote = command('demote', previous, epoch, now, `${self} took over at epoch ${epoch}`);
-    updates.push(set(['nodes', previous, 'commands'], { [demote.id]: demote }));
+    updates.push(set(['nodes', previous, 'commands'], { [demote.id]: demote }), set(['nodes', previous, 'commandsDueAt'], now));
   }
   return {
     kind: 'write',

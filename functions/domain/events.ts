@@ -1,7 +1,7 @@
 import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
 import type { WitnessSettings } from './settings.ts';
 import { lastContact } from './silence.ts';
-import type { NodeState, SiteState } from './site-state.ts';
+import type { NodeState, PendingCommand, SiteState } from './site-state.ts';
 
 /**
  * The events one change of a site's state item means (DESIGN.md, "Events"): the stream hands the
@@ -25,6 +25,9 @@ import type { NodeState, SiteState } from './site-state.ts';
  *   its lease at its epoch after all (`lapsed`), unless a return in the same change told it.
  * - `node.excluded` / `node.readmitted` (W5): the witness excluded a node, and the exclusion ended;
  *   `failover.forced`: an operator forced the excluded node back as primary.
+ * - `command.unacknowledged` / `command.acknowledged`: a heartbeat write marked a promote or demote
+ *   overdue (heartbeat.ts), and a command so marked left the node's commands (acknowledged, or
+ *   superseded by a grant). A node that is not heard at all owes nothing here: it is `node.lost`.
  */
 export function eventsOf(before: SiteState | undefined, after: SiteState | undefined, settings: WitnessSettings): WitnessEvent[] {
   if (!after) return [];
@@ -126,6 +129,7 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
     }
   }
 
+  for (const nodeId of nodeIds) events.push(...commandEvents(before, after, nodeId, make));
   events.push(...exclusionEvents(before, after, make));
   events.push(...silenceEvents(before, after, make, settings));
   // A return in this very change (site.recovered, node.recovered of a lost peer) already told the renewal.
@@ -210,6 +214,40 @@ function lapseEnded(before: SiteState | undefined, after: SiteState, make: Make)
       recoveredFrom: 'site.down',
     }),
   ];
+}
+
+/**
+ * The deadline marks of one node's commands (heartbeat.ts): the mark appearing, and a marked command
+ * leaving (the same id with the same issue time is the same command; a demote re-issued at the same
+ * epoch after an acknowledgement is a new one). Keyed by command and mark, so each is told once.
+ */
+function commandEvents(before: SiteState | undefined, after: SiteState, nodeId: string, make: Make): WitnessEvent[] {
+  const was = before?.nodes[nodeId]?.commands ?? {};
+  const is = after.nodes[nodeId]?.commands ?? {};
+  const same = (a: PendingCommand | undefined, b: PendingCommand | undefined): b is PendingCommand => b !== undefined && a?.issuedAt === b.issuedAt;
+  const about = (c: PendingCommand) => ({ nodeId, commandId: c.id, commandType: c.type, epoch: c.epoch, issuedAt: c.issuedAt, deliveredAt: c.deliveredAt ?? null });
+  const events: WitnessEvent[] = [];
+  for (const id of Object.keys(was).sort()) {
+    const old = was[id];
+    if (old?.overdueAt === undefined || same(old, is[id])) continue;
+    // A grant that changed the epoch replaced the node's commands; otherwise its own heartbeat acknowledged it.
+    const superseded = after.epoch !== before?.epoch;
+    const at = superseded ? (after.decision?.at ?? old.overdueAt) : (after.nodes[nodeId]?.lastSeenAt ?? old.overdueAt);
+    events.push(
+      make('command.acknowledged', at, `${nodeId}/${id}/${String(old.overdueAt)}`, 'info', {
+        ...about(old),
+        overdueAt: old.overdueAt,
+        outcome: superseded ? 'superseded' : 'acknowledged',
+      }),
+    );
+  }
+  for (const id of Object.keys(is).sort()) {
+    const command = is[id];
+    const prior = was[id];
+    if (command?.overdueAt === undefined || (same(command, prior) && prior.overdueAt !== undefined)) continue;
+    events.push(make('command.unacknowledged', command.overdueAt, `${nodeId}/${id}/${String(command.overdueAt)}`, 'warning', about(command)));
+  }
+  return events;
 }
 
 /** W5: an exclusion that began, and one that ended (whatever ended it), each told once by its start time. */

@@ -1,9 +1,9 @@
 import type { Command, HeartbeatRequest, HeartbeatResponse } from '../../protocol/node.ts';
 import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
 import { recordRequest, set } from './observe.ts';
-import { and, eq, holds, ne, newerRequest, type Plan, type Update } from './plan.ts';
+import { and, eq, type Guard, gt, holds, missing, ne, newerRequest, or, type Plan, type Update } from './plan.ts';
 import type { WitnessSettings } from './settings.ts';
-import type { DecisionRecord, SiteState } from './site-state.ts';
+import type { DecisionRecord, PendingCommand, SiteState } from './site-state.ts';
 import { isExcluded, peerOf, readmissionOnAck, standaloneOf, survivorTerms } from './survivor.ts';
 
 function recordReport(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings): Update[] {
@@ -18,6 +18,78 @@ function recordReport(caller: Caller, request: HeartbeatRequest, now: number, se
     // later is lost (a peer on the slow cadence is not lost just because its last report is old).
     request.peer?.reachable === false ? { op: 'setIfMissing', path: [...node, 'peerLostSince'], value: now } : { op: 'remove', path: [...node, 'peerLostSince'] },
   ];
+}
+
+/**
+ * Only a promote or a demote is awaited (`commandAckMs`): a `resync` asks nothing urgent, and an
+ * `end-standalone` is W5's own (the exclusion lasts until it is acknowledged, and says so).
+ */
+export const awaitsAck = (command: Command): boolean => command.type === 'promote' || command.type === 'demote';
+
+/** What a heartbeat write adds to one pending command: its delivery, or its deadline passed; nothing if neither is new. */
+function deadlineOf(command: PendingCommand, now: number, settings: Pick<WitnessSettings, 'commandAckMs'>): Partial<PendingCommand> | undefined {
+  if (!awaitsAck(command)) return undefined;
+  // This write's answer carries it: delivered now.
+  if (command.deliveredAt === undefined) return { deliveredAt: now };
+  if (command.overdueAt === undefined && now - command.deliveredAt >= settings.commandAckMs) return { overdueAt: now };
+  return undefined;
+}
+
+/**
+ * The node's commands with this heartbeat's marks, and when its next heartbeat must look again (the
+ * earliest deadline not yet passed; undefined when nothing awaits). `acks` are removed by the write.
+ */
+function marked(commands: Record<string, PendingCommand>, acks: readonly string[], now: number, settings: WitnessSettings) {
+  const kept = Object.entries(commands).filter(([id]) => !acks.includes(id));
+  const next = Object.fromEntries(kept.map(([id, command]) => [id, { ...command, ...deadlineOf(command, now, settings) }]));
+  const deadlines = Object.values(next).flatMap((c) => (awaitsAck(c) && c.overdueAt === undefined && c.deliveredAt !== undefined ? [c.deliveredAt + settings.commandAckMs] : []));
+  return { commands: next, dueAt: deadlines.length > 0 ? Math.min(...deadlines) : undefined };
+}
+
+const dueAtUpdate = (nodeId: string, dueAt: number | undefined): Update =>
+  dueAt === undefined ? { op: 'remove', path: ['nodes', nodeId, 'commandsDueAt'] } : set(['nodes', nodeId, 'commandsDueAt'], dueAt);
+
+/**
+ * The deadline of the caller's promote and demote commands (`commandAckMs`), kept on the commands by
+ * the heartbeat write of the node that owes them: that write happens anyway, and the stream tells
+ * the mark (`command.unacknowledged`, events.ts). A command is delivered by the first heartbeat
+ * write after its issue (whose answer carries it), and overdue at the first heartbeat `commandAckMs`
+ * or more after that which does not acknowledge it. No timer: a node not heard at all is
+ * `node.lost`, and is given the full time again from its return.
+ *
+ * `commandsDueAt` (set to the issue time by the write that issues one) says when a heartbeat must
+ * look, so that a write planned without a sight of the site can tell that it need not: it is
+ * guarded on nothing being due (`nothingDue`), and otherwise fails and is decided again on the
+ * state, so pure rules and store mark alike. With a sight in hand (perhaps a cache) on which
+ * something is due, the marks and the next due time are written in the same write, pinned to
+ * `rev`: they are computed from every command, and a sight that missed one must fail, not drop it.
+ * That happens about three times per command (delivery, deadline, acknowledgement). No grant or
+ * renewal reads any of this (W1–W5 untouched).
+ */
+function ackDeadlines(known: SiteState | undefined, nodeId: string, acks: readonly string[], now: number, settings: WitnessSettings): { pins: Guard[]; updates: Update[] } {
+  const quiet = nothingDue(nodeId, acks, now);
+  const node = known?.nodes[nodeId];
+  if (!known || !node || holds(quiet, known)) return { pins: [quiet], updates: [] };
+  const next = marked(node.commands, acks, now, settings);
+  const updates: Update[] = [dueAtUpdate(nodeId, next.dueAt)];
+  for (const [id, command] of Object.entries(node.commands)) {
+    if (acks.includes(id)) continue;
+    for (const [field, value] of Object.entries(deadlineOf(command, now, settings) ?? {})) updates.push(set(['nodes', nodeId, 'commands', id, field], value));
+  }
+  return { pins: [eq(['rev'], known.rev)], updates };
+}
+
+/**
+ * Nothing about the node's awaited commands to write: no due time, or one still ahead and no
+ * promote or demote among those this request acknowledges (that settles the due time at once).
+ */
+function nothingDue(nodeId: string, acks: readonly string[], now: number): Guard {
+  const dueAt = ['nodes', nodeId, 'commandsDueAt'];
+  const notAwaited = (id: string) => {
+    const path = ['nodes', nodeId, 'commands', id];
+    return or(missing(path), and(ne([...path, 'type'], 'promote'), ne([...path, 'type'], 'demote')));
+  };
+  return or(missing(dueAt), and(gt(dueAt, now), ...acks.map(notAwaited)));
 }
 
 /**
@@ -48,16 +120,19 @@ export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: nu
         ...terms.updates,
       ]
     : [];
+  const deadlines = ackDeadlines(known, caller.nodeId, request.acks ?? [], now, settings);
   return {
     guard: and(
       eq([...node, 'tokenVersion'], caller.tokenVersion),
       newerRequest(caller.nodeId, request.incarnation, request.seq),
       terms ? and(eq(['primary'], caller.nodeId), eq(['epoch'], request.epoch), terms.guard) : ne(['primary'], caller.nodeId),
+      ...deadlines.pins,
     ),
     updates: [
       ...recordReport(caller, request, now, settings),
       ...(request.acks ?? []).map((id): Update => ({ op: 'remove', path: [...node, 'commands', id] })),
       ...renewal,
+      ...deadlines.updates,
     ],
   };
 }
@@ -70,9 +145,10 @@ export function heartbeatResponse(
   renewed: boolean,
   now: number,
 ): HeartbeatResponse {
-  const commands = Object.values(next.nodes[caller.nodeId]?.commands ?? {}).sort(
-    (a, b) => a.issuedAt - b.issuedAt || a.id.localeCompare(b.id),
-  );
+  // The wire's commands: the witness's own marks (deliveredAt, overdueAt) stay home.
+  const commands = Object.values(next.nodes[caller.nodeId]?.commands ?? {})
+    .sort((a, b) => a.issuedAt - b.issuedAt || a.id.localeCompare(b.id))
+    .map(({ id, type, epoch, issuedAt, reason }): Command => ({ id, type, epoch, issuedAt, reason }));
   const standalone = renewed ? standaloneOf(next, caller.nodeId, now, settings) : null;
   // Fast cadence whenever the peer link may be down or nobody leads: that is when leases matter.
   // Also when the peer reports this node unreachable though it hears the peer (a link cut one way):
@@ -84,7 +160,10 @@ export function heartbeatResponse(
   const reportedLost = peerState?.peerReachable === false && peerState.lastSeenAt !== null && now - peerState.lastSeenAt <= settings.freshnessMs;
   const leasesMatter = next.primary === null || request.peer?.reachable !== true;
   const withoutEnd = standalone?.leaseMs === null;
-  const fast = reportedLost || (leasesMatter && !withoutEnd);
+  // A node owing a promote or demote is awaited within `commandAckMs`: it hears the command at one
+  // heartbeat and acknowledges it at the next, so those come fast (a few requests per failover).
+  const owes = commands.some(awaitsAck);
+  const fast = reportedLost || (leasesMatter && !withoutEnd) || owes;
   return {
     epoch: next.epoch,
     primary: next.primary,
@@ -121,7 +200,7 @@ export function decideHeartbeat(
   // The node's belief is wrong. A node acting as primary that is not the witness's primary is
   // told to demote (A4); the witness's own primary acting otherwise is recorded, not renewed.
   const node = ['nodes', caller.nodeId];
-  const commands: Record<string, Command> = { ...state.nodes[caller.nodeId]?.commands };
+  const commands: Record<string, PendingCommand> = { ...state.nodes[caller.nodeId]?.commands };
   for (const id of request.acks ?? []) Reflect.deleteProperty(commands, id);
   const stalePrimary = request.role === 'primary' && state.primary !== caller.nodeId;
   const why = stalePrimary
@@ -142,7 +221,8 @@ export function decideHeartbeat(
       } satisfies DecisionRecord),
     );
   }
-  updates.push(set([...node, 'commands'], commands));
+  const next = marked(commands, [], now, settings);
+  updates.push(set([...node, 'commands'], next.commands), dueAtUpdate(caller.nodeId, next.dueAt));
   return {
     kind: 'write',
     // The state may be a process's memory of the site: the token version is checked by the write itself.

@@ -107,6 +107,7 @@ export const incidentQueueEventTypes = [
   'link.lost',
   'link.restored',
   'command.unacknowledged',
+  'command.acknowledged',
   'alert.raised',
   'alert.cleared',
   'incident.escalated',
@@ -151,9 +152,11 @@ export function conditionChangesOf(event: WitnessEvent): ConditionChange[] {
       return change('link.lost', 'link', 'raised');
     case 'link.restored':
       return change('link.lost', 'link', 'cleared');
-    case 'command.unacknowledged': {
+    // One subject per command: acknowledged late, or superseded by a grant, it is no longer awaited.
+    case 'command.unacknowledged':
+    case 'command.acknowledged': {
       const commandId = typeof event.data.commandId === 'string' ? event.data.commandId : node;
-      return change('command.unacknowledged', commandId, 'raised');
+      return change('command.unacknowledged', commandId, event.type === 'command.unacknowledged' ? 'raised' : 'cleared');
     }
     case 'alert.raised':
     case 'alert.cleared': {

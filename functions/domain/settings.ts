@@ -30,6 +30,12 @@ export interface WitnessSettings {
    * when null, until the excluded node is readmitted: the survivor never stops for a witness outage.
    */
   standaloneLeaseMs: number | null;
+  /**
+   * A promote or demote command not acknowledged this long after the witness first delivered it is
+   * overdue (`command.unacknowledged`). Counted from delivery, not issue: a node away meanwhile is
+   * `node.lost`, and its first heartbeat back must be given the time to act.
+   */
+  commandAckMs: number;
 }
 
 export const defaultSettings: WitnessSettings = {
@@ -44,6 +50,7 @@ export const defaultSettings: WitnessSettings = {
   dueBucketMs: 300_000,
   exclusionMs: 30_000,
   standaloneLeaseMs: null,
+  commandAckMs: 30_000,
 };
 
 /** The shortest timings the witness supports: a lease under 5 s leaves too little room for the network. */
@@ -58,4 +65,5 @@ export const shortestSettings: WitnessSettings = {
   dueBucketMs: 300_000,
   exclusionMs: 10_000,
   standaloneLeaseMs: null,
+  commandAckMs: 3_000,
 };

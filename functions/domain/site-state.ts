@@ -25,7 +25,24 @@ export interface NodeState {
   /** Since when it has reported its peer unreachable (its first such report); absent while it reports it reachable. */
   peerLostSince?: number;
   /** Commands not yet acknowledged, by id. */
-  commands: Record<string, Command>;
+  commands: Record<string, PendingCommand>;
+  /**
+   * When this node's next heartbeat must look at its promote and demote commands (heartbeat.ts): the
+   * issue time of one not yet delivered, else the earliest deadline not yet passed. Absent when none awaits.
+   */
+  commandsDueAt?: number;
+}
+
+/**
+ * A command as the witness keeps it until acknowledged: what the node is sent (the wire's `Command`),
+ * and, for a promote or demote, when the witness awaits its acknowledgement (heartbeat.ts). These
+ * marks never reach the wire and no grant or renewal reads them.
+ */
+export interface PendingCommand extends Command {
+  /** The first heartbeat write that knew of it: that answer delivered it. */
+  deliveredAt?: number;
+  /** Set once, by the node's first heartbeat `commandAckMs` or more after delivery that did not acknowledge it. */
+  overdueAt?: number;
 }
 
 export type DecisionKind = 'renew' | 'grant' | 'demote' | 'force';

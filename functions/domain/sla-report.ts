@@ -36,6 +36,11 @@ export interface SlaReportInput {
   to: number;
   sites: readonly SlaSiteInput[];
   targets: SlaTargets;
+  /**
+   * How long the audit trail keeps events (`days`), and so the earliest instant whose events are
+   * surely still there (`since`: now − retention). A period starting before it gets a note.
+   */
+  auditRetention?: { days: number; since: number };
 }
 
 /** A primary held the role over [start, end), clipped to the period. */
@@ -225,7 +230,7 @@ export function computeSlaReport(input: SlaReportInput): SlaReport {
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) throw new RangeError(`empty or invalid period [${from}, ${to})`);
   const sites = input.sites
     .filter((site) => (site.activeFrom ?? from) < to)
-    .map((site) => siteSla(site, Math.max(from, site.activeFrom ?? from), to, input.targets));
+    .map((site) => siteSla(site, Math.max(from, site.activeFrom ?? from), to, input.targets, input.auditRetention));
   return { resellerId: input.resellerId, from, to, periodMs: to - from, targets: input.targets, sites, totals: totals(sites) };
 }
 
@@ -506,6 +511,21 @@ function notesOf(trail: readonly Entry[], holds: readonly Hold[], from: number, 
   return notes;
 }
 
+/**
+ * The period starts before the trail's retention: its early events may have been deleted, so the
+ * figures up to then (who held the role, failovers, incidents) may be missing some.
+ */
+function retentionNote(from: number, retention: { days: number; since: number }): ReportNote {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return {
+    at: from,
+    text:
+      `The period starts (${day(from)}) before the audit trail's retention: events are kept ${String(retention.days)} days, so those before ` +
+      `${new Date(retention.since).toISOString()} may have been deleted, and the figures up to then may miss failovers, incidents and downtime.`,
+    eventIds: [],
+  };
+}
+
 interface OpenIncident {
   incidentId: string | null;
   kind: EventType | null;
@@ -567,7 +587,7 @@ function stats(durations: readonly (number | null)[]): DurationStats {
 // ---------------------------------------------------------------------------------------------
 // Per site, per reseller
 
-function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTargets): SiteSla {
+function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTargets, retention?: SlaReportInput['auditRetention']): SiteSla {
   const periodMs = to - from;
   const { trail, ignoredEventIds } = trailOf(site);
   const holds = holdsOf(trail);
@@ -618,7 +638,7 @@ function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTarge
       availability: { target: targets.availability, actual: availabilityExcludingMaintenance, met: availabilityExcludingMaintenance >= targets.availability },
       timeToAcknowledge: { targetMs: targets.timeToAcknowledgeMs, met: missedEventIds.length === 0, missedEventIds },
     },
-    notes: notesOf(trail, holds, from, to),
+    notes: [...(retention && from < retention.since ? [retentionNote(from, retention)] : []), ...notesOf(trail, holds, from, to)],
     ignoredEventIds,
   };
 }

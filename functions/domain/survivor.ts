@@ -276,6 +276,9 @@ export function decideForcePrimary(
         set(['leaseExpiresAt'], now + settings.leaseMs),
         set(['nodes', nodeId, 'commands'], { [promote.id]: promote }),
         set(['nodes', survivor, 'commands'], { [demote.id]: demote }),
+        // Each is awaited from its delivery (commandAckMs, heartbeat.ts).
+        set(['nodes', nodeId, 'commandsDueAt'], now),
+        set(['nodes', survivor, 'commandsDueAt'], now),
         set(['decision'], decision),
         { op: 'remove', path: ['lapsed'] },
         ...readmit(),

@@ -100,6 +100,12 @@ const from = (data: Fields) => {
   return name === null ? '' : ` from ${name}`;
 };
 
+/** `Demote command 3-demote-node-a`, or `Command` when the event does not say. */
+const command = (data: Fields) => {
+  const type = text(data.commandType);
+  return `${type === null ? 'Command' : `${type[0]?.toUpperCase() ?? ''}${type.slice(1)} command`}${spaced(data.commandId)}`;
+};
+
 const titles: Partial<Record<EventType, (d: Details, data: Fields) => string>> = {
   'failover.granted': (d) => `Failover at ${d.site}: ${node(d)} is now primary`,
   'failover.completed': (d) => `Failover completed at ${d.site}: ${node(d)} is primary`,
@@ -110,7 +116,9 @@ const titles: Partial<Record<EventType, (d: Details, data: Fields) => string>> =
   'link.lost': (d) => `Link between the nodes lost at ${d.site}`,
   'link.restored': (d) => `Link between the nodes restored at ${d.site}`,
   'node.degraded': (d) => `Node ${node(d)} degraded at ${d.site}`,
-  'command.unacknowledged': (d) => `Command not acknowledged by ${node(d)} at ${d.site}`,
+  'command.unacknowledged': (d, data) => `${command(data)} not acknowledged by ${node(d)} at ${d.site}`,
+  'command.acknowledged': (d, data) =>
+    data.outcome === 'superseded' ? `${command(data)} for ${node(d)} superseded at ${d.site}` : `${command(data)} acknowledged late by ${node(d)} at ${d.site}`,
   'incident.opened': (d) => `${incidentName(d)} opened at ${d.site}`,
   'incident.escalated': (d) => `${incidentName(d)} escalated${d.level === null ? '' : ` to level ${d.level}`} at ${d.site}`,
   'incident.acknowledged': (d) => `${incidentName(d)} acknowledged${by(d)} at ${d.site}`,

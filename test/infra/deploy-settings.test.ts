@@ -14,6 +14,7 @@ describe('deployment settings from CDK context', () => {
     expect(settings({})).toEqual({
       stackName: 'Tiebreak',
       witness: defaultSettings,
+      retention: { auditTrailDays: 400, deliveryLogDays: 30 },
       logRetention: deployDefaults.logRetentionDays,
       alarmEmail: undefined,
       apiRateLimitPerSecond: deployDefaults.apiRateLimitPerSecond,
@@ -45,6 +46,18 @@ describe('deployment settings from CDK context', () => {
     expect(settings({ exclusionMs: 45_000, standaloneLeaseMs: 3_600_000 }).witness).toMatchObject({ exclusionMs: 45_000, standaloneLeaseMs: 3_600_000 });
     expect(() => settings({ exclusionMs: 1_000 })).toThrow('exclusionMs: a node must be unheard for at least one lease before it is excluded');
     expect(() => settings({ standaloneLeaseMs: 20_000 })).toThrow('standaloneLeaseMs: a bounded standalone lease must last at least two ordinary leases');
+  });
+
+  test('commandAckMs: how long a promote or demote may go unacknowledged, from context, refused under two fast heartbeats', () => {
+    expect(settings({ commandAckMs: '60000' }).witness.commandAckMs).toBe(60_000);
+    expect(() => settings({ commandAckMs: 9_000 })).toThrow('commandAckMs: a node must have at least two fast heartbeats to acknowledge a command');
+  });
+
+  test('the audit trail’s and the delivery log’s retention: 400 and 30 days unless set, whole days from 1 to 3653, refused by their context names', () => {
+    expect(settings({ auditRetentionDays: '800', deliveryLogRetentionDays: 14 }).retention).toEqual({ auditTrailDays: 800, deliveryLogDays: 14 });
+    expect(() => settings({ auditRetentionDays: '0', deliveryLogRetentionDays: 'a month' })).toThrow(
+      /auditRetentionDays: at least 1 day[\s\S]*deliveryLogRetentionDays: a whole number of days/,
+    );
   });
 
   test('a log retention CloudWatch does not offer, a bad address or throttle, and an unknown key are refused', () => {

@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { incidentSk } from '../../functions/adapters/incident-store.ts';
 import { siteStateSk } from '../../functions/adapters/site-item.ts';
+import { ttlAttribute } from '../../functions/adapters/tenancy-items.ts';
 import { tableDefinition } from '../../functions/adapters/table.ts';
 import {
   alertSk,
@@ -45,7 +46,7 @@ interface Resource {
 const names = Object.keys(functionEntries) as FunctionName[];
 /** The functions the API invokes: all but those the table's stream, a queue or a schedule runs. */
 const routed = names.filter((name) => routesOf(functionSpecs[name]).length > 0);
-const context = { leaseMs: '20000', fastHeartbeatMs: 4000, alarmEmail: 'ops@example.com', logRetentionDays: 90 };
+const context = { leaseMs: '20000', fastHeartbeatMs: 4000, alarmEmail: 'ops@example.com', logRetentionDays: 90, auditRetentionDays: '731' };
 
 // One synthesis for the file, bundling included: it proves every function's bundle builds.
 let s: Synthesized;
@@ -82,6 +83,8 @@ describe('the table', () => {
       DeletionProtectionEnabled: true,
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
+    // The attribute the writers set (audit events, webhook messages and tries, …) and the lists filter on.
+    expect(ttlAttribute).toBe('expiresAt');
     expect(table.DeletionPolicy).toBe('Retain');
     expect(ofType('AWS::DynamoDB::Table')).toHaveLength(1);
   });
@@ -150,6 +153,10 @@ describe('the functions', () => {
     TIEBREAK_DUE_BUCKET_MS: '300000',
     // Twice the freshness window; an unbounded standalone lease (the default) is no variable.
     TIEBREAK_EXCLUSION_MS: '30000',
+    TIEBREAK_COMMAND_ACK_MS: '30000',
+    // What the audit trail and the webhook delivery log are written with (expiresAt): the audit trail's from context, the delivery log's by default.
+    TIEBREAK_AUDIT_RETENTION_DAYS: '731',
+    TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: '30',
   });
 
   test.each(['heartbeat', 'claim', 'maintenance'] as const)('%s gets the witness settings from context, the table and the token key’s secret, and source maps on', (name) => {

@@ -53,13 +53,17 @@ afterAll(async () => {
   await api.close();
 });
 
+/** Node tokens for the site's codes, each enrollment naming its node. */
+async function enrolled(codes: Record<string, string>, ...nodeIds: string[]): Promise<string[]> {
+  const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
+  return Promise.all(nodeIds.map(token));
+}
+
 describe('the event path: stream → publisher → audit trail', () => {
   it('records a failover as it happened, once, even when the publisher fails and batches come again', async () => {
     api.clock.ms = Date.parse('2026-11-10T09:00:00Z');
     const { key, siteId, codes } = await setUpReseller(api);
-    const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
-    const a = await token('node-a');
-    const b = await token('node-b');
+    const [a, b] = await enrolled(codes, 'node-a', 'node-b');
 
     const t0 = api.clock.ms;
     await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
@@ -109,5 +113,44 @@ describe('the event path: stream → publisher → audit trail', () => {
     const report = await api.call('GET', '/v1/reports/sla?from=2026-11-10&to=2026-11-11', key);
     const [site] = (report.body as { sites: { failovers: { durationMs: number; fromNode: string; toNode: string }[] }[] }).sites;
     expect(site?.failovers).toEqual([expect.objectContaining({ fromNode: 'node-a', toNode: 'node-b', durationMs: 20_100 - 16_000 })]);
+  });
+
+  it('a promote not acknowledged commandAckMs after its delivery, its node heartbeating: command.unacknowledged in the audit trail; the acknowledgement: command.acknowledged', async () => {
+    api.clock.ms = Date.parse('2026-11-12T09:00:00Z');
+    const { key, siteId, codes } = await setUpReseller(api);
+    const [a, b] = await enrolled(codes, 'node-a', 'node-b');
+    const ackMs = defaultSettings.commandAckMs;
+
+    await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
+    await api.call('POST', '/v1/node/heartbeat', b, beat(1, 0, 'secondary', true));
+    await api.call('POST', '/v1/node/claim', a, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
+    api.clock.advance(1_000);
+    const delivered = api.clock.ms;
+    // The answer that delivers the promote asks for the fast cadence, the peer link up or not.
+    const first = await api.call('POST', '/v1/node/heartbeat', a, beat(3, 1, 'primary', true));
+    expect(first.body).toMatchObject({ commands: [{ id: '1-promote-node-a', type: 'promote' }], heartbeatMs: defaultSettings.fastHeartbeatMs });
+    api.clock.advance(ackMs - 1);
+    await api.call('POST', '/v1/node/heartbeat', a, beat(4, 1, 'primary', true));
+    api.clock.advance(1);
+    await api.call('POST', '/v1/node/heartbeat', a, beat(5, 1, 'primary', true));
+    api.clock.advance(5_000);
+    await api.call('POST', '/v1/node/heartbeat', a, beat(6, 1, 'primary', true));
+    api.clock.advance(5_000);
+    const acked = await api.call('POST', '/v1/node/heartbeat', a, beat(7, 1, 'primary', true, ['1-promote-node-a']));
+    expect(acked.body).toMatchObject({ commands: [], heartbeatMs: defaultSettings.slowHeartbeatMs });
+    await poller.drain();
+
+    const trail = await api.call('GET', `/v1/sites/${siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`, key);
+    const events = (trail.body as { items: { type: string; timestamp: string; data: Record<string, unknown> }[] }).items;
+    expect(events.map((e) => e.type)).toEqual(['failover.granted', 'command.unacknowledged', 'command.acknowledged', 'failover.completed']);
+    const [, late, cleared] = events;
+    expect(late).toMatchObject({
+      timestamp: new Date(delivered + ackMs).toISOString(),
+      data: { severity: 'warning', nodeId: 'node-a', commandId: '1-promote-node-a', commandType: 'promote', epoch: 1, deliveredAt: delivered },
+    });
+    expect(cleared).toMatchObject({
+      timestamp: new Date(delivered + ackMs + 10_000).toISOString(),
+      data: { severity: 'info', nodeId: 'node-a', commandId: '1-promote-node-a', outcome: 'acknowledged', overdueAt: delivered + ackMs },
+    });
   });
 });

@@ -22,7 +22,7 @@ let nodeToken: string;
 beforeAll(async () => {
   api = await startApi();
   reseller = await setUpReseller(api);
-  const enrolled = await api.call('POST', '/v1/node/enroll', undefined, { code: reseller.codes['node-a'] });
+  const enrolled = await api.call('POST', '/v1/node/enroll', undefined, { code: reseller.codes['node-a'], nodeId: 'node-a' });
   expect(enrolled.status, enrolled.text).toBe(200);
   nodeToken = (enrolled.body as { token: string }).token;
 });

@@ -98,7 +98,7 @@ const runDetector = (deps: DetectorDeps) => detectorHandler(() => deps)({ detail
 
 async function trailOf(r: Rig, site: SiteKey): Promise<WitnessEvent[]> {
   await r.poller.drain();
-  return r.trail.eventsUntil(site.resellerId, site.siteId, Date.parse('2100-01-01T00:00:00Z'));
+  return r.trail.eventsUntil(site.resellerId, site.siteId, Date.parse('2100-01-01T00:00:00Z'), r.witness.clock.now());
 }
 
 /** A site whose two nodes have both reported (node-a as the primary at epoch 1), and its agents. */

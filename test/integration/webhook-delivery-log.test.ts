@@ -95,7 +95,7 @@ describe('the delivery log when the write of its line fails', () => {
     deps.sender.close();
 
     const message = await store.getMessage(resellerId, 'ops', messageId);
-    const lines = (await store.listAttempts(resellerId, 'ops', { limit: 100 })).items.filter((line) => line.messageId === messageId);
+    const lines = (await store.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((line) => line.messageId === messageId);
     expect(lines.map((line) => [line.round, line.attempt, line.status])).toEqual([[0, 1, status]]);
     expect(message).toMatchObject({ attempts: 1, round: 0, lastStatus: status, lastAttemptAt: Date.parse(lines[0]!.at) });
     expect(message?.status).toBe(status === 204 ? 'delivered' : 'pending');

@@ -118,7 +118,7 @@ describe('webhook retries under duplicated, reordered and failed queue operation
           const message = await store.getMessage(resellerId, 'ops', messageId);
           expect(message?.status).not.toBe('pending');
           expect(message?.attempts).toBeLessThanOrEqual(8);
-          const log = (await store.listAttempts(resellerId, 'ops', { limit: 100 })).items.filter((a) => a.messageId === messageId);
+          const log = (await store.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((a) => a.messageId === messageId);
           expect(log.map((a) => a.attempt).sort((a, b) => a - b)).toEqual(Array.from({ length: message?.attempts ?? 0 }, (_, n) => n + 1));
           if (message?.status === 'delivered') expect(received.get(messageId)).toBeGreaterThanOrEqual(1);
           if (message?.failure === 'exhausted') {

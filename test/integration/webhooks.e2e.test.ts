@@ -157,13 +157,17 @@ describe('outbound webhooks, end to end', () => {
   it('through an outage (refused, then 500s, then timeouts) every message arrives once per webhook-id, signed, none lost', async () => {
     const site = await endpointAt('outage');
     const count = 20;
+    // Each phase of the outage lasts until the delivery log shows it, not a fixed time: on a busy
+    // machine a first try may come seconds late, and a test that slept would end the outage first.
     await site.receiver.setMode('refuse');
     await bus.publish(Array.from({ length: count }, (_, n) => event(site.resellerId, n)));
-    await sleep(1200);
+    await until('every first try refused', () => messagesOf(site.key), (all) => all.length === count && all.every((m) => m.attempts >= 1));
     await site.receiver.setMode('error');
-    await sleep(1200);
+    const answered = site.receiver.requests;
+    await until('a 500 in the log', () => attemptsOf(site.key), (log) => site.receiver.requests > answered && log.some((a) => a.status === 500));
+    const hangingFrom = Date.now();
     await site.receiver.setMode('hang');
-    await sleep(1200);
+    await until('a try timed out', () => attemptsOf(site.key), (log) => log.some((a) => a.status === null && Date.parse(a.at) >= hangingFrom));
     await site.receiver.setMode('ok');
     await site.receiver.waitFor(count, 40_000);
 

@@ -321,6 +321,102 @@ describe('the events of a change', () => {
   });
 });
 
+describe('commands awaiting acknowledgement (commandAckMs)', () => {
+  const ack = defaultSettings.commandAckMs;
+  const commandEvents = (r: Recorder) => r.events.filter((e) => e.type.startsWith('command.'));
+
+  /** node-a primary at epoch 1 since t0; its promote was delivered by its heartbeat at t0 + 1 s and is not acknowledged. */
+  function promoted(): Recorder {
+    const r = new Recorder();
+    r.heartbeat('a', t0, 0, 'secondary', true);
+    r.heartbeat('b', t0, 0, 'secondary', true);
+    r.claim('a', t0, 0);
+    r.heartbeat('a', t0 + 1_000, 1, 'primary', true);
+    return r;
+  }
+
+  test('a promote not acknowledged commandAckMs after its delivery: command.unacknowledged, once, at the first heartbeat past the deadline; the acknowledgement: command.acknowledged', () => {
+    const r = promoted();
+    r.heartbeat('a', t0 + 1_000 + ack - 1, 1, 'primary', true);
+    expect(commandEvents(r)).toEqual([]);
+    r.heartbeat('a', t0 + 1_000 + ack, 1, 'primary', true);
+    r.heartbeat('a', t0 + 1_000 + ack + 5_000, 1, 'primary', true);
+    r.heartbeat('a', t0 + 1_000 + ack + 10_000, 1, 'primary', true, { acks: ['1-promote-node-a'] });
+    r.heartbeat('a', t0 + 1_000 + ack + 15_000, 1, 'primary', true);
+
+    expect(commandEvents(r).map((e) => e.type)).toEqual(['command.unacknowledged', 'command.acknowledged']);
+    const [late, acked] = commandEvents(r);
+    expect(late).toMatchObject({
+      timestamp: new Date(t0 + 1_000 + ack).toISOString(),
+      data: { severity: 'warning', nodeId: 'node-a', commandId: '1-promote-node-a', commandType: 'promote', epoch: 1, issuedAt: t0, deliveredAt: t0 + 1_000 },
+    });
+    expect(acked).toMatchObject({
+      timestamp: new Date(t0 + 1_000 + ack + 10_000).toISOString(),
+      data: { severity: 'info', nodeId: 'node-a', commandId: '1-promote-node-a', outcome: 'acknowledged', overdueAt: t0 + 1_000 + ack },
+    });
+    // The promote acknowledged is also the failover completed; every event is valid.
+    expect(r.told()).toContain('failover.completed node-a');
+    for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);
+  });
+
+  test('acknowledged in time, or by the very heartbeat past the deadline: nothing to tell', () => {
+    const r = promoted();
+    r.heartbeat('a', t0 + 1_000 + ack, 1, 'primary', true, { acks: ['1-promote-node-a'] });
+    expect(commandEvents(r)).toEqual([]);
+  });
+
+  test('a node owing a promote or demote is asked the fast cadence until it acknowledges, even with its peer link up', () => {
+    const r = promoted();
+    const owing = r.witness.heartbeat(callers.a, { incarnation: 1, seq: 90, epoch: 1, role: 'primary', peer: { reachable: true } }, t0 + 2_000);
+    expect(owing).toMatchObject({ status: 200, body: { heartbeatMs: settings.fastHeartbeatMs } });
+    // The witness's marks stay home: the wire's command is the protocol's.
+    if (owing.status === 200) expect(Object.keys(owing.body.commands[0] ?? {}).sort()).toEqual(['epoch', 'id', 'issuedAt', 'reason', 'type']);
+    const done = r.witness.heartbeat(callers.a, { incarnation: 1, seq: 91, epoch: 1, role: 'primary', peer: { reachable: true }, acks: ['1-promote-node-a'] }, t0 + 3_000);
+    expect(done).toMatchObject({ status: 200, body: { heartbeatMs: settings.slowHeartbeatMs, commands: [] } });
+  });
+
+  test('a stale primary told to demote that keeps acting as primary: command.unacknowledged for the demote; its acknowledgement as secondary clears it', () => {
+    const r = promoted();
+    r.heartbeat('a', t0 + 2_000, 1, 'primary', true, { acks: ['1-promote-node-a'] });
+    r.heartbeat('b', t0 + 3_000, 0, 'primary', true);
+    expect(r.witness.state.nodes['node-b']?.commands['1-demote-node-b']).toMatchObject({ issuedAt: t0 + 3_000, deliveredAt: t0 + 3_000 });
+    r.heartbeat('b', t0 + 3_000 + ack, 0, 'primary', true);
+    r.heartbeat('b', t0 + 8_000 + ack, 1, 'secondary', true, { acks: ['1-demote-node-b'] });
+    expect(commandEvents(r).map((e) => `${e.type} ${String(e.data.commandId)} ${typeof e.data.outcome === 'string' ? e.data.outcome : ''}`.trim())).toEqual([
+      'command.unacknowledged 1-demote-node-b',
+      'command.acknowledged 1-demote-node-b acknowledged',
+    ]);
+  });
+
+  test('a demote waiting for a node that was away is delivered at its return and given the full time from then: node.lost covers the absence', () => {
+    const r = new Recorder();
+    r.heartbeat('a', t0, 0, 'secondary', true);
+    r.heartbeat('b', t0, 0, 'secondary', true);
+    r.claim('a', t0, 0);
+    r.heartbeat('a', t0 + 1_000, 1, 'primary', true, { acks: ['1-promote-node-a'] });
+    // node-a vanishes; node-b takes over and node-a owes the demote of epoch 2.
+    r.heartbeat('b', t0 + 5_000, 1, 'secondary', false);
+    r.heartbeat('b', t0 + 20_000, 1, 'secondary', false);
+    r.claim('b', t0 + 20_100, 1);
+    r.heartbeat('b', t0 + 21_000, 2, 'primary', false, { acks: ['2-promote-node-b'] });
+    // node-a comes back ten minutes later, rebooted as secondary; it acknowledges at its next heartbeat.
+    r.heartbeat('a', t0 + 600_000, 1, 'secondary', true);
+    r.heartbeat('a', t0 + 605_000, 2, 'secondary', true, { acks: ['2-demote-node-a'] });
+    expect(commandEvents(r)).toEqual([]);
+  });
+
+  test('an overdue demote superseded by a later grant is no longer awaited: command.acknowledged, superseded', () => {
+    const r = promoted();
+    r.heartbeat('a', t0 + 1_000 + ack, 1, 'primary', true);
+    // node-a never acknowledges; its lease runs out and node-b, fresh and reporting it unreachable, takes over.
+    r.heartbeat('b', t0 + 60_000, 1, 'secondary', false);
+    r.claim('b', t0 + 60_100, 1);
+    expect(r.witness.state.epoch).toBe(2);
+    expect(commandEvents(r).map((e) => `${e.type} ${typeof e.data.outcome === 'string' ? e.data.outcome : ''}`.trim())).toEqual(['command.unacknowledged', 'command.acknowledged superseded']);
+    expect(commandEvents(r)[1]?.timestamp).toBe(new Date(t0 + 60_100).toISOString());
+  });
+});
+
 describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
   const survivorEvents = (r: Recorder) => r.events.filter((e) => ['node.excluded', 'node.readmitted', 'failover.forced', 'failover.granted'].includes(e.type));
 
@@ -512,6 +608,13 @@ describe('properties over random request sequences', () => {
         });
         const ids = r.events.map((e) => e.id);
         expect(new Set(ids).size).toBe(ids.length);
+        // A command is told overdue once per mark, and cleared at most once, after it.
+        const marks = r.events.filter((e) => e.type.startsWith('command.')).map((e) => `${e.type} ${String(e.data.commandId)} ${JSON.stringify(e.data.overdueAt ?? e.timestamp)}`);
+        r.events.forEach((e, i) => {
+          if (e.type !== 'command.acknowledged') return;
+          const raised = r.events.slice(0, i).filter((u) => u.type === 'command.unacknowledged' && u.data.commandId === e.data.commandId && Date.parse(u.timestamp) === e.data.overdueAt);
+          expect(raised, marks.join('\n')).toHaveLength(1);
+        });
         for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);
       }),
       { numRuns: 2_000 },

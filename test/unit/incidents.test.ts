@@ -64,6 +64,11 @@ describe('what each witness event means to the incident trackers', () => {
       { kind: 'command.unacknowledged', subject: 'node-a', phase: 'raised' },
     ],
     [
+      'command.acknowledged clears it for the command (acknowledged late, or superseded)',
+      event('command.acknowledged', { nodeId: 'node-a', commandId: '3-promote-node-a', outcome: 'acknowledged' }),
+      { kind: 'command.unacknowledged', subject: '3-promote-node-a', phase: 'cleared' },
+    ],
+    [
       'node.excluded raises node.lost for the excluded node, as a subject of its own',
       event('node.excluded', { nodeId: 'node-b', survivor: 'node-a' }),
       { kind: 'node.lost', subject: 'excluded:node-b', phase: 'raised' },
@@ -225,6 +230,39 @@ describe('regressions', () => {
     const changes = [...eventsOf(healthy, degraded, defaultSettings), ...eventsOf(degraded, recovered, defaultSettings)].flatMap(conditionChangesOf);
     expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'raised', at: t0 + 5_000 });
     expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'cleared', at: t0 + 10_000 });
+  });
+});
+
+describe('a command not acknowledged in time', () => {
+  it('the witness marks a promote overdue: an incident opens; the late acknowledgement clears it, and it resolves after the settle time', () => {
+    const witness = new PureWitness(newSite({ ...site, nodeIds: ['node-a', 'node-b'] }), defaultSettings);
+    const caller = { ...site, nodeId: 'node-a', tokenVersion: 1 };
+    let seq = 0;
+    const heartbeat = (at: number, acks: string[] = []) => {
+      const before = witness.state;
+      witness.heartbeat(caller, { incarnation: 1, seq: ++seq, epoch: witness.state.epoch, role: witness.state.epoch === 0 ? 'secondary' : 'primary', peer: { reachable: true }, acks }, at);
+      return eventsOf(before, witness.state, defaultSettings);
+    };
+    heartbeat(t0);
+    witness.claim(caller, { incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' }, t0);
+    heartbeat(t0 + 1_000);
+    const late = heartbeat(t0 + 1_000 + defaultSettings.commandAckMs);
+    const acked = heartbeat(t0 + 1_000 + defaultSettings.commandAckMs + 5_000, ['1-promote-node-a']);
+    const [raised] = late.flatMap(conditionChangesOf);
+    const [cleared] = acked.flatMap(conditionChangesOf);
+    expect(raised).toEqual({ kind: 'command.unacknowledged', subject: '1-promote-node-a', phase: 'raised', at: t0 + 1_000 + defaultSettings.commandAckMs });
+    expect(cleared).toEqual({ kind: 'command.unacknowledged', subject: '1-promote-node-a', phase: 'cleared', at: t0 + 6_000 + defaultSettings.commandAckMs });
+
+    const opened = applyChange(undefined, site, raised!, { ...context, eventId: late[0]!.id });
+    expect(opened.outcome).toBe('opened');
+    const id = opened.tracker.incident!.incidentId;
+    expect(id).toBe(`command-unacknowledged-${String(raised!.at)}`);
+    const recovering = applyChange(opened.tracker, site, cleared!, { ...context, eventId: acked[0]!.id });
+    expect(recovering.outcome).toBe('recovering');
+    expect(settle(recovering.tracker, id, cleared!.at + settleMs - 1, defaultIncidentSettings)).toBeUndefined();
+    expect(settle(recovering.tracker, id, cleared!.at + settleMs, defaultIncidentSettings)?.incident).toMatchObject({ state: 'resolved', resolvedBy: 'recovery', resolvedAt: cleared!.at });
+    // A warning: the witness still decides; a person should look at the node's hooks.
+    expect(incidentEventsOf(undefined, opened.tracker)[0]?.data).toMatchObject({ kind: 'command.unacknowledged', severity: 'warning', subjects: ['1-promote-node-a'] });
   });
 });
 

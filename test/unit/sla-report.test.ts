@@ -920,6 +920,39 @@ describe('survivor mode, through the witness rules and the events they give', ()
 // Properties over random trails: ties in time, lease ends before or after their events, other
 // sites' events, incidents matched or not, maintenance windows anywhere (even inverted).
 
+describe('the audit trail’s retention', () => {
+  const days = 400;
+  const day = 86_400 * s;
+
+  test('a period that starts before now − retention gets a note, first, at the start of each site’s period; the figures are the same', () => {
+    const since = t('12:00:00');
+    const report = computeSlaReport({ ...input, auditRetention: { days, since } });
+    const plain = computeSlaReport(input);
+    for (const [site, without] of report.sites.map((x, i) => [x, plain.sites[i]!] as const)) {
+      const [note, ...rest] = site.notes;
+      expect(note).toEqual({ at: from, text: expect.stringContaining('events are kept 400 days') as unknown, eventIds: [] });
+      expect(note!.text).toContain(`those before ${new Date(since).toISOString()} may have been deleted`);
+      expect(rest).toEqual(without.notes);
+      expect({ ...site, notes: [] }).toEqual({ ...without, notes: [] });
+    }
+  });
+
+  test('a period that starts at or after now − retention, or a site made after it, gets none', () => {
+    const at = (since: number) => computeSlaReport({ ...input, auditRetention: { days, since } }).sites.flatMap((x) => x.notes.map((n) => n.text));
+    expect(at(from).filter((n) => n.includes('retention'))).toEqual([]);
+    expect(at(from - 30 * day).filter((n) => n.includes('retention'))).toEqual([]);
+    const late = computeSlaReport({ ...input, sites: [{ ...siteA, activeFrom: t('13:00:00') }], auditRetention: { days, since: t('12:00:00') } });
+    expect(late.sites[0]!.notes.filter((n) => n.text.includes('retention'))).toEqual([]);
+  });
+
+  test('the note is in the JSON and in the HTML’s notes', () => {
+    const report = computeSlaReport({ ...input, sites: [siteA], auditRetention: { days, since: to } });
+    const json = JSON.parse(renderSlaReport(report, 'json')) as { sites: { notes: { at: number; text: string }[] }[] };
+    expect(json.sites[0]!.notes[0]).toMatchObject({ at: from, text: expect.stringContaining('retention') as unknown });
+    expect(renderSlaReport(report, 'html')).toContain('before the audit trail&#39;s retention: events are kept 400 days');
+  });
+});
+
 describe('properties', () => {
   const hour = 3600 * s;
   const pFrom = t('10:00:00');

@@ -109,6 +109,10 @@ describe('the Slack template', () => {
     expect(slack({ ...nodeLost, type: 'webhook.disabled', data: { ...nodeLost.data, endpointId: 'ops-slack', reason: 'gone' } }).text).toBe('Webhook endpoint ops-slack disabled (gone)');
     expect(slack({ ...nodeLost, type: 'alert.raised', data: { ...nodeLost.data, alert: 'disk-full', integrationName: 'Backup NAS' } }).text).toBe('Alert disk-full from Backup NAS raised at zurich');
     expect(slack(step('incident.acknowledged')).text).toBe('Incident node-lost-1764410400000 acknowledged by api-key:k1 at Dental Office Zürich');
+    const command = { ...nodeLost.data, commandId: '2-demote-node-a', commandType: 'demote' };
+    expect(slack({ ...nodeLost, type: 'command.unacknowledged', data: command }).text).toBe('Demote command 2-demote-node-a not acknowledged by node-a at zurich');
+    expect(slack({ ...nodeLost, type: 'command.acknowledged', data: { ...command, outcome: 'acknowledged' } }).text).toBe('Demote command 2-demote-node-a acknowledged late by node-a at zurich');
+    expect(slack({ ...nodeLost, type: 'command.acknowledged', data: { ...command, outcome: 'superseded' } }).text).toBe('Demote command 2-demote-node-a for node-a superseded at zurich');
   });
 
   it('escapes <, > and & of a hostile site name in mrkdwn, and shows plain_text as written', () => {

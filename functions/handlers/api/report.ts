@@ -7,7 +7,7 @@ const contentTypes = { json: 'application/json', csv: 'text/csv; charset=utf-8',
 export const reportRoutes = {
   'GET /v1/reports/sla': async (call) => {
     const format = call.query.format ?? 'json';
-    const report = await loadSlaReport(call.deps, resellerOf(call), parseBound(call.query.from), parseBound(call.query.to), call.query.siteId);
+    const report = await loadSlaReport(call.deps, resellerOf(call), parseBound(call.query.from), parseBound(call.query.to), call.now, call.query.siteId);
     if (!report) throw notFound(call.query.siteId ? 'the site' : 'the reseller');
     return {
       statusCode: 200,

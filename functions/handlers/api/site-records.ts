@@ -41,6 +41,6 @@ export const siteRecordRoutes = {
     const end = to ? Date.parse(to) : call.now + 1;
     if (from && to && start > end) throw new HttpError(400, 'invalid-body', 'from is after to', [{ path: 'query.from', message: 'after to' }]);
     if (start > end) return { items: [], nextCursor: null };
-    return call.deps.trail.listEvents(resellerId, siteId, page, start, end);
+    return call.deps.trail.listEvents(resellerId, siteId, page, start, end, call.now);
   },
 } satisfies Partial<ApiImplementations>;

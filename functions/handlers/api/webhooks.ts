@@ -91,13 +91,13 @@ export const webhookRoutes = {
 
   'GET /v1/webhooks/{endpointId}/messages': async (call) => {
     const endpoint = await endpointOf(call);
-    const page = await call.deps.webhooks.listMessages(endpoint.resellerId, endpoint.endpointId, call.query);
+    const page = await call.deps.webhooks.listMessages(endpoint.resellerId, endpoint.endpointId, call.query, call.now);
     return { items: page.items.map(messageView), nextCursor: page.nextCursor };
   },
 
   'GET /v1/webhooks/{endpointId}/attempts': async (call) => {
     const endpoint = await endpointOf(call);
-    return call.deps.webhooks.listAttempts(endpoint.resellerId, endpoint.endpointId, call.query);
+    return call.deps.webhooks.listAttempts(endpoint.resellerId, endpoint.endpointId, call.query, call.now);
   },
 
   'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay': async (call) => {
