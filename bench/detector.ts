@@ -322,6 +322,17 @@ export async function detectorBench(args: string[]): Promise<number> {
     ['due_index_usd_per_site_month', `$${(indexWrites * prices.dynamoWriteUnit.usd).toFixed(4)}`],
     ['due_index_price', prices.dynamoWriteUnit.source],
   );
+  // DynamoDB Local reports no capacity for a Query that finds nothing (the rru figures above leave
+  // them out); DynamoDB charges such a Query 0.5 RRU (eventually consistent, 4 KB started). What the
+  // detector's S Queries a bucket cost a deployment, whatever its size:
+  const emptyQueryRru = 0.5;
+  const shardRruPerMonth = dueShards() * emptyQueryRru * bucketsPerMonth;
+  figures.push(
+    ['detector_shard_queries_per_bucket', dueShards()],
+    ['detector_shard_query_rru_per_month', shardRruPerMonth],
+    ['detector_shard_query_usd_per_month', `$${(shardRruPerMonth * prices.dynamoReadUnit.usd).toFixed(2)}`],
+    ['detector_shard_query_price', prices.dynamoReadUnit.source],
+  );
   for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
   const wrong = [...results.values(), ...legacy.values()].filter((m) => m.run.marked !== silent || m.run.itemsRead !== m.itemsHanded);
   if (wrong.length > 0) console.error('bench detector: a run did not mark exactly the silent sites, or its count of items read differs from the items DynamoDB handed back');
