@@ -47,8 +47,8 @@ const Millis = z.number().check(z.int(), z.minimum(0));
  * - `node.recovered`, `site.recovered`: `primary`, `epoch` and `leaseRenewedAt` when the same
  *   change renewed that primary's lease at that epoch (else `leaseRenewedAt` is null): a primary
  *   whose lease ended by `node.lost` or `site.down` held the role again from then. A renewal after
- *   a `site.down` that no return told comes as `node.recovered` with `recoveredFrom: 'site.down'`
- *   and `previousLeaseEndedAt`.
+ *   a `site.down` or a `node.lost` of the primary that no return told comes as `node.recovered`
+ *   with `recoveredFrom` (`'site.down'`, `'node.lost'`) and `previousLeaseEndedAt`.
  * - `failover.forced`: an operator forced the excluded node back as primary (survivor mode, W5):
  *   `nodeId`, `epoch`, `previousPrimary` (the survivor, declared powered off), `previousLeaseEndedAt`
  *   (the force: the survivor held the role until then, as far as the witness can tell), `keyId`,

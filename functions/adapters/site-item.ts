@@ -141,7 +141,7 @@ const SiteItem = z.object({
   /** The due index's key (functions/domain/silence.ts): absent until a node first speaks. */
   due: z.optional(z.number()),
   silence: z.optional(z.object({ since: z.number(), at: z.number() })),
-  lapsed: z.optional(z.object({ primary: z.string(), epoch: z.number(), leaseEndedAt: z.number() })),
+  lapsed: z.optional(z.object({ primary: z.string(), epoch: z.number(), leaseEndedAt: z.number(), cause: z.optional(z.literal('node.lost')) })),
   exclusion: z.optional(
     z.object({
       nodeId: z.string(),

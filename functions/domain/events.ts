@@ -1,5 +1,6 @@
 import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
 import type { WitnessSettings } from './settings.ts';
+import { lost, standaloneWithoutEnd } from './peer-loss.ts';
 import { lastContact } from './silence.ts';
 import type { NodeState, PendingCommand, SiteState } from './site-state.ts';
 
@@ -21,8 +22,9 @@ import type { NodeState, PendingCommand, SiteState } from './site-state.ts';
  *   `node.recovered`: such a node is heard again, or its peer reports it reachable again;
  * - `site.down` / `site.recovered`: the silence detector marked the site silent (silence.ts), and
  *   the contact that ended the silence;
- * - `node.recovered` (`recoveredFrom: 'site.down'`): the primary of a site that fell silent renewed
- *   its lease at its epoch after all (`lapsed`), unless a return in the same change told it.
+ * - `node.recovered` (`recoveredFrom: 'site.down'` or `'node.lost'`): the primary of a site that fell
+ *   silent, or that its peer reported lost, renewed its lease at its epoch after all (`lapsed`),
+ *   unless a return in the same change told it.
  * - `node.excluded` / `node.readmitted` (W5): the witness excluded a node, and the exclusion ended;
  *   `failover.forced`: an operator forced the excluded node back as primary.
  * - `command.unacknowledged` / `command.acknowledged`: a heartbeat write marked a promote or demote
@@ -143,29 +145,6 @@ type Make = (type: EventType, at: number, key: string, severity: Severity, data?
 const fresh = (node: NodeState | undefined, at: number, settings: WitnessSettings) =>
   typeof node?.lastSeenAt === 'number' && at - node.lastSeenAt <= settings.freshnessMs;
 
-/**
- * Lost, as `node.lost` tells it: its peer reports it unreachable, and the witness has heard it
- * neither in the freshness window since that report began nor since. A live peer on the slow
- * cadence (its last report a minute old) is heard within seconds of the link's loss, on the fast
- * cadence: not lost.
- */
-function lost(state: SiteState | undefined, reporter: string, peer: string, settings: WitnessSettings): boolean {
-  const report = state?.nodes[reporter];
-  const since = report?.peerLostSince;
-  if (report?.peerReachable !== false || typeof report.lastSeenAt !== 'number' || typeof since !== 'number') return false;
-  // From the later of the two: a peer heard after the link was cut (on the fast cadence) is lost
-  // only once it has been silent for the window itself. A survivor whose lease has no end is asked
-  // the slow cadence until this very report reaches it: a slow heartbeat more.
-  const heardAt = Math.max(since, state?.nodes[peer]?.lastSeenAt ?? -1);
-  const slowSurvivor = state?.primary === peer && standaloneWithoutEnd(state, settings);
-  return report.lastSeenAt - heardAt >= settings.freshnessMs + (slowSurvivor ? settings.slowHeartbeatMs : 0);
-}
-
-/** W5: the primary's lease is standalone and has no end: the witness cannot tell when, or whether, it stopped. */
-function standaloneWithoutEnd(state: SiteState, settings: WitnessSettings): boolean {
-  return state.exclusion !== undefined && settings.standaloneLeaseMs === null;
-}
-
 /** When a lost peer came back (heard again, or reported reachable by its peer), or null if it did not in this change. */
 function recoveredPeer(before: SiteState | undefined, after: SiteState, reporter: string, peer: string, settings: WitnessSettings): number | null {
   if (!lost(before, reporter, peer, settings) || lost(after, reporter, peer, settings)) return null;
@@ -192,9 +171,10 @@ function primaryAfter(before: SiteState | undefined, after: SiteState): { primar
 }
 
 /**
- * The primary whose lease lapsed while its site was silent (`lapsed`, silence.ts) renewed it at the
- * same epoch: `node.recovered` (`recoveredFrom: 'site.down'`) with `leaseRenewedAt`, for the SLA
- * report to take the hold up again. Usually a later change than the contact that ended the silence
+ * The primary whose lease lapsed while its site was silent (`lapsed`, silence.ts) or its peer
+ * reported it lost (heartbeat.ts) renewed it at the same epoch: `node.recovered` (`recoveredFrom`:
+ * what lapsed it) with `leaseRenewedAt`, for the SLA report to take the hold up again. Usually a
+ * later change than the contact that ended the silence, or than the peer's report of its return
  * (a rebooted node heartbeats as secondary first, then claims). A grant that removed it tells
  * nothing more: `failover.granted` does.
  */
@@ -211,7 +191,7 @@ function lapseEnded(before: SiteState | undefined, after: SiteState, make: Make)
       epoch: lapsed.epoch,
       leaseRenewedAt: renewal.at,
       previousLeaseEndedAt: lapsed.leaseEndedAt,
-      recoveredFrom: 'site.down',
+      recoveredFrom: lapsed.cause ?? 'site.down',
     }),
   ];
 }

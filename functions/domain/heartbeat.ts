@@ -1,9 +1,10 @@
 import type { Command, HeartbeatRequest, HeartbeatResponse } from '../../protocol/node.ts';
 import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
 import { recordRequest, set } from './observe.ts';
-import { and, eq, type Guard, gt, holds, missing, ne, newerRequest, or, type Plan, type Update } from './plan.ts';
+import { lost, standaloneWithoutEnd } from './peer-loss.ts';
+import { and, applyUpdates, eq, type Guard, gt, holds, missing, ne, newerRequest, or, type Plan, type Update } from './plan.ts';
 import type { WitnessSettings } from './settings.ts';
-import type { DecisionRecord, PendingCommand, SiteState } from './site-state.ts';
+import type { DecisionRecord, Lapse, PendingCommand, SiteState } from './site-state.ts';
 import { isExcluded, peerOf, readmissionOnAck, standaloneOf, survivorTerms } from './survivor.ts';
 
 function recordReport(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings): Update[] {
@@ -93,6 +94,25 @@ function nothingDue(nodeId: string, acks: readonly string[], now: number): Guard
 }
 
 /**
+ * The report that makes the primary lost (`node.lost`, told with its lease end: events.ts) records
+ * that its lease lapsed (`lapsed`), in the same write, so that the stream can tell its renewal at
+ * that epoch whenever it comes: the peer may report it reachable again first, and then nothing in
+ * the state would say it had been lost (the SLA report would count the site down from the lease end
+ * on). Only a report of an unreachable peer can; the handler reads the site before one when it has
+ * no sight. Decided on that sight and pinned to its `rev` until the lapse is recorded (a cut link
+ * costs a stale sight a read), then to the lapse alone. The renewal or a grant removes it. Nothing
+ * that grants or renews reads it (W1–W5 untouched).
+ */
+function primaryLapse(known: SiteState | undefined, caller: Caller, request: HeartbeatRequest, report: Update[], settings: WitnessSettings): { pins: Guard[]; updates: Update[] } {
+  if (!known || request.peer?.reachable !== false) return { pins: [], updates: [] };
+  if (known.lapsed) return { pins: [eq(['lapsed', 'primary'], known.lapsed.primary), eq(['lapsed', 'epoch'], known.lapsed.epoch)], updates: [] };
+  const primary = known.primary;
+  const lapses = primary !== null && primary !== caller.nodeId && !standaloneWithoutEnd(known, settings) && lost(applyUpdates(known, report), caller.nodeId, primary, settings);
+  const lapsed: Lapse | undefined = lapses ? { primary, epoch: known.epoch, leaseEndedAt: known.leaseExpiresAt, cause: 'node.lost' } : undefined;
+  return { pins: [eq(['rev'], known.rev)], updates: lapsed ? [set(['lapsed'], lapsed)] : [] };
+}
+
+/**
  * The heartbeat as the node believes the site to be: a primary at the current epoch renews its
  * lease; anyone else who is not the witness's primary is recorded. The guard says when that belief
  * is true; when it is not, `decideHeartbeat` takes the slow way. A renewal also carries survivor
@@ -121,18 +141,22 @@ export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: nu
       ]
     : [];
   const deadlines = ackDeadlines(known, caller.nodeId, request.acks ?? [], now, settings);
+  const report = recordReport(caller, request, now, settings);
+  const lapse = terms ? { pins: [], updates: [] } : primaryLapse(known, caller, request, report, settings);
   return {
     guard: and(
       eq([...node, 'tokenVersion'], caller.tokenVersion),
       newerRequest(caller.nodeId, request.incarnation, request.seq),
       terms ? and(eq(['primary'], caller.nodeId), eq(['epoch'], request.epoch), terms.guard) : ne(['primary'], caller.nodeId),
       ...deadlines.pins,
+      ...lapse.pins,
     ),
     updates: [
-      ...recordReport(caller, request, now, settings),
+      ...report,
       ...(request.acks ?? []).map((id): Update => ({ op: 'remove', path: [...node, 'commands', id] })),
       ...renewal,
       ...deadlines.updates,
+      ...lapse.updates,
     ],
   };
 }

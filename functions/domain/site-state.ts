@@ -80,9 +80,10 @@ export interface SiteState {
   /** Set by the silence detector when no node has been heard for `silenceMs`; the next contact removes it. */
   silence?: Silence;
   /**
-   * Set beside `silence` when the site fell silent with a primary: that primary's lease ran out
-   * unrenewed (`site.down` told it). Its next renewal at that epoch removes it (a grant too), and the
-   * stream tells that renewal (events.ts), even when it comes after the contact that ended the silence.
+   * Set beside `silence` when the site fell silent with a primary, or by the report that made the
+   * primary lost: that primary's lease ran out unrenewed (`site.down`, `node.lost` told it). Its next
+   * renewal at that epoch removes it (a grant too), and the stream tells that renewal (events.ts),
+   * even when it comes after the contact that ended the silence or the report of its return.
    */
   lapsed?: Lapse;
   /**
@@ -112,11 +113,13 @@ export interface ExclusionEnding {
   keyId?: string;
 }
 
-/** The primary whose lease lapsed, at its epoch, and when the lease ended (the `leaseEndedAt` of `site.down`). */
+/** The primary whose lease lapsed, at its epoch, and when the lease ended (the `leaseEndedAt` of `site.down` or `node.lost`). */
 export interface Lapse {
   primary: string;
   epoch: number;
   leaseEndedAt: number;
+  /** Its peer reported it lost (heartbeat.ts); absent: its site fell silent (silence.ts). */
+  cause?: 'node.lost';
 }
 
 export interface Silence {

@@ -115,6 +115,37 @@ describe('the event path: stream → publisher → audit trail', () => {
     expect(site?.failovers).toEqual([expect.objectContaining({ fromNode: 'node-a', toNode: 'node-b', durationMs: 20_100 - 16_000 })]);
   });
 
+  it('a primary its peer reported lost, then reachable again before it renewed: its renewal is in the trail, and the SLA report counts only the gap', async () => {
+    api.clock.ms = Date.parse('2026-11-14T09:00:00Z');
+    const { key, siteId, codes } = await setUpReseller(api);
+    const [a, b] = await enrolled(codes, 'node-a', 'node-b');
+    const t0 = api.clock.ms;
+    await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
+    await api.call('POST', '/v1/node/heartbeat', b, beat(1, 0, 'secondary', true));
+    await api.call('POST', '/v1/node/claim', a, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
+    api.clock.advance(1_000);
+    await api.call('POST', '/v1/node/heartbeat', a, beat(3, 1, 'primary', true, ['1-promote-node-a']));
+    // node-a falls silent (its lease ends at t0 + 16 s); node-b loses it, then reaches it again.
+    api.clock.advance(19_000);
+    await api.call('POST', '/v1/node/heartbeat', b, beat(2, 1, 'secondary', false));
+    api.clock.advance(15_000);
+    await api.call('POST', '/v1/node/heartbeat', b, beat(3, 1, 'secondary', false));
+    api.clock.advance(5_000);
+    await api.call('POST', '/v1/node/heartbeat', b, beat(4, 1, 'secondary', true));
+    api.clock.advance(5_000);
+    const renewedAt = api.clock.ms;
+    expect((await api.call('POST', '/v1/node/heartbeat', a, beat(4, 1, 'primary', true))).body).toMatchObject({ role: 'primary', leaseMs: defaultSettings.leaseMs });
+    await poller.drain();
+
+    const trail = await api.call('GET', `/v1/sites/${siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`, key);
+    const events = (trail.body as { items: { type: string; data: Record<string, unknown> }[] }).items;
+    expect(events.map((e) => `${e.type} ${String(e.data.nodeId)}`)).toEqual(['failover.granted node-a', 'failover.completed node-a', 'node.lost node-a', 'node.recovered node-a', 'node.recovered node-a']);
+    expect(events.at(-1)?.data).toMatchObject({ primary: 'node-a', epoch: 1, leaseRenewedAt: renewedAt, previousLeaseEndedAt: t0 + 16_000, recoveredFrom: 'node.lost' });
+    const report = await api.call('GET', '/v1/reports/sla?from=2026-11-14&to=2026-11-15', key);
+    const [site] = (report.body as { sites: { downtimeMs: number }[] }).sites;
+    expect(site?.downtimeMs).toBe(renewedAt - (t0 + 16_000));
+  });
+
   it('a promote not acknowledged commandAckMs after its delivery, its node heartbeating: command.unacknowledged in the audit trail; the acknowledgement: command.acknowledged', async () => {
     api.clock.ms = Date.parse('2026-11-12T09:00:00Z');
     const { key, siteId, codes } = await setUpReseller(api);

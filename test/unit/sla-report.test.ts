@@ -819,25 +819,23 @@ describe('the same, through the witness rules and the events they give', () => {
     expect(site.downtime().at(-1)).toEqual([leaseEnd, t('09:00:25'), ['site.down', 'node.recovered']]);
   });
 
-  // A known bug, pinned (test.fails: it goes red once fixed; then make it a plain test). Phantom
-  // downtime: node.lost ends the hold at the lease end, and the return its peer tells (reachable
-  // again) comes before the renewal, so it carries no leaseRenewedAt; the renewal in a later change
-  // is told by nothing, as no state remembers the lapse (silence.ts's `lapsed` is set by the detector
-  // only: the peer's heartbeat that tells node.lost is a blind write). The report, with no renewal in
-  // the trail, counts the site down from 08:00:16 to midnight. The fix is the witness's, not the report's.
-  test.fails('a primary lost by its peer alone (no site.down), reported reachable again before it renews, is taken up again when it renews', () => {
+  // Phantom downtime, once: node.lost ends the hold at the lease end, and the return its peer tells
+  // (reachable again) comes before the renewal, so it carries no leaseRenewedAt. Only the detector
+  // set `lapsed`, so the renewal was told by nothing and the site counted down to midnight. The
+  // report that makes the primary lost records its lapse now (heartbeat.ts), and the renewal is told.
+  test('a primary lost by its peer alone (no site.down), reported reachable again before it renews, is taken up again when it renews', () => {
     const site = running();
     site.heartbeat('node-b', t('08:00:20'), 'secondary', false);
     site.heartbeat('node-b', t('08:00:35'), 'secondary', false);
     site.heartbeat('node-b', t('08:00:40'), 'secondary', true);
     site.heartbeat('node-a', t('08:00:45'), 'primary', true);
-    // Today: [08:00:16, midnight), named by the node.lost alone.
     expect(site.downtime().at(-1)).toEqual([leaseEnd, t('08:00:45'), ['node.lost', 'node.recovered']]);
     expect(site.events.slice(2).map((e) => [e.type, e.data.nodeId, e.data.leaseRenewedAt])).toEqual([
       ['node.lost', 'node-a', undefined],
       ['node.recovered', 'node-a', null],
       ['node.recovered', 'node-a', t('08:00:45')],
     ]);
+    expect(site.events.at(-1)?.data).toMatchObject({ recoveredFrom: 'node.lost', previousLeaseEndedAt: leaseEnd });
   });
 });
 

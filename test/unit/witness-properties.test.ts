@@ -689,7 +689,8 @@ test('fast path: whenever the heartbeat plan made from the state in hand (the st
         const now = seen.now + probe.later;
         const caller = callerOf(probe.node, probe.tokenVersion);
         const request = probeRequest(state, probe);
-        const mustRead = request.role === 'primary' && request.peer?.reachable === false;
+        // As the handler does: a report of an unreachable peer is never planned blind.
+        const mustRead = request.peer?.reachable === false;
         const known = probe.known === 'state' || (probe.known === 'none' && mustRead) ? state : probe.known === 'stale' ? instants[Math.max(0, index - probe.back)]!.state : undefined;
         const what = `${probe.node} ${JSON.stringify(request)} at ${now} on ${JSON.stringify(state)}\n  planned from ${known === state ? 'the state itself' : JSON.stringify(known)}`;
         const fast = planHeartbeat(caller, request, now, settings, known);
@@ -725,8 +726,9 @@ test('fast path: whenever the heartbeat plan made from the state in hand (the st
     }),
     { numRuns },
   );
-  // The property says something only if the fast path is actually taken often, from stale sights too.
-  expect(tally.fastHeld / tally.probes, JSON.stringify(tally)).toBeGreaterThan(0.2);
+  // The property says something only if the fast path is actually taken often, from stale sights too
+  // (a secondary's report of an unreachable peer is pinned to its sight's rev: about 19 % hold now).
+  expect(tally.fastHeld / tally.probes, JSON.stringify(tally)).toBeGreaterThan(0.15);
   expect(tally.staleHeld, JSON.stringify(tally)).toBeGreaterThan(numRuns / 5);
   expect(tally.survivorHeld, JSON.stringify(tally)).toBeGreaterThan(numRuns / 100);
 });
