@@ -250,9 +250,9 @@ function seenWithoutSite(decision: Decision<unknown>): Seen {
 /**
  * The DynamoDB requests the real handlers send for a step, derived from the rules. A heartbeat
  * writes once with the plan made from the host's cached sight of the site (`recent`) and, only if
- * that guard fails, decides again on the state the failure returned; a primary reporting its peer
- * unreachable with nothing cached reads the site first (W5 needs to know when the peer was last
- * heard). A claim guesses from the host's cached state when that would write, and reads first
+ * that guard fails, decides again on the state the failure returned; a node reporting its peer
+ * unreachable with nothing cached reads the site first (W5, and the record of a lost primary's
+ * lapse, need to know when the peer was last heard). A claim guesses from the host's cached state when that would write, and reads first
  * otherwise. A guard compiled differently from `holds` shows up here even when the slower path
  * would reach the same answer.
  */
@@ -262,12 +262,12 @@ function expectedRequests(
   request: Endpoint,
   decide: (s: SiteState | undefined) => Decision<unknown>,
   plan?: (known: SiteState | undefined) => Plan,
-  mayExclude = false,
+  readsFirst = false,
 ): Counts {
   if (request === '/v1/node/heartbeat') {
     if (!plan) throw new Error('a heartbeat is planned');
-    const reads = !recent && mayExclude ? 1 : 0;
-    const fast = plan(recent ?? (mayExclude ? state : undefined));
+    const reads = !recent && readsFirst ? 1 : 0;
+    const fast = plan(recent ?? (readsFirst ? state : undefined));
     if (holds(fast.guard, state)) return { writes: 1, reads };
     return { writes: decide(state).kind === 'write' ? 2 : 1, reads };
   }
@@ -572,8 +572,8 @@ class Run {
       const request = body as HeartbeatRequest;
       const decide = (s: SiteState | undefined) => decideHeartbeat(s, caller, request, now, this.pure.settings);
       const plan = (known: SiteState | undefined) => planHeartbeat(caller, request, now, this.pure.settings, known);
-      const mayExclude = request.role === 'primary' && request.peer?.reachable === false;
-      expected = expectedRequests(before, host.store.recent(this.key), path, decide, plan, mayExclude);
+      const readsFirst = request.peer?.reachable === false;
+      expected = expectedRequests(before, host.store.recent(this.key), path, decide, plan, readsFirst);
       pureSeen = seenFromOutcome(this.pure.heartbeat(caller, request, now));
     } else {
       const request = body as ClaimRequest;
