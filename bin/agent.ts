@@ -92,7 +92,8 @@ if (command === 'maintenance') {
     console.error(`${usage}\n(--minutes is 1 to 1440, and --reason says why)`);
     process.exit(2);
   }
-  const ready = await withNodeToken(config, logLine);
+  // A person waits at the terminal: a minute for a witness that cannot answer yet, not forever.
+  const ready = await withNodeToken(config, logLine, 60_000);
   const witness = new WitnessClient(ready.witness.url, ready.witness.token, ready.witness.requestTimeoutMs);
   const result = await witness.maintenance({ minutes, reason: values.reason });
   if (!result.ok) {

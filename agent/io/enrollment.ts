@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { ErrorBody } from '../../protocol/errors.ts';
 import type { AgentConfig, AgentFileConfig } from '../config.ts';
@@ -26,8 +27,15 @@ async function kept(stateDir: string): Promise<z.infer<typeof Kept> | undefined>
  * the token this agent got for that code before (kept in the state folder, readable by the agent
  * only), or, for a code it has not used yet (first start, or a new code after a rotation), the
  * token the witness hands out for it at POST /v1/node/enroll — once: the code is then used up.
+ * A witness that does not answer, or answers that it cannot now (5xx, 429: a witness still
+ * starting says 503 with Retry-After), is asked again, logged, for up to `retryForMs` (a service
+ * started at boot waits for its network and its witness); a refusal is final.
  */
-export async function withNodeToken(config: AgentFileConfig, log: (line: Record<string, unknown>) => void = () => undefined): Promise<AgentConfig> {
+export async function withNodeToken(
+  config: AgentFileConfig,
+  log: (line: Record<string, unknown>) => void = () => undefined,
+  retryForMs = Number.POSITIVE_INFINITY,
+): Promise<AgentConfig> {
   const { enrollmentCode, token, ...witness } = config.witness;
   if (token !== undefined) return { ...config, witness: { ...witness, token } };
   if (enrollmentCode === undefined) throw new Error('witness: set token or enrollmentCode');
@@ -35,15 +43,56 @@ export async function withNodeToken(config: AgentFileConfig, log: (line: Record<
   const previous = await kept(config.stateDir);
   if (previous?.fromCode === codeHash(enrollmentCode)) return { ...config, witness: { ...witness, token: previous.token } };
 
-  const response = await fetch(new URL('/v1/node/enroll', witness.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    // The witness refuses, without using it, a code of another node: using it would revoke that node's token.
-    body: JSON.stringify({ code: enrollmentCode, nodeId: config.nodeId }),
-    signal: AbortSignal.timeout(witness.requestTimeoutMs * 3),
-  });
-  const text = await response.text();
-  if (!response.ok) throw refusal(response.status, text, config.nodeId);
+  const url = new URL('/v1/node/enroll', witness.url);
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const answer = await ask(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // The witness refuses, without using it, a code of another node: using it would revoke that node's token.
+      body: JSON.stringify({ code: enrollmentCode, nodeId: config.nodeId }),
+      signal: AbortSignal.timeout(witness.requestTimeoutMs * 3),
+    });
+    if (answer.kind === 'answered') {
+      if (answer.ok) return keepToken(config, witness, enrollmentCode, answer.text, log);
+      if (!transient(answer.status)) throw refusal(answer.status, answer.text, config.nodeId);
+    }
+    const reason = answer.kind === 'answered' ? `${String(answer.status)} ${answer.text.slice(0, 120)}` : answer.reason;
+    const waitMs = answer.kind === 'answered' && answer.retryAfterMs !== undefined ? answer.retryAfterMs : Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+    if (Date.now() - started + waitMs > retryForMs) throw new Error(`the witness at ${witness.url} could not enroll this node after ${String(attempt)} tries: ${reason}`);
+    log({ event: 'enrollment-retry', attempt, reason, retryInMs: waitMs });
+    await sleep(waitMs);
+  }
+}
+
+type Answer = { kind: 'answered'; ok: boolean; status: number; text: string; retryAfterMs?: number } | { kind: 'no-answer'; reason: string };
+
+/** One request: the answer, or why there was none (refused, reset, timed out). */
+async function ask(url: URL, init: RequestInit): Promise<Answer> {
+  try {
+    const response = await fetch(url, init);
+    const text = await response.text();
+    // Delay-seconds only (a date form is not worth trusting across clocks); at most a minute.
+    const seconds = Number(response.headers.get('retry-after') ?? Number.NaN);
+    const retryAfterMs = Number.isInteger(seconds) && seconds >= 0 ? Math.min(60, seconds) * 1_000 : undefined;
+    return { kind: 'answered', ok: response.ok, status: response.status, text, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { kind: 'no-answer', reason: `no answer (${error instanceof Error ? error.message : String(error)}${cause})` };
+  }
+}
+
+/** Worth asking again: the witness could not answer now, not "no". */
+const transient = (status: number) => status >= 500 || status === 429;
+
+/** Checks the witness's answer and keeps the token for the next starts. */
+async function keepToken(
+  config: AgentFileConfig,
+  witness: Omit<AgentFileConfig['witness'], 'enrollmentCode' | 'token'>,
+  enrollmentCode: string,
+  text: string,
+  log: (line: Record<string, unknown>) => void,
+): Promise<AgentConfig> {
   const enrolled = Enrolled.parse(JSON.parse(text));
   // The witness checked it; a witness that did not is not one to run with.
   if (enrolled.nodeId !== config.nodeId) throw new Error(`the witness enrolled node ${enrolled.nodeId}, but this agent is ${config.nodeId}`);

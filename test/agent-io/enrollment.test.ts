@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +19,10 @@ afterAll(async () => {
 });
 
 let configs = 0;
-function config(nodeId: string, enrollmentCode: string): AgentFileConfig {
+function config(nodeId: string, enrollmentCode: string, url = api.url): AgentFileConfig {
   return Schema.parse({
     nodeId,
-    witness: { url: api.url, enrollmentCode },
+    witness: { url, enrollmentCode },
     peer: { listen: '127.0.0.1:7400', url: 'http://127.0.0.1:7401', key: Buffer.alloc(32, 1).toString('base64') },
     stateDir: join(dir, `state-${String(++configs)}`),
     hooks: { promote: { command: ['true'] }, demote: { command: ['true'] } },
@@ -61,6 +63,56 @@ describe('an agent configured with an enrollment code', () => {
     expect((await api.call('POST', '/v1/node/heartbeat', a.witness.token, heartbeat(1))).status).toBe(200);
     const rotated = await withNodeToken(config('node-a', rotation.code));
     expect((await api.call('POST', '/v1/node/heartbeat', rotated.witness.token, heartbeat(2))).status).toBe(200);
+  });
+
+  it('waits for a witness that is not there yet, or still starting (503, Retry-After), and enrolls once it answers', async () => {
+    const { codes } = await setUpReseller(api);
+    // A witness still starting, in front of the real one: its first answer is 503 with Retry-After.
+    let starting = 1;
+    const front: Server = createServer((request, response) => {
+      if (starting-- > 0) {
+        response.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'starting', message: 'the witness is starting' } }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        void fetch(new URL(request.url ?? '/', api.url), { method: request.method, headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) }).then(async (answer) => {
+          response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+        });
+      });
+    });
+    // Its port, free until the witness listens on it a moment after the agent first asks.
+    const port = await new Promise<number>((resolve) => front.listen(0, '127.0.0.1', () => { resolve((front.address() as AddressInfo).port); }));
+    await new Promise((resolve) => front.close(resolve));
+    // The witness listens once the agent has found nobody there (its first retry logged).
+    const logged: Record<string, unknown>[] = [];
+    let listening: Promise<void> | undefined;
+    const enrolling = withNodeToken(config('node-a', codes['node-a']!, `http://127.0.0.1:${String(port)}/`), (line) => {
+      logged.push(line);
+      listening ??= new Promise<void>((resolve) => front.listen(port, '127.0.0.1', resolve));
+    });
+    try {
+      const ready = await enrolling;
+      expect((await api.call('POST', '/v1/node/heartbeat', ready.witness.token, heartbeat(1))).status).toBe(200);
+    } finally {
+      await listening;
+      await new Promise((resolve) => front.close(resolve));
+    }
+    const retries = logged.filter((l) => l.event === 'enrollment-retry');
+    expect(retries[0]?.reason).toMatch(/no answer.*ECONNREFUSED/);
+    expect(retries.at(-1)).toMatchObject({ reason: expect.stringMatching(/^503 .*starting/) as unknown, retryInMs: 1_000 });
+    expect(logged.at(-1)).toMatchObject({ event: 'enrolled' });
+  });
+
+  it('gives up after the time it is given, saying what the witness answered', async () => {
+    const down: Server = createServer((_request, response) => response.writeHead(502).end('bad gateway'));
+    const port = await new Promise<number>((resolve) => down.listen(0, '127.0.0.1', () => { resolve((down.address() as AddressInfo).port); }));
+    try {
+      await expect(withNodeToken(config('node-a', `tbe-${'b'.repeat(40)}`, `http://127.0.0.1:${String(port)}/`), () => undefined, 2_500)).rejects.toThrow(/could not enroll this node after 2 tries: 502 bad gateway/);
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
+    }
   });
 
   it('reports a refused code with the witness answer', async () => {
