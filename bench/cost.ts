@@ -69,7 +69,6 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClientConfig, type WitnessConfig, witnessDeps, type WitnessDeps } from '../functions/adapters/config.ts';
-import { detectorDeps } from '../functions/adapters/detector-config.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
@@ -457,6 +456,8 @@ export async function costBench(args: string[]): Promise<number> {
  * back) is left out of the mean.
  */
 async function timeDetector(endpoint: string, from: number): Promise<{ meanMs: number; runs: number }> {
+  // Loaded only now, as the witness's routes are (loadWitnessRoutes): its store logs through the witness's logger.
+  const { detectorDeps } = await import('../functions/adapters/detector-config.ts');
   const client = new DynamoDBClient(localDynamoClientConfig(endpoint));
   const runs = 10;
   const times: number[] = [];

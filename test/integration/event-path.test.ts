@@ -59,18 +59,23 @@ async function enrolled(codes: Record<string, string>, ...nodeIds: string[]): Pr
   return Promise.all(nodeIds.map(token));
 }
 
+/** A site of a new reseller whose node-a is primary since `day` (granted, promote acknowledged a second later). */
+async function primarySince(day: string) {
+  api.clock.ms = Date.parse(day);
+  const { key, siteId, codes } = await setUpReseller(api);
+  const [a, b] = await enrolled(codes, 'node-a', 'node-b');
+  const t0 = api.clock.ms;
+  await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
+  await api.call('POST', '/v1/node/heartbeat', b, beat(1, 0, 'secondary', true));
+  await api.call('POST', '/v1/node/claim', a, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
+  api.clock.advance(1_000);
+  await api.call('POST', '/v1/node/heartbeat', a, beat(3, 1, 'primary', true, ['1-promote-node-a']));
+  return { key, siteId, a: a!, b: b!, t0 };
+}
+
 describe('the event path: stream → publisher → audit trail', () => {
   it('records a failover as it happened, once, even when the publisher fails and batches come again', async () => {
-    api.clock.ms = Date.parse('2026-11-10T09:00:00Z');
-    const { key, siteId, codes } = await setUpReseller(api);
-    const [a, b] = await enrolled(codes, 'node-a', 'node-b');
-
-    const t0 = api.clock.ms;
-    await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
-    await api.call('POST', '/v1/node/heartbeat', b, beat(1, 0, 'secondary', true));
-    await api.call('POST', '/v1/node/claim', a, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
-    api.clock.advance(1_000);
-    await api.call('POST', '/v1/node/heartbeat', a, beat(3, 1, 'primary', true, ['1-promote-node-a']));
+    const { key, siteId, b, t0 } = await primarySince('2026-11-10T09:00:00Z');
     failNext = 2;
     // node-a goes silent; node-b loses it and takes over once its lease (to t0 + 16 s) is out.
     api.clock.advance(19_000);
@@ -116,15 +121,7 @@ describe('the event path: stream → publisher → audit trail', () => {
   });
 
   it('a primary its peer reported lost, then reachable again before it renewed: its renewal is in the trail, and the SLA report counts only the gap', async () => {
-    api.clock.ms = Date.parse('2026-11-14T09:00:00Z');
-    const { key, siteId, codes } = await setUpReseller(api);
-    const [a, b] = await enrolled(codes, 'node-a', 'node-b');
-    const t0 = api.clock.ms;
-    await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
-    await api.call('POST', '/v1/node/heartbeat', b, beat(1, 0, 'secondary', true));
-    await api.call('POST', '/v1/node/claim', a, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
-    api.clock.advance(1_000);
-    await api.call('POST', '/v1/node/heartbeat', a, beat(3, 1, 'primary', true, ['1-promote-node-a']));
+    const { key, siteId, a, b, t0 } = await primarySince('2026-11-14T09:00:00Z');
     // node-a falls silent (its lease ends at t0 + 16 s); node-b loses it, then reaches it again.
     api.clock.advance(19_000);
     await api.call('POST', '/v1/node/heartbeat', b, beat(2, 1, 'secondary', false));
