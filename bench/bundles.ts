@@ -163,6 +163,8 @@ export async function bundlesBench(args: string[]): Promise<number> {
       heartbeat: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
       claim: () => apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
       api: () => apiEvent('GET /v1/reseller', readKey.key),
+      // The customer's PDF of the bench site's month: the report function's heaviest answer.
+      report: () => apiEvent('GET /v1/reports/sla', readKey.key, undefined, { from: '2026-11-01', to: '2026-12-01', format: 'pdf' }),
       openapi: () => apiEvent('GET /openapi.json'),
       publisher: () => grantStreamEvent(),
       detector: () => scheduledEvent(),
@@ -463,14 +465,15 @@ function grantStreamEvent(): unknown {
 }
 
 /** An API Gateway v2 event; without a token, no Authorization header, and without a body, none (a GET). */
-function apiEvent(routeKey: string, token?: string, body?: unknown): unknown {
+function apiEvent(routeKey: string, token?: string, body?: unknown, query?: Record<string, string>): unknown {
   const [method, path] = routeKey.split(' ');
   const now = Date.now();
   return {
     version: '2.0',
     routeKey,
     rawPath: path,
-    rawQueryString: '',
+    rawQueryString: query ? new URLSearchParams(query).toString() : '',
+    ...(query ? { queryStringParameters: query } : {}),
     headers: {
       ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),

@@ -7,6 +7,7 @@ export const functionEntries = {
   heartbeat: 'functions/handlers/heartbeat.ts',
   claim: 'functions/handlers/claim.ts',
   api: 'functions/handlers/api.ts',
+  report: 'functions/handlers/report.ts',
   openapi: 'functions/handlers/openapi.ts',
   publisher: 'functions/handlers/publisher.ts',
   detector: 'functions/handlers/detector.ts',

@@ -118,15 +118,17 @@ export function createLocalServer(routes: Routes, options: LocalServerOptions = 
       const event = apiGatewayEvent(request, body, match.routeKey, match.pathParameters);
       const started = performance.now();
       const result = await route.handler(event, lambdaContext(route.functionName, event.requestContext.requestId));
+      // As API Gateway does: a base64 body (a PDF) goes out as its bytes.
+      const answer = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
       options.onInvocation?.({
         functionName: route.functionName,
         status: result.statusCode ?? 200,
         durationMs: performance.now() - started,
         requestBytes: body.length,
-        responseBytes: Buffer.byteLength(result.body ?? ''),
+        responseBytes: answer.length,
       });
       const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      response.writeHead(result.statusCode ?? 200, headers).end(result.body ?? '');
+      response.writeHead(result.statusCode ?? 200, headers).end(answer);
     })().catch((error: unknown) => {
       console.error('local server: request failed', error);
       if (!response.headersSent) sendJson(response, 500, 'internal', 'internal error');

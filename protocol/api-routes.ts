@@ -306,10 +306,12 @@ export const apiRoutes = {
   },
   'GET /v1/reports/sla': {
     access: 'read',
-    summary: 'The SLA report of the period: availability, failovers, incidents, contract targets met or missed',
+    summary:
+      'The SLA report of the period, observed up to now: availability, failovers, incidents, contract targets met or missed. ' +
+      'json and csv trace each figure to its events; html and pdf are the customer’s report, in words and local times',
     query: ReportQuery,
     status: 200,
-    alsoProduces: ['text/csv', 'text/html'],
+    alsoProduces: ['text/csv', 'text/html', 'application/pdf'],
   },
   'POST /v1/webhooks': {
     access: 'write',
@@ -412,3 +414,6 @@ export const LinkToken = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,700}\.[A-Za-
  * record it names: a value of another parameter's shape finds nothing.
  */
 export const PathParam = z.union([Identifier, z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)), LinkToken]);
+
+/** The routes the report function serves (lib/witness-stack.ts); the api function serves the rest. */
+export const reportRouteKeys: readonly ApiRouteKey[] = ['GET /v1/reports/sla'];

@@ -46,17 +46,41 @@ export type ApiKeyCreated = z.infer<typeof ApiKeyCreated>;
 
 export const CreateApiKeyRequest = z.strictObject({ name: Name, scope: ApiKeyScope });
 
-export const Reseller = z.object({ resellerId: Identifier, name: Name, targets: ContractTargets, createdAt: Timestamp });
+/** True when the runtime knows the IANA zone (Node and Lambda ship full ICU data). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone (`Europe/Berlin`): the reseller's reports print local times in it. */
+export const TimeZone = z.string().check(
+  z.maxLength(64),
+  z.refine((zone) => isTimeZone(zone), { message: 'an IANA time zone, e.g. Europe/Berlin or UTC' }),
+);
+
+export const Reseller = z.object({
+  resellerId: Identifier,
+  name: Name,
+  targets: ContractTargets,
+  /** Reports print times in it unless asked for another (`tz`); UTC when unset. */
+  timeZone: z.nullable(TimeZone),
+  createdAt: Timestamp,
+});
 export type Reseller = z.infer<typeof Reseller>;
 
 export const CreateResellerRequest = z.strictObject({
   resellerId: Identifier,
   name: Name,
   targets: z.optional(ContractTargets),
+  timeZone: z.optional(TimeZone),
 });
 export const CreateResellerResponse = z.object({ reseller: Reseller, apiKey: ApiKeyCreated });
 
-export const UpdateResellerRequest = z.strictObject({ name: z.optional(Name), targets: z.optional(ContractTargets) });
+export const UpdateResellerRequest = z.strictObject({ name: z.optional(Name), targets: z.optional(ContractTargets), timeZone: z.optional(TimeZone) });
 
 export const Customer = z.object({ customerId: Identifier, name: Name, createdAt: Timestamp });
 export type Customer = z.infer<typeof Customer>;
@@ -268,12 +292,21 @@ export const EventsQuery = z.strictObject({
 /** A report's bound: a day (`2026-11-01`, midnight UTC) or an instant. */
 export const DayOrTimestamp = z.union([z.iso.date().check(inServiceYears), Timestamp]);
 
+export const ReportFormat = z.enum(['json', 'csv', 'html', 'pdf']);
+export type ReportFormat = z.infer<typeof ReportFormat>;
+
 export const ReportQuery = z
   .strictObject({
+    /** A day is local midnight in the report's zone (`tz`). */
     from: DayOrTimestamp,
     to: DayOrTimestamp,
-    format: z.optional(z.enum(['json', 'csv', 'html'])),
+    /** json and csv: every figure with its event ids; html and pdf: the customer's report, in words, without ids. */
+    format: z.optional(ReportFormat),
     siteId: z.optional(Identifier),
+    /** Only this customer's sites, and the customer's name on the report. */
+    customerId: z.optional(Identifier),
+    /** The zone the report's days and times are in; default the reseller's, else UTC. */
+    tz: z.optional(TimeZone),
   })
   .check(z.refine((q) => Date.parse(q.to) > Date.parse(q.from), { message: 'to must be after from', path: ['to'] }));
 

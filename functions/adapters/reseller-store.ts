@@ -10,6 +10,8 @@ const ResellerItem = z.object({
   resellerId: z.string(),
   name: z.string(),
   targets: z.object({ availability: z.number(), timeToAcknowledgeMs: z.number() }),
+  /** Absent on resellers created before reports had zones. */
+  timeZone: z.optional(z.string()),
   createdAt: z.number(),
 });
 
@@ -31,6 +33,7 @@ export const resellerView = (item: z.infer<typeof ResellerItem>): Reseller => ({
   resellerId: item.resellerId,
   name: item.name,
   targets: item.targets,
+  timeZone: item.timeZone ?? null,
   createdAt: iso(item.createdAt),
 });
 
@@ -91,10 +94,14 @@ export class ResellerStore {
     return mapPage(page, (item) => resellerView(ResellerItem.parse(item)));
   }
 
-  async updateReseller(resellerId: string, change: { name?: string | undefined; targets?: ContractTargets | undefined }): Promise<Reseller | undefined> {
+  async updateReseller(
+    resellerId: string,
+    change: { name?: string | undefined; targets?: ContractTargets | undefined; timeZone?: string | undefined },
+  ): Promise<Reseller | undefined> {
     const sets: [string, unknown][] = [];
     if (change.name !== undefined) sets.push(['name', change.name]);
     if (change.targets !== undefined) sets.push(['targets', change.targets]);
+    if (change.timeZone !== undefined) sets.push(['timeZone', change.timeZone]);
     if (sets.length === 0) return this.getReseller(resellerId);
     try {
       const { Attributes } = await this.doc.send(

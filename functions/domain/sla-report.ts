@@ -1,19 +1,27 @@
 import type { EventType, WitnessEvent } from '../../protocol/events.ts';
 
 // A reseller's SLA report, computed from each site's audit trail (DESIGN.md, "Events" and
-// "Incidents and escalation"). Pure: the period comes in as [from, to) in ms, nothing reads a clock.
-// Every interval, failover and incident keeps the ids of the events it came from (`eventIds`),
-// so each figure can be checked against the trail.
+// "Incidents and escalation"). Pure: the period comes in as [from, to) in ms and the present as
+// `now`; nothing reads a clock. Only what has happened is judged: a period is observed up to
+// min(to, now), and a site from its go-live (its first grant). Every interval, failover and
+// incident keeps the ids of the events it came from (`eventIds`), so each figure can be checked
+// against the trail.
+
+/** Who declared a maintenance window: a reseller's API key, the operator's admin key, or a site's agent. */
+export type DeclaredBy = { kind: 'api-key'; keyId: string } | { kind: 'admin' } | { kind: 'node'; nodeId: string };
 
 export interface MaintenanceWindow {
   start: number;
   end: number;
   reason: string;
+  /** When it was declared; absent for windows stored before declarations were recorded. */
+  declaredAt?: number | null | undefined;
+  declaredBy?: DeclaredBy | null | undefined;
 }
 
 export interface SlaSiteInput {
   siteId: string;
-  /** When the site was created: its period starts there if that is later than `from` (a site is not down before it exists). */
+  /** When the site was created: a site created after the period is left out. Its figures start at its go-live (first grant). */
   activeFrom?: number;
   customerId?: string;
   name?: string;
@@ -34,6 +42,10 @@ export interface SlaReportInput {
   /** The period is [from, to), ms since the Unix epoch. */
   from: number;
   to: number;
+  /** The present: nothing after it has happened, so the period is observed up to min(to, now). */
+  now: number;
+  /** IANA time zone the reseller reads times in (carried to the renderings; the figures do not depend on it). */
+  timeZone?: string;
   sites: readonly SlaSiteInput[];
   targets: SlaTargets;
   /**
@@ -63,11 +75,28 @@ export interface DowntimeInterval {
   end: number;
   durationMs: number;
   inMaintenanceMs: number;
+  /** What ended the previous hold: its primary stopped being heard (`node.lost`), the whole site did (`site.down`); null before any hold. */
+  cause: 'node.lost' | 'site.down' | null;
   /** The event that ended the previous hold and the grant (or the same primary's renewal) that ended the gap, when there are. */
   eventIds: string[];
 }
 
-/** Maintenance windows merged where they overlap, clipped to the period. */
+/**
+ * A declared window as the report counts it: from its start or its declaration, whichever is later
+ * (a window declared after the fact excuses nothing before it was declared), clipped to the
+ * observed period; `countedMs` 0 when none of it falls there.
+ */
+export interface MaintenanceRecord {
+  start: number;
+  end: number;
+  reason: string;
+  declaredAt: number | null;
+  declaredBy: DeclaredBy | null;
+  countedFrom: number;
+  countedMs: number;
+}
+
+/** Maintenance windows (as counted) merged where they overlap, clipped to the observed period. */
 export interface MaintenancePeriod {
   start: number;
   end: number;
@@ -121,6 +150,8 @@ export interface SurvivorInterval {
 
 /** Something the figures cannot tell, said in words, with the events it is about. */
 export interface ReportNote {
+  /** `retention`: the period starts before the trail's retention; `silent-survivor`, `forced-failover`: see notesOf. */
+  kind: 'retention' | 'silent-survivor' | 'forced-failover';
   at: number;
   text: string;
   eventIds: string[];
@@ -129,7 +160,7 @@ export interface ReportNote {
 /**
  * How an incident stands against the time-to-acknowledge target: `met`/`missed` once acknowledged;
  * `not-required` when resolved without acknowledgement (auto-resolved on recovery); while
- * unacknowledged, `missed` if open at `to` longer than the target, else `pending`.
+ * unacknowledged, `missed` if open at the end of the observed period longer than the target, else `pending`.
  */
 export type AcknowledgementStanding = 'met' | 'missed' | 'not-required' | 'pending';
 
@@ -153,7 +184,8 @@ export interface DurationStats {
 }
 
 export interface SiteTargets {
-  availability: { target: number; actual: number; met: boolean };
+  /** `actual` and `met` are null while the site has no observed time since its go-live (nothing to judge). */
+  availability: { target: number; actual: number | null; met: boolean | null };
   timeToAcknowledge: {
     targetMs: number;
     met: boolean;
@@ -166,16 +198,26 @@ export interface SiteSla {
   siteId: string;
   customerId: string | null;
   name: string | null;
+  /** The site's first grant (in the trail), when it went live; null if it never has. */
+  goLiveAt: number | null;
+  /** The judged part of the period: [judgedFrom, observedUntil), from the later of `from` and the go-live; null when none (not yet live). */
+  judgedFrom: number | null;
+  /** Length of the judged part; 0 when the site was not live in the observed period. */
   periodMs: number;
   heldMs: number;
   downtimeMs: number;
-  availability: number;
+  /** held ÷ judged time; null when there is no judged time. */
+  availability: number | null;
   maintenanceMs: number;
   downtimeInMaintenanceMs: number;
-  heldOutsideMaintenanceMs: number;
-  availabilityExcludingMaintenance: number;
+  /** Downtime outside maintenance: what the contract counts. */
+  unplannedDowntimeMs: number;
+  /** 1 − unplanned downtime ÷ judged time: downtime inside a maintenance window is forgiven, never more; null when nothing is judged. */
+  availabilityExcludingMaintenance: number | null;
   held: HeldInterval[];
   downtime: DowntimeInterval[];
+  /** Each declared window, with who declared it and when, and what of it counts. */
+  maintenanceWindows: MaintenanceRecord[];
   maintenance: MaintenancePeriod[];
   failovers: Failover[];
   /** Time in survivor mode: a primary, but a single node, and no automatic failover. */
@@ -193,17 +235,19 @@ export interface SiteSla {
 
 export interface ResellerTotals {
   sites: number;
+  /** Sites without a grant before the end of the observed period: listed, not judged. */
+  sitesNotYetLive: number;
   /** Sums over the sites: site-periods, not wall-clock time. */
   periodMs: number;
   heldMs: number;
   downtimeMs: number;
   maintenanceMs: number;
   downtimeInMaintenanceMs: number;
-  heldOutsideMaintenanceMs: number;
-  /** Sum held ÷ sum period. */
-  availability: number;
-  /** Sum held outside maintenance ÷ sum (period − maintenance). */
-  availabilityExcludingMaintenance: number;
+  unplannedDowntimeMs: number;
+  /** Sum held ÷ sum judged time; null when no site was live. */
+  availability: number | null;
+  /** 1 − sum unplanned downtime ÷ sum judged time; null when no site was live. */
+  availabilityExcludingMaintenance: number | null;
   failovers: number;
   /** Of the failovers, those an operator forced. */
   forcedFailovers: number;
@@ -215,23 +259,36 @@ export interface ResellerTotals {
   sitesMeetingTimeToAcknowledgeTarget: number;
 }
 
-export interface SlaReport {
-  resellerId: string;
+/** The period asked for, and the part of it that has happened. */
+export interface ReportPeriod {
   from: number;
   to: number;
-  periodMs: number;
+  /** min(to, now), and never before `from`: figures stop here. */
+  observedUntil: number;
+  /** observedUntil − from. */
+  observedMs: number;
+  /** The period is not over: its figures are so far. */
+  partial: boolean;
+}
+
+export interface SlaReport {
+  resellerId: string;
+  period: ReportPeriod;
+  /** IANA zone the renderings print times in (UTC unless the reseller chose one). */
+  timeZone: string;
   targets: SlaTargets;
   sites: SiteSla[];
   totals: ResellerTotals;
 }
 
 export function computeSlaReport(input: SlaReportInput): SlaReport {
-  const { from, to } = input;
+  const { from, to, now } = input;
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) throw new RangeError(`empty or invalid period [${from}, ${to})`);
-  const sites = input.sites
-    .filter((site) => (site.activeFrom ?? from) < to)
-    .map((site) => siteSla(site, Math.max(from, site.activeFrom ?? from), to, input.targets, input.auditRetention));
-  return { resellerId: input.resellerId, from, to, periodMs: to - from, targets: input.targets, sites, totals: totals(sites) };
+  if (!Number.isFinite(now)) throw new RangeError(`invalid now ${now}`);
+  const observedUntil = Math.max(from, Math.min(to, now));
+  const period: ReportPeriod = { from, to, observedUntil, observedMs: observedUntil - from, partial: observedUntil < to };
+  const sites = input.sites.filter((site) => (site.activeFrom ?? from) < to).map((site) => siteSla(site, period, input.targets, input.auditRetention));
+  return { resellerId: input.resellerId, period, timeZone: input.timeZone ?? 'UTC', targets: input.targets, sites, totals: totals(sites) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +345,8 @@ interface OpenHold {
 
 interface Hold extends OpenHold, Span {
   endId: string | null;
+  /** What ended it, when a loss did (not a grant). */
+  endCause: 'node.lost' | 'site.down' | null;
 }
 
 /** The site's primary `nodeId`, at `epoch`, renewed its lease at `at` (a return tells it: events.ts). */
@@ -327,9 +386,9 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
   let current: OpenHold | undefined;
   // The last hold, if its primary's lease ran out and no grant came since: the one a renewal takes up.
   let lapsed: Hold | undefined;
-  const close = (end: number, endId: string): Hold | undefined => {
+  const close = (end: number, endId: string, endCause: Hold['endCause'] = null): Hold | undefined => {
     if (!current) return undefined;
-    const hold = { ...current, end: Math.max(end, current.heldAt), endId };
+    const hold = { ...current, end: Math.max(end, current.heldAt), endId, endCause };
     holds.push(hold);
     current = undefined;
     return hold;
@@ -342,9 +401,9 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
       lapsed = undefined;
       current = { nodeId: d.nodeId ?? null, epoch: d.epoch ?? null, start: at, heldAt: at, startId: event.id, sourceIds: [event.id] };
     } else if (event.type === 'node.lost' && current && d.nodeId === current.nodeId && d.leaseEndedAt != null) {
-      lapsed = close(d.leaseEndedAt, event.id);
+      lapsed = close(d.leaseEndedAt, event.id, 'node.lost');
     } else if (event.type === 'site.down' && current && d.leaseEndedAt != null) {
-      lapsed = close(d.leaseEndedAt, event.id);
+      lapsed = close(d.leaseEndedAt, event.id, 'site.down');
     } else {
       const renewal = renewalOf(event, at);
       if (!lapsed || renewal?.nodeId !== lapsed.nodeId || renewal.epoch !== lapsed.epoch) continue;
@@ -362,7 +421,7 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
       lapsed = undefined;
     }
   }
-  if (current) holds.push({ ...current, end: Number.POSITIVE_INFINITY, endId: null });
+  if (current) holds.push({ ...current, end: Number.POSITIVE_INFINITY, endId: null, endCause: null });
   // One primary at a time: a lease end reported past the next grant is cut at that grant.
   return holds.map((hold, i) => {
     const next = holds[i + 1];
@@ -370,11 +429,14 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
   });
 }
 
+type Gap = Span & { eventIds: string[]; cause: Hold['endCause'] };
+
 /** The complement of the holds over the whole line, each gap naming the events around it. */
-function gapsOf(holds: readonly Hold[]): (Span & { eventIds: string[] })[] {
-  const gaps: (Span & { eventIds: string[] })[] = [];
+function gapsOf(holds: readonly Hold[]): Gap[] {
+  const gaps: Gap[] = [];
   let start = Number.NEGATIVE_INFINITY;
   let endedBy: string | null = null;
+  let cause: Hold['endCause'] = null;
   for (const hold of [...holds, null]) {
     const end = hold ? hold.start : Number.POSITIVE_INFINITY;
     const ids = [endedBy, hold?.startId ?? null].filter((id): id is string => id !== null);
@@ -384,11 +446,12 @@ function gapsOf(holds: readonly Hold[]): (Span & { eventIds: string[] })[] {
       if (last?.end === start) {
         last.end = end;
         last.eventIds = unique([...last.eventIds, ...ids]);
-      } else gaps.push({ start, end, eventIds: unique(ids) });
+      } else gaps.push({ start, end, eventIds: unique(ids), cause });
     }
     if (!hold) break;
     start = Math.max(start, hold.end);
     endedBy = hold.endId;
+    cause = hold.endCause;
   }
   return gaps;
 }
@@ -410,8 +473,26 @@ function overlapMs(a: readonly Span[], b: readonly Span[]): number {
 
 const lengthMs = (spans: readonly Span[]): number => spans.reduce((sum, span) => sum + (span.end - span.start), 0);
 
-function mergeMaintenance(windows: readonly MaintenanceWindow[], from: number, to: number): MaintenancePeriod[] {
-  const sorted = clip(windows, from, to).sort((a, b) => a.start - b.start || a.end - b.end || compare(a.reason, b.reason));
+/**
+ * Each window as declared, and as counted: from its start or its declaration, whichever is later,
+ * within the judged span (`span`, null when nothing is judged).
+ */
+function maintenanceRecordsOf(windows: readonly MaintenanceWindow[], span: Span | null): MaintenanceRecord[] {
+  return windows
+    .map((w) => {
+      const declaredAt = w.declaredAt ?? null;
+      const countedFrom = Math.max(w.start, declaredAt ?? w.start);
+      const counted = span ? Math.min(w.end, span.end) - Math.max(countedFrom, span.start) : 0;
+      return { start: w.start, end: w.end, reason: w.reason, declaredAt, declaredBy: w.declaredBy ?? null, countedFrom, countedMs: Math.max(0, counted) };
+    })
+    .sort((a, b) => a.start - b.start || a.end - b.end || compare(a.reason, b.reason));
+}
+
+/** The counted parts of the windows, merged where they overlap, within the judged span. */
+function mergeMaintenance(records: readonly MaintenanceRecord[], span: Span | null): MaintenancePeriod[] {
+  if (!span) return [];
+  const counted = records.map((r) => ({ start: r.countedFrom, end: r.end, reason: r.reason }));
+  const sorted = clip(counted, span.start, span.end).sort((a, b) => a.start - b.start || a.end - b.end || compare(a.reason, b.reason));
   const merged: MaintenancePeriod[] = [];
   for (const w of sorted) {
     const last = merged.at(-1);
@@ -492,6 +573,7 @@ function notesOf(trail: readonly Entry[], holds: readonly Hold[], from: number, 
     const holder = holderAt(at);
     if (event.type === 'site.down' && d.leaseEndedAt == null && holder != null) {
       notes.push({
+        kind: 'silent-survivor',
         at,
         text:
           `The site fell silent while ${holder} ran on a standalone lease (survivor mode): the witness cannot tell whether ${holder} kept running, ` +
@@ -500,6 +582,7 @@ function notesOf(trail: readonly Entry[], holds: readonly Hold[], from: number, 
       });
     } else if (event.type === 'failover.forced' && typeof d.previousPrimary === 'string') {
       notes.push({
+        kind: 'forced-failover',
         at,
         text:
           `${d.nodeId ?? 'A node'} was forced primary by an operator (key ${text(d.keyId) ?? 'unknown'}), who declared "${text(d.confirm) ?? ''}". ` +
@@ -518,6 +601,7 @@ function notesOf(trail: readonly Entry[], holds: readonly Hold[], from: number, 
 function retentionNote(from: number, retention: { days: number; since: number }): ReportNote {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   return {
+    kind: 'retention',
     at: from,
     text:
       `The period starts (${day(from)}) before the audit trail's retention: events are kept ${String(retention.days)} days, so those before ` +
@@ -587,89 +671,114 @@ function stats(durations: readonly (number | null)[]): DurationStats {
 // ---------------------------------------------------------------------------------------------
 // Per site, per reseller
 
-function siteSla(site: SlaSiteInput, from: number, to: number, targets: SlaTargets, retention?: SlaReportInput['auditRetention']): SiteSla {
-  const periodMs = to - from;
+/** The site's first grant (forced or not): it is live from then on. */
+function goLiveOf(trail: readonly Entry[]): Entry | undefined {
+  return trail.find(({ event }) => event.type === 'failover.granted' || event.type === 'failover.forced');
+}
+
+function siteSla(site: SlaSiteInput, period: ReportPeriod, targets: SlaTargets, retention?: SlaReportInput['auditRetention']): SiteSla {
+  const { from, observedUntil } = period;
   const { trail, ignoredEventIds } = trailOf(site);
+  const goLiveAt = goLiveOf(trail)?.at ?? null;
+  // Judged from the later of `from` and the go-live, up to what has happened; before its go-live a
+  // site is not yet live, not down.
+  const judgedFrom = goLiveAt === null || goLiveAt >= observedUntil ? null : Math.max(from, goLiveAt);
+  const span: Span | null = judgedFrom === null ? null : { start: judgedFrom, end: observedUntil };
+  const within = <T extends Span>(spans: readonly T[]): T[] => (span ? clip(spans, span.start, span.end) : []);
+  const periodMs = span ? span.end - span.start : 0;
   const holds = holdsOf(trail);
-  const held: HeldInterval[] = clip(holds, from, to).map((h) => ({
+  const held: HeldInterval[] = within(holds).map((h) => ({
     nodeId: h.nodeId,
     start: h.start,
     end: h.end,
     durationMs: h.end - h.start,
     eventIds: unique(h.endId === null ? h.sourceIds : [...h.sourceIds, h.endId]),
   }));
-  const maintenance = mergeMaintenance(site.maintenance, from, to);
-  const downtime: DowntimeInterval[] = clip(gapsOf(holds), from, to).map((g) => ({
+  const maintenanceWindows = maintenanceRecordsOf(site.maintenance, span);
+  const maintenance = mergeMaintenance(maintenanceWindows, span);
+  const downtime: DowntimeInterval[] = within(gapsOf(holds)).map((g) => ({
     start: g.start,
     end: g.end,
     durationMs: g.end - g.start,
     inMaintenanceMs: overlapMs([g], maintenance),
+    cause: g.cause,
     eventIds: g.eventIds,
   }));
   const heldMs = lengthMs(held);
-  const maintenanceMs = lengthMs(maintenance);
-  const heldOutsideMaintenanceMs = heldMs - overlapMs(held, maintenance);
-  const availabilityExcludingMaintenance = ratio(heldOutsideMaintenanceMs, periodMs - maintenanceMs);
-  const survivorMode: SurvivorInterval[] = clip(survivorModeOf(trail), from, to).map((v) => ({ ...v, durationMs: v.end - v.start }));
-  const incidents = incidentsOf(trail, from, to, targets.timeToAcknowledgeMs);
+  const downtimeMs = lengthMs(downtime);
+  const downtimeInMaintenanceMs = downtime.reduce((sum, g) => sum + g.inMaintenanceMs, 0);
+  const unplannedDowntimeMs = downtimeMs - downtimeInMaintenanceMs;
+  const availability = ratio(heldMs, periodMs);
+  // Maintenance forgives downtime inside it and nothing else: the contract figure is never below
+  // the plain one (taking held time in a window out of the period would lower it).
+  const availabilityExcludingMaintenance = ratio(periodMs - unplannedDowntimeMs, periodMs);
+  const survivorMode: SurvivorInterval[] = within(survivorModeOf(trail)).map((v) => ({ ...v, durationMs: v.end - v.start }));
+  const incidents = incidentsOf(trail, from, observedUntil, targets.timeToAcknowledgeMs);
   const missedEventIds = incidents.filter((i) => i.acknowledgement === 'missed').map((i) => i.eventIds[0] ?? '');
   return {
     siteId: site.siteId,
     customerId: site.customerId ?? null,
     name: site.name ?? null,
+    goLiveAt,
+    judgedFrom,
     periodMs,
     heldMs,
-    downtimeMs: lengthMs(downtime),
-    availability: heldMs / periodMs,
-    maintenanceMs,
-    downtimeInMaintenanceMs: downtime.reduce((sum, g) => sum + g.inMaintenanceMs, 0),
-    heldOutsideMaintenanceMs,
+    downtimeMs,
+    availability,
+    maintenanceMs: lengthMs(maintenance),
+    downtimeInMaintenanceMs,
+    unplannedDowntimeMs,
     availabilityExcludingMaintenance,
     held,
     downtime,
+    maintenanceWindows,
     maintenance,
-    failovers: failoversOf(trail, from, to),
+    failovers: failoversOf(trail, from, observedUntil),
     survivorModeMs: lengthMs(survivorMode),
     survivorMode,
     incidents,
     timeToAcknowledge: stats(incidents.map((i) => i.timeToAcknowledgeMs)),
     timeToResolve: stats(incidents.map((i) => i.timeToResolveMs)),
     targets: {
-      availability: { target: targets.availability, actual: availabilityExcludingMaintenance, met: availabilityExcludingMaintenance >= targets.availability },
+      availability: {
+        target: targets.availability,
+        actual: availabilityExcludingMaintenance,
+        met: availabilityExcludingMaintenance === null ? null : availabilityExcludingMaintenance >= targets.availability,
+      },
       timeToAcknowledge: { targetMs: targets.timeToAcknowledgeMs, met: missedEventIds.length === 0, missedEventIds },
     },
-    notes: [...(retention && from < retention.since ? [retentionNote(from, retention)] : []), ...notesOf(trail, holds, from, to)],
+    notes: [...(retention && from < retention.since ? [retentionNote(from, retention)] : []), ...notesOf(trail, holds, from, observedUntil)],
     ignoredEventIds,
   };
 }
 
-/** A period that is all maintenance (or no sites at all) leaves nothing to fail: 1. */
-const ratio = (part: number, whole: number): number => (whole > 0 ? part / whole : 1);
+/** Nothing judged (no live site, no observed time): no figure rather than a made-up 100 %. */
+const ratio = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
 
 function totals(sites: readonly SiteSla[]): ResellerTotals {
   const sum = (figure: (site: SiteSla) => number): number => sites.reduce((total, site) => total + figure(site), 0);
   const incidents = sites.flatMap((s) => s.incidents);
   const periodMs = sum((s) => s.periodMs);
-  const maintenanceMs = sum((s) => s.maintenanceMs);
   const heldMs = sum((s) => s.heldMs);
-  const heldOutsideMaintenanceMs = sum((s) => s.heldOutsideMaintenanceMs);
+  const unplannedDowntimeMs = sum((s) => s.unplannedDowntimeMs);
   return {
     sites: sites.length,
+    sitesNotYetLive: sites.filter((s) => s.judgedFrom === null).length,
     periodMs,
     heldMs,
     downtimeMs: sum((s) => s.downtimeMs),
-    maintenanceMs,
+    maintenanceMs: sum((s) => s.maintenanceMs),
     downtimeInMaintenanceMs: sum((s) => s.downtimeInMaintenanceMs),
-    heldOutsideMaintenanceMs,
+    unplannedDowntimeMs,
     availability: ratio(heldMs, periodMs),
-    availabilityExcludingMaintenance: ratio(heldOutsideMaintenanceMs, periodMs - maintenanceMs),
+    availabilityExcludingMaintenance: ratio(periodMs - unplannedDowntimeMs, periodMs),
     failovers: sum((s) => s.failovers.length),
     forcedFailovers: sum((s) => s.failovers.filter((f) => f.forced !== null).length),
     survivorModeMs: sum((s) => s.survivorModeMs),
     incidents: incidents.length,
     timeToAcknowledge: stats(incidents.map((i) => i.timeToAcknowledgeMs)),
     timeToResolve: stats(incidents.map((i) => i.timeToResolveMs)),
-    sitesMeetingAvailabilityTarget: sites.filter((s) => s.targets.availability.met).length,
+    sitesMeetingAvailabilityTarget: sites.filter((s) => s.targets.availability.met === true).length,
     sitesMeetingTimeToAcknowledgeTarget: sites.filter((s) => s.targets.timeToAcknowledge.met).length,
   };
 }
