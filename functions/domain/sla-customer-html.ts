@@ -1,5 +1,5 @@
 import type { CustomerReportView, CustomerSiteView, Verdict } from './sla-customer-view.ts';
-import { escapeHtml } from './sla-render.ts';
+import { escapeHtml } from './html-escape.ts';
 
 // The SLA report as a customer reads it, one self-contained page: no script, no asset from
 // elsewhere (the CSP says so to the browser too), laid out for an A4 sheet as much as a screen.

@@ -393,9 +393,15 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
     current = undefined;
     return hold;
   };
+  // A lease end told again, earlier, after the hold was closed (the grant that follows a loss tells
+  // it too): the earliest report stands, so that a report more can only shorten a hold.
+  const trim = (hold: Hold | undefined, reportedEnd: number | null | undefined): void => {
+    if (hold && reportedEnd != null && reportedEnd < hold.end) hold.end = Math.max(reportedEnd, hold.heldAt);
+  };
   for (const { event, at } of trail) {
     const d = event.data;
     if (event.type === 'failover.granted' || event.type === 'failover.forced') {
+      if (!current) trim(lapsed, d.previousLeaseEndedAt);
       // previousLeaseEndedAt null: the role passed without a gap.
       close(d.previousLeaseEndedAt ?? at, event.id);
       lapsed = undefined;
@@ -404,6 +410,8 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
       lapsed = close(d.leaseEndedAt, event.id, 'node.lost');
     } else if (event.type === 'site.down' && current && d.leaseEndedAt != null) {
       lapsed = close(d.leaseEndedAt, event.id, 'site.down');
+    } else if ((event.type === 'site.down' || (event.type === 'node.lost' && d.nodeId === lapsed?.nodeId)) && !current) {
+      trim(lapsed, d.leaseEndedAt);
     } else {
       const renewal = renewalOf(event, at);
       if (!lapsed || renewal?.nodeId !== lapsed.nodeId || renewal.epoch !== lapsed.epoch) continue;
@@ -682,7 +690,7 @@ function siteSla(site: SlaSiteInput, period: ReportPeriod, targets: SlaTargets, 
   const goLiveAt = goLiveOf(trail)?.at ?? null;
   // Judged from the later of `from` and the go-live, up to what has happened; before its go-live a
   // site is not yet live, not down.
-  const judgedFrom = goLiveAt === null || goLiveAt >= observedUntil ? null : Math.max(from, goLiveAt);
+  const judgedFrom = goLiveAt === null || Math.max(from, goLiveAt) >= observedUntil ? null : Math.max(from, goLiveAt);
   const span: Span | null = judgedFrom === null ? null : { start: judgedFrom, end: observedUntil };
   const within = <T extends Span>(spans: readonly T[]): T[] => (span ? clip(spans, span.start, span.end) : []);
   const periodMs = span ? span.end - span.start : 0;

@@ -38,4 +38,14 @@ describe('function bundles', () => {
     expect(packages).toContain('@aws-sdk/client-sqs');
     expect(packages).not.toContain('@aws-sdk/client-sns');
   });
+
+  // The SLA report is a function of its own so that the PDF library stays out of the api's bundle.
+  test('the report function bundles jsPDF without its HTML and SVG helpers; the api function bundles no PDF library', async () => {
+    const report = await bundledPackages('report');
+    expect(report).toContain('jspdf');
+    for (const helper of ['html2canvas', 'canvg', 'dompurify', 'core-js']) expect(report).not.toContain(helper);
+    const api = await bundledPackages('api');
+    expect(api).not.toContain('jspdf');
+    expect(api).not.toContain('jspdf-autotable');
+  });
 });

@@ -3,6 +3,7 @@ import type { Incident } from '../../../protocol/incidents.ts';
 import { incidentView } from '../../adapters/incident-store.ts';
 import { type IncidentLink, verifyIncidentLink } from '../../adapters/incident-links.ts';
 import { logger } from '../../adapters/logger.ts';
+import { escapeHtml } from '../../domain/html-escape.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param } from './call.ts';
 import { actOnIncident } from './incidents.ts';
@@ -11,9 +12,6 @@ import { actOnIncident } from './incidents.ts';
 // credential. Mail scanners and link previews fetch every link in a message, so GET only shows
 // what the link would do; the page's button POSTs to the same URL, and that acts. Refusals keep
 // the API's JSON error shape: a 401 for a forged or expired link, before anything is read.
-
-const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => escapes[c] ?? c);
 
 function linkOf(call: AnyCall): IncidentLink {
   const verdict = verifyIncidentLink(call.deps.tokenKey, param(call, 'token'), call.now);
