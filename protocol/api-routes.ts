@@ -8,6 +8,7 @@ import {
   CreateApiKeyRequest,
   CreateCustomerRequest,
   CreateMaintenanceRequest,
+  UpdateMaintenanceRequest,
   CreateResellerRequest,
   CreateResellerResponse,
   CreateSiteRequest,
@@ -75,6 +76,8 @@ export interface ApiRoute {
    * signature covers the raw bytes, so nothing parses them first); the schema documents it.
    */
   rawBody?: z.ZodMiniType;
+  /** Refusals of this route beyond the ones every route may answer (protocol/openapi.ts), by status: their codes and what they mean. */
+  refusals?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -176,25 +179,49 @@ export const apiRoutes = {
   },
   'POST /v1/sites/{siteId}/maintenance': {
     access: 'write',
-    summary: 'Declare a maintenance window: conditions inside it page no one',
+    summary:
+      'Declare a maintenance window: conditions inside it page no one, and the SLA report judges availability without it. ' +
+      'It starts from now on: 422 maintenance-in-past for a start more than 5 min before now',
     params: ['siteId'],
     body: CreateMaintenanceRequest,
     status: 201,
     response: MaintenanceWindow,
+    refusals: { '422': 'maintenance-in-past: the window starts more than 5 min before now (an outage that already happened stays in the SLA report)' },
   },
   'GET /v1/sites/{siteId}/maintenance': {
     access: 'read',
-    summary: "The site's maintenance windows, by start",
+    summary: "The site's maintenance windows, by start, with who declared and last changed each",
     params: ['siteId'],
     query: ListQuery,
     status: 200,
     response: page(MaintenanceWindow),
   },
+  'PATCH /v1/sites/{siteId}/maintenance/{windowId}': {
+    access: 'write',
+    summary:
+      'Change a maintenance window: before it starts, move or resize it (not to start more than 5 min before now); ' +
+      'once started, only bring its end forward (not more than 5 min before now) or change its reason; once ended, nothing',
+    params: ['siteId', 'windowId'],
+    body: UpdateMaintenanceRequest,
+    status: 200,
+    response: MaintenanceWindow,
+    refusals: {
+      '409': 'conflict: the window changed meanwhile; read it again',
+      '422':
+        'maintenance-in-past (a start, or a started window\'s end, more than 5 min before now), ' +
+        'maintenance-started (a started window: its start cannot change, its end cannot be extended), ' +
+        'maintenance-ended (a window that has ended is part of the SLA record)',
+    },
+  },
   'DELETE /v1/sites/{siteId}/maintenance/{windowId}': {
     access: 'write',
-    summary: 'Cancel a maintenance window',
+    summary: 'Cancel a maintenance window that has not started; one that is running ends now instead (it stays in the SLA record)',
     params: ['siteId', 'windowId'],
     status: 204,
+    refusals: {
+      '409': 'conflict: the window changed meanwhile; read it again',
+      '422': 'maintenance-ended: a window that has ended is part of the SLA record and cannot be removed',
+    },
   },
   'GET /v1/sites/{siteId}/events': {
     access: 'read',

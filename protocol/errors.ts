@@ -15,6 +15,10 @@ export const ErrorCode = z.enum([
   'confirmation-mismatch',
   // Enrollment (400): the code is another node's; its own code so the agent can tell its technician so (invalid-body: a malformed request).
   'wrong-node',
+  // Maintenance windows (422): the SLA record is not rewritten after the fact.
+  'maintenance-in-past',
+  'maintenance-started',
+  'maintenance-ended',
   'method-not-allowed',
   'stale-request',
   'payload-too-large',

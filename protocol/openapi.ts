@@ -45,7 +45,9 @@ function operation(key: string, route: Omit<ApiRoute, 'access'> & { access: keyo
     ...(body ? { requestBody: { required: true, content: json(body) } } : {}),
     responses: {
       [String(route.status)]: success,
-      ...Object.fromEntries(Object.entries(errors).map(([status, description]) => [status, { description, content: json(ErrorComponent) }])),
+      ...Object.fromEntries(
+        Object.entries({ ...errors, ...route.refusals }).map(([status, description]) => [status, { description, content: json(ErrorComponent) }]),
+      ),
     },
   };
 }

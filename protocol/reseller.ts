@@ -256,21 +256,66 @@ export const EnrollResponse = z.object({
   token: z.string(),
 });
 
+/** Who declared or last changed a maintenance window: a reseller's API key, the operator, or a node's agent. */
+export const MaintenanceAuthor = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('api-key'), keyId: z.string() }),
+  z.object({ kind: z.literal('admin') }),
+  z.object({ kind: z.literal('node'), nodeId: z.string() }),
+]);
+export type MaintenanceAuthor = z.infer<typeof MaintenanceAuthor>;
+
 export const MaintenanceWindow = z.object({
   windowId: z.string(),
   start: Timestamp,
   end: Timestamp,
   reason: z.string(),
+  /** When it was declared; null for windows declared before this was recorded. */
+  declaredAt: z.nullable(Timestamp),
+  declaredBy: z.nullable(MaintenanceAuthor),
+  /** The last change (PATCH, or a DELETE that ended it early); null while it has none. */
+  changedAt: z.nullable(Timestamp),
+  changedBy: z.nullable(MaintenanceAuthor),
 });
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
+
+/** The longest window. */
+export const maintenanceMaxMs = 7 * 24 * 3_600_000;
+
+/**
+ * The rules every window obeys, as declared and after any change (the handler checks a changed
+ * window, merged from the stored one and the request, against these very ones).
+ */
+export const maintenanceWindowRules: readonly { holds: (start: number, end: number) => boolean; message: string }[] = [
+  { holds: (start, end) => end > start, message: 'end must be after start' },
+  { holds: (start, end) => end - start <= maintenanceMaxMs, message: 'a window lasts at most 7 days' },
+];
+
+const maintenanceReason = z.string().check(z.minLength(1), z.maxLength(500));
+
 export const CreateMaintenanceRequest = z
-  .strictObject({ start: Timestamp, end: Timestamp, reason: z.string().check(z.minLength(1), z.maxLength(500)) })
+  .strictObject({ start: Timestamp, end: Timestamp, reason: maintenanceReason })
   .check(
-    z.refine((w) => Date.parse(w.end) > Date.parse(w.start), { message: 'end must be after start', path: ['end'] }),
-    z.refine((w) => Date.parse(w.end) - Date.parse(w.start) <= 7 * 24 * 3_600_000, {
-      message: 'a window lasts at most 7 days',
-      path: ['end'],
-    }),
+    ...maintenanceWindowRules.map((rule) =>
+      z.refine<{ start: string; end: string }>((w) => rule.holds(Date.parse(w.start), Date.parse(w.end)), { message: rule.message, path: ['end'] }),
+    ),
+  );
+
+/**
+ * A change of a window (PATCH): what is sent changes, the rest stays. Before it starts a window
+ * may be moved or resized; once started only its end may be brought forward (or its reason
+ * changed); once ended it is part of the SLA record and changes no more.
+ */
+export const UpdateMaintenanceRequest = z
+  .strictObject({ start: z.optional(Timestamp), end: z.optional(Timestamp), reason: z.optional(maintenanceReason) })
+  .check(
+    z.refine((w) => w.start !== undefined || w.end !== undefined || w.reason !== undefined, { message: 'send start, end or reason' }),
+    // Both bounds sent: the rules hold of them alone (one of them: the handler checks the window it makes).
+    ...maintenanceWindowRules.map((rule) =>
+      z.refine<{ start?: string | undefined; end?: string | undefined }>(
+        (w) => w.start === undefined || w.end === undefined || rule.holds(Date.parse(w.start), Date.parse(w.end)),
+        { message: rule.message, path: ['end'] },
+      ),
+    ),
   );
 
 /** One page of a list: pass `nextCursor` back as `cursor` for the next; null when there is none. */

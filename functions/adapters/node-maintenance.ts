@@ -32,7 +32,7 @@ export class NodeMaintenanceStore {
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...maintenanceItem(caller.resellerId, caller.siteId, window), requestedBy: caller.nodeId },
+            Item: maintenanceItem(caller.resellerId, caller.siteId, window),
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },

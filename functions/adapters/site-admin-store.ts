@@ -1,9 +1,9 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
-import type { MaintenanceWindow, Site } from '../../protocol/reseller.ts';
+import { MaintenanceAuthor, type MaintenanceWindow, maintenanceMaxMs, type Site } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
 import type { SitePolicy, SiteState } from '../domain/site-state.ts';
-import { conditionFailed, failedConditions } from './conditions.ts';
+import { conditionFailed, failedConditions, unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import { itemFromSiteState, siteKey, siteStateFromItem } from './site-item.ts';
 import {
@@ -11,9 +11,12 @@ import {
   enrollmentPk,
   iso,
   maintenanceItem,
+  maintenanceSk,
+  maintenanceTtl,
   resellerPk,
   siteListingSk,
   sitePk,
+  ttlAttribute,
   ttlSeconds,
 } from './tenancy-items.ts';
 
@@ -38,8 +41,20 @@ const EnrollmentItem = z.object({
 });
 export type EnrollmentRecord = z.infer<typeof EnrollmentItem>;
 
-const MaintenanceItem = z.object({ windowId: z.string(), start: z.number(), end: z.number(), reason: z.string() });
+const MaintenanceItem = z.object({
+  windowId: z.string(),
+  start: z.number(),
+  end: z.number(),
+  reason: z.string(),
+  // Who declared the window and when (ms), and its last change: absent on windows stored before they were recorded.
+  declaredAt: z.optional(z.number()),
+  declaredBy: z.optional(MaintenanceAuthor),
+  changedAt: z.optional(z.number()),
+  changedBy: z.optional(MaintenanceAuthor),
+});
 export type MaintenanceRecord = z.infer<typeof MaintenanceItem>;
+/** A window as a change writes it: the change recorded. */
+export type ChangedMaintenance = MaintenanceRecord & { changedAt: number; changedBy: MaintenanceAuthor };
 
 export const siteView = (listing: SiteListing): Site => ({
   siteId: listing.siteId,
@@ -54,6 +69,10 @@ export const maintenanceView = (item: MaintenanceRecord): MaintenanceWindow => (
   start: iso(item.start),
   end: iso(item.end),
   reason: item.reason,
+  declaredAt: item.declaredAt === undefined ? null : iso(item.declaredAt),
+  declaredBy: item.declaredBy ?? null,
+  changedAt: item.changedAt === undefined ? null : iso(item.changedAt),
+  changedBy: item.changedBy ?? null,
 });
 
 export type CreateSiteOutcome = 'created' | 'no-customer' | 'exists';
@@ -222,13 +241,25 @@ export class SiteAdminStore {
     return { items: page.items.map((item) => MaintenanceItem.parse(item)), nextCursor: page.nextCursor };
   }
 
+  /** The window with this id, or undefined: its sort key starts with its start time, so it is looked for among the site's windows. */
+  async getMaintenance(resellerId: string, siteId: string, windowId: string): Promise<MaintenanceRecord | undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 }, undefined, { where: { windowId } });
+      const [found] = page.items;
+      if (found) return MaintenanceItem.parse(found);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return undefined;
+  }
+
   /** Every window of the site that overlaps [from, to) (windows last at most 7 days: the query starts that much earlier). */
   async maintenanceBetween(resellerId: string, siteId: string, from: number, to: number): Promise<MaintenanceRecord[]> {
     const windows: MaintenanceRecord[] = [];
     let cursor: string | undefined;
     do {
       const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 }, {
-        from: `MAINT#${iso(from - 7 * 24 * 3_600_000)}`,
+        from: `MAINT#${iso(from - maintenanceMaxMs)}`,
         to: `MAINT#${iso(to)}`,
       });
       windows.push(...page.items.map((item) => MaintenanceItem.parse(item)).filter((w) => w.end > from && w.start < to));
@@ -237,27 +268,61 @@ export class SiteAdminStore {
     return windows;
   }
 
-  /** Deletes a window; false if there is none with that id. */
-  async deleteMaintenance(resellerId: string, siteId: string, windowId: string): Promise<boolean> {
-    // The window's sort key starts with its start time: find it among the site's windows first.
-    let cursor: string | undefined;
-    do {
-      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 });
-      const found = page.items.find((item) => item.windowId === windowId);
-      if (found) {
-        try {
-          await this.doc.send(
-            new DeleteCommand({ TableName: this.tableName, Key: { pk: found.pk, sk: found.sk }, ConditionExpression: 'attribute_exists(pk)' }),
-          );
-          return true;
-        } catch (error) {
-          if (conditionFailed(error)) return false;
-          throw error;
-        }
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return false;
+  /**
+   * Replaces the window `current` (as read) by `next`, the same window changed; false if it changed
+   * meanwhile (or is gone): every write holds on the start and end the caller decided on, so two
+   * racing changes cannot together make a window the rules refuse. A new start is a new sort key:
+   * the old item's delete and the new one's put, in one transaction.
+   */
+  async changeMaintenance(resellerId: string, siteId: string, current: MaintenanceRecord, next: ChangedMaintenance): Promise<boolean> {
+    const key = this.#maintenanceKey(resellerId, siteId, current);
+    const asRead = {
+      ConditionExpression: '#start = :readStart AND #end = :readEnd',
+      ExpressionAttributeNames: { '#start': 'start', '#end': 'end' },
+      ExpressionAttributeValues: { ':readStart': current.start, ':readEnd': current.end },
+    };
+    if (next.start !== current.start) {
+      const write = new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: this.tableName, Key: key, ...asRead } },
+          { Put: { TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, next), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      });
+      return (await unlessConditionFails(this.doc.send(write))) !== undefined;
+    }
+    // Same start, same item: only what may change is set (older attributes of the item stay).
+    const write = new UpdateCommand({
+      TableName: this.tableName,
+      Key: key,
+      UpdateExpression: 'SET #end = :end, #reason = :reason, #ttl = :ttl, changedAt = :changedAt, changedBy = :changedBy',
+      ...asRead,
+      ExpressionAttributeNames: { ...asRead.ExpressionAttributeNames, '#reason': 'reason', '#ttl': ttlAttribute },
+      ExpressionAttributeValues: {
+        ...asRead.ExpressionAttributeValues,
+        ':end': next.end,
+        ':reason': next.reason,
+        ':ttl': maintenanceTtl(next.end),
+        ':changedAt': next.changedAt,
+        ':changedBy': next.changedBy,
+      },
+    });
+    return (await unlessConditionFails(this.doc.send(write))) !== undefined;
+  }
+
+  /** Deletes the window `current` (as read); false if it changed meanwhile or is gone. */
+  async deleteMaintenance(resellerId: string, siteId: string, current: MaintenanceRecord): Promise<boolean> {
+    const write = new DeleteCommand({
+      TableName: this.tableName,
+      Key: this.#maintenanceKey(resellerId, siteId, current),
+      ConditionExpression: '#start = :readStart AND #end = :readEnd',
+      ExpressionAttributeNames: { '#start': 'start', '#end': 'end' },
+      ExpressionAttributeValues: { ':readStart': current.start, ':readEnd': current.end },
+    });
+    return (await unlessConditionFails(this.doc.send(write))) !== undefined;
+  }
+
+  #maintenanceKey(resellerId: string, siteId: string, window: MaintenanceRecord): { pk: string; sk: string } {
+    return { pk: sitePk(resellerId, siteId), sk: maintenanceSk(iso(window.start), window.windowId) };
   }
 
   #enrollmentItem(hash: string, code: EnrollmentRecord): Record<string, unknown> {

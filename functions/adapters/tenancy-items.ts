@@ -70,6 +70,9 @@ export const ttlSeconds = (ms: number) => Math.ceil(ms / 1000);
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/** When a maintenance window's item expires (the table's TTL, s): the retention after its end. */
+export const maintenanceTtl = (end: number) => ttlSeconds(end + maintenanceRetentionMs);
+
 /** A maintenance window as stored in its site's partition, by start; kept a while after it ends (SLA reports read it), then expired. */
 export function maintenanceItem(
   resellerId: string,
@@ -80,6 +83,6 @@ export function maintenanceItem(
     pk: sitePk(resellerId, siteId),
     sk: maintenanceSk(iso(window.start), window.windowId),
     ...window,
-    expiresAt: ttlSeconds(window.end + maintenanceRetentionMs),
+    expiresAt: maintenanceTtl(window.end),
   };
 }

@@ -28,7 +28,16 @@ describe('POST /v1/node/maintenance: the agent declares a window for its own sit
     });
     const windows = await api.call('GET', `/v1/sites/${site.siteId}/maintenance`, site.key);
     expect((windows.body as { items: unknown[] }).items).toEqual([
-      { windowId: declared.ok ? declared.body.windowId : '', start: '2026-11-29T10:00:00.000Z', end: '2026-11-29T11:30:00.000Z', reason: 'replacing the RAID controller' },
+      {
+        windowId: declared.ok ? declared.body.windowId : '',
+        start: '2026-11-29T10:00:00.000Z',
+        end: '2026-11-29T11:30:00.000Z',
+        reason: 'replacing the RAID controller',
+        declaredAt: '2026-11-29T10:00:00.000Z',
+        declaredBy: { kind: 'node', nodeId: 'node-a' },
+        changedAt: null,
+        changedBy: null,
+      },
     ]);
   });
 

@@ -117,6 +117,25 @@ describe('/openapi.json', () => {
     for (const field of ['survivor', 'excludedNode', 'standaloneLeaseMs', 'excluded']) expect(status).toContain(`"${field}"`);
   });
 
+  it('describes the maintenance windows: PATCH, the 422 refusals (codes in their descriptions), and who declared each', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body as Document;
+    const windows = doc.paths['/v1/sites/{siteId}/maintenance'];
+    const one = doc.paths['/v1/sites/{siteId}/maintenance/{windowId}'];
+    const patch = one?.patch as Operation | undefined;
+    expect(patch?.security).toEqual([{ apiKey: [] }]);
+    expect(Object.keys(patch?.requestBody.content['application/json']?.schema.properties ?? {}).sort()).toEqual(['end', 'reason', 'start']);
+    expect(patch?.requestBody.content['application/json']?.schema.required ?? []).toEqual([]);
+    const described = (responses: Record<string, unknown> | undefined, status: string) => (responses?.[status] as { description?: string } | undefined)?.description ?? '';
+    expect(described(windows?.post?.responses, '422')).toContain('maintenance-in-past');
+    for (const code of ['maintenance-in-past', 'maintenance-started', 'maintenance-ended']) expect(described(patch?.responses, '422')).toContain(code);
+    expect(described(patch?.responses, '409')).toContain('changed meanwhile');
+    expect(described(one?.delete?.responses, '422')).toContain('maintenance-ended');
+    // Routes that refuse nothing of the kind do not say they might.
+    expect(doc.paths['/v1/sites']?.post?.responses['422']).toBeUndefined();
+    const listed = JSON.stringify(windows?.get?.responses['200']);
+    for (const field of ['declaredAt', 'declaredBy', 'changedAt', 'changedBy']) expect(listed).toContain(`"${field}"`);
+  });
+
   it("the service's answers match the documented response schemas", async () => {
     const { key, siteId, codes } = await setUpReseller(api);
     const checks: [keyof typeof apiRoutes, string, string | undefined, unknown?][] = [
@@ -129,7 +148,7 @@ describe('/openapi.json', () => {
       ['GET /v1/sites/{siteId}', `/v1/sites/${siteId}`, key],
       ['POST /v1/node/enroll', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' }],
       ['POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment', `/v1/sites/${siteId}/nodes/node-b/enrollment`, key],
-      ['POST /v1/sites/{siteId}/maintenance', `/v1/sites/${siteId}/maintenance`, key, { start: '2026-12-01T20:00:00Z', end: '2026-12-01T21:00:00Z', reason: 'patch' }],
+      ['POST /v1/sites/{siteId}/maintenance', `/v1/sites/${siteId}/maintenance`, key, { start: '2027-02-01T20:00:00Z', end: '2027-02-01T21:00:00Z', reason: 'patch' }],
       ['GET /v1/sites/{siteId}/maintenance', `/v1/sites/${siteId}/maintenance`, key],
       ['GET /v1/sites/{siteId}/events', `/v1/sites/${siteId}/events`, key],
       ['POST /v1/api-keys', '/v1/api-keys', key, { name: 'ci', scope: 'read-only' }],

@@ -149,15 +149,15 @@ describe('the reseller API, end to end', () => {
   it('maintenance windows: declared, listed, cancelled; a window ending before it starts is refused', async () => {
     const { key, siteId } = await setUpReseller(api);
     const created = await api.call('POST', `/v1/sites/${siteId}/maintenance`, key, {
-      start: '2026-12-01T20:00:00Z',
-      end: '2026-12-01T22:00:00Z',
+      start: '2027-02-01T20:00:00Z',
+      end: '2027-02-01T22:00:00Z',
       reason: 'firmware update',
     });
     expect(created.status).toBe(201);
     const { windowId } = created.body as { windowId: string };
     const list = await api.call('GET', `/v1/sites/${siteId}/maintenance`, key);
-    expect(list.body).toMatchObject({ items: [{ windowId, start: '2026-12-01T20:00:00.000Z', reason: 'firmware update' }] });
-    const bad = await api.call('POST', `/v1/sites/${siteId}/maintenance`, key, { start: '2026-12-01T22:00:00Z', end: '2026-12-01T20:00:00Z', reason: 'x' });
+    expect(list.body).toMatchObject({ items: [{ windowId, start: '2027-02-01T20:00:00.000Z', reason: 'firmware update' }] });
+    const bad = await api.call('POST', `/v1/sites/${siteId}/maintenance`, key, { start: '2027-02-01T22:00:00Z', end: '2027-02-01T20:00:00Z', reason: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { details: [{ path: 'end' }] } });
     expect((await api.call('DELETE', `/v1/sites/${siteId}/maintenance/${windowId}`, key)).status).toBe(204);

@@ -276,6 +276,8 @@ export const routeFixtures = {
   'POST /v1/sites/{siteId}/nodes/{nodeId}/readmit': { setUp: enterSurvivorMode },
   'POST /v1/sites/{siteId}/maintenance': { body: () => ({ start: '2027-02-01T20:00:00Z', end: '2027-02-01T22:00:00Z', reason: 'firmware update' }) },
   'GET /v1/sites/{siteId}/maintenance': { query: () => ({ limit: '10' }) },
+  // The tenant's window (2027-03-01, 20:00 to 23:00) has not started: it may be resized.
+  'PATCH /v1/sites/{siteId}/maintenance/{windowId}': { body: () => ({ end: '2027-03-01T22:00:00Z', reason: 'firmware update, shorter' }) },
   'DELETE /v1/sites/{siteId}/maintenance/{windowId}': {},
   'GET /v1/sites/{siteId}/events': { query: () => ({ from: '2026-01-01T00:00:00Z', limit: '10' }) },
   'GET /v1/escalation-policies': { query: () => ({ limit: '10' }), prepare: (t) => [...resellerPolicy(), ...customerPolicy(t), ...sitePolicy(t)] },
