@@ -75,7 +75,7 @@ export interface DowntimeInterval {
   end: number;
   durationMs: number;
   inMaintenanceMs: number;
-  /** What ended the previous hold: its primary stopped being heard (`node.lost`), the whole site did (`site.down`); null before any hold. */
+  /** What ended the previous hold: its primary stopped being heard (`node.lost`), the whole site did (`site.down`); null when no loss was reported (only the next grant told the lease end). */
   cause: 'node.lost' | 'site.down' | null;
   /** The event that ended the previous hold and the grant (or the same primary's renewal) that ended the gap, when there are. */
   eventIds: string[];
@@ -755,7 +755,8 @@ function siteSla(site: SlaSiteInput, period: ReportPeriod, targets: SlaTargets, 
       },
       timeToAcknowledge: { targetMs: targets.timeToAcknowledgeMs, met: missedEventIds.length === 0, missedEventIds },
     },
-    notes: [...(retention && from < retention.since ? [retentionNote(from, retention)] : []), ...notesOf(trail, holds, from, observedUntil)],
+    // A site made after the retention's start has lost nothing to it.
+    notes: [...(retention && Math.max(from, site.activeFrom ?? from) < retention.since ? [retentionNote(from, retention)] : []), ...notesOf(trail, holds, from, observedUntil)],
     ignoredEventIds,
   };
 }

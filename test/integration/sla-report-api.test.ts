@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WitnessEvent } from '../../protocol/events.ts';
@@ -36,8 +39,30 @@ beforeAll(async () => {
   ];
   // Delivered twice (at least once): the trail keeps one of each.
   for (const e of [...trail, ...trail]) await api.api.trail.appendEvent(e);
+  // Reports are made in December, after the month they cover.
+  api.clock.ms = Date.parse('2026-12-06T12:00:00Z');
+  dir = await mkdtemp(join(tmpdir(), 'sla-report-'));
 });
-afterAll(() => api.close());
+afterAll(async () => {
+  await api.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let dir: string;
+const run = promisify(execFile);
+
+/** The text of a PDF as a reader's viewer shows it (poppler), on single spaces. */
+async function pdfText(bytes: Buffer): Promise<string> {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.pdf`);
+  await writeFile(file, bytes);
+  const { stdout } = await run('pdftotext', ['-layout', file, '-']);
+  return stdout.replace(/\s+/g, ' ');
+}
+
+async function download(path: string, key: string): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
+}
 
 describe('the SLA report, from the audit trail', () => {
   it('GET /v1/reports/sla answers the figures of the period, each traced to its events', async () => {
@@ -65,13 +90,18 @@ describe('the SLA report, from the audit trail', () => {
     expect(site?.targets.timeToAcknowledge.met).toBe(true);
   });
 
-  it('serves CSV and HTML too, and lists the trail itself at /v1/sites/{siteId}/events', async () => {
+  it('serves CSV, and the customer report as HTML, and lists the trail itself at /v1/sites/{siteId}/events', async () => {
     const csv = await api.call('GET', '/v1/reports/sla?from=2026-11-01&to=2026-12-01&format=csv', reseller.key);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.text).toContain(reseller.siteId);
-    const html = await api.call('GET', '/v1/reports/sla?from=2026-11-01&to=2026-12-01&format=html', reseller.key);
+    const html = await api.call('GET', '/v1/reports/sla?from=2026-11-01&to=2026-12-01&format=html&customerId=dental', reseller.key);
     expect(html.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(html.text).toContain('<table');
+    expect(html.text).toContain(`Reseller ${reseller.resellerId}`);
+    expect(html.text).toContain('Dental office');
+    expect(html.text).toContain('Availability 99.998 % — target 99.9 % met');
+    expect(html.text).toContain('Server node-a stopped; server node-b took over in 30 s.');
+    // The customer reads names and words, not the trail's ids.
+    expect(html.text).not.toMatch(/"e4"|>e4<|\be4\b/);
     const events = await api.call('GET', `/v1/sites/${reseller.siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`, reseller.key);
     expect((events.body as { items: { id: string }[] }).items.map((e) => e.id)).toEqual(['e2', 'e3', 'e4', 'e5', 'e6']);
   });
@@ -86,6 +116,52 @@ describe('the SLA report, from the audit trail', () => {
     expect(foreign.text).not.toContain('"e4"');
     const [site] = (foreign.body as { sites: { failovers: unknown[] }[] }).sites;
     expect(site?.failovers ?? []).toEqual([]);
+  });
+
+  it('the PDF for one customer: names, the verdict and what happened, read back as a viewer shows it', async () => {
+    const pdf = await download('/v1/reports/sla?from=2026-11-01&to=2026-12-01&format=pdf&customerId=dental', reseller.key);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(pdf.headers.get('content-disposition')).toBe('attachment; filename="sla-report-dental-2026-11-01.pdf"');
+    expect(pdf.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const text = await pdfText(pdf.bytes);
+    // The letterhead sets the reseller's name in capitals.
+    for (const words of ['Service report — Dental office', `Reseller ${reseller.resellerId}`.toUpperCase(), 'Main office', '1 Nov 2026 – 30 Nov 2026 (times in UTC)', 'Availability 99.998 % — target 99.9 % met', 'took over in 30 s']) {
+      expect(text).toContain(words);
+    }
+  });
+
+  it('a customer the reseller does not have is 404; a bad zone is 400', async () => {
+    expect((await api.call('GET', '/v1/reports/sla?from=2026-11-01&to=2026-12-01&customerId=nobody', reseller.key)).status).toBe(404);
+    const zone = await api.call('GET', '/v1/reports/sla?from=2026-11-01&to=2026-12-01&tz=Mars/Olympus', reseller.key);
+    expect(zone.status).toBe(400);
+    expect(zone.text).toContain('IANA time zone');
+  });
+
+  it('days are local midnights in the reseller’s zone, or the one asked for', async () => {
+    const period = async (query: string) => ((await api.call('GET', `/v1/reports/sla?from=2026-11-01&to=2026-12-01${query}`, reseller.key)).body as { period: { from: number }; timeZone: string });
+    expect(await period('&tz=Asia/Kolkata')).toMatchObject({ period: { from: Date.parse('2026-10-31T18:30:00Z') }, timeZone: 'Asia/Kolkata' });
+    expect((await api.call('PATCH', '/v1/reseller', reseller.key, { timeZone: 'Europe/Berlin' })).status).toBe(200);
+    expect(await period('')).toMatchObject({ period: { from: Date.parse('2026-10-31T23:00:00Z') }, timeZone: 'Europe/Berlin' });
+    expect((await api.call('PATCH', '/v1/reseller', reseller.key, { timeZone: 'UTC' })).status).toBe(200);
+  });
+
+  it('a period not over is measured up to now, and says so', async () => {
+    const answer = await api.call('GET', '/v1/reports/sla?from=2026-12-01&to=2027-01-01', reseller.key);
+    const report = answer.body as { period: { observedUntil: number; partial: boolean }; sites: { periodMs: number; downtimeMs: number }[] };
+    expect(report.period).toMatchObject({ observedUntil: api.clock.ms, partial: true });
+    expect(report.sites[0]).toMatchObject({ periodMs: api.clock.ms - Date.parse('2026-12-01T00:00:00Z'), downtimeMs: 0 });
+  });
+
+  it('`npm run report -- --format pdf --out` writes the PDF the API serves', async () => {
+    const out = join(dir, 'report.pdf');
+    const { stderr } = await run(
+      'npx',
+      ['tsx', 'bin/report.ts', '--reseller', reseller.resellerId, '--customer', 'dental', '--from', '2026-11-01', '--to', '2026-12-01', '--format', 'pdf', '--out', out, '--url', api.url, '--key', reseller.key],
+      { timeout: 30_000 },
+    );
+    expect(stderr).toMatch(/report: pdf written to .*report\.pdf \(\d+ bytes\)/);
+    expect(await pdfText(await readFile(out))).toContain('Availability 99.998 % — target 99.9 % met');
   });
 
   it('`npm run report` prints the same report', async () => {
