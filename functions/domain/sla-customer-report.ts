@@ -115,10 +115,11 @@ function verdicts(site: SiteSla): Verdict[] {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function figures(site: SiteSla): { label: string; value: string }[] {
+  if (site.judgedFrom === null) return [{ label: 'Time measured', value: 'none (not yet live)' }];
   const forced = site.failovers.filter((f) => f.forced !== null).length;
   const longest = site.failovers.reduce((max, f) => Math.max(max, f.durationMs), 0);
   return [
-    { label: 'Time measured', value: site.periodMs === 0 ? 'none (not yet live)' : formatDuration(site.periodMs) },
+    { label: 'Time measured', value: formatDuration(site.periodMs) },
     { label: 'Downtime (no server running as primary)', value: site.downtimeMs === 0 ? 'none' : formatDuration(site.downtimeMs) },
     { label: 'of which in planned maintenance', value: site.downtimeInMaintenanceMs === 0 ? 'none' : formatDuration(site.downtimeInMaintenanceMs) },
     { label: 'Planned maintenance', value: site.maintenanceMs === 0 ? 'none' : formatDuration(site.maintenanceMs) },
