@@ -136,6 +136,9 @@ export const functionSpecs = {
     routes: (Object.keys(apiRoutes) as ApiRouteKey[]).filter((route) => !reportRouteKeys.includes(route)),
     authorization: 'api-key',
     secrets: ['tokenKey', 'adminKey'],
+    // Making a reseller makes its queue and topic (SQS, SNS), and a cold start reads two secrets:
+    // more than an agent's 3 s. API Gateway's HTTP API waits 30 s at most.
+    timeoutSeconds: 29,
   },
   // The SLA report (functions/handlers/report.ts): the api's authentication, then consistent reads
   // and queries of the reseller's sites, trails and windows; it renders PDFs, whose library stays
