@@ -20,7 +20,9 @@
  * Events: the heartbeat function gets a secondary's heartbeat (one UpdateItem); the claim function
  * the primary's claim (a renewal: in a fresh process one GetItem and one UpdateItem); the api
  * function a reseller's `GET /v1/reseller` with a read-only API key (two GetItems: the key's hash,
- * then the reseller); the openapi function `GET /openapi.json` (no AWS call: its cold start is the
+ * then the reseller); the report function the customer's PDF of a month (the key, the reseller,
+ * its customers and sites: it has none listed, so the PDF holds the letterhead and how figures are
+ * measured, and the PDF library is loaded and run); the openapi function `GET /openapi.json` (no AWS call: its cold start is the
  * import, building the document once, and the answer); the publisher a stream batch of one record,
  * the bench site's state item changing from new to granted to node-a (one conditional PutItem of
  * the `failover.granted` event; the same event every run, so from the second run on its condition
