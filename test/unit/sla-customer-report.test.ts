@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { customerView, percentDown, timelineLimit } from '../../functions/domain/sla-customer-report.ts';
 import { computeSlaReport, type SlaSiteInput } from '../../functions/domain/sla-report.ts';
-import { type EventType, WitnessEvent } from '../../protocol/events.ts';
+import { trailOf } from '../support/trail-events.ts';
 
 // The customer's report in words: verdicts a reader can check, local times, a timeline in plain
 // sentences, and none of the ids the JSON traces figures to.
@@ -14,12 +14,7 @@ const from = Date.parse('2026-11-30T23:00:00Z'); // 1 Dec 2026 00:00 in Berlin
 const to = Date.parse('2026-12-31T23:00:00Z'); // 1 Jan 2027 00:00 in Berlin
 const at = (iso: string): number => Date.parse(iso);
 
-function eventOf(siteId: string) {
-  return (id: string, type: EventType, when: number, data: Partial<WitnessEvent['data']> = {}): WitnessEvent =>
-    WitnessEvent.parse({ id, type, timestamp: new Date(when).toISOString(), data: { resellerId, siteId, severity: 'info', ...data } });
-}
-
-const e = eventOf('main-office');
+const e = trailOf(resellerId, 'main-office');
 const main: SlaSiteInput = {
   siteId: 'main-office',
   customerId: 'mueller',

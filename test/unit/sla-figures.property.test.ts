@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { computeSlaReport, type MaintenanceWindow, type SiteSla, type SlaReportInput } from '../../functions/domain/sla-report.ts';
-import { type EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+import { trailOf } from '../support/trail-events.ts';
 
 // The figures a customer is shown cannot be gamed: only what has happened is judged (up to now,
 // from the go-live), maintenance forgives downtime inside windows declared in advance and nothing
@@ -17,9 +18,7 @@ const siteId = 'site-p';
 const targets = { availability: 0.999, timeToAcknowledgeMs: 15 * min };
 const today = Date.parse('2026-12-03T00:00:00Z');
 
-function event(id: string, type: EventType, at: number, data: Partial<WitnessEvent['data']> = {}): WitnessEvent {
-  return WitnessEvent.parse({ id, type, timestamp: new Date(at).toISOString(), data: { resellerId, siteId, severity: 'info', ...data } });
-}
+const event = trailOf(resellerId, siteId);
 
 const grant = (id: string, at: number, nodeId: string, epoch: number, previous: { node: string; leaseEndedAt: number | null } | null = null) =>
   event(id, 'failover.granted', at, { nodeId, epoch, previousPrimary: previous?.node ?? null, previousLeaseEndedAt: previous?.leaseEndedAt ?? null });

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { type EventData, type EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, WitnessEvent } from '../../protocol/events.ts';
 import { eventsOf } from '../../functions/domain/events.ts';
 import { applyUpdates, holds } from '../../functions/domain/plan.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
@@ -14,6 +14,7 @@ import { newSite } from '../../functions/domain/site-state.ts';
 import { renderSlaData, csvField } from '../../functions/domain/sla-render.ts';
 import { computeSlaReport, type MaintenanceWindow, type SiteSla, type SlaReportInput, type SlaSiteInput } from '../../functions/domain/sla-report.ts';
 import { PureWitness } from '../support/pure-witness.ts';
+import { type TrailFields, trailOf } from '../support/trail-events.ts';
 
 const resellerId = 'reseller-1';
 /** ms of a UTC time on the report's day (or another day). */
@@ -23,13 +24,8 @@ const to = t('00:00:00', '2026-11-30');
 const s = 1000;
 const targets = { availability: 0.999, timeToAcknowledgeMs: 900 * s }; // 99.9 %, 15 min
 
-type Fields = Omit<Partial<EventData>, 'resellerId' | 'severity'>;
-
 /** An event of `siteId`, checked against the envelope's schema so the trail is one the publisher could write. */
-function eventOf(siteId: string) {
-  return (id: string, type: EventType, at: number, data: Fields = {}): WitnessEvent =>
-    WitnessEvent.parse({ id, type, timestamp: new Date(at).toISOString(), data: { resellerId, siteId, severity: 'info', ...data } });
-}
+const eventOf = (siteId: string) => trailOf(resellerId, siteId);
 
 // ---------------------------------------------------------------------------------------------
 // Site A: primary granted the day before; a failover with a 20 s gap inside maintenance; a
@@ -569,7 +565,7 @@ describe('the primary back at the same epoch after it stopped being heard', () =
   const granted = r('r-1', 'failover.granted', t('23:00:00', '2026-11-28'), { nodeId: 'node-a', epoch: 7, previousPrimary: null, previousLeaseEndedAt: null });
   // Last heard 10:00:00 with a 15 s lease; the detector noticed after 180 s of silence.
   const down = r('r-2', 'site.down', t('10:03:00'), { leaseEndedAt: t('10:00:15') });
-  const back = (id: string, type: 'site.recovered' | 'node.recovered', at: number, fields: Fields) => r(id, type, at, { primary: 'node-a', epoch: 7, ...fields });
+  const back = (id: string, type: 'site.recovered' | 'node.recovered', at: number, fields: TrailFields) => r(id, type, at, { primary: 'node-a', epoch: 7, ...fields });
 
   test('site down, then the primary renews at the same epoch: only lease end → renewal is downtime', () => {
     const x = reportOf([granted, down, back('r-3', 'site.recovered', t('11:00:00'), { downSince: t('10:00:00'), leaseRenewedAt: t('11:00:00') })]);
@@ -1187,7 +1183,7 @@ describe('properties', () => {
     { minLength: 3, maxLength: 20 },
   ).map((steps) =>
     steps.map(({ kind, node, epoch, at, minutesBefore }, i) => {
-      const e = (type: EventType, data: Fields) => eventOf('site-p')(`s-${i}`, type, at, data);
+      const e = (type: EventType, data: TrailFields) => eventOf('site-p')(`s-${i}`, type, at, data);
       const earlier = at - minutesBefore * 60 * s;
       if (kind === 'grant') return e('failover.granted', { nodeId: node, epoch, previousPrimary: null, previousLeaseEndedAt: earlier });
       if (kind === 'lost') return e('node.lost', { nodeId: node, leaseEndedAt: earlier });
