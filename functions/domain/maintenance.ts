@@ -1,8 +1,9 @@
 import { maintenanceWindowRules } from '../../protocol/reseller.ts';
 
 /**
- * Maintenance windows are taken out of the SLA report's "availability excluding maintenance", so
- * they must not be declared over an outage that already happened, nor stretched over one later:
+ * Maintenance windows forgive downtime in the SLA report's contract figure ("availability
+ * excluding maintenance"), so they must not be declared over an outage that already happened, nor
+ * stretched over one later (the report also counts each from its declaration):
  * a window starts from now on (give or take a clock's and a request's slack), a started one can
  * only be shortened, and an ended one is part of the record.
  */
