@@ -59,7 +59,7 @@ import { newApiKey } from '../functions/adapters/credentials.ts';
 import { DynamoSiteStore } from '../functions/adapters/dynamodb-site-store.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { type ApiKeyRecord, ResellerStore } from '../functions/adapters/reseller-store.ts';
-import { itemFromSiteState, siteKey } from '../functions/adapters/site-item.ts';
+import { itemFromSiteState, localDueShards, siteKey } from '../functions/adapters/site-item.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';
 import { defaultTargets } from '../protocol/reseller.ts';
@@ -194,6 +194,10 @@ export async function bundlesBench(args: string[]): Promise<number> {
       TIEBREAK_INCIDENTS_QUEUE_URL: `${snsSqs.endpoint}/000000000000/bench-incidents`,
       TIEBREAK_WEBHOOK_OUTBOX_URL: `${snsSqs.endpoint}/000000000000/bench-outbox`,
       TIEBREAK_CHANNEL_PREFIX: 'bench',
+      // As npm start: a local engine's due index has few shards. With AWS's 1,024 the detector's
+      // uncounted first round (12 buckets × every shard) outlasts its run here; its query cost is
+      // the detector bench's to measure, not this one's.
+      TIEBREAK_DUE_SHARDS: String(localDueShards),
       // The webhook queues (the bench's events send to none of them).
       TIEBREAK_WEBHOOK_DELIVERIES_URL: `${snsSqs.endpoint}/000000000000/bench-deliveries`,
       TIEBREAK_WEBHOOK_DEAD_LETTERS_URL: `${snsSqs.endpoint}/000000000000/bench-webhook-dead-letters`,
