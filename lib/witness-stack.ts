@@ -11,6 +11,7 @@ import { settingsEnv } from '../functions/adapters/settings-env.ts';
 import { retentionEnv } from '../functions/adapters/retention.ts';
 import { dueIndexName, legacyDueIndexName } from '../functions/adapters/site-item.ts';
 import { type ApiRouteKey, apiRoutes, reportRouteKeys } from '../protocol/api-routes.ts';
+import { consoleRouteKeys } from '../protocol/console-routes.ts';
 import type { FunctionName } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { NodeApi, type RouteAuthorization, type RouteKey } from './node-api.ts';
@@ -153,6 +154,10 @@ export const functionSpecs = {
   },
   // The OpenAPI document, built from the route table in memory: no AWS call at all.
   openapi: { tableOperations: [], routes: ['GET /openapi.json'], authorization: 'public', secrets: [] },
+  // The reseller console's static files (functions/handlers/console.ts), from its own package
+  // (lib/bundling.ts, packagedFiles): no AWS call at all. Served from the API's origin, so the
+  // console calls the API without CORS; its users' API keys never pass through this function.
+  console: { tableOperations: [], routes: consoleRouteKeys, authorization: 'public', secrets: [] },
   // The table's stream → the sites' audit trails (functions/handlers/publisher.ts): one conditional
   // PutItem per event (site-admin-store.ts appendEvent), no read. The stream's own reads are its
   // event source mapping's (lib/table-stream-feed.ts). Nobody waits on it: 30 s for a batch of 100

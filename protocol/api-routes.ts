@@ -5,6 +5,7 @@ import { Incident, IncidentsQuery, ServiceQueue } from './incidents.ts';
 import {
   ApiKey,
   ApiKeyCreated,
+  CallingReseller,
   CreateApiKeyRequest,
   CreateCustomerRequest,
   CreateMaintenanceRequest,
@@ -93,7 +94,12 @@ export const apiRoutes = {
     response: CreateResellerResponse,
   },
   'GET /v1/resellers': { access: 'admin', summary: 'List resellers', query: ListQuery, status: 200, response: page(Reseller) },
-  'GET /v1/reseller': { access: 'read', summary: "The calling key's reseller", status: 200, response: Reseller },
+  'GET /v1/reseller': {
+    access: 'read',
+    summary: "The calling key's reseller, and the key itself (`caller`: its id and scope; a read-only key's writes are refused with 403)",
+    status: 200,
+    response: CallingReseller,
+  },
   'PATCH /v1/reseller': {
     access: 'write',
     summary: "Change the reseller's name or contract targets",

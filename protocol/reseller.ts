@@ -72,6 +72,16 @@ export const Reseller = z.object({
 });
 export type Reseller = z.infer<typeof Reseller>;
 
+/**
+ * `GET /v1/reseller`: the reseller, and the key that asked (its id and scope), so that a client
+ * such as the console can tell a read-only key from a read-write one without trying a write.
+ */
+export const CallingReseller = z.object({
+  ...Reseller.shape,
+  caller: z.object({ keyId: z.string(), scope: ApiKeyScope }),
+});
+export type CallingReseller = z.infer<typeof CallingReseller>;
+
 export const CreateResellerRequest = z.strictObject({
   resellerId: Identifier,
   name: Name,

@@ -8,6 +8,7 @@ import type { RateLimit } from '../../functions/domain/rate-limit.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { createLocalServer, listen } from '../../local/http-server.ts';
 import { apiRoutesFor } from '../../local/api-routes.ts';
+import { consoleRoutes } from '../../local/console-routes.ts';
 import { localQueue } from '../../local/local-queue.ts';
 import { witnessRoutes } from '../../local/witness-routes.ts';
 import { freshTable } from './dynamo.ts';
@@ -35,7 +36,7 @@ export interface TestApi {
 }
 
 /**
- * The whole local service as `npm start` serves it (node protocol, reseller API, OpenAPI) on a
+ * The whole local service as `npm start` serves it (node protocol, reseller API, OpenAPI, console) on a
  * fresh table of the test run's DynamoDB Local, with a test clock and a known admin key.
  */
 export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise<TestApi> {
@@ -53,7 +54,8 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
   sqs.destroy();
   const channels = { snsSqsEndpoint, channelPrefix, allowLoopbackWebhooks: true, webhookDeliveriesUrl: deliveries.url };
   const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }, channels), now: clock.now };
-  const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api) }), 0);
+  // The console too, as npm start serves it (its files are built at its first request).
+  const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api), ...(await consoleRoutes()) }), 0);
   // As `npm start` does: the hook URLs an integration answers are this server's.
   api.publicUrl = local.url;
   return {
