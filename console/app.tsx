@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import type { CallingReseller } from '../protocol/reseller.ts';
 import { ApiError, api, whenUnauthorized } from './api.ts';
 import { AccessContext, ErrorNote } from './components.tsx';
@@ -130,10 +131,31 @@ export function App() {
       </header>
       <main id="main">
         {!canWrite && <p class="note">This key is read-only: you can see everything, and change nothing (actions are hidden).</p>}
-        <View route={route} />
+        <Contained key={hrefOf(route)}>
+          <View route={route} />
+        </Contained>
       </main>
     </AccessContext.Provider>
   );
+}
+
+/** A view that fails to render says so, in its place; the header and the other views still work. */
+function Contained({ children }: { children: ComponentChildren }) {
+  const [error, reset] = useErrorBoundary();
+  if (error) {
+    return (
+      <section aria-labelledby="view-title">
+        <h1 id="view-title" tabIndex={-1}>
+          This view failed
+        </h1>
+        <ErrorNote error={error instanceof Error ? error : String(error)} />
+        <button type="button" class="button secondary" onClick={reset}>
+          Try again
+        </button>
+      </section>
+    );
+  }
+  return <>{children}</>;
 }
 
 function View({ route }: { route: Route }) {

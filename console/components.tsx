@@ -101,7 +101,7 @@ export function RefreshNote({ polled, now }: { polled: Polled<unknown>; now: num
     const seconds = Math.max(0, Math.ceil((polled.retryAt - now) / 1000));
     return <ErrorNote error={`Could not refresh: ${polled.error.message} Trying again ${seconds > 0 ? `in ${seconds} s` : 'now'}.`} />;
   }
-  if (polled.updatedAt === null) return <p class="muted" role="status">Loading…</p>;
+  if (polled.updatedAt === null) return <p class="muted refreshed" role="status">Loading…</p>;
   return <p class="muted refreshed">Updated {new Date(polled.updatedAt).toLocaleTimeString('en-GB')}</p>;
 }
 

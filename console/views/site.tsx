@@ -86,7 +86,9 @@ export function SiteView({ siteId }: { siteId: string }) {
                   ? 'no lease'
                   : site.leaseExpiresAt === null
                     ? 'standalone: no end while the other node is excluded'
-                    : `ends ${dateTime(site.leaseExpiresAt)} unless renewed`}
+                    : Date.parse(site.leaseExpiresAt) > now
+                      ? `ends ${dateTime(site.leaseExpiresAt)} unless renewed`
+                      : `ran out ${dateTime(site.leaseExpiresAt)}, not renewed`}
               </dd>
               <dt>Tie-break policy</dt>
               <dd>
@@ -319,9 +321,7 @@ function ForcePrimaryDialog({ nodeId, survivor, onClose, onForce }: { nodeId: st
         <strong>Danger: if {survivor} is still running</strong> (for example cut off from the internet, which looks exactly like dead from here), both
         servers run your workloads at once and your data may diverge. Check on site that {survivor} is powered off or unplugged first.
       </p>
-      <label for="force-confirm">
-        Type <q>{sentence}</q> to confirm
-      </label>
+      <label for="force-confirm">Type “{sentence}” to confirm</label>
       <input
         id="force-confirm"
         type="text"
