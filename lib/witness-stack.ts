@@ -404,7 +404,7 @@ export class WitnessStack extends Stack {
    * The webhook queues, and the rights of the functions that use them: the router sends first tries
    * to the deliveries queue and news of failing webhooks to the resellers' service queues (found by
    * name, as the incidents function finds them); the deliverer sends next tries to the deliveries
-   * queue and exhausted messages to the dead-letter queue; the api sends a replay's first try.
+   * queue and exhausted messages to the dead-letter queue; the api sends a replay's, or an endpoint test's, first try.
    * Both webhook functions read the same configuration (functions/adapters/webhook-config.ts).
    */
   #webhooks(router: QueueTarget, deliverer: QueueTarget, api: WitnessFunction): WebhookQueues {

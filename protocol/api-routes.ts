@@ -51,6 +51,7 @@ import {
   RotateSecretRequest,
   WebhookEndpoint,
   WebhookMessage,
+  WebhookTestAccepted,
 } from './webhooks.ts';
 import './zod-locale.ts';
 
@@ -407,6 +408,19 @@ export const apiRoutes = {
     body: ReplaySinceRequest,
     status: 200,
     response: ReplayAnswer,
+  },
+  'POST /v1/webhooks/{endpointId}/test': {
+    access: 'write',
+    summary:
+      'Send the endpoint a signed webhook.test event, whatever its eventTypes, through the real pipeline: a message in its messages, ' +
+      'tried and retried as any (202, pending: follow it with GET …/messages and …/attempts)',
+    params: ['endpointId'],
+    status: 202,
+    response: WebhookTestAccepted,
+    refusals: {
+      '409': 'endpoint-disabled: the endpoint is disabled (nothing is sent to it); enable it with PUT /v1/webhooks/{endpointId} and "enabled": true, then test again',
+      '503': 'unavailable: this deployment has no webhook deliveries queue',
+    },
   },
   'POST /v1/integrations': {
     access: 'write',

@@ -339,7 +339,7 @@ describe('permissions', () => {
     );
   });
 
-  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), send a replay’s first try to the webhook deliveries queue, and write its own logs', () => {
+  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), send a replay’s or a test’s first try to the webhook deliveries queue, and write its own logs', () => {
     const f = s.stack.functions.api;
     const table = id(s.stack.table.table);
     const logs = id(f.logGroup);
@@ -357,7 +357,7 @@ describe('permissions', () => {
         // Its alerts topic, and the reseller's e-mail and SMS subscriptions to it.
         `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
         `sns:Subscribe ${JSON.stringify(alertTopics)}`,
-        // A replay of a webhook message schedules its first try.
+        // A replay of a webhook message, or a test of an endpoint, schedules its first try.
         `sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`,
         `logs:CreateLogStream ${logs}`,
         `logs:PutLogEvents ${logs}`,
@@ -717,8 +717,9 @@ describe('the incidents queues', () => {
       FilterPolicy: { type: [...incidentQueueEventTypes] },
     });
     // webhook.failed and webhook.disabled reach the reseller's service queue through the webhook router;
-    // failover.forced is an operator's act, not a condition (its node.readmitted clears the exclusion).
-    const excluded = ['failover.granted', 'failover.completed', 'failover.forced', 'incident.opened', 'webhook.failed', 'webhook.disabled'];
+    // failover.forced is an operator's act, not a condition (its node.readmitted clears the exclusion);
+    // webhook.test is never on the topic (the API stores it straight as the endpoint's message).
+    const excluded = ['failover.granted', 'failover.completed', 'failover.forced', 'incident.opened', 'webhook.failed', 'webhook.disabled', 'webhook.test'];
     expect([...incidentQueueEventTypes].sort()).toEqual(EventType.options.filter((type) => !excluded.includes(type)).sort());
     // The topics' subscriptions: the incidents queue's, the webhook outbox's, and the operator's e-mail on the alarm topic.
     expect(ofType('AWS::SNS::Subscription')).toHaveLength(3);

@@ -136,6 +136,31 @@ describe('/openapi.json', () => {
     for (const field of ['declaredAt', 'declaredBy', 'changedAt', 'changedBy']) expect(listed).toContain(`"${field}"`);
   });
 
+  it("describes an endpoint's test: no body, 202 with the message to follow, 409 endpoint-disabled and 503 unavailable; the answer matches", async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body as Document;
+    const test = doc.paths['/v1/webhooks/{endpointId}/test']?.post as (Operation & { requestBody?: unknown }) | undefined;
+    expect(test?.security).toEqual([{ apiKey: [] }]);
+    expect(test?.requestBody).toBeUndefined();
+    expect(Object.keys(test?.responses ?? {})).toEqual(expect.arrayContaining(['202', '401', '403', '404', '409', '503']));
+    const described = (status: string) => (test?.responses[status] as { description?: string } | undefined)?.description ?? '';
+    expect(described('409')).toContain('endpoint-disabled');
+    expect(described('503')).toContain('unavailable');
+    const accepted = (test?.responses['202'] as { content: Record<string, { schema: Schema }> }).content['application/json']?.schema;
+    expect(accepted?.required?.sort()).toEqual(['endpointId', 'eventId', 'eventType', 'message', 'messageId', 'status']);
+
+    const { key } = await setUpReseller(api);
+    const created = await api.call('POST', '/v1/webhooks', key, { endpointId: 'psa', url: 'http://127.0.0.1:9/hook', eventTypes: [] });
+    expect(created.status, created.text).toBe(201);
+    const answer = await api.call('POST', '/v1/webhooks/psa/test', key);
+    const spec = apiRoutes['POST /v1/webhooks/{endpointId}/test'];
+    expect(answer.status, answer.text).toBe(spec.status);
+    expect(spec.response.safeParse(answer.body).success, answer.text).toBe(true);
+    // The message it names is in the endpoint's messages, as their schema says.
+    const messages = await api.call('GET', '/v1/webhooks/psa/messages', key);
+    expect(apiRoutes['GET /v1/webhooks/{endpointId}/messages'].response.safeParse(messages.body).success, messages.text).toBe(true);
+    expect(messages.body).toMatchObject({ items: [{ messageId: (answer.body as { messageId: string }).messageId, eventType: 'webhook.test', siteId: null }] });
+  });
+
   it("the service's answers match the documented response schemas", async () => {
     const { key, siteId, codes } = await setUpReseller(api);
     const checks: [keyof typeof apiRoutes, string, string | undefined, unknown?][] = [
