@@ -98,6 +98,7 @@ const sentences: Record<EventType, (data: Data, at: number) => string> = {
   'alert.raised': (data) => `${alertName(data)} raised`,
   'alert.cleared': (data) => `${alertName(data)} cleared`,
   'webhook.failed': (data) => `A webhook delivery${text(data.endpointId) === null ? '' : ` to ${String(data.endpointId)}`} failed after all its tries`,
+  'webhook.test': (data) => `A test event was sent to webhook endpoint${text(data.endpointId) === null ? '' : ` ${String(data.endpointId)}`}`,
   'webhook.disabled': (data) => `Webhook endpoint${text(data.endpointId) === null ? '' : ` ${String(data.endpointId)}`} was disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,
 };
 

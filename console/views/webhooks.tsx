@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { DeliveryAttempt, MessageStatus, WebhookEndpoint, WebhookMessage } from '../../protocol/webhooks.ts';
+import type { DeliveryAttempt, MessageStatus, WebhookEndpoint, WebhookMessage, WebhookTestAccepted } from '../../protocol/webhooks.ts';
 import { allPages, api, get, segment, withQuery } from '../api.ts';
 import { ActionButton, Ago, ErrorNote, RefreshNote, useAccess, useNow, ViewHeader } from '../components.tsx';
 import { dateTime } from '../format.ts';
@@ -11,11 +11,6 @@ const shown = 50;
 
 const messageMarks: Record<MessageStatus, string> = { delivered: '✔', pending: '◷', failed: '✖' };
 const messageLabels: Record<MessageStatus, string> = { delivered: 'Delivered', pending: 'Pending', failed: 'Failed' };
-
-/** What `POST /v1/webhooks/{endpointId}/test` answers: the message made for the test event. */
-interface TestEventAnswer {
-  messageId: string;
-}
 
 export function WebhooksView({ endpointId }: { endpointId: string | null }) {
   return endpointId === null ? <EndpointList /> : <EndpointView endpointId={endpointId} />;
@@ -176,7 +171,7 @@ function EndpointView({ endpointId }: { endpointId: string }) {
                   kind="primary"
                   onError={setError}
                   run={async () => {
-                    const sent = await api<TestEventAnswer>('POST', `${path}/test`);
+                    const sent = await api<WebhookTestAccepted>('POST', `${path}/test`);
                     setDone(`Test event sent as message ${sent.messageId}: it shows below, delivered once the receiver answers 2xx.`);
                     polled.refresh();
                   }}
@@ -243,7 +238,7 @@ function EndpointView({ endpointId }: { endpointId: string }) {
                           {message.eventType}
                           <div class="muted small">{message.messageId}</div>
                         </th>
-                        <td>{message.siteId}</td>
+                        <td>{message.siteId ?? <span class="muted">none (a test)</span>}</td>
                         <td>
                           {message.attempts}
                           {message.round > 1 ? ` (round ${message.round})` : ''}
