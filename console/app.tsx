@@ -141,14 +141,15 @@ export function App() {
 
 /** A view that fails to render says so, in its place; the header and the other views still work. */
 function Contained({ children }: { children: ComponentChildren }) {
-  const [error, reset] = useErrorBoundary();
+  const boundary: [unknown, () => void] = useErrorBoundary();
+  const [error, reset] = boundary;
   if (error) {
     return (
       <section aria-labelledby="view-title">
         <h1 id="view-title" tabIndex={-1}>
           This view failed
         </h1>
-        <ErrorNote error={error instanceof Error ? error : String(error)} />
+        <ErrorNote error={error instanceof Error ? error : 'an unknown error'} />
         <button type="button" class="button secondary" onClick={reset}>
           Try again
         </button>

@@ -30,7 +30,7 @@ export function useNow(everyMs = 5_000): number {
 /** A site's status: an icon of its own shape and the word, the colour only a third cue. */
 export function StatusBadge({ status }: { status: SiteState }) {
   // A status this console does not know yet (a newer service) still shows, as its word.
-  const { label, icon, meaning } = Object.hasOwn(statusLabels, status) ? statusLabels[status] : { label: String(status), icon: '?', meaning: 'a status this console does not know' };
+  const { label, icon, meaning } = Object.hasOwn(statusLabels, status) ? statusLabels[status] : { label: status, icon: '?', meaning: 'a status this console does not know' };
   return (
     <span class={`badge status-${status}`} title={meaning}>
       <span class="icon" aria-hidden="true">

@@ -118,7 +118,7 @@ async function expectAccessible(page: Page, view: string): Promise<void> {
 
 /** Every button the page shows, by its accessible name. */
 async function buttonNames(page: Page): Promise<string[]> {
-  return page.getByRole('button').evaluateAll((buttons) => buttons.map((b) => (b.getAttribute('aria-label') ?? b.textContent ?? '').trim()));
+  return page.getByRole('button').evaluateAll((buttons) => buttons.map((b) => (b.getAttribute('aria-label') ?? b.textContent).trim()));
 }
 
 describe('the reseller console in a browser', () => {

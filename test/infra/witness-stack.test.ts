@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Operation } from 'aws-cdk-lib/aws-dynamodb';
@@ -210,8 +210,22 @@ describe('the functions', () => {
     expect(JSON.stringify(resources)).not.toContain('ALLOW_LOOPBACK');
   });
 
-  test('openapi gets nothing but the logger’s name and source maps: no table, no secret, no timings', () => {
-    expect(variables('openapi')).toEqual({ POWERTOOLS_SERVICE_NAME: 'tiebreak-witness', NODE_OPTIONS: '--enable-source-maps' });
+  test.each(['openapi', 'console'] as const)('%s gets nothing but the logger’s name and source maps: no table, no secret, no timings', (name) => {
+    expect(variables(name)).toEqual({ POWERTOOLS_SERVICE_NAME: 'tiebreak-witness', NODE_OPTIONS: '--enable-source-maps' });
+  });
+
+  test('the console function’s package holds the console built by esbuild: index.html naming its content-hashed script and stylesheet', () => {
+    const key = (fn('console').Properties.Code as { S3Key: string }).S3Key;
+    const dir = join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'console');
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual([expect.stringMatching(/^console-[A-Z0-9]{8}\.css$/), expect.stringMatching(/^console-[A-Z0-9]{8}\.js$/), 'index.html']);
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const file of files.filter((f) => f !== 'index.html')) expect(page).toContain(file);
+    // Only the console function carries files of its own.
+    for (const name of names.filter((n) => n !== 'console')) {
+      const other = (fn(name).Properties.Code as { S3Key: string }).S3Key;
+      expect(existsSync(join(s.app.outdir, `asset.${other.replace(/\.zip$/, '')}`, 'console')), name).toBe(false);
+    }
   });
 
   test.each(names)('%s was bundled by esbuild: a minified index.mjs with the ESM require banner, and its source map', (name) => {
@@ -241,7 +255,7 @@ describe('the API', () => {
     );
   }
 
-  test('routes the node endpoints, every route of protocol/api-routes.ts, and GET /openapi.json to their functions with payload v2, and nothing else', () => {
+  test('routes the node endpoints, every route of protocol/api-routes.ts, GET /openapi.json and the console to their functions with payload v2, and nothing else', () => {
     const expected: Record<string, FunctionName> = {
       'POST /v1/node/heartbeat': 'heartbeat',
       'POST /v1/node/claim': 'claim',
@@ -250,6 +264,9 @@ describe('the API', () => {
       // Its own function: the PDF renderer stays out of the api's bundle.
       'GET /v1/reports/sla': 'report',
       'GET /openapi.json': 'openapi',
+      // The reseller console's files, from the API's own origin.
+      'GET /console': 'console',
+      'GET /console/{proxy+}': 'console',
     };
     expect(Object.keys(apiRoutes)).toContain('POST /v1/node/enroll');
     expect(Object.keys(apiRoutes)).toContain('PATCH /v1/reseller');
@@ -324,6 +341,7 @@ describe('permissions', () => {
     // TransactWriteItems is authorized by the item actions it holds: the window's Put and the token version's ConditionCheck.
     ['maintenance', ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'], ['tokenKey']],
     ['openapi', [], []],
+    ['console', [], []],
   ] as const)('%s may call exactly %j on the table, read exactly the secrets %j, and write its own logs', (name, actions, secrets) => {
     const f = s.stack.functions[name];
     const table = id(s.stack.table.table);
@@ -1046,6 +1064,7 @@ describe('cdk-nag', () => {
     expect(functionSpecs.claim.authorization).toBe('node-token');
     expect(functionSpecs.api.authorization).toBe('api-key');
     expect(functionSpecs.openapi.authorization).toBe('public');
+    expect(functionSpecs.console.authorization).toBe('public');
     expect(functionSpecs.maintenance.authorization).toBe('node-token');
     for (const name of ['publisher', 'detector', 'incidents', 'webhookRouter', 'webhookDeliverer'] as const) {
       expect(functionSpecs[name], name).not.toHaveProperty('authorization');

@@ -2,8 +2,10 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionSpecs, routesOf } from '../../lib/witness-stack.ts';
 import { apiRoutesFor } from '../../local/api-routes.ts';
+import { consoleRoutes } from '../../local/console-routes.ts';
 import { witnessRoutes } from '../../local/witness-routes.ts';
 import { apiRoutes } from '../../protocol/api-routes.ts';
+import { consoleRouteKeys } from '../../protocol/console-routes.ts';
 import { nodeRoutes } from '../../protocol/node-routes.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
@@ -41,6 +43,8 @@ const httpMethods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch',
 function routeDifferences(routeKeys: Iterable<string>, doc: Pick<Document, 'paths'>): { undocumented: string[]; unrouted: string[] } {
   const routes = new Set(routeKeys);
   routes.delete(theDocument);
+  // The console's files are served beside the API, not part of it.
+  for (const key of consoleRouteKeys) routes.delete(key);
   const described = new Set(
     Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).filter((key) => httpMethods.includes(key)).map((method) => `${method.toUpperCase()} ${path}`)),
   );
@@ -62,7 +66,7 @@ describe('/openapi.json', () => {
     const doc = (await api.call('GET', '/openapi.json')).body as Document;
     const none = { undocumented: [], unrouted: [] };
     // What `npm start` (and startApi) serves.
-    expect(routeDifferences(Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api) }), doc)).toEqual(none);
+    expect(routeDifferences(Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api), ...(await consoleRoutes()) }), doc)).toEqual(none);
     // What API Gateway routes in AWS.
     expect(routeDifferences(Object.values(functionSpecs).flatMap((spec) => routesOf(spec)), doc)).toEqual(none);
     expect(routeDifferences([...Object.keys(apiRoutes), ...Object.keys(nodeRoutes)], doc)).toEqual(none);
