@@ -122,11 +122,14 @@ export const functionSpecs = {
   },
   // The reseller API and node enrollment (functions/adapters/reseller-store.ts, site-admin-store.ts,
   // pagination.ts): consistent reads and queries, conditional writes, and transactions (a reseller
-  // with its first key, a site with its records, an enrollment). Never a Scan. It signs node tokens
+  // with its first key, a site with its records, an enrollment, a maintenance window with its
+  // listing). The fleet view (GET /v1/sites) reads a page's state items and incident trackers with
+  // BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node tokens
   // at enrollment (the token key) and checks the operator's admin key.
   api: {
     tableOperations: [
       Operation.GET_ITEM,
+      Operation.BATCH_GET_ITEM,
       Operation.PUT_ITEM,
       Operation.UPDATE_ITEM,
       Operation.DELETE_ITEM,
@@ -187,10 +190,13 @@ export const functionSpecs = {
     timeoutSeconds: 30,
   },
   // An agent declares a maintenance window (functions/adapters/node-maintenance.ts): one
-  // transaction, the window's Put and a check of the node's token version. No read.
+  // transaction, the window's Put, a check of the node's token version (authentication without a
+  // read) and the site listing's record of its windows (listing-windows.ts), after a consistent
+  // GetItem of the listing (to drop the windows that ended) and, once per site whose listing
+  // predates that record, a Query of its windows.
   maintenance: {
-    tableOperations: [Operation.TRANSACT_WRITE_ITEMS],
-    transactionItems: ['PutItem', 'ConditionCheckItem'],
+    tableOperations: [Operation.GET_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
+    transactionItems: ['PutItem', 'ConditionCheckItem', 'UpdateItem'],
     routes: ['POST /v1/node/maintenance'],
     authorization: 'node-token',
     secrets: ['tokenKey'],

@@ -19,6 +19,8 @@ import {
   EnrollRequest,
   EnrollResponse,
   EventsQuery,
+  FleetPage,
+  FleetQuery,
   ForcedFailover,
   ForcePrimaryRequest,
   ListQuery,
@@ -32,7 +34,6 @@ import {
   RevokeNodeResponse,
   SitePolicy,
   SiteStatus,
-  Site,
   UpdateResellerRequest,
 } from './reseller.ts';
 import {
@@ -134,7 +135,16 @@ export const apiRoutes = {
     status: 201,
     response: CreateSiteResponse,
   },
-  'GET /v1/sites': { access: 'read', summary: 'List sites', query: ListQuery, status: 200, response: page(Site) },
+  'GET /v1/sites': {
+    access: 'read',
+    summary:
+      'The fleet: every site with its status (down, failing-over, survivor, degraded, not-live, healthy), primary, lease, nodes, ' +
+      'unresolved incidents and maintenance, by site id; filter by customerId and status. A page costs a bounded number of reads ' +
+      'whatever its size (no read per site)',
+    query: FleetQuery,
+    status: 200,
+    response: FleetPage,
+  },
   'GET /v1/sites/{siteId}': {
     access: 'read',
     summary: "A site and its witness state: epoch, primary, lease, each node's last report",

@@ -333,13 +333,14 @@ describe('permissions', () => {
     return pairs.sort();
   }
 
-  const apiTableActions = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map((a) => `dynamodb:${a}`);
+  const apiTableActions = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map((a) => `dynamodb:${a}`);
 
   test.each([
     ['heartbeat', ['dynamodb:UpdateItem'], ['tokenKey']],
     ['claim', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['tokenKey']],
-    // TransactWriteItems is authorized by the item actions it holds: the window's Put and the token version's ConditionCheck.
-    ['maintenance', ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'], ['tokenKey']],
+    // TransactWriteItems is authorized by the item actions it holds: the window's Put, the token version's ConditionCheck and
+    // the listing's Update; the listing's read and, once per site, the Query of its windows (listing-windows.ts).
+    ['maintenance', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem'], ['tokenKey']],
     ['openapi', [], []],
     ['console', [], []],
   ] as const)('%s may call exactly %j on the table, read exactly the secrets %j, and write its own logs', (name, actions, secrets) => {
@@ -906,7 +907,7 @@ describe('topics, alarms and dashboard', () => {
       const operations = (alarm.Properties.Metrics as { MetricStat?: { Metric: { Dimensions: { Name: string; Value: unknown }[] } } }[])
         .flatMap((m) => m.MetricStat?.Metric.Dimensions.filter((d) => d.Name === 'Operation').map((d) => d.Value) ?? [])
         .sort();
-      expect(operations).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem']);
+      expect(operations).toEqual(['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem']);
     }
   });
 

@@ -5,6 +5,7 @@ import { localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { apiDeps, type ApiDeps } from '../../functions/adapters/api-config.ts';
 import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
 import type { RateLimit } from '../../functions/domain/rate-limit.ts';
+import { RequestCounter } from '../../functions/adapters/request-counter.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { createLocalServer, listen } from '../../local/http-server.ts';
 import { apiRoutesFor } from '../../local/api-routes.ts';
@@ -28,6 +29,8 @@ export interface TestApi {
   api: ApiDeps;
   witness: WitnessDeps;
   tableName: string;
+  /** The DynamoDB requests of the service (the witness and the API share one client), by command, per attempt. */
+  requests: RequestCounter;
   /** One HTTP request; `body` is sent as JSON unless it is a string already. */
   call(method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
   /** Every item of the table, sorted by key: compare two to see that nothing changed. */
@@ -41,6 +44,7 @@ export interface TestApi {
  */
 export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise<TestApi> {
   const { client, doc, tableName } = await freshTable('api');
+  const requests = new RequestCounter().attach(client);
   const clock = new TestClock();
   const adminKey = randomBytes(32).toString('base64url');
   const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings: defaultSettings };
@@ -65,6 +69,7 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
     api,
     witness,
     tableName,
+    requests,
     async call(method, path, token, body, headers = {}) {
       const response = await fetch(`${local.url}${path}`, {
         method,
