@@ -1,43 +1,18 @@
-import type { Site } from '../protocol/reseller.ts';
+import type { FleetPage, SiteHealth, SiteSummary } from '../protocol/reseller.ts';
 
 /**
- * The fleet as `GET /v1/sites` lists it (each site with its status), and the rules the Sites view
- * shows it by: worst first, counted by status. Pure.
+ * The fleet as `GET /v1/sites` lists it (each site with its status: protocol/reseller.ts), and the
+ * rules the Sites view shows it by: worst first, counted by status. Pure.
  */
 
-/** A site's status, as the fleet listing computes it. */
-export type SiteState = 'healthy' | 'degraded' | 'failing-over' | 'survivor' | 'down' | 'not-live';
+export type { FleetPage, SiteSummary };
+export type SiteState = SiteHealth;
 
-/** Worst first: what needs a person now comes first. */
+/**
+ * Worst first: what needs a person now comes first. The API's own order (`siteHealthWorstFirst`),
+ * written out here: the console takes only types from protocol/, never its schemas' code.
+ */
 export const worstFirst: readonly SiteState[] = ['down', 'failing-over', 'survivor', 'degraded', 'not-live', 'healthy'];
-
-export interface FleetNode {
-  nodeId: string;
-  role: 'primary' | 'secondary' | 'fenced' | null;
-  lastSeenAt: string | null;
-  peerReachable: boolean | null;
-  health: number | null;
-  excluded: boolean;
-}
-
-/** One site of `GET /v1/sites`: the site, its witness state in short, and what is open on it. */
-export interface SiteSummary extends Site {
-  status: SiteState;
-  epoch: number;
-  primary: string | null;
-  leaseExpiresAt: string | null;
-  nodes: FleetNode[];
-  survivor: { node: string; excludedNode: string; since: string } | null;
-  openIncidents: { critical: number; warning: number; info: number };
-  inMaintenance: boolean;
-}
-
-export interface FleetPage {
-  items: SiteSummary[];
-  nextCursor: string | null;
-  /** Sites per status over the whole list (every page), or null when the service does not count them. */
-  counts: Partial<Record<SiteState, number>> | null;
-}
 
 /** What each status is called, and its shape: status is never told by colour alone. */
 export const statusLabels: Record<SiteState, { label: string; icon: string; meaning: string }> = {
@@ -71,7 +46,7 @@ export function countByStatus(sites: readonly SiteSummary[]): Record<SiteState, 
 }
 
 /** The service's counts when it gave them, else counted here. */
-export function fleetCounts(sites: readonly SiteSummary[], served: FleetPage['counts']): Record<SiteState, number> {
+export function fleetCounts(sites: readonly SiteSummary[], served: Partial<Record<SiteState, number>> | null): Record<SiteState, number> {
   if (served === null) return countByStatus(sites);
   return Object.fromEntries(worstFirst.map((state) => [state, served[state] ?? 0])) as Record<SiteState, number>;
 }

@@ -60,3 +60,10 @@ describe('the console’s fleet: statuses worst first, counted and filtered', ()
     expect([0, 1, 2, 3, 10].map((failures) => nextDelay(5_000, failures))).toEqual([5_000, 10_000, 20_000, 40_000, maxBackoffMs]);
   });
 });
+
+describe('the console’s order is the API’s', () => {
+  it('worst first as protocol/reseller.ts says it (the console copies it to keep the schemas out of its bundle)', async () => {
+    const { siteHealthWorstFirst } = await import('../../protocol/reseller.ts');
+    expect(worstFirst).toEqual(siteHealthWorstFirst);
+  });
+});
