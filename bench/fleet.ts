@@ -44,10 +44,11 @@ import { percentile } from './load.ts';
 import { UsageError } from './usage-error.ts';
 
 const settings = defaultSettings;
-const now = 1_800_000_000_000;
+/** The seeding's moment, and the service's clock while it is read (exported: the console bench seeds the same fleet). */
+export const now = 1_800_000_000_000;
 const s = 1_000;
-const resellerId = 'bench-reseller';
-const customerId = 'bench-customer';
+export const resellerId = 'bench-reseller';
+export const customerId = 'bench-customer';
 const kinds = ['healthy', 'degraded', 'failing-over', 'survivor', 'down', 'not-live'] as const;
 
 function count(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -115,7 +116,8 @@ function stateOf(i: number): SiteState {
   }
 }
 
-function itemsOf(i: number): Record<string, unknown>[] {
+/** Site i's items: its listing, its state item, and every 10th an open incident's tracker. */
+export function itemsOf(i: number): Record<string, unknown>[] {
   const siteId = siteIdOf(i);
   const maintenance = i % 7 === 0 ? { [`w${String(i)}`]: { start: now - 600 * s, end: now + 3_600 * s } } : {};
   const listing = { pk: resellerPk(resellerId), sk: siteListingSk(siteId), siteId, customerId, name: `Site ${String(i)}`, nodeIds: ['node-a', 'node-b'], createdAt: now - 86_400_000, enrolledVersion: { 'node-a': 1, 'node-b': 1 }, maintenance };
@@ -128,7 +130,7 @@ function itemsOf(i: number): Record<string, unknown>[] {
   return items;
 }
 
-async function seed(client: DynamoDBClient, tableName: string, items: Record<string, unknown>[], progress: (line: string) => void): Promise<void> {
+export async function seed(client: DynamoDBClient, tableName: string, items: Record<string, unknown>[], progress: (line: string) => void): Promise<void> {
   const batches: WriteRequest[][] = [];
   for (let i = 0; i < items.length; i += 25) {
     batches.push(items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } })));

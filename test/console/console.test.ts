@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
 import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
 import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
@@ -38,8 +38,6 @@ let webhooks: WebhookRuntime;
 
 beforeAll(async () => {
   api = await startApi();
-  // The service's clock starts at the real time, so that "12 s ago" in the browser reads true; tests move it on.
-  api.clock.ms = Date.now();
   dynamo = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
   const snsSqs = inject('snsSqsEndpoint');
   const topicArn = await ensureEventTopic(snsSqs, `events-${api.tableName}`);
@@ -63,6 +61,12 @@ beforeAll(async () => {
   api.api.webhookJobs = webhooks.deps.jobs;
   browser = await launchBrowser();
 }, 180_000);
+
+// The service's clock at the real time for each test (a test moves it on as its agents need): the
+// browser reads times against its own clock, and the webhook pipeline schedules tries on the real one.
+beforeEach(() => {
+  api.clock.ms = Date.now();
+});
 
 afterAll(async () => {
   await browser.close();
@@ -163,8 +167,12 @@ describe('the reseller console in a browser', () => {
       await siteRowWithStatus(page, site.siteId, 'healthy');
       await page.locator('.count[data-status="healthy"]', { hasText: '1' }).waitFor();
 
-      // node-a dies: nothing from it for longer than its lease; node-b reports it unreachable.
+      // node-a dies: nothing from it for longer than its lease; node-b reports it unreachable, and
+      // again once node-a has been unheard for the freshness window since (node.lost: the role lapses).
       api.clock.advance(defaultSettings.leaseMs + defaultSettings.skewMarginMs + 1_000);
+      await agents.b.beat(1, 'secondary', false);
+      await siteRowWithStatus(page, site.siteId, 'degraded');
+      api.clock.advance(defaultSettings.freshnessMs + 1_000);
       await agents.b.beat(1, 'secondary', false);
       await siteRowWithStatus(page, site.siteId, 'failing-over');
       await page.locator('.count[data-status="failing-over"]', { hasText: '1' }).waitFor();
