@@ -85,7 +85,7 @@ export async function consoleBench(args: string[]): Promise<number> {
   const browser = await launchBrowser();
   const browserVersion = browser.version();
   const loads: number[] = [];
-  let cold = 0;
+  let cold: number;
   try {
     await ensureTable(client, tableName);
     const key = newKeyRecord(resellerId, 'bench', 'read-only', now);
