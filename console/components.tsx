@@ -75,9 +75,10 @@ export function Flag({ value, yes, no, unknown = 'unknown' }: { value: boolean |
 /** A time as "12 s ago", with the exact moment on hover and for assistive technology. */
 export function Ago({ at, now }: { at: string | null; now: number }) {
   if (at === null) return <span class="muted">never</span>;
+  // A moment past on the service's clock may read as ahead on the reader's, which may be slow: never "in 3 s".
   return (
     <time dateTime={at} title={dateTime(at)}>
-      {relative(at, now)}
+      {relative(Math.min(Date.parse(at), now), now)}
     </time>
   );
 }

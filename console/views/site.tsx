@@ -135,7 +135,7 @@ export function SiteView({ siteId }: { siteId: string }) {
           <section aria-labelledby="nodes-title" class="panel">
             <h2 id="nodes-title">Nodes</h2>
             <div class="table-wrap">
-              <table>
+              <table class="node-table">
                 <thead>
                   <tr>
                     <th scope="col">Node</th>

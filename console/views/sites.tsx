@@ -1,8 +1,8 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Customer } from '../../protocol/reseller.ts';
 import { allPages, get, withQuery } from '../api.ts';
 import { Ago, ErrorNote, RefreshNote, StatusBadge, useNow, ViewHeader } from '../components.tsx';
-import { type FleetPage, type SiteState, type SiteSummary, filterFleet, fleetCounts, sortWorstFirst, statusLabels, worstFirst } from '../fleet.ts';
+import { countByStatus, type FleetPage, type SiteState, type SiteSummary, filterFleet, fleetCounts, sortWorstFirst, statusLabels, worstFirst } from '../fleet.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf, type Route } from '../route.ts';
 
@@ -11,8 +11,12 @@ interface Fleet {
   counts: Record<SiteState, number>;
 }
 
-/** Every page of the fleet (the console shows it whole; filters apply here, so changing one asks nothing of the service). */
-async function loadFleet(): Promise<Fleet> {
+/**
+ * Every page of the fleet (the console shows it whole; filters apply here, so changing one asks
+ * nothing of the service). Pages come one after the other (each one's cursor comes with the one
+ * before): `onPage` hears the sites so far, for a first load to show them as they come.
+ */
+async function loadFleet(onPage?: (sites: SiteSummary[]) => void): Promise<Fleet> {
   const sites: SiteSummary[] = [];
   let counts: FleetPage['counts'] = null;
   let cursor: string | null = null;
@@ -24,6 +28,7 @@ async function loadFleet(): Promise<Fleet> {
     if (first) counts = page.counts;
     first = false;
     cursor = page.nextCursor;
+    if (cursor !== null) onPage?.(sites);
   } while (cursor !== null);
   return { sites: sortWorstFirst(sites), counts: fleetCounts(sites, counts) };
 }
@@ -36,7 +41,19 @@ function incidentsText(open: SiteSummary['openIncidents']): string {
 /** Every site with its status, worst first, refreshed on its own; filters by customer and status. */
 export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> }) {
   const now = useNow();
-  const fleet = usePoll(loadFleet, 'fleet');
+  // A first load shows the sites as their pages come; refreshes replace the whole fleet at once.
+  const [partial, setPartial] = useState<Fleet | null>(null);
+  const fleet = usePoll(
+    () =>
+      loadFleet((sites) => {
+        setPartial((shown) => (shown === null || !loaded.current ? { sites: sortWorstFirst(sites), counts: countByStatus(sites) } : shown));
+      }),
+    'fleet',
+  );
+  const loaded = useRef(false);
+  if (fleet.data) loaded.current = true;
+  const data = fleet.data ?? partial ?? undefined;
+  const loading = !fleet.data && partial !== null;
   const [customers, setCustomers] = useState<Customer[] | null>(null);
   const [customersError, setCustomersError] = useState<Error | null>(null);
   useEffect(() => {
@@ -48,11 +65,11 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
   }, []);
   const customerNames = useMemo(() => new Map((customers ?? []).map((c) => [c.customerId, c.name])), [customers]);
   const filter = { customerId: route.customerId, status: route.status };
-  const shown = useMemo(() => (fleet.data ? filterFleet(fleet.data.sites, filter) : []), [fleet.data, filter.customerId, filter.status]);
+  const shown = useMemo(() => (data ? filterFleet(data.sites, filter) : []), [data, filter.customerId, filter.status]);
   const setFilter = (change: Partial<typeof filter>) => {
     location.hash = hrefOf({ view: 'sites', ...filter, ...change });
   };
-  const total = fleet.data?.sites.length ?? 0;
+  const total = data?.sites.length ?? 0;
 
   return (
     <section aria-labelledby="view-title">
@@ -61,9 +78,9 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
       </ViewHeader>
 
       <h2 class="visually-hidden">Sites by status</h2>
-      <ul class="counts" aria-live="polite" aria-label="Sites by status">
+      <ul class="counts" aria-live="polite" aria-busy={loading} aria-label="Sites by status">
         {worstFirst.map((status) => {
-          const count = fleet.data?.counts[status] ?? 0;
+          const count = data?.counts[status] ?? 0;
           return (
             <li key={status} class={count === 0 ? 'none' : undefined}>
               <a
@@ -73,7 +90,7 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
               >
                 <StatusBadge status={status} />
                 <strong class="count" data-status={status}>
-                  {fleet.data ? count : '…'}
+                  {data ? count : '…'}
                 </strong>
               </a>
             </li>
@@ -122,11 +139,12 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
       </form>
       <ErrorNote error={customersError} prefix="Customers could not be loaded" />
 
-      {fleet.data && (
+      {data && (
         <div class="table-wrap">
-          <table class="sites">
+          <table class="sites" aria-busy={loading}>
             <caption>
               {shown.length === total ? `${total} ${total === 1 ? 'site' : 'sites'}, worst first` : `${shown.length} of ${total} sites, worst first`}
+              {loading && ' (loading more…)'}
             </caption>
             <thead>
               <tr>
@@ -141,7 +159,7 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
             <tbody>
               {shown.map((site) => (
                 <tr key={site.siteId} data-site={site.siteId} data-status={site.status}>
-                  <td>
+                  <td data-label="Status">
                     <StatusBadge status={site.status} />
                     {site.inMaintenance && (
                       <span class="badge maintenance">
@@ -156,18 +174,22 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
                     <a href={hrefOf({ view: 'site', siteId: site.siteId })}>{site.name}</a>
                     <div class="muted small">{site.siteId}</div>
                   </th>
-                  <td>{customerNames.get(site.customerId) ?? site.customerId}</td>
-                  <td>{site.primary === null ? <span class="muted">none</span> : `${site.primary} (epoch ${site.epoch})`}</td>
-                  <td>
+                  <td data-label="Customer">{customerNames.get(site.customerId) ?? site.customerId}</td>
+                  <td data-label="Primary">{site.primary === null ? <span class="muted">none</span> : `${site.primary} (epoch ${site.epoch})`}</td>
+                  <td data-label="Nodes">
                     <ul class="nodes">
                       {site.nodes.map((node) => (
                         <li key={node.nodeId}>
                           <strong>{node.nodeId}</strong> {node.excluded ? 'excluded' : (node.role ?? 'not heard')}, heard <Ago at={node.lastSeenAt} now={now} />
+                          {node.peerReachable === false && ', cannot reach its peer'}
+                          {node.health !== null && `, health ${node.health}`}
                         </li>
                       ))}
                     </ul>
                   </td>
-                  <td class={site.openIncidents.critical > 0 ? 'critical' : undefined}>{incidentsText(site.openIncidents)}</td>
+                  <td data-label="Open incidents" class={site.openIncidents.critical > 0 ? 'critical' : undefined}>
+                    {incidentsText(site.openIncidents)}
+                  </td>
                 </tr>
               ))}
             </tbody>
