@@ -16,6 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
 import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
 import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { escalate } from '../../functions/domain/incidents.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { ensureEventTopic } from '../../local/sns-sqs.ts';
@@ -294,12 +295,15 @@ describe('the reseller console in a browser', () => {
     async () => {
       const site = await reseller('incidents');
       const opened = await openIncident(api, site, 'node-a', api.clock.now() - 120_000);
+      // Its first escalation step taken, as the incidents function takes it (the default policy: one level, the service queue).
+      await api.api.incidents.update(site.resellerId, site.siteId, 'node.lost', (current) => (current ? (escalate(current, opened, 0, api.clock.now()) ?? current) : current));
       const { context, page, errors } = await openConsole(browser, api.url);
       await signIn(page, site.key);
       await page.getByRole('link', { name: 'Incidents' }).click();
       const row = page.locator(`tr[data-incident="${opened}"]`);
       await row.waitFor();
       expect(await row.getAttribute('data-state')).toBe('open');
+      await row.getByText('level 1 of 1').waitFor();
       await expectAccessible(page, 'incidents');
       await screenshot(page, 'incidents');
       await row.getByRole('button', { name: 'Acknowledge node lost at Main office' }).click();
