@@ -120,7 +120,7 @@ export function App() {
           <span class="reseller">{me.name}</span>
           <span class={`badge scope scope-${me.caller.scope}`}>
             <span class="icon" aria-hidden="true">
-              {canWrite ? '✎' : '👁'}
+              {canWrite ? '✎' : '◉'}
             </span>
             {canWrite ? 'Read-write key' : 'Read-only key'}
           </span>
