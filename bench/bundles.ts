@@ -42,18 +42,18 @@
  * function the five inputs and the five packages that weigh most in its bundle, and the packages
  * it adds to the floor (esbuild's metafile).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { build, type Metafile } from 'esbuild';
-import { bundling, functionEntries, type FunctionName } from '../lib/bundling.ts';
+import { bundling, functionEntries, type FunctionName, packagedFiles } from '../lib/bundling.ts';
 import { documentClient, localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { newApiKey } from '../functions/adapters/credentials.ts';
 import { DynamoSiteStore } from '../functions/adapters/dynamodb-site-store.ts';
@@ -174,6 +174,8 @@ export async function bundlesBench(args: string[]): Promise<number> {
       webhookRouter: () => sqsEvent(recoveredEvent(), 'bench-outbox'),
       webhookDeliverer: () => sqsEvent(absentDeliveryJob(), 'bench-deliveries'),
       maintenance: () => apiEvent('POST /v1/node/maintenance', token('node-b'), { minutes: 30, reason: 'bench' }),
+      // The console's page, read from the files beside the bundle.
+      console: () => ({ ...(apiEvent('GET /console/{proxy+}') as object), rawPath: '/console/index.html', pathParameters: { proxy: 'index.html' } }),
       floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
     };
     const env = (name: string, event: unknown): NodeJS.ProcessEnv => ({
@@ -359,6 +361,9 @@ async function bundle(name: Target, entry: string, dir: string): Promise<Built> 
     absWorkingDir: root,
     logLevel: 'warning',
   });
+  // Files the function serves lie beside its bundle, built as the stack builds them (lib/witness-function.ts).
+  const files = name === 'floor' ? undefined : packagedFiles[name];
+  if (files) await promisify(execFile)(process.execPath, [join(root, files.script), '--out', join(dir, name, files.folder)]);
   const code = await readFile(file);
   const map = await readFile(`${file}.map`).catch(() => Buffer.alloc(0));
   return { name, file, bytes: code.length, gzipBytes: gzipSync(code).length, mapBytes: map.length, metafile: result.metafile };

@@ -18,6 +18,8 @@ const benches: Record<string, () => Promise<Bench>> = {
   bundles: async () => (await import('./bundles.ts')).bundlesBench,
   detector: async () => (await import('./detector.ts')).detectorBench,
   webhooks: async () => (await import('./webhooks.ts')).webhooksBench,
+  console: async () => (await import('./console.ts')).consoleBench,
+  fleet: async () => (await import('./fleet.ts')).fleetBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -33,7 +33,7 @@ import { ensureTable } from '../functions/adapters/table.ts';
 import { type WebhookDeps, webhookDeps } from '../functions/adapters/webhook-config.ts';
 import { newWebhookSecret, WebhookStore } from '../functions/adapters/webhook-store.ts';
 import type { WitnessSettings } from '../functions/domain/settings.ts';
-import type { EventType } from '../protocol/events.ts';
+import type { EndpointEventType } from '../protocol/events.ts';
 import { lambdaContext } from '../local/api-gateway-event.ts';
 import { type LocalQueue, localQueue, webhookOutboxName } from '../local/local-queue.ts';
 import { type QueuePoller, startQueuePoller } from '../local/sqs-poller.ts';
@@ -44,7 +44,7 @@ import { MessagingMeter } from './messaging-meter.ts';
 export type WebhookVariant = 'none' | 'endpoint';
 
 /** The endpoint of the `endpoint` variant: the conditions and the incident steps. */
-export const endpointEventTypes: EventType[] = [
+export const endpointEventTypes: EndpointEventType[] = [
   'node.lost',
   'site.down',
   'link.lost',

@@ -24,6 +24,8 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, listen, type Routes } from '../local/http-server.ts';
 import { localSecret } from '../local/local-secret.ts';
 import { apiRoutesFor } from '../local/api-routes.ts';
+import { consoleRoutes } from '../local/console-routes.ts';
+import { consolePath } from '../protocol/console-routes.ts';
 import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
 import { startStreamPoller, streamsClient } from '../local/stream-poller.ts';
 import { detectorDeps } from '../functions/adapters/detector-config.ts';
@@ -125,7 +127,8 @@ const startup = (async () => {
     ...apiDeps(config, adminKey, client, apiRateLimit, { snsSqsEndpoint: snsSqs.endpoint, channelPrefix, allowLoopbackWebhooks: addressPolicy.allowLoopback }),
     publicUrl: local.url,
   };
-  Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api));
+  // The reseller console, built now by esbuild into memory, served by the console function's handler as in AWS.
+  Object.assign(routes, witnessRoutes(deps), apiRoutesFor(api), await consoleRoutes({ build: 'now' }));
   // The table's stream feeds the event publisher, as the event source mapping does in AWS.
   started(
     await startStreamPoller({
@@ -174,7 +177,8 @@ const startup = (async () => {
                   loopback receivers ${addressPolicy.allowLoopback ? 'allowed' : 'refused (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true allows them)'};
                   inbound hooks on POST /v1/hooks/{integrationId} (POST /v1/integrations)
   silence:        the detector runs every minute: site.down after ${config.settings.silenceMs} ms with no node heard
-  reseller API:   ${Object.keys(routes).filter((r) => !r.includes('/v1/node/')).length - 1} routes under /v1/, described by ${local.url}/openapi.json
+  reseller API:   ${Object.keys(routes).filter((r) => r.includes(' /v1/') && !r.includes('/v1/node/')).length} routes under /v1/, described by ${local.url}/openapi.json
+  console:        ${local.url}${consolePath} (sign in with the demo reseller's API key below)
   DynamoDB Local: ${engine.endpoint} (table ${config.tableName}, data in ${resolve(dataDir, 'dynamodb')})
   demo site:      ${site.resellerId}/${site.siteId} ${created ? '(created now)' : '(kept from the last start)'}
   lease ${config.settings.leaseMs} ms, heartbeats ${config.settings.fastHeartbeatMs} ms fast / ${config.settings.slowHeartbeatMs} ms slow

@@ -15,9 +15,20 @@ export const functionEntries = {
   maintenance: 'functions/handlers/maintenance.ts',
   webhookRouter: 'functions/handlers/webhook-router.ts',
   webhookDeliverer: 'functions/handlers/webhook-deliverer.ts',
+  console: 'functions/handlers/console.ts',
 } as const;
 
 export type FunctionName = keyof typeof functionEntries;
+
+/**
+ * Files a function serves besides its code, built into a folder of its package after its bundle
+ * by a script of this project (run by the Node that runs the synthesis, which strips the types):
+ * the console's page, script and stylesheet, which functions/handlers/console.ts reads from
+ * `console/` beside its bundle.
+ */
+export const packagedFiles: Partial<Record<FunctionName, { script: string; folder: string }>> = {
+  console: { script: 'console/build.ts', folder: 'console' },
+};
 
 /** ESM needs `require` for the CommonJS corners of some dependencies. */
 export const esmRequireBanner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";

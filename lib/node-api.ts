@@ -27,8 +27,9 @@ export const routeAuthorizations = {
     'public on purpose, its single-use, expiring enrollment code being the credential. An authorizer would add an ' +
     'invocation to every call and split the access rules between two places.',
   public:
-    'GET /openapi.json is the public description of the API, meant to be read without a credential: it holds no ' +
-    'data, and its function calls no AWS service.',
+    "GET /openapi.json is the public description of the API, and GET /console/… the reseller console's static files " +
+    '(its page, script and stylesheet), both meant to be read without a credential: they hold no data, and their ' +
+    "functions call no AWS service (the console calls the API with the user's own key).",
 } as const;
 
 export type RouteAuthorization = keyof typeof routeAuthorizations;

@@ -6,7 +6,7 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { bundling, functionEntries, type FunctionName } from './bundling.ts';
+import { bundling, functionEntries, type FunctionName, packagedFiles } from './bundling.ts';
 
 const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 const outputFormats = { esm: OutputFormat.ESM, cjs: OutputFormat.CJS } as const;
@@ -18,6 +18,11 @@ const passedOn = new Set(['format', 'target', 'platform', 'minify', 'sourcemap',
 const dropped = Object.keys(bundling).filter((option) => !passedOn.has(option));
 if (dropped.length > 0) {
   throw new Error(`lib/bundling.ts has options lib/witness-function.ts does not pass to NodejsFunction: ${dropped.join(', ')}`);
+}
+
+/** A word of a shell command, quoted for bash (CDK runs the hooks' commands in a shell). */
+function quoted(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 /** Powertools' service name for every witness function (the logger names it too: functions/adapters/logger.ts). */
@@ -74,6 +79,7 @@ export class WitnessFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const files = packagedFiles[props.name];
     this.function = new NodejsFunction(this, 'Function', {
       description: `Tiebreak witness: ${props.name}`,
       entry: join(projectRoot, functionEntries[props.name]),
@@ -102,6 +108,19 @@ export class WitnessFunction extends Construct {
         banner: bundling.banner,
         externalModules: [...bundling.external],
         logLevel: LogLevel.WARNING,
+        // Files the function serves, built into its package after the bundle, locally and offline
+        // (the same Node and esbuild as the synthesis): lib/bundling.ts, packagedFiles.
+        ...(files
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => [
+                  [process.execPath, join(projectRoot, files.script), '--out', join(outputDir, files.folder)].map(quoted).join(' '),
+                ],
+              },
+            }
+          : {}),
       },
     });
   }

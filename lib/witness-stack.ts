@@ -11,6 +11,7 @@ import { settingsEnv } from '../functions/adapters/settings-env.ts';
 import { retentionEnv } from '../functions/adapters/retention.ts';
 import { dueIndexName, legacyDueIndexName } from '../functions/adapters/site-item.ts';
 import { type ApiRouteKey, apiRoutes, reportRouteKeys } from '../protocol/api-routes.ts';
+import { consoleRouteKeys } from '../protocol/console-routes.ts';
 import type { FunctionName } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { NodeApi, type RouteAuthorization, type RouteKey } from './node-api.ts';
@@ -121,11 +122,14 @@ export const functionSpecs = {
   },
   // The reseller API and node enrollment (functions/adapters/reseller-store.ts, site-admin-store.ts,
   // pagination.ts): consistent reads and queries, conditional writes, and transactions (a reseller
-  // with its first key, a site with its records, an enrollment). Never a Scan. It signs node tokens
+  // with its first key, a site with its records, an enrollment, a maintenance window with its
+  // listing). The fleet view (GET /v1/sites) reads a page's state items and incident trackers with
+  // BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node tokens
   // at enrollment (the token key) and checks the operator's admin key.
   api: {
     tableOperations: [
       Operation.GET_ITEM,
+      Operation.BATCH_GET_ITEM,
       Operation.PUT_ITEM,
       Operation.UPDATE_ITEM,
       Operation.DELETE_ITEM,
@@ -153,6 +157,10 @@ export const functionSpecs = {
   },
   // The OpenAPI document, built from the route table in memory: no AWS call at all.
   openapi: { tableOperations: [], routes: ['GET /openapi.json'], authorization: 'public', secrets: [] },
+  // The reseller console's static files (functions/handlers/console.ts), from its own package
+  // (lib/bundling.ts, packagedFiles): no AWS call at all. Served from the API's origin, so the
+  // console calls the API without CORS; its users' API keys never pass through this function.
+  console: { tableOperations: [], routes: consoleRouteKeys, authorization: 'public', secrets: [] },
   // The table's stream → the sites' audit trails (functions/handlers/publisher.ts): one conditional
   // PutItem per event (site-admin-store.ts appendEvent), no read. The stream's own reads are its
   // event source mapping's (lib/table-stream-feed.ts). Nobody waits on it: 30 s for a batch of 100
@@ -182,10 +190,13 @@ export const functionSpecs = {
     timeoutSeconds: 30,
   },
   // An agent declares a maintenance window (functions/adapters/node-maintenance.ts): one
-  // transaction, the window's Put and a check of the node's token version. No read.
+  // transaction, the window's Put, a check of the node's token version (authentication without a
+  // read) and the site listing's record of its windows (listing-windows.ts), after a consistent
+  // GetItem of the listing (to drop the windows that ended) and, once per site whose listing
+  // predates that record, a Query of its windows.
   maintenance: {
-    tableOperations: [Operation.TRANSACT_WRITE_ITEMS],
-    transactionItems: ['PutItem', 'ConditionCheckItem'],
+    tableOperations: [Operation.GET_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
+    transactionItems: ['PutItem', 'ConditionCheckItem', 'UpdateItem'],
     routes: ['POST /v1/node/maintenance'],
     authorization: 'node-token',
     secrets: ['tokenKey'],
@@ -399,7 +410,7 @@ export class WitnessStack extends Stack {
    * The webhook queues, and the rights of the functions that use them: the router sends first tries
    * to the deliveries queue and news of failing webhooks to the resellers' service queues (found by
    * name, as the incidents function finds them); the deliverer sends next tries to the deliveries
-   * queue and exhausted messages to the dead-letter queue; the api sends a replay's first try.
+   * queue and exhausted messages to the dead-letter queue; the api sends a replay's, or an endpoint test's, first try.
    * Both webhook functions read the same configuration (functions/adapters/webhook-config.ts).
    */
   #webhooks(router: QueueTarget, deliverer: QueueTarget, api: WitnessFunction): WebhookQueues {

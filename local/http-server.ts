@@ -65,30 +65,47 @@ export interface LocalServerOptions {
 
 /**
  * The route for a request, as API Gateway picks it: an exact route first, else a template whose
- * `{name}` segments each take one whole, non-empty path segment (URL-decoded into pathParameters).
+ * `{name}` segments each take one whole, non-empty path segment (URL-decoded into pathParameters),
+ * else a template ending in a greedy `{name+}`, which takes the rest of the path (the console's
+ * files). A greedy parameter takes an empty rest too (`/console/`): the console's handler reads
+ * the raw path, so it answers alike whichever of its two routes API Gateway picks for that.
  */
 export function matchRoute(routes: Routes, method: string, path: string): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
   const exact = `${method} ${path}`;
   if (Object.hasOwn(routes, exact)) return { routeKey: exact };
   const segments = path.split('/');
-  for (const routeKey of Object.keys(routes)) {
-    const [routeMethod, template = ''] = routeKey.split(' ');
-    const parts = template.split('/');
-    if (routeMethod !== method || parts.length !== segments.length || !template.includes('{')) continue;
-    const pathParameters: Record<string, string> = {};
-    const matches = parts.every((part, i) => {
-      const segment = segments[i] ?? '';
-      const name = /^\{(\w+)\}$/.exec(part)?.[1];
-      if (!name) return part === segment;
-      if (!segment) return false;
-      try {
-        pathParameters[name] = decodeURIComponent(segment);
-      } catch {
-        return false;
+  const templates = Object.keys(routes).filter((routeKey) => routeKey.includes('{'));
+  for (const greedy of [false, true]) {
+    for (const routeKey of templates) {
+      const [routeMethod, template = ''] = routeKey.split(' ');
+      const parts = template.split('/');
+      const rest = /^\{(\w+)\+\}$/.exec(parts[parts.length - 1] ?? '')?.[1];
+      if (routeMethod !== method || (rest !== undefined) !== greedy) continue;
+      const fixed = greedy ? parts.slice(0, -1) : parts;
+      if (greedy ? segments.length <= fixed.length : segments.length !== parts.length) continue;
+      const pathParameters: Record<string, string> = {};
+      const matches = fixed.every((part, i) => {
+        const segment = segments[i] ?? '';
+        const name = /^\{(\w+)\}$/.exec(part)?.[1];
+        if (!name) return part === segment;
+        if (!segment) return false;
+        try {
+          pathParameters[name] = decodeURIComponent(segment);
+        } catch {
+          return false;
+        }
+        return true;
+      });
+      if (!matches) continue;
+      if (rest !== undefined) {
+        try {
+          pathParameters[rest] = decodeURIComponent(segments.slice(fixed.length).join('/'));
+        } catch {
+          continue;
+        }
       }
-      return true;
-    });
-    if (matches) return { routeKey, pathParameters };
+      return { routeKey, pathParameters };
+    }
   }
   return undefined;
 }

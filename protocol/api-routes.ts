@@ -5,6 +5,7 @@ import { Incident, IncidentsQuery, ServiceQueue } from './incidents.ts';
 import {
   ApiKey,
   ApiKeyCreated,
+  CallingReseller,
   CreateApiKeyRequest,
   CreateCustomerRequest,
   CreateMaintenanceRequest,
@@ -18,6 +19,8 @@ import {
   EnrollRequest,
   EnrollResponse,
   EventsQuery,
+  FleetPage,
+  FleetQuery,
   ForcedFailover,
   ForcePrimaryRequest,
   ListQuery,
@@ -31,7 +34,6 @@ import {
   RevokeNodeResponse,
   SitePolicy,
   SiteStatus,
-  Site,
   UpdateResellerRequest,
 } from './reseller.ts';
 import {
@@ -50,6 +52,7 @@ import {
   RotateSecretRequest,
   WebhookEndpoint,
   WebhookMessage,
+  WebhookTestAccepted,
 } from './webhooks.ts';
 import './zod-locale.ts';
 
@@ -93,7 +96,12 @@ export const apiRoutes = {
     response: CreateResellerResponse,
   },
   'GET /v1/resellers': { access: 'admin', summary: 'List resellers', query: ListQuery, status: 200, response: page(Reseller) },
-  'GET /v1/reseller': { access: 'read', summary: "The calling key's reseller", status: 200, response: Reseller },
+  'GET /v1/reseller': {
+    access: 'read',
+    summary: "The calling key's reseller, and the key itself (`caller`: its id and scope; a read-only key's writes are refused with 403)",
+    status: 200,
+    response: CallingReseller,
+  },
   'PATCH /v1/reseller': {
     access: 'write',
     summary: "Change the reseller's name or contract targets",
@@ -127,7 +135,16 @@ export const apiRoutes = {
     status: 201,
     response: CreateSiteResponse,
   },
-  'GET /v1/sites': { access: 'read', summary: 'List sites', query: ListQuery, status: 200, response: page(Site) },
+  'GET /v1/sites': {
+    access: 'read',
+    summary:
+      'The fleet: every site with its status (down, failing-over, survivor, degraded, not-live, healthy), primary, lease, nodes, ' +
+      'unresolved incidents and maintenance, by site id; filter by customerId and status. A page costs a bounded number of reads ' +
+      'whatever its size (no read per site)',
+    query: FleetQuery,
+    status: 200,
+    response: FleetPage,
+  },
   'GET /v1/sites/{siteId}': {
     access: 'read',
     summary: "A site and its witness state: epoch, primary, lease, each node's last report",
@@ -401,6 +418,19 @@ export const apiRoutes = {
     body: ReplaySinceRequest,
     status: 200,
     response: ReplayAnswer,
+  },
+  'POST /v1/webhooks/{endpointId}/test': {
+    access: 'write',
+    summary:
+      'Send the endpoint a signed webhook.test event, whatever its eventTypes, through the real pipeline: a message in its messages, ' +
+      'tried and retried as any (202, pending: follow it with GET …/messages and …/attempts)',
+    params: ['endpointId'],
+    status: 202,
+    response: WebhookTestAccepted,
+    refusals: {
+      '409': 'endpoint-disabled: the endpoint is disabled (nothing is sent to it); enable it with PUT /v1/webhooks/{endpointId} and "enabled": true, then test again',
+      '503': 'unavailable: this deployment has no webhook deliveries queue',
+    },
   },
   'POST /v1/integrations': {
     access: 'write',

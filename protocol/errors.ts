@@ -19,6 +19,8 @@ export const ErrorCode = z.enum([
   'maintenance-in-past',
   'maintenance-started',
   'maintenance-ended',
+  // Webhooks (409): a test of a disabled endpoint would mislead (it is not sent to until enabled).
+  'endpoint-disabled',
   'method-not-allowed',
   'stale-request',
   'payload-too-large',

@@ -28,8 +28,17 @@ export const EventType = z.enum([
   'alert.cleared',
   'webhook.failed',
   'webhook.disabled',
+  // Asked for through the API (POST /v1/webhooks/{endpointId}/test): see WebhookTestEvent.
+  'webhook.test',
 ]);
 export type EventType = z.infer<typeof EventType>;
+
+/**
+ * The types an endpoint's `eventTypes` may name: every type but `webhook.test`, which goes only to
+ * the endpoint a test is asked for, whatever its filter (a filter naming it would mean nothing).
+ */
+export const EndpointEventType = z.enum(EventType.options.filter((type): type is Exclude<EventType, 'webhook.test'> => type !== 'webhook.test'));
+export type EndpointEventType = z.infer<typeof EndpointEventType>;
 
 export const Severity = z.enum(['info', 'warning', 'critical']);
 export type Severity = z.infer<typeof Severity>;
@@ -63,7 +72,8 @@ const Millis = z.number().check(z.int(), z.minimum(0));
  *   command's), `issuedAt`, `deliveredAt`; `command.acknowledged`: such a command is gone, the same
  *   fields and `overdueAt`, and `outcome` (`acknowledged`, or `superseded` by a later grant).
  * - `incident.*`: `incidentId` and `kind` (the condition: `node.lost`, `site.down`, …).
- * Other fields may be present; the report ignores them.
+ * Other fields may be present; the report ignores them. `webhook.test` is not a site's event: it
+ * has a shape of its own (WebhookTestEvent).
  */
 export const EventData = z.looseObject({
   resellerId: Identifier,
@@ -89,3 +99,32 @@ export const WitnessEvent = z.object({
   data: EventData,
 });
 export type WitnessEvent = z.infer<typeof WitnessEvent>;
+
+/**
+ * A test of one webhook endpoint, asked for with `POST /v1/webhooks/{endpointId}/test`: the same
+ * envelope, signed and delivered as any message (retries, delivery log, replay), but about no
+ * site: `data` says it is a test (`test: true`), which endpoint, which API key asked, and a
+ * sentence for people. It goes only to that endpoint, whatever its `eventTypes`, and never to the
+ * events topic, an audit trail, a service queue or another endpoint.
+ */
+export const WebhookTestEvent = z.object({
+  id: z.string().check(z.minLength(1), z.maxLength(256)),
+  type: z.literal('webhook.test'),
+  timestamp: z.iso.datetime(),
+  data: z.object({
+    resellerId: Identifier,
+    /** Always true: receivers can tell a test from an event without knowing the type. */
+    test: z.literal(true),
+    /** A test needs no one to act. */
+    severity: z.literal('info'),
+    endpointId: z.string(),
+    /** The API key that asked for the test. */
+    keyId: z.string(),
+    /** What it is, in a sentence: "This is a test of webhook endpoint psa, asked for with API key …: … no action is needed." */
+    message: z.string(),
+  }),
+});
+export type WebhookTestEvent = z.infer<typeof WebhookTestEvent>;
+
+/** What an endpoint may be sent: a witness event (from the topic, or an incident step) or a test. */
+export type OutboundEvent = WitnessEvent | WebhookTestEvent;

@@ -36,6 +36,11 @@ export const Incident = z.object({
   resolvedBy: z.nullable(z.string()),
   /** Escalation steps taken (level 1 is step 1; repeats of the last level count on). */
   stepsTaken: z.number(),
+  /**
+   * The escalation level reached (1 = the first; repeats of the last level stay at it), null
+   * before the first step, and how many levels the policy it escalates by has.
+   */
+  escalation: z.object({ level: z.nullable(z.number()), levels: z.number() }),
   /** Every target told of it so far: each will be told of its acknowledgement and resolution. */
   notified: z.array(EscalationTarget),
 });

@@ -72,6 +72,16 @@ export const Reseller = z.object({
 });
 export type Reseller = z.infer<typeof Reseller>;
 
+/**
+ * `GET /v1/reseller`: the reseller, and the key that asked (its id and scope), so that a client
+ * such as the console can tell a read-only key from a read-write one without trying a write.
+ */
+export const CallingReseller = z.object({
+  ...Reseller.shape,
+  caller: z.object({ keyId: z.string(), scope: ApiKeyScope }),
+});
+export type CallingReseller = z.infer<typeof CallingReseller>;
+
 export const CreateResellerRequest = z.strictObject({
   resellerId: Identifier,
   name: Name,
@@ -333,6 +343,110 @@ export const EventsQuery = z.strictObject({
   from: z.optional(Timestamp),
   to: z.optional(Timestamp),
 });
+
+/**
+ * A site's state at a glance (`GET /v1/sites`), judged by the witness at the moment of the request
+ * (functions/domain/site-health.ts). One word, from the witness's own notions: its lease, the time
+ * since each node was last heard, the nodes' last reports, pending promote and demote commands,
+ * survivor mode and unresolved incidents.
+ */
+export const SiteHealth = z.enum(['down', 'failing-over', 'survivor', 'degraded', 'not-live', 'healthy']).check(
+  z.meta({
+    description:
+      '`not-live`: the site never had a primary (epoch 0: no grant yet). ' +
+      '`down`: no lease is held now and no node has been heard for `silenceMs` (3 min by default), ' +
+      'as the silence detector decides `site.down`. ' +
+      '`failing-over`: the role is passing: the primary holds no lease and its lease lapsed ' +
+      '(the site fell silent, or its peer reported it lost: `node.lost`) while a node is still heard, ' +
+      'or the new primary has not yet acknowledged its promote command, or a former primary heard since ' +
+      'the failover has not yet acknowledged its demote command. ' +
+      '`survivor`: a node is excluded and the primary runs alone on a standalone lease (survivor mode). ' +
+      '`degraded`: a primary holds the role, but a node has not been heard lately (within `exclusionMs` ' +
+      'beyond the heartbeat cadence last asked of it, as survivor mode counts it: 90 s on the slow cadence, ' +
+      '35 s on the fast one, by default), or a node reports its peer unreachable, or a node reports a health ' +
+      "under the site policy's threshold, or an incident of the site is unresolved (open or acknowledged). " +
+      '`healthy`: none of these.',
+  }),
+);
+export type SiteHealth = z.infer<typeof SiteHealth>;
+
+/** The statuses worst first: the order a console sorts sites by (down first, healthy last). */
+export const siteHealthWorstFirst: readonly SiteHealth[] = ['down', 'failing-over', 'survivor', 'degraded', 'not-live', 'healthy'];
+
+/** A site as the fleet view lists it: the site, its status and what it is judged from. */
+export const SiteSummary = z.object({
+  ...Site.shape,
+  status: SiteHealth,
+  /** The fencing token: rises by one at each change of primary; 0 before the first grant. */
+  epoch: z.number(),
+  primary: z.nullable(Identifier),
+  /**
+   * When the primary's witness lease ends unless renewed; null with no primary, and in survivor mode
+   * while the standalone lease has no end. A primary whose peer link is up renews it only every slow
+   * heartbeat (it runs on its peer's lease meanwhile): an expired lease alone is not a failure.
+   */
+  leaseExpiresAt: z.nullable(Timestamp),
+  nodes: z.array(
+    z.object({
+      nodeId: Identifier,
+      /** The role the node last reported (null before its first heartbeat). */
+      role: z.nullable(z.enum(['primary', 'secondary', 'fenced'])),
+      lastSeenAt: z.nullable(Timestamp),
+      /** Whether it last reported hearing its peer on the local link. */
+      peerReachable: z.nullable(z.boolean()),
+      /** Its last reported health score (0-100). */
+      health: z.nullable(z.number()),
+      /** Survivor mode: the witness refuses this node's claims until it is readmitted. */
+      excluded: z.boolean(),
+    }),
+  ),
+  /** Null unless a node is excluded (GET /v1/sites/{siteId} tells the rest of survivor mode). */
+  survivor: z.nullable(z.object({ node: Identifier, excludedNode: Identifier, since: Timestamp })),
+  /** The site's unresolved incidents (open or acknowledged), by severity. */
+  openIncidents: z.object({ critical: z.number(), warning: z.number(), info: z.number() }),
+  /** A maintenance window of the site covers the moment of the request. */
+  inMaintenance: z.boolean(),
+});
+export type SiteSummary = z.infer<typeof SiteSummary>;
+
+const statusList = new RegExp(`^(${SiteHealth.options.join('|')})(,(${SiteHealth.options.join('|')}))*$`);
+
+export const FleetQuery = z.strictObject({
+  ...ListQuery.shape,
+  /** Only this customer's sites. */
+  customerId: z.optional(Identifier),
+  status: z.optional(
+    z.string().check(
+      z.maxLength(200),
+      z.regex(statusList, `statuses separated by commas: ${SiteHealth.options.join(', ')}`),
+      z.meta({ description: 'Only sites in one of these statuses, comma-separated (`down,failing-over`); `status=a&status=b` says the same' }),
+    ),
+  ),
+});
+
+/** The site statuses a `status` filter names. */
+export const statusesOf = (filter: string): SiteHealth[] => [...new Set(filter.split(','))].filter((s): s is SiteHealth => (SiteHealth.options as readonly string[]).includes(s));
+
+export const FleetPage = z
+  .object({
+    items: z.array(SiteSummary),
+    /** Pass it back as `cursor` for the next page; null when there is none. */
+    nextCursor: z.nullable(z.string()),
+    counts: z.nullable(z.record(SiteHealth, z.number())),
+  })
+  .check(
+    z.meta({
+      description:
+        'One page of the fleet, by site id. A page reads `limit` sites of the reseller (default 50, at most 100) and ' +
+        'answers those that pass the filters (`customerId`, `status`): with a filter a page may hold fewer than ' +
+        '`limit` sites, even none, while `nextCursor` is not null; keep following it to the end. ' +
+        'Statuses are judged at the moment of the request from eventually consistent reads (a change of the last ' +
+        'second or so may not show yet). `counts` (sites per status for the whole reseller) is null: it would ' +
+        'take reading every site of the reseller on each request: page through to the end and count. ' +
+        'Worst first, the statuses are: down, failing-over, survivor, degraded, not-live, healthy.',
+    }),
+  );
+export type FleetPage = z.infer<typeof FleetPage>;
 
 /** A report's bound: a day (`2026-11-01`, midnight UTC) or an instant. */
 export const DayOrTimestamp = z.union([z.iso.date().check(inServiceYears), Timestamp]);

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { EventType, Severity } from './events.ts';
+import { EndpointEventType, EventType, Severity } from './events.ts';
 import { Identifier } from './ids.ts';
 import { safeRecord, withoutReservedKeys } from './reserved-keys.ts';
 import { Timestamp } from './reseller.ts';
@@ -25,8 +25,11 @@ const HttpsUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).c
 
 const endpointFields = {
   url: HttpsUrl,
-  /** The events this endpoint hears besides the incident steps an escalation policy sends it (empty: those steps only). */
-  eventTypes: z.array(EventType).check(z.maxLength(EventType.options.length)),
+  /**
+   * The events this endpoint hears besides the incident steps an escalation policy sends it (empty:
+   * those steps only). Not `webhook.test`: a test goes to the endpoint it is asked for, whatever this says.
+   */
+  eventTypes: z.array(EndpointEventType).check(z.maxLength(EndpointEventType.options.length)),
   template: z._default(WebhookTemplate, 'generic'),
   /** PagerDuty's integration (routing) key: required by the `pagerduty` template, refused by the others. */
   routingKey: z.optional(z.string().check(z.regex(/^[A-Za-z0-9]{32}$/, 'a 32-character PagerDuty routing key'))),
@@ -37,7 +40,7 @@ const endpointFields = {
 interface TemplateChoice {
   template: WebhookTemplate;
   routingKey?: string | undefined;
-  eventTypes: readonly EventType[];
+  eventTypes: readonly EndpointEventType[];
 }
 
 /** What a template needs: PagerDuty a routing key, and only incident events (it pages by incident). */
@@ -59,7 +62,7 @@ export type PutEndpointRequest = z.infer<typeof PutEndpointRequest>;
 export const WebhookEndpoint = z.object({
   endpointId: EndpointId,
   url: z.string(),
-  eventTypes: z.array(EventType),
+  eventTypes: z.array(EndpointEventType),
   template: WebhookTemplate,
   routingKey: z.nullable(z.string()),
   enabled: z.boolean(),
@@ -96,7 +99,8 @@ export const WebhookMessage = z.object({
   endpointId: EndpointId,
   eventId: z.string(),
   eventType: EventType,
-  siteId: Identifier,
+  /** The site the event is about; null for a test (`webhook.test`), which is about none. */
+  siteId: z.nullable(Identifier),
   status: MessageStatus,
   failure: z.nullable(MessageFailure),
   /** Tries in the current round (a replay starts a new round). */
@@ -133,6 +137,23 @@ export const ReplaySinceRequest = z.strictObject({ since: Timestamp });
 /** At most this many messages are replayed a call; `more` says to call again (replayed ones are pending, so not found twice). */
 export const maxReplayedPerCall = 200;
 export const ReplayAnswer = z.object({ replayed: z.number(), more: z.boolean() });
+
+/**
+ * A test accepted: its message (a `webhook.test` event, signed as any) is stored, pending, its first
+ * try on the deliveries queue. `GET …/messages` shows its state, `GET …/attempts` each try.
+ */
+export const WebhookTestAccepted = z.object({
+  /** The `webhook-id` the receiver sees, and the message's id in the endpoint's messages. */
+  messageId: z.string(),
+  /** The envelope's `id` (the body's, with the generic template). */
+  eventId: z.string(),
+  endpointId: EndpointId,
+  eventType: z.literal('webhook.test'),
+  status: z.literal('pending'),
+  /** How to follow it, in a sentence. */
+  message: z.string(),
+});
+export type WebhookTestAccepted = z.infer<typeof WebhookTestAccepted>;
 
 // Inbound: another tool's signed events onto a site.
 

@@ -50,7 +50,7 @@ export interface ApiDeps {
   limiter: RateLimiter;
   /** Outbound webhook endpoints, their messages and delivery log. */
   webhooks: WebhookStore;
-  /** Where a replay's first try is scheduled (the webhook deliveries queue); unset, replays are refused as unavailable. */
+  /** Where a replay's or an endpoint test's first try is scheduled (the webhook deliveries queue); unset, both are refused as unavailable. */
   webhookJobs: Pick<DeliveryJobs, 'schedule'> | undefined;
   /** Which addresses a webhook endpoint may point at (checked at registration, and again at each delivery). */
   addressPolicy: AddressPolicy;
@@ -69,7 +69,7 @@ export interface ChannelWiring {
   snsSqsEndpoint?: string | undefined;
   /** Names each reseller's queues and topic (`<prefix>-svc-<reseller>`, …); the stack grants exactly those. */
   channelPrefix?: string | undefined;
-  /** The webhook deliveries queue (replays are sent there). */
+  /** The webhook deliveries queue (replays' and endpoint tests' first tries are sent there). */
   webhookDeliveriesUrl?: string | undefined;
   /** Webhook endpoints may be loopback addresses (the local runtime's receivers). */
   allowLoopbackWebhooks?: boolean | undefined;

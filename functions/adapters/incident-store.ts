@@ -4,7 +4,7 @@ import { Severity } from '../../protocol/events.ts';
 import { type Incident, IncidentKind, IncidentState } from '../../protocol/incidents.ts';
 import { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
-import { incidentSeverity, kindOfIncidentId, type Tracker } from '../domain/incidents.ts';
+import { incidentSeverity, kindOfIncidentId, stepLevel, type Tracker } from '../domain/incidents.ts';
 import { conditionFailed } from './conditions.ts';
 import { InvalidCursorError, type Page } from './pagination.ts';
 import { iso, sitePk } from './tenancy-items.ts';
@@ -75,6 +75,7 @@ export function incidentView(tracker: Tracker): Incident | undefined {
     resolvedAt: time(incident.resolvedAt),
     resolvedBy: incident.resolvedBy,
     stepsTaken: incident.stepsTaken,
+    escalation: { level: incident.stepsTaken === 0 ? null : stepLevel(incident.policy, incident.stepsTaken - 1), levels: incident.policy.levels.length },
     notified: incident.notified,
   };
 }

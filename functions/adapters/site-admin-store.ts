@@ -1,11 +1,15 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
+import { IncidentKind } from '../../protocol/incidents.ts';
 import { MaintenanceAuthor, type MaintenanceWindow, maintenanceMaxMs, type Site } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
+import type { Tracker } from '../domain/incidents.ts';
 import type { SitePolicy, SiteState } from '../domain/site-state.ts';
-import { conditionFailed, failedConditions, unlessConditionFails } from './conditions.ts';
+import { conditionFailed, failedConditions } from './conditions.ts';
+import { incidentSk, trackerFromItem } from './incident-store.ts';
+import { ListingWindows, listingWindowsAttribute, type TransactItem, writeWithListingWindows } from './listing-windows.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
-import { itemFromSiteState, siteKey, siteStateFromItem } from './site-item.ts';
+import { itemFromSiteState, siteKey, siteStateFromItem, siteStateSk } from './site-item.ts';
 import {
   customerSk,
   enrollmentPk,
@@ -28,6 +32,8 @@ const SiteListing = z.object({
   createdAt: z.number(),
   /** Per node, the token version its agent enrolled last: the node is enrolled while the state's version equals it. */
   enrolledVersion: z.record(z.string(), z.number()),
+  /** The windows not yet ended when one was last written (listing-windows.ts); absent on listings written before it was kept. */
+  [listingWindowsAttribute]: z.optional(ListingWindows),
 });
 export type SiteListing = z.infer<typeof SiteListing>;
 
@@ -78,6 +84,18 @@ export const maintenanceView = (item: MaintenanceRecord): MaintenanceWindow => (
 export type CreateSiteOutcome = 'created' | 'no-customer' | 'exists';
 export type EnrollOutcome = { ok: true } | { ok: false; why: 'used' | 'superseded' };
 
+/** A site as the fleet view reads it: its listing, its state item (absent if the read missed it) and its incident trackers. */
+export interface FleetEntry {
+  listing: SiteListing;
+  state: SiteState | undefined;
+  trackers: Tracker[];
+}
+
+/** BatchGetItem takes at most 100 keys a request. */
+const batchGetKeys = 100;
+/** Tries of the keys a BatchGetItem left unprocessed (throttling), with jittered pauses, before the read fails. */
+const batchGetAttempts = 6;
+
 /** Sites as the reseller API sees them: listing, creation, enrollment, policy, maintenance (the audit trail: audit-trail.ts). */
 export class SiteAdminStore {
   constructor(
@@ -122,6 +140,50 @@ export class SiteAdminStore {
   async listSites(resellerId: string, request: PageRequest): Promise<Page<SiteListing>> {
     const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'SITE#', request);
     return { items: page.items.map((item) => SiteListing.parse(item)), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * One page of the fleet (`GET /v1/sites`): the listing page (one Query, `limit` listings read, of
+   * the customer only if one is named: a filter, so a page may hold fewer), then every listed site's
+   * state item and its incident trackers (one per kind: 7 keys a site) by BatchGetItem, eventually
+   * consistent, 100 keys a request, all at once. A page of n sites costs 1 Query and ceil(7n / 100)
+   * BatchGetItems (8 requests at n = 100), whatever the size of the fleet: no read per site.
+   */
+  async listFleet(resellerId: string, request: PageRequest & { customerId?: string | undefined }): Promise<Page<FleetEntry>> {
+    const where = request.customerId === undefined ? {} : { where: { customerId: request.customerId } };
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'SITE#', request, undefined, where);
+    const listings = page.items.map((item) => SiteListing.parse(item));
+    const keys = listings.flatMap((listing) => {
+      const pk = sitePk(resellerId, listing.siteId);
+      return [siteKey({ resellerId, siteId: listing.siteId }), ...IncidentKind.options.map((kind) => ({ pk, sk: incidentSk(kind) }))];
+    });
+    const chunks = Array.from({ length: Math.ceil(keys.length / batchGetKeys) }, (_, i) => keys.slice(i * batchGetKeys, (i + 1) * batchGetKeys));
+    const items = (await Promise.all(chunks.map((chunk) => this.#batchGet(chunk)))).flat();
+    const byPk = Map.groupBy(items, (item) => String(item.pk));
+    const entries = listings.map((listing): FleetEntry => {
+      const found = byPk.get(sitePk(resellerId, listing.siteId)) ?? [];
+      const stateItem = found.find((item) => item.sk === siteStateSk);
+      return {
+        listing,
+        state: stateItem ? siteStateFromItem(stateItem) : undefined,
+        trackers: found.filter((item) => item.sk !== siteStateSk).map((item) => trackerFromItem(item)),
+      };
+    });
+    return { items: entries, nextCursor: page.nextCursor };
+  }
+
+  /** The items of these keys (at most 100) that exist, eventually consistent; keys left unprocessed are asked again. */
+  async #batchGet(keys: { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    let pending = keys;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > batchGetAttempts) throw new Error(`BatchGetItem left ${String(pending.length)} keys unprocessed ${String(batchGetAttempts)} times`);
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 25 * 2 ** attempt)));
+      const { Responses, UnprocessedKeys } = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: false } } }));
+      found.push(...(Responses?.[this.tableName] ?? []));
+      pending = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as { pk: string; sk: string }[];
+    }
+    return found;
   }
 
   async getState(resellerId: string, siteId: string): Promise<SiteState | undefined> {
@@ -230,10 +292,12 @@ export class SiteAdminStore {
     }
   }
 
-  async putMaintenance(resellerId: string, siteId: string, window: MaintenanceRecord): Promise<void> {
-    await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, window), ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
+  /** Declares a window (its id is new), and records it on the listing (listing-windows.ts); `now` drops the listing's ended windows. */
+  async putMaintenance(resellerId: string, siteId: string, window: MaintenanceRecord, now: number): Promise<void> {
+    const put: TransactItem = { Put: { TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, window), ConditionExpression: 'attribute_not_exists(pk)' } };
+    if (!(await writeWithListingWindows(this.doc, this.tableName, { resellerId, siteId }, { set: window }, now, [put]))) {
+      throw new Error(`maintenance window ${window.windowId} exists already`);
+    }
   }
 
   async listMaintenance(resellerId: string, siteId: string, request: PageRequest): Promise<Page<MaintenanceRecord>> {
@@ -272,53 +336,58 @@ export class SiteAdminStore {
    * Replaces the window `current` (as read) by `next`, the same window changed; false if it changed
    * meanwhile (or is gone): every write holds on the start and end the caller decided on, so two
    * racing changes cannot together make a window the rules refuse. A new start is a new sort key:
-   * the old item's delete and the new one's put, in one transaction.
+   * the old item's delete and the new one's put. Either way in one transaction with the listing's
+   * record of the window (listing-windows.ts; `now` drops its ended windows).
    */
-  async changeMaintenance(resellerId: string, siteId: string, current: MaintenanceRecord, next: ChangedMaintenance): Promise<boolean> {
+  async changeMaintenance(resellerId: string, siteId: string, current: MaintenanceRecord, next: ChangedMaintenance, now: number): Promise<boolean> {
     const key = this.#maintenanceKey(resellerId, siteId, current);
     const asRead = {
       ConditionExpression: '#start = :readStart AND #end = :readEnd',
       ExpressionAttributeNames: { '#start': 'start', '#end': 'end' },
       ExpressionAttributeValues: { ':readStart': current.start, ':readEnd': current.end },
     };
+    const record = (items: TransactItem[]) => writeWithListingWindows(this.doc, this.tableName, { resellerId, siteId }, { set: next }, now, items);
     if (next.start !== current.start) {
-      const write = new TransactWriteCommand({
-        TransactItems: [
-          { Delete: { TableName: this.tableName, Key: key, ...asRead } },
-          { Put: { TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, next), ConditionExpression: 'attribute_not_exists(pk)' } },
-        ],
-      });
-      return (await unlessConditionFails(this.doc.send(write))) !== undefined;
+      return record([
+        { Delete: { TableName: this.tableName, Key: key, ...asRead } },
+        { Put: { TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, next), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ]);
     }
     // Same start, same item: only what may change is set (older attributes of the item stay).
-    const write = new UpdateCommand({
-      TableName: this.tableName,
-      Key: key,
-      UpdateExpression: 'SET #end = :end, #reason = :reason, #ttl = :ttl, changedAt = :changedAt, changedBy = :changedBy',
-      ...asRead,
-      ExpressionAttributeNames: { ...asRead.ExpressionAttributeNames, '#reason': 'reason', '#ttl': ttlAttribute },
-      ExpressionAttributeValues: {
-        ...asRead.ExpressionAttributeValues,
-        ':end': next.end,
-        ':reason': next.reason,
-        ':ttl': maintenanceTtl(next.end),
-        ':changedAt': next.changedAt,
-        ':changedBy': next.changedBy,
+    return record([
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET #end = :end, #reason = :reason, #ttl = :ttl, changedAt = :changedAt, changedBy = :changedBy',
+          ...asRead,
+          ExpressionAttributeNames: { ...asRead.ExpressionAttributeNames, '#reason': 'reason', '#ttl': ttlAttribute },
+          ExpressionAttributeValues: {
+            ...asRead.ExpressionAttributeValues,
+            ':end': next.end,
+            ':reason': next.reason,
+            ':ttl': maintenanceTtl(next.end),
+            ':changedAt': next.changedAt,
+            ':changedBy': next.changedBy,
+          },
+        },
       },
-    });
-    return (await unlessConditionFails(this.doc.send(write))) !== undefined;
+    ]);
   }
 
-  /** Deletes the window `current` (as read); false if it changed meanwhile or is gone. */
-  async deleteMaintenance(resellerId: string, siteId: string, current: MaintenanceRecord): Promise<boolean> {
-    const write = new DeleteCommand({
-      TableName: this.tableName,
-      Key: this.#maintenanceKey(resellerId, siteId, current),
-      ConditionExpression: '#start = :readStart AND #end = :readEnd',
-      ExpressionAttributeNames: { '#start': 'start', '#end': 'end' },
-      ExpressionAttributeValues: { ':readStart': current.start, ':readEnd': current.end },
-    });
-    return (await unlessConditionFails(this.doc.send(write))) !== undefined;
+  /** Deletes the window `current` (as read), and forgets it on the listing; false if it changed meanwhile or is gone. */
+  async deleteMaintenance(resellerId: string, siteId: string, current: MaintenanceRecord, now: number): Promise<boolean> {
+    return writeWithListingWindows(this.doc, this.tableName, { resellerId, siteId }, { forget: current.windowId }, now, [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: this.#maintenanceKey(resellerId, siteId, current),
+          ConditionExpression: '#start = :readStart AND #end = :readEnd',
+          ExpressionAttributeNames: { '#start': 'start', '#end': 'end' },
+          ExpressionAttributeValues: { ':readStart': current.start, ':readEnd': current.end },
+        },
+      },
+    ]);
   }
 
   #maintenanceKey(resellerId: string, siteId: string, window: MaintenanceRecord): { pk: string; sk: string } {

@@ -14,7 +14,8 @@ const MessageItem = z.object({
   messageId: z.string(),
   eventId: z.string(),
   eventType: EventType,
-  siteId: z.string(),
+  /** Null for a test (`webhook.test`): it is about no site. */
+  siteId: z.nullable(z.string()),
   /** The body as rendered once: every try and replay sends these bytes under the same webhook-id. */
   payload: z.string(),
   status: MessageStatus,

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
-import { EventType } from '../../protocol/events.ts';
+import { EndpointEventType } from '../../protocol/events.ts';
 import {
   type DeliveryAttempt,
   type PutEndpointRequest,
@@ -45,7 +45,7 @@ const EndpointItem = z.object({
   resellerId: z.string(),
   endpointId: z.string(),
   url: z.string(),
-  eventTypes: z.array(EventType),
+  eventTypes: z.array(EndpointEventType),
   template: WebhookTemplate,
   routingKey: z.nullable(z.string()),
   enabled: z.boolean(),

@@ -1,4 +1,4 @@
-import type { WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, WitnessEvent } from '../../protocol/events.ts';
 import type { ServiceQueueMessage } from '../../protocol/incidents.ts';
 import type { MessageFailure, MessageStatus, WebhookEndpoint } from '../../protocol/webhooks.ts';
 
@@ -29,7 +29,7 @@ export const defaultWebhookSettings: WebhookSettings = {
 };
 
 /** The endpoint as the rules read it (the stored record, secrets aside). */
-export type EndpointRules = Pick<WebhookEndpoint, 'endpointId' | 'enabled' | 'eventTypes'> & { failingSince: number | null };
+export type EndpointRules = Pick<WebhookEndpoint, 'endpointId' | 'enabled'> & { eventTypes: readonly EventType[]; failingSince: number | null };
 
 /**
  * The endpoints an event from the topic is for: its type is in their filter. A disabled endpoint is

@@ -8,7 +8,8 @@ export interface MessageImage {
   messageId: string;
   eventId: string;
   eventType: EventType;
-  siteId: string;
+  /** Null for a test's message (`webhook.test`): it is about no site. */
+  siteId: string | null;
   status: MessageStatus;
   failure: MessageFailure | null;
   attempts: number;
@@ -24,18 +25,22 @@ export interface MessageImage {
  * its endpoint (the receiver answered 410, or every delivery had failed for days). The reseller
  * hears of both in the site's audit trail, on the topic (so on any other endpoint that asks for
  * them) and on its service queue. Ids are stable per round: a change handed twice is one event.
+ * A test's message (POST /v1/webhooks/{endpointId}/test) means none: it is about no site, so there
+ * is no trail to put them in; whoever asked for the test follows it in the endpoint's messages and
+ * delivery log, where its failure (`exhausted`, `gone`) and the endpoint's state show.
  */
 export function webhookEventsOf(before: MessageImage | undefined, after: MessageImage | undefined): WitnessEvent[] {
-  if (!after?.lastAttemptAt) return [];
+  if (!after?.lastAttemptAt || after.siteId === null) return [];
   const at = after.lastAttemptAt;
+  const siteId = after.siteId;
   const sameTry = before?.round === after.round && before.attempts === after.attempts;
   const make = (type: EventType, severity: Severity, data: Record<string, unknown>): WitnessEvent => ({
-    id: `${after.resellerId}/${after.siteId}/${type}/${after.endpointId}/${after.messageId}/${String(after.round)}`,
+    id: `${after.resellerId}/${siteId}/${type}/${after.endpointId}/${after.messageId}/${String(after.round)}`,
     type,
     timestamp: new Date(at).toISOString(),
     data: {
       resellerId: after.resellerId,
-      siteId: after.siteId,
+      siteId,
       severity,
       endpointId: after.endpointId,
       messageId: after.messageId,

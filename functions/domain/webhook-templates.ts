@@ -1,4 +1,4 @@
-import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, OutboundEvent, Severity } from '../../protocol/events.ts';
 import { pagerDutyEventTypes, type WebhookTemplate } from '../../protocol/webhooks.ts';
 
 // The body of one outbound webhook delivery, shaped for the tool that receives it. Pure and
@@ -10,8 +10,11 @@ export interface TemplateOptions {
   routingKey: string | null;
 }
 
-/** The JSON body to POST, or null when this template has nothing to say about this event (the message is then not sent). */
-export function renderWebhookBody(template: WebhookTemplate, event: WitnessEvent, options: TemplateOptions): string | null {
+/**
+ * The JSON body to POST, or null when this template has nothing to say about this event (the
+ * message is then not sent). A test (`webhook.test`) has a body in every template.
+ */
+export function renderWebhookBody(template: WebhookTemplate, event: OutboundEvent, options: TemplateOptions): string | null {
   switch (template) {
     case 'generic':
       // The envelope itself: receivers verify the signature over exactly these bytes.
@@ -45,6 +48,8 @@ interface Details {
   by: string | null;
   severity: Severity;
   links: { acknowledge: string; resolve: string } | null;
+  /** A test's (`webhook.test`) endpoint, the API key that asked, and its sentence; null for any other event. */
+  test: { endpointId: string | null; keyId: string | null; message: string | null } | null;
 }
 
 type Fields = Record<string, unknown>;
@@ -55,7 +60,7 @@ const texts = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is s
 // http(s) and printable ASCII only: a malformed url button makes Slack refuse the whole message.
 const url = (v: unknown): string | null => (typeof v === 'string' && v.length <= 2048 && /^https?:\/\/[\x21-\x7e]+$/.test(v) ? v : null);
 
-function detailsOf(event: WitnessEvent): Details {
+function detailsOf(event: OutboundEvent): Details {
   const data: Fields = event.data;
   const incident = fields(data.incident);
   const site = fields(data.site);
@@ -77,11 +82,12 @@ function detailsOf(event: WitnessEvent): Details {
     by: text(data.by) ?? text(event.type === 'incident.resolved' ? incident?.resolvedBy : incident?.acknowledgedBy),
     severity: data.severity === 'critical' || data.severity === 'warning' ? data.severity : 'info',
     links: acknowledge !== null && resolve !== null ? { acknowledge, resolve } : null,
+    test: event.type === 'webhook.test' ? { endpointId: text(data.endpointId), keyId: text(data.keyId), message: text(data.message) } : null,
   };
 }
 
-/** Whether the one-click links are worth offering: there is still something to do. */
-const linksOf = (event: WitnessEvent, d: Details) => (event.type === 'incident.resolved' ? null : d.links);
+/** Whether the one-click links are worth offering: there is still something to do (a test has nothing to act on). */
+const linksOf = (event: OutboundEvent, d: Details) => (event.type === 'incident.resolved' || d.test !== null ? null : d.links);
 
 // ---------------------------------------------------------------------------------------------
 // Shared wording: a title per type (fallback: the type itself), a summary sentence, the facts.
@@ -127,14 +133,19 @@ const titles: Partial<Record<EventType, (d: Details, data: Fields) => string>> =
   'alert.cleared': (d, data) => `Alert${spaced(data.alert)}${from(data)} cleared at ${d.site}`,
   'webhook.failed': (_d, data) => `Webhook delivery to endpoint${spaced(data.endpointId)} failed`,
   'webhook.disabled': (_d, data) => `Webhook endpoint${spaced(data.endpointId)} disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,
+  'webhook.test': (_d, data) => `Test event from Tiebreak for endpoint${spaced(data.endpointId)}`,
 };
 
-const titleOf = (event: WitnessEvent, d: Details): string => titles[event.type]?.(d, event.data) ?? `${event.type} at ${d.site}`;
+const titleOf = (event: OutboundEvent, d: Details): string => titles[event.type]?.(d, event.data) ?? `${event.type} at ${d.site}`;
+
+/** A test's sentence, when its data has none: what a test means for whoever reads it. */
+const testSentence = 'This is a test of the webhook endpoint: nothing happened at any site, and no action is needed.';
 
 /** At most this many subjects are named; the rest are counted (a site has two nodes, but data is not trusted). */
 const listedSubjects = 20;
 
 function summaryOf(d: Details): string {
+  if (d.test !== null) return d.test.message ?? testSentence;
   const shown = d.subjects.slice(0, listedSubjects).join(', ');
   const more = d.subjects.length > listedSubjects ? ` and ${d.subjects.length - listedSubjects} more` : '';
   return [
@@ -146,9 +157,19 @@ function summaryOf(d: Details): string {
     .join(' ');
 }
 
-type Fact = readonly [label: 'Site' | 'Customer' | 'Event' | 'Incident' | 'State' | 'Level' | 'When', value: string];
+type Fact = readonly [label: 'Site' | 'Customer' | 'Event' | 'Incident' | 'State' | 'Level' | 'Endpoint' | 'Requested by' | 'When', value: string];
 
-function factsOf(event: WitnessEvent, d: Details): Fact[] {
+function factsOf(event: OutboundEvent, d: Details): Fact[] {
+  if (d.test !== null) {
+    // About no site: the endpoint tested and who asked.
+    const test: (Fact | null)[] = [
+      d.test.endpointId === null ? null : ['Endpoint', d.test.endpointId],
+      d.test.keyId === null ? null : ['Requested by', `API key ${d.test.keyId}`],
+      ['Event', event.type],
+      ['When', event.timestamp],
+    ];
+    return test.filter((f) => f !== null);
+  }
   const facts: (Fact | null)[] = [
     ['Site', d.site === d.siteId ? d.siteId : `${d.site} (${d.siteId})`],
     d.customer === null ? null : ['Customer', d.customer],
@@ -188,7 +209,7 @@ function slackTime(iso: string): string {
   return Number.isFinite(ms) ? `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time_secs}|${fallback}>` : fallback;
 }
 
-function slackBody(event: WitnessEvent, d: Details) {
+function slackBody(event: OutboundEvent, d: Details) {
   const title = titleOf(event, d);
   const lines = [
     mrkdwn(summaryOf(d), slackLimits.summary),
@@ -221,7 +242,7 @@ const teamsLimits = { title: 200, summary: 1000, fact: 200 };
 
 const teamsColors: Record<Severity, string> = { critical: 'attention', warning: 'warning', info: 'default' };
 
-function teamsBody(event: WitnessEvent, d: Details) {
+function teamsBody(event: OutboundEvent, d: Details) {
   const links = linksOf(event, d);
   const content = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
@@ -251,7 +272,8 @@ const pagerDutyLimits = { summary: 1024, dedupKey: 255, field: 255, subjects: 10
 
 const followsIncidents = (type: EventType) => (pagerDutyEventTypes as readonly EventType[]).includes(type);
 
-function pagerDutyBody(event: WitnessEvent, d: Details, routingKey: string | null): string | null {
+function pagerDutyBody(event: OutboundEvent, d: Details, routingKey: string | null): string | null {
+  if (routingKey !== null && d.test !== null) return pagerDutyTestBody(event, d, routingKey);
   if (routingKey === null || d.incidentId === null || !followsIncidents(event.type)) return null;
   // Incident ids are unique only within a site (`node-lost-<opening ms>`): the site keeps two
   // sites' incidents apart. Ids are short (48 + 80), so an over-long key means a malformed event:
@@ -290,5 +312,35 @@ function pagerDutyBody(event: WitnessEvent, d: Details, routingKey: string | nul
             { href: links.acknowledge, text: 'Acknowledge in Tiebreak' },
             { href: links.resolve, text: 'Resolve in Tiebreak' },
           ],
+  });
+}
+
+/**
+ * A test: PagerDuty's Events API (the endpoint's URL, /v2/enqueue) takes alerts only (change events
+ * have a URL of their own), so a test triggers an alert, of severity `info` ("normal operational
+ * messages that require no action": a low-urgency incident on a service whose notifications follow
+ * alert severity). Its dedup_key is the test's own (`webhook.test/<event id>`: a site id has no
+ * dot, so never a Tiebreak incident's `<siteId>/<incidentId>`), so it joins no real incident; it
+ * resolves only in PagerDuty (or by the service's auto-resolve), and its summary says so.
+ */
+function pagerDutyTestBody(event: OutboundEvent, d: Details, routingKey: string): string | null {
+  const dedupKey = `webhook.test/${event.id}`;
+  if (dedupKey.length > pagerDutyLimits.dedupKey) return null;
+  const endpointId = d.test?.endpointId ?? null;
+  const field = (s: string | null) => (s === null ? undefined : cut(s, pagerDutyLimits.field));
+  return JSON.stringify({
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    payload: {
+      summary: cut(`${titleOf(event, d)}. ${summaryOf(d)} Resolve it here once seen.`, pagerDutyLimits.summary),
+      source: 'Tiebreak',
+      severity: 'info',
+      timestamp: event.timestamp,
+      component: field(endpointId),
+      group: 'webhook test',
+      class: event.type,
+      custom_details: { test: true, endpointId: field(endpointId) ?? null, keyId: field(d.test?.keyId ?? null) ?? null, eventId: event.id },
+    },
   });
 }

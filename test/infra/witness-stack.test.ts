@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Operation } from 'aws-cdk-lib/aws-dynamodb';
@@ -210,8 +210,22 @@ describe('the functions', () => {
     expect(JSON.stringify(resources)).not.toContain('ALLOW_LOOPBACK');
   });
 
-  test('openapi gets nothing but the logger’s name and source maps: no table, no secret, no timings', () => {
-    expect(variables('openapi')).toEqual({ POWERTOOLS_SERVICE_NAME: 'tiebreak-witness', NODE_OPTIONS: '--enable-source-maps' });
+  test.each(['openapi', 'console'] as const)('%s gets nothing but the logger’s name and source maps: no table, no secret, no timings', (name) => {
+    expect(variables(name)).toEqual({ POWERTOOLS_SERVICE_NAME: 'tiebreak-witness', NODE_OPTIONS: '--enable-source-maps' });
+  });
+
+  test('the console function’s package holds the console built by esbuild: index.html naming its content-hashed script and stylesheet', () => {
+    const key = (fn('console').Properties.Code as { S3Key: string }).S3Key;
+    const dir = join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'console');
+    const files = readdirSync(dir).sort();
+    expect(files).toEqual([expect.stringMatching(/^console-[A-Z0-9]{8}\.css$/), expect.stringMatching(/^console-[A-Z0-9]{8}\.js$/), 'index.html']);
+    const page = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const file of files.filter((f) => f !== 'index.html')) expect(page).toContain(file);
+    // Only the console function carries files of its own.
+    for (const name of names.filter((n) => n !== 'console')) {
+      const other = (fn(name).Properties.Code as { S3Key: string }).S3Key;
+      expect(existsSync(join(s.app.outdir, `asset.${other.replace(/\.zip$/, '')}`, 'console')), name).toBe(false);
+    }
   });
 
   test.each(names)('%s was bundled by esbuild: a minified index.mjs with the ESM require banner, and its source map', (name) => {
@@ -241,7 +255,7 @@ describe('the API', () => {
     );
   }
 
-  test('routes the node endpoints, every route of protocol/api-routes.ts, and GET /openapi.json to their functions with payload v2, and nothing else', () => {
+  test('routes the node endpoints, every route of protocol/api-routes.ts, GET /openapi.json and the console to their functions with payload v2, and nothing else', () => {
     const expected: Record<string, FunctionName> = {
       'POST /v1/node/heartbeat': 'heartbeat',
       'POST /v1/node/claim': 'claim',
@@ -250,6 +264,9 @@ describe('the API', () => {
       // Its own function: the PDF renderer stays out of the api's bundle.
       'GET /v1/reports/sla': 'report',
       'GET /openapi.json': 'openapi',
+      // The reseller console's files, from the API's own origin.
+      'GET /console': 'console',
+      'GET /console/{proxy+}': 'console',
     };
     expect(Object.keys(apiRoutes)).toContain('POST /v1/node/enroll');
     expect(Object.keys(apiRoutes)).toContain('PATCH /v1/reseller');
@@ -316,14 +333,16 @@ describe('permissions', () => {
     return pairs.sort();
   }
 
-  const apiTableActions = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map((a) => `dynamodb:${a}`);
+  const apiTableActions = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map((a) => `dynamodb:${a}`);
 
   test.each([
     ['heartbeat', ['dynamodb:UpdateItem'], ['tokenKey']],
     ['claim', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['tokenKey']],
-    // TransactWriteItems is authorized by the item actions it holds: the window's Put and the token version's ConditionCheck.
-    ['maintenance', ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'], ['tokenKey']],
+    // TransactWriteItems is authorized by the item actions it holds: the window's Put, the token version's ConditionCheck and
+    // the listing's Update; the listing's read and, once per site, the Query of its windows (listing-windows.ts).
+    ['maintenance', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem'], ['tokenKey']],
     ['openapi', [], []],
+    ['console', [], []],
   ] as const)('%s may call exactly %j on the table, read exactly the secrets %j, and write its own logs', (name, actions, secrets) => {
     const f = s.stack.functions[name];
     const table = id(s.stack.table.table);
@@ -339,7 +358,7 @@ describe('permissions', () => {
     );
   });
 
-  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), send a replay’s first try to the webhook deliveries queue, and write its own logs', () => {
+  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), send a replay’s or a test’s first try to the webhook deliveries queue, and write its own logs', () => {
     const f = s.stack.functions.api;
     const table = id(s.stack.table.table);
     const logs = id(f.logGroup);
@@ -357,7 +376,7 @@ describe('permissions', () => {
         // Its alerts topic, and the reseller's e-mail and SMS subscriptions to it.
         `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
         `sns:Subscribe ${JSON.stringify(alertTopics)}`,
-        // A replay of a webhook message schedules its first try.
+        // A replay of a webhook message, or a test of an endpoint, schedules its first try.
         `sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`,
         `logs:CreateLogStream ${logs}`,
         `logs:PutLogEvents ${logs}`,
@@ -717,8 +736,9 @@ describe('the incidents queues', () => {
       FilterPolicy: { type: [...incidentQueueEventTypes] },
     });
     // webhook.failed and webhook.disabled reach the reseller's service queue through the webhook router;
-    // failover.forced is an operator's act, not a condition (its node.readmitted clears the exclusion).
-    const excluded = ['failover.granted', 'failover.completed', 'failover.forced', 'incident.opened', 'webhook.failed', 'webhook.disabled'];
+    // failover.forced is an operator's act, not a condition (its node.readmitted clears the exclusion);
+    // webhook.test is never on the topic (the API stores it straight as the endpoint's message).
+    const excluded = ['failover.granted', 'failover.completed', 'failover.forced', 'incident.opened', 'webhook.failed', 'webhook.disabled', 'webhook.test'];
     expect([...incidentQueueEventTypes].sort()).toEqual(EventType.options.filter((type) => !excluded.includes(type)).sort());
     // The topics' subscriptions: the incidents queue's, the webhook outbox's, and the operator's e-mail on the alarm topic.
     expect(ofType('AWS::SNS::Subscription')).toHaveLength(3);
@@ -887,7 +907,7 @@ describe('topics, alarms and dashboard', () => {
       const operations = (alarm.Properties.Metrics as { MetricStat?: { Metric: { Dimensions: { Name: string; Value: unknown }[] } } }[])
         .flatMap((m) => m.MetricStat?.Metric.Dimensions.filter((d) => d.Name === 'Operation').map((d) => d.Value) ?? [])
         .sort();
-      expect(operations).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem']);
+      expect(operations).toEqual(['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem']);
     }
   });
 
@@ -1045,6 +1065,7 @@ describe('cdk-nag', () => {
     expect(functionSpecs.claim.authorization).toBe('node-token');
     expect(functionSpecs.api.authorization).toBe('api-key');
     expect(functionSpecs.openapi.authorization).toBe('public');
+    expect(functionSpecs.console.authorization).toBe('public');
     expect(functionSpecs.maintenance.authorization).toBe('node-token');
     for (const name of ['publisher', 'detector', 'incidents', 'webhookRouter', 'webhookDeliverer'] as const) {
       expect(functionSpecs[name], name).not.toHaveProperty('authorization');

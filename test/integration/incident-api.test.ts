@@ -46,7 +46,7 @@ describe('incidents on the API', () => {
     const one = await api.call('GET', path, key);
     expect(one.status).toBe(200);
     expect(Incident.safeParse(one.body).success).toBe(true);
-    expect(one.body).toMatchObject({ incidentId, state: 'open', acknowledgedAt: null, resolvedAt: null });
+    expect(one.body).toMatchObject({ incidentId, state: 'open', acknowledgedAt: null, resolvedAt: null, escalation: { levels: 1 } });
     // Another id of the same kind (not the current or last one), and an id that names no kind.
     expect((await api.call('GET', `/v1/sites/${siteId}/incidents/node-lost-1`, key)).status).toBe(404);
     expect((await api.call('GET', `/v1/sites/${siteId}/incidents/disk-full-1`, key)).status).toBe(404);

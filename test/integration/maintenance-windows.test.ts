@@ -262,12 +262,12 @@ describe('a change decided on a window that changed meanwhile writes nothing', (
     const read = await api.api.sites.getMaintenance(s.resellerId, s.siteId, window.windowId);
     if (!read) throw new Error('the window was not found');
     const change = { changedAt: now, changedBy: { kind: 'admin' } as const };
-    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, end: read.end - 10 * min, ...change })).toBe(true);
+    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, end: read.end - 10 * min, ...change }, now)).toBe(true);
     const after = await api.snapshot();
     // Each of these was decided on the window as first read: its end has changed since.
-    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, reason: 'racing', ...change })).toBe(false);
-    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, start: read.start + hour, end: read.end + hour, ...change })).toBe(false);
-    expect(await api.api.sites.deleteMaintenance(s.resellerId, s.siteId, read)).toBe(false);
+    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, reason: 'racing', ...change }, now)).toBe(false);
+    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, start: read.start + hour, end: read.end + hour, ...change }, now)).toBe(false);
+    expect(await api.api.sites.deleteMaintenance(s.resellerId, s.siteId, read, now)).toBe(false);
     expect(await api.snapshot()).toEqual(after);
   });
 });

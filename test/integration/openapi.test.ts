@@ -2,8 +2,10 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionSpecs, routesOf } from '../../lib/witness-stack.ts';
 import { apiRoutesFor } from '../../local/api-routes.ts';
+import { consoleRoutes } from '../../local/console-routes.ts';
 import { witnessRoutes } from '../../local/witness-routes.ts';
 import { apiRoutes } from '../../protocol/api-routes.ts';
+import { consoleRouteKeys } from '../../protocol/console-routes.ts';
 import { nodeRoutes } from '../../protocol/node-routes.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
@@ -41,6 +43,8 @@ const httpMethods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch',
 function routeDifferences(routeKeys: Iterable<string>, doc: Pick<Document, 'paths'>): { undocumented: string[]; unrouted: string[] } {
   const routes = new Set(routeKeys);
   routes.delete(theDocument);
+  // The console's files are served beside the API, not part of it.
+  for (const key of consoleRouteKeys) routes.delete(key);
   const described = new Set(
     Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).filter((key) => httpMethods.includes(key)).map((method) => `${method.toUpperCase()} ${path}`)),
   );
@@ -62,7 +66,7 @@ describe('/openapi.json', () => {
     const doc = (await api.call('GET', '/openapi.json')).body as Document;
     const none = { undocumented: [], unrouted: [] };
     // What `npm start` (and startApi) serves.
-    expect(routeDifferences(Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api) }), doc)).toEqual(none);
+    expect(routeDifferences(Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api), ...(await consoleRoutes()) }), doc)).toEqual(none);
     // What API Gateway routes in AWS.
     expect(routeDifferences(Object.values(functionSpecs).flatMap((spec) => routesOf(spec)), doc)).toEqual(none);
     expect(routeDifferences([...Object.keys(apiRoutes), ...Object.keys(nodeRoutes)], doc)).toEqual(none);
@@ -134,6 +138,31 @@ describe('/openapi.json', () => {
     expect(doc.paths['/v1/sites']?.post?.responses['422']).toBeUndefined();
     const listed = JSON.stringify(windows?.get?.responses['200']);
     for (const field of ['declaredAt', 'declaredBy', 'changedAt', 'changedBy']) expect(listed).toContain(`"${field}"`);
+  });
+
+  it("describes an endpoint's test: no body, 202 with the message to follow, 409 endpoint-disabled and 503 unavailable; the answer matches", async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body as Document;
+    const test = doc.paths['/v1/webhooks/{endpointId}/test']?.post as (Operation & { requestBody?: unknown }) | undefined;
+    expect(test?.security).toEqual([{ apiKey: [] }]);
+    expect(test?.requestBody).toBeUndefined();
+    expect(Object.keys(test?.responses ?? {})).toEqual(expect.arrayContaining(['202', '401', '403', '404', '409', '503']));
+    const described = (status: string) => (test?.responses[status] as { description?: string } | undefined)?.description ?? '';
+    expect(described('409')).toContain('endpoint-disabled');
+    expect(described('503')).toContain('unavailable');
+    const accepted = (test?.responses['202'] as { content: Record<string, { schema: Schema }> }).content['application/json']?.schema;
+    expect(accepted?.required?.sort()).toEqual(['endpointId', 'eventId', 'eventType', 'message', 'messageId', 'status']);
+
+    const { key } = await setUpReseller(api);
+    const created = await api.call('POST', '/v1/webhooks', key, { endpointId: 'psa', url: 'http://127.0.0.1:9/hook', eventTypes: [] });
+    expect(created.status, created.text).toBe(201);
+    const answer = await api.call('POST', '/v1/webhooks/psa/test', key);
+    const spec = apiRoutes['POST /v1/webhooks/{endpointId}/test'];
+    expect(answer.status, answer.text).toBe(spec.status);
+    expect(spec.response.safeParse(answer.body).success, answer.text).toBe(true);
+    // The message it names is in the endpoint's messages, as their schema says.
+    const messages = await api.call('GET', '/v1/webhooks/psa/messages', key);
+    expect(apiRoutes['GET /v1/webhooks/{endpointId}/messages'].response.safeParse(messages.body).success, messages.text).toBe(true);
+    expect(messages.body).toMatchObject({ items: [{ messageId: (answer.body as { messageId: string }).messageId, eventType: 'webhook.test', siteId: null }] });
   });
 
   it("the service's answers match the documented response schemas", async () => {

@@ -119,6 +119,9 @@ describe('the reseller API, end to end', () => {
     expect((await api.call('GET', '/v1/sites', ro.secret)).status).toBe(200);
     const write = await api.call('POST', '/v1/customers', ro.secret, { customerId: 'x', name: 'X' });
     expect(write.status).toBe(403);
+    // Each key can tell its own scope (the console hides what a read-only key may not do).
+    expect((await api.call('GET', '/v1/reseller', ro.secret)).body).toMatchObject({ caller: { keyId: ro.keyId, scope: 'read-only' } });
+    expect((await api.call('GET', '/v1/reseller', key)).body).toMatchObject({ caller: { scope: 'read-write' } });
 
     const rotated = await api.call('POST', `/v1/api-keys/${ro.keyId}/rotate`, key);
     expect(rotated.status).toBe(201);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localSnsClient, localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
@@ -18,9 +19,9 @@ import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { ensureEventTopic, type LocalSnsSqs, startSnsSqs } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { startWebhookRuntime, type WebhookRuntime } from '../../local/webhook-runtime.ts';
-import type { WitnessEvent } from '../../protocol/events.ts';
+import { type WitnessEvent, WebhookTestEvent } from '../../protocol/events.ts';
 import type { ServiceQueueMessage } from '../../protocol/incidents.ts';
-import type { DeliveryAttempt, WebhookMessage } from '../../protocol/webhooks.ts';
+import { type DeliveryAttempt, type WebhookMessage, WebhookTestAccepted } from '../../protocol/webhooks.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -365,5 +366,147 @@ describe('outbound webhooks, end to end', () => {
     await site.receiver.waitFor(count, 60_000);
     expect(site.receiver.duplicates).toBe(0);
     await site.receiver.close();
+  });
+});
+
+describe('POST /v1/webhooks/{endpointId}/test', () => {
+  /** The id of the reseller's first key (the one setUpReseller made, which the tests call with). */
+  async function keyIdOf(key: string): Promise<string> {
+    const keys = await api.call('GET', '/v1/api-keys', key);
+    return (keys.body as { items: { keyId: string }[] }).items[0]!.keyId;
+  }
+
+  it('sends the endpoint a signed webhook.test through the real pipeline: 202, received and verified, then delivered with one try in the messages and the delivery log', async () => {
+    const site = await endpointAt('test-ok');
+    const keyId = await keyIdOf(site.key);
+    const answer = await api.call('POST', '/v1/webhooks/ops/test', site.key);
+    expect(answer.status, answer.text).toBe(202);
+    const accepted = WebhookTestAccepted.parse(answer.body);
+    expect(accepted).toMatchObject({ endpointId: 'ops', eventType: 'webhook.test', status: 'pending' });
+    expect(accepted.message).toContain('GET /v1/webhooks/ops/messages');
+    expect(accepted.message).toContain('GET /v1/webhooks/ops/attempts');
+
+    await site.receiver.waitFor(1, 10_000);
+    const delivery = site.receiver.unique.get(accepted.messageId);
+    expect(delivery, 'the webhook-id is the message id').toBeDefined();
+    expect(site.receiver.badSignatures).toBe(0);
+    // Verified here too, with the library and the endpoint's secret, on the bytes as received.
+    const verified = new Webhook(site.secret).verify(delivery!.body, delivery!.headers);
+    const event = WebhookTestEvent.parse(verified);
+    expect(event).toEqual({
+      id: accepted.eventId,
+      type: 'webhook.test',
+      timestamp: expect.any(String) as unknown,
+      data: {
+        resellerId: site.resellerId,
+        test: true,
+        severity: 'info',
+        endpointId: 'ops',
+        keyId,
+        message: expect.stringContaining('no action is needed') as unknown,
+      },
+    });
+    expect(event.data).not.toHaveProperty('siteId');
+
+    const [message] = await until('delivered', () => messagesOf(site.key), (all) => all[0]?.status === 'delivered');
+    expect(message).toMatchObject({
+      messageId: accepted.messageId,
+      endpointId: 'ops',
+      eventId: accepted.eventId,
+      eventType: 'webhook.test',
+      siteId: null,
+      status: 'delivered',
+      failure: null,
+      attempts: 1,
+      round: 0,
+      lastStatus: 204,
+    });
+    const log = await attemptsOf(site.key);
+    expect(log.map((a) => [a.messageId, a.round, a.attempt, a.status])).toEqual([[accepted.messageId, 0, 1, 204]]);
+    // Each test is a message of its own.
+    const again = await api.call('POST', '/v1/webhooks/ops/test', site.key);
+    expect(again.status, again.text).toBe(202);
+    expect(WebhookTestAccepted.parse(again.body).messageId).not.toBe(accepted.messageId);
+    await site.receiver.waitFor(2, 10_000);
+    await site.receiver.close();
+  });
+
+  it('reaches an endpoint whose eventTypes name other types, in its template (Slack); no other endpoint of the reseller gets it', async () => {
+    const site = await endpointAt('test-filtered', { eventTypes: ['site.down'], template: 'slack' });
+    const other = await startWebhookReceiver({ secret: site.secret });
+    const created = await api.call('POST', '/v1/webhooks', site.key, { endpointId: 'everything', url: other.url, eventTypes: ['site.down', 'node.lost', 'webhook.failed'] });
+    expect(created.status, created.text).toBe(201);
+    other.setSecrets([(created.body as { secret: { secret: string } }).secret.secret]);
+
+    const answer = await api.call('POST', '/v1/webhooks/ops/test', site.key);
+    expect(answer.status, answer.text).toBe(202);
+    await site.receiver.waitFor(1, 10_000);
+    expect(site.receiver.badSignatures).toBe(0);
+    const body = JSON.parse([...site.receiver.unique.values()][0]!.body) as { text: string };
+    expect(body.text).toBe('Test event from Tiebreak for endpoint ops');
+    await until('delivered', () => messagesOf(site.key), (all) => all[0]?.status === 'delivered');
+    expect(await messagesOf(site.key, 'everything')).toEqual([]);
+    expect(other.requests).toBe(0);
+    await other.close();
+    await site.receiver.close();
+  });
+
+  it('is retried as any message: a failing receiver is tried again, and the delivery log shows each try', async () => {
+    const site = await endpointAt('test-retry');
+    await site.receiver.setMode('error');
+    const answer = await api.call('POST', '/v1/webhooks/ops/test', site.key);
+    expect(answer.status, answer.text).toBe(202);
+    await until('a 500 in the log', () => attemptsOf(site.key), (log) => log.some((a) => a.status === 500));
+    await site.receiver.setMode('ok');
+    await site.receiver.waitFor(1, 10_000);
+    const [message] = await until('delivered', () => messagesOf(site.key), (all) => all[0]?.status === 'delivered');
+    expect(message?.attempts).toBeGreaterThanOrEqual(2);
+    const statuses = (await attemptsOf(site.key)).reverse().map((a) => a.status);
+    expect(statuses.at(-1)).toBe(204);
+    expect(statuses.slice(0, -1).every((s) => s === 500)).toBe(true);
+    await site.receiver.close();
+  });
+
+  it('refuses a disabled endpoint (409 endpoint-disabled, saying how to enable it), and stores and sends nothing', async () => {
+    const site = await endpointAt('test-disabled', { enabled: false });
+    const answer = await api.call('POST', '/v1/webhooks/ops/test', site.key);
+    expect(answer.status, answer.text).toBe(409);
+    expect(answer.body).toMatchObject({ error: { code: 'endpoint-disabled', message: expect.stringContaining('PUT /v1/webhooks/ops') as unknown } });
+    expect((answer.body as { error: { message: string } }).error.message).toContain('"enabled": true');
+    expect(await messagesOf(site.key)).toEqual([]);
+    await sleep(500);
+    expect(site.receiver.requests).toBe(0);
+    await site.receiver.close();
+  });
+
+  it("answers 404 for another reseller's endpoint and for an unknown one, and 503 without a deliveries queue; nothing is stored", async () => {
+    const owner = await endpointAt('test-owner');
+    const stranger = await setUpReseller(api, 'test-stranger');
+    const foreign = await api.call('POST', '/v1/webhooks/ops/test', stranger.key);
+    expect(foreign.status, foreign.text).toBe(404);
+    expect(foreign.body).toMatchObject({ error: { code: 'not-found' } });
+    const unknown = await api.call('POST', '/v1/webhooks/nobody/test', owner.key);
+    expect(unknown.status, unknown.text).toBe(404);
+
+    const jobs = api.api.webhookJobs;
+    api.api.webhookJobs = undefined;
+    try {
+      const unavailable = await api.call('POST', '/v1/webhooks/ops/test', owner.key);
+      expect(unavailable.status, unavailable.text).toBe(503);
+      expect(unavailable.body).toMatchObject({ error: { code: 'unavailable' } });
+    } finally {
+      api.api.webhookJobs = jobs;
+    }
+    expect(await messagesOf(owner.key)).toEqual([]);
+    await sleep(500);
+    expect(owner.receiver.requests).toBe(0);
+    await owner.receiver.close();
+  });
+
+  it('is not an event type an endpoint can ask for: eventTypes naming webhook.test are refused (400)', async () => {
+    const { key } = await setUpReseller(api, 'test-filter');
+    const answer = await api.call('POST', '/v1/webhooks', key, { endpointId: 'ops', url: 'http://127.0.0.1:9/hook', eventTypes: ['node.lost', 'webhook.test'] });
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.body).toMatchObject({ error: { code: 'invalid-body' } });
   });
 });

@@ -5,9 +5,11 @@ import { localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { apiDeps, type ApiDeps } from '../../functions/adapters/api-config.ts';
 import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
 import type { RateLimit } from '../../functions/domain/rate-limit.ts';
+import { RequestCounter } from '../../functions/adapters/request-counter.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { createLocalServer, listen } from '../../local/http-server.ts';
 import { apiRoutesFor } from '../../local/api-routes.ts';
+import { consoleRoutes } from '../../local/console-routes.ts';
 import { localQueue } from '../../local/local-queue.ts';
 import { witnessRoutes } from '../../local/witness-routes.ts';
 import { freshTable } from './dynamo.ts';
@@ -27,6 +29,8 @@ export interface TestApi {
   api: ApiDeps;
   witness: WitnessDeps;
   tableName: string;
+  /** The DynamoDB requests of the service (the witness and the API share one client), by command, per attempt. */
+  requests: RequestCounter;
   /** One HTTP request; `body` is sent as JSON unless it is a string already. */
   call(method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
   /** Every item of the table, sorted by key: compare two to see that nothing changed. */
@@ -35,11 +39,12 @@ export interface TestApi {
 }
 
 /**
- * The whole local service as `npm start` serves it (node protocol, reseller API, OpenAPI) on a
+ * The whole local service as `npm start` serves it (node protocol, reseller API, OpenAPI, console) on a
  * fresh table of the test run's DynamoDB Local, with a test clock and a known admin key.
  */
 export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise<TestApi> {
   const { client, doc, tableName } = await freshTable('api');
+  const requests = new RequestCounter().attach(client);
   const clock = new TestClock();
   const adminKey = randomBytes(32).toString('base64url');
   const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings: defaultSettings };
@@ -53,7 +58,8 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
   sqs.destroy();
   const channels = { snsSqsEndpoint, channelPrefix, allowLoopbackWebhooks: true, webhookDeliveriesUrl: deliveries.url };
   const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }, channels), now: clock.now };
-  const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api) }), 0);
+  // The console too, as npm start serves it (its files are built at its first request).
+  const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api), ...(await consoleRoutes()) }), 0);
   // As `npm start` does: the hook URLs an integration answers are this server's.
   api.publicUrl = local.url;
   return {
@@ -63,6 +69,7 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
     api,
     witness,
     tableName,
+    requests,
     async call(method, path, token, body, headers = {}) {
       const response = await fetch(`${local.url}${path}`, {
         method,

@@ -308,6 +308,8 @@ export const routeFixtures = {
   'GET /v1/webhooks/{endpointId}/attempts': { query: () => ({ limit: '10' }) },
   'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay': {},
   'POST /v1/webhooks/{endpointId}/replay': { body: () => ({ since: '2026-01-01T00:00:00Z' }) },
+  // The tenant's endpoint is enabled: its owner's test is accepted (202) and scheduled on the API's deliveries queue.
+  'POST /v1/webhooks/{endpointId}/test': {},
   'POST /v1/integrations': { body: (t) => ({ siteId: t.siteId, name: 'RMM', mapping: upsMapping }) },
   'GET /v1/integrations': { query: () => ({ limit: '10' }) },
   'DELETE /v1/integrations/{integrationId}': {},

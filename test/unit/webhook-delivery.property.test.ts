@@ -134,4 +134,10 @@ describe('events of a webhook message', () => {
     expect(webhookEventsOf(undefined, message({ attempts: 0, lastAttemptAt: null }))).toEqual([]);
     expect(webhookEventsOf(message({}), message({ status: 'delivered', attempts: 8 }))).toEqual([]);
   });
+
+  it("none for a test's message (webhook.test, about no site: no trail to put them in), even when its tries ran out or it disabled the endpoint", () => {
+    const test = { eventType: 'webhook.test', siteId: null } as const;
+    expect(webhookEventsOf(message({ ...test }), message({ ...test, status: 'failed', failure: 'exhausted', attempts: 8 }))).toEqual([]);
+    expect(webhookEventsOf(message({ ...test, attempts: 0 }), message({ ...test, status: 'failed', failure: 'gone', attempts: 1, disabledEndpoint: 'gone', lastStatus: 410 }))).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EventType, type WitnessEvent } from '../../protocol/events.ts';
+import { EventType, type OutboundEvent, WebhookTestEvent, type WitnessEvent } from '../../protocol/events.ts';
 import { WebhookTemplate } from '../../protocol/webhooks.ts';
 import { renderWebhookBody } from '../../functions/domain/webhook-templates.ts';
 
@@ -42,6 +42,21 @@ const nodeLost: WitnessEvent = {
   data: { resellerId: 'r', siteId: 'zurich', nodeId: 'node-a', severity: 'critical', reportedBy: 'node-b' },
 };
 
+/** A test of endpoint `psa`, as POST /v1/webhooks/psa/test makes it. */
+const webhookTest: WebhookTestEvent = {
+  id: 'r/webhook.test/psa/7f1c2e4a-0c1d-4e55-9a53-2b3f8a1d9e01',
+  type: 'webhook.test',
+  timestamp: at,
+  data: {
+    resellerId: 'r',
+    test: true,
+    severity: 'info',
+    endpointId: 'psa',
+    keyId: 'k1',
+    message: 'This is a test of webhook endpoint psa, asked for with API key k1: nothing happened at any site, and no action is needed.',
+  },
+};
+
 interface TextObject { type: string; text: string }
 interface SlackBlock { type: string; text?: TextObject; elements?: ({ type: string; action_id?: string; url?: string; text: TextObject | string } & Partial<TextObject>)[] }
 interface SlackBody { text: string; blocks: SlackBlock[] }
@@ -70,9 +85,9 @@ function parse(body: string | null): unknown {
   expect(body).not.toBeNull();
   return JSON.parse(body!);
 }
-const slack = (e: WitnessEvent) => parse(renderWebhookBody('slack', e, { routingKey: null })) as SlackBody;
-const teams = (e: WitnessEvent) => parse(renderWebhookBody('teams', e, { routingKey: null })) as TeamsBody;
-const pagerDuty = (e: WitnessEvent) => parse(renderWebhookBody('pagerduty', e, { routingKey })) as PagerDutyBody;
+const slack = (e: OutboundEvent) => parse(renderWebhookBody('slack', e, { routingKey: null })) as SlackBody;
+const teams = (e: OutboundEvent) => parse(renderWebhookBody('teams', e, { routingKey: null })) as TeamsBody;
+const pagerDuty = (e: OutboundEvent) => parse(renderWebhookBody('pagerduty', e, { routingKey })) as PagerDutyBody;
 const block = (body: SlackBody, type: string) => body.blocks.find((b) => b.type === type);
 const card = (body: TeamsBody) => body.attachments[0]!.content;
 
@@ -233,11 +248,88 @@ describe('the PagerDuty template', () => {
   });
 });
 
+describe('a test of an endpoint (webhook.test)', () => {
+  it('generic: the envelope itself, which says it is a test, and names no site', () => {
+    const body = renderWebhookBody('generic', webhookTest, { routingKey: null });
+    expect(body).toBe(JSON.stringify(webhookTest));
+    const parsed = WebhookTestEvent.parse(JSON.parse(body!));
+    expect(parsed.data).toMatchObject({ test: true, endpointId: 'psa', keyId: 'k1', severity: 'info' });
+    expect(parsed.data).not.toHaveProperty('siteId');
+  });
+
+  it('Slack: "Test event from Tiebreak for endpoint psa", the sentence, the endpoint and who asked; no site, no buttons', () => {
+    const body = slack(webhookTest);
+    expect(body.text).toBe('Test event from Tiebreak for endpoint psa');
+    expect(block(body, 'header')?.text).toEqual({ type: 'plain_text', text: 'Test event from Tiebreak for endpoint psa', emoji: true });
+    const section = block(body, 'section')?.text?.text ?? '';
+    expect(section).toContain(webhookTest.data.message);
+    expect(section).toContain('*Endpoint:* psa');
+    expect(section).toContain('*Requested by:* API key k1');
+    expect(section).toContain(`<!date^${Date.parse(at) / 1000}^`);
+    expect(section).not.toContain('*Site:*');
+    expect(section).not.toContain('Severity');
+    expect(block(body, 'context')?.elements?.[0]?.text).toBe(`Tiebreak · webhook.test · ${webhookTest.id}`);
+    expect(block(body, 'actions')).toBeUndefined();
+    // Links in the data (none are put there) would offer nothing to act on either.
+    expect(block(slack({ ...webhookTest, data: { ...webhookTest.data, links } }), 'actions')).toBeUndefined();
+  });
+
+  it('Teams: the same title in the default colour (info), the sentence, the facts, no actions', () => {
+    const content = card(teams(webhookTest));
+    const [title, summary, facts] = content.body;
+    expect(title).toMatchObject({ type: 'TextBlock', text: 'Test event from Tiebreak for endpoint psa', color: 'default' });
+    expect(summary).toEqual({ type: 'TextBlock', text: webhookTest.data.message, wrap: true });
+    expect(facts?.facts).toEqual([
+      { title: 'Endpoint', value: 'psa' },
+      { title: 'Requested by', value: 'API key k1' },
+      { title: 'Event', value: 'webhook.test' },
+      { title: 'When', value: at },
+    ]);
+    expect(content.actions).toEqual([]);
+  });
+
+  it('PagerDuty: an info trigger with a dedup_key of its own (never a Tiebreak incident’s), saying it is a test; nothing without a routing key', () => {
+    const body = pagerDuty(webhookTest);
+    expect(body).toEqual({
+      routing_key: routingKey,
+      event_action: 'trigger',
+      dedup_key: `webhook.test/${webhookTest.id}`,
+      payload: {
+        summary: `Test event from Tiebreak for endpoint psa. ${webhookTest.data.message} Resolve it here once seen.`,
+        source: 'Tiebreak',
+        severity: 'info',
+        timestamp: at,
+        component: 'psa',
+        group: 'webhook test',
+        class: 'webhook.test',
+        custom_details: { test: true, endpointId: 'psa', keyId: 'k1', eventId: webhookTest.id },
+      },
+    });
+    // A site id has no dot: `<siteId>/<incidentId>` never starts `webhook.test/`.
+    expect(pagerDuty(step('incident.opened', { siteId: 'webhook-test' })).dedup_key.startsWith('webhook.test/')).toBe(false);
+    expect(renderWebhookBody('pagerduty', webhookTest, { routingKey: null })).toBeNull();
+    // Two tests are two alerts.
+    expect(pagerDuty({ ...webhookTest, id: 'r/webhook.test/psa/another' }).dedup_key).not.toBe(body.dedup_key);
+  });
+
+  it('a test without its sentence or its key still reads as a test', () => {
+    const data: Partial<WebhookTestEvent['data']> = { ...webhookTest.data };
+    delete data.message;
+    delete data.keyId;
+    const bare = { ...webhookTest, data } as unknown as OutboundEvent;
+    expect(slack(bare).text).toBe('Test event from Tiebreak for endpoint psa');
+    const content = card(teams(bare));
+    expect(content.body[1]?.text).toContain('This is a test');
+    expect(content.body[2]?.facts?.map((f) => f.title)).toEqual(['Endpoint', 'Event', 'When']);
+    expect(pagerDuty(bare).payload?.summary).toContain('no action is needed');
+  });
+});
+
 describe('every template', () => {
   it('renders the same bytes every time (a retried or replayed delivery must not change)', () => {
     for (const template of WebhookTemplate.options) {
-      for (const e of [step('incident.opened'), step('incident.resolved'), nodeLost]) {
-        const copy = JSON.parse(JSON.stringify(e)) as WitnessEvent;
+      for (const e of [step('incident.opened'), step('incident.resolved'), nodeLost, webhookTest]) {
+        const copy = JSON.parse(JSON.stringify(e)) as OutboundEvent;
         expect(renderWebhookBody(template, copy, { routingKey })).toBe(renderWebhookBody(template, e, { routingKey }));
       }
     }
@@ -273,7 +365,7 @@ function* strings(value: unknown): Generator<string> {
 }
 
 /** What each tool refuses: Slack's block limits, Teams' 28 KB message, PagerDuty's summary, dedup key and 512 KB. */
-function expectWithinLimits(template: WebhookTemplate, event: WitnessEvent, body: string): void {
+function expectWithinLimits(template: WebhookTemplate, event: OutboundEvent, body: string): void {
   const parsed: unknown = JSON.parse(body);
   for (const s of strings(parsed)) expect(s.isWellFormed()).toBe(true);
   const bytes = new TextEncoder().encode(body).length;

@@ -30,8 +30,8 @@ export const resellerRoutes = {
 
   'GET /v1/reseller': async (call) => {
     const reseller = await call.deps.resellers.getReseller(resellerOf(call));
-    if (!reseller) throw notFound('the reseller');
-    return reseller;
+    if (!reseller || call.caller.kind !== 'reseller') throw notFound('the reseller');
+    return { ...reseller, caller: { keyId: call.caller.keyId, scope: call.caller.scope } };
   },
 
   'PATCH /v1/reseller': async (call) => {

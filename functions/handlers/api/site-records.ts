@@ -42,7 +42,7 @@ export const siteRecordRoutes = {
     if (past) throw refusal(past);
     const end = Date.parse(call.body.end);
     const window = { windowId: newId(), start, end, reason: call.body.reason, declaredAt: call.now, declaredBy: authorOf(call) };
-    await call.deps.sites.putMaintenance(resellerId, siteId, window);
+    await call.deps.sites.putMaintenance(resellerId, siteId, window, call.now);
     logger.info('maintenance window declared', {
       siteId,
       windowId: window.windowId,
@@ -65,7 +65,7 @@ export const siteRecordRoutes = {
     const decision = decideChange(window, { start: ms(call.body.start), end: ms(call.body.end), reason: call.body.reason }, call.now);
     if (decision.kind === 'refuse') throw refusal(decision.refusal);
     const next = { ...window, ...decision.next, changedAt: call.now, changedBy: authorOf(call) };
-    if (!(await call.deps.sites.changeMaintenance(resellerId, siteId, window, next))) throw changedMeanwhile();
+    if (!(await call.deps.sites.changeMaintenance(resellerId, siteId, window, next, call.now))) throw changedMeanwhile();
     logger.info('maintenance window changed', {
       siteId,
       windowId: window.windowId,
@@ -82,13 +82,13 @@ export const siteRecordRoutes = {
     const decision = decideCancel(window, call.now);
     if (decision.kind === 'refuse') throw refusal(decision.refusal);
     if (decision.kind === 'delete') {
-      if (!(await call.deps.sites.deleteMaintenance(resellerId, siteId, window))) throw changedMeanwhile();
+      if (!(await call.deps.sites.deleteMaintenance(resellerId, siteId, window, call.now))) throw changedMeanwhile();
       logger.info('maintenance window cancelled', { siteId, windowId: window.windowId });
       return undefined;
     }
     // Running: the time it covered is in the record now; it ends instead of vanishing.
     const next = { ...window, end: decision.end, changedAt: call.now, changedBy: authorOf(call) };
-    if (!(await call.deps.sites.changeMaintenance(resellerId, siteId, window, next))) throw changedMeanwhile();
+    if (!(await call.deps.sites.changeMaintenance(resellerId, siteId, window, next, call.now))) throw changedMeanwhile();
     logger.info('maintenance window ended early: it had started, so it stays in the record', {
       siteId,
       windowId: window.windowId,

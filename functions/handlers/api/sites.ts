@@ -1,9 +1,12 @@
-import type { SiteStatus, SurvivorMode } from '../../../protocol/reseller.ts';
+import { type SiteStatus, type SiteSummary, statusesOf, type SurvivorMode } from '../../../protocol/reseller.ts';
 import { newEnrollmentCode } from '../../adapters/credentials.ts';
+import { incidentSeverity } from '../../domain/incidents.ts';
+import { inMaintenance } from '../../adapters/listing-windows.ts';
 import { logger } from '../../adapters/logger.ts';
-import { type EnrollmentRecord, type SiteListing, siteView } from '../../adapters/site-admin-store.ts';
+import { type EnrollmentRecord, type FleetEntry, type SiteListing, siteView } from '../../adapters/site-admin-store.ts';
 import { enrollmentCodeTtlMs, iso } from '../../adapters/tenancy-items.ts';
 import type { WitnessSettings } from '../../domain/settings.ts';
+import { siteHealth } from '../../domain/site-health.ts';
 import { activeExclusion, defaultPolicy, type Exclusion, newSite, type SiteState } from '../../domain/site-state.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
@@ -35,6 +38,39 @@ export function siteStatus(listing: SiteListing, state: SiteState, now: number, 
       peerReachable: node.peerReachable,
       excluded: survivor?.excludedNode === nodeId,
     })),
+  };
+}
+
+/**
+ * A site as the fleet view lists it (`GET /v1/sites`): its status judged at `now` (site-health.ts).
+ * A state item the eventually consistent read missed (a site created a moment ago) reads as the
+ * new site it is: not live.
+ */
+export function siteSummary(entry: FleetEntry, now: number, settings: WitnessSettings): SiteSummary {
+  const { listing, trackers } = entry;
+  const state = entry.state ?? newSite({ resellerId: '', siteId: listing.siteId, nodeIds: listing.nodeIds, tokenVersion: 0 });
+  const openIncidents = { critical: 0, warning: 0, info: 0 };
+  for (const tracker of trackers) if (tracker.incident && tracker.incident.state !== 'resolved') openIncidents[incidentSeverity(tracker)] += 1;
+  const exclusion = activeExclusion(state, now, settings);
+  const survivor = exclusion && state.primary !== null ? { node: state.primary, excludedNode: exclusion.nodeId, since: iso(exclusion.at) } : null;
+  const unendingStandalone = survivor !== null && settings.standaloneLeaseMs === null;
+  return {
+    ...siteView(listing),
+    status: siteHealth(state, openIncidents.critical + openIncidents.warning + openIncidents.info, now, settings),
+    epoch: state.epoch,
+    primary: state.primary,
+    leaseExpiresAt: state.primary === null || unendingStandalone ? null : iso(state.leaseExpiresAt),
+    nodes: Object.entries(state.nodes).map(([nodeId, node]) => ({
+      nodeId,
+      role: node.role,
+      lastSeenAt: node.lastSeenAt === null ? null : iso(node.lastSeenAt),
+      peerReachable: node.peerReachable,
+      health: node.health,
+      excluded: survivor?.excludedNode === nodeId,
+    })),
+    survivor,
+    openIncidents,
+    inMaintenance: inMaintenance(listing.maintenance, now),
   };
 }
 
@@ -70,7 +106,7 @@ export const siteRoutes = {
     // Nodes start at token version 0, which no token carries: only enrollment makes a node's token.
     const state = newSite({ resellerId, siteId, nodeIds, policy: policy ?? defaultPolicy, tokenVersion: 0 });
     const codes = nodeIds.map((nodeId) => enrollmentCode(resellerId, siteId, nodeId, 1, call.now));
-    const listing: SiteListing = { siteId, customerId, name, nodeIds: [...nodeIds], createdAt: call.now, enrolledVersion: {} };
+    const listing: SiteListing = { siteId, customerId, name, nodeIds: [...nodeIds], createdAt: call.now, enrolledVersion: {}, maintenance: {} };
     const outcome = await call.deps.sites.createSite(resellerId, listing, state, codes.map((c) => ({ ...c.record, hash: c.hash })));
     if (outcome === 'no-customer') throw notFound(`customer ${customerId}`);
     if (outcome === 'exists') throw new HttpError(409, 'conflict', `site ${siteId} exists already`);
@@ -79,8 +115,12 @@ export const siteRoutes = {
   },
 
   'GET /v1/sites': async (call) => {
-    const page = await call.deps.sites.listSites(resellerOf(call), call.query);
-    return { items: page.items.map(siteView), nextCursor: page.nextCursor };
+    const { cursor, limit, customerId, status } = call.query;
+    const page = await call.deps.sites.listFleet(resellerOf(call), { cursor, limit, customerId });
+    const wanted = status === undefined ? undefined : new Set(statusesOf(status));
+    const items = page.items.map((entry) => siteSummary(entry, call.now, call.deps.settings)).filter((site) => !wanted || wanted.has(site.status));
+    // Counting per status would read every site of the reseller: not at a bounded cost (FleetPage's description).
+    return { items, nextCursor: page.nextCursor, counts: null };
   },
 
   'GET /v1/sites/{siteId}': async (call) => {

@@ -1,10 +1,13 @@
-import { maxReplayedPerCall, type PutEndpointRequest } from '../../../protocol/webhooks.ts';
+import { randomUUID } from 'node:crypto';
+import type { WebhookTestEvent } from '../../../protocol/events.ts';
+import { maxReplayedPerCall, type PutEndpointRequest, type WebhookTestAccepted } from '../../../protocol/webhooks.ts';
 import { checkWebhookUrl } from '../../adapters/address-policy.ts';
 import { logger } from '../../adapters/logger.ts';
 import { nextJob } from '../../adapters/webhook-jobs.ts';
-import { endpointView, messageView, newWebhookSecret, type WebhookStore } from '../../adapters/webhook-store.ts';
+import { type EndpointRecord, endpointView, messageIdOf, messageView, newWebhookSecret, type WebhookStore } from '../../adapters/webhook-store.ts';
 import { iso } from '../../adapters/tenancy-items.ts';
 import { rotatedSecrets } from '../../domain/webhook-delivery.ts';
+import { renderWebhookBody } from '../../domain/webhook-templates.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
 
@@ -31,10 +34,37 @@ function refuseIfDisabled(endpoint: { enabled: boolean; endpointId: string }): v
   if (!endpoint.enabled) throw new HttpError(409, 'conflict', `the endpoint ${endpoint.endpointId} is disabled: enable it (PUT) before replaying`);
 }
 
-function jobsOf(call: AnyCall) {
+function jobsOf(call: AnyCall, what = 'replays') {
   const jobs = call.deps.webhookJobs;
-  if (!jobs) throw new HttpError(503, 'unavailable', 'replays need the webhook deliveries queue, which this deployment does not configure');
+  if (!jobs) throw new HttpError(503, 'unavailable', `${what} need the webhook deliveries queue, which this deployment does not configure`);
   return jobs;
+}
+
+/** The API key a call was made with (a write route's caller is always a reseller's key). */
+function keyIdOf(call: AnyCall): string {
+  if (call.caller.kind !== 'reseller') throw new Error('a reseller route was called without a reseller key');
+  return call.caller.keyId;
+}
+
+/**
+ * A test event for one endpoint: about no site, asked for by one API key, and saying so. Its id is
+ * new each time (each test is a message of its own, with a `webhook-id` of its own).
+ */
+function testEvent(endpoint: EndpointRecord, keyId: string, now: number): WebhookTestEvent {
+  const { resellerId, endpointId } = endpoint;
+  return {
+    id: `${resellerId}/webhook.test/${endpointId}/${randomUUID()}`,
+    type: 'webhook.test',
+    timestamp: iso(now),
+    data: {
+      resellerId,
+      test: true,
+      severity: 'info',
+      endpointId,
+      keyId,
+      message: `This is a test of webhook endpoint ${endpointId}, asked for with API key ${keyId}: nothing happened at any site, and no action is needed.`,
+    },
+  };
 }
 
 /** Starts a new round of tries for one message and schedules its first; undefined if there is no such message. */
@@ -124,5 +154,52 @@ export const webhookRoutes = {
     const more = ids.length > maxReplayedPerCall;
     logger.info('failed webhook messages replayed', { endpointId: endpoint.endpointId, since: call.body.since, replayed, more });
     return { replayed, more };
+  },
+
+  // Through the real pipeline: a message stored as the router stores one (rendered once by the
+  // endpoint's template), its first try on the deliveries queue as a replay's; the deliverer signs,
+  // sends, retries and logs it as any. Only this endpoint gets it, whatever its eventTypes.
+  'POST /v1/webhooks/{endpointId}/test': async (call): Promise<WebhookTestAccepted> => {
+    const endpoint = await endpointOf(call);
+    if (!endpoint.enabled) {
+      throw new HttpError(
+        409,
+        'endpoint-disabled',
+        `the endpoint ${endpoint.endpointId} is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}, so nothing is sent to it: ` +
+          `enable it (PUT /v1/webhooks/${endpoint.endpointId} with "enabled": true), then test again`,
+      );
+    }
+    const jobs = jobsOf(call, 'tests');
+    const event = testEvent(endpoint, keyIdOf(call), call.now);
+    const payload = renderWebhookBody(endpoint.template, event, { routingKey: endpoint.routingKey });
+    // Every template renders a test; a stored endpoint without what its template needs cannot be tested.
+    if (payload === null) throw new Error(`the ${endpoint.template} template rendered nothing for a test of ${endpoint.endpointId}`);
+    const { record } = await call.deps.webhooks.addMessage(
+      {
+        resellerId: endpoint.resellerId,
+        endpointId: endpoint.endpointId,
+        messageId: messageIdOf(event.id, endpoint.endpointId, call.now),
+        eventId: event.id,
+        eventType: event.type,
+        siteId: null,
+        payload,
+        createdAt: call.now,
+      },
+      'pending',
+    );
+    await jobs.schedule(nextJob(record), call.now);
+    logger.info('webhook test sent', { endpointId: endpoint.endpointId, messageId: record.messageId, template: endpoint.template });
+    const { endpointId } = endpoint;
+    return {
+      messageId: record.messageId,
+      eventId: event.id,
+      endpointId,
+      eventType: 'webhook.test',
+      status: 'pending',
+      message:
+        `a webhook.test message is on its way to ${endpointId}, tried and retried as any message: ` +
+        `GET /v1/webhooks/${endpointId}/messages shows its status (delivered, or pending with its next try), ` +
+        `GET /v1/webhooks/${endpointId}/attempts each try's HTTP status, latency and answer`,
+    };
   },
 } satisfies Partial<ApiImplementations>;
