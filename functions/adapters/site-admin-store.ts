@@ -117,7 +117,8 @@ export class SiteAdminStore {
                 ConditionExpression: 'attribute_exists(pk)',
               },
             },
-            put({ pk: resellerPk(resellerId), sk: siteListingSk(listing.siteId), ...listing }),
+            // A new site has no window yet: its record of them starts empty (listing-windows.ts).
+            put({ pk: resellerPk(resellerId), sk: siteListingSk(listing.siteId), [listingWindowsAttribute]: {}, ...listing }),
             put(itemFromSiteState(state)),
             ...codes.map(({ hash, ...code }) => put(this.#enrollmentItem(hash, code))),
           ],
