@@ -9,8 +9,8 @@
  * item, in states as the witness leaves them, in turn: healthy (node-a primary, both nodes heard
  * within the slow cadence), degraded (node-b unheard for 2 min), failing over (node-b granted, its
  * promote not yet acknowledged), survivor (node-a excluded), down (nobody heard for 10 min), not
- * live (never granted). Every 10th site also has an open incident (its `node.lost` tracker) and
- * every 7th a maintenance window covering now on its listing.
+ * live (never granted). Every 10th site also has an open incident (its `node.lost` tracker, named
+ * by its listing's `incidentKinds`) and every 7th a maintenance window covering now on its listing.
  *
  * Then, with the API's clock at the seeding's `now`, two passes over the whole fleet, each
  * following `nextCursor` from the first page to the last with `?limit=` (default 100): per page,
@@ -23,7 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { apiDeps } from '../functions/adapters/api-config.ts';
 import { localDynamoClientConfig } from '../functions/adapters/config.ts';
@@ -40,7 +40,9 @@ import { apiRoutesFor } from '../local/api-routes.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, listen } from '../local/http-server.ts';
 import { type FleetPage, type SiteHealth, siteHealthWorstFirst } from '../protocol/reseller.ts';
+import { itemBytes } from './item-size.ts';
 import { percentile } from './load.ts';
+import { dynamoReadUnitBytes, prices } from './prices.ts';
 import { UsageError } from './usage-error.ts';
 
 const settings = defaultSettings;
@@ -120,9 +122,22 @@ function stateOf(i: number): SiteState {
 export function itemsOf(i: number): Record<string, unknown>[] {
   const siteId = siteIdOf(i);
   const maintenance = i % 7 === 0 ? { [`w${String(i)}`]: { start: now - 600 * s, end: now + 3_600 * s } } : {};
-  const listing = { pk: resellerPk(resellerId), sk: siteListingSk(siteId), siteId, customerId, name: `Site ${String(i)}`, nodeIds: ['node-a', 'node-b'], createdAt: now - 86_400_000, enrolledVersion: { 'node-a': 1, 'node-b': 1 }, maintenance };
+  const tracked = i % 10 === 0;
+  const listing = {
+    pk: resellerPk(resellerId),
+    sk: siteListingSk(siteId),
+    siteId,
+    customerId,
+    name: `Site ${String(i)}`,
+    nodeIds: ['node-a', 'node-b'],
+    createdAt: now - 86_400_000,
+    enrolledVersion: { 'node-a': 1, 'node-b': 1 },
+    maintenance,
+    // The kinds the site has trackers of, as the incident store lists them (incident-store.ts).
+    incidentKinds: tracked ? { 'node.lost': true } : {},
+  };
   const items: Record<string, unknown>[] = [listing, itemFromSiteState(stateOf(i))];
-  if (i % 10 === 0) {
+  if (tracked) {
     const change = { kind: 'node.lost', subject: 'node-b', phase: 'raised', at: now - 300 * s } as const;
     const { tracker } = applyChange(undefined, { resellerId, siteId }, change, { eventId: `lost-${siteId}`, inMaintenance: false, policy: defaultEscalation });
     items.push({ pk: sitePk(resellerId, siteId), sk: incidentSk('node.lost'), ...tracker, version: 1 });
@@ -149,9 +164,83 @@ export async function seed(client: DynamoDBClient, tableName: string, items: Rec
 }
 
 /** One pass over the fleet: per page of sites (an empty last page apart), its time and DynamoDB requests. */
+/** An item's size by DynamoDB's rules, whether it comes marshalled or as the document client hands it back. */
+function sizeOf(item: Record<string, unknown>): number {
+  return itemBytes(typeof item.pk === 'string' ? marshall(item, { removeUndefinedValues: true }) : (item as Record<string, AttributeValue>));
+}
+
+interface Units {
+  CapacityUnits?: number;
+}
+
+/**
+ * Read capacity units the engine reported (`ReturnConsumedCapacity: 'TOTAL'`, asked of every read),
+ * the items batch reads handed back, and the units DynamoDB would bill, worked out from item sizes
+ * (developer guide, "read and write operations": per item, its size rounded up to 4 KB, one unit
+ * strongly consistent, half eventually; a key whose item does not exist is billed as well; a Query,
+ * the total of what it read rounded up). DynamoDB Local bills no missing key.
+ */
+class ReadMeter {
+  rru = 0;
+  batchKeys = 0;
+  batchItems = 0;
+  billed = 0;
+
+  attach(client: DynamoDBClient): this {
+    client.middlewareStack.add(
+      (next) => (args) => {
+        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity ??= 'TOTAL';
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchFleetCapacity' },
+    );
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const output = result.output as { ConsumedCapacity?: Units | Units[]; Responses?: Record<string, unknown[]> };
+        for (const units of [output.ConsumedCapacity ?? []].flat()) this.rru += units.CapacityUnits ?? 0;
+        // Here the input is the low-level one; the output may already be the document client's (sizeOf takes both).
+        const input = args.input as { ConsistentRead?: boolean; RequestItems?: Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }> };
+        const units = (bytes: number, consistent: boolean | undefined) => Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (consistent ? 1 : 0.5);
+        if (context.commandName === 'BatchGetItemCommand') {
+          const requests = Object.values(input.RequestItems ?? {});
+          const keys = requests.reduce((n, request) => n + (request.Keys?.length ?? 0), 0);
+          const consistent = requests.some((request) => request.ConsistentRead);
+          const found = Object.values(output.Responses ?? {}).flat() as Record<string, unknown>[];
+          this.batchKeys += keys;
+          this.batchItems += found.length;
+          this.billed += found.reduce((n, item) => n + units(sizeOf(item), consistent), 0) + (keys - found.length) * units(0, consistent);
+        }
+        if (context.commandName === 'QueryCommand') {
+          const items = (result.output as { Items?: Record<string, unknown>[] }).Items ?? [];
+          this.billed += units(items.reduce((n, item) => n + sizeOf(item), 0), input.ConsistentRead);
+        }
+        if (context.commandName === 'GetItemCommand') {
+          const item = (result.output as { Item?: Record<string, unknown> }).Item;
+          this.billed += units(item ? sizeOf(item) : 0, input.ConsistentRead);
+        }
+        return result;
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'benchFleetReads' },
+    );
+    return this;
+  }
+
+  reset(): void {
+    this.rru = 0;
+    this.batchKeys = 0;
+    this.batchItems = 0;
+    this.billed = 0;
+  }
+}
+
 interface Pass {
   ms: number[];
   requests: number[];
+  rru: number[];
+  billed: number[];
+  batchKeys: number[];
+  batchItems: number[];
   byCommand: Map<string, number[]>;
   statuses: Map<SiteHealth, number>;
   sites: number;
@@ -170,6 +259,7 @@ export async function fleetBench(args: string[]): Promise<number> {
   const engine = await startDynamoDbLocal({});
   const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
   const counter = new RequestCounter().attach(client);
+  const meter = new ReadMeter().attach(client);
   const tableName = 'fleet';
   const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings };
   const deps = { ...apiDeps(config, randomBytes(32).toString('base64url'), client, { perSecond: 1e6, burst: 1e6 }), now: () => now };
@@ -200,10 +290,11 @@ export async function fleetBench(args: string[]): Promise<number> {
 
     for (const name of ['first', 'second']) {
       progress(`${name} pass over the fleet, ${limit} sites a page`);
-      const pass: Pass = { ms: [], requests: [], byCommand: new Map(), statuses: new Map(), sites: 0, empty: { pages: 0, requests: [] } };
+      const pass: Pass = { ms: [], requests: [], rru: [], billed: [], batchKeys: [], batchItems: [], byCommand: new Map(), statuses: new Map(), sites: 0, empty: { pages: 0, requests: [] } };
       cursor = null;
       do {
         counter.reset();
+        meter.reset();
         const { page, ms } = await get(cursor);
         cursor = page.nextCursor;
         if (page.items.length === 0) {
@@ -213,6 +304,10 @@ export async function fleetBench(args: string[]): Promise<number> {
         }
         pass.ms.push(ms);
         pass.requests.push(counter.total());
+        pass.rru.push(meter.rru);
+        pass.billed.push(meter.billed);
+        pass.batchKeys.push(meter.batchKeys);
+        pass.batchItems.push(meter.batchItems);
         for (const [command, n] of counter.byCommand) pass.byCommand.set(command, [...(pass.byCommand.get(command) ?? []), n]);
         for (const site of page.items) pass.statuses.set(site.status, (pass.statuses.get(site.status) ?? 0) + 1);
         pass.sites += page.items.length;
@@ -239,6 +334,11 @@ export async function fleetBench(args: string[]): Promise<number> {
     ['ddb_requests_per_page', range(all)],
     ['ddb_requests_per_page_by_command', [...one.byCommand].map(([command, n]) => `${command.replace(/Command$/, '')} ${range(n)}`).join(', ')],
     ['ddb_requests_per_pass', `${String(one.requests.reduce((a, b) => a + b, 0) + one.empty.requests.reduce((a, b) => a + b, 0))}, ${String(two.requests.reduce((a, b) => a + b, 0) + two.empty.requests.reduce((a, b) => a + b, 0))}`],
+    ['batch_get_keys_per_page', `${range(one.batchKeys)} (a state item a site, and the trackers its listing names)`],
+    ['batch_get_items_found_per_page_median', percentile(one.batchItems, 50)],
+    ['rru_per_page_reported_median', `${percentile(one.rru, 50).toFixed(1)} (DynamoDB Local's figure, the API key's read included: it bills no missing key)`],
+    ['rru_per_page_billed_median', `${percentile(one.billed, 50).toFixed(1)} (from item sizes, as DynamoDB bills: each key of the batch reads at least 0.5 RRU, found or not)`],
+    ['usd_per_page', `$${(percentile(one.billed, 50) * prices.dynamoReadUnit.usd).toFixed(7)} (DynamoDB reads only, ${prices.dynamoReadUnit.source})`],
     ['page_ms_p50', percentile(one.ms, 50).toFixed(1)],
     ['page_ms_p99', percentile(one.ms, 99).toFixed(1)],
     ['second_pass_page_ms_p50', percentile(two.ms, 50).toFixed(1)],

@@ -123,8 +123,8 @@ export const functionSpecs = {
   // The reseller API and node enrollment (functions/adapters/reseller-store.ts, site-admin-store.ts,
   // pagination.ts): consistent reads and queries, conditional writes, and transactions (a reseller
   // with its first key, a site with its records, an enrollment, a maintenance window with its
-  // listing). The fleet view (GET /v1/sites) reads a page's state items and incident trackers with
-  // BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node tokens
+  // listing). The fleet view (GET /v1/sites) reads a page's state items and the incident trackers
+  // their listings name with BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node tokens
   // at enrollment (the token key) and checks the operator's admin key.
   api: {
     tableOperations: [
@@ -180,11 +180,12 @@ export const functionSpecs = {
   },
   // Incidents (functions/handlers/incidents.ts, functions/adapters/incident-store.ts): per message,
   // consistent GetItems (the tracker, the site listing, the customer, the escalation policies), a
-  // Query of the site's maintenance windows, a conditional PutItem of the tracker. It sends to the
+  // Query of the site's maintenance windows, a conditional PutItem of the tracker (and, before a
+  // site's first tracker of a kind, an UpdateItem of its listing's incidentKinds: the fleet view's). It sends to the
   // queues and topics of lib/incident-queues.ts and the resellers' channels, and signs one-click
   // links with a key derived from the token key.
   incidents: {
-    tableOperations: [Operation.GET_ITEM, Operation.PUT_ITEM, Operation.QUERY],
+    tableOperations: [Operation.GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.QUERY],
     fedBy: 'incidents-queue',
     secrets: ['tokenKey'],
     timeoutSeconds: 30,

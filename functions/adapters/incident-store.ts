@@ -1,17 +1,25 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { Severity } from '../../protocol/events.ts';
 import { type Incident, IncidentKind, IncidentState } from '../../protocol/incidents.ts';
 import { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
 import { incidentSeverity, kindOfIncidentId, stepLevel, type Tracker } from '../domain/incidents.ts';
-import { conditionFailed } from './conditions.ts';
+import { conditionFailed, unlessConditionFails } from './conditions.ts';
 import { InvalidCursorError, type Page } from './pagination.ts';
-import { iso, sitePk } from './tenancy-items.ts';
+import { iso, resellerPk, siteListingSk, sitePk } from './tenancy-items.ts';
 
 /** A tracker's sort key in its site's partition: one per (site, kind), so one incident per (site, kind) at a time. */
 export const incidentSkPrefix = 'INCIDENT#';
 export const incidentSk = (kind: IncidentKind) => `${incidentSkPrefix}${kind}`;
+
+/**
+ * The kinds of the site's trackers, kept on its listing item (`incidentKinds`: kind → true), so that
+ * the fleet view reads only the trackers that exist (site-admin-store.ts, listFleet). A listing made
+ * since it is kept starts with it empty; one from before has none, and the fleet view reads every
+ * kind's tracker of that site. Trackers are never deleted, so a kind is never taken off.
+ */
+export const incidentKindsAttribute = 'incidentKinds';
 
 /** The sparse index of a reseller's incidents by opening time (only trackers with an incident carry its keys). */
 export const incidentIndexName = 'incidents-index';
@@ -128,6 +136,8 @@ export class IncidentStore {
       const next = step(before);
       if (!next || (before && JSON.stringify(next) === JSON.stringify(before))) return { before, after: before, changed: false };
       const after: Tracker = { ...next, version: (before?.version ?? 0) + 1 };
+      // The site's first tracker of this kind: listed first, so no tracker is ever missing from the list.
+      if (!before) await this.#listKind(resellerId, siteId, kind);
       try {
         await this.doc.send(
           new PutCommand({
@@ -143,6 +153,26 @@ export class IncidentStore {
         await pause(attempt);
       }
     }
+  }
+
+  /**
+   * Adds `kind` to the listing's `incidentKinds` (one UpdateItem, once per site and kind: a write that
+   * finds it there already changes nothing); nothing if the listing has no such record (a listing
+   * from before it was kept, whose trackers the fleet view reads by every kind) or no listing.
+   */
+  async #listKind(resellerId: string, siteId: string, kind: IncidentKind): Promise<void> {
+    await unlessConditionFails(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: resellerPk(resellerId), sk: siteListingSk(siteId) },
+          UpdateExpression: 'SET #kinds.#kind = :listed',
+          ConditionExpression: 'attribute_exists(#kinds)',
+          ExpressionAttributeNames: { '#kinds': incidentKindsAttribute, '#kind': kind },
+          ExpressionAttributeValues: { ':listed': true },
+        }),
+      ),
+    );
   }
 
   /** A reseller's incidents, newest first, from the index (eventually consistent: a second or so behind). */

@@ -8,9 +8,9 @@ import { maintenanceItem } from './tenancy-items.ts';
 /**
  * Maintenance windows an agent declares for its own site. The window is written together with a
  * check of the node's token version on the site's state item (one transaction), so a revoked
- * token declares nothing: authentication still costs no read. The same transaction records the
- * window on the site's listing for the fleet view (listing-windows.ts), which reads the listing
- * first (to drop the windows that have ended).
+ * token declares nothing: the token is checked by the write, not by a read. The same transaction
+ * records the window on the site's listing for the fleet view (listing-windows.ts), which reads
+ * the listing first, whatever the token (to drop the windows that have ended): one GetItem.
  */
 export class NodeMaintenanceStore {
   constructor(

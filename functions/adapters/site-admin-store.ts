@@ -6,7 +6,7 @@ import '../../protocol/zod-locale.ts';
 import type { Tracker } from '../domain/incidents.ts';
 import type { SitePolicy, SiteState } from '../domain/site-state.ts';
 import { conditionFailed, failedConditions } from './conditions.ts';
-import { incidentSk, trackerFromItem } from './incident-store.ts';
+import { incidentKindsAttribute, incidentSk, trackerFromItem } from './incident-store.ts';
 import { ListingWindows, listingWindowsAttribute, type TransactItem, writeWithListingWindows } from './listing-windows.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import { itemFromSiteState, siteKey, siteStateFromItem, siteStateSk } from './site-item.ts';
@@ -34,6 +34,8 @@ const SiteListing = z.object({
   enrolledVersion: z.record(z.string(), z.number()),
   /** The windows not yet ended when one was last written (listing-windows.ts); absent on listings written before it was kept. */
   [listingWindowsAttribute]: z.optional(ListingWindows),
+  /** The kinds the site has an incident tracker of (incident-store.ts); absent on listings written before it was kept. */
+  [incidentKindsAttribute]: z.optional(z.record(z.string(), z.boolean())),
 });
 export type SiteListing = z.infer<typeof SiteListing>;
 
@@ -117,7 +119,9 @@ export class SiteAdminStore {
                 ConditionExpression: 'attribute_exists(pk)',
               },
             },
-            put({ pk: resellerPk(resellerId), sk: siteListingSk(listing.siteId), ...listing }),
+            // A new site has no window and no incident tracker yet: its records of them start empty
+            // (listing-windows.ts, incident-store.ts).
+            put({ pk: resellerPk(resellerId), sk: siteListingSk(listing.siteId), [listingWindowsAttribute]: {}, [incidentKindsAttribute]: {}, ...listing }),
             put(itemFromSiteState(state)),
             ...codes.map(({ hash, ...code }) => put(this.#enrollmentItem(hash, code))),
           ],
@@ -145,9 +149,12 @@ export class SiteAdminStore {
   /**
    * One page of the fleet (`GET /v1/sites`): the listing page (one Query, `limit` listings read, of
    * the customer only if one is named: a filter, so a page may hold fewer), then every listed site's
-   * state item and its incident trackers (one per kind: 7 keys a site) by BatchGetItem, eventually
-   * consistent, 100 keys a request, all at once. A page of n sites costs 1 Query and ceil(7n / 100)
-   * BatchGetItems (8 requests at n = 100), whatever the size of the fleet: no read per site.
+   * state item and its incident trackers by BatchGetItem, eventually consistent, 100 keys a request,
+   * all at once. The trackers read are those the listing names (`incidentKinds`: the kinds the site
+   * ever had a condition of, usually none); a listing from before that was kept names none, and all
+   * 6 kinds are read for it. A page of n sites costs 1 Query and ceil(keys / 100) BatchGetItems,
+   * keys between n and 7n: 2 requests for a page of 100 sites without trackers, 8 at most, whatever
+   * the size of the fleet: no read per site.
    */
   async listFleet(resellerId: string, request: PageRequest & { customerId?: string | undefined }): Promise<Page<FleetEntry>> {
     const where = request.customerId === undefined ? {} : { where: { customerId: request.customerId } };
@@ -155,7 +162,9 @@ export class SiteAdminStore {
     const listings = page.items.map((item) => SiteListing.parse(item));
     const keys = listings.flatMap((listing) => {
       const pk = sitePk(resellerId, listing.siteId);
-      return [siteKey({ resellerId, siteId: listing.siteId }), ...IncidentKind.options.map((kind) => ({ pk, sk: incidentSk(kind) }))];
+      const listed = listing[incidentKindsAttribute];
+      const kinds = listed === undefined ? IncidentKind.options : IncidentKind.options.filter((kind) => listed[kind] === true);
+      return [siteKey({ resellerId, siteId: listing.siteId }), ...kinds.map((kind) => ({ pk, sk: incidentSk(kind) }))];
     });
     const chunks = Array.from({ length: Math.ceil(keys.length / batchGetKeys) }, (_, i) => keys.slice(i * batchGetKeys, (i + 1) * batchGetKeys));
     const items = (await Promise.all(chunks.map((chunk) => this.#batchGet(chunk)))).flat();

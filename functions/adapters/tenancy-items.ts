@@ -22,8 +22,9 @@
  * | inbound hook seen | INTEGRATION#<integration> | SEEN#<webhook-id>       |
  * | alert             | SITE#<reseller>#<site>| ALERT#<integration>#<alert> |
  *
- * Site listing items also carry `maintenance`, the site's windows not yet ended at the last window
- * write (window id → start, end), for the fleet view (listing-windows.ts).
+ * Site listing items also carry, for the fleet view, `maintenance`, the site's windows not yet ended
+ * at the last window write (window id → start, end; listing-windows.ts), and `incidentKinds`, the
+ * kinds the site has an incident tracker of (kind → true; incident-store.ts).
  *
  * Site state items also carry `due` (the time bucket of their last contact) and `dueShard`
  * (`<bucket>#<shard>`), the key of the sparse `due-shard-index` (site-item.ts) the silence detector

@@ -384,7 +384,7 @@ describe('permissions', () => {
     );
   });
 
-  test('incidents may GetItem, PutItem and Query on the table, read the token key, consume its queue, send timers to it and steps to the webhook outbox, send to the resellers’ service queues and publish on their alerts topics, and write its own logs', () => {
+  test('incidents may GetItem, PutItem, UpdateItem (a listing’s incidentKinds) and Query on the table, read the token key, consume its queue, send timers to it and steps to the webhook outbox, send to the resellers’ service queues and publish on their alerts topics, and write its own logs', () => {
     const f = s.stack.functions.incidents;
     const table = id(s.stack.table.table);
     const queue = id(s.stack.incidentQueues.queue);
@@ -395,6 +395,7 @@ describe('permissions', () => {
       [
         `dynamodb:GetItem ${table}`,
         `dynamodb:PutItem ${table}`,
+        `dynamodb:UpdateItem ${table}`,
         `dynamodb:Query ${table}`,
         `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
         // SqsEventSource: the event source mapping's reads of the incidents queue.

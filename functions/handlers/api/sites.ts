@@ -28,7 +28,8 @@ export function siteStatus(listing: SiteListing, state: SiteState, now: number, 
     primary: state.primary,
     leaseExpiresAt: state.primary === null || survivor?.leaseEndsAt === null ? null : iso(state.leaseExpiresAt),
     survivor,
-    nodes: Object.entries(state.nodes).map(([nodeId, node]) => ({
+    // In the listing's order (a map read back from DynamoDB keeps none).
+    nodes: Object.entries(state.nodes).sort(([a], [b]) => rank(listing, a) - rank(listing, b) || a.localeCompare(b)).map(([nodeId, node]) => ({
       nodeId,
       enrolled: listing.enrolledVersion[nodeId] === node.tokenVersion,
       tokenVersion: node.tokenVersion,
@@ -60,7 +61,8 @@ export function siteSummary(entry: FleetEntry, now: number, settings: WitnessSet
     epoch: state.epoch,
     primary: state.primary,
     leaseExpiresAt: state.primary === null || unendingStandalone ? null : iso(state.leaseExpiresAt),
-    nodes: Object.entries(state.nodes).map(([nodeId, node]) => ({
+    // In the listing's order (a map read back from DynamoDB keeps none).
+    nodes: Object.entries(state.nodes).sort(([a], [b]) => rank(listing, a) - rank(listing, b) || a.localeCompare(b)).map(([nodeId, node]) => ({
       nodeId,
       role: node.role,
       lastSeenAt: node.lastSeenAt === null ? null : iso(node.lastSeenAt),
@@ -73,6 +75,11 @@ export function siteSummary(entry: FleetEntry, now: number, settings: WitnessSet
     inMaintenance: inMaintenance(listing.maintenance, now),
   };
 }
+
+const rank = (listing: SiteListing, nodeId: string) => {
+  const i = listing.nodeIds.indexOf(nodeId);
+  return i === -1 ? listing.nodeIds.length : i;
+};
 
 function survivorView(node: string, exclusion: Exclusion, state: SiteState, settings: WitnessSettings): SurvivorMode {
   const { ending } = exclusion;
