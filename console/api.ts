@@ -15,6 +15,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Whatever a failed call threw, as an Error to show (an `ApiError` stays itself). */
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
+
 /** Told when the key is refused (revoked, rotated, unknown): the console signs out. */
 let onUnauthorized: (error: ApiError) => void = () => undefined;
 export function whenUnauthorized(handler: (error: ApiError) => void): void {

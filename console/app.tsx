@@ -1,8 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import type { CallingReseller } from '../protocol/reseller.ts';
-import { ApiError, api, whenUnauthorized } from './api.ts';
-import { AccessContext, ErrorNote } from './components.tsx';
+import { ApiError, api, asError, whenUnauthorized } from './api.ts';
+import { AccessContext, ErrorNote, IconText } from './components.tsx';
 import { hrefOf, parseRoute, type Route, sectionOf, sections } from './route.ts';
 import { forgetKey, storedKey, storeKey } from './session.ts';
 import { IncidentsView } from './views/incidents.tsx';
@@ -52,7 +52,7 @@ export function App() {
         setMe(reseller);
       })
       .catch((error: unknown) => {
-        if (!(error instanceof ApiError && error.status === 401)) setRestoreError(error instanceof Error ? error : new Error(String(error)));
+        if (!(error instanceof ApiError && error.status === 401)) setRestoreError(asError(error));
       })
       .finally(() => {
         setRestoring(false);
@@ -118,12 +118,9 @@ export function App() {
         </nav>
         <div class="who">
           <span class="reseller">{me.name}</span>
-          <span class={`badge scope scope-${me.caller.scope}`}>
-            <span class="icon" aria-hidden="true">
-              {canWrite ? '✎' : '◉'}
-            </span>
+          <IconText class={`badge scope scope-${me.caller.scope}`} icon={canWrite ? '✎' : '◉'}>
             {canWrite ? 'Read-write key' : 'Read-only key'}
-          </span>
+          </IconText>
           <button type="button" class="button secondary" onClick={signOut}>
             Sign out
           </button>

@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { Severity } from '../protocol/events.ts';
+import { asError } from './api.ts';
 import { type SiteState, statusLabels } from './fleet.ts';
 import { dateTime, relative } from './format.ts';
 import type { Polled } from './poll.ts';
@@ -27,17 +28,26 @@ export function useNow(everyMs = 5_000): number {
   return now;
 }
 
+/** A word (or a few) after its mark: the mark is for the eye only, the words say it all. */
+export function IconText({ class: className, icon, title, children }: { class: string; icon: string; title?: string; children: ComponentChildren }) {
+  return (
+    <span class={className} title={title}>
+      <span class="icon" aria-hidden="true">
+        {icon}
+      </span>
+      {children}
+    </span>
+  );
+}
+
 /** A site's status: an icon of its own shape and the word, the colour only a third cue. */
 export function StatusBadge({ status }: { status: SiteState }) {
   // A status this console does not know yet (a newer service) still shows, as its word.
   const { label, icon, meaning } = Object.hasOwn(statusLabels, status) ? statusLabels[status] : { label: status, icon: '?', meaning: 'a status this console does not know' };
   return (
-    <span class={`badge status-${status}`} title={meaning}>
-      <span class="icon" aria-hidden="true">
-        {icon}
-      </span>
+    <IconText class={`badge status-${status}`} icon={icon} title={meaning}>
       {label}
-    </span>
+    </IconText>
   );
 }
 
@@ -50,12 +60,9 @@ const severityLabels: Record<Severity, { label: string; icon: string }> = {
 export function SeverityBadge({ severity }: { severity: Severity }) {
   const { label, icon } = severityLabels[severity];
   return (
-    <span class={`badge severity-${severity}`}>
-      <span class="icon" aria-hidden="true">
-        {icon}
-      </span>
+    <IconText class={`badge severity-${severity}`} icon={icon}>
       {label}
-    </span>
+    </IconText>
   );
 }
 
@@ -63,12 +70,9 @@ export function SeverityBadge({ severity }: { severity: Severity }) {
 export function Flag({ value, yes, no, unknown = 'unknown' }: { value: boolean | null; yes: string; no: string; unknown?: string }) {
   const [mark, word, tone] = value === null ? ['?', unknown, 'unknown'] : value ? ['✔', yes, 'good'] : ['✖', no, 'bad'];
   return (
-    <span class={`flag flag-${tone}`}>
-      <span class="icon" aria-hidden="true">
-        {mark}
-      </span>
+    <IconText class={`flag flag-${tone}`} icon={mark}>
       {word}
-    </span>
+    </IconText>
   );
 }
 
@@ -83,17 +87,27 @@ export function Ago({ at, now }: { at: string | null; now: number }) {
   );
 }
 
+/** A line the view says about itself: what went wrong (an alert), or what was just done (a status). */
+function Note({ kind, children }: { kind: 'error' | 'done'; children: ComponentChildren }) {
+  return (
+    <p class={kind} role={kind === 'error' ? 'alert' : 'status'}>
+      <span class="icon" aria-hidden="true">
+        {kind === 'error' ? '✖' : '✔'}
+      </span>
+      {children}
+    </p>
+  );
+}
+
 export function ErrorNote({ error, prefix }: { error: Error | string | null | undefined; prefix?: string }) {
   if (!error) return null;
   const message = typeof error === 'string' ? error : error.message;
-  return (
-    <p class="error" role="alert">
-      <span class="icon" aria-hidden="true">
-        ✖
-      </span>
-      {prefix ? `${prefix}: ${message}` : message}
-    </p>
-  );
+  return <Note kind="error">{prefix ? `${prefix}: ${message}` : message}</Note>;
+}
+
+/** What an action just did, once it is done. */
+export function DoneNote({ message }: { message: string | null }) {
+  return message ? <Note kind="done">{message}</Note> : null;
 }
 
 /** When the view was refreshed, or why it could not be and when it tries again. */
@@ -104,6 +118,45 @@ export function RefreshNote({ polled, now }: { polled: Polled<unknown>; now: num
   }
   if (polled.updatedAt === null) return <p class="muted refreshed" role="status">Loading…</p>;
   return <p class="muted refreshed">Updated {new Date(polled.updatedAt).toLocaleTimeString('en-GB')}</p>;
+}
+
+/**
+ * A task run once at a time (a form's submit, a button's action): `busy` while it runs; each run
+ * first clears the last error, then hands what the task throws to `onError`.
+ */
+export function useBusy(onError: (error: Error | null) => void): [busy: boolean, run: (task: () => Promise<unknown>) => Promise<void>] {
+  const [busy, setBusy] = useState(false);
+  const run = async (task: () => Promise<unknown>) => {
+    setBusy(true);
+    onError(null);
+    try {
+      await task();
+    } catch (thrown) {
+      onError(asError(thrown));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return [busy, run];
+}
+
+/** What the view's last action did (for `DoneNote`); `after` says it and loads the view again at once. */
+export function useDone(polled: Polled<unknown>): { done: string | null; setDone: (message: string | null) => void; after: (message: string) => void } {
+  const [done, setDone] = useState<string | null>(null);
+  const after = (message: string) => {
+    setDone(message);
+    polled.refresh();
+  };
+  return { done, setDone, after };
+}
+
+/** The way back from one item to the list it is in. */
+export function BackLink({ href, children }: { href: string; children: ComponentChildren }) {
+  return (
+    <p class="back">
+      <a href={href}>← {children}</a>
+    </p>
+  );
 }
 
 /** A button that runs an action once at a time and reports its failure; nothing while the key is read-only. */
@@ -124,21 +177,10 @@ export function ActionButton({
   name?: string;
 }) {
   const { canWrite } = useAccess();
-  const [busy, setBusy] = useState(false);
+  const [busy, runOnce] = useBusy(onError);
   if (!canWrite) return null;
-  const click = async () => {
-    setBusy(true);
-    onError(null);
-    try {
-      await run();
-    } catch (error) {
-      onError(error instanceof Error ? error : new Error(String(error)));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <button type="button" class={`button ${kind}`} disabled={busy} aria-label={name} onClick={() => void click()}>
+    <button type="button" class={`button ${kind}`} disabled={busy} aria-label={name} onClick={() => void runOnce(run)}>
       {busy ? (busyLabel ?? `${label}…`) : label}
     </button>
   );
@@ -166,8 +208,8 @@ export function ConfirmDialog({
   children: ComponentChildren;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
+  const [busy, run] = useBusy(setError);
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
@@ -178,15 +220,10 @@ export function ConfirmDialog({
   const confirm = async (event: Event) => {
     event.preventDefault();
     if (!ready || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await onConfirm();
       onClose();
-    } catch (failure) {
-      setError(failure instanceof Error ? failure : new Error(String(failure)));
-      setBusy(false);
-    }
+    });
   };
   return (
     <dialog ref={ref} class="dialog" aria-labelledby="dialog-title" onClose={onClose} onCancel={onClose}>
@@ -207,14 +244,137 @@ export function ConfirmDialog({
   );
 }
 
-/** A view's heading and what it is about. */
-export function ViewHeader({ title, children }: { title: string; children?: ComponentChildren }) {
+/** A view's heading and what it is about; for a view that refreshes itself, when it last did. */
+export function ViewHeader({
+  title,
+  children,
+  polled,
+  now,
+}: { title: string; children?: ComponentChildren } & ({ polled?: undefined; now?: undefined } | { polled: Polled<unknown>; now: number })) {
   return (
     <header class="view-header">
       <h1 id="view-title" tabIndex={-1}>
         {title}
       </h1>
       {children}
+      {polled && <RefreshNote polled={polled} now={now} />}
     </header>
+  );
+}
+
+/** A table with a heading per column and a row per item; before its items are loaded, nothing. */
+export function DataTable<T>({
+  class: className,
+  caption,
+  columns,
+  rows,
+  row,
+  empty,
+  busy,
+  after,
+}: {
+  class?: string;
+  caption?: ComponentChildren;
+  /** The columns' headings; a `false` one is left out (the actions a read-only key does not have). */
+  columns: readonly (string | false)[];
+  rows: readonly T[] | undefined;
+  row: (item: T) => ComponentChildren;
+  /** Said instead of the table when there is no row (without it, the table shows, empty). */
+  empty?: ComponentChildren;
+  busy?: boolean;
+  /** Below the table, in its frame. */
+  after?: ComponentChildren;
+}) {
+  if (rows === undefined) return null;
+  if (rows.length === 0 && empty !== undefined) return <p class="muted">{empty}</p>;
+  return (
+    <div class="table-wrap">
+      <table class={className} aria-busy={busy}>
+        {caption !== undefined && <caption>{caption}</caption>}
+        <thead>
+          <tr>
+            {columns.map(
+              (column) =>
+                column !== false && (
+                  <th key={column} scope="col">
+                    {column}
+                  </th>
+                ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{rows.map((item) => row(item))}</tbody>
+      </table>
+      {after}
+    </div>
+  );
+}
+
+/** Filters that apply as they change: the form has nothing to submit. */
+export function Filters({ children }: { children: ComponentChildren }) {
+  return (
+    <form
+      class="filters"
+      onSubmit={(event) => {
+        event.preventDefault();
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+function Field({ id, label, wide = false, children }: { id: string; label: string; wide?: boolean | undefined; children: ComponentChildren }) {
+  return (
+    <div class={wide ? 'field wide' : 'field'}>
+      <label for={id}>{label}</label>
+      {children}
+    </div>
+  );
+}
+
+/** A labelled choice; `children` are its options. */
+export function SelectField({ id, label, value, onValue, children }: { id: string; label: string; value: string; onValue: (value: string) => void; children: ComponentChildren }) {
+  return (
+    <Field id={id} label={label}>
+      <select
+        id={id}
+        value={value}
+        onChange={(event) => {
+          onValue(event.currentTarget.value);
+        }}
+      >
+        {children}
+      </select>
+    </Field>
+  );
+}
+
+interface InputProps {
+  id: string;
+  type: 'text' | 'date' | 'datetime-local';
+  value: string;
+  onValue: (value: string) => void;
+  required?: boolean;
+  maxLength?: number;
+  autoComplete?: 'off';
+  spellcheck?: boolean;
+}
+
+/** A text input that hands each new value to `onValue`. */
+export function Input({ type, onValue, ...input }: InputProps) {
+  const onInput = (event: { currentTarget: HTMLInputElement }) => {
+    onValue(event.currentTarget.value);
+  };
+  // Two branches: a text input and a date one take different attributes.
+  return type === 'text' ? <input {...input} type={type} onInput={onInput} /> : <input {...input} type={type} onInput={onInput} />;
+}
+
+/** An input with its label above it; `wide` takes the whole row. */
+export function InputField({ label, wide, ...input }: InputProps & { label: string; wide?: boolean }) {
+  return (
+    <Field id={input.id} label={label} wide={wide}>
+      <Input {...input} />
+    </Field>
   );
 }

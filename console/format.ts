@@ -1,4 +1,5 @@
 /** How the console writes times, durations and shares. Pure (time comes in as an argument). */
+import { wallClock } from '../functions/domain/time-words.ts';
 
 const second = 1000;
 const minute = 60 * second;
@@ -37,28 +38,10 @@ export function relative(at: string | number, now: number): string {
   return ahead ? `in ${value} ${unit}` : `${value} ${unit} ago`;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-/** The parts of a moment in a zone, by one formatter per zone: a table of a thousand sites formats thousands of times. */
-function parts(at: string | number, timeZone: string | undefined): Record<string, string> | null {
-  const moment = new Date(at);
-  if (Number.isNaN(moment.getTime())) return null;
-  let format = formats.get(timeZone ?? '');
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      weekday: 'short',
-      day: 'numeric',
-      month: 'short',
-      year: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-      ...(timeZone ? { timeZone } : {}),
-    });
-    formats.set(timeZone ?? '', format);
-  }
-  return Object.fromEntries(format.formatToParts(moment).map((part) => [part.type, part.value]));
+/** The fields of a moment in a zone (none: the reader's), by the formatter the service's reports use (functions/domain/time-words.ts). */
+function parts(at: string | number, timeZone: string | undefined): ReturnType<typeof wallClock> | null {
+  const ms = new Date(at).getTime();
+  return Number.isNaN(ms) ? null : wallClock(ms, timeZone);
 }
 
 /** A day in the reader's zone (or the one given), as the customer's report writes it: `Tue 3 Nov 2026`. */
@@ -67,12 +50,12 @@ export function date(at: string | number, timeZone?: string): string {
   return p ? dayOf(p) : 'unknown';
 }
 
-const dayOf = (p: Record<string, string>) => `${p.weekday ?? ''} ${p.day ?? ''} ${p.month ?? ''} ${p.year ?? ''}`;
+const dayOf = (p: ReturnType<typeof wallClock>) => `${p.weekday} ${p.day} ${p.month} ${p.year}`;
 
 /** A moment in the reader's zone (or the one given): `Tue 3 Nov 2026, 15:02:05`. */
 export function dateTime(at: string | number, timeZone?: string): string {
   const p = parts(at, timeZone);
-  return p ? `${dayOf(p)}, ${p.hour ?? ''}:${p.minute ?? ''}:${p.second ?? ''}` : 'unknown';
+  return p ? `${dayOf(p)}, ${p.hour}:${p.minute}:${p.second}` : 'unknown';
 }
 
 /** A share as a percentage, rounded down (as the SLA report does): a figure just under its target never reads as meeting it. */

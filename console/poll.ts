@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { asError } from './api.ts';
 
 /** How often views refresh, and the longest wait between tries while the service refuses or is unreachable. */
 export const refreshMs = 5_000;
@@ -62,7 +63,7 @@ export function usePoll<T>(load: () => Promise<T>, key: string, intervalMs = ref
         if (stopped) return;
         failures += 1;
         const retryAt = Date.now() + nextDelay(intervalMs, failures);
-        setState((previous) => ({ ...previous, error: error instanceof Error ? error : new Error(String(error)), retryAt }));
+        setState((previous) => ({ ...previous, error: asError(error), retryAt }));
       } finally {
         running = false;
       }

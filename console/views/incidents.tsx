@@ -1,12 +1,13 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { Incident } from '../../protocol/incidents.ts';
 import type { Site } from '../../protocol/reseller.ts';
 import { allPages, api, segment, withQuery } from '../api.ts';
-import { ActionButton, Ago, ErrorNote, RefreshNote, SeverityBadge, useAccess, useNow, ViewHeader } from '../components.tsx';
+import { ActionButton, Ago, DataTable, ErrorNote, Filters, IconText, SelectField, SeverityBadge, useAccess, useNow, ViewHeader } from '../components.tsx';
 import { dateTime } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf, type IncidentFilter, type Route } from '../route.ts';
 import { incidentKindLabels } from '../timeline.ts';
+import { useFetched } from '../use-fetched.ts';
 
 /** Resolved incidents are many over time: the newest this many are shown. */
 const resolvedShown = 200;
@@ -46,16 +47,10 @@ export function IncidentsView({ route }: { route: Extract<Route, { view: 'incide
   const now = useNow();
   const { canWrite } = useAccess();
   const polled = usePoll(() => loadIncidents(route.state), `incidents:${route.state}`);
-  const [sites, setSites] = useState<Map<string, string>>(new Map());
   const [error, setError] = useState<Error | null>(null);
-  useEffect(() => {
-    // The sites' names, once: incidents name their site by id.
-    allPages<Site>('/v1/sites')
-      .then((all) => {
-        setSites(new Map(all.map((site) => [site.siteId, site.name])));
-      })
-      .catch(() => undefined);
-  }, []);
+  // The sites' names, once: incidents name their site by id.
+  const siteList = useFetched(() => allPages<Site>('/v1/sites'));
+  const sites = useMemo(() => new Map((siteList ?? []).map((site) => [site.siteId, site.name])), [siteList]);
   const incidents = polled.data ?? [];
   const openCount = useMemo(() => incidents.filter((i) => i.state === 'open').length, [incidents]);
   const act = (incident: Incident, action: 'acknowledge' | 'resolve') => async () => {
@@ -65,116 +60,90 @@ export function IncidentsView({ route }: { route: Extract<Route, { view: 'incide
 
   return (
     <section aria-labelledby="view-title">
-      <ViewHeader title="Incidents">
-        <RefreshNote polled={polled} now={now} />
-      </ViewHeader>
-      <form
-        class="filters"
-        onSubmit={(event) => {
-          event.preventDefault();
-        }}
-      >
-        <div class="field">
-          <label for="incident-state">Show</label>
-          <select
-            id="incident-state"
-            value={route.state}
-            onChange={(event) => {
-              location.hash = hrefOf({ view: 'incidents', state: event.currentTarget.value as IncidentFilter });
-            }}
-          >
-            <option value="unresolved">Open and acknowledged</option>
-            <option value="all">All (newest {resolvedShown} resolved)</option>
-            <option value="resolved">Resolved (newest {resolvedShown})</option>
-          </select>
-        </div>
-      </form>
+      <ViewHeader title="Incidents" polled={polled} now={now} />
+      <Filters>
+        <SelectField
+          id="incident-state"
+          label="Show"
+          value={route.state}
+          onValue={(state) => {
+            location.hash = hrefOf({ view: 'incidents', state: state as IncidentFilter });
+          }}
+        >
+          <option value="unresolved">Open and acknowledged</option>
+          <option value="all">All (newest {resolvedShown} resolved)</option>
+          <option value="resolved">Resolved (newest {resolvedShown})</option>
+        </SelectField>
+      </Filters>
       <p class="summary" aria-live="polite">
         {polled.data ? `${openCount} open, ${incidents.filter((i) => i.state === 'acknowledged').length} acknowledged` : ''}
       </p>
       <ErrorNote error={error} />
-      {polled.data && incidents.length === 0 && <p class="muted">No incident here.</p>}
-      {incidents.length > 0 && (
-        <div class="table-wrap">
-          <table class="incidents">
-            <caption>{incidents.length} incidents, open first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Severity</th>
-                <th scope="col">Incident</th>
-                <th scope="col">Site</th>
-                <th scope="col">Opened</th>
-                <th scope="col">State</th>
-                <th scope="col">Escalation</th>
-                {canWrite && <th scope="col">Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {incidents.map((incident) => (
-                <tr key={`${incident.siteId}/${incident.incidentId}`} data-incident={incident.incidentId} data-state={incident.state}>
-                  <td>
-                    <SeverityBadge severity={incident.severity} />
-                  </td>
-                  <th scope="row">
-                    {incidentKindLabels[incident.kind]}
-                    {incident.subjects.length > 0 && <div class="small">affects {incident.subjects.join(', ')}</div>}
-                    <div class="muted small">{incident.incidentId}</div>
-                  </th>
-                  <td>
-                    <a href={hrefOf({ view: 'site', siteId: incident.siteId })}>{sites.get(incident.siteId) ?? incident.siteId}</a>
-                  </td>
-                  <td>
-                    <Ago at={incident.openedAt} now={now} />
-                    {incident.recoveredAt && <div class="small">recovered {dateTime(incident.recoveredAt)}</div>}
-                  </td>
-                  <td>
-                    <span class={`badge incident-${incident.state}`}>
-                      <span class="icon" aria-hidden="true">
-                        {stateMarks[incident.state]}
-                      </span>
-                      {stateLabels[incident.state]}
-                    </span>
-                    {incident.acknowledgedAt && (
-                      <div class="small">
-                        acknowledged {dateTime(incident.acknowledgedAt)}
-                        {byWhom(incident.acknowledgedBy)}
-                      </div>
-                    )}
-                    {incident.resolvedAt && (
-                      <div class="small">
-                        resolved {dateTime(incident.resolvedAt)}
-                        {byWhom(incident.resolvedBy)}
-                      </div>
-                    )}
-                  </td>
-                  <td>{escalationText(incident)}</td>
-                  {canWrite && (
-                    <td class="actions">
-                      {incident.state === 'open' && (
-                        <ActionButton
-                          label="Acknowledge"
-                          kind="primary"
-                          name={`Acknowledge ${incidentKindLabels[incident.kind].toLowerCase()} at ${sites.get(incident.siteId) ?? incident.siteId}`}
-                          run={act(incident, 'acknowledge')}
-                          onError={setError}
-                        />
-                      )}
-                      {incident.state !== 'resolved' && (
-                        <ActionButton
-                          label="Resolve"
-                          name={`Resolve ${incidentKindLabels[incident.kind].toLowerCase()} at ${sites.get(incident.siteId) ?? incident.siteId}`}
-                          run={act(incident, 'resolve')}
-                          onError={setError}
-                        />
-                      )}
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        class="incidents"
+        caption={`${incidents.length} incidents, open first`}
+        columns={['Severity', 'Incident', 'Site', 'Opened', 'State', 'Escalation', canWrite && 'Actions']}
+        rows={polled.data}
+        empty="No incident here."
+        row={(incident) => (
+          <tr key={`${incident.siteId}/${incident.incidentId}`} data-incident={incident.incidentId} data-state={incident.state}>
+            <td>
+              <SeverityBadge severity={incident.severity} />
+            </td>
+            <th scope="row">
+              {incidentKindLabels[incident.kind]}
+              {incident.subjects.length > 0 && <div class="small">affects {incident.subjects.join(', ')}</div>}
+              <div class="muted small">{incident.incidentId}</div>
+            </th>
+            <td>
+              <a href={hrefOf({ view: 'site', siteId: incident.siteId })}>{sites.get(incident.siteId) ?? incident.siteId}</a>
+            </td>
+            <td>
+              <Ago at={incident.openedAt} now={now} />
+              {incident.recoveredAt && <div class="small">recovered {dateTime(incident.recoveredAt)}</div>}
+            </td>
+            <td>
+              <IconText class={`badge incident-${incident.state}`} icon={stateMarks[incident.state]}>
+                {stateLabels[incident.state]}
+              </IconText>
+              {incident.acknowledgedAt && (
+                <div class="small">
+                  acknowledged {dateTime(incident.acknowledgedAt)}
+                  {byWhom(incident.acknowledgedBy)}
+                </div>
+              )}
+              {incident.resolvedAt && (
+                <div class="small">
+                  resolved {dateTime(incident.resolvedAt)}
+                  {byWhom(incident.resolvedBy)}
+                </div>
+              )}
+            </td>
+            <td>{escalationText(incident)}</td>
+            {canWrite && (
+              <td class="actions">
+                {incident.state === 'open' && (
+                  <ActionButton
+                    label="Acknowledge"
+                    kind="primary"
+                    name={`Acknowledge ${incidentKindLabels[incident.kind].toLowerCase()} at ${sites.get(incident.siteId) ?? incident.siteId}`}
+                    run={act(incident, 'acknowledge')}
+                    onError={setError}
+                  />
+                )}
+                {incident.state !== 'resolved' && (
+                  <ActionButton
+                    label="Resolve"
+                    name={`Resolve ${incidentKindLabels[incident.kind].toLowerCase()} at ${sites.get(incident.siteId) ?? incident.siteId}`}
+                    run={act(incident, 'resolve')}
+                    onError={setError}
+                  />
+                )}
+              </td>
+            )}
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { MaintenanceWindow } from '../../protocol/reseller.ts';
 import { api, segment } from '../api.ts';
-import { ActionButton, ErrorNote, useAccess } from '../components.tsx';
+import { ActionButton, ErrorNote, IconText, Input, InputField, useAccess, useBusy } from '../components.tsx';
 import { dateTime, duration, fromLocalInput, toLocalInput } from '../format.ts';
 
 type WindowState = 'scheduled' | 'running' | 'ended';
@@ -43,12 +43,9 @@ export function MaintenanceSection({ siteId, windows, now, onChanged }: { siteId
             return (
               <li key={window.windowId} class={`window window-${state}`} data-window={window.windowId}>
                 <p>
-                  <span class="badge">
-                    <span class="icon" aria-hidden="true">
-                      {stateMarks[state]}
-                    </span>
+                  <IconText class="badge" icon={stateMarks[state]}>
                     {state === 'running' ? 'Running' : state === 'scheduled' ? 'Scheduled' : 'Ended'}
-                  </span>{' '}
+                  </IconText>{' '}
                   <strong>{window.reason}</strong>
                 </p>
                 <p class="muted">
@@ -93,14 +90,7 @@ function WindowActions({
   return (
     <div class="inline-form">
       <label for={id}>New end</label>
-      <input
-        id={id}
-        type="datetime-local"
-        value={end}
-        onInput={(event) => {
-          setEnd(event.currentTarget.value);
-        }}
-      />
+      <Input id={id} type="datetime-local" value={end} onValue={setEnd} />
       <ActionButton
         label="Change end"
         onError={onError}
@@ -128,7 +118,7 @@ function DeclareWindow({ path, onChanged, onError }: { path: string; onChanged: 
   const [start, setStart] = useState(toLocalInput(soon));
   const [end, setEnd] = useState(toLocalInput(soon + 3_600_000));
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [busy, run] = useBusy(onError);
   const submit = async (event: Event) => {
     event.preventDefault();
     onError(null);
@@ -142,54 +132,18 @@ function DeclareWindow({ path, onChanged, onError }: { path: string; onChanged: 
       onError(new Error('Say why: the reason goes into the SLA report.'));
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       await api('POST', path, { start: from, end: to, reason: reason.trim() });
       setReason('');
       onChanged(`Maintenance window declared: ${dateTime(from)} to ${dateTime(to)}.`);
-    } catch (failure) {
-      onError(failure instanceof Error ? failure : new Error(String(failure)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="declare" onSubmit={(event) => void submit(event)} aria-labelledby="declare-title">
       <h3 id="declare-title">Declare a window</h3>
-      <div class="field">
-        <label for="window-start">Start (your time)</label>
-        <input
-          id="window-start"
-          type="datetime-local"
-          value={start}
-          onInput={(event) => {
-            setStart(event.currentTarget.value);
-          }}
-        />
-      </div>
-      <div class="field">
-        <label for="window-end">End (your time)</label>
-        <input
-          id="window-end"
-          type="datetime-local"
-          value={end}
-          onInput={(event) => {
-            setEnd(event.currentTarget.value);
-          }}
-        />
-      </div>
-      <div class="field wide">
-        <label for="window-reason">Reason</label>
-        <input
-          id="window-reason"
-          type="text"
-          maxLength={500}
-          value={reason}
-          onInput={(event) => {
-            setReason(event.currentTarget.value);
-          }}
-        />
-      </div>
+      <InputField id="window-start" label="Start (your time)" type="datetime-local" value={start} onValue={setStart} />
+      <InputField id="window-end" label="End (your time)" type="datetime-local" value={end} onValue={setEnd} />
+      <InputField id="window-reason" label="Reason" wide type="text" maxLength={500} value={reason} onValue={setReason} />
       <button type="submit" class="button primary" disabled={busy}>
         {busy ? 'Declaring…' : 'Declare window'}
       </button>

@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { Customer } from '../../protocol/reseller.ts';
 import type { SiteSla, SlaReport } from '../../functions/domain/sla-report.ts';
 import { allPages, download, get, withQuery } from '../api.ts';
-import { ErrorNote, ViewHeader } from '../components.tsx';
+import { DataTable, ErrorNote, IconText, InputField, SelectField, useBusy, ViewHeader } from '../components.tsx';
 import { date, dateTime, duration, percent } from '../format.ts';
+import { useFetched } from '../use-fetched.ts';
 
 /** `YYYY-MM-DD` of a date in UTC. */
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -24,53 +25,41 @@ function Verdict({ site }: { site: SiteSla }) {
   const { text, met } = availabilityVerdict(site);
   const [mark, tone] = met === null ? ['○', 'unknown'] : met ? ['✔', 'good'] : ['✖', 'bad'];
   return (
-    <span class={`flag flag-${tone} verdict`}>
-      <span class="icon" aria-hidden="true">
-        {mark}
-      </span>
+    <IconText class={`flag flag-${tone} verdict`} icon={mark}>
       {text}
-    </span>
+    </IconText>
   );
 }
 
 /** The SLA report of a period: the verdicts from its figures, and the customer's PDF to download. */
 export function ReportsView() {
-  const [customers, setCustomers] = useState<Customer[]>([]);
   const [query, setQuery] = useState({ ...thisMonth(), customerId: '' });
+  const setQueryField = (field: keyof typeof query) => (value: string) => {
+    setQuery({ ...query, [field]: value });
+  };
   const [report, setReport] = useState<SlaReport | null>(null);
   const [shownFor, setShownFor] = useState<typeof query | null>(null);
-  const [busy, setBusy] = useState<'report' | 'pdf' | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  useEffect(() => {
-    allPages<Customer>('/v1/customers')
-      .then(setCustomers)
-      .catch((failure: unknown) => {
-        setError(failure instanceof Error ? failure : new Error(String(failure)));
-      });
-  }, []);
+  const customers = useFetched(() => allPages<Customer>('/v1/customers'), setError) ?? [];
+  // One task at a time: either disables both buttons.
+  const [loadingReport, runReport] = useBusy(setError);
+  const [preparingPdf, runPdf] = useBusy(setError);
+  const busy = loadingReport || preparingPdf;
   const path = (format: 'json' | 'pdf', q: typeof query) => withQuery('/v1/reports/sla', { from: q.from, to: q.to, customerId: q.customerId, format });
 
   const show = async (event: Event) => {
     event.preventDefault();
-    setBusy('report');
-    setError(null);
     setSaved(null);
-    try {
+    await runReport(async () => {
       setReport(await get<SlaReport>(path('json', query)));
       setShownFor(query);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure : new Error(String(failure)));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
   // The key goes in the request's header, never in a link: the PDF is fetched, then saved from memory.
   const downloadPdf = async () => {
     if (!shownFor) return;
-    setBusy('pdf');
-    setError(null);
-    try {
+    await runPdf(async () => {
       const { blob, fileName } = await download(path('pdf', shownFor));
       const name = fileName ?? `sla-report-${shownFor.customerId || 'all'}-${shownFor.from}.pdf`;
       const url = URL.createObjectURL(blob);
@@ -84,11 +73,7 @@ export function ReportsView() {
         URL.revokeObjectURL(url);
       }, 10_000);
       setSaved(`Saved ${name}.`);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure : new Error(String(failure)));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
   const customerName = (id: string | null) => customers.find((c) => c.customerId === id)?.name ?? id ?? '';
 
@@ -100,49 +85,18 @@ export function ReportsView() {
         customer's report.
       </p>
       <form class="filters report-form" onSubmit={(event) => void show(event)}>
-        <div class="field">
-          <label for="report-from">From (first day)</label>
-          <input
-            id="report-from"
-            type="date"
-            required
-            value={query.from}
-            onInput={(event) => {
-              setQuery({ ...query, from: event.currentTarget.value });
-            }}
-          />
-        </div>
-        <div class="field">
-          <label for="report-to">To (day after the last)</label>
-          <input
-            id="report-to"
-            type="date"
-            required
-            value={query.to}
-            onInput={(event) => {
-              setQuery({ ...query, to: event.currentTarget.value });
-            }}
-          />
-        </div>
-        <div class="field">
-          <label for="report-customer">Customer</label>
-          <select
-            id="report-customer"
-            value={query.customerId}
-            onChange={(event) => {
-              setQuery({ ...query, customerId: event.currentTarget.value });
-            }}
-          >
-            <option value="">All customers</option>
-            {customers.map((c) => (
-              <option key={c.customerId} value={c.customerId}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="submit" class="button primary" disabled={busy !== null}>
-          {busy === 'report' ? 'Loading…' : 'Show report'}
+        <InputField id="report-from" label="From (first day)" type="date" required value={query.from} onValue={setQueryField('from')} />
+        <InputField id="report-to" label="To (day after the last)" type="date" required value={query.to} onValue={setQueryField('to')} />
+        <SelectField id="report-customer" label="Customer" value={query.customerId} onValue={setQueryField('customerId')}>
+          <option value="">All customers</option>
+          {customers.map((c) => (
+            <option key={c.customerId} value={c.customerId}>
+              {c.name}
+            </option>
+          ))}
+        </SelectField>
+        <button type="submit" class="button primary" disabled={busy}>
+          {loadingReport ? 'Loading…' : 'Show report'}
         </button>
       </form>
       <ErrorNote error={error} />
@@ -157,8 +111,8 @@ export function ReportsView() {
             {report.period.partial ? `The period is not over: measured up to ${dateTime(report.period.observedUntil, report.timeZone)}.` : 'The period is over.'}
           </p>
           <div class="actions">
-            <button type="button" class="button secondary" disabled={busy !== null} onClick={() => void downloadPdf()}>
-              {busy === 'pdf' ? 'Preparing the PDF…' : 'Download PDF'}
+            <button type="button" class="button secondary" disabled={busy} onClick={() => void downloadPdf()}>
+              {preparingPdf ? 'Preparing the PDF…' : 'Download PDF'}
             </button>
             {saved && (
               <span class="done" role="status">
@@ -166,53 +120,36 @@ export function ReportsView() {
               </span>
             )}
           </div>
-          {report.sites.length === 0 ? (
-            <p class="muted">No site in this report.</p>
-          ) : (
-            <div class="table-wrap">
-              <table class="report-sites">
-                <caption>
-                  {report.totals.sitesMeetingAvailabilityTarget} of {report.sites.length - report.totals.sitesNotYetLive} live sites met their availability
-                  target
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Site</th>
-                    <th scope="col">Verdict</th>
-                    <th scope="col">Downtime</th>
-                    <th scope="col">Failovers</th>
-                    <th scope="col">Survivor mode</th>
-                    <th scope="col">Incidents</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {report.sites.map((site) => (
-                    <tr key={site.siteId} data-site={site.siteId}>
-                      <th scope="row">
-                        {site.name ?? site.siteId}
-                        <div class="muted small">{customerName(site.customerId)}</div>
-                      </th>
-                      <td>
-                        <Verdict site={site} />
-                      </td>
-                      <td>
-                        {duration(site.downtimeMs)}
-                        {site.downtimeInMaintenanceMs > 0 && <div class="small">{duration(site.downtimeInMaintenanceMs)} of it in maintenance</div>}
-                      </td>
-                      <td>{site.failovers.length}</td>
-                      <td>{site.survivorModeMs > 0 ? duration(site.survivorModeMs) : <span class="muted">none</span>}</td>
-                      <td>
-                        {site.incidents.length}
-                        {site.targets.timeToAcknowledge.missedEventIds.length > 0 && (
-                          <div class="small">{site.targets.timeToAcknowledge.missedEventIds.length} acknowledged late</div>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <DataTable
+            class="report-sites"
+            caption={`${report.totals.sitesMeetingAvailabilityTarget} of ${report.sites.length - report.totals.sitesNotYetLive} live sites met their availability target`}
+            columns={['Site', 'Verdict', 'Downtime', 'Failovers', 'Survivor mode', 'Incidents']}
+            rows={report.sites}
+            empty="No site in this report."
+            row={(site) => (
+              <tr key={site.siteId} data-site={site.siteId}>
+                <th scope="row">
+                  {site.name ?? site.siteId}
+                  <div class="muted small">{customerName(site.customerId)}</div>
+                </th>
+                <td>
+                  <Verdict site={site} />
+                </td>
+                <td>
+                  {duration(site.downtimeMs)}
+                  {site.downtimeInMaintenanceMs > 0 && <div class="small">{duration(site.downtimeInMaintenanceMs)} of it in maintenance</div>}
+                </td>
+                <td>{site.failovers.length}</td>
+                <td>{site.survivorModeMs > 0 ? duration(site.survivorModeMs) : <span class="muted">none</span>}</td>
+                <td>
+                  {site.incidents.length}
+                  {site.targets.timeToAcknowledge.missedEventIds.length > 0 && (
+                    <div class="small">{site.targets.timeToAcknowledge.missedEventIds.length} acknowledged late</div>
+                  )}
+                </td>
+              </tr>
+            )}
+          />
         </section>
       )}
     </section>

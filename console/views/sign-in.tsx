@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { CallingReseller } from '../../protocol/reseller.ts';
 import { api } from '../api.ts';
-import { ErrorNote } from '../components.tsx';
+import { ErrorNote, useBusy } from '../components.tsx';
 
 /**
  * Sign-in with a reseller API key: tried with `GET /v1/reseller` (which also says the key's scope)
@@ -9,8 +9,8 @@ import { ErrorNote } from '../components.tsx';
  */
 export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (key: string, reseller: CallingReseller) => void }) {
   const [key, setKey] = useState('');
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
+  const [busy, run] = useBusy(setError);
   const submit = async (event: Event) => {
     event.preventDefault();
     const candidate = key.trim();
@@ -18,16 +18,11 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
       setError(new Error('Paste your API key first.'));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const reseller = await api<CallingReseller>('GET', '/v1/reseller', undefined, candidate);
       setKey('');
       onSignedIn(candidate, reseller);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure : new Error(String(failure)));
-      setBusy(false);
-    }
+    });
   };
   return (
     <main id="main" class="sign-in">

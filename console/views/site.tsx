@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { WitnessEvent } from '../../protocol/events.ts';
 import type { EnrollmentCode, MaintenanceWindow, SiteStatus } from '../../protocol/reseller.ts';
 import { allPages, api, get, segment, withQuery } from '../api.ts';
-import { ActionButton, Ago, ConfirmDialog, ErrorNote, Flag, RefreshNote, SeverityBadge, useAccess, useNow, ViewHeader } from '../components.tsx';
+import { ActionButton, Ago, BackLink, ConfirmDialog, DataTable, DoneNote, ErrorNote, Flag, IconText, Input, SeverityBadge, useAccess, useDone, useNow, ViewHeader } from '../components.tsx';
 import { dateTime } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf } from '../route.ts';
@@ -34,42 +34,29 @@ type Dialog = { kind: 'revoke'; nodeId: string } | { kind: 'force'; nodeId: stri
 /** One site: its witness state, nodes, survivor mode, enrollment, maintenance windows and timeline. */
 export function SiteView({ siteId }: { siteId: string }) {
   const now = useNow();
+  const { canWrite } = useAccess();
   const polled = usePoll(() => loadSite(siteId), `site:${siteId}`);
   const [actionError, setActionError] = useState<Error | null>(null);
-  const [done, setDone] = useState<string | null>(null);
   const [code, setCode] = useState<EnrollmentCode | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
   const data = polled.data;
   const site = data?.site;
   const base = `/v1/sites/${segment(siteId)}`;
-  const after = (message: string) => {
-    setDone(message);
-    polled.refresh();
-  };
+  const { done, setDone, after } = useDone(polled);
 
   return (
     <section aria-labelledby="view-title">
-      <p class="back">
-        <a href={hrefOf({ view: 'sites', customerId: null, status: null })}>← All sites</a>
-      </p>
-      <ViewHeader title={site ? site.name : siteId}>
+      <BackLink href={hrefOf({ view: 'sites', customerId: null, status: null })}>All sites</BackLink>
+      <ViewHeader title={site ? site.name : siteId} polled={polled} now={now}>
         {site && (
           <p class="muted">
             Site <code>{site.siteId}</code> of customer <code>{site.customerId}</code>, created {dateTime(site.createdAt)}
           </p>
         )}
-        <RefreshNote polled={polled} now={now} />
       </ViewHeader>
       {!data && polled.error && <ErrorNote error={polled.error} />}
       <ErrorNote error={actionError} />
-      {done && (
-        <p class="done" role="status">
-          <span class="icon" aria-hidden="true">
-            ✔
-          </span>
-          {done}
-        </p>
-      )}
+      <DoneNote message={done} />
 
       {site && (
         <>
@@ -134,63 +121,49 @@ export function SiteView({ siteId }: { siteId: string }) {
 
           <section aria-labelledby="nodes-title" class="panel">
             <h2 id="nodes-title">Nodes</h2>
-            <div class="table-wrap">
-              <table class="node-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Node</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Last heard</th>
-                    <th scope="col">Health</th>
-                    <th scope="col">Peer link</th>
-                    <th scope="col">Enrolled</th>
-                    <th scope="col">Token version</th>
-                    <NodeActionsHeader />
-                  </tr>
-                </thead>
-                <tbody>
-                  {site.nodes.map((node) => (
-                    <tr key={node.nodeId} data-node={node.nodeId}>
-                      <th scope="row">{node.nodeId}</th>
-                      <td>
-                        {node.excluded ? (
-                          <span class="badge status-survivor">
-                            <span class="icon" aria-hidden="true">
-                              ⊘
-                            </span>
-                            excluded
-                          </span>
-                        ) : (
-                          (node.role ?? <span class="muted">not heard yet</span>)
-                        )}
-                      </td>
-                      <td>
-                        <Ago at={node.lastSeenAt} now={now} />
-                      </td>
-                      <td>{node.health ?? <span class="muted">not reported</span>}</td>
-                      <td>
-                        <Flag value={node.peerReachable} yes="reaches its peer" no="cannot reach its peer" />
-                      </td>
-                      <td>
-                        <Flag value={node.enrolled} yes="yes" no="no" />
-                      </td>
-                      <td>{node.tokenVersion}</td>
-                      <NodeActions
-                        nodeId={node.nodeId}
-                        onCode={async () => {
-                          setCode(await api<EnrollmentCode>('POST', `${base}/nodes/${segment(node.nodeId)}/enrollment`));
-                          setDone(null);
-                        }}
-                        onRevoke={() => {
-                          setDialog({ kind: 'revoke', nodeId: node.nodeId });
-                        }}
-                        onError={setActionError}
-                      />
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              class="node-table"
+              columns={['Node', 'Role', 'Last heard', 'Health', 'Peer link', 'Enrolled', 'Token version', canWrite && 'Actions']}
+              rows={site.nodes}
+              row={(node) => (
+                <tr key={node.nodeId} data-node={node.nodeId}>
+                  <th scope="row">{node.nodeId}</th>
+                  <td>
+                    {node.excluded ? (
+                      <IconText class="badge status-survivor" icon="⊘">
+                        excluded
+                      </IconText>
+                    ) : (
+                      (node.role ?? <span class="muted">not heard yet</span>)
+                    )}
+                  </td>
+                  <td>
+                    <Ago at={node.lastSeenAt} now={now} />
+                  </td>
+                  <td>{node.health ?? <span class="muted">not reported</span>}</td>
+                  <td>
+                    <Flag value={node.peerReachable} yes="reaches its peer" no="cannot reach its peer" />
+                  </td>
+                  <td>
+                    <Flag value={node.enrolled} yes="yes" no="no" />
+                  </td>
+                  <td>{node.tokenVersion}</td>
+                  {canWrite && (
+                    <NodeActions
+                      nodeId={node.nodeId}
+                      onCode={async () => {
+                        setCode(await api<EnrollmentCode>('POST', `${base}/nodes/${segment(node.nodeId)}/enrollment`));
+                        setDone(null);
+                      }}
+                      onRevoke={() => {
+                        setDialog({ kind: 'revoke', nodeId: node.nodeId });
+                      }}
+                      onError={setActionError}
+                    />
+                  )}
+                </tr>
+              )}
+            />
             {code && (
               <div class="code-box" role="status">
                 <p>
@@ -259,12 +232,7 @@ export function SiteView({ siteId }: { siteId: string }) {
   );
 }
 
-function NodeActionsHeader() {
-  return useAccess().canWrite ? <th scope="col">Actions</th> : null;
-}
-
 function NodeActions({ nodeId, onCode, onRevoke, onError }: { nodeId: string; onCode: () => Promise<void>; onRevoke: () => void; onError: (error: Error | null) => void }) {
-  if (!useAccess().canWrite) return null;
   return (
     <td class="actions">
       <ActionButton label="New enrollment code" run={onCode} onError={onError} />
@@ -322,16 +290,7 @@ function ForcePrimaryDialog({ nodeId, survivor, onClose, onForce }: { nodeId: st
         servers run your workloads at once and your data may diverge. Check on site that {survivor} is powered off or unplugged first.
       </p>
       <label for="force-confirm">Type “{sentence}” to confirm</label>
-      <input
-        id="force-confirm"
-        type="text"
-        autoComplete="off"
-        spellcheck={false}
-        value={typed}
-        onInput={(event) => {
-          setTyped(event.currentTarget.value);
-        }}
-      />
+      <Input id="force-confirm" type="text" autoComplete="off" spellcheck={false} value={typed} onValue={setTyped} />
       <label for="force-reason">Reason (recorded with your key)</label>
       <textarea
         id="force-reason"

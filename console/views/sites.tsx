@@ -1,10 +1,11 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import type { Customer } from '../../protocol/reseller.ts';
 import { allPages, get, withQuery } from '../api.ts';
-import { Ago, ErrorNote, RefreshNote, StatusBadge, useNow, ViewHeader } from '../components.tsx';
+import { Ago, DataTable, ErrorNote, Filters, IconText, SelectField, StatusBadge, useNow, ViewHeader } from '../components.tsx';
 import { countByStatus, type FleetPage, type SiteState, type SiteSummary, filterFleet, fleetCounts, sortWorstFirst, statusLabels, worstFirst } from '../fleet.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf, type Route } from '../route.ts';
+import { useFetched } from '../use-fetched.ts';
 
 interface Fleet {
   sites: SiteSummary[];
@@ -54,15 +55,8 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
   if (fleet.data) loaded.current = true;
   const data = fleet.data ?? partial ?? undefined;
   const loading = !fleet.data && partial !== null;
-  const [customers, setCustomers] = useState<Customer[] | null>(null);
   const [customersError, setCustomersError] = useState<Error | null>(null);
-  useEffect(() => {
-    allPages<Customer>('/v1/customers')
-      .then(setCustomers)
-      .catch((error: unknown) => {
-        setCustomersError(error instanceof Error ? error : new Error(String(error)));
-      });
-  }, []);
+  const customers = useFetched(() => allPages<Customer>('/v1/customers'), setCustomersError);
   const customerNames = useMemo(() => new Map((customers ?? []).map((c) => [c.customerId, c.name])), [customers]);
   const filter = { customerId: route.customerId, status: route.status };
   const shown = useMemo(() => (data ? filterFleet(data.sites, filter) : []), [data, filter.customerId, filter.status]);
@@ -73,9 +67,7 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
 
   return (
     <section aria-labelledby="view-title">
-      <ViewHeader title="Sites">
-        <RefreshNote polled={fleet} now={now} />
-      </ViewHeader>
+      <ViewHeader title="Sites" polled={fleet} now={now} />
 
       <h2 class="visually-hidden">Sites by status</h2>
       <ul class="counts" aria-live="polite" aria-busy={loading} aria-label="Sites by status">
@@ -98,105 +90,85 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
         })}
       </ul>
 
-      <form class="filters" onSubmit={(event) => {
-        event.preventDefault();
-      }}>
-        <div class="field">
-          <label for="filter-customer">Customer</label>
-          <select
-            id="filter-customer"
-            value={filter.customerId ?? ''}
-            onChange={(event) => {
-              setFilter({ customerId: event.currentTarget.value || null });
-            }}
-          >
-            <option value="">All customers</option>
-            {(customers ?? []).map((c) => (
-              <option key={c.customerId} value={c.customerId}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="filter-status">Status</label>
-          <select
-            id="filter-status"
-            value={filter.status ?? ''}
-            onChange={(event) => {
-              const value = event.currentTarget.value as SiteState | '';
-              setFilter({ status: value || null });
-            }}
-          >
-            <option value="">All statuses</option>
-            {worstFirst.map((status) => (
-              <option key={status} value={status}>
-                {statusLabels[status].label}
-              </option>
-            ))}
-          </select>
-        </div>
-      </form>
+      <Filters>
+        <SelectField
+          id="filter-customer"
+          label="Customer"
+          value={filter.customerId ?? ''}
+          onValue={(customerId) => {
+            setFilter({ customerId: customerId || null });
+          }}
+        >
+          <option value="">All customers</option>
+          {(customers ?? []).map((c) => (
+            <option key={c.customerId} value={c.customerId}>
+              {c.name}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          id="filter-status"
+          label="Status"
+          value={filter.status ?? ''}
+          onValue={(status) => {
+            setFilter({ status: (status as SiteState | '') || null });
+          }}
+        >
+          <option value="">All statuses</option>
+          {worstFirst.map((status) => (
+            <option key={status} value={status}>
+              {statusLabels[status].label}
+            </option>
+          ))}
+        </SelectField>
+      </Filters>
       <ErrorNote error={customersError} prefix="Customers could not be loaded" />
 
-      {data && (
-        <div class="table-wrap">
-          <table class="sites" aria-busy={loading}>
-            <caption>
-              {shown.length === total ? `${total} ${total === 1 ? 'site' : 'sites'}, worst first` : `${shown.length} of ${total} sites, worst first`}
-              {loading && ' (loading more…)'}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Site</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Primary</th>
-                <th scope="col">Nodes</th>
-                <th scope="col">Open incidents</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((site) => (
-                <tr key={site.siteId} data-site={site.siteId} data-status={site.status}>
-                  <td data-label="Status">
-                    <StatusBadge status={site.status} />
-                    {site.inMaintenance && (
-                      <span class="badge maintenance">
-                        <span class="icon" aria-hidden="true">
-                          ⚒
-                        </span>
-                        In maintenance
-                      </span>
-                    )}
-                  </td>
-                  <th scope="row">
-                    <a href={hrefOf({ view: 'site', siteId: site.siteId })}>{site.name}</a>
-                    <div class="muted small">{site.siteId}</div>
-                  </th>
-                  <td data-label="Customer">{customerNames.get(site.customerId) ?? site.customerId}</td>
-                  <td data-label="Primary">{site.primary === null ? <span class="muted">none</span> : `${site.primary} (epoch ${site.epoch})`}</td>
-                  <td data-label="Nodes">
-                    <ul class="nodes">
-                      {site.nodes.map((node) => (
-                        <li key={node.nodeId}>
-                          <strong>{node.nodeId}</strong> {node.excluded ? 'excluded' : (node.role ?? 'not heard')}, heard <Ago at={node.lastSeenAt} now={now} />
-                          {node.peerReachable === false && ', cannot reach its peer'}
-                          {node.health !== null && `, health ${node.health}`}
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td data-label="Open incidents" class={site.openIncidents.critical > 0 ? 'critical' : undefined}>
-                    {incidentsText(site.openIncidents)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {shown.length === 0 && <p class="muted">No site matches these filters.</p>}
-        </div>
-      )}
+      <DataTable
+        class="sites"
+        busy={loading}
+        caption={
+          <>
+            {shown.length === total ? `${total} ${total === 1 ? 'site' : 'sites'}, worst first` : `${shown.length} of ${total} sites, worst first`}
+            {loading && ' (loading more…)'}
+          </>
+        }
+        columns={['Status', 'Site', 'Customer', 'Primary', 'Nodes', 'Open incidents']}
+        rows={data ? shown : undefined}
+        after={shown.length === 0 && <p class="muted">No site matches these filters.</p>}
+        row={(site) => (
+          <tr key={site.siteId} data-site={site.siteId} data-status={site.status}>
+            <td data-label="Status">
+              <StatusBadge status={site.status} />
+              {site.inMaintenance && (
+                <IconText class="badge maintenance" icon="⚒">
+                  In maintenance
+                </IconText>
+              )}
+            </td>
+            <th scope="row">
+              <a href={hrefOf({ view: 'site', siteId: site.siteId })}>{site.name}</a>
+              <div class="muted small">{site.siteId}</div>
+            </th>
+            <td data-label="Customer">{customerNames.get(site.customerId) ?? site.customerId}</td>
+            <td data-label="Primary">{site.primary === null ? <span class="muted">none</span> : `${site.primary} (epoch ${site.epoch})`}</td>
+            <td data-label="Nodes">
+              <ul class="nodes">
+                {site.nodes.map((node) => (
+                  <li key={node.nodeId}>
+                    <strong>{node.nodeId}</strong> {node.excluded ? 'excluded' : (node.role ?? 'not heard')}, heard <Ago at={node.lastSeenAt} now={now} />
+                    {node.peerReachable === false && ', cannot reach its peer'}
+                    {node.health !== null && `, health ${node.health}`}
+                  </li>
+                ))}
+              </ul>
+            </td>
+            <td data-label="Open incidents" class={site.openIncidents.critical > 0 ? 'critical' : undefined}>
+              {incidentsText(site.openIncidents)}
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }
