@@ -29,8 +29,6 @@ export interface LoadedSlaReport {
   reseller: Reseller;
   /** The customer the report is scoped to, if any. */
   customer: Customer | null;
-  /** Every customer of the reseller's, by id: the customer's rendering names them. */
-  customerNames: Record<string, string>;
 }
 
 export type SlaLoadFailure = { missing: 'reseller' | 'site' | 'customer' } | { invalid: string };
@@ -62,8 +60,7 @@ export async function loadSlaReport(
   const from = parseBound(request.from, timeZone);
   const to = parseBound(request.to, timeZone);
   if (!(to > from)) return { invalid: `to (${new Date(to).toISOString()}) must be after from (${new Date(from).toISOString()}) in ${timeZone}` };
-  const customers = await allPages((cursor) => stores.resellers.listCustomers(resellerId, { cursor, limit: 100 }));
-  const customer = customerId === undefined ? null : (customers.find((c) => c.customerId === customerId) ?? null);
+  const customer = customerId === undefined ? null : ((await stores.resellers.getCustomer(resellerId, customerId)) ?? null);
   if (customerId !== undefined && !customer) return { missing: 'customer' };
   let listings: SiteListing[];
   if (siteId) {
@@ -85,5 +82,12 @@ export async function loadSlaReport(
   );
   const days = stores.trail.retentionDays;
   const report = computeSlaReport({ resellerId, from, to, now, timeZone, sites, targets: reseller.targets, auditRetention: { days, since: now - days * dayMs } });
-  return { report, reseller, customer, customerNames: Object.fromEntries(customers.map((c) => [c.customerId, c.name])) };
+  return { report, reseller, customer };
+}
+
+/** Customers' names by id, for the customer's rendering: only the one the report is scoped to, else all the reseller's. */
+export async function customerNamesOf(resellers: ResellerStore, loaded: LoadedSlaReport): Promise<Record<string, string>> {
+  if (loaded.customer) return { [loaded.customer.customerId]: loaded.customer.name };
+  const customers = await allPages((cursor) => resellers.listCustomers(loaded.reseller.resellerId, { cursor, limit: 100 }));
+  return Object.fromEntries(customers.map((c) => [c.customerId, c.name]));
 }

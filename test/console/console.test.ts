@@ -22,7 +22,7 @@ import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { ensureEventTopic } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { startWebhookRuntime, type WebhookRuntime } from '../../local/webhook-runtime.ts';
-import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
+import { enrolledAgents, setUpReseller, startApi, type TestApi } from '../support/api.ts';
 import { accessibilityViolations, launchBrowser, openConsole, screenshot, signIn, uiTimeoutMs } from '../support/browser.ts';
 import { openIncident } from '../support/hostile-tenants.ts';
 import { trailOf } from '../support/trail-events.ts';
@@ -80,33 +80,10 @@ afterAll(async () => {
 /** A reseller of its own (customer `dental`, site `main-office`), the given id's prefix kept short. */
 const reseller = (name: string) => setUpReseller(api, `${name}-${randomBytes(2).toString('hex')}`);
 
-/** An agent's requests on the service's clock, each with the next seq. */
-async function agentsOf(site: { codes: Record<string, string> }) {
-  const node = async (nodeId: string) => {
-    const enrolled = await api.call('POST', '/v1/node/enroll', undefined, { code: site.codes[nodeId], nodeId });
-    expect(enrolled.status, enrolled.text).toBe(200);
-    const token = (enrolled.body as { token: string }).token;
-    let seq = 0;
-    return {
-      beat: async (epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => {
-        const answer = await api.call('POST', '/v1/node/heartbeat', token, { incarnation: 1, seq: ++seq, epoch, role, peer: { reachable }, acks });
-        expect(answer.status, answer.text).toBe(200);
-        return answer.body as { epoch: number; primary: string | null; standalone: unknown; commands: { id: string }[] };
-      },
-      claim: async (epoch: number, reason: 'startup' | 'peer-lost') => {
-        const answer = await api.call('POST', '/v1/node/claim', token, { incarnation: 1, seq: ++seq, epoch, reason });
-        expect(answer.status, answer.text).toBe(200);
-        return answer.body as { granted: boolean; epoch: number };
-      },
-    };
-  };
-  return { a: await node('node-a'), b: await node('node-b') };
-}
-
 /** A reseller whose site is healthy: both nodes report in, node-a is granted the role at epoch 1 and acknowledges its promote. */
 async function healthySite(name: string) {
   const site = await reseller(name);
-  const agents = await agentsOf(site);
+  const agents = await enrolledAgents(api, site.codes);
   await agents.a.beat(0, 'secondary', true);
   await agents.b.beat(0, 'secondary', true);
   expect(await agents.a.claim(0, 'startup')).toMatchObject({ granted: true, epoch: 1 });

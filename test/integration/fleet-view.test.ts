@@ -12,7 +12,7 @@ import { documentClient, localDynamoClientConfig } from '../../functions/adapter
 import { resellerPk, siteListingSk } from '../../functions/adapters/tenancy-items.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { FleetPage, type SiteHealth, type SiteSummary } from '../../protocol/reseller.ts';
-import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
+import { enrolledAgents, setUpReseller, startApi, type TestApi } from '../support/api.ts';
 import { openIncident } from '../support/hostile-tenants.ts';
 
 let api: TestApi;
@@ -46,29 +46,10 @@ const listingKey = (site: { resellerId: string; siteId: string }) => ({ pk: rese
 
 const statusOf = async (key: string, siteId: string): Promise<SiteHealth> => (await summaryOf(key, siteId)).status;
 
-/** An agent's requests at the witness, each with the next seq. */
-function nodeOf(token: string) {
-  let seq = 0;
-  return {
-    beat: async (epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => {
-      const answer = await api.call('POST', '/v1/node/heartbeat', token, { incarnation: 1, seq: ++seq, epoch, role, peer: { reachable }, acks });
-      expect(answer.status, answer.text).toBe(200);
-      return answer.body as { epoch: number; standalone: { leaseMs: number | null } | null; commands: { id: string; type: string }[] };
-    },
-    claim: async (epoch: number, reason: 'startup' | 'peer-lost') => {
-      const answer = await api.call('POST', '/v1/node/claim', token, { incarnation: 1, seq: ++seq, epoch, reason });
-      expect(answer.status, answer.text).toBe(200);
-      return answer.body as { granted: boolean; epoch: number };
-    },
-    token,
-  };
-}
-
 /** A reseller with its site main-office (customer dental), both nodes enrolled. */
 async function enrolledSite() {
   const site = await setUpReseller(api);
-  const enroll = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: site.codes[nodeId], nodeId })).body as { token: string }).token;
-  return { ...site, a: nodeOf(await enroll('node-a')), b: nodeOf(await enroll('node-b')) };
+  return { ...site, ...(await enrolledAgents(api, site.codes)) };
 }
 
 /** Both nodes heard, node-a granted epoch 1 and its promote acknowledged. */

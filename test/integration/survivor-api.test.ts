@@ -19,7 +19,7 @@ import { ensureEventTopic } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { ForcedFailover, ReadmitPending, SiteStatus } from '../../protocol/reseller.ts';
-import { type Answer, setUpReseller, startApi, type TestApi } from '../support/api.ts';
+import { type Answer, enrolledAgents, setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
 let api: TestApi;
 let poller: StreamPoller;
@@ -37,40 +37,13 @@ afterAll(async () => {
   await api.close();
 });
 
-interface HeartbeatAnswer {
-  epoch: number;
-  primary: string | null;
-  standalone: { leaseMs: number | null } | null;
-  excluded: boolean;
-  commands: { id: string; type: string }[];
-}
-
-/** An agent's requests, each with the next seq. */
-function nodeOf(token: string) {
-  let seq = 0;
-  return {
-    beat: async (epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => {
-      const answer = await api.call('POST', '/v1/node/heartbeat', token, { incarnation: 1, seq: ++seq, epoch, role, peer: { reachable }, acks });
-      expect(answer.status, answer.text).toBe(200);
-      return answer.body as HeartbeatAnswer;
-    },
-    claim: async (epoch: number, reason: 'startup' | 'peer-lost' | 'operator') => {
-      const answer = await api.call('POST', '/v1/node/claim', token, { incarnation: 1, seq: ++seq, epoch, reason });
-      expect(answer.status, answer.text).toBe(200);
-      return answer.body as { granted: boolean; epoch: number; reason?: string };
-    },
-  };
-}
-
 /**
  * A site whose node-a is primary at epoch 1 (granted at `t0`, both nodes heard then, reporting
  * each other reachable), with a read-write and a read-only key.
  */
 async function healthySite() {
   const { resellerId, key, siteId, codes } = await setUpReseller(api);
-  const enroll = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
-  const a = nodeOf(await enroll('node-a'));
-  const b = nodeOf(await enroll('node-b'));
+  const { a, b } = await enrolledAgents(api, codes);
   const keys = (await api.call('GET', '/v1/api-keys', key)).body as { items: { keyId: string }[] };
   const readOnly = (await api.call('POST', '/v1/api-keys', key, { name: 'dashboard', scope: 'read-only' })).body as { secret: string };
   const t0 = api.clock.now();

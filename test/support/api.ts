@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { apiDeps, type ApiDeps } from '../../functions/adapters/api-config.ts';
 import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
@@ -124,3 +124,41 @@ export async function setUpReseller(
   );
   return { resellerId, key, siteId: 'main-office', codes };
 }
+
+/** A heartbeat's answer, as the tests that drive agents read it. */
+export interface HeartbeatAnswer {
+  epoch: number;
+  primary: string | null;
+  standalone: { leaseMs: number | null } | null;
+  excluded: boolean;
+  commands: { id: string; type: string }[];
+}
+
+/** A node's agent at the test service: heartbeats and claims, each with the next seq, each answered 200. */
+export function agentAt(api: TestApi, token: string) {
+  let seq = 0;
+  return {
+    beat: async (epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => {
+      const answer = await api.call('POST', '/v1/node/heartbeat', token, { incarnation: 1, seq: ++seq, epoch, role, peer: { reachable }, acks });
+      expect(answer.status, answer.text).toBe(200);
+      return answer.body as HeartbeatAnswer;
+    },
+    claim: async (epoch: number, reason: 'startup' | 'peer-lost' | 'operator') => {
+      const answer = await api.call('POST', '/v1/node/claim', token, { incarnation: 1, seq: ++seq, epoch, reason });
+      expect(answer.status, answer.text).toBe(200);
+      return answer.body as { granted: boolean; epoch: number; reason?: string };
+    },
+    token,
+  };
+}
+
+/** The site's two nodes enrolled with their codes (setUpReseller's), as agents. */
+export async function enrolledAgents(api: TestApi, codes: Record<string, string>) {
+  const agent = async (nodeId: string) => {
+    const enrolled = await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId });
+    expect(enrolled.status, enrolled.text).toBe(200);
+    return agentAt(api, (enrolled.body as { token: string }).token);
+  };
+  return { a: await agent('node-a'), b: await agent('node-b') };
+}
+

@@ -1,4 +1,4 @@
-import { loadSlaReport } from '../../adapters/sla-source.ts';
+import { customerNamesOf, loadSlaReport } from '../../adapters/sla-source.ts';
 import { renderCustomerPdf } from '../../adapters/sla-customer-pdf.ts';
 import { customerView } from '../../domain/sla-customer-report.ts';
 import { renderCustomerHtml } from '../../domain/sla-customer-html.ts';
@@ -20,7 +20,7 @@ export const reportRoutes = {
     const view = customerView(loaded.report, {
       resellerName: loaded.reseller.name,
       customerName: loaded.customer?.name ?? null,
-      customerNames: loaded.customerNames,
+      customerNames: await customerNamesOf(call.deps.resellers, loaded),
       now: call.now,
     });
     if (format === 'html') return { statusCode: 200, headers, body: renderCustomerHtml(view) };

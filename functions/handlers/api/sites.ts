@@ -28,8 +28,7 @@ export function siteStatus(listing: SiteListing, state: SiteState, now: number, 
     primary: state.primary,
     leaseExpiresAt: state.primary === null || survivor?.leaseEndsAt === null ? null : iso(state.leaseExpiresAt),
     survivor,
-    // In the listing's order (a map read back from DynamoDB keeps none).
-    nodes: Object.entries(state.nodes).sort(([a], [b]) => rank(listing, a) - rank(listing, b) || a.localeCompare(b)).map(([nodeId, node]) => ({
+    nodes: nodesInListingOrder(listing, state).map(([nodeId, node]) => ({
       nodeId,
       enrolled: listing.enrolledVersion[nodeId] === node.tokenVersion,
       tokenVersion: node.tokenVersion,
@@ -61,8 +60,7 @@ export function siteSummary(entry: FleetEntry, now: number, settings: WitnessSet
     epoch: state.epoch,
     primary: state.primary,
     leaseExpiresAt: state.primary === null || unendingStandalone ? null : iso(state.leaseExpiresAt),
-    // In the listing's order (a map read back from DynamoDB keeps none).
-    nodes: Object.entries(state.nodes).sort(([a], [b]) => rank(listing, a) - rank(listing, b) || a.localeCompare(b)).map(([nodeId, node]) => ({
+    nodes: nodesInListingOrder(listing, state).map(([nodeId, node]) => ({
       nodeId,
       role: node.role,
       lastSeenAt: node.lastSeenAt === null ? null : iso(node.lastSeenAt),
@@ -76,10 +74,14 @@ export function siteSummary(entry: FleetEntry, now: number, settings: WitnessSet
   };
 }
 
-const rank = (listing: SiteListing, nodeId: string) => {
-  const i = listing.nodeIds.indexOf(nodeId);
-  return i === -1 ? listing.nodeIds.length : i;
-};
+/** The state's nodes in the listing's order (a map read back from DynamoDB keeps none); any other after them, by id. */
+function nodesInListingOrder(listing: SiteListing, state: SiteState) {
+  const rank = (nodeId: string) => {
+    const i = listing.nodeIds.indexOf(nodeId);
+    return i === -1 ? listing.nodeIds.length : i;
+  };
+  return Object.entries(state.nodes).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
 
 function survivorView(node: string, exclusion: Exclusion, state: SiteState, settings: WitnessSettings): SurvivorMode {
   const { ending } = exclusion;
