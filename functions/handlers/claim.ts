@@ -1,8 +1,8 @@
 import { type DepsSource, witnessDepsFromEnv } from '../adapters/config.ts';
 import { decideClaim } from '../domain/claim.ts';
 import { ClaimRequest } from '../../protocol/node.ts';
-import { nodeEndpoint } from './node-endpoint.ts';
-import { settle } from './settle.ts';
+import { nodeEndpoint } from '../http/node-endpoint.ts';
+import { settle } from '../http/retry-conditional-write.ts';
 
 /**
  * POST /v1/node/claim. One guarded write, plus one read when this process has not seen the site

@@ -2,8 +2,8 @@ import { type DepsSource, witnessDepsFromEnv } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
 import { decideHeartbeat, heartbeatResponse, planHeartbeat } from '../domain/heartbeat.ts';
 import { HeartbeatRequest } from '../../protocol/node.ts';
-import { nodeEndpoint } from './node-endpoint.ts';
-import { settle } from './settle.ts';
+import { nodeEndpoint } from '../http/node-endpoint.ts';
+import { settle } from '../http/retry-conditional-write.ts';
 
 /**
  * POST /v1/node/heartbeat. One write, no read: the write is planned from what the node believes
