@@ -31,7 +31,7 @@ import { localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { customerSk, resellerPk } from '../functions/adapters/tenancy-items.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
-import { newKeyRecord } from '../functions/handlers/api/resellers.ts';
+import { newKeyRecord } from '../functions/http/api/resellers.ts';
 import { apiRoutesFor } from '../local/api-routes.ts';
 import { consoleRoutes } from '../local/console-routes.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';

@@ -85,7 +85,7 @@ import { LogCapture } from './log-capture.ts';
 import { dynamoItemOverheadBytes, freeTiers, httpApiMeterBytes, prices, pricesDate, pricesRegion } from './prices.ts';
 import { runSiteDay } from './site-day.ts';
 import { endpointEventTypes } from './webhook-path.ts';
-import { detectSilence } from '../functions/handlers/detect-silence.ts';
+import { detectSilence } from '../functions/jobs/detect-silence.ts';
 
 const tableName = 'tiebreak-cost';
 const resellerId = 'cost';

@@ -8,7 +8,7 @@
  * contact. Live sites were last heard within the last slow heartbeat (60 s) before the run, so
  * their buckets are not over yet; `--silent` (default 20) sites were last heard in each of the 12
  * buckets a first run looks back over (functions/domain/silence.ts), so that they are due now.
- * Then the real detector (functions/handlers/detect-silence.ts) runs on the bench's clock, as a
+ * Then the real detector (functions/jobs/detect-silence.ts) runs on the bench's clock, as a
  * first run does (no cursor: the 12 buckets back), `--runs` times (default 5; between runs the
  * cursor and the marks are taken off again, uncounted), after uncounted runs on a small table that
  * warm the engine's JVM and this process's JIT up; the run time is their median. Last, the next
@@ -50,7 +50,7 @@ import { detectorCursorKey } from '../functions/adapters/tenancy-items.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { defaultDetectorLimits, dueBucket, lastCompleteBucket } from '../functions/domain/silence.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';
-import { type DetectorRun, detectSilence } from '../functions/handlers/detect-silence.ts';
+import { type DetectorRun, detectSilence } from '../functions/jobs/detect-silence.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { prices } from './prices.ts';
 import { UsageError } from './usage-error.ts';

@@ -35,7 +35,7 @@ import { customerSk, resellerPk, siteListingSk, sitePk } from '../functions/adap
 import { applyChange, defaultPolicy as defaultEscalation } from '../functions/domain/incidents.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';
-import { newKeyRecord } from '../functions/handlers/api/resellers.ts';
+import { newKeyRecord } from '../functions/http/api/resellers.ts';
 import { apiRoutesFor } from '../local/api-routes.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, listen } from '../local/http-server.ts';

@@ -170,7 +170,7 @@ export const functionSpecs = {
   // every minute: its cursor item and each listed site's state item (a consistent GetItem, a
   // conditional UpdateItem), the due index's buckets (Query, on the indexes only: the sharded one,
   // and the old one while the migration's release keeps it, functions/adapters/detector-store.ts). Never a Scan.
-  // 60 s: a run begins no bucket after 40 s (functions/handlers/detect-silence.ts).
+  // 60 s: a run begins no bucket after 40 s (functions/jobs/detect-silence.ts).
   detector: {
     tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM],
     indexQueries: [dueIndexName, legacyDueIndexName],

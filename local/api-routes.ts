@@ -1,9 +1,9 @@
 import type { ApiDeps } from '../functions/adapters/api-config.ts';
 import { apiImplementations } from '../functions/handlers/api.ts';
-import { reportRoutes } from '../functions/handlers/api/report.ts';
-import { apiHandler } from '../functions/handlers/api-handler.ts';
+import { reportRoutes } from '../functions/http/api/report.ts';
+import { apiHandler } from '../functions/http/api-handler.ts';
 import { handler as openApiHandler } from '../functions/handlers/openapi.ts';
-import type { ApiImplementations } from '../functions/handlers/api/call.ts';
+import type { ApiImplementations } from '../functions/http/api/call.ts';
 import { apiRoutes, reportRouteKeys } from '../protocol/api-routes.ts';
 import type { Routes } from './http-server.ts';
 

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { ApiDeps } from '../functions/adapters/api-config.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { newSite } from '../functions/domain/site-state.ts';
-import { newKeyRecord } from '../functions/handlers/api/resellers.ts';
+import { newKeyRecord } from '../functions/http/api/resellers.ts';
 import { defaultTargets } from '../protocol/reseller.ts';
 
 export interface DemoSite {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { HttpHandler } from '../functions/handlers/node-endpoint.ts';
+import type { HttpHandler } from '../functions/http/node-endpoint.ts';
 import type { ErrorBody, ErrorCode } from '../protocol/errors.ts';
 import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
 

@@ -1,8 +1,8 @@
 import { type DepsSource, witnessDepsFromEnv } from '../adapters/config.ts';
 import { decideClaim } from '../domain/claim.ts';
 import { ClaimRequest } from '../../protocol/node.ts';
-import { nodeEndpoint } from './node-endpoint.ts';
-import { settle } from './settle.ts';
+import { nodeEndpoint } from '../http/node-endpoint.ts';
+import { retryConditionalWrite } from '../http/retry-conditional-write.ts';
 
 /**
  * POST /v1/node/claim. One guarded write, plus one read when this process has not seen the site
@@ -14,7 +14,7 @@ export const claimHandler = (getDeps: DepsSource) =>
     const decide = (state: Parameters<typeof decideClaim>[0]) => decideClaim(state, caller, input, at, settings);
     const recent = store.recent(caller);
     const state = recent && decide(recent).kind === 'write' ? recent : await store.load(caller);
-    return settle(store, caller, state, decide, 'claim');
+    return retryConditionalWrite(store, caller, state, decide, 'claim');
   });
 
 export const handler = claimHandler(witnessDepsFromEnv);

@@ -6,8 +6,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { type ConsoleAssets, consoleIndex, readConsoleAssets } from '../adapters/console-assets.ts';
 import { loadOnce } from '../adapters/load-once.ts';
 import { logger } from '../adapters/logger.ts';
-import { errorResponse } from './middleware/error-response.ts';
-import type { HttpHandler } from './node-endpoint.ts';
+import { errorResponse } from '../http/middleware/error-response.ts';
+import type { HttpHandler } from '../http/node-endpoint.ts';
 
 /**
  * The reseller console, served by the API itself (decided in issue 16): one origin for the page

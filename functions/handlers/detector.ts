@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { type DetectorDeps, detectorDepsFromEnv } from '../adapters/detector-config.ts';
 import { logger } from '../adapters/logger.ts';
-import { type DetectorRun, detectSilence } from './detect-silence.ts';
+import { type DetectorRun, detectSilence } from '../jobs/detect-silence.ts';
 
 /**
  * The silence detector (DESIGN.md, "Events"): run every minute by an EventBridge schedule in AWS,

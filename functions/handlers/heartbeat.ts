@@ -2,8 +2,8 @@ import { type DepsSource, witnessDepsFromEnv } from '../adapters/config.ts';
 import { logger } from '../adapters/logger.ts';
 import { decideHeartbeat, heartbeatResponse, planHeartbeat } from '../domain/heartbeat.ts';
 import { HeartbeatRequest } from '../../protocol/node.ts';
-import { nodeEndpoint } from './node-endpoint.ts';
-import { settle } from './settle.ts';
+import { nodeEndpoint } from '../http/node-endpoint.ts';
+import { retryConditionalWrite } from '../http/retry-conditional-write.ts';
 
 /**
  * POST /v1/node/heartbeat. One write, no read: the write is planned from what the node believes
@@ -25,7 +25,7 @@ export const heartbeatHandler = (getDeps: DepsSource) =>
       if (result.state.lapsed && !known?.lapsed) logger.info('the primary is lost: its lease lapsed', { lapsed: result.state.lapsed });
       return heartbeatResponse(result.state, caller, input, settings, input.role === 'primary', at);
     }
-    return settle(store, caller, result.current, (state) => decideHeartbeat(state, caller, input, at, settings), 'heartbeat');
+    return retryConditionalWrite(store, caller, result.current, (state) => decideHeartbeat(state, caller, input, at, settings), 'heartbeat');
   });
 
 export const handler = heartbeatHandler(witnessDepsFromEnv);

@@ -3,8 +3,8 @@ import { newId } from '../adapters/credentials.ts';
 import { logger } from '../adapters/logger.ts';
 import { iso } from '../adapters/tenancy-items.ts';
 import { MaintenanceRequest, type MaintenanceResponse } from '../../protocol/node.ts';
-import { HttpError } from './http-error.ts';
-import { nodeEndpoint } from './node-endpoint.ts';
+import { HttpError } from '../http/http-error.ts';
+import { nodeEndpoint } from '../http/node-endpoint.ts';
 
 /** POST /v1/node/maintenance: the agent declares a window for its own site, from now, for `minutes`. */
 export const maintenanceHandler = (getDeps: DepsSource) =>

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../adapters/logger.ts';
-import { eachRecord } from './sqs-records.ts';
+import { eachRecord } from '../jobs/sqs-records.ts';
 import { type DelivererDeps, delivererDepsFromEnv } from '../adapters/deliverer-config.ts';
 import { DeliveryJob, nextJob } from '../adapters/webhook-jobs.ts';
 import type { MessageRecord } from '../adapters/webhook-message-item.ts';

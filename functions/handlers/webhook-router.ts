@@ -7,7 +7,7 @@ import { Identifier } from '../../protocol/ids.ts';
 import { ServiceQueueMessage } from '../../protocol/incidents.ts';
 import { EndpointId } from '../../protocol/webhooks.ts';
 import { logger } from '../adapters/logger.ts';
-import { eachRecord } from './sqs-records.ts';
+import { eachRecord } from '../jobs/sqs-records.ts';
 import { type WebhookDeps, webhookDepsFromEnv } from '../adapters/webhook-config.ts';
 import { nextJob } from '../adapters/webhook-jobs.ts';
 import { type EndpointRecord, messageIdOf } from '../adapters/webhook-store.ts';

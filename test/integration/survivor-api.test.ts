@@ -13,7 +13,7 @@ import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import type { SiteStore } from '../../functions/adapters/site-store.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { newSite } from '../../functions/domain/site-state.ts';
-import { siteStatus } from '../../functions/handlers/api/sites.ts';
+import { siteStatus } from '../../functions/http/api/sites.ts';
 import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { ensureEventTopic } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';

@@ -4,6 +4,7 @@ import { logger } from '../../adapters/logger.ts';
 import { verifyNodeToken } from '../../adapters/node-token.ts';
 import { HttpError } from '../http-error.ts';
 import type { NodeEvent } from '../node-event.ts';
+import { refuseIfLimited } from './rate-limit.ts';
 
 /** Verifies the bearer node token in memory (no read), puts its caller on the event, and holds it to its rate limit. */
 export function nodeAuth(getDeps: DepsSource): MiddlewareObj<NodeEvent<unknown>> {
@@ -19,11 +20,7 @@ export function nodeAuth(getDeps: DepsSource): MiddlewareObj<NodeEvent<unknown>>
       request.event.caller = caller;
       logger.appendKeys({ resellerId: caller.resellerId, siteId: caller.siteId, nodeId: caller.nodeId });
       const waitMs = deps.limiter.check(`${caller.resellerId}/${caller.siteId}/${caller.nodeId}`, deps.now());
-      if (waitMs !== undefined) {
-        throw new HttpError(429, 'rate-limited', `too many requests for this node token; retry in ${waitMs} ms`, undefined, {
-          'retry-after': String(Math.ceil(waitMs / 1000)),
-        });
-      }
+      refuseIfLimited(waitMs, 'this node token');
     },
   };
 }

@@ -12,7 +12,7 @@ const maxAttempts = 5;
  * Decides on the state in hand and writes with the decision's guard. A failed guard returns the
  * state it was checked against, so the next round decides on that without another read.
  */
-export async function settle<R>(
+export async function retryConditionalWrite<R>(
   store: SiteStore,
   key: SiteKey,
   initial: SiteState | undefined,

@@ -8,7 +8,7 @@ import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param } from './call.ts';
 import { ownSite, siteStatus } from './sites.ts';
 
-/** Writes lost to concurrent writers (the nodes' heartbeats) before the call gives up with 503, as the witness's own `settle`. */
+/** Writes lost to concurrent writers (the nodes' heartbeats) before the call gives up with 503, as the node protocol's (`retryConditionalWrite`). */
 const maxAttempts = 5;
 
 /** A refusal of the decision, in the error shape, with its own code (`not-excluded`, `confirmation-mismatch`, …). */
@@ -16,7 +16,7 @@ function refusal(decision: Extract<OperatorDecision, { kind: 'refuse' }>): HttpE
   return new HttpError(decision.status, decision.code, decision.message);
 }
 
-interface Settled {
+interface OperatorWrite {
   listing: SiteListing;
   /** The state written, or the one the answer was decided on. */
   state: SiteState;
@@ -29,7 +29,7 @@ interface Settled {
  * store (pinned to the state's `rev`). A lost race (a heartbeat in between) returns the state the
  * guard failed on, and the decision is taken again on it, without another read.
  */
-async function settleOperator(call: AnyCall, decide: (state: SiteState) => OperatorDecision): Promise<Settled> {
+async function retryOperatorWrite(call: AnyCall, decide: (state: SiteState) => OperatorDecision): Promise<OperatorWrite> {
   const { resellerId, siteId, listing, state: read } = await ownSite(call);
   let state: SiteState | undefined = read;
   for (let attempt = 1; attempt <= maxAttempts && state; attempt++) {
@@ -53,9 +53,9 @@ export const survivorRoutes = {
   'POST /v1/sites/{siteId}/nodes/{nodeId}/force-primary': async (call) => {
     const nodeId = param(call, 'nodeId');
     const keyId = keyOf(call);
-    const { listing, state, written, reason } = await settleOperator(call, (s) => decideForcePrimary(s, nodeId, call.body, keyId, call.now, call.deps.settings));
+    const { listing, state, written, reason } = await retryOperatorWrite(call, (s) => decideForcePrimary(s, nodeId, call.body, keyId, call.now, call.deps.settings));
     const previousPrimary = state.decision?.inputs.previousPrimary;
-    if (!written || state.decision?.kind !== 'force' || typeof previousPrimary !== 'string') throw new Error('force-primary settled without writing a forced failover');
+    if (!written || state.decision?.kind !== 'force' || typeof previousPrimary !== 'string') throw new Error('force-primary returned without writing a forced failover');
     // Who did it, and what they declared: the audit trail has it too (failover.forced), from the decision written.
     logger.warn('failover forced by an operator', {
       siteId: listing.siteId,
@@ -83,10 +83,10 @@ export const survivorRoutes = {
   'POST /v1/sites/{siteId}/nodes/{nodeId}/readmit': async (call) => {
     const nodeId = param(call, 'nodeId');
     const keyId = keyOf(call);
-    const { listing, state, written, reason } = await settleOperator(call, (s) => decideReadmit(s, nodeId, keyId, call.now, call.deps.settings));
+    const { listing, state, written, reason } = await retryOperatorWrite(call, (s) => decideReadmit(s, nodeId, keyId, call.now, call.deps.settings));
     const ending = state.exclusion?.ending;
     const survivor = state.primary;
-    if (!ending || survivor === null) throw new Error('readmit settled without a pending end of the standalone lease');
+    if (!ending || survivor === null) throw new Error('readmit returned without a pending end of the standalone lease');
     logger.info(written ? 'readmission asked by an operator' : 'readmission already pending', { siteId: listing.siteId, nodeId, survivor, keyId, reason });
     return {
       status: 'pending',
