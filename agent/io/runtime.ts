@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
+import type { PeerReply } from '../../protocol/peer.ts';
 import type { AgentConfig } from '../config.ts';
 import { AgentDriver, type DriverClock, tickMs } from '../driver.ts';
-import type { AgentInput } from '../core/messages.ts';
 import { type AgentState, initialAgentState, leaseEnd, mayRunWorkloads, peerLost } from '../core/state.ts';
 import { type MonotonicClock, monotonicClock, realDriverClock } from './clock.ts';
 import { runHook } from './hooks.ts';
-import type { PeerReply } from '../../protocol/peer.ts';
 import { peerServer, sayHello } from './peer-link.ts';
 import { nextIncarnation, writeStatus } from './state-file.ts';
 import { WitnessClient } from './witness-client.ts';
@@ -196,7 +195,7 @@ export class AgentRuntime {
    * hook's timeout, plus a second), since once it stops nothing renews their lease.
    */
   async shutdown(): Promise<void> {
-    this.#dispatch({ type: 'shutdown' });
+    this.#driver?.dispatch({ type: 'shutdown' });
     const deadline = performance.now() + this.config.hooks.demote.timeoutMs + 1_000;
     while (this.state && mayRunWorkloads(this.state.role) && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, tickMs));
@@ -227,10 +226,6 @@ export class AgentRuntime {
       });
       this.#server.closeAllConnections();
     });
-  }
-
-  #dispatch(input: AgentInput): void {
-    if (!this.#stopped) this.#driver?.dispatch(input);
   }
 
   #emit(line: LogLine): void {
