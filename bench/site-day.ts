@@ -1,21 +1,20 @@
 /**
  * One site's day, simulated on a virtual clock: the two agents' real pure cores (`step`), driven
- * as `agent/io/runtime.ts` drives them (a tick every 50 ms, a health check every 10 s, requests
- * answered as inputs, hooks that take time), with the peer link in memory and the witness reached
- * over real HTTP through the agent's own witness client. Events run one at a time in time order;
+ * by the real agent's loop (`agent/driver.ts`: a tick every 50 ms, a health check every 10 s,
+ * requests answered as inputs, hooks that take time), with the peer link in memory and the witness
+ * reached over real HTTP through the agent's own witness client. Events run one at a time in time order;
  * while a witness request is on the wire the virtual clock stands still, so a day takes as long as
  * its few thousand real requests do, and whatever the witness does (handler, log line, DynamoDB
  * request) belongs to the one request in flight.
  */
-import type { AgentAction, AgentInput, Hook } from '../agent/core/messages.ts';
+import type { Hook } from '../agent/core/messages.ts';
 import { defaultTimings } from '../agent/core/settings.ts';
 import { type AgentState, initialAgentState } from '../agent/core/state.ts';
-import { step } from '../agent/core/step.ts';
-import { WitnessClient } from '../agent/io/witness-client.ts';
+import { AgentDriver, type ClaimAction, type DriverClock, type HeartbeatAction } from '../agent/driver.ts';
+import { type WitnessResult, WitnessClient } from '../agent/io/witness-client.ts';
+import type { ClaimResponse, HeartbeatResponse } from '../protocol/node.ts';
 import { EventQueue } from '../harness/event-queue.ts';
 
-/** As in `agent/io/runtime.ts`. */
-const tickMs = 50;
 /** The health hook's default interval (agent/config.ts). */
 const healthEveryMs = 10_000;
 /** The witness client's default timeout (agent/config.ts). */
@@ -63,8 +62,11 @@ interface SimNode {
   /** Machine boots: events of an earlier boot are dropped. */
   boot: number;
   incarnation: number;
-  state: AgentState | undefined;
+  /** The agent's loop, one per boot; none while the machine is down. */
+  driver: AgentDriver | undefined;
 }
+
+const stateOf = (n: SimNode): AgentState | undefined => n.driver?.state;
 
 export async function runSiteDay(options: SiteDayOptions): Promise<SiteDayResult> {
   return new SiteDay(options).run();
@@ -81,6 +83,8 @@ class SiteDay {
   failedRequests = 0;
   readonly events: Record<string, number> = {};
   readonly timeline: string[] = [];
+  /** Witness requests on the wire, started by the event being run: the virtual clock waits for them. */
+  readonly onTheWire: Promise<void>[] = [];
 
   constructor(readonly o: SiteDayOptions) {
     this.nodes = Object.entries(o.tokens).map(([id, token]) => ({
@@ -89,14 +93,19 @@ class SiteDay {
       up: false,
       boot: 0,
       incarnation: 0,
-      state: undefined,
+      driver: undefined,
     }));
     this.end = o.countFromMs + o.dayMs;
   }
 
   async run(): Promise<SiteDayResult> {
     const started = performance.now();
-    for (const n of this.nodes) this.at(0, () => this.boot(n));
+    for (const n of this.nodes) {
+      this.at(0, () => {
+        this.boot(n);
+        return undefined;
+      });
+    }
     this.at(this.o.countFromMs, () => {
       this.counting = true;
       this.note(`counting starts: ${this.describeSite()}`);
@@ -117,13 +126,14 @@ class SiteDay {
     }
     if (failure) {
       this.at(failure.atMs, () => {
-        const primary = this.nodes.find((n) => n.up && n.state?.role === 'primary');
+        const primary = this.nodes.find((n) => n.up && stateOf(n)?.role === 'primary');
         if (!primary) throw new Error(`no primary to fail at ${failure.atMs} ms: ${this.describeSite()}`);
         this.crash(primary);
         this.note(`${primary.id} (primary) dies; boots again in ${failure.downMs / 60_000} min`);
         this.at(this.now + failure.downMs, () => {
           this.note(`${primary.id} boots`);
-          return this.boot(primary);
+          this.boot(primary);
+          return undefined;
         });
         return undefined;
       });
@@ -134,8 +144,8 @@ class SiteDay {
       if (!event || event.t >= this.end) break;
       this.now = event.t;
       this.steps++;
-      const pending = event.run();
-      if (pending) await pending;
+      const pending = [event.run(), ...this.onTheWire.splice(0)].filter((p) => p !== undefined);
+      if (pending.length > 0) await Promise.all(pending);
       if (this.now >= nextProgress) {
         this.o.progress(`virtual ${(this.now / 3_600_000).toFixed(1)} h of ${(this.end / 3_600_000).toFixed(1)} h`);
         nextProgress += 3 * 3_600_000;
@@ -147,8 +157,8 @@ class SiteDay {
       events: this.events,
       failedRequests: this.failedRequests,
       timeline: this.timeline,
-      finalRoles: Object.fromEntries(this.nodes.map((n) => [n.id, n.up ? (n.state?.role ?? 'starting') : 'down'])),
-      finalEpoch: Math.max(0, ...this.nodes.map((n) => n.state?.epoch ?? 0)),
+      finalRoles: Object.fromEntries(this.nodes.map((n) => [n.id, n.up ? (stateOf(n)?.role ?? 'starting') : 'down'])),
+      finalEpoch: Math.max(0, ...this.nodes.map((n) => stateOf(n)?.epoch ?? 0)),
       wallMs: performance.now() - started,
       steps: this.steps,
     };
@@ -173,131 +183,144 @@ class SiteDay {
   }
 
   describeSite(): string {
-    return this.nodes.map((n) => `${n.id} ${n.up ? `${n.state?.role ?? '?'} e${n.state?.epoch ?? 0}` : 'down'}`).join(', ');
+    return this.nodes.map((n) => `${n.id} ${n.up ? `${stateOf(n)?.role ?? '?'} e${stateOf(n)?.epoch ?? 0}` : 'down'}`).join(', ');
   }
 
   /** The machine (re)boots and the agent starts: a new incarnation, as the state file gives it. */
-  boot(n: SimNode): Promise<void> | undefined {
+  boot(n: SimNode): void {
     n.up = true;
     n.boot++;
     n.incarnation++;
-    n.state = initialAgentState(n.id, n.incarnation, defaultTimings, this.now);
-    const boot = n.boot;
-    const tick = (): Promise<void> | undefined => {
-      if (n.boot !== boot || !n.up) return undefined;
-      this.at(this.now + tickMs, tick);
-      return this.dispatch(n, { type: 'tick' });
-    };
-    const health = (): Promise<void> | undefined => {
-      if (n.boot !== boot || !n.up) return undefined;
-      this.at(this.now + healthEveryMs, health);
-      return this.dispatch(n, { type: 'health', score: 100, checks: { hook: 'ok' } });
-    };
-    this.at(this.now, health);
-    this.at(this.now + tickMs, tick);
-    return this.dispatch(n, { type: 'tick' });
+    n.driver = this.newDriver(n, initialAgentState(n.id, n.incarnation, defaultTimings, this.now));
+    n.driver.start();
   }
 
   crash(n: SimNode): void {
     n.up = false;
     n.boot++;
-    n.state = undefined;
+    n.driver?.stop();
+    n.driver = undefined;
   }
 
-  /** One input through the core, then its actions, as the runtime carries them out. */
-  dispatch(n: SimNode, input: AgentInput): Promise<void> | undefined {
-    const actions = this.apply(n, input);
-    return actions && this.perform(n, actions);
-  }
-
-  apply(n: SimNode, input: AgentInput): AgentAction[] | undefined {
-    if (!n.up || !n.state) return undefined;
-    const before = n.state;
-    const { state, actions } = step(before, input, this.now);
-    n.state = state;
-    if (state.role !== before.role || state.epoch !== before.epoch) {
-      this.note(`${n.id}: ${before.role} e${before.epoch} → ${state.role} e${state.epoch}`);
-    }
-    return actions;
-  }
-
-  perform(n: SimNode, actions: AgentAction[]): Promise<void> | undefined {
-    const pending = actions.map((action) => this.carryOut(n, action)).filter((p) => p !== undefined);
-    return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
-  }
-
-  carryOut(n: SimNode, action: AgentAction): Promise<void> | undefined {
-    switch (action.type) {
-      case 'log':
-        if (/^(peer lost|peer back|deciding to claim|promoting|demoting|running as primary)/.test(action.message)) this.note(`${n.id}: ${action.message}`);
-        return undefined;
-      case 'peer-answer':
-        return undefined;
-      case 'peer-hello': {
-        const sentAt = this.now;
-        const boot = n.boot;
-        const failed = () => (n.boot === boot ? this.dispatch(n, { type: 'peer-failed', sentAt }) : undefined);
-        const other = this.nodes.find((o) => o !== n)!;
-        if (!this.linkUp || !other.up) {
-          // Nothing answers: the hello times out (the runtime's timeout is peerHelloMs).
-          this.at(sentAt + defaultTimings.peerHelloMs, failed);
-          return undefined;
-        }
-        const otherBoot = other.boot;
-        this.at(sentAt + this.o.peerDelayMs, () => {
-          if (other.boot !== otherBoot) return undefined;
-          const actions = this.apply(other, { type: 'peer-hello', hello: action.hello });
-          if (!actions) return undefined;
-          const answer = actions.find((a) => a.type === 'peer-answer');
-          if (answer && this.linkUp) {
-            this.at(this.now + this.o.peerDelayMs, () => (n.boot === boot ? this.dispatch(n, { type: 'peer-reply', sentAt, reply: answer.reply }) : undefined));
-          } else {
+  /** The agent's loop on the day's ports: the virtual clock, the witness over HTTP, the peer link in memory, hooks that take time. */
+  newDriver(n: SimNode, initial: AgentState): AgentDriver {
+    return new AgentDriver(initial, {
+      clock: this.clock(),
+      witness: {
+        heartbeat: (action, answered) => {
+          this.onTheWire.push(this.heartbeat(n, action, answered));
+        },
+        claim: (action, answered) => {
+          this.onTheWire.push(this.claim(n, action, answered));
+        },
+      },
+      peer: {
+        hello: (hello, sentAt, answered) => {
+          const failed = () => {
+            answered(undefined);
+            return undefined;
+          };
+          const other = this.nodes.find((o) => o !== n)!;
+          if (!this.linkUp || !other.up) {
+            // Nothing answers: the hello times out (the runtime's timeout is peerHelloMs).
             this.at(sentAt + defaultTimings.peerHelloMs, failed);
+            return;
           }
-          return this.perform(other, actions);
-        });
-        return undefined;
-      }
-      case 'run-hook': {
-        const boot = n.boot;
-        this.count(`hook ${action.hook}`);
-        this.at(this.now + this.o.hookMs[action.hook], () =>
-          n.boot === boot ? this.dispatch(n, { type: 'hook-exited', hook: action.hook, code: 0 }) : undefined,
-        );
-        return undefined;
-      }
-      case 'witness-heartbeat':
-      case 'witness-claim':
-        return this.callWitness(n, action);
-    }
+          const otherBoot = other.boot;
+          this.at(sentAt + this.o.peerDelayMs, () => {
+            if (other.boot !== otherBoot) return undefined;
+            other.driver?.hearHello(hello, (reply) => {
+              if (this.linkUp) {
+                this.at(this.now + this.o.peerDelayMs, () => {
+                  answered(reply);
+                  return undefined;
+                });
+              } else {
+                this.at(sentAt + defaultTimings.peerHelloMs, failed);
+              }
+            });
+            return undefined;
+          });
+        },
+      },
+      hooks: {
+        run: (action, exited) => {
+          this.count(`hook ${action.hook}`);
+          this.at(this.now + this.o.hookMs[action.hook], () => {
+            exited(0);
+            return undefined;
+          });
+        },
+      },
+      health: {
+        intervalMs: healthEveryMs,
+        check: (report) => {
+          report({ type: 'health', score: 100, checks: { hook: 'ok' } });
+        },
+      },
+      log: (action) => {
+        if (/^(peer lost|peer back|deciding to claim|promoting|demoting|running as primary)/.test(action.message)) this.note(`${n.id}: ${action.message}`);
+      },
+      observe: ({ before, after }) => {
+        if (after.role !== before.role || after.epoch !== before.epoch) {
+          this.note(`${n.id}: ${before.role} e${before.epoch} → ${after.role} e${after.epoch}`);
+        }
+      },
+    });
   }
 
-  /** A real HTTP request to the witness, its answer delivered one modelled round trip later. */
-  async callWitness(n: SimNode, action: Extract<AgentAction, { type: 'witness-heartbeat' | 'witness-claim' }>): Promise<void> {
-    const boot = n.boot;
-    const { seq } = action.request;
+  /** The virtual clock: a timer's next run is queued before the current one runs. */
+  clock(): DriverClock {
+    return {
+      now: () => this.now,
+      every: (periodMs, run, firstInMs) => {
+        let cancelled = false;
+        const fire = (): undefined => {
+          if (cancelled) return undefined;
+          this.at(this.now + periodMs, fire);
+          run();
+          return undefined;
+        };
+        this.at(this.now + firstInMs, fire);
+        return () => {
+          cancelled = true;
+        };
+      },
+    };
+  }
+
+  /** A real HTTP heartbeat to the witness, its answer delivered one modelled round trip later. */
+  async heartbeat(n: SimNode, action: HeartbeatAction, answered: (result: WitnessResult<HeartbeatResponse>) => void): Promise<void> {
     const sentAt = this.now;
     this.o.setWitnessTime(sentAt + this.o.witnessRttMs / 2);
-    let input: AgentInput;
-    if (action.type === 'witness-heartbeat') {
-      const r = await n.client.heartbeat(action.request);
-      input = r.ok ? { type: 'witness-heartbeat-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code };
-      this.count(`heartbeat ${action.request.role}${action.request.peer?.reachable === false ? ' peer-lost' : ''}`);
-      if (r.ok) {
-        this.count(`heartbeat answer every ${r.body.heartbeatMs / 1000} s`);
-        for (const c of r.body.commands) this.count(`command delivered: ${c.type}`);
-        if (action.request.acks?.length) this.count('heartbeat carrying acks');
-      }
-    } else {
-      const r = await n.client.claim(action.request);
-      input = r.ok ? { type: 'witness-claim-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code };
-      this.count(r.ok ? (r.body.granted ? 'claim granted' : `claim refused: ${r.body.reason}`) : 'claim failed');
-      if (r.ok) this.note(`${n.id}: claim (${action.request.reason}) → ${r.body.granted ? `granted e${r.body.epoch}` : `refused (${r.body.reason}, retry in ${r.body.retryAfterMs} ms)`}`);
+    const r = await n.client.heartbeat(action.request);
+    this.count(`heartbeat ${action.request.role}${action.request.peer?.reachable === false ? ' peer-lost' : ''}`);
+    if (r.ok) {
+      this.count(`heartbeat answer every ${r.body.heartbeatMs / 1000} s`);
+      for (const c of r.body.commands) this.count(`command delivered: ${c.type}`);
+      if (action.request.acks?.length) this.count('heartbeat carrying acks');
     }
-    if (input.type === 'witness-failed') {
+    this.answerAfterRoundTrip(n, action, sentAt, r, answered);
+  }
+
+  /** A real HTTP claim to the witness, its answer delivered one modelled round trip later. */
+  async claim(n: SimNode, action: ClaimAction, answered: (result: WitnessResult<ClaimResponse>) => void): Promise<void> {
+    const sentAt = this.now;
+    this.o.setWitnessTime(sentAt + this.o.witnessRttMs / 2);
+    const r = await n.client.claim(action.request);
+    this.count(r.ok ? (r.body.granted ? 'claim granted' : `claim refused: ${r.body.reason}`) : 'claim failed');
+    if (r.ok) this.note(`${n.id}: claim (${action.request.reason}) → ${r.body.granted ? `granted e${r.body.epoch}` : `refused (${r.body.reason}, retry in ${r.body.retryAfterMs} ms)`}`);
+    this.answerAfterRoundTrip(n, action, sentAt, r, answered);
+  }
+
+  answerAfterRoundTrip<T>(n: SimNode, action: HeartbeatAction | ClaimAction, sentAt: number, r: WitnessResult<T>, answered: (result: WitnessResult<T>) => void): void {
+    if (!r.ok) {
       this.failedRequests++;
-      this.note(`${n.id}: witness ${action.type} failed: ${String(input.status)} ${String(input.code)}`);
+      this.note(`${n.id}: witness ${action.type} failed: ${String(r.status)} ${String(r.code)}`);
     }
-    this.at(sentAt + this.o.witnessRttMs, () => (n.boot === boot ? this.dispatch(n, input) : undefined));
+    this.at(sentAt + this.o.witnessRttMs, () => {
+      answered(r);
+      return undefined;
+    });
   }
 }

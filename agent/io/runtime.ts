@@ -1,16 +1,14 @@
 import type { Server } from 'node:http';
+import type { PeerReply } from '../../protocol/peer.ts';
 import type { AgentConfig } from '../config.ts';
-import type { AgentAction, AgentInput } from '../core/messages.ts';
+import { AgentDriver, type DriverClock, tickMs } from '../driver.ts';
 import { type AgentState, initialAgentState, leaseEnd, mayRunWorkloads, peerLost } from '../core/state.ts';
-import { step } from '../core/step.ts';
-import { type MonotonicClock, monotonicClock } from './clock.ts';
+import { type MonotonicClock, monotonicClock, realDriverClock } from './clock.ts';
 import { runHook } from './hooks.ts';
 import { peerServer, sayHello } from './peer-link.ts';
 import { nextIncarnation, writeStatus } from './state-file.ts';
 import { WitnessClient } from './witness-client.ts';
 
-/** How often the loop wakes to review leases and timers when nothing else happens. */
-const tickMs = 50;
 const statusEveryMs = 1_000;
 
 export type LogLine = Record<string, unknown> & { level: string; message: string };
@@ -74,17 +72,19 @@ export interface RuntimeOptions {
 }
 
 /**
- * The thin I/O loop around the pure core: it feeds inputs to `step` one at a time and carries out
- * the actions (requests, hooks, logs). Nothing here decides anything.
+ * The real agent: the driver (`agent/driver.ts`) on the real clock, the witness over HTTP, the peer
+ * link (server and client), hooks as processes; the incarnation persisted before anything is sent,
+ * and the status file written every second. Nothing here decides anything.
  */
 export class AgentRuntime {
-  #state: AgentState | undefined;
+  #driver: AgentDriver | undefined;
   readonly #clock: MonotonicClock;
+  readonly #timers: DriverClock;
   readonly #log: (line: LogLine) => void;
   readonly #witness: WitnessClient;
   readonly #peerKey: Buffer;
   #server: Server | undefined;
-  #timers: NodeJS.Timeout[] = [];
+  #cancelStatus: (() => void) | undefined;
   #stopped = false;
 
   constructor(
@@ -92,13 +92,14 @@ export class AgentRuntime {
     options: RuntimeOptions = {},
   ) {
     this.#clock = options.clock ?? monotonicClock();
+    this.#timers = realDriverClock(this.#clock);
     this.#log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
     this.#witness = new WitnessClient(config.witness.url, config.witness.token, config.witness.requestTimeoutMs);
     this.#peerKey = Buffer.from(config.peer.key, 'base64');
   }
 
   get state(): AgentState | undefined {
-    return this.#state;
+    return this.#driver?.state;
   }
 
   #starting: Promise<void> | undefined;
@@ -116,33 +117,77 @@ export class AgentRuntime {
   async #start(): Promise<void> {
     const incarnation = await nextIncarnation(this.config.stateDir);
     if (this.#wasStopped()) return;
-    this.#state = initialAgentState(this.config.nodeId, incarnation, this.config.timings, this.#clock.now());
+    const driver = this.#newDriver(initialAgentState(this.config.nodeId, incarnation, this.config.timings, this.#clock.now()));
+    this.#driver = driver;
     this.#emit({ level: 'info', message: 'agent started', incarnation, pid: process.pid });
     const [host, port] = this.config.peer.listen.split(/:(?=\d+$)/);
     this.#server = peerServer(this.#peerKey, (hello) => {
-      const reply = this.#dispatch({ type: 'peer-hello', hello }).find((a) => a.type === 'peer-answer');
+      let reply: PeerReply | undefined;
+      driver.hearHello(hello, (r) => {
+        reply = r;
+      });
       if (!reply) throw new Error('the core answered no peer hello');
-      return reply.reply;
+      return reply;
     });
     await new Promise<void>((resolve, reject) => {
       this.#server?.once('error', reject);
       this.#server?.listen(Number(port), host, resolve);
     });
     if (this.#wasStopped()) return;
-    this.#timers.push(setInterval(() => this.#dispatch({ type: 'tick' }), tickMs));
-    this.#timers.push(setInterval(() => void this.#writeStatus(), statusEveryMs));
-    const health = this.config.hooks.health;
-    if (health) {
-      const check = async () => {
-        const { code } = await runHook(health, { TIEBREAK_HOOK: 'health', TIEBREAK_NODE_ID: this.config.nodeId });
-        // Exit 0: healthy (100); 1: degraded (50); anything else: failing (0).
-        const score = code === 0 ? 100 : code === 1 ? 50 : 0;
-        this.#dispatch({ type: 'health', score, checks: { hook: code === 0 ? 'ok' : code === 1 ? 'warn' : 'fail' } });
-      };
-      void check();
-      this.#timers.push(setInterval(() => void check(), health.intervalMs));
-    }
-    this.#dispatch({ type: 'tick' });
+    this.#cancelStatus = this.#timers.every(statusEveryMs, () => void this.#writeStatus(), statusEveryMs);
+    driver.start();
+  }
+
+  /** The driver with this agent's ports: the witness client, the peer link, hook processes. */
+  #newDriver(initial: AgentState): AgentDriver {
+    const { config } = this;
+    const health = config.hooks.health;
+    return new AgentDriver(initial, {
+      clock: this.#timers,
+      witness: {
+        heartbeat: (action, answered) => void this.#witness.heartbeat(action.request).then(answered),
+        claim: (action, answered) => {
+          this.#emit({ level: 'info', message: 'claiming', ...action.request });
+          void this.#witness.claim(action.request).then(answered);
+        },
+      },
+      peer: {
+        hello: (hello, _sentAt, answered) => void sayHello(config.peer.url, this.#peerKey, hello, config.timings.peerHelloMs).then(answered),
+      },
+      hooks: {
+        run: (action, exited) => {
+          this.#emit({ level: 'info', message: `running ${action.hook} hook`, epoch: action.epoch, reason: action.reason });
+          void runHook(config.hooks[action.hook], {
+            TIEBREAK_HOOK: action.hook,
+            TIEBREAK_NODE_ID: config.nodeId,
+            TIEBREAK_EPOCH: String(action.epoch),
+            TIEBREAK_REASON: action.reason,
+          }).then(({ code, ms, output }) => {
+            this.#emit({ level: code === 0 ? 'info' : 'error', message: `${action.hook} hook finished`, code, ms: Math.round(ms), output: output.trim() });
+            exited(code);
+          });
+        },
+      },
+      ...(health && {
+        health: {
+          intervalMs: health.intervalMs,
+          check: (report) =>
+            void runHook(health, { TIEBREAK_HOOK: 'health', TIEBREAK_NODE_ID: config.nodeId }).then(({ code }) => {
+              // Exit 0: healthy (100); 1: degraded (50); anything else: failing (0).
+              const score = code === 0 ? 100 : code === 1 ? 50 : 0;
+              report({ type: 'health', score, checks: { hook: code === 0 ? 'ok' : code === 1 ? 'warn' : 'fail' } });
+            }),
+        },
+      }),
+      log: (action) => {
+        this.#emit({ level: action.level, message: action.message, ...action.fields });
+      },
+      observe: ({ before, after }) => {
+        if (after.role !== before.role || after.epoch !== before.epoch) {
+          this.#emit({ level: 'info', message: 'role', role: after.role, epoch: after.epoch, was: before.role, wasEpoch: before.epoch });
+        }
+      },
+    });
   }
 
   /**
@@ -150,13 +195,13 @@ export class AgentRuntime {
    * hook's timeout, plus a second), since once it stops nothing renews their lease.
    */
   async shutdown(): Promise<void> {
-    this.#dispatch({ type: 'shutdown' });
+    this.#driver?.dispatch({ type: 'shutdown' });
     const deadline = performance.now() + this.config.hooks.demote.timeoutMs + 1_000;
-    while (this.#state && mayRunWorkloads(this.#state.role) && performance.now() < deadline) {
+    while (this.state && mayRunWorkloads(this.state.role) && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, tickMs));
     }
-    if (this.#state && mayRunWorkloads(this.#state.role)) {
-      this.#emit({ level: 'error', message: 'stopping while workloads may still run: the demote hook did not succeed', role: this.#state.role });
+    if (this.state && mayRunWorkloads(this.state.role)) {
+      this.#emit({ level: 'error', message: 'stopping while workloads may still run: the demote hook did not succeed', role: this.state.role });
     }
     // The last status shows the role the agent stops in, not the one it had a second before.
     await this.#writeStatus();
@@ -166,9 +211,11 @@ export class AgentRuntime {
   /** Stops at once, workloads or not (a crash, as far as the site can tell). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    // Answers still on their way are dropped from now on.
+    this.#driver?.stop();
     // A start still under way finishes first (it then starts nothing), so nothing outlives the stop.
     await this.#starting?.catch(() => undefined);
-    for (const timer of this.#timers) clearInterval(timer);
+    this.#cancelStatus?.();
     await new Promise<void>((resolve) => {
       if (!this.#server) {
         resolve();
@@ -181,64 +228,6 @@ export class AgentRuntime {
     });
   }
 
-  #dispatch(input: AgentInput): AgentAction[] {
-    if (!this.#state || this.#stopped) return [];
-    const before = this.#state;
-    const { state, actions } = step(before, input, this.#clock.now());
-    this.#state = state;
-    if (state.role !== before.role || state.epoch !== before.epoch) {
-      this.#emit({ level: 'info', message: 'role', role: state.role, epoch: state.epoch, was: before.role, wasEpoch: before.epoch });
-    }
-    for (const action of actions) this.#carryOut(action);
-    return actions;
-  }
-
-  #carryOut(action: AgentAction): void {
-    switch (action.type) {
-      case 'log':
-        this.#emit({ level: action.level, message: action.message, ...action.fields });
-        return;
-      case 'witness-heartbeat': {
-        const { seq } = action.request;
-        void this.#witness.heartbeat(action.request).then((r) => {
-          this.#dispatch(r.ok ? { type: 'witness-heartbeat-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code });
-        });
-        return;
-      }
-      case 'witness-claim': {
-        const { seq } = action.request;
-        this.#emit({ level: 'info', message: 'claiming', ...action.request });
-        void this.#witness.claim(action.request).then((r) => {
-          this.#dispatch(r.ok ? { type: 'witness-claim-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code });
-        });
-        return;
-      }
-      case 'peer-hello': {
-        const sentAt = this.#clock.now();
-        void sayHello(this.config.peer.url, this.#peerKey, action.hello, this.config.timings.peerHelloMs).then((reply) => {
-          this.#dispatch(reply ? { type: 'peer-reply', sentAt, reply } : { type: 'peer-failed', sentAt });
-        });
-        return;
-      }
-      case 'peer-answer':
-        return;
-      case 'run-hook': {
-        const spec = this.config.hooks[action.hook];
-        this.#emit({ level: 'info', message: `running ${action.hook} hook`, epoch: action.epoch, reason: action.reason });
-        void runHook(spec, {
-          TIEBREAK_HOOK: action.hook,
-          TIEBREAK_NODE_ID: this.config.nodeId,
-          TIEBREAK_EPOCH: String(action.epoch),
-          TIEBREAK_REASON: action.reason,
-        }).then(({ code, ms, output }) => {
-          this.#emit({ level: code === 0 ? 'info' : 'error', message: `${action.hook} hook finished`, code, ms: Math.round(ms), output: output.trim() });
-          this.#dispatch({ type: 'hook-exited', hook: action.hook, code });
-        });
-        return;
-      }
-    }
-  }
-
   #emit(line: LogLine): void {
     this.#log({ time: new Date().toISOString(), node: this.config.nodeId, ...line });
   }
@@ -249,7 +238,7 @@ export class AgentRuntime {
    * and `heldRemainingMs` are then null (JSON has no Infinity), with `leases.standalone: true`.
    */
   status(): AgentStatus | undefined {
-    const s = this.#state;
+    const s = this.state;
     if (!s) return undefined;
     const now = this.#clock.now();
     const remaining = (end: number) => (end === Infinity ? null : Math.max(0, Math.round(end - now)));

@@ -6,11 +6,12 @@
  * a minute of site life takes a few milliseconds. Timings come from a `Profile`: the demo's, the
  * shortest supported, or the defaults.
  *
- * The I/O around the core is modelled on `agent/io/runtime.ts`: a tick every `tickMs` of the
- * agent's clock; a witness request times out after `requestTimeoutMs` (a `witness-failed` with
- * status null), a non-200 answer is a `witness-failed` with its status and code; a peer hello
- * times out after `peerHelloMs` (`peer-failed`); `sentAt` of a hello is the sender's clock when
- * the `peer-hello` action is carried out; shutdown waits for the workloads to stop, then exits.
+ * Each agent runs in the real agent's loop (`agent/driver.ts`); only its ports are simulated: the
+ * node's drifting clock, whose ticks (every `tickMs` of the agent's clock) come up to
+ * `tickLatenessMs` late; the witness link, where a request times out after `requestTimeoutMs` (a
+ * failure with status null, as the witness client's) and a non-200 answer is a failure with its
+ * status and code; the peer link, where a hello times out after `peerHelloMs`; hooks that take
+ * time. Shutdown waits for the workloads to stop, then exits, as `agent/io/runtime.ts` does.
  *
  * Ground truth (what `harness/workload-log.ts` records live): a node's workloads may run from the
  * real instant its promote hook *starts* (more conservative than the live checker, which starts
@@ -30,6 +31,8 @@
  * confirmation the operator must type says so).
  */
 import type { AgentAction, AgentInput } from '../../agent/core/messages.ts';
+import { AgentDriver, type ClaimAction, type DriverClock, type HeartbeatAction, type StepRecord, tickMs } from '../../agent/driver.ts';
+import type { WitnessResult } from '../../agent/io/witness-client.ts';
 import { type AgentTimings, defaultTimings, shortestTimings } from '../../agent/core/settings.ts';
 import { actsAsPrimary, type AgentState, initialAgentState, leaseEnd, mayRunWorkloads } from '../../agent/core/state.ts';
 import { step } from '../../agent/core/step.ts';
@@ -51,8 +54,8 @@ import { shortAgentTimings, shortWitnessSettings } from '../../harness/short-tim
 export const witnessSettings: WitnessSettings = shortWitnessSettings;
 export const agentTimings: AgentTimings = shortAgentTimings;
 
-/** As in `agent/io/runtime.ts`. */
-export const tickMs = 50;
+/** The driver's (`agent/driver.ts`), as the real agent ticks. */
+export { tickMs };
 /** How late a tick may come (the event loop is busy). */
 export const tickLatenessMs = 10;
 
@@ -301,6 +304,11 @@ interface WitnessPending {
   settled: boolean;
 }
 
+/** A witness request as the driver hands it over: the request, and where its answer goes. */
+type WitnessCall =
+  | { kind: 'heartbeat'; action: HeartbeatAction; answered: (result: WitnessResult<HeartbeatResponse>) => void }
+  | { kind: 'claim'; action: ClaimAction; answered: (result: WitnessResult<ClaimResponse>) => void };
+
 interface HelloPending {
   sentLocal: number;
   settled: boolean;
@@ -317,7 +325,10 @@ interface SimNode {
   /** The agent process runs (false: crashed, or exited after a shutdown). */
   up: boolean;
   incarnation: number;
-  state: AgentState | undefined;
+  /** The agent's loop, one per incarnation (stopped when the agent goes). */
+  driver: AgentDriver | undefined;
+  /** The agent's state: the driver's, kept after it stops. */
+  readonly state: AgentState | undefined;
   startedLocal: number;
   shuttingDown: boolean;
   /** Witness requests of this incarnation not yet answered nor timed out, by seq. */
@@ -447,7 +458,10 @@ class Simulation {
       crashed: false,
       up: false,
       incarnation: 0,
-      state: undefined,
+      driver: undefined,
+      get state() {
+        return this.driver?.state;
+      },
       startedLocal: 0,
       shuttingDown: false,
       witness: new Map(),
@@ -620,6 +634,7 @@ class Simulation {
         this.log(`${n.id} CRASH (down ${fault.downMs} ms)`);
         n.crashed = true;
         n.up = false;
+        n.driver?.stop();
         n.shuttingDown = false;
         n.boot++;
         n.leaseEndReal = -Infinity;
@@ -645,7 +660,7 @@ class Simulation {
         n.told = null;
         const incarnation = n.incarnation;
         const deadline = this.local(n) + this.p.shutdownWaitMs;
-        this.dispatch(n, { type: 'shutdown' });
+        n.driver?.dispatch({ type: 'shutdown' });
         const poll = () => {
           if (!n.up || n.incarnation !== incarnation) return;
           if (n.state && mayRunWorkloads(n.state.role) && this.local(n) < deadline) {
@@ -654,6 +669,7 @@ class Simulation {
           }
           this.log(`${n.id} agent exits${n.running ? ' WITH WORKLOADS RUNNING' : ''}`);
           n.up = false;
+          n.driver?.stop();
           n.shuttingDown = false;
           n.leaseEndReal = -Infinity;
           if (n.running) n.orphaned = true;
@@ -695,7 +711,7 @@ class Simulation {
     n.up = true;
     n.incarnation += 1;
     const now = this.local(n);
-    n.state = this.core.initialAgentState(n.id, n.incarnation, this.p.agent, now);
+    const initial = this.core.initialAgentState(n.id, n.incarnation, this.p.agent, now);
     n.startedLocal = now;
     n.witness = new Map();
     n.hook = null;
@@ -708,96 +724,116 @@ class Simulation {
     n.told = null;
     n.endedExclusionAt = null;
     this.log(`${n.id} agent started, incarnation ${n.incarnation}, clock ${now.toFixed(1)}`);
-    this.dispatch(n, { type: 'tick' });
-    this.scheduleTick(n, n.incarnation, now + tickMs);
+    n.driver = this.newDriver(n, initial);
+    n.driver.start();
   }
 
-  scheduleTick(n: SimNode, incarnation: number, local: number): void {
-    const lateness = this.tickRandom() * tickLatenessMs;
-    this.at(this.real(n, local) + lateness, () => {
-      if (!n.up || n.incarnation !== incarnation) return;
-      this.dispatch(n, { type: 'tick' });
-      this.scheduleTick(n, incarnation, local + tickMs);
+  /** The agent's loop on this simulation's ports: its node's drifting clock, the lossy links, hooks that take time. */
+  newDriver(n: SimNode, initial: AgentState): AgentDriver {
+    return new AgentDriver(initial, {
+      step: this.core.step,
+      clock: this.clockOf(n),
+      witness: {
+        heartbeat: (action, answered) => {
+          this.sendToWitness(n, { kind: 'heartbeat', action, answered });
+        },
+        claim: (action, answered) => {
+          this.sendToWitness(n, { kind: 'claim', action, answered });
+        },
+      },
+      peer: {
+        hello: (hello, sentAt, answered) => {
+          this.sendHello(n, hello, sentAt, answered);
+        },
+      },
+      hooks: {
+        run: (action, exited) => {
+          this.count(`${action.hook}: ${action.reason.replace(/\d+/g, 'N').replace(/(by|is) node-\w/, '$1 X')}`);
+          this.runHook(n, action.hook, action.epoch, exited);
+        },
+      },
+      observe: (record) => {
+        this.observe(n, record);
+      },
     });
+  }
+
+  /** The node's clock: ticks come on its local time, each up to `tickLatenessMs` late (a busy event loop). */
+  clockOf(n: SimNode): DriverClock {
+    return {
+      now: () => this.local(n),
+      every: (periodMs, run, firstInMs) => {
+        let cancelled = false;
+        const schedule = (local: number) => {
+          const lateness = this.tickRandom() * tickLatenessMs;
+          this.at(this.real(n, local) + lateness, () => {
+            if (cancelled) return;
+            run();
+            schedule(local + periodMs);
+          });
+        };
+        schedule(this.local(n) + firstInMs);
+        return () => {
+          cancelled = true;
+        };
+      },
+    };
   }
 
   // --- one step of an agent ------------------------------------------------------------------
 
-  dispatch(n: SimNode, input: AgentInput): AgentAction[] {
-    const before = n.state;
-    if (!n.up || !before) return [];
-    const now = this.local(n);
-    const { state, actions } = this.core.step(before, input, now);
-    n.state = state;
-    n.leaseEndReal = this.real(n, leaseEnd(state));
+  observe(n: SimNode, { before, input, after, actions, now }: StepRecord): void {
+    n.leaseEndReal = this.real(n, leaseEnd(after));
     if (this.trace) {
       const shown = actions.filter((a) => a.type !== 'log').map((a) => describeAction(a));
-      const changed = state.role !== before.role || state.epoch !== before.epoch ? ` → ${state.role} e${state.epoch}` : '';
+      const changed = after.role !== before.role || after.epoch !== before.epoch ? ` → ${after.role} e${after.epoch}` : '';
       if (input.type !== 'tick' || shown.length || changed) this.log(`${n.id} ${describeInput(input)}${changed}${shown.length ? `; ${shown.join(', ')}` : ''}`);
     }
-    if (this.agentChecks) this.checkStep(n, before, input, state, actions, now);
+    if (this.agentChecks) this.checkStep(n, before, input, after, actions, now);
     else n.maxEpochSeen = Math.max(n.maxEpochSeen, ...epochsOf(input));
-    for (const action of actions) this.carryOut(n, action, now);
-    return actions;
-  }
-
-  carryOut(n: SimNode, action: AgentAction, now: number): void {
-    switch (action.type) {
-      case 'log':
-      case 'peer-answer':
-        return;
-      case 'witness-heartbeat':
-      case 'witness-claim':
-        this.sendToWitness(n, action, now);
-        return;
-      case 'peer-hello':
-        this.sendHello(n, action.hello, now);
-        return;
-      case 'run-hook':
-        this.count(`${action.hook}: ${action.reason.replace(/\d+/g, 'N').replace(/(by|is) node-\w/, '$1 X')}`);
-        this.runHook(n, action.hook, action.epoch);
-        return;
-    }
   }
 
   // --- the witness link ----------------------------------------------------------------------
 
-  sendToWitness(n: SimNode, action: Extract<AgentAction, { type: 'witness-heartbeat' | 'witness-claim' }>, now: number): void {
+  sendToWitness(n: SimNode, call: WitnessCall): void {
+    const { action } = call;
+    const now = this.local(n);
     const link: LinkName = n.index === 0 ? 'witness-a' : 'witness-b';
     const { seq } = action.request;
     const incarnation = n.incarnation;
-    const pending: WitnessPending = { kind: action.type === 'witness-claim' ? 'claim' : 'heartbeat', sentLocal: now, settled: false };
+    const pending: WitnessPending = { kind: call.kind, sentLocal: now, settled: false };
     n.witness.set(seq, pending);
     if (action.type === 'witness-claim') this.claims++;
     const arrivals = this.transmit(link, 'out');
     // The client reads the answer to one copy (which one, when the network duplicated the request, is chance).
-    const answered = arrivals.length > 1 && this.netRandom[link]() < 0.5 ? 1 : 0;
+    const answeredCopy = arrivals.length > 1 && this.netRandom[link]() < 0.5 ? 1 : 0;
     arrivals.forEach((t, copy) => {
       this.at(t, () => {
         const outcome = this.decide(n, action);
-        if (copy !== answered) return;
+        if (copy !== answeredCopy) return;
         for (const back of this.transmit(link, 'back').slice(0, 1)) {
           this.at(back, () => {
             if (!n.up || n.incarnation !== incarnation || pending.settled) return;
             pending.settled = true;
             n.witness.delete(seq);
-            this.deliverWitness(n, pending, seq, outcome);
+            this.deliverWitness(n, pending, call, outcome);
           });
         }
       });
     });
+    // The witness client's timeout, on the agent's clock.
     this.at(this.real(n, now + this.schedule.requestTimeoutMs), () => {
       if (!n.up || n.incarnation !== incarnation || pending.settled) return;
       pending.settled = true;
       n.witness.delete(seq);
-      this.dispatch(n, { type: 'witness-failed', seq, status: null, code: 'TimeoutError' });
+      call.answered({ ok: false, status: null, code: 'TimeoutError' });
     });
   }
 
   /** The witness decides one request at server time; returns what it answers and the lease it now counts (real ms). */
   decide(
     n: SimNode,
-    action: Extract<AgentAction, { type: 'witness-heartbeat' | 'witness-claim' }>,
+    action: HeartbeatAction | ClaimAction,
   ): { outcome: Outcome<HeartbeatResponse> | Outcome<ClaimResponse>; heldUntilReal: number; witness: SiteState } {
     const jitter = (this.netRandom[n.index === 0 ? 'witness-a' : 'witness-b']() * 2 - 1) * this.schedule.witnessJitterMs;
     const serverNow = serverOrigin + this.now + jitter;
@@ -830,35 +866,39 @@ class Simulation {
     return { outcome, heldUntilReal, witness: w };
   }
 
-  /** The answer reaches the agent, mapped to an input as `agent/io/runtime.ts` maps it. */
+  /** The answer reaches the agent's driver, as the witness client's result. */
   deliverWitness(
     n: SimNode,
     pending: WitnessPending,
-    seq: number,
+    call: WitnessCall,
     answer: { outcome: Outcome<HeartbeatResponse> | Outcome<ClaimResponse>; heldUntilReal: number; witness: SiteState },
   ): void {
     const { outcome, heldUntilReal } = answer;
     if (outcome.status !== 200) {
-      this.dispatch(n, { type: 'witness-failed', seq, status: outcome.status, code: outcome.code });
+      call.answered({ ok: false, status: outcome.status, code: outcome.code });
       return;
     }
     const a = this.p.agent;
     let leaseMs: number | null;
     let standalone: HeartbeatResponse['standalone'] = null;
     let ending = false;
-    let input: AgentInput;
-    if (pending.kind === 'heartbeat') {
+    let deliver: () => void;
+    if (call.kind === 'heartbeat') {
       const body = outcome.body as HeartbeatResponse;
       leaseMs = body.leaseMs;
       if (leaseMs !== null) standalone = body.standalone;
       ending = body.commands.some((c) => c.type === 'end-standalone');
-      input = { type: 'witness-heartbeat-ok', seq, body };
+      deliver = () => {
+        call.answered({ ok: true, body });
+      };
     } else {
       const body = outcome.body as ClaimResponse;
       leaseMs = body.granted ? body.leaseMs : null;
       if (body.granted) standalone = body.standalone;
       else this.count(`claim refused: ${body.reason}`);
-      input = { type: 'witness-claim-ok', seq, body };
+      deliver = () => {
+        call.answered({ ok: true, body });
+      };
     }
     // A2, A5: what this answer lets the agent hold, at most.
     const bound = standalone?.leaseMs;
@@ -866,7 +906,7 @@ class Simulation {
     if (leaseMs !== null) n.maxEarnedWitness = Math.max(n.maxEarnedWitness, pending.sentLocal + leaseMs - a.driftMarginMs, standaloneEnd);
     const before = n.state;
     const previous = before?.witnessLeaseEnd ?? 0;
-    this.dispatch(n, input);
+    deliver();
     const after = n.state;
     const held = after?.witnessLeaseEnd ?? 0;
     if (held > previous && this.real(n, held) > heldUntilReal + eps) {
@@ -943,42 +983,47 @@ class Simulation {
 
   // --- the peer link -------------------------------------------------------------------------
 
-  sendHello(n: SimNode, hello: PeerHello, now: number): void {
+  sendHello(n: SimNode, hello: PeerHello, sentAt: number, answered: (reply: PeerReply | undefined) => void): void {
     const incarnation = n.incarnation;
-    const pending: HelloPending = { sentLocal: now, settled: false };
+    const pending: HelloPending = { sentLocal: sentAt, settled: false };
     const forward = n.index === 0 ? 'out' : 'back';
     const backward = n.index === 0 ? 'back' : 'out';
     const arrivals = this.transmit('peer', forward);
-    const answered = arrivals.length > 1 && this.netRandom.peer() < 0.5 ? 1 : 0;
+    const answeredCopy = arrivals.length > 1 && this.netRandom.peer() < 0.5 ? 1 : 0;
     arrivals.forEach((t, copy) => {
       this.at(t, () => {
         const peer = this.other(n);
         if (!peer.up) return;
-        const answer = this.dispatch(peer, { type: 'peer-hello', hello }).find((a) => a.type === 'peer-answer');
-        if (!answer) this.fail(peer, 'protocol', 'a peer hello got no peer-answer');
+        // The reply is sent once the hello's own actions are carried out (the order of the network's draws).
+        const answer: { reply?: PeerReply } = {};
+        peer.driver?.hearHello(hello, (reply) => {
+          answer.reply = reply;
+        });
+        const reply = answer.reply ?? this.fail(peer, 'protocol', 'a peer hello got no peer-answer');
         // A3, as the granter commits: it claims no sooner than this real time.
         const grantedUntilReal = peer.state ? this.real(peer, peer.state.grantedUntil) : -Infinity;
-        if (copy !== answered) return;
+        if (copy !== answeredCopy) return;
         for (const back of this.transmit('peer', backward).slice(0, 1)) {
           this.at(back, () => {
             if (!n.up || n.incarnation !== incarnation || pending.settled) return;
             pending.settled = true;
-            this.deliverReply(n, pending, answer.reply, grantedUntilReal);
+            this.deliverReply(n, pending, reply, grantedUntilReal, answered);
           });
         }
       });
     });
-    this.at(this.real(n, now + this.p.agent.peerHelloMs), () => {
+    // The hello's timeout, on the agent's clock.
+    this.at(this.real(n, sentAt + this.p.agent.peerHelloMs), () => {
       if (!n.up || n.incarnation !== incarnation || pending.settled) return;
       pending.settled = true;
-      this.dispatch(n, { type: 'peer-failed', sentAt: pending.sentLocal });
+      answered(undefined);
     });
   }
 
-  deliverReply(n: SimNode, pending: HelloPending, reply: PeerReply, grantedUntilReal: number): void {
+  deliverReply(n: SimNode, pending: HelloPending, reply: PeerReply, grantedUntilReal: number, answered: (reply: PeerReply) => void): void {
     if (reply.leaseMs !== null) n.maxEarnedPeer = Math.max(n.maxEarnedPeer, pending.sentLocal + reply.leaseMs - this.p.agent.driftMarginMs);
     const previous = n.state?.peerLeaseEnd ?? 0;
-    this.dispatch(n, { type: 'peer-reply', sentAt: pending.sentLocal, reply });
+    answered(reply);
     const held = n.state?.peerLeaseEnd ?? 0;
     if (held > previous && this.real(n, held) > grantedUntilReal + eps) {
       this.failTruth(n, 'A2 (peer lease)', `holds its peer lease until real ${this.real(n, held).toFixed(1)}, but its peer counts it granted only until ${grantedUntilReal.toFixed(1)}`);
@@ -987,7 +1032,7 @@ class Simulation {
 
   // --- hooks and ground truth ----------------------------------------------------------------
 
-  runHook(n: SimNode, hook: 'promote' | 'demote', epoch: number): void {
+  runHook(n: SimNode, hook: 'promote' | 'demote', epoch: number, exited: (code: number) => void): void {
     if (n.hook) this.fail(n, 'hooks', `runs the ${hook} hook while its ${n.hook.hook} hook still runs`);
     const random = this.hookRandom[n.index];
     const h = this.schedule.hooks;
@@ -1025,7 +1070,7 @@ class Simulation {
       }
       n.hook = null;
       if (hook === 'promote' && code !== 0 && n.told) n.told.hookFailed = true;
-      this.dispatch(n, { type: 'hook-exited', hook, code });
+      exited(code);
     });
   }
 
