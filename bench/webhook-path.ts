@@ -30,6 +30,7 @@ import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-
 import { publisherDeps } from '../functions/adapters/publisher-config.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
+import { webhookMessageSkPrefix, webhookPkPrefix } from '../functions/adapters/tenancy-items.ts';
 import { type WebhookDeps, webhookDeps } from '../functions/adapters/webhook-config.ts';
 import { newWebhookSecret, WebhookStore } from '../functions/adapters/webhook-store.ts';
 import type { WitnessSettings } from '../functions/domain/settings.ts';
@@ -283,12 +284,9 @@ function countedClients(ctx: WebhookRunContext): Clients {
 type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 
-/** The pk of the webhook items (messages, delivery log): `WEBHOOK#<reseller>#<endpoint>`. */
-const webhookItemPk = 'WEBHOOK#';
-
 function webhookKind(record: DynamoDBRecord): string {
   const sk = record.dynamodb?.Keys?.sk?.S ?? '';
-  return sk.startsWith('MSG#') ? 'webhook message' : 'webhook delivery log';
+  return sk.startsWith(webhookMessageSkPrefix) ? 'webhook message' : 'webhook delivery log';
 }
 
 /** One variant's functions running in the replay: the router and the deliverer on their queues, the publisher on its message records. */
@@ -336,7 +334,7 @@ export class WebhookRun {
 
   /** A stream record of this variant's webhook items (only the `endpoint` variant writes any). */
   owns(record: DynamoDBRecord): boolean {
-    return this.path.variant === 'endpoint' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith(webhookItemPk);
+    return this.path.variant === 'endpoint' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith(webhookPkPrefix);
   }
 
   count(record: DynamoDBRecord): void {
