@@ -19,7 +19,7 @@
  *   has no price in the dated table).
  */
 import { eventSkPrefix, incidentSkPrefix, webhookMessageSkPrefix } from '../functions/adapters/tenancy-items.ts';
-import { webhookRetentionMs } from '../functions/adapters/webhook-store.ts';
+import { webhookRetentionMs } from '../functions/adapters/webhook-message-store.ts';
 import { incidentQueueEventTypes } from '../functions/domain/incidents.ts';
 import { type EventPathResult, type HandlerRun, publisherFill } from './event-path.ts';
 import type { MessagingMeter } from './messaging-meter.ts';

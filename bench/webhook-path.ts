@@ -32,7 +32,7 @@ import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { webhookMessageSkPrefix, webhookPkPrefix } from '../functions/adapters/tenancy-items.ts';
 import { type WebhookDeps, webhookDeps } from '../functions/adapters/webhook-config.ts';
-import { newWebhookSecret, WebhookStore } from '../functions/adapters/webhook-store.ts';
+import { newWebhookSecret, WebhookEndpointStore } from '../functions/adapters/webhook-endpoint-store.ts';
 import type { WitnessSettings } from '../functions/domain/settings.ts';
 import type { EndpointEventType } from '../protocol/events.ts';
 import { lambdaContext } from '../local/api-gateway-event.ts';
@@ -196,7 +196,7 @@ export class WebhookPath {
       return new WebhookPath(o.variant, { tableName, channelPrefix: o.channelPrefix, facts: o.facts }, o.sqs, queues, undefined);
     }
     const receiver = await Receiver.start();
-    const store = new WebhookStore(documentClient(o.dynamo), o.tableName);
+    const store = new WebhookEndpointStore(documentClient(o.dynamo), o.tableName);
     const created = await store.createEndpoint(o.resellerId, endpointId, { url: receiver.url, eventTypes: endpointEventTypes, template: 'generic', enabled: true }, newWebhookSecret(), o.now);
     if (!created) throw new Error('the bench endpoint exists already');
     return new WebhookPath(o.variant, { tableName: o.tableName, channelPrefix: o.channelPrefix, facts: o.facts }, o.sqs, queues, receiver);

@@ -203,7 +203,7 @@ export const functionSpecs = {
     authorization: 'node-token',
     secrets: ['tokenKey'],
   },
-  // Webhooks, out (functions/handlers/webhook-router.ts, functions/adapters/webhook-store.ts): per
+  // Webhooks, out (functions/handlers/webhook-router.ts, functions/adapters/webhook-*-store.ts): per
   // outbox message, the reseller's endpoints (a Query of its partition, or a consistent GetItem of
   // the one an incident step names) and a conditional PutItem of each endpoint's message. It sends
   // each message's first try to the deliveries queue, and webhook.failed/disabled news to the
