@@ -62,6 +62,7 @@ import { type ApiKeyRecord, ResellerStore } from '../functions/adapters/reseller
 import { itemFromSiteState, localDueShards, siteKey } from '../functions/adapters/site-item.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';
+import { nodeRouteKeys } from '../protocol/node-routes.ts';
 import { defaultTargets } from '../protocol/reseller.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
@@ -162,8 +163,8 @@ export async function bundlesBench(args: string[]): Promise<number> {
     }
     let seq = 0;
     const events: Record<Target, () => unknown> = {
-      heartbeat: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
-      claim: () => apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
+      heartbeat: () => apiEvent(nodeRouteKeys.heartbeat, token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
+      claim: () => apiEvent(nodeRouteKeys.claim, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
       api: () => apiEvent('GET /v1/reseller', readKey.key),
       // The customer's PDF of the bench site's month: the report function's heaviest answer.
       report: () => apiEvent('GET /v1/reports/sla', readKey.key, undefined, { from: '2026-11-01', to: '2026-12-01', format: 'pdf' }),
@@ -173,10 +174,10 @@ export async function bundlesBench(args: string[]): Promise<number> {
       incidents: () => incidentsQueueEvent(),
       webhookRouter: () => sqsEvent(recoveredEvent(), 'bench-outbox'),
       webhookDeliverer: () => sqsEvent(absentDeliveryJob(), 'bench-deliveries'),
-      maintenance: () => apiEvent('POST /v1/node/maintenance', token('node-b'), { minutes: 30, reason: 'bench' }),
+      maintenance: () => apiEvent(nodeRouteKeys.maintenance, token('node-b'), { minutes: 30, reason: 'bench' }),
       // The console's page, read from the files beside the bundle.
       console: () => ({ ...(apiEvent('GET /console/{proxy+}') as object), rawPath: '/console/index.html', pathParameters: { proxy: 'index.html' } }),
-      floor: () => apiEvent('POST /v1/node/heartbeat', token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
+      floor: () => apiEvent(nodeRouteKeys.heartbeat, token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
     };
     const env = (name: string, event: unknown): NodeJS.ProcessEnv => ({
       PATH: process.env.PATH,
@@ -219,8 +220,8 @@ export async function bundlesBench(args: string[]): Promise<number> {
     const heartbeatBundle = byName.get('heartbeat');
     const claimBundle = byName.get('claim');
     if (!heartbeatBundle || !claimBundle) throw new Error('lib/bundling.ts names no heartbeat or claim function');
-    await run(heartbeatBundle, 'invoke', apiEvent('POST /v1/node/heartbeat', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, role: 'secondary', peer: { reachable: true } }));
-    const first = await run(claimBundle, 'invoke', apiEvent('POST /v1/node/claim', token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' }));
+    await run(heartbeatBundle, 'invoke', apiEvent(nodeRouteKeys.heartbeat, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, role: 'secondary', peer: { reachable: true } }));
+    const first = await run(claimBundle, 'invoke', apiEvent(nodeRouteKeys.claim, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' }));
     if (first.status !== 200) throw new Error(`the set-up claim answered ${String(first.status)}`);
     for (const b of built) {
       const event = events[b.name]();

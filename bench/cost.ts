@@ -78,7 +78,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { createLocalServer, type Invocation, listen, type Routes } from '../local/http-server.ts';
 import { WitnessClient, type WitnessResult } from '../agent/io/witness-client.ts';
 import { CapacityMeter } from './ddb-meter.ts';
-import { webhookRetentionMs } from '../functions/adapters/webhook-store.ts';
+import { webhookRetentionMs } from '../functions/adapters/webhook-message-store.ts';
 import { type Escalation, EventPath, type EventPathResult, streamBatchSize } from './event-path.ts';
 import { type EventPathDay, eventPathDay, eventPathFigures, type WebhookPathDay, webhookPathDay, webhookPathFigures, webhookPrefix } from './event-path-usage.ts';
 import { LogCapture } from './log-capture.ts';

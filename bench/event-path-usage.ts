@@ -18,7 +18,8 @@
  *   days' TTL (TTL deletes are free); the bytes POSTed to the receiver, counted (data transfer out
  *   has no price in the dated table).
  */
-import { webhookRetentionMs } from '../functions/adapters/webhook-store.ts';
+import { eventSkPrefix, incidentSkPrefix, webhookMessageSkPrefix } from '../functions/adapters/tenancy-items.ts';
+import { webhookRetentionMs } from '../functions/adapters/webhook-message-store.ts';
 import { incidentQueueEventTypes } from '../functions/domain/incidents.ts';
 import { type EventPathResult, type HandlerRun, publisherFill } from './event-path.ts';
 import type { MessagingMeter } from './messaging-meter.ts';
@@ -65,7 +66,7 @@ export function eventPathDay(
   const wruIndex = writes.reduce((sum, w) => sum + w.indexUnitsReported, 0);
   // A read that finds nothing is still billed (DynamoDB Local reports 0 for it): whichever is more.
   const rru = reads.reduce((sum, q) => sum + Math.max(q.unitsReported ?? 0, q.unitsBySize), 0);
-  const audit = writes.filter((w) => w.applied && w.command === 'PutItemCommand' && w.sk?.startsWith('EVENT#') === true);
+  const audit = writes.filter((w) => w.applied && w.command === 'PutItemCommand' && w.sk?.startsWith(eventSkPrefix) === true);
 
   const sqs = r.messaging.of('sqs');
   const toService = sqs.filter((q) => q.command === 'SendMessageCommand' && q.target === r.serviceQueueUrl).length;
@@ -179,7 +180,7 @@ export function webhookPathFigures(w: WebhookPathResult): [string, string | numb
     [`${p}router_invocations_per_site_day`, w.routerRuns.length],
     [`${p}router_ms_mean`, mean(w.routerRuns).toFixed(2)],
     [`${p}router_ms_max`, Math.max(0, ...w.routerRuns.map((run) => run.durationMs)).toFixed(2)],
-    [`${p}messages_stored_per_site_day`, writes.filter((x) => x.command === 'PutItemCommand' && x.sk?.startsWith('MSG#') === true).length],
+    [`${p}messages_stored_per_site_day`, writes.filter((x) => x.command === 'PutItemCommand' && x.sk?.startsWith(webhookMessageSkPrefix) === true).length],
     [`${p}tries_scheduled_per_site_day`, sent(w.deliveriesUrl)],
     [`${p}deliverer_invocations_per_site_day`, w.delivererRuns.length],
     [`${p}deliverer_ms_mean`, mean(w.delivererRuns).toFixed(2)],
@@ -249,12 +250,12 @@ export function eventPathFigures(r: EventPathResult): [string, string | number][
     ['ddb_event_path_requests_per_site_day', r.requests.total()],
     ...dynamo.map(([command, n]): [string, number] => [`ddb_event_path_${command.replace(/Command$/, '')}_per_site_day`, n]),
     ['ddb_event_path_unmetered', r.capacity.unmetered.size === 0 ? 'none' : [...r.capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
-    ['ddb_event_path_audit_puts_per_site_day', items('EVENT#').length],
-    ['ddb_event_path_audit_puts_refused', items('EVENT#').filter((w) => !w.applied).length],
-    ['ddb_event_path_tracker_puts_per_site_day', items('INCIDENT#').length],
-    ['ddb_event_path_tracker_puts_refused', items('INCIDENT#').filter((w) => !w.applied).length],
-    ['ddb_event_path_audit_item_bytes_max', Math.max(0, ...items('EVENT#').map((w) => w.newBytes))],
-    ['ddb_event_path_tracker_item_bytes_max', Math.max(0, ...items('INCIDENT#').map((w) => w.newBytes))],
+    ['ddb_event_path_audit_puts_per_site_day', items(eventSkPrefix).length],
+    ['ddb_event_path_audit_puts_refused', items(eventSkPrefix).filter((w) => !w.applied).length],
+    ['ddb_event_path_tracker_puts_per_site_day', items(incidentSkPrefix).length],
+    ['ddb_event_path_tracker_puts_refused', items(incidentSkPrefix).filter((w) => !w.applied).length],
+    ['ddb_event_path_audit_item_bytes_max', Math.max(0, ...items(eventSkPrefix).map((w) => w.newBytes))],
+    ['ddb_event_path_tracker_item_bytes_max', Math.max(0, ...items(incidentSkPrefix).map((w) => w.newBytes))],
     ['ddb_event_path_reads_by_item', [...new Set(reads.map((q) => `${q.command.replace(/Command$/, '')} ${(q.sk ?? '?').replace(/#.*$/, '#')}`))].sort().map((k) => `${k} ${reads.filter((q) => `${q.command.replace(/Command$/, '')} ${(q.sk ?? '?').replace(/#.*$/, '#')}` === k).length}`).join(', ')],
     ['event_path_failures', r.failures.length === 0 ? 'none' : r.failures.join('; ')],
   ];

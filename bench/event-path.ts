@@ -54,7 +54,6 @@ import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ResellerChannels } from '../functions/adapters/reseller-channels.ts';
 import { ResellerStore } from '../functions/adapters/reseller-store.ts';
 import { SiteAdminStore } from '../functions/adapters/site-admin-store.ts';
-import { siteStateSk } from '../functions/adapters/site-item.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { incidentQueueEventTypes } from '../functions/domain/incidents.ts';
 import type { WitnessSettings } from '../functions/domain/settings.ts';
@@ -66,6 +65,7 @@ import { type QueuePoller, startQueuePoller } from '../local/sqs-poller.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../local/stream-poller.ts';
 import { isAlertSk } from '../functions/adapters/alert-item.ts';
 import { isWebhookMessageSk } from '../functions/adapters/webhook-message-item.ts';
+import { eventSkPrefix, siteStateSk } from '../functions/adapters/tenancy-items.ts';
 import { CapacityMeter } from './ddb-meter.ts';
 import type { LogCapture } from './log-capture.ts';
 import { MessagingMeter } from './messaging-meter.ts';
@@ -163,7 +163,7 @@ function kindOf(record: DynamoDBRecord): string {
   const sk = record.dynamodb?.Keys?.sk?.S ?? '';
   if (sk === siteStateSk) return 'state';
   if (isTrackerSk(sk)) return 'incident tracker';
-  if (sk.startsWith('EVENT#')) return 'audit trail';
+  if (sk.startsWith(eventSkPrefix)) return 'audit trail';
   if (isAlertSk(sk)) return 'inbound alert';
   return 'other';
 }

@@ -27,11 +27,10 @@ import { type AttributeValue, BatchWriteItemCommand, DynamoDBClient, type WriteR
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { apiDeps } from '../functions/adapters/api-config.ts';
 import { localDynamoClientConfig } from '../functions/adapters/config.ts';
-import { incidentSk } from '../functions/adapters/incident-store.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { itemFromSiteState } from '../functions/adapters/site-item.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
-import { customerSk, resellerPk, siteListingSk, sitePk } from '../functions/adapters/tenancy-items.ts';
+import { customerSk, incidentSk, resellerPk, siteListingSk, sitePk } from '../functions/adapters/tenancy-items.ts';
 import { applyChange, defaultPolicy as defaultEscalation } from '../functions/domain/incidents.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';

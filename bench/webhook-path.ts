@@ -30,8 +30,9 @@ import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-
 import { publisherDeps } from '../functions/adapters/publisher-config.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
+import { webhookMessageSkPrefix, webhookPkPrefix } from '../functions/adapters/tenancy-items.ts';
 import { type WebhookDeps, webhookDeps } from '../functions/adapters/webhook-config.ts';
-import { newWebhookSecret, WebhookStore } from '../functions/adapters/webhook-store.ts';
+import { newWebhookSecret, WebhookEndpointStore } from '../functions/adapters/webhook-endpoint-store.ts';
 import type { WitnessSettings } from '../functions/domain/settings.ts';
 import type { EndpointEventType } from '../protocol/events.ts';
 import { lambdaContext } from '../local/api-gateway-event.ts';
@@ -195,7 +196,7 @@ export class WebhookPath {
       return new WebhookPath(o.variant, { tableName, channelPrefix: o.channelPrefix, facts: o.facts }, o.sqs, queues, undefined);
     }
     const receiver = await Receiver.start();
-    const store = new WebhookStore(documentClient(o.dynamo), o.tableName);
+    const store = new WebhookEndpointStore(documentClient(o.dynamo), o.tableName);
     const created = await store.createEndpoint(o.resellerId, endpointId, { url: receiver.url, eventTypes: endpointEventTypes, template: 'generic', enabled: true }, newWebhookSecret(), o.now);
     if (!created) throw new Error('the bench endpoint exists already');
     return new WebhookPath(o.variant, { tableName: o.tableName, channelPrefix: o.channelPrefix, facts: o.facts }, o.sqs, queues, receiver);
@@ -283,12 +284,9 @@ function countedClients(ctx: WebhookRunContext): Clients {
 type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 
-/** The pk of the webhook items (messages, delivery log): `WEBHOOK#<reseller>#<endpoint>`. */
-const webhookItemPk = 'WEBHOOK#';
-
 function webhookKind(record: DynamoDBRecord): string {
   const sk = record.dynamodb?.Keys?.sk?.S ?? '';
-  return sk.startsWith('MSG#') ? 'webhook message' : 'webhook delivery log';
+  return sk.startsWith(webhookMessageSkPrefix) ? 'webhook message' : 'webhook delivery log';
 }
 
 /** One variant's functions running in the replay: the router and the deliverer on their queues, the publisher on its message records. */
@@ -336,7 +334,7 @@ export class WebhookRun {
 
   /** A stream record of this variant's webhook items (only the `endpoint` variant writes any). */
   owns(record: DynamoDBRecord): boolean {
-    return this.path.variant === 'endpoint' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith(webhookItemPk);
+    return this.path.variant === 'endpoint' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith(webhookPkPrefix);
   }
 
   count(record: DynamoDBRecord): void {

@@ -45,7 +45,8 @@ import { EventBus } from '../functions/adapters/event-bus.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { webhookMessageSkPrefix } from '../functions/adapters/tenancy-items.ts';
 import { signatureHeaders } from '../functions/adapters/webhook-sender.ts';
-import { messageIdOf, newWebhookSecret, WebhookStore } from '../functions/adapters/webhook-store.ts';
+import { newWebhookSecret, WebhookEndpointStore } from '../functions/adapters/webhook-endpoint-store.ts';
+import { messageIdOf } from '../functions/adapters/webhook-message-store.ts';
 import { renderWebhookBody } from '../functions/domain/webhook-templates.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
@@ -255,7 +256,7 @@ class DynamoProbe {
       (next, context) => async (args) => {
         const command = context.commandName ?? 'unknown';
         const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown>; TransactItems?: { Update?: { Key?: Record<string, unknown> } }[] };
-        // A try is recorded by a transaction whose first item is the message's Update (webhook-store.ts).
+        // A try is recorded by a transaction whose first item is the message's Update (webhook-message-store.ts).
         const sk = stringOf((input.Key ?? input.Item ?? input.TransactItems?.[0]?.Update?.Key)?.sk);
         const messageId = sk?.startsWith(webhookMessageSkPrefix) ? sk.slice(webhookMessageSkPrefix.length) : undefined;
         const started = performance.now();
@@ -397,7 +398,7 @@ export async function webhooksBench(args: string[]): Promise<number> {
     await ensureTable(client, tableName);
     const topicArn = await ensureEventTopic(snsSqs.endpoint);
     const now = Date.now();
-    const created = await new WebhookStore(documentClient(client), tableName).createEndpoint(
+    const created = await new WebhookEndpointStore(documentClient(client), tableName).createEndpoint(
       resellerId,
       endpointId,
       { url: receiver.url, eventTypes: ['node.lost'], template: 'generic', enabled: true },

@@ -42,6 +42,7 @@ import { createLocalServer, listen } from '../local/http-server.ts';
 import { witnessRoutes } from '../local/witness-routes.ts';
 import type { ErrorBody } from '../protocol/errors.ts';
 import type { ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse } from '../protocol/node.ts';
+import { nodePaths } from '../protocol/node-routes.ts';
 import { addCpu, CpuMeter, type CpuReading, cpuSpent, noCpu } from './cpu.ts';
 import { JsonClient, type JsonReply } from './http-client.ts';
 import { itemBytes } from './item-size.ts';
@@ -62,8 +63,6 @@ const resellerId = 'bench';
 const incarnation = 1;
 /** The epoch every bench site settles at: node-a wins the first claim. */
 const epoch = 1;
-const heartbeatPath = '/v1/node/heartbeat';
-const claimPath = '/v1/node/claim';
 /**
  * Every read command, by the name the request counter sees: the low-level one, also for the
  * document client's calls (they send the low-level command).
@@ -327,7 +326,7 @@ function heartbeatBody(node: BenchNode, role: HeartbeatRequest['role'], atEpoch:
 }
 
 function primaryHeartbeat(http: JsonClient, site: BenchSite, acks?: string[]): Promise<JsonReply> {
-  return http.post(heartbeatPath, site.a.token, heartbeatBody(site.a, 'primary', epoch, acks));
+  return http.post(nodePaths.heartbeat, site.a.token, heartbeatBody(site.a, 'primary', epoch, acks));
 }
 
 /** A request answered otherwise than the bench expects; the message names the kind, not the instance. */
@@ -358,7 +357,7 @@ function expectRenewed(reply: JsonReply): HeartbeatResponse {
  */
 async function renewingClaim(http: JsonClient, site: BenchSite): Promise<void> {
   const body: ClaimRequest = { incarnation, seq: ++site.a.seq, epoch, reason: 'peer-lost' };
-  const reply = await http.post(claimPath, site.a.token, body);
+  const reply = await http.post(nodePaths.claim, site.a.token, body);
   const answer = reply.body as ClaimResponse;
   if (reply.status !== 200 || !answer.granted || answer.epoch !== epoch) throw new WrongAnswer("the primary's claim", reply, 'a grant');
 }
@@ -369,12 +368,12 @@ async function settleSite(store: SiteStore, http: JsonClient, site: BenchSite): 
     throw new Error(`site ${site.siteId} exists already`);
   }
   const secondary = async (node: BenchNode, atEpoch: number) => {
-    const reply = await http.post(heartbeatPath, node.token, heartbeatBody(node, 'secondary', atEpoch));
+    const reply = await http.post(nodePaths.heartbeat, node.token, heartbeatBody(node, 'secondary', atEpoch));
     if (reply.status !== 200) throw new WrongAnswer("a secondary's heartbeat", reply, '200');
   };
   await secondary(site.b, 0);
   await secondary(site.a, 0);
-  const claim = await http.post(claimPath, site.a.token, { incarnation, seq: ++site.a.seq, epoch: 0, reason: 'startup' } satisfies ClaimRequest);
+  const claim = await http.post(nodePaths.claim, site.a.token, { incarnation, seq: ++site.a.seq, epoch: 0, reason: 'startup' } satisfies ClaimRequest);
   if (claim.status !== 200 || !(claim.body as ClaimResponse).granted) throw new WrongAnswer('a first claim', claim, 'a grant');
   const acks = expectRenewed(await primaryHeartbeat(http, site)).commands.map((c) => c.id);
   expectRenewed(await primaryHeartbeat(http, site, acks));

@@ -4,9 +4,7 @@ import { EventSourceMapping, FilterCriteria, FilterRule, type IFunction, Startin
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { incidentSkPrefix } from '../functions/adapters/incident-store.ts';
-import { siteStateSk } from '../functions/adapters/site-item.ts';
-import { alertSkPrefix, webhookMessageSkPrefix } from '../functions/adapters/tenancy-items.ts';
+import { alertSkPrefix, incidentSkPrefix, siteStateSk, webhookMessageSkPrefix } from '../functions/adapters/tenancy-items.ts';
 import type { WitnessFunction } from './witness-function.ts';
 
 /** Lambda's retries of a failing batch (halved each time: `bisectBatchOnError`) before its records go to the dead-letter queue. */

@@ -12,6 +12,7 @@ import { retentionEnv } from '../functions/adapters/retention.ts';
 import { dueIndexName, legacyDueIndexName } from '../functions/adapters/site-item.ts';
 import { type ApiRouteKey, apiRoutes, reportRouteKeys } from '../protocol/api-routes.ts';
 import { consoleRouteKeys } from '../protocol/console-routes.ts';
+import { nodeRouteKeys } from '../protocol/node-routes.ts';
 import type { FunctionName } from './bundling.ts';
 import type { DeploySettings } from './deploy-settings.ts';
 import { NodeApi, type RouteAuthorization, type RouteKey } from './node-api.ts';
@@ -109,14 +110,14 @@ export const functionSpecs = {
   // store.apply: one conditional UpdateItem, whose failed condition returns the old item. No read.
   heartbeat: {
     tableOperations: [Operation.UPDATE_ITEM],
-    routes: ['POST /v1/node/heartbeat'],
+    routes: [nodeRouteKeys.heartbeat],
     authorization: 'node-token',
     secrets: ['tokenKey'],
   },
   // store.load (a consistent GetItem) when the site was not seen lately, then store.apply.
   claim: {
     tableOperations: [Operation.GET_ITEM, Operation.UPDATE_ITEM],
-    routes: ['POST /v1/node/claim'],
+    routes: [nodeRouteKeys.claim],
     authorization: 'node-token',
     secrets: ['tokenKey'],
   },
@@ -198,11 +199,11 @@ export const functionSpecs = {
   maintenance: {
     tableOperations: [Operation.GET_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
     transactionItems: ['PutItem', 'ConditionCheckItem', 'UpdateItem'],
-    routes: ['POST /v1/node/maintenance'],
+    routes: [nodeRouteKeys.maintenance],
     authorization: 'node-token',
     secrets: ['tokenKey'],
   },
-  // Webhooks, out (functions/handlers/webhook-router.ts, functions/adapters/webhook-store.ts): per
+  // Webhooks, out (functions/handlers/webhook-router.ts, functions/adapters/webhook-*-store.ts): per
   // outbox message, the reseller's endpoints (a Query of its partition, or a consistent GetItem of
   // the one an incident step names) and a conditional PutItem of each endpoint's message. It sends
   // each message's first try to the deliveries queue, and webhook.failed/disabled news to the

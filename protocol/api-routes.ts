@@ -54,6 +54,7 @@ import {
   WebhookMessage,
   WebhookTestAccepted,
 } from './webhooks.ts';
+import { nodeRouteKeys } from './node-routes.ts';
 import './zod-locale.ts';
 
 /**
@@ -449,7 +450,7 @@ export const apiRoutes = {
     status: 200,
     response: HookAccepted,
   },
-  'POST /v1/node/enroll': {
+  [nodeRouteKeys.enroll]: {
     access: 'public',
     summary:
       "An agent exchanges its enrollment code for its node token (once; the code's holder is the caller). " +

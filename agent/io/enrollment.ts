@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { ErrorBody } from '../../protocol/errors.ts';
+import { nodePaths } from '../../protocol/node-routes.ts';
 import type { AgentConfig, AgentFileConfig } from '../config.ts';
 
 const Kept = z.object({ token: z.string(), fromCode: z.string() });
@@ -43,7 +44,7 @@ export async function withNodeToken(
   const previous = await kept(config.stateDir);
   if (previous?.fromCode === codeHash(enrollmentCode)) return { ...config, witness: { ...witness, token: previous.token } };
 
-  const url = new URL('/v1/node/enroll', witness.url);
+  const url = new URL(nodePaths.enroll, witness.url);
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     const answer = await ask(url, {

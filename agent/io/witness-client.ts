@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { ClaimResponse, HeartbeatResponse, type MaintenanceRequest, MaintenanceResponse } from '../../protocol/node.ts';
+import { nodePaths } from '../../protocol/node-routes.ts';
 
 export type WitnessResult<T> = { ok: true; body: T } | { ok: false; status: number | null; code: string | null };
 
@@ -40,15 +41,15 @@ export class WitnessClient {
   ) {}
 
   heartbeat(request: unknown): Promise<WitnessResult<HeartbeatResponse>> {
-    return post(new URL('/v1/node/heartbeat', this.baseUrl).href, this.token, request, HeartbeatResponse, this.timeoutMs);
+    return post(new URL(nodePaths.heartbeat, this.baseUrl).href, this.token, request, HeartbeatResponse, this.timeoutMs);
   }
 
   claim(request: unknown): Promise<WitnessResult<ClaimResponse>> {
-    return post(new URL('/v1/node/claim', this.baseUrl).href, this.token, request, ClaimResponse, this.timeoutMs);
+    return post(new URL(nodePaths.claim, this.baseUrl).href, this.token, request, ClaimResponse, this.timeoutMs);
   }
 
   /** Declares a maintenance window for the site from now: nobody is paged for what happens inside it. */
   maintenance(request: MaintenanceRequest): Promise<WitnessResult<MaintenanceResponse>> {
-    return post(new URL('/v1/node/maintenance', this.baseUrl).href, this.token, request, MaintenanceResponse, this.timeoutMs);
+    return post(new URL(nodePaths.maintenance, this.baseUrl).href, this.token, request, MaintenanceResponse, this.timeoutMs);
   }
 }

@@ -21,7 +21,9 @@ import type { SiteStore } from './site-store.ts';
 import type { SecretReader } from './token-key.ts';
 import { type AddressPolicy, addressPolicyFromEnv } from './address-policy.ts';
 import { DeliveryJobs } from './webhook-jobs.ts';
-import { WebhookStore } from './webhook-store.ts';
+import { WebhookDeliveryLog } from './webhook-delivery-log.ts';
+import { WebhookEndpointStore } from './webhook-endpoint-store.ts';
+import { WebhookMessageStore } from './webhook-message-store.ts';
 
 /** What the reseller API needs, built once per cold start. */
 export interface ApiDeps {
@@ -48,8 +50,10 @@ export interface ApiDeps {
   /** SHA-256 of the operator's admin key. */
   adminKeyHash: Buffer;
   limiter: RateLimiter;
-  /** Outbound webhook endpoints, their messages and delivery log. */
-  webhooks: WebhookStore;
+  /** Outbound webhooks: the endpoints, their messages and their delivery log. */
+  webhookEndpoints: WebhookEndpointStore;
+  webhookMessages: WebhookMessageStore;
+  deliveryLog: WebhookDeliveryLog;
   /** Where a replay's or an endpoint test's first try is scheduled (the webhook deliveries queue); unset, both are refused as unavailable. */
   webhookJobs: Pick<DeliveryJobs, 'schedule'> | undefined;
   /** Which addresses a webhook endpoint may point at (checked at registration, and again at each delivery). */
@@ -106,7 +110,9 @@ export function apiDeps(
     tokenKey: config.tokenKey,
     adminKeyHash: sha256(adminKey),
     limiter: new RateLimiter(limit),
-    webhooks: new WebhookStore(doc, config.tableName, (config.retention ?? defaultRetention).deliveryLogDays),
+    webhookEndpoints: new WebhookEndpointStore(doc, config.tableName),
+    webhookMessages: new WebhookMessageStore(doc, config.tableName, (config.retention ?? defaultRetention).deliveryLogDays),
+    deliveryLog: new WebhookDeliveryLog(doc, config.tableName),
     webhookJobs: channels.webhookDeliveriesUrl ? new DeliveryJobs(sqs, channels.webhookDeliveriesUrl) : undefined,
     addressPolicy: { allowLoopback: channels.allowLoopbackWebhooks ?? false },
     now: () => Date.now(),

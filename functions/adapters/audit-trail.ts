@@ -4,7 +4,7 @@ import '../../protocol/zod-locale.ts';
 import { conditionFailed } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import { dayMs, defaultRetention } from './retention.ts';
-import { eventSk, iso, sitePk, ttlSeconds } from './tenancy-items.ts';
+import { eventSk, eventSkPrefix, iso, sitePk, ttlSeconds } from './tenancy-items.ts';
 
 /**
  * Each site's audit trail: its events in the site's partition, by time (`EVENT#<ISO time>#<id>`).
@@ -44,8 +44,8 @@ export class AuditTrail {
 
   /** The site's events in [from, to] by time; those expired at `now` are left out (DynamoDB deletes them only later). */
   async listEvents(resellerId: string, siteId: string, request: PageRequest, from: number, to: number, now: number): Promise<Page<WitnessEvent>> {
-    const range = { from: `EVENT#${iso(from)}`, to: `EVENT#${iso(to)}` };
-    const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'EVENT#', request, range, { liveAt: now });
+    const range = { from: `${eventSkPrefix}${iso(from)}`, to: `${eventSkPrefix}${iso(to)}` };
+    const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), eventSkPrefix, request, range, { liveAt: now });
     return { items: page.items.map(({ pk: _pk, sk: _sk, ...event }) => WitnessEvent.parse(event)), nextCursor: page.nextCursor };
   }
 

@@ -13,7 +13,8 @@ import { sqsClient } from './sqs-client.ts';
 import { DeliveryJobs } from './webhook-jobs.ts';
 import type { MessageRecord } from './webhook-message-item.ts';
 import { WebhookSender } from './webhook-sender.ts';
-import { WebhookStore } from './webhook-store.ts';
+import { WebhookEndpointStore } from './webhook-endpoint-store.ts';
+import { WebhookMessageStore } from './webhook-message-store.ts';
 
 // What the webhook deliverer needs, apart from the router's (webhook-config.ts): the deliverer uses
 // DynamoDB and SQS only, and must not bundle the SNS client the router's reseller channels bring.
@@ -42,7 +43,9 @@ export class WebhookDeadLetters {
 
 /** What the webhook deliverer needs, built once per cold start (ports: tests put faults in their place). */
 export interface DelivererDeps {
-  store: WebhookStore;
+  messages: WebhookMessageStore;
+  /** Where a try's outcome marks the endpoint failing, recovered or disabled; reads go through `endpoints`. */
+  endpointStore: WebhookEndpointStore;
   endpoints: EndpointCache;
   jobs: Pick<DeliveryJobs, 'schedule'>;
   deadLetters: Pick<WebhookDeadLetters, 'send'>;
@@ -72,10 +75,12 @@ export interface DelivererWiring {
 const endpointCacheMs = 2000;
 
 export function delivererDeps(wiring: DelivererWiring): DelivererDeps {
-  const store = new WebhookStore(documentClient(wiring.dynamo), wiring.tableName, (wiring.retention ?? defaultRetention).deliveryLogDays);
+  const doc = documentClient(wiring.dynamo);
+  const endpointStore = new WebhookEndpointStore(doc, wiring.tableName);
   return {
-    store,
-    endpoints: new EndpointCache(store, endpointCacheMs),
+    messages: new WebhookMessageStore(doc, wiring.tableName, (wiring.retention ?? defaultRetention).deliveryLogDays),
+    endpointStore,
+    endpoints: new EndpointCache(endpointStore, endpointCacheMs),
     jobs: new DeliveryJobs(wiring.sqs, wiring.deliveriesQueueUrl),
     deadLetters: new WebhookDeadLetters(wiring.sqs, wiring.deadLettersQueueUrl),
     sender: new WebhookSender({ policy: wiring.policy, ...(wiring.timeoutMs ? { timeoutMs: wiring.timeoutMs } : {}) }),

@@ -3,8 +3,8 @@ import * as z from 'zod/mini';
 import '../../protocol/zod-locale.ts';
 import { unlessConditionFails } from './conditions.ts';
 import { logger } from './logger.ts';
-import { dueIndexName, dueShardAttribute, dueShardKey, dueShards, legacyDueIndexName, type SiteKey, siteStateSk } from './site-item.ts';
-import { detectorCursorKey } from './tenancy-items.ts';
+import { dueIndexName, dueShardAttribute, dueShardKey, dueShards, legacyDueIndexName, type SiteKey } from './site-item.ts';
+import { detectorCursorKey, siteOfPk, sitePkPrefix, siteStateSk } from './tenancy-items.ts';
 
 /** What the silence detector reads and writes besides the sites' state items (those go through the SiteStore). */
 export interface DetectorStore {
@@ -29,13 +29,7 @@ export const dueIndexReads: DueIndexReads = 'both';
 const shardConcurrency = 32;
 
 const Cursor = z.object({ bucket: z.number() });
-const IndexKey = z.object({ pk: z.string().check(z.startsWith('SITE#')), sk: z.literal(siteStateSk) });
-
-/** `SITE#<reseller>#<site>`: identifiers hold no `#` (protocol/ids.ts). */
-function siteOf(pk: string): SiteKey {
-  const [, resellerId = '', siteId = ''] = pk.split('#');
-  return { resellerId, siteId };
-}
+const IndexKey = z.object({ pk: z.string().check(z.startsWith(sitePkPrefix)), sk: z.literal(siteStateSk) });
 
 export class DynamoDetectorStore implements DetectorStore {
   constructor(
@@ -63,7 +57,7 @@ export class DynamoDetectorStore implements DetectorStore {
 
   async *sitesIn(bucket: number): AsyncIterable<SiteKey[]> {
     const seen = new Set<string>();
-    const fresh = (pks: string[]): SiteKey[] => pks.filter((pk) => !seen.has(pk) && seen.add(pk)).map(siteOf);
+    const fresh = (pks: string[]): SiteKey[] => pks.filter((pk) => !seen.has(pk) && seen.add(pk)).map(siteOfPk);
     if (this.reads !== 'sharded') {
       for await (const page of this.#pages(legacyDueIndexName, 'due', bucket)) yield fresh(page);
     }

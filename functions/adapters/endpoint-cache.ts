@@ -1,4 +1,4 @@
-import type { EndpointRecord, WebhookStore } from './webhook-store.ts';
+import type { EndpointRecord, WebhookEndpointStore } from './webhook-endpoint-store.ts';
 
 /** How many endpoints (and resellers' endpoint lists) a warm function keeps, each: far more than one batch of jobs names. */
 export const defaultEndpointCacheEntries = 1000;
@@ -61,7 +61,7 @@ export class EndpointCache {
   private readonly lists: LruMap<string, Cached<EndpointRecord[]>>;
 
   constructor(
-    private readonly store: Pick<WebhookStore, 'getEndpoint' | 'allEndpoints'>,
+    private readonly store: Pick<WebhookEndpointStore, 'getEndpoint' | 'allEndpoints'>,
     private readonly ttlMs: number,
     maxEntries: number = defaultEndpointCacheEntries,
   ) {

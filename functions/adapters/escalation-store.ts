@@ -4,7 +4,7 @@ import { EscalationPolicy, type ScopedEscalationPolicy } from '../../protocol/re
 import '../../protocol/zod-locale.ts';
 import { unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
-import { customerSk, escalationSk, iso, resellerPk, siteListingSk } from './tenancy-items.ts';
+import { customerSk, escalationSk, escalationSkPrefix, iso, resellerPk, siteListingSk } from './tenancy-items.ts';
 
 export type PolicyScope = { scope: 'reseller'; id: null } | { scope: 'customer' | 'site'; id: string };
 
@@ -45,7 +45,7 @@ export class EscalationStore {
   }
 
   async list(resellerId: string, request: PageRequest): Promise<Page<ScopedEscalationPolicy>> {
-    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'ESCALATION#', request);
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), escalationSkPrefix, request);
     return { items: page.items.map((item) => view(PolicyItem.parse(item))), nextCursor: page.nextCursor };
   }
 

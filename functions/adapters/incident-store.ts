@@ -7,11 +7,7 @@ import '../../protocol/zod-locale.ts';
 import { incidentSeverity, kindOfIncidentId, stepLevel, type Tracker } from '../domain/incidents.ts';
 import { conditionFailed, unlessConditionFails } from './conditions.ts';
 import { InvalidCursorError, type Page } from './pagination.ts';
-import { iso, resellerPk, siteListingSk, sitePk } from './tenancy-items.ts';
-
-/** A tracker's sort key in its site's partition: one per (site, kind), so one incident per (site, kind) at a time. */
-export const incidentSkPrefix = 'INCIDENT#';
-export const incidentSk = (kind: IncidentKind) => `${incidentSkPrefix}${kind}`;
+import { incidentSk, incidentSkPrefix, iso, resellerPk, siteListingSk, sitePk } from './tenancy-items.ts';
 
 /**
  * The kinds of the site's trackers, kept on its listing item (`incidentKinds`: kind → true), so that

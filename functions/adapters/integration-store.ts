@@ -9,8 +9,8 @@ import { alertFromItem, alertKey } from './alert-item.ts';
 import { conditionFailed, failedConditions, retryingConflicts, unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import {
-  alertSk,
   inboundSeenSk,
+  integrationAlertsSkPrefix,
   integrationConfigSk,
   integrationPk,
   integrationSk,
@@ -131,7 +131,7 @@ export class IntegrationStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': sitePk(integration.resellerId, integration.siteId), ':prefix': alertSk(integration.integrationId, '') },
+          ExpressionAttributeValues: { ':pk': sitePk(integration.resellerId, integration.siteId), ':prefix': integrationAlertsSkPrefix(integration.integrationId) },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),

@@ -4,7 +4,7 @@ import { maintenanceMaxMs } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
 import { failedConditions, retryingConflicts } from './conditions.ts';
 import { queryPage } from './pagination.ts';
-import { iso, resellerPk, siteListingSk, sitePk } from './tenancy-items.ts';
+import { iso, maintenanceSkPrefix, resellerPk, siteListingSk, sitePk } from './tenancy-items.ts';
 
 /**
  * The site's maintenance windows that have not ended, kept on its listing item (`maintenance`:
@@ -109,9 +109,9 @@ async function windowsNotEnded(doc: DynamoDBDocumentClient, tableName: string, r
   const Window = z.object({ windowId: z.string(), start: z.number(), end: z.number() });
   let cursor: string | undefined;
   do {
-    const page = await queryPage(doc, tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 }, {
-      from: `MAINT#${iso(now - maintenanceMaxMs)}`,
-      to: `MAINT#${iso(endOfService)}`,
+    const page = await queryPage(doc, tableName, sitePk(resellerId, siteId), maintenanceSkPrefix, { cursor, limit: 100 }, {
+      from: `${maintenanceSkPrefix}${iso(now - maintenanceMaxMs)}`,
+      to: `${maintenanceSkPrefix}${iso(endOfService)}`,
     });
     windows.push(...page.items.map((item) => Window.parse(item)).filter((w) => w.end > now));
     cursor = page.nextCursor ?? undefined;

@@ -4,7 +4,7 @@ import { ApiKeyScope, type ApiKey, type ContractTargets, type Customer, type Res
 import '../../protocol/zod-locale.ts';
 import { conditionFailed } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
-import { apiKeySk, customerSk, iso, resellerPk, resellerSk, resellersPk } from './tenancy-items.ts';
+import { apiKeySk, apiKeySkPrefix, customerSk, customerSkPrefix, iso, resellerPk, resellerSk, resellerSkPrefix, resellersPk } from './tenancy-items.ts';
 
 const ResellerItem = z.object({
   resellerId: z.string(),
@@ -90,7 +90,7 @@ export class ResellerStore {
   }
 
   async listResellers(request: PageRequest): Promise<Page<Reseller>> {
-    const page = await queryPage(this.doc, this.tableName, resellersPk, 'RESELLER#', request);
+    const page = await queryPage(this.doc, this.tableName, resellersPk, resellerSkPrefix, request);
     return mapPage(page, (item) => resellerView(ResellerItem.parse(item)));
   }
 
@@ -163,7 +163,7 @@ export class ResellerStore {
   }
 
   async listApiKeys(resellerId: string, request: PageRequest): Promise<Page<ApiKeyRecord>> {
-    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'APIKEY#', request);
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), apiKeySkPrefix, request);
     return mapPage(page, (item) => ApiKeyItem.parse(item));
   }
 
@@ -191,7 +191,7 @@ export class ResellerStore {
   }
 
   async listCustomers(resellerId: string, request: PageRequest): Promise<Page<Customer>> {
-    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'CUSTOMER#', request);
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), customerSkPrefix, request);
     return mapPage(page, (item) => customerView(CustomerItem.parse(item)));
   }
 

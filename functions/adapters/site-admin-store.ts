@@ -6,20 +6,25 @@ import '../../protocol/zod-locale.ts';
 import type { Tracker } from '../domain/incidents.ts';
 import type { SitePolicy, SiteState } from '../domain/site-state.ts';
 import { conditionFailed, failedConditions } from './conditions.ts';
-import { incidentKindsAttribute, incidentSk, trackerFromItem } from './incident-store.ts';
+import { incidentKindsAttribute, trackerFromItem } from './incident-store.ts';
 import { ListingWindows, listingWindowsAttribute, type TransactItem, writeWithListingWindows } from './listing-windows.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
-import { itemFromSiteState, siteKey, siteStateFromItem, siteStateSk } from './site-item.ts';
+import { itemFromSiteState, siteKey, siteStateFromItem } from './site-item.ts';
 import {
   customerSk,
   enrollmentPk,
+  enrollmentSk,
+  incidentSk,
   iso,
   maintenanceItem,
   maintenanceSk,
+  maintenanceSkPrefix,
   maintenanceTtl,
   resellerPk,
   siteListingSk,
+  siteListingSkPrefix,
   sitePk,
+  siteStateSk,
   ttlAttribute,
   ttlSeconds,
 } from './tenancy-items.ts';
@@ -142,7 +147,7 @@ export class SiteAdminStore {
   }
 
   async listSites(resellerId: string, request: PageRequest): Promise<Page<SiteListing>> {
-    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'SITE#', request);
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), siteListingSkPrefix, request);
     return { items: page.items.map((item) => SiteListing.parse(item)), nextCursor: page.nextCursor };
   }
 
@@ -158,7 +163,7 @@ export class SiteAdminStore {
    */
   async listFleet(resellerId: string, request: PageRequest & { customerId?: string | undefined }): Promise<Page<FleetEntry>> {
     const where = request.customerId === undefined ? {} : { where: { customerId: request.customerId } };
-    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), 'SITE#', request, undefined, where);
+    const page = await queryPage(this.doc, this.tableName, resellerPk(resellerId), siteListingSkPrefix, request, undefined, where);
     const listings = page.items.map((item) => SiteListing.parse(item));
     const keys = listings.flatMap((listing) => {
       const pk = sitePk(resellerId, listing.siteId);
@@ -226,7 +231,7 @@ export class SiteAdminStore {
   }
 
   async getEnrollmentCode(hash: string): Promise<EnrollmentRecord | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: enrollmentPk(hash), sk: 'CODE' }, ConsistentRead: true }));
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: enrollmentPk(hash), sk: enrollmentSk }, ConsistentRead: true }));
     return Item ? EnrollmentItem.parse(Item) : undefined;
   }
 
@@ -244,7 +249,7 @@ export class SiteAdminStore {
             {
               Delete: {
                 TableName: this.tableName,
-                Key: { pk: enrollmentPk(hash), sk: 'CODE' },
+                Key: { pk: enrollmentPk(hash), sk: enrollmentSk },
                 // The node the handler checked the agent's nodeId against, held by the write itself and not only by the read.
                 ConditionExpression: 'attribute_exists(pk) AND validUntil >= :now AND nodeId = :node',
                 ExpressionAttributeValues: { ':now': now, ':node': code.nodeId },
@@ -310,7 +315,7 @@ export class SiteAdminStore {
   }
 
   async listMaintenance(resellerId: string, siteId: string, request: PageRequest): Promise<Page<MaintenanceRecord>> {
-    const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', request);
+    const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), maintenanceSkPrefix, request);
     return { items: page.items.map((item) => MaintenanceItem.parse(item)), nextCursor: page.nextCursor };
   }
 
@@ -318,7 +323,7 @@ export class SiteAdminStore {
   async getMaintenance(resellerId: string, siteId: string, windowId: string): Promise<MaintenanceRecord | undefined> {
     let cursor: string | undefined;
     do {
-      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 }, undefined, { where: { windowId } });
+      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), maintenanceSkPrefix, { cursor, limit: 100 }, undefined, { where: { windowId } });
       const [found] = page.items;
       if (found) return MaintenanceItem.parse(found);
       cursor = page.nextCursor ?? undefined;
@@ -331,9 +336,9 @@ export class SiteAdminStore {
     const windows: MaintenanceRecord[] = [];
     let cursor: string | undefined;
     do {
-      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), 'MAINT#', { cursor, limit: 100 }, {
-        from: `MAINT#${iso(from - maintenanceMaxMs)}`,
-        to: `MAINT#${iso(to)}`,
+      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), maintenanceSkPrefix, { cursor, limit: 100 }, {
+        from: `${maintenanceSkPrefix}${iso(from - maintenanceMaxMs)}`,
+        to: `${maintenanceSkPrefix}${iso(to)}`,
       });
       windows.push(...page.items.map((item) => MaintenanceItem.parse(item)).filter((w) => w.end > from && w.start < to));
       cursor = page.nextCursor ?? undefined;
@@ -404,6 +409,6 @@ export class SiteAdminStore {
   }
 
   #enrollmentItem(hash: string, code: EnrollmentRecord): Record<string, unknown> {
-    return { pk: enrollmentPk(hash), sk: 'CODE', ...code, expiresAt: ttlSeconds(code.validUntil) };
+    return { pk: enrollmentPk(hash), sk: enrollmentSk, ...code, expiresAt: ttlSeconds(code.validUntil) };
   }
 }

@@ -3,14 +3,12 @@ import { Command, Role } from '../../protocol/node.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { Exclusion, SiteState } from '../domain/site-state.ts';
 import '../../protocol/zod-locale.ts';
+import { sitePk, siteStateSk } from './tenancy-items.ts';
 
-/** The site's state item: `pk = SITE#<reseller>#<site>`, `sk = STATE`, the state's fields beside the keys. */
 export interface SiteKey {
   resellerId: string;
   siteId: string;
 }
-
-export const siteStateSk = 'STATE';
 
 /**
  * The sites by the time bucket of their last contact (`due`: functions/domain/silence.ts) and a
@@ -91,8 +89,9 @@ export function withDueShard(key: SiteKey, plan: Plan): Plan {
   return { ...plan, updates: [...plan.updates, { op: 'set', path: [dueShardAttribute], value: dueShardKey(filed.value, dueShardOf(key)) }] };
 }
 
+/** The site's state item: `pk = sitePk`, `sk = siteStateSk` (tenancy-items.ts), the state's fields beside the keys. */
 export function siteKey(key: SiteKey): { pk: string; sk: string } {
-  return { pk: `SITE#${key.resellerId}#${key.siteId}`, sk: siteStateSk };
+  return { pk: sitePk(key.resellerId, key.siteId), sk: siteStateSk };
 }
 
 // The witness's own marks on a promote or demote awaiting acknowledgement (PendingCommand): kept, not stripped.

@@ -1,3 +1,5 @@
+import type { IncidentKind } from '../../protocol/incidents.ts';
+
 /**
  * Where the tenancy lives in the one table (pk, sk). A reseller's own records share its
  * partition, so a list is one Query and no key of one reseller can name another's record.
@@ -9,9 +11,10 @@
  * | customer          | RESELLER#<reseller>   | CUSTOMER#<customer>         |
  * | site (listing)    | RESELLER#<reseller>   | SITE#<site>                 |
  * | escalation policy | RESELLER#<reseller>   | ESCALATION#<scope>[#<id>]   |
- * | site state        | SITE#<reseller>#<site>| STATE (site-item.ts)        |
+ * | site state        | SITE#<reseller>#<site>| STATE (fields: site-item.ts)|
  * | maintenance       | SITE#<reseller>#<site>| MAINT#<start ISO>#<window>  |
  * | audit event       | SITE#<reseller>#<site>| EVENT#<timestamp ISO>#<id>  |
+ * | incident tracker  | SITE#<reseller>#<site>| INCIDENT#<kind>             |
  * | enrollment code   | ENROLL#<code hash>    | CODE                        |
  * | detector cursor   | DETECTOR              | CURSOR                      |
  * | webhook endpoint  | RESELLER#<reseller>   | WEBHOOK#<endpoint>          |
@@ -31,30 +34,59 @@
  * reads (and `due` of the old `due-index`, kept for the migration); the detector's cursor holds the last
  * bucket it finished (`bucket`), moved only from the value a run read, so overlapping runs don't fight.
  */
+// Each key spelled here once; a `…Prefix` is what a Query's `begins_with(sk, …)` (pagination.ts)
+// or the stream's filter (lib/table-stream-feed.ts) matches: the key's fixed start.
 export const resellersPk = 'RESELLERS';
-export const resellerSk = (resellerId: string) => `RESELLER#${resellerId}`;
+export const resellerSkPrefix = 'RESELLER#';
+export const resellerSk = (resellerId: string) => `${resellerSkPrefix}${resellerId}`;
 export const resellerPk = (resellerId: string) => `RESELLER#${resellerId}`;
-export const apiKeySk = (keyId: string) => `APIKEY#${keyId}`;
-export const customerSk = (customerId: string) => `CUSTOMER#${customerId}`;
-export const siteListingSk = (siteId: string) => `SITE#${siteId}`;
+export const apiKeySkPrefix = 'APIKEY#';
+export const apiKeySk = (keyId: string) => `${apiKeySkPrefix}${keyId}`;
+export const customerSkPrefix = 'CUSTOMER#';
+export const customerSk = (customerId: string) => `${customerSkPrefix}${customerId}`;
+export const siteListingSkPrefix = 'SITE#';
+export const siteListingSk = (siteId: string) => `${siteListingSkPrefix}${siteId}`;
+export const escalationSkPrefix = 'ESCALATION#';
 export const escalationSk = (scope: 'reseller' | 'customer' | 'site', id: string | null) =>
-  id === null ? `ESCALATION#${scope}` : `ESCALATION#${scope}#${id}`;
-export const sitePk = (resellerId: string, siteId: string) => `SITE#${resellerId}#${siteId}`;
-export const maintenanceSk = (startIso: string, windowId: string) => `MAINT#${startIso}#${windowId}`;
-export const eventSk = (timestampIso: string, eventId: string) => `EVENT#${timestampIso}#${eventId}`;
+  id === null ? `${escalationSkPrefix}${scope}` : `${escalationSkPrefix}${scope}#${id}`;
+export const sitePkPrefix = 'SITE#';
+export const sitePk = (resellerId: string, siteId: string) => `${sitePkPrefix}${resellerId}#${siteId}`;
+/** The partitions of one reseller's sites all begin with this. */
+export const resellerSitesPkPrefix = (resellerId: string) => sitePk(resellerId, '');
+/** The site a site partition's key names (`sitePk` read back): identifiers hold no `#` (protocol/ids.ts). */
+export function siteOfPk(pk: string): { resellerId: string; siteId: string } {
+  const [, resellerId = '', siteId = ''] = pk.split('#');
+  return { resellerId, siteId };
+}
+/** The site's state item's sort key (its fields: site-item.ts). */
+export const siteStateSk = 'STATE';
+export const maintenanceSkPrefix = 'MAINT#';
+export const maintenanceSk = (startIso: string, windowId: string) => `${maintenanceSkPrefix}${startIso}#${windowId}`;
+export const eventSkPrefix = 'EVENT#';
+export const eventSk = (timestampIso: string, eventId: string) => `${eventSkPrefix}${timestampIso}#${eventId}`;
+export const incidentSkPrefix = 'INCIDENT#';
+/** A tracker's sort key in its site's partition: one per (site, kind), so one incident per (site, kind) at a time. */
+export const incidentSk = (kind: IncidentKind) => `${incidentSkPrefix}${kind}`;
 export const enrollmentPk = (codeHash: string) => `ENROLL#${codeHash}`;
-export const webhookEndpointSk = (endpointId: string) => `WEBHOOK#${endpointId}`;
-export const webhookPk = (resellerId: string, endpointId: string) => `WEBHOOK#${resellerId}#${endpointId}`;
+export const enrollmentSk = 'CODE';
+export const webhookEndpointSkPrefix = 'WEBHOOK#';
+export const webhookEndpointSk = (endpointId: string) => `${webhookEndpointSkPrefix}${endpointId}`;
+/** The partitions of the webhook items (messages, delivery log), one per endpoint. */
+export const webhookPkPrefix = 'WEBHOOK#';
+export const webhookPk = (resellerId: string, endpointId: string) => `${webhookPkPrefix}${resellerId}#${endpointId}`;
 export const webhookMessageSkPrefix = 'MSG#';
 export const webhookMessageSk = (messageId: string) => `${webhookMessageSkPrefix}${messageId}`;
+export const deliveryAttemptSkPrefix = 'ATTEMPT#';
 export const deliveryAttemptSk = (atIso: string, messageId: string, round: number, attempt: number) =>
-  `ATTEMPT#${atIso}#${messageId}#${String(round)}.${String(attempt)}`;
+  `${deliveryAttemptSkPrefix}${atIso}#${messageId}#${String(round)}.${String(attempt)}`;
 export const integrationSk = (integrationId: string) => `INTEGRATION#${integrationId}`;
 export const integrationPk = (integrationId: string) => `INTEGRATION#${integrationId}`;
 export const integrationConfigSk = 'CONFIG';
 export const inboundSeenSk = (webhookId: string) => `SEEN#${webhookId}`;
 export const alertSkPrefix = 'ALERT#';
 export const alertSk = (integrationId: string, alert: string) => `${alertSkPrefix}${integrationId}#${alert}`;
+/** The alerts one integration raised in a site's partition all begin with this. */
+export const integrationAlertsSkPrefix = (integrationId: string) => alertSk(integrationId, '');
 export const detectorCursorKey = { pk: 'DETECTOR', sk: 'CURSOR' } as const;
 
 /** How long an unused enrollment code stays valid. */

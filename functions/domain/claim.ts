@@ -1,7 +1,7 @@
 import type { ClaimRequest, ClaimResponse, Command, RefusalReason } from '../../protocol/node.ts';
-import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
+import { type Caller, currentToken, type Decision, newerRequest, rejectIfInvalid } from './decision.ts';
 import { recordRequest, set } from './observe.ts';
-import { and, eq, lt, newerRequest, type Update } from './plan.ts';
+import { and, eq, lt, type Update } from './plan.ts';
 import type { WitnessSettings } from './settings.ts';
 import { activeExclusion, type DecisionRecord, leaseHeld, type SiteState } from './site-state.ts';
 import { standaloneOf, survivorTerms } from './survivor.ts';
@@ -29,8 +29,7 @@ export function decideClaim(
   if (!node) return { kind: 'reject', error: 'token-revoked', reason: 'node no longer exists' };
   const inputs = { claimReason: request.reason, incarnation: request.incarnation, seq: request.seq };
   // The state may be this process's memory of the site: a revocation elsewhere need not bump `rev`,
-  // so the write itself checks the token version (DESIGN.md, "Authentication without a read").
-  const currentToken = eq(['nodes', self, 'tokenVersion'], caller.tokenVersion);
+  // so each write below checks the token version itself (DESIGN.md, "Authentication without a read").
 
   const refuse = (reason: RefusalReason, retryAfterMs: number, why: string): Decision<ClaimResponse> => ({
     kind: 'answer',
@@ -67,7 +66,7 @@ export function decideClaim(
         guard: and(
           eq(['primary'], self),
           eq(['epoch'], state.epoch),
-          currentToken,
+          currentToken(caller),
           newerRequest(self, request.incarnation, request.seq),
           eq(['nodes', self, 'peerReachable'], node.peerReachable),
           terms.guard,
@@ -165,7 +164,7 @@ export function decideClaim(
       guard: and(
         eq(['rev'], state.rev),
         eq(['epoch'], state.epoch),
-        currentToken,
+        currentToken(caller),
         previous === null ? eq(['leaseExpiresAt'], state.leaseExpiresAt) : lt(['leaseExpiresAt'], now - settings.skewMarginMs),
       ),
       updates,

@@ -1,8 +1,8 @@
 import type { Command, HeartbeatRequest, HeartbeatResponse } from '../../protocol/node.ts';
-import { type Caller, type Decision, rejectIfInvalid } from './decision.ts';
+import { type Caller, currentToken, type Decision, newerRequest, rejectIfInvalid } from './decision.ts';
 import { recordRequest, set } from './observe.ts';
 import { lost, standaloneWithoutEnd } from './peer-loss.ts';
-import { and, applyUpdates, eq, type Guard, gt, holds, missing, ne, newerRequest, or, type Plan, type Update } from './plan.ts';
+import { and, applyUpdates, eq, type Guard, gt, holds, missing, ne, or, type Plan, type Update } from './plan.ts';
 import type { WitnessSettings } from './settings.ts';
 import type { DecisionRecord, Lapse, PendingCommand, SiteState } from './site-state.ts';
 import { isExcluded, peerOf, readmissionOnAck, standaloneOf, survivorTerms } from './survivor.ts';
@@ -145,7 +145,7 @@ export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: nu
   const lapse = terms ? { pins: [], updates: [] } : primaryLapse(known, caller, request, report, settings);
   return {
     guard: and(
-      eq([...node, 'tokenVersion'], caller.tokenVersion),
+      currentToken(caller),
       newerRequest(caller.nodeId, request.incarnation, request.seq),
       terms ? and(eq(['primary'], caller.nodeId), eq(['epoch'], request.epoch), terms.guard) : ne(['primary'], caller.nodeId),
       ...deadlines.pins,
@@ -250,7 +250,7 @@ export function decideHeartbeat(
   return {
     kind: 'write',
     // The state may be a process's memory of the site: the token version is checked by the write itself.
-    plan: { guard: and(eq(['rev'], state.rev), eq([...node, 'tokenVersion'], caller.tokenVersion)), updates },
+    plan: { guard: and(eq(['rev'], state.rev), currentToken(caller)), updates },
     reason: why,
     respond: (next) => heartbeatResponse(next, caller, request, settings, false, now),
   };

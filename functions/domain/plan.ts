@@ -34,12 +34,6 @@ export const missing = (path: Path): Guard => ({ op: 'missing', path });
 export const and = (...of: Guard[]): Guard => ({ op: 'and', of });
 export const or = (...of: Guard[]): Guard => ({ op: 'or', of });
 
-/** W4: the request's (incarnation, seq) is newer than the last one applied for the node. */
-export function newerRequest(nodeId: string, incarnation: number, seq: number): Guard {
-  const node = ['nodes', nodeId];
-  return or(lt([...node, 'incarnation'], incarnation), and(eq([...node, 'incarnation'], incarnation), lt([...node, 'seq'], seq)));
-}
-
 type Doc = Record<string, unknown>;
 
 function isDoc(value: unknown): value is Doc {

@@ -1,7 +1,7 @@
 import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
 import type { MessageFailure, MessageStatus } from '../../protocol/webhooks.ts';
 
-/** A webhook message as the stream shows it (functions/adapters/webhook-store.ts). */
+/** A webhook message as the stream shows it (functions/adapters/webhook-message-item.ts). */
 export interface MessageImage {
   resellerId: string;
   endpointId: string;

@@ -7,7 +7,8 @@ import { type PublisherDeps, publisherDepsFromEnv } from '../adapters/publisher-
 import { logger } from '../adapters/logger.ts';
 import { alertFromItem, isAlertSk } from '../adapters/alert-item.ts';
 import { isTrackerSk, trackerFromItem } from '../adapters/incident-store.ts';
-import { siteStateSk, siteStateFromItem } from '../adapters/site-item.ts';
+import { siteStateFromItem } from '../adapters/site-item.ts';
+import { siteStateSk } from '../adapters/tenancy-items.ts';
 import { alertEventsOf } from '../domain/alert-events.ts';
 import { eventsOf } from '../domain/events.ts';
 import { incidentEventsOf } from '../domain/incident-events.ts';

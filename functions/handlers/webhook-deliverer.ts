@@ -6,7 +6,7 @@ import { eachRecord } from '../jobs/sqs-records.ts';
 import { type DelivererDeps, delivererDepsFromEnv } from '../adapters/deliverer-config.ts';
 import { DeliveryJob, nextJob } from '../adapters/webhook-jobs.ts';
 import type { MessageRecord } from '../adapters/webhook-message-item.ts';
-import type { EndpointRecord } from '../adapters/webhook-store.ts';
+import type { EndpointRecord } from '../adapters/webhook-endpoint-store.ts';
 import { type AttemptOutcome, afterAttempt, signingSecrets } from '../domain/webhook-delivery.ts';
 
 /**
@@ -19,10 +19,10 @@ async function followUp(deps: DelivererDeps, message: MessageRecord, endpoint: E
   const { resellerId, endpointId } = message;
   if (message.status === 'pending') await deps.jobs.schedule(nextJob(message), now);
   if (message.failure === 'exhausted') await deps.deadLetters.send(message);
-  if (message.disabledEndpoint) await deps.store.disable(resellerId, endpointId, message.disabledEndpoint, now);
+  if (message.disabledEndpoint) await deps.endpointStore.disable(resellerId, endpointId, message.disabledEndpoint, now);
   const failedTry = message.status === 'pending' || message.failure === 'exhausted';
-  if (failedTry && endpoint?.failingSince === null) await deps.store.markFailing(resellerId, endpointId, now);
-  if (message.status === 'delivered' && endpoint && endpoint.failingSince !== null) await deps.store.clearFailing(resellerId, endpointId);
+  if (failedTry && endpoint?.failingSince === null) await deps.endpointStore.markFailing(resellerId, endpointId, now);
+  if (message.status === 'delivered' && endpoint && endpoint.failingSince !== null) await deps.endpointStore.clearFailing(resellerId, endpointId);
 }
 
 async function deliver(deps: DelivererDeps, job: DeliveryJob, redelivered: boolean): Promise<void> {
@@ -32,7 +32,7 @@ async function deliver(deps: DelivererDeps, job: DeliveryJob, redelivered: boole
     await deps.jobs.schedule(job, deps.now());
     return;
   }
-  const message = await deps.store.getMessage(job.resellerId, job.endpointId, job.messageId);
+  const message = await deps.messages.getMessage(job.resellerId, job.endpointId, job.messageId);
   if (message?.round !== job.round || message.attempts > job.attempt) {
     logger.info('webhook try skipped: the message has moved on (a replay, or a later try)', context);
     return;
@@ -61,7 +61,7 @@ async function deliver(deps: DelivererDeps, job: DeliveryJob, redelivered: boole
     line = { messageId: message.messageId, round: job.round, attempt: job.attempt, at: deps.now(), ...result };
   }
   const after = afterAttempt(job.attempt, outcome, endpoint, deps.now(), deps.settings, deps.random());
-  const recorded = await deps.store.recordAttempt(message, job.round, after, line);
+  const recorded = await deps.messages.recordAttempt(message, job.round, after, line);
   if (!recorded) {
     logger.info('webhook try already recorded by another worker', context);
     return;

@@ -10,7 +10,8 @@ import { logger } from '../adapters/logger.ts';
 import { eachRecord } from '../jobs/sqs-records.ts';
 import { type WebhookDeps, webhookDepsFromEnv } from '../adapters/webhook-config.ts';
 import { nextJob } from '../adapters/webhook-jobs.ts';
-import { type EndpointRecord, messageIdOf } from '../adapters/webhook-store.ts';
+import type { EndpointRecord } from '../adapters/webhook-endpoint-store.ts';
+import { messageIdOf } from '../adapters/webhook-message-store.ts';
 import { severityOf } from '../domain/incidents.ts';
 import { endpointsFor, stepEvent } from '../domain/webhook-delivery.ts';
 import { renderWebhookBody } from '../domain/webhook-templates.ts';
@@ -47,7 +48,7 @@ async function enqueue(deps: WebhookDeps, endpoint: EndpointRecord, event: Witne
     return;
   }
   const eventAt = Date.parse(event.timestamp);
-  const { created, record } = await deps.store.addMessage(
+  const { created, record } = await deps.messages.addMessage(
     {
       resellerId: endpoint.resellerId,
       endpointId: endpoint.endpointId,

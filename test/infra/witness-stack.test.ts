@@ -5,9 +5,7 @@ import { Operation } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { incidentSk } from '../../functions/adapters/incident-store.ts';
-import { siteStateSk } from '../../functions/adapters/site-item.ts';
-import { ttlAttribute } from '../../functions/adapters/tenancy-items.ts';
+import { incidentSk, siteStateSk, ttlAttribute } from '../../functions/adapters/tenancy-items.ts';
 import { tableDefinition } from '../../functions/adapters/table.ts';
 import {
   alertSk,

@@ -26,7 +26,17 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { resellerPk, resellersPk, sitePk } from '../../functions/adapters/tenancy-items.ts';
+import {
+  apiKeySkPrefix,
+  customerSkPrefix,
+  eventSkPrefix,
+  maintenanceSkPrefix,
+  resellerPk,
+  resellerSkPrefix,
+  resellersPk,
+  siteListingSkPrefix,
+  sitePk,
+} from '../../functions/adapters/tenancy-items.ts';
 import { matchRoute, type Routes } from '../../local/http-server.ts';
 import { PathParam } from '../../protocol/api-routes.ts';
 import { ErrorBody } from '../../protocol/errors.ts';
@@ -144,12 +154,12 @@ function queryDefect(target: Target, url: URL): string | undefined {
 /** Each list's partition and sort-key prefix, for tenant A (functions/adapters/tenancy-items.ts). */
 function listOf(targetKey: string): [string, string] | undefined {
   const lists: Record<string, [string, string]> = {
-    'GET /v1/resellers': [resellersPk, 'RESELLER#'],
-    'GET /v1/api-keys': [resellerPk(a.resellerId), 'APIKEY#'],
-    'GET /v1/customers': [resellerPk(a.resellerId), 'CUSTOMER#'],
-    'GET /v1/sites': [resellerPk(a.resellerId), 'SITE#'],
-    'GET /v1/sites/{siteId}/maintenance': [sitePk(a.resellerId, a.siteId), 'MAINT#'],
-    'GET /v1/sites/{siteId}/events': [sitePk(a.resellerId, a.siteId), 'EVENT#'],
+    'GET /v1/resellers': [resellersPk, resellerSkPrefix],
+    'GET /v1/api-keys': [resellerPk(a.resellerId), apiKeySkPrefix],
+    'GET /v1/customers': [resellerPk(a.resellerId), customerSkPrefix],
+    'GET /v1/sites': [resellerPk(a.resellerId), siteListingSkPrefix],
+    'GET /v1/sites/{siteId}/maintenance': [sitePk(a.resellerId, a.siteId), maintenanceSkPrefix],
+    'GET /v1/sites/{siteId}/events': [sitePk(a.resellerId, a.siteId), eventSkPrefix],
   };
   return lists[targetKey];
 }

@@ -9,8 +9,8 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionFailed } from '../../functions/adapters/conditions.ts';
-import { IncidentStore, incidentSkPrefix } from '../../functions/adapters/incident-store.ts';
-import { sitePk } from '../../functions/adapters/tenancy-items.ts';
+import { IncidentStore } from '../../functions/adapters/incident-store.ts';
+import { incidentSkPrefix, sitePk } from '../../functions/adapters/tenancy-items.ts';
 import { acknowledge, activeSubjects, applyChange, type ChangeContext, type ConditionChange, defaultPolicy, type Tracker } from '../../functions/domain/incidents.ts';
 import type { IncidentKind } from '../../protocol/incidents.ts';
 import { freshTable } from '../support/dynamo.ts';

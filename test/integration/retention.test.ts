@@ -6,7 +6,8 @@ import { AuditTrail } from '../../functions/adapters/audit-trail.ts';
 import { documentClient, localDynamoClientConfig, witnessConfigFromEnv } from '../../functions/adapters/config.ts';
 import { parseRetentionEnv, retentionFromEnv } from '../../functions/adapters/retention.ts';
 import { deliveryAttemptSk, eventSk, sitePk, webhookPk } from '../../functions/adapters/tenancy-items.ts';
-import { newWebhookSecret, WebhookStore } from '../../functions/adapters/webhook-store.ts';
+import { newWebhookSecret } from '../../functions/adapters/webhook-endpoint-store.ts';
+import { WebhookMessageStore } from '../../functions/adapters/webhook-message-store.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
 // Audit events and the webhook delivery log expire (`expiresAt`, the table's TTL) after their
@@ -82,17 +83,17 @@ describe('the audit trail', () => {
 
 describe('the webhook delivery log', () => {
   it('writes each try with expiresAt its time + 30 days, and GET …/attempts leaves it out once that has passed', async () => {
-    const store: WebhookStore = api.api.webhooks;
+    const { webhookEndpoints, webhookMessages } = api.api;
     const now = api.clock.now();
     const { resellerId } = reseller;
-    await store.createEndpoint(resellerId, 'ops', { url: 'https://hooks.example.com/x', eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), now);
-    const { record } = await store.addMessage(
+    await webhookEndpoints.createEndpoint(resellerId, 'ops', { url: 'https://hooks.example.com/x', eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), now);
+    const { record } = await webhookMessages.addMessage(
       { resellerId, endpointId: 'ops', messageId: 'msg_1', eventId: 'e1', eventType: 'node.lost', siteId: reseller.siteId, payload: '{}', createdAt: now },
       'pending',
     );
     const after = { status: 'delivered', failure: null, attempts: 1, nextAttemptAt: null, lastAttemptAt: now, disabledEndpoint: null } as const;
     const line = { messageId: 'msg_1', round: 0, attempt: 1, at: now, status: 204, latencyMs: 12, response: '', error: null };
-    expect(await store.recordAttempt(record, 0, after, line)).toBeDefined();
+    expect(await webhookMessages.recordAttempt(record, 0, after, line)).toBeDefined();
     const attemptItem = await rawItem(webhookPk(resellerId, 'ops'), deliveryAttemptSk(new Date(now).toISOString(), 'msg_1', 0, 1));
     expect(attemptItem?.expiresAt).toBe(Math.ceil((now + 30 * day) / 1000));
 
@@ -107,7 +108,7 @@ describe('the webhook delivery log', () => {
   });
 
   it('keeps tries as long as the store is told (TIEBREAK_DELIVERY_LOG_RETENTION_DAYS)', async () => {
-    const store = new WebhookStore(doc, api.tableName, 90);
+    const store = new WebhookMessageStore(doc, api.tableName, 90);
     const now = api.clock.now();
     const { record } = await store.addMessage(
       { resellerId: reseller.resellerId, endpointId: 'ops', messageId: 'msg_2', eventId: 'e2', eventType: 'node.lost', siteId: reseller.siteId, payload: '{}', createdAt: now },

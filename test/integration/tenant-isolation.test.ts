@@ -12,6 +12,7 @@
  * schemas, and by the route succeeding for its owner) so that a refusal is the credential's.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { resellerPk, resellerSitesPkPrefix, resellerSk } from '../../functions/adapters/tenancy-items.ts';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { PathParam } from '../../protocol/api-routes.ts';
 import { type Answer, startApi, type TestApi } from '../support/api.ts';
@@ -64,9 +65,9 @@ function itemsOf(items: unknown[], tenant: Tenant): unknown[] {
   return items.filter((item) => {
     const { pk, sk, resellerId } = item as { pk?: unknown; sk?: unknown; resellerId?: unknown };
     return (
-      String(pk).startsWith(`RESELLER#${tenant.resellerId}`) ||
-      String(pk).startsWith(`SITE#${tenant.resellerId}#`) ||
-      String(sk) === `RESELLER#${tenant.resellerId}` ||
+      String(pk).startsWith(resellerPk(tenant.resellerId)) ||
+      String(pk).startsWith(resellerSitesPkPrefix(tenant.resellerId)) ||
+      String(sk) === resellerSk(tenant.resellerId) ||
       resellerId === tenant.resellerId
     );
   });

@@ -9,7 +9,9 @@ import type { DelivererDeps } from '../../functions/adapters/deliverer-config.ts
 import { EndpointCache } from '../../functions/adapters/endpoint-cache.ts';
 import type { DeliveryJob } from '../../functions/adapters/webhook-jobs.ts';
 import { WebhookSender } from '../../functions/adapters/webhook-sender.ts';
-import { messageIdOf, newWebhookSecret, WebhookStore } from '../../functions/adapters/webhook-store.ts';
+import { WebhookDeliveryLog } from '../../functions/adapters/webhook-delivery-log.ts';
+import { newWebhookSecret, WebhookEndpointStore } from '../../functions/adapters/webhook-endpoint-store.ts';
+import { messageIdOf, WebhookMessageStore } from '../../functions/adapters/webhook-message-store.ts';
 import { webhookDelivererHandler } from '../../functions/handlers/webhook-deliverer.ts';
 import { lambdaContext } from '../../local/api-gateway-event.ts';
 import { freshTable } from '../support/dynamo.ts';
@@ -20,7 +22,9 @@ import { freshTable } from '../support/dynamo.ts';
 // the store's writes, the retry must leave one line for the try, agreeing with the message.
 
 let doc: DynamoDBDocumentClient;
-let store: WebhookStore;
+let endpoints: WebhookEndpointStore;
+let messages: WebhookMessageStore;
+let deliveryLog: WebhookDeliveryLog;
 let receiver: http.Server;
 let url = '';
 /** What the receiver answers next. */
@@ -44,7 +48,9 @@ beforeAll(async () => {
     },
     { step: 'build', name: 'failDeliveryLogWriteOnce' },
   );
-  store = new WebhookStore(doc, table.tableName);
+  endpoints = new WebhookEndpointStore(doc, table.tableName);
+  messages = new WebhookMessageStore(doc, table.tableName);
+  deliveryLog = new WebhookDeliveryLog(doc, table.tableName);
   receiver = http.createServer((request, response) => {
     request.resume();
     request.on('end', () => response.writeHead(answer).end());
@@ -65,16 +71,17 @@ describe('the delivery log when the write of its line fails', () => {
   ])('a try %s (%i): the retried job leaves exactly one line for it, agreeing with the message', async (_, status) => {
     const resellerId = `r${String(status)}`;
     answer = status;
-    await store.createEndpoint(resellerId, 'ops', { url, eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), 0);
+    await endpoints.createEndpoint(resellerId, 'ops', { url, eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), 0);
     const messageId = messageIdOf(`event-${String(status)}`, 'ops', Date.now());
-    await store.addMessage(
+    await messages.addMessage(
       { resellerId, endpointId: 'ops', messageId, eventId: `event-${String(status)}`, eventType: 'node.lost', siteId: 's', payload: '{}', createdAt: Date.now() },
       'pending',
     );
     const scheduled: DeliveryJob[] = [];
     const deps: DelivererDeps = {
-      store,
-      endpoints: new EndpointCache(store, 0),
+      messages,
+      endpointStore: endpoints,
+      endpoints: new EndpointCache(endpoints, 0),
       jobs: { schedule: (job: DeliveryJob) => Promise.resolve(void scheduled.push(job)) },
       deadLetters: { send: () => Promise.resolve() },
       sender: new WebhookSender({ policy: { allowLoopback: true }, timeoutMs: 2000 }),
@@ -94,8 +101,8 @@ describe('the delivery log when the write of its line fails', () => {
     expect((await receive(2)).batchItemFailures).toHaveLength(0);
     deps.sender.close();
 
-    const message = await store.getMessage(resellerId, 'ops', messageId);
-    const lines = (await store.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((line) => line.messageId === messageId);
+    const message = await messages.getMessage(resellerId, 'ops', messageId);
+    const lines = (await deliveryLog.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((line) => line.messageId === messageId);
     expect(lines.map((line) => [line.round, line.attempt, line.status])).toEqual([[0, 1, status]]);
     expect(message).toMatchObject({ attempts: 1, round: 0, lastStatus: status, lastAttemptAt: Date.parse(lines[0]!.at) });
     expect(message?.status).toBe(status === 204 ? 'delivered' : 'pending');

@@ -9,7 +9,9 @@ import type { DelivererDeps } from '../../functions/adapters/deliverer-config.ts
 import { EndpointCache } from '../../functions/adapters/endpoint-cache.ts';
 import type { DeliveryJob } from '../../functions/adapters/webhook-jobs.ts';
 import type { MessageRecord } from '../../functions/adapters/webhook-message-item.ts';
-import { messageIdOf, newWebhookSecret, WebhookStore } from '../../functions/adapters/webhook-store.ts';
+import { WebhookDeliveryLog } from '../../functions/adapters/webhook-delivery-log.ts';
+import { newWebhookSecret, WebhookEndpointStore } from '../../functions/adapters/webhook-endpoint-store.ts';
+import { messageIdOf, WebhookMessageStore } from '../../functions/adapters/webhook-message-store.ts';
 import { webhookDelivererHandler } from '../../functions/handlers/webhook-deliverer.ts';
 import { lambdaContext } from '../../local/api-gateway-event.ts';
 import { freshTable } from '../support/dynamo.ts';
@@ -21,7 +23,9 @@ import { freshTable } from '../support/dynamo.ts';
 // chosen moments (after the try was recorded). Whatever happens, each message ends delivered or
 // dead-lettered, each try is recorded once, and no more than eight tries are made.
 
-let store: WebhookStore;
+let endpoints: WebhookEndpointStore;
+let messages: WebhookMessageStore;
+let deliveryLog: WebhookDeliveryLog;
 let receiver: http.Server;
 let url = '';
 /** Per webhook-id: the statuses the receiver will answer, in turn (then 204). */
@@ -32,7 +36,9 @@ beforeAll(async () => {
   // The injected faults are logged as errors by design: keep the run's output for real failures.
   logger.setLogLevel('SILENT');
   const { doc, tableName } = await freshTable('wh-retries');
-  store = new WebhookStore(doc, tableName);
+  endpoints = new WebhookEndpointStore(doc, tableName);
+  messages = new WebhookMessageStore(doc, tableName);
+  deliveryLog = new WebhookDeliveryLog(doc, tableName);
   receiver = http.createServer((request, response) => {
     const id = String(request.headers['webhook-id']);
     request.resume();
@@ -69,10 +75,10 @@ describe('webhook retries under duplicated, reordered and failed queue operation
         async (statuses, steps) => {
           run += 1;
           const resellerId = `r${String(run)}`;
-          await store.createEndpoint(resellerId, 'ops', { url, eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), 0);
+          await endpoints.createEndpoint(resellerId, 'ops', { url, eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), 0);
           const messageId = messageIdOf(`event-${String(run)}`, 'ops', Date.now());
           script.set(messageId, [...statuses]);
-          const added = await store.addMessage(
+          const added = await messages.addMessage(
             { resellerId, endpointId: 'ops', messageId, eventId: `event-${String(run)}`, eventType: 'node.lost', siteId: 's', payload: '{}', createdAt: Date.now() },
             'pending',
           );
@@ -80,8 +86,9 @@ describe('webhook retries under duplicated, reordered and failed queue operation
           const deadLetters: MessageRecord[] = [];
           let failNextSend = false;
           const deps: DelivererDeps = {
-            store,
-            endpoints: new EndpointCache(store, 0),
+            messages,
+            endpointStore: endpoints,
+            endpoints: new EndpointCache(endpoints, 0),
             jobs: {
               schedule: (job: DeliveryJob) => {
                 if (failNextSend) {
@@ -115,17 +122,17 @@ describe('webhook retries under duplicated, reordered and failed queue operation
           }
           deps.sender.close();
 
-          const message = await store.getMessage(resellerId, 'ops', messageId);
+          const message = await messages.getMessage(resellerId, 'ops', messageId);
           expect(message?.status).not.toBe('pending');
           expect(message?.attempts).toBeLessThanOrEqual(8);
-          const log = (await store.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((a) => a.messageId === messageId);
+          const log = (await deliveryLog.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((a) => a.messageId === messageId);
           expect(log.map((a) => a.attempt).sort((a, b) => a - b)).toEqual(Array.from({ length: message?.attempts ?? 0 }, (_, n) => n + 1));
           if (message?.status === 'delivered') expect(received.get(messageId)).toBeGreaterThanOrEqual(1);
           if (message?.failure === 'exhausted') {
             expect(deadLetters.map((m) => m.messageId)).toContain(messageId);
             expect(received.get(messageId)).toBeUndefined();
           }
-          if (message?.failure === 'gone') expect((await store.getEndpoint(resellerId, 'ops'))?.enabled).toBe(false);
+          if (message?.failure === 'gone') expect((await endpoints.getEndpoint(resellerId, 'ops'))?.enabled).toBe(false);
           expect(added.created).toBe(true);
         },
       ),

@@ -12,7 +12,7 @@ import { EventBus } from '../../functions/adapters/event-bus.ts';
 import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { ResellerChannels } from '../../functions/adapters/reseller-channels.ts';
 import { WebhookSender } from '../../functions/adapters/webhook-sender.ts';
-import { messageIdOf } from '../../functions/adapters/webhook-store.ts';
+import { messageIdOf } from '../../functions/adapters/webhook-message-store.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import type { WebhookSettings } from '../../functions/domain/webhook-delivery.ts';
 import { publisherHandler } from '../../functions/handlers/publisher.ts';
@@ -356,7 +356,7 @@ describe('outbound webhooks, end to end', () => {
     for (let n = 0; n < count; n++) {
       const eventId = `${site.resellerId}/main-office/node.lost/${String(n)}`;
       const message = { resellerId: site.resellerId, endpointId: 'ops', messageId: messageIdOf(eventId, 'ops', at + n), eventId, eventType: 'node.lost', siteId: 'main-office', payload: '{}', createdAt: at + n } as const;
-      await api.api.webhooks.addMessage(message, 'failed');
+      await api.api.webhookMessages.addMessage(message, 'failed');
     }
     const since = new Date(at - 1000).toISOString();
     const first = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { defaultLinkTtlMs, signIncidentLink } from '../../functions/adapters/incident-links.ts';
-import { messageIdOf } from '../../functions/adapters/webhook-store.ts';
+import { messageIdOf } from '../../functions/adapters/webhook-message-store.ts';
 import { applyChange, defaultPolicy } from '../../functions/domain/incidents.ts';
 import { type Access, type ApiRouteKey, apiRoutes } from '../../protocol/api-routes.ts';
 import { type NodeRouteKey, nodeRoutes } from '../../protocol/node-routes.ts';
@@ -93,7 +93,7 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
   await expectStatus(api, 201, 'POST', '/v1/webhooks', rwKey, { endpointId, url: 'http://127.0.0.1:9/hook', eventTypes: ['node.lost'] });
   const messageId = messageIdOf(`${id}-event`, endpointId, api.clock.now());
   const message = { resellerId, endpointId, messageId, eventId: `${id}-event`, eventType: 'node.lost', siteId, payload: '{}', createdAt: api.clock.now() } as const;
-  await api.api.webhooks.addMessage(message, 'failed');
+  await api.api.webhookMessages.addMessage(message, 'failed');
   return {
     resellerId,
     rwKey,

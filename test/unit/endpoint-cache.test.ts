@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { defaultEndpointCacheEntries, EndpointCache, LruMap } from '../../functions/adapters/endpoint-cache.ts';
-import type { EndpointRecord } from '../../functions/adapters/webhook-store.ts';
+import type { EndpointRecord } from '../../functions/adapters/webhook-endpoint-store.ts';
 
 // A warm webhook function serves every reseller's endpoints: its cache of them must stay bounded.
 

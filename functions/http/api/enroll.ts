@@ -2,6 +2,7 @@ import { enrollmentCodeHash } from '../../adapters/credentials.ts';
 import { logger } from '../../adapters/logger.ts';
 import { signNodeToken } from '../../adapters/node-token.ts';
 import { HttpError } from '../http-error.ts';
+import { nodeRouteKeys } from '../../../protocol/node-routes.ts';
 import type { ApiImplementations } from './call.ts';
 
 const refused = () => new HttpError(401, 'unauthorized', 'the enrollment code is unknown, used or expired');
@@ -16,7 +17,7 @@ const otherNode = (codeNode: string, sent: string) =>
 
 export const enrollRoutes = {
   /** The code is the credential: one read to find what it enrolls, one transaction to use it up. */
-  'POST /v1/node/enroll': async ({ body, deps, now }) => {
+  [nodeRouteKeys.enroll]: async ({ body, deps, now }) => {
     const hash = enrollmentCodeHash(body.code);
     const code = await deps.sites.getEnrollmentCode(hash);
     if (!code || code.validUntil < now) throw refused();

@@ -4,7 +4,8 @@ import { maxReplayedPerCall, type PutEndpointRequest, type WebhookTestAccepted }
 import { checkWebhookUrl } from '../../adapters/address-policy.ts';
 import { logger } from '../../adapters/logger.ts';
 import { nextJob } from '../../adapters/webhook-jobs.ts';
-import { type EndpointRecord, endpointView, messageIdOf, messageView, newWebhookSecret, type WebhookStore } from '../../adapters/webhook-store.ts';
+import { type EndpointRecord, endpointView, newWebhookSecret } from '../../adapters/webhook-endpoint-store.ts';
+import { messageIdOf, messageView, type WebhookMessageStore } from '../../adapters/webhook-message-store.ts';
 import { iso } from '../../adapters/tenancy-items.ts';
 import { rotatedSecrets } from '../../domain/webhook-delivery.ts';
 import { renderWebhookBody } from '../../domain/webhook-templates.ts';
@@ -24,7 +25,7 @@ async function checkUrl(call: AnyCall, settings: PutEndpointRequest): Promise<vo
 }
 
 async function endpointOf(call: AnyCall) {
-  const endpoint = await call.deps.webhooks.getEndpoint(resellerOf(call), param(call, 'endpointId'));
+  const endpoint = await call.deps.webhookEndpoints.getEndpoint(resellerOf(call), param(call, 'endpointId'));
   if (!endpoint) throw notFound('the webhook endpoint');
   return endpoint;
 }
@@ -68,7 +69,7 @@ function testEvent(endpoint: EndpointRecord, keyId: string, now: number): Webhoo
 }
 
 /** Starts a new round of tries for one message and schedules its first; undefined if there is no such message. */
-async function replay(call: AnyCall, store: WebhookStore, endpointId: string, messageId: string) {
+async function replay(call: AnyCall, store: WebhookMessageStore, endpointId: string, messageId: string) {
   const jobs = jobsOf(call);
   const message = await store.replay(resellerOf(call), endpointId, messageId, call.now);
   if (message) await jobs.schedule(nextJob(message), call.now);
@@ -80,14 +81,14 @@ export const webhookRoutes = {
     const { endpointId, ...settings } = call.body;
     await checkUrl(call, settings);
     const secret = newWebhookSecret();
-    const endpoint = await call.deps.webhooks.createEndpoint(resellerOf(call), endpointId, settings, secret, call.now);
+    const endpoint = await call.deps.webhookEndpoints.createEndpoint(resellerOf(call), endpointId, settings, secret, call.now);
     if (!endpoint) throw new HttpError(409, 'conflict', `a webhook endpoint ${endpointId} exists already`);
     logger.info('webhook endpoint registered', { endpointId, template: endpoint.template, eventTypes: endpoint.eventTypes });
     return { endpoint: endpointView(endpoint), secret: { endpointId, secret, previousExpiresAt: null } };
   },
 
   'GET /v1/webhooks': async (call) => {
-    const page = await call.deps.webhooks.listEndpoints(resellerOf(call), call.query);
+    const page = await call.deps.webhookEndpoints.listEndpoints(resellerOf(call), call.query);
     return { items: page.items.map(endpointView), nextCursor: page.nextCursor };
   },
 
@@ -95,14 +96,14 @@ export const webhookRoutes = {
 
   'PUT /v1/webhooks/{endpointId}': async (call) => {
     await checkUrl(call, call.body);
-    const endpoint = await call.deps.webhooks.updateEndpoint(resellerOf(call), param(call, 'endpointId'), call.body, call.now);
+    const endpoint = await call.deps.webhookEndpoints.updateEndpoint(resellerOf(call), param(call, 'endpointId'), call.body, call.now);
     if (!endpoint) throw notFound('the webhook endpoint');
     logger.info('webhook endpoint changed', { endpointId: endpoint.endpointId, enabled: endpoint.enabled });
     return endpointView(endpoint);
   },
 
   'DELETE /v1/webhooks/{endpointId}': async (call) => {
-    if (!(await call.deps.webhooks.deleteEndpoint(resellerOf(call), param(call, 'endpointId')))) throw notFound('the webhook endpoint');
+    if (!(await call.deps.webhookEndpoints.deleteEndpoint(resellerOf(call), param(call, 'endpointId')))) throw notFound('the webhook endpoint');
     logger.info('webhook endpoint removed', { endpointId: param(call, 'endpointId') });
     return undefined;
   },
@@ -111,7 +112,7 @@ export const webhookRoutes = {
     const endpoint = await endpointOf(call);
     const fresh = { secret: newWebhookSecret(), createdAt: call.now, expiresAt: null };
     const secrets = rotatedSecrets(endpoint.secrets, fresh, call.now, (call.body.overlapSeconds ?? defaultOverlapSeconds) * 1000);
-    if (!(await call.deps.webhooks.replaceSecrets(endpoint.resellerId, endpoint.endpointId, endpoint.secrets, secrets, call.now))) {
+    if (!(await call.deps.webhookEndpoints.replaceSecrets(endpoint.resellerId, endpoint.endpointId, endpoint.secrets, secrets, call.now))) {
       throw new HttpError(409, 'conflict', 'the secret changed while it was being rotated: rotate again');
     }
     const previous = secrets.slice(1).map((s) => s.expiresAt ?? call.now);
@@ -121,19 +122,19 @@ export const webhookRoutes = {
 
   'GET /v1/webhooks/{endpointId}/messages': async (call) => {
     const endpoint = await endpointOf(call);
-    const page = await call.deps.webhooks.listMessages(endpoint.resellerId, endpoint.endpointId, call.query, call.now);
+    const page = await call.deps.webhookMessages.listMessages(endpoint.resellerId, endpoint.endpointId, call.query, call.now);
     return { items: page.items.map(messageView), nextCursor: page.nextCursor };
   },
 
   'GET /v1/webhooks/{endpointId}/attempts': async (call) => {
     const endpoint = await endpointOf(call);
-    return call.deps.webhooks.listAttempts(endpoint.resellerId, endpoint.endpointId, call.query, call.now);
+    return call.deps.deliveryLog.listAttempts(endpoint.resellerId, endpoint.endpointId, call.query, call.now);
   },
 
   'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay': async (call) => {
     const endpoint = await endpointOf(call);
     refuseIfDisabled(endpoint);
-    const message = await replay(call, call.deps.webhooks, endpoint.endpointId, param(call, 'messageId'));
+    const message = await replay(call, call.deps.webhookMessages, endpoint.endpointId, param(call, 'messageId'));
     if (!message) throw notFound('the message');
     logger.info('webhook message replayed', { endpointId: endpoint.endpointId, messageId: message.messageId, round: message.round });
     return messageView(message);
@@ -144,11 +145,11 @@ export const webhookRoutes = {
     refuseIfDisabled(endpoint);
     jobsOf(call);
     // One more than a call replays: whether there are more to come.
-    const ids = await call.deps.webhooks.failedSince(endpoint.resellerId, endpoint.endpointId, Date.parse(call.body.since), maxReplayedPerCall + 1);
+    const ids = await call.deps.webhookMessages.failedSince(endpoint.resellerId, endpoint.endpointId, Date.parse(call.body.since), maxReplayedPerCall + 1);
     const batch = ids.slice(0, maxReplayedPerCall);
     let replayed = 0;
     for (let i = 0; i < batch.length; i += replayConcurrency) {
-      const done = await Promise.all(batch.slice(i, i + replayConcurrency).map((messageId) => replay(call, call.deps.webhooks, endpoint.endpointId, messageId)));
+      const done = await Promise.all(batch.slice(i, i + replayConcurrency).map((messageId) => replay(call, call.deps.webhookMessages, endpoint.endpointId, messageId)));
       replayed += done.filter(Boolean).length;
     }
     const more = ids.length > maxReplayedPerCall;
@@ -174,7 +175,7 @@ export const webhookRoutes = {
     const payload = renderWebhookBody(endpoint.template, event, { routingKey: endpoint.routingKey });
     // Every template renders a test; a stored endpoint without what its template needs cannot be tested.
     if (payload === null) throw new Error(`the ${endpoint.template} template rendered nothing for a test of ${endpoint.endpointId}`);
-    const { record } = await call.deps.webhooks.addMessage(
+    const { record } = await call.deps.webhookMessages.addMessage(
       {
         resellerId: endpoint.resellerId,
         endpointId: endpoint.endpointId,
