@@ -57,14 +57,18 @@
  * what an endpoint adds. The bytes POSTed out are counted, not priced (no data transfer price in
  * the dated table).
  *
- * Then the day × 30 at the dated list prices (`prices.ts`): per service and per site-month, with
- * an HTTP API front and with function URLs; per site at 1,000 and 100,000 sites with the account's
- * free tiers and the fixed costs; and the worked check of aws-prices.md recomputed with the same
- * formulas, with the difference per service. Prints `name: value` lines on stdout (progress and
- * the day's timeline go to stderr; `--quiet` leaves the timeline out); exits 1 if a witness
- * request failed.
+ * The run has four steps, one function each: `measureDay` (the day and its replay, on the local
+ * stack), `usageOf` (the measurements as usage records, `usage-site-month.ts`: counts, no
+ * prices; `--usage-json <file>` writes them out), `price` (`price.ts`: the records in dollars at
+ * the dated list prices of `prices.ts`) and the figures printed from each: the day × 30 per
+ * service and per site-month, with an HTTP API front and with function URLs; per site at 1,000
+ * and 100,000 sites with the account's free tiers and the fixed costs; and the worked check of
+ * aws-prices.md recomputed with the same `price`, with the difference per service. Prints
+ * `name: value` lines on stdout (progress and the day's timeline go to stderr; `--quiet` leaves
+ * the timeline out); exits 1 if a witness request failed.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -75,15 +79,31 @@ import { ensureTable } from '../functions/adapters/table.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { newSite } from '../functions/domain/site-state.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { createLocalServer, type Invocation, listen, type Routes } from '../local/http-server.ts';
+import { createLocalServer, listen, type Routes } from '../local/http-server.ts';
 import { WitnessClient, type WitnessResult } from '../agent/io/witness-client.ts';
 import { CapacityMeter } from './ddb-meter.ts';
 import { webhookRetentionMs } from '../functions/adapters/webhook-message-store.ts';
 import { type Escalation, EventPath, type EventPathResult, streamBatchSize } from './event-path.ts';
 import { type EventPathDay, eventPathDay, eventPathFigures, type WebhookPathDay, webhookPathDay, webhookPathFigures, webhookPrefix } from './event-path-usage.ts';
 import { LogCapture } from './log-capture.ts';
-import { dynamoItemOverheadBytes, freeTiers, httpApiMeterBytes, prices, pricesDate, pricesRegion } from './prices.ts';
-import { runSiteDay } from './site-day.ts';
+import { type Bill, gib, listPrices, price, pricingNotes, type Service } from './price.ts';
+import { prices } from './prices.ts';
+import { runSiteDay, type SiteDayResult } from './site-day.ts';
+import { addUsage, daysPerMonth, gbSecondsOf, type Usage } from './usage.ts';
+import { linesBytes, type PlatformLogFormat, platformFormatNote, platformLogBytes, accessLogLine, serverOrigin } from './usage-modelled-logs.ts';
+import {
+  billedMsOf,
+  detectorMonth,
+  eventPathMonth,
+  httpApiUnits,
+  type MeasuredInvocation,
+  type SiteMonth,
+  siteMonth,
+  type StackFacts,
+  type UsageRecord,
+  webhookMonth,
+  witnessMonth,
+} from './usage-site-month.ts';
 import { endpointEventTypes } from './webhook-path.ts';
 import { detectSilence } from '../functions/jobs/detect-silence.ts';
 
@@ -91,17 +111,13 @@ const tableName = 'tiebreak-cost';
 const resellerId = 'cost';
 const siteId = 'site-day';
 const nodeIds = ['node-a', 'node-b'];
-/** The witness's virtual clock starts here (as TestClock does). */
-const serverOrigin = 1_800_000_000_000;
 const dayMs = 24 * 3_600_000;
-const daysPerMonth = 30;
-const gib = 1024 ** 3;
 /** Lambda's (and CDK's) default, if lib/ cannot say. */
 const defaultMemoryMb = 128;
 /** Log retention if lib/ cannot say. */
 const defaultRetentionDays = 30;
-/** "Max Memory Used" in the modelled report line: two digits, as a small Node function uses. */
-const modelledMaxMemoryMb = 90;
+/** The fleets the per-site figures are also given for (free tiers and fixed costs shared). */
+const fleetSizes = [1_000, 100_000];
 
 interface Options {
   warmupMin: number;
@@ -114,16 +130,30 @@ interface Options {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   rttMs: number;
   engineWarmup: number;
-  platformLogs: 'json' | 'text' | 'none';
+  platformLogs: PlatformLogFormat;
   escalation: Escalation;
   /** The fleet the per-site figure assumes for the publisher's batch fill. */
   fleetSites: number;
   streamShards: number;
+  /** Where to write the usage record as JSON, if anywhere. */
+  usageJson: string | undefined;
   quiet: boolean;
 }
 
-interface Measured extends Invocation {
-  logBytes: number;
+type Figure = [string, string | number];
+
+/** Everything the run measured: the day on the witness, its replay through the event and webhook paths, the detector's time. */
+interface MeasuredDay {
+  day: SiteDayResult;
+  invocations: MeasuredInvocation[];
+  requests: RequestCounter;
+  capacity: CapacityMeter;
+  witnessLogLines: number;
+  events: EventPathResult;
+  detector: { meanMs: number; runs: number };
+  stack: StackFacts & { memorySource: string; retentionSource: string };
+  /** Witness requests that failed, and event or webhook path failures. */
+  failed: number;
 }
 
 export async function costBench(args: string[]): Promise<number> {
@@ -131,6 +161,26 @@ export async function costBench(args: string[]): Promise<number> {
   const progress = (line: string) => {
     console.error(`bench cost: ${line}`);
   };
+  const measured = await measureDay(o, progress);
+  const witness = witnessDay(measured, o);
+  const usage = usageOf(measured, witness, o);
+  if (o.usageJson !== undefined) {
+    await writeFile(o.usageJson, `${JSON.stringify(usage, null, 2)}\n`);
+    progress(`usage record written to ${o.usageJson}`);
+  }
+  const figures: Figure[] = [
+    ...witnessFigures(measured, witness, o),
+    ...pathFigures(measured, o),
+    ...costFigures(measured, usage),
+    ...workedCheckFigures(price(usage.perSiteMonth.total, listPrices, { front: 'http-api' }), measured.invocations.length),
+    ['errors', measured.failed],
+  ];
+  for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
+  return measured.failed === 0 ? 0 : 1;
+}
+
+/** The measured day and its replay, on DynamoDB Local, the local server and fauxqs, torn down after. */
+async function measureDay(o: Options, progress: (line: string) => void): Promise<MeasuredDay> {
   progress('starting DynamoDB Local (in memory)');
   const engine = await startDynamoDbLocal({});
   const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
@@ -139,8 +189,6 @@ export async function costBench(args: string[]): Promise<number> {
   const logs = new LogCapture('tiebreak-witness');
   let server: Awaited<ReturnType<typeof listen>> | undefined;
   let eventPath: EventPath | undefined;
-  const figures: [string, string | number][] = [];
-  let failed: number;
   try {
     await ensureTable(client, tableName);
     progress('starting fauxqs (SNS and SQS, in memory) and the event path\'s queues');
@@ -152,7 +200,7 @@ export async function costBench(args: string[]): Promise<number> {
     const newDeps = (): WitnessDeps => ({ ...witnessDeps(config, client), now: () => witnessNow });
     const routes = routesWithDepsPerFunction(await loadWitnessRoutes(o.logLevel), newDeps);
     let counting = false;
-    let invocations: Measured[] = [];
+    let invocations: MeasuredInvocation[] = [];
     server = await listen(
       createLocalServer(routes, {
         onInvocation: (invocation) => {
@@ -203,240 +251,15 @@ export async function costBench(args: string[]): Promise<number> {
     });
     const witnessLogLines = logs.lines;
     await path.mark('end');
-    failed = day.failedRequests;
     if (!o.quiet) for (const line of day.timeline) console.error(`bench cost: day ${line}`);
     progress(`simulated in ${(day.wallMs / 1000).toFixed(1)} s wall (${day.steps} events)`);
     const replayStarted = performance.now();
     const events = await path.replay(defaultSettings, serverOrigin + countFromMs, logs, progress);
     logs.stop();
     progress(`event path replayed in ${((performance.now() - replayStarted) / 1000).toFixed(1)} s wall`);
-    failed += events.failures.length;
     progress('timing the silence detector: a minute apart, on this table, after the day');
     const detector = await timeDetector(engine.endpoint, witnessNow);
-
-    // --- the day, measured ------------------------------------------------------------------
-    const byFunction = groupBy(invocations, (i) => i.functionName);
-    const durations = invocations.map((i) => i.durationMs);
-    const billedMs = invocations.reduce((sum, i) => sum + Math.max(1, Math.ceil(i.durationMs)), 0);
-    const apiUnits = invocations.reduce((sum, i) => sum + Math.max(1, Math.ceil(Math.max(i.requestBytes, i.responseBytes) / httpApiMeterBytes)), 0);
-    const writes = capacity.writes();
-    const reads = capacity.reads();
-    const reportedWrites = writes.filter((w) => w.unitsReported !== undefined);
-    // The units billed: what the engine reported where it did, from item sizes where it did not.
-    const tableWru = writes.reduce((sum, w) => sum + (w.unitsReported ?? w.unitsBySize), 0);
-    const indexWru = writes.reduce((sum, w) => sum + w.indexUnitsReported, 0);
-    const wru = tableWru + indexWru;
-    const wruBySize = writes.reduce((sum, w) => sum + w.unitsBySize, 0);
-    const rru = reads.reduce((sum, r) => sum + (r.unitsReported ?? r.unitsBySize), 0);
-    const itemSizes = writes.map((w) => Math.max(w.oldBytes, w.newBytes));
-    const storedItemBytes = writes.at(-1)?.newBytes ?? 0;
-    const handlerLogBytes = invocations.reduce((sum, i) => sum + i.logBytes, 0);
-    const lineBytes = (lines: string[]) => lines.reduce((sum, line) => sum + Buffer.byteLength(line), 0);
-    const platformLogBytes = invocations.reduce((sum, i) => sum + lineBytes(platformLogLines(o.platformLogs, i.durationMs, stack.memoryMb)), 0);
-    const accessLogBytes = invocations.reduce((sum, i) => sum + lineBytes([accessLogLine(i)]), 0);
-    const gbSeconds = (billedMs / 1000) * (stack.memoryMb / 1024);
-    const statuses = groupBy(invocations, (i) => `${i.functionName} ${i.status}`);
-
-    figures.push(
-      ['scenario', `${o.warmupMin} min start-up uncounted, then 24 h: peer link lost ${o.linkLossMin} min at ${hhmm(o.linkLossAtH)}, primary fails at ${hhmm(o.failureAtH)} and is back after ${o.outageMin} min`],
-      ['agent_timings', 'defaults (agent/core/settings.ts); witness settings defaults: lease 15 s, heartbeats 5 s fast / 60 s slow'],
-      ['witness_rtt_ms_modelled', o.rttMs],
-      ...Object.entries(day.events)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([what, n]): [string, number] => [`day_${what.replace(/[^a-z0-9]+/gi, '_').replace(/_$/, '').toLowerCase()}`, n]),
-      ['day_final_roles', Object.entries(day.finalRoles).map(([id, role]) => `${id} ${role}`).join(', ')],
-      ['api_requests_per_day', invocations.length],
-      ...[...statuses].map(([key, list]): [string, number] => [`api_requests_per_day_${key.replace('tiebreak-', '').replace(' ', '_')}`, list.length]),
-      ['api_request_bytes_mean', fixed(mean(invocations.map((i) => i.requestBytes)), 0)],
-      ['api_response_bytes_mean', fixed(mean(invocations.map((i) => i.responseBytes)), 0)],
-      ['api_request_bytes_max', Math.max(0, ...invocations.map((i) => i.requestBytes))],
-      ['api_response_bytes_max', Math.max(0, ...invocations.map((i) => i.responseBytes))],
-      ['api_meter_units_per_day', apiUnits],
-      ...[...byFunction].map(([name, list]): [string, number] => [`lambda_invocations_per_day_${name.replace('tiebreak-', '')}`, list.length]),
-      ['lambda_duration_ms_mean', fixed(mean(durations), 2)],
-      ['lambda_duration_ms_p50', fixed(percentile(durations, 50), 2)],
-      ['lambda_duration_ms_p99', fixed(percentile(durations, 99), 2)],
-      ['lambda_duration_ms_max', fixed(Math.max(0, ...durations), 2)],
-      ['lambda_billed_ms_per_day', billedMs],
-      ['lambda_memory_mb', stack.memoryMb],
-      ['lambda_memory_source', stack.memorySource],
-      ['lambda_gb_s_per_day', fixed(gbSeconds, 3)],
-      ['ddb_requests_per_day', requests.total()],
-      ...[...requests.byCommand].sort(([a], [b]) => a.localeCompare(b)).map(([command, n]): [string, number] => [`ddb_${command.replace(/Command$/, '')}_per_day`, n]),
-      ['ddb_unmetered_commands', capacity.unmetered.size === 0 ? 'none' : [...capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
-      ['ddb_failed_conditional_writes_per_day', writes.filter((w) => !w.applied).length],
-      ['ddb_wru_per_day', fixed(wru, 1)],
-      ['ddb_wru_per_day_table', fixed(tableWru, 1)],
-      ['ddb_wru_per_day_due_index', fixed(indexWru, 1)],
-      ['ddb_due_index_note', `the silence detector's due index: 2 writes each time the site moves to a new ${defaultSettings.dueBucketMs / 60_000} min bucket, none for a heartbeat in the same bucket`],
-      ['ddb_wru_per_day_by_item_size', fixed(wruBySize, 1)],
-      ['ddb_wru_reported_by_engine', `${reportedWrites.length} of ${writes.length} writes (DynamoDB Local reports ConsumedCapacity for applied writes and reads, not for failed conditional writes)`],
-      ['ddb_wru_reported_matches_size', reportedWrites.every((w) => w.unitsReported === w.unitsBySize) ? 'yes (table units; index units apart)' : `no: ${reportedWrites.filter((w) => w.unitsReported !== w.unitsBySize).length} differ`],
-      ['ddb_wru_per_write_mean', fixed(tableWru / Math.max(1, writes.length), 3)],
-      ['ddb_item_bytes_p50', percentile(itemSizes, 50)],
-      ['ddb_item_bytes_max', Math.max(0, ...itemSizes)],
-      ['ddb_writes_over_1kb', itemSizes.filter((b) => b > 1024).length],
-      ['ddb_rru_per_day', fixed(rru, 1)],
-      ['ddb_latency_ms_p50', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 50), 2)],
-      ['ddb_latency_ms_p99', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 99), 2)],
-      ['ddb_latency_ms_max', fixed(Math.max(0, ...capacity.requests.map((r) => r.latencyMs)), 2)],
-      ['ddb_item_bytes_stored', storedItemBytes],
-      ['log_level', o.logLevel],
-      ['logs_handler_lines_per_day', witnessLogLines],
-      ['logs_handler_bytes_per_day', handlerLogBytes],
-      ['logs_platform_format', platformFormatNote[o.platformLogs]],
-      ['logs_platform_bytes_per_day_modelled', platformLogBytes],
-      ['logs_api_access_bytes_per_day_modelled', accessLogBytes],
-      ['logs_bytes_per_invocation_lambda', fixed((handlerLogBytes + platformLogBytes) / Math.max(1, invocations.length), 0)],
-      ['logs_bytes_per_request_api_access', fixed(accessLogBytes / Math.max(1, invocations.length), 0)],
-      ['logs_retention_days', stack.retentionDays],
-      ['logs_retention_source', stack.retentionSource],
-    );
-
-    // --- a site-month at list prices ----------------------------------------------------------
-    const witnessMonth: Usage = {
-      apiUnits: apiUnits * daysPerMonth,
-      invocations: invocations.length * daysPerMonth,
-      gbSeconds: gbSeconds * daysPerMonth,
-      wru: wru * daysPerMonth,
-      rru: rru * daysPerMonth,
-      storageGb: (storedItemBytes + dynamoItemOverheadBytes) / gib,
-      logGb: ((handlerLogBytes + platformLogBytes) * daysPerMonth) / gib,
-      accessLogGb: (accessLogBytes * daysPerMonth) / gib,
-      logRetentionMonths: stack.retentionDays / daysPerMonth,
-      snsPublishes: 0,
-      snsEmails: 0,
-      sqsRequests: 0,
-    };
-    // The event path: its publisher's invocations depend on the fleet's size (how full its batches are).
-    const platformBytes = (durationMs: number) => lineBytes(platformLogLines(o.platformLogs, durationMs, stack.memoryMb));
-    const pathDay = (sites: number) => eventPathDay(events, { sites, shards: o.streamShards, platformLogBytes: platformBytes });
-    // The webhook path, both variants; every site pays the one with no endpoint (the outbox takes every event).
-    const webhookDays = (sites: number) => events.webhooks.map((w) => webhookPathDay(w, events, { sites, shards: o.streamShards, platformLogBytes: platformBytes }));
-    const everySiteWebhooks = (sites: number) => webhookMonth(variantDay(webhookDays(sites), 'none'), stack.memoryMb, stack.retentionDays);
-    const monthAt = (sites: number) =>
-      addUsage(addUsage(witnessMonth, eventPathMonth(pathDay(sites), stack.memoryMb, stack.retentionDays)), everySiteWebhooks(sites));
-    const headlineDay = pathDay(o.fleetSites);
-    const pathMonth = eventPathMonth(headlineDay, stack.memoryMb, stack.retentionDays);
-    const headlineWebhooks = webhookDays(o.fleetSites);
-    const webhookNoneMonth = everySiteWebhooks(o.fleetSites);
-    const month = addUsage(addUsage(witnessMonth, pathMonth), webhookNoneMonth);
-    const listWithoutWebhooks = costOf(addUsage(witnessMonth, pathMonth), 1, 'http-api', false);
-    const list = costOf(month, 1, 'http-api', false);
-    const listUrls = costOf(month, 1, 'function-urls', false);
-    const listWitness = costOf(witnessMonth, 1, 'http-api', false);
-    const listPath = costOf(pathMonth, 1, 'function-urls', false);
-    const smallFleet = 10;
-    figures.push(
-      ...eventPathFigures(events),
-      ['publisher_batch_window_s', events.windowMs / 1000],
-      ['publisher_batch_size_max', streamBatchSize],
-      ['publisher_stream_shards_assumed', o.streamShards],
-      [`publisher_batch_fill_at_${o.fleetSites}_sites`, fixed(headlineDay.publisherFill, 1)],
-      [
-        'publisher_batch_fill_note',
-        `the ${events.windowMs / 1000} s window gathers every site's records: ${fixed(((events.deliveredDay + events.deliveredTrackers) * o.fleetSites) / 86_400, 1)} a second at ${o.fleetSites} sites, ` +
-          `so a batch holds min(100, that × ${events.windowMs / 1000} s ÷ shards); with k shards (the table's partitions) divide by k (--stream-shards)`,
-      ],
-      ['publisher_invocations_per_site_day', fixed(headlineDay.publisherInvocations, 2)],
-      [`publisher_invocations_per_site_day_at_${smallFleet}_sites`, fixed(pathDay(smallFleet).publisherInvocations, 1)],
-      ['publisher_billed_ms_per_invocation', headlineDay.publisherBilledMsPerInvocation],
-      ['lambda_invocations_per_site_day_event_path', fixed(headlineDay.publisherInvocations + headlineDay.incidentsInvocations, 2)],
-      ['lambda_billed_ms_per_site_day_event_path', fixed(headlineDay.billedMs, 0)],
-      ['ddb_wru_per_site_day_event_path', fixed(headlineDay.wru, 1)],
-      ['ddb_wru_per_site_day_event_path_index', fixed(headlineDay.wruIndex, 1)],
-      ['ddb_rru_per_site_day_event_path', fixed(headlineDay.rru, 1)],
-      ['ddb_audit_trail_bytes_per_site_month', fixed(headlineDay.storedBytesAdded * daysPerMonth, 0)],
-      ['ddb_audit_trail_note', 'the audit trail has no TTL: its storage grows by that much every month (priced here: one month of it)'],
-      ['logs_event_path_bytes_per_site_day', `${fixed(headlineDay.handlerLogBytes, 0)} handler lines (measured) + ${fixed(headlineDay.platformLogBytes, 0)} platform events (modelled per invocation)`],
-      ['sns_publishes_billed_per_site_day', headlineDay.snsPublishesBilled],
-      ['sns_email_notifications_per_site_day', headlineDay.snsEmails],
-      ['sns_sms_per_site_day', `${headlineDay.snsSms} (not priced: aws-prices.md gives SMS no list price)`],
-      ['sqs_requests_billed_per_site_day', `${headlineDay.sqsRequestsBilled} measured + ${headlineDay.sqsConsumerModelled} modelled (the reseller's tool: a receive and a delete per service-queue message)`],
-      ...webhookFigures(events, headlineWebhooks, stack.memoryMb, stack.retentionDays),
-    );
-    const detectorMonth = detectorUsage(detector.meanMs, stack.memoryMb, stack.retentionDays, o.platformLogs);
-    const detectorCost = costOf(detectorMonth, 1, 'function-urls', false).total;
-    figures.push(
-      ['prices', `${pricesRegion} list prices as sourced on ${pricesDate} (bench/prices.ts); month = ${daysPerMonth} days; GB = 2^30 bytes`],
-      ['dynamodb_usd_per_site_month', usd(list.dynamodb)],
-      ['http_api_usd_per_site_month', usd(list.api)],
-      ['lambda_usd_per_site_month', usd(list.lambda)],
-      ['logs_usd_per_site_month', usd(list.logs)],
-      ['sns_usd_per_site_month', usd(list.sns)],
-      ['sqs_usd_per_site_month', usd(list.sqs)],
-      ['sns_sqs_usd_per_site_month', usd(list.sns + list.sqs)],
-      ['event_path_usd_per_site_month', usd(listPath.total)],
-      ['event_path_usd_by_service', `lambda ${usd(listPath.lambda)}, dynamodb ${usd(listPath.dynamodb)}, logs ${usd(listPath.logs)}, sns ${usd(listPath.sns)}, sqs ${usd(listPath.sqs)}`],
-      ...webhookCostFigures(headlineWebhooks, stack.memoryMb, stack.retentionDays),
-      ['cost_per_site_month_witness_only', usd(listWitness.total)],
-      [
-        'sns_sqs_note',
-        'SNS: a publish call per started 64 KB (a PublishBatch of up to 10 events is one: SNS batching docs), deliveries to SQS free, e-mail $2.00/100,000; ' +
-          'SQS $0.40/M requests, the incidents function\'s sends, receives and deletes as measured, the reseller\'s receive + delete modelled',
-      ],
-      [
-        'sqs_idle_polling_note',
-        'not priced: Lambda\'s event source mappings keep long-polling the incidents queue and the webhook outbox and deliveries queues while they are empty (aws-prices.md: "an idle queue polled by a Lambda trigger still makes empty receives"), ' +
-          'a cost per deployment, not per site, at a rate the dated table does not give; nor the reseller\'s own polling of its service queue (its tool, per reseller)',
-      ],
-      ['cost_per_site_month', usd(list.total)],
-      ['cost_per_site_month_note', 'witness + event path + the webhook path with no endpoint (every site: the outbox takes every event); an endpoint adds webhook_endpoint_adds_usd_per_site_month'],
-      ['cost_per_site_month_without_webhook_path', usd(listWithoutWebhooks.total)],
-      ['cost_per_site_month_goal', '$0.25'],
-      ['cost_per_site_month_function_urls', usd(listUrls.total)],
-    );
-    figures.push(
-      ['detector_runs_per_month', detectorMonth.invocations],
-      ['detector_run_ms_mean', fixed(detector.meanMs, 1)],
-      ['detector_runs_timed', `${detector.runs} runs a minute apart after the day (the first one, with no cursor yet, left out)`],
-      ['detector_usd_per_month', usd(detectorCost)],
-      ['detector_note', 'per deployment, whatever the number of sites: Lambda (a run a minute), DynamoDB (cursor GetItem a run; Query and cursor UpdateItem a bucket), its log lines; no free tier taken off'],
-    );
-    for (const sites of [1_000, 100_000]) {
-      const fleet = costOf(monthAt(sites), sites, 'http-api', true).total + detectorCost;
-      const fleetUrls = costOf(monthAt(sites), sites, 'function-urls', true).total + detectorCost;
-      figures.push(
-        [`cost_per_site_month_at_${sites}_sites`, usd(fleet / sites)],
-        [`cost_per_site_month_function_urls_at_${sites}_sites`, usd(fleetUrls / sites)],
-        [`cost_per_month_at_${sites}_sites`, usd(fleet, 2)],
-      );
-    }
-    figures.push(
-      ['fleet_free_tiers', 'Lambda 1 M requests + 400,000 GB-s, SQS 1 M requests, DynamoDB 25 GB storage, per account-month; HTTP API $0.90/M beyond 300 M'],
-      ['fleet_fixed_usd_per_month', usd(prices.secretMonth.usd + detectorCost, 2)],
-      ['fleet_fixed_note', 'Secrets Manager: one secret (the token-signing key), and the silence detector; CloudWatch alarms and dashboard left out (not in the dated price table)'],
-      ['logs_note', 'logs_usd = ingestion + storage for the retention, stored size taken uncompressed (an upper bound: CloudWatch bills storage compressed)'],
-      ['left_out', 'data transfer out (the webhook POSTs\' bytes are counted: webhook_path_with_endpoint_http_bytes_out_per_site_day), the CloudWatch Logs free tier, Secrets Manager API calls, DynamoDB PITR and backups, Lambda init (cold start) billing, Lambda\'s polling of the idle incidents and webhook queues, SMS'],
-    );
-
-    // --- the worked check in aws-prices.md, recomputed with the same formulas -------------------
-    const workedRequests = 2 * 60 * 730; // two nodes, one heartbeat a minute, a 730 h month
-    const worked: Usage = {
-      apiUnits: workedRequests,
-      invocations: workedRequests,
-      gbSeconds: workedRequests * 0.015 * (128 / 1024),
-      wru: workedRequests,
-      rru: 0,
-      storageGb: 0,
-      // Its logs figure ($0.022) is 500 B an invocation in decimal GB: kept so, to reproduce it.
-      logGb: (workedRequests * 500) / 1e9,
-      accessLogGb: 0,
-      logRetentionMonths: 0,
-      snsPublishes: 0,
-      snsEmails: 0,
-      sqsRequests: 0,
-    };
-    const workedCost = costOf(worked, 1, 'http-api', false);
-    const delta = (key: keyof Cost) => `${key} ${list[key] >= workedCost[key] ? '+' : '-'}$${Math.abs(list[key] - workedCost[key]).toFixed(4)}`;
-    figures.push(
-      ['worked_check_usd_per_site_month', '$0.18 (aws-prices.md: 60 s heartbeats, 1 WRU each, 128 MB at 15 ms, HTTP API, about 500 B of logs an invocation)'],
-      ['worked_check_recomputed', usd(workedCost.total)],
-      ['worked_check_recomputed_by_service', `api ${usd(workedCost.api)}, dynamodb ${usd(workedCost.dynamodb)}, lambda ${usd(workedCost.lambda)}, logs ${usd(workedCost.logs)}`],
-      ['measured_minus_worked_check', (['api', 'dynamodb', 'lambda', 'logs', 'total'] as const).map(delta).join(', ')],
-      ['worked_check_requests_per_month', workedRequests],
-      ['measured_requests_per_month', invocations.length * daysPerMonth],
-    );
+    return { day, invocations, requests, capacity, witnessLogLines, events, detector, stack, failed: day.failedRequests + events.failures.length };
   } finally {
     logs.stop();
     await eventPath?.stop();
@@ -444,9 +267,254 @@ export async function costBench(args: string[]): Promise<number> {
     client.destroy();
     await engine.stop();
   }
-  figures.push(['errors', failed]);
-  for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
-  return failed === 0 ? 0 : 1;
+}
+
+/** The witness's day, added up from its invocations and capacity units (the units billed: reported where the engine reports them, from item sizes where not). */
+function witnessDay({ invocations, capacity, stack }: MeasuredDay, o: Options) {
+  const writes = capacity.writes();
+  const reads = capacity.reads();
+  const tableWru = writes.reduce((sum, w) => sum + (w.unitsReported ?? w.unitsBySize), 0);
+  const indexWru = writes.reduce((sum, w) => sum + w.indexUnitsReported, 0);
+  return {
+    writes,
+    tableWru,
+    indexWru,
+    wru: tableWru + indexWru,
+    rru: reads.reduce((sum, r) => sum + (r.unitsReported ?? r.unitsBySize), 0),
+    billedMs: invocations.reduce((sum, i) => sum + billedMsOf(i.durationMs), 0),
+    apiUnits: invocations.reduce((sum, i) => sum + httpApiUnits(i), 0),
+    storedItemBytes: writes.at(-1)?.newBytes ?? 0,
+    handlerLogBytes: invocations.reduce((sum, i) => sum + i.logBytes, 0),
+    platformLogBytes: invocations.reduce((sum, i) => sum + platformLogBytes(o.platformLogs, i.durationMs, stack.memoryMb), 0),
+    accessLogBytes: invocations.reduce((sum, i) => sum + linesBytes([accessLogLine(i)]), 0),
+  };
+}
+type WitnessDay = ReturnType<typeof witnessDay>;
+
+/** The measurements as usage records: a site's month in parts, at the headline fleet size and the others, and the detector's month. */
+function usageOf(m: MeasuredDay, w: WitnessDay, o: Options): UsageRecord {
+  const witness = witnessMonth({ invocations: m.invocations, writeUnits: w.wru, readUnits: w.rru, storedItemBytes: w.storedItemBytes, platformLogs: o.platformLogs, stack: m.stack });
+  const atFleet = (sites: number) => siteMonthAt(m, witness, o, sites);
+  return {
+    daysPerMonth,
+    fleetSites: o.fleetSites,
+    perSiteMonth: atFleet(o.fleetSites),
+    perSiteMonthInFleet: Object.fromEntries(fleetSizes.map((sites) => [String(sites), atFleet(sites).total])),
+    perDeploymentMonth: { detector: detectorMonth({ meanMs: m.detector.meanMs, dueBucketMs: defaultSettings.dueBucketMs, platformLogs: o.platformLogs, stack: m.stack }) },
+  };
+}
+
+/** The event and webhook paths' days at a fleet size: the publisher's invocations depend on how full the fleet's batches are. */
+function pathDays(m: MeasuredDay, o: Options, sites: number): { eventPath: EventPathDay; webhooks: WebhookPathDay[] } {
+  const platformBytes = (durationMs: number) => platformLogBytes(o.platformLogs, durationMs, m.stack.memoryMb);
+  const shape = { sites, shards: o.streamShards, platformLogBytes: platformBytes };
+  return { eventPath: eventPathDay(m.events, shape), webhooks: m.events.webhooks.map((w) => webhookPathDay(w, m.events, shape)) };
+}
+
+function siteMonthAt(m: MeasuredDay, witness: Usage, o: Options, sites: number): SiteMonth {
+  const days = pathDays(m, o, sites);
+  return siteMonth({
+    witness,
+    eventPath: eventPathMonth(days.eventPath, m.stack),
+    webhookPath: webhookMonth(variantDay(days.webhooks, 'none'), m.stack),
+    webhookPathWithEndpoint: webhookMonth(variantDay(days.webhooks, 'endpoint'), m.stack),
+  });
+}
+
+/** What the witness's day measured (notes about measuring beside them). */
+function witnessFigures(m: MeasuredDay, w: WitnessDay, o: Options): Figure[] {
+  const { invocations, requests, capacity, day, stack } = m;
+  const byFunction = groupBy(invocations, (i) => i.functionName);
+  const durations = invocations.map((i) => i.durationMs);
+  const reportedWrites = w.writes.filter((x) => x.unitsReported !== undefined);
+  const wruBySize = w.writes.reduce((sum, x) => sum + x.unitsBySize, 0);
+  const itemSizes = w.writes.map((x) => Math.max(x.oldBytes, x.newBytes));
+  const gbSeconds = (w.billedMs / 1000) * (stack.memoryMb / 1024);
+  const statuses = groupBy(invocations, (i) => `${i.functionName} ${i.status}`);
+  return [
+    ['scenario', `${o.warmupMin} min start-up uncounted, then 24 h: peer link lost ${o.linkLossMin} min at ${hhmm(o.linkLossAtH)}, primary fails at ${hhmm(o.failureAtH)} and is back after ${o.outageMin} min`],
+    ['agent_timings', 'defaults (agent/core/settings.ts); witness settings defaults: lease 15 s, heartbeats 5 s fast / 60 s slow'],
+    ['witness_rtt_ms_modelled', o.rttMs],
+    ...Object.entries(day.events)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([what, n]): Figure => [`day_${what.replace(/[^a-z0-9]+/gi, '_').replace(/_$/, '').toLowerCase()}`, n]),
+    ['day_final_roles', Object.entries(day.finalRoles).map(([id, role]) => `${id} ${role}`).join(', ')],
+    ['api_requests_per_day', invocations.length],
+    ...[...statuses].map(([key, list]): Figure => [`api_requests_per_day_${key.replace('tiebreak-', '').replace(' ', '_')}`, list.length]),
+    ['api_request_bytes_mean', fixed(mean(invocations.map((i) => i.requestBytes)), 0)],
+    ['api_response_bytes_mean', fixed(mean(invocations.map((i) => i.responseBytes)), 0)],
+    ['api_request_bytes_max', Math.max(0, ...invocations.map((i) => i.requestBytes))],
+    ['api_response_bytes_max', Math.max(0, ...invocations.map((i) => i.responseBytes))],
+    ['api_meter_units_per_day', w.apiUnits],
+    ...[...byFunction].map(([name, list]): Figure => [`lambda_invocations_per_day_${name.replace('tiebreak-', '')}`, list.length]),
+    ['lambda_duration_ms_mean', fixed(mean(durations), 2)],
+    ['lambda_duration_ms_p50', fixed(percentile(durations, 50), 2)],
+    ['lambda_duration_ms_p99', fixed(percentile(durations, 99), 2)],
+    ['lambda_duration_ms_max', fixed(Math.max(0, ...durations), 2)],
+    ['lambda_billed_ms_per_day', w.billedMs],
+    ['lambda_memory_mb', stack.memoryMb],
+    ['lambda_memory_source', stack.memorySource],
+    ['lambda_gb_s_per_day', fixed(gbSeconds, 3)],
+    ['ddb_requests_per_day', requests.total()],
+    ...[...requests.byCommand].sort(([a], [b]) => a.localeCompare(b)).map(([command, n]): Figure => [`ddb_${command.replace(/Command$/, '')}_per_day`, n]),
+    ['ddb_unmetered_commands', capacity.unmetered.size === 0 ? 'none' : [...capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
+    ['ddb_failed_conditional_writes_per_day', w.writes.filter((x) => !x.applied).length],
+    ['ddb_wru_per_day', fixed(w.wru, 1)],
+    ['ddb_wru_per_day_table', fixed(w.tableWru, 1)],
+    ['ddb_wru_per_day_due_index', fixed(w.indexWru, 1)],
+    ['ddb_due_index_note', `the silence detector's due index: 2 writes each time the site moves to a new ${defaultSettings.dueBucketMs / 60_000} min bucket, none for a heartbeat in the same bucket`],
+    ['ddb_wru_per_day_by_item_size', fixed(wruBySize, 1)],
+    ['ddb_wru_reported_by_engine', `${reportedWrites.length} of ${w.writes.length} writes (DynamoDB Local reports ConsumedCapacity for applied writes and reads, not for failed conditional writes)`],
+    ['ddb_wru_reported_matches_size', reportedWrites.every((x) => x.unitsReported === x.unitsBySize) ? 'yes (table units; index units apart)' : `no: ${reportedWrites.filter((x) => x.unitsReported !== x.unitsBySize).length} differ`],
+    ['ddb_wru_per_write_mean', fixed(w.tableWru / Math.max(1, w.writes.length), 3)],
+    ['ddb_item_bytes_p50', percentile(itemSizes, 50)],
+    ['ddb_item_bytes_max', Math.max(0, ...itemSizes)],
+    ['ddb_writes_over_1kb', itemSizes.filter((b) => b > 1024).length],
+    ['ddb_rru_per_day', fixed(w.rru, 1)],
+    ['ddb_latency_ms_p50', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 50), 2)],
+    ['ddb_latency_ms_p99', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 99), 2)],
+    ['ddb_latency_ms_max', fixed(Math.max(0, ...capacity.requests.map((r) => r.latencyMs)), 2)],
+    ['ddb_item_bytes_stored', w.storedItemBytes],
+    ['log_level', o.logLevel],
+    ['logs_handler_lines_per_day', m.witnessLogLines],
+    ['logs_handler_bytes_per_day', w.handlerLogBytes],
+    ['logs_platform_format', platformFormatNote[o.platformLogs]],
+    ['logs_platform_bytes_per_day_modelled', w.platformLogBytes],
+    ['logs_api_access_bytes_per_day_modelled', w.accessLogBytes],
+    ['logs_bytes_per_invocation_lambda', fixed((w.handlerLogBytes + w.platformLogBytes) / Math.max(1, invocations.length), 0)],
+    ['logs_bytes_per_request_api_access', fixed(w.accessLogBytes / Math.max(1, invocations.length), 0)],
+    ['logs_retention_days', stack.retentionDays],
+    ['logs_retention_source', stack.retentionSource],
+  ];
+}
+
+/** What the replay measured of the event and webhook paths, per site-day at the headline fleet size. */
+function pathFigures(m: MeasuredDay, o: Options): Figure[] {
+  const { events, stack } = m;
+  const headline = pathDays(m, o, o.fleetSites);
+  const d = headline.eventPath;
+  const smallFleet = 10;
+  return [
+    ...eventPathFigures(events),
+    ['publisher_batch_window_s', events.windowMs / 1000],
+    ['publisher_batch_size_max', streamBatchSize],
+    ['publisher_stream_shards_assumed', o.streamShards],
+    [`publisher_batch_fill_at_${o.fleetSites}_sites`, fixed(d.publisherFill, 1)],
+    [
+      'publisher_batch_fill_note',
+      `the ${events.windowMs / 1000} s window gathers every site's records: ${fixed(((events.deliveredDay + events.deliveredTrackers) * o.fleetSites) / 86_400, 1)} a second at ${o.fleetSites} sites, ` +
+        `so a batch holds min(100, that × ${events.windowMs / 1000} s ÷ shards); with k shards (the table's partitions) divide by k (--stream-shards)`,
+    ],
+    ['publisher_invocations_per_site_day', fixed(d.publisherInvocations, 2)],
+    [`publisher_invocations_per_site_day_at_${smallFleet}_sites`, fixed(pathDays(m, o, smallFleet).eventPath.publisherInvocations, 1)],
+    ['publisher_billed_ms_per_invocation', d.publisherBilledMsPerInvocation],
+    ['lambda_invocations_per_site_day_event_path', fixed(d.publisherInvocations + d.incidentsInvocations, 2)],
+    ['lambda_billed_ms_per_site_day_event_path', fixed(d.billedMs, 0)],
+    ['ddb_wru_per_site_day_event_path', fixed(d.wru, 1)],
+    ['ddb_wru_per_site_day_event_path_index', fixed(d.wruIndex, 1)],
+    ['ddb_rru_per_site_day_event_path', fixed(d.rru, 1)],
+    ['ddb_audit_trail_bytes_per_site_month', fixed(d.storedBytesAdded * daysPerMonth, 0)],
+    ['ddb_audit_trail_note', 'the audit trail has no TTL: its storage grows by that much every month (priced here: one month of it)'],
+    ['logs_event_path_bytes_per_site_day', `${fixed(d.handlerLogBytes, 0)} handler lines (measured) + ${fixed(d.platformLogBytes, 0)} platform events (modelled per invocation)`],
+    ['sns_publishes_billed_per_site_day', d.snsPublishesBilled],
+    ['sns_email_notifications_per_site_day', d.snsEmails],
+    ['sns_sms_per_site_day', `${d.snsSms} (not priced: aws-prices.md gives SMS no list price)`],
+    ['sqs_requests_billed_per_site_day', `${d.sqsRequestsBilled} measured + ${d.sqsConsumerModelled} modelled (the reseller's tool: a receive and a delete per service-queue message)`],
+    ...webhookFigures(events, headline.webhooks, stack),
+  ];
+}
+
+const usdByService = (bill: Bill, services: Service[]) => services.map((s) => `${s} ${usd(bill.byService[s])}`).join(', ');
+
+/** The usage records in dollars: a site's month per service, its parts, the detector, the fleets. */
+function costFigures(m: MeasuredDay, usage: UsageRecord): Figure[] {
+  const site = usage.perSiteMonth;
+  const list = price(site.total, listPrices, { front: 'http-api' });
+  const listWithoutWebhooks = price(addUsage(site.witness, site.eventPath), listPrices, { front: 'http-api' });
+  const listUrls = price(site.total, listPrices, { front: 'function-urls' });
+  const listWitness = price(site.witness, listPrices, { front: 'http-api' });
+  const listPath = price(site.eventPath, listPrices, { front: 'function-urls' });
+  // The webhook variants behind no API: function URLs.
+  const none = price(site.webhookPath, listPrices, { front: 'function-urls' });
+  const endpoint = price(site.webhookPathWithEndpoint, listPrices, { front: 'function-urls' });
+  const detectorUsage = usage.perDeploymentMonth.detector;
+  const detectorCost = price(detectorUsage, listPrices, { front: 'function-urls' }).total;
+  const pathServices: Service[] = ['lambda', 'dynamodb', 'logs', 'sns', 'sqs'];
+  return [
+    ['prices', pricingNotes.prices],
+    ['dynamodb_usd_per_site_month', usd(list.byService.dynamodb)],
+    ['http_api_usd_per_site_month', usd(list.byService.api)],
+    ['lambda_usd_per_site_month', usd(list.byService.lambda)],
+    ['logs_usd_per_site_month', usd(list.byService.logs)],
+    ['sns_usd_per_site_month', usd(list.byService.sns)],
+    ['sqs_usd_per_site_month', usd(list.byService.sqs)],
+    ['sns_sqs_usd_per_site_month', usd(list.byService.sns + list.byService.sqs)],
+    ['event_path_usd_per_site_month', usd(listPath.total)],
+    ['event_path_usd_by_service', usdByService(listPath, pathServices)],
+    ['webhook_path_usd_per_site_month', usd(none.total, 5)],
+    ['webhook_path_usd_by_service', usdByService(none, pathServices)],
+    ['webhook_path_with_endpoint_usd_per_site_month', usd(endpoint.total, 5)],
+    ['webhook_path_with_endpoint_usd_by_service', usdByService(endpoint, pathServices)],
+    ['webhook_endpoint_adds_usd_per_site_month', usd(endpoint.total - none.total, 5)],
+    ['webhook_endpoint_note', 'what a reseller with one endpoint (the conditions and incident steps) adds to each of its sites, beyond the no-endpoint path every site pays; not in cost_per_site_month'],
+    ['cost_per_site_month_witness_only', usd(listWitness.total)],
+    ['sns_sqs_note', pricingNotes.sns_sqs_note],
+    ['sqs_idle_polling_note', pricingNotes.sqs_idle_polling_note],
+    ['cost_per_site_month', usd(list.total)],
+    ['cost_per_site_month_note', 'witness + event path + the webhook path with no endpoint (every site: the outbox takes every event); an endpoint adds webhook_endpoint_adds_usd_per_site_month'],
+    ['cost_per_site_month_without_webhook_path', usd(listWithoutWebhooks.total)],
+    ['cost_per_site_month_goal', '$0.25'],
+    ['cost_per_site_month_function_urls', usd(listUrls.total)],
+    ['detector_runs_per_month', Object.values(detectorUsage.functions).reduce((sum, f) => sum + f.invocations, 0)],
+    ['detector_run_ms_mean', fixed(m.detector.meanMs, 1)],
+    ['detector_runs_timed', `${m.detector.runs} runs a minute apart after the day (the first one, with no cursor yet, left out)`],
+    ['detector_usd_per_month', usd(detectorCost)],
+    ['detector_note', 'per deployment, whatever the number of sites: Lambda (a run a minute), DynamoDB (cursor GetItem a run; Query and cursor UpdateItem a bucket), its log lines; no free tier taken off'],
+    ...fleetSizes.flatMap((sites): Figure[] => {
+      const month = usage.perSiteMonthInFleet[String(sites)]!;
+      const fleet = price(month, listPrices, { front: 'http-api', sites, account: true }).total + detectorCost;
+      const fleetUrls = price(month, listPrices, { front: 'function-urls', sites, account: true }).total + detectorCost;
+      return [
+        [`cost_per_site_month_at_${sites}_sites`, usd(fleet / sites)],
+        [`cost_per_site_month_function_urls_at_${sites}_sites`, usd(fleetUrls / sites)],
+        [`cost_per_month_at_${sites}_sites`, usd(fleet, 2)],
+      ];
+    }),
+    ['fleet_free_tiers', pricingNotes.fleet_free_tiers],
+    ['fleet_fixed_usd_per_month', usd(prices.secretMonth.usd + detectorCost, 2)],
+    ['fleet_fixed_note', pricingNotes.fleet_fixed_note],
+    ['logs_note', pricingNotes.logs_note],
+    ['left_out', pricingNotes.left_out],
+  ];
+}
+
+/**
+ * The worked check of aws-prices.md, priced by the same `price`: 2 nodes × a heartbeat a minute ×
+ * a 730 h month, each a 1-WRU write and a 15 ms invocation at 128 MB; its logs figure ($0.022) is
+ * 500 B an invocation in decimal GB, kept so (as bytes: 500 × 2^30 / 10^9) to reproduce it.
+ */
+function workedCheckFigures(list: Bill, invocationsPerDay: number): Figure[] {
+  const requests = 2 * 60 * 730;
+  const worked: Usage = {
+    apiRequests: requests,
+    apiAccessLogBytes: 0,
+    functions: { witness: { invocations: requests, billedMs: requests * 15, memoryMb: 128, logBytes: (requests * 500 * gib) / 1e9 } },
+    dynamo: { writeUnits: requests, readUnits: 0, storedBytes: 0 },
+    logRetentionMonths: 0,
+    sns: { publishes: 0, emails: 0 },
+    sqsRequests: 0,
+  };
+  const check = price(worked, listPrices, { front: 'http-api' });
+  const keys = ['api', 'dynamodb', 'lambda', 'logs'] as const;
+  const delta = (key: string, a: number, b: number) => `${key} ${a >= b ? '+' : '-'}$${Math.abs(a - b).toFixed(4)}`;
+  return [
+    ['worked_check_usd_per_site_month', '$0.18 (aws-prices.md: 60 s heartbeats, 1 WRU each, 128 MB at 15 ms, HTTP API, about 500 B of logs an invocation)'],
+    ['worked_check_recomputed', usd(check.total)],
+    ['worked_check_recomputed_by_service', usdByService(check, [...keys])],
+    ['measured_minus_worked_check', [...keys.map((k) => delta(k, list.byService[k], check.byService[k])), delta('total', list.total, check.total)].join(', ')],
+    ['worked_check_requests_per_month', requests],
+    ['measured_requests_per_month', invocationsPerDay * daysPerMonth],
+  ];
 }
 
 /**
@@ -474,27 +542,6 @@ async function timeDetector(endpoint: string, from: number): Promise<{ meanMs: n
   return { meanMs: mean(times), runs };
 }
 
-/** A month of the silence detector (per deployment): a run a minute, a bucket every `dueBucketMs`. */
-function detectorUsage(meanMs: number, memoryMb: number, retentionDays: number, platformLogs: Options['platformLogs']): Usage {
-  const runs = daysPerMonth * 1_440;
-  const buckets = (daysPerMonth * dayMs) / defaultSettings.dueBucketMs;
-  const logBytes = platformLogLines(platformLogs, meanMs, memoryMb).reduce((sum, line) => sum + Buffer.byteLength(line), 0);
-  return {
-    apiUnits: 0,
-    invocations: runs,
-    gbSeconds: runs * (Math.max(1, Math.ceil(meanMs)) / 1000) * (memoryMb / 1024),
-    // A bucket: its cursor UpdateItem (1 WRU); its Query (0.5 RRU: keys only, eventually consistent). A run: the cursor's consistent GetItem (1 RRU).
-    wru: buckets,
-    rru: runs + buckets * 0.5,
-    storageGb: 0,
-    logGb: (runs * logBytes) / gib,
-    accessLogGb: 0,
-    logRetentionMonths: retentionDays / daysPerMonth,
-    snsPublishes: 0,
-    snsEmails: 0,
-    sqsRequests: 0,
-  };
-}
 
 /**
  * The witness's routes, their modules loaded only now, with the log level to measure: the
@@ -569,63 +616,6 @@ async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests
   }
 }
 
-const platformFormatNote = {
-  json: 'JSON (lib/witness-function.ts: loggingFormat JSON, system log level INFO by default): platform.start and platform.report per invocation',
-  text: 'text: START, END and REPORT lines per invocation',
-  none: 'none (JSON format with the system log level at WARN drops them)',
-} as const;
-
-/**
- * Lambda's own log events per invocation, as CloudWatch receives them: modelled on Lambda's
- * documented formats (they cannot be measured here), with the measured duration in them.
- */
-function platformLogLines(format: Options['platformLogs'], durationMs: number, memoryMb: number): string[] {
-  const requestId = randomUUID();
-  const billed = Math.max(1, Math.ceil(durationMs));
-  const duration = Math.round(durationMs * 100) / 100;
-  const time = new Date(serverOrigin).toISOString();
-  switch (format) {
-    case 'none':
-      return [];
-    case 'text':
-      return [
-        `START RequestId: ${requestId} Version: $LATEST`,
-        `END RequestId: ${requestId}`,
-        `REPORT RequestId: ${requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${billed} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${modelledMaxMemoryMb} MB\t`,
-      ];
-    case 'json':
-      return [
-        JSON.stringify({ time, type: 'platform.start', record: { requestId, version: '$LATEST' } }),
-        JSON.stringify({
-          time,
-          type: 'platform.report',
-          record: { requestId, metrics: { durationMs: duration, billedDurationMs: billed, memorySizeMB: memoryMb, maxMemoryUsedMB: modelledMaxMemoryMb }, status: 'success' },
-        }),
-      ];
-  }
-}
-
-/**
- * The HTTP API's access log line for one request: the fields of lib/node-api.ts's
- * `accessLogFields` (copied here: lib/ does not export them), filled as API Gateway fills them
- * (`-` for an empty variable), with the measured route, status and response length.
- */
-function accessLogLine(invocation: Invocation): string {
-  const routeKey = invocation.functionName === 'tiebreak-claim' ? 'POST /v1/node/claim' : 'POST /v1/node/heartbeat';
-  return JSON.stringify({
-    requestId: 'Xk3aBhb0IAMEbJw=',
-    time: String(serverOrigin),
-    ip: '203.0.113.120',
-    routeKey,
-    status: String(invocation.status),
-    responseLength: String(invocation.responseBytes),
-    latencyMs: '12',
-    integrationLatencyMs: '10',
-    integrationStatus: String(invocation.status),
-    integrationError: '-',
-    error: '-',
-  });
-}
 
 /** What the stack deploys that the bill depends on: lib/'s figures when it loads, else assumptions. */
 async function stackFacts(givenMemoryMb: number | undefined): Promise<{ memoryMb: number; memorySource: string; retentionDays: number; retentionSource: string }> {
@@ -650,61 +640,6 @@ async function stackFacts(givenMemoryMb: number | undefined): Promise<{ memoryMb
   return { ...memory, ...retention };
 }
 
-interface Usage {
-  apiUnits: number;
-  invocations: number;
-  gbSeconds: number;
-  wru: number;
-  rru: number;
-  storageGb: number;
-  /** The functions' log groups: the handlers' lines and Lambda's own. */
-  logGb: number;
-  /** The HTTP API's access log group (none with function URLs). */
-  accessLogGb: number;
-  /** Logs are kept this long: at steady state a month's ingestion × this is stored (uncompressed: an upper bound). */
-  logRetentionMonths: number;
-  /** SNS publish requests billed (64 KB chunks of each call). */
-  snsPublishes: number;
-  /** SNS e-mail notifications delivered. */
-  snsEmails: number;
-  sqsRequests: number;
-}
-
-/** A site-day of the event path as a month's usage (its functions run at the stack's memory size, like the witness's). */
-function eventPathMonth(d: EventPathDay, memoryMb: number, retentionDays: number): Usage {
-  return {
-    apiUnits: 0,
-    invocations: (d.publisherInvocations + d.incidentsInvocations) * daysPerMonth,
-    gbSeconds: (d.billedMs / 1000) * (memoryMb / 1024) * daysPerMonth,
-    wru: d.wru * daysPerMonth,
-    rru: d.rru * daysPerMonth,
-    storageGb: (d.storedBytesAdded * daysPerMonth) / gib,
-    logGb: ((d.handlerLogBytes + d.platformLogBytes) * daysPerMonth) / gib,
-    accessLogGb: 0,
-    logRetentionMonths: retentionDays / daysPerMonth,
-    snsPublishes: d.snsPublishesBilled * daysPerMonth,
-    snsEmails: d.snsEmails * daysPerMonth,
-    sqsRequests: (d.sqsRequestsBilled + d.sqsConsumerModelled) * daysPerMonth,
-  };
-}
-
-/** A site-day of one webhook variant as a month's usage (the router and deliverer run at the stack's memory size, as every function). */
-function webhookMonth(d: WebhookPathDay, memoryMb: number, retentionDays: number): Usage {
-  return {
-    apiUnits: 0,
-    invocations: d.invocations * daysPerMonth,
-    gbSeconds: (d.billedMs / 1000) * (memoryMb / 1024) * daysPerMonth,
-    wru: d.wru * daysPerMonth,
-    rru: d.rru * daysPerMonth,
-    storageGb: d.storedBytes / gib,
-    logGb: ((d.handlerLogBytes + d.platformLogBytes) * daysPerMonth) / gib,
-    accessLogGb: 0,
-    logRetentionMonths: retentionDays / daysPerMonth,
-    snsPublishes: d.snsPublishesBilled * daysPerMonth,
-    snsEmails: 0,
-    sqsRequests: d.sqsRequestsBilled * daysPerMonth,
-  };
-}
 
 function variantDay(days: WebhookPathDay[], variant: WebhookPathDay['variant']): WebhookPathDay {
   const day = days.find((d) => d.variant === variant);
@@ -712,17 +647,17 @@ function variantDay(days: WebhookPathDay[], variant: WebhookPathDay['variant']):
   return day;
 }
 
+
 /** The webhook path's figures: the replay's, then each variant's usage per site-day. */
-function webhookFigures(events: EventPathResult, days: WebhookPathDay[], memoryMb: number, retentionDays: number): [string, string | number][] {
+function webhookFigures(events: EventPathResult, days: WebhookPathDay[], stack: StackFacts): Figure[] {
   const facts = events.webhookFacts;
   return [
     ['webhook_path_method', 'replayed with the event path (bench/webhook-path.ts): each variant its own outbox subscribed to the topic (raw, no filter), the real router and deliverer on counted clients, drained by the local queue poller'],
-    ['webhook_functions_source', `${facts.source}; router timeout ${facts.routerTimeoutSeconds} s, deliverer ${facts.delivererTimeoutSeconds} s (queues' visibility 6 times that), memory ${memoryMb} MB`],
+    ['webhook_functions_source', `${facts.source}; router timeout ${facts.routerTimeoutSeconds} s, deliverer ${facts.delivererTimeoutSeconds} s (queues' visibility 6 times that), memory ${stack.memoryMb} MB`],
     ['webhook_path_with_endpoint_event_types', endpointEventTypesNote],
     ...events.webhooks.flatMap(webhookPathFigures),
-    ...days.flatMap((d): [string, string | number][] => {
+    ...days.flatMap((d): Figure[] => {
       const p = webhookPrefix(d.variant);
-      const m = webhookMonth(d, memoryMb, retentionDays);
       return [
         [`${p}lambda_invocations_per_site_day`, `${fixed(d.invocations, 2)} (router ${d.routerInvocations}, deliverer ${d.delivererInvocations}, publisher share ${fixed(d.publisherInvocations, 2)})`],
         [`${p}lambda_billed_ms_per_site_day`, fixed(d.billedMs, 0)],
@@ -733,90 +668,13 @@ function webhookFigures(events: EventPathResult, days: WebhookPathDay[], memoryM
         [`${p}sns_publishes_billed_per_site_day`, d.snsPublishesBilled],
         [`${p}logs_bytes_per_site_day`, `${fixed(d.handlerLogBytes, 0)} handler lines (measured) + ${fixed(d.platformLogBytes, 0)} platform events (modelled per invocation)`],
         [`${p}data_transfer_out_gb_per_site_month`, `${(d.httpBytesOut * daysPerMonth / 1e9).toFixed(6)} (${d.httpPosts} POSTs a day; not priced: aws-prices.md has no data transfer price)`],
-        [`${p}lambda_gb_s_per_site_month`, fixed(m.gbSeconds, 3)],
+        [`${p}lambda_gb_s_per_site_month`, fixed(gbSecondsOf(webhookMonth(d, stack)), 3)],
       ];
     }),
   ];
 }
 
-/** Each variant at list prices (function URLs: no API in it), and what an endpoint adds. */
-function webhookCostFigures(days: WebhookPathDay[], memoryMb: number, retentionDays: number): [string, string][] {
-  const cost = (d: WebhookPathDay) => costOf(webhookMonth(d, memoryMb, retentionDays), 1, 'function-urls', false);
-  const none = cost(variantDay(days, 'none'));
-  const endpoint = cost(variantDay(days, 'endpoint'));
-  const byService = (c: Cost) => `lambda ${usd(c.lambda)}, dynamodb ${usd(c.dynamodb)}, logs ${usd(c.logs)}, sns ${usd(c.sns)}, sqs ${usd(c.sqs)}`;
-  return [
-    ['webhook_path_usd_per_site_month', usd(none.total, 5)],
-    ['webhook_path_usd_by_service', byService(none)],
-    ['webhook_path_with_endpoint_usd_per_site_month', usd(endpoint.total, 5)],
-    ['webhook_path_with_endpoint_usd_by_service', byService(endpoint)],
-    ['webhook_endpoint_adds_usd_per_site_month', usd(endpoint.total - none.total, 5)],
-    ['webhook_endpoint_note', 'what a reseller with one endpoint (the conditions and incident steps) adds to each of its sites, beyond the no-endpoint path every site pays; not in cost_per_site_month'],
-  ];
-}
-
 const endpointEventTypesNote = `${endpointEventTypes.join(', ')}; template generic; a local receiver on 127.0.0.1 answering 204 at once`;
-
-/** Two usages of one site together (the same log retention). */
-function addUsage(a: Usage, b: Usage): Usage {
-  if (a.logRetentionMonths !== b.logRetentionMonths) throw new Error('usages with different log retentions cannot be added');
-  return {
-    apiUnits: a.apiUnits + b.apiUnits,
-    invocations: a.invocations + b.invocations,
-    gbSeconds: a.gbSeconds + b.gbSeconds,
-    wru: a.wru + b.wru,
-    rru: a.rru + b.rru,
-    storageGb: a.storageGb + b.storageGb,
-    logGb: a.logGb + b.logGb,
-    accessLogGb: a.accessLogGb + b.accessLogGb,
-    logRetentionMonths: a.logRetentionMonths,
-    snsPublishes: a.snsPublishes + b.snsPublishes,
-    snsEmails: a.snsEmails + b.snsEmails,
-    sqsRequests: a.sqsRequests + b.sqsRequests,
-  };
-}
-
-interface Cost {
-  dynamodb: number;
-  api: number;
-  lambda: number;
-  logs: number;
-  sns: number;
-  sqs: number;
-  fixed: number;
-  total: number;
-}
-
-/**
- * A month of `sites` sites each using `perSite`: at list prices with no free tier and no fixed
- * cost (`account` false: the per-site figure), or as one account pays (`account` true: the
- * account's free tiers taken off, the HTTP API's volume tier applied, fixed costs added).
- */
-function costOf(perSite: Usage, sites: number, front: 'http-api' | 'function-urls', account: boolean): Cost {
-  const n = (x: number) => x * sites;
-  const free = (used: number, allowance: number) => (account ? Math.max(0, used - allowance) : used);
-  const apiUnits = n(perSite.apiUnits);
-  const tier = freeTiers.httpApiTierRequests.amount;
-  const api =
-    front === 'function-urls'
-      ? 0
-      : account
-        ? Math.min(apiUnits, tier) * prices.httpApiRequest.usd + Math.max(0, apiUnits - tier) * prices.httpApiRequestOver300M.usd
-        : apiUnits * prices.httpApiRequest.usd;
-  const dynamodb =
-    n(perSite.wru) * prices.dynamoWriteUnit.usd +
-    n(perSite.rru) * prices.dynamoReadUnit.usd +
-    free(n(perSite.storageGb), freeTiers.dynamoStorageGb.amount) * prices.dynamoStorage.usd;
-  const lambda =
-    free(n(perSite.invocations), freeTiers.lambdaRequests.amount) * prices.lambdaRequest.usd +
-    free(n(perSite.gbSeconds), freeTiers.lambdaGbSeconds.amount) * prices.lambdaArmGbSecond.usd;
-  const logGb = n(perSite.logGb) + (front === 'http-api' ? n(perSite.accessLogGb) : 0);
-  const logs = logGb * prices.logsIngestion.usd + logGb * perSite.logRetentionMonths * prices.logsStorage.usd;
-  const sns = n(perSite.snsPublishes) * prices.snsPublish.usd + n(perSite.snsEmails) * prices.snsEmail.usd;
-  const sqs = free(n(perSite.sqsRequests), freeTiers.sqsRequests.amount) * prices.sqsRequest.usd;
-  const fixed = account ? prices.secretMonth.usd : 0;
-  return { dynamodb, api, lambda, logs, sns, sqs, fixed, total: dynamodb + api + lambda + logs + sns + sqs + fixed };
-}
 
 function parseOptions(args: string[]): Options {
   const { values } = parseArgs({
@@ -835,6 +693,7 @@ function parseOptions(args: string[]): Options {
       escalation: { type: 'string' },
       'fleet-sites': { type: 'string' },
       'stream-shards': { type: 'string' },
+      'usage-json': { type: 'string' },
       quiet: { type: 'boolean' },
     },
     strict: true,
@@ -876,6 +735,7 @@ function parseOptions(args: string[]): Options {
     logLevel: level,
     rttMs: num('rtt-ms', values['rtt-ms'], 60, 1, 3_000),
     engineWarmup: Math.round(num('engine-warmup', values['engine-warmup'], 2_000, 0, 100_000)),
+    usageJson: values['usage-json'],
     quiet: values.quiet ?? false,
   };
 }

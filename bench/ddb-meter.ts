@@ -28,6 +28,8 @@ export interface ItemRequest {
   sk: string | undefined;
 }
 
+/** Set on a request's context when the meter, not the caller, asked for ReturnValues ALL_NEW. */
+const addedReturnValues = 'benchMeterAddedReturnValues';
 const writeCommands = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
 const readCommands = new Set(['GetItemCommand', 'QueryCommand']);
 
@@ -54,6 +56,12 @@ export class CapacityMeter {
         if (writeCommands.has(name) || readCommands.has(name)) {
           const input = args.input as Record<string, unknown>;
           input.ReturnConsumedCapacity ??= 'INDEXES';
+          // The item's size after an update is in its answer only with ALL_NEW: asked for, and taken
+          // out of the answer again below, so that the caller sees what it asked for.
+          if (name === 'UpdateItemCommand' && input.ReturnValues === undefined) {
+            input.ReturnValues = 'ALL_NEW';
+            context[addedReturnValues] = true;
+          }
         }
         return next(args);
       },
@@ -71,7 +79,9 @@ export class CapacityMeter {
         const started = performance.now();
         try {
           const result = await next(args);
-          this.#record(name, input, result.output as Output, undefined, performance.now() - started);
+          const output = result.output as Output;
+          this.#record(name, input, output, undefined, performance.now() - started);
+          if (context[addedReturnValues] === true) delete output.Attributes;
           return result;
         } catch (error) {
           this.#record(name, input, undefined, error, performance.now() - started);
@@ -132,7 +142,7 @@ export class CapacityMeter {
     if (command === 'PutItemCommand') newBytes = input.Item ? itemBytes(input.Item) : 0;
     else if (command === 'DeleteItemCommand') newBytes = 0;
     else if (output.Attributes) newBytes = sizeOf(output.Attributes);
-    else throw new Error('an UpdateItem without ReturnValues ALL_NEW: the meter cannot size the item after it');
+    else throw new Error('an UpdateItem that returned no attributes: the meter cannot size the item after it');
     this.#sizes.set(key, newBytes);
     this.requests.push({ command, applied: true, oldBytes: known, newBytes, unitsBySize: writeUnits(Math.max(known, newBytes)), unitsReported: reported, indexUnitsReported: indexUnits, latencyMs, sk });
   }
