@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildConsole } from '../console/build.ts';
-import { apiDeps } from '../functions/adapters/api-config.ts';
+import { apiDeps, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { customerSk, resellerPk } from '../functions/adapters/tenancy-items.ts';
@@ -88,8 +88,17 @@ export async function consoleBench(args: string[]): Promise<number> {
   const engine = await startDynamoDbLocal({});
   const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
   const tableName = 'console';
-  const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings: defaultSettings };
-  const deps = { ...apiDeps(config, randomBytes(32).toString('base64url'), client, { perSecond: 1e6, burst: 1e6 }), now: () => now };
+  const deps = apiDeps({
+    tableName,
+    tokenKey: randomBytes(32),
+    settings: defaultSettings,
+    adminKey: randomBytes(32).toString('base64url'),
+    channelPrefix: defaultChannelPrefix,
+    addressPolicy: { allowLoopback: false },
+    dynamo: client,
+    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    now: () => now,
+  });
   const server = await listen(createLocalServer({ ...apiRoutesFor(deps), ...(await consoleRoutes({ build: 'now' })) }), 0);
   const browser = await launchBrowser();
   const browserVersion = browser.version();

@@ -67,19 +67,18 @@
  * `name: value` lines on stdout (progress and the day's timeline go to stderr; `--quiet` leaves
  * the timeline out); exits 1 if a witness request failed.
  */
-import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localDynamoClientConfig, type WitnessConfig, witnessDeps, type WitnessDeps } from '../functions/adapters/config.ts';
+import { localDynamoClientConfig, type WitnessDeps } from '../functions/adapters/config.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { newSite } from '../functions/domain/site-state.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { createLocalServer, listen, type Routes } from '../local/http-server.ts';
+import type { LocalStack } from '../local/local-stack.ts';
 import { WitnessClient, type WitnessResult } from '../agent/io/witness-client.ts';
 import { CapacityMeter } from './ddb-meter.ts';
 import { webhookRetentionMs } from '../functions/adapters/webhook-message-store.ts';
@@ -187,30 +186,29 @@ async function measureDay(o: Options, progress: (line: string) => void): Promise
   const requests = new RequestCounter().attach(client);
   const capacity = new CapacityMeter().attach(client);
   const logs = new LogCapture('tiebreak-witness');
-  let server: Awaited<ReturnType<typeof listen>> | undefined;
+  let server: LocalStack | undefined;
   let eventPath: EventPath | undefined;
   try {
     await ensureTable(client, tableName);
     progress('starting fauxqs (SNS and SQS, in memory) and the event path\'s queues');
     eventPath = await EventPath.start({ dynamoEndpoint: engine.endpoint, tableName, resellerId, siteId, escalation: o.escalation, now: serverOrigin });
     const path = eventPath;
-    const tokenKey = randomBytes(32);
     let witnessNow = serverOrigin;
-    const config: WitnessConfig = { tableName, tokenKey, dynamoEndpoint: undefined, settings: defaultSettings };
-    const newDeps = (): WitnessDeps => ({ ...witnessDeps(config, client), now: () => witnessNow });
-    const routes = routesWithDepsPerFunction(await loadWitnessRoutes(o.logLevel), newDeps);
     let counting = false;
     let invocations: MeasuredInvocation[] = [];
-    server = await listen(
-      createLocalServer(routes, {
-        onInvocation: (invocation) => {
-          const logBytes = logs.take();
-          if (counting) invocations.push({ ...invocation, logBytes });
-        },
-      }),
-      0,
-    );
-    const setupDeps = newDeps();
+    const startLocalStack = await loadLocalStack(o.logLevel);
+    server = await startLocalStack({
+      dynamodb: { endpoint: engine.endpoint },
+      dynamo: client,
+      tableName,
+      clock: () => witnessNow,
+      depsPerFunction: true,
+      onInvocation: (invocation) => {
+        const logBytes = logs.take();
+        if (counting) invocations.push({ ...invocation, logBytes });
+      },
+    });
+    const { tokenKey, witness: setupDeps } = server;
     // With its customer and listing, as the reseller API creates it: the incidents function reads them.
     await path.createSite(newSite({ resellerId, siteId, nodeIds }), nodeIds, serverOrigin);
     const tokens = Object.fromEntries(nodeIds.map((nodeId) => [nodeId, signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]));
@@ -263,7 +261,7 @@ async function measureDay(o: Options, progress: (line: string) => void): Promise
   } finally {
     logs.stop();
     await eventPath?.stop();
-    await server?.close();
+    await server?.stop();
     client.destroy();
     await engine.stop();
   }
@@ -524,7 +522,7 @@ function workedCheckFigures(list: Bill, invocationsPerDay: number): Figure[] {
  * back) is left out of the mean.
  */
 async function timeDetector(endpoint: string, from: number): Promise<{ meanMs: number; runs: number }> {
-  // Loaded only now, as the witness's routes are (loadWitnessRoutes): its store logs through the witness's logger.
+  // Loaded only now, as the witness's routes are (loadLocalStack): its store logs through the witness's logger.
   const { detectorDeps } = await import('../functions/adapters/detector-config.ts');
   const client = new DynamoDBClient(localDynamoClientConfig(endpoint));
   const runs = 10;
@@ -533,7 +531,7 @@ async function timeDetector(endpoint: string, from: number): Promise<{ meanMs: n
     for (let i = 0; i <= runs; i++) {
       const at = from + i * 60_000;
       const started = performance.now();
-      await detectSilence({ ...detectorDeps(tableName, defaultSettings, client), now: () => at });
+      await detectSilence({ ...detectorDeps({ tableName, settings: defaultSettings, dynamo: client }), now: () => at });
       if (i > 0) times.push(performance.now() - started);
     }
   } finally {
@@ -544,33 +542,17 @@ async function timeDetector(endpoint: string, from: number): Promise<{ meanMs: n
 
 
 /**
- * The witness's routes, their modules loaded only now, with the log level to measure: the
- * witness's logger reads POWERTOOLS_LOG_LEVEL once, when it is built, and goes back to that level
- * at every invocation, so the level must be in the environment before it loads. Lambda runs it at
- * INFO unless the stack sets another level.
+ * The local stack, its modules (the witness's routes among them) loaded only now, with the log
+ * level to measure: the witness's logger reads POWERTOOLS_LOG_LEVEL once, when it is built, and
+ * goes back to that level at every invocation, so the level must be in the environment before it
+ * loads. Lambda runs it at INFO unless the stack sets another level.
  */
-async function loadWitnessRoutes(level: Options['logLevel']): Promise<typeof import('../local/witness-routes.ts').witnessRoutes> {
+async function loadLocalStack(level: Options['logLevel']): Promise<typeof import('../local/local-stack.ts').startLocalStack> {
   process.env.POWERTOOLS_LOG_LEVEL = level;
-  const { witnessRoutes } = await import('../local/witness-routes.ts');
+  const { startLocalStack } = await import('../local/local-stack.ts');
   const { logger } = await import('../functions/adapters/logger.ts');
   if (logger.getLevelName() !== level) throw new Error(`the witness logger was built at ${logger.getLevelName()} before the bench could set ${level}`);
-  return witnessRoutes;
-}
-
-/** Each function its own deps (its own memory of sites), as separate Lambda functions have. */
-function routesWithDepsPerFunction(witnessRoutes: typeof import('../local/witness-routes.ts').witnessRoutes, newDeps: () => WitnessDeps): Routes {
-  const routes: Routes = {};
-  const probe = witnessRoutes(newDeps());
-  const byFunction = new Map<string, Routes>();
-  for (const [key, { functionName }] of Object.entries(probe)) {
-    let own = byFunction.get(functionName);
-    if (!own) {
-      own = witnessRoutes(newDeps());
-      byFunction.set(functionName, own);
-    }
-    routes[key] = own[key]!;
-  }
-  return routes;
+  return startLocalStack;
 }
 
 /**

@@ -164,7 +164,7 @@ interface Measured {
 }
 
 async function measure(client: Client, meter: ReadMeter, counter: RequestCounter, tableName: string, reads: DueIndexReads, at = now): Promise<Measured> {
-  const deps = { ...detectorDeps(tableName, settings, client), detector: new DynamoDetectorStore(documentClient(client), tableName, reads), now: () => at };
+  const deps = { ...detectorDeps({ tableName, settings, dynamo: client }), detector: new DynamoDetectorStore(documentClient(client), tableName, reads), now: () => at };
   meter.reset();
   counter.reset();
   const started = performance.now();

@@ -313,7 +313,7 @@ export class EventPath {
       return { result, run: { items: 0, durationMs, logLines: logs.lines - lines, logBytes: logs.take() } };
     };
 
-    const publisher: StreamHandler = publisherHandler(() => publisherDeps(this.o.tableName, settings, dynamo, sns, this.topicArn));
+    const publisher: StreamHandler = publisherHandler(() => publisherDeps({ tableName: this.o.tableName, settings, dynamo, sns, topicArn: this.topicArn }));
     const publish = (records: DynamoDBRecord[]) =>
       lock.run(async () => {
         const { result, run } = await measured(() => publisher({ Records: records }, lambdaContext('tiebreak-publisher', `bench-${String(++invocation)}`)));
@@ -485,7 +485,7 @@ export class EventPath {
       const scratchTable = `${this.o.tableName}-scratch`;
       await ensureTable(this.raw.dynamo, scratchTable);
       const scratchTopic = await ensureEventTopic(this.snsSqs.endpoint, 'tiebreak-cost-scratch');
-      const timingHandler: StreamHandler = publisherHandler(() => publisherDeps(scratchTable, settings, this.raw.dynamo, this.raw.sns, scratchTopic));
+      const timingHandler: StreamHandler = publisherHandler(() => publisherDeps({ tableName: scratchTable, settings, dynamo: this.raw.dynamo, sns: this.raw.sns, topicArn: scratchTopic }));
       const all = [...dayDelivered, ...trackerChanges];
       const durationsMs: number[] = [];
       for (let i = 0; i < all.length; i += streamBatchSize) {

@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { apiDeps } from '../functions/adapters/api-config.ts';
+import { apiDeps, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { itemFromSiteState } from '../functions/adapters/site-item.ts';
@@ -260,8 +260,17 @@ export async function fleetBench(args: string[]): Promise<number> {
   const counter = new RequestCounter().attach(client);
   const meter = new ReadMeter().attach(client);
   const tableName = 'fleet';
-  const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings };
-  const deps = { ...apiDeps(config, randomBytes(32).toString('base64url'), client, { perSecond: 1e6, burst: 1e6 }), now: () => now };
+  const deps = apiDeps({
+    tableName,
+    tokenKey: randomBytes(32),
+    settings,
+    adminKey: randomBytes(32).toString('base64url'),
+    channelPrefix: defaultChannelPrefix,
+    addressPolicy: { allowLoopback: false },
+    dynamo: client,
+    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    now: () => now,
+  });
   const server = await listen(createLocalServer(apiRoutesFor(deps)), 0);
   const passes: Pass[] = [];
   try {

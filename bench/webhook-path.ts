@@ -220,7 +220,7 @@ export class WebhookPath {
       policy: { allowLoopback: true },
       now: ctx.now,
     });
-    const publisher = publisherHandler(() => publisherDeps(this.o.tableName, ctx.settings, clients.dynamo, clients.sns, ctx.topicArn));
+    const publisher = publisherHandler(() => publisherDeps({ tableName: this.o.tableName, settings: ctx.settings, dynamo: clients.dynamo, sns: clients.sns, topicArn: ctx.topicArn }));
     return new WebhookRun(this, ctx, clients, deps, { router: webhookRouterHandler(() => deps), deliverer: webhookDelivererHandler(() => deps), publisher });
   }
 

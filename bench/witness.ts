@@ -23,23 +23,20 @@
  * Prints `name: value` lines on stdout (progress goes to stderr) and exits 1 if any request got a
  * wrong answer, a non-200 or a transport error (`errors`), since the figures are void then.
  */
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { localDynamoClientConfig, witnessDeps } from '../functions/adapters/config.ts';
+import { localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { siteKey } from '../functions/adapters/site-item.ts';
 import type { SiteStore } from '../functions/adapters/site-store.ts';
-import { ensureTable } from '../functions/adapters/table.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { newSite } from '../functions/domain/site-state.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { createLocalServer, listen } from '../local/http-server.ts';
-import { witnessRoutes } from '../local/witness-routes.ts';
+import { type LocalStack, startLocalStack } from '../local/local-stack.ts';
 import type { ErrorBody } from '../protocol/errors.ts';
 import type { ClaimRequest, ClaimResponse, HeartbeatRequest, HeartbeatResponse } from '../protocol/node.ts';
 import { nodePaths } from '../protocol/node-routes.ts';
@@ -107,14 +104,12 @@ export async function witnessBench(args: string[]): Promise<number> {
   // The one client: the witness's store uses it, raw writes use it, its counter sees both.
   const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
   const requests = new RequestCounter().attach(client);
-  let server: Awaited<ReturnType<typeof listen>> | undefined;
+  let server: LocalStack | undefined;
   const http: JsonClient[] = [];
   const background = new Background(errors);
   try {
-    await ensureTable(client, tableName);
-    const tokenKey = randomBytes(32);
-    const deps = witnessDeps({ tableName, tokenKey, dynamoEndpoint: undefined, settings: defaultSettings }, client);
-    server = await listen(createLocalServer(witnessRoutes(deps)), 0);
+    server = await startLocalStack({ dynamodb: { endpoint: engine.endpoint }, dynamo: client, tableName });
+    const { tokenKey, witness: deps } = server;
     const foreground = new JsonClient(server.url, concurrency, 'foreground');
     // Up to a connection per site, as each site's agent has its own: the background is a rate
     // that does not back off when the witness is slow, not another closed loop.
@@ -256,7 +251,7 @@ export async function witnessBench(args: string[]): Promise<number> {
   } finally {
     await background.stop();
     for (const c of http) c.close();
-    await server?.close();
+    await server?.stop();
     client.destroy();
     await engine.stop();
   }

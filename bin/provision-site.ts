@@ -17,9 +17,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { loadWitnessConfig, localDynamoClientConfig, witnessDeps } from '../functions/adapters/config.ts';
+import { loadWitnessConfig, witnessDeps } from '../functions/adapters/config.ts';
+import { dynamoClient } from '../functions/adapters/dynamo-clients.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { newSite } from '../functions/domain/site-state.ts';
 import { Identifier } from '../protocol/ids.ts';
@@ -65,9 +65,9 @@ if (values.outputs) {
 }
 
 const config = await loadWitnessConfig(env).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
-const client = new DynamoDBClient(config.dynamoEndpoint ? localDynamoClientConfig(config.dynamoEndpoint) : {});
+const client = dynamoClient(config.endpoints ?? {});
 try {
-  const { store } = witnessDeps(config, client);
+  const { store } = witnessDeps({ ...config, dynamo: client });
   const created = await store.create(newSite({ resellerId, siteId, nodeIds }));
   const state = created ? undefined : await store.load({ resellerId, siteId });
   if (state) {

@@ -1,13 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localDynamoClientConfig, witnessDeps, type WitnessDeps } from '../functions/adapters/config.ts';
-import { signNodeToken } from '../functions/adapters/node-token.ts';
-import { ensureTable } from '../functions/adapters/table.ts';
-import { defaultSettings, type WitnessSettings } from '../functions/domain/settings.ts';
-import { newSite, type SitePolicy } from '../functions/domain/site-state.ts';
-import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { createLocalServer, listen } from '../local/http-server.ts';
-import { witnessRoutes } from '../local/witness-routes.ts';
+import type { WitnessDeps } from '../functions/adapters/config.ts';
+import type { WitnessSettings } from '../functions/domain/settings.ts';
+import type { SitePolicy } from '../functions/domain/site-state.ts';
+import { startLocalStack } from '../local/local-stack.ts';
 
 export interface WitnessStack {
   url: string;
@@ -17,27 +11,13 @@ export interface WitnessStack {
   close(): Promise<void>;
 }
 
-/** The local witness as `npm start` runs it, in memory, on free loopback ports, with the given timings. */
+/** The local witness as `npm start` assembles it (startLocalStack), in memory, on free loopback ports, with the given timings. */
 export async function startWitnessStack(settings: Partial<WitnessSettings>): Promise<WitnessStack> {
-  const engine = await startDynamoDbLocal({});
-  const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
-  const tableName = 'tiebreak';
-  await ensureTable(client, tableName);
-  const tokenKey = randomBytes(32);
-  const deps = witnessDeps({ tableName, tokenKey, dynamoEndpoint: engine.endpoint, settings: { ...defaultSettings, ...settings } }, client);
-  const server = await listen(createLocalServer(witnessRoutes(deps)), 0);
-  const resellerId = 'harness';
+  const stack = await startLocalStack({ settings });
   return {
-    url: server.url,
-    deps,
-    async createSite(siteId, nodeIds, policy) {
-      await deps.store.create(newSite({ resellerId, siteId, nodeIds, ...(policy ? { policy } : {}) }));
-      return Object.fromEntries(nodeIds.map((nodeId) => [nodeId, signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]));
-    },
-    async close() {
-      await server.close();
-      client.destroy();
-      await engine.stop();
-    },
+    url: stack.url,
+    deps: stack.witness,
+    createSite: (siteId, nodeIds, policy) => stack.createSite(siteId, nodeIds, policy ? { policy } : {}),
+    close: () => stack.stop(),
   };
 }

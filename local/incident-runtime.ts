@@ -31,6 +31,8 @@ export async function startIncidentRuntime(options: {
   links?: IncidentLinks;
   /** How long a failed message waits before it is tried again. */
   retryAfterSeconds?: number;
+  /** The one clock; default real time. */
+  now?: () => number;
 }): Promise<IncidentRuntime> {
   const sqs = localSqsClient(options.snsSqsEndpoint);
   const sns = localSnsClient(options.snsSqsEndpoint);
@@ -60,6 +62,7 @@ export async function startIncidentRuntime(options: {
     channelPrefix: options.channelPrefix,
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.links ? { links: options.links } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const poller = startQueuePoller({ sqs, queueUrl: incidents.url, queueArn: incidents.arn, handler: incidentsHandler(() => deps), functionName: 'tiebreak-incidents' });
   return {

@@ -44,6 +44,8 @@ export async function startWebhookRuntime(options: {
   retryAfterSeconds?: number;
   /** Router and deliverer batches in flight at once, each (default 4: Lambda runs several instances). */
   concurrency?: number;
+  /** The one clock; default real time. */
+  now?: () => number;
 }): Promise<WebhookRuntime> {
   const sqs = localSqsClient(options.snsSqsEndpoint);
   const sns = localSnsClient(options.snsSqsEndpoint);
@@ -66,6 +68,7 @@ export async function startWebhookRuntime(options: {
     ...(options.settings ? { settings: options.settings } : {}),
     ...(options.retention ? { retention: options.retention } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   const pollers = [
     startQueuePoller({

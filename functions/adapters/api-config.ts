@@ -1,16 +1,20 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod/mini';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import '../../protocol/zod-locale.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
 import type { WitnessSettings } from '../domain/settings.ts';
-import { documentClient, loadOnce, loadWitnessConfig, localDynamoClientConfig, type WitnessConfig } from './config.ts';
+import { loadWitnessConfig, type WitnessConfig } from './config.ts';
+import { documentClient, dynamoClient } from './dynamo-clients.ts';
+import { addressPolicyPiece, type Env, optionalChannelPrefixPiece, optionalUrlPiece, readEnv } from './env-settings.ts';
+import { loadOnce } from './load-once.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
 import { sha256 } from './credentials.ts';
 import { EscalationStore } from './escalation-store.ts';
 import { IncidentStore } from './incident-store.ts';
-import { messagingClients } from './messaging-clients.ts';
+import { snsClient, sqsClient } from './messaging-clients.ts';
 import { IntegrationStore } from './integration-store.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ResellerChannels } from './reseller-channels.ts';
@@ -19,7 +23,7 @@ import { defaultRetention } from './retention.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
 import type { SiteStore } from './site-store.ts';
 import type { SecretReader } from './token-key.ts';
-import { type AddressPolicy, addressPolicyFromEnv } from './address-policy.ts';
+import type { AddressPolicy } from './address-policy.ts';
 import { DeliveryJobs } from './webhook-jobs.ts';
 import { WebhookDeliveryLog } from './webhook-delivery-log.ts';
 import { WebhookEndpointStore } from './webhook-endpoint-store.ts';
@@ -68,59 +72,64 @@ export const apiRateLimit: RateLimit = { perSecond: 10, burst: 40 };
 
 const minAdminKeyLength = 32;
 
-/** Where the resellers' channels live: a local SNS/SQS engine (fauxqs) or, without an endpoint, AWS. */
-export interface ChannelWiring {
-  snsSqsEndpoint?: string | undefined;
-  /** Names each reseller's queues and topic (`<prefix>-svc-<reseller>`, …); the stack grants exactly those. */
-  channelPrefix?: string | undefined;
-  /** The webhook deliveries queue (replays' and endpoint tests' first tries are sent there). */
-  webhookDeliveriesUrl?: string | undefined;
-  /** Webhook endpoints may be loopback addresses (the local runtime's receivers). */
-  allowLoopbackWebhooks?: boolean | undefined;
-}
-
 export const defaultChannelPrefix = 'tiebreak';
 
+/** The reseller API's settings: the witness's, the admin key, and where the resellers' channels and the webhook deliveries queue live. */
+export interface ApiConfig extends WitnessConfig {
+  adminKey: string;
+  /** Names each reseller's queues and topic (`<prefix>-svc-<reseller>`, …); the stack grants exactly those. */
+  channelPrefix: string;
+  /** The webhook deliveries queue (replays' and endpoint tests' first tries are sent there); unset, both are refused as unavailable. */
+  webhookDeliveriesUrl?: string | undefined;
+  /** Which addresses a webhook endpoint may point at. */
+  addressPolicy: AddressPolicy;
+  /** Where the API is reached (`TIEBREAK_PUBLIC_URL`); unset, the request's host. */
+  publicUrl?: string | undefined;
+}
+
+/** The reseller API's assembly, the one Lambda (from the environment) and the local stack (from its settings) both use. */
 export function apiDeps(
-  config: WitnessConfig,
-  adminKey: string,
-  client?: DynamoDBClient,
-  limit: RateLimit = apiRateLimit,
-  channels: ChannelWiring = {},
+  options: ApiConfig & {
+    dynamo: DynamoDBClient;
+    /** Given, or made for `endpoints` by the client factory. */
+    sqs?: SQSClient;
+    sns?: SNSClient;
+    /** Per API key; default `apiRateLimit`. */
+    rateLimit?: RateLimit;
+    now?: () => number;
+  },
 ): ApiDeps {
+  const { adminKey, tableName } = options;
   if (adminKey.length < minAdminKeyLength) throw new Error(`the admin key must be at least ${minAdminKeyLength} characters`);
-  const dynamo = client ?? new DynamoDBClient(config.dynamoEndpoint ? localDynamoClientConfig(config.dynamoEndpoint) : {});
-  const doc = documentClient(dynamo);
-  const local = channels.snsSqsEndpoint;
-  const { sqs, sns } = messagingClients(local);
+  const doc = documentClient(options.dynamo);
+  const sqs = options.sqs ?? sqsClient(options.endpoints ?? {});
+  const sns = options.sns ?? snsClient(options.endpoints ?? {});
+  const retention = options.retention ?? defaultRetention;
   return {
-    resellers: new ResellerStore(doc, config.tableName),
-    sites: new SiteAdminStore(doc, config.tableName),
-    siteStates: new DynamoSiteStore(doc, config.tableName),
-    settings: config.settings,
-    trail: new AuditTrail(doc, config.tableName, (config.retention ?? defaultRetention).auditTrailDays),
-    escalation: new EscalationStore(doc, config.tableName),
-    incidents: new IncidentStore(doc, config.tableName),
-    integrations: new IntegrationStore(doc, config.tableName),
-    channels: new ResellerChannels(
-      sqs,
-      sns,
-      channels.channelPrefix ?? defaultChannelPrefix,
-    ),
-    tokenKey: config.tokenKey,
+    resellers: new ResellerStore(doc, tableName),
+    sites: new SiteAdminStore(doc, tableName),
+    siteStates: new DynamoSiteStore(doc, tableName),
+    settings: options.settings,
+    trail: new AuditTrail(doc, tableName, retention.auditTrailDays),
+    escalation: new EscalationStore(doc, tableName),
+    incidents: new IncidentStore(doc, tableName),
+    integrations: new IntegrationStore(doc, tableName),
+    publicUrl: options.publicUrl,
+    channels: new ResellerChannels(sqs, sns, options.channelPrefix),
+    tokenKey: options.tokenKey,
     adminKeyHash: sha256(adminKey),
-    limiter: new RateLimiter(limit),
-    webhookEndpoints: new WebhookEndpointStore(doc, config.tableName),
-    webhookMessages: new WebhookMessageStore(doc, config.tableName, (config.retention ?? defaultRetention).deliveryLogDays),
-    deliveryLog: new WebhookDeliveryLog(doc, config.tableName),
-    webhookJobs: channels.webhookDeliveriesUrl ? new DeliveryJobs(sqs, channels.webhookDeliveriesUrl) : undefined,
-    addressPolicy: { allowLoopback: channels.allowLoopbackWebhooks ?? false },
-    now: () => Date.now(),
+    limiter: new RateLimiter(options.rateLimit ?? apiRateLimit),
+    webhookEndpoints: new WebhookEndpointStore(doc, tableName),
+    webhookMessages: new WebhookMessageStore(doc, tableName, retention.deliveryLogDays),
+    deliveryLog: new WebhookDeliveryLog(doc, tableName),
+    webhookJobs: options.webhookDeliveriesUrl ? new DeliveryJobs(sqs, options.webhookDeliveriesUrl) : undefined,
+    addressPolicy: options.addressPolicy,
+    now: options.now ?? (() => Date.now()),
   };
 }
 
 /** The admin key: `TIEBREAK_ADMIN_KEY` itself (local), or the secret `TIEBREAK_ADMIN_KEY_SECRET_ARN` names (Lambda). */
-export async function loadAdminKey(env: NodeJS.ProcessEnv = process.env, read: SecretReader = (id) => getSecret(id)): Promise<string> {
+export async function loadAdminKey(env: Env = process.env, read: SecretReader = (id) => getSecret(id)): Promise<string> {
   if (env.TIEBREAK_ADMIN_KEY) return env.TIEBREAK_ADMIN_KEY;
   const secretId = env.TIEBREAK_ADMIN_KEY_SECRET_ARN;
   if (!secretId) throw new Error('reseller API configuration: set TIEBREAK_ADMIN_KEY or TIEBREAK_ADMIN_KEY_SECRET_ARN');
@@ -129,25 +138,24 @@ export async function loadAdminKey(env: NodeJS.ProcessEnv = process.env, read: S
   return value;
 }
 
-const ChannelEnv = z.object({
-  TIEBREAK_SNS_ENDPOINT: z.optional(z.url()),
-  TIEBREAK_WEBHOOK_DELIVERIES_URL: z.optional(z.url()),
-  TIEBREAK_CHANNEL_PREFIX: z.optional(z.string().check(z.regex(/^[A-Za-z0-9-]{1,20}$/))),
-});
+/** The API's own variables, beside the witness's (`TIEBREAK_CHANNEL_PREFIX` default `tiebreak`). */
+export function apiChannelsFromEnv(env: Env = process.env): Omit<ApiConfig, keyof WitnessConfig | 'adminKey'> {
+  return readEnv('reseller API', env, {
+    channelPrefix: optionalChannelPrefixPiece(defaultChannelPrefix),
+    webhookDeliveriesUrl: optionalUrlPiece('TIEBREAK_WEBHOOK_DELIVERIES_URL'),
+    addressPolicy: addressPolicyPiece,
+    publicUrl: optionalUrlPiece('TIEBREAK_PUBLIC_URL'),
+  });
+}
 
-/** The channels as the environment says: `TIEBREAK_SNS_ENDPOINT` (local engine), `TIEBREAK_CHANNEL_PREFIX` (default `tiebreak`). */
-export function channelWiringFromEnv(env: NodeJS.ProcessEnv = process.env): ChannelWiring {
-  const parsed = ChannelEnv.safeParse(env);
-  if (!parsed.success) throw new Error('reseller API configuration: TIEBREAK_SNS_ENDPOINT must be a URL, TIEBREAK_CHANNEL_PREFIX 1-20 letters, digits or dashes');
-  return {
-    snsSqsEndpoint: parsed.data.TIEBREAK_SNS_ENDPOINT,
-    channelPrefix: parsed.data.TIEBREAK_CHANNEL_PREFIX,
-    webhookDeliveriesUrl: parsed.data.TIEBREAK_WEBHOOK_DELIVERIES_URL,
-    allowLoopbackWebhooks: addressPolicyFromEnv(env).allowLoopback,
-  };
+/** The whole of the API's settings, the keys read from their secrets where the environment names secrets. */
+export async function loadApiConfig(env: Env = process.env): Promise<ApiConfig> {
+  const channels = apiChannelsFromEnv(env);
+  const [config, adminKey] = await Promise.all([loadWitnessConfig(env), loadAdminKey(env)]);
+  return { ...config, ...channels, adminKey };
 }
 
 export const apiDepsFromEnv: () => Promise<ApiDeps> = loadOnce(async () => {
-  const [config, adminKey] = await Promise.all([loadWitnessConfig(), loadAdminKey()]);
-  return { ...apiDeps(config, adminKey, undefined, apiRateLimit, channelWiringFromEnv()), publicUrl: process.env.TIEBREAK_PUBLIC_URL };
+  const config = await loadApiConfig();
+  return apiDeps({ ...config, dynamo: dynamoClient(config.endpoints ?? {}) });
 });

@@ -1,14 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod/mini';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { WitnessSettings } from '../domain/settings.ts';
 import { type DetectorLimits, defaultDetectorLimits } from '../domain/silence.ts';
+import type { ClientEndpoints } from './client-endpoints.ts';
 import { type DetectorStore, DynamoDetectorStore } from './detector-store.ts';
-import { documentClient, localDynamoClientConfig } from './dynamo-clients.ts';
+import { documentClient, dynamoClient } from './dynamo-clients.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
+import { type Env, endpointsPiece, readEnv, tablePiece, timingsPiece } from './env-settings.ts';
 import { loadOnce } from './load-once.ts';
-import { parseSettingsEnv } from './settings-env.ts';
 import type { SiteStore } from './site-store.ts';
-import '../../protocol/zod-locale.ts';
 
 /** What the silence detector needs: the table (its index, its cursor, the sites' state items) and the timings. No key. */
 export interface DetectorDeps {
@@ -20,27 +19,31 @@ export interface DetectorDeps {
   now: () => number;
 }
 
-const Env = z.object({
-  TIEBREAK_TABLE: z.string().check(z.minLength(3)),
-  TIEBREAK_DYNAMODB_ENDPOINT: z.optional(z.url()),
-});
+/** The detector's settings. */
+export interface DetectorConfig {
+  tableName: string;
+  settings: WitnessSettings;
+  endpoints?: ClientEndpoints;
+}
 
-export function detectorDeps(tableName: string, settings: WitnessSettings, client: DynamoDBClient): DetectorDeps {
-  const doc = documentClient(client);
+/** The detector's settings schema, from the shared pieces. */
+export function detectorConfigFromEnv(env: Env = process.env): DetectorConfig {
+  return readEnv('detector', env, { tableName: tablePiece, endpoints: endpointsPiece, settings: timingsPiece });
+}
+
+/** The detector's assembly, the one Lambda (from the environment) and the local stack (from its settings) both use. */
+export function detectorDeps(options: DetectorConfig & { dynamo: DynamoDBClient; now?: () => number }): DetectorDeps {
+  const doc = documentClient(options.dynamo);
   return {
-    detector: new DynamoDetectorStore(doc, tableName),
-    sites: new DynamoSiteStore(doc, tableName),
-    settings,
+    detector: new DynamoDetectorStore(doc, options.tableName),
+    sites: new DynamoSiteStore(doc, options.tableName),
+    settings: options.settings,
     limits: defaultDetectorLimits,
-    now: () => Date.now(),
+    now: options.now ?? (() => Date.now()),
   };
 }
 
 export const detectorDepsFromEnv: () => Promise<DetectorDeps> = loadOnce(() => {
-  const env = Env.safeParse(process.env);
-  const settings = parseSettingsEnv(process.env);
-  if (!env.success || !settings.ok) throw new Error('detector configuration is invalid: TIEBREAK_TABLE and the TIEBREAK_*_MS timings');
-  const endpoint = env.data.TIEBREAK_DYNAMODB_ENDPOINT;
-  const client = new DynamoDBClient(endpoint ? localDynamoClientConfig(endpoint) : {});
-  return Promise.resolve(detectorDeps(env.data.TIEBREAK_TABLE, settings.settings, client));
+  const config = detectorConfigFromEnv();
+  return Promise.resolve(detectorDeps({ ...config, dynamo: dynamoClient(config.endpoints ?? {}) }));
 });

@@ -1,19 +1,15 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { localMessagingConfig, sqsClient } from './sqs-client.ts';
+import { type ClientEndpoints, localClientConfig } from './client-endpoints.ts';
 
-export { localSqsClient } from './sqs-client.ts';
+// The SNS side of the client factory; SQS alone is sqs-client.ts (re-exported here for callers that use both).
+export { localSqsClient, sqsClient } from './sqs-client.ts';
 
+/** An SNS client of a local engine (fauxqs). */
 export function localSnsClient(endpoint: string): SNSClient {
-  return new SNSClient(localMessagingConfig(endpoint));
+  return new SNSClient(localClientConfig(endpoint));
 }
 
-/** An SNS client of the local engine at `endpoint` (`TIEBREAK_SNS_ENDPOINT`), else of AWS. */
-export function snsClient(endpoint: string | undefined): SNSClient {
-  return endpoint ? localSnsClient(endpoint) : new SNSClient({});
-}
-
-/** SQS and SNS clients: of the local engine at `endpoint` (`TIEBREAK_SNS_ENDPOINT`), else of AWS. */
-export function messagingClients(endpoint: string | undefined): { sqs: SQSClient; sns: SNSClient } {
-  return { sqs: sqsClient(endpoint), sns: snsClient(endpoint) };
+/** An SNS client of fauxqs when `endpoints.snsSqs` is set, else of AWS. */
+export function snsClient(endpoints: ClientEndpoints): SNSClient {
+  return endpoints.snsSqs ? localSnsClient(endpoints.snsSqs) : new SNSClient({});
 }

@@ -1,15 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import * as z from 'zod/mini';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { WitnessSettings } from '../domain/settings.ts';
 import { AuditTrail } from './audit-trail.ts';
-import { documentClient, localDynamoClientConfig } from './dynamo-clients.ts';
+import type { ClientEndpoints } from './client-endpoints.ts';
+import { documentClient, dynamoClient } from './dynamo-clients.ts';
+import { type Env, endpointsPiece, readEnv, retentionPiece, tablePiece, timingsPiece, topicArnPiece } from './env-settings.ts';
 import { EventBus } from './event-bus.ts';
 import { loadOnce } from './load-once.ts';
-import { localSnsClient } from './messaging-clients.ts';
-import { parseSettingsEnv } from './settings-env.ts';
-import { defaultRetention, parseRetentionEnv, type RetentionSettings } from './retention.ts';
-import '../../protocol/zod-locale.ts';
+import { snsClient } from './messaging-clients.ts';
+import { defaultRetention, type RetentionSettings } from './retention.ts';
 
 /** What the event publisher needs: the table (the audit trail), the topic, the timings (freshness). No key. */
 export interface PublisherDeps {
@@ -18,34 +17,39 @@ export interface PublisherDeps {
   settings: WitnessSettings;
 }
 
-const Env = z.object({
-  TIEBREAK_TABLE: z.string().check(z.minLength(3)),
-  TIEBREAK_EVENT_TOPIC_ARN: z.string().check(z.startsWith('arn:')),
-  TIEBREAK_DYNAMODB_ENDPOINT: z.optional(z.url()),
-  TIEBREAK_SNS_ENDPOINT: z.optional(z.url()),
-});
+/** The publisher's settings. */
+export interface PublisherConfig {
+  tableName: string;
+  topicArn: string;
+  settings: WitnessSettings;
+  /** Unset: the defaults. */
+  retention?: RetentionSettings;
+  endpoints?: ClientEndpoints;
+}
 
-/** Client settings for a local SNS engine (fauxqs): any fixed credentials will do. */
-export function publisherDeps(
-  tableName: string,
-  settings: WitnessSettings,
-  client: DynamoDBClient,
-  sns: SNSClient,
-  topicArn: string,
-  retention: RetentionSettings = defaultRetention,
-): PublisherDeps {
-  return { trail: new AuditTrail(documentClient(client), tableName, retention.auditTrailDays), bus: new EventBus(sns, topicArn), settings };
+/** The publisher's settings schema, from the shared pieces. */
+export function publisherConfigFromEnv(env: Env = process.env): PublisherConfig {
+  return readEnv('publisher', env, {
+    tableName: tablePiece,
+    topicArn: topicArnPiece,
+    endpoints: endpointsPiece,
+    settings: timingsPiece,
+    retention: retentionPiece,
+  });
+}
+
+/** The publisher's assembly, the one Lambda (from the environment) and the local stack (from its settings) both use. */
+export function publisherDeps(options: PublisherConfig & { dynamo: DynamoDBClient; sns: SNSClient }): PublisherDeps {
+  const retention = options.retention ?? defaultRetention;
+  return {
+    trail: new AuditTrail(documentClient(options.dynamo), options.tableName, retention.auditTrailDays),
+    bus: new EventBus(options.sns, options.topicArn),
+    settings: options.settings,
+  };
 }
 
 export const publisherDepsFromEnv: () => Promise<PublisherDeps> = loadOnce(() => {
-  const env = Env.safeParse(process.env);
-  const settings = parseSettingsEnv(process.env);
-  const retention = parseRetentionEnv(process.env);
-  if (!retention.ok) throw new Error(`publisher configuration is invalid: ${retention.problems.map((p) => `${p.name}: ${p.message}`).join('; ')}`);
-  if (!env.success || !settings.ok) {
-    throw new Error('publisher configuration is invalid: TIEBREAK_TABLE, TIEBREAK_EVENT_TOPIC_ARN and the TIEBREAK_*_MS timings');
-  }
-  const { TIEBREAK_DYNAMODB_ENDPOINT: dynamo, TIEBREAK_SNS_ENDPOINT: sns } = env.data;
-  const client = new DynamoDBClient(dynamo ? localDynamoClientConfig(dynamo) : {});
-  return Promise.resolve(publisherDeps(env.data.TIEBREAK_TABLE, settings.settings, client, sns ? localSnsClient(sns) : new SNSClient({}), env.data.TIEBREAK_EVENT_TOPIC_ARN, retention.retention));
+  const config = publisherConfigFromEnv();
+  const endpoints = config.endpoints ?? {};
+  return Promise.resolve(publisherDeps({ ...config, dynamo: dynamoClient(endpoints), sns: snsClient(endpoints) }));
 });

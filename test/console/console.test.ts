@@ -47,7 +47,7 @@ beforeAll(async () => {
     streams: streamsClient(inject('dynamoEndpoint')),
     tableName: api.tableName,
     intervalMs: 100,
-    handler: publisherHandler(() => publisherDeps(api.tableName, defaultSettings, dynamo, localSnsClient(snsSqs), topicArn)),
+    handler: publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo, sns: localSnsClient(snsSqs), topicArn })),
   });
   webhooks = await startWebhookRuntime({
     snsSqsEndpoint: snsSqs,

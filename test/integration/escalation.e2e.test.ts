@@ -53,7 +53,7 @@ async function startPipeline(): Promise<void> {
     streams: streamsClient(inject('dynamoEndpoint')),
     tableName: api.tableName,
     intervalMs: 50,
-    handler: publisherHandler(() => publisherDeps(api.tableName, defaultSettings, dynamo, sns, topicArn)),
+    handler: publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo, sns, topicArn })),
   });
   await startIncidents();
   // The API creates each reseller's queue and topic on this file's fauxqs too.
@@ -251,7 +251,7 @@ describe('escalation, end to end', () => {
 
   it('a site that goes dark: the detector’s site.down opens an incident, and the first contact back resolves it', async () => {
     const site = await runningSite();
-    const detector = { ...detectorDeps(api.tableName, api.witness.settings, dynamo), now };
+    const detector = { ...detectorDeps({ tableName: api.tableName, settings: api.witness.settings, dynamo }), now };
     // Nothing is heard from either node past the silence, its bucket and the index's lag margin.
     offset += silence.silenceMs + silence.dueBucketMs + indexLagMarginMs + 1_000;
     await detectorHandler(() => detector)({ detail: {} } as never, lambdaContext('tiebreak-detector', 'e2e'));

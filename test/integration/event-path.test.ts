@@ -30,7 +30,7 @@ beforeAll(async () => {
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `events-${api.tableName}` }))).QueueUrl ?? '';
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
-  const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client, sns, topicArn));
+  const handler = publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }));
   poller = await startStreamPoller({
     client,
     streams: streamsClient(endpoint()),

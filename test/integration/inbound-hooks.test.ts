@@ -54,7 +54,7 @@ beforeAll(async () => {
   const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
   const sns = localSnsClient(inject('snsSqsEndpoint'));
   const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
-  const handler = publisherHandler(() => publisherDeps(api.tableName, defaultSettings, client, sns, topicArn));
+  const handler = publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }));
   poller = await startStreamPoller({ client, streams: streamsClient(inject('dynamoEndpoint')), tableName: api.tableName, intervalMs: 50, handler });
   // The incidents function on the same table, fed below by hand with the events the trail recorded.
   const sqs = localSqsClient(inject('snsSqsEndpoint'));

@@ -6,12 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { witnessDeps } from '../../functions/adapters/config.ts';
 import { verifyNodeToken } from '../../functions/adapters/node-token.ts';
-import { defaultSettings } from '../../functions/domain/settings.ts';
-import { createLocalServer, listen, type LocalServer } from '../../local/http-server.ts';
-import { witnessRoutes } from '../../local/witness-routes.ts';
-import { freshTable } from '../support/dynamo.ts';
+import { type LocalStack, startLocalStack } from '../../local/local-stack.ts';
 import { type FakeSecretsManager, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,7 +23,7 @@ interface Printed {
 
 const tokenKey = randomBytes(32);
 let tableName: string;
-let witness: LocalServer;
+let witness: LocalStack;
 let secrets: FakeSecretsManager;
 let dir: string;
 
@@ -46,17 +42,13 @@ async function provision(args: string[], env: Record<string, string> = {}): Prom
 }
 
 beforeAll(async () => {
-  const table = await freshTable('provision');
-  tableName = table.tableName;
-  witness = await listen(
-    createLocalServer(witnessRoutes(witnessDeps({ tableName, tokenKey, dynamoEndpoint: undefined, settings: defaultSettings }, table.client))),
-    0,
-  );
+  tableName = `provision-${randomBytes(6).toString('hex')}`;
+  witness = await startLocalStack({ dynamodb: { endpoint: inject('dynamoEndpoint') }, tableName, tokenKey });
   secrets = await startFakeSecretsManager();
   dir = await mkdtemp(join(tmpdir(), 'tiebreak-provision-'));
 });
 afterAll(async () => {
-  await witness.close();
+  await witness.stop();
   await secrets.close();
 });
 

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, inject } from 'vitest';
 import * as z from 'zod';
-import { documentClient, localDynamoClientConfig, witnessDeps } from '../../functions/adapters/config.ts';
+import { documentClient, localDynamoClientConfig } from '../../functions/adapters/config.ts';
 import { RequestCounter } from '../../functions/adapters/request-counter.ts';
 import { siteKey } from '../../functions/adapters/site-item.ts';
 import { ErrorBody, type ErrorCode } from '../../protocol/errors.ts';
@@ -13,8 +13,7 @@ import {
   type HeartbeatRequest,
   type Role,
 } from '../../protocol/node.ts';
-import { createLocalServer, listen } from '../../local/http-server.ts';
-import { witnessRoutes } from '../../local/witness-routes.ts';
+import { startLocalStack } from '../../local/local-stack.ts';
 import type { TestNode, TestWitness } from '../support/witness.ts';
 
 /**
@@ -154,24 +153,19 @@ export interface WitnessProcess {
  * it has its own DynamoDB client and its own memory of recently seen sites, empty at start.
  */
 export async function secondProcess(witness: TestWitness): Promise<WitnessProcess> {
-  const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
-  const requests = new RequestCounter().attach(client);
-  const deps = {
-    ...witnessDeps(
-      { tableName: witness.tableName, tokenKey: witness.deps.tokenKey, dynamoEndpoint: undefined, settings: witness.deps.settings },
-      client,
-    ),
-    now: witness.clock.now,
-  };
-  const local = await listen(createLocalServer(witnessRoutes(deps)), 0);
+  const stack = await startLocalStack({
+    clock: witness.clock.now,
+    dynamodb: { endpoint: inject('dynamoEndpoint') },
+    tableName: witness.tableName,
+    tokenKey: witness.deps.tokenKey,
+    settings: witness.deps.settings,
+  });
+  const requests = new RequestCounter().attach(stack.dynamo);
   return {
-    url: local.url,
+    url: stack.url,
     requests,
-    post: (path, token, body) => postTo(local.url, path, token, body),
-    async close() {
-      await local.close();
-      client.destroy();
-    },
+    post: (path, token, body) => postTo(stack.url, path, token, body),
+    close: () => stack.stop(),
   };
 }
 

@@ -68,7 +68,7 @@ async function startRig(): Promise<Rig> {
   const witness = await startWitness({ settings: timings });
   const { client } = await freshTable('unused');
   const stateReads = countStateReads(client);
-  const deps: DetectorDeps = { ...detectorDeps(witness.tableName, witness.deps.settings, client), now: witness.clock.now };
+  const deps: DetectorDeps = { ...detectorDeps({ tableName: witness.tableName, settings: witness.deps.settings, dynamo: client }), now: witness.clock.now };
   const sns = localSnsClient(inject('snsSqsEndpoint'));
   const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${witness.tableName}`);
   const poller = await startStreamPoller({
@@ -76,7 +76,7 @@ async function startRig(): Promise<Rig> {
     streams: streamsClient(inject('dynamoEndpoint')),
     tableName: witness.tableName,
     intervalMs: 50,
-    handler: publisherHandler(() => publisherDeps(witness.tableName, witness.deps.settings, client, sns, topicArn)),
+    handler: publisherHandler(() => publisherDeps({ tableName: witness.tableName, settings: witness.deps.settings, dynamo: client, sns, topicArn })),
   });
   return {
     witness,

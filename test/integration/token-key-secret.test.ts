@@ -31,7 +31,7 @@ beforeAll(async () => {
   secrets = await startFakeSecretsManager();
   secrets.secrets.set(secretArn, secretValue);
   const { client, tableName } = await freshTable('secret-key');
-  await witnessDeps({ tableName, tokenKey, dynamoEndpoint: undefined, settings: defaultSettings }, client).store.create(
+  await witnessDeps({ tableName, tokenKey, settings: defaultSettings, dynamo: client }).store.create(
     newSite({ resellerId: 'reseller-1', siteId: 'site-1', nodeIds: ['node-a', 'node-b'] }),
   );
   client.destroy();

@@ -57,7 +57,7 @@ async function startPipeline(): Promise<void> {
     streams: streamsClient(inject('dynamoEndpoint')),
     tableName: api.tableName,
     intervalMs: 50,
-    handler: publisherHandler(() => publisherDeps(api.tableName, defaultSettings, dynamo, sns, topicArn)),
+    handler: publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo, sns, topicArn })),
   });
   runtime = await startWebhookRuntime({
     snsSqsEndpoint: snsSqs.endpoint,

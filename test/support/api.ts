@@ -1,18 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { expect, inject } from 'vitest';
-import { localSqsClient } from '../../functions/adapters/messaging-clients.ts';
-import { apiDeps, type ApiDeps } from '../../functions/adapters/api-config.ts';
-import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
+import type { ApiDeps } from '../../functions/adapters/api-config.ts';
+import type { WitnessDeps } from '../../functions/adapters/config.ts';
+import { startLocalStack } from '../../local/local-stack.ts';
 import type { RateLimit } from '../../functions/domain/rate-limit.ts';
 import { RequestCounter } from '../../functions/adapters/request-counter.ts';
-import { defaultSettings } from '../../functions/domain/settings.ts';
-import { createLocalServer, listen } from '../../local/http-server.ts';
-import { apiRoutesFor } from '../../local/api-routes.ts';
-import { consoleRoutes } from '../../local/console-routes.ts';
-import { localQueue } from '../../local/local-queue.ts';
-import { witnessRoutes } from '../../local/witness-routes.ts';
-import { freshTable } from './dynamo.ts';
 import { TestClock } from './witness.ts';
 
 export interface Answer {
@@ -43,25 +36,23 @@ export interface TestApi {
  * fresh table of the test run's DynamoDB Local, with a test clock and a known admin key.
  */
 export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise<TestApi> {
-  const { client, doc, tableName } = await freshTable('api');
-  const requests = new RequestCounter().attach(client);
   const clock = new TestClock();
-  const adminKey = randomBytes(32).toString('base64url');
-  const config = { tableName, tokenKey: randomBytes(32), dynamoEndpoint: undefined, settings: defaultSettings };
-  const witness: WitnessDeps = { ...witnessDeps(config, client), now: clock.now };
-  // Each API its own channel prefix on the run's fauxqs: resellers of the same id in two files never share a queue.
-  const snsSqsEndpoint = inject('snsSqsEndpoint');
-  const channelPrefix = `t-${randomBytes(4).toString('hex')}`;
-  // Replays are scheduled on a deliveries queue of the API's own; nothing drains it here (the webhook e2e test runs the deliverer).
-  const sqs = localSqsClient(snsSqsEndpoint);
-  const deliveries = await localQueue(sqs, `${channelPrefix}-webhook-deliveries`);
-  sqs.destroy();
-  const channels = { snsSqsEndpoint, channelPrefix, allowLoopbackWebhooks: true, webhookDeliveriesUrl: deliveries.url };
-  const api: ApiDeps = { ...apiDeps(config, adminKey, client, options.rateLimit ?? { perSecond: 1e6, burst: 1e6 }, channels), now: clock.now };
-  // The console too, as npm start serves it (its files are built at its first request).
-  const local = await listen(createLocalServer({ ...witnessRoutes(witness), ...apiRoutesFor(api), ...(await consoleRoutes()) }), 0);
-  // As `npm start` does: the hook URLs an integration answers are this server's.
-  api.publicUrl = local.url;
+  const stack = await startLocalStack({
+    clock: clock.now,
+    dynamodb: { endpoint: inject('dynamoEndpoint') },
+    tableName: `api-${randomBytes(6).toString('hex')}`,
+    // Each API its own channel prefix on the run's fauxqs: resellers of the same id in two files never share a queue.
+    // Replays are scheduled on a deliveries queue of the API's own; nothing drains it here (the webhook e2e test runs the deliverer).
+    snsSqs: { endpoint: inject('snsSqsEndpoint') },
+    channelPrefix: `t-${randomBytes(4).toString('hex')}`,
+    addressPolicy: { allowLoopback: true },
+    rateLimit: options.rateLimit ?? { perSecond: 1e6, burst: 1e6 },
+    // The console too, as npm start serves it (its files are built at its first request).
+    serve: { api: true, console: 'on-first-request' },
+  });
+  const { doc, tableName, adminKey, api, witness } = stack;
+  const requests = new RequestCounter().attach(stack.dynamo);
+  const local = { url: stack.url, close: () => stack.stop() };
   return {
     url: local.url,
     adminKey,
@@ -102,7 +93,6 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
     },
     async close() {
       await local.close();
-      client.destroy();
     },
   };
 }

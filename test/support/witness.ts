@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { witnessDeps, type WitnessDeps } from '../../functions/adapters/config.ts';
+import { inject } from 'vitest';
+import type { WitnessDeps } from '../../functions/adapters/config.ts';
 import { signNodeToken } from '../../functions/adapters/node-token.ts';
 import { RequestCounter } from '../../functions/adapters/request-counter.ts';
 import { siteKey } from '../../functions/adapters/site-item.ts';
 import type { Caller } from '../../functions/domain/decision.ts';
-import { defaultSettings, type WitnessSettings } from '../../functions/domain/settings.ts';
+import type { WitnessSettings } from '../../functions/domain/settings.ts';
 import { newSite, type SitePolicy } from '../../functions/domain/site-state.ts';
-import { createLocalServer, listen } from '../../local/http-server.ts';
-import { witnessRoutes } from '../../local/witness-routes.ts';
-import { freshTable } from './dynamo.ts';
+import { startLocalStack } from '../../local/local-stack.ts';
 
 /** A test clock: time moves only when the test says so. */
 export class TestClock {
@@ -45,15 +44,16 @@ export interface TestNode {
  * fresh table of the test run's DynamoDB Local, with a test clock.
  */
 export async function startWitness(options: { settings?: Partial<WitnessSettings> } = {}): Promise<TestWitness> {
-  const { client, doc, tableName } = await freshTable('witness');
-  const requests = new RequestCounter().attach(client);
   const clock = new TestClock();
-  const tokenKey = randomBytes(32);
-  const deps: WitnessDeps = {
-    ...witnessDeps({ tableName, tokenKey, dynamoEndpoint: undefined, settings: { ...defaultSettings, ...options.settings } }, client),
-    now: clock.now,
-  };
-  const local = await listen(createLocalServer(witnessRoutes(deps)), 0);
+  const stack = await startLocalStack({
+    clock: clock.now,
+    dynamodb: { endpoint: inject('dynamoEndpoint') },
+    tableName: `witness-${randomBytes(6).toString('hex')}`,
+    ...(options.settings ? { settings: options.settings } : {}),
+  });
+  const { doc, tableName, tokenKey, witness: deps } = stack;
+  const requests = new RequestCounter().attach(stack.dynamo);
+  const local = { url: stack.url, close: () => stack.stop() };
   let sites = 0;
   return {
     url: local.url,
@@ -88,7 +88,6 @@ export async function startWitness(options: { settings?: Partial<WitnessSettings
     },
     async close() {
       await local.close();
-      client.destroy();
     },
   };
 }
