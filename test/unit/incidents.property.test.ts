@@ -654,7 +654,7 @@ describe('survivor mode: the exclusion is a subject of its own', () => {
     fc.record({ type: fc.constantFrom<EventType>('node.excluded', 'node.readmitted', 'node.lost', 'node.recovered'), minute: fc.integer({ min: 0, max: 120 }) }),
     { minLength: 1, maxLength: 25 },
   );
-  const eventOf = ({ type, minute }: { type: EventType; minute: number }, i: number): WitnessEvent =>
+  const eventOf = ({ type, minute }: { type: EventType; minute: number }, i: number): StoredEvent =>
     StoredEvent.parse({ id: `e-${String(i)}`, type, timestamp: new Date(t0 + minute * 60_000).toISOString(), data: { ...site, severity: 'info', nodeId: 'node-b' } });
 
   it('the excluded subject is active exactly when the latest exclusion is newer than the latest readmission, whatever the order and repeats', () => {
