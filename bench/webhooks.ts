@@ -51,7 +51,7 @@ import { renderWebhookBody } from '../functions/domain/webhook-templates.ts';
 import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
 import { startWebhookRuntime, type WebhookRuntime } from '../local/webhook-runtime.ts';
-import type { WitnessEvent } from '../protocol/events.ts';
+import type { StoredEvent } from '../protocol/events.ts';
 import { CpuMeter, cpuSpent } from './cpu.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -84,7 +84,7 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-const nodeLost = (id: string, timestamp: string): WitnessEvent => ({
+const nodeLost = (id: string, timestamp: string): StoredEvent => ({
   id,
   type: 'node.lost',
   timestamp,

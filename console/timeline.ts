@@ -1,4 +1,4 @@
-import type { EventType, Severity, WitnessEvent } from '../protocol/events.ts';
+import type { EventType, Severity, StoredEvent } from '../protocol/events.ts';
 import type { IncidentKind } from '../protocol/incidents.ts';
 import { duration } from './format.ts';
 
@@ -17,7 +17,7 @@ export const incidentKindLabels: Record<IncidentKind, string> = {
   'alert.raised': 'Alert raised',
 };
 
-type Data = WitnessEvent['data'] & Record<string, unknown>;
+type Data = StoredEvent['data'] & Record<string, unknown>;
 
 /** A field as text when it is a non-empty string or a number, else null: events come from storage, not from this code. */
 function text(value: unknown): string | null {
@@ -110,7 +110,7 @@ export interface TimelineEntry {
 }
 
 /** One event in words. */
-export function describeEvent(event: WitnessEvent): TimelineEntry {
+export function describeEvent(event: StoredEvent): TimelineEntry {
   const at = Date.parse(event.timestamp);
   const data = event.data as Data;
   const say = Object.hasOwn(sentences, event.type) ? sentences[event.type] : undefined;
@@ -119,6 +119,6 @@ export function describeEvent(event: WitnessEvent): TimelineEntry {
 }
 
 /** The trail newest first, in words. */
-export function timeline(events: readonly WitnessEvent[]): TimelineEntry[] {
+export function timeline(events: readonly StoredEvent[]): TimelineEntry[] {
   return events.map(describeEvent).sort((a, b) => b.at - a.at || b.id.localeCompare(a.id));
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { Identifier } from './ids.ts';
-import { WitnessEvent } from './events.ts';
+import { StoredEvent } from './events.ts';
 import { Incident, IncidentsQuery, ServiceQueue } from './incidents.ts';
 import {
   ApiKey,
@@ -247,7 +247,7 @@ export const apiRoutes = {
     params: ['siteId'],
     query: EventsQuery,
     status: 200,
-    response: page(WitnessEvent),
+    response: page(StoredEvent),
   },
   'GET /v1/escalation-policies': {
     access: 'read',

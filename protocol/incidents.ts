@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { Severity } from './events.ts';
+import { Severity } from './severity.ts';
 import { Identifier } from './ids.ts';
 import { EscalationTarget, Timestamp } from './reseller.ts';
 import './zod-locale.ts';

@@ -2,6 +2,8 @@ import * as z from 'zod/mini';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { type ApiRoute, apiRoutes, PathParam } from './api-routes.ts';
 import { ErrorBody } from './errors.ts';
+import { eventExamples } from './event-examples.ts';
+import { EventType, OutboundEvent } from './events.ts';
 import { nodeRoutes } from './node-routes.ts';
 import './zod-locale.ts';
 
@@ -52,6 +54,27 @@ function operation(key: string, route: Omit<ApiRoute, 'access'> & { access: keyo
   };
 }
 
+/**
+ * What an endpoint is sent, by type: the `generic` template's body (the event envelope itself,
+ * signed as Standard Webhooks says), its schema from protocol/events.ts, and an example.
+ */
+function webhooks(): ZodOpenApiPathsObject {
+  return Object.fromEntries(
+    EventType.options.map((type) => {
+      const schema = OutboundEvent.def.options.find((option) => (option.def.shape.type.def.values as readonly string[]).includes(type));
+      const post: ZodOpenApiOperationObject = {
+        operationId: `event_${type.replace(/\./g, '_')}`,
+        summary: `A \`${type}\` event, POSTed to each endpoint whose eventTypes name it (the generic template's body)`,
+        requestBody: { required: true, content: { 'application/json': { schema: schema ?? OutboundEvent, example: eventExamples[type] } } },
+        responses: {
+          '2XX': { description: 'Received: any 2xx counts as delivered. Other answers are retried; 410 disables the endpoint.' },
+        },
+      };
+      return [type, { post }];
+    }),
+  );
+}
+
 /** The OpenAPI 3.1 document of every route, generated from the schemas the handlers validate with. */
 export function openApiDocument(serverUrl?: string): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
@@ -75,5 +98,6 @@ export function openApiDocument(serverUrl?: string): ReturnType<typeof createDoc
       },
     },
     paths,
+    webhooks: webhooks(),
   });
 }

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { WitnessEvent } from '../../protocol/events.ts';
+import { StoredEvent } from '../../protocol/events.ts';
 import '../../protocol/zod-locale.ts';
 import { conditionFailed } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
@@ -23,7 +23,7 @@ export class AuditTrail {
    * It expires `retentionDays` after its own time (which the publisher writes it at, give or take a
    * stream's lag), so that "before now − retention" is exactly what a report may have lost.
    */
-  async appendEvent(event: WitnessEvent): Promise<void> {
+  async appendEvent(event: StoredEvent): Promise<void> {
     try {
       await this.doc.send(
         new PutCommand({
@@ -43,15 +43,15 @@ export class AuditTrail {
   }
 
   /** The site's events in [from, to] by time; those expired at `now` are left out (DynamoDB deletes them only later). */
-  async listEvents(resellerId: string, siteId: string, request: PageRequest, from: number, to: number, now: number): Promise<Page<WitnessEvent>> {
+  async listEvents(resellerId: string, siteId: string, request: PageRequest, from: number, to: number, now: number): Promise<Page<StoredEvent>> {
     const range = { from: `${eventSkPrefix}${iso(from)}`, to: `${eventSkPrefix}${iso(to)}` };
     const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), eventSkPrefix, request, range, { liveAt: now });
-    return { items: page.items.map(({ pk: _pk, sk: _sk, ...event }) => WitnessEvent.parse(event)), nextCursor: page.nextCursor };
+    return { items: page.items.map(({ pk: _pk, sk: _sk, ...event }) => StoredEvent.parse(event)), nextCursor: page.nextCursor };
   }
 
   /** Every event of the site up to `to` (the report needs who was primary when the period began). */
-  async eventsUntil(resellerId: string, siteId: string, to: number, now: number): Promise<WitnessEvent[]> {
-    const events: WitnessEvent[] = [];
+  async eventsUntil(resellerId: string, siteId: string, to: number, now: number): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.listEvents(resellerId, siteId, { cursor, limit: 100 }, 0, to, now);

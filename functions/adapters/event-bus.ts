@@ -1,5 +1,5 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { WitnessEvent } from '../../protocol/events.ts';
+import type { StoredEvent } from '../../protocol/events.ts';
 
 /** SNS takes at most this many messages in one PublishBatch. */
 const batchSize = 10;
@@ -16,7 +16,7 @@ export class EventBus {
     private readonly topicArn: string,
   ) {}
 
-  async publish(events: readonly WitnessEvent[]): Promise<void> {
+  async publish(events: readonly StoredEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i += batchSize) {
       const batch = events.slice(i, i + batchSize);
       const { Failed = [] } = await this.sns.send(

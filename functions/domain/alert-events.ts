@@ -1,4 +1,5 @@
-import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import type { Severity, WitnessEvent } from '../../protocol/events.ts';
+import { siteEvent } from './site-event.ts';
 
 /**
  * An alert another tool keeps on a site through an inbound integration: the latest news of it
@@ -33,22 +34,21 @@ export const alertSubject = (alert: Pick<Alert, 'integrationId' | 'alert'>) => `
  */
 export function alertEventsOf(before: Alert | undefined, after: Alert | undefined): WitnessEvent[] {
   if (!after) return [];
-  const make = (type: EventType, severity: Severity): WitnessEvent => ({
-    id: `${after.resellerId}/${after.siteId}/${type}/${after.integrationId}/${after.alert}/${String(after.at)}`,
-    type,
-    timestamp: new Date(after.at).toISOString(),
-    data: {
-      resellerId: after.resellerId,
-      siteId: after.siteId,
+  const make = (type: 'alert.raised' | 'alert.cleared', severity: Severity): WitnessEvent =>
+    siteEvent(type, {
+      id: `${after.resellerId}/${after.siteId}/${type}/${after.integrationId}/${after.alert}/${String(after.at)}`,
+      at: after.at,
+      site: after,
       severity,
-      integrationId: after.integrationId,
-      integrationName: after.integrationName,
-      alert: after.alert,
-      subject: alertSubject(after),
-      type: after.type,
-      ...(after.summary === undefined ? {} : { summary: after.summary }),
-    },
-  });
+      data: {
+        integrationId: after.integrationId,
+        integrationName: after.integrationName,
+        alert: after.alert,
+        subject: alertSubject(after),
+        type: after.type,
+        ...(after.summary === undefined ? {} : { summary: after.summary }),
+      },
+    });
   if (after.raised && (!before?.raised || after.at > before.at)) return [make('alert.raised', after.severity)];
   if (!after.raised && before?.raised === true) return [make('alert.cleared', 'info')];
   return [];

@@ -1,4 +1,5 @@
-import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import type { EventFields, EventOf, Severity, SiteEventType, WitnessEvent } from '../../protocol/events.ts';
+import { siteEvent } from './site-event.ts';
 import type { WitnessSettings } from './settings.ts';
 import { lost, standaloneWithoutEnd } from './peer-loss.ts';
 import { lastContact } from './silence.ts';
@@ -34,12 +35,7 @@ import type { NodeState, PendingCommand, SiteState } from './site-state.ts';
 export function eventsOf(before: SiteState | undefined, after: SiteState | undefined, settings: WitnessSettings): WitnessEvent[] {
   if (!after) return [];
   const site = { resellerId: after.resellerId, siteId: after.siteId };
-  const make = (type: EventType, at: number, key: string, severity: Severity, data: Partial<EventData> = {}): WitnessEvent => ({
-    id: `${site.resellerId}/${site.siteId}/${type}/${key}`,
-    type,
-    timestamp: new Date(at).toISOString(),
-    data: { ...site, severity, ...data },
-  });
+  const make: Make = (type, at, key, severity, data) => siteEvent(type, { id: `${site.resellerId}/${site.siteId}/${type}/${key}`, at, site, severity, data });
   const events: WitnessEvent[] = [];
 
   const decision = after.decision;
@@ -51,9 +47,10 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
         previousPrimary: before?.primary ?? null,
         // The survivor held the role until the force: the witness cannot tell that it stopped sooner.
         previousLeaseEndedAt: decision.at,
-        keyId: decision.inputs.keyId,
-        confirm: decision.inputs.confirm,
-        reason: decision.inputs.operatorReason,
+        // What the operator declared, as the force stored it (survivor.ts): text.
+        keyId: String(decision.inputs.keyId),
+        confirm: String(decision.inputs.confirm),
+        reason: String(decision.inputs.operatorReason),
       }),
     );
   }
@@ -86,7 +83,7 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
     if (node?.lastSeenAt === null || node?.lastSeenAt === undefined) continue;
     const was = before?.nodes[nodeId];
     const threshold = after.policy.healthThreshold;
-    const degraded = (n: NodeState | undefined) => typeof n?.health === 'number' && n.health < threshold;
+    const degraded = (n: NodeState | undefined): n is NodeState & { health: number } => typeof n?.health === 'number' && n.health < threshold;
     if (degraded(node) && !degraded(was)) {
       events.push(make('node.degraded', node.lastSeenAt, `${nodeId}/${String(after.rev)}`, 'warning', { nodeId, health: node.health, threshold }));
     }
@@ -104,8 +101,8 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
     const cut = (state: SiteState | undefined) => state?.nodes[a]?.peerReachable === false && state.nodes[b]?.peerReachable === false;
     const latest = Math.max(after.nodes[a]?.lastSeenAt ?? 0, after.nodes[b]?.lastSeenAt ?? 0);
     const bothFresh = fresh(after.nodes[a], latest, settings) && fresh(after.nodes[b], latest, settings);
-    if (cut(after) && !cut(before) && bothFresh) events.push(make('link.lost', latest, String(after.rev), 'warning'));
-    if (cut(before) && !cut(after)) events.push(make('link.restored', latest, String(after.rev), 'info'));
+    if (cut(after) && !cut(before) && bothFresh) events.push(make('link.lost', latest, String(after.rev), 'warning', {}));
+    if (cut(before) && !cut(after)) events.push(make('link.restored', latest, String(after.rev), 'info', {}));
 
     for (const [reporter, peer] of [
       [a, b],
@@ -135,12 +132,12 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
   events.push(...exclusionEvents(before, after, make));
   events.push(...silenceEvents(before, after, make, settings));
   // A return in this very change (site.recovered, node.recovered of a lost peer) already told the renewal.
-  const told = events.some((e) => (e.type === 'site.recovered' || e.type === 'node.recovered') && typeof e.data.leaseRenewedAt === 'number');
+  const told = events.some((e) => (e.type === 'site.recovered' || e.type === 'node.recovered') && 'leaseRenewedAt' in e.data && e.data.leaseRenewedAt !== null);
   if (!told) events.push(...lapseEnded(before, after, make));
   return events;
 }
 
-type Make = (type: EventType, at: number, key: string, severity: Severity, data?: Partial<EventData>) => WitnessEvent;
+type Make = <T extends SiteEventType>(type: T, at: number, key: string, severity: Severity, data: EventFields<T>) => EventOf<T>;
 
 const fresh = (node: NodeState | undefined, at: number, settings: WitnessSettings) =>
   typeof node?.lastSeenAt === 'number' && at - node.lastSeenAt <= settings.freshnessMs;

@@ -1,5 +1,9 @@
-import type { EventData, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import type { EventFields, EventOf, OmitEach, Severity, WitnessEvent } from '../../protocol/events.ts';
+import { siteEvent } from './site-event.ts';
 import { activeSubjects, type IncidentRecord, incidentSeverity, stepLevel, stepTargets, type Tracker } from './incidents.ts';
+
+// An incident step sent to an endpoint has the same types and another `data` (webhook-delivery.ts).
+type IncidentEventType = 'incident.opened' | 'incident.escalated' | 'incident.acknowledged' | 'incident.resolved';
 
 /**
  * The events one change of an incident tracker means: `incident.opened`, one `incident.escalated`
@@ -12,13 +16,17 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
   const incident = after?.incident;
   if (!after || !incident) return [];
   const was = before?.incident?.incidentId === incident.incidentId ? before.incident : null;
-  const make = (type: EventType, at: number, key: string, severity: Severity, data: Partial<EventData> = {}): WitnessEvent => ({
-    id: `${after.resellerId}/${after.siteId}/${type}/${incident.incidentId}${key}`,
-    type,
-    timestamp: new Date(at).toISOString(),
-    // `openedAt` rides on every step: a step delivered after its tracker moved on to a newer incident still says it.
-    data: { resellerId: after.resellerId, siteId: after.siteId, severity, incidentId: incident.incidentId, kind: after.kind, openedAt: incident.openedAt, ...data },
-  });
+  // `openedAt` rides on every step: a step delivered after its tracker moved on to a newer incident still says it.
+  const about = { incidentId: incident.incidentId, kind: after.kind, openedAt: incident.openedAt };
+  const make = <T extends IncidentEventType>(type: T, at: number, key: string, severity: Severity, data: OmitEach<Exclude<EventFields<T>, { incident: unknown }>, keyof typeof about>): EventOf<T> =>
+    siteEvent(type, {
+      id: `${after.resellerId}/${after.siteId}/${type}/${incident.incidentId}${key}`,
+      at,
+      site: after,
+      severity,
+      // The tracker's shape of the type's `data` (TypeScript cannot follow a generic type into it).
+      data: { ...about, ...data } as unknown as EventFields<T>,
+    });
   const events: WitnessEvent[] = [];
 
   if (!was) {

@@ -1,4 +1,4 @@
-import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, Severity, StoredEvent } from '../../protocol/events.ts';
 import type { IncidentKind, IncidentState } from '../../protocol/incidents.ts';
 import type { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
 
@@ -124,7 +124,7 @@ export const excludedSubject = (nodeId: string) => `excluded:${nodeId}`;
  * trail and the webhooks tell it, with the key that did it); the exclusion it ends is cleared by
  * the `node.readmitted` of the same change.
  */
-export function conditionChangesOf(event: WitnessEvent): ConditionChange[] {
+export function conditionChangesOf(event: StoredEvent): ConditionChange[] {
   const at = Date.parse(event.timestamp);
   const node = event.data.nodeId ?? 'node';
   const change = (kind: IncidentKind, subject: string, phase: ConditionChange['phase']): ConditionChange[] => [{ kind, subject, phase, at }];

@@ -1,4 +1,4 @@
-import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, StoredEvent } from '../../protocol/events.ts';
 
 // A reseller's SLA report, computed from each site's audit trail (DESIGN.md, "Events" and
 // "Incidents and escalation"). Pure: the period comes in as [from, to) in ms and the present as
@@ -26,7 +26,7 @@ export interface SlaSiteInput {
   customerId?: string;
   name?: string;
   /** The site's audit trail, in any order; may start before `from` and run past `to`. */
-  events: readonly WitnessEvent[];
+  events: readonly StoredEvent[];
   maintenance: readonly MaintenanceWindow[];
 }
 
@@ -295,7 +295,7 @@ export function computeSlaReport(input: SlaReportInput): SlaReport {
 // The trail
 
 interface Entry {
-  event: WitnessEvent;
+  event: StoredEvent;
   at: number;
 }
 
@@ -361,7 +361,7 @@ interface Renewal {
  * envelope's schema lets them through unchecked, so they are checked here. The renewal is told by
  * the event at or after it, never before (a return's time is its contact, or the latest contact).
  */
-function renewalOf(event: WitnessEvent, at: number): Renewal | null {
+function renewalOf(event: StoredEvent, at: number): Renewal | null {
   if (event.type !== 'node.recovered' && event.type !== 'site.recovered') return null;
   const { primary, epoch, leaseRenewedAt } = event.data;
   if (typeof primary !== 'string' || typeof epoch !== 'number' || typeof leaseRenewedAt !== 'number' || !Number.isFinite(leaseRenewedAt)) return null;

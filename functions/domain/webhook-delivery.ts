@@ -1,4 +1,4 @@
-import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { EventOf, EventType, StoredEvent, WitnessEvent } from '../../protocol/events.ts';
 import type { ServiceQueueMessage } from '../../protocol/incidents.ts';
 import type { MessageFailure, MessageStatus, WebhookEndpoint } from '../../protocol/webhooks.ts';
 
@@ -36,7 +36,7 @@ export type EndpointRules = Pick<WebhookEndpoint, 'endpointId' | 'enabled'> & { 
  * among them (its message is kept, not sent, for a replay once it is enabled again). News of a
  * webhook failing never goes to the endpoint it is about (that would feed on itself).
  */
-export function endpointsFor<E extends EndpointRules>(event: WitnessEvent, endpoints: readonly E[]): E[] {
+export function endpointsFor<E extends EndpointRules>(event: StoredEvent, endpoints: readonly E[]): E[] {
   const about = event.type.startsWith('webhook.') ? event.data.endpointId : undefined;
   return endpoints.filter((e) => e.eventTypes.includes(event.type) && e.endpointId !== about);
 }
@@ -46,7 +46,7 @@ export function endpointsFor<E extends EndpointRules>(event: WitnessEvent, endpo
  * type (`incident.opened`, …), its stable id, and the step's whole message in `data` (site name,
  * customer, links), so every template reads one shape.
  */
-export function stepEvent(resellerId: string, message: ServiceQueueMessage, severity: WitnessEvent['data']['severity']): WitnessEvent {
+export function stepEvent(resellerId: string, message: ServiceQueueMessage, severity: WitnessEvent['data']['severity']): EventOf<`incident.${ServiceQueueMessage['step']}`> {
   const { incident, site, customer, links, level } = message;
   return {
     id: message.messageId,

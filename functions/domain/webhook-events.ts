@@ -1,4 +1,5 @@
-import type { EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import type { EventFields, EventType, Severity, WitnessEvent } from '../../protocol/events.ts';
+import { siteEvent } from './site-event.ts';
 import type { MessageFailure, MessageStatus } from '../../protocol/webhooks.ts';
 
 /** A webhook message as the stream shows it (functions/adapters/webhook-message-item.ts). */
@@ -34,27 +35,26 @@ export function webhookEventsOf(before: MessageImage | undefined, after: Message
   const at = after.lastAttemptAt;
   const siteId = after.siteId;
   const sameTry = before?.round === after.round && before.attempts === after.attempts;
-  const make = (type: EventType, severity: Severity, data: Record<string, unknown>): WitnessEvent => ({
+  const delivery: EventFields<'webhook.failed'> = {
+    endpointId: after.endpointId,
+    messageId: after.messageId,
+    eventId: after.eventId,
+    eventType: after.eventType,
+    attempts: after.attempts,
+    lastStatus: after.lastStatus,
+  };
+  const envelope = (type: 'webhook.failed' | 'webhook.disabled', severity: Severity) => ({
     id: `${after.resellerId}/${siteId}/${type}/${after.endpointId}/${after.messageId}/${String(after.round)}`,
-    type,
-    timestamp: new Date(at).toISOString(),
-    data: {
-      resellerId: after.resellerId,
-      siteId,
-      severity,
-      endpointId: after.endpointId,
-      messageId: after.messageId,
-      eventId: after.eventId,
-      eventType: after.eventType,
-      attempts: after.attempts,
-      lastStatus: after.lastStatus,
-      ...data,
-    },
+    at,
+    site: { resellerId: after.resellerId, siteId },
+    severity,
   });
   const events: WitnessEvent[] = [];
-  if (after.failure === 'exhausted' && !(sameTry && before.failure === 'exhausted')) events.push(make('webhook.failed', 'warning', {}));
+  if (after.failure === 'exhausted' && !(sameTry && before.failure === 'exhausted')) {
+    events.push(siteEvent('webhook.failed', { ...envelope('webhook.failed', 'warning'), data: delivery }));
+  }
   if (after.disabledEndpoint !== null && !(sameTry && before.disabledEndpoint !== null)) {
-    events.push(make('webhook.disabled', 'critical', { reason: after.disabledEndpoint }));
+    events.push(siteEvent('webhook.disabled', { ...envelope('webhook.disabled', 'critical'), data: { ...delivery, reason: after.disabledEndpoint } }));
   }
   return events;
 }

@@ -1,4 +1,7 @@
-import type { EventType, OutboundEvent, Severity } from '../../protocol/events.ts';
+import type { EventType, OutboundEvent as Outbound, Severity, StoredEvent } from '../../protocol/events.ts';
+
+/** What an endpoint is sent: an event as published or read back (its fields are checked here), or a test. */
+export type OutboundEvent = Outbound | StoredEvent;
 import { pagerDutyEventTypes, type WebhookTemplate } from '../../protocol/webhooks.ts';
 
 // The body of one outbound webhook delivery, shaped for the tool that receives it. Pure and

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { WitnessEvent } from '../../protocol/events.ts';
+import { StoredEvent } from '../../protocol/events.ts';
 import { IncidentKind, type IncidentStep, type ServiceQueueMessage } from '../../protocol/incidents.ts';
 import { EscalationTarget } from '../../protocol/reseller.ts';
 import { type IncidentDeps, incidentDepsFromEnv } from '../adapters/incident-config.ts';
@@ -28,7 +28,7 @@ import '../../protocol/zod-locale.ts';
 const SnsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.string() });
 const Targets = z.array(EscalationTarget);
 
-type Body = { kind: 'event'; event: WitnessEvent } | { kind: 'timer'; timer: TimerMessage };
+type Body = { kind: 'event'; event: StoredEvent } | { kind: 'timer'; timer: TimerMessage };
 
 function parseBody(record: SQSRecord): Body {
   const json: unknown = JSON.parse(record.body);
@@ -36,7 +36,7 @@ function parseBody(record: SQSRecord): Body {
   const inner: unknown = envelope.success ? JSON.parse(envelope.data.Message) : json;
   const timer = TimerMessage.safeParse(inner);
   if (timer.success) return { kind: 'timer', timer: timer.data };
-  return { kind: 'event', event: WitnessEvent.parse(inner) };
+  return { kind: 'event', event: StoredEvent.parse(inner) };
 }
 
 /** Arms what the tracker needs after a change, or again on a redelivery (the first arming may have failed after the write). */
@@ -60,7 +60,7 @@ async function policyFor(deps: IncidentDeps, resellerId: string, siteId: string)
   return defaultPolicy;
 }
 
-async function onConditionChange(deps: IncidentDeps, event: WitnessEvent, change: ConditionChange, redelivered: boolean): Promise<void> {
+async function onConditionChange(deps: IncidentDeps, event: StoredEvent, change: ConditionChange, redelivered: boolean): Promise<void> {
   const { resellerId, siteId } = event.data;
   const context: ChangeContext = { eventId: event.id, inMaintenance: false, policy: defaultPolicy };
   if (change.phase === 'raised') {
@@ -117,7 +117,7 @@ const EventMillis = z.number().check(z.int(), z.minimum(0), z.maximum(8.64e15));
  * at the end of an id of the `<kind>-<ms>` format, then to the step's own time (the latest the
  * incident can have opened): a step is delivered, never dead-lettered, for want of it.
  */
-function openedAtOf(event: WitnessEvent, incidentId: string): string {
+function openedAtOf(event: StoredEvent, incidentId: string): string {
   const carried = EventMillis.safeParse(event.data.openedAt);
   if (carried.success) return iso(carried.data);
   const legacy = EventMillis.safeParse(Number(/^[a-z]+-[a-z]+-(\d{1,15})$/.exec(incidentId)?.[1]));
@@ -125,7 +125,7 @@ function openedAtOf(event: WitnessEvent, incidentId: string): string {
 }
 
 /** Incident steps reach their targets from the incident events, so a step is delivered whatever failed after its write. */
-async function deliverStep(deps: IncidentDeps, event: WitnessEvent): Promise<void> {
+async function deliverStep(deps: IncidentDeps, event: StoredEvent): Promise<void> {
   const { resellerId, siteId, incidentId } = event.data;
   if (!incidentId) return;
   const step: IncidentStep | undefined =

@@ -14,7 +14,7 @@ import { eventsOf } from '../domain/events.ts';
 import { incidentEventsOf } from '../domain/incident-events.ts';
 import { webhookEventsOf } from '../domain/webhook-events.ts';
 import { isWebhookMessageSk, messageFromImage } from '../adapters/webhook-message-item.ts';
-import type { WitnessEvent } from '../../protocol/events.ts';
+import { WitnessEvent } from '../../protocol/events.ts';
 
 type Image = Record<string, AttributeValue> | undefined;
 
@@ -38,6 +38,26 @@ function eventsOfRecord(record: DynamoDBRecord, deps: PublisherDeps): WitnessEve
   return undefined;
 }
 
+/** An event its own schema refuses is a bug of its producer: it is never recorded or published. */
+export class InvalidEventError extends Error {
+  constructor(
+    readonly event: WitnessEvent,
+    readonly issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  ) {
+    super(`event ${event.id} (${event.type}) does not match its published schema`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+/** Each event checked against the contract /openapi.json publishes (protocol/events.ts), once. */
+function checked(events: readonly WitnessEvent[]): WitnessEvent[] {
+  for (const event of events) {
+    const result = WitnessEvent.safeParse(event);
+    if (!result.success) throw new InvalidEventError(event, result.error.issues.map(({ path, message }) => ({ path, message })));
+  }
+  return [...events];
+}
+
 /**
  * The table's stream → events (DESIGN.md, "Events"): each change of a site's state becomes the
  * events `eventsOf` derives, appended to the site's audit trail and published on the SNS topic.
@@ -52,13 +72,17 @@ export const publisherHandler = (getDeps: () => PublisherDeps | Promise<Publishe
       const deps = await getDeps();
       for (const record of event.Records) {
         try {
-          const events = eventsOfRecord(record, deps);
-          if (!events) continue;
+          const produced = eventsOfRecord(record, deps);
+          if (!produced) continue;
+          const events = checked(produced);
           // The trail first: an event on the topic is always one the trail can show.
           for (const e of events) await deps.trail.appendEvent(e);
           await deps.bus.publish(events);
           if (events.length > 0) logger.info('events recorded', { siteId: events[0]?.data.siteId, types: events.map((e) => e.type) });
         } catch (error) {
+          if (error instanceof InvalidEventError) {
+            logger.error('event refused by its schema: not recorded or published (a bug of its producer)', { eventId: error.event.id, type: error.event.type, issues: error.issues });
+          }
           logger.error('stream record failed: the stream will retry from it', error as Error);
           return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
         }

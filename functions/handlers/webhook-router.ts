@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { WitnessEvent } from '../../protocol/events.ts';
+import { StoredEvent, type WitnessEvent } from '../../protocol/events.ts';
 import { Identifier } from '../../protocol/ids.ts';
 import { ServiceQueueMessage } from '../../protocol/incidents.ts';
 import { EndpointId } from '../../protocol/webhooks.ts';
@@ -22,14 +22,14 @@ const SnsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.strin
 /** An incident step an escalation policy sends to one endpoint (functions/adapters/notifier.ts). */
 const OutboxStep = z.object({ resellerId: Identifier, endpointId: EndpointId, message: ServiceQueueMessage });
 
-type Outbound = { kind: 'event'; event: WitnessEvent } | { kind: 'step'; resellerId: string; endpointId: string; event: WitnessEvent };
+type Outbound = { kind: 'event'; event: StoredEvent } | { kind: 'step'; resellerId: string; endpointId: string; event: StoredEvent };
 
 function parseRecord(record: SQSRecord): Outbound {
   const json: unknown = JSON.parse(record.body);
   const envelope = SnsEnvelope.safeParse(json);
   const inner: unknown = envelope.success ? JSON.parse(envelope.data.Message) : json;
   const step = OutboxStep.safeParse(inner);
-  if (!step.success) return { kind: 'event', event: WitnessEvent.parse(inner) };
+  if (!step.success) return { kind: 'event', event: StoredEvent.parse(inner) };
   const { resellerId, endpointId, message } = step.data;
   // What the incident pages as (an inbound alert's mapping says); messages sent before it was given: its kind's.
   const severity = message.step === 'opened' || message.step === 'escalated' ? (message.incident.severity ?? severityOf(message.incident.kind)) : 'info';
@@ -41,7 +41,7 @@ function parseRecord(record: SQSRecord): Outbound {
  * first try. The message id comes from the event and the endpoint, so the same event handed twice
  * is one message; a message stored by an earlier run that failed before scheduling is scheduled now.
  */
-async function enqueue(deps: WebhookDeps, endpoint: EndpointRecord, event: WitnessEvent): Promise<void> {
+async function enqueue(deps: WebhookDeps, endpoint: EndpointRecord, event: StoredEvent): Promise<void> {
   const payload = renderWebhookBody(endpoint.template, event, { routingKey: endpoint.routingKey });
   if (payload === null) {
     logger.info('webhook not sent: the template has nothing for this event', { endpointId: endpoint.endpointId, template: endpoint.template, eventType: event.type });
@@ -82,7 +82,7 @@ async function route(deps: WebhookDeps, outbound: Outbound): Promise<void> {
     return;
   }
   const { event } = outbound;
-  if (event.type === 'webhook.failed' || event.type === 'webhook.disabled') await deps.notices.send(event);
+  if (event.type === 'webhook.failed' || event.type === 'webhook.disabled') await deps.notices.send(event as WitnessEvent); // checked by the publisher before it reached the topic
   const endpoints = endpointsFor(event, await deps.endpoints.all(event.data.resellerId, deps.now()));
   for (const endpoint of endpoints) await enqueue(deps, endpoint, event);
 }

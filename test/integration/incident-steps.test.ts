@@ -17,7 +17,7 @@ import { defaultPolicy, type IncidentRecord, type Tracker } from '../../function
 import { incidentsHandler } from '../../functions/handlers/incidents.ts';
 import { lambdaContext } from '../../local/api-gateway-event.ts';
 import { localQueue } from '../../local/local-queue.ts';
-import type { WitnessEvent } from '../../protocol/events.ts';
+import type { StoredEvent } from '../../protocol/events.ts';
 import type { ServiceQueueMessage } from '../../protocol/incidents.ts';
 import { freshTable } from '../support/dynamo.ts';
 
@@ -52,7 +52,7 @@ afterAll(() => {
 const handler = incidentsHandler(() => deps);
 let requests = 0;
 
-async function handle(event: WitnessEvent) {
+async function handle(event: StoredEvent) {
   const record = { messageId: `m-${String(++requests)}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: '1' } } as SQSRecord;
   return handler({ Records: [record] }, lambdaContext('incidents', String(requests)));
 }
@@ -92,7 +92,7 @@ async function storeTracker(siteId: string, record: IncidentRecord): Promise<voi
 }
 
 /** The first step of an incident (level 1, to the service queue), as the stream publishes it. */
-const opened = (siteId: string, incidentId: string, extra: Record<string, unknown> = {}): WitnessEvent => ({
+const opened = (siteId: string, incidentId: string, extra: Record<string, unknown> = {}): StoredEvent => ({
   id: `${resellerId}/${siteId}/incident.escalated/${incidentId}/1`,
   type: 'incident.escalated',
   timestamp: new Date(openedAt + 1_000).toISOString(),

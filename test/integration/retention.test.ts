@@ -1,7 +1,7 @@
 import { DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { WitnessEvent } from '../../protocol/events.ts';
+import type { StoredEvent } from '../../protocol/events.ts';
 import { AuditTrail } from '../../functions/adapters/audit-trail.ts';
 import { documentClient, localDynamoClientConfig, witnessConfigFromEnv } from '../../functions/adapters/config.ts';
 import { parseRetentionEnv, retentionFromEnv } from '../../functions/adapters/retention.ts';
@@ -20,7 +20,7 @@ let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let reseller: Awaited<ReturnType<typeof setUpReseller>>;
 
-function event(id: string, at: number): WitnessEvent {
+function event(id: string, at: number): StoredEvent {
   return { id, type: 'node.lost', timestamp: new Date(at).toISOString(), data: { resellerId: reseller.resellerId, siteId: reseller.siteId, severity: 'warning', nodeId: 'node-b' } };
 }
 

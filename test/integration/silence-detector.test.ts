@@ -21,7 +21,7 @@ import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { lambdaContext } from '../../local/api-gateway-event.ts';
 import { ensureEventTopic } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
-import type { WitnessEvent } from '../../protocol/events.ts';
+import type { StoredEvent } from '../../protocol/events.ts';
 import { freshTable } from '../support/dynamo.ts';
 import { startWitness, type TestWitness } from '../support/witness.ts';
 import { Agent, postOf } from './scenario.ts';
@@ -96,7 +96,7 @@ async function startRig(): Promise<Rig> {
 
 const runDetector = (deps: DetectorDeps) => detectorHandler(() => deps)({ detail: {} } as never, lambdaContext('tiebreak-detector', 'test'));
 
-async function trailOf(r: Rig, site: SiteKey): Promise<WitnessEvent[]> {
+async function trailOf(r: Rig, site: SiteKey): Promise<StoredEvent[]> {
   await r.poller.drain();
   return r.trail.eventsUntil(site.resellerId, site.siteId, Date.parse('2100-01-01T00:00:00Z'), r.witness.clock.now());
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WitnessEvent } from '../../protocol/events.ts';
+import type { StoredEvent } from '../../protocol/events.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
 let api: TestApi;
@@ -12,7 +12,7 @@ let reseller: Awaited<ReturnType<typeof setUpReseller>>;
 const day = Date.parse('2026-11-10T00:00:00Z');
 const h = 3_600_000;
 
-function event(id: string, type: WitnessEvent['type'], at: number, data: Partial<WitnessEvent['data']> = {}): WitnessEvent {
+function event(id: string, type: StoredEvent['type'], at: number, data: Partial<StoredEvent['data']> = {}): StoredEvent {
   return {
     id,
     type,

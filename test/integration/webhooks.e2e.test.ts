@@ -19,7 +19,7 @@ import { publisherHandler } from '../../functions/handlers/publisher.ts';
 import { ensureEventTopic, type LocalSnsSqs, startSnsSqs } from '../../local/sns-sqs.ts';
 import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { startWebhookRuntime, type WebhookRuntime } from '../../local/webhook-runtime.ts';
-import { type WitnessEvent, WebhookTestEvent } from '../../protocol/events.ts';
+import { type StoredEvent, WebhookTestEvent } from '../../protocol/events.ts';
 import type { ServiceQueueMessage } from '../../protocol/incidents.ts';
 import { type DeliveryAttempt, type WebhookMessage, WebhookTestAccepted } from '../../protocol/webhooks.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
@@ -107,7 +107,7 @@ async function endpointAt(id: string, body: Record<string, unknown> = {}) {
   return { ...reseller, receiver, secret };
 }
 
-const event = (resellerId: string, n: number, type: WitnessEvent['type'] = 'node.lost'): WitnessEvent => ({
+const event = (resellerId: string, n: number, type: StoredEvent['type'] = 'node.lost'): StoredEvent => ({
   id: `${resellerId}/main-office/${type}/${String(n)}`,
   type,
   timestamp: new Date(Date.now() - 1000 + n).toISOString(),
@@ -173,7 +173,7 @@ describe('outbound webhooks, end to end', () => {
     await site.receiver.waitFor(count, 40_000);
 
     expect(site.receiver.badSignatures).toBe(0);
-    const bodies = [...site.receiver.unique.values()].map((d) => JSON.parse(d.body) as WitnessEvent);
+    const bodies = [...site.receiver.unique.values()].map((d) => JSON.parse(d.body) as StoredEvent);
     expect(bodies.map((e) => e.id).sort()).toEqual(Array.from({ length: count }, (_, n) => event(site.resellerId, n).id).sort());
     const messages = await until('all delivered', () => messagesOf(site.key), (all) => all.length === count && all.every((m) => m.status === 'delivered'));
     expect(messages.every((m) => m.attempts >= 2 && m.attempts <= 8)).toBe(true);
@@ -197,9 +197,9 @@ describe('outbound webhooks, end to end', () => {
     const notices = await until(
       'told on the service queue',
       () => drain(`${channelPrefix}-svc-${site.resellerId}`),
-      (all) => all.some((b) => (JSON.parse(b) as WitnessEvent).type === 'webhook.failed'),
+      (all) => all.some((b) => (JSON.parse(b) as StoredEvent).type === 'webhook.failed'),
     );
-    expect(notices.map((b) => JSON.parse(b) as WitnessEvent).find((e) => e.type === 'webhook.failed')?.data).toMatchObject({ endpointId: 'ops', messageId: failed?.messageId });
+    expect(notices.map((b) => JSON.parse(b) as StoredEvent).find((e) => e.type === 'webhook.failed')?.data).toMatchObject({ endpointId: 'ops', messageId: failed?.messageId });
 
     await site.receiver.setMode('ok');
     const replay = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since: new Date(Date.now() - 3_600_000).toISOString() });
@@ -233,7 +233,7 @@ describe('outbound webhooks, end to end', () => {
     expect(endpoint.disabledReason).toBe('gone');
     const trail = await until(
       'webhook.disabled in the audit trail',
-      async () => ((await api.call('GET', '/v1/sites/main-office/events?limit=100', site.key)).body as { items: WitnessEvent[] }).items,
+      async () => ((await api.call('GET', '/v1/sites/main-office/events?limit=100', site.key)).body as { items: StoredEvent[] }).items,
       (items) => items.some((e) => e.type === 'webhook.disabled'),
     );
     expect(trail.find((e) => e.type === 'webhook.disabled')?.data).toMatchObject({ endpointId: 'ops', reason: 'gone', severity: 'critical' });

@@ -1,4 +1,4 @@
-import { type EventData, type EventType, WitnessEvent } from '../../protocol/events.ts';
+import { type EventData, type EventType, StoredEvent } from '../../protocol/events.ts';
 
 /** What an event of a site's trail says beyond the envelope's own fields. */
 export type TrailFields = Omit<Partial<EventData>, 'resellerId'>;
@@ -8,6 +8,6 @@ export type TrailFields = Omit<Partial<EventData>, 'resellerId'>;
  * is one the publisher could write: `trailOf(reseller, site)('e-1', 'node.lost', at, { … })`.
  */
 export function trailOf(resellerId: string, siteId: string) {
-  return (id: string, type: EventType, at: number, data: TrailFields = {}): WitnessEvent =>
-    WitnessEvent.parse({ id, type, timestamp: new Date(at).toISOString(), data: { resellerId, siteId, severity: 'info', ...data } });
+  return (id: string, type: EventType, at: number, data: TrailFields = {}): StoredEvent =>
+    StoredEvent.parse({ id, type, timestamp: new Date(at).toISOString(), data: { resellerId, siteId, severity: 'info', ...data } });
 }

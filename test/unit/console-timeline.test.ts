@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { describeEvent, timeline } from '../../console/timeline.ts';
-import { EventType, type WitnessEvent } from '../../protocol/events.ts';
+import { EventType, type StoredEvent } from '../../protocol/events.ts';
 import { trailOf } from '../support/trail-events.ts';
 
 const at = Date.parse('2026-11-10T10:00:00Z');
 const event = trailOf('acme', 'main-office');
-const say = (e: WitnessEvent) => describeEvent(e).text;
+const say = (e: StoredEvent) => describeEvent(e).text;
 
 describe('the console’s timeline: audit trail events in plain words', () => {
   it.each([

@@ -10,6 +10,8 @@ import { newSite, type SiteState } from '../../functions/domain/site-state.ts';
 import { PureWitness } from '../support/pure-witness.ts';
 
 const settings = defaultSettings;
+/** The node an event names, if it names one (site events do not). */
+const nodeOf = (e: WitnessEvent): string => (typeof e.data.nodeId === 'string' ? e.data.nodeId : '');
 const t0 = 1_800_000_000_000;
 const callers = {
   a: { resellerId: 'r', siteId: 's', nodeId: 'node-a', tokenVersion: 1 },
@@ -70,7 +72,7 @@ class Recorder {
 
   /** What each event says, in short. */
   told(): string[] {
-    return this.events.map((e) => `${e.type} ${e.data.nodeId ?? ''}`.trim());
+    return this.events.map((e) => `${e.type} ${nodeOf(e)}`.trim());
   }
 }
 
@@ -107,7 +109,7 @@ describe('the events of a change', () => {
     r.claim('b', t0 + 20_100, 1);
     r.heartbeat('b', t0 + 21_000, 2, 'primary', false, { acks: ['2-promote-node-b'] });
 
-    expect(r.events.map((e) => `${e.type} ${e.data.nodeId ?? ''}`)).toEqual([
+    expect(r.events.map((e) => `${e.type} ${nodeOf(e)}`)).toEqual([
       'failover.granted node-a',
       'failover.completed node-a',
       'node.lost node-a',
@@ -132,7 +134,7 @@ describe('the events of a change', () => {
     r.heartbeat('b', t0 + 1_010, 0, 'secondary', false, { health: 90 });
     r.heartbeat('a', t0 + 2_000, 0, 'secondary', false, { health: 30 });
     r.heartbeat('a', t0 + 3_000, 0, 'secondary', true, { health: 30 });
-    expect(r.events.map((e) => `${e.type} ${e.data.nodeId ?? ''}`)).toEqual(['node.degraded node-a', 'link.lost ', 'link.restored ']);
+    expect(r.events.map((e) => `${e.type} ${nodeOf(e)}`)).toEqual(['node.degraded node-a', 'link.lost ', 'link.restored ']);
   });
 
   test('a site silent for silenceMs is down once, however often the detector looks, and recovered at the next contact', () => {
@@ -228,7 +230,7 @@ describe('the events of a change', () => {
     expect(over.witness.state.lapsed).toBeUndefined();
     over.heartbeat('a', t0 + 900_200 + settings.freshnessMs, 1, 'primary', true);
     // node-a, unheard for 15 minutes, is excluded in the grant (W5): node-b's lease is standalone.
-    expect(over.events.slice(2).map((e) => `${e.type} ${e.data.nodeId ?? ''}`)).toEqual([
+    expect(over.events.slice(2).map((e) => `${e.type} ${nodeOf(e)}`)).toEqual([
       'site.down ',
       'site.recovered ',
       'node.lost node-a',
@@ -254,7 +256,7 @@ describe('the events of a change', () => {
     heard.heartbeat('b', t0 + 35_000, 0, 'secondary', false);
     heard.heartbeat('b', t0 + 30_000 + settings.freshnessMs, 0, 'secondary', false);
     heard.heartbeat('a', t0 + 50_000, 0, 'secondary', true);
-    expect(heard.events.map((e) => `${e.type} ${e.data.nodeId ?? ''} ${e.timestamp}`)).toEqual([
+    expect(heard.events.map((e) => `${e.type} ${nodeOf(e)} ${e.timestamp}`)).toEqual([
       `node.lost node-a ${new Date(t0 + 30_000 + settings.freshnessMs).toISOString()}`,
       `node.recovered node-a ${new Date(t0 + 50_000).toISOString()}`,
     ]);
@@ -265,7 +267,7 @@ describe('the events of a change', () => {
     reached.heartbeat('b', t0 + 30_000, 0, 'secondary', false);
     reached.heartbeat('b', t0 + 30_000 + settings.freshnessMs, 0, 'secondary', false);
     reached.heartbeat('b', t0 + 31_000 + settings.freshnessMs, 0, 'secondary', true);
-    expect(reached.events.map((e) => `${e.type} ${e.data.nodeId ?? ''}`)).toEqual(['node.lost node-a', 'node.recovered node-a']);
+    expect(reached.events.map((e) => `${e.type} ${nodeOf(e)}`)).toEqual(['node.lost node-a', 'node.recovered node-a']);
     expect(reached.events[1]?.data).toMatchObject({ severity: 'info', reportedBy: 'node-b' });
     expect(reached.events[1]?.timestamp).toBe(new Date(t0 + 31_000 + settings.freshnessMs).toISOString());
   });

@@ -31,7 +31,7 @@ import {
   timersFor,
   type Tracker,
 } from '../../functions/domain/incidents.ts';
-import { type EventType, WitnessEvent } from '../../protocol/events.ts';
+import { type EventType, StoredEvent, WitnessEvent } from '../../protocol/events.ts';
 import type { IncidentKind } from '../../protocol/incidents.ts';
 import { EscalationPolicy, type EscalationTarget } from '../../protocol/reseller.ts';
 
@@ -654,8 +654,8 @@ describe('survivor mode: the exclusion is a subject of its own', () => {
     fc.record({ type: fc.constantFrom<EventType>('node.excluded', 'node.readmitted', 'node.lost', 'node.recovered'), minute: fc.integer({ min: 0, max: 120 }) }),
     { minLength: 1, maxLength: 25 },
   );
-  const eventOf = ({ type, minute }: { type: EventType; minute: number }, i: number): WitnessEvent =>
-    WitnessEvent.parse({ id: `e-${String(i)}`, type, timestamp: new Date(t0 + minute * 60_000).toISOString(), data: { ...site, severity: 'info', nodeId: 'node-b' } });
+  const eventOf = ({ type, minute }: { type: EventType; minute: number }, i: number): StoredEvent =>
+    StoredEvent.parse({ id: `e-${String(i)}`, type, timestamp: new Date(t0 + minute * 60_000).toISOString(), data: { ...site, severity: 'info', nodeId: 'node-b' } });
 
   it('the excluded subject is active exactly when the latest exclusion is newer than the latest readmission, whatever the order and repeats', () => {
     fc.assert(

@@ -25,14 +25,14 @@ import {
 import { defaultSettings } from '../../functions/domain/settings.ts';
 import { PureWitness } from '../support/pure-witness.ts';
 import { newSite, type SiteState } from '../../functions/domain/site-state.ts';
-import { type EventType, WitnessEvent } from '../../protocol/events.ts';
+import { type EventType, type StoredEvent, WitnessEvent } from '../../protocol/events.ts';
 
 const site = { resellerId: 'reseller-1', siteId: 'site-1' };
 const t0 = Date.parse('2026-11-29T10:00:00.000Z');
 const settleMs = defaultIncidentSettings.settleMs;
 const context: ChangeContext = { eventId: 'reseller-1/site-1/node.lost/node-b/7', inMaintenance: false, policy: defaultPolicy };
 
-const event = (type: EventType, data: Record<string, unknown> = {}, at = t0): WitnessEvent => ({
+const event = (type: EventType, data: Record<string, unknown> = {}, at = t0): StoredEvent => ({
   id: `reseller-1/site-1/${type}/1`,
   type,
   timestamp: new Date(at).toISOString(),
@@ -40,7 +40,7 @@ const event = (type: EventType, data: Record<string, unknown> = {}, at = t0): Wi
 });
 
 describe('what each witness event means to the incident trackers', () => {
-  const cases: [string, WitnessEvent, Omit<ConditionChange, 'at'> | null][] = [
+  const cases: [string, StoredEvent, Omit<ConditionChange, 'at'> | null][] = [
     ['node.lost raises node.lost for the node', event('node.lost', { nodeId: 'node-b' }), { kind: 'node.lost', subject: 'node-b', phase: 'raised' }],
     ['node.recovered clears node.lost for the node', event('node.recovered', { nodeId: 'node-b' }), { kind: 'node.lost', subject: 'node-b', phase: 'cleared' }],
     [

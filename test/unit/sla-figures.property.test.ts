@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { computeSlaReport, type MaintenanceWindow, type SiteSla, type SlaReportInput } from '../../functions/domain/sla-report.ts';
-import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, StoredEvent } from '../../protocol/events.ts';
 import { trailOf } from '../support/trail-events.ts';
 
 // The figures a customer is shown cannot be gamed: only what has happened is judged (up to now,
@@ -23,7 +23,7 @@ const event = trailOf(resellerId, siteId);
 const grant = (id: string, at: number, nodeId: string, epoch: number, previous: { node: string; leaseEndedAt: number | null } | null = null) =>
   event(id, 'failover.granted', at, { nodeId, epoch, previousPrimary: previous?.node ?? null, previousLeaseEndedAt: previous?.leaseEndedAt ?? null });
 
-function siteReport(events: WitnessEvent[], maintenance: MaintenanceWindow[], period: Pick<SlaReportInput, 'from' | 'to' | 'now'>): SiteSla {
+function siteReport(events: StoredEvent[], maintenance: MaintenanceWindow[], period: Pick<SlaReportInput, 'from' | 'to' | 'now'>): SiteSla {
   const [site] = computeSlaReport({ resellerId, ...period, targets, sites: [{ siteId, events, maintenance }] }).sites;
   if (!site) throw new Error('the site is missing from its report');
   return site;

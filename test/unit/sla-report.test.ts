@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { EventType, WitnessEvent } from '../../protocol/events.ts';
+import type { EventType, StoredEvent } from '../../protocol/events.ts';
 import { eventsOf } from '../../functions/domain/events.ts';
 import { applyUpdates, holds } from '../../functions/domain/plan.ts';
 import { defaultSettings } from '../../functions/domain/settings.ts';
@@ -297,7 +297,7 @@ describe('reseller totals', () => {
 
 describe('edges', () => {
   const e = eventOf('site-e');
-  const site = (events: WitnessEvent[], maintenance: MaintenanceWindow[] = []): SlaSiteInput => ({ siteId: 'site-e', events, maintenance });
+  const site = (events: StoredEvent[], maintenance: MaintenanceWindow[] = []): SlaSiteInput => ({ siteId: 'site-e', events, maintenance });
 
   test('no grant at all, or only after the period: not yet live, not judged', () => {
     const move = { start: t('06:00:00'), end: t('07:00:00'), reason: 'move' };
@@ -561,7 +561,7 @@ describe('survivor mode: site S, by hand', () => {
 
 describe('the primary back at the same epoch after it stopped being heard', () => {
   const r = eventOf('site-r');
-  const reportOf = (events: WitnessEvent[]) => computeSlaReport({ ...input, sites: [{ siteId: 'site-r', events, maintenance: [] }] }).sites[0]!;
+  const reportOf = (events: StoredEvent[]) => computeSlaReport({ ...input, sites: [{ siteId: 'site-r', events, maintenance: [] }] }).sites[0]!;
   const granted = r('r-1', 'failover.granted', t('23:00:00', '2026-11-28'), { nodeId: 'node-a', epoch: 7, previousPrimary: null, previousLeaseEndedAt: null });
   // Last heard 10:00:00 with a 15 s lease; the detector noticed after 180 s of silence.
   const down = r('r-2', 'site.down', t('10:03:00'), { leaseEndedAt: t('10:00:15') });
@@ -677,7 +677,7 @@ describe('the primary back at the same epoch after it stopped being heard', () =
 /** One site through the witness's pure rules, its audit trail as the publisher derives it (events.ts). */
 class Site {
   readonly witness = new PureWitness(newSite({ resellerId, siteId: 'site-w', nodeIds: ['node-a', 'node-b'] }), defaultSettings);
-  readonly events: WitnessEvent[] = [];
+  readonly events: StoredEvent[] = [];
   private seq = 0;
 
   private record(change: () => void): void {
@@ -1075,7 +1075,7 @@ describe('properties', () => {
     }),
   );
 
-  const reportOf = (events: WitnessEvent[], maintenance: MaintenanceWindow[]) =>
+  const reportOf = (events: StoredEvent[], maintenance: MaintenanceWindow[]) =>
     computeSlaReport({ resellerId, from: pFrom, to: pTo, now: pTo, targets, sites: [{ siteId: 'site-p', events, maintenance }] });
 
   test('availability in [0, 1], held + downtime = judged time, downtime in maintenance ≤ maintenance, order-free', () => {
@@ -1200,7 +1200,7 @@ describe('properties', () => {
         expect(site.periodMs).toBe(site.judgedFrom === null ? 0 : pTo - site.judgedFrom);
         expect(site.heldMs + site.downtimeMs).toBe(site.periodMs);
         const byId = new Map(events.map((x) => [x.id, x]));
-        const isReturn = (x: WitnessEvent) => x.type === 'node.recovered' || x.type === 'site.recovered';
+        const isReturn = (x: StoredEvent) => x.type === 'node.recovered' || x.type === 'site.recovered';
         for (const h of site.held) {
           const [grant, ...rest] = h.eventIds.map((id) => byId.get(id)!);
           expect(grant!.type).toBe('failover.granted');

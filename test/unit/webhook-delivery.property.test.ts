@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EventType, type WitnessEvent } from '../../protocol/events.ts';
+import { EventType, type StoredEvent } from '../../protocol/events.ts';
 import {
   afterAttempt,
   defaultWebhookSettings as settings,
@@ -66,7 +66,7 @@ describe('one try', () => {
   });
 });
 
-const event = (type: EventType, endpointId?: string): WitnessEvent => ({
+const event = (type: EventType, endpointId?: string): StoredEvent => ({
   id: `e-${type}`,
   type,
   timestamp: '2026-11-29T10:00:00.000Z',

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EventType, type OutboundEvent, WebhookTestEvent, type WitnessEvent } from '../../protocol/events.ts';
+import { EventType, type StoredEvent, WebhookTestEvent } from '../../protocol/events.ts';
 import { WebhookTemplate } from '../../protocol/webhooks.ts';
-import { renderWebhookBody } from '../../functions/domain/webhook-templates.ts';
+import { type OutboundEvent, renderWebhookBody } from '../../functions/domain/webhook-templates.ts';
 
 const at = '2026-11-29T10:00:00.000Z';
 const routingKey = 'R0123456789abcdefghijklmnopqrstu';
@@ -11,7 +11,7 @@ const links = { acknowledge: 'https://w.example/v1/links/a?t=1&s=2', resolve: 'h
 type Step = 'incident.opened' | 'incident.escalated' | 'incident.acknowledged' | 'incident.resolved';
 
 /** An incident step as an escalation policy sends it: the base fields, and the incident, site, customer and links. */
-function step(type: Step, o: { siteId?: string; siteName?: string | null; incidentId?: string; withLinks?: boolean } = {}): WitnessEvent {
+function step(type: Step, o: { siteId?: string; siteName?: string | null; incidentId?: string; withLinks?: boolean } = {}): StoredEvent {
   const siteId = o.siteId ?? 'zurich';
   const incidentId = o.incidentId ?? 'node-lost-1764410400000';
   const state = type === 'incident.acknowledged' ? 'acknowledged' : type === 'incident.resolved' ? 'resolved' : 'open';
@@ -35,7 +35,7 @@ function step(type: Step, o: { siteId?: string; siteName?: string | null; incide
 }
 
 /** A plain event from the topic: the base fields and a few extras. */
-const nodeLost: WitnessEvent = {
+const nodeLost: StoredEvent = {
   id: 'r/zurich/node.lost/node-a/7',
   type: 'node.lost',
   timestamp: at,
@@ -448,7 +448,7 @@ describe('whatever the event data says', () => {
             ...(d.links === undefined ? {} : { links: d.links }),
           };
           // The data is not what the schema promises: that is the point.
-          const event = { id: 'r/s/e', type, timestamp: at, data } as unknown as WitnessEvent;
+          const event = { id: 'r/s/e', type, timestamp: at, data } as unknown as StoredEvent;
           const body = renderWebhookBody(template, event, { routingKey });
           if (body === null) {
             expect(template).toBe('pagerduty');
