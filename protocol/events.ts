@@ -73,7 +73,7 @@ const siteFields = {
 
 /**
  * `data` of a site's event: the shared fields and the type's own. Loose: a receiver must ignore a
- * field it does not know (fields may be added; test/integration/event-contract.test.ts checks
+ * field it does not know (fields may be added; test/unit/event-contract.test.ts checks
  * that every field the service emits is published).
  */
 const siteData = <S extends z.core.$ZodLooseShape>(shape: S) => z.looseObject({ ...siteFields, ...shape });
