@@ -2,7 +2,7 @@ import type { EventOf, EventType } from './events.ts';
 
 // One realistic event of each type, as an endpoint with the `generic` template receives it: the
 // examples of /openapi.json's `webhooks`. Typed by the contract (tsc checks them against the
-// schemas), and validated against the published JSON Schemas by test/integration/event-contract.test.ts.
+// schemas), and validated against the published JSON Schemas by test/unit/event-contract.test.ts.
 
 const site = { resellerId: 'acme-it', siteId: 'main-office' };
 const at = (iso: string) => Date.parse(iso);

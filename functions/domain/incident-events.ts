@@ -1,6 +1,9 @@
-import type { EventFields, EventOf, OmitEach, Severity, WitnessEvent } from '../../protocol/events.ts';
+import * as z from 'zod/mini';
+import type { EventFields, EventOf, OmitEach, Severity, StoredEvent, WitnessEvent } from '../../protocol/events.ts';
+import { type Incident, IncidentKind, type IncidentStep, type ServiceQueueMessage } from '../../protocol/incidents.ts';
+import { EscalationTarget } from '../../protocol/reseller.ts';
 import { siteEvent } from './site-event.ts';
-import { activeSubjects, type IncidentRecord, incidentSeverity, stepLevel, stepTargets, type Tracker } from './incidents.ts';
+import { activeSubjects, type IncidentRecord, incidentSeverity, severityOf, stepLevel, stepTargets, type Tracker } from './incidents.ts';
 
 // An incident step sent to an endpoint has the same types and another `data` (webhook-delivery.ts).
 type IncidentEventType = 'incident.opened' | 'incident.escalated' | 'incident.acknowledged' | 'incident.resolved';
@@ -49,4 +52,84 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
     events.push(make('incident.resolved', incident.resolvedAt, '', 'info', { by: incident.resolvedBy, notified: incident.notified }));
   }
   return events;
+}
+
+/** What a step's message says besides its event: the incident as its tracker holds it now, the site's name, its customer, the one-click links. */
+export interface StepContext {
+  /** The tracker's view of the incident, when it still holds this one (not a newer one). */
+  current: Incident | undefined;
+  siteName: string | null;
+  customer: { customerId: string; name: string } | null;
+  /** Absent for a resolved step: nothing is left to click. */
+  links: { acknowledge: string; resolve: string } | null;
+}
+
+/**
+ * The step an incident event of the trail asks to deliver, and to whom: the first
+ * `incident.escalated` is the opening step; an acknowledgement or resolution goes to everyone told
+ * so far. None for `incident.opened` (its first step is told by `incident.escalated`) or other events.
+ */
+export function incidentStepOf(event: StoredEvent): { step: IncidentStep; targets: EscalationTarget[] } | undefined {
+  if (!event.data.incidentId) return undefined;
+  const step: IncidentStep | undefined =
+    event.type === 'incident.escalated'
+      ? event.data.step === 1
+        ? 'opened'
+        : 'escalated'
+      : event.type === 'incident.acknowledged'
+        ? 'acknowledged'
+        : event.type === 'incident.resolved'
+          ? 'resolved'
+          : undefined;
+  if (!step) return undefined;
+  return { step, targets: Targets.parse(step === 'opened' || step === 'escalated' ? event.data.targets : event.data.notified) };
+}
+
+const Targets = z.array(EscalationTarget);
+const EventMillis = z.number().check(z.int(), z.minimum(0), z.maximum(8.64e15));
+
+/**
+ * When a step's incident opened, for an incident its tracker no longer holds (a newer one opened
+ * since): the incident events carry it. Events published before they did fall back to the time
+ * at the end of an id of the `<kind>-<ms>` format, then to the step's own time (the latest the
+ * incident can have opened): a step is delivered, never dead-lettered, for want of it.
+ */
+function openedAtOf(event: StoredEvent, incidentId: string): string {
+  const carried = EventMillis.safeParse(event.data.openedAt);
+  if (carried.success) return new Date(carried.data).toISOString();
+  const legacy = EventMillis.safeParse(Number(/^[a-z]+-[a-z]+-(\d{1,15})$/.exec(incidentId)?.[1]));
+  return legacy.success ? new Date(legacy.data).toISOString() : event.timestamp;
+}
+
+/**
+ * An incident step's message (the reseller's service queue, e-mail, SMS, and in `data` the
+ * webhook event an escalation sends): from its incident event, as the tracker holds the incident
+ * now. Read from the trail's tolerant form (StoredEvent): steps of incidents whose id is not of the
+ * `<kind>-<ms>` form, and events from before `openedAt` was carried, are still delivered.
+ */
+export function stepMessage(event: StoredEvent & { data: { incidentId: string } }, step: IncidentStep, context: StepContext): ServiceQueueMessage {
+  const { siteId, incidentId } = event.data;
+  // The tracker by the kind the event names, not by parsing the id: an id is a name.
+  const kind = IncidentKind.parse(event.data.kind);
+  const { current } = context;
+  return {
+    messageId: event.id,
+    step,
+    level: typeof event.data.level === 'number' ? event.data.level : null,
+    at: event.timestamp,
+    incident: {
+      incidentId,
+      kind,
+      state: current?.state ?? (step === 'resolved' ? 'resolved' : step === 'acknowledged' ? 'acknowledged' : 'open'),
+      // An opened or escalated step's event says what it pages as, for an incident its tracker no longer holds.
+      severity: current?.severity ?? (step === 'opened' || step === 'escalated' ? event.data.severity : severityOf(kind)),
+      openedAt: current?.openedAt ?? openedAtOf(event, incidentId),
+      subjects: current?.subjects ?? [],
+      acknowledgedBy: current?.acknowledgedBy ?? null,
+      resolvedBy: current?.resolvedBy ?? null,
+    },
+    site: { siteId, name: context.siteName },
+    customer: context.customer,
+    links: step === 'resolved' ? null : context.links,
+  };
 }

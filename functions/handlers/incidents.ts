@@ -3,13 +3,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { StoredEvent } from '../../protocol/events.ts';
-import { IncidentKind, type IncidentStep, type ServiceQueueMessage } from '../../protocol/incidents.ts';
-import { EscalationTarget } from '../../protocol/reseller.ts';
+import { IncidentKind } from '../../protocol/incidents.ts';
 import { type IncidentDeps, incidentDepsFromEnv } from '../adapters/incident-config.ts';
 import { incidentView } from '../adapters/incident-store.ts';
 import { TimerMessage, timerMessage } from '../adapters/incident-timers.ts';
 import { logger } from '../adapters/logger.ts';
-import { iso } from '../adapters/tenancy-items.ts';
 import {
   applyChange,
   type ChangeContext,
@@ -18,15 +16,14 @@ import {
   defaultPolicy,
   escalate,
   settle,
-  severityOf,
   type Tracker,
   timersFor,
 } from '../domain/incidents.ts';
+import { incidentStepOf, stepMessage } from '../domain/incident-events.ts';
 import '../../protocol/zod-locale.ts';
 
 /** SNS delivers raw (the event itself) when the subscription says so, else in its envelope. */
 const SnsEnvelope = z.object({ Type: z.literal('Notification'), Message: z.string() });
-const Targets = z.array(EscalationTarget);
 
 type Body = { kind: 'event'; event: StoredEvent } | { kind: 'timer'; timer: TimerMessage };
 
@@ -109,64 +106,21 @@ async function onTimer(deps: IncidentDeps, message: TimerMessage, redelivered: b
   await armTimers(deps, after, redelivered, changed);
 }
 
-const EventMillis = z.number().check(z.int(), z.minimum(0), z.maximum(8.64e15));
-
-/**
- * When a step's incident opened, for an incident its tracker no longer holds (a newer one opened
- * since): the incident events carry it. Events published before they did fall back to the time
- * at the end of an id of the `<kind>-<ms>` format, then to the step's own time (the latest the
- * incident can have opened): a step is delivered, never dead-lettered, for want of it.
- */
-function openedAtOf(event: StoredEvent, incidentId: string): string {
-  const carried = EventMillis.safeParse(event.data.openedAt);
-  if (carried.success) return iso(carried.data);
-  const legacy = EventMillis.safeParse(Number(/^[a-z]+-[a-z]+-(\d{1,15})$/.exec(incidentId)?.[1]));
-  return legacy.success ? iso(legacy.data) : event.timestamp;
-}
-
 /** Incident steps reach their targets from the incident events, so a step is delivered whatever failed after its write. */
 async function deliverStep(deps: IncidentDeps, event: StoredEvent): Promise<void> {
   const { resellerId, siteId, incidentId } = event.data;
-  if (!incidentId) return;
-  const step: IncidentStep | undefined =
-    event.type === 'incident.escalated'
-      ? event.data.step === 1
-        ? 'opened'
-        : 'escalated'
-      : event.type === 'incident.acknowledged'
-        ? 'acknowledged'
-        : event.type === 'incident.resolved'
-          ? 'resolved'
-          : undefined;
-  if (!step) return;
-  const targets = Targets.parse(step === 'opened' || step === 'escalated' ? event.data.targets : event.data.notified);
-  if (targets.length === 0) return;
-
-  // The tracker by the kind the event names, not by parsing the id: an id is a name.
+  const found = incidentStepOf(event);
+  if (!found || !incidentId || found.targets.length === 0) return;
+  const { step, targets } = found;
   const kind = IncidentKind.parse(event.data.kind);
   const [tracker, listing] = await Promise.all([deps.incidents.get(resellerId, siteId, kind), deps.sites.getListing(resellerId, siteId)]);
-  const current = tracker?.incident?.incidentId === incidentId ? incidentView(tracker) : undefined;
   const customer = listing ? await deps.resellers.getCustomer(resellerId, listing.customerId) : undefined;
-  const message: ServiceQueueMessage = {
-    messageId: event.id,
-    step,
-    level: typeof event.data.level === 'number' ? event.data.level : null,
-    at: event.timestamp,
-    incident: {
-      incidentId,
-      kind,
-      state: current?.state ?? (step === 'resolved' ? 'resolved' : step === 'acknowledged' ? 'acknowledged' : 'open'),
-      // An opened or escalated step's event says what it pages as, for an incident its tracker no longer holds.
-      severity: current?.severity ?? (step === 'opened' || step === 'escalated' ? event.data.severity : severityOf(kind)),
-      openedAt: current?.openedAt ?? openedAtOf(event, incidentId),
-      subjects: current?.subjects ?? [],
-      acknowledgedBy: current?.acknowledgedBy ?? null,
-      resolvedBy: current?.resolvedBy ?? null,
-    },
-    site: { siteId, name: listing?.name ?? null },
+  const message = stepMessage({ ...event, data: { ...event.data, incidentId } }, step, {
+    current: tracker?.incident?.incidentId === incidentId ? incidentView(tracker) : undefined,
+    siteName: listing?.name ?? null,
     customer: customer ? { customerId: customer.customerId, name: customer.name } : null,
     links: step === 'resolved' ? null : deps.links.linksFor(resellerId, siteId, incidentId, deps.now()),
-  };
+  });
   await deps.notifier.deliver(resellerId, message, targets);
   logger.info('incident step delivered', { siteId, incidentId, step, targets: targets.map((t) => t.type), messageId: event.id });
 }

@@ -51,7 +51,7 @@ function keyIdOf(call: AnyCall): string {
  * A test event for one endpoint: about no site, asked for by one API key, and saying so. Its id is
  * new each time (each test is a message of its own, with a `webhook-id` of its own).
  */
-function testEvent(endpoint: EndpointRecord, keyId: string, now: number): WebhookTestEvent {
+export function testEvent(endpoint: EndpointRecord, keyId: string, now: number): WebhookTestEvent {
   const { resellerId, endpointId } = endpoint;
   return {
     id: `${resellerId}/webhook.test/${endpointId}/${randomUUID()}`,
