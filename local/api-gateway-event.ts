@@ -58,6 +58,13 @@ function isUtf8(bytes: Buffer): boolean {
   }
 }
 
+/**
+ * The time a local handler is given: API Gateway's 29 s, the longest any function is deployed with
+ * (lib/witness-stack.ts gives the api and report functions that). Shorter, and a busy machine cut
+ * off a replay of 200 messages that AWS would let finish.
+ */
+const localTimeoutMs = 29_000;
+
 /** Just enough of a Lambda context for the handlers and Powertools' logger. */
 export function lambdaContext(functionName: string, requestId: string): Context {
   const unused = () => undefined;
@@ -70,7 +77,7 @@ export function lambdaContext(functionName: string, requestId: string): Context 
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 10_000,
+    getRemainingTimeInMillis: () => localTimeoutMs,
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- the Context type requires them; nothing calls them
     ...{ done: unused, fail: unused, succeed: unused },
   };
