@@ -21,21 +21,13 @@
  *
  * Prints `name: value` lines on stdout (progress on stderr).
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { buildConsole } from '../console/build.ts';
-import { apiDeps, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
-import { localDynamoClientConfig } from '../functions/adapters/config.ts';
-import { ensureTable } from '../functions/adapters/table.ts';
 import { customerSk, resellerPk } from '../functions/adapters/tenancy-items.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { newKeyRecord } from '../functions/http/api/resellers.ts';
-import { apiRoutesFor } from '../local/api-routes.ts';
-import { consoleRoutes } from '../local/console-routes.ts';
-import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { createLocalServer, listen } from '../local/http-server.ts';
+import { startLocalStack } from '../local/local-stack.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 import { customerId, itemsOf, now, resellerId, seed } from './fleet.ts';
 import { percentile } from './load.ts';
@@ -84,28 +76,20 @@ export async function consoleBench(args: string[]): Promise<number> {
   const js = gzipped('.js');
   const css = gzipped('.css');
 
-  progress('starting DynamoDB Local (in memory)');
-  const engine = await startDynamoDbLocal({});
-  const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
-  const tableName = 'console';
-  const deps = apiDeps({
-    tableName,
-    tokenKey: randomBytes(32),
+  progress('starting DynamoDB Local (in memory) and the local stack (the reseller API and the console)');
+  const stack = await startLocalStack({
+    tableName: 'console',
     settings: defaultSettings,
-    adminKey: randomBytes(32).toString('base64url'),
-    channelPrefix: defaultChannelPrefix,
-    addressPolicy: { allowLoopback: false },
-    dynamo: client,
+    clock: () => now,
     rateLimit: { perSecond: 1e6, burst: 1e6 },
-    now: () => now,
+    serve: { api: true, console: 'now' },
   });
-  const server = await listen(createLocalServer({ ...apiRoutesFor(deps), ...(await consoleRoutes({ build: 'now' })) }), 0);
+  const { dynamo: client, tableName, api: deps, url } = stack;
   const browser = await launchBrowser();
   const browserVersion = browser.version();
   const loads: Load[] = [];
   let cold: number;
   try {
-    await ensureTable(client, tableName);
     const key = newKeyRecord(resellerId, 'bench', 'read-only', now);
     await deps.resellers.createReseller({ resellerId, name: 'Bench reseller', targets: { availability: 0.999, timeToAcknowledgeMs: 900_000 }, createdAt: now }, key.record);
     const items: Record<string, unknown>[] = [{ pk: resellerPk(resellerId), sk: customerSk(customerId), customerId, name: 'Bench customer', createdAt: now }];
@@ -121,7 +105,7 @@ export async function consoleBench(args: string[]): Promise<number> {
     const load = async (): Promise<Load> => {
       const page = await context.newPage();
       try {
-        await page.goto(`${server.url}/console/#/sites`, { waitUntil: 'commit' });
+        await page.goto(`${url}/console/#/sites`, { waitUntil: 'commit' });
         // Measured in the page: from the navigation's start (performance's time origin) to the frame
         // that shows the last row; and, from Resource Timing, when the last page of the fleet arrived.
         const shown = await page.waitForFunction(
@@ -149,9 +133,7 @@ export async function consoleBench(args: string[]): Promise<number> {
     await context.close();
   } finally {
     await browser.close();
-    await server.close();
-    client.destroy();
-    await engine.stop();
+    await stack.stop();
   }
 
   const figures: [string, string | number][] = [

@@ -37,10 +37,11 @@
  *
  * The event path (`event-path.ts`, `event-path-usage.ts`): the day's stream records are replayed
  * after the day, not inside it (the publisher beside the agents would add its time to the
- * witness's, and the incident timers are SQS delays in real seconds), through the real publisher
- * and incidents handlers on fauxqs and the same DynamoDB Local, on a clock of their own: one
- * site's records in the batches one 5 s batching window makes, the incidents queue drained by the
- * local queue poller, the trackers' changes back through the stream and the publisher, delayed
+ * witness's, and the incident timers are SQS delays in real seconds), through the local stack's
+ * publisher and incidents runtime (`startLocalStack` with `run.events` and `run.incidents`) on
+ * fauxqs and the same DynamoDB Local, on a clock of their own: one site's records in the batches
+ * one 5 s batching window makes, the incidents queue drained by the stack's queue poller, the
+ * trackers' changes back through the stream and the publisher, delayed
  * timers held and sent when the replay's clock reaches them. Measured there: every DynamoDB request
  * and its units, every SNS and SQS call, the events, the incident messages and deliveries, each
  * invocation's time and log lines. Modelled: the publisher's invocations in AWS, where the window
@@ -634,7 +635,7 @@ function variantDay(days: WebhookPathDay[], variant: WebhookPathDay['variant']):
 function webhookFigures(events: EventPathResult, days: WebhookPathDay[], stack: StackFacts): Figure[] {
   const facts = events.webhookFacts;
   return [
-    ['webhook_path_method', 'replayed with the event path (bench/webhook-path.ts): each variant its own outbox subscribed to the topic (raw, no filter), the real router and deliverer on counted clients, drained by the local queue poller'],
+    ['webhook_path_method', 'replayed with the event path (bench/webhook-path.ts): each variant a local stack of its own (run.webhooks: its outbox subscribed to the topic, raw, no filter; the router and deliverer its queue pollers feed) on counted clients'],
     ['webhook_functions_source', `${facts.source}; router timeout ${facts.routerTimeoutSeconds} s, deliverer ${facts.delivererTimeoutSeconds} s (queues' visibility 6 times that), memory ${stack.memoryMb} MB`],
     ['webhook_path_with_endpoint_event_types', endpointEventTypesNote],
     ...events.webhooks.flatMap(webhookPathFigures),

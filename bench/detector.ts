@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- detector [--silent N] [--runs N]`: what one run of the silence detector reads, at 1,000
  * and at 10,000 sites, to show that its work grows with the sites that fell silent, not with all
- * sites. One process, one DynamoDB Local (in memory), a fresh table per size.
+ * sites. One process, one DynamoDB Local (in memory, started by `startLocalStack`), a fresh table per size.
  *
  * Each table is seeded (BatchWriteItem) with sites' state items as heartbeats leave them: both
  * nodes reporting, node-a primary at epoch 1 with its lease renewed, `due` the bucket of the last
@@ -34,12 +34,10 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient as Client,
   DeleteItemCommand,
-  DynamoDBClient,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { detectorDeps } from '../functions/adapters/detector-config.ts';
 import { type DueIndexReads, DynamoDetectorStore } from '../functions/adapters/detector-store.ts';
 import { documentClient } from '../functions/adapters/dynamo-clients.ts';
@@ -51,7 +49,7 @@ import { defaultSettings } from '../functions/domain/settings.ts';
 import { defaultDetectorLimits, dueBucket, lastCompleteBucket } from '../functions/domain/silence.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';
 import { type DetectorRun, detectSilence } from '../functions/jobs/detect-silence.ts';
-import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { startLocalStack } from '../local/local-stack.ts';
 import { prices } from './prices.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -208,9 +206,10 @@ export async function detectorBench(args: string[]): Promise<number> {
   const progress = (line: string) => {
     console.error(`bench detector: ${line}`);
   };
-  progress('starting DynamoDB Local (in memory)');
-  const engine = await startDynamoDbLocal({});
-  const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
+  progress('starting DynamoDB Local (in memory) and the local stack on the warm-up table');
+  // The stack gives the engine and the client; the detector runs here, on each table and index layout in turn.
+  const stack = await startLocalStack({ tableName: 'detector-warm-up', settings, clock: () => now });
+  const client = stack.dynamo;
   const meter = new ReadMeter().attach(client);
   const counter = new RequestCounter().attach(client);
   const figures: [string, string | number][] = [];
@@ -221,7 +220,6 @@ export async function detectorBench(args: string[]): Promise<number> {
   try {
     progress('warming up: 5 runs on 500 sites (uncounted)');
     const warmStates = seedStates(500, silent);
-    await ensureTable(client, 'detector-warm-up');
     await seed(client, 'detector-warm-up', warmStates);
     await firstRuns(client, meter, counter, 'detector-warm-up', warmStates.slice(0, silent), 5, 'sharded');
     await firstRuns(client, meter, counter, 'detector-warm-up', warmStates.slice(0, silent), 5, 'legacy');
@@ -244,8 +242,7 @@ export async function detectorBench(args: string[]): Promise<number> {
       legacyNext.set(sites, await measure(client, meter, counter, tableName, 'legacy', later));
     }
   } finally {
-    client.destroy();
-    await engine.stop();
+    await stack.stop();
   }
 
   const bucketsPerMonth = monthMs / settings.dueBucketMs;

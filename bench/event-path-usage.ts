@@ -218,7 +218,7 @@ export function eventPathFigures(r: EventPathResult): [string, string | number][
   const incidentMs = r.incidentRuns.map((run) => run.durationMs);
   const key = (s: string) => s.replace(/[^a-z0-9]+/gi, '_').toLowerCase();
   return [
-    ['event_path_method', 'replayed after the day on a clock of its own (bench/event-path.ts): real publisher and incidents handlers on DynamoDB Local and fauxqs, every client counted'],
+    ['event_path_method', "replayed after the day on a clock of its own (bench/event-path.ts): the local stack's publisher and incidents runtime (startLocalStack) on DynamoDB Local and fauxqs, every client counted"],
     ...Object.entries(r.streamRecords)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([kind, n]): [string, number] => [`stream_records_per_site_day_${key(kind)}`, n]),

@@ -2,32 +2,33 @@
  * The event path of the cost bench's site-day, measured: the table's stream → the event publisher
  * → the events topic → the incidents queue → the incidents function → its trackers, timers and
  * deliveries (and the trackers' own changes through the stream and the publisher again), on
- * DynamoDB Local and fauxqs, with the real handlers (`functions/handlers/publisher.ts`,
- * `functions/handlers/incidents.ts`) built from the exported pieces so that every client is
- * counted: DynamoDB requests and capacity units (`RequestCounter`, `CapacityMeter`), SNS and SQS
- * calls (`MessagingMeter`), each handler invocation with its wall time and its log lines.
+ * DynamoDB Local and fauxqs, as the local stack runs it (`startLocalStack` with `run.events` and
+ * `run.incidents`, on the replay's clock) on clients the bench counts: DynamoDB requests and
+ * capacity units (`RequestCounter`, `CapacityMeter`), SNS and SQS calls (`MessagingMeter`), each
+ * handler invocation (the stack's `wrap`) with its wall time and its log lines.
  *
  * Not inside the virtual-clock day: the witness's figures must stay those of the witness alone
  * (the publisher running beside the agents in this process would add its time to theirs), and the
  * incident timers are SQS delayed messages, which run in real seconds. So the day's stream records
  * are replayed after the day (`replay`), on a virtual clock of their own:
- * - the stream is read by the local stream poller (`startStreamPoller`) into a list; the day is
- *   what lies between two marker items the bench writes when counting starts and ends;
+ * - the stream is read by the stack's stream poller into a list (the bench holds the stack's
+ *   publisher handler and feeds it itself); the day is what lies between two marker items the
+ *   bench writes when counting starts and ends;
  * - the records the stack's event source mapping lets through (lib/table-stream-feed.ts: `sk` =
  *   `STATE` or beginning `INCIDENT#`) go to the publisher in the batches one site's records make
  *   in a fleet's batches: those written within one 5 s batching window (the stack's), in order;
- * - the incidents queue is drained by the local queue poller (`startQueuePoller`, as Lambda's SQS
- *   event source mapping) into the incidents handler, whose clock is the replay's; after each
+ * - the incidents queue is drained by the stack's queue poller (as Lambda's SQS event source
+ *   mapping) into the incidents handler, whose clock is the replay's; after each
  *   batch that sent anything to the queue, the path runs until it is still (queue empty, no new
  *   tracker change on the stream), tracker changes going through the publisher as they appear;
  * - an incident timer (a SendMessage with a delay) is counted as sent, held by the bench, and
  *   sent for real when the replay's clock reaches the time SQS would have delivered it;
- * - the webhook path (`webhook-path.ts`), in two variants side by side, each with its own outbox
- *   subscribed to the topic as the stack does it (raw, no filter: every event) and its own counted
- *   clients: a reseller with no endpoints (the router's Query, every site's cost) and one with an
- *   endpoint at a local receiver (router, deliverer, and its message items' changes, which the
- *   stream's filter lets through, through a publisher of its own). After any batch that published
- *   an event the path runs until it is still, the webhook queues and functions included.
+ * - the webhook path (`webhook-path.ts`), in two variants side by side, each a stack of its own
+ *   (`run.webhooks`: its outbox subscribed to the topic, raw, no filter: every event) on its own
+ *   counted clients: a reseller with no endpoints (the router's Query, every site's cost) and one
+ *   with an endpoint at a local receiver (router, deliverer, and its message items' changes, which
+ *   the stream's filter lets through, through its stack's publisher). After any batch that
+ *   published an event the path runs until it is still, the webhook queues and functions included.
  * Publisher, incidents and webhook invocations never overlap (one lock), so that each one's log
  * lines and time are its own.
  *
@@ -37,39 +38,38 @@
  * through the same handler into a scratch table and a topic nobody subscribes to; the cost bench
  * prices invocations = records ÷ the batch fill at the fleet's size (`publisherFill`).
  */
-import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, type SendMessageCommandInput, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, type SendMessageCommandInput, type SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { documentClient, localDynamoClientConfig } from '../functions/adapters/dynamo-clients.ts';
 import { EscalationStore } from '../functions/adapters/escalation-store.ts';
-import { incidentDeps } from '../functions/adapters/incident-config.ts';
 import { isTrackerSk } from '../functions/adapters/incident-store.ts';
+import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import { publisherDeps } from '../functions/adapters/publisher-config.ts';
-import { RequestCounter } from '../functions/adapters/request-counter.ts';
+import type { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { ResellerChannels } from '../functions/adapters/reseller-channels.ts';
 import { ResellerStore } from '../functions/adapters/reseller-store.ts';
 import { SiteAdminStore } from '../functions/adapters/site-admin-store.ts';
 import { ensureTable } from '../functions/adapters/table.ts';
-import { incidentQueueEventTypes } from '../functions/domain/incidents.ts';
 import type { WitnessSettings } from '../functions/domain/settings.ts';
 import type { SiteState } from '../functions/domain/site-state.ts';
 import type { EscalationPolicy } from '../protocol/reseller.ts';
 import { lambdaContext } from '../local/api-gateway-event.ts';
+import type { LocalStack, LocalStackOptions } from '../local/local-stack.ts';
 import { ensureEventTopic, type LocalSnsSqs, startSnsSqs } from '../local/sns-sqs.ts';
-import { type QueuePoller, startQueuePoller } from '../local/sqs-poller.ts';
-import { type StreamPoller, startStreamPoller, streamsClient } from '../local/stream-poller.ts';
+import type { QueueHandler } from '../local/sqs-poller.ts';
+import type { StreamHandler } from '../local/stream-poller.ts';
 import { isAlertSk } from '../functions/adapters/alert-item.ts';
 import { isWebhookMessageSk } from '../functions/adapters/webhook-message-item.ts';
 import { eventSkPrefix, siteStateSk } from '../functions/adapters/tenancy-items.ts';
-import { CapacityMeter } from './ddb-meter.ts';
+import type { CapacityMeter } from './ddb-meter.ts';
 import type { LogCapture } from './log-capture.ts';
-import { MessagingMeter } from './messaging-meter.ts';
-import { type WebhookFunctionFacts, webhookFunctionFacts, WebhookPath, type WebhookPathResult, type WebhookRun, type WebhookVariant } from './webhook-path.ts';
+import type { MessagingMeter } from './messaging-meter.ts';
+import { type MeteredClients, meteredClients } from './metered-clients.ts';
+import { type WebhookFunctionFacts, webhookFunctionFacts, WebhookPath, type WebhookPathResult, WebhookRun, type WebhookVariant } from './webhook-path.ts';
 
 /** The DynamoDB event source mapping's batch size: CDK's default (lib/table-stream-feed.ts sets none), Lambda's 100. */
 export const streamBatchSize = 100;
@@ -141,9 +141,6 @@ class Lock {
   }
 }
 
-type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
-type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-
 interface HeldTimer {
   /** Virtual ms at which SQS would hand it out. */
   arrival: number;
@@ -179,45 +176,25 @@ function recordTime(record: DynamoDBRecord): number | undefined {
 }
 
 /**
- * The event path's engines and queues, set up before the day (uncounted): fauxqs, the events
- * topic, the incidents queue (with its dead-letter queue) subscribed with the stack's filter, the
- * webhook outbox, the reseller's service queue and alerts topic, and the tenancy the incidents
- * function reads (customer, site listing, policy).
+ * The event path's engine and tenancy, set up before the day (uncounted): fauxqs, the reseller's
+ * service queue and alerts topic, the tenancy the incidents function reads (customer, site
+ * listing, policy), and each webhook variant's table and receiver (the endpoint's item is written
+ * before the day: its stream record is not the day's). The queues, subscriptions and functions are
+ * the replay's stacks', started after the day.
  */
 export class EventPath {
   private constructor(
     private readonly o: { dynamoEndpoint: string; tableName: string; resellerId: string; siteId: string },
     private readonly snsSqs: LocalSnsSqs,
     private readonly raw: { dynamo: DynamoDBClient; sqs: SQSClient; sns: ReturnType<typeof localSnsClient> },
-    private readonly topicArn: string,
-    private readonly queues: { incidents: { url: string; arn: string }; service: string },
+    private readonly serviceQueueUrl: string,
     private readonly webhooks: WebhookPath[],
+    private readonly facts: WebhookFunctionFacts,
   ) {}
 
   static async start(o: { dynamoEndpoint: string; tableName: string; resellerId: string; siteId: string; escalation: Escalation; now: number }): Promise<EventPath> {
     const snsSqs = await startSnsSqs();
     const raw = { dynamo: new DynamoDBClient(localDynamoClientConfig(o.dynamoEndpoint)), sqs: localSqsClient(snsSqs.endpoint), sns: localSnsClient(snsSqs.endpoint) };
-    const topicArn = await ensureEventTopic(snsSqs.endpoint);
-    const queue = async (name: string, attributes: Record<string, string> = {}) => {
-      const { QueueUrl } = await raw.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-      if (!QueueUrl) throw new Error(`fauxqs gave no URL for queue ${name}`);
-      const { Attributes } = await raw.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-      return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
-    };
-    // As lib/incident-queues.ts and local/incident-runtime.ts set them up.
-    const deadLetters = await queue(`${channelPrefix}-incidents-dlq`);
-    const incidents = await queue(`${channelPrefix}-incidents`, {
-      VisibilityTimeout: '5',
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 10 }),
-    });
-    await raw.sns.send(
-      new SubscribeCommand({
-        TopicArn: topicArn,
-        Protocol: 'sqs',
-        Endpoint: incidents.arn,
-        Attributes: { RawMessageDelivery: 'true', FilterPolicy: JSON.stringify({ type: [...incidentQueueEventTypes] }) },
-      }),
-    );
     const channels = new ResellerChannels(raw.sqs, raw.sns, channelPrefix);
     const service = await channels.ensure(o.resellerId);
     if (o.escalation === 'email') {
@@ -225,19 +202,11 @@ export class EventPath {
       const stored = await new EscalationStore(documentClient(raw.dynamo), o.tableName).put(o.resellerId, { scope: 'reseller', id: null }, emailPolicy, o.now);
       if (!stored) throw new Error('the bench could not store the e-mail escalation policy');
     }
-    const facts = await webhookFunctionFacts();
     const webhooks: WebhookPath[] = [];
     for (const variant of ['none', 'endpoint'] as const satisfies WebhookVariant[]) {
-      webhooks.push(await WebhookPath.setUp({ variant, ...raw, topicArn, tableName: o.tableName, channelPrefix, resellerId: o.resellerId, facts, now: o.now }));
+      webhooks.push(await WebhookPath.setUp({ variant, dynamo: raw.dynamo, tableName: o.tableName, resellerId: o.resellerId, now: o.now }));
     }
-    return new EventPath(o, snsSqs, raw, topicArn, { incidents, service: service.queueUrl }, webhooks);
-  }
-
-  /** The outbox the incidents function sends its steps to named endpoints to: the `none` variant's (the bench's policies name none). */
-  private get outboxUrl(): string {
-    const none = this.webhooks.find((w) => w.variant === 'none');
-    if (!none) throw new Error('the event path has no webhook outbox');
-    return none.queues.outbox.url;
+    return new EventPath(o, snsSqs, raw, service.queueUrl, webhooks, await webhookFunctionFacts());
   }
 
   /**
@@ -267,26 +236,20 @@ export class EventPath {
    */
   async replay(settings: WitnessSettings, dayStart: number, logs: LogCapture, progress: (line: string) => void): Promise<EventPathResult> {
     // Loaded only now: their logger takes its level from the environment the cost bench sets first.
+    const { startLocalStack } = await import('../local/local-stack.ts');
     const { publisherHandler } = await import('../functions/handlers/publisher.ts');
-    const { incidentsHandler } = await import('../functions/handlers/incidents.ts');
     const windowMs = await batchingWindowMs();
-
-    const dynamo = new DynamoDBClient(localDynamoClientConfig(this.o.dynamoEndpoint));
-    const requests = new RequestCounter().attach(dynamo);
-    const capacity = new CapacityMeter().attach(dynamo);
-    const messaging = new MessagingMeter();
-    const sqs = localSqsClient(this.snsSqs.endpoint);
-    const sns = localSnsClient(this.snsSqs.endpoint);
-    messaging.attachSqs(sqs).attachSns(sns);
+    const main = meteredClients(this.o.dynamoEndpoint, this.snsSqs.endpoint);
 
     // The replay's clock (witness ms) and the timers it holds.
     let clock = dayStart;
+    let incidentsQueueUrl = '';
     const held: HeldTimer[] = [];
     let heldCount = 0;
-    sqs.middlewareStack.add(
+    main.sqs.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as SendMessageCommandInput;
-        if (context.commandName === 'SendMessageCommand' && input.QueueUrl === this.queues.incidents.url && (input.DelaySeconds ?? 0) > 0) {
+        if (context.commandName === 'SendMessageCommand' && input.QueueUrl === incidentsQueueUrl && (input.DelaySeconds ?? 0) > 0) {
           held.push({ arrival: clock + (input.DelaySeconds ?? 0) * 1000, order: heldCount++, input: { ...input } });
           // What SQS answers (the client checks the body's MD5; a timer carries no attributes).
           const output = { MessageId: `held-${String(heldCount)}`, MD5OfMessageBody: createHash('md5').update(input.MessageBody ?? '').digest('hex'), $metadata: {} };
@@ -312,42 +275,15 @@ export class EventPath {
       const durationMs = performance.now() - started;
       return { result, run: { items: 0, durationMs, logLines: logs.lines - lines, logBytes: logs.take() } };
     };
-
-    const publisher: StreamHandler = publisherHandler(() => publisherDeps({ tableName: this.o.tableName, settings, dynamo, sns, topicArn: this.topicArn }));
-    const publish = (records: DynamoDBRecord[]) =>
-      lock.run(async () => {
-        const { result, run } = await measured(() => publisher({ Records: records }, lambdaContext('tiebreak-publisher', `bench-${String(++invocation)}`)));
-        publisherRuns.push({ ...run, items: records.length });
-        for (const f of result.batchItemFailures) failures.push(`publisher handed back record ${f.itemIdentifier}`);
-      });
-
-    const deps = incidentDeps({
-      tableName: this.o.tableName,
-      dynamo,
-      sqs,
-      sns,
-      incidentsQueueUrl: this.queues.incidents.url,
-      webhookOutboxUrl: this.outboxUrl,
-      channelPrefix,
-      now: () => clock,
-    });
-    const incidents: QueueHandler = incidentsHandler(() => deps);
-    const onQueue: QueueHandler = (event, context) => {
+    /** One invocation alone (the lock), measured; counted in flight from the moment it is asked for. */
+    const exclusive = <T>(fn: () => Promise<T>) => {
       inFlight++;
-      return lock
-        .run(async () => {
-          const { result, run } = await measured(() => incidents(event, context));
-          const timers = event.Records.filter((r) => (JSON.parse(r.body) as { timer?: unknown }).timer !== undefined).length;
-          incidentRuns.push({ ...run, items: event.Records.length, timers, events: event.Records.length - timers });
-          for (const f of result.batchItemFailures) failures.push(`incidents function failed message ${f.itemIdentifier}`);
-          return result;
-        })
-        .finally(() => {
-          inFlight--;
-        });
+      return lock.run(() => measured(fn)).finally(() => {
+        inFlight--;
+      });
     };
 
-    // The whole stream so far, once each record, in stream order.
+    // The whole stream so far, once each record, in stream order: the main stack's stream poller hands it here.
     const collected: DynamoDBRecord[] = [];
     const seen = new Set<string>();
     const collect: StreamHandler = (event) => {
@@ -359,24 +295,83 @@ export class EventPath {
       }
       return Promise.resolve({ batchItemFailures: [] });
     };
-    const streams: StreamPoller = await startStreamPoller({
-      client: this.raw.dynamo,
-      streams: streamsClient(this.o.dynamoEndpoint),
-      tableName: this.o.tableName,
-      handler: collect,
-      functionName: 'bench-stream-reader',
-      intervalMs: 1_000,
+    let publisher: StreamHandler | undefined;
+    const incidentsWrap = (functionName: string, handler: QueueHandler): QueueHandler => async (event, context) => {
+      const { result, run } = await exclusive(() => handler(event, context));
+      const timers = event.Records.filter((r) => (JSON.parse(r.body) as { timer?: unknown }).timer !== undefined).length;
+      incidentRuns.push({ ...run, items: event.Records.length, timers, events: event.Records.length - timers });
+      for (const f of result.batchItemFailures) failures.push(`${functionName} failed message ${f.itemIdentifier}`);
+      return result;
+    };
+
+    const webhookRuns = this.webhooks.map((path) => new WebhookRun(path, meteredClients(this.o.dynamoEndpoint, this.snsSqs.endpoint), exclusive, this.raw.sqs));
+    const stacks: LocalStack[] = [];
+    const onStack = (stack: LocalStack) => {
+      stacks.push(stack);
+      return stack;
+    };
+    const common = (clients: MeteredClients): LocalStackOptions => ({
+      dynamodb: { endpoint: this.o.dynamoEndpoint },
+      snsSqs: { endpoint: this.snsSqs.endpoint },
+      dynamo: clients.dynamo,
+      sqs: clients.sqs,
+      sns: clients.sns,
+      settings,
+      clock: () => clock,
+      channelPrefix,
+      // The receiver is on loopback: the local runtime's policy for it.
+      addressPolicy: { allowLoopback: true },
+      // One batch at a time, as the replay runs one function at a time.
+      webhookConcurrency: 1,
     });
-    let queuePoller: QueuePoller | undefined;
-    const exclusive = <T>(fn: () => Promise<T>) => lock.run(() => measured(fn));
-    const webhookRuns: WebhookRun[] = [];
     const streamRecords: Record<string, number> = {};
     const countRecord = (r: DynamoDBRecord) => {
       const kind = kindOf(r);
       streamRecords[kind] = (streamRecords[kind] ?? 0) + 1;
     };
     try {
-      await streams.drain();
+      // The webhook variants first: each stack's outbox is subscribed to the topic (the endpoint variant's is the outbox the incidents function leaves steps in).
+      for (const run of webhookRuns) {
+        const stack = onStack(
+          await startLocalStack({
+            ...common(run.clients),
+            tableName: run.path.tableName,
+            ...(run.path.variant === 'none' ? { channelPrefix: `${channelPrefix}-none` } : {}),
+            run: { webhooks: true, events: run.path.variant === 'endpoint' },
+            wrap: run.wrap,
+          }),
+        );
+        run.started(stack);
+      }
+      const mainStack = onStack(
+        await startLocalStack({
+          ...common(main),
+          tableName: this.o.tableName,
+          run: { events: true, incidents: true },
+          wrap: {
+            stream: (handler) => {
+              publisher = handler;
+              return collect;
+            },
+            queue: incidentsWrap,
+          },
+        }),
+      );
+      const events = mainStack.events;
+      const incidentsRuntime = mainStack.incidents;
+      const mainPublisher = publisher;
+      if (!events || !incidentsRuntime || !mainPublisher) throw new Error('the replay stack runs no publisher or incidents function');
+      incidentsQueueUrl = incidentsRuntime.incidentsQueueUrl;
+      // What setting the stacks up sent is not the day's.
+      for (const clients of [main, ...webhookRuns.map((r) => r.clients)]) clients.reset();
+
+      const publish = (records: DynamoDBRecord[]) =>
+        exclusive(() => mainPublisher({ Records: records }, lambdaContext('tiebreak-publisher', `bench-${String(++invocation)}`))).then(({ result, run }) => {
+          publisherRuns.push({ ...run, items: records.length });
+          for (const f of result.batchItemFailures) failures.push(`publisher handed back record ${f.itemIdentifier}`);
+        });
+
+      await events.drain();
       const marker = (which: string) => {
         const found = collected.find((r) => r.dynamodb?.Keys?.pk?.S === markerPk && r.dynamodb.Keys.sk?.S === which);
         if (!found) throw new Error(`the stream has no ${which} marker`);
@@ -411,25 +406,22 @@ export class EventPath {
         return { trackers: mine, webhook: [...theirs.values()].flat().length };
       };
 
-      queuePoller = startQueuePoller({ sqs, queueUrl: this.queues.incidents.url, queueArn: this.queues.incidents.arn, handler: onQueue, functionName: 'tiebreak-incidents' });
-      const context = { dynamoEndpoint: this.o.dynamoEndpoint, snsSqsEndpoint: this.snsSqs.endpoint, topicArn: this.topicArn, settings, now: () => clock, exclusive };
-      for (const path of this.webhooks) webhookRuns.push(await path.run(context));
       const queueDepth = async () => {
         const { Attributes = {} } = await this.raw.sqs.send(
           new GetQueueAttributesCommand({
-            QueueUrl: this.queues.incidents.url,
+            QueueUrl: incidentsQueueUrl,
             AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
           }),
         );
         return Object.values(Attributes).reduce((sum, n) => sum + Number(n), 0);
       };
-      const webhooksBusy = async () => (await Promise.all(webhookRuns.map((w) => w.busy()))).some(Boolean);
+      const webhooksBusy = async () => (await Promise.all(webhookRuns.map((w) => w.depth()))).some((n) => n > 0);
       /** Runs the path until it is still: nothing on the queues or in the functions, no tracker or message change left on the stream. */
       const settle = async () => {
         const started = performance.now();
         for (let quiet = 0; quiet < 2; ) {
           if (performance.now() - started > settleTimeoutMs) throw new Error('the event path did not come to rest');
-          await streams.drain();
+          await events.drain();
           const { trackers: tail, webhook } = await takeTail();
           for (let i = 0; i < tail.length; i += streamBatchSize) await publish(tail.slice(i, i + streamBatchSize));
           const busy = tail.length > 0 || webhook > 0 || inFlight > 0 || (await queueDepth()) > 0 || (await webhooksBusy());
@@ -452,7 +444,7 @@ export class EventPath {
         }
       };
       // Every event reaches the webhook outboxes (no filter), not only those the incidents queue takes.
-      const eventsPublished = () => messaging.of('sns', 'PublishBatchCommand').reduce((sum, r) => sum + r.messages, 0);
+      const eventsPublished = () => main.messaging.of('sns', 'PublishBatchCommand').reduce((sum, r) => sum + r.messages, 0);
 
       // One site's records in the batches a fleet's would carry them: within one batching window.
       const windows: { from: number; to: number; records: DynamoDBRecord[] }[] = [];
@@ -476,9 +468,9 @@ export class EventPath {
       }
       await releaseTimers(Number.POSITIVE_INFINITY);
       await settle();
-      await queuePoller.stop();
-      queuePoller = undefined;
+      // The stacks stop now, so that their pollers' calls after the replay are not counted.
       const webhooks = await Promise.all(webhookRuns.map((w) => w.finish()));
+      await mainStack.stop();
 
       // The publisher's time on a fleet's full batches: the same records into a scratch table and a topic nobody reads.
       progress('event path: timing the publisher on full batches (scratch table and topic)');
@@ -501,24 +493,21 @@ export class EventPath {
         publisherRuns,
         incidentRuns,
         timing: { batches: durationsMs.length, records: all.length, durationsMs },
-        requests,
-        capacity,
-        messaging,
-        incidentsQueueUrl: this.queues.incidents.url,
-        serviceQueueUrl: this.queues.service,
+        requests: main.requests,
+        capacity: main.capacity,
+        messaging: main.messaging,
+        incidentsQueueUrl,
+        serviceQueueUrl: this.serviceQueueUrl,
         timersHeld: heldCount,
         failures: [...failures, ...webhooks.flatMap((w) => w.failures)],
         windowMs,
         webhooks,
-        webhookFacts: this.webhooks[0]?.facts ?? (await webhookFunctionFacts()),
+        webhookFacts: this.facts,
       };
     } finally {
-      await queuePoller?.stop();
       await Promise.all(webhookRuns.map((w) => w.finish()));
-      await streams.stop();
-      dynamo.destroy();
-      sqs.destroy();
-      sns.destroy();
+      for (const stack of stacks.reverse()) await stack.stop();
+      main.destroy();
     }
   }
 

@@ -2,7 +2,8 @@
  * `npm run bench -- fleet [--sites N] [--limit N]`: the fleet view (`GET /v1/sites`) over a
  * reseller of 10,000 sites, page by page, to show that a page costs the same few DynamoDB
  * requests whatever the fleet's size (no read per site) and how long it takes. One process, one
- * DynamoDB Local (in memory), the reseller API's real handlers behind the local HTTP server.
+ * DynamoDB Local (in memory), the reseller API's real handlers behind the local HTTP server
+ * (`startLocalStack`, as `npm start` assembles it).
  *
  * The table is seeded with BatchWriteItem (25 items a request, 8 at once): one reseller with an
  * API key, one customer, and `--sites` sites (default 10,000), each its listing item and its state
@@ -20,24 +21,18 @@
  *
  * Prints `name: value` lines on stdout (progress on stderr).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { type AttributeValue, BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { apiDeps, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
-import { localDynamoClientConfig } from '../functions/adapters/config.ts';
 import { RequestCounter } from '../functions/adapters/request-counter.ts';
 import { itemFromSiteState } from '../functions/adapters/site-item.ts';
-import { ensureTable } from '../functions/adapters/table.ts';
 import { customerSk, incidentSk, resellerPk, siteListingSk, sitePk } from '../functions/adapters/tenancy-items.ts';
 import { applyChange, defaultPolicy as defaultEscalation } from '../functions/domain/incidents.ts';
 import { defaultSettings } from '../functions/domain/settings.ts';
 import { newSite, type SiteState } from '../functions/domain/site-state.ts';
 import { newKeyRecord } from '../functions/http/api/resellers.ts';
-import { apiRoutesFor } from '../local/api-routes.ts';
-import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { createLocalServer, listen } from '../local/http-server.ts';
+import { startLocalStack } from '../local/local-stack.ts';
 import { type FleetPage, type SiteHealth, siteHealthWorstFirst } from '../protocol/reseller.ts';
 import { itemBytes } from './item-size.ts';
 import { percentile } from './load.ts';
@@ -254,27 +249,13 @@ export async function fleetBench(args: string[]): Promise<number> {
   const progress = (line: string) => {
     console.error(`bench fleet: ${line}`);
   };
-  progress('starting DynamoDB Local (in memory)');
-  const engine = await startDynamoDbLocal({});
-  const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
+  progress('starting DynamoDB Local (in memory) and the local stack (the reseller API)');
+  const stack = await startLocalStack({ tableName: 'fleet', settings, clock: () => now, rateLimit: { perSecond: 1e6, burst: 1e6 }, serve: { api: true } });
+  const { dynamo: client, tableName, api: deps, url } = stack;
   const counter = new RequestCounter().attach(client);
   const meter = new ReadMeter().attach(client);
-  const tableName = 'fleet';
-  const deps = apiDeps({
-    tableName,
-    tokenKey: randomBytes(32),
-    settings,
-    adminKey: randomBytes(32).toString('base64url'),
-    channelPrefix: defaultChannelPrefix,
-    addressPolicy: { allowLoopback: false },
-    dynamo: client,
-    rateLimit: { perSecond: 1e6, burst: 1e6 },
-    now: () => now,
-  });
-  const server = await listen(createLocalServer(apiRoutesFor(deps)), 0);
   const passes: Pass[] = [];
   try {
-    await ensureTable(client, tableName);
     const first = newKeyRecord(resellerId, 'bench', 'read-only', now);
     await deps.resellers.createReseller({ resellerId, name: 'Bench reseller', targets: { availability: 0.999, timeToAcknowledgeMs: 900_000 }, createdAt: now }, first.record);
     const items: Record<string, unknown>[] = [{ pk: resellerPk(resellerId), sk: customerSk(customerId), customerId, name: 'Bench customer', createdAt: now }];
@@ -286,7 +267,7 @@ export async function fleetBench(args: string[]): Promise<number> {
 
     const get = async (cursor: string | null): Promise<{ page: FleetPage; ms: number }> => {
       const start = performance.now();
-      const response = await fetch(`${server.url}/v1/sites?limit=${String(limit)}${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${first.key}` } });
+      const response = await fetch(`${url}/v1/sites?limit=${String(limit)}${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${first.key}` } });
       const page = (await response.json()) as FleetPage;
       const ms = performance.now() - start;
       if (response.status !== 200) throw new Error(`GET /v1/sites answered ${String(response.status)}: ${JSON.stringify(page)}`);
@@ -323,9 +304,7 @@ export async function fleetBench(args: string[]): Promise<number> {
       passes.push(pass);
     }
   } finally {
-    await server.close();
-    client.destroy();
-    await engine.stop();
+    await stack.stop();
   }
 
   const [one, two] = passes;

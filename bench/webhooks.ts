@@ -14,8 +14,8 @@
  * - floor: `--messages` (300) POSTs of the body the pipeline would send (the `generic` template
  *   of the same kind of event), one after another over one kept-alive connection, each signed
  *   with `signatureHeaders` (the pipeline's signing): from the first request to the last answer.
- * - pipeline: `startWebhookRuntime` (the real router and deliverer handlers on fauxqs queues,
- *   messages in DynamoDB, `WebhookSender`) started once with one endpoint at the receiver, the
+ * - pipeline: the local stack's webhook runtime (`startLocalStack` with `run.webhooks`: the real
+ *   router and deliverer handlers on fauxqs queues, messages in DynamoDB, `WebhookSender`) started once with one endpoint at the receiver, the
  *   deliverer's poller running `--concurrency` (4, the runtime's default) batches at once, and
  *   warmed up with `--warm-up` (200) events (uncounted); then `--messages` `node.lost` events
  *   published on the topic in batches of ten (`EventBus`, one PublishBatch each), timed from the
@@ -38,19 +38,16 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
-import { documentClient, localDynamoClientConfig } from '../functions/adapters/dynamo-clients.ts';
 import { EventBus } from '../functions/adapters/event-bus.ts';
-import { ensureTable } from '../functions/adapters/table.ts';
 import { webhookMessageSkPrefix } from '../functions/adapters/tenancy-items.ts';
 import { signatureHeaders } from '../functions/adapters/webhook-sender.ts';
 import { newWebhookSecret, WebhookEndpointStore } from '../functions/adapters/webhook-endpoint-store.ts';
 import { messageIdOf } from '../functions/adapters/webhook-message-store.ts';
 import { renderWebhookBody } from '../functions/domain/webhook-templates.ts';
-import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { ensureEventTopic, startSnsSqs } from '../local/sns-sqs.ts';
-import { startWebhookRuntime, type WebhookRuntime } from '../local/webhook-runtime.ts';
+import { startLocalStack } from '../local/local-stack.ts';
+import type { WebhookRuntime } from '../local/webhook-runtime.ts';
 import type { StoredEvent } from '../protocol/events.ts';
 import { CpuMeter, cpuSpent } from './cpu.ts';
 import { UsageError } from './usage-error.ts';
@@ -383,22 +380,29 @@ export async function webhooksBench(args: string[]): Promise<number> {
   const receiverMs = count('receiver-ms', values['receiver-ms'], 0, 0, 10_000);
   const verifyEvery = count('verify-every', values['verify-every'], 10, 0, 1_000_000);
 
-  progress('starting DynamoDB Local (in memory) and fauxqs');
-  const engine = await startDynamoDbLocal({});
-  const snsSqs = await startSnsSqs();
-  const client = new DynamoDBClient(localDynamoClientConfig(engine.endpoint));
-  const sns = localSnsClient(snsSqs.endpoint);
+  progress('starting DynamoDB Local (in memory), fauxqs and the local stack (the webhook runtime)');
+  const stack = await startLocalStack({
+    tableName,
+    channelPrefix,
+    addressPolicy: { allowLoopback: true },
+    snsSqs: {},
+    run: { webhooks: true },
+    webhookConcurrency: concurrency,
+  });
+  const { dynamo: client, webhooks: runtime, topicArn, snsSqsEndpoint } = stack;
+  if (!runtime || !topicArn || !snsSqsEndpoint) {
+    await stack.stop();
+    throw new Error('the local stack started no webhook runtime');
+  }
+  const sns = localSnsClient(snsSqsEndpoint);
   const secret = newWebhookSecret();
   const receiver = await startReceiver(secret, verifyEvery, receiverMs);
-  let runtime: WebhookRuntime | undefined;
   const floors: FloorRun[] = [];
   const pipelines: PipelineRun[] = [];
   const dynamoProbe = new DynamoProbe();
   try {
-    await ensureTable(client, tableName);
-    const topicArn = await ensureEventTopic(snsSqs.endpoint);
     const now = Date.now();
-    const created = await new WebhookEndpointStore(documentClient(client), tableName).createEndpoint(
+    const created = await new WebhookEndpointStore(stack.doc, tableName).createEndpoint(
       resellerId,
       endpointId,
       { url: receiver.url, eventTypes: ['node.lost'], template: 'generic', enabled: true },
@@ -407,7 +411,6 @@ export async function webhooksBench(args: string[]): Promise<number> {
     );
     if (!created) throw new Error('the bench endpoint exists already');
     dynamoProbe.attach(client);
-    runtime = await startWebhookRuntime({ snsSqsEndpoint: snsSqs.endpoint, topicArn, dynamo: client, tableName, channelPrefix, policy: { allowLoopback: true }, concurrency });
     const pipeline: Pipeline = { runtime, bus: new EventBus(sns, topicArn), dynamo: dynamoProbe, cpu: new CpuMeter() };
 
     // The engine's JVM and this process's JIT warm up on uncounted work, as the other benches do.
@@ -429,12 +432,9 @@ export async function webhooksBench(args: string[]): Promise<number> {
     }
     await sleep(duplicateGraceMs);
   } finally {
-    await runtime?.stop();
     sns.destroy();
-    client.destroy();
+    await stack.stop();
     await receiver.close();
-    await snsSqs.stop();
-    await engine.stop();
   }
 
   const ratios = pipelines.map((p, i) => p.perSecond / floors[i]!.perSecond);

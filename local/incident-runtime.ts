@@ -1,11 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import { type IncidentDeps, incidentDeps, type IncidentLinks } from '../functions/adapters/incident-config.ts';
 import { incidentQueueEventTypes, type IncidentSettings } from '../functions/domain/incidents.ts';
 import { incidentsHandler } from '../functions/handlers/incidents.ts';
 import { localQueue, webhookOutboxName } from './local-queue.ts';
-import { startQueuePoller } from './sqs-poller.ts';
+import { type QueueHandler, startQueuePoller } from './sqs-poller.ts';
 
 export interface IncidentRuntime {
   deps: IncidentDeps;
@@ -33,9 +35,14 @@ export async function startIncidentRuntime(options: {
   retryAfterSeconds?: number;
   /** The one clock; default real time. */
   now?: () => number;
+  /** Caller-owned clients (the caller's meters on them; the caller destroys them); default ones made now. */
+  sqs?: SQSClient;
+  sns?: SNSClient;
+  /** Wraps the handler the queue feeds (the caller times each invocation). */
+  wrap?: (functionName: string, handler: QueueHandler) => QueueHandler;
 }): Promise<IncidentRuntime> {
-  const sqs = localSqsClient(options.snsSqsEndpoint);
-  const sns = localSnsClient(options.snsSqsEndpoint);
+  const sqs = options.sqs ?? localSqsClient(options.snsSqsEndpoint);
+  const sns = options.sns ?? localSnsClient(options.snsSqsEndpoint);
   const queue = (name: string, attributes?: Record<string, string>) => localQueue(sqs, name, attributes);
   const deadLetters = await queue(`${options.channelPrefix}-incidents-dlq`);
   const incidents = await queue(`${options.channelPrefix}-incidents`, {
@@ -64,15 +71,17 @@ export async function startIncidentRuntime(options: {
     ...(options.links ? { links: options.links } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const poller = startQueuePoller({ sqs, queueUrl: incidents.url, queueArn: incidents.arn, handler: incidentsHandler(() => deps), functionName: 'tiebreak-incidents' });
+  const functionName = 'tiebreak-incidents';
+  const handler = incidentsHandler(() => deps);
+  const poller = startQueuePoller({ sqs, queueUrl: incidents.url, queueArn: incidents.arn, handler: options.wrap?.(functionName, handler) ?? handler, functionName });
   return {
     deps,
     incidentsQueueUrl: incidents.url,
     webhookOutboxUrl: outbox.url,
     async stop() {
       await poller.stop();
-      sqs.destroy();
-      sns.destroy();
+      if (!options.sqs) sqs.destroy();
+      if (!options.sns) sns.destroy();
     },
   };
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AddressPolicy } from '../functions/adapters/address-policy.ts';
 import { type ApiDeps, apiDeps, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
@@ -26,7 +28,8 @@ import { createLocalServer, listen, type LocalServerOptions, type Routes } from 
 import { type IncidentRuntime, startIncidentRuntime } from './incident-runtime.ts';
 import { localQueue } from './local-queue.ts';
 import { ensureEventTopic, startSnsSqs } from './sns-sqs.ts';
-import { startStreamPoller, streamsClient } from './stream-poller.ts';
+import type { QueueHandler } from './sqs-poller.ts';
+import { type StreamHandler, type StreamPoller, startStreamPoller, streamsClient } from './stream-poller.ts';
 import { startWebhookRuntime, type WebhookRuntime } from './webhook-runtime.ts';
 import { witnessRoutes } from './witness-routes.ts';
 
@@ -53,6 +56,9 @@ export interface LocalStackOptions {
   dynamo?: DynamoDBClient;
   /** fauxqs (SNS and SQS); default none (no resellers' channels, events, incidents or webhooks). */
   snsSqs?: EngineChoice;
+  /** The SQS and SNS clients the background functions use, with the caller's meters on them (the caller destroys them); default ones made now. */
+  sqs?: SQSClient;
+  sns?: SNSClient;
   /** Names the local queues and topics, as the stack's prefix does in AWS; default `tiebreak`. */
   channelPrefix?: string;
   /** Which addresses webhooks may reach; default public addresses only. */
@@ -66,6 +72,10 @@ export interface LocalStackOptions {
    * the webhook queues (each needs `snsSqs`), and the silence detector every minute.
    */
   run?: { events?: boolean; incidents?: boolean; webhooks?: boolean; detector?: boolean };
+  /** Router and deliverer batches in flight at once, each; default the webhook runtime's. */
+  webhookConcurrency?: number;
+  /** Wraps the background functions' handlers (the caller times each invocation, or feeds the publisher itself). */
+  wrap?: { stream?: (handler: StreamHandler) => StreamHandler; queue?: (functionName: string, handler: QueueHandler) => QueueHandler };
   /** Default 0: a free port. */
   port?: number;
   /** Each witness function its own deps (its own memory of sites), as separate Lambda functions have. */
@@ -93,6 +103,8 @@ export interface LocalStack {
   api: ApiDeps;
   incidents: IncidentRuntime | undefined;
   webhooks: WebhookRuntime | undefined;
+  /** The table's stream to the publisher (with `run.events`): `drain()` resolves once every record written before has been handed on. */
+  events: Pick<StreamPoller, 'drain'> | undefined;
   routes: Routes;
   /** Creates a site with the given nodes (reseller `harness` unless given) and answers each node's token. */
   createSite(siteId: string, nodeIds: readonly string[], options?: { resellerId?: string; policy?: SitePolicy }): Promise<Record<string, string>>;
@@ -165,10 +177,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const adminKey = options.adminKey ?? randomBytes(32).toString('base64url');
 
     // Webhooks: the outbox (the topic's events and the incidents' webhook steps) → router → delayed tries → deliverer.
+    const messaging = { ...(options.sqs ? { sqs: options.sqs } : {}), ...(options.sns ? { sns: options.sns } : {}) };
+    const wrapQueue = options.wrap?.queue ? { wrap: options.wrap.queue } : {};
     const webhooks =
       run.webhooks && snsSqsEndpoint && topicArn
         ? started(
-            await startWebhookRuntime({ snsSqsEndpoint, topicArn, dynamo, tableName, channelPrefix, policy: addressPolicy, retention: config.retention, now: clock }),
+            await startWebhookRuntime({
+              snsSqsEndpoint,
+              topicArn,
+              dynamo,
+              tableName,
+              channelPrefix,
+              policy: addressPolicy,
+              retention: config.retention,
+              now: clock,
+              ...(options.webhookConcurrency ? { concurrency: options.webhookConcurrency } : {}),
+              ...messaging,
+              ...wrapQueue,
+            }),
             (webhooks) => webhooks.stop(),
           )
         : undefined;
@@ -196,13 +222,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
 
     // The table's stream feeds the event publisher, as the event source mapping does in AWS.
+    let events: StreamPoller | undefined;
     if (run.events && snsSqsEndpoint && topicArn) {
-      const sns = started(localSnsClient(snsSqsEndpoint), (sns) => {
-        sns.destroy();
-      });
+      const sns =
+        options.sns ??
+        started(localSnsClient(snsSqsEndpoint), (sns) => {
+          sns.destroy();
+        });
       const publisher = publisherDeps({ ...config, topicArn, dynamo, sns });
-      started(
-        await startStreamPoller({ client: dynamo, streams: streamsClient(dynamoEndpoint), tableName, handler: publisherHandler(() => publisher) }),
+      const handler = publisherHandler(() => publisher);
+      events = started(
+        await startStreamPoller({ client: dynamo, streams: streamsClient(dynamoEndpoint), tableName, handler: options.wrap?.stream?.(handler) ?? handler }),
         (poller) => poller.stop(),
       );
     }
@@ -219,6 +249,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               links: new IncidentLinkSigner(config.tokenKey, server.url),
               now: clock,
               ...(options.incidents ? { settings: options.incidents } : {}),
+              ...messaging,
+              ...wrapQueue,
             }),
             (incidents) => incidents.stop(),
           )
@@ -246,6 +278,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       api,
       incidents,
       webhooks,
+      events,
       routes,
       async createSite(siteId, nodeIds, site = {}) {
         const resellerId = site.resellerId ?? resellerOf;

@@ -1,5 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import type { AddressPolicy } from '../functions/adapters/address-policy.ts';
 import { type WebhookDeps, webhookDeps } from '../functions/adapters/webhook-config.ts';
@@ -8,7 +10,7 @@ import type { WebhookSettings } from '../functions/domain/webhook-delivery.ts';
 import { webhookDelivererHandler } from '../functions/handlers/webhook-deliverer.ts';
 import { webhookRouterHandler } from '../functions/handlers/webhook-router.ts';
 import { localQueue, webhookOutboxName } from './local-queue.ts';
-import { startQueuePoller } from './sqs-poller.ts';
+import { type QueueHandler, startQueuePoller } from './sqs-poller.ts';
 
 export interface WebhookRuntime {
   deps: WebhookDeps;
@@ -46,9 +48,15 @@ export async function startWebhookRuntime(options: {
   concurrency?: number;
   /** The one clock; default real time. */
   now?: () => number;
+  /** Caller-owned clients (the caller's meters on them; the caller destroys them); default ones made now. */
+  sqs?: SQSClient;
+  sns?: SNSClient;
+  /** Wraps the handlers the queues feed (the caller times each invocation). */
+  wrap?: (functionName: string, handler: QueueHandler) => QueueHandler;
 }): Promise<WebhookRuntime> {
-  const sqs = localSqsClient(options.snsSqsEndpoint);
-  const sns = localSnsClient(options.snsSqsEndpoint);
+  const sqs = options.sqs ?? localSqsClient(options.snsSqsEndpoint);
+  const sns = options.sns ?? localSnsClient(options.snsSqsEndpoint);
+  const wrapped = (functionName: string, handler: QueueHandler) => ({ functionName, handler: options.wrap?.(functionName, handler) ?? handler });
   const retryAfter = String(options.retryAfterSeconds ?? 30);
   const deadLetters = await localQueue(sqs, `${options.channelPrefix}-webhook-dead-letters`);
   const redrive = JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: deliveryMaxReceiveCount });
@@ -75,16 +83,14 @@ export async function startWebhookRuntime(options: {
       sqs,
       queueUrl: outbox.url,
       queueArn: outbox.arn,
-      handler: webhookRouterHandler(() => deps),
-      functionName: 'tiebreak-webhook-router',
+      ...wrapped('tiebreak-webhook-router', webhookRouterHandler(() => deps)),
       concurrency: options.concurrency ?? 4,
     }),
     startQueuePoller({
       sqs,
       queueUrl: deliveries.url,
       queueArn: deliveries.arn,
-      handler: webhookDelivererHandler(() => deps),
-      functionName: 'tiebreak-webhook-deliverer',
+      ...wrapped('tiebreak-webhook-deliverer', webhookDelivererHandler(() => deps)),
       concurrency: options.concurrency ?? 4,
     }),
   ];
@@ -96,8 +102,8 @@ export async function startWebhookRuntime(options: {
     async stop() {
       await Promise.all(pollers.map((p) => p.stop()));
       deps.sender.close();
-      sqs.destroy();
-      sns.destroy();
+      if (!options.sqs) sqs.destroy();
+      if (!options.sns) sns.destroy();
     },
   };
 }

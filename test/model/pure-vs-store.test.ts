@@ -16,7 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { documentClient, localDynamoClientConfig, type WitnessDeps } from '../../functions/adapters/config.ts';
+import { documentClient, localDynamoClientConfig } from '../../functions/adapters/config.ts';
 import { DynamoSiteStore } from '../../functions/adapters/dynamodb-site-store.ts';
 import { signNodeToken } from '../../functions/adapters/node-token.ts';
 import { RequestCounter } from '../../functions/adapters/request-counter.ts';
@@ -29,8 +29,7 @@ import { applyUpdates, holds, type Plan } from '../../functions/domain/plan.ts';
 import type { WitnessSettings } from '../../functions/domain/settings.ts';
 import { newSite, type SitePolicy, type SiteState } from '../../functions/domain/site-state.ts';
 import { decideForcePrimary, decideReadmit, forceConfirmation, type OperatorDecision } from '../../functions/domain/survivor.ts';
-import { createLocalServer, listen } from '../../local/http-server.ts';
-import { witnessRoutes } from '../../local/witness-routes.ts';
+import { startLocalStack } from '../../local/local-stack.ts';
 import type { ClaimRequest, ClaimResponse, Command, HeartbeatRequest, HeartbeatResponse, Role } from '../../protocol/node.ts';
 import { carryOutOperator, type OperatorOutcome, type Outcome, PureWitness } from '../support/pure-witness.ts';
 import { startWitness, type TestWitness } from '../support/witness.ts';
@@ -639,11 +638,18 @@ async function harnessWith(settings: Partial<WitnessSettings>): Promise<Harness>
   const endpoint = inject('dynamoEndpoint');
   const hostClient = new DynamoDBClient(localDynamoClientConfig(endpoint));
   const inspectorClient = new DynamoDBClient(localDynamoClientConfig(endpoint));
-  // A second warm "Lambda instance": same table, same key, same clock, its own cache.
-  const secondDeps: WitnessDeps = { ...started.deps, store: new DynamoSiteStore(documentClient(hostClient), started.tableName) };
-  const second = await listen(createLocalServer(witnessRoutes(secondDeps)), 0);
+  // A second warm "Lambda instance": same table, same key, same clock, its own cache (and its own client, counted apart).
+  const second = await startLocalStack({
+    dynamodb: { endpoint },
+    dynamo: hostClient,
+    tableName: started.tableName,
+    tokenKey: started.deps.tokenKey,
+    settings: started.deps.settings,
+    clock: started.clock.now,
+  });
+  const secondDeps = second.witness;
   closers.push(async () => {
-    await second.close();
+    await second.stop();
     await started.close();
     hostClient.destroy();
     inspectorClient.destroy();
