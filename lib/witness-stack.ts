@@ -130,7 +130,7 @@ export const functionSpecs = {
   // trails and incidents: consistent reads and queries, conditional writes, and transactions (a site
   // with its records, an enrollment, a maintenance window with its listing). The fleet view (GET
   // /v1/sites) reads a page's state items and the incident trackers their listings name with
-  // BatchGetItem (site-admin-store.ts, listFleet). Never a Scan, nor a DeleteItem. It signs node
+  // BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node
   // tokens at enrollment (the token key) and checks the operator's admin key. No queue or topic.
   api: {
     tableOperations: [Operation.GET_ITEM, Operation.BATCH_GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
