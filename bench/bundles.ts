@@ -20,7 +20,8 @@
  * Events: the heartbeat function gets a secondary's heartbeat (one UpdateItem); the claim function
  * the primary's claim (a renewal: in a fresh process one GetItem and one UpdateItem); the api
  * function a reseller's `GET /v1/reseller` with a read-only API key (two GetItems: the key's hash,
- * then the reseller); the report function the customer's PDF of a month (the key, the reseller,
+ * then the reseller); the channels function its `GET /v1/escalation-policies` and the webhooks
+ * function its `GET /v1/webhooks` (the key's GetItem, then a Query that finds none); the report function the customer's PDF of a month (the key, the reseller,
  * its customers and sites: it has none listed, so the PDF holds the letterhead and how figures are
  * measured, and the PDF library is loaded and run); the openapi function `GET /openapi.json` (no AWS call: its cold start is the
  * import, building the document once, and the answer); the publisher a stream batch of one record,
@@ -36,7 +37,8 @@
  * publisher: no batch item failure; for the detector: its run's figures), or the run fails.
  *
  * Prints `name: value` lines; `bundle_ratio_max` (largest function bundle ÷ floor bundle) and
- * `init_ratio_max` (slowest function's median spawn-to-answer ÷ the floor's), with two steadier
+ * `init_ratio_max` (slowest function's median spawn-to-answer ÷ the floor's), each with the function
+ * it is (`…_max_function`) and every function over the goal (`…_over_goal`), with two steadier
  * readings beside it for a busy machine (fastest run ÷ fastest run, and the child's CPU time to
  * the answer, median ÷ median); and for each
  * function the five inputs and the five packages that weigh most in its bundle, and the packages
@@ -76,6 +78,8 @@ const defaultRuns = 15;
 /** What a deployed witness function runs with (lib/witness-function.ts). */
 const deployedNodeOptions = '--enable-source-maps';
 const runTimeoutMs = 30_000;
+/** Issue 17's goal for both ratios, bundle and init, of every function. */
+const ratioGoal = 1.3;
 
 type Target = FunctionName | 'floor';
 
@@ -166,6 +170,9 @@ export async function bundlesBench(args: string[]): Promise<number> {
       heartbeat: () => apiEvent(nodeRouteKeys.heartbeat, token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
       claim: () => apiEvent(nodeRouteKeys.claim, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
       api: () => apiEvent('GET /v1/reseller', readKey.key),
+      // The reseller's escalation policies (none: one Query), and its webhook endpoints (none: one Query).
+      channels: () => apiEvent('GET /v1/escalation-policies', readKey.key),
+      webhooks: () => apiEvent('GET /v1/webhooks', readKey.key),
       // The customer's PDF of the bench site's month: the report function's heaviest answer.
       report: () => apiEvent('GET /v1/reports/sla', readKey.key, undefined, { from: '2026-11-01', to: '2026-12-01', format: 'pdf' }),
       openapi: () => apiEvent('GET /openapi.json'),
@@ -311,13 +318,20 @@ export async function bundlesBench(args: string[]): Promise<number> {
       [`init_cpu_ratio_${r.name}`, fixed(r.cpuRatio, 3)],
     );
   }
-  const bundleMax = Math.max(...bundleRatios.map((r) => r.ratio));
-  const initMax = Math.max(...initRatios.map((r) => r.ratio));
+  const largest = <T extends { name: string }>(rs: T[], by: (r: T) => number): T => rs.reduce((a, b) => (by(b) > by(a) ? b : a));
+  const bundleMax = largest(bundleRatios, (r) => r.ratio);
+  const initMax = largest(initRatios, (r) => r.ratio);
+  // Which functions meet the goal and which do not, by name: the max alone hides the rest.
+  const over = (rs: { name: string; ratio: number }[]) => rs.filter((r) => r.ratio > ratioGoal).map((r) => `${r.name} ${fixed(r.ratio, 3)}`).join(', ') || '(none)';
   figures.push(
-    ['bundle_ratio_max', fixed(bundleMax, 3)],
-    ['bundle_ratio_goal', '1.3'],
-    ['init_ratio_max', fixed(initMax, 3)],
-    ['init_ratio_goal', '1.3'],
+    ['bundle_ratio_max', fixed(bundleMax.ratio, 3)],
+    ['bundle_ratio_max_function', bundleMax.name],
+    ['bundle_ratio_goal', String(ratioGoal)],
+    ['bundle_ratio_over_goal', over(bundleRatios)],
+    ['init_ratio_max', fixed(initMax.ratio, 3)],
+    ['init_ratio_max_function', initMax.name],
+    ['init_ratio_goal', String(ratioGoal)],
+    ['init_ratio_over_goal', over(initRatios)],
     // Steadier readings of the same on a busy machine: fastest run against fastest run, and CPU time to the answer.
     ['init_min_ratio_max', fixed(Math.max(...initRatios.map((r) => r.minRatio)), 3)],
     ['init_cpu_ratio_max', fixed(Math.max(...initRatios.map((r) => r.cpuRatio)), 3)],

@@ -7,6 +7,8 @@ export const functionEntries = {
   heartbeat: 'functions/handlers/heartbeat.ts',
   claim: 'functions/handlers/claim.ts',
   api: 'functions/handlers/api.ts',
+  channels: 'functions/handlers/channels.ts',
+  webhooks: 'functions/handlers/webhooks.ts',
   report: 'functions/handlers/report.ts',
   openapi: 'functions/handlers/openapi.ts',
   publisher: 'functions/handlers/publisher.ts',

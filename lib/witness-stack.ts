@@ -10,7 +10,7 @@ import { defaultChannelPrefix } from '../functions/adapters/api-config.ts';
 import { settingsEnv } from '../functions/adapters/settings-env.ts';
 import { retentionEnv } from '../functions/adapters/retention.ts';
 import { dueIndexName, legacyDueIndexName } from '../functions/adapters/site-item.ts';
-import { type ApiRouteKey, apiRoutes, reportRouteKeys } from '../protocol/api-routes.ts';
+import { apiFunctionRoutes } from '../protocol/api-routes.ts';
 import { consoleRouteKeys } from '../protocol/console-routes.ts';
 import { nodeRouteKeys } from '../protocol/node-routes.ts';
 import type { FunctionName } from './bundling.ts';
@@ -121,37 +121,55 @@ export const functionSpecs = {
     authorization: 'node-token',
     secrets: ['tokenKey'],
   },
-  // The reseller API and node enrollment (functions/adapters/reseller-store.ts, site-admin-store.ts,
-  // pagination.ts): consistent reads and queries, conditional writes, and transactions (a reseller
-  // with its first key, a site with its records, an enrollment, a maintenance window with its
-  // listing). The fleet view (GET /v1/sites) reads a page's state items and the incident trackers
-  // their listings name with BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node tokens
-  // at enrollment (the token key) and checks the operator's admin key.
+  // The reseller API's functions serve the routes protocol/api-routes.ts apiFunctionRoutes names for
+  // each. Every one authenticates its callers: the API key's consistent GetItem, the admin key.
+  // A cold start reads two secrets: more than an agent's 3 s. API Gateway's HTTP API waits 30 s at most.
+  //
+  // api: the reseller's account, keys and customers (functions/adapters/reseller-store.ts), sites
+  // and their records (site-admin-store.ts, pagination.ts), survivor mode (the witness's own store),
+  // trails and incidents: consistent reads and queries, conditional writes, and transactions (a site
+  // with its records, an enrollment, a maintenance window with its listing). The fleet view (GET
+  // /v1/sites) reads a page's state items and the incident trackers their listings name with
+  // BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node
+  // tokens at enrollment (the token key) and checks the operator's admin key. No queue or topic.
   api: {
-    tableOperations: [
-      Operation.GET_ITEM,
-      Operation.BATCH_GET_ITEM,
-      Operation.PUT_ITEM,
-      Operation.UPDATE_ITEM,
-      Operation.DELETE_ITEM,
-      Operation.QUERY,
-      Operation.TRANSACT_WRITE_ITEMS,
-    ],
+    tableOperations: [Operation.GET_ITEM, Operation.BATCH_GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
     transactionItems: ['PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
-    routes: (Object.keys(apiRoutes) as ApiRouteKey[]).filter((route) => !reportRouteKeys.includes(route)),
+    routes: apiFunctionRoutes.api,
     authorization: 'api-key',
     secrets: ['tokenKey', 'adminKey'],
-    // Making a reseller makes its queue and topic (SQS, SNS), and a cold start reads two secrets:
-    // more than an agent's 3 s. API Gateway's HTTP API waits 30 s at most.
+    timeoutSeconds: 29,
+  },
+  // channels: a new reseller with its first key (one transaction of two Puts) after its SQS queue
+  // and SNS topic; escalation policies (functions/adapters/escalation-store.ts: a GetItem, a Query,
+  // a conditional DeleteItem, a transaction of a Put and the check that the customer or site exists).
+  channels: {
+    tableOperations: [Operation.GET_ITEM, Operation.QUERY, Operation.DELETE_ITEM, Operation.TRANSACT_WRITE_ITEMS],
+    transactionItems: ['PutItem', 'ConditionCheckItem'],
+    routes: apiFunctionRoutes.channels,
+    authorization: 'api-key',
+    secrets: ['tokenKey', 'adminKey'],
+    timeoutSeconds: 29,
+  },
+  // webhooks: endpoints, their messages and delivery log (functions/adapters/webhook-*-store.ts),
+  // inbound integrations and the incidents their hooks raise (integration-store.ts, incident-store.ts):
+  // reads, queries, conditional writes and deletes, transactions. It sends a replay's or an endpoint
+  // test's first try to the webhook deliveries queue.
+  webhooks: {
+    tableOperations: [Operation.GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.DELETE_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
+    transactionItems: ['PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+    routes: apiFunctionRoutes.webhooks,
+    authorization: 'api-key',
+    secrets: ['tokenKey', 'adminKey'],
     timeoutSeconds: 29,
   },
   // The SLA report (functions/handlers/report.ts): the api's authentication, then consistent reads
   // and queries of the reseller's sites, trails and windows; it renders PDFs, whose library stays
-  // out of the api's bundle. It reads every event of the reseller's sites in its period: more than
+  // out of the other bundles. It reads every event of the reseller's sites in its period: more than
   // an agent's 3 s. API Gateway's HTTP API waits 30 s at most.
   report: {
     tableOperations: [Operation.GET_ITEM, Operation.QUERY],
-    routes: reportRouteKeys,
+    routes: apiFunctionRoutes.report,
     authorization: 'api-key',
     secrets: ['tokenKey', 'adminKey'],
     timeoutSeconds: 29,
@@ -330,8 +348,8 @@ export class WitnessStack extends Stack {
       if (!one || more.length > 0) throw new Error(`the ${queue} feeds exactly one function, not ${queueFed[queue].length}`);
       return one;
     };
-    this.webhookQueues = this.#webhooks(fedBy('webhook-outbox'), fedBy('webhook-deliveries'), functions.api);
-    this.incidentQueues = this.#incidents(fedBy('incidents-queue'), functions.api, this.webhookQueues.outbox);
+    this.webhookQueues = this.#webhooks(fedBy('webhook-outbox'), fedBy('webhook-deliveries'), functions.webhooks);
+    this.incidentQueues = this.#incidents(fedBy('incidents-queue'), functions.channels, this.webhookQueues.outbox);
     // DynamoDB Streams serves at most two readers a shard at once: a second reader is a design decision, not an entry.
     const fed = feeds[0];
     if (feeds.length !== 1 || !fed) throw new Error(`the table stream feeds exactly one function (the event publisher), not ${feeds.length}`);
@@ -386,25 +404,25 @@ export class WitnessStack extends Stack {
   }
 
   /**
-   * The incidents function's queues and its rights on the resellers' channels, which the api
+   * The incidents function's queues and its rights on the resellers' channels, which the channels
    * function creates with each reseller (`<prefix>-svc-<reseller>` queues, `<prefix>-alerts-<reseller>`
    * topics: functions/adapters/reseller-channels.ts). Both functions get exactly those names.
    */
-  #incidents({ target: incidents, timeoutSeconds }: QueueTarget, api: WitnessFunction, webhookOutbox: IQueue): IncidentQueues {
+  #incidents({ target: incidents, timeoutSeconds }: QueueTarget, channels: WitnessFunction, webhookOutbox: IQueue): IncidentQueues {
     const queues = new IncidentQueues(this, 'IncidentQueues', { events: this.topics.events, target: incidents, timeoutSeconds });
     const { serviceQueues, alertTopics } = this.#channels();
     incidents.function.addEnvironment('TIEBREAK_INCIDENTS_QUEUE_URL', queues.queue.queueUrl);
     incidents.function.addEnvironment('TIEBREAK_WEBHOOK_OUTBOX_URL', webhookOutbox.queueUrl);
     incidents.function.addEnvironment('TIEBREAK_PUBLIC_URL', this.api.url);
-    for (const fn of [incidents, api]) fn.function.addEnvironment('TIEBREAK_CHANNEL_PREFIX', defaultChannelPrefix);
+    for (const fn of [incidents, channels]) fn.function.addEnvironment('TIEBREAK_CHANNEL_PREFIX', defaultChannelPrefix);
     // Its timers, on its own queue; steps for webhook endpoints, in the outbox.
     incidents.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.queue.queueArn, webhookOutbox.queueArn] }));
     incidents.allow(new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [serviceQueues] }));
     // CreateTopic answers an existing topic's ARN: how the function finds a reseller's alerts topic.
     incidents.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Publish'], resources: [alertTopics] }));
-    api.allow(new PolicyStatement({ actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [serviceQueues] }));
-    api.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Subscribe'], resources: [alertTopics] }));
-    for (const fn of [incidents, api]) acknowledgeChannels(fn, ['sqs', 'sns']);
+    channels.allow(new PolicyStatement({ actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [serviceQueues] }));
+    channels.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Subscribe'], resources: [alertTopics] }));
+    for (const fn of [incidents, channels]) acknowledgeChannels(fn, ['sqs', 'sns']);
     return queues;
   }
 
@@ -412,18 +430,18 @@ export class WitnessStack extends Stack {
    * The webhook queues, and the rights of the functions that use them: the router sends first tries
    * to the deliveries queue and news of failing webhooks to the resellers' service queues (found by
    * name, as the incidents function finds them); the deliverer sends next tries to the deliveries
-   * queue and exhausted messages to the dead-letter queue; the api sends a replay's, or an endpoint test's, first try.
+   * queue and exhausted messages to the dead-letter queue; the webhooks function sends a replay's, or an endpoint test's, first try.
    * Both webhook functions read the same configuration (functions/adapters/webhook-config.ts).
    */
-  #webhooks(router: QueueTarget, deliverer: QueueTarget, api: WitnessFunction): WebhookQueues {
+  #webhooks(router: QueueTarget, deliverer: QueueTarget, webhooksApi: WitnessFunction): WebhookQueues {
     const queues = new WebhookQueues(this, 'WebhookQueues', { events: this.topics.events, router, deliverer });
     for (const { target } of [router, deliverer]) {
       target.function.addEnvironment('TIEBREAK_WEBHOOK_DELIVERIES_URL', queues.deliveries.queueUrl);
       target.function.addEnvironment('TIEBREAK_WEBHOOK_DEAD_LETTERS_URL', queues.deadLetterQueue.queueUrl);
       target.function.addEnvironment('TIEBREAK_CHANNEL_PREFIX', defaultChannelPrefix);
     }
-    api.function.addEnvironment('TIEBREAK_WEBHOOK_DELIVERIES_URL', queues.deliveries.queueUrl);
-    for (const fn of [router.target, deliverer.target, api]) {
+    webhooksApi.function.addEnvironment('TIEBREAK_WEBHOOK_DELIVERIES_URL', queues.deliveries.queueUrl);
+    for (const fn of [router.target, deliverer.target, webhooksApi]) {
       fn.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deliveries.queueArn] }));
     }
     deliverer.target.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deadLetterQueue.queueArn] }));

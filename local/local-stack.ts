@@ -4,7 +4,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AddressPolicy } from '../functions/adapters/address-policy.ts';
-import { type ApiDeps, apiDeps, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
+import { type ApiDeps, defaultChannelPrefix } from '../functions/adapters/api-config.ts';
+import { apiDeps } from '../functions/adapters/api-deps.ts';
 import { type WitnessConfig, witnessDeps, type WitnessDeps } from '../functions/adapters/config.ts';
 import { detectorDeps } from '../functions/adapters/detector-config.ts';
 import { documentClient, dynamoClient } from '../functions/adapters/dynamo-clients.ts';
@@ -20,6 +21,7 @@ import { defaultSettings, type WitnessSettings } from '../functions/domain/setti
 import { newSite, type SitePolicy } from '../functions/domain/site-state.ts';
 import { detectorHandler } from '../functions/handlers/detector.ts';
 import { publisherHandler } from '../functions/handlers/publisher.ts';
+import type { ApiFunctionName } from '../protocol/api-routes.ts';
 import { apiRoutesFor } from './api-routes.ts';
 import { consoleRoutes } from './console-routes.ts';
 import { startDetectorTimer } from './detector-timer.ts';
@@ -78,7 +80,10 @@ export interface LocalStackOptions {
   wrap?: { stream?: (handler: StreamHandler) => StreamHandler; queue?: (functionName: string, handler: QueueHandler) => QueueHandler };
   /** Default 0: a free port. */
   port?: number;
-  /** Each witness function its own deps (its own memory of sites), as separate Lambda functions have. */
+  /**
+   * Each witness function its own deps (its own memory of sites), and each of the API's functions
+   * its own (its own rate limits; `api` those the stack answers), as separate Lambda functions have.
+   */
   depsPerFunction?: boolean;
   onInvocation?: LocalServerOptions['onInvocation'];
   /** Requests answer 503 (starting) until `markReady()` rather than as soon as the stack has started. */
@@ -203,7 +208,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const newWitnessDeps = () => witnessDeps({ ...config, dynamo, now: clock });
     const witness = newWitnessDeps();
-    const api = apiDeps({
+    const newApiDeps = () => apiDeps({
       ...config,
       dynamo,
       adminKey,
@@ -214,10 +219,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       now: clock,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     });
+    const api = newApiDeps();
+    // With depsPerFunction, the api function answers with `api` (the stack's own) and each other function with its own.
+    const apiDepsOf = (name: ApiFunctionName) => (name === 'api' ? api : newApiDeps());
     Object.assign(
       routes,
       options.depsPerFunction ? routesWithDepsPerFunction(newWitnessDeps) : witnessRoutes(witness),
-      options.serve?.api ? apiRoutesFor(api) : {},
+      options.serve?.api ? apiRoutesFor(api, options.depsPerFunction ? { depsOf: apiDepsOf } : {}) : {},
       options.serve?.console ? await consoleRoutes({ build: options.serve.console }) : {},
     );
 

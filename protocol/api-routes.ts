@@ -473,5 +473,93 @@ export const LinkToken = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,700}\.[A-Za-
  */
 export const PathParam = z.union([Identifier, z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)), LinkToken]);
 
-/** The routes the report function serves (lib/witness-stack.ts); the api function serves the rest. */
-export const reportRouteKeys: readonly ApiRouteKey[] = ['GET /v1/reports/sla'];
+/** The Lambda functions that serve the reseller API (lib/bundling.ts names their entries). */
+export type ApiFunctionName = 'api' | 'channels' | 'webhooks' | 'report';
+
+/**
+ * Which function serves which route: the one table the CDK stack (API Gateway's integrations and
+ * each function's rights), the local server and the bundle benchmark read. The API splits where
+ * the AWS services its routes need split, so that a function bundles, and may call, only those:
+ * - `api`: the reseller's account, customers, sites, survivor mode, maintenance, trails, incidents
+ *   and their one-click links, and node enrollment (the table only, and the token key);
+ * - `channels`: the routes that make or use the resellers' SQS queues and SNS topics (a new
+ *   reseller's channels, its service queue, escalation policies and their subscriptions);
+ * - `webhooks`: webhook endpoints (their tries on the deliveries queue, addresses checked) and
+ *   inbound integrations;
+ * - `report`: the SLA report (the PDF library).
+ */
+export const apiFunctionRoutes = {
+  api: [
+    'GET /v1/resellers',
+    'GET /v1/reseller',
+    'PATCH /v1/reseller',
+    'POST /v1/api-keys',
+    'GET /v1/api-keys',
+    'POST /v1/api-keys/{keyId}/rotate',
+    'DELETE /v1/api-keys/{keyId}',
+    'POST /v1/customers',
+    'GET /v1/customers',
+    'GET /v1/customers/{customerId}',
+    'POST /v1/sites',
+    'GET /v1/sites',
+    'GET /v1/sites/{siteId}',
+    'PUT /v1/sites/{siteId}/policy',
+    'POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment',
+    'POST /v1/sites/{siteId}/nodes/{nodeId}/revoke',
+    'POST /v1/sites/{siteId}/nodes/{nodeId}/force-primary',
+    'POST /v1/sites/{siteId}/nodes/{nodeId}/readmit',
+    'POST /v1/sites/{siteId}/maintenance',
+    'GET /v1/sites/{siteId}/maintenance',
+    'PATCH /v1/sites/{siteId}/maintenance/{windowId}',
+    'DELETE /v1/sites/{siteId}/maintenance/{windowId}',
+    'GET /v1/sites/{siteId}/events',
+    'GET /v1/incidents',
+    'GET /v1/sites/{siteId}/incidents/{incidentId}',
+    'POST /v1/sites/{siteId}/incidents/{incidentId}/acknowledge',
+    'POST /v1/sites/{siteId}/incidents/{incidentId}/resolve',
+    'GET /v1/links/{token}',
+    'POST /v1/links/{token}',
+    nodeRouteKeys.enroll,
+  ],
+  channels: [
+    'POST /v1/resellers',
+    'GET /v1/reseller/service-queue',
+    'GET /v1/escalation-policies',
+    'PUT /v1/escalation-policy',
+    'GET /v1/escalation-policy',
+    'PUT /v1/customers/{customerId}/escalation-policy',
+    'GET /v1/customers/{customerId}/escalation-policy',
+    'DELETE /v1/customers/{customerId}/escalation-policy',
+    'PUT /v1/sites/{siteId}/escalation-policy',
+    'GET /v1/sites/{siteId}/escalation-policy',
+    'DELETE /v1/sites/{siteId}/escalation-policy',
+  ],
+  webhooks: [
+    'POST /v1/webhooks',
+    'GET /v1/webhooks',
+    'GET /v1/webhooks/{endpointId}',
+    'PUT /v1/webhooks/{endpointId}',
+    'DELETE /v1/webhooks/{endpointId}',
+    'POST /v1/webhooks/{endpointId}/rotate-secret',
+    'GET /v1/webhooks/{endpointId}/messages',
+    'GET /v1/webhooks/{endpointId}/attempts',
+    'POST /v1/webhooks/{endpointId}/messages/{messageId}/replay',
+    'POST /v1/webhooks/{endpointId}/replay',
+    'POST /v1/webhooks/{endpointId}/test',
+    'POST /v1/integrations',
+    'GET /v1/integrations',
+    'DELETE /v1/integrations/{integrationId}',
+    'POST /v1/hooks/{integrationId}',
+  ],
+  report: ['GET /v1/reports/sla'],
+} as const satisfies Record<ApiFunctionName, readonly ApiRouteKey[]>;
+
+/** The routes function F serves. */
+export type RoutesOf<F extends ApiFunctionName> = (typeof apiFunctionRoutes)[F][number];
+
+/** The function that serves a route. */
+export function apiFunctionOf(route: ApiRouteKey): ApiFunctionName {
+  const [name] = (Object.keys(apiFunctionRoutes) as ApiFunctionName[]).filter((f) => (apiFunctionRoutes[f] as readonly ApiRouteKey[]).includes(route));
+  if (!name) throw new Error(`no function serves ${route}`);
+  return name;
+}

@@ -1,7 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import '../../protocol/zod-locale.ts';
 import type { RateLimit } from '../domain/rate-limit.ts';
 import type { WitnessSettings } from '../domain/settings.ts';
@@ -12,24 +10,27 @@ import { loadOnce } from './load-once.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
 import { sha256 } from './credentials.ts';
-import { EscalationStore } from './escalation-store.ts';
+import type { EscalationStore } from './escalation-store.ts';
 import { IncidentStore } from './incident-store.ts';
-import { snsClient, sqsClient } from './messaging-clients.ts';
-import { IntegrationStore } from './integration-store.ts';
+import type { IntegrationStore } from './integration-store.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { ResellerChannels } from './reseller-channels.ts';
+import type { ResellerChannels } from './reseller-channels.ts';
 import { ResellerStore } from './reseller-store.ts';
 import { defaultRetention } from './retention.ts';
 import { SiteAdminStore } from './site-admin-store.ts';
 import type { SiteStore } from './site-store.ts';
 import type { SecretReader } from './token-key.ts';
 import type { AddressPolicy } from './address-policy.ts';
-import { DeliveryJobs } from './webhook-jobs.ts';
-import { WebhookDeliveryLog } from './webhook-delivery-log.ts';
-import { WebhookEndpointStore } from './webhook-endpoint-store.ts';
-import { WebhookMessageStore } from './webhook-message-store.ts';
+import type { DeliveryJobs } from './webhook-jobs.ts';
+import type { WebhookDeliveryLog } from './webhook-delivery-log.ts';
+import type { WebhookEndpointStore } from './webhook-endpoint-store.ts';
+import type { WebhookMessageStore } from './webhook-message-store.ts';
 
-/** What the reseller API needs, built once per cold start. */
+/**
+ * What the reseller API needs, all routes together (the local stack's shared deps). Each function
+ * builds only what its routes use (`ApiFunctionDeps`): the api function here, the others in
+ * channels-config.ts, webhook-api-config.ts and report-config.ts.
+ */
 export interface ApiDeps {
   resellers: ResellerStore;
   sites: SiteAdminStore;
@@ -65,7 +66,10 @@ export interface ApiDeps {
   now: () => number;
 }
 
-export type ApiDepsSource = () => ApiDeps | Promise<ApiDeps>;
+/** What the middlewares of every function use: the API keys' store, the admin key's hash, the rate limiter and the clock. */
+export type ApiBaseDeps = Pick<ApiDeps, 'resellers' | 'adminKeyHash' | 'limiter' | 'now'>;
+
+export type ApiDepsSource<D extends ApiBaseDeps = ApiBaseDeps> = () => D | Promise<D>;
 
 /** Per API key (or enrollment caller): 10 requests a second, 40 at once. A reseller's tools page through lists; nothing needs more. */
 export const apiRateLimit: RateLimit = { perSecond: 10, burst: 40 };
@@ -87,45 +91,45 @@ export interface ApiConfig extends WitnessConfig {
   publicUrl?: string | undefined;
 }
 
-/** The reseller API's assembly, the one Lambda (from the environment) and the local stack (from its settings) both use. */
-export function apiDeps(
-  options: ApiConfig & {
-    dynamo: DynamoDBClient;
-    /** Given, or made for `endpoints` by the client factory. */
-    sqs?: SQSClient;
-    sns?: SNSClient;
-    /** Per API key; default `apiRateLimit`. */
-    rateLimit?: RateLimit;
-    now?: () => number;
-  },
-): ApiDeps {
+/** What an api function's assembly is given: its settings, the clients (made for `endpoints` unless given), the limit and the clock. */
+export type ApiDepsOptions = ApiConfig & {
+  dynamo: DynamoDBClient;
+  /** Per API key; default `apiRateLimit`. */
+  rateLimit?: RateLimit;
+  now?: () => number;
+};
+
+/** The part of every api function's deps the middlewares use (authentication, rate limits, the clock). */
+export function apiBaseDeps(options: ApiDepsOptions): ApiBaseDeps {
   const { adminKey, tableName } = options;
   if (adminKey.length < minAdminKeyLength) throw new Error(`the admin key must be at least ${minAdminKeyLength} characters`);
-  const doc = documentClient(options.dynamo);
-  const sqs = options.sqs ?? sqsClient(options.endpoints ?? {});
-  const sns = options.sns ?? snsClient(options.endpoints ?? {});
-  const retention = options.retention ?? defaultRetention;
   return {
-    resellers: new ResellerStore(doc, tableName),
+    resellers: new ResellerStore(documentClient(options.dynamo), tableName),
+    adminKeyHash: sha256(adminKey),
+    limiter: new RateLimiter(options.rateLimit ?? apiRateLimit),
+    now: options.now ?? (() => Date.now()),
+  };
+}
+
+/** The api function's own deps (protocol/api-routes.ts apiFunctionRoutes.api): the table's stores and the token key, no queue or topic. */
+export type AccountDeps = Pick<ApiDeps, 'sites' | 'siteStates' | 'settings' | 'trail' | 'incidents' | 'tokenKey'>;
+
+export function accountDeps(options: ApiDepsOptions): AccountDeps {
+  const doc = documentClient(options.dynamo);
+  const { tableName } = options;
+  return {
     sites: new SiteAdminStore(doc, tableName),
     siteStates: new DynamoSiteStore(doc, tableName),
     settings: options.settings,
-    trail: new AuditTrail(doc, tableName, retention.auditTrailDays),
-    escalation: new EscalationStore(doc, tableName),
+    trail: new AuditTrail(doc, tableName, (options.retention ?? defaultRetention).auditTrailDays),
     incidents: new IncidentStore(doc, tableName),
-    integrations: new IntegrationStore(doc, tableName),
-    publicUrl: options.publicUrl,
-    channels: new ResellerChannels(sqs, sns, options.channelPrefix),
     tokenKey: options.tokenKey,
-    adminKeyHash: sha256(adminKey),
-    limiter: new RateLimiter(options.rateLimit ?? apiRateLimit),
-    webhookEndpoints: new WebhookEndpointStore(doc, tableName),
-    webhookMessages: new WebhookMessageStore(doc, tableName, retention.deliveryLogDays),
-    deliveryLog: new WebhookDeliveryLog(doc, tableName),
-    webhookJobs: options.webhookDeliveriesUrl ? new DeliveryJobs(sqs, options.webhookDeliveriesUrl) : undefined,
-    addressPolicy: options.addressPolicy,
-    now: options.now ?? (() => Date.now()),
   };
+}
+
+/** The api function's assembly, the one its Lambda (from the environment) and the local stack (from its settings) both use. */
+export function apiFunctionDeps(options: ApiDepsOptions): ApiBaseDeps & AccountDeps {
+  return { ...apiBaseDeps(options), ...accountDeps(options) };
 }
 
 /** The admin key: `TIEBREAK_ADMIN_KEY` itself (local), or the secret `TIEBREAK_ADMIN_KEY_SECRET_ARN` names (Lambda). */
@@ -155,7 +159,10 @@ export async function loadApiConfig(env: Env = process.env): Promise<ApiConfig> 
   return { ...config, ...channels, adminKey };
 }
 
-export const apiDepsFromEnv: () => Promise<ApiDeps> = loadOnce(async () => {
-  const config = await loadApiConfig();
-  return apiDeps({ ...config, dynamo: dynamoClient(config.endpoints ?? {}) });
-});
+/** Builds a function's deps once per cold start from the environment, with `assemble` its own assembly. */
+export function apiDepsFromEnv<D extends ApiBaseDeps>(assemble: (options: ApiDepsOptions) => D): () => Promise<D> {
+  return loadOnce(async () => {
+    const config = await loadApiConfig();
+    return assemble({ ...config, dynamo: dynamoClient(config.endpoints ?? {}) });
+  });
+}

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiRoute, ApiRouteKey } from '../../protocol/api-routes.ts';
-import type { ApiDeps } from '../adapters/api-config.ts';
+import type { ApiBaseDeps } from '../adapters/api-config.ts';
 import type { ApiCall, ApiCaller } from './api/call.ts';
 
 /**
@@ -10,7 +10,8 @@ import type { ApiCall, ApiCaller } from './api/call.ts';
  */
 export type ApiEvent = APIGatewayProxyEventV2 & {
   route: { key: ApiRouteKey; spec: ApiRoute };
-  deps: ApiDeps;
+  /** The function's deps: the middlewares use the part every function builds; the route's implementation gets them whole. */
+  deps: ApiBaseDeps;
   /** Server ms, read once per call. */
   now: number;
   caller: ApiCaller;

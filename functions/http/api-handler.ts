@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ApiRouteKey } from '../../protocol/api-routes.ts';
-import type { ApiDepsSource } from '../adapters/api-config.ts';
+import type { ApiFunctionName, ApiRouteKey, RoutesOf } from '../../protocol/api-routes.ts';
+import type { ApiBaseDeps, ApiDepsSource } from '../adapters/api-config.ts';
 import { logger } from '../adapters/logger.ts';
 import { InvalidCursorError } from '../adapters/pagination.ts';
 import type { ApiCall, ApiImplementations } from './api/call.ts';
@@ -16,16 +16,20 @@ import { errorResponse } from './middleware/error-response.ts';
 import { credentialLimit, failedAuthBudget } from './middleware/rate-limit.ts';
 import type { HttpHandler } from './node-endpoint.ts';
 
-/** Implementations of some of the routes (each function serves its own: api.ts, report.ts). */
-export type ApiRouteImplementations<K extends ApiRouteKey = ApiRouteKey> = Pick<ApiImplementations, K>;
+/**
+ * The implementations of the routes function F serves (protocol/api-routes.ts apiFunctionRoutes),
+ * each given the deps D that F builds: the type makes a missing route, or one whose deps F does
+ * not build, an error.
+ */
+export type FunctionImplementations<F extends ApiFunctionName, D> = Pick<ApiImplementations<D>, RoutesOf<F>>;
 
 /**
- * The reseller API (and node enrollment), for the routes given: the api function serves most, the
- * report function the SLA report. The middlewares find the route, hold failed authentications to
+ * The reseller API (and node enrollment), for the routes given: each of the API's functions serves
+ * its own (protocol/api-routes.ts apiFunctionRoutes). The middlewares find the route, hold failed authentications to
  * their address's budget, authenticate, hold the credential to its rate limit and validate path,
  * query and body; then the route's implementation answers. Every refusal has DESIGN.md's error shape.
  */
-export function apiHandler(getDeps: ApiDepsSource, implementations: Partial<ApiImplementations>): HttpHandler {
+export function apiHandler<D extends ApiBaseDeps>(getDeps: ApiDepsSource<D>, implementations: Partial<ApiImplementations<D>>): HttpHandler {
   const handler = middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(errorResponse())
@@ -36,8 +40,8 @@ export function apiHandler(getDeps: ApiDepsSource, implementations: Partial<ApiI
     .use(apiInput())
     .handler(async ({ route, caller, input, deps, now }) => {
       // Each implementation's call type is its route's; apiInput's schemas are what made it so.
-      const implementation = implementations[route.key] as (call: ApiCall<ApiRouteKey>) => Promise<unknown>;
-      const answer = await implementation({ caller, ...input, deps, now }).catch((error: unknown) => {
+      const implementation = implementations[route.key] as (call: ApiCall<ApiRouteKey, D>) => Promise<unknown>;
+      const answer = await implementation({ caller, ...input, deps: deps as D, now }).catch((error: unknown) => {
         if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid-body', error.message, [{ path: 'query.cursor', message: 'unknown cursor' }]);
         throw error;
       });

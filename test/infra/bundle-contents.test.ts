@@ -39,6 +39,21 @@ describe('function bundles', () => {
     expect(packages).not.toContain('@aws-sdk/client-sns');
   });
 
+  // The reseller API is split where the AWS services its routes use split (protocol/api-routes.ts apiFunctionRoutes).
+  test('of the API’s functions, only channels bundles the SNS client, and only channels and webhooks the SQS client', async () => {
+    const [api, channels, webhooks] = await Promise.all((['api', 'channels', 'webhooks'] as const).map((name) => bundledPackages(name)));
+    for (const packages of [api, channels, webhooks]) expect(packages).toContain('@aws-sdk/client-dynamodb');
+    expect(api).not.toContain('@aws-sdk/client-sqs');
+    expect(api).not.toContain('@aws-sdk/client-sns');
+    expect(channels).toContain('@aws-sdk/client-sqs');
+    expect(channels).toContain('@aws-sdk/client-sns');
+    expect(webhooks).toContain('@aws-sdk/client-sqs');
+    expect(webhooks).not.toContain('@aws-sdk/client-sns');
+    // The address checks of webhook endpoints' URLs.
+    expect(webhooks).toContain('ipaddr.js');
+    expect(api).not.toContain('ipaddr.js');
+  });
+
   // The SLA report is a function of its own so that the PDF library stays out of the api's bundle.
   test('the report function bundles jsPDF without its HTML and SVG helpers; the api function bundles no PDF library', async () => {
     const report = await bundledPackages('report');

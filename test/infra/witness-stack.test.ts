@@ -119,8 +119,8 @@ describe('the functions', () => {
     expect(Object.keys(functionSpecs).sort()).toEqual([...names].sort());
   });
 
-  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, report: 29, publisher: 30, detector: 60, incidents: 30, webhookRouter: 30, webhookDeliverer: 60 };
-  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API 29 s: making a reseller’s channels; the report 29 s: reading a period’s trails; the publisher 30 s: a batch; the detector 60 s: a run; incidents and the webhook router 30 s: a batch; the webhook deliverer 60 s: a batch of 15 s tries), logging JSON to its own log group', (name) => {
+  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, channels: 29, webhooks: 29, report: 29, publisher: 30, detector: 60, incidents: 30, webhookRouter: 30, webhookDeliverer: 60 };
+  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API’s api, channels and webhooks 29 s: a cold start reads two secrets, channels makes a reseller’s queue and topic; the report 29 s: reading a period’s trails; the publisher 30 s: a batch; the detector 60 s: a run; incidents and the webhook router 30 s: a batch; the webhook deliverer 60 s: a batch of 15 s tries), logging JSON to its own log group', (name) => {
     const props = fn(name).Properties;
     expect(props).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -161,13 +161,12 @@ describe('the functions', () => {
     expect(variables(name)).toEqual(witnessVariables());
   });
 
-  test('api gets the same, the admin key’s secret, the prefix of the resellers’ channels it creates, and the webhook deliveries queue (replays)', () => {
-    expect(variables('api')).toEqual({
-      ...witnessVariables(),
-      TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) },
-      TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
-      TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
-    });
+  // The api function's variables before the split, each now on the function whose routes use it.
+  test('api gets the same and the admin key’s secret; channels also the prefix of the resellers’ channels it creates; webhooks also the webhook deliveries queue (replays)', () => {
+    const apiVariables = { ...witnessVariables(), TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) } };
+    expect(variables('api')).toEqual(apiVariables);
+    expect(variables('channels')).toEqual({ ...apiVariables, TIEBREAK_CHANNEL_PREFIX: 'tiebreak' });
+    expect(variables('webhooks')).toEqual({ ...apiVariables, TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) } });
   });
 
   test('incidents gets the witness settings, the table, the token key’s secret (its links’ key), its own queue for timers, the webhook outbox, the channel prefix, and the API’s URL for one-click links', () => {
@@ -258,8 +257,13 @@ describe('the API', () => {
       'POST /v1/node/heartbeat': 'heartbeat',
       'POST /v1/node/claim': 'claim',
       'POST /v1/node/maintenance': 'maintenance',
+      // Each route of the reseller API to the function protocol/api-routes.ts names (apiFunctionRoutes).
       ...Object.fromEntries(Object.keys(apiRoutes).map((key) => [key, 'api' as const])),
-      // Its own function: the PDF renderer stays out of the api's bundle.
+      'POST /v1/resellers': 'channels',
+      'GET /v1/reseller/service-queue': 'channels',
+      ...Object.fromEntries(Object.keys(apiRoutes).filter((key) => key.includes('escalation-polic')).map((key) => [key, 'channels' as const])),
+      ...Object.fromEntries(Object.keys(apiRoutes).filter((key) => /^[A-Z]+ \/v1\/(webhooks|integrations|hooks)\b/.test(key)).map((key) => [key, 'webhooks' as const])),
+      // Its own function: the PDF renderer stays out of the other bundles.
       'GET /v1/reports/sla': 'report',
       'GET /openapi.json': 'openapi',
       // The reseller console's files, from the API's own origin.
@@ -331,7 +335,19 @@ describe('permissions', () => {
     return pairs.sort();
   }
 
+  // The api function's table actions before the split were GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem, Query and
+  // ConditionCheckItem; each function of the split has those its routes use, no more (and together, all of them).
   const apiTableActions = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map((a) => `dynamodb:${a}`);
+  const splitTableActions = {
+    api: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'],
+    channels: ['GetItem', 'DeleteItem', 'Query', 'PutItem', 'ConditionCheckItem'],
+    webhooks: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'],
+  } as const;
+
+  test('the api function’s old table actions are split among api, channels and webhooks: each a subset, together all', () => {
+    const all = new Set(Object.values(splitTableActions).flatMap((actions) => actions.map((a) => `dynamodb:${a}`)));
+    expect([...all].sort()).toEqual([...apiTableActions].sort());
+  });
 
   test.each([
     ['heartbeat', ['dynamodb:UpdateItem'], ['tokenKey']],
@@ -356,17 +372,14 @@ describe('permissions', () => {
     );
   });
 
-  test('api may call exactly its table actions, read both keys, create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*), send a replay’s or a test’s first try to the webhook deliveries queue, and write its own logs', () => {
-    const f = s.stack.functions.api;
+  test.each(['api', 'channels', 'webhooks'] as const)('%s may call exactly its table actions, read both keys, and write its own logs; channels also create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*); webhooks also send a replay’s or a test’s first try to the webhook deliveries queue', (name) => {
+    const f = s.stack.functions[name];
     const table = id(s.stack.table.table);
     const logs = id(f.logGroup);
-    expect(fn('api').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
-    expect(allowed(id(f.role))).toEqual(
-      [
-        // TransactWriteItems is authorized by the item actions it holds: Put, Update, Delete and ConditionCheck.
-        ...apiTableActions.map((action) => `${action} ${table}`),
-        `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
-        `secretsmanager:GetSecretValue ${id(s.stack.adminKey.secret)}`,
+    expect(fn(name).Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+    const own = {
+      api: [],
+      channels: [
         // Each reseller's service queue and its dead-letter queue (…-svc-<reseller>-dlq), made with the reseller.
         `sqs:CreateQueue ${JSON.stringify(serviceQueues)}`,
         `sqs:GetQueueAttributes ${JSON.stringify(serviceQueues)}`,
@@ -374,107 +387,31 @@ describe('permissions', () => {
         // Its alerts topic, and the reseller's e-mail and SMS subscriptions to it.
         `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
         `sns:Subscribe ${JSON.stringify(alertTopics)}`,
-        // A replay of a webhook message, or a test of an endpoint, schedules its first try.
-        `sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`,
-        `logs:CreateLogStream ${logs}`,
-        `logs:PutLogEvents ${logs}`,
-      ].sort(),
-    );
-  });
-
-  test('incidents may GetItem, PutItem, UpdateItem (a listing’s incidentKinds) and Query on the table, read the token key, consume its queue, send timers to it and steps to the webhook outbox, send to the resellers’ service queues and publish on their alerts topics, and write its own logs', () => {
-    const f = s.stack.functions.incidents;
-    const table = id(s.stack.table.table);
-    const queue = id(s.stack.incidentQueues.queue);
-    const outbox = id(s.stack.webhookQueues.outbox);
-    const logs = id(f.logGroup);
-    expect(fn('incidents').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+      ],
+      // A replay of a webhook message, or a test of an endpoint, schedules its first try.
+      webhooks: [`sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`],
+    }[name];
     expect(allowed(id(f.role))).toEqual(
       [
-        `dynamodb:GetItem ${table}`,
-        `dynamodb:PutItem ${table}`,
-        `dynamodb:UpdateItem ${table}`,
-        `dynamodb:Query ${table}`,
+        // TransactWriteItems is authorized by the item actions it holds.
+        ...splitTableActions[name].map((action) => `dynamodb:${action} ${table}`),
         `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
-        // SqsEventSource: the event source mapping's reads of the incidents queue.
-        `sqs:ChangeMessageVisibility ${queue}`,
-        `sqs:DeleteMessage ${queue}`,
-        `sqs:GetQueueAttributes ${queue}`,
-        `sqs:GetQueueUrl ${queue}`,
-        `sqs:ReceiveMessage ${queue}`,
-        // Its escalation timers (delayed messages on its own queue), and the steps for webhook endpoints.
-        `sqs:SendMessage ${queue}`,
-        `sqs:SendMessage ${outbox}`,
-        // The resellers' channels, found by name (CreateTopic answers an existing topic's ARN).
-        `sqs:GetQueueUrl ${JSON.stringify(serviceQueues)}`,
-        `sqs:SendMessage ${JSON.stringify(serviceQueues)}`,
-        `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
-        `sns:Publish ${JSON.stringify(alertTopics)}`,
+        `secretsmanager:GetSecretValue ${id(s.stack.adminKey.secret)}`,
+        ...own,
         `logs:CreateLogStream ${logs}`,
         `logs:PutLogEvents ${logs}`,
       ].sort(),
     );
   });
 
-  test('webhookRouter may GetItem, Query and PutItem on the table, consume the webhook outbox, send first tries to the deliveries queue and webhook news to the resellers’ service queues, and write its own logs', () => {
-    const f = s.stack.functions.webhookRouter;
-    const table = id(s.stack.table.table);
-    const outbox = id(s.stack.webhookQueues.outbox);
-    const logs = id(f.logGroup);
-    expect(fn('webhookRouter').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
-    expect(allowed(id(f.role))).toEqual(
-      [
-        `dynamodb:GetItem ${table}`,
-        `dynamodb:PutItem ${table}`,
-        `dynamodb:Query ${table}`,
-        // SqsEventSource: the event source mapping's reads of the outbox.
-        `sqs:ChangeMessageVisibility ${outbox}`,
-        `sqs:DeleteMessage ${outbox}`,
-        `sqs:GetQueueAttributes ${outbox}`,
-        `sqs:GetQueueUrl ${outbox}`,
-        `sqs:ReceiveMessage ${outbox}`,
-        `sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`,
-        // webhook.failed and webhook.disabled, to the reseller's service queue, found by name.
-        `sqs:GetQueueUrl ${JSON.stringify(serviceQueues)}`,
-        `sqs:SendMessage ${JSON.stringify(serviceQueues)}`,
-        `logs:CreateLogStream ${logs}`,
-        `logs:PutLogEvents ${logs}`,
-      ].sort(),
-    );
-  });
-
-  test('webhookDeliverer may GetItem, UpdateItem and PutItem on the table (the Update and Put in one transaction), consume the deliveries queue and send next tries to it, send exhausted messages to the webhook dead-letter queue, and write its own logs', () => {
-    const f = s.stack.functions.webhookDeliverer;
-    const table = id(s.stack.table.table);
-    const deliveries = id(s.stack.webhookQueues.deliveries);
-    const logs = id(f.logGroup);
-    expect(fn('webhookDeliverer').Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
-    expect(allowed(id(f.role))).toEqual(
-      [
-        `dynamodb:GetItem ${table}`,
-        `dynamodb:PutItem ${table}`,
-        `dynamodb:UpdateItem ${table}`,
-        `sqs:ChangeMessageVisibility ${deliveries}`,
-        `sqs:DeleteMessage ${deliveries}`,
-        `sqs:GetQueueAttributes ${deliveries}`,
-        `sqs:GetQueueUrl ${deliveries}`,
-        `sqs:ReceiveMessage ${deliveries}`,
-        `sqs:SendMessage ${deliveries}`,
-        `sqs:SendMessage ${id(s.stack.webhookQueues.deadLetterQueue)}`,
-        `logs:CreateLogStream ${logs}`,
-        `logs:PutLogEvents ${logs}`,
-      ].sort(),
-    );
-  });
-
-  test('only api, incidents and the webhook router may touch the resellers’ channels (the router their service queues only), and each stack queue only the functions that use it', () => {
-    const channels = { [JSON.stringify(serviceQueues)]: ['api', 'incidents', 'webhookRouter'], [JSON.stringify(alertTopics)]: ['api', 'incidents'] };
+  test('only channels, incidents and the webhook router may touch the resellers’ channels (the router their service queues only), and each stack queue only the functions that use it', () => {
+    const channels = { [JSON.stringify(serviceQueues)]: ['channels', 'incidents', 'webhookRouter'], [JSON.stringify(alertTopics)]: ['channels', 'incidents'] };
     const { queue, deadLetterQueue } = s.stack.incidentQueues;
     const { outbox, deliveries, deadLetterQueue: webhookDeadLetters } = s.stack.webhookQueues;
     const users: [string, FunctionName[]][] = [
       [id(queue), ['incidents']],
       [id(outbox), ['incidents', 'webhookRouter']],
-      [id(deliveries), ['api', 'webhookRouter', 'webhookDeliverer']],
+      [id(deliveries), ['webhooks', 'webhookRouter', 'webhookDeliverer']],
       [id(webhookDeadLetters), ['webhookDeliverer']],
       // SQS moves dead letters there itself: no function needs a right on it.
       [id(deadLetterQueue), []],
@@ -491,7 +428,7 @@ describe('permissions', () => {
     // And no policy of the stack names the channels but those functions'.
     const naming = ofType('AWS::IAM::Policy').filter(([, policy]) => /tiebreak-(svc|alerts)-/.test(JSON.stringify(policy.Properties.PolicyDocument)));
     expect(naming.map(([policyId]) => policyId).sort()).toEqual(
-      (['api', 'incidents', 'webhookRouter'] as const).map((name) => id(s.stack.functions[name].role.node.findChild('DefaultPolicy'))).sort(),
+      (['channels', 'incidents', 'webhookRouter'] as const).map((name) => id(s.stack.functions[name].role.node.findChild('DefaultPolicy'))).sort(),
     );
   });
 
@@ -541,21 +478,21 @@ describe('permissions', () => {
       ].sort(),
     );
     // Only the publisher reads the stream, sends to its dead-letter queue, publishes events or uses the topics' key;
-    // besides it, only api, incidents and the webhook functions use SQS or SNS at all (the resellers' channels, the queues: above).
+    // besides it, only channels, webhooks, incidents and the webhook functions use SQS or SNS at all (the resellers' channels, the queues: above).
     for (const name of names.filter((n) => n !== 'publisher')) {
       const pairs = allowed(id(s.stack.functions[name].role)).join('\n');
       expect(pairs, name).not.toMatch(/StreamArn|ListStreams|kms:/);
       expect(pairs, name).not.toContain(queue);
       expect(pairs, name).not.toContain(id(s.stack.topics.events));
-      if (!(['api', 'incidents', 'webhookRouter', 'webhookDeliverer'] as FunctionName[]).includes(name)) expect(pairs, name).not.toMatch(/sqs:|sns:/);
-      if (name !== 'api' && name !== 'incidents') expect(pairs, name).not.toMatch(/sns:/);
+      if (!(['channels', 'webhooks', 'incidents', 'webhookRouter', 'webhookDeliverer'] as FunctionName[]).includes(name)) expect(pairs, name).not.toMatch(/sqs:|sns:/);
+      if (name !== 'channels' && name !== 'incidents') expect(pairs, name).not.toMatch(/sns:/);
     }
   });
 
-  test('only the functions that authenticate reseller calls (api, report) may read the admin key, and no function may Scan', () => {
+  test('only the functions that authenticate reseller calls (api, channels, webhooks, report) may read the admin key, and no function may Scan', () => {
     const adminKey = id(s.stack.adminKey.secret);
     const readers = names.filter((name) => allowed(id(s.stack.functions[name].role)).some((pair) => pair.endsWith(` ${adminKey}`)));
-    expect(readers).toEqual(['api', 'report']);
+    expect(readers).toEqual(['api', 'channels', 'webhooks', 'report']);
     for (const name of names) expect(allowed(id(s.stack.functions[name].role)).join('\n'), name).not.toContain('dynamodb:Scan');
   });
 
@@ -1088,7 +1025,7 @@ describe('cdk-nag', () => {
     const serviceQueueRule = `AwsSolutions-IAM5[Resource::${channelPattern('sqs', 'tiebreak-svc-*')}]`;
     const alertTopicRule = `AwsSolutions-IAM5[Resource::${channelPattern('sns', 'tiebreak-alerts-*')}]`;
     const expected: Partial<Record<FunctionName, string[]>> = {
-      api: [serviceQueueRule, alertTopicRule],
+      channels: [serviceQueueRule, alertTopicRule],
       incidents: [serviceQueueRule, alertTopicRule],
       webhookRouter: [serviceQueueRule],
     };

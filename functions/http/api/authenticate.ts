@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Access } from '../../../protocol/api-routes.ts';
-import type { ApiDeps } from '../../adapters/api-config.ts';
+import type { ApiBaseDeps } from '../../adapters/api-config.ts';
 import { parseApiKey, sha256 } from '../../adapters/credentials.ts';
 import { HttpError } from '../http-error.ts';
 import type { ApiCaller } from './call.ts';
@@ -11,7 +11,7 @@ const unauthorized = (why: string) => new HttpError(401, 'unauthorized', why);
  * The bearer credential against what the route allows. An API key costs one read (its hash and
  * revocation); the admin key is compared in memory. Refusals name the rule, never a secret.
  */
-export async function authenticate(access: Access, header: string | undefined, deps: ApiDeps): Promise<ApiCaller> {
+export async function authenticate(access: Access, header: string | undefined, deps: Pick<ApiBaseDeps, 'resellers' | 'adminKeyHash'>): Promise<ApiCaller> {
   if (access === 'public') return { kind: 'public' };
   const match = /^Bearer (\S{1,512})$/i.exec(header ?? '');
   const presented = match?.[1];

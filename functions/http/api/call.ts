@@ -14,13 +14,13 @@ export type ApiCaller =
 type Route<K extends ApiRouteKey> = (typeof apiRoutes)[K];
 type Parsed<T> = T extends z.ZodMiniType ? z.output<T> : undefined;
 
-/** One authenticated, validated call of route K. */
-export interface ApiCall<K extends ApiRouteKey> {
+/** One authenticated, validated call of route K, with the deps D its function builds (ApiDeps: all of them). */
+export interface ApiCall<K extends ApiRouteKey, D = ApiDeps> {
   caller: ApiCaller;
   params: Record<string, string>;
   query: Parsed<Route<K> extends { query: infer Q } ? Q : undefined>;
   body: Parsed<Route<K> extends { body: infer B } ? B : undefined>;
-  deps: ApiDeps;
+  deps: D;
   /** Server ms, read once per call. */
   now: number;
   /** The body's bytes and the headers (names in lower case), for a route that reads them itself (`rawBody`). */
@@ -38,7 +38,11 @@ export type ApiAnswer<K extends ApiRouteKey> =
   | (Route<K> extends { status: 204 } ? undefined : never)
   | (Route<K> extends { alsoProduces: readonly string[] } ? APIGatewayProxyStructuredResultV2 : never);
 
-export type ApiImplementations = { [K in ApiRouteKey]: (call: ApiCall<K>) => Promise<ApiAnswer<K>> };
+/**
+ * Every route's implementation, each given the deps D: a route group says with D what it uses
+ * (functions/adapters/api-deps.ts), so that a function that does not build it cannot serve it.
+ */
+export type ApiImplementations<D = ApiDeps> = { [K in ApiRouteKey]: (call: ApiCall<K, D>) => Promise<ApiAnswer<K>> };
 
 /** The reseller a read or write route acts for: the one its key belongs to, never one named in the request. */
 export function resellerOf(call: { caller: ApiCaller }): string {
@@ -47,7 +51,7 @@ export function resellerOf(call: { caller: ApiCaller }): string {
 }
 
 /** What every route's call has, whatever its route. */
-export type AnyCall = Pick<ApiCall<ApiRouteKey>, 'caller' | 'params' | 'deps' | 'now'>;
+export type AnyCall<D = ApiDeps> = Pick<ApiCall<ApiRouteKey, D>, 'caller' | 'params' | 'deps' | 'now'>;
 
 export function param(call: { params: Record<string, string> }, name: string): string {
   const value = call.params[name];

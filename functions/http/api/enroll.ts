@@ -4,6 +4,10 @@ import { signNodeToken } from '../../adapters/node-token.ts';
 import { HttpError } from '../http-error.ts';
 import { nodeRouteKeys } from '../../../protocol/node-routes.ts';
 import type { ApiImplementations } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** Node enrollment: the enrollment codes, and the token key that signs the node's token. */
+export type EnrollRouteDeps = Pick<ApiDeps, 'sites' | 'tokenKey'>;
 
 const refused = () => new HttpError(401, 'unauthorized', 'the enrollment code is unknown, used or expired');
 
@@ -33,4 +37,4 @@ export const enrollRoutes = {
     logger.info('node enrolled', { tokenVersion: caller.tokenVersion });
     return { ...caller, token: signNodeToken(deps.tokenKey, caller) };
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<EnrollRouteDeps>>;

@@ -3,10 +3,14 @@ import type { PolicyScope } from '../../adapters/escalation-store.ts';
 import { logger } from '../../adapters/logger.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** Escalation policies, and the subscriptions of their addresses to the reseller's alerts topic (SNS). */
+export type EscalationRouteDeps = Pick<ApiDeps, 'escalation' | 'channels'>;
 
 const reseller: PolicyScope = { scope: 'reseller', id: null };
-const customer = (call: AnyCall): PolicyScope => ({ scope: 'customer', id: param(call, 'customerId') });
-const site = (call: AnyCall): PolicyScope => ({ scope: 'site', id: param(call, 'siteId') });
+const customer = (call: AnyCall<EscalationRouteDeps>): PolicyScope => ({ scope: 'customer', id: param(call, 'customerId') });
+const site = (call: AnyCall<EscalationRouteDeps>): PolicyScope => ({ scope: 'site', id: param(call, 'siteId') });
 
 /** The policy's e-mail addresses and phone numbers, once each. */
 function alertTargets(policy: EscalationPolicy) {
@@ -22,7 +26,7 @@ function alertTargets(policy: EscalationPolicy) {
  * Stores the policy, then subscribes its addresses to the reseller's alerts topic (subscribing
  * again changes nothing, so saving the same policy again repairs a subscription that failed).
  */
-async function put(call: AnyCall, at: PolicyScope, policy: EscalationPolicy) {
+async function put(call: AnyCall<EscalationRouteDeps>, at: PolicyScope, policy: EscalationPolicy) {
   const resellerId = resellerOf(call);
   const stored = await call.deps.escalation.put(resellerId, at, policy, call.now);
   if (!stored) throw notFound(`the ${at.scope}`);
@@ -43,13 +47,13 @@ async function put(call: AnyCall, at: PolicyScope, policy: EscalationPolicy) {
   return stored;
 }
 
-async function get(call: AnyCall, at: PolicyScope) {
+async function get(call: AnyCall<EscalationRouteDeps>, at: PolicyScope) {
   const stored = await call.deps.escalation.get(resellerOf(call), at);
   if (!stored) throw notFound(`an escalation policy for this ${at.scope}`);
   return stored;
 }
 
-async function remove(call: AnyCall, at: PolicyScope): Promise<undefined> {
+async function remove(call: AnyCall<EscalationRouteDeps>, at: PolicyScope): Promise<undefined> {
   if (!(await call.deps.escalation.remove(resellerOf(call), at))) throw notFound(`an escalation policy for this ${at.scope}`);
   logger.info('escalation policy removed', { scope: at.scope, id: at.id });
   return undefined;
@@ -65,4 +69,4 @@ export const escalationRoutes = {
   'PUT /v1/sites/{siteId}/escalation-policy': async (call) => put(call, site(call), call.body),
   'GET /v1/sites/{siteId}/escalation-policy': async (call) => get(call, site(call)),
   'DELETE /v1/sites/{siteId}/escalation-policy': async (call) => remove(call, site(call)),
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<EscalationRouteDeps>>;

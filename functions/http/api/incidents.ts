@@ -6,6 +6,9 @@ import { acknowledge, type ActionRefusal, kindOfIncidentId, resolve } from '../.
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
 
+/** Incidents: their trackers only. */
+export type IncidentRouteDeps = Pick<ApiDeps, 'incidents'>;
+
 export type IncidentAction = 'acknowledge' | 'resolve';
 
 const actions = { acknowledge, resolve } as const;
@@ -38,11 +41,11 @@ export async function actOnIncident(
   return view;
 }
 
-function incidentOf(call: AnyCall) {
+function incidentOf(call: AnyCall<IncidentRouteDeps>) {
   return { resellerId: resellerOf(call), siteId: param(call, 'siteId'), incidentId: param(call, 'incidentId') };
 }
 
-function byKey(call: AnyCall): string {
+function byKey(call: AnyCall<IncidentRouteDeps>): string {
   if (call.caller.kind !== 'reseller') throw new Error('an incident was acted on without a reseller key');
   return `api-key:${call.caller.keyId}`;
 }
@@ -69,15 +72,4 @@ export const incidentRoutes = {
     actOnIncident(call.deps, incidentOf(call), 'acknowledge', byKey(call), call.now),
 
   'POST /v1/sites/{siteId}/incidents/{incidentId}/resolve': async (call) => actOnIncident(call.deps, incidentOf(call), 'resolve', byKey(call), call.now),
-
-  'GET /v1/reseller/service-queue': async (call) => {
-    const resellerId = resellerOf(call);
-    try {
-      return await call.deps.channels.serviceQueue(resellerId);
-    } catch (error) {
-      // A reseller made before channels existed: POST /v1/resellers again makes them (and changes nothing else).
-      if (error instanceof Error && error.name === 'QueueDoesNotExist') throw notFound("the reseller's service queue");
-      throw error;
-    }
-  },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<IncidentRouteDeps>>;

@@ -7,6 +7,10 @@ import { withdraw } from '../../domain/incidents.ts';
 import { HttpError } from '../http-error.ts';
 import { parseJsonBytes } from '../middleware/json-body.ts';
 import { type ApiCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** Inbound integrations: their store, the incidents they raise or clear, and the URL their hooks are reached at. */
+export type IntegrationRouteDeps = Pick<ApiDeps, 'integrations' | 'incidents' | 'publicUrl'>;
 
 // Inbound integrations (DESIGN.md, "Webhooks"): another tool signs events with the integration's
 // secret (Standard Webhooks) and posts them to the integration's URL; its mapping turns each type
@@ -42,7 +46,7 @@ function summaryOf(data: Record<string, unknown> | undefined): string | undefine
 
 
 /** Size, the integration, the signature (nothing is stored before it passes), the event, then one write. */
-async function receiveHook(call: ApiCall<'POST /v1/hooks/{integrationId}'>) {
+async function receiveHook(call: ApiCall<'POST /v1/hooks/{integrationId}', IntegrationRouteDeps>) {
   const { body, headers } = call.raw;
   if (body.length > maxInboundHookBytes) {
     throw new HttpError(413, 'payload-too-large', `the body is ${String(body.length)} bytes; at most ${String(maxInboundHookBytes)} are accepted`);
@@ -114,4 +118,4 @@ export const integrationRoutes = {
     return undefined;
   },
   'POST /v1/hooks/{integrationId}': receiveHook,
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<IntegrationRouteDeps>>;

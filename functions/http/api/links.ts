@@ -7,13 +7,17 @@ import { escapeHtml } from '../../domain/html-escape.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param } from './call.ts';
 import { actOnIncident } from './incidents.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** One-click links: signed with a key derived from the token key, acting on incidents. */
+export type LinkRouteDeps = Pick<ApiDeps, 'incidents' | 'tokenKey'>;
 
 // One-click links (functions/adapters/incident-links.ts): the signed token in the path is the
 // credential. Mail scanners and link previews fetch every link in a message, so GET only shows
 // what the link would do; the page's button POSTs to the same URL, and that acts. Refusals keep
 // the API's JSON error shape: a 401 for a forged or expired link, before anything is read.
 
-function linkOf(call: AnyCall): IncidentLink {
+function linkOf(call: AnyCall<LinkRouteDeps>): IncidentLink {
   const verdict = verifyIncidentLink(call.deps.tokenKey, param(call, 'token'), call.now);
   if (verdict.ok) return verdict.link;
   throw new HttpError(401, 'unauthorized', verdict.reason === 'expired' ? 'this link has expired' : 'this link is not valid');
@@ -69,4 +73,4 @@ export const linkRoutes = {
     logger.info('incident link used', { resellerId: link.resellerId, siteId: link.siteId, incidentId: link.incidentId, action: link.action });
     return page(`Incident ${incident.incidentId} ${incident.state}`, summaryOf(incident));
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<LinkRouteDeps>>;

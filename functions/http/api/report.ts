@@ -5,6 +5,10 @@ import { renderCustomerHtml } from '../../domain/sla-customer-html.ts';
 import { renderSlaData } from '../../domain/sla-render.ts';
 import { HttpError } from '../http-error.ts';
 import { type ApiImplementations, notFound, resellerOf } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** The SLA report: the reseller, its sites and their trails. */
+export type ReportRouteDeps = Pick<ApiDeps, 'resellers' | 'sites' | 'trail'>;
 
 const contentTypes = { json: 'application/json', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8', pdf: 'application/pdf' } as const;
 
@@ -34,4 +38,4 @@ export const reportRoutes = {
       isBase64Encoded: true,
     };
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<ReportRouteDeps>>;

@@ -1,10 +1,13 @@
-import { defaultTargets } from '../../../protocol/reseller.ts';
 import { newApiKey } from '../../adapters/credentials.ts';
 import type { ApiKeyRecord } from '../../adapters/reseller-store.ts';
-import { apiKeyView, resellerView } from '../../adapters/reseller-store.ts';
+import { apiKeyView } from '../../adapters/reseller-store.ts';
 import { logger } from '../../adapters/logger.ts';
 import { HttpError } from '../http-error.ts';
 import { type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** The reseller's account, API keys and customers: the reseller store only. */
+export type ResellerRouteDeps = Pick<ApiDeps, 'resellers'>;
 
 export function newKeyRecord(resellerId: string, name: string, scope: ApiKeyRecord['scope'], now: number): { record: ApiKeyRecord; key: string } {
   const { key, keyId, hash } = newApiKey(resellerId);
@@ -12,20 +15,6 @@ export function newKeyRecord(resellerId: string, name: string, scope: ApiKeyReco
 }
 
 export const resellerRoutes = {
-  'POST /v1/resellers': async ({ body, deps, now }) => {
-    // Channels first (creating them again changes nothing): a retry after a failure, or for a
-    // reseller that exists already, still leaves the reseller with its queue and topic.
-    const channels = await deps.channels.ensure(body.resellerId);
-    logger.info('reseller channels ensured', { resellerId: body.resellerId, queueUrl: channels.queueUrl });
-    const reseller = { resellerId: body.resellerId, name: body.name, targets: body.targets ?? defaultTargets, ...(body.timeZone ? { timeZone: body.timeZone } : {}), createdAt: now };
-    const first = newKeyRecord(body.resellerId, 'first key', 'read-write', now);
-    if (!(await deps.resellers.createReseller(reseller, first.record))) {
-      throw new HttpError(409, 'conflict', `reseller ${body.resellerId} exists already`);
-    }
-    logger.info('reseller created', { resellerId: body.resellerId });
-    return { reseller: resellerView(reseller), apiKey: { ...apiKeyView(first.record), secret: first.key } };
-  },
-
   'GET /v1/resellers': async ({ query, deps }) => deps.resellers.listResellers(query),
 
   'GET /v1/reseller': async (call) => {
@@ -84,4 +73,4 @@ export const resellerRoutes = {
     if (!customer) throw notFound('the customer');
     return customer;
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<ResellerRouteDeps>>;

@@ -6,9 +6,13 @@ import { iso } from '../../adapters/tenancy-items.ts';
 import { decideCancel, decideChange, type MaintenanceRefusal, startInPast } from '../../domain/maintenance.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** Maintenance windows and the audit trail of a site. */
+export type SiteRecordRouteDeps = Pick<ApiDeps, 'sites' | 'trail'>;
 
 /** 404 unless the caller's reseller has this site: records are keyed by reseller, but say so plainly. */
-async function ownSiteId(call: AnyCall) {
+async function ownSiteId(call: AnyCall<SiteRecordRouteDeps>) {
   const resellerId = resellerOf(call);
   const siteId = param(call, 'siteId');
   if (!(await call.deps.sites.getListing(resellerId, siteId))) throw notFound('the site');
@@ -16,7 +20,7 @@ async function ownSiteId(call: AnyCall) {
 }
 
 /** Who is declaring or changing a window: the caller's API key (the operator's key has none). */
-function authorOf(call: AnyCall): MaintenanceAuthor {
+function authorOf(call: AnyCall<SiteRecordRouteDeps>): MaintenanceAuthor {
   return call.caller.kind === 'reseller' ? { kind: 'api-key', keyId: call.caller.keyId } : { kind: 'admin' };
 }
 
@@ -27,7 +31,7 @@ function refusal(refused: MaintenanceRefusal): HttpError {
 const changedMeanwhile = () => new HttpError(409, 'conflict', 'the window changed meanwhile; read it again');
 
 /** The site's window named in the path, with the site's ids; 404 for either unknown. */
-async function ownWindow(call: AnyCall) {
+async function ownWindow(call: AnyCall<SiteRecordRouteDeps>) {
   const site = await ownSiteId(call);
   const window = await call.deps.sites.getMaintenance(site.resellerId, site.siteId, param(call, 'windowId'));
   if (!window) throw notFound('the maintenance window');
@@ -109,4 +113,4 @@ export const siteRecordRoutes = {
     if (start > end) return { items: [], nextCursor: null };
     return call.deps.trail.listEvents(resellerId, siteId, page, start, end, call.now);
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<SiteRecordRouteDeps>>;

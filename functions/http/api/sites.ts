@@ -10,6 +10,10 @@ import { siteHealth } from '../../domain/site-health.ts';
 import { activeExclusion, defaultPolicy, type Exclusion, newSite, type SiteState } from '../../domain/site-state.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** Sites and their nodes: the sites' records, and the witness's timings for their status. */
+export type SiteRouteDeps = Pick<ApiDeps, 'sites' | 'settings'>;
 
 function enrollmentCode(resellerId: string, siteId: string, nodeId: string, tokenVersion: number, now: number) {
   const { code, hash } = newEnrollmentCode();
@@ -97,7 +101,7 @@ function survivorView(node: string, exclusion: Exclusion, state: SiteState, sett
 }
 
 /** The site's listing and state, both of the caller's reseller, or 404. */
-export async function ownSite(call: AnyCall) {
+export async function ownSite(call: AnyCall<SiteRouteDeps>) {
   const resellerId = resellerOf(call);
   const siteId = param(call, 'siteId');
   const [listing, state] = await Promise.all([call.deps.sites.getListing(resellerId, siteId), call.deps.sites.getState(resellerId, siteId)]);
@@ -169,4 +173,4 @@ export const siteRoutes = {
     logger.info('node token revoked', { siteId, nodeId, tokenVersion });
     return { nodeId, tokenVersion };
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<SiteRouteDeps>>;

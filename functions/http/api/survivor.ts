@@ -7,6 +7,10 @@ import { decideForcePrimary, decideReadmit, type OperatorDecision } from '../../
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param } from './call.ts';
 import { ownSite, siteStatus } from './sites.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** Survivor mode: the site as the reseller owns it, and its state item written through the witness's own store. */
+export type SurvivorRouteDeps = Pick<ApiDeps, 'sites' | 'siteStates' | 'settings'>;
 
 /** Writes lost to concurrent writers (the nodes' heartbeats) before the call gives up with 503, as the node protocol's (`retryConditionalWrite`). */
 const maxAttempts = 5;
@@ -29,7 +33,7 @@ interface OperatorWrite {
  * store (pinned to the state's `rev`). A lost race (a heartbeat in between) returns the state the
  * guard failed on, and the decision is taken again on it, without another read.
  */
-async function retryOperatorWrite(call: AnyCall, decide: (state: SiteState) => OperatorDecision): Promise<OperatorWrite> {
+async function retryOperatorWrite(call: AnyCall<SurvivorRouteDeps>, decide: (state: SiteState) => OperatorDecision): Promise<OperatorWrite> {
   const { resellerId, siteId, listing, state: read } = await ownSite(call);
   let state: SiteState | undefined = read;
   for (let attempt = 1; attempt <= maxAttempts && state; attempt++) {
@@ -44,7 +48,7 @@ async function retryOperatorWrite(call: AnyCall, decide: (state: SiteState) => O
   throw new HttpError(503, 'unavailable', 'the site changed under this request too often; retry', undefined, { 'retry-after': '1' });
 }
 
-function keyOf(call: AnyCall): string {
+function keyOf(call: AnyCall<SurvivorRouteDeps>): string {
   if (call.caller.kind !== 'reseller') throw new Error('a survivor-mode route was called without a reseller key');
   return call.caller.keyId;
 }
@@ -101,4 +105,4 @@ export const survivorRoutes = {
         `if ${survivor} is off too, use force-primary`,
     } satisfies ReadmitPending;
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<SurvivorRouteDeps>>;

@@ -11,6 +11,10 @@ import { rotatedSecrets } from '../../domain/webhook-delivery.ts';
 import { renderWebhookBody } from '../../domain/webhook-templates.ts';
 import { HttpError } from '../http-error.ts';
 import { type AnyCall, type ApiImplementations, notFound, param, resellerOf } from './call.ts';
+import type { ApiDeps } from '../../adapters/api-config.ts';
+
+/** Webhook endpoints: their stores, the deliveries queue (replays, tests) and the address policy. */
+export type WebhookRouteDeps = Pick<ApiDeps, 'webhookEndpoints' | 'webhookMessages' | 'deliveryLog' | 'webhookJobs' | 'addressPolicy'>;
 
 /** Replays written at once: a call's 200 take a fraction of the API's 29 s. */
 const replayConcurrency = 10;
@@ -19,12 +23,12 @@ const replayConcurrency = 10;
 const defaultOverlapSeconds = 86_400;
 
 /** A URL that points inside a network (or, in AWS, at the machine itself) is refused before it is stored. */
-async function checkUrl(call: AnyCall, settings: PutEndpointRequest): Promise<void> {
+async function checkUrl(call: AnyCall<WebhookRouteDeps>, settings: PutEndpointRequest): Promise<void> {
   const verdict = await checkWebhookUrl(settings.url, call.deps.addressPolicy);
   if (!verdict.ok) throw new HttpError(400, 'invalid-body', `the URL is refused: ${verdict.reason}`, [{ path: 'url', message: verdict.reason }]);
 }
 
-async function endpointOf(call: AnyCall) {
+async function endpointOf(call: AnyCall<WebhookRouteDeps>) {
   const endpoint = await call.deps.webhookEndpoints.getEndpoint(resellerOf(call), param(call, 'endpointId'));
   if (!endpoint) throw notFound('the webhook endpoint');
   return endpoint;
@@ -35,14 +39,14 @@ function refuseIfDisabled(endpoint: { enabled: boolean; endpointId: string }): v
   if (!endpoint.enabled) throw new HttpError(409, 'conflict', `the endpoint ${endpoint.endpointId} is disabled: enable it (PUT) before replaying`);
 }
 
-function jobsOf(call: AnyCall, what = 'replays') {
+function jobsOf(call: AnyCall<WebhookRouteDeps>, what = 'replays') {
   const jobs = call.deps.webhookJobs;
   if (!jobs) throw new HttpError(503, 'unavailable', `${what} need the webhook deliveries queue, which this deployment does not configure`);
   return jobs;
 }
 
 /** The API key a call was made with (a write route's caller is always a reseller's key). */
-function keyIdOf(call: AnyCall): string {
+function keyIdOf(call: AnyCall<WebhookRouteDeps>): string {
   if (call.caller.kind !== 'reseller') throw new Error('a reseller route was called without a reseller key');
   return call.caller.keyId;
 }
@@ -69,7 +73,7 @@ export function testEvent(endpoint: EndpointRecord, keyId: string, now: number):
 }
 
 /** Starts a new round of tries for one message and schedules its first; undefined if there is no such message. */
-async function replay(call: AnyCall, store: WebhookMessageStore, endpointId: string, messageId: string) {
+async function replay(call: AnyCall<WebhookRouteDeps>, store: WebhookMessageStore, endpointId: string, messageId: string) {
   const jobs = jobsOf(call);
   const message = await store.replay(resellerOf(call), endpointId, messageId, call.now);
   if (message) await jobs.schedule(nextJob(message), call.now);
@@ -203,4 +207,4 @@ export const webhookRoutes = {
         `GET /v1/webhooks/${endpointId}/attempts each try's HTTP status, latency and answer`,
     };
   },
-} satisfies Partial<ApiImplementations>;
+} satisfies Partial<ApiImplementations<WebhookRouteDeps>>;

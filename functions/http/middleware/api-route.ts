@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import { apiRoutes, type ApiRouteKey } from '../../../protocol/api-routes.ts';
-import type { ApiDepsSource } from '../../adapters/api-config.ts';
+import type { ApiBaseDeps, ApiDepsSource } from '../../adapters/api-config.ts';
 import type { ApiImplementations } from '../api/call.ts';
 import type { ApiEvent } from '../api-event.ts';
 import { HttpError } from '../http-error.ts';
@@ -10,7 +10,7 @@ function isRoute(key: string): key is ApiRouteKey {
 }
 
 /** The call's route, if this function serves it (404 otherwise), then its deps and the clock, read once for the whole call. */
-export function apiRoute(getDeps: ApiDepsSource, served: Partial<ApiImplementations>): MiddlewareObj<ApiEvent> {
+export function apiRoute<D extends ApiBaseDeps>(getDeps: ApiDepsSource<D>, served: Partial<ApiImplementations<D>>): MiddlewareObj<ApiEvent> {
   return {
     name: 'apiRoute',
     before: async ({ event }) => {
