@@ -31,7 +31,10 @@ export default tseslint.config(
     // The domain is pure: no AWS, no Node I/O, no clock reads (DESIGN.md, "Where code lives").
     files: ['functions/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', 'node:*', '../adapters/*', '../handlers/*', '../http/*', '../jobs/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@aws-sdk/*', 'node:*', '../adapters/*', '../handlers/*', '../http/*', '../jobs/*'] },
+      ],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'The domain takes time as an argument.' }],
       'no-restricted-globals': ['error', 'process', 'fetch', 'setTimeout'],
     },
@@ -39,11 +42,25 @@ export default tseslint.config(
   {
     // One file per Lambda function; an entry never imports another (functions/handlers/README.md).
     files: ['functions/handlers/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['./*'], message: 'Lambda entries never import each other: move the shared code to functions/http/ or functions/jobs/.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./*'],
+              message: 'Lambda entries never import each other: move the shared code to functions/http/ or functions/jobs/.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // Helpers serve the entries, never the other way round.
     files: ['functions/http/**/*.ts', 'functions/jobs/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/handlers/*'], message: 'Helpers never import a Lambda entry.' }] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/handlers/*'], message: 'Helpers never import a Lambda entry.' }] }],
+    },
   },
 );

@@ -15,7 +15,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'engine',
-          include: ['test/integration/**/*.test.ts', 'test/model/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/agent-io/**/*.test.ts', 'test/console/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/model/**/*.test.ts',
+            'test/infra/**/*.test.ts',
+            'test/agent-io/**/*.test.ts',
+            'test/console/**/*.test.ts',
+          ],
           globalSetup: ['test/support/global-setup.ts'],
         },
       },

@@ -67,7 +67,13 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
  */
 export const AgentFileConfig = AgentConfig.extend({
   witness: AgentConfig.shape.witness
-    .extend({ token: z.string().min(10).optional(), enrollmentCode: z.string().regex(/^tbe-[0-9a-f]{40}$/, 'an enrollment code: tbe- and 40 hex digits').optional() })
+    .extend({
+      token: z.string().min(10).optional(),
+      enrollmentCode: z
+        .string()
+        .regex(/^tbe-[0-9a-f]{40}$/, 'an enrollment code: tbe- and 40 hex digits')
+        .optional(),
+    })
     .refine((w) => (w.token === undefined) !== (w.enrollmentCode === undefined), {
       message: 'set exactly one of token and enrollmentCode',
       path: ['token'],

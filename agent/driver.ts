@@ -146,14 +146,18 @@ export class AgentDriver {
       case 'witness-heartbeat': {
         const { seq } = action.request;
         this.#o.witness.heartbeat(action, (r) => {
-          this.dispatch(r.ok ? { type: 'witness-heartbeat-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code });
+          this.dispatch(
+            r.ok ? { type: 'witness-heartbeat-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code },
+          );
         });
         return;
       }
       case 'witness-claim': {
         const { seq } = action.request;
         this.#o.witness.claim(action, (r) => {
-          this.dispatch(r.ok ? { type: 'witness-claim-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code });
+          this.dispatch(
+            r.ok ? { type: 'witness-claim-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code },
+          );
         });
         return;
       }

@@ -128,7 +128,8 @@ export async function bundlesBench(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { runs: { type: 'string' }, 'node-options': { type: 'string' } }, strict: true });
   const nodeOptions = values['node-options'] ?? deployedNodeOptions;
   const runs = values.runs === undefined ? defaultRuns : Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 7 || runs > 99) throw new Error(`--runs must be an integer from 7 to 99, not ${String(values.runs)}`);
+  if (!Number.isInteger(runs) || runs < 7 || runs > 99)
+    throw new Error(`--runs must be an integer from 7 to 99, not ${String(values.runs)}`);
   const progress = (line: string) => {
     console.error(`bench bundles: ${line}`);
   };
@@ -148,26 +149,43 @@ export async function bundlesBench(args: string[]): Promise<number> {
   // The publisher also publishes what it records: on a topic of fauxqs (SNS), as on SNS in AWS.
   const snsSqs = await startSnsSqs();
   const topicArn = await ensureEventTopic(snsSqs.endpoint);
-  const timings = new Map<string, { invoke: number[]; import: number[]; childImport: number[]; childAnswer: number[]; cpuImport: number[]; cpuAnswer: number[] }>(
-    built.map((b) => [b.name, { invoke: [], import: [], childImport: [], childAnswer: [], cpuImport: [], cpuAnswer: [] }]),
-  );
+  const timings = new Map<
+    string,
+    { invoke: number[]; import: number[]; childImport: number[]; childAnswer: number[]; cpuImport: number[]; cpuAnswer: number[] }
+  >(built.map((b) => [b.name, { invoke: [], import: [], childImport: [], childAnswer: [], cpuImport: [], cpuAnswer: [] }]));
   try {
     await ensureTable(client, tableName);
     const tokenKey = randomBytes(32);
     const store = new DynamoSiteStore(documentClient(client), tableName);
-    if (!(await store.create(newSite({ resellerId, siteId, nodeIds: ['node-a', 'node-b'] })))) throw new Error('the bench site exists already');
+    if (!(await store.create(newSite({ resellerId, siteId, nodeIds: ['node-a', 'node-b'] }))))
+      throw new Error('the bench site exists already');
     const token = (nodeId: string) => signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 });
     // The reseller of the site, with a read-only API key (the api function's local mode takes the admin key itself).
     const adminKey = randomBytes(48).toString('base64url');
     const readKey = newApiKey(resellerId);
-    const keyRecord: ApiKeyRecord = { resellerId, keyId: readKey.keyId, name: 'bench', scope: 'read-only', hash: readKey.hash.toString('base64url'), createdAt: Date.now(), revokedAt: null };
+    const keyRecord: ApiKeyRecord = {
+      resellerId,
+      keyId: readKey.keyId,
+      name: 'bench',
+      scope: 'read-only',
+      hash: readKey.hash.toString('base64url'),
+      createdAt: Date.now(),
+      revokedAt: null,
+    };
     const resellers = new ResellerStore(documentClient(client), tableName);
     if (!(await resellers.createReseller({ resellerId, name: 'Bundles', targets: defaultTargets, createdAt: Date.now() }, keyRecord))) {
       throw new Error('the bench reseller exists already');
     }
     let seq = 0;
     const events: Record<Target, () => unknown> = {
-      heartbeat: () => apiEvent(nodeRouteKeys.heartbeat, token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary', peer: { reachable: true, lastContactMs: 400 } }),
+      heartbeat: () =>
+        apiEvent(nodeRouteKeys.heartbeat, token('node-b'), {
+          incarnation: 1,
+          seq: ++seq,
+          epoch: 1,
+          role: 'secondary',
+          peer: { reachable: true, lastContactMs: 400 },
+        }),
       claim: () => apiEvent(nodeRouteKeys.claim, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 1, reason: 'peer-lost' }),
       api: () => apiEvent('GET /v1/reseller', readKey.key),
       // The reseller's escalation policies (none: one Query), and its webhook endpoints (none: one Query).
@@ -183,7 +201,11 @@ export async function bundlesBench(args: string[]): Promise<number> {
       webhookDeliverer: () => sqsEvent(absentDeliveryJob(), 'bench-deliveries'),
       maintenance: () => apiEvent(nodeRouteKeys.maintenance, token('node-b'), { minutes: 30, reason: 'bench' }),
       // The console's page, read from the files beside the bundle.
-      console: () => ({ ...(apiEvent('GET /console/{proxy+}') as object), rawPath: '/console/index.html', pathParameters: { proxy: 'index.html' } }),
+      console: () => ({
+        ...(apiEvent('GET /console/{proxy+}') as object),
+        rawPath: '/console/index.html',
+        pathParameters: { proxy: 'index.html' },
+      }),
       floor: () => apiEvent(nodeRouteKeys.heartbeat, token('node-b'), { incarnation: 1, seq: ++seq, epoch: 1, role: 'secondary' }),
     };
     const env = (name: string, event: unknown): NodeJS.ProcessEnv => ({
@@ -219,7 +241,12 @@ export async function bundlesBench(args: string[]): Promise<number> {
     progress('warming the engine up (500 writes)');
     for (let i = 0; i < 500; i++) {
       await client.send(
-        new UpdateItemCommand({ TableName: tableName, Key: { pk: { S: 'bench#warm' }, sk: { S: 'warm' } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } }),
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: 'bench#warm' }, sk: { S: 'warm' } },
+          UpdateExpression: 'ADD n :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        }),
       );
     }
     // Uncounted first round, which also sets the site up: node-a reports and wins epoch 1.
@@ -227,8 +254,22 @@ export async function bundlesBench(args: string[]): Promise<number> {
     const heartbeatBundle = byName.get('heartbeat');
     const claimBundle = byName.get('claim');
     if (!heartbeatBundle || !claimBundle) throw new Error('lib/bundling.ts names no heartbeat or claim function');
-    await run(heartbeatBundle, 'invoke', apiEvent(nodeRouteKeys.heartbeat, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, role: 'secondary', peer: { reachable: true } }));
-    const first = await run(claimBundle, 'invoke', apiEvent(nodeRouteKeys.claim, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' }));
+    await run(
+      heartbeatBundle,
+      'invoke',
+      apiEvent(nodeRouteKeys.heartbeat, token('node-a'), {
+        incarnation: 1,
+        seq: ++seq,
+        epoch: 0,
+        role: 'secondary',
+        peer: { reachable: true },
+      }),
+    );
+    const first = await run(
+      claimBundle,
+      'invoke',
+      apiEvent(nodeRouteKeys.claim, token('node-a'), { incarnation: 1, seq: ++seq, epoch: 0, reason: 'startup' }),
+    );
     if (first.status !== 200) throw new Error(`the set-up claim answered ${String(first.status)}`);
     for (const b of built) {
       const event = events[b.name]();
@@ -273,8 +314,16 @@ export async function bundlesBench(args: string[]): Promise<number> {
   figures.push(
     ['node', process.version],
     ['load_avg_1m_before', fixed(loadBefore, 2)],
-    ['esbuild_options', `lib/bundling.ts: format ${bundling.format}, target ${bundling.target}, minify ${String(bundling.minify)}, sourcemap ${String(bundling.sourcemap)}, mainFields ${bundling.mainFields.join(',')}, external [${bundling.external.join(',')}]`],
-    ['node_options', nodeOptions === deployedNodeOptions ? `${nodeOptions} (as deployed)` : `${nodeOptions || '(none)'} (deployed: ${deployedNodeOptions})`],
+    [
+      'esbuild_options',
+      `lib/bundling.ts: format ${bundling.format}, target ${bundling.target}, minify ${String(bundling.minify)}, sourcemap ${String(bundling.sourcemap)}, mainFields ${bundling.mainFields.join(',')}, external [${bundling.external.join(',')}]`,
+    ],
+    [
+      'node_options',
+      nodeOptions === deployedNodeOptions
+        ? `${nodeOptions} (as deployed)`
+        : `${nodeOptions || '(none)'} (deployed: ${deployedNodeOptions})`,
+    ],
     ['runs', built.map((b) => `${b.name} ${timings.get(b.name)!.invoke.length}`).join(', ')],
   );
   for (const b of built) {
@@ -322,7 +371,11 @@ export async function bundlesBench(args: string[]): Promise<number> {
   const bundleMax = largest(bundleRatios, (r) => r.ratio);
   const initMax = largest(initRatios, (r) => r.ratio);
   // Which functions meet the goal and which do not, by name: the max alone hides the rest.
-  const over = (rs: { name: string; ratio: number }[]) => rs.filter((r) => r.ratio > ratioGoal).map((r) => `${r.name} ${fixed(r.ratio, 3)}`).join(', ') || '(none)';
+  const over = (rs: { name: string; ratio: number }[]) =>
+    rs
+      .filter((r) => r.ratio > ratioGoal)
+      .map((r) => `${r.name} ${fixed(r.ratio, 3)}`)
+      .join(', ') || '(none)';
   figures.push(
     ['bundle_ratio_max', fixed(bundleMax.ratio, 3)],
     ['bundle_ratio_max_function', bundleMax.name],
@@ -345,12 +398,27 @@ export async function bundlesBench(args: string[]): Promise<number> {
     const top = [...inputs].sort((x, y) => y[1] - x[1]).slice(0, 5);
     figures.push([`top_inputs_${b.name}`, top.map(([path, bytes]) => `${path} ${bytes}`).join('; ')]);
     const packages = [...packageBytes(b)].sort((x, y) => y[1] - x[1]);
-    figures.push([`top_packages_${b.name}`, packages.slice(0, 5).map(([p, bytes]) => `${p} ${bytes}`).join('; ')]);
+    figures.push([
+      `top_packages_${b.name}`,
+      packages
+        .slice(0, 5)
+        .map(([p, bytes]) => `${p} ${bytes}`)
+        .join('; '),
+    ]);
     if (b.name !== 'floor') {
-      const added = packages.map(([p, bytes]): [string, number] => [p, bytes - (floorPackages.get(p) ?? 0)]).filter(([, d]) => d > 0).sort((x, y) => y[1] - x[1]);
+      const added = packages
+        .map(([p, bytes]): [string, number] => [p, bytes - (floorPackages.get(p) ?? 0)])
+        .filter(([, d]) => d > 0)
+        .sort((x, y) => y[1] - x[1]);
       figures.push(
         [`added_to_floor_${b.name}_bytes`, added.reduce((s, [, d]) => s + d, 0)],
-        [`added_to_floor_${b.name}`, added.slice(0, 8).map(([p, d]) => `${p} +${d}`).join('; ')],
+        [
+          `added_to_floor_${b.name}`,
+          added
+            .slice(0, 8)
+            .map(([p, d]) => `${p} +${d}`)
+            .join('; '),
+        ],
       );
     }
   }
@@ -411,7 +479,17 @@ function packageBytes(b: Built): Map<string, number> {
 /** What EventBridge hands the detector every minute. */
 function scheduledEvent(): unknown {
   const time = new Date().toISOString();
-  return { version: '0', id: randomBytes(8).toString('hex'), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000', time, region: 'us-east-1', resources: [], detail: {} };
+  return {
+    version: '0',
+    id: randomBytes(8).toString('hex'),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time,
+    region: 'us-east-1',
+    resources: [],
+    detail: {},
+  };
 }
 
 /**
@@ -426,7 +504,12 @@ function incidentsQueueEvent(): unknown {
 /** A `node.recovered` event of the bench site, a new one each time. */
 function recoveredEvent(): unknown {
   const at = new Date(++recoveredAt).toISOString();
-  return { id: `${resellerId}/${siteId}/node.recovered/${at}`, type: 'node.recovered', timestamp: at, data: { resellerId, siteId, nodeId: 'node-a', severity: 'info' } };
+  return {
+    id: `${resellerId}/${siteId}/node.recovered/${at}`,
+    type: 'node.recovered',
+    timestamp: at,
+    data: { resellerId, siteId, nodeId: 'node-a', severity: 'info' },
+  };
 }
 
 /** A delivery job (functions/adapters/webhook-jobs.ts) for a message the table does not hold. */
@@ -442,7 +525,12 @@ function sqsEvent(body: unknown, queueName: string): unknown {
         messageId: randomBytes(16).toString('hex'),
         receiptHandle: 'bench',
         body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'bench', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'bench',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
@@ -463,7 +551,10 @@ function grantStreamEvent(): unknown {
     epoch: 1,
     primary: 'node-a',
     leaseExpiresAt: grantedAt + 20_000,
-    nodes: { ...before.nodes, 'node-a': { ...before.nodes['node-a']!, incarnation: 1, seq: 1, lastSeenAt: grantedAt, role: 'secondary', reportedEpoch: 0 } },
+    nodes: {
+      ...before.nodes,
+      'node-a': { ...before.nodes['node-a']!, incarnation: 1, seq: 1, lastSeenAt: grantedAt, role: 'secondary', reportedEpoch: 0 },
+    },
     decision: { kind: 'grant', nodeId: 'node-a', at: grantedAt, epoch: 1, reason: 'startup', inputs: {} },
   };
   const image = (state: SiteState) => marshall(itemFromSiteState(state), { removeUndefinedValues: true });
@@ -564,7 +655,8 @@ function runChild(runner: string, bundleFile: string, mode: Mode, env: NodeJS.Pr
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (result) resolvePromise(result);
-      else reject(new Error(`${bundleFile} (${mode}) exited with ${String(code)} before answering: ${err.slice(-2000)}${out.slice(-2000)}`));
+      else
+        reject(new Error(`${bundleFile} (${mode}) exited with ${String(code)} before answering: ${err.slice(-2000)}${out.slice(-2000)}`));
     });
   });
 }

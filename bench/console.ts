@@ -51,7 +51,8 @@ interface Load {
 function count(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const x = Number(value);
-  if (!Number.isInteger(x) || x < min || x > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${value}`);
+  if (!Number.isInteger(x) || x < min || x > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${value}`);
   return x;
 }
 
@@ -91,8 +92,13 @@ export async function consoleBench(args: string[]): Promise<number> {
   let cold: number;
   try {
     const key = newKeyRecord(resellerId, 'bench', 'read-only', now);
-    await deps.resellers.createReseller({ resellerId, name: 'Bench reseller', targets: { availability: 0.999, timeToAcknowledgeMs: 900_000 }, createdAt: now }, key.record);
-    const items: Record<string, unknown>[] = [{ pk: resellerPk(resellerId), sk: customerSk(customerId), customerId, name: 'Bench customer', createdAt: now }];
+    await deps.resellers.createReseller(
+      { resellerId, name: 'Bench reseller', targets: { availability: 0.999, timeToAcknowledgeMs: 900_000 }, createdAt: now },
+      key.record,
+    );
+    const items: Record<string, unknown>[] = [
+      { pk: resellerPk(resellerId), sk: customerSk(customerId), customerId, name: 'Bench customer', createdAt: now },
+    ];
     for (let i = 0; i < sites; i++) items.push(...itemsOf(i));
     progress(`seeding ${sites} sites (${items.length} items)`);
     await seed(client, tableName, items, progress);
@@ -112,8 +118,14 @@ export async function consoleBench(args: string[]): Promise<number> {
           (expected) => {
             const rows = document.querySelectorAll('table.sites tbody tr').length;
             if (rows < expected) return false;
-            const fleet = performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/v1/sites')) as PerformanceResourceTiming[];
-            return { shownMs: performance.now(), fleetMs: Math.max(...fleet.map((entry) => entry.responseEnd)), fleetRequests: fleet.length };
+            const fleet = performance
+              .getEntriesByType('resource')
+              .filter((entry) => entry.name.includes('/v1/sites')) as PerformanceResourceTiming[];
+            return {
+              shownMs: performance.now(),
+              fleetMs: Math.max(...fleet.map((entry) => entry.responseEnd)),
+              fleetRequests: fleet.length,
+            };
           },
           sites,
           { polling: 'raf', timeout: loadTimeoutMs },
@@ -127,7 +139,9 @@ export async function consoleBench(args: string[]): Promise<number> {
     cold = (await load()).shownMs;
     for (let run = 1; run <= runs; run++) {
       const one = await load();
-      progress(`load ${run} of ${runs}: ${one.shownMs.toFixed(0)} ms (the fleet's last page at ${one.fleetMs.toFixed(0)} ms, ${one.fleetRequests} requests)`);
+      progress(
+        `load ${run} of ${runs}: ${one.shownMs.toFixed(0)} ms (the fleet's last page at ${one.fleetMs.toFixed(0)} ms, ${one.fleetRequests} requests)`,
+      );
       loads.push(one);
     }
     await context.close();
@@ -144,11 +158,29 @@ export async function consoleBench(args: string[]): Promise<number> {
     ['console_gzip_bytes', js + css],
     ['console_gzip_goal_bytes', goals.gzipBytes],
     ['sites', sites],
-    ['sites_view_ms_median', percentile(loads.map((l) => l.shownMs), 50).toFixed(0)],
+    [
+      'sites_view_ms_median',
+      percentile(
+        loads.map((l) => l.shownMs),
+        50,
+      ).toFixed(0),
+    ],
     ['sites_view_ms_runs', loads.map((l) => l.shownMs.toFixed(0)).join(', ')],
-    ['fleet_loaded_ms_median', percentile(loads.map((l) => l.fleetMs), 50).toFixed(0)],
+    [
+      'fleet_loaded_ms_median',
+      percentile(
+        loads.map((l) => l.fleetMs),
+        50,
+      ).toFixed(0),
+    ],
     ['fleet_requests', loads[0]?.fleetRequests ?? 0],
-    ['render_after_fleet_ms_median', percentile(loads.map((l) => l.shownMs - l.fleetMs), 50).toFixed(0)],
+    [
+      'render_after_fleet_ms_median',
+      percentile(
+        loads.map((l) => l.shownMs - l.fleetMs),
+        50,
+      ).toFixed(0),
+    ],
     ['sites_view_ms_cold_first_load', cold.toFixed(0)],
     ['sites_view_goal_ms', goals.sitesViewMs],
     ['browser', `Chromium ${browserVersion}, headless, 1280×900`],

@@ -84,13 +84,28 @@ import { WitnessClient, type WitnessResult } from '../agent/io/witness-client.ts
 import { CapacityMeter } from './ddb-meter.ts';
 import { webhookRetentionMs } from '../functions/adapters/webhook-message-store.ts';
 import { type Escalation, EventPath, type EventPathResult, streamBatchSize } from './event-path.ts';
-import { type EventPathDay, eventPathDay, eventPathFigures, type WebhookPathDay, webhookPathDay, webhookPathFigures, webhookPrefix } from './event-path-usage.ts';
+import {
+  type EventPathDay,
+  eventPathDay,
+  eventPathFigures,
+  type WebhookPathDay,
+  webhookPathDay,
+  webhookPathFigures,
+  webhookPrefix,
+} from './event-path-usage.ts';
 import { LogCapture } from './log-capture.ts';
 import { type Bill, gib, listPrices, price, pricingNotes, type Service } from './price.ts';
 import { prices } from './prices.ts';
 import { runSiteDay, type SiteDayResult } from './site-day.ts';
 import { addUsage, daysPerMonth, gbSecondsOf, type Usage } from './usage.ts';
-import { linesBytes, type PlatformLogFormat, platformFormatNote, platformLogBytes, accessLogLine, serverOrigin } from './usage-modelled-logs.ts';
+import {
+  linesBytes,
+  type PlatformLogFormat,
+  platformFormatNote,
+  platformLogBytes,
+  accessLogLine,
+  serverOrigin,
+} from './usage-modelled-logs.ts';
 import {
   billedMsOf,
   detectorMonth,
@@ -191,8 +206,15 @@ async function measureDay(o: Options, progress: (line: string) => void): Promise
   let eventPath: EventPath | undefined;
   try {
     await ensureTable(client, tableName);
-    progress('starting fauxqs (SNS and SQS, in memory) and the event path\'s queues');
-    eventPath = await EventPath.start({ dynamoEndpoint: engine.endpoint, tableName, resellerId, siteId, escalation: o.escalation, now: serverOrigin });
+    progress("starting fauxqs (SNS and SQS, in memory) and the event path's queues");
+    eventPath = await EventPath.start({
+      dynamoEndpoint: engine.endpoint,
+      tableName,
+      resellerId,
+      siteId,
+      escalation: o.escalation,
+      now: serverOrigin,
+    });
     const path = eventPath;
     let witnessNow = serverOrigin;
     let counting = false;
@@ -212,7 +234,9 @@ async function measureDay(o: Options, progress: (line: string) => void): Promise
     const { tokenKey, witness: setupDeps } = server;
     // With its customer and listing, as the reseller API creates it: the incidents function reads them.
     await path.createSite(newSite({ resellerId, siteId, nodeIds }), nodeIds, serverOrigin);
-    const tokens = Object.fromEntries(nodeIds.map((nodeId) => [nodeId, signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]));
+    const tokens = Object.fromEntries(
+      nodeIds.map((nodeId) => [nodeId, signNodeToken(tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]),
+    );
 
     const stack = await stackFacts(o.memoryMb);
     logs.start();
@@ -258,7 +282,17 @@ async function measureDay(o: Options, progress: (line: string) => void): Promise
     progress(`event path replayed in ${((performance.now() - replayStarted) / 1000).toFixed(1)} s wall`);
     progress('timing the silence detector: a minute apart, on this table, after the day');
     const detector = await timeDetector(engine.endpoint, witnessNow);
-    return { day, invocations, requests, capacity, witnessLogLines, events, detector, stack, failed: day.failedRequests + events.failures.length };
+    return {
+      day,
+      invocations,
+      requests,
+      capacity,
+      witnessLogLines,
+      events,
+      detector,
+      stack,
+      failed: day.failedRequests + events.failures.length,
+    };
   } finally {
     logs.stop();
     await eventPath?.stop();
@@ -292,14 +326,28 @@ type WitnessDay = ReturnType<typeof witnessDay>;
 
 /** The measurements as usage records: a site's month in parts, at the headline fleet size and the others, and the detector's month. */
 function usageOf(m: MeasuredDay, w: WitnessDay, o: Options): UsageRecord {
-  const witness = witnessMonth({ invocations: m.invocations, writeUnits: w.wru, readUnits: w.rru, storedItemBytes: w.storedItemBytes, platformLogs: o.platformLogs, stack: m.stack });
+  const witness = witnessMonth({
+    invocations: m.invocations,
+    writeUnits: w.wru,
+    readUnits: w.rru,
+    storedItemBytes: w.storedItemBytes,
+    platformLogs: o.platformLogs,
+    stack: m.stack,
+  });
   const atFleet = (sites: number) => siteMonthAt(m, witness, o, sites);
   return {
     daysPerMonth,
     fleetSites: o.fleetSites,
     perSiteMonth: atFleet(o.fleetSites),
     perSiteMonthInFleet: Object.fromEntries(fleetSizes.map((sites) => [String(sites), atFleet(sites).total])),
-    perDeploymentMonth: { detector: detectorMonth({ meanMs: m.detector.meanMs, dueBucketMs: defaultSettings.dueBucketMs, platformLogs: o.platformLogs, stack: m.stack }) },
+    perDeploymentMonth: {
+      detector: detectorMonth({
+        meanMs: m.detector.meanMs,
+        dueBucketMs: defaultSettings.dueBucketMs,
+        platformLogs: o.platformLogs,
+        stack: m.stack,
+      }),
+    },
   };
 }
 
@@ -331,13 +379,27 @@ function witnessFigures(m: MeasuredDay, w: WitnessDay, o: Options): Figure[] {
   const gbSeconds = (w.billedMs / 1000) * (stack.memoryMb / 1024);
   const statuses = groupBy(invocations, (i) => `${i.functionName} ${i.status}`);
   return [
-    ['scenario', `${o.warmupMin} min start-up uncounted, then 24 h: peer link lost ${o.linkLossMin} min at ${hhmm(o.linkLossAtH)}, primary fails at ${hhmm(o.failureAtH)} and is back after ${o.outageMin} min`],
+    [
+      'scenario',
+      `${o.warmupMin} min start-up uncounted, then 24 h: peer link lost ${o.linkLossMin} min at ${hhmm(o.linkLossAtH)}, primary fails at ${hhmm(o.failureAtH)} and is back after ${o.outageMin} min`,
+    ],
     ['agent_timings', 'defaults (agent/core/settings.ts); witness settings defaults: lease 15 s, heartbeats 5 s fast / 60 s slow'],
     ['witness_rtt_ms_modelled', o.rttMs],
     ...Object.entries(day.events)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([what, n]): Figure => [`day_${what.replace(/[^a-z0-9]+/gi, '_').replace(/_$/, '').toLowerCase()}`, n]),
-    ['day_final_roles', Object.entries(day.finalRoles).map(([id, role]) => `${id} ${role}`).join(', ')],
+      .map(([what, n]): Figure => [
+        `day_${what
+          .replace(/[^a-z0-9]+/gi, '_')
+          .replace(/_$/, '')
+          .toLowerCase()}`,
+        n,
+      ]),
+    [
+      'day_final_roles',
+      Object.entries(day.finalRoles)
+        .map(([id, role]) => `${id} ${role}`)
+        .join(', '),
+    ],
     ['api_requests_per_day', invocations.length],
     ...[...statuses].map(([key, list]): Figure => [`api_requests_per_day_${key.replace('tiebreak-', '').replace(' ', '_')}`, list.length]),
     ['api_request_bytes_mean', fixed(mean(invocations.map((i) => i.requestBytes)), 0)],
@@ -355,23 +417,54 @@ function witnessFigures(m: MeasuredDay, w: WitnessDay, o: Options): Figure[] {
     ['lambda_memory_source', stack.memorySource],
     ['lambda_gb_s_per_day', fixed(gbSeconds, 3)],
     ['ddb_requests_per_day', requests.total()],
-    ...[...requests.byCommand].sort(([a], [b]) => a.localeCompare(b)).map(([command, n]): Figure => [`ddb_${command.replace(/Command$/, '')}_per_day`, n]),
+    ...[...requests.byCommand]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([command, n]): Figure => [`ddb_${command.replace(/Command$/, '')}_per_day`, n]),
     ['ddb_unmetered_commands', capacity.unmetered.size === 0 ? 'none' : [...capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
     ['ddb_failed_conditional_writes_per_day', w.writes.filter((x) => !x.applied).length],
     ['ddb_wru_per_day', fixed(w.wru, 1)],
     ['ddb_wru_per_day_table', fixed(w.tableWru, 1)],
     ['ddb_wru_per_day_due_index', fixed(w.indexWru, 1)],
-    ['ddb_due_index_note', `the silence detector's due index: 2 writes each time the site moves to a new ${defaultSettings.dueBucketMs / 60_000} min bucket, none for a heartbeat in the same bucket`],
+    [
+      'ddb_due_index_note',
+      `the silence detector's due index: 2 writes each time the site moves to a new ${defaultSettings.dueBucketMs / 60_000} min bucket, none for a heartbeat in the same bucket`,
+    ],
     ['ddb_wru_per_day_by_item_size', fixed(wruBySize, 1)],
-    ['ddb_wru_reported_by_engine', `${reportedWrites.length} of ${w.writes.length} writes (DynamoDB Local reports ConsumedCapacity for applied writes and reads, not for failed conditional writes)`],
-    ['ddb_wru_reported_matches_size', reportedWrites.every((x) => x.unitsReported === x.unitsBySize) ? 'yes (table units; index units apart)' : `no: ${reportedWrites.filter((x) => x.unitsReported !== x.unitsBySize).length} differ`],
+    [
+      'ddb_wru_reported_by_engine',
+      `${reportedWrites.length} of ${w.writes.length} writes (DynamoDB Local reports ConsumedCapacity for applied writes and reads, not for failed conditional writes)`,
+    ],
+    [
+      'ddb_wru_reported_matches_size',
+      reportedWrites.every((x) => x.unitsReported === x.unitsBySize)
+        ? 'yes (table units; index units apart)'
+        : `no: ${reportedWrites.filter((x) => x.unitsReported !== x.unitsBySize).length} differ`,
+    ],
     ['ddb_wru_per_write_mean', fixed(w.tableWru / Math.max(1, w.writes.length), 3)],
     ['ddb_item_bytes_p50', percentile(itemSizes, 50)],
     ['ddb_item_bytes_max', Math.max(0, ...itemSizes)],
     ['ddb_writes_over_1kb', itemSizes.filter((b) => b > 1024).length],
     ['ddb_rru_per_day', fixed(w.rru, 1)],
-    ['ddb_latency_ms_p50', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 50), 2)],
-    ['ddb_latency_ms_p99', fixed(percentile(capacity.requests.map((r) => r.latencyMs), 99), 2)],
+    [
+      'ddb_latency_ms_p50',
+      fixed(
+        percentile(
+          capacity.requests.map((r) => r.latencyMs),
+          50,
+        ),
+        2,
+      ),
+    ],
+    [
+      'ddb_latency_ms_p99',
+      fixed(
+        percentile(
+          capacity.requests.map((r) => r.latencyMs),
+          99,
+        ),
+        2,
+      ),
+    ],
     ['ddb_latency_ms_max', fixed(Math.max(0, ...capacity.requests.map((r) => r.latencyMs)), 2)],
     ['ddb_item_bytes_stored', w.storedItemBytes],
     ['log_level', o.logLevel],
@@ -414,11 +507,17 @@ function pathFigures(m: MeasuredDay, o: Options): Figure[] {
     ['ddb_rru_per_site_day_event_path', fixed(d.rru, 1)],
     ['ddb_audit_trail_bytes_per_site_month', fixed(d.storedBytesAdded * daysPerMonth, 0)],
     ['ddb_audit_trail_note', 'the audit trail has no TTL: its storage grows by that much every month (priced here: one month of it)'],
-    ['logs_event_path_bytes_per_site_day', `${fixed(d.handlerLogBytes, 0)} handler lines (measured) + ${fixed(d.platformLogBytes, 0)} platform events (modelled per invocation)`],
+    [
+      'logs_event_path_bytes_per_site_day',
+      `${fixed(d.handlerLogBytes, 0)} handler lines (measured) + ${fixed(d.platformLogBytes, 0)} platform events (modelled per invocation)`,
+    ],
     ['sns_publishes_billed_per_site_day', d.snsPublishesBilled],
     ['sns_email_notifications_per_site_day', d.snsEmails],
     ['sns_sms_per_site_day', `${d.snsSms} (not priced: aws-prices.md gives SMS no list price)`],
-    ['sqs_requests_billed_per_site_day', `${d.sqsRequestsBilled} measured + ${d.sqsConsumerModelled} modelled (the reseller's tool: a receive and a delete per service-queue message)`],
+    [
+      'sqs_requests_billed_per_site_day',
+      `${d.sqsRequestsBilled} measured + ${d.sqsConsumerModelled} modelled (the reseller's tool: a receive and a delete per service-queue message)`,
+    ],
     ...webhookFigures(events, headline.webhooks, stack),
   ];
 }
@@ -455,12 +554,18 @@ function costFigures(m: MeasuredDay, usage: UsageRecord): Figure[] {
     ['webhook_path_with_endpoint_usd_per_site_month', usd(endpoint.total, 5)],
     ['webhook_path_with_endpoint_usd_by_service', usdByService(endpoint, pathServices)],
     ['webhook_endpoint_adds_usd_per_site_month', usd(endpoint.total - none.total, 5)],
-    ['webhook_endpoint_note', 'what a reseller with one endpoint (the conditions and incident steps) adds to each of its sites, beyond the no-endpoint path every site pays; not in cost_per_site_month'],
+    [
+      'webhook_endpoint_note',
+      'what a reseller with one endpoint (the conditions and incident steps) adds to each of its sites, beyond the no-endpoint path every site pays; not in cost_per_site_month',
+    ],
     ['cost_per_site_month_witness_only', usd(listWitness.total)],
     ['sns_sqs_note', pricingNotes.sns_sqs_note],
     ['sqs_idle_polling_note', pricingNotes.sqs_idle_polling_note],
     ['cost_per_site_month', usd(list.total)],
-    ['cost_per_site_month_note', 'witness + event path + the webhook path with no endpoint (every site: the outbox takes every event); an endpoint adds webhook_endpoint_adds_usd_per_site_month'],
+    [
+      'cost_per_site_month_note',
+      'witness + event path + the webhook path with no endpoint (every site: the outbox takes every event); an endpoint adds webhook_endpoint_adds_usd_per_site_month',
+    ],
     ['cost_per_site_month_without_webhook_path', usd(listWithoutWebhooks.total)],
     ['cost_per_site_month_goal', '$0.25'],
     ['cost_per_site_month_function_urls', usd(listUrls.total)],
@@ -468,7 +573,10 @@ function costFigures(m: MeasuredDay, usage: UsageRecord): Figure[] {
     ['detector_run_ms_mean', fixed(m.detector.meanMs, 1)],
     ['detector_runs_timed', `${m.detector.runs} runs a minute apart after the day (the first one, with no cursor yet, left out)`],
     ['detector_usd_per_month', usd(detectorCost)],
-    ['detector_note', 'per deployment, whatever the number of sites: Lambda (a run a minute), DynamoDB (cursor GetItem a run; Query and cursor UpdateItem a bucket), its log lines; no free tier taken off'],
+    [
+      'detector_note',
+      'per deployment, whatever the number of sites: Lambda (a run a minute), DynamoDB (cursor GetItem a run; Query and cursor UpdateItem a bucket), its log lines; no free tier taken off',
+    ],
     ...fleetSizes.flatMap((sites): Figure[] => {
       const month = usage.perSiteMonthInFleet[String(sites)]!;
       const fleet = price(month, listPrices, { front: 'http-api', sites, account: true }).total + detectorCost;
@@ -507,10 +615,16 @@ function workedCheckFigures(list: Bill, invocationsPerDay: number): Figure[] {
   const keys = ['api', 'dynamodb', 'lambda', 'logs'] as const;
   const delta = (key: string, a: number, b: number) => `${key} ${a >= b ? '+' : '-'}$${Math.abs(a - b).toFixed(4)}`;
   return [
-    ['worked_check_usd_per_site_month', '$0.18 (aws-prices.md: 60 s heartbeats, 1 WRU each, 128 MB at 15 ms, HTTP API, about 500 B of logs an invocation)'],
+    [
+      'worked_check_usd_per_site_month',
+      '$0.18 (aws-prices.md: 60 s heartbeats, 1 WRU each, 128 MB at 15 ms, HTTP API, about 500 B of logs an invocation)',
+    ],
     ['worked_check_recomputed', usd(check.total)],
     ['worked_check_recomputed_by_service', usdByService(check, [...keys])],
-    ['measured_minus_worked_check', [...keys.map((k) => delta(k, list.byService[k], check.byService[k])), delta('total', list.total, check.total)].join(', ')],
+    [
+      'measured_minus_worked_check',
+      [...keys.map((k) => delta(k, list.byService[k], check.byService[k])), delta('total', list.total, check.total)].join(', '),
+    ],
     ['worked_check_requests_per_month', requests],
     ['measured_requests_per_month', invocationsPerDay * daysPerMonth],
   ];
@@ -541,7 +655,6 @@ async function timeDetector(endpoint: string, from: number): Promise<{ meanMs: n
   return { meanMs: mean(times), runs };
 }
 
-
 /**
  * The local stack, its modules (the witness's routes among them) loaded only now, with the log
  * level to measure: the witness's logger reads POWERTOOLS_LOG_LEVEL once, when it is built, and
@@ -552,7 +665,8 @@ async function loadLocalStack(level: Options['logLevel']): Promise<typeof import
   process.env.POWERTOOLS_LOG_LEVEL = level;
   const { startLocalStack } = await import('../local/local-stack.ts');
   const { logger } = await import('../functions/adapters/logger.ts');
-  if (logger.getLevelName() !== level) throw new Error(`the witness logger was built at ${logger.getLevelName()} before the bench could set ${level}`);
+  if (logger.getLevelName() !== level)
+    throw new Error(`the witness logger was built at ${logger.getLevelName()} before the bench could set ${level}`);
   return startLocalStack;
 }
 
@@ -570,7 +684,9 @@ async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests
   if (requests === 0) return;
   const site = 'warm-up';
   if (!(await deps.store.create(newSite({ resellerId, siteId: site, nodeIds })))) throw new Error('the warm-up site exists already');
-  const clients = nodeIds.map((nodeId) => new WitnessClient(url, signNodeToken(tokenKey, { resellerId, siteId: site, nodeId, tokenVersion: 1 }), 10_000));
+  const clients = nodeIds.map(
+    (nodeId) => new WitnessClient(url, signNodeToken(tokenKey, { resellerId, siteId: site, nodeId, tokenVersion: 1 }), 10_000),
+  );
   const [a, b] = clients as [WitnessClient, WitnessClient];
   let seq = 0;
   const ok = <T>(what: string, r: WitnessResult<T>): T => {
@@ -579,7 +695,14 @@ async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests
   };
   const beat = (client: WitnessClient, role: 'primary' | 'secondary', epoch: number) => {
     tick();
-    return client.heartbeat({ incarnation: 1, seq: ++seq, epoch, role, peer: { reachable: true, lastContactMs: 400 }, health: { score: 100, checks: { hook: 'ok' } } });
+    return client.heartbeat({
+      incarnation: 1,
+      seq: ++seq,
+      epoch,
+      role,
+      peer: { reachable: true, lastContactMs: 400 },
+      health: { score: 100, checks: { hook: 'ok' } },
+    });
   };
   const ask = (client: WitnessClient, epoch: number, reason: 'startup' | 'peer-lost') => {
     tick();
@@ -587,7 +710,7 @@ async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests
   };
   ok('heartbeat', await beat(a, 'secondary', 0));
   if (!ok('claim', await ask(a, 0, 'startup')).granted) throw new Error('warm-up claim refused');
-  for (let sent = 2; sent < requests; ) {
+  for (let sent = 2; sent < requests;) {
     ok('heartbeat', await beat(a, 'primary', 1));
     ok('heartbeat', await beat(b, 'secondary', 1));
     sent += 2;
@@ -599,9 +722,10 @@ async function warmUp(url: string, tokenKey: Buffer, deps: WitnessDeps, requests
   }
 }
 
-
 /** What the stack deploys that the bill depends on: lib/'s figures when it loads, else assumptions. */
-async function stackFacts(givenMemoryMb: number | undefined): Promise<{ memoryMb: number; memorySource: string; retentionDays: number; retentionSource: string }> {
+async function stackFacts(
+  givenMemoryMb: number | undefined,
+): Promise<{ memoryMb: number; memorySource: string; retentionDays: number; retentionSource: string }> {
   const failed = (error: unknown) => (error instanceof Error ? error.message : String(error));
   let memory = { memoryMb: defaultMemoryMb, memorySource: `assumed ${defaultMemoryMb} MB, Lambda's default` };
   if (givenMemoryMb !== undefined) memory = { memoryMb: givenMemoryMb, memorySource: '--memory-mb' };
@@ -616,13 +740,15 @@ async function stackFacts(givenMemoryMb: number | undefined): Promise<{ memoryMb
   let retention = { retentionDays: defaultRetentionDays, retentionSource: `assumed ${defaultRetentionDays} days` };
   try {
     const { deployDefaults } = await import('../lib/deploy-settings.ts');
-    retention = { retentionDays: deployDefaults.logRetentionDays, retentionSource: 'lib/deploy-settings.ts deployDefaults.logRetentionDays' };
+    retention = {
+      retentionDays: deployDefaults.logRetentionDays,
+      retentionSource: 'lib/deploy-settings.ts deployDefaults.logRetentionDays',
+    };
   } catch (error) {
     retention.retentionSource += ` (lib/deploy-settings.ts did not load: ${failed(error)})`;
   }
   return { ...memory, ...retention };
 }
-
 
 function variantDay(days: WebhookPathDay[], variant: WebhookPathDay['variant']): WebhookPathDay {
   const day = days.find((d) => d.variant === variant);
@@ -630,27 +756,44 @@ function variantDay(days: WebhookPathDay[], variant: WebhookPathDay['variant']):
   return day;
 }
 
-
 /** The webhook path's figures: the replay's, then each variant's usage per site-day. */
 function webhookFigures(events: EventPathResult, days: WebhookPathDay[], stack: StackFacts): Figure[] {
   const facts = events.webhookFacts;
   return [
-    ['webhook_path_method', 'replayed with the event path (bench/webhook-path.ts): each variant a local stack of its own (run.webhooks: its outbox subscribed to the topic, raw, no filter; the router and deliverer its queue pollers feed) on counted clients'],
-    ['webhook_functions_source', `${facts.source}; router timeout ${facts.routerTimeoutSeconds} s, deliverer ${facts.delivererTimeoutSeconds} s (queues' visibility 6 times that), memory ${stack.memoryMb} MB`],
+    [
+      'webhook_path_method',
+      'replayed with the event path (bench/webhook-path.ts): each variant a local stack of its own (run.webhooks: its outbox subscribed to the topic, raw, no filter; the router and deliverer its queue pollers feed) on counted clients',
+    ],
+    [
+      'webhook_functions_source',
+      `${facts.source}; router timeout ${facts.routerTimeoutSeconds} s, deliverer ${facts.delivererTimeoutSeconds} s (queues' visibility 6 times that), memory ${stack.memoryMb} MB`,
+    ],
     ['webhook_path_with_endpoint_event_types', endpointEventTypesNote],
     ...events.webhooks.flatMap(webhookPathFigures),
     ...days.flatMap((d): Figure[] => {
       const p = webhookPrefix(d.variant);
       return [
-        [`${p}lambda_invocations_per_site_day`, `${fixed(d.invocations, 2)} (router ${d.routerInvocations}, deliverer ${d.delivererInvocations}, publisher share ${fixed(d.publisherInvocations, 2)})`],
+        [
+          `${p}lambda_invocations_per_site_day`,
+          `${fixed(d.invocations, 2)} (router ${d.routerInvocations}, deliverer ${d.delivererInvocations}, publisher share ${fixed(d.publisherInvocations, 2)})`,
+        ],
         [`${p}lambda_billed_ms_per_site_day`, fixed(d.billedMs, 0)],
         [`${p}ddb_wru_per_site_day`, fixed(d.wru, 1)],
         [`${p}ddb_rru_per_site_day`, fixed(d.rru, 1)],
-        [`${p}ddb_stored_bytes_steady`, `${fixed(d.storedBytes, 0)} (a day's webhook items × their ${webhookRetentionMs / 86_400_000} days' TTL)`],
+        [
+          `${p}ddb_stored_bytes_steady`,
+          `${fixed(d.storedBytes, 0)} (a day's webhook items × their ${webhookRetentionMs / 86_400_000} days' TTL)`,
+        ],
         [`${p}sqs_requests_billed_per_site_day`, d.sqsRequestsBilled],
         [`${p}sns_publishes_billed_per_site_day`, d.snsPublishesBilled],
-        [`${p}logs_bytes_per_site_day`, `${fixed(d.handlerLogBytes, 0)} handler lines (measured) + ${fixed(d.platformLogBytes, 0)} platform events (modelled per invocation)`],
-        [`${p}data_transfer_out_gb_per_site_month`, `${(d.httpBytesOut * daysPerMonth / 1e9).toFixed(6)} (${d.httpPosts} POSTs a day; not priced: aws-prices.md has no data transfer price)`],
+        [
+          `${p}logs_bytes_per_site_day`,
+          `${fixed(d.handlerLogBytes, 0)} handler lines (measured) + ${fixed(d.platformLogBytes, 0)} platform events (modelled per invocation)`,
+        ],
+        [
+          `${p}data_transfer_out_gb_per_site_month`,
+          `${((d.httpBytesOut * daysPerMonth) / 1e9).toFixed(6)} (${d.httpPosts} POSTs a day; not priced: aws-prices.md has no data transfer price)`,
+        ],
         [`${p}lambda_gb_s_per_site_month`, fixed(gbSecondsOf(webhookMonth(d, stack)), 3)],
       ];
     }),
@@ -683,11 +826,13 @@ function parseOptions(args: string[]): Options {
   });
   const num = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
     const x = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(x) || x < min || x > max) throw new Error(`--${name} must be a number from ${min} to ${max}, not ${String(value)}`);
+    if (!Number.isFinite(x) || x < min || x > max)
+      throw new Error(`--${name} must be a number from ${min} to ${max}, not ${String(value)}`);
     return x;
   };
   const level = (values['log-level'] ?? 'INFO').toUpperCase();
-  if (level !== 'DEBUG' && level !== 'INFO' && level !== 'WARN' && level !== 'ERROR') throw new Error(`--log-level must be DEBUG, INFO, WARN or ERROR, not ${level}`);
+  if (level !== 'DEBUG' && level !== 'INFO' && level !== 'WARN' && level !== 'ERROR')
+    throw new Error(`--log-level must be DEBUG, INFO, WARN or ERROR, not ${level}`);
   const linkLossAtH = num('link-loss-at-h', values['link-loss-at-h'], 6, 0, 23);
   const linkLossMin = num('link-loss-min', values['link-loss-min'], 10, 0, 600);
   const failureAtH = num('failure-at-h', values['failure-at-h'], 14, 0, 23);
@@ -701,7 +846,8 @@ function parseOptions(args: string[]): Options {
     if (first!.atMin + first!.forMin + 15 > second!.atMin) throw new Error('the link loss and the failure overlap: move one of them');
   }
   const platformLogs = values['platform-logs'] ?? 'json';
-  if (platformLogs !== 'json' && platformLogs !== 'text' && platformLogs !== 'none') throw new Error(`--platform-logs must be json, text or none, not ${platformLogs}`);
+  if (platformLogs !== 'json' && platformLogs !== 'text' && platformLogs !== 'none')
+    throw new Error(`--platform-logs must be json, text or none, not ${platformLogs}`);
   const escalation = values.escalation ?? 'default';
   if (escalation !== 'default' && escalation !== 'email') throw new Error(`--escalation must be default or email, not ${escalation}`);
   return {

@@ -19,7 +19,10 @@ export class CpuMeter {
 
   read(): CpuReading {
     const usage = process.cpuUsage();
-    return { benchMs: (usage.user + usage.system) / 1000, engineMs: this.#enginePid === undefined ? undefined : procCpuMs(this.#enginePid) };
+    return {
+      benchMs: (usage.user + usage.system) / 1000,
+      engineMs: this.#enginePid === undefined ? undefined : procCpuMs(this.#enginePid),
+    };
   }
 }
 
@@ -56,5 +59,8 @@ export function cpuSpent(before: CpuReading, after: CpuReading): CpuReading {
 }
 
 export function addCpu(a: CpuReading, b: CpuReading): CpuReading {
-  return { benchMs: a.benchMs + b.benchMs, engineMs: a.engineMs === undefined || b.engineMs === undefined ? undefined : a.engineMs + b.engineMs };
+  return {
+    benchMs: a.benchMs + b.benchMs,
+    engineMs: a.engineMs === undefined || b.engineMs === undefined ? undefined : a.engineMs + b.engineMs,
+  };
 }

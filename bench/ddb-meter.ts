@@ -116,26 +116,57 @@ export class CapacityMeter {
     const known = this.#sizes.get(key) ?? 0;
     const consumed = output?.ConsumedCapacity;
     const indexUnits = Object.values(consumed?.GlobalSecondaryIndexes ?? {}).reduce((sum, index) => sum + (index.CapacityUnits ?? 0), 0);
-    const reported = consumed?.Table?.CapacityUnits ?? (consumed?.CapacityUnits === undefined ? undefined : consumed.CapacityUnits - indexUnits);
+    const reported =
+      consumed?.Table?.CapacityUnits ?? (consumed?.CapacityUnits === undefined ? undefined : consumed.CapacityUnits - indexUnits);
     if (output === undefined) {
       if (!(error instanceof ConditionalCheckFailedException)) return; // not billed as a write: nothing to meter
       // A failed condition is billed on the item as it stands, which the store asks back (ALL_OLD).
       const oldBytes = error.Item ? itemBytes(error.Item) : known;
       this.#sizes.set(key, oldBytes);
-      this.requests.push({ command, applied: false, oldBytes, newBytes: oldBytes, unitsBySize: writeUnits(oldBytes), unitsReported: undefined, indexUnitsReported: 0, latencyMs, sk });
+      this.requests.push({
+        command,
+        applied: false,
+        oldBytes,
+        newBytes: oldBytes,
+        unitsBySize: writeUnits(oldBytes),
+        unitsReported: undefined,
+        indexUnitsReported: 0,
+        latencyMs,
+        sk,
+      });
       return;
     }
     if (command === 'QueryCommand') {
       const bytes = (output.Items ?? []).reduce((sum, item) => sum + sizeOf(item), 0);
       const units = Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (input.ConsistentRead ? 1 : 0.5);
-      this.requests.push({ command, applied: true, oldBytes: bytes, newBytes: bytes, unitsBySize: units, unitsReported: reported, indexUnitsReported: 0, latencyMs, sk });
+      this.requests.push({
+        command,
+        applied: true,
+        oldBytes: bytes,
+        newBytes: bytes,
+        unitsBySize: units,
+        unitsReported: reported,
+        indexUnitsReported: 0,
+        latencyMs,
+        sk,
+      });
       return;
     }
     if (readCommands.has(command)) {
       const bytes = output.Item ? sizeOf(output.Item) : 0;
       if (output.Item) this.#sizes.set(key, bytes);
       const units = Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (input.ConsistentRead ? 1 : 0.5);
-      this.requests.push({ command, applied: true, oldBytes: bytes, newBytes: bytes, unitsBySize: units, unitsReported: reported, indexUnitsReported: 0, latencyMs, sk });
+      this.requests.push({
+        command,
+        applied: true,
+        oldBytes: bytes,
+        newBytes: bytes,
+        unitsBySize: units,
+        unitsReported: reported,
+        indexUnitsReported: 0,
+        latencyMs,
+        sk,
+      });
       return;
     }
     let newBytes: number;
@@ -144,7 +175,17 @@ export class CapacityMeter {
     else if (output.Attributes) newBytes = sizeOf(output.Attributes);
     else throw new Error('an UpdateItem that returned no attributes: the meter cannot size the item after it');
     this.#sizes.set(key, newBytes);
-    this.requests.push({ command, applied: true, oldBytes: known, newBytes, unitsBySize: writeUnits(Math.max(known, newBytes)), unitsReported: reported, indexUnitsReported: indexUnits, latencyMs, sk });
+    this.requests.push({
+      command,
+      applied: true,
+      oldBytes: known,
+      newBytes,
+      unitsBySize: writeUnits(Math.max(known, newBytes)),
+      unitsReported: reported,
+      indexUnitsReported: indexUnits,
+      latencyMs,
+      sk,
+    });
   }
 }
 
@@ -159,7 +200,11 @@ interface Output {
   Item?: Record<string, unknown>;
   Items?: Record<string, unknown>[];
   Attributes?: Record<string, unknown>;
-  ConsumedCapacity?: { CapacityUnits?: number; Table?: { CapacityUnits?: number }; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> };
+  ConsumedCapacity?: {
+    CapacityUnits?: number;
+    Table?: { CapacityUnits?: number };
+    GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+  };
 }
 
 function writeUnits(bytes: number): number {

@@ -76,7 +76,11 @@ class ReadMeter {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
-        const output = result.output as { Count?: number; Item?: unknown; ConsumedCapacity?: { CapacityUnits?: number; ReadCapacityUnits?: number } };
+        const output = result.output as {
+          Count?: number;
+          Item?: unknown;
+          ConsumedCapacity?: { CapacityUnits?: number; ReadCapacityUnits?: number };
+        };
         if (context.commandName === 'QueryCommand') this.items += output.Count ?? 0;
         if (context.commandName === 'GetItemCommand' && output.Item) this.items += 1;
         const units = output.ConsumedCapacity?.CapacityUnits ?? 0;
@@ -118,7 +122,14 @@ function heardSite(index: number, at: number): SiteState {
     leaseExpiresAt: at + settings.leaseMs,
     firstContactAt: at - 86_400_000,
     nodes: { 'node-a': node('primary', at), 'node-b': node('secondary', at - 20_000) },
-    decision: { kind: 'renew', nodeId: 'node-a', at, epoch: 1, reason: 'heartbeat from the primary at the current epoch', inputs: { incarnation: 1, seq: 1_000, peerReachable: true } },
+    decision: {
+      kind: 'renew',
+      nodeId: 'node-a',
+      at,
+      epoch: 1,
+      reason: 'heartbeat from the primary at the current epoch',
+      inputs: { incarnation: 1, seq: 1_000, peerReachable: true },
+    },
     due: dueBucket(at, settings),
   };
 }
@@ -139,7 +150,11 @@ function seedStates(sites: number, silent: number, at = now): SiteState[] {
 async function seed(client: Client, tableName: string, states: SiteState[]): Promise<void> {
   const batches: WriteRequest[][] = [];
   for (let i = 0; i < states.length; i += 25) {
-    batches.push(states.slice(i, i + 25).map((state) => ({ PutRequest: { Item: marshall(itemFromSiteState(state), { removeUndefinedValues: true }) } })));
+    batches.push(
+      states
+        .slice(i, i + 25)
+        .map((state) => ({ PutRequest: { Item: marshall(itemFromSiteState(state), { removeUndefinedValues: true }) } })),
+    );
   }
   const writeBatch = async (batch: WriteRequest[]) => {
     let pending: WriteRequest[] = batch;
@@ -161,14 +176,28 @@ interface Measured {
   requests: string;
 }
 
-async function measure(client: Client, meter: ReadMeter, counter: RequestCounter, tableName: string, reads: DueIndexReads, at = now): Promise<Measured> {
-  const deps = { ...detectorDeps({ tableName, settings, dynamo: client }), detector: new DynamoDetectorStore(documentClient(client), tableName, reads), now: () => at };
+async function measure(
+  client: Client,
+  meter: ReadMeter,
+  counter: RequestCounter,
+  tableName: string,
+  reads: DueIndexReads,
+  at = now,
+): Promise<Measured> {
+  const deps = {
+    ...detectorDeps({ tableName, settings, dynamo: client }),
+    detector: new DynamoDetectorStore(documentClient(client), tableName, reads),
+    now: () => at,
+  };
   meter.reset();
   counter.reset();
   const started = performance.now();
   const run = await detectSilence(deps);
   const ms = performance.now() - started;
-  const requests = [...counter.byCommand].sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => `${c.replace(/Command$/, '')} ${n}`).join(', ');
+  const requests = [...counter.byCommand]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([c, n]) => `${c.replace(/Command$/, '')} ${n}`)
+    .join(', ');
   return { run, ms, itemsHanded: meter.items, rru: meter.rru, wru: meter.wru, requests };
 }
 
@@ -181,7 +210,15 @@ async function reset(client: Client, tableName: string, states: SiteState[]): Pr
 }
 
 /** `runs` first runs (the same work each time); the first one's figures with the median wall time. */
-async function firstRuns(client: Client, meter: ReadMeter, counter: RequestCounter, tableName: string, silentStates: SiteState[], runs: number, reads: DueIndexReads): Promise<Measured> {
+async function firstRuns(
+  client: Client,
+  meter: ReadMeter,
+  counter: RequestCounter,
+  tableName: string,
+  silentStates: SiteState[],
+  runs: number,
+  reads: DueIndexReads,
+): Promise<Measured> {
   const measured: Measured[] = [];
   for (let i = 0; i < runs; i++) {
     await reset(client, tableName, silentStates);
@@ -195,7 +232,8 @@ async function firstRuns(client: Client, meter: ReadMeter, counter: RequestCount
 
 function count(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   const x = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(x) || x < min || x > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${String(value)}`);
+  if (!Number.isInteger(x) || x < min || x > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${String(value)}`);
   return x;
 }
 
@@ -238,7 +276,15 @@ export async function detectorBench(args: string[]): Promise<number> {
       const later = now + settings.dueBucketMs;
       await seed(client, tableName, seedStates(sites, silent, later).slice(silent));
       next.set(sites, await measure(client, meter, counter, tableName, 'sharded', later));
-      await client.send(new UpdateItemCommand({ TableName: tableName, Key: marshall(detectorCursorKey), UpdateExpression: 'SET #b = #b - :one', ExpressionAttributeNames: { '#b': 'bucket' }, ExpressionAttributeValues: marshall({ ':one': 1 }) }));
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: marshall(detectorCursorKey),
+          UpdateExpression: 'SET #b = #b - :one',
+          ExpressionAttributeNames: { '#b': 'bucket' },
+          ExpressionAttributeValues: marshall({ ':one': 1 }),
+        }),
+      );
       legacyNext.set(sites, await measure(client, meter, counter, tableName, 'legacy', later));
     }
   } finally {
@@ -248,7 +294,10 @@ export async function detectorBench(args: string[]): Promise<number> {
   const bucketsPerMonth = monthMs / settings.dueBucketMs;
   const indexWrites = 2 * bucketsPerMonth;
   figures.push(
-    ['settings', `silenceMs ${settings.silenceMs}, dueBucketMs ${settings.dueBucketMs}, index lag margin 10000 ms, first run looks back ${defaultDetectorLimits.lookbackBuckets} buckets`],
+    [
+      'settings',
+      `silenceMs ${settings.silenceMs}, dueBucketMs ${settings.dueBucketMs}, index lag margin 10000 ms, first run looks back ${defaultDetectorLimits.lookbackBuckets} buckets`,
+    ],
     ['silent_sites', silent],
     ['due_index_shards', dueShards()],
     ['runs', `${runs} first runs per size (run_ms: their median), then the next bucket's run`],
@@ -284,7 +333,11 @@ export async function detectorBench(args: string[]): Promise<number> {
       [`legacy_detector_rru_${sites}`, m.rru.toFixed(1)],
       [`legacy_detector_marked_${sites}`, m.run.marked],
     );
-    if (later) figures.push([`legacy_detector_next_run_ms_${sites}`, later.ms.toFixed(1)], [`legacy_detector_next_run_requests_${sites}`, later.requests]);
+    if (later)
+      figures.push(
+        [`legacy_detector_next_run_ms_${sites}`, later.ms.toFixed(1)],
+        [`legacy_detector_next_run_requests_${sites}`, later.requests],
+      );
     if (sharded) {
       figures.push(
         [`sharded_vs_legacy_run_ms_ratio_${sites}`, (sharded.ms / Math.max(0.001, m.ms)).toFixed(3)],
@@ -292,7 +345,8 @@ export async function detectorBench(args: string[]): Promise<number> {
       );
     }
     const shardedNext = next.get(sites);
-    if (later && shardedNext) figures.push([`sharded_vs_legacy_next_run_ms_ratio_${sites}`, (shardedNext.ms / Math.max(0.001, later.ms)).toFixed(3)]);
+    if (later && shardedNext)
+      figures.push([`sharded_vs_legacy_next_run_ms_ratio_${sites}`, (shardedNext.ms / Math.max(0.001, later.ms)).toFixed(3)]);
   }
   const small = results.get(sizes[0]);
   const large = results.get(sizes[1]);
@@ -332,6 +386,9 @@ export async function detectorBench(args: string[]): Promise<number> {
   );
   for (const [name, value] of figures) console.log(`${name}: ${String(value)}`);
   const wrong = [...results.values(), ...legacy.values()].filter((m) => m.run.marked !== silent || m.run.itemsRead !== m.itemsHanded);
-  if (wrong.length > 0) console.error('bench detector: a run did not mark exactly the silent sites, or its count of items read differs from the items DynamoDB handed back');
+  if (wrong.length > 0)
+    console.error(
+      'bench detector: a run did not mark exactly the silent sites, or its count of items read differs from the items DynamoDB handed back',
+    );
   return wrong.length === 0 ? 0 : 1;
 }

@@ -85,7 +85,9 @@ export function eventPathDay(
     rru,
     storedBytesAdded: audit.reduce((sum, w) => sum + w.newBytes + 100, 0),
     handlerLogBytes: [...r.publisherRuns, ...r.incidentRuns].reduce((sum, run) => sum + run.logBytes, 0),
-    platformLogBytes: publisherInvocations * o.platformLogBytes(perInvocationMs) + r.incidentRuns.reduce((sum, run) => sum + o.platformLogBytes(run.durationMs), 0),
+    platformLogBytes:
+      publisherInvocations * o.platformLogBytes(perInvocationMs) +
+      r.incidentRuns.reduce((sum, run) => sum + o.platformLogBytes(run.durationMs), 0),
     snsPublishesBilled: publishes.reduce((sum, q) => sum + q.billed, 0),
     snsEmails: alerts.filter((q) => q.alertTarget?.includes('@') === true).length,
     snsSms: alerts.filter((q) => q.alertTarget?.startsWith('+') === true).length,
@@ -156,7 +158,8 @@ export function webhookPathDay(
     rru: reads.reduce((sum, q) => sum + Math.max(q.unitsReported ?? 0, q.unitsBySize), 0),
     storedBytes: dayBytes * (webhookRetentionMs / 86_400_000),
     handlerLogBytes: [...runs, ...w.publisherRuns].reduce((sum, run) => sum + run.logBytes, 0),
-    platformLogBytes: runs.reduce((sum, run) => sum + o.platformLogBytes(run.durationMs), 0) + publisherInvocations * o.platformLogBytes(perInvocationMs),
+    platformLogBytes:
+      runs.reduce((sum, run) => sum + o.platformLogBytes(run.durationMs), 0) + publisherInvocations * o.platformLogBytes(perInvocationMs),
     snsPublishesBilled: publishes.reduce((sum, q) => sum + q.billed, 0),
     sqsRequestsBilled: sqsBilled(w.messaging),
     httpPosts: w.receiver?.posts ?? 0,
@@ -172,7 +175,10 @@ export function webhookPathFigures(w: WebhookPathResult): [string, string | numb
   const p = webhookPrefix(w.variant);
   const mean = (runs: HandlerRun[]) => (runs.length === 0 ? 0 : runs.reduce((sum, run) => sum + run.durationMs, 0) / runs.length);
   const sqs = w.messaging.of('sqs');
-  const sent = (url: string) => sqs.filter((q) => (q.command === 'SendMessageCommand' || q.command === 'SendMessageBatchCommand') && q.target === url).reduce((sum, q) => sum + q.messages, 0);
+  const sent = (url: string) =>
+    sqs
+      .filter((q) => (q.command === 'SendMessageCommand' || q.command === 'SendMessageBatchCommand') && q.target === url)
+      .reduce((sum, q) => sum + q.messages, 0);
   const dynamo = [...w.requests.byCommand].sort(([a], [b]) => a.localeCompare(b));
   const writes = w.capacity.writes();
   return [
@@ -180,21 +186,45 @@ export function webhookPathFigures(w: WebhookPathResult): [string, string | numb
     [`${p}router_invocations_per_site_day`, w.routerRuns.length],
     [`${p}router_ms_mean`, mean(w.routerRuns).toFixed(2)],
     [`${p}router_ms_max`, Math.max(0, ...w.routerRuns.map((run) => run.durationMs)).toFixed(2)],
-    [`${p}messages_stored_per_site_day`, writes.filter((x) => x.command === 'PutItemCommand' && x.sk?.startsWith(webhookMessageSkPrefix) === true).length],
+    [
+      `${p}messages_stored_per_site_day`,
+      writes.filter((x) => x.command === 'PutItemCommand' && x.sk?.startsWith(webhookMessageSkPrefix) === true).length,
+    ],
     [`${p}tries_scheduled_per_site_day`, sent(w.deliveriesUrl)],
     [`${p}deliverer_invocations_per_site_day`, w.delivererRuns.length],
     [`${p}deliverer_ms_mean`, mean(w.delivererRuns).toFixed(2)],
-    [`${p}http_posts_per_site_day`, w.receiver ? `${w.receiver.posts} (${Object.entries(w.receiver.statuses).map(([status, n]) => `${status} ${n}`).join(', ') || 'none'})` : 'none (no endpoint)'],
+    [
+      `${p}http_posts_per_site_day`,
+      w.receiver
+        ? `${w.receiver.posts} (${
+            Object.entries(w.receiver.statuses)
+              .map(([status, n]) => `${status} ${n}`)
+              .join(', ') || 'none'
+          })`
+        : 'none (no endpoint)',
+    ],
     [`${p}http_bytes_out_per_site_day`, w.receiver?.bytesOut ?? 0],
-    [`${p}publisher_records_per_site_day`, `${w.publisherRecords} (its message items' changes, through the stream's filter; ${w.publisherRuns.length} replay runs)`],
+    [
+      `${p}publisher_records_per_site_day`,
+      `${w.publisherRecords} (its message items' changes, through the stream's filter; ${w.publisherRuns.length} replay runs)`,
+    ],
     ...Object.entries(w.streamRecords)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([kind, n]): [string, number] => [`${p}stream_records_per_site_day_${kind.replace(/[^a-z0-9]+/gi, '_')}`, n]),
     [`${p}ddb_requests_per_site_day`, w.requests.total()],
     ...dynamo.map(([command, n]): [string, number] => [`${p}ddb_${command.replace(/Command$/, '')}_per_site_day`, n]),
     [`${p}ddb_unmetered`, w.capacity.unmetered.size === 0 ? 'none' : [...w.capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
-    [`${p}sqs_calls_per_site_day`, [...new Set(sqs.map((q) => q.command))].sort().map((c) => `${c.replace(/Command$/, '')} ${sqs.filter((q) => q.command === c).length}`).join(', ') || 'none'],
-    [`${p}sqs_empty_receives_local_poller`, `${sqs.filter((q) => q.command === 'ReceiveMessageCommand' && q.messages === 0).length} (not priced)`],
+    [
+      `${p}sqs_calls_per_site_day`,
+      [...new Set(sqs.map((q) => q.command))]
+        .sort()
+        .map((c) => `${c.replace(/Command$/, '')} ${sqs.filter((q) => q.command === c).length}`)
+        .join(', ') || 'none',
+    ],
+    [
+      `${p}sqs_empty_receives_local_poller`,
+      `${sqs.filter((q) => q.command === 'ReceiveMessageCommand' && q.messages === 0).length} (not priced)`,
+    ],
     [`${p}sns_calls_per_site_day`, w.messaging.of('sns').length],
     [`${p}failures`, w.failures.length === 0 ? 'none' : w.failures.join('; ')],
   ];
@@ -207,7 +237,8 @@ export function eventPathFigures(r: EventPathResult): [string, string | number][
   for (const t of published) byType.set(t, (byType.get(t) ?? 0) + 1);
   const filtered = published.filter((t) => (incidentQueueEventTypes as readonly string[]).includes(t)).length;
   const sqs = r.messaging.of('sqs');
-  const sqsBy = (command: string, target?: (url: string) => boolean) => sqs.filter((q) => q.command === command && (target === undefined || target(q.target)));
+  const sqsBy = (command: string, target?: (url: string) => boolean) =>
+    sqs.filter((q) => q.command === command && (target === undefined || target(q.target)));
   const received = sqsBy('ReceiveMessageCommand');
   const dynamo = [...r.requests.byCommand].sort(([a], [b]) => a.localeCompare(b));
   const writes = r.capacity.writes();
@@ -218,17 +249,26 @@ export function eventPathFigures(r: EventPathResult): [string, string | number][
   const incidentMs = r.incidentRuns.map((run) => run.durationMs);
   const key = (s: string) => s.replace(/[^a-z0-9]+/gi, '_').toLowerCase();
   return [
-    ['event_path_method', "replayed after the day on a clock of its own (bench/event-path.ts): the local stack's publisher and incidents runtime (startLocalStack) on DynamoDB Local and fauxqs, every client counted"],
+    [
+      'event_path_method',
+      "replayed after the day on a clock of its own (bench/event-path.ts): the local stack's publisher and incidents runtime (startLocalStack) on DynamoDB Local and fauxqs, every client counted",
+    ],
     ...Object.entries(r.streamRecords)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([kind, n]): [string, number] => [`stream_records_per_site_day_${key(kind)}`, n]),
     ['publisher_records_per_site_day', r.deliveredDay + r.deliveredTrackers],
-    ['publisher_records_note', 'records the event source mapping delivers (sk = STATE, or INCIDENT#, ALERT#, MSG#...): every state change, and the tracker changes the incidents function makes (webhook message changes are counted in the webhook path)'],
+    [
+      'publisher_records_note',
+      'records the event source mapping delivers (sk = STATE, or INCIDENT#, ALERT#, MSG#...): every state change, and the tracker changes the incidents function makes (webhook message changes are counted in the webhook path)',
+    ],
     ['events_per_site_day', published.length],
     ...[...byType].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]): [string, number] => [`events_per_site_day_${key(t)}`, n]),
     ['publisher_replay_invocations', r.publisherRuns.length],
     ['publisher_replay_ms_mean', mean(r.publisherRuns.map((run) => run.durationMs)).toFixed(2)],
-    ['publisher_full_batches_timed', `${r.timing.batches} batches of up to 100 (${r.timing.records} records), into a scratch table and topic`],
+    [
+      'publisher_full_batches_timed',
+      `${r.timing.batches} batches of up to 100 (${r.timing.records} records), into a scratch table and topic`,
+    ],
     ['publisher_ms_per_full_batch_mean', timingMean.toFixed(2)],
     ['publisher_ms_per_record', (r.timing.durationsMs.reduce((a, b) => a + b, 0) / Math.max(1, r.timing.records)).toFixed(3)],
     ['incident_messages_per_site_day', received.reduce((sum, q) => sum + q.messages, 0)],
@@ -242,21 +282,51 @@ export function eventPathFigures(r: EventPathResult): [string, string | number][
     ['service_queue_messages_per_site_day', sqsBy('SendMessageCommand', (u) => u === r.serviceQueueUrl).length],
     ['webhook_outbox_messages_per_site_day', sqsBy('SendMessageCommand', (u) => u.endsWith('-webhook-outbox')).length],
     ['alerts_published_per_site_day', r.messaging.of('sns', 'PublishCommand').length],
-    ['sns_publish_calls_per_site_day', r.messaging.of('sns', 'PublishBatchCommand').length + r.messaging.of('sns', 'PublishCommand').length],
+    [
+      'sns_publish_calls_per_site_day',
+      r.messaging.of('sns', 'PublishBatchCommand').length + r.messaging.of('sns', 'PublishCommand').length,
+    ],
     ['sns_to_sqs_deliveries_per_site_day', filtered],
-    ['sns_other_calls_per_site_day', r.messaging.of('sns').filter((q) => q.command !== 'PublishBatchCommand' && q.command !== 'PublishCommand').map((q) => q.command.replace(/Command$/, '')).join(', ') || 'none'],
-    ['sqs_calls_per_site_day', [...new Set(sqs.map((q) => q.command))].sort().map((c) => `${c.replace(/Command$/, '')} ${sqs.filter((q) => q.command === c).length}`).join(', ')],
-    ['sqs_empty_receives_local_poller', `${received.filter((q) => q.messages === 0).length} (the local poller's 1 s long polls while the replay ran: not priced)`],
+    [
+      'sns_other_calls_per_site_day',
+      r.messaging
+        .of('sns')
+        .filter((q) => q.command !== 'PublishBatchCommand' && q.command !== 'PublishCommand')
+        .map((q) => q.command.replace(/Command$/, ''))
+        .join(', ') || 'none',
+    ],
+    [
+      'sqs_calls_per_site_day',
+      [...new Set(sqs.map((q) => q.command))]
+        .sort()
+        .map((c) => `${c.replace(/Command$/, '')} ${sqs.filter((q) => q.command === c).length}`)
+        .join(', '),
+    ],
+    [
+      'sqs_empty_receives_local_poller',
+      `${received.filter((q) => q.messages === 0).length} (the local poller's 1 s long polls while the replay ran: not priced)`,
+    ],
     ['ddb_event_path_requests_per_site_day', r.requests.total()],
     ...dynamo.map(([command, n]): [string, number] => [`ddb_event_path_${command.replace(/Command$/, '')}_per_site_day`, n]),
-    ['ddb_event_path_unmetered', r.capacity.unmetered.size === 0 ? 'none' : [...r.capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', ')],
+    [
+      'ddb_event_path_unmetered',
+      r.capacity.unmetered.size === 0 ? 'none' : [...r.capacity.unmetered].map(([c, n]) => `${c} ${n}`).join(', '),
+    ],
     ['ddb_event_path_audit_puts_per_site_day', items(eventSkPrefix).length],
     ['ddb_event_path_audit_puts_refused', items(eventSkPrefix).filter((w) => !w.applied).length],
     ['ddb_event_path_tracker_puts_per_site_day', items(incidentSkPrefix).length],
     ['ddb_event_path_tracker_puts_refused', items(incidentSkPrefix).filter((w) => !w.applied).length],
     ['ddb_event_path_audit_item_bytes_max', Math.max(0, ...items(eventSkPrefix).map((w) => w.newBytes))],
     ['ddb_event_path_tracker_item_bytes_max', Math.max(0, ...items(incidentSkPrefix).map((w) => w.newBytes))],
-    ['ddb_event_path_reads_by_item', [...new Set(reads.map((q) => `${q.command.replace(/Command$/, '')} ${(q.sk ?? '?').replace(/#.*$/, '#')}`))].sort().map((k) => `${k} ${reads.filter((q) => `${q.command.replace(/Command$/, '')} ${(q.sk ?? '?').replace(/#.*$/, '#')}` === k).length}`).join(', ')],
+    [
+      'ddb_event_path_reads_by_item',
+      [...new Set(reads.map((q) => `${q.command.replace(/Command$/, '')} ${(q.sk ?? '?').replace(/#.*$/, '#')}`))]
+        .sort()
+        .map(
+          (k) => `${k} ${reads.filter((q) => `${q.command.replace(/Command$/, '')} ${(q.sk ?? '?').replace(/#.*$/, '#')}` === k).length}`,
+        )
+        .join(', '),
+    ],
     ['event_path_failures', r.failures.length === 0 ? 'none' : r.failures.join('; ')],
   ];
 }

@@ -69,7 +69,14 @@ import type { CapacityMeter } from './ddb-meter.ts';
 import type { LogCapture } from './log-capture.ts';
 import type { MessagingMeter } from './messaging-meter.ts';
 import { type MeteredClients, meteredClients } from './metered-clients.ts';
-import { type WebhookFunctionFacts, webhookFunctionFacts, WebhookPath, type WebhookPathResult, WebhookRun, type WebhookVariant } from './webhook-path.ts';
+import {
+  type WebhookFunctionFacts,
+  webhookFunctionFacts,
+  WebhookPath,
+  type WebhookPathResult,
+  WebhookRun,
+  type WebhookVariant,
+} from './webhook-path.ts';
 
 /** The DynamoDB event source mapping's batch size: CDK's default (lib/table-stream-feed.ts sets none), Lambda's 100. */
 export const streamBatchSize = 100;
@@ -192,14 +199,30 @@ export class EventPath {
     private readonly facts: WebhookFunctionFacts,
   ) {}
 
-  static async start(o: { dynamoEndpoint: string; tableName: string; resellerId: string; siteId: string; escalation: Escalation; now: number }): Promise<EventPath> {
+  static async start(o: {
+    dynamoEndpoint: string;
+    tableName: string;
+    resellerId: string;
+    siteId: string;
+    escalation: Escalation;
+    now: number;
+  }): Promise<EventPath> {
     const snsSqs = await startSnsSqs();
-    const raw = { dynamo: new DynamoDBClient(localDynamoClientConfig(o.dynamoEndpoint)), sqs: localSqsClient(snsSqs.endpoint), sns: localSnsClient(snsSqs.endpoint) };
+    const raw = {
+      dynamo: new DynamoDBClient(localDynamoClientConfig(o.dynamoEndpoint)),
+      sqs: localSqsClient(snsSqs.endpoint),
+      sns: localSnsClient(snsSqs.endpoint),
+    };
     const channels = new ResellerChannels(raw.sqs, raw.sns, channelPrefix);
     const service = await channels.ensure(o.resellerId);
     if (o.escalation === 'email') {
       await channels.subscribe(o.resellerId, { type: 'email', address: 'oncall@example.com' });
-      const stored = await new EscalationStore(documentClient(raw.dynamo), o.tableName).put(o.resellerId, { scope: 'reseller', id: null }, emailPolicy, o.now);
+      const stored = await new EscalationStore(documentClient(raw.dynamo), o.tableName).put(
+        o.resellerId,
+        { scope: 'reseller', id: null },
+        emailPolicy,
+        o.now,
+      );
       if (!stored) throw new Error('the bench could not store the e-mail escalation policy');
     }
     const webhooks: WebhookPath[] = [];
@@ -216,10 +239,23 @@ export class EventPath {
   async createSite(state: SiteState, nodeIds: string[], now: number): Promise<void> {
     const doc = documentClient(this.raw.dynamo);
     const customerId = 'cost-customer';
-    if (!(await new ResellerStore(doc, this.o.tableName).createCustomer(this.o.resellerId, { customerId, name: 'Cost Bench Customer', createdAt: now }))) {
+    if (
+      !(await new ResellerStore(doc, this.o.tableName).createCustomer(this.o.resellerId, {
+        customerId,
+        name: 'Cost Bench Customer',
+        createdAt: now,
+      }))
+    ) {
       throw new Error('the bench customer exists already');
     }
-    const listing = { siteId: this.o.siteId, customerId, name: 'Cost Bench Office', nodeIds, createdAt: now, enrolledVersion: Object.fromEntries(nodeIds.map((id) => [id, 1])) };
+    const listing = {
+      siteId: this.o.siteId,
+      customerId,
+      name: 'Cost Bench Office',
+      nodeIds,
+      createdAt: now,
+      enrolledVersion: Object.fromEntries(nodeIds.map((id) => [id, 1])),
+    };
     const outcome = await new SiteAdminStore(doc, this.o.tableName).createSite(this.o.resellerId, listing, state, []);
     if (outcome !== 'created') throw new Error(`the bench site was not created: ${outcome}`);
   }
@@ -252,7 +288,13 @@ export class EventPath {
         if (context.commandName === 'SendMessageCommand' && input.QueueUrl === incidentsQueueUrl && (input.DelaySeconds ?? 0) > 0) {
           held.push({ arrival: clock + (input.DelaySeconds ?? 0) * 1000, order: heldCount++, input: { ...input } });
           // What SQS answers (the client checks the body's MD5; a timer carries no attributes).
-          const output = { MessageId: `held-${String(heldCount)}`, MD5OfMessageBody: createHash('md5').update(input.MessageBody ?? '').digest('hex'), $metadata: {} };
+          const output = {
+            MessageId: `held-${String(heldCount)}`,
+            MD5OfMessageBody: createHash('md5')
+              .update(input.MessageBody ?? '')
+              .digest('hex'),
+            $metadata: {},
+          };
           return { output } as unknown as Awaited<ReturnType<typeof next>>;
         }
         return next(args);
@@ -278,9 +320,11 @@ export class EventPath {
     /** One invocation alone (the lock), measured; counted in flight from the moment it is asked for. */
     const exclusive = <T>(fn: () => Promise<T>) => {
       inFlight++;
-      return lock.run(() => measured(fn)).finally(() => {
-        inFlight--;
-      });
+      return lock
+        .run(() => measured(fn))
+        .finally(() => {
+          inFlight--;
+        });
     };
 
     // The whole stream so far, once each record, in stream order: the main stack's stream poller hands it here.
@@ -296,15 +340,19 @@ export class EventPath {
       return Promise.resolve({ batchItemFailures: [] });
     };
     let publisher: StreamHandler | undefined;
-    const incidentsWrap = (functionName: string, handler: QueueHandler): QueueHandler => async (event, context) => {
-      const { result, run } = await exclusive(() => handler(event, context));
-      const timers = event.Records.filter((r) => (JSON.parse(r.body) as { timer?: unknown }).timer !== undefined).length;
-      incidentRuns.push({ ...run, items: event.Records.length, timers, events: event.Records.length - timers });
-      for (const f of result.batchItemFailures) failures.push(`${functionName} failed message ${f.itemIdentifier}`);
-      return result;
-    };
+    const incidentsWrap =
+      (functionName: string, handler: QueueHandler): QueueHandler =>
+      async (event, context) => {
+        const { result, run } = await exclusive(() => handler(event, context));
+        const timers = event.Records.filter((r) => (JSON.parse(r.body) as { timer?: unknown }).timer !== undefined).length;
+        incidentRuns.push({ ...run, items: event.Records.length, timers, events: event.Records.length - timers });
+        for (const f of result.batchItemFailures) failures.push(`${functionName} failed message ${f.itemIdentifier}`);
+        return result;
+      };
 
-    const webhookRuns = this.webhooks.map((path) => new WebhookRun(path, meteredClients(this.o.dynamoEndpoint, this.snsSqs.endpoint), exclusive, this.raw.sqs));
+    const webhookRuns = this.webhooks.map(
+      (path) => new WebhookRun(path, meteredClients(this.o.dynamoEndpoint, this.snsSqs.endpoint), exclusive, this.raw.sqs),
+    );
     const stacks: LocalStack[] = [];
     const onStack = (stack: LocalStack) => {
       stacks.push(stack);
@@ -366,10 +414,12 @@ export class EventPath {
       for (const clients of [main, ...webhookRuns.map((r) => r.clients)]) clients.reset();
 
       const publish = (records: DynamoDBRecord[]) =>
-        exclusive(() => mainPublisher({ Records: records }, lambdaContext('tiebreak-publisher', `bench-${String(++invocation)}`))).then(({ result, run }) => {
-          publisherRuns.push({ ...run, items: records.length });
-          for (const f of result.batchItemFailures) failures.push(`publisher handed back record ${f.itemIdentifier}`);
-        });
+        exclusive(() => mainPublisher({ Records: records }, lambdaContext('tiebreak-publisher', `bench-${String(++invocation)}`))).then(
+          ({ result, run }) => {
+            publisherRuns.push({ ...run, items: records.length });
+            for (const f of result.batchItemFailures) failures.push(`publisher handed back record ${f.itemIdentifier}`);
+          },
+        );
 
       await events.drain();
       const marker = (which: string) => {
@@ -419,7 +469,7 @@ export class EventPath {
       /** Runs the path until it is still: nothing on the queues or in the functions, no tracker or message change left on the stream. */
       const settle = async () => {
         const started = performance.now();
-        for (let quiet = 0; quiet < 2; ) {
+        for (let quiet = 0; quiet < 2;) {
           if (performance.now() - started > settleTimeoutMs) throw new Error('the event path did not come to rest');
           await events.drain();
           const { trackers: tail, webhook } = await takeTail();
@@ -458,7 +508,9 @@ export class EventPath {
           w.to = t;
         } else windows.push({ from: t, to: t, records: [record] });
       }
-      progress(`event path: ${dayDelivered.length} state changes in ${windows.length} batching windows through the publisher, then the incidents`);
+      progress(
+        `event path: ${dayDelivered.length} state changes in ${windows.length} batching windows through the publisher, then the incidents`,
+      );
       for (const w of windows) {
         await releaseTimers(w.from);
         clock = Math.max(clock, w.to);
@@ -477,12 +529,16 @@ export class EventPath {
       const scratchTable = `${this.o.tableName}-scratch`;
       await ensureTable(this.raw.dynamo, scratchTable);
       const scratchTopic = await ensureEventTopic(this.snsSqs.endpoint, 'tiebreak-cost-scratch');
-      const timingHandler: StreamHandler = publisherHandler(() => publisherDeps({ tableName: scratchTable, settings, dynamo: this.raw.dynamo, sns: this.raw.sns, topicArn: scratchTopic }));
+      const timingHandler: StreamHandler = publisherHandler(() =>
+        publisherDeps({ tableName: scratchTable, settings, dynamo: this.raw.dynamo, sns: this.raw.sns, topicArn: scratchTopic }),
+      );
       const all = [...dayDelivered, ...trackerChanges];
       const durationsMs: number[] = [];
       for (let i = 0; i < all.length; i += streamBatchSize) {
         const batch = all.slice(i, i + streamBatchSize);
-        const { result, run } = await measured(() => timingHandler({ Records: batch }, lambdaContext('tiebreak-publisher', `timing-${String(i)}`)));
+        const { result, run } = await measured(() =>
+          timingHandler({ Records: batch }, lambdaContext('tiebreak-publisher', `timing-${String(i)}`)),
+        );
         if (result.batchItemFailures.length > 0) failures.push('the timing run handed records back');
         durationsMs.push(run.durationMs);
       }

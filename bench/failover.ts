@@ -18,9 +18,15 @@ export async function failoverBench(args: string[]): Promise<number> {
     { name: 'shortest', witness: shortestSettings, agent: shortestTimings, requestTimeoutMs: 1_000 },
   ];
   for (const p of profiles) {
-    const times = (await measureFailover({ witness: p.witness, agent: p.agent, requestTimeoutMs: p.requestTimeoutMs, sites, settleMs: 2 * p.agent.peerLeaseMs })).sort(
-      (a, b) => a - b,
-    );
+    const times = (
+      await measureFailover({
+        witness: p.witness,
+        agent: p.agent,
+        requestTimeoutMs: p.requestTimeoutMs,
+        sites,
+        settleMs: 2 * p.agent.peerLeaseMs,
+      })
+    ).sort((a, b) => a - b);
     const target = p.witness.leaseMs + p.witness.fastHeartbeatMs;
     console.log(`failover_${p.name}_target_ms: ${target}`);
     console.log(`failover_${p.name}_min_ms: ${Math.round(times[0]!)}`);

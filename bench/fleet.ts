@@ -50,7 +50,8 @@ const kinds = ['healthy', 'degraded', 'failing-over', 'survivor', 'down', 'not-l
 function count(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const x = Number(value);
-  if (!Number.isInteger(x) || x < min || x > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${value}`);
+  if (!Number.isInteger(x) || x < min || x > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${value}`);
   return x;
 }
 
@@ -82,7 +83,14 @@ function stateOf(i: number): SiteState {
     firstContactAt: now - 86_400_000,
     due: Math.floor(heard / settings.dueBucketMs),
     nodes: { 'node-a': node(heard, 'primary', true), 'node-b': node(heard - 1_000, 'secondary', true) },
-    decision: { kind: 'renew', nodeId: 'node-a', at: heard, epoch: 1, reason: 'heartbeat from the primary at the current epoch', inputs: { incarnation: 1, seq: 100, peerReachable: true } },
+    decision: {
+      kind: 'renew',
+      nodeId: 'node-a',
+      at: heard,
+      epoch: 1,
+      reason: 'heartbeat from the primary at the current epoch',
+      inputs: { incarnation: 1, seq: 100, peerReachable: true },
+    },
   };
   switch (kind) {
     case 'healthy':
@@ -90,13 +98,22 @@ function stateOf(i: number): SiteState {
     case 'degraded':
       return { ...live, nodes: { ...live.nodes, 'node-b': node(now - 120 * s, 'secondary', true) } };
     case 'failing-over': {
-      const promote = { id: '2-promote-node-b', type: 'promote' as const, epoch: 2, issuedAt: now - 2 * s, reason: 'lease of node-a expired: failover to node-b' };
+      const promote = {
+        id: '2-promote-node-b',
+        type: 'promote' as const,
+        epoch: 2,
+        issuedAt: now - 2 * s,
+        reason: 'lease of node-a expired: failover to node-b',
+      };
       return {
         ...live,
         epoch: 2,
         primary: 'node-b',
         leaseExpiresAt: now - 2 * s + settings.leaseMs,
-        nodes: { 'node-a': node(now - 40 * s, 'primary', false), 'node-b': { ...node(now - 2 * s, 'secondary', false), commands: { [promote.id]: promote } } },
+        nodes: {
+          'node-a': node(now - 40 * s, 'primary', false),
+          'node-b': { ...node(now - 2 * s, 'secondary', false), commands: { [promote.id]: promote } },
+        },
       };
     }
     case 'survivor':
@@ -108,7 +125,11 @@ function stateOf(i: number): SiteState {
         exclusion: { nodeId: 'node-a', at: now - 3_500 * s, lastSeenAt: now - 3_600 * s },
       };
     case 'down':
-      return { ...live, leaseExpiresAt: now - 600 * s, nodes: { 'node-a': node(now - 600 * s, 'primary', true), 'node-b': node(now - 601 * s, 'secondary', true) } };
+      return {
+        ...live,
+        leaseExpiresAt: now - 600 * s,
+        nodes: { 'node-a': node(now - 600 * s, 'primary', true), 'node-b': node(now - 601 * s, 'secondary', true) },
+      };
   }
 }
 
@@ -133,13 +154,22 @@ export function itemsOf(i: number): Record<string, unknown>[] {
   const items: Record<string, unknown>[] = [listing, itemFromSiteState(stateOf(i))];
   if (tracked) {
     const change = { kind: 'node.lost', subject: 'node-b', phase: 'raised', at: now - 300 * s } as const;
-    const { tracker } = applyChange(undefined, { resellerId, siteId }, change, { eventId: `lost-${siteId}`, inMaintenance: false, policy: defaultEscalation });
+    const { tracker } = applyChange(undefined, { resellerId, siteId }, change, {
+      eventId: `lost-${siteId}`,
+      inMaintenance: false,
+      policy: defaultEscalation,
+    });
     items.push({ pk: sitePk(resellerId, siteId), sk: incidentSk('node.lost'), ...tracker, version: 1 });
   }
   return items;
 }
 
-export async function seed(client: DynamoDBClient, tableName: string, items: Record<string, unknown>[], progress: (line: string) => void): Promise<void> {
+export async function seed(
+  client: DynamoDBClient,
+  tableName: string,
+  items: Record<string, unknown>[],
+  progress: (line: string) => void,
+): Promise<void> {
   const batches: WriteRequest[][] = [];
   for (let i = 0; i < items.length; i += 25) {
     batches.push(items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } })));
@@ -160,7 +190,9 @@ export async function seed(client: DynamoDBClient, tableName: string, items: Rec
 /** One pass over the fleet: per page of sites (an empty last page apart), its time and DynamoDB requests. */
 /** An item's size by DynamoDB's rules, whether it comes marshalled or as the document client hands it back. */
 function sizeOf(item: Record<string, unknown>): number {
-  return itemBytes(typeof item.pk === 'string' ? marshall(item, { removeUndefinedValues: true }) : (item as Record<string, AttributeValue>));
+  return itemBytes(
+    typeof item.pk === 'string' ? marshall(item, { removeUndefinedValues: true }) : (item as Record<string, AttributeValue>),
+  );
 }
 
 interface Units {
@@ -194,8 +226,12 @@ class ReadMeter {
         const output = result.output as { ConsumedCapacity?: Units | Units[]; Responses?: Record<string, unknown[]> };
         for (const units of [output.ConsumedCapacity ?? []].flat()) this.rru += units.CapacityUnits ?? 0;
         // Here the input is the low-level one; the output may already be the document client's (sizeOf takes both).
-        const input = args.input as { ConsistentRead?: boolean; RequestItems?: Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }> };
-        const units = (bytes: number, consistent: boolean | undefined) => Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (consistent ? 1 : 0.5);
+        const input = args.input as {
+          ConsistentRead?: boolean;
+          RequestItems?: Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
+        };
+        const units = (bytes: number, consistent: boolean | undefined) =>
+          Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (consistent ? 1 : 0.5);
         if (context.commandName === 'BatchGetItemCommand') {
           const requests = Object.values(input.RequestItems ?? {});
           const keys = requests.reduce((n, request) => n + (request.Keys?.length ?? 0), 0);
@@ -207,7 +243,10 @@ class ReadMeter {
         }
         if (context.commandName === 'QueryCommand') {
           const items = (result.output as { Items?: Record<string, unknown>[] }).Items ?? [];
-          this.billed += units(items.reduce((n, item) => n + sizeOf(item), 0), input.ConsistentRead);
+          this.billed += units(
+            items.reduce((n, item) => n + sizeOf(item), 0),
+            input.ConsistentRead,
+          );
         }
         if (context.commandName === 'GetItemCommand') {
           const item = (result.output as { Item?: Record<string, unknown> }).Item;
@@ -250,15 +289,26 @@ export async function fleetBench(args: string[]): Promise<number> {
     console.error(`bench fleet: ${line}`);
   };
   progress('starting DynamoDB Local (in memory) and the local stack (the reseller API)');
-  const stack = await startLocalStack({ tableName: 'fleet', settings, clock: () => now, rateLimit: { perSecond: 1e6, burst: 1e6 }, serve: { api: true } });
+  const stack = await startLocalStack({
+    tableName: 'fleet',
+    settings,
+    clock: () => now,
+    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    serve: { api: true },
+  });
   const { dynamo: client, tableName, api: deps, url } = stack;
   const counter = new RequestCounter().attach(client);
   const meter = new ReadMeter().attach(client);
   const passes: Pass[] = [];
   try {
     const first = newKeyRecord(resellerId, 'bench', 'read-only', now);
-    await deps.resellers.createReseller({ resellerId, name: 'Bench reseller', targets: { availability: 0.999, timeToAcknowledgeMs: 900_000 }, createdAt: now }, first.record);
-    const items: Record<string, unknown>[] = [{ pk: resellerPk(resellerId), sk: customerSk(customerId), customerId, name: 'Bench customer', createdAt: now }];
+    await deps.resellers.createReseller(
+      { resellerId, name: 'Bench reseller', targets: { availability: 0.999, timeToAcknowledgeMs: 900_000 }, createdAt: now },
+      first.record,
+    );
+    const items: Record<string, unknown>[] = [
+      { pk: resellerPk(resellerId), sk: customerSk(customerId), customerId, name: 'Bench customer', createdAt: now },
+    ];
     for (let i = 0; i < sites; i++) items.push(...itemsOf(i));
     progress(`seeding ${sites} sites (${items.length} items: listings, state items, trackers)`);
     const seedStart = performance.now();
@@ -267,7 +317,9 @@ export async function fleetBench(args: string[]): Promise<number> {
 
     const get = async (cursor: string | null): Promise<{ page: FleetPage; ms: number }> => {
       const start = performance.now();
-      const response = await fetch(`${url}/v1/sites?limit=${String(limit)}${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${first.key}` } });
+      const response = await fetch(`${url}/v1/sites?limit=${String(limit)}${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers: { authorization: `Bearer ${first.key}` },
+      });
       const page = (await response.json()) as FleetPage;
       const ms = performance.now() - start;
       if (response.status !== 200) throw new Error(`GET /v1/sites answered ${String(response.status)}: ${JSON.stringify(page)}`);
@@ -279,7 +331,18 @@ export async function fleetBench(args: string[]): Promise<number> {
 
     for (const name of ['first', 'second']) {
       progress(`${name} pass over the fleet, ${limit} sites a page`);
-      const pass: Pass = { ms: [], requests: [], rru: [], billed: [], batchKeys: [], batchItems: [], byCommand: new Map(), statuses: new Map(), sites: 0, empty: { pages: 0, requests: [] } };
+      const pass: Pass = {
+        ms: [],
+        requests: [],
+        rru: [],
+        billed: [],
+        batchKeys: [],
+        batchItems: [],
+        byCommand: new Map(),
+        statuses: new Map(),
+        sites: 0,
+        empty: { pages: 0, requests: [] },
+      };
       cursor = null;
       do {
         counter.reset();
@@ -310,22 +373,41 @@ export async function fleetBench(args: string[]): Promise<number> {
   const [one, two] = passes;
   if (!one || !two) return 1;
   const all = [...one.requests, ...two.requests];
-  const range = (values: number[]) => (Math.min(...values) === Math.max(...values) ? String(values[0]) : `${String(Math.min(...values))}-${String(Math.max(...values))}`);
+  const range = (values: number[]) =>
+    Math.min(...values) === Math.max(...values) ? String(values[0]) : `${String(Math.min(...values))}-${String(Math.max(...values))}`;
   const figures: [string, string | number][] = [
     ['sites', sites],
     ['page_limit', limit],
     ['pages_per_pass', one.ms.length],
-    ['empty_last_pages_per_pass', `${String(one.empty.pages)} (${one.empty.requests.length > 0 ? `${range(one.empty.requests)} requests: the key's read and the Query` : 'none'})`],
+    [
+      'empty_last_pages_per_pass',
+      `${String(one.empty.pages)} (${one.empty.requests.length > 0 ? `${range(one.empty.requests)} requests: the key's read and the Query` : 'none'})`,
+    ],
     ['sites_listed_per_pass', `${String(one.sites)}, ${String(two.sites)}`],
     ['statuses', siteHealthWorstFirst.map((status) => `${status} ${String(one.statuses.get(status) ?? 0)}`).join(', ')],
     ['ddb_requests_per_page', range(all)],
-    ['ddb_requests_per_page_by_command', [...one.byCommand].map(([command, n]) => `${command.replace(/Command$/, '')} ${range(n)}`).join(', ')],
-    ['ddb_requests_per_pass', `${String(one.requests.reduce((a, b) => a + b, 0) + one.empty.requests.reduce((a, b) => a + b, 0))}, ${String(two.requests.reduce((a, b) => a + b, 0) + two.empty.requests.reduce((a, b) => a + b, 0))}`],
+    [
+      'ddb_requests_per_page_by_command',
+      [...one.byCommand].map(([command, n]) => `${command.replace(/Command$/, '')} ${range(n)}`).join(', '),
+    ],
+    [
+      'ddb_requests_per_pass',
+      `${String(one.requests.reduce((a, b) => a + b, 0) + one.empty.requests.reduce((a, b) => a + b, 0))}, ${String(two.requests.reduce((a, b) => a + b, 0) + two.empty.requests.reduce((a, b) => a + b, 0))}`,
+    ],
     ['batch_get_keys_per_page', `${range(one.batchKeys)} (a state item a site, and the trackers its listing names)`],
     ['batch_get_items_found_per_page_median', percentile(one.batchItems, 50)],
-    ['rru_per_page_reported_median', `${percentile(one.rru, 50).toFixed(1)} (DynamoDB Local's figure, the API key's read included: it bills no missing key)`],
-    ['rru_per_page_billed_median', `${percentile(one.billed, 50).toFixed(1)} (from item sizes, as DynamoDB bills: each key of the batch reads at least 0.5 RRU, found or not)`],
-    ['usd_per_page', `$${(percentile(one.billed, 50) * prices.dynamoReadUnit.usd).toFixed(7)} (DynamoDB reads only, ${prices.dynamoReadUnit.source})`],
+    [
+      'rru_per_page_reported_median',
+      `${percentile(one.rru, 50).toFixed(1)} (DynamoDB Local's figure, the API key's read included: it bills no missing key)`,
+    ],
+    [
+      'rru_per_page_billed_median',
+      `${percentile(one.billed, 50).toFixed(1)} (from item sizes, as DynamoDB bills: each key of the batch reads at least 0.5 RRU, found or not)`,
+    ],
+    [
+      'usd_per_page',
+      `$${(percentile(one.billed, 50) * prices.dynamoReadUnit.usd).toFixed(7)} (DynamoDB reads only, ${prices.dynamoReadUnit.source})`,
+    ],
     ['page_ms_p50', percentile(one.ms, 50).toFixed(1)],
     ['page_ms_p99', percentile(one.ms, 99).toFixed(1)],
     ['second_pass_page_ms_p50', percentile(two.ms, 50).toFixed(1)],

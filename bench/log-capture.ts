@@ -18,7 +18,7 @@ export class LogCapture {
       // eslint-disable-next-line @typescript-eslint/unbound-method -- restored as it was
       const original = stream.write;
       const passThrough = original.bind(stream) as (...args: unknown[]) => boolean;
-      stream.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+      stream.write = (chunk: unknown, ...rest: unknown[]): boolean => {
         const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : undefined;
         if (text !== undefined && this.#isWitnessLine(text)) {
           for (const line of text.split('\n')) {
@@ -31,7 +31,7 @@ export class LogCapture {
           return true;
         }
         return passThrough(chunk, ...rest);
-      });
+      };
       this.#restore.push(() => {
         stream.write = original;
       });

@@ -46,7 +46,8 @@ interface Input extends Entry {
 
 function entryBytes(entry: Entry): number {
   const attributes = Object.entries(entry.MessageAttributes ?? {}).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? ''),
+    (sum, [name, value]) =>
+      sum + Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? ''),
     0,
   );
   return Buffer.byteLength(entry.Message ?? entry.MessageBody ?? '') + Buffer.byteLength(entry.Subject ?? '') + attributes;
@@ -99,7 +100,11 @@ export class MessagingMeter {
     const sent: Entry[] = entries ?? (input.Message !== undefined || input.MessageBody !== undefined ? [input] : []);
     const payloadBytes = sent.reduce((sum, e) => sum + entryBytes(e), 0);
     const messages =
-      command === 'ReceiveMessageCommand' ? (output?.Messages?.length ?? 0) : command === 'DeleteMessageBatchCommand' ? (input.Entries?.length ?? 0) : sent.length;
+      command === 'ReceiveMessageCommand'
+        ? (output?.Messages?.length ?? 0)
+        : command === 'DeleteMessageBatchCommand'
+          ? (input.Entries?.length ?? 0)
+          : sent.length;
     this.requests.push({
       service,
       command,

@@ -43,7 +43,11 @@ export const prices = {
   lambdaArmGbSecond: { usd: 0.0000133334, unit: 'GB-s (arm64)', source: `${table}: Lambda duration arm64 $0.0000133334 per GB-s` },
   logsIngestion: { usd: 0.5, unit: 'GB ingested', source: `${table}: CloudWatch Logs ingestion $0.50 per GB` },
   logsStorage: { usd: 0.03, unit: 'GB-month stored', source: `${table}: CloudWatch Logs storage $0.03 per GB-month` },
-  snsPublish: { usd: 0.5 / 1e6, unit: 'publish (64 KB chunk)', source: `${table}: SNS publish $0.50 per million; delivery to SQS and Lambda free` },
+  snsPublish: {
+    usd: 0.5 / 1e6,
+    unit: 'publish (64 KB chunk)',
+    source: `${table}: SNS publish $0.50 per million; delivery to SQS and Lambda free`,
+  },
   snsDeliverySqs: { usd: 0, unit: 'delivery to an SQS queue', source: `${table}: SNS delivery to SQS and Lambda: no charge` },
   snsEmail: { usd: 2.0 / 1e5, unit: 'e-mail notification', source: `${table}: SNS e-mail $2.00 per 100,000` },
   sqsRequest: { usd: 0.4 / 1e6, unit: 'request (64 KB chunk)', source: `${table}: SQS standard $0.40 per million requests` },

@@ -259,7 +259,8 @@ class SiteDay {
         },
       },
       log: (action) => {
-        if (/^(peer lost|peer back|deciding to claim|promoting|demoting|running as primary)/.test(action.message)) this.note(`${n.id}: ${action.message}`);
+        if (/^(peer lost|peer back|deciding to claim|promoting|demoting|running as primary)/.test(action.message))
+          this.note(`${n.id}: ${action.message}`);
       },
       observe: ({ before, after }) => {
         if (after.role !== before.role || after.epoch !== before.epoch) {
@@ -309,11 +310,20 @@ class SiteDay {
     this.o.setWitnessTime(sentAt + this.o.witnessRttMs / 2);
     const r = await n.client.claim(action.request);
     this.count(r.ok ? (r.body.granted ? 'claim granted' : `claim refused: ${r.body.reason}`) : 'claim failed');
-    if (r.ok) this.note(`${n.id}: claim (${action.request.reason}) → ${r.body.granted ? `granted e${r.body.epoch}` : `refused (${r.body.reason}, retry in ${r.body.retryAfterMs} ms)`}`);
+    if (r.ok)
+      this.note(
+        `${n.id}: claim (${action.request.reason}) → ${r.body.granted ? `granted e${r.body.epoch}` : `refused (${r.body.reason}, retry in ${r.body.retryAfterMs} ms)`}`,
+      );
     this.answerAfterRoundTrip(n, action, sentAt, r, answered);
   }
 
-  answerAfterRoundTrip<T>(n: SimNode, action: HeartbeatAction | ClaimAction, sentAt: number, r: WitnessResult<T>, answered: (result: WitnessResult<T>) => void): void {
+  answerAfterRoundTrip<T>(
+    n: SimNode,
+    action: HeartbeatAction | ClaimAction,
+    sentAt: number,
+    r: WitnessResult<T>,
+    answered: (result: WitnessResult<T>) => void,
+  ): void {
     if (!r.ok) {
       this.failedRequests++;
       this.note(`${n.id}: witness ${action.type} failed: ${String(r.status)} ${String(r.code)}`);

@@ -43,14 +43,19 @@ export function platformLogLines(format: PlatformLogFormat, durationMs: number, 
         JSON.stringify({
           time,
           type: 'platform.report',
-          record: { requestId, metrics: { durationMs: duration, billedDurationMs: billed, memorySizeMB: memoryMb, maxMemoryUsedMB: modelledMaxMemoryMb }, status: 'success' },
+          record: {
+            requestId,
+            metrics: { durationMs: duration, billedDurationMs: billed, memorySizeMB: memoryMb, maxMemoryUsedMB: modelledMaxMemoryMb },
+            status: 'success',
+          },
         }),
       ];
   }
 }
 
 /** Bytes of Lambda's own events for one invocation of `durationMs`. */
-export const platformLogBytes = (format: PlatformLogFormat, durationMs: number, memoryMb: number): number => linesBytes(platformLogLines(format, durationMs, memoryMb));
+export const platformLogBytes = (format: PlatformLogFormat, durationMs: number, memoryMb: number): number =>
+  linesBytes(platformLogLines(format, durationMs, memoryMb));
 
 /**
  * The HTTP API's access log line for one request: the fields of lib/node-api.ts's

@@ -48,7 +48,11 @@ export function witnessMonth(day: {
     apiRequests: apiRequests * daysPerMonth,
     apiAccessLogBytes: accessLogBytes * daysPerMonth,
     functions: Object.fromEntries(Object.entries(functions).map(([name, f]) => [name, monthOf(f)])),
-    dynamo: { writeUnits: day.writeUnits * daysPerMonth, readUnits: day.readUnits * daysPerMonth, storedBytes: day.storedItemBytes + dynamoItemOverheadBytes },
+    dynamo: {
+      writeUnits: day.writeUnits * daysPerMonth,
+      readUnits: day.readUnits * daysPerMonth,
+      storedBytes: day.storedItemBytes + dynamoItemOverheadBytes,
+    },
     logRetentionMonths: retentionMonths(day.stack),
     sns: { publishes: 0, emails: 0 },
     sqsRequests: 0,
@@ -56,9 +60,15 @@ export function witnessMonth(day: {
 }
 
 /** HTTP API metering: one unit per started 512 KB of the larger of request and response. */
-export const httpApiUnits = (i: Invocation): number => Math.max(1, Math.ceil(Math.max(i.requestBytes, i.responseBytes) / httpApiMeterBytes));
+export const httpApiUnits = (i: Invocation): number =>
+  Math.max(1, Math.ceil(Math.max(i.requestBytes, i.responseBytes) / httpApiMeterBytes));
 
-const monthOf = (f: FunctionUsage): FunctionUsage => ({ ...f, invocations: f.invocations * daysPerMonth, billedMs: f.billedMs * daysPerMonth, logBytes: f.logBytes * daysPerMonth });
+const monthOf = (f: FunctionUsage): FunctionUsage => ({
+  ...f,
+  invocations: f.invocations * daysPerMonth,
+  billedMs: f.billedMs * daysPerMonth,
+  logBytes: f.logBytes * daysPerMonth,
+});
 
 /** A site-day of the event path × 30 (its functions at the stack's memory size; the audit trail it adds is kept: a month of it). */
 export function eventPathMonth(d: EventPathDay, stack: StackFacts): Usage {
@@ -103,7 +113,12 @@ export function detectorMonth(o: { meanMs: number; dueBucketMs: number; platform
   return {
     ...noUsage(retentionMonths(o.stack)),
     functions: {
-      'tiebreak-detect-silence': { invocations: runs, billedMs: runs * billedMsOf(o.meanMs), memoryMb: o.stack.memoryMb, logBytes: runs * platformLogBytes(o.platformLogs, o.meanMs, o.stack.memoryMb) },
+      'tiebreak-detect-silence': {
+        invocations: runs,
+        billedMs: runs * billedMsOf(o.meanMs),
+        memoryMb: o.stack.memoryMb,
+        logBytes: runs * platformLogBytes(o.platformLogs, o.meanMs, o.stack.memoryMb),
+      },
     },
     // A bucket: its cursor UpdateItem (1 WRU); its Query (0.5 RRU: keys only, eventually consistent). A run: the cursor's consistent GetItem (1 RRU).
     dynamo: { writeUnits: buckets, readUnits: runs + buckets * 0.5, storedBytes: 0 },

@@ -63,7 +63,12 @@ export function addUsage(a: Usage, b: Usage): Usage {
     const mine = functions[name];
     if (mine && mine.memoryMb !== f.memoryMb) throw new Error(`${name} has two memory sizes`);
     functions[name] = mine
-      ? { invocations: mine.invocations + f.invocations, billedMs: mine.billedMs + f.billedMs, memoryMb: f.memoryMb, logBytes: mine.logBytes + f.logBytes }
+      ? {
+          invocations: mine.invocations + f.invocations,
+          billedMs: mine.billedMs + f.billedMs,
+          memoryMb: f.memoryMb,
+          logBytes: mine.logBytes + f.logBytes,
+        }
       : f;
   }
   return {
@@ -85,4 +90,5 @@ export function addUsage(a: Usage, b: Usage): Usage {
 export const invocationsOf = (u: Usage): number => Object.values(u.functions).reduce((sum, f) => sum + f.invocations, 0);
 
 /** Lambda GB-seconds of every function (GB = 1,024 MB, as Lambda bills). */
-export const gbSecondsOf = (u: Usage): number => Object.values(u.functions).reduce((sum, f) => sum + (f.billedMs / 1000) * (f.memoryMb / 1024), 0);
+export const gbSecondsOf = (u: Usage): number =>
+  Object.values(u.functions).reduce((sum, f) => sum + (f.billedMs / 1000) * (f.memoryMb / 1024), 0);

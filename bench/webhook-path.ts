@@ -70,11 +70,17 @@ export async function webhookFunctionFacts(): Promise<WebhookFunctionFacts> {
       routerTimeoutSeconds: functionSpecs.webhookRouter.timeoutSeconds,
       delivererTimeoutSeconds: functionSpecs.webhookDeliverer.timeoutSeconds,
       maxReceiveCount: webhookMaxReceiveCount,
-      source: 'lib/witness-stack.ts functionSpecs (timeoutSeconds; no memory of their own: lib/witness-function.ts memorySizeMb, as every function)',
+      source:
+        'lib/witness-stack.ts functionSpecs (timeoutSeconds; no memory of their own: lib/witness-function.ts memorySizeMb, as every function)',
     };
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    return { routerTimeoutSeconds: 30, delivererTimeoutSeconds: 60, maxReceiveCount: 10, source: `assumed 30 s and 60 s (lib/witness-stack.ts did not load: ${why})` };
+    return {
+      routerTimeoutSeconds: 30,
+      delivererTimeoutSeconds: 60,
+      maxReceiveCount: 10,
+      source: `assumed 30 s and 60 s (lib/witness-stack.ts did not load: ${why})`,
+    };
   }
 }
 
@@ -97,7 +103,8 @@ class Receiver {
     const counts: ReceiverCounts = { posts: 0, bytesOut: 0, statuses: {} };
     const server = http.createServer((request: IncomingMessage, response: ServerResponse) => {
       let bytes = Buffer.byteLength(`${request.method ?? ''} ${request.url ?? ''} HTTP/${request.httpVersion}\r\n\r\n`);
-      for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) bytes += Buffer.byteLength(`${request.rawHeaders[i] ?? ''}: ${request.rawHeaders[i + 1] ?? ''}\r\n`);
+      for (let i = 0; i + 1 < request.rawHeaders.length; i += 2)
+        bytes += Buffer.byteLength(`${request.rawHeaders[i] ?? ''}: ${request.rawHeaders[i + 1] ?? ''}\r\n`);
       request.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
       });
@@ -152,11 +159,23 @@ export class WebhookPath {
     private readonly receiver: Receiver | undefined,
   ) {}
 
-  static async setUp(o: { variant: WebhookVariant; dynamo: DynamoDBClient; tableName: string; resellerId: string; now: number }): Promise<WebhookPath> {
+  static async setUp(o: {
+    variant: WebhookVariant;
+    dynamo: DynamoDBClient;
+    tableName: string;
+    resellerId: string;
+    now: number;
+  }): Promise<WebhookPath> {
     if (o.variant === 'none') return new WebhookPath(o.variant, `${o.tableName}-no-endpoints`, undefined);
     const receiver = await Receiver.start();
     const store = new WebhookEndpointStore(documentClient(o.dynamo), o.tableName);
-    const created = await store.createEndpoint(o.resellerId, endpointId, { url: receiver.url, eventTypes: endpointEventTypes, template: 'generic', enabled: true }, newWebhookSecret(), o.now);
+    const created = await store.createEndpoint(
+      o.resellerId,
+      endpointId,
+      { url: receiver.url, eventTypes: endpointEventTypes, template: 'generic', enabled: true },
+      newWebhookSecret(),
+      o.now,
+    );
     if (!created) throw new Error('the bench endpoint exists already');
     return new WebhookPath(o.variant, o.tableName, receiver);
   }
@@ -211,7 +230,8 @@ export class WebhookRun {
         return async (event, context) => {
           const { result, run } = await this.exclusive(() => handler(event, context));
           runs.push({ ...run, items: event.Records.length });
-          for (const f of result.batchItemFailures) this.failures.push(`${functionName} (${this.path.variant}) failed message ${f.itemIdentifier}`);
+          for (const f of result.batchItemFailures)
+            this.failures.push(`${functionName} (${this.path.variant}) failed message ${f.itemIdentifier}`);
           return result;
         };
       },

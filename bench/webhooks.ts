@@ -71,7 +71,8 @@ const progress = (line: string) => {
 
 function count(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   const x = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(x) || x < min || x > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${String(value)}`);
+  if (!Number.isInteger(x) || x < min || x > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not ${String(value)}`);
   return x;
 }
 
@@ -181,7 +182,14 @@ async function startReceiver(secret: string, verifyEvery: number, answerMs: numb
 function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { method: 'POST', hostname: url.hostname, port: url.port, path: url.pathname, agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+      {
+        method: 'POST',
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        agent,
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+      },
       (response) => {
         response.resume();
         response.on('end', () => {
@@ -211,7 +219,9 @@ async function floorRun(receiver: Receiver, secret: string, tag: string, n: numb
     for (let i = 0; i < n; i++) {
       const messageId = `msg_floor_${tag}_${String(i)}`;
       // Rendered and signed per request, as the pipeline renders (router) and signs (sender) per message.
-      const body = renderWebhookBody('generic', nodeLost(`${resellerId}/bench-site/node.lost/floor-${tag}-${String(i)}`, timestamp), { routingKey: null });
+      const body = renderWebhookBody('generic', nodeLost(`${resellerId}/bench-site/node.lost/floor-${tag}-${String(i)}`, timestamp), {
+        routingKey: null,
+      });
       if (body === null) throw new Error('the generic template rendered nothing');
       const status = await post(agent, url, signatureHeaders(messageId, new Date(), body, [secret]), body);
       if (status !== 204) throw new Error(`the receiver answered ${String(status)} to the floor`);
@@ -252,14 +262,20 @@ class DynamoProbe {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const command = context.commandName ?? 'unknown';
-        const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown>; TransactItems?: { Update?: { Key?: Record<string, unknown> } }[] };
+        const input = args.input as {
+          Key?: Record<string, unknown>;
+          Item?: Record<string, unknown>;
+          TransactItems?: { Update?: { Key?: Record<string, unknown> } }[];
+        };
         // A try is recorded by a transaction whose first item is the message's Update (webhook-message-store.ts).
         const sk = stringOf((input.Key ?? input.Item ?? input.TransactItems?.[0]?.Update?.Key)?.sk);
         const messageId = sk?.startsWith(webhookMessageSkPrefix) ? sk.slice(webhookMessageSkPrefix.length) : undefined;
         const started = performance.now();
         this.#lastAt = started;
-        if (messageId !== undefined && command === 'PutItemCommand' && !this.moments.stored.has(messageId)) this.moments.stored.set(messageId, started);
-        if (messageId !== undefined && command === 'GetItemCommand' && !this.moments.picked.has(messageId)) this.moments.picked.set(messageId, started);
+        if (messageId !== undefined && command === 'PutItemCommand' && !this.moments.stored.has(messageId))
+          this.moments.stored.set(messageId, started);
+        if (messageId !== undefined && command === 'GetItemCommand' && !this.moments.picked.has(messageId))
+          this.moments.picked.set(messageId, started);
         try {
           return await next(args);
         } finally {
@@ -303,7 +319,14 @@ interface Pipeline {
   cpu: CpuMeter;
 }
 
-async function pipelineRun(p: Pipeline, receiver: Receiver, tag: string, n: number, timeoutMs: number, counted: boolean): Promise<PipelineRun> {
+async function pipelineRun(
+  p: Pipeline,
+  receiver: Receiver,
+  tag: string,
+  n: number,
+  timeoutMs: number,
+  counted: boolean,
+): Promise<PipelineRun> {
   // A second in the past: a job due now is sent without delay (DelayedQueue rounds up to whole seconds).
   const timestamp = new Date(Date.now() - 1000).toISOString();
   const eventAt = Date.parse(timestamp);
@@ -340,7 +363,10 @@ async function pipelineRun(p: Pipeline, receiver: Receiver, tag: string, n: numb
       return a === undefined || b === undefined ? [] : [b - a];
     });
   const stage = (...ends: Parameters<typeof stageTimes>) => median(stageTimes(...ends));
-  const toArrived = stageTimes((id) => m.picked.get(id), (id) => receiver.arrivals.get(id));
+  const toArrived = stageTimes(
+    (id) => m.picked.get(id),
+    (id) => receiver.arrivals.get(id),
+  );
   return {
     perSecond: complete ? n / ((lastArrival - started) / 1000) : 0,
     lost: n - arrived.length,
@@ -352,10 +378,19 @@ async function pipelineRun(p: Pipeline, receiver: Receiver, tag: string, n: numb
       recorded: last(m.recorded),
     },
     stageMs: {
-      toStored: stage((id) => published.get(id), (id) => m.stored.get(id)),
-      toPicked: stage((id) => m.stored.get(id), (id) => m.picked.get(id)),
+      toStored: stage(
+        (id) => published.get(id),
+        (id) => m.stored.get(id),
+      ),
+      toPicked: stage(
+        (id) => m.stored.get(id),
+        (id) => m.picked.get(id),
+      ),
       toArrived: median(toArrived),
-      toRecorded: stage((id) => receiver.arrivals.get(id), (id) => m.recorded.get(id)),
+      toRecorded: stage(
+        (id) => receiver.arrivals.get(id),
+        (id) => m.recorded.get(id),
+      ),
     },
     toArrivedMaxMs: Math.max(0, ...toArrived),
     eventLoopUtilization,
@@ -368,7 +403,14 @@ async function pipelineRun(p: Pipeline, receiver: Receiver, tag: string, n: numb
 export async function webhooksBench(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { runs: { type: 'string' }, messages: { type: 'string' }, concurrency: { type: 'string' }, 'verify-every': { type: 'string' }, 'warm-up': { type: 'string' }, 'receiver-ms': { type: 'string' } },
+    options: {
+      runs: { type: 'string' },
+      messages: { type: 'string' },
+      concurrency: { type: 'string' },
+      'verify-every': { type: 'string' },
+      'warm-up': { type: 'string' },
+      'receiver-ms': { type: 'string' },
+    },
     strict: true,
   });
   const runs = count('runs', values.runs, 3, 1, 20);
@@ -428,7 +470,9 @@ export async function webhooksBench(args: string[]): Promise<number> {
         else pipelines.push(await pipelineRun(pipeline, receiver, tag, n, runTimeoutMs, true));
       }
       const [f, p] = [floors.at(-1)!, pipelines.at(-1)!];
-      progress(`run ${String(r + 1)}/${String(runs)}: floor ${f.perSecond.toFixed(0)}/s, pipeline ${p.perSecond.toFixed(1)}/s (ratio ${(p.perSecond / f.perSecond).toFixed(3)}), lost ${String(p.lost)}`);
+      progress(
+        `run ${String(r + 1)}/${String(runs)}: floor ${f.perSecond.toFixed(0)}/s, pipeline ${p.perSecond.toFixed(1)}/s (ratio ${(p.perSecond / f.perSecond).toFixed(3)}), lost ${String(p.lost)}`,
+      );
     }
     await sleep(duplicateGraceMs);
   } finally {
@@ -476,7 +520,9 @@ export async function webhooksBench(args: string[]): Promise<number> {
     ['pipeline_cpu_ms_per_delivery_bench', median(pipelines.map((p) => p.cpu.benchMs / n)).toFixed(3)],
     [
       'pipeline_cpu_ms_per_delivery_engine',
-      pipelines.every((p) => p.cpu.engineMs !== undefined) ? median(pipelines.map((p) => (p.cpu.engineMs ?? 0) / n)).toFixed(3) : 'not found',
+      pipelines.every((p) => p.cpu.engineMs !== undefined)
+        ? median(pipelines.map((p) => (p.cpu.engineMs ?? 0) / n)).toFixed(3)
+        : 'not found',
     ],
     // The floor's CPU a delivery over the pipeline's (this process and the engine): what the ratio tends to when both are CPU-bound.
     [
@@ -485,7 +531,12 @@ export async function webhooksBench(args: string[]): Promise<number> {
         ? (median(floors.map((f) => f.cpuMsPer)) / median(pipelines.map((p) => (p.cpu.benchMs + (p.cpu.engineMs ?? 0)) / n))).toFixed(4)
         : 'not found',
     ],
-    ['pipeline_cpu_engine_per_wall', pipelines.every((p) => p.cpu.engineMs !== undefined) ? median(pipelines.map((p) => (p.cpu.engineMs ?? 0) / p.cpu.wallMs)).toFixed(3) : 'not found'],
+    [
+      'pipeline_cpu_engine_per_wall',
+      pipelines.every((p) => p.cpu.engineMs !== undefined)
+        ? median(pipelines.map((p) => (p.cpu.engineMs ?? 0) / p.cpu.wallMs)).toFixed(3)
+        : 'not found',
+    ],
   ];
   for (const [command, r] of [...dynamoProbe.requests].sort(([a], [b]) => a.localeCompare(b))) {
     const name = command.replace(/Command$/, '');

@@ -126,7 +126,8 @@ export async function witnessBench(args: string[]): Promise<number> {
       });
       return { siteId, a: node('node-a'), b: node('node-b') };
     };
-    const numbered = (prefix: string, count = siteCount) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
+    const numbered = (prefix: string, count = siteCount) =>
+      Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
     const heartbeatSites = numbered('hb').map(benchSite);
     const claimSites = numbered('cl', claimSiteCount).map(benchSite);
     await forEachLimited([...heartbeatSites, ...claimSites], concurrency, async (site) => {
@@ -141,7 +142,10 @@ export async function witnessBench(args: string[]): Promise<number> {
     );
     if (!siteItem) throw new Error('the first bench site has no item');
     const siteItemBytes = itemBytes(siteItem);
-    const rawItems = numbered('rw').map((siteId): RawItem => ({ key: marshalledKey(siteId), seq: Number(siteItem.nodes?.M?.['node-a']?.M?.seq?.N) }));
+    const rawItems = numbered('rw').map((siteId): RawItem => ({
+      key: marshalledKey(siteId),
+      seq: Number(siteItem.nodes?.M?.['node-a']?.M?.seq?.N),
+    }));
     await forEachLimited(rawItems, concurrency, async (raw) => {
       await client.send(new PutItemCommand({ TableName: tableName, Item: { ...siteItem, ...raw.key } }));
     });
@@ -277,7 +281,8 @@ function parseOptions(args: string[]): { seconds: number; concurrency: number; w
   }
   const int = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
     const n = value === undefined ? fallback : Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${String(value)}\n${usage}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${String(value)}\n${usage}`);
     return n;
   };
   return {
@@ -368,7 +373,12 @@ async function settleSite(store: SiteStore, http: JsonClient, site: BenchSite): 
   };
   await secondary(site.b, 0);
   await secondary(site.a, 0);
-  const claim = await http.post(nodePaths.claim, site.a.token, { incarnation, seq: ++site.a.seq, epoch: 0, reason: 'startup' } satisfies ClaimRequest);
+  const claim = await http.post(nodePaths.claim, site.a.token, {
+    incarnation,
+    seq: ++site.a.seq,
+    epoch: 0,
+    reason: 'startup',
+  } satisfies ClaimRequest);
   if (claim.status !== 200 || !(claim.body as ClaimResponse).granted) throw new WrongAnswer('a first claim', claim, 'a grant');
   const acks = expectRenewed(await primaryHeartbeat(http, site)).commands.map((c) => c.id);
   expectRenewed(await primaryHeartbeat(http, site, acks));
@@ -393,7 +403,8 @@ async function rawConditionalWrite(client: DynamoDBClient, raw: RawItem): Promis
     new UpdateItemCommand({
       TableName: tableName,
       Key: raw.key,
-      ConditionExpression: '(#n.#a.#tv = :tv AND (#n.#a.#inc < :inc OR (#n.#a.#inc = :inc AND #n.#a.#seq < :seq)) AND (#p = :a AND #e = :e))',
+      ConditionExpression:
+        '(#n.#a.#tv = :tv AND (#n.#a.#inc < :inc OR (#n.#a.#inc = :inc AND #n.#a.#seq < :seq)) AND (#p = :a AND #e = :e))',
       UpdateExpression:
         'SET #n.#a.#inc = :inc, #n.#a.#seq = :seq, #n.#a.#seen = :now, #first = if_not_exists(#first, :now), #rev = #rev + :one, ' +
         '#n.#a.#role = :role, #n.#a.#re = :e, #n.#a.#health = :health, #n.#a.#peer = :peer, #lease = :lease, #decision = :decision, #due = :due ' +

@@ -84,7 +84,8 @@ if (command === 'watchdog') {
   process.exit(0);
 }
 
-const logLine = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), node: config.nodeId, ...line })}\n`);
+const logLine = (line: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), node: config.nodeId, ...line })}\n`);
 
 if (command === 'maintenance') {
   const minutes = Number(values.minutes);
@@ -97,21 +98,23 @@ if (command === 'maintenance') {
   const witness = new WitnessClient(ready.witness.url, ready.witness.token, ready.witness.requestTimeoutMs);
   const result = await witness.maintenance({ minutes, reason: values.reason });
   if (!result.ok) {
-    console.error(`tiebreak-agent: the witness refused the maintenance window (${String(result.status ?? 'no answer')} ${result.code ?? ''})`);
+    console.error(
+      `tiebreak-agent: the witness refused the maintenance window (${String(result.status ?? 'no answer')} ${result.code ?? ''})`,
+    );
     process.exit(1);
   }
-  console.log(`maintenance window ${result.body.windowId}: ${result.body.start} to ${result.body.end}. Nobody is paged for this site until then.`);
+  console.log(
+    `maintenance window ${result.body.windowId}: ${result.body.start} to ${result.body.end}. Nobody is paged for this site until then.`,
+  );
   process.exit(0);
 }
 
 // For the chaos harness only: run this agent's clock fast or slow, within the drift margin.
 const clockRate = Number(process.env.TIEBREAK_AGENT_CLOCK_RATE ?? 1);
-const ready = await withNodeToken(config, logLine).catch(
-  (error: unknown) => {
-    console.error(`tiebreak-agent: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+const ready = await withNodeToken(config, logLine).catch((error: unknown) => {
+  console.error(`tiebreak-agent: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
 const agent = new AgentRuntime(ready, { clock: monotonicClock(clockRate) });
 await agent.start();
 const stop = () => {

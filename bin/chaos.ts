@@ -48,7 +48,9 @@ if (![count, seed, parallel].every((n) => Number.isInteger(n) && n >= 0) || coun
   process.exit(2);
 }
 
-console.log(`chaos: ${count} schedules from seed ${seed}, ${parallel} at a time, agents ${mode === 'process' ? 'as processes' : 'in one process'}`);
+console.log(
+  `chaos: ${count} schedules from seed ${seed}, ${parallel} at a time, agents ${mode === 'process' ? 'as processes' : 'in one process'}`,
+);
 const stack = await startWitnessStack(shortWitnessSettings);
 let done = 0;
 const summary = await sweep(stack, {
@@ -60,7 +62,9 @@ const summary = await sweep(stack, {
     done++;
     if (values.verbose || r.splitBrain > 0 || r.stuck || (r.survivorOutageMs ?? 0) > 0) {
       const survivor = r.survivorOutageMs === null ? '' : ` survivor_outage_ms=${r.survivorOutageMs}`;
-      console.log(`  [${done}/${count}] seed ${r.seed}: split_brain=${r.splitBrain} stuck=${r.stuck}${survivor} overloaded=${r.overloaded} ${r.note ?? ''}`);
+      console.log(
+        `  [${done}/${count}] seed ${r.seed}: split_brain=${r.splitBrain} stuck=${r.stuck}${survivor} overloaded=${r.overloaded} ${r.note ?? ''}`,
+      );
     } else if (done % 10 === 0 && done < count) {
       // Progress on stderr, so that stdout stays name: value lines.
       console.error(`chaos: ${done}/${count} schedules run`);
@@ -72,7 +76,14 @@ await stack.close();
 const { violations, ...figures } = summary;
 for (const [name, value] of Object.entries(figures)) console.log(`${name}: ${value === null ? 'n/a' : String(value)}`);
 for (const v of violations) {
-  const what = v.splitBrain > 0 ? 'split brain' : (v.survivorOutageMs ?? 0) > 0 ? 'survivor stopped on a standalone lease' : v.overloaded ? 'stuck, machine overloaded' : 'stuck';
+  const what =
+    v.splitBrain > 0
+      ? 'split brain'
+      : (v.survivorOutageMs ?? 0) > 0
+        ? 'survivor stopped on a standalone lease'
+        : v.overloaded
+          ? 'stuck, machine overloaded'
+          : 'stuck';
   console.log(`violation: seed ${v.seed} (${what}): replay with npm run chaos -- --schedules 1 --seed ${v.seed}`);
 }
 process.exit(summary.split_brain > 0 || summary.stuck > 0 || summary.survivor_outage_ms > 0 ? 1 : 0);

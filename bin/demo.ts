@@ -37,7 +37,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dir = mkdtempSync(join(tmpdir(), 'tiebreak-demo-'));
 const stack = await startWitnessStack(witnessSettings);
 const tokens = await stack.createSite('demo-office', ['node-a', 'node-b']);
-const rig = await SiteRig.create({ dir, witnessUrl: stack.url, tokens, timings: shortAgentTimings, requestTimeoutMs: shortRequestTimeoutMs });
+const rig = await SiteRig.create({
+  dir,
+  witnessUrl: stack.url,
+  tokens,
+  timings: shortAgentTimings,
+  requestTimeoutMs: shortRequestTimeoutMs,
+});
 let sceneStart = monotonicMs();
 const stamp = (t: number) => `+${((t - sceneStart) / 1000).toFixed(2).padStart(6)} s`;
 rig.onLine = (line: AgentLine) => {
@@ -95,7 +101,10 @@ try {
   const takeover = await waitForStart(killedAt, 20_000, secondary);
   const failoverMs = takeover ? takeover.t - killedAt : Infinity;
   check(takeover !== undefined, `${secondary} promotes at epoch ${String(takeover?.epoch)}`);
-  check(failoverMs <= failoverTargetMs, `failover in ${failoverMs.toFixed(0)} ms (target: lease + skew + one heartbeat = ${failoverTargetMs} ms)`);
+  check(
+    failoverMs <= failoverTargetMs,
+    `failover in ${failoverMs.toFixed(0)} ms (target: lease + skew + one heartbeat = ${failoverTargetMs} ms)`,
+  );
 
   scene(`2. ${primary} comes back`);
   const backAt = monotonicMs();
@@ -103,14 +112,20 @@ try {
   await sleep(4_000);
   const back = status(primary);
   check(startedSince(backAt, primary).length === 0, `${primary} runs no workloads`);
-  check(back.role === 'secondary' && back.epoch === takeover?.epoch, `${primary} is secondary at epoch ${back.epoch} (the new epoch is ${String(takeover?.epoch)})`);
+  check(
+    back.role === 'secondary' && back.epoch === takeover?.epoch,
+    `${primary} is secondary at epoch ${back.epoch} (the new epoch is ${String(takeover?.epoch)})`,
+  );
 
   scene(`3. the link between the agents is cut; both still reach the witness`);
   const cutAt = monotonicMs();
   rig.cutPeerLink(true);
   await sleep(3 * witnessSettings.leaseMs);
   const during = workloads().filter((e) => e.t >= cutAt);
-  check(during.length === 0, `${secondary} keeps the role (keep-primary) and ${primary} does not promote (${during.length} workload changes)`);
+  check(
+    during.length === 0,
+    `${secondary} keeps the role (keep-primary) and ${primary} does not promote (${during.length} workload changes)`,
+  );
   rig.cutPeerLink(false);
   await sleep(1_500);
 
@@ -122,7 +137,10 @@ try {
   const fenced = workloads().find((e) => e.event === 'stop' && e.node === secondary && e.t >= isolatedAt);
   check(fenced !== undefined, `${secondary} self-fences after ${fenced ? (fenced.t - isolatedAt).toFixed(0) : '?'} ms`);
   check(promoted !== undefined, `${primary} promotes after ${promoted ? (promoted.t - isolatedAt).toFixed(0) : '?'} ms`);
-  check(fenced !== undefined && promoted !== undefined && fenced.t < promoted.t, `the fence comes first, by ${fenced && promoted ? (promoted.t - fenced.t).toFixed(0) : '?'} ms`);
+  check(
+    fenced !== undefined && promoted !== undefined && fenced.t < promoted.t,
+    `the fence comes first, by ${fenced && promoted ? (promoted.t - fenced.t).toFixed(0) : '?'} ms`,
+  );
   rig.cutWitness(secondary, false);
   rig.cutPeerLink(false);
   await sleep(1_000);
@@ -131,8 +149,13 @@ try {
   scene(`5. ${secondary} dies for good; ${primary} then loses the internet for three leases`);
   const deadAt = rig.kill(secondary);
   console.log(`  ${stamp(deadAt)}  ${secondary}  killed (SIGKILL)`);
-  const standalone = await rig.waitFor((l) => l.node === primary && l.message === standaloneLine, 30_000, `${primary}'s standalone lease`, deadAt).catch(() => undefined);
-  check(standalone !== undefined, `the witness excludes ${secondary} and ${primary}'s lease becomes standalone after ${standalone ? (standalone.t - deadAt).toFixed(0) : '?'} ms`);
+  const standalone = await rig
+    .waitFor((l) => l.node === primary && l.message === standaloneLine, 30_000, `${primary}'s standalone lease`, deadAt)
+    .catch(() => undefined);
+  check(
+    standalone !== undefined,
+    `the witness excludes ${secondary} and ${primary}'s lease becomes standalone after ${standalone ? (standalone.t - deadAt).toFixed(0) : '?'} ms`,
+  );
   const offlineAt = monotonicMs();
   const offlineMs = 3 * witnessSettings.leaseMs;
   rig.cutWitness(primary, true);
@@ -145,9 +168,15 @@ try {
   rig.start(secondary);
   console.log(`  ${stamp(returnAt)}  ${secondary}  back`);
   const readmitted = await waitForReadmission(20_000);
-  check(readmitted !== undefined, `the witness readmits ${secondary} after ${readmitted ? (readmitted - returnAt).toFixed(0) : '?'} ms, once ${primary} has given its standalone lease back`);
+  check(
+    readmitted !== undefined,
+    `the witness readmits ${secondary} after ${readmitted ? (readmitted - returnAt).toFixed(0) : '?'} ms, once ${primary} has given its standalone lease back`,
+  );
   const rejoined = status(secondary);
-  check(rejoined.role === 'secondary' && startedSince(returnAt, secondary).length === 0, `${secondary} rejoins as secondary at epoch ${rejoined.epoch} and runs no workloads`);
+  check(
+    rejoined.role === 'secondary' && startedSince(returnAt, secondary).length === 0,
+    `${secondary} rejoins as secondary at epoch ${rejoined.epoch} and runs no workloads`,
+  );
 
   scene('ground truth');
   const intervals = primaryIntervals(workloads(), monotonicMs());

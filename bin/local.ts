@@ -67,7 +67,11 @@ const startup = (async () => {
   await mkdir(dataDir, { recursive: true });
   // The settings as the functions read them (the same schema), the keys kept in the data folder.
   const tokenKey = process.env.TIEBREAK_TOKEN_KEY ?? (await localSecret(resolve(dataDir, 'token-key')));
-  const config = witnessConfigFromEnv({ ...process.env, TIEBREAK_TABLE: process.env.TIEBREAK_TABLE ?? 'tiebreak', TIEBREAK_TOKEN_KEY: tokenKey });
+  const config = witnessConfigFromEnv({
+    ...process.env,
+    TIEBREAK_TABLE: process.env.TIEBREAK_TABLE ?? 'tiebreak',
+    TIEBREAK_TOKEN_KEY: tokenKey,
+  });
   const adminKey = process.env.TIEBREAK_ADMIN_KEY ?? (await localSecret(resolve(dataDir, 'admin-key')));
   // Queues and topics are named by TIEBREAK_CHANNEL_PREFIX (default `tiebreak`), as the stack's prefix does in AWS.
   // Webhook endpoints may be loopback addresses only when asked (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true): a receiver on this machine.

@@ -60,18 +60,68 @@ interface Search {
 // need most of the state space before their counterexample (or all of it, if one survives).
 const searches: Search[] = [
   { name: 'model', kind: 'model', what: 'the protocol' },
-  { name: 'a4_ignored', kind: 'implied', macro: 'MUTANT_A4_IGNORED', what: 'A4: no demotion on a higher epoch, and promotion on a grant older than an epoch seen' },
-  { name: 'reused_command_id', kind: 'mutant', macro: 'MUTANT_REUSED_COMMAND_ID', what: 'W5: end-standalone ids repeat, so an acknowledgement still owed for an earlier command readmits' },
-  { name: 'claim_only_on_peer_loss', kind: 'mutant', macro: 'MUTANT_CLAIM_ONLY_ON_PEER_LOSS', what: 'A3: a secondary does not claim when the witness says it is the primary' },
-  { name: 'grant_while_claiming', kind: 'mutant', macro: 'MUTANT_GRANT_WHILE_CLAIMING', what: 'A3: a claiming secondary still grants peer leases' },
-  { name: 'no_exclusion_check', kind: 'mutant', macro: 'MUTANT_NO_EXCLUSION_CHECK', what: "W5: an excluded node's claim is granted once the survivor's ordinary expiry has passed" },
-  { name: 'readmit_without_ack', kind: 'mutant', macro: 'MUTANT_READMIT_WITHOUT_ACK', what: 'W5: readmission when end-standalone is issued, not when it is acknowledged' },
-  { name: 'no_restart_wait', kind: 'mutant', macro: 'MUTANT_NO_RESTART_WAIT', what: 'A3: a restarted agent counts no peer lease as granted' },
-  { name: 'no_skew_margin', kind: 'mutant', macro: 'MUTANT_NO_SKEW_MARGIN', what: 'W1: the witness counts its lease without the skew margin' },
-  { name: 'no_drift_margin', kind: 'mutant', macro: 'MUTANT_NO_DRIFT_MARGIN', what: 'A2: agents hold leases without taking the drift margin off' },
+  {
+    name: 'a4_ignored',
+    kind: 'implied',
+    macro: 'MUTANT_A4_IGNORED',
+    what: 'A4: no demotion on a higher epoch, and promotion on a grant older than an epoch seen',
+  },
+  {
+    name: 'reused_command_id',
+    kind: 'mutant',
+    macro: 'MUTANT_REUSED_COMMAND_ID',
+    what: 'W5: end-standalone ids repeat, so an acknowledgement still owed for an earlier command readmits',
+  },
+  {
+    name: 'claim_only_on_peer_loss',
+    kind: 'mutant',
+    macro: 'MUTANT_CLAIM_ONLY_ON_PEER_LOSS',
+    what: 'A3: a secondary does not claim when the witness says it is the primary',
+  },
+  {
+    name: 'grant_while_claiming',
+    kind: 'mutant',
+    macro: 'MUTANT_GRANT_WHILE_CLAIMING',
+    what: 'A3: a claiming secondary still grants peer leases',
+  },
+  {
+    name: 'no_exclusion_check',
+    kind: 'mutant',
+    macro: 'MUTANT_NO_EXCLUSION_CHECK',
+    what: "W5: an excluded node's claim is granted once the survivor's ordinary expiry has passed",
+  },
+  {
+    name: 'readmit_without_ack',
+    kind: 'mutant',
+    macro: 'MUTANT_READMIT_WITHOUT_ACK',
+    what: 'W5: readmission when end-standalone is issued, not when it is acknowledged',
+  },
+  {
+    name: 'no_restart_wait',
+    kind: 'mutant',
+    macro: 'MUTANT_NO_RESTART_WAIT',
+    what: 'A3: a restarted agent counts no peer lease as granted',
+  },
+  {
+    name: 'no_skew_margin',
+    kind: 'mutant',
+    macro: 'MUTANT_NO_SKEW_MARGIN',
+    what: 'W1: the witness counts its lease without the skew margin',
+  },
+  {
+    name: 'no_drift_margin',
+    kind: 'mutant',
+    macro: 'MUTANT_NO_DRIFT_MARGIN',
+    what: 'A2: agents hold leases without taking the drift margin off',
+  },
   { name: 'a4_demote', kind: 'probe', macro: 'PROBE_A4_DEMOTE', what: 'a running primary learns of a higher epoch' },
   { name: 'a4_old_grant', kind: 'probe', macro: 'PROBE_A4_OLD_GRANT', what: 'a grant arrives older than an epoch its claimant has seen' },
-  { name: 'stale_claim_granted', kind: 'probe', macro: 'PROBE_STALE_CLAIM_GRANTED', what: 'a claim given up on is granted while its sender grants peer leases again' },
+  {
+    name: 'stale_claim_granted',
+    kind: 'probe',
+    macro: 'PROBE_STALE_CLAIM_GRANTED',
+    what: 'a claim given up on is granted while its sender grants peer leases again',
+  },
   { name: 'standalone_promotion', kind: 'probe', macro: 'PROBE_STANDALONE_PROMOTION', what: 'a node promotes on a standalone lease' },
   { name: 'readmitted', kind: 'probe', macro: 'PROBE_READMITTED', what: 'a running survivor readmits its live peer' },
   { name: 'override', kind: 'probe', macro: 'PROBE_OVERRIDE', what: 'an operator forces the excluded node back' },
@@ -152,12 +202,32 @@ async function check(search: Search, work: string, breadthFirst: boolean): Promi
   // Breadth-first search refuses hidden variables: the model's scratch ones become ordinary.
   const flags = [...(search.macro ? [`-D${search.macro}`] : []), ...(breadthFirst ? ['-DSCRATCH='] : [])];
   const outcome: Outcome = {
-    search, dir, violated: null, errors: 0, stored: 0, matched: 0, transitions: 0, depth: 0, vectorBytes: 0,
-    memoryMb: 0, truncated: false, incomplete: null, unreached: 0, seconds: 0, trail: null, flags, failure: null,
+    search,
+    dir,
+    violated: null,
+    errors: 0,
+    stored: 0,
+    matched: 0,
+    transitions: 0,
+    depth: 0,
+    vectorBytes: 0,
+    memoryMb: 0,
+    truncated: false,
+    incomplete: null,
+    unreached: 0,
+    seconds: 0,
+    trail: null,
+    flags,
+    failure: null,
   };
   const spin = await run('spin', ['-a', ...flags, 'witness.pml'], dir, timeoutMs);
   if (spin.code !== 0) return { ...outcome, failure: `spin -a failed: ${(spin.stdout + spin.stderr).trim().slice(0, 2000)}` };
-  const gcc = await run('gcc', [optimization(search), ...panCompile, ...(breadthFirst ? ['-DBFS'] : []), '-o', 'pan', 'pan.c'], dir, timeoutMs);
+  const gcc = await run(
+    'gcc',
+    [optimization(search), ...panCompile, ...(breadthFirst ? ['-DBFS'] : []), '-o', 'pan', 'pan.c'],
+    dir,
+    timeoutMs,
+  );
   if (gcc.code !== 0) return { ...outcome, failure: `gcc failed: ${gcc.stderr.trim().slice(0, 2000)}` };
 
   // A depth-first search deeper than -m is cut short, which is not exhaustive: go deeper, then give up.
@@ -238,10 +308,15 @@ if (model.failure) failures.push(`the model: ${model.failure}`);
 if (model.errors > 0) failures.push(`the model has a counterexample (${model.violated ?? 'error'}): trail kept in ${model.dir}`);
 if (model.truncated) failures.push('the model search was cut short (max search depth too small): not exhaustive');
 if (model.incomplete) failures.push(`the model search is incomplete: ${model.incomplete}`);
-if (model.unreached > 0) failures.push(`the model has ${String(model.unreached)} unreachable statements (dead code): see pan's report in ${model.dir}`);
+if (model.unreached > 0)
+  failures.push(`the model has ${String(model.unreached)} unreachable statements (dead code): see pan's report in ${model.dir}`);
 
 const describe = (property: string | null): string =>
-  property === safety ? 'safety: two primaries' : property === liveness ? 'liveness: not exactly one primary B ticks after the heal' : (property ?? 'no result');
+  property === safety
+    ? 'safety: two primaries'
+    : property === liveness
+      ? 'liveness: not exactly one primary B ticks after the heal'
+      : (property ?? 'no result');
 const mutants = outcomes.filter((o) => o.search.kind === 'mutant');
 const caught = mutants.filter((o) => o.errors > 0 && (o.violated === safety || o.violated === liveness) && !o.failure);
 lines.push(['mutants', String(mutants.length)]);
@@ -256,7 +331,9 @@ for (const o of mutants) {
     failures.push(`mutant ${name}: ${why}`);
   } else {
     lines.push([`mutant_${name}`, `survived (no counterexample in ${String(o.stored)} states; ${o.search.what})`]);
-    failures.push(`mutant ${name} survived: the model without "${o.search.what}" has no counterexample, so that rule is not shown load-bearing`);
+    failures.push(
+      `mutant ${name} survived: the model without "${o.search.what}" has no counterexample, so that rule is not shown load-bearing`,
+    );
   }
 }
 
@@ -285,7 +362,8 @@ lines.push(['probes_reached', String(reached.length)]);
 for (const o of probes) {
   const ok = reached.includes(o);
   lines.push([`probe_${o.search.name}`, `${ok ? 'reached' : 'NOT reached'} in ${o.seconds.toFixed(0)} s (${o.search.what})`]);
-  if (!ok) failures.push(`probe ${o.search.name} not reached (${o.failure ?? o.incomplete ?? 'no such state'}): checks that pass may be vacuous`);
+  if (!ok)
+    failures.push(`probe ${o.search.name} not reached (${o.failure ?? o.incomplete ?? 'no such state'}): checks that pass may be vacuous`);
 }
 
 if (values.keep || model.errors > 0 || model.failure) {

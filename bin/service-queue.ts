@@ -12,7 +12,12 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 
 const usage = 'usage: npm run service-queue -- --key API_KEY [--url URL] [--wait SECONDS] [--keep]';
 const { values } = parseArgs({
-  options: { key: { type: 'string' }, url: { type: 'string', default: 'http://127.0.0.1:8787' }, wait: { type: 'string', default: '5' }, keep: { type: 'boolean', default: false } },
+  options: {
+    key: { type: 'string' },
+    url: { type: 'string', default: 'http://127.0.0.1:8787' },
+    wait: { type: 'string', default: '5' },
+    keep: { type: 'boolean', default: false },
+  },
 });
 const key = values.key ?? process.env.TIEBREAK_API_KEY;
 const waitSeconds = Number(values.wait);
@@ -21,10 +26,14 @@ if (!key || !Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 2
   process.exit(2);
 }
 
-const where = await fetch(new URL('/v1/reseller/service-queue', values.url), { headers: { authorization: `Bearer ${key}` } }).catch((error: unknown) => {
-  console.error(`service-queue: cannot reach ${values.url}: ${error instanceof Error ? error.message : String(error)} (is \`npm start\` running?)`);
-  process.exit(1);
-});
+const where = await fetch(new URL('/v1/reseller/service-queue', values.url), { headers: { authorization: `Bearer ${key}` } }).catch(
+  (error: unknown) => {
+    console.error(
+      `service-queue: cannot reach ${values.url}: ${error instanceof Error ? error.message : String(error)} (is \`npm start\` running?)`,
+    );
+    process.exit(1);
+  },
+);
 if (!where.ok) {
   console.error(`service-queue: the service answered ${where.status}: ${await where.text()}`);
   process.exit(1);
@@ -36,7 +45,9 @@ const sqs = queue.hostname.endsWith('.localhost') ? localSqsClient(`http://127.0
 
 let received = 0;
 for (;;) {
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }));
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
+  );
   if (Messages.length === 0) break;
   for (const message of Messages) {
     process.stdout.write(`${message.Body ?? ''}\n`);

@@ -58,7 +58,11 @@ async function refusal(response: Response): Promise<ApiError> {
     const body = (await response.json()) as { error?: { code?: string; message?: string; details?: { message?: string }[] } };
     const detail = body.error?.details?.[0]?.message;
     const message = body.error?.message ?? `The service answered ${response.status}.`;
-    return new ApiError(response.status, body.error?.code ?? 'error', detail && !message.includes(detail) ? `${message} (${detail})` : message);
+    return new ApiError(
+      response.status,
+      body.error?.code ?? 'error',
+      detail && !message.includes(detail) ? `${message} (${detail})` : message,
+    );
   } catch {
     return new ApiError(response.status, 'error', `The service answered ${response.status}.`);
   }

@@ -79,7 +79,12 @@ export function App() {
     setNotice('You are signed out. The key was removed from this tab.');
   };
 
-  if (restoring) return <p class="loading" role="status">Loading…</p>;
+  if (restoring)
+    return (
+      <p class="loading" role="status">
+        Loading…
+      </p>
+    );
   if (!me) {
     return (
       <>
@@ -92,10 +97,14 @@ export function App() {
   const current = sectionOf(route);
   return (
     <AccessContext.Provider value={{ canWrite }}>
-      <a class="skip-link" href="#main" onClick={(event) => {
-        event.preventDefault();
-        document.getElementById('view-title')?.focus();
-      }}>
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById('view-title')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
@@ -175,7 +184,8 @@ function View({ route }: { route: Route }) {
             Not found
           </h1>
           <p>
-            The console has no page <code>#/{route.path}</code>. <a href={hrefOf({ view: 'sites', customerId: null, status: null })}>Go to the sites</a>.
+            The console has no page <code>#/{route.path}</code>.{' '}
+            <a href={hrefOf({ view: 'sites', customerId: null, status: null })}>Go to the sites</a>.
           </p>
         </section>
       );

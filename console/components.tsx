@@ -29,7 +29,17 @@ export function useNow(everyMs = 5_000): number {
 }
 
 /** A word (or a few) after its mark: the mark is for the eye only, the words say it all. */
-export function IconText({ class: className, icon, title, children }: { class: string; icon: string; title?: string; children: ComponentChildren }) {
+export function IconText({
+  class: className,
+  icon,
+  title,
+  children,
+}: {
+  class: string;
+  icon: string;
+  title?: string;
+  children: ComponentChildren;
+}) {
   return (
     <span class={className} title={title}>
       <span class="icon" aria-hidden="true">
@@ -43,7 +53,9 @@ export function IconText({ class: className, icon, title, children }: { class: s
 /** A site's status: an icon of its own shape and the word, the colour only a third cue. */
 export function StatusBadge({ status }: { status: SiteState }) {
   // A status this console does not know yet (a newer service) still shows, as its word.
-  const { label, icon, meaning } = Object.hasOwn(statusLabels, status) ? statusLabels[status] : { label: status, icon: '?', meaning: 'a status this console does not know' };
+  const { label, icon, meaning } = Object.hasOwn(statusLabels, status)
+    ? statusLabels[status]
+    : { label: status, icon: '?', meaning: 'a status this console does not know' };
   return (
     <IconText class={`badge status-${status}`} icon={icon} title={meaning}>
       {label}
@@ -116,7 +128,12 @@ export function RefreshNote({ polled, now }: { polled: Polled<unknown>; now: num
     const seconds = Math.max(0, Math.ceil((polled.retryAt - now) / 1000));
     return <ErrorNote error={`Could not refresh: ${polled.error.message} Trying again ${seconds > 0 ? `in ${seconds} s` : 'now'}.`} />;
   }
-  if (polled.updatedAt === null) return <p class="muted refreshed" role="status">Loading…</p>;
+  if (polled.updatedAt === null)
+    return (
+      <p class="muted refreshed" role="status">
+        Loading…
+      </p>
+    );
   return <p class="muted refreshed">Updated {new Date(polled.updatedAt).toLocaleTimeString('en-GB')}</p>;
 }
 
@@ -141,7 +158,11 @@ export function useBusy(onError: (error: Error | null) => void): [busy: boolean,
 }
 
 /** What the view's last action did (for `DoneNote`); `after` says it and loads the view again at once. */
-export function useDone(polled: Polled<unknown>): { done: string | null; setDone: (message: string | null) => void; after: (message: string) => void } {
+export function useDone(polled: Polled<unknown>): {
+  done: string | null;
+  setDone: (message: string | null) => void;
+  after: (message: string) => void;
+} {
   const [done, setDone] = useState<string | null>(null);
   const after = (message: string) => {
     setDone(message);
@@ -324,7 +345,17 @@ export function Filters({ children }: { children: ComponentChildren }) {
   );
 }
 
-function Field({ id, label, wide = false, children }: { id: string; label: string; wide?: boolean | undefined; children: ComponentChildren }) {
+function Field({
+  id,
+  label,
+  wide = false,
+  children,
+}: {
+  id: string;
+  label: string;
+  wide?: boolean | undefined;
+  children: ComponentChildren;
+}) {
   return (
     <div class={wide ? 'field wide' : 'field'}>
       <label for={id}>{label}</label>
@@ -334,7 +365,19 @@ function Field({ id, label, wide = false, children }: { id: string; label: strin
 }
 
 /** A labelled choice; `children` are its options. */
-export function SelectField({ id, label, value, onValue, children }: { id: string; label: string; value: string; onValue: (value: string) => void; children: ComponentChildren }) {
+export function SelectField({
+  id,
+  label,
+  value,
+  onValue,
+  children,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  children: ComponentChildren;
+}) {
   return (
     <Field id={id} label={label}>
       <select

@@ -57,7 +57,10 @@ export interface FleetFilter {
 }
 
 export function filterFleet(sites: readonly SiteSummary[], filter: FleetFilter): SiteSummary[] {
-  return sites.filter((site) => (filter.customerId === null || site.customerId === filter.customerId) && (filter.status === null || site.status === filter.status));
+  return sites.filter(
+    (site) =>
+      (filter.customerId === null || site.customerId === filter.customerId) && (filter.status === null || site.status === filter.status),
+  );
 }
 
 export function isSiteState(value: string | null | undefined): value is SiteState {

@@ -34,7 +34,13 @@ export function relative(at: string | number, now: number): string {
   const size = Math.abs(ms);
   if (size < 5 * second) return ahead ? 'in a moment' : 'just now';
   const [value, unit] =
-    size < minute ? [Math.floor(size / second), 's'] : size < hour ? [Math.floor(size / minute), 'min'] : size < day ? [Math.floor(size / hour), 'h'] : [Math.floor(size / day), size < 2 * day ? 'day' : 'days'];
+    size < minute
+      ? [Math.floor(size / second), 's']
+      : size < hour
+        ? [Math.floor(size / minute), 'min']
+        : size < day
+          ? [Math.floor(size / hour), 'h']
+          : [Math.floor(size / day), size < 2 * day ? 'day' : 'days'];
   return ahead ? `in ${value} ${unit}` : `${value} ${unit} ago`;
 }
 

@@ -50,7 +50,9 @@ export function parseRoute(hash: string): Route {
     }
     case 'incidents': {
       const state = query.get('state') as IncidentFilter | null;
-      return id === null ? { view: 'incidents', state: state && incidentFilters.includes(state) ? state : 'unresolved' } : { view: 'not-found', path };
+      return id === null
+        ? { view: 'incidents', state: state && incidentFilters.includes(state) ? state : 'unresolved' }
+        : { view: 'not-found', path };
     }
     case 'webhooks':
       return { view: 'webhooks', endpointId: id };

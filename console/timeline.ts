@@ -68,10 +68,13 @@ const sentences: Record<EventType, (data: Data, at: number) => string> = {
     const reason = text(data.reason);
     return `An operator forced ${node(data)} to primary${epoch(data)}${confirm === null ? '' : `, declaring “${confirm}”`}${reason === null ? '' : `: ${reason}`}`;
   },
-  'node.lost': (data) => `${node(data)} stopped answering${text(data.reportedBy) === null ? '' : ` (reported by ${String(data.reportedBy)})`}`,
+  'node.lost': (data) =>
+    `${node(data)} stopped answering${text(data.reportedBy) === null ? '' : ` (reported by ${String(data.reportedBy)})`}`,
   'node.recovered': (data) => {
-    if (data.recoveredFrom === 'node.degraded') return `${node(data)} is healthy again${text(data.health) === null ? '' : ` (health ${String(data.health)})`}`;
-    if (typeof data.leaseRenewedAt === 'number' && text(data.primary) !== null) return `${String(data.primary)} is answering again and still primary${epoch(data)}`;
+    if (data.recoveredFrom === 'node.degraded')
+      return `${node(data)} is healthy again${text(data.health) === null ? '' : ` (health ${String(data.health)})`}`;
+    if (typeof data.leaseRenewedAt === 'number' && text(data.primary) !== null)
+      return `${String(data.primary)} is answering again and still primary${epoch(data)}`;
     return `${node(data)} is answering again`;
   },
   'node.excluded': (data) => `${node(data)} was excluded: ${text(data.survivor) ?? 'the other node'} runs alone (survivor mode)`,
@@ -90,16 +93,22 @@ const sentences: Record<EventType, (data: Data, at: number) => string> = {
   },
   'command.unacknowledged': (data) => `${node(data)} has not acknowledged its ${commandName(data)}${epoch(data)}`,
   'command.acknowledged': (data) =>
-    data.outcome === 'superseded' ? `${node(data)}'s ${commandName(data)} was superseded by a newer epoch` : `${node(data)} acknowledged its ${commandName(data)}, late`,
+    data.outcome === 'superseded'
+      ? `${node(data)}'s ${commandName(data)} was superseded by a newer epoch`
+      : `${node(data)} acknowledged its ${commandName(data)}, late`,
   'incident.opened': (data) => `Incident opened: ${kindName(data)}`,
-  'incident.escalated': (data) => `Incident (${kindName(data)}) escalated${text(data.level) === null ? '' : ` to level ${String(data.level)}`}`,
+  'incident.escalated': (data) =>
+    `Incident (${kindName(data)}) escalated${text(data.level) === null ? '' : ` to level ${String(data.level)}`}`,
   'incident.acknowledged': (data) => `Incident (${kindName(data)}) acknowledged${whoBy(data)}`,
   'incident.resolved': (data) => `Incident (${kindName(data)}) resolved${whoBy(data)}`,
   'alert.raised': (data) => `${alertName(data)} raised`,
   'alert.cleared': (data) => `${alertName(data)} cleared`,
-  'webhook.failed': (data) => `A webhook delivery${text(data.endpointId) === null ? '' : ` to ${String(data.endpointId)}`} failed after all its tries`,
-  'webhook.test': (data) => `A test event was sent to webhook endpoint${text(data.endpointId) === null ? '' : ` ${String(data.endpointId)}`}`,
-  'webhook.disabled': (data) => `Webhook endpoint${text(data.endpointId) === null ? '' : ` ${String(data.endpointId)}`} was disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,
+  'webhook.failed': (data) =>
+    `A webhook delivery${text(data.endpointId) === null ? '' : ` to ${String(data.endpointId)}`} failed after all its tries`,
+  'webhook.test': (data) =>
+    `A test event was sent to webhook endpoint${text(data.endpointId) === null ? '' : ` ${String(data.endpointId)}`}`,
+  'webhook.disabled': (data) =>
+    `Webhook endpoint${text(data.endpointId) === null ? '' : ` ${String(data.endpointId)}`} was disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,
 };
 
 export interface TimelineEntry {

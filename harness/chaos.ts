@@ -48,7 +48,7 @@ export function makeSchedule(seed: number): Schedule {
   const r = seeded(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
   // Half the margin's share of a peer lease: the rest is for network delay.
-  const maxDrift = (shortAgentTimings.driftMarginMs / shortAgentTimings.peerLeaseMs) / 2;
+  const maxDrift = shortAgentTimings.driftMarginMs / shortAgentTimings.peerLeaseMs / 2;
   const clockRates = { 'node-a': 1 + (r() * 2 - 1) * maxDrift, 'node-b': 1 + (r() * 2 - 1) * maxDrift };
   const faults: Fault[] = [];
   if (r() < 0.25) {
@@ -60,7 +60,14 @@ export function makeSchedule(seed: number): Schedule {
     };
     // Light faults on the survivor's witness link before the cut: lost answers and duplicates must not cost it the lease.
     const survivorId = nodes.find((n) => n !== survivor.victim)!;
-    faults.push({ at: 0, lasts: 6_000, kind: 'link-faults', node: survivorId, link: 'witness', faults: { delayMs: 50, jitterMs: 150, duplicate: 0.2, dropResponse: 0.15 } });
+    faults.push({
+      at: 0,
+      lasts: 6_000,
+      kind: 'link-faults',
+      node: survivorId,
+      link: 'witness',
+      faults: { delayMs: 50, jitterMs: 150, duplicate: 0.2, dropResponse: 0.15 },
+    });
     return { seed, clockRates, faults, survivor };
   }
   const count = 2 + Math.floor(r() * 4);
@@ -178,7 +185,13 @@ export async function runSchedule(
       rig.cutPeerLink(false);
       for (const id of nodes) {
         rig.cutWitness(id, false);
-        rig.nodes[id]!.witnessLink.faults = { ...rig.nodes[id]!.witnessLink.faults, delayMs: 0, jitterMs: 0, duplicate: 0, dropResponse: 0 };
+        rig.nodes[id]!.witnessLink.faults = {
+          ...rig.nodes[id]!.witnessLink.faults,
+          delayMs: 0,
+          jitterMs: 0,
+          duplicate: 0,
+          dropResponse: 0,
+        };
         rig.nodes[id]!.peerLinkIn.faults = { ...rig.nodes[id]!.peerLinkIn.faults, delayMs: 0, jitterMs: 0, duplicate: 0, dropResponse: 0 };
         if (!rig.running(id)) rig.start(id);
       }
@@ -210,11 +223,19 @@ export async function runSchedule(
 export const standaloneLine = 'survivor mode: the lease is standalone';
 export const standaloneEndedLine = 'standalone lease ended by the witness';
 const standaloneOver = (message: string) =>
-  message === standaloneEndedLine || message.startsWith('standalone lease void') || message.startsWith('standalone lease given up') || message === 'agent started';
+  message === standaloneEndedLine ||
+  message.startsWith('standalone lease void') ||
+  message.startsWith('standalone lease given up') ||
+  message === 'agent started';
 
 /** The longest the witness may take to exclude a dead node after its last heartbeat, with a failover before it. */
 const excludeBoundMs =
-  shortWitnessSettings.leaseMs + shortWitnessSettings.skewMarginMs + 2 * shortWitnessSettings.fastHeartbeatMs + shortWitnessSettings.slowHeartbeatMs + shortWitnessSettings.exclusionMs + 5_000;
+  shortWitnessSettings.leaseMs +
+  shortWitnessSettings.skewMarginMs +
+  2 * shortWitnessSettings.fastHeartbeatMs +
+  shortWitnessSettings.slowHeartbeatMs +
+  shortWitnessSettings.exclusionMs +
+  5_000;
 /** The survivor reports its peer back on its next (slow) heartbeat, then acknowledges the command on the one after. */
 const readmitBoundMs = 3 * shortWitnessSettings.slowHeartbeatMs + 2 * shortRequestTimeoutMs;
 
@@ -238,7 +259,12 @@ async function survivorScene(
   const killedAt = rig.kill(plan.victim);
   crashes.push({ node: plan.victim, at: killedAt, wasPrimary });
   const standalone = await rig
-    .waitFor((line) => line.node === survivor && line.message === standaloneLine, excludeBoundMs, `${survivor}'s standalone lease`, killedAt)
+    .waitFor(
+      (line) => line.node === survivor && line.message === standaloneLine,
+      excludeBoundMs,
+      `${survivor}'s standalone lease`,
+      killedAt,
+    )
     .catch(() => undefined);
   if (!standalone) {
     result.stuck = true;
@@ -335,7 +361,9 @@ function applyFault(
       return;
     case 'link-faults': {
       const proxy = fault.link === 'witness' ? rig.nodes[fault.node]!.witnessLink : rig.nodes[fault.node]!.peerLinkIn;
-      proxy.faults = on ? { ...proxy.faults, ...fault.faults } : { ...proxy.faults, delayMs: 0, jitterMs: 0, duplicate: 0, dropResponse: 0 };
+      proxy.faults = on
+        ? { ...proxy.faults, ...fault.faults }
+        : { ...proxy.faults, delayMs: 0, jitterMs: 0, duplicate: 0, dropResponse: 0 };
       return;
     }
   }
@@ -367,7 +395,14 @@ function percentile(values: number[], p: number): number | null {
 /** Runs `count` schedules from `seed`, `parallel` at a time, all against one witness. */
 export async function sweep(
   stack: WitnessStack,
-  options: { count: number; seed: number; parallel: number; mode: 'process' | 'in-process'; agentCommand?: string[]; onResult?: (r: ScheduleResult) => void },
+  options: {
+    count: number;
+    seed: number;
+    parallel: number;
+    mode: 'process' | 'in-process';
+    agentCommand?: string[];
+    onResult?: (r: ScheduleResult) => void;
+  },
 ): Promise<SweepSummary> {
   const started = monotonicMs();
   const results: ScheduleResult[] = [];
@@ -388,13 +423,22 @@ export async function sweep(
     split_brain: results.reduce((n, r) => n + r.splitBrain, 0),
     survivor_schedules: survivors.length,
     survivor_outage_ms: survivors.reduce((n, r) => n + (r.survivorOutageMs ?? 0), 0),
-    standalone_after_ms_p50: percentile(survivors.flatMap((r) => (r.standaloneAfterMs === null ? [] : [r.standaloneAfterMs])), 50),
-    readmitted_after_ms_p99: percentile(survivors.flatMap((r) => (r.readmittedAfterMs === null ? [] : [r.readmittedAfterMs])), 99),
+    standalone_after_ms_p50: percentile(
+      survivors.flatMap((r) => (r.standaloneAfterMs === null ? [] : [r.standaloneAfterMs])),
+      50,
+    ),
+    readmitted_after_ms_p99: percentile(
+      survivors.flatMap((r) => (r.readmittedAfterMs === null ? [] : [r.readmittedAfterMs])),
+      99,
+    ),
     stuck: results.filter((r) => r.stuck && !r.overloaded).length,
     stuck_overloaded: results.filter((r) => r.stuck && r.overloaded).length,
     failover_ms_p50: percentile(failovers, 50),
     failover_ms_p99: percentile(failovers, 99),
-    converge_ms_p99: percentile(results.flatMap((r) => (r.convergedMs === null ? [] : [r.convergedMs])), 99),
+    converge_ms_p99: percentile(
+      results.flatMap((r) => (r.convergedMs === null ? [] : [r.convergedMs])),
+      99,
+    ),
     duration_s: Math.round((monotonicMs() - started) / 100) / 10,
     violations: results.filter((r) => r.splitBrain > 0 || r.stuck || (r.survivorOutageMs ?? 0) > 0),
   };

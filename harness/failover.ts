@@ -37,7 +37,13 @@ export async function measureFailover(options: {
     const runs = Array.from({ length: options.sites }, async (_, i) => {
       const dir = mkdtempSync(join(tmpdir(), 'tiebreak-failover-'));
       const tokens = await stack.createSite(`failover-${i}`, ['node-a', 'node-b']);
-      const rig = await SiteRig.create({ dir, witnessUrl: stack.url, tokens, timings: options.agent, requestTimeoutMs: options.requestTimeoutMs });
+      const rig = await SiteRig.create({
+        dir,
+        witnessUrl: stack.url,
+        tokens,
+        timings: options.agent,
+        requestTimeoutMs: options.requestTimeoutMs,
+      });
       try {
         rig.start('node-a');
         rig.start('node-b');

@@ -112,7 +112,16 @@ export class SiteRig {
       const configFile = join(options.dir, `${id}.json`);
       writeFileSync(configFile, JSON.stringify(raw, null, 2));
       const config = AgentConfig.parse(raw);
-      rig.nodes[id] = { id, configFile, config, clockRate: options.clockRates?.[id] ?? 1, witnessLink, peerLinkIn, process: undefined, runtime: undefined };
+      rig.nodes[id] = {
+        id,
+        configFile,
+        config,
+        clockRate: options.clockRates?.[id] ?? 1,
+        witnessLink,
+        peerLinkIn,
+        process: undefined,
+        runtime: undefined,
+      };
     }
     return rig;
   }

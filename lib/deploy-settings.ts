@@ -31,7 +31,10 @@ export const deployDefaults = {
 } as const;
 
 /** The retention's context keys, by the settings they give. */
-const retentionContext = { auditRetentionDays: 'auditTrailDays', deliveryLogRetentionDays: 'deliveryLogDays' } as const satisfies Record<string, keyof RetentionSettings>;
+const retentionContext = { auditRetentionDays: 'auditTrailDays', deliveryLogRetentionDays: 'deliveryLogDays' } as const satisfies Record<
+  string,
+  keyof RetentionSettings
+>;
 
 const retentionKeys = Object.keys(retentionContext) as (keyof typeof retentionContext)[];
 
@@ -87,24 +90,30 @@ export function deploySettingsFromContext(node: Node): DeploySettings {
   const integer = (key: 'logRetentionDays' | 'apiRateLimitPerSecond' | 'apiBurstLimit', fallback: number, min: number, max: number) => {
     const raw = get(key);
     const value = raw === undefined ? fallback : Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${key}: must be a whole number from ${min} to ${max}, not ${raw}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${key}: must be a whole number from ${min} to ${max}, not ${raw}`);
     return value;
   };
   const logRetentionDays = integer('logRetentionDays', deployDefaults.logRetentionDays, 1, 3653);
   const logRetention = retentionByDays.get(logRetentionDays);
   if (Number.isInteger(logRetentionDays) && logRetention === undefined) {
-    problems.push(`logRetentionDays: CloudWatch keeps logs for one of ${[...retentionDays].sort((a, b) => a - b).join(', ')} days, not ${logRetentionDays}`);
+    problems.push(
+      `logRetentionDays: CloudWatch keeps logs for one of ${[...retentionDays].sort((a, b) => a - b).join(', ')} days, not ${logRetentionDays}`,
+    );
   }
   const apiRateLimitPerSecond = integer('apiRateLimitPerSecond', deployDefaults.apiRateLimitPerSecond, 1, 10_000);
   const apiBurstLimit = integer('apiBurstLimit', deployDefaults.apiBurstLimit, 1, 5_000);
 
   const alarmEmail = get('alarmEmail');
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) problems.push(`alarmEmail: not an e-mail address: ${alarmEmail}`);
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail))
+    problems.push(`alarmEmail: not an e-mail address: ${alarmEmail}`);
 
   const stackName = get('stackName') ?? deployDefaults.stackName;
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) problems.push(`stackName: letters, digits and hyphens, starting with a letter, not ${stackName}`);
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName))
+    problems.push(`stackName: letters, digits and hyphens, starting with a letter, not ${stackName}`);
 
-  if (problems.length > 0 || !parsed.ok || !retention.ok || logRetention === undefined) throw new Error(`Tiebreak deployment settings are invalid:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0 || !parsed.ok || !retention.ok || logRetention === undefined)
+    throw new Error(`Tiebreak deployment settings are invalid:\n  ${problems.join('\n  ')}`);
   return {
     stackName,
     witness: parsed.settings,

@@ -116,7 +116,10 @@ export class NodeApi extends Construct {
     const routes = this.api.addRoutes({ path, methods: [HttpMethod[method]], integration });
     for (const route of routes) {
       // On the route resource itself, not its integration and permission below it.
-      Validations.of(route.node.defaultChild ?? route).acknowledge({ id: 'AwsSolutions-APIG4', reason: routeAuthorizations[authorization] });
+      Validations.of(route.node.defaultChild ?? route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: routeAuthorizations[authorization],
+      });
     }
   }
 }

@@ -51,7 +51,9 @@ export class SiteTable extends Construct {
       const schema = index.KeySchema ?? [];
       const projection = index.Projection?.ProjectionType;
       if (!index.IndexName || (projection !== 'KEYS_ONLY' && projection !== 'ALL')) {
-        throw new Error('functions/adapters/table.ts has an index SiteTable cannot mirror (no name, or an INCLUDE projection): update SiteTable to match');
+        throw new Error(
+          'functions/adapters/table.ts has an index SiteTable cannot mirror (no name, or an INCLUDE projection): update SiteTable to match',
+        );
       }
       this.table.addGlobalSecondaryIndex({
         indexName: index.IndexName,

@@ -63,7 +63,7 @@ export class TableStreamFeed extends Construct {
     Validations.of(this.deadLetterQueue.node.defaultChild ?? this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the dead-letter queue: the on-failure destination of the table stream\'s event source mapping, ' +
+        "This queue is itself the dead-letter queue: the on-failure destination of the table stream's event source mapping, " +
         'where Lambda describes the records it gave up on. Nothing consumes it automatically; its visible messages are alarmed.',
     });
 
@@ -80,7 +80,18 @@ export class TableStreamFeed extends Construct {
         // Sites' state items, incident trackers, inbound alerts and webhook messages (any value matches): the records that make events.
         filters: [
           FilterCriteria.filter({
-            dynamodb: { Keys: { sk: { S: [...(FilterRule.isEqual(siteStateSk) as string[]), ...(FilterRule.beginsWith(incidentSkPrefix) as unknown[]), ...(FilterRule.beginsWith(alertSkPrefix) as unknown[]), ...(FilterRule.beginsWith(webhookMessageSkPrefix) as unknown[])] } } },
+            dynamodb: {
+              Keys: {
+                sk: {
+                  S: [
+                    ...(FilterRule.isEqual(siteStateSk) as string[]),
+                    ...(FilterRule.beginsWith(incidentSkPrefix) as unknown[]),
+                    ...(FilterRule.beginsWith(alertSkPrefix) as unknown[]),
+                    ...(FilterRule.beginsWith(webhookMessageSkPrefix) as unknown[]),
+                  ],
+                },
+              },
+            },
           }),
         ],
       }),
@@ -96,8 +107,8 @@ export class TableStreamFeed extends Construct {
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'dynamodb:ListStreams, which Lambda needs to read the table stream, supports no resource-level permission (IAM\'s ' +
-        'service authorization reference): it lists stream ARNs and reads nothing. The stream\'s reads are on the stream only.',
+        "dynamodb:ListStreams, which Lambda needs to read the table stream, supports no resource-level permission (IAM's " +
+        "service authorization reference): it lists stream ARNs and reads nothing. The stream's reads are on the stream only.",
     });
   }
 }

@@ -76,7 +76,8 @@ export class WitnessMonitoring extends Construct {
         alarmDescription: `Tiebreak: ${description}`,
         metric,
         threshold: over ?? 1,
-        comparisonOperator: over === undefined ? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparisonOperator:
+          over === undefined ? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
@@ -117,7 +118,11 @@ export class WitnessMonitoring extends Construct {
     alarmWhen('Api5xx', props.api.api.metricServerError(sum), 'the API (node protocol or reseller API) answered 5xx');
     const operations = { operations: props.tableOperations, ...sum };
     alarmWhen('TableThrottles', props.table.metricThrottledRequestsForOperations(operations), 'DynamoDB throttled requests of the witness');
-    alarmWhen('TableSystemErrors', props.table.metricSystemErrorsForOperations(operations), 'DynamoDB failed requests of the witness (system errors)');
+    alarmWhen(
+      'TableSystemErrors',
+      props.table.metricSystemErrorsForOperations(operations),
+      'DynamoDB failed requests of the witness (system errors)',
+    );
 
     this.dashboard = this.#dashboard(props);
   }
@@ -162,7 +167,11 @@ export class WitnessMonitoring extends Construct {
     );
     const feed = props.streamFeed;
     dashboard.addWidgets(
-      graph('Table stream: reader lag (ms)', [feed.function.metric('IteratorAge', { ...per(Stats.MAXIMUM), label: `${feed.name} iterator age` })], 12),
+      graph(
+        'Table stream: reader lag (ms)',
+        [feed.function.metric('IteratorAge', { ...per(Stats.MAXIMUM), label: `${feed.name} iterator age` })],
+        12,
+      ),
       graph(
         'Table stream: dead-letter queue (messages)',
         [feed.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...per(Stats.MAXIMUM), label: `${feed.name} dead letters` })],

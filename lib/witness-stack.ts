@@ -133,7 +133,14 @@ export const functionSpecs = {
   // BatchGetItem (site-admin-store.ts, listFleet). Never a Scan. It signs node
   // tokens at enrollment (the token key) and checks the operator's admin key. No queue or topic.
   api: {
-    tableOperations: [Operation.GET_ITEM, Operation.BATCH_GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
+    tableOperations: [
+      Operation.GET_ITEM,
+      Operation.BATCH_GET_ITEM,
+      Operation.PUT_ITEM,
+      Operation.UPDATE_ITEM,
+      Operation.QUERY,
+      Operation.TRANSACT_WRITE_ITEMS,
+    ],
     transactionItems: ['PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
     routes: apiFunctionRoutes.api,
     authorization: 'api-key',
@@ -156,7 +163,14 @@ export const functionSpecs = {
   // reads, queries, conditional writes and deletes, transactions. It sends a replay's or an endpoint
   // test's first try to the webhook deliveries queue.
   webhooks: {
-    tableOperations: [Operation.GET_ITEM, Operation.PUT_ITEM, Operation.UPDATE_ITEM, Operation.DELETE_ITEM, Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
+    tableOperations: [
+      Operation.GET_ITEM,
+      Operation.PUT_ITEM,
+      Operation.UPDATE_ITEM,
+      Operation.DELETE_ITEM,
+      Operation.QUERY,
+      Operation.TRANSACT_WRITE_ITEMS,
+    ],
     transactionItems: ['PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
     routes: apiFunctionRoutes.webhooks,
     authorization: 'api-key',
@@ -319,10 +333,13 @@ export class WitnessStack extends Stack {
       }
       const indexes = spec.indexQueries ?? [];
       if (indexes.length > 0) {
-        fn.allow(new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((index) => `${table.tableArn}/index/${index}`) }));
+        fn.allow(
+          new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((index) => `${table.tableArn}/index/${index}`) }),
+        );
       }
       // The secrets are encrypted with Secrets Manager's AWS-managed key, which needs no grant of its own.
-      if (read.length > 0) fn.allow(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: read.map(({ arn }) => arn) }));
+      if (read.length > 0)
+        fn.allow(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: read.map(({ arn }) => arn) }));
       if (spec.fedBy === 'table-stream') {
         feeds.push({ name, feed: new TableStreamFeed(this, `${title}Feed`, { table, target: fn }) });
         // It publishes what it records: on the events topic, encrypted with the topics' key, whose
@@ -352,7 +369,8 @@ export class WitnessStack extends Stack {
     this.incidentQueues = this.#incidents(fedBy('incidents-queue'), functions.channels, this.webhookQueues.outbox);
     // DynamoDB Streams serves at most two readers a shard at once: a second reader is a design decision, not an entry.
     const fed = feeds[0];
-    if (feeds.length !== 1 || !fed) throw new Error(`the table stream feeds exactly one function (the event publisher), not ${feeds.length}`);
+    if (feeds.length !== 1 || !fed)
+      throw new Error(`the table stream feeds exactly one function (the event publisher), not ${feeds.length}`);
     this.eventFeed = fed.feed;
 
     const operations = [...new Set(Object.values(functionSpecs).flatMap((spec): readonly Operation[] => spec.tableOperations))];
@@ -382,7 +400,10 @@ export class WitnessStack extends Stack {
         "The secret holding the operator's admin key for the reseller API (Authorization: Bearer <key>). Read it with: " +
         'aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
     });
-    new CfnOutput(this, 'EventTopicArn', { value: this.topics.events.topicArn, description: 'Witness events (a later issue publishes them)' });
+    new CfnOutput(this, 'EventTopicArn', {
+      value: this.topics.events.topicArn,
+      description: 'Witness events (a later issue publishes them)',
+    });
     new CfnOutput(this, 'EventDeadLetterQueueUrl', {
       value: this.eventFeed.deadLetterQueue.queueUrl,
       description:
@@ -391,7 +412,8 @@ export class WitnessStack extends Stack {
     });
     new CfnOutput(this, 'IncidentDeadLetterQueueUrl', {
       value: this.incidentQueues.deadLetterQueue.queueUrl,
-      description: 'Incident events, timers and deliveries the incidents function gave up on after 10 tries. Alarmed when not empty; redrive once fixed.',
+      description:
+        'Incident events, timers and deliveries the incidents function gave up on after 10 tries. Alarmed when not empty; redrive once fixed.',
     });
     new CfnOutput(this, 'WebhookDeadLetterQueueUrl', {
       value: this.webhookQueues.deadLetterQueue.queueUrl,
@@ -399,7 +421,10 @@ export class WitnessStack extends Stack {
         'Webhook messages whose tries ran out (also in the delivery log, where the reseller can replay them), and outbox messages or ' +
         'delivery jobs the webhook functions failed 10 times. Alarmed when not empty; redrive the latter once fixed.',
     });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.topics.alarms.topicArn, description: 'Where alarms go: subscribe more endpoints here' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.topics.alarms.topicArn,
+      description: 'Where alarms go: subscribe more endpoints here',
+    });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
   }
 
@@ -420,7 +445,9 @@ export class WitnessStack extends Stack {
     incidents.allow(new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [serviceQueues] }));
     // CreateTopic answers an existing topic's ARN: how the function finds a reseller's alerts topic.
     incidents.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Publish'], resources: [alertTopics] }));
-    channels.allow(new PolicyStatement({ actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [serviceQueues] }));
+    channels.allow(
+      new PolicyStatement({ actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [serviceQueues] }),
+    );
     channels.allow(new PolicyStatement({ actions: ['sns:CreateTopic', 'sns:Subscribe'], resources: [alertTopics] }));
     for (const fn of [incidents, channels]) acknowledgeChannels(fn, ['sqs', 'sns']);
     return queues;
@@ -445,7 +472,9 @@ export class WitnessStack extends Stack {
       fn.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deliveries.queueArn] }));
     }
     deliverer.target.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deadLetterQueue.queueArn] }));
-    router.target.allow(new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [this.#channels().serviceQueues] }));
+    router.target.allow(
+      new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [this.#channels().serviceQueues] }),
+    );
     acknowledgeChannels(router.target, ['sqs']);
     return queues;
   }

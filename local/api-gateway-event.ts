@@ -25,7 +25,13 @@ export function apiGatewayEvent(
     rawQueryString: url.search.slice(1),
     headers,
     // API Gateway joins a repeated parameter's values with commas.
-    ...(url.search ? { queryStringParameters: Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')])) } : {}),
+    ...(url.search
+      ? {
+          queryStringParameters: Object.fromEntries(
+            [...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')]),
+          ),
+        }
+      : {}),
     ...(pathParameters ? { pathParameters } : {}),
     requestContext: {
       accountId: 'local',
@@ -45,7 +51,9 @@ export function apiGatewayEvent(
       time: new Date(now).toISOString(),
       timeEpoch: now,
     },
-    ...(body.length > 0 ? { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text } : { isBase64Encoded: false }),
+    ...(body.length > 0
+      ? { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text }
+      : { isBase64Encoded: false }),
   };
 }
 

@@ -11,8 +11,12 @@ import type { Routes } from './http-server.ts';
 
 // Each function implements exactly its routes of apiFunctionRoutes (their types say so); between
 // them, every route of protocol/api-routes.ts (this says so): a route of no function is an error here.
-const everyRoute: ApiImplementations = { ...apiImplementations, ...channelsImplementations, ...webhooksImplementations, ...reportImplementations };
-
+const everyRoute: ApiImplementations = {
+  ...apiImplementations,
+  ...channelsImplementations,
+  ...webhooksImplementations,
+  ...reportImplementations,
+};
 
 /**
  * The reseller API, node enrollment, the SLA report and the OpenAPI document, as the HTTP API in

@@ -30,11 +30,7 @@ async function keptApiKey(file: string): Promise<string | undefined> {
  * enrolled at once (their tokens signed here, a shortcut of the local demo: real nodes enroll
  * with a code). Later starts keep it all. Writes where to reach it, with its credentials.
  */
-export async function provisionDemoSite(
-  api: ApiDeps,
-  witnessUrl: string,
-  file: string,
-): Promise<{ site: DemoSite; created: boolean }> {
+export async function provisionDemoSite(api: ApiDeps, witnessUrl: string, file: string): Promise<{ site: DemoSite; created: boolean }> {
   const now = api.now();
   const first = newKeyRecord(demo.resellerId, 'demo key', 'read-write', now);
   const resellerCreated = await api.resellers.createReseller(

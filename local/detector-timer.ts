@@ -28,7 +28,11 @@ function scheduledEvent(at: Date): ScheduledEvent {
  * detector) a scheduled event every `intervalMs`, one run at a time. A run that fails is logged;
  * the next one comes as scheduled, as in AWS.
  */
-export function startDetectorTimer<R>(options: { handler: ScheduledHandler<R>; intervalMs?: number; functionName?: string }): DetectorTimer {
+export function startDetectorTimer<R>(options: {
+  handler: ScheduledHandler<R>;
+  intervalMs?: number;
+  functionName?: string;
+}): DetectorTimer {
   const intervalMs = options.intervalMs ?? 60_000;
   const functionName = options.functionName ?? 'tiebreak-detector';
   // One run at a time here (EventBridge may overlap two slow runs; the cursor's condition stops the second).

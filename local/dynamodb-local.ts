@@ -40,7 +40,9 @@ export async function checkJava(): Promise<void> {
   const major = parseJavaMajor(result.output);
   if (major === undefined) {
     const firstLine = result.output.trim().split('\n')[0] ?? '';
-    throw new Error(`DynamoDB Local needs Java ${MIN_JAVA} or newer, and the version of java on PATH could not be read (${JSON.stringify(firstLine)}): ${INSTALL_HINT}`);
+    throw new Error(
+      `DynamoDB Local needs Java ${MIN_JAVA} or newer, and the version of java on PATH could not be read (${JSON.stringify(firstLine)}): ${INSTALL_HINT}`,
+    );
   }
   if (major < MIN_JAVA) {
     throw new Error(`DynamoDB Local needs Java ${MIN_JAVA} or newer, and java on PATH is version ${major}: ${INSTALL_HINT}`);

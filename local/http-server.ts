@@ -70,7 +70,11 @@ export interface LocalServerOptions {
  * files). A greedy parameter takes an empty rest too (`/console/`): the console's handler reads
  * the raw path, so it answers alike whichever of its two routes API Gateway picks for that.
  */
-export function matchRoute(routes: Routes, method: string, path: string): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
+export function matchRoute(
+  routes: Routes,
+  method: string,
+  path: string,
+): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
   const exact = `${method} ${path}`;
   if (Object.hasOwn(routes, exact)) return { routeKey: exact };
   const segments = path.split('/');
@@ -119,7 +123,9 @@ export function createLocalServer(routes: Routes, options: LocalServerOptions = 
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       const body = await readBody(request);
       if (options.isReady?.() === false) {
-        sendJson(response, 503, 'unavailable', 'the witness is starting; retry shortly', { 'retry-after': String(startingRetryAfterSeconds) });
+        sendJson(response, 503, 'unavailable', 'the witness is starting; retry shortly', {
+          'retry-after': String(startingRetryAfterSeconds),
+        });
         return;
       }
       const match = matchRoute(routes, request.method ?? 'GET', path);
@@ -153,7 +159,9 @@ export function createLocalServer(routes: Routes, options: LocalServerOptions = 
   });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) {
-      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${unparsable.length}\r\nconnection: close\r\n\r\n${unparsable}`);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${unparsable.length}\r\nconnection: close\r\n\r\n${unparsable}`,
+      );
     }
   });
   return server;

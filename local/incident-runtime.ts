@@ -73,7 +73,13 @@ export async function startIncidentRuntime(options: {
   });
   const functionName = 'tiebreak-incidents';
   const handler = incidentsHandler(() => deps);
-  const poller = startQueuePoller({ sqs, queueUrl: incidents.url, queueArn: incidents.arn, handler: options.wrap?.(functionName, handler) ?? handler, functionName });
+  const poller = startQueuePoller({
+    sqs,
+    queueUrl: incidents.url,
+    queueArn: incidents.arn,
+    handler: options.wrap?.(functionName, handler) ?? handler,
+    functionName,
+  });
   return {
     deps,
     incidentsQueueUrl: incidents.url,

@@ -112,7 +112,11 @@ export interface LocalStack {
   events: Pick<StreamPoller, 'drain'> | undefined;
   routes: Routes;
   /** Creates a site with the given nodes (reseller `harness` unless given) and answers each node's token. */
-  createSite(siteId: string, nodeIds: readonly string[], options?: { resellerId?: string; policy?: SitePolicy }): Promise<Record<string, string>>;
+  createSite(
+    siteId: string,
+    nodeIds: readonly string[],
+    options?: { resellerId?: string; policy?: SitePolicy },
+  ): Promise<Record<string, string>>;
   markReady(): void;
   /** Stops in reverse order of start: the server, the pollers and timers, then the engines started here. */
   stop(): Promise<void>;
@@ -152,10 +156,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     options.signal?.throwIfAborted();
     const dynamoChoice = options.dynamodb ?? {};
     const dynamoEndpoint =
-      'endpoint' in dynamoChoice ? dynamoChoice.endpoint : started(await startDynamoDbLocal(dynamoChoice), (engine) => engine.stop()).endpoint;
-    const dynamo = options.dynamo ?? started(dynamoClient({ dynamodb: dynamoEndpoint }), (client) => {
-      client.destroy();
-    });
+      'endpoint' in dynamoChoice
+        ? dynamoChoice.endpoint
+        : started(await startDynamoDbLocal(dynamoChoice), (engine) => engine.stop()).endpoint;
+    const dynamo =
+      options.dynamo ??
+      started(dynamoClient({ dynamodb: dynamoEndpoint }), (client) => {
+        client.destroy();
+      });
     const tableName = options.tableName ?? 'tiebreak';
     await ensureTable(dynamo, tableName);
     const snsSqsChoice = options.snsSqs;
@@ -204,21 +212,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           )
         : undefined;
     // Replays and endpoint tests are scheduled on the deliveries queue, drained or not.
-    const webhookDeliveriesUrl = webhooks?.deliveriesUrl ?? (snsSqsEndpoint ? await deliveriesQueue(snsSqsEndpoint, channelPrefix) : undefined);
+    const webhookDeliveriesUrl =
+      webhooks?.deliveriesUrl ?? (snsSqsEndpoint ? await deliveriesQueue(snsSqsEndpoint, channelPrefix) : undefined);
 
     const newWitnessDeps = () => witnessDeps({ ...config, dynamo, now: clock });
     const witness = newWitnessDeps();
-    const newApiDeps = () => apiDeps({
-      ...config,
-      dynamo,
-      adminKey,
-      channelPrefix,
-      webhookDeliveriesUrl,
-      addressPolicy,
-      publicUrl: server.url,
-      now: clock,
-      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
-    });
+    const newApiDeps = () =>
+      apiDeps({
+        ...config,
+        dynamo,
+        adminKey,
+        channelPrefix,
+        webhookDeliveriesUrl,
+        addressPolicy,
+        publicUrl: server.url,
+        now: clock,
+        ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      });
     const api = newApiDeps();
     // With depsPerFunction, the api function answers with `api` (the stack's own) and each other function with its own.
     const apiDepsOf = (name: ApiFunctionName) => (name === 'api' ? api : newApiDeps());
@@ -240,7 +250,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const publisher = publisherDeps({ ...config, topicArn, dynamo, sns });
       const handler = publisherHandler(() => publisher);
       events = started(
-        await startStreamPoller({ client: dynamo, streams: streamsClient(dynamoEndpoint), tableName, handler: options.wrap?.stream?.(handler) ?? handler }),
+        await startStreamPoller({
+          client: dynamo,
+          streams: streamsClient(dynamoEndpoint),
+          tableName,
+          handler: options.wrap?.stream?.(handler) ?? handler,
+        }),
         (poller) => poller.stop(),
       );
     }
@@ -291,7 +306,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async createSite(siteId, nodeIds, site = {}) {
         const resellerId = site.resellerId ?? resellerOf;
         await witness.store.create(newSite({ resellerId, siteId, nodeIds, ...(site.policy ? { policy: site.policy } : {}) }));
-        return Object.fromEntries(nodeIds.map((nodeId) => [nodeId, signNodeToken(config.tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]));
+        return Object.fromEntries(
+          nodeIds.map((nodeId) => [nodeId, signNodeToken(config.tokenKey, { resellerId, siteId, nodeId, tokenVersion: 1 })]),
+        );
       },
       markReady() {
         ready = true;

@@ -50,14 +50,17 @@ export function startQueuePoller(options: {
       awsRegion: 'us-east-1',
     }));
     const context = lambdaContext(options.functionName, `sqs-${String(Date.now())}`);
-    const result = await handler({ Records: records }, context).catch(
-      (): SQSBatchResponse => ({ batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) }),
-    );
+    const result = await handler({ Records: records }, context).catch((): SQSBatchResponse => ({
+      batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })),
+    }));
     const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
     const done = records.filter((r) => !failed.has(r.messageId));
     if (done.length > 0) {
       await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
       );
     }
   }

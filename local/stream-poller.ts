@@ -1,5 +1,11 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { lambdaContext } from './api-gateway-event.ts';
 
@@ -85,10 +91,17 @@ export async function startStreamPoller(options: {
     while (pending.length > 0 && !run.stopped) {
       const event = { Records: pending.map(asLambdaRecord) } as DynamoDBStreamEvent;
       const context = lambdaContext(options.functionName ?? 'tiebreak-publisher', `stream-${String(Date.now())}`);
-      const result = await handler(event, context).catch((): DynamoDBBatchResponse => ({ batchItemFailures: [{ itemIdentifier: pending[0]?.dynamodb?.SequenceNumber ?? '' }] }));
+      const result = await handler(event, context).catch((): DynamoDBBatchResponse => ({
+        batchItemFailures: [{ itemIdentifier: pending[0]?.dynamodb?.SequenceNumber ?? '' }],
+      }));
       const failed = result.batchItemFailures[0]?.itemIdentifier;
       if (failed === undefined) return;
-      pending = pending.slice(Math.max(0, pending.findIndex((r) => r.dynamodb?.SequenceNumber === failed)));
+      pending = pending.slice(
+        Math.max(
+          0,
+          pending.findIndex((r) => r.dynamodb?.SequenceNumber === failed),
+        ),
+      );
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }
@@ -112,7 +125,8 @@ export async function startStreamPoller(options: {
         // DynamoDB Local refuses an iterator taken on a shard while it was still empty once records
         // arrive (TrimmedDataAccessException): take a new one from the oldest record next pass. The
         // handler makes records handed twice harmless.
-        if (error instanceof Error && (error.name === 'TrimmedDataAccessException' || error.name === 'ExpiredIteratorException')) return undefined;
+        if (error instanceof Error && (error.name === 'TrimmedDataAccessException' || error.name === 'ExpiredIteratorException'))
+          return undefined;
         throw error;
       });
       if (!read) {

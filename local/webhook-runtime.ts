@@ -56,14 +56,22 @@ export async function startWebhookRuntime(options: {
 }): Promise<WebhookRuntime> {
   const sqs = options.sqs ?? localSqsClient(options.snsSqsEndpoint);
   const sns = options.sns ?? localSnsClient(options.snsSqsEndpoint);
-  const wrapped = (functionName: string, handler: QueueHandler) => ({ functionName, handler: options.wrap?.(functionName, handler) ?? handler });
+  const wrapped = (functionName: string, handler: QueueHandler) => ({
+    functionName,
+    handler: options.wrap?.(functionName, handler) ?? handler,
+  });
   const retryAfter = String(options.retryAfterSeconds ?? 30);
   const deadLetters = await localQueue(sqs, `${options.channelPrefix}-webhook-dead-letters`);
   const redrive = JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: deliveryMaxReceiveCount });
   const outbox = await localQueue(sqs, webhookOutboxName(options.channelPrefix), { VisibilityTimeout: retryAfter, RedrivePolicy: redrive });
-  const deliveries = await localQueue(sqs, `${options.channelPrefix}-webhook-deliveries`, { VisibilityTimeout: retryAfter, RedrivePolicy: redrive });
+  const deliveries = await localQueue(sqs, `${options.channelPrefix}-webhook-deliveries`, {
+    VisibilityTimeout: retryAfter,
+    RedrivePolicy: redrive,
+  });
   // Subscribing the same queue again answers the existing subscription: a restart adds none.
-  await sns.send(new SubscribeCommand({ TopicArn: options.topicArn, Protocol: 'sqs', Endpoint: outbox.arn, Attributes: { RawMessageDelivery: 'true' } }));
+  await sns.send(
+    new SubscribeCommand({ TopicArn: options.topicArn, Protocol: 'sqs', Endpoint: outbox.arn, Attributes: { RawMessageDelivery: 'true' } }),
+  );
   const deps = webhookDeps({
     tableName: options.tableName,
     dynamo: options.dynamo,
@@ -83,14 +91,20 @@ export async function startWebhookRuntime(options: {
       sqs,
       queueUrl: outbox.url,
       queueArn: outbox.arn,
-      ...wrapped('tiebreak-webhook-router', webhookRouterHandler(() => deps)),
+      ...wrapped(
+        'tiebreak-webhook-router',
+        webhookRouterHandler(() => deps),
+      ),
       concurrency: options.concurrency ?? 4,
     }),
     startQueuePoller({
       sqs,
       queueUrl: deliveries.url,
       queueArn: deliveries.arn,
-      ...wrapped('tiebreak-webhook-deliverer', webhookDelivererHandler(() => deps)),
+      ...wrapped(
+        'tiebreak-webhook-deliverer',
+        webhookDelivererHandler(() => deps),
+      ),
       concurrency: options.concurrency ?? 4,
     }),
   ];

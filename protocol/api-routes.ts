@@ -117,7 +117,13 @@ export const apiRoutes = {
     status: 201,
     response: ApiKeyCreated,
   },
-  'GET /v1/api-keys': { access: 'read', summary: "List the reseller's API keys (never their secrets)", query: ListQuery, status: 200, response: page(ApiKey) },
+  'GET /v1/api-keys': {
+    access: 'read',
+    summary: "List the reseller's API keys (never their secrets)",
+    query: ListQuery,
+    status: 200,
+    response: page(ApiKey),
+  },
   'POST /v1/api-keys/{keyId}/rotate': {
     access: 'write',
     summary: 'Replace a key: a new key of the same name and scope, and the old one revoked',
@@ -204,7 +210,9 @@ export const apiRoutes = {
     body: CreateMaintenanceRequest,
     status: 201,
     response: MaintenanceWindow,
-    refusals: { '422': 'maintenance-in-past: the window starts more than 5 min before now (an outage that already happened stays in the SLA report)' },
+    refusals: {
+      '422': 'maintenance-in-past: the window starts more than 5 min before now (an outage that already happened stays in the SLA report)',
+    },
   },
   'GET /v1/sites/{siteId}/maintenance': {
     access: 'read',
@@ -226,7 +234,7 @@ export const apiRoutes = {
     refusals: {
       '409': 'conflict: the window changed meanwhile; read it again',
       '422':
-        'maintenance-in-past (a start, or a started window\'s end, more than 5 min before now), ' +
+        "maintenance-in-past (a start, or a started window's end, more than 5 min before now), " +
         'maintenance-started (a started window: its start cannot change, its end cannot be extended), ' +
         'maintenance-ended (a window that has ended is part of the SLA record)',
     },
@@ -263,7 +271,12 @@ export const apiRoutes = {
     status: 200,
     response: ScopedEscalationPolicy,
   },
-  'GET /v1/escalation-policy': { access: 'read', summary: "The reseller's escalation policy", status: 200, response: ScopedEscalationPolicy },
+  'GET /v1/escalation-policy': {
+    access: 'read',
+    summary: "The reseller's escalation policy",
+    status: 200,
+    response: ScopedEscalationPolicy,
+  },
   'PUT /v1/customers/{customerId}/escalation-policy': {
     access: 'write',
     summary: "Override the escalation policy for one customer's sites",
@@ -360,13 +373,25 @@ export const apiRoutes = {
   },
   'POST /v1/webhooks': {
     access: 'write',
-    summary: "Register a webhook endpoint; answers its whsec_ signing secret (shown only here and at rotation)",
+    summary: 'Register a webhook endpoint; answers its whsec_ signing secret (shown only here and at rotation)',
     body: CreateEndpointRequest,
     status: 201,
     response: z.object({ endpoint: WebhookEndpoint, secret: EndpointSecret }),
   },
-  'GET /v1/webhooks': { access: 'read', summary: "The reseller's webhook endpoints (never their secrets)", query: ListQuery, status: 200, response: page(WebhookEndpoint) },
-  'GET /v1/webhooks/{endpointId}': { access: 'read', summary: 'A webhook endpoint', params: ['endpointId'], status: 200, response: WebhookEndpoint },
+  'GET /v1/webhooks': {
+    access: 'read',
+    summary: "The reseller's webhook endpoints (never their secrets)",
+    query: ListQuery,
+    status: 200,
+    response: page(WebhookEndpoint),
+  },
+  'GET /v1/webhooks/{endpointId}': {
+    access: 'read',
+    summary: 'A webhook endpoint',
+    params: ['endpointId'],
+    status: 200,
+    response: WebhookEndpoint,
+  },
   'PUT /v1/webhooks/{endpointId}': {
     access: 'write',
     summary: "Change an endpoint's URL, event types, template or state (enabling a disabled endpoint clears why it was disabled)",
@@ -429,22 +454,34 @@ export const apiRoutes = {
     status: 202,
     response: WebhookTestAccepted,
     refusals: {
-      '409': 'endpoint-disabled: the endpoint is disabled (nothing is sent to it); enable it with PUT /v1/webhooks/{endpointId} and "enabled": true, then test again',
+      '409':
+        'endpoint-disabled: the endpoint is disabled (nothing is sent to it); enable it with PUT /v1/webhooks/{endpointId} and "enabled": true, then test again',
       '503': 'unavailable: this deployment has no webhook deliveries queue',
     },
   },
   'POST /v1/integrations': {
     access: 'write',
-    summary: "Register an inbound integration on a site; answers its URL and whsec_ secret (shown only here)",
+    summary: 'Register an inbound integration on a site; answers its URL and whsec_ secret (shown only here)',
     body: CreateIntegrationRequest,
     status: 201,
     response: IntegrationCreated,
   },
-  'GET /v1/integrations': { access: 'read', summary: "The reseller's inbound integrations", query: ListQuery, status: 200, response: page(Integration) },
-  'DELETE /v1/integrations/{integrationId}': { access: 'write', summary: 'Remove an inbound integration', params: ['integrationId'], status: 204 },
+  'GET /v1/integrations': {
+    access: 'read',
+    summary: "The reseller's inbound integrations",
+    query: ListQuery,
+    status: 200,
+    response: page(Integration),
+  },
+  'DELETE /v1/integrations/{integrationId}': {
+    access: 'write',
+    summary: 'Remove an inbound integration',
+    params: ['integrationId'],
+    status: 204,
+  },
   'POST /v1/hooks/{integrationId}': {
     access: 'public',
-    summary: "A signed event from another tool (Standard Webhooks): mapped by the integration to an alert raised or cleared on its site",
+    summary: 'A signed event from another tool (Standard Webhooks): mapped by the integration to an alert raised or cleared on its site',
     params: ['integrationId'],
     rawBody: InboundHook,
     status: 200,
@@ -559,7 +596,9 @@ export type RoutesOf<F extends ApiFunctionName> = (typeof apiFunctionRoutes)[F][
 
 /** The function that serves a route. */
 export function apiFunctionOf(route: ApiRouteKey): ApiFunctionName {
-  const [name] = (Object.keys(apiFunctionRoutes) as ApiFunctionName[]).filter((f) => (apiFunctionRoutes[f] as readonly ApiRouteKey[]).includes(route));
+  const [name] = (Object.keys(apiFunctionRoutes) as ApiFunctionName[]).filter((f) =>
+    (apiFunctionRoutes[f] as readonly ApiRouteKey[]).includes(route),
+  );
   if (!name) throw new Error(`no function serves ${route}`);
   return name;
 }

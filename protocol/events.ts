@@ -45,7 +45,9 @@ export type EventType = z.infer<typeof EventType>;
  * The types an endpoint's `eventTypes` may name: every type but `webhook.test`, which goes only to
  * the endpoint a test is asked for, whatever its filter (a filter naming it would mean nothing).
  */
-export const EndpointEventType = z.enum(EventType.options.filter((type): type is Exclude<EventType, 'webhook.test'> => type !== 'webhook.test'));
+export const EndpointEventType = z.enum(
+  EventType.options.filter((type): type is Exclude<EventType, 'webhook.test'> => type !== 'webhook.test'),
+);
 export type EndpointEventType = z.infer<typeof EndpointEventType>;
 
 // ---------------------------------------------------------------------------------------------
@@ -80,7 +82,10 @@ const siteData = <S extends z.core.$ZodLooseShape>(shape: S) => z.looseObject({ 
 
 /** Unique and stable: consumers deduplicate by it (delivery is at least once). */
 // Reseller and site ids (48 each), the type, and an incident id and step: up to about 190.
-const EventId = described(z.string().check(z.minLength(1), z.maxLength(256)), 'Unique and stable: deduplicate by it (delivery is at least once)');
+const EventId = described(
+  z.string().check(z.minLength(1), z.maxLength(256)),
+  'Unique and stable: deduplicate by it (delivery is at least once)',
+);
 /** When it happened, ISO 8601 in UTC (`2026-11-29T10:00:00.000Z`). */
 const EventTime = described(z.iso.datetime(), 'When it happened, ISO 8601 in UTC');
 
@@ -101,7 +106,9 @@ const failoverGranted = envelope(
     nodeId: Node('The new primary'),
     epoch: EpochField,
     previousPrimary: MaybeNode('The primary before, or null when there was none'),
-    previousLeaseEndedAt: MaybeAt("When the previous primary's lease ended (null: none, or no gap): the site had no primary from then until this event"),
+    previousLeaseEndedAt: MaybeAt(
+      "When the previous primary's lease ended (null: none, or no gap): the site had no primary from then until this event",
+    ),
     reason: described(z.string(), 'Why the witness granted it'),
   }),
   'The witness granted a node the primary role at a new epoch',
@@ -221,7 +228,11 @@ const linkRestored = envelope('link.restored', siteData({}), 'The nodes reach ea
 
 const nodeDegraded = envelope(
   'node.degraded',
-  siteData({ nodeId: Node('The node'), health: described(z.number(), 'Its reported health'), threshold: described(z.number(), "The site's health threshold") }),
+  siteData({
+    nodeId: Node('The node'),
+    health: described(z.number(), 'Its reported health'),
+    threshold: described(z.number(), "The site's health threshold"),
+  }),
   "A node's reported health fell under the site's threshold",
 );
 
@@ -257,7 +268,11 @@ const incidentFields = {
   kind: described(IncidentKind, 'The condition it is about'),
 };
 const trailIncident = <S extends z.core.$ZodLooseShape>(shape: S) =>
-  siteData({ ...incidentFields, openedAt: At('When the incident opened (a step delivered after its tracker moved on still says it)'), ...shape });
+  siteData({
+    ...incidentFields,
+    openedAt: At('When the incident opened (a step delivered after its tracker moved on still says it)'),
+    ...shape,
+  });
 const IncidentStepData = siteData({
   ...incidentFields,
   level: z.nullable(described(z.number(), 'The escalation level of an `opened`/`escalated` step (1 = first), else null')),
@@ -265,7 +280,12 @@ const IncidentStepData = siteData({
   site: ServiceQueueMessage.shape.site,
   customer: ServiceQueueMessage.shape.customer,
   links: ServiceQueueMessage.shape.links,
-}).check(z.meta({ id: 'IncidentStepData', description: "An incident step an escalation policy sends to a webhook endpoint: the service queue's message" }));
+}).check(
+  z.meta({
+    id: 'IncidentStepData',
+    description: "An incident step an escalation policy sends to a webhook endpoint: the service queue's message",
+  }),
+);
 const Targets = (description: string) => described(z.array(EscalationTarget), description);
 const By = described(z.nullable(z.string()), 'Who did it: `api-key:<keyId>`, `link`, `recovery`, …');
 
@@ -325,10 +345,17 @@ const deliveryFields = {
   attempts: described(z.number().check(z.int(), z.minimum(0)), 'Tries made'),
   lastStatus: z.nullable(described(z.number().check(z.int()), 'The HTTP status of the last try, or null (no answer)')),
 };
-const webhookFailed = envelope('webhook.failed', siteData(deliveryFields), "A webhook message's tries ran out: it is in the dead-letter queue (a replay can send it)");
+const webhookFailed = envelope(
+  'webhook.failed',
+  siteData(deliveryFields),
+  "A webhook message's tries ran out: it is in the dead-letter queue (a replay can send it)",
+);
 const webhookDisabled = envelope(
   'webhook.disabled',
-  siteData({ ...deliveryFields, reason: described(z.enum(['gone', 'failing']), '`gone`: the receiver answered 410; `failing`: every delivery had failed for days') }),
+  siteData({
+    ...deliveryFields,
+    reason: described(z.enum(['gone', 'failing']), '`gone`: the receiver answered 410; `failing`: every delivery had failed for days'),
+  }),
   'A try disabled its endpoint',
 );
 

@@ -51,7 +51,7 @@ export const nodeRoutes = {
   [nodeRouteKeys.maintenance]: {
     access: 'node',
     summary:
-      "The agent declares a maintenance window for its site, from now for `minutes`: conditions inside it open no incident and page no one, but stay in the audit trail",
+      'The agent declares a maintenance window for its site, from now for `minutes`: conditions inside it open no incident and page no one, but stay in the audit trail',
     body: MaintenanceRequest,
     status: 200,
     response: MaintenanceResponse,

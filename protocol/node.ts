@@ -35,7 +35,9 @@ export const HeartbeatRequest = z.strictObject({
   acks: z.optional(z.array(CommandId).check(z.maxLength(16))),
   workloads: z.optional(
     z
-      .array(z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)), state: z.string().check(z.minLength(1), z.maxLength(32)) }))
+      .array(
+        z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(64)), state: z.string().check(z.minLength(1), z.maxLength(32)) }),
+      )
       .check(z.maxLength(32)),
   ),
 });
@@ -45,9 +47,10 @@ export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
  * `end-standalone` (W5): the survivor's lease is standalone no more (its peer is being readmitted);
  * from this answer on it counts its witness lease as an ordinary one, and acknowledges the command.
  */
-export const CommandType = z.enum(['promote', 'demote', 'resync', 'end-standalone']).check(z.meta({
-  description:
-    '`end-standalone` (survivor mode): the lease is standalone no more; count the ordinary `leaseMs` of the answer that carried it, and acknowledge it',
+export const CommandType = z.enum(['promote', 'demote', 'resync', 'end-standalone']).check(
+  z.meta({
+    description:
+      '`end-standalone` (survivor mode): the lease is standalone no more; count the ordinary `leaseMs` of the answer that carried it, and acknowledge it',
   }),
 );
 export type CommandType = z.infer<typeof CommandType>;
@@ -70,11 +73,12 @@ const LeaseMs = z.number().check(z.int(), z.positive());
  * sending. Null when the lease is an ordinary one. Agents that predate survivor mode ignore it and
  * keep counting the ordinary `leaseMs`, which is safe.
  */
-export const Standalone = z.nullable(z.object({ leaseMs: z.nullable(LeaseMs) })).check(z.meta({
-  description:
-    'Survivor mode (W5/A5): the other node is excluded and this lease is standalone. `leaseMs: null`: it does not expire; keep running ' +
-    'without renewals until a higher epoch is seen or an `end-standalone` command arrives. A number: it lasts that long from the ' +
-    "request's sending. Null: an ordinary lease. Agents that predate survivor mode ignore it and count `leaseMs`, which is safe.",
+export const Standalone = z.nullable(z.object({ leaseMs: z.nullable(LeaseMs) })).check(
+  z.meta({
+    description:
+      'Survivor mode (W5/A5): the other node is excluded and this lease is standalone. `leaseMs: null`: it does not expire; keep running ' +
+      'without renewals until a higher epoch is seen or an `end-standalone` command arrives. A number: it lasts that long from the ' +
+      "request's sending. Null: an ordinary lease. Agents that predate survivor mode ignore it and count `leaseMs`, which is safe.",
   }),
 );
 export type Standalone = z.infer<typeof Standalone>;
@@ -87,9 +91,12 @@ export const HeartbeatResponse = z.object({
   leaseMs: z.nullable(LeaseMs),
   standalone: Standalone,
   /** W5: the witness excludes this node: its claims are refused until the survivor hears it again, or an operator readmits it. */
-  excluded: z.boolean().check(z.meta({
-    description: 'W5: the witness excludes this node: its claims are refused until the survivor hears it again on the peer link and gives its standalone lease back, or an operator readmits it',
-  })),
+  excluded: z.boolean().check(
+    z.meta({
+      description:
+        'W5: the witness excludes this node: its claims are refused until the survivor hears it again on the peer link and gives its standalone lease back, or an operator readmits it',
+    }),
+  ),
   commands: z.array(Command),
   heartbeatMs: z.number().check(z.int(), z.positive()),
 });

@@ -42,13 +42,21 @@ function operation(key: string, route: Omit<ApiRoute, 'access'> & { access: keyo
     summary: route.summary,
     security: security[route.access],
     ...(route.params || route.query
-      ? { requestParams: { ...(route.params ? { path: z.object(pathParams) } : {}), ...(route.query ? { query: route.query as z.ZodMiniObject } : {}) } }
+      ? {
+          requestParams: {
+            ...(route.params ? { path: z.object(pathParams) } : {}),
+            ...(route.query ? { query: route.query as z.ZodMiniObject } : {}),
+          },
+        }
       : {}),
     ...(body ? { requestBody: { required: true, content: json(body) } } : {}),
     responses: {
       [String(route.status)]: success,
       ...Object.fromEntries(
-        Object.entries({ ...errors, ...route.refusals }).map(([status, description]) => [status, { description, content: json(ErrorComponent) }]),
+        Object.entries({ ...errors, ...route.refusals }).map(([status, description]) => [
+          status,
+          { description, content: json(ErrorComponent) },
+        ]),
       ),
     },
   };

@@ -90,7 +90,11 @@ export const CreateResellerRequest = z.strictObject({
 });
 export const CreateResellerResponse = z.object({ reseller: Reseller, apiKey: ApiKeyCreated });
 
-export const UpdateResellerRequest = z.strictObject({ name: z.optional(Name), targets: z.optional(ContractTargets), timeZone: z.optional(TimeZone) });
+export const UpdateResellerRequest = z.strictObject({
+  name: z.optional(Name),
+  targets: z.optional(ContractTargets),
+  timeZone: z.optional(TimeZone),
+});
 
 export const Customer = z.object({ customerId: Identifier, name: Name, createdAt: Timestamp });
 export type Customer = z.infer<typeof Customer>;
@@ -133,9 +137,7 @@ export const CreateSiteRequest = z.strictObject({
   customerId: Identifier,
   name: Name,
   /** The two servers of the pair. */
-  nodeIds: z
-    .tuple([Identifier, Identifier])
-    .check(z.refine(([a, b]) => a !== b, { message: 'the two nodes need different ids' })),
+  nodeIds: z.tuple([Identifier, Identifier]).check(z.refine(([a, b]) => a !== b, { message: 'the two nodes need different ids' })),
   policy: z.optional(SitePolicy),
 });
 export const CreateSiteResponse = z.object({ site: Site, enrollment: z.array(EnrollmentCode) });
@@ -302,13 +304,14 @@ export const maintenanceWindowRules: readonly { holds: (start: number, end: numb
 
 const maintenanceReason = z.string().check(z.minLength(1), z.maxLength(500));
 
-export const CreateMaintenanceRequest = z
-  .strictObject({ start: Timestamp, end: Timestamp, reason: maintenanceReason })
-  .check(
-    ...maintenanceWindowRules.map((rule) =>
-      z.refine<{ start: string; end: string }>((w) => rule.holds(Date.parse(w.start), Date.parse(w.end)), { message: rule.message, path: ['end'] }),
-    ),
-  );
+export const CreateMaintenanceRequest = z.strictObject({ start: Timestamp, end: Timestamp, reason: maintenanceReason }).check(
+  ...maintenanceWindowRules.map((rule) =>
+    z.refine<{ start: string; end: string }>((w) => rule.holds(Date.parse(w.start), Date.parse(w.end)), {
+      message: rule.message,
+      path: ['end'],
+    }),
+  ),
+);
 
 /**
  * A change of a window (PATCH): what is sent changes, the rest stays. Before it starts a window
@@ -419,13 +422,16 @@ export const FleetQuery = z.strictObject({
     z.string().check(
       z.maxLength(200),
       z.regex(statusList, `statuses separated by commas: ${SiteHealth.options.join(', ')}`),
-      z.meta({ description: 'Only sites in one of these statuses, comma-separated (`down,failing-over`); `status=a&status=b` says the same' }),
+      z.meta({
+        description: 'Only sites in one of these statuses, comma-separated (`down,failing-over`); `status=a&status=b` says the same',
+      }),
     ),
   ),
 });
 
 /** The site statuses a `status` filter names. */
-export const statusesOf = (filter: string): SiteHealth[] => [...new Set(filter.split(','))].filter((s): s is SiteHealth => (SiteHealth.options as readonly string[]).includes(s));
+export const statusesOf = (filter: string): SiteHealth[] =>
+  [...new Set(filter.split(','))].filter((s): s is SiteHealth => (SiteHealth.options as readonly string[]).includes(s));
 
 export const FleetPage = z
   .object({

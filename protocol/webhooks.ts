@@ -49,10 +49,13 @@ const templateRules = [
     message: 'routingKey is required with the pagerduty template, and only with it',
     path: ['routingKey'],
   }),
-  z.refine<TemplateChoice>((e) => e.template !== 'pagerduty' || e.eventTypes.every((t) => (pagerDutyEventTypes as readonly string[]).includes(t)), {
-    message: 'the pagerduty template follows incidents: eventTypes may name only incident.* types',
-    path: ['eventTypes'],
-  }),
+  z.refine<TemplateChoice>(
+    (e) => e.template !== 'pagerduty' || e.eventTypes.every((t) => (pagerDutyEventTypes as readonly string[]).includes(t)),
+    {
+      message: 'the pagerduty template follows incidents: eventTypes may name only incident.* types',
+      path: ['eventTypes'],
+    },
+  ),
 ];
 
 export const PutEndpointRequest = z.strictObject(endpointFields).check(...templateRules);

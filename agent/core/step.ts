@@ -34,7 +34,10 @@ function handle(s: AgentState, input: AgentInput, now: number, out: Out): void {
       return;
     case 'witness-failed':
       if (s.witnessInflight?.seq !== input.seq) return;
-      log(out, input.status === 401 ? 'error' : 'warn', `witness ${s.witnessInflight.kind} failed`, { status: input.status, code: input.code });
+      log(out, input.status === 401 ? 'error' : 'warn', `witness ${s.witnessInflight.kind} failed`, {
+        status: input.status,
+        code: input.code,
+      });
       if (s.witnessFailures++ === 0) log(out, 'warn', 'witness unreachable', { status: input.status, code: input.code });
       if (s.witnessInflight.kind === 'claim') s.nextClaimAt = now + s.timings.witnessRetryMs;
       else s.nextHeartbeatAt = now + s.timings.witnessRetryMs;
@@ -70,7 +73,8 @@ function learnEpoch(s: AgentState, epoch: number, source: string, now: number, o
   s.epoch = epoch;
   // A5 binds a standalone lease to its epoch: another node leads now (an operator forced it), so
   // the lease is void at once, not at some later end.
-  if (s.standalone) endStandalone(s, Math.min(s.witnessLeaseEnd, now), now, 'warn', `standalone lease void: ${source} reports epoch ${epoch}`, {}, out);
+  if (s.standalone)
+    endStandalone(s, Math.min(s.witnessLeaseEnd, now), now, 'warn', `standalone lease void: ${source} reports epoch ${epoch}`, {}, out);
   if (wasPrimary) demote(s, `${source} reports epoch ${epoch}, newer than this node's`, now, out);
 }
 
@@ -99,7 +103,8 @@ function onHeartbeat(s: AgentState, body: HeartbeatResponse, sentAt: number, sen
   // The answer that carries `end-standalone` says `standalone: null`: the command ends the lease
   // (below, with this answer's renewal), not the absence of the word.
   const ending = body.commands.some((c) => c.type === 'end-standalone' && !s.acks.includes(c.id));
-  if (renewedUntil !== null && !(ending && s.standalone)) takeWitnessLease(s, renewedUntil, ending ? null : body.standalone, sentAt, now, out);
+  if (renewedUntil !== null && !(ending && s.standalone))
+    takeWitnessLease(s, renewedUntil, ending ? null : body.standalone, sentAt, now, out);
   for (const command of body.commands) onCommand(s, command, renewedUntil, now, out);
 }
 
@@ -122,13 +127,29 @@ function takeWitnessLease(s: AgentState, ordinaryEnd: number, standalone: Standa
     }
     s.standalone = true;
   } else if (s.standalone) {
-    endStandalone(s, ordinaryEnd, now, 'info', 'standalone lease ended by the witness', { reason: 'the witness renewed an ordinary lease' }, out);
+    endStandalone(
+      s,
+      ordinaryEnd,
+      now,
+      'info',
+      'standalone lease ended by the witness',
+      { reason: 'the witness renewed an ordinary lease' },
+      out,
+    );
   } else {
     s.witnessLeaseEnd = Math.max(s.witnessLeaseEnd, ordinaryEnd);
   }
 }
 
-function endStandalone(s: AgentState, witnessLeaseEnd: number, now: number, level: 'info' | 'warn', message: string, fields: Record<string, unknown>, out: Out): void {
+function endStandalone(
+  s: AgentState,
+  witnessLeaseEnd: number,
+  now: number,
+  level: 'info' | 'warn',
+  message: string,
+  fields: Record<string, unknown>,
+  out: Out,
+): void {
   s.standalone = false;
   s.witnessLeaseEnd = witnessLeaseEnd;
   log(out, level, message, { ...fields, epoch: s.epoch, witnessLeaseRemainingMs: Math.max(0, Math.round(witnessLeaseEnd - now)) });
@@ -236,7 +257,13 @@ function onClaim(s: AgentState, body: ClaimResponse, sentAt: number, now: number
 
 function onPeerHello(s: AgentState, hello: PeerHello, now: number, out: Out): PeerReply {
   // It answers as what it is once the hello is taken in (a newer epoch may have demoted it).
-  const reply = (leaseMs: number | null): PeerReply => ({ nodeId: s.nodeId, incarnation: s.incarnation, epoch: s.epoch, role: reportedRole(s.role), leaseMs });
+  const reply = (leaseMs: number | null): PeerReply => ({
+    nodeId: s.nodeId,
+    incarnation: s.incarnation,
+    epoch: s.epoch,
+    role: reportedRole(s.role),
+    leaseMs,
+  });
   // A peer.url that points back at this node would make it its own live peer.
   if (hello.nodeId === s.nodeId) {
     log(out, 'error', 'a hello from this node itself: peer.url points at this node, not its peer', {});
@@ -318,17 +345,23 @@ function review(s: AgentState, now: number, out: Out): void {
   const lost = peerLost(s, now);
   if (lost !== s.peerWasLost) {
     s.peerWasLost = lost;
-    log(out, lost ? 'warn' : 'info', lost ? 'peer lost' : 'peer back', { lastHeardMsAgo: s.peerLastHeard === null ? null : now - s.peerLastHeard });
+    log(out, lost ? 'warn' : 'info', lost ? 'peer lost' : 'peer back', {
+      lastHeardMsAgo: s.peerLastHeard === null ? null : now - s.peerLastHeard,
+    });
     // Tell the witness at once: a primary must renew its witness lease before its peer lease ends.
     s.nextHeartbeatAt = now;
   }
 
   if (s.role === 'secondary' && s.hookRunning === null) {
     // W5: an excluded node claims nothing, whatever it sees: the survivor may be running, cut off.
-    const wants = !s.stopping && !s.excluded && s.witnessLastOk !== null && (lost || s.witnessPrimary === null || s.witnessPrimary === s.nodeId);
+    const wants =
+      !s.stopping && !s.excluded && s.witnessLastOk !== null && (lost || s.witnessPrimary === null || s.witnessPrimary === s.nodeId);
     if (wants && !s.claiming) {
       s.claiming = true;
-      log(out, 'info', 'deciding to claim: granting no more peer leases', { grantedUntilInMs: Math.max(0, s.grantedUntil - now), peerLost: lost });
+      log(out, 'info', 'deciding to claim: granting no more peer leases', {
+        grantedUntilInMs: Math.max(0, s.grantedUntil - now),
+        peerLost: lost,
+      });
     } else if (!wants && s.claiming && s.witnessInflight?.kind !== 'claim') {
       s.claiming = false;
     }
@@ -354,7 +387,10 @@ function review(s: AgentState, now: number, out: Out): void {
           // Reachable only if actually heard: a primary just promoted counts its link as up before
           // its peer spoke (`onClaim`), and W5 reads "reachable" from a survivor as "hears its peer
           // again", which would readmit a dead peer.
-          peer: { reachable: !lost && s.peerLastHeard !== null && now - s.peerLastHeard <= t.peerTimeoutMs, lastContactMs: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard) },
+          peer: {
+            reachable: !lost && s.peerLastHeard !== null && now - s.peerLastHeard <= t.peerTimeoutMs,
+            lastContactMs: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard),
+          },
           ...(s.health ? { health: s.health } : {}),
           ...(acks.length ? { acks } : {}),
         },

@@ -59,14 +59,17 @@ export async function withNodeToken(
       if (!transient(answer.status)) throw refusal(answer.status, answer.text, config.nodeId);
     }
     const reason = answer.kind === 'answered' ? `${String(answer.status)} ${answer.text.slice(0, 120)}` : answer.reason;
-    const waitMs = answer.kind === 'answered' && answer.retryAfterMs !== undefined ? answer.retryAfterMs : Math.min(30_000, 1_000 * 2 ** (attempt - 1));
-    if (Date.now() - started + waitMs > retryForMs) throw new Error(`the witness at ${witness.url} could not enroll this node after ${String(attempt)} tries: ${reason}`);
+    const waitMs =
+      answer.kind === 'answered' && answer.retryAfterMs !== undefined ? answer.retryAfterMs : Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+    if (Date.now() - started + waitMs > retryForMs)
+      throw new Error(`the witness at ${witness.url} could not enroll this node after ${String(attempt)} tries: ${reason}`);
     log({ event: 'enrollment-retry', attempt, reason, retryInMs: waitMs });
     await sleep(waitMs);
   }
 }
 
-type Answer = { kind: 'answered'; ok: boolean; status: number; text: string; retryAfterMs?: number } | { kind: 'no-answer'; reason: string };
+type Answer =
+  { kind: 'answered'; ok: boolean; status: number; text: string; retryAfterMs?: number } | { kind: 'no-answer'; reason: string };
 
 /** One request: the answer, or why there was none (refused, reset, timed out). */
 async function ask(url: URL, init: RequestInit): Promise<Answer> {
@@ -96,7 +99,8 @@ async function keepToken(
 ): Promise<AgentConfig> {
   const enrolled = Enrolled.parse(JSON.parse(text));
   // The witness checked it; a witness that did not is not one to run with.
-  if (enrolled.nodeId !== config.nodeId) throw new Error(`the witness enrolled node ${enrolled.nodeId}, but this agent is ${config.nodeId}`);
+  if (enrolled.nodeId !== config.nodeId)
+    throw new Error(`the witness enrolled node ${enrolled.nodeId}, but this agent is ${config.nodeId}`);
   await mkdir(config.stateDir, { recursive: true });
   const temporary = `${tokenFile(config.stateDir)}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify({ token: enrolled.token, fromCode: codeHash(enrollmentCode) })}\n`, { mode: 0o600 });

@@ -152,7 +152,8 @@ export class AgentRuntime {
         },
       },
       peer: {
-        hello: (hello, _sentAt, answered) => void sayHello(config.peer.url, this.#peerKey, hello, config.timings.peerHelloMs).then(answered),
+        hello: (hello, _sentAt, answered) =>
+          void sayHello(config.peer.url, this.#peerKey, hello, config.timings.peerHelloMs).then(answered),
       },
       hooks: {
         run: (action, exited) => {
@@ -163,7 +164,13 @@ export class AgentRuntime {
             TIEBREAK_EPOCH: String(action.epoch),
             TIEBREAK_REASON: action.reason,
           }).then(({ code, ms, output }) => {
-            this.#emit({ level: code === 0 ? 'info' : 'error', message: `${action.hook} hook finished`, code, ms: Math.round(ms), output: output.trim() });
+            this.#emit({
+              level: code === 0 ? 'info' : 'error',
+              message: `${action.hook} hook finished`,
+              code,
+              ms: Math.round(ms),
+              output: output.trim(),
+            });
             exited(code);
           });
         },
@@ -201,7 +208,11 @@ export class AgentRuntime {
       await new Promise((resolve) => setTimeout(resolve, tickMs));
     }
     if (this.state && mayRunWorkloads(this.state.role)) {
-      this.#emit({ level: 'error', message: 'stopping while workloads may still run: the demote hook did not succeed', role: this.state.role });
+      this.#emit({
+        level: 'error',
+        message: 'stopping while workloads may still run: the demote hook did not succeed',
+        role: this.state.role,
+      });
     }
     // The last status shows the role the agent stops in, not the one it had a second before.
     await this.#writeStatus();
@@ -257,7 +268,11 @@ export class AgentRuntime {
         grantedToPeerRemainingMs: remaining(s.grantedUntil) ?? 0,
       },
       excluded: s.excluded,
-      peer: { reachable: !peerLost(s, now), lastHeardMsAgo: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard), role: s.peerRole },
+      peer: {
+        reachable: !peerLost(s, now),
+        lastHeardMsAgo: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard),
+        role: s.peerRole,
+      },
       witness: {
         reachable: s.witnessLastOk !== null && now - s.witnessLastOk < 2 * s.heartbeatMs + this.config.witness.requestTimeoutMs,
         lastOkMsAgo: s.witnessLastOk === null ? null : Math.round(now - s.witnessLastOk),

@@ -44,7 +44,8 @@ export async function nextIncarnation(stateDir: string, wallNowMs: number = Date
   try {
     last = Persisted.parse(JSON.parse(await readFile(file, 'utf8'))).incarnation;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file} is unreadable: ${(error as Error).message}`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`${file} is unreadable: ${(error as Error).message}`, { cause: error });
   }
   const incarnation = Math.max(last + 1, Math.floor(wallNowMs / 1000));
   // Durable: an incarnation that came back lower after a power cut would make the witness refuse

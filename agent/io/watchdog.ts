@@ -36,7 +36,8 @@ export function watchdogVerdict(status: unknown, wallNow: number, options: Watch
   const { role, writtenAt, leases } = parsed.data;
   const ageMs = wallNow - Date.parse(writtenAt);
   // A status from the future is as untrustworthy as an old one (the wall clock was stepped).
-  if (Math.abs(ageMs) > options.maxAgeMs) return { feed: false, why: `the status is ${String(Math.round(ageMs))} ms old: the agent is not running` };
+  if (Math.abs(ageMs) > options.maxAgeMs)
+    return { feed: false, why: `the status is ${String(Math.round(ageMs))} ms old: the agent is not running` };
   if (role === 'secondary') return { feed: true, why: 'secondary: no workloads run' };
   if (leases.heldRemainingMs === null) {
     // The survivor's workloads must outlive any witness outage: its lease has no end to outrun.
@@ -46,7 +47,10 @@ export function watchdogVerdict(status: unknown, wallNow: number, options: Watch
   }
   const remainingMs = Math.round(leases.heldRemainingMs - Math.max(0, ageMs));
   if (remainingMs > options.timeoutMs) return { feed: true, why: `${role}, holding a lease for ${String(remainingMs)} ms more` };
-  return { feed: false, why: `${role} with ${String(Math.max(0, remainingMs))} ms of lease left, not more than the watchdog's ${String(options.timeoutMs)} ms` };
+  return {
+    feed: false,
+    why: `${role} with ${String(Math.max(0, remainingMs))} ms of lease left, not more than the watchdog's ${String(options.timeoutMs)} ms`,
+  };
 }
 
 export interface RunWatchdogOptions extends WatchdogOptions {
@@ -69,7 +73,13 @@ export async function runWatchdog(options: RunWatchdogOptions): Promise<void> {
   const intervalMs = options.intervalMs ?? Math.min(1_000, options.timeoutMs / 4);
   let device: FileHandle | undefined;
   let last: Verdict | undefined;
-  options.log({ level: 'info', message: 'watchdog waiting for the agent before arming', device: options.device, timeoutMs: options.timeoutMs, maxAgeMs: options.maxAgeMs });
+  options.log({
+    level: 'info',
+    message: 'watchdog waiting for the agent before arming',
+    device: options.device,
+    timeoutMs: options.timeoutMs,
+    maxAgeMs: options.maxAgeMs,
+  });
   try {
     while (!options.signal.aborted) {
       const text = await readFile(statusFile(options.stateDir), 'utf8').catch(() => undefined);
@@ -87,7 +97,11 @@ export async function runWatchdog(options: RunWatchdogOptions): Promise<void> {
       // Anything but `V` feeds; `V` would tell the driver a close is coming.
       if (verdict.feed) await device?.write('.');
       if (device && verdict.feed !== last?.feed) {
-        options.log({ level: verdict.feed ? 'info' : 'error', message: verdict.feed ? 'feeding the watchdog' : 'starving the watchdog: the machine resets unless this changes', why: verdict.why });
+        options.log({
+          level: verdict.feed ? 'info' : 'error',
+          message: verdict.feed ? 'feeding the watchdog' : 'starving the watchdog: the machine resets unless this changes',
+          why: verdict.why,
+        });
       }
       last = verdict;
       await new Promise<void>((resolve) => {

@@ -2,7 +2,19 @@ import { useMemo, useState } from 'preact/hooks';
 import type { Incident } from '../../protocol/incidents.ts';
 import type { Site } from '../../protocol/reseller.ts';
 import { allPages, api, segment, withQuery } from '../api.ts';
-import { ActionButton, Ago, DataTable, ErrorNote, Filters, IconText, SelectField, SeverityBadge, useAccess, useNow, ViewHeader } from '../components.tsx';
+import {
+  ActionButton,
+  Ago,
+  DataTable,
+  ErrorNote,
+  Filters,
+  IconText,
+  SelectField,
+  SeverityBadge,
+  useAccess,
+  useNow,
+  ViewHeader,
+} from '../components.tsx';
 import { dateTime } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf, type IncidentFilter, type Route } from '../route.ts';
@@ -23,7 +35,10 @@ export function sortIncidents(incidents: readonly Incident[]): Incident[] {
 
 async function loadIncidents(filter: IncidentFilter): Promise<Incident[]> {
   const unresolved = filter === 'resolved' ? [] : await allPages<Incident>(withQuery('/v1/incidents', { state: 'unresolved' }));
-  const resolved = filter === 'unresolved' ? [] : await allPages<Incident>(withQuery('/v1/incidents', { state: 'resolved' }), { maxPages: resolvedShown / 100 });
+  const resolved =
+    filter === 'unresolved'
+      ? []
+      : await allPages<Incident>(withQuery('/v1/incidents', { state: 'resolved' }), { maxPages: resolvedShown / 100 });
   return sortIncidents([...unresolved, ...resolved]);
 }
 

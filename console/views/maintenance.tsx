@@ -24,15 +24,29 @@ function author(by: MaintenanceWindow['declaredBy']): string {
  * A site's maintenance windows: declared, shortened, ended now or cancelled. The API holds the
  * rules (no window in the past, a started one only shortened): its refusals are shown as it words them.
  */
-export function MaintenanceSection({ siteId, windows, now, onChanged }: { siteId: string; windows: MaintenanceWindow[]; now: number; onChanged: (message: string) => void }) {
+export function MaintenanceSection({
+  siteId,
+  windows,
+  now,
+  onChanged,
+}: {
+  siteId: string;
+  windows: MaintenanceWindow[];
+  now: number;
+  onChanged: (message: string) => void;
+}) {
   const { canWrite } = useAccess();
   const [error, setError] = useState<Error | null>(null);
   const base = `/v1/sites/${segment(siteId)}/maintenance`;
-  const sorted = [...windows].sort((a, b) => stateOrder[stateOf(a, now)] - stateOrder[stateOf(b, now)] || Date.parse(b.start) - Date.parse(a.start));
+  const sorted = [...windows].sort(
+    (a, b) => stateOrder[stateOf(a, now)] - stateOrder[stateOf(b, now)] || Date.parse(b.start) - Date.parse(a.start),
+  );
   return (
     <section aria-labelledby="maintenance-title" class="panel">
       <h2 id="maintenance-title">Maintenance windows</h2>
-      <p class="help">Inside a window, what happens is recorded but opens no incident and pages no one; the SLA report forgives downtime in it.</p>
+      <p class="help">
+        Inside a window, what happens is recorded but opens no incident and pages no one; the SLA report forgives downtime in it.
+      </p>
       <ErrorNote error={error} />
       {sorted.length === 0 ? (
         <p class="muted">No maintenance window.</p>
@@ -49,8 +63,8 @@ export function MaintenanceSection({ siteId, windows, now, onChanged }: { siteId
                   <strong>{window.reason}</strong>
                 </p>
                 <p class="muted">
-                  {dateTime(window.start)} to {dateTime(window.end)} ({duration(Date.parse(window.end) - Date.parse(window.start))}); declared by{' '}
-                  {author(window.declaredBy)}
+                  {dateTime(window.start)} to {dateTime(window.end)} ({duration(Date.parse(window.end) - Date.parse(window.start))});
+                  declared by {author(window.declaredBy)}
                   {window.changedAt ? `, changed ${dateTime(window.changedAt)} by ${author(window.changedBy)}` : ''}
                 </p>
                 {canWrite && state !== 'ended' && (
@@ -113,7 +127,15 @@ function WindowActions({
   );
 }
 
-function DeclareWindow({ path, onChanged, onError }: { path: string; onChanged: (message: string) => void; onError: (error: Error | null) => void }) {
+function DeclareWindow({
+  path,
+  onChanged,
+  onError,
+}: {
+  path: string;
+  onChanged: (message: string) => void;
+  onError: (error: Error | null) => void;
+}) {
   const soon = Math.ceil(Date.now() / 60_000) * 60_000 + 5 * 60_000;
   const [start, setStart] = useState(toLocalInput(soon));
   const [end, setEnd] = useState(toLocalInput(soon + 3_600_000));

@@ -11,7 +11,10 @@ const day = (date: Date) => date.toISOString().slice(0, 10);
 
 function thisMonth(): { from: string; to: string } {
   const now = new Date();
-  return { from: day(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))), to: day(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))) };
+  return {
+    from: day(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))),
+    to: day(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))),
+  };
 }
 
 /** The availability verdict in the customer report's words: "Availability 99.95 % — target 99.9 % met". */
@@ -46,7 +49,8 @@ export function ReportsView() {
   const [loadingReport, runReport] = useBusy(setError);
   const [preparingPdf, runPdf] = useBusy(setError);
   const busy = loadingReport || preparingPdf;
-  const path = (format: 'json' | 'pdf', q: typeof query) => withQuery('/v1/reports/sla', { from: q.from, to: q.to, customerId: q.customerId, format });
+  const path = (format: 'json' | 'pdf', q: typeof query) =>
+    withQuery('/v1/reports/sla', { from: q.from, to: q.to, customerId: q.customerId, format });
 
   const show = async (event: Event) => {
     event.preventDefault();
@@ -81,8 +85,8 @@ export function ReportsView() {
     <section aria-labelledby="view-title">
       <ViewHeader title="Reports" />
       <p class="help">
-        The SLA report of a period, from the sites' audit trails: each site's availability against its target, downtime and failovers. The PDF is the
-        customer's report.
+        The SLA report of a period, from the sites' audit trails: each site's availability against its target, downtime and failovers. The
+        PDF is the customer's report.
       </p>
       <form class="filters report-form" onSubmit={(event) => void show(event)}>
         <InputField id="report-from" label="From (first day)" type="date" required value={query.from} onValue={setQueryField('from')} />
@@ -108,7 +112,9 @@ export function ReportsView() {
           </h2>
           <p class="muted">
             Times in {report.timeZone}.{' '}
-            {report.period.partial ? `The period is not over: measured up to ${dateTime(report.period.observedUntil, report.timeZone)}.` : 'The period is over.'}
+            {report.period.partial
+              ? `The period is not over: measured up to ${dateTime(report.period.observedUntil, report.timeZone)}.`
+              : 'The period is over.'}
           </p>
           <div class="actions">
             <button type="button" class="button secondary" disabled={busy} onClick={() => void downloadPdf()}>
@@ -137,7 +143,9 @@ export function ReportsView() {
                 </td>
                 <td>
                   {duration(site.downtimeMs)}
-                  {site.downtimeInMaintenanceMs > 0 && <div class="small">{duration(site.downtimeInMaintenanceMs)} of it in maintenance</div>}
+                  {site.downtimeInMaintenanceMs > 0 && (
+                    <div class="small">{duration(site.downtimeInMaintenanceMs)} of it in maintenance</div>
+                  )}
                 </td>
                 <td>{site.failovers.length}</td>
                 <td>{site.survivorModeMs > 0 ? duration(site.survivorModeMs) : <span class="muted">none</span>}</td>

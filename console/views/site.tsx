@@ -2,7 +2,23 @@ import { useState } from 'preact/hooks';
 import type { WitnessEvent } from '../../protocol/events.ts';
 import type { EnrollmentCode, MaintenanceWindow, SiteStatus } from '../../protocol/reseller.ts';
 import { allPages, api, get, segment, withQuery } from '../api.ts';
-import { ActionButton, Ago, BackLink, ConfirmDialog, DataTable, DoneNote, ErrorNote, Flag, IconText, Input, SeverityBadge, useAccess, useDone, useNow, ViewHeader } from '../components.tsx';
+import {
+  ActionButton,
+  Ago,
+  BackLink,
+  ConfirmDialog,
+  DataTable,
+  DoneNote,
+  ErrorNote,
+  Flag,
+  IconText,
+  Input,
+  SeverityBadge,
+  useAccess,
+  useDone,
+  useNow,
+  ViewHeader,
+} from '../components.tsx';
 import { dateTime } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf } from '../route.ts';
@@ -80,7 +96,8 @@ export function SiteView({ siteId }: { siteId: string }) {
               <dt>Tie-break policy</dt>
               <dd>
                 {site.policy.tieBreak}
-                {site.policy.preferredNode ? ` (${site.policy.preferredNode} preferred)` : ''}, health threshold {site.policy.healthThreshold}
+                {site.policy.preferredNode ? ` (${site.policy.preferredNode} preferred)` : ''}, health threshold{' '}
+                {site.policy.healthThreshold}
               </dd>
             </dl>
           </section>
@@ -101,7 +118,8 @@ export function SiteView({ siteId }: { siteId: string }) {
               </p>
               {site.survivor.ending && (
                 <p>
-                  Readmission asked {dateTime(site.survivor.ending.requestedAt)} by {site.survivor.ending.by}: waiting for {site.survivor.node} to acknowledge.
+                  Readmission asked {dateTime(site.survivor.ending.requestedAt)} by {site.survivor.ending.by}: waiting for{' '}
+                  {site.survivor.node} to acknowledge.
                 </p>
               )}
               <SurvivorActions
@@ -167,9 +185,9 @@ export function SiteView({ siteId }: { siteId: string }) {
             {code && (
               <div class="code-box" role="status">
                 <p>
-                  New enrollment code for <strong>{code.nodeId}</strong> (token version {code.tokenVersion}), shown only now; single use, valid until{' '}
-                  {dateTime(code.expiresAt)}. Put it in {code.nodeId}'s agent configuration as <code>witness.enrollmentCode</code>: once used,
-                  the node's older tokens stop working.
+                  New enrollment code for <strong>{code.nodeId}</strong> (token version {code.tokenVersion}), shown only now; single use,
+                  valid until {dateTime(code.expiresAt)}. Put it in {code.nodeId}'s agent configuration as{' '}
+                  <code>witness.enrollmentCode</code>: once used, the node's older tokens stop working.
                 </p>
                 <output class="secret" aria-label={`Enrollment code for ${code.nodeId}`}>
                   {code.code}
@@ -210,8 +228,8 @@ export function SiteView({ siteId }: { siteId: string }) {
           }}
         >
           <p>
-            The witness refuses {dialog.nodeId}'s heartbeats and claims at once. If it is the primary, it stops renewing its lease and the other node
-            takes over when the lease runs out. A new enrollment code lets it back.
+            The witness refuses {dialog.nodeId}'s heartbeats and claims at once. If it is the primary, it stops renewing its lease and the
+            other node takes over when the lease runs out. A new enrollment code lets it back.
           </p>
         </ConfirmDialog>
       )}
@@ -224,7 +242,9 @@ export function SiteView({ siteId }: { siteId: string }) {
           }}
           onForce={async (confirm, reason) => {
             await api('POST', `${base}/nodes/${segment(dialog.nodeId)}/force-primary`, { confirm, reason });
-            after(`${dialog.nodeId} is primary: it promotes at its agent's next claim; ${dialog.survivor} is told to demote if it is ever heard again.`);
+            after(
+              `${dialog.nodeId} is primary: it promotes at its agent's next claim; ${dialog.survivor} is told to demote if it is ever heard again.`,
+            );
           }}
         />
       )}
@@ -232,7 +252,17 @@ export function SiteView({ siteId }: { siteId: string }) {
   );
 }
 
-function NodeActions({ nodeId, onCode, onRevoke, onError }: { nodeId: string; onCode: () => Promise<void>; onRevoke: () => void; onError: (error: Error | null) => void }) {
+function NodeActions({
+  nodeId,
+  onCode,
+  onRevoke,
+  onError,
+}: {
+  nodeId: string;
+  onCode: () => Promise<void>;
+  onRevoke: () => void;
+  onError: (error: Error | null) => void;
+}) {
   return (
     <td class="actions">
       <ActionButton label="New enrollment code" run={onCode} onError={onError} />
@@ -264,15 +294,25 @@ function SurvivorActions({
         Force {excluded} primary…
       </button>
       <p class="help">
-        Readmit when the two servers cannot hear each other but {excluded} should be back in the vote. Force only if {survivor} is powered off: checked
-        on site.
+        Readmit when the two servers cannot hear each other but {excluded} should be back in the vote. Force only if {survivor} is powered
+        off: checked on site.
       </p>
     </div>
   );
 }
 
 /** The survivor-mode override: the operator must name the survivor as powered off, word for word. */
-function ForcePrimaryDialog({ nodeId, survivor, onClose, onForce }: { nodeId: string; survivor: string; onClose: () => void; onForce: (confirm: string, reason: string) => Promise<void> }) {
+function ForcePrimaryDialog({
+  nodeId,
+  survivor,
+  onClose,
+  onForce,
+}: {
+  nodeId: string;
+  survivor: string;
+  onClose: () => void;
+  onForce: (confirm: string, reason: string) => Promise<void>;
+}) {
   const sentence = `${survivor} is powered off`;
   const [typed, setTyped] = useState('');
   const [reason, setReason] = useState('');
@@ -286,8 +326,9 @@ function ForcePrimaryDialog({ nodeId, survivor, onClose, onForce }: { nodeId: st
       onConfirm={() => onForce(typed, reason.trim())}
     >
       <p class="warning-text">
-        <strong>Danger: if {survivor} is still running</strong> (for example cut off from the internet, which looks exactly like dead from here), both
-        servers run your workloads at once and your data may diverge. Check on site that {survivor} is powered off or unplugged first.
+        <strong>Danger: if {survivor} is still running</strong> (for example cut off from the internet, which looks exactly like dead from
+        here), both servers run your workloads at once and your data may diverge. Check on site that {survivor} is powered off or unplugged
+        first.
       </p>
       <label for="force-confirm">Type “{sentence}” to confirm</label>
       <Input id="force-confirm" type="text" autoComplete="off" spellcheck={false} value={typed} onValue={setTyped} />

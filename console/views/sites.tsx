@@ -2,7 +2,17 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import type { Customer } from '../../protocol/reseller.ts';
 import { allPages, get, withQuery } from '../api.ts';
 import { Ago, DataTable, ErrorNote, Filters, IconText, SelectField, StatusBadge, useNow, ViewHeader } from '../components.tsx';
-import { countByStatus, type FleetPage, type SiteState, type SiteSummary, filterFleet, fleetCounts, sortWorstFirst, statusLabels, worstFirst } from '../fleet.ts';
+import {
+  countByStatus,
+  type FleetPage,
+  type SiteState,
+  type SiteSummary,
+  filterFleet,
+  fleetCounts,
+  sortWorstFirst,
+  statusLabels,
+  worstFirst,
+} from '../fleet.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf, type Route } from '../route.ts';
 import { useFetched } from '../use-fetched.ts';
@@ -35,7 +45,9 @@ async function loadFleet(onPage?: (sites: SiteSummary[]) => void): Promise<Fleet
 }
 
 function incidentsText(open: SiteSummary['openIncidents']): string {
-  const parts = (['critical', 'warning', 'info'] as const).filter((severity) => open[severity] > 0).map((severity) => `${open[severity]} ${severity}`);
+  const parts = (['critical', 'warning', 'info'] as const)
+    .filter((severity) => open[severity] > 0)
+    .map((severity) => `${open[severity]} ${severity}`);
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 
@@ -129,7 +141,9 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
         busy={loading}
         caption={
           <>
-            {shown.length === total ? `${total} ${total === 1 ? 'site' : 'sites'}, worst first` : `${shown.length} of ${total} sites, worst first`}
+            {shown.length === total
+              ? `${total} ${total === 1 ? 'site' : 'sites'}, worst first`
+              : `${shown.length} of ${total} sites, worst first`}
             {loading && ' (loading more…)'}
           </>
         }
@@ -151,12 +165,15 @@ export function SitesView({ route }: { route: Extract<Route, { view: 'sites' }> 
               <div class="muted small">{site.siteId}</div>
             </th>
             <td data-label="Customer">{customerNames.get(site.customerId) ?? site.customerId}</td>
-            <td data-label="Primary">{site.primary === null ? <span class="muted">none</span> : `${site.primary} (epoch ${site.epoch})`}</td>
+            <td data-label="Primary">
+              {site.primary === null ? <span class="muted">none</span> : `${site.primary} (epoch ${site.epoch})`}
+            </td>
             <td data-label="Nodes">
               <ul class="nodes">
                 {site.nodes.map((node) => (
                   <li key={node.nodeId}>
-                    <strong>{node.nodeId}</strong> {node.excluded ? 'excluded' : (node.role ?? 'not heard')}, heard <Ago at={node.lastSeenAt} now={now} />
+                    <strong>{node.nodeId}</strong> {node.excluded ? 'excluded' : (node.role ?? 'not heard')}, heard{' '}
+                    <Ago at={node.lastSeenAt} now={now} />
                     {node.peerReachable === false && ', cannot reach its peer'}
                     {node.health !== null && `, health ${node.health}`}
                   </li>

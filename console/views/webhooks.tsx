@@ -1,7 +1,21 @@
 import { useState } from 'preact/hooks';
 import type { DeliveryAttempt, MessageStatus, WebhookEndpoint, WebhookMessage, WebhookTestAccepted } from '../../protocol/webhooks.ts';
 import { allPages, api, get, segment, withQuery } from '../api.ts';
-import { ActionButton, Ago, BackLink, DataTable, DoneNote, ErrorNote, Filters, IconText, SelectField, useAccess, useDone, useNow, ViewHeader } from '../components.tsx';
+import {
+  ActionButton,
+  Ago,
+  BackLink,
+  DataTable,
+  DoneNote,
+  ErrorNote,
+  Filters,
+  IconText,
+  SelectField,
+  useAccess,
+  useDone,
+  useNow,
+  ViewHeader,
+} from '../components.tsx';
 import { dateTime } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { hrefOf } from '../route.ts';
@@ -18,7 +32,12 @@ export function WebhooksView({ endpointId }: { endpointId: string | null }) {
 
 function EndpointState({ endpoint }: { endpoint: WebhookEndpoint }) {
   if (!endpoint.enabled) {
-    const why = endpoint.disabledReason === 'gone' ? 'the receiver answered 410 Gone' : endpoint.disabledReason === 'failing' ? 'every delivery failed for days' : 'by you';
+    const why =
+      endpoint.disabledReason === 'gone'
+        ? 'the receiver answered 410 Gone'
+        : endpoint.disabledReason === 'failing'
+          ? 'every delivery failed for days'
+          : 'by you';
     return (
       <IconText class="badge status-down" icon="⊘">
         Disabled ({why})
@@ -46,7 +65,8 @@ function EndpointList() {
     <section aria-labelledby="view-title">
       <ViewHeader title="Webhooks" polled={polled} now={now} />
       <p class="help">
-        Endpoints receive the events they ask for, signed as Standard Webhooks says. Register and change them with the API (<code>POST /v1/webhooks</code>
+        Endpoints receive the events they ask for, signed as Standard Webhooks says. Register and change them with the API (
+        <code>POST /v1/webhooks</code>
         ); here you see their deliveries, replay failed messages and send a test event.
       </p>
       <DataTable
@@ -123,8 +143,7 @@ function EndpointView({ endpointId }: { endpointId: string }) {
               <dd>{data.endpoint.eventTypes.length === 0 ? 'incident steps only' : data.endpoint.eventTypes.join(', ')}</dd>
               <dt>Signing secrets</dt>
               <dd>
-                {data.endpoint.secrets.length} (created{' '}
-                {data.endpoint.secrets.map((secret) => dateTime(secret.createdAt)).join(' and ')})
+                {data.endpoint.secrets.length} (created {data.endpoint.secrets.map((secret) => dateTime(secret.createdAt)).join(' and ')})
               </dd>
             </dl>
             {canWrite && (

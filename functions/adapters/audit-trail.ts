@@ -43,7 +43,14 @@ export class AuditTrail {
   }
 
   /** The site's events in [from, to] by time; those expired at `now` are left out (DynamoDB deletes them only later). */
-  async listEvents(resellerId: string, siteId: string, request: PageRequest, from: number, to: number, now: number): Promise<Page<StoredEvent>> {
+  async listEvents(
+    resellerId: string,
+    siteId: string,
+    request: PageRequest,
+    from: number,
+    to: number,
+    now: number,
+  ): Promise<Page<StoredEvent>> {
     const range = { from: `${eventSkPrefix}${iso(from)}`, to: `${eventSkPrefix}${iso(to)}` };
     const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), eventSkPrefix, request, range, { liveAt: now });
     return { items: page.items.map(({ pk: _pk, sk: _sk, ...event }) => StoredEvent.parse(event)), nextCursor: page.nextCursor };

@@ -11,7 +11,8 @@ export class LruMap<K, V> {
   private readonly map = new Map<K, V>();
 
   constructor(readonly maxEntries: number) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`an LRU map holds at least 1 entry, not ${String(maxEntries)}`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`an LRU map holds at least 1 entry, not ${String(maxEntries)}`);
   }
 
   get size(): number {

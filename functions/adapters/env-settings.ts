@@ -42,7 +42,8 @@ export function readEnv<P extends Record<string, EnvPiece<unknown>>>(what: strin
     if (read.ok) values[key] = read.value;
     else problems.push(...read.problems);
   }
-  if (problems.length > 0) throw new Error(`${what} configuration is invalid: ${problems.map((p) => `${p.name}: ${p.message}`).join('; ')}`);
+  if (problems.length > 0)
+    throw new Error(`${what} configuration is invalid: ${problems.map((p) => `${p.name}: ${p.message}`).join('; ')}`);
   return values as PieceValues<P>;
 }
 
@@ -70,17 +71,25 @@ export const retentionPiece: EnvPiece<RetentionSettings> = (env) => {
 };
 
 /** Names each reseller's queues and topic (`<prefix>-svc-<reseller>`, …); the stack grants exactly those. */
-export const channelPrefixPiece = envPiece(z.object({ TIEBREAK_CHANNEL_PREFIX: z.string().check(z.regex(prefixPattern)) }), (e) => e.TIEBREAK_CHANNEL_PREFIX);
+export const channelPrefixPiece = envPiece(
+  z.object({ TIEBREAK_CHANNEL_PREFIX: z.string().check(z.regex(prefixPattern)) }),
+  (e) => e.TIEBREAK_CHANNEL_PREFIX,
+);
 
 /** The same, optional: unset, `fallback`. */
 export const optionalChannelPrefixPiece = (fallback: string) =>
-  envPiece(z.object({ TIEBREAK_CHANNEL_PREFIX: z.optional(z.string().check(z.regex(prefixPattern))) }), (e) => e.TIEBREAK_CHANNEL_PREFIX ?? fallback);
+  envPiece(
+    z.object({ TIEBREAK_CHANNEL_PREFIX: z.optional(z.string().check(z.regex(prefixPattern))) }),
+    (e) => e.TIEBREAK_CHANNEL_PREFIX ?? fallback,
+  );
 
 /** One variable read by a zod schema, its problems under its own name. */
 function variablePiece<T>(name: string, schema: z.ZodMiniType<T>): EnvPiece<T> {
   return (env) => {
     const parsed = schema.safeParse(env[name]);
-    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: parsed.error.issues.map((i) => ({ name, message: i.message })) };
+    return parsed.success
+      ? { ok: true, value: parsed.data }
+      : { ok: false, problems: parsed.error.issues.map((i) => ({ name, message: i.message })) };
   };
 }
 
@@ -91,10 +100,12 @@ export const urlPiece = (name: string): EnvPiece<string> => variablePiece(name, 
 export const optionalUrlPiece = (name: string): EnvPiece<string | undefined> => variablePiece(name, z.optional(z.url()));
 
 /** The events topic. */
-export const topicArnPiece = envPiece(z.object({ TIEBREAK_EVENT_TOPIC_ARN: z.string().check(z.startsWith('arn:')) }), (e) => e.TIEBREAK_EVENT_TOPIC_ARN);
+export const topicArnPiece = envPiece(
+  z.object({ TIEBREAK_EVENT_TOPIC_ARN: z.string().check(z.startsWith('arn:')) }),
+  (e) => e.TIEBREAK_EVENT_TOPIC_ARN,
+);
 
 /** Which addresses webhooks may reach: loopback only when asked (the local runtime's receivers), never in AWS. */
-export const addressPolicyPiece = envPiece(
-  z.object({ TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK: z.optional(z.string()) }),
-  (e): AddressPolicy => ({ allowLoopback: e.TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK === 'true' }),
-);
+export const addressPolicyPiece = envPiece(z.object({ TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK: z.optional(z.string()) }), (e): AddressPolicy => ({
+  allowLoopback: e.TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK === 'true',
+}));

@@ -30,7 +30,17 @@ export class EscalationStore {
     const owner = at.scope === 'customer' ? customerSk(at.id) : at.scope === 'site' ? siteListingSk(at.id) : undefined;
     const write = new TransactWriteCommand({
       TransactItems: [
-        ...(owner ? [{ ConditionCheck: { TableName: this.tableName, Key: { pk: resellerPk(resellerId), sk: owner }, ConditionExpression: 'attribute_exists(pk)' } }] : []),
+        ...(owner
+          ? [
+              {
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  Key: { pk: resellerPk(resellerId), sk: owner },
+                  ConditionExpression: 'attribute_exists(pk)',
+                },
+              },
+            ]
+          : []),
         { Put: { TableName: this.tableName, Item: { pk: resellerPk(resellerId), sk: escalationSk(at.scope, at.id), ...item } } },
       ],
     });
@@ -39,7 +49,11 @@ export class EscalationStore {
 
   async get(resellerId: string, at: PolicyScope): Promise<ScopedEscalationPolicy | undefined> {
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: resellerPk(resellerId), sk: escalationSk(at.scope, at.id) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: resellerPk(resellerId), sk: escalationSk(at.scope, at.id) },
+        ConsistentRead: true,
+      }),
     );
     return Item ? view(PolicyItem.parse(Item)) : undefined;
   }

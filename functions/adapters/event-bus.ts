@@ -34,7 +34,8 @@ export class EventBus {
           })),
         }),
       );
-      if (Failed.length > 0) throw new Error(`SNS refused ${Failed.length} of ${batch.length} events: ${Failed.map((f) => f.Code ?? '?').join(', ')}`);
+      if (Failed.length > 0)
+        throw new Error(`SNS refused ${Failed.length} of ${batch.length} events: ${Failed.map((f) => f.Code ?? '?').join(', ')}`);
     }
   }
 }

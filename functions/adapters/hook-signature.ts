@@ -2,8 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 export type HookVerdict =
-  | { ok: true; webhookId: string; /** ms */ at: number }
-  | { ok: false; reason: 'missing-headers' | 'outside-window' | 'bad-signature' };
+  { ok: true; webhookId: string; /** ms */ at: number } | { ok: false; reason: 'missing-headers' | 'outside-window' | 'bad-signature' };
 
 /** A webhook-id becomes part of a table key: printable ASCII without spaces, and short. */
 const webhookIdPattern = /^[\x21-\x7e]{1,200}$/;
@@ -16,7 +15,13 @@ const timestampPattern = /^\d{1,12}$/;
  * window here is the server clock the caller passes (one clock for the whole service, a test
  * clock in tests), so the library only signs, and the comparison is constant-time.
  */
-export function verifyHook(secret: string, headers: Readonly<Record<string, string | undefined>>, body: string, now: number, toleranceMs: number): HookVerdict {
+export function verifyHook(
+  secret: string,
+  headers: Readonly<Record<string, string | undefined>>,
+  body: string,
+  now: number,
+  toleranceMs: number,
+): HookVerdict {
   const webhookId = headers['webhook-id'];
   const timestamp = headers['webhook-timestamp'];
   const signatures = headers['webhook-signature'];

@@ -79,7 +79,10 @@ export function incidentView(tracker: Tracker): Incident | undefined {
     resolvedAt: time(incident.resolvedAt),
     resolvedBy: incident.resolvedBy,
     stepsTaken: incident.stepsTaken,
-    escalation: { level: incident.stepsTaken === 0 ? null : stepLevel(incident.policy, incident.stepsTaken - 1), levels: incident.policy.levels.length },
+    escalation: {
+      level: incident.stepsTaken === 0 ? null : stepLevel(incident.policy, incident.stepsTaken - 1),
+      levels: incident.policy.levels.length,
+    },
     notified: incident.notified,
   };
 }
@@ -140,7 +143,9 @@ export class IncidentStore {
             TableName: this.tableName,
             Item: { pk: sitePk(resellerId, siteId), sk: incidentSk(kind), ...after, ...indexKeys(after) },
             ConditionExpression: before ? '#version = :version' : 'attribute_not_exists(pk)',
-            ...(before ? { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': before.version } } : {}),
+            ...(before
+              ? { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': before.version } }
+              : {}),
           }),
         );
         return { before, after, changed: true };
@@ -172,8 +177,16 @@ export class IncidentStore {
   }
 
   /** A reseller's incidents, newest first, from the index (eventually consistent: a second or so behind). */
-  async list(resellerId: string, request: { cursor?: string | undefined; limit?: number | undefined; state?: string | undefined }): Promise<Page<Tracker>> {
-    const Cursor = z.strictObject({ pk: z.string(), sk: z.string(), [incidentIndexKeys.partition]: z.literal(resellerId), [incidentIndexKeys.sort]: z.string() });
+  async list(
+    resellerId: string,
+    request: { cursor?: string | undefined; limit?: number | undefined; state?: string | undefined },
+  ): Promise<Page<Tracker>> {
+    const Cursor = z.strictObject({
+      pk: z.string(),
+      sk: z.string(),
+      [incidentIndexKeys.partition]: z.literal(resellerId),
+      [incidentIndexKeys.sort]: z.string(),
+    });
     let start: Record<string, unknown> | undefined;
     if (request.cursor) {
       let json: unknown;
@@ -187,14 +200,16 @@ export class IncidentStore {
       start = parsed.data;
     }
     const state = request.state;
-    const filter =
-      state === undefined ? undefined : state === 'unresolved' ? '#incident.#state <> :resolved' : '#incident.#state = :state';
+    const filter = state === undefined ? undefined : state === 'unresolved' ? '#incident.#state <> :resolved' : '#incident.#state = :state';
     const { Items = [], LastEvaluatedKey } = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: incidentIndexName,
         KeyConditionExpression: '#reseller = :reseller',
-        ExpressionAttributeNames: { '#reseller': incidentIndexKeys.partition, ...(filter ? { '#incident': 'incident', '#state': 'state' } : {}) },
+        ExpressionAttributeNames: {
+          '#reseller': incidentIndexKeys.partition,
+          ...(filter ? { '#incident': 'incident', '#state': 'state' } : {}),
+        },
         ExpressionAttributeValues: {
           ':reseller': resellerId,
           ...(state === 'unresolved' ? { ':resolved': 'resolved' } : state !== undefined ? { ':state': state } : {}),
@@ -220,4 +235,3 @@ function indexKeys(tracker: Tracker): Record<string, string> {
     [incidentIndexKeys.sort]: `${iso(tracker.incident.openedAt)}#${tracker.siteId}#${tracker.kind}`,
   };
 }
-

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { HookAction } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
@@ -96,7 +104,11 @@ export class IntegrationStore {
   /** One of the reseller's integrations, strongly consistent; undefined if it has no such one. */
   async get(resellerId: string, integrationId: string): Promise<IntegrationRecord | undefined> {
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: resellerPk(resellerId), sk: integrationSk(integrationId) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: resellerPk(resellerId), sk: integrationSk(integrationId) },
+        ConsistentRead: true,
+      }),
     );
     return Item ? IntegrationItem.parse(Item) : undefined;
   }
@@ -123,7 +135,10 @@ export class IntegrationStore {
    * raised one is first cleared (the stream tells `alert.cleared`, as a clearing hook would), then
    * every one is deleted. Answers what each was, for its incident tracker. Safe to run again.
    */
-  async withdrawAlerts(integration: Pick<IntegrationRecord, 'resellerId' | 'siteId' | 'integrationId'>, now: number): Promise<WithdrawnSubject[]> {
+  async withdrawAlerts(
+    integration: Pick<IntegrationRecord, 'resellerId' | 'siteId' | 'integrationId'>,
+    now: number,
+  ): Promise<WithdrawnSubject[]> {
     const withdrawn: WithdrawnSubject[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -131,7 +146,10 @@ export class IntegrationStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': sitePk(integration.resellerId, integration.siteId), ':prefix': integrationAlertsSkPrefix(integration.integrationId) },
+          ExpressionAttributeValues: {
+            ':pk': sitePk(integration.resellerId, integration.siteId),
+            ':prefix': integrationAlertsSkPrefix(integration.integrationId),
+          },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -146,7 +164,13 @@ export class IntegrationStore {
               TableName: this.tableName,
               Key: alertKey(alert),
               UpdateExpression: 'SET #raised = :false, #severity = :info, #at = :at, #type = :type REMOVE #summary',
-              ExpressionAttributeNames: { '#raised': 'raised', '#severity': 'severity', '#at': 'at', '#type': 'type', '#summary': 'summary' },
+              ExpressionAttributeNames: {
+                '#raised': 'raised',
+                '#severity': 'severity',
+                '#at': 'at',
+                '#type': 'type',
+                '#summary': 'summary',
+              },
               ExpressionAttributeValues: { ':false': false, ':info': 'info', ':at': at, ':type': 'integration.deleted' },
             }),
           );
@@ -162,7 +186,11 @@ export class IntegrationStore {
   /** The integration a hook's URL names, strongly consistent (a removed one must stop accepting at once). */
   async getById(integrationId: string): Promise<IntegrationRecord | undefined> {
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: integrationPk(integrationId), sk: integrationConfigSk }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: integrationPk(integrationId), sk: integrationConfigSk },
+        ConsistentRead: true,
+      }),
     );
     return Item ? IntegrationItem.parse(Item) : undefined;
   }

@@ -54,7 +54,15 @@ export async function listingWindowsUpdate(
   now: number,
 ): Promise<TransactItem | undefined> {
   const Key = { pk: resellerPk(resellerId), sk: siteListingSk(siteId) };
-  const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true, ProjectionExpression: 'pk, #m', ExpressionAttributeNames: { '#m': listingWindowsAttribute } }));
+  const { Item } = await doc.send(
+    new GetCommand({
+      TableName: tableName,
+      Key,
+      ConsistentRead: true,
+      ProjectionExpression: 'pk, #m',
+      ExpressionAttributeNames: { '#m': listingWindowsAttribute },
+    }),
+  );
   if (!Item) return undefined;
   const stored = Item[listingWindowsAttribute] === undefined ? undefined : ListingWindows.parse(Item[listingWindowsAttribute]);
   const changed = 'set' in change ? change.set.windowId : change.forget;
@@ -62,7 +70,8 @@ export async function listingWindowsUpdate(
   if (stored === undefined) {
     // A listing from before the map: make it whole, from the windows themselves.
     const windows: ListingWindows = {};
-    for (const w of await windowsNotEnded(doc, tableName, resellerId, siteId, now)) if (w.windowId !== changed) windows[w.windowId] = { start: w.start, end: w.end };
+    for (const w of await windowsNotEnded(doc, tableName, resellerId, siteId, now))
+      if (w.windowId !== changed) windows[w.windowId] = { start: w.start, end: w.end };
     if ('set' in change) windows[changed] = { start: change.set.start, end: change.set.end };
     return {
       Update: {
@@ -109,10 +118,17 @@ async function windowsNotEnded(doc: DynamoDBDocumentClient, tableName: string, r
   const Window = z.object({ windowId: z.string(), start: z.number(), end: z.number() });
   let cursor: string | undefined;
   do {
-    const page = await queryPage(doc, tableName, sitePk(resellerId, siteId), maintenanceSkPrefix, { cursor, limit: 100 }, {
-      from: `${maintenanceSkPrefix}${iso(now - maintenanceMaxMs)}`,
-      to: `${maintenanceSkPrefix}${iso(endOfService)}`,
-    });
+    const page = await queryPage(
+      doc,
+      tableName,
+      sitePk(resellerId, siteId),
+      maintenanceSkPrefix,
+      { cursor, limit: 100 },
+      {
+        from: `${maintenanceSkPrefix}${iso(now - maintenanceMaxMs)}`,
+        to: `${maintenanceSkPrefix}${iso(endOfService)}`,
+      },
+    );
     windows.push(...page.items.map((item) => Window.parse(item)).filter((w) => w.end > now));
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

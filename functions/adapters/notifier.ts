@@ -18,7 +18,10 @@ export function alertText(message: ServiceQueueMessage): { subject: string; body
       : []),
   ];
   // SNS takes a subject of printable ASCII under 100 characters: a site named "Zürich" must not fail the step.
-  const asciiSubject = subject.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').slice(0, 99);
+  const asciiSubject = subject
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .slice(0, 99);
   return { subject: asciiSubject, body: lines.join('\n') };
 }
 
@@ -46,7 +49,13 @@ export class Notifier {
     for (const target of targets) {
       switch (target.type) {
         case 'service-queue':
-          await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.channels.queueUrl(resellerId), MessageBody: body, MessageAttributes: attributes }));
+          await this.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: await this.channels.queueUrl(resellerId),
+              MessageBody: body,
+              MessageAttributes: attributes,
+            }),
+          );
           break;
         case 'email':
         case 'sms': {

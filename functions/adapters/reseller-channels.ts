@@ -41,7 +41,10 @@ export class ResellerChannels {
   async ensure(resellerId: string): Promise<ServiceQueueUrls> {
     const names = this.names(resellerId);
     const dlq = await this.sqs.send(
-      new CreateQueueCommand({ QueueName: names.deadLetterQueue, Attributes: { MessageRetentionPeriod: retentionSeconds, SqsManagedSseEnabled: 'true' } }),
+      new CreateQueueCommand({
+        QueueName: names.deadLetterQueue,
+        Attributes: { MessageRetentionPeriod: retentionSeconds, SqsManagedSseEnabled: 'true' },
+      }),
     );
     if (!dlq.QueueUrl) throw new Error(`SQS gave no URL for ${names.deadLetterQueue}`);
     const { Attributes } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));

@@ -4,7 +4,17 @@ import { ApiKeyScope, type ApiKey, type ContractTargets, type Customer, type Res
 import '../../protocol/zod-locale.ts';
 import { conditionFailed } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
-import { apiKeySk, apiKeySkPrefix, customerSk, customerSkPrefix, iso, resellerPk, resellerSk, resellerSkPrefix, resellersPk } from './tenancy-items.ts';
+import {
+  apiKeySk,
+  apiKeySkPrefix,
+  customerSk,
+  customerSkPrefix,
+  iso,
+  resellerPk,
+  resellerSk,
+  resellerSkPrefix,
+  resellersPk,
+} from './tenancy-items.ts';
 
 const ResellerItem = z.object({
   resellerId: z.string(),
@@ -130,7 +140,9 @@ export class ResellerStore {
   }
 
   async putApiKey(key: ApiKeyRecord): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.#apiKeyItem(key), ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: this.#apiKeyItem(key), ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
   }
 
   /** Puts `replacement` and revokes `keyId` in one transaction; undefined if that key is unknown or already revoked. */
@@ -154,7 +166,9 @@ export class ResellerStore {
   /** Revokes a key; undefined if it is unknown or already revoked. */
   async revokeApiKey(resellerId: string, keyId: string, now: number): Promise<ApiKeyRecord | undefined> {
     try {
-      const { Attributes } = await this.doc.send(new UpdateCommand({ ...this.#revocation(resellerId, keyId, now), ReturnValues: 'ALL_NEW' }));
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({ ...this.#revocation(resellerId, keyId, now), ReturnValues: 'ALL_NEW' }),
+      );
       return Attributes ? ApiKeyItem.parse(Attributes) : undefined;
     } catch (error) {
       if (conditionFailed(error)) return undefined;

@@ -26,7 +26,16 @@ export const retentionEnvNames = {
 export const maxRetentionDays = 3653;
 
 const days = (fallback: number) =>
-  z._default(z.coerce.number('a whole number of days').check(z.int('a whole number of days'), z.minimum(1, 'at least 1 day'), z.maximum(maxRetentionDays, `at most ${maxRetentionDays} days`)), fallback);
+  z._default(
+    z.coerce
+      .number('a whole number of days')
+      .check(
+        z.int('a whole number of days'),
+        z.minimum(1, 'at least 1 day'),
+        z.maximum(maxRetentionDays, `at most ${maxRetentionDays} days`),
+      ),
+    fallback,
+  );
 
 const RetentionEnv = z.object({
   TIEBREAK_AUDIT_RETENTION_DAYS: days(defaultRetention.auditTrailDays),
@@ -45,14 +54,18 @@ export function parseRetentionEnv(
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => ({ name: i.path.join('.'), message: i.message })) };
   return {
     ok: true,
-    retention: { auditTrailDays: parsed.data.TIEBREAK_AUDIT_RETENTION_DAYS, deliveryLogDays: parsed.data.TIEBREAK_DELIVERY_LOG_RETENTION_DAYS },
+    retention: {
+      auditTrailDays: parsed.data.TIEBREAK_AUDIT_RETENTION_DAYS,
+      deliveryLogDays: parsed.data.TIEBREAK_DELIVERY_LOG_RETENTION_DAYS,
+    },
   };
 }
 
 /** The retention from the environment; a bad value is an error naming its variable (a cold start fails rather than keep data for a wrong time). */
 export function retentionFromEnv(env: Record<string, string | undefined> = process.env): RetentionSettings {
   const parsed = parseRetentionEnv(env);
-  if (!parsed.ok) throw new Error(`retention configuration is invalid: ${parsed.problems.map((p) => `${p.name}: ${p.message}`).join('; ')}`);
+  if (!parsed.ok)
+    throw new Error(`retention configuration is invalid: ${parsed.problems.map((p) => `${p.name}: ${p.message}`).join('; ')}`);
   return parsed.retention;
 }
 

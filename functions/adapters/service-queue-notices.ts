@@ -14,7 +14,10 @@ export class ServiceQueueNotices {
       new SendMessageCommand({
         QueueUrl: await this.channels.queueUrl(event.data.resellerId),
         MessageBody: JSON.stringify(event),
-        MessageAttributes: { type: { DataType: 'String', StringValue: event.type }, messageId: { DataType: 'String', StringValue: event.id } },
+        MessageAttributes: {
+          type: { DataType: 'String', StringValue: event.type },
+          messageId: { DataType: 'String', StringValue: event.id },
+        },
       }),
     );
   }

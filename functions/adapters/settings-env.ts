@@ -25,7 +25,9 @@ const ms = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.m
 
 const SettingsEnv = z
   .object({
-    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs).check(z.refine((v) => v >= shortestSettings.leaseMs, `at least ${shortestSettings.leaseMs} ms is supported`)),
+    TIEBREAK_LEASE_MS: ms(defaultSettings.leaseMs).check(
+      z.refine((v) => v >= shortestSettings.leaseMs, `at least ${shortestSettings.leaseMs} ms is supported`),
+    ),
     TIEBREAK_SKEW_MARGIN_MS: ms(defaultSettings.skewMarginMs),
     TIEBREAK_FAST_HEARTBEAT_MS: ms(defaultSettings.fastHeartbeatMs),
     TIEBREAK_SLOW_HEARTBEAT_MS: ms(defaultSettings.slowHeartbeatMs),

@@ -1,4 +1,11 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { IncidentKind } from '../../protocol/incidents.ts';
 import { MaintenanceAuthor, type MaintenanceWindow, maintenanceMaxMs, type Site } from '../../protocol/reseller.ts';
@@ -111,8 +118,15 @@ export class SiteAdminStore {
   ) {}
 
   /** The listing, the witness state and one enrollment code per node, all or nothing; the customer must exist. */
-  async createSite(resellerId: string, listing: SiteListing, state: SiteState, codes: (EnrollmentRecord & { hash: string })[]): Promise<CreateSiteOutcome> {
-    const put = (Item: Record<string, unknown>) => ({ Put: { TableName: this.tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' } });
+  async createSite(
+    resellerId: string,
+    listing: SiteListing,
+    state: SiteState,
+    codes: (EnrollmentRecord & { hash: string })[],
+  ): Promise<CreateSiteOutcome> {
+    const put = (Item: Record<string, unknown>) => ({
+      Put: { TableName: this.tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' },
+    });
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -126,7 +140,13 @@ export class SiteAdminStore {
             },
             // A new site has no window and no incident tracker yet: its records of them start empty
             // (listing-windows.ts, incident-store.ts).
-            put({ pk: resellerPk(resellerId), sk: siteListingSk(listing.siteId), [listingWindowsAttribute]: {}, [incidentKindsAttribute]: {}, ...listing }),
+            put({
+              pk: resellerPk(resellerId),
+              sk: siteListingSk(listing.siteId),
+              [listingWindowsAttribute]: {},
+              [incidentKindsAttribute]: {},
+              ...listing,
+            }),
             put(itemFromSiteState(state)),
             ...codes.map(({ hash, ...code }) => put(this.#enrollmentItem(hash, code))),
           ],
@@ -171,7 +191,9 @@ export class SiteAdminStore {
       const kinds = listed === undefined ? IncidentKind.options : IncidentKind.options.filter((kind) => listed[kind] === true);
       return [siteKey({ resellerId, siteId: listing.siteId }), ...kinds.map((kind) => ({ pk, sk: incidentSk(kind) }))];
     });
-    const chunks = Array.from({ length: Math.ceil(keys.length / batchGetKeys) }, (_, i) => keys.slice(i * batchGetKeys, (i + 1) * batchGetKeys));
+    const chunks = Array.from({ length: Math.ceil(keys.length / batchGetKeys) }, (_, i) =>
+      keys.slice(i * batchGetKeys, (i + 1) * batchGetKeys),
+    );
     const items = (await Promise.all(chunks.map((chunk) => this.#batchGet(chunk)))).flat();
     const byPk = Map.groupBy(items, (item) => String(item.pk));
     const entries = listings.map((listing): FleetEntry => {
@@ -191,9 +213,12 @@ export class SiteAdminStore {
     const found: Record<string, unknown>[] = [];
     let pending = keys;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > batchGetAttempts) throw new Error(`BatchGetItem left ${String(pending.length)} keys unprocessed ${String(batchGetAttempts)} times`);
+      if (attempt > batchGetAttempts)
+        throw new Error(`BatchGetItem left ${String(pending.length)} keys unprocessed ${String(batchGetAttempts)} times`);
       if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1_000, 25 * 2 ** attempt)));
-      const { Responses, UnprocessedKeys } = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: false } } }));
+      const { Responses, UnprocessedKeys } = await this.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: false } } }),
+      );
       found.push(...(Responses?.[this.tableName] ?? []));
       pending = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as { pk: string; sk: string }[];
     }
@@ -201,7 +226,9 @@ export class SiteAdminStore {
   }
 
   async getState(resellerId: string, siteId: string): Promise<SiteState | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: siteKey({ resellerId, siteId }), ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: siteKey({ resellerId, siteId }), ConsistentRead: true }),
+    );
     return Item ? siteStateFromItem(Item) : undefined;
   }
 
@@ -227,11 +254,19 @@ export class SiteAdminStore {
   }
 
   async putEnrollmentCode(hash: string, code: EnrollmentRecord): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: this.#enrollmentItem(hash, code), ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: this.#enrollmentItem(hash, code),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async getEnrollmentCode(hash: string): Promise<EnrollmentRecord | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: enrollmentPk(hash), sk: enrollmentSk }, ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: enrollmentPk(hash), sk: enrollmentSk }, ConsistentRead: true }),
+    );
     return Item ? EnrollmentItem.parse(Item) : undefined;
   }
 
@@ -308,7 +343,13 @@ export class SiteAdminStore {
 
   /** Declares a window (its id is new), and records it on the listing (listing-windows.ts); `now` drops the listing's ended windows. */
   async putMaintenance(resellerId: string, siteId: string, window: MaintenanceRecord, now: number): Promise<void> {
-    const put: TransactItem = { Put: { TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, window), ConditionExpression: 'attribute_not_exists(pk)' } };
+    const put: TransactItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: maintenanceItem(resellerId, siteId, window),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
     if (!(await writeWithListingWindows(this.doc, this.tableName, { resellerId, siteId }, { set: window }, now, [put]))) {
       throw new Error(`maintenance window ${window.windowId} exists already`);
     }
@@ -323,7 +364,15 @@ export class SiteAdminStore {
   async getMaintenance(resellerId: string, siteId: string, windowId: string): Promise<MaintenanceRecord | undefined> {
     let cursor: string | undefined;
     do {
-      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), maintenanceSkPrefix, { cursor, limit: 100 }, undefined, { where: { windowId } });
+      const page = await queryPage(
+        this.doc,
+        this.tableName,
+        sitePk(resellerId, siteId),
+        maintenanceSkPrefix,
+        { cursor, limit: 100 },
+        undefined,
+        { where: { windowId } },
+      );
       const [found] = page.items;
       if (found) return MaintenanceItem.parse(found);
       cursor = page.nextCursor ?? undefined;
@@ -336,10 +385,17 @@ export class SiteAdminStore {
     const windows: MaintenanceRecord[] = [];
     let cursor: string | undefined;
     do {
-      const page = await queryPage(this.doc, this.tableName, sitePk(resellerId, siteId), maintenanceSkPrefix, { cursor, limit: 100 }, {
-        from: `${maintenanceSkPrefix}${iso(from - maintenanceMaxMs)}`,
-        to: `${maintenanceSkPrefix}${iso(to)}`,
-      });
+      const page = await queryPage(
+        this.doc,
+        this.tableName,
+        sitePk(resellerId, siteId),
+        maintenanceSkPrefix,
+        { cursor, limit: 100 },
+        {
+          from: `${maintenanceSkPrefix}${iso(from - maintenanceMaxMs)}`,
+          to: `${maintenanceSkPrefix}${iso(to)}`,
+        },
+      );
       windows.push(...page.items.map((item) => MaintenanceItem.parse(item)).filter((w) => w.end > from && w.start < to));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -353,18 +409,31 @@ export class SiteAdminStore {
    * the old item's delete and the new one's put. Either way in one transaction with the listing's
    * record of the window (listing-windows.ts; `now` drops its ended windows).
    */
-  async changeMaintenance(resellerId: string, siteId: string, current: MaintenanceRecord, next: ChangedMaintenance, now: number): Promise<boolean> {
+  async changeMaintenance(
+    resellerId: string,
+    siteId: string,
+    current: MaintenanceRecord,
+    next: ChangedMaintenance,
+    now: number,
+  ): Promise<boolean> {
     const key = this.#maintenanceKey(resellerId, siteId, current);
     const asRead = {
       ConditionExpression: '#start = :readStart AND #end = :readEnd',
       ExpressionAttributeNames: { '#start': 'start', '#end': 'end' },
       ExpressionAttributeValues: { ':readStart': current.start, ':readEnd': current.end },
     };
-    const record = (items: TransactItem[]) => writeWithListingWindows(this.doc, this.tableName, { resellerId, siteId }, { set: next }, now, items);
+    const record = (items: TransactItem[]) =>
+      writeWithListingWindows(this.doc, this.tableName, { resellerId, siteId }, { set: next }, now, items);
     if (next.start !== current.start) {
       return record([
         { Delete: { TableName: this.tableName, Key: key, ...asRead } },
-        { Put: { TableName: this.tableName, Item: maintenanceItem(resellerId, siteId, next), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: maintenanceItem(resellerId, siteId, next),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
       ]);
     }
     // Same start, same item: only what may change is set (older attributes of the item stay).

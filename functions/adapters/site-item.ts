@@ -86,7 +86,10 @@ export function dueShardKey(bucket: number, shard: number): string {
 export function withDueShard(key: SiteKey, plan: Plan): Plan {
   const filed = plan.updates.find((u) => u.op === 'set' && u.path.length === 1 && u.path[0] === 'due');
   if (filed?.op !== 'set' || typeof filed.value !== 'number') return plan;
-  return { ...plan, updates: [...plan.updates, { op: 'set', path: [dueShardAttribute], value: dueShardKey(filed.value, dueShardOf(key)) }] };
+  return {
+    ...plan,
+    updates: [...plan.updates, { op: 'set', path: [dueShardAttribute], value: dueShardKey(filed.value, dueShardOf(key)) }],
+  };
 }
 
 /** The site's state item: `pk = sitePk`, `sk = siteStateSk` (tenancy-items.ts), the state's fields beside the keys. */
@@ -140,13 +143,17 @@ const SiteItem = z.object({
   /** The due index's key (functions/domain/silence.ts): absent until a node first speaks. */
   due: z.optional(z.number()),
   silence: z.optional(z.object({ since: z.number(), at: z.number() })),
-  lapsed: z.optional(z.object({ primary: z.string(), epoch: z.number(), leaseEndedAt: z.number(), cause: z.optional(z.literal('node.lost')) })),
+  lapsed: z.optional(
+    z.object({ primary: z.string(), epoch: z.number(), leaseEndedAt: z.number(), cause: z.optional(z.literal('node.lost')) }),
+  ),
   exclusion: z.optional(
     z.object({
       nodeId: z.string(),
       at: z.number(),
       lastSeenAt: z.nullable(z.number()),
-      ending: z.optional(z.object({ commandId: z.string(), at: z.number(), by: z.enum(['survivor', 'operator']), keyId: z.optional(z.string()) })),
+      ending: z.optional(
+        z.object({ commandId: z.string(), at: z.number(), by: z.enum(['survivor', 'operator']), keyId: z.optional(z.string()) }),
+      ),
     }),
   ),
 });

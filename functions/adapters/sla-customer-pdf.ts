@@ -116,7 +116,14 @@ class Flow {
       rowPageBreak: 'avoid',
       tableWidth: this.contentWidth,
       ...options,
-      styles: { font: 'helvetica', fontSize: 9, textColor: ink, cellPadding: { top: 3, bottom: 3, left: 4, right: 4 }, overflow: 'linebreak', ...options.styles },
+      styles: {
+        font: 'helvetica',
+        fontSize: 9,
+        textColor: ink,
+        cellPadding: { top: 3, bottom: 3, left: 4, right: 4 },
+        overflow: 'linebreak',
+        ...options.styles,
+      },
       didDrawPage: (data) => {
         this.y = data.cursor?.y ?? this.y;
       },
@@ -154,7 +161,13 @@ function none(flow: Flow): void {
   flow.text(noneInPeriod, { size: 9.5, color: muted, after: 6 });
 }
 
-function listTable(flow: Flow, caption: string, head: readonly string[], widths: readonly number[], rows: readonly (readonly string[])[]): void {
+function listTable(
+  flow: Flow,
+  caption: string,
+  head: readonly string[],
+  widths: readonly number[],
+  rows: readonly (readonly string[])[],
+): void {
   subheading(flow, caption);
   if (rows.length === 0) {
     none(flow);
@@ -178,7 +191,10 @@ function verdicts(flow: Flow, list: readonly Verdict[]): void {
     {
       body: list.map((v) => {
         const mark = markOf(v);
-        return [{ content: mark.glyph, styles: { font: mark.font, textColor: mark.color, fontStyle: 'normal', halign: 'center' } }, toWinAnsi(v.text)];
+        return [
+          { content: mark.glyph, styles: { font: mark.font, textColor: mark.color, fontStyle: 'normal', halign: 'center' } },
+          toWinAnsi(v.text),
+        ];
       }),
       styles: { fontSize: 10, cellPadding: { top: 2, bottom: 2, left: 0, right: 4 } },
       columnStyles: { '0': { cellWidth: 16 } },
@@ -256,7 +272,13 @@ function header(flow: Flow, view: CustomerReportView): void {
     flow.table(
       {
         body: [cells([view.partialNote])],
-        styles: { fontSize: 10, fillColor: [255, 248, 197], lineColor: [191, 135, 0], lineWidth: { left: 2.5 }, cellPadding: { top: 5, bottom: 5, left: 8, right: 8 } },
+        styles: {
+          fontSize: 10,
+          fillColor: [255, 248, 197],
+          lineColor: [191, 135, 0],
+          lineWidth: { left: 2.5 },
+          cellPadding: { top: 5, bottom: 5, left: 8, right: 8 },
+        },
       },
       6,
     );

@@ -7,7 +7,8 @@ import { dayMs } from './retention.ts';
 import type { SiteAdminStore, SiteListing } from './site-admin-store.ts';
 
 /** Local midnight starting a day (`2026-11-01`) in the report's zone, or an instant as it is. */
-export const parseBound = (value: string, zone: string): number => (/^\d{4}-\d{2}-\d{2}$/.test(value) ? localMidnight(value, zone) : Date.parse(value));
+export const parseBound = (value: string, zone: string): number =>
+  /^\d{4}-\d{2}-\d{2}$/.test(value) ? localMidnight(value, zone) : Date.parse(value);
 
 /** How far past the period the report reads the trail for the period's incidents' acknowledgements and resolutions. */
 const lateEventsMs = 31 * 24 * 3_600_000;
@@ -59,7 +60,8 @@ export async function loadSlaReport(
   const timeZone = request.timeZone ?? reseller.timeZone ?? 'UTC';
   const from = parseBound(request.from, timeZone);
   const to = parseBound(request.to, timeZone);
-  if (!(to > from)) return { invalid: `to (${new Date(to).toISOString()}) must be after from (${new Date(from).toISOString()}) in ${timeZone}` };
+  if (!(to > from))
+    return { invalid: `to (${new Date(to).toISOString()}) must be after from (${new Date(from).toISOString()}) in ${timeZone}` };
   const customer = customerId === undefined ? null : ((await stores.resellers.getCustomer(resellerId, customerId)) ?? null);
   if (customerId !== undefined && !customer) return { missing: 'customer' };
   let listings: SiteListing[];
@@ -81,7 +83,16 @@ export async function loadSlaReport(
     })),
   );
   const days = stores.trail.retentionDays;
-  const report = computeSlaReport({ resellerId, from, to, now, timeZone, sites, targets: reseller.targets, auditRetention: { days, since: now - days * dayMs } });
+  const report = computeSlaReport({
+    resellerId,
+    from,
+    to,
+    now,
+    timeZone,
+    sites,
+    targets: reseller.targets,
+    auditRetention: { days, since: now - days * dayMs },
+  });
   return { report, reseller, customer };
 }
 

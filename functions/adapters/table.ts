@@ -91,7 +91,9 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
 async function ensureTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
   const { TimeToLiveDescription: ttl } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   if (ttl?.AttributeName === ttlAttribute && (ttl.TimeToLiveStatus === 'ENABLED' || ttl.TimeToLiveStatus === 'ENABLING')) return;
-  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }));
+  await client.send(
+    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }),
+  );
 }
 
 /** A table kept from before an index was added (`npm start`'s data folder) gets it, as CloudFormation would add it. */
@@ -103,7 +105,12 @@ async function ensureIndexes(client: DynamoDBClient, tableName: string): Promise
   for (const index of missing) await addIndex(client, tableName, index, definition);
 }
 
-async function addIndex(client: DynamoDBClient, tableName: string, index: GlobalSecondaryIndex, definition: CreateTableCommandInput): Promise<void> {
+async function addIndex(
+  client: DynamoDBClient,
+  tableName: string,
+  index: GlobalSecondaryIndex,
+  definition: CreateTableCommandInput,
+): Promise<void> {
   const names = new Set(index.KeySchema?.map((key) => key.AttributeName));
   await client.send(
     new UpdateTableCommand({

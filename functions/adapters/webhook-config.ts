@@ -19,7 +19,10 @@ export interface WebhookWiring extends DelivererWiring {
 
 /** The router's assembly, the one Lambda (from the environment) and the local stack (from its settings) both use. */
 export function webhookDeps(wiring: WebhookWiring): WebhookDeps {
-  return { ...delivererDeps(wiring), notices: new ServiceQueueNotices(wiring.sqs, new ResellerChannels(wiring.sqs, wiring.sns, wiring.channelPrefix)) };
+  return {
+    ...delivererDeps(wiring),
+    notices: new ServiceQueueNotices(wiring.sqs, new ResellerChannels(wiring.sqs, wiring.sns, wiring.channelPrefix)),
+  };
 }
 
 /** The router's settings schema: the deliverer's and the channel prefix. */

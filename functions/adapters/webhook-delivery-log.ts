@@ -45,7 +45,10 @@ export class WebhookDeliveryLog {
 
   /** The endpoint's delivery log, newest first; tries expired at `now` are left out (DynamoDB deletes them only later). */
   async listAttempts(resellerId: string, endpointId: string, request: PageRequest, now: number): Promise<Page<DeliveryAttempt>> {
-    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), deliveryAttemptSkPrefix, request, undefined, { newestFirst: true, liveAt: now });
+    const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), deliveryAttemptSkPrefix, request, undefined, {
+      newestFirst: true,
+      liveAt: now,
+    });
     return {
       items: page.items.map((item) => {
         const line = AttemptItem.parse(item);

@@ -61,7 +61,13 @@ export class WebhookEndpointStore {
   ) {}
 
   /** Registers an endpoint; false if the id is taken. */
-  async createEndpoint(resellerId: string, endpointId: string, settings: PutEndpointRequest, secret: string, now: number): Promise<EndpointRecord | undefined> {
+  async createEndpoint(
+    resellerId: string,
+    endpointId: string,
+    settings: PutEndpointRequest,
+    secret: string,
+    now: number,
+  ): Promise<EndpointRecord | undefined> {
     const { disabledReason, ...stored }: EndpointRecord = {
       resellerId,
       endpointId,
@@ -83,7 +89,9 @@ export class WebhookEndpointStore {
   }
 
   async getEndpoint(resellerId: string, endpointId: string): Promise<EndpointRecord | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: endpointKey(resellerId, endpointId), ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: endpointKey(resellerId, endpointId), ConsistentRead: true }),
+    );
     return Item ? endpointFromItem(Item) : undefined;
   }
 
@@ -116,8 +124,15 @@ export class WebhookEndpointStore {
    * failing streak; disabling it records that the reseller did (unless Tiebreak had disabled it
    * already, whose reason stays). Undefined if there is no such endpoint.
    */
-  async updateEndpoint(resellerId: string, endpointId: string, settings: PutEndpointRequest, now: number): Promise<EndpointRecord | undefined> {
-    const state = settings.enabled ? 'REMOVE disabledReason SET failingSince = :null, ' : 'SET disabledReason = if_not_exists(disabledReason, :byReseller), ';
+  async updateEndpoint(
+    resellerId: string,
+    endpointId: string,
+    settings: PutEndpointRequest,
+    now: number,
+  ): Promise<EndpointRecord | undefined> {
+    const state = settings.enabled
+      ? 'REMOVE disabledReason SET failingSince = :null, '
+      : 'SET disabledReason = if_not_exists(disabledReason, :byReseller), ';
     const update = new UpdateCommand({
       TableName: this.tableName,
       Key: endpointKey(resellerId, endpointId),
@@ -148,7 +163,13 @@ export class WebhookEndpointStore {
   }
 
   /** Replaces the secrets (after a rotation), conditional on the ones read: two rotations at once cannot lose a secret. */
-  async replaceSecrets(resellerId: string, endpointId: string, read: readonly StoredSecret[], secrets: readonly StoredSecret[], now: number): Promise<boolean> {
+  async replaceSecrets(
+    resellerId: string,
+    endpointId: string,
+    read: readonly StoredSecret[],
+    secrets: readonly StoredSecret[],
+    now: number,
+  ): Promise<boolean> {
     const update = new UpdateCommand({
       TableName: this.tableName,
       Key: endpointKey(resellerId, endpointId),

@@ -39,4 +39,3 @@ export class DeliveryJobs {
     await this.queue.send(job, job.dueAt, now);
   }
 }
-

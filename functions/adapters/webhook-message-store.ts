@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { WebhookMessage } from '../../protocol/webhooks.ts';
 import type { MessageAfterAttempt } from '../domain/webhook-delivery.ts';
@@ -44,9 +51,15 @@ export function messageView(record: MessageRecord): WebhookMessage {
 }
 
 /** What a new message needs; the store adds its state. */
-export type NewMessage = Pick<MessageRecord, 'resellerId' | 'endpointId' | 'messageId' | 'eventId' | 'eventType' | 'siteId' | 'payload' | 'createdAt'>;
+export type NewMessage = Pick<
+  MessageRecord,
+  'resellerId' | 'endpointId' | 'messageId' | 'eventId' | 'eventType' | 'siteId' | 'payload' | 'createdAt'
+>;
 
-const messageKey = (resellerId: string, endpointId: string, messageId: string) => ({ pk: webhookPk(resellerId, endpointId), sk: webhookMessageSk(messageId) });
+const messageKey = (resellerId: string, endpointId: string, messageId: string) => ({
+  pk: webhookPk(resellerId, endpointId),
+  sk: webhookMessageSk(messageId),
+});
 
 /**
  * Per endpoint, its messages (in a partition of its own, beside its delivery log). Every change of
@@ -85,7 +98,11 @@ export class WebhookMessageStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...messageKey(message.resellerId, message.endpointId, message.messageId), ...record, expiresAt: ttlSeconds(message.createdAt + this.retentionMs) },
+          Item: {
+            ...messageKey(message.resellerId, message.endpointId, message.messageId),
+            ...record,
+            expiresAt: ttlSeconds(message.createdAt + this.retentionMs),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -169,10 +186,18 @@ export class WebhookMessageStore {
     const update = new UpdateCommand({
       TableName: this.tableName,
       Key: messageKey(resellerId, endpointId, messageId),
-      UpdateExpression: 'SET #status = :pending, failure = :null, attempts = :zero, nextAttemptAt = :now, disabledEndpoint = :null, expiresAt = :ttl ADD round :one',
+      UpdateExpression:
+        'SET #status = :pending, failure = :null, attempts = :zero, nextAttemptAt = :now, disabledEndpoint = :null, expiresAt = :ttl ADD round :one',
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': 'pending', ':null': null, ':zero': 0, ':now': now, ':one': 1, ':ttl': ttlSeconds(now + this.retentionMs) },
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':null': null,
+        ':zero': 0,
+        ':now': now,
+        ':one': 1,
+        ':ttl': ttlSeconds(now + this.retentionMs),
+      },
       ReturnValues: 'ALL_NEW',
     });
     const replayed = await unlessConditionFails(this.doc.send(update));
@@ -180,7 +205,12 @@ export class WebhookMessageStore {
   }
 
   /** The endpoint's messages, newest first; those expired at `now` are left out (DynamoDB deletes them only later). */
-  async listMessages(resellerId: string, endpointId: string, request: PageRequest & { status?: string | undefined }, now: number): Promise<Page<MessageRecord>> {
+  async listMessages(
+    resellerId: string,
+    endpointId: string,
+    request: PageRequest & { status?: string | undefined },
+    now: number,
+  ): Promise<Page<MessageRecord>> {
     const page = await queryPage(this.doc, this.tableName, webhookPk(resellerId, endpointId), webhookMessageSkPrefix, request, undefined, {
       newestFirst: true,
       liveAt: now,

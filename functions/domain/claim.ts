@@ -33,10 +33,22 @@ export function decideClaim(
 
   const refuse = (reason: RefusalReason, retryAfterMs: number, why: string): Decision<ClaimResponse> => ({
     kind: 'answer',
-    response: { granted: false, epoch: state.epoch, primary: state.primary, retryAfterMs: Math.max(0, Math.ceil(retryAfterMs)), reason, message: why },
+    response: {
+      granted: false,
+      epoch: state.epoch,
+      primary: state.primary,
+      retryAfterMs: Math.max(0, Math.ceil(retryAfterMs)),
+      reason,
+      message: why,
+    },
     reason: why,
   });
-  const granted = (next: SiteState): ClaimResponse => ({ granted: true, epoch: next.epoch, leaseMs: settings.leaseMs, standalone: standaloneOf(next, self, now, settings) });
+  const granted = (next: SiteState): ClaimResponse => ({
+    granted: true,
+    epoch: next.epoch,
+    leaseMs: settings.leaseMs,
+    standalone: standaloneOf(next, self, now, settings),
+  });
   // W5: a claim reports nothing of the peer; the claimant's last heartbeat did. That report may
   // exclude the peer, never start the end of a standalone lease: a claim's answer carries no command.
   const report = { peerReachable: node.peerReachable === false ? false : null, acks: [] };
@@ -96,14 +108,22 @@ export function decideClaim(
   }
   if (leaseHeld(state, now, settings)) {
     const heldUntil = state.leaseExpiresAt + settings.skewMarginMs;
-    return refuse('lease-held', heldUntil - now + 1, `${state.primary ?? '?'} holds the lease at epoch ${state.epoch} for ${heldUntil - now} ms more`);
+    return refuse(
+      'lease-held',
+      heldUntil - now + 1,
+      `${state.primary ?? '?'} holds the lease at epoch ${state.epoch} for ${heldUntil - now} ms more`,
+    );
   }
   if (node.lastSeenAt === null || now - node.lastSeenAt > settings.freshnessMs) {
     return refuse('not-fresh', 0, `claimant's last heartbeat is older than ${settings.freshnessMs} ms: heartbeat, then claim`);
   }
   const health = node.health ?? 0;
   if (health < state.policy.healthThreshold) {
-    return refuse('unhealthy', settings.fastHeartbeatMs, `claimant's health ${health} is under the site's threshold ${state.policy.healthThreshold}`);
+    return refuse(
+      'unhealthy',
+      settings.fastHeartbeatMs,
+      `claimant's health ${health} is under the site's threshold ${state.policy.healthThreshold}`,
+    );
   }
   const windowEnd = (state.firstContactAt ?? now) + settings.startupWindowMs;
   if (state.primary === null && now < windowEnd) {
@@ -122,7 +142,8 @@ export function decideClaim(
 
   const epoch = state.epoch + 1;
   const previous = state.primary;
-  const why = previous === null ? `no primary yet: ${self} is the first eligible claimant` : `lease of ${previous} expired: failover to ${self}`;
+  const why =
+    previous === null ? `no primary yet: ${self} is the first eligible claimant` : `lease of ${previous} expired: failover to ${self}`;
   const decision: DecisionRecord = {
     kind: 'grant',
     nodeId: self,

@@ -35,7 +35,8 @@ import type { NodeState, PendingCommand, SiteState } from './site-state.ts';
 export function eventsOf(before: SiteState | undefined, after: SiteState | undefined, settings: WitnessSettings): WitnessEvent[] {
   if (!after) return [];
   const site = { resellerId: after.resellerId, siteId: after.siteId };
-  const make: Make = (type, at, key, severity, data) => siteEvent(type, { id: `${site.resellerId}/${site.siteId}/${type}/${key}`, at, site, severity, data });
+  const make: Make = (type, at, key, severity, data) =>
+    siteEvent(type, { id: `${site.resellerId}/${site.siteId}/${type}/${key}`, at, site, severity, data });
   const events: WitnessEvent[] = [];
 
   const decision = after.decision;
@@ -83,14 +84,22 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
     if (node?.lastSeenAt === null || node?.lastSeenAt === undefined) continue;
     const was = before?.nodes[nodeId];
     const threshold = after.policy.healthThreshold;
-    const degraded = (n: NodeState | undefined): n is NodeState & { health: number } => typeof n?.health === 'number' && n.health < threshold;
+    const degraded = (n: NodeState | undefined): n is NodeState & { health: number } =>
+      typeof n?.health === 'number' && n.health < threshold;
     if (degraded(node) && !degraded(was)) {
-      events.push(make('node.degraded', node.lastSeenAt, `${nodeId}/${String(after.rev)}`, 'warning', { nodeId, health: node.health, threshold }));
+      events.push(
+        make('node.degraded', node.lastSeenAt, `${nodeId}/${String(after.rev)}`, 'warning', { nodeId, health: node.health, threshold }),
+      );
     }
     // Healthy again: what clears a node.degraded incident.
     if (degraded(was) && !degraded(node) && typeof node.health === 'number') {
       events.push(
-        make('node.recovered', node.lastSeenAt, `${nodeId}/health/${String(after.rev)}`, 'info', { nodeId, recoveredFrom: 'node.degraded', health: node.health, threshold }),
+        make('node.recovered', node.lastSeenAt, `${nodeId}/health/${String(after.rev)}`, 'info', {
+          nodeId,
+          recoveredFrom: 'node.degraded',
+          health: node.health,
+          threshold,
+        }),
       );
     }
   }
@@ -132,7 +141,9 @@ export function eventsOf(before: SiteState | undefined, after: SiteState | undef
   events.push(...exclusionEvents(before, after, make));
   events.push(...silenceEvents(before, after, make, settings));
   // A return in this very change (site.recovered, node.recovered of a lost peer) already told the renewal.
-  const told = events.some((e) => (e.type === 'site.recovered' || e.type === 'node.recovered') && 'leaseRenewedAt' in e.data && e.data.leaseRenewedAt !== null);
+  const told = events.some(
+    (e) => (e.type === 'site.recovered' || e.type === 'node.recovered') && 'leaseRenewedAt' in e.data && e.data.leaseRenewedAt !== null,
+  );
   if (!told) events.push(...lapseEnded(before, after, make));
   return events;
 }
@@ -143,7 +154,13 @@ const fresh = (node: NodeState | undefined, at: number, settings: WitnessSetting
   typeof node?.lastSeenAt === 'number' && at - node.lastSeenAt <= settings.freshnessMs;
 
 /** When a lost peer came back (heard again, or reported reachable by its peer), or null if it did not in this change. */
-function recoveredPeer(before: SiteState | undefined, after: SiteState, reporter: string, peer: string, settings: WitnessSettings): number | null {
+function recoveredPeer(
+  before: SiteState | undefined,
+  after: SiteState,
+  reporter: string,
+  peer: string,
+  settings: WitnessSettings,
+): number | null {
   if (!lost(before, reporter, peer, settings) || lost(after, reporter, peer, settings)) return null;
   const heard = after.nodes[peer]?.lastSeenAt ?? null;
   if (heard !== null && heard !== (before?.nodes[peer]?.lastSeenAt ?? null)) return heard;
@@ -156,7 +173,10 @@ function recoveredPeer(before: SiteState | undefined, after: SiteState, reporter
  * change renewed that primary's lease at its epoch (null if it did not: a node heard again is not
  * yet a primary holding the role). The SLA report takes the primary's hold up again from there.
  */
-function primaryAfter(before: SiteState | undefined, after: SiteState): { primary: string | null; epoch: number; leaseRenewedAt: number | null } {
+function primaryAfter(
+  before: SiteState | undefined,
+  after: SiteState,
+): { primary: string | null; epoch: number; leaseRenewedAt: number | null } {
   const renewal = after.decision;
   const was = before?.decision;
   const renewedHere =
@@ -179,7 +199,8 @@ function lapseEnded(before: SiteState | undefined, after: SiteState, make: Make)
   const lapsed = before?.lapsed;
   const renewal = after.decision;
   const was = before?.decision;
-  if (!lapsed || after.lapsed || renewal?.kind !== 'renew' || renewal.nodeId !== lapsed.primary || renewal.epoch !== lapsed.epoch) return [];
+  if (!lapsed || after.lapsed || renewal?.kind !== 'renew' || renewal.nodeId !== lapsed.primary || renewal.epoch !== lapsed.epoch)
+    return [];
   if (was?.kind === 'renew' && was.nodeId === renewal.nodeId && was.epoch === renewal.epoch && was.at === renewal.at) return [];
   return [
     make('node.recovered', renewal.at, `${lapsed.primary}/renewed/${String(after.rev)}`, 'info', {
@@ -201,8 +222,16 @@ function lapseEnded(before: SiteState | undefined, after: SiteState, make: Make)
 function commandEvents(before: SiteState | undefined, after: SiteState, nodeId: string, make: Make): WitnessEvent[] {
   const was = before?.nodes[nodeId]?.commands ?? {};
   const is = after.nodes[nodeId]?.commands ?? {};
-  const same = (a: PendingCommand | undefined, b: PendingCommand | undefined): b is PendingCommand => b !== undefined && a?.issuedAt === b.issuedAt;
-  const about = (c: PendingCommand) => ({ nodeId, commandId: c.id, commandType: c.type, epoch: c.epoch, issuedAt: c.issuedAt, deliveredAt: c.deliveredAt ?? null });
+  const same = (a: PendingCommand | undefined, b: PendingCommand | undefined): b is PendingCommand =>
+    b !== undefined && a?.issuedAt === b.issuedAt;
+  const about = (c: PendingCommand) => ({
+    nodeId,
+    commandId: c.id,
+    commandType: c.type,
+    epoch: c.epoch,
+    issuedAt: c.issuedAt,
+    deliveredAt: c.deliveredAt ?? null,
+  });
   const events: WitnessEvent[] = [];
   for (const id of Object.keys(was).sort()) {
     const old = was[id];
@@ -222,7 +251,9 @@ function commandEvents(before: SiteState | undefined, after: SiteState, nodeId: 
     const command = is[id];
     const prior = was[id];
     if (command?.overdueAt === undefined || (same(command, prior) && prior.overdueAt !== undefined)) continue;
-    events.push(make('command.unacknowledged', command.overdueAt, `${nodeId}/${id}/${String(command.overdueAt)}`, 'warning', about(command)));
+    events.push(
+      make('command.unacknowledged', command.overdueAt, `${nodeId}/${id}/${String(command.overdueAt)}`, 'warning', about(command)),
+    );
   }
   return events;
 }
@@ -238,17 +269,33 @@ function exclusionEvents(before: SiteState | undefined, after: SiteState, make: 
     // Whoever asked for the end, the readmission is theirs only if the survivor's acknowledgement of it
     // is what ended the exclusion (its command, pending before, is gone); otherwise the lease lapsed.
     const pending = (state: SiteState, id: string) => survivor !== null && Object.hasOwn(state.nodes[survivor]?.commands ?? {}, id);
-    const acked = !changedHands && was.ending !== undefined && pending(before, was.ending.commandId) && !pending(after, was.ending.commandId);
+    const acked =
+      !changedHands && was.ending !== undefined && pending(before, was.ending.commandId) && !pending(after, was.ending.commandId);
     const by = after.decision?.kind === 'force' && changedHands ? 'force' : acked && was.ending ? was.ending.by : 'lapsed';
     // The write that ended it: a grant or a force tells its time; an acknowledgement is the survivor's heartbeat.
-    const at = changedHands && after.decision ? after.decision.at : ((survivor === null ? null : after.nodes[survivor]?.lastSeenAt) ?? was.at);
+    const at =
+      changedHands && after.decision ? after.decision.at : ((survivor === null ? null : after.nodes[survivor]?.lastSeenAt) ?? was.at);
     // Who asked: an operator's key is named, as a forced failover's is.
     const keyId = by === 'operator' ? { keyId: was.ending?.keyId ?? null } : {};
-    events.push(make('node.readmitted', at, `${was.nodeId}/${String(was.at)}`, 'info', { nodeId: was.nodeId, survivor, epoch: after.epoch, excludedAt: was.at, by, ...keyId }));
+    events.push(
+      make('node.readmitted', at, `${was.nodeId}/${String(was.at)}`, 'info', {
+        nodeId: was.nodeId,
+        survivor,
+        epoch: after.epoch,
+        excludedAt: was.at,
+        by,
+        ...keyId,
+      }),
+    );
   }
   if (is && is.at !== was?.at) {
     events.push(
-      make('node.excluded', is.at, `${is.nodeId}/${String(is.at)}`, 'critical', { nodeId: is.nodeId, survivor: after.primary, epoch: after.epoch, lastSeenAt: is.lastSeenAt }),
+      make('node.excluded', is.at, `${is.nodeId}/${String(is.at)}`, 'critical', {
+        nodeId: is.nodeId,
+        survivor: after.primary,
+        epoch: after.epoch,
+        lastSeenAt: is.lastSeenAt,
+      }),
     );
   }
   return events;
@@ -273,7 +320,12 @@ function silenceEvents(before: SiteState | undefined, after: SiteState, make: Ma
     ];
   }
   if (was && !now) {
-    return [make('site.recovered', lastContact(after) ?? was.at, String(was.at), 'info', { downSince: was.since, ...primaryAfter(before, after) })];
+    return [
+      make('site.recovered', lastContact(after) ?? was.at, String(was.at), 'info', {
+        downSince: was.since,
+        ...primaryAfter(before, after),
+      }),
+    ];
   }
   return [];
 }

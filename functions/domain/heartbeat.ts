@@ -17,7 +17,9 @@ function recordReport(caller: Caller, request: HeartbeatRequest, now: number, se
     set([...node, 'peerReachable'], request.peer?.reachable ?? null),
     // Since when it has reported its peer unreachable: a peer still unheard a freshness window
     // later is lost (a peer on the slow cadence is not lost just because its last report is old).
-    request.peer?.reachable === false ? { op: 'setIfMissing', path: [...node, 'peerLostSince'], value: now } : { op: 'remove', path: [...node, 'peerLostSince'] },
+    request.peer?.reachable === false
+      ? { op: 'setIfMissing', path: [...node, 'peerLostSince'], value: now }
+      : { op: 'remove', path: [...node, 'peerLostSince'] },
   ];
 }
 
@@ -28,7 +30,11 @@ function recordReport(caller: Caller, request: HeartbeatRequest, now: number, se
 export const awaitsAck = (command: Command): boolean => command.type === 'promote' || command.type === 'demote';
 
 /** What a heartbeat write adds to one pending command: its delivery, or its deadline passed; nothing if neither is new. */
-function deadlineOf(command: PendingCommand, now: number, settings: Pick<WitnessSettings, 'commandAckMs'>): Partial<PendingCommand> | undefined {
+function deadlineOf(
+  command: PendingCommand,
+  now: number,
+  settings: Pick<WitnessSettings, 'commandAckMs'>,
+): Partial<PendingCommand> | undefined {
   if (!awaitsAck(command)) return undefined;
   // This write's answer carries it: delivered now.
   if (command.deliveredAt === undefined) return { deliveredAt: now };
@@ -43,7 +49,9 @@ function deadlineOf(command: PendingCommand, now: number, settings: Pick<Witness
 function marked(commands: Record<string, PendingCommand>, acks: readonly string[], now: number, settings: WitnessSettings) {
   const kept = Object.entries(commands).filter(([id]) => !acks.includes(id));
   const next = Object.fromEntries(kept.map(([id, command]) => [id, { ...command, ...deadlineOf(command, now, settings) }]));
-  const deadlines = Object.values(next).flatMap((c) => (awaitsAck(c) && c.overdueAt === undefined && c.deliveredAt !== undefined ? [c.deliveredAt + settings.commandAckMs] : []));
+  const deadlines = Object.values(next).flatMap((c) =>
+    awaitsAck(c) && c.overdueAt === undefined && c.deliveredAt !== undefined ? [c.deliveredAt + settings.commandAckMs] : [],
+  );
   return { commands: next, dueAt: deadlines.length > 0 ? Math.min(...deadlines) : undefined };
 }
 
@@ -67,7 +75,13 @@ const dueAtUpdate = (nodeId: string, dueAt: number | undefined): Update =>
  * That happens about three times per command (delivery, deadline, acknowledgement). No grant or
  * renewal reads any of this (W1–W5 untouched).
  */
-function ackDeadlines(known: SiteState | undefined, nodeId: string, acks: readonly string[], now: number, settings: WitnessSettings): { pins: Guard[]; updates: Update[] } {
+function ackDeadlines(
+  known: SiteState | undefined,
+  nodeId: string,
+  acks: readonly string[],
+  now: number,
+  settings: WitnessSettings,
+): { pins: Guard[]; updates: Update[] } {
   const quiet = nothingDue(nodeId, acks, now);
   const node = known?.nodes[nodeId];
   if (!known || !node || holds(quiet, known)) return { pins: [quiet], updates: [] };
@@ -75,7 +89,8 @@ function ackDeadlines(known: SiteState | undefined, nodeId: string, acks: readon
   const updates: Update[] = [dueAtUpdate(nodeId, next.dueAt)];
   for (const [id, command] of Object.entries(node.commands)) {
     if (acks.includes(id)) continue;
-    for (const [field, value] of Object.entries(deadlineOf(command, now, settings) ?? {})) updates.push(set(['nodes', nodeId, 'commands', id, field], value));
+    for (const [field, value] of Object.entries(deadlineOf(command, now, settings) ?? {}))
+      updates.push(set(['nodes', nodeId, 'commands', id, field], value));
   }
   return { pins: [eq(['rev'], known.rev)], updates };
 }
@@ -103,12 +118,25 @@ function nothingDue(nodeId: string, acks: readonly string[], now: number): Guard
  * costs a stale sight a read), then to the lapse alone. The renewal or a grant removes it. Nothing
  * that grants or renews reads it (W1–W5 untouched).
  */
-function primaryLapse(known: SiteState | undefined, caller: Caller, request: HeartbeatRequest, report: Update[], settings: WitnessSettings): { pins: Guard[]; updates: Update[] } {
+function primaryLapse(
+  known: SiteState | undefined,
+  caller: Caller,
+  request: HeartbeatRequest,
+  report: Update[],
+  settings: WitnessSettings,
+): { pins: Guard[]; updates: Update[] } {
   if (!known || request.peer?.reachable !== false) return { pins: [], updates: [] };
-  if (known.lapsed) return { pins: [eq(['lapsed', 'primary'], known.lapsed.primary), eq(['lapsed', 'epoch'], known.lapsed.epoch)], updates: [] };
+  if (known.lapsed)
+    return { pins: [eq(['lapsed', 'primary'], known.lapsed.primary), eq(['lapsed', 'epoch'], known.lapsed.epoch)], updates: [] };
   const primary = known.primary;
-  const lapses = primary !== null && primary !== caller.nodeId && !standaloneWithoutEnd(known, settings) && lost(applyUpdates(known, report), caller.nodeId, primary, settings);
-  const lapsed: Lapse | undefined = lapses ? { primary, epoch: known.epoch, leaseEndedAt: known.leaseExpiresAt, cause: 'node.lost' } : undefined;
+  const lapses =
+    primary !== null &&
+    primary !== caller.nodeId &&
+    !standaloneWithoutEnd(known, settings) &&
+    lost(applyUpdates(known, report), caller.nodeId, primary, settings);
+  const lapsed: Lapse | undefined = lapses
+    ? { primary, epoch: known.epoch, leaseEndedAt: known.leaseExpiresAt, cause: 'node.lost' }
+    : undefined;
   return { pins: [eq(['rev'], known.rev)], updates: lapsed ? [set(['lapsed'], lapsed)] : [] };
 }
 
@@ -123,7 +151,9 @@ function primaryLapse(known: SiteState | undefined, caller: Caller, request: Hea
 export function planHeartbeat(caller: Caller, request: HeartbeatRequest, now: number, settings: WitnessSettings, known?: SiteState): Plan {
   const node = ['nodes', caller.nodeId];
   const asPrimary = request.role === 'primary';
-  const terms = asPrimary ? survivorTerms(known, caller.nodeId, { peerReachable: request.peer?.reachable ?? null, acks: request.acks ?? [] }, now, settings) : undefined;
+  const terms = asPrimary
+    ? survivorTerms(known, caller.nodeId, { peerReachable: request.peer?.reachable ?? null, acks: request.acks ?? [] }, now, settings)
+    : undefined;
   const renewal: Update[] = terms
     ? [
         set(['leaseExpiresAt'], now + terms.leaseMs),
@@ -181,7 +211,8 @@ export function heartbeatResponse(
   // peer is back and reports it unreachable (it must then be heard often, or be called lost).
   const peer = peerOf(next, caller.nodeId);
   const peerState = peer === undefined ? undefined : next.nodes[peer];
-  const reportedLost = peerState?.peerReachable === false && peerState.lastSeenAt !== null && now - peerState.lastSeenAt <= settings.freshnessMs;
+  const reportedLost =
+    peerState?.peerReachable === false && peerState.lastSeenAt !== null && now - peerState.lastSeenAt <= settings.freshnessMs;
   const leasesMatter = next.primary === null || request.peer?.reachable !== true;
   const withoutEnd = standalone?.leaseMs === null;
   // A node owing a promote or demote is awaited within `commandAckMs`: it hears the command at one
@@ -230,7 +261,10 @@ export function decideHeartbeat(
   const why = stalePrimary
     ? `node acts as primary at epoch ${request.epoch}, but the primary is ${state.primary ?? 'nobody'} at epoch ${state.epoch}`
     : `node is the primary at epoch ${state.epoch} but reports ${request.role} at epoch ${request.epoch}: lease not renewed`;
-  const updates: Update[] = [...recordReport(caller, request, now, settings), ...readmissionOnAck(state, caller.nodeId, request.acks ?? [])];
+  const updates: Update[] = [
+    ...recordReport(caller, request, now, settings),
+    ...readmissionOnAck(state, caller.nodeId, request.acks ?? []),
+  ];
   if (stalePrimary) {
     const id = `${state.epoch}-demote-${caller.nodeId}`;
     commands[id] ??= { id, type: 'demote', epoch: state.epoch, issuedAt: now, reason: why };

@@ -21,7 +21,13 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
   const was = before?.incident?.incidentId === incident.incidentId ? before.incident : null;
   // `openedAt` rides on every step: a step delivered after its tracker moved on to a newer incident still says it.
   const about = { incidentId: incident.incidentId, kind: after.kind, openedAt: incident.openedAt };
-  const make = <T extends IncidentEventType>(type: T, at: number, key: string, severity: Severity, data: OmitEach<Exclude<EventFields<T>, { incident: unknown }>, keyof typeof about>): EventOf<T> =>
+  const make = <T extends IncidentEventType>(
+    type: T,
+    at: number,
+    key: string,
+    severity: Severity,
+    data: OmitEach<Exclude<EventFields<T>, { incident: unknown }>, keyof typeof about>,
+  ): EventOf<T> =>
     siteEvent(type, {
       id: `${after.resellerId}/${after.siteId}/${type}/${incident.incidentId}${key}`,
       at,
@@ -33,7 +39,12 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
   const events: WitnessEvent[] = [];
 
   if (!was) {
-    events.push(make('incident.opened', incident.openedAt, '', incidentSeverity(after), { subjects: activeSubjects(after), openingEventId: incident.openingEventId }));
+    events.push(
+      make('incident.opened', incident.openedAt, '', incidentSeverity(after), {
+        subjects: activeSubjects(after),
+        openingEventId: incident.openingEventId,
+      }),
+    );
   }
   for (let step = was?.stepsTaken ?? 0; step < incident.stepsTaken; step++) {
     events.push(
@@ -46,7 +57,9 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
   }
   const turned = (state: IncidentRecord['state']) => incident.state === state && was?.state !== state;
   if (turned('acknowledged') && incident.acknowledgedAt !== null) {
-    events.push(make('incident.acknowledged', incident.acknowledgedAt, '', 'info', { by: incident.acknowledgedBy, notified: incident.notified }));
+    events.push(
+      make('incident.acknowledged', incident.acknowledgedAt, '', 'info', { by: incident.acknowledgedBy, notified: incident.notified }),
+    );
   }
   if (turned('resolved') && incident.resolvedAt !== null) {
     events.push(make('incident.resolved', incident.resolvedAt, '', 'info', { by: incident.resolvedBy, notified: incident.notified }));
@@ -107,7 +120,11 @@ function openedAtOf(event: StoredEvent, incidentId: string): string {
  * now. Read from the trail's tolerant form (StoredEvent): steps of incidents whose id is not of the
  * `<kind>-<ms>` form, and events from before `openedAt` was carried, are still delivered.
  */
-export function stepMessage(event: StoredEvent & { data: { incidentId: string } }, step: IncidentStep, context: StepContext): ServiceQueueMessage {
+export function stepMessage(
+  event: StoredEvent & { data: { incidentId: string } },
+  step: IncidentStep,
+  context: StepContext,
+): ServiceQueueMessage {
   const { siteId, incidentId } = event.data;
   // The tracker by the kind the event names, not by parsing the id: an id is a name.
   const kind = IncidentKind.parse(event.data.kind);

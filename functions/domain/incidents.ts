@@ -74,13 +74,15 @@ export const defaultPolicy: EscalationPolicy = {
 };
 
 /** A condition's own severity; an inbound alert's raise carries its mapping's instead (`critical` when the mapping says none). */
-export const severityOf = (kind: IncidentKind): Severity => (kind === 'node.lost' || kind === 'site.down' || kind === 'alert.raised' ? 'critical' : 'warning');
+export const severityOf = (kind: IncidentKind): Severity =>
+  kind === 'node.lost' || kind === 'site.down' || kind === 'alert.raised' ? 'critical' : 'warning';
 
 const rank: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 const highest = (severities: Severity[]): Severity => severities.reduce<Severity>((a, b) => (rank[b] > rank[a] ? b : a), 'info');
 
 /** What an incident's steps page as. */
-export const incidentSeverity = (tracker: Pick<Tracker, 'kind' | 'incident'>): Severity => tracker.incident?.severity ?? severityOf(tracker.kind);
+export const incidentSeverity = (tracker: Pick<Tracker, 'kind' | 'incident'>): Severity =>
+  tracker.incident?.severity ?? severityOf(tracker.kind);
 
 /** `node.lost` → `node-lost-<ms>`: the id names its kind, so the tracker it lives on is found from it. */
 export const incidentIdOf = (kind: IncidentKind, openedAt: number) => `${kind.replace('.', '-')}-${String(openedAt)}`;
@@ -127,7 +129,9 @@ export const excludedSubject = (nodeId: string) => `excluded:${nodeId}`;
 export function conditionChangesOf(event: StoredEvent): ConditionChange[] {
   const at = Date.parse(event.timestamp);
   const node = event.data.nodeId ?? 'node';
-  const change = (kind: IncidentKind, subject: string, phase: ConditionChange['phase']): ConditionChange[] => [{ kind, subject, phase, at }];
+  const change = (kind: IncidentKind, subject: string, phase: ConditionChange['phase']): ConditionChange[] => [
+    { kind, subject, phase, at },
+  ];
   switch (event.type) {
     case 'node.lost':
       return change('node.lost', node, 'raised');
@@ -208,10 +212,13 @@ export function applyChange(
         ? change.severity
         : highest([marks.severity ?? change.severity, change.severity]);
   const merged: SubjectMarks =
-    change.phase === 'raised' ? { ...marks, raisedAt: Math.max(marks.raisedAt, change.at) } : { ...marks, clearedAt: Math.max(marks.clearedAt, change.at) };
+    change.phase === 'raised'
+      ? { ...marks, raisedAt: Math.max(marks.raisedAt, change.at) }
+      : { ...marks, clearedAt: Math.max(marks.clearedAt, change.at) };
   if (severity !== undefined) merged.severity = severity;
   // A repeat, or older news than the tracker already has.
-  if (merged.raisedAt === marks.raisedAt && merged.clearedAt === marks.clearedAt && merged.severity === marks.severity) return { tracker: base, outcome: 'unchanged' };
+  if (merged.raisedAt === marks.raisedAt && merged.clearedAt === marks.clearedAt && merged.severity === marks.severity)
+    return { tracker: base, outcome: 'unchanged' };
 
   const subjects = { ...base.subjects, [change.subject]: merged };
   const anyActive = Object.values(subjects).some(active);
@@ -380,8 +387,7 @@ export function resolve(tracker: Tracker | undefined, incidentId: string, by: st
 }
 
 export type Timer =
-  | { type: 'escalate'; incidentId: string; step: number; dueAt: number }
-  | { type: 'settle'; incidentId: string; dueAt: number };
+  { type: 'escalate'; incidentId: string; step: number; dueAt: number } | { type: 'settle'; incidentId: string; dueAt: number };
 
 /**
  * The timers a tracker needs armed: the step owed, else the settle check while recovering. Armed after every write and on every retry, whether or not the write changed
@@ -393,6 +399,7 @@ export function timersFor(tracker: Tracker, settings: IncidentSettings): Timer[]
   if (!incident) return [];
   const step = owedStep(incident);
   if (step !== null) return [{ type: 'escalate', incidentId: incident.incidentId, step, dueAt: stepDueAt(incident, step) }];
-  if (incident.recoveredAt !== null) return [{ type: 'settle', incidentId: incident.incidentId, dueAt: incident.recoveredAt + settings.settleMs }];
+  if (incident.recoveredAt !== null)
+    return [{ type: 'settle', incidentId: incident.incidentId, dueAt: incident.recoveredAt + settings.settleMs }];
   return [];
 }

@@ -78,7 +78,8 @@ export function decideChange(current: WindowTimes, change: Partial<WindowTimes>,
   }
   // The rules of a declared window hold of the changed one too (only some of its fields were sent).
   const broken = maintenanceWindowRules.find((rule) => !rule.holds(next.start, next.end));
-  if (broken) return refuse({ status: 400, code: 'invalid-body', message: `the changed window breaks a rule: ${broken.message}`, path: 'end' });
+  if (broken)
+    return refuse({ status: 400, code: 'invalid-body', message: `the changed window breaks a rule: ${broken.message}`, path: 'end' });
   return { kind: 'change', next };
 }
 

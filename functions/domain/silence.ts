@@ -64,8 +64,14 @@ export type SilenceCheck = { kind: 'skip'; reason: string } | { kind: 'write'; p
  * Both writes are pinned to `rev`: a contact between the read and the write wins, and the site is
  * read again (it has then moved to a later bucket, and is skipped).
  */
-export function checkSilence(state: SiteState, bucket: number, now: number, settings: Timings & Pick<WitnessSettings, 'standaloneLeaseMs'>): SilenceCheck {
-  if (state.due === undefined || state.due > bucket) return { kind: 'skip', reason: 'a node spoke since: the site is filed under a later bucket' };
+export function checkSilence(
+  state: SiteState,
+  bucket: number,
+  now: number,
+  settings: Timings & Pick<WitnessSettings, 'standaloneLeaseMs'>,
+): SilenceCheck {
+  if (state.due === undefined || state.due > bucket)
+    return { kind: 'skip', reason: 'a node spoke since: the site is filed under a later bucket' };
   if (state.silence) return { kind: 'skip', reason: 'already marked silent' };
   const since = lastContact(state);
   if (since === null) return { kind: 'skip', reason: 'no node was ever heard' };
@@ -83,7 +89,10 @@ export function checkSilence(state: SiteState, bucket: number, now: number, sett
   return {
     kind: 'write',
     marks: true,
-    plan: { guard: eq(['rev'], state.rev), updates: [{ op: 'set', path: ['silence'], value: { since, at: now } }, ...lapse(state, settings), bump] },
+    plan: {
+      guard: eq(['rev'], state.rev),
+      updates: [{ op: 'set', path: ['silence'], value: { since, at: now } }, ...lapse(state, settings), bump],
+    },
     reason: `no node heard for ${now - since} ms`,
   };
 }

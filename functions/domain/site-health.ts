@@ -52,22 +52,31 @@ export function judgeSite(state: SiteState, openIncidents: number, now: number, 
   const leased = leaseHeld(state, now, settings);
   const since = lastContact(state);
   const silent = since === null || since + settings.silenceMs <= now;
-  if (!leased && silent) return { status: 'down', reason: since === null ? 'no node was ever heard' : `no lease, and no node heard for ${now - since} ms` };
+  if (!leased && silent)
+    return { status: 'down', reason: since === null ? 'no node was ever heard' : `no lease, and no node heard for ${now - since} ms` };
 
   const nodeIds = Object.keys(state.nodes).sort();
   const heard = (nodeId: string) => holds(heardLately(nodeId, now, settings), state);
   const peer = peerOf(state, primary);
   if (!leased && (state.lapsed !== undefined || (peer !== undefined && lost(state, peer, primary, settings)))) {
-    return { status: 'failing-over', reason: `${primary} holds no lease and lost the role (${state.lapsed ? 'its lease lapsed' : 'its peer reports it lost'})` };
+    return {
+      status: 'failing-over',
+      reason: `${primary} holds no lease and lost the role (${state.lapsed ? 'its lease lapsed' : 'its peer reports it lost'})`,
+    };
   }
-  const owed = (nodeId: string, type: 'promote' | 'demote') => Object.values(state.nodes[nodeId]?.commands ?? {}).filter((command) => command.type === type);
-  if (owed(primary, 'promote').length > 0) return { status: 'failing-over', reason: `${primary} has not acknowledged its promote command yet` };
+  const owed = (nodeId: string, type: 'promote' | 'demote') =>
+    Object.values(state.nodes[nodeId]?.commands ?? {}).filter((command) => command.type === type);
+  if (owed(primary, 'promote').length > 0)
+    return { status: 'failing-over', reason: `${primary} has not acknowledged its promote command yet` };
   // A demote owed by a node heard since it was issued, and lately: alive, and not yet stepped down.
   const demoting = nodeIds.find((nodeId) => {
     const lastSeenAt = state.nodes[nodeId]?.lastSeenAt ?? null;
-    return nodeId !== primary && heard(nodeId) && owed(nodeId, 'demote').some((command) => lastSeenAt !== null && lastSeenAt >= command.issuedAt);
+    return (
+      nodeId !== primary && heard(nodeId) && owed(nodeId, 'demote').some((command) => lastSeenAt !== null && lastSeenAt >= command.issuedAt)
+    );
   });
-  if (demoting !== undefined) return { status: 'failing-over', reason: `${demoting} is heard but has not acknowledged its demote command yet` };
+  if (demoting !== undefined)
+    return { status: 'failing-over', reason: `${demoting} is heard but has not acknowledged its demote command yet` };
 
   const exclusion = activeExclusion(state, now, settings);
   if (exclusion) return { status: 'survivor', reason: `${exclusion.nodeId} is excluded: ${primary} runs alone` };

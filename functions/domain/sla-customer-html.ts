@@ -69,7 +69,13 @@ function verdictLine(v: Verdict): string {
 }
 
 /** A table of `rows`, or the sentence that there is nothing, under its own heading. */
-function listTable(caption: string, cls: string, cols: readonly string[], head: readonly string[], rows: readonly (readonly string[])[]): string {
+function listTable(
+  caption: string,
+  cls: string,
+  cols: readonly string[],
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const heading = `<h3>${e(caption)}</h3>`;
   if (rows.length === 0) return `${heading}\n<p class="none">${noneInPeriod}</p>`;
   const colgroup = `<colgroup>${cols.map((c) => (c === '' ? '<col>' : `<col class="${c}">`)).join('')}</colgroup>`;
@@ -82,11 +88,13 @@ function listTable(caption: string, cls: string, cols: readonly string[], head: 
  * Rows of a site's section, roughly. A section kept whole that is longer than a sheet would
  * still break, after a page left blank below the one before it: such a site flows instead.
  */
-const rowsOf = (s: CustomerSiteView): number => 8 + s.verdicts.length + s.figures.length + s.timeline.length + 2 * (s.incidents.length + s.maintenance.length) + s.notes.length;
+const rowsOf = (s: CustomerSiteView): number =>
+  8 + s.verdicts.length + s.figures.length + s.timeline.length + 2 * (s.incidents.length + s.maintenance.length) + s.notes.length;
 const rowsOnASheet = 40;
 
 function siteSection(view: CustomerReportView, site: CustomerSiteView): string {
-  const name = view.customerName === null ? `${e(site.siteName)} <span class="customer">— ${e(site.customerName)}</span>` : e(site.siteName);
+  const name =
+    view.customerName === null ? `${e(site.siteName)} <span class="customer">— ${e(site.customerName)}</span>` : e(site.siteName);
   const summary = [`<h2>${name}</h2>`];
   if (site.liveNote !== null) summary.push(`<p class="live">${e(site.liveNote)}</p>`);
   if (site.verdicts.length > 0) summary.push(`<ul class="verdicts">\n${site.verdicts.map(verdictLine).join('\n')}\n</ul>`);
@@ -124,7 +132,11 @@ function siteSection(view: CustomerReportView, site: CustomerSiteView): string {
     ),
   );
   parts.push('<h3>Notes</h3>');
-  parts.push(site.notes.length === 0 ? `<p class="none">${noneInPeriod}</p>` : `<ul class="notes">\n${site.notes.map((n) => `<li>${e(n)}</li>`).join('\n')}\n</ul>`);
+  parts.push(
+    site.notes.length === 0
+      ? `<p class="none">${noneInPeriod}</p>`
+      : `<ul class="notes">\n${site.notes.map((n) => `<li>${e(n)}</li>`).join('\n')}\n</ul>`,
+  );
   const cls = rowsOf(site) > rowsOnASheet ? 'site long' : 'site';
   return `<section class="${cls}">\n${parts.join('\n')}\n</section>`;
 }
@@ -140,7 +152,10 @@ export function renderCustomerHtml(view: CustomerReportView): string {
     view.partialNote === null ? '' : `<p class="partial">${e(view.partialNote)}</p>`,
     `<p class="generated">Generated ${e(view.generatedAt)}</p>`,
   ].filter((line) => line !== '');
-  const sites = view.sites.length === 0 ? `<section><p class="none">No sites in this report.</p></section>` : view.sites.map((s) => siteSection(view, s)).join('\n');
+  const sites =
+    view.sites.length === 0
+      ? `<section><p class="none">No sites in this report.</p></section>`
+      : view.sites.map((s) => siteSection(view, s)).join('\n');
   const how = `<section class="how">\n<h2>How these figures are measured</h2>\n${view.howMeasured.map((p) => `<p>${e(p)}</p>`).join('\n')}\n</section>`;
   return `<!DOCTYPE html>
 <html lang="en">

@@ -25,7 +25,8 @@ export function percentDown(ratio: number): string {
   return `${thousandths.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 3 })} %`;
 }
 
-const targetPercent = (ratio: number): string => `${(Math.round(ratio * 100_000) / 1000).toLocaleString('en-GB', { maximumFractionDigits: 3 })} %`;
+const targetPercent = (ratio: number): string =>
+  `${(Math.round(ratio * 100_000) / 1000).toLocaleString('en-GB', { maximumFractionDigits: 3 })} %`;
 
 const incidentWords: Partial<Record<EventType, string>> = {
   'node.lost': 'A server stopped answering',
@@ -49,7 +50,9 @@ export function customerView(report: SlaReport, context: CustomerContext): Custo
     resellerName: context.resellerName,
     customerName: context.customerName,
     periodLabel,
-    partialNote: partial ? `Measured up to ${localDateTime(observedUntil, zone)}: the period is not over, so these figures are so far.` : null,
+    partialNote: partial
+      ? `Measured up to ${localDateTime(observedUntil, zone)}: the period is not over, so these figures are so far.`
+      : null,
     generatedAt: `${localDateTime(context.now, zone)} (${zone})`,
     sites: report.sites.map((site) => siteView(report, site, context)),
     howMeasured: howMeasured(report),
@@ -98,15 +101,20 @@ function verdicts(site: SiteSla): Verdict[] {
   const availabilityVerdict: Verdict =
     availability.actual === null || availability.met === null
       ? { text: `Availability — not measured (not yet live); target ${targetPercent(availability.target)}`, met: null }
-      : { text: `Availability ${percentDown(availability.actual)} — target ${targetPercent(availability.target)} ${availability.met ? 'met' : 'missed'}`, met: availability.met };
+      : {
+          text: `Availability ${percentDown(availability.actual)} — target ${targetPercent(availability.target)} ${availability.met ? 'met' : 'missed'}`,
+          met: availability.met,
+        };
   const target = formatDuration(timeToAcknowledge.targetMs);
   const acknowledged = site.incidents.filter((i) => i.timeToAcknowledgeMs !== null);
   const pending = site.incidents.filter((i) => i.acknowledgement === 'pending').length;
   const late = timeToAcknowledge.missedEventIds.length;
   let text: string;
   if (site.incidents.length === 0) text = `Time to acknowledge — no incident in this period; target ${target} met`;
-  else if (acknowledged.length === 0) text = `Time to acknowledge — no incident needed acknowledging; target ${target} ${late > 0 ? 'missed' : 'met'}`;
-  else text = `Time to acknowledge: longest ${formatDuration(site.timeToAcknowledge.maxMs)} — target ${target} ${late > 0 ? 'missed' : 'met'}`;
+  else if (acknowledged.length === 0)
+    text = `Time to acknowledge — no incident needed acknowledging; target ${target} ${late > 0 ? 'missed' : 'met'}`;
+  else
+    text = `Time to acknowledge: longest ${formatDuration(site.timeToAcknowledge.maxMs)} — target ${target} ${late > 0 ? 'missed' : 'met'}`;
   if (late > 0) text += ` (${plural(late, 'incident')} not acknowledged in time)`;
   else if (pending > 0) text += ` so far (${plural(pending, 'incident')} awaiting acknowledgement)`;
   return [availabilityVerdict, { text, met: timeToAcknowledge.met }];
@@ -121,11 +129,17 @@ function figures(site: SiteSla): { label: string; value: string }[] {
   return [
     { label: 'Time measured', value: formatDuration(site.periodMs) },
     { label: 'Downtime (no server running as primary)', value: site.downtimeMs === 0 ? 'none' : formatDuration(site.downtimeMs) },
-    { label: 'of which in planned maintenance', value: site.downtimeInMaintenanceMs === 0 ? 'none' : formatDuration(site.downtimeInMaintenanceMs) },
+    {
+      label: 'of which in planned maintenance',
+      value: site.downtimeInMaintenanceMs === 0 ? 'none' : formatDuration(site.downtimeInMaintenanceMs),
+    },
     { label: 'Planned maintenance', value: site.maintenanceMs === 0 ? 'none' : formatDuration(site.maintenanceMs) },
     {
       label: 'Failovers (the standby took over)',
-      value: site.failovers.length === 0 ? 'none' : `${site.failovers.length}${forced > 0 ? ` (${forced} forced by an operator)` : ''}, the longest ${formatDuration(longest)} without a primary`,
+      value:
+        site.failovers.length === 0
+          ? 'none'
+          : `${site.failovers.length}${forced > 0 ? ` (${forced} forced by an operator)` : ''}, the longest ${formatDuration(longest)} without a primary`,
     },
     { label: 'Running on one server (survivor mode)', value: site.survivorModeMs === 0 ? 'never' : formatDuration(site.survivorModeMs) },
     { label: 'Incidents', value: String(site.incidents.length) },
@@ -138,7 +152,9 @@ function acknowledgement(i: Incident, targetMs: number): string {
     case 'met':
       return `${formatDuration(i.timeToAcknowledgeMs)} (target ${target} met)`;
     case 'missed':
-      return i.timeToAcknowledgeMs === null ? `not acknowledged (target ${target} missed)` : `${formatDuration(i.timeToAcknowledgeMs)} (target ${target} missed)`;
+      return i.timeToAcknowledgeMs === null
+        ? `not acknowledged (target ${target} missed)`
+        : `${formatDuration(i.timeToAcknowledgeMs)} (target ${target} missed)`;
     case 'not-required':
       return 'not needed: resolved on its own';
     case 'pending':
@@ -185,7 +201,12 @@ function timeline(report: SlaReport, site: SiteSla, when: (ms: number) => string
   for (const d of site.downtime) {
     // A gap a failover closed is told by the failover; the time before go-live is not downtime.
     if (failoverAt.has(d.end)) continue;
-    const why = d.cause === 'site.down' ? 'the site could not be reached' : d.cause === 'node.lost' ? 'the primary server stopped answering' : 'no server held the role';
+    const why =
+      d.cause === 'site.down'
+        ? 'the site could not be reached'
+        : d.cause === 'node.lost'
+          ? 'the primary server stopped answering'
+          : 'no server held the role';
     const ongoing = d.end >= observedUntil && report.period.partial;
     const planned = d.inMaintenanceMs === d.durationMs ? ', during planned maintenance' : '';
     lines.push({
@@ -202,10 +223,14 @@ function timeline(report: SlaReport, site: SiteSla, when: (ms: number) => string
     });
     if (v.endedBy !== null && v.end < observedUntil) {
       const how = v.endedBy === 'force' ? 'after the forced failover' : v.endedBy === 'operator' ? 'readmitted by an operator' : 'back';
-      lines.push({ at: v.end, text: `Server ${v.excludedNode ?? 'the other'} ${how === 'back' ? 'was back' : `rejoined, ${how}`}: both servers protect the service again.` });
+      lines.push({
+        at: v.end,
+        text: `Server ${v.excludedNode ?? 'the other'} ${how === 'back' ? 'was back' : `rejoined, ${how}`}: both servers protect the service again.`,
+      });
     }
   }
-  for (const w of site.maintenance) lines.push({ at: w.start, text: `Planned maintenance for ${formatDuration(w.durationMs)}: ${w.reasons.join('; ')}.` });
+  for (const w of site.maintenance)
+    lines.push({ at: w.start, text: `Planned maintenance for ${formatDuration(w.durationMs)}: ${w.reasons.join('; ')}.` });
   lines.sort((a, b) => a.at - b.at);
   return {
     timeline: lines.slice(0, timelineLimit).map((l) => ({ at: when(l.at), text: l.text })),
@@ -217,7 +242,7 @@ function howMeasured(report: SlaReport): string[] {
   const target = report.targets;
   return [
     'Availability is the share of the measured time in which one of the two servers ran as primary, as recorded by the cloud witness that grants that role. ' +
-      "A site is measured from its go-live (its first primary), and never past the moment this report was made.",
+      'A site is measured from its go-live (its first primary), and never past the moment this report was made.',
     'Downtime is time with no server running as primary: from the moment the last primary’s lease ran out until a server took over, or the same one came back.',
     `Planned maintenance forgives downtime inside a window declared in advance, nothing more: the figure judged against the ${targetPercent(target.availability)} target is ` +
       '1 − (downtime outside maintenance ÷ measured time), so it is never below plain availability. A window counts only from when it was declared, and none can be declared for time that has passed.',

@@ -143,7 +143,14 @@ function siteRow(report: SlaReport, site: SiteSla): CsvRow {
 }
 
 function statCells(tta: DurationStats, ttr: DurationStats): Pick<CsvRow, `${'tta' | 'ttr'}_${'count' | 'mean_ms' | 'max_ms'}`> {
-  return { tta_count: tta.count, tta_mean_ms: tta.meanMs, tta_max_ms: tta.maxMs, ttr_count: ttr.count, ttr_mean_ms: ttr.meanMs, ttr_max_ms: ttr.maxMs };
+  return {
+    tta_count: tta.count,
+    tta_mean_ms: tta.meanMs,
+    tta_max_ms: tta.maxMs,
+    ttr_count: ttr.count,
+    ttr_mean_ms: ttr.meanMs,
+    ttr_max_ms: ttr.maxMs,
+  };
 }
 
 function resellerRow(report: SlaReport): CsvRow {

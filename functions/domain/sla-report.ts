@@ -287,7 +287,9 @@ export function computeSlaReport(input: SlaReportInput): SlaReport {
   if (!Number.isFinite(now)) throw new RangeError(`invalid now ${now}`);
   const observedUntil = Math.max(from, Math.min(to, now));
   const period: ReportPeriod = { from, to, observedUntil, observedMs: observedUntil - from, partial: observedUntil < to };
-  const sites = input.sites.filter((site) => (site.activeFrom ?? from) < to).map((site) => siteSla(site, period, input.targets, input.auditRetention));
+  const sites = input.sites
+    .filter((site) => (site.activeFrom ?? from) < to)
+    .map((site) => siteSla(site, period, input.targets, input.auditRetention));
   return { resellerId: input.resellerId, period, timeZone: input.timeZone ?? 'UTC', targets: input.targets, sites, totals: totals(sites) };
 }
 
@@ -364,7 +366,8 @@ interface Renewal {
 function renewalOf(event: StoredEvent, at: number): Renewal | null {
   if (event.type !== 'node.recovered' && event.type !== 'site.recovered') return null;
   const { primary, epoch, leaseRenewedAt } = event.data;
-  if (typeof primary !== 'string' || typeof epoch !== 'number' || typeof leaseRenewedAt !== 'number' || !Number.isFinite(leaseRenewedAt)) return null;
+  if (typeof primary !== 'string' || typeof epoch !== 'number' || typeof leaseRenewedAt !== 'number' || !Number.isFinite(leaseRenewedAt))
+    return null;
   return { nodeId: primary, epoch, at: Math.min(leaseRenewedAt, at) };
 }
 
@@ -424,7 +427,13 @@ function holdsOf(trail: readonly Entry[]): Hold[] {
         current = { ...held, heldAt: end, sourceIds: unique([...held.sourceIds, ...(endId === null ? [] : [endId]), event.id]) };
       } else {
         // Its grant, then the return that told the renewal.
-        current = { ...held, start: renewal.at, heldAt: renewal.at, startId: event.id, sourceIds: [held.sourceIds[0] ?? event.id, event.id] };
+        current = {
+          ...held,
+          start: renewal.at,
+          heldAt: renewal.at,
+          startId: event.id,
+          sourceIds: [held.sourceIds[0] ?? event.id, event.id],
+        };
       }
       lapsed = undefined;
     }
@@ -491,7 +500,15 @@ function maintenanceRecordsOf(windows: readonly MaintenanceWindow[], span: Span 
       const declaredAt = w.declaredAt ?? null;
       const countedFrom = Math.max(w.start, declaredAt ?? w.start);
       const counted = span ? Math.min(w.end, span.end) - Math.max(countedFrom, span.start) : 0;
-      return { start: w.start, end: w.end, reason: w.reason, declaredAt, declaredBy: w.declaredBy ?? null, countedFrom, countedMs: Math.max(0, counted) };
+      return {
+        start: w.start,
+        end: w.end,
+        reason: w.reason,
+        declaredAt,
+        declaredBy: w.declaredBy ?? null,
+        countedFrom,
+        countedMs: Math.max(0, counted),
+      };
     })
     .sort((a, b) => a.start - b.start || a.end - b.end || compare(a.reason, b.reason));
 }
@@ -555,9 +572,21 @@ function survivorModeOf(trail: readonly Entry[]): (SurvivorInterval & Span)[] {
     const d = event.data;
     if (event.type === 'node.excluded') {
       if (current) current.end = at;
-      current = { nodeId: text(d.survivor), excludedNode: d.nodeId ?? null, start: at, end: Number.POSITIVE_INFINITY, durationMs: 0, endedBy: null, eventIds: [event.id] };
+      current = {
+        nodeId: text(d.survivor),
+        excludedNode: d.nodeId ?? null,
+        start: at,
+        end: Number.POSITIVE_INFINITY,
+        durationMs: 0,
+        endedBy: null,
+        eventIds: [event.id],
+      };
       intervals.push(current);
-    } else if (event.type === 'node.readmitted' && current?.excludedNode === (d.nodeId ?? null) && (typeof d.excludedAt !== 'number' || d.excludedAt === current.start)) {
+    } else if (
+      event.type === 'node.readmitted' &&
+      current?.excludedNode === (d.nodeId ?? null) &&
+      (typeof d.excludedAt !== 'number' || d.excludedAt === current.start)
+    ) {
       current.end = at;
       current.endedBy = text(d.by);
       current.eventIds.push(event.id);
@@ -639,7 +668,14 @@ function incidentsOf(trail: readonly Entry[], from: number, to: number, targetMs
     const id = event.data.incidentId ?? null;
     const incident = id === null ? undefined : open.get(id);
     if (event.type === 'incident.opened' && !incident) {
-      const opened: OpenIncident = { incidentId: id, kind: event.data.kind ?? null, openedAt: at, acknowledgedAt: null, resolvedAt: null, eventIds: [event.id] };
+      const opened: OpenIncident = {
+        incidentId: id,
+        kind: event.data.kind ?? null,
+        openedAt: at,
+        acknowledgedAt: null,
+        resolvedAt: null,
+        eventIds: [event.id],
+      };
       all.push(opened);
       if (id !== null) open.set(id, opened);
     } else if (event.type === 'incident.acknowledged' && incident?.acknowledgedAt === null) {
@@ -756,7 +792,10 @@ function siteSla(site: SlaSiteInput, period: ReportPeriod, targets: SlaTargets, 
       timeToAcknowledge: { targetMs: targets.timeToAcknowledgeMs, met: missedEventIds.length === 0, missedEventIds },
     },
     // A site made after the retention's start has lost nothing to it.
-    notes: [...(retention && Math.max(from, site.activeFrom ?? from) < retention.since ? [retentionNote(from, retention)] : []), ...notesOf(trail, holds, from, observedUntil)],
+    notes: [
+      ...(retention && Math.max(from, site.activeFrom ?? from) < retention.since ? [retentionNote(from, retention)] : []),
+      ...notesOf(trail, holds, from, observedUntil),
+    ],
     ignoredEventIds,
   };
 }

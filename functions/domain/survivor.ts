@@ -9,7 +9,10 @@ import { activeExclusion, type DecisionRecord, type Exclusion, type ExclusionEnd
  * witness or of its internet link, because the witness excludes the node it no longer hears and
  * refuses that node every claim until the survivor, knowingly, gives the standalone lease back.
  */
-type Timings = Pick<WitnessSettings, 'exclusionMs' | 'fastHeartbeatMs' | 'slowHeartbeatMs' | 'leaseMs' | 'standaloneLeaseMs' | 'skewMarginMs'>;
+type Timings = Pick<
+  WitnessSettings,
+  'exclusionMs' | 'fastHeartbeatMs' | 'slowHeartbeatMs' | 'leaseMs' | 'standaloneLeaseMs' | 'skewMarginMs'
+>;
 
 /**
  * A bounded standalone lease's length, never under the ordinary lease: answers also carry the
@@ -48,7 +51,8 @@ export function heardLately(nodeId: string, now: number, settings: Timings): Gua
 
 /** The command that ends the survivor's standalone lease: rebuilt the same from the exclusion whenever it is written. */
 export function endStandaloneCommand(state: SiteState, survivor: string, exclusion: Exclusion, ending: ExclusionEnding): Command {
-  const asked = ending.by === 'survivor' ? `${survivor} hears ${exclusion.nodeId} again` : `an operator asked to readmit ${exclusion.nodeId}`;
+  const asked =
+    ending.by === 'survivor' ? `${survivor} hears ${exclusion.nodeId} again` : `an operator asked to readmit ${exclusion.nodeId}`;
   return {
     id: ending.commandId,
     type: 'end-standalone',
@@ -175,7 +179,10 @@ const readmit = (): Update[] => [{ op: 'remove', path: ['exclusion'] }];
  * a write decided on a sight that never saw the command removes the same): left behind, it would
  * be delivered for nothing until acknowledged.
  */
-const dropEndCommand = (exclusion: Exclusion, survivor: string): Update => ({ op: 'remove', path: ['nodes', survivor, 'commands', endStandaloneId(exclusion, survivor)] });
+const dropEndCommand = (exclusion: Exclusion, survivor: string): Update => ({
+  op: 'remove',
+  path: ['nodes', survivor, 'commands', endStandaloneId(exclusion, survivor)],
+});
 
 /**
  * A heartbeat that does not renew (its sender reports itself other than primary) may still carry
@@ -225,14 +232,25 @@ export function decideForcePrimary(
   now: number,
   settings: Timings,
 ): OperatorDecision {
-  if (!Object.hasOwn(state.nodes, nodeId)) return { kind: 'refuse', status: 404, code: 'not-found', message: `node ${nodeId} of this site not found` };
+  if (!Object.hasOwn(state.nodes, nodeId))
+    return { kind: 'refuse', status: 404, code: 'not-found', message: `node ${nodeId} of this site not found` };
   const exclusion = activeExclusion(state, now, settings);
   const survivor = state.primary;
   if (!exclusion || survivor === null) {
-    return { kind: 'refuse', status: 409, code: 'not-in-survivor-mode', message: 'the site is not in survivor mode: no node is excluded, so the witness decides failovers itself' };
+    return {
+      kind: 'refuse',
+      status: 409,
+      code: 'not-in-survivor-mode',
+      message: 'the site is not in survivor mode: no node is excluded, so the witness decides failovers itself',
+    };
   }
   if (exclusion.nodeId !== nodeId) {
-    return { kind: 'refuse', status: 409, code: 'not-excluded', message: `${nodeId} is the survivor and already leads; force-primary names the excluded node, ${exclusion.nodeId}` };
+    return {
+      kind: 'refuse',
+      status: 409,
+      code: 'not-excluded',
+      message: `${nodeId} is the survivor and already leads; force-primary names the excluded node, ${exclusion.nodeId}`,
+    };
   }
   // A survivor the witness hears is not off, whatever the words say: a slow heartbeat and the
   // exclusion time must pass in silence first (the survivor heartbeats slowly while standalone).
@@ -250,12 +268,23 @@ export function decideForcePrimary(
   }
   const expected = forceConfirmation(survivor);
   if (request.confirm !== expected) {
-    return { kind: 'refuse', status: 409, code: 'confirmation-mismatch', message: `the confirmation must read exactly "${expected}": check that ${survivor} is off before you send it` };
+    return {
+      kind: 'refuse',
+      status: 409,
+      code: 'confirmation-mismatch',
+      message: `the confirmation must read exactly "${expected}": check that ${survivor} is off before you send it`,
+    };
   }
   const epoch = state.epoch + 1;
   const why = `forced by an operator (key ${keyId}): "${request.confirm}": ${request.reason}`;
   const promote: Command = { id: `${String(epoch)}-promote-${nodeId}`, type: 'promote', epoch, issuedAt: now, reason: why };
-  const demote: Command = { id: `${String(epoch)}-demote-${survivor}`, type: 'demote', epoch, issuedAt: now, reason: `${nodeId} was forced primary at epoch ${String(epoch)}` };
+  const demote: Command = {
+    id: `${String(epoch)}-demote-${survivor}`,
+    type: 'demote',
+    epoch,
+    issuedAt: now,
+    reason: `${nodeId} was forced primary at epoch ${String(epoch)}`,
+  };
   const decision: DecisionRecord = {
     kind: 'force',
     nodeId,
@@ -293,19 +322,25 @@ export function decideForcePrimary(
  * again. If the survivor is gone too, only `force-primary` helps.
  */
 export function decideReadmit(state: SiteState, nodeId: string, keyId: string, now: number, settings: Timings): OperatorDecision {
-  if (!Object.hasOwn(state.nodes, nodeId)) return { kind: 'refuse', status: 404, code: 'not-found', message: `node ${nodeId} of this site not found` };
+  if (!Object.hasOwn(state.nodes, nodeId))
+    return { kind: 'refuse', status: 404, code: 'not-found', message: `node ${nodeId} of this site not found` };
   const exclusion = activeExclusion(state, now, settings);
   if (exclusion?.nodeId !== nodeId || state.primary === null) {
     return { kind: 'refuse', status: 409, code: 'not-excluded', message: `${nodeId} is not excluded: there is nothing to readmit` };
   }
-  if (exclusion.ending) return { kind: 'answer', reason: `already asked (${exclusion.ending.by}) at ${new Date(exclusion.ending.at).toISOString()}` };
+  if (exclusion.ending)
+    return { kind: 'answer', reason: `already asked (${exclusion.ending.by}) at ${new Date(exclusion.ending.at).toISOString()}` };
   const ending: ExclusionEnding = { commandId: endStandaloneId(exclusion, state.primary), at: now, by: 'operator', keyId };
   return {
     kind: 'write',
     reason: `an operator (key ${keyId}) asked to readmit ${nodeId}`,
     plan: {
       guard: eq(['rev'], state.rev),
-      updates: [{ op: 'increment', path: ['rev'], by: 1 }, set(['exclusion', 'ending'], ending), keepCommand(state, state.primary, exclusion, ending)],
+      updates: [
+        { op: 'increment', path: ['rev'], by: 1 },
+        set(['exclusion', 'ending'], ending),
+        keepCommand(state, state.primary, exclusion, ending),
+      ],
     },
   };
 }

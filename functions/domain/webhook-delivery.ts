@@ -29,7 +29,10 @@ export const defaultWebhookSettings: WebhookSettings = {
 };
 
 /** The endpoint as the rules read it (the stored record, secrets aside). */
-export type EndpointRules = Pick<WebhookEndpoint, 'endpointId' | 'enabled'> & { eventTypes: readonly EventType[]; failingSince: number | null };
+export type EndpointRules = Pick<WebhookEndpoint, 'endpointId' | 'enabled'> & {
+  eventTypes: readonly EventType[];
+  failingSince: number | null;
+};
 
 /**
  * The endpoints an event from the topic is for: its type is in their filter. A disabled endpoint is
@@ -46,13 +49,28 @@ export function endpointsFor<E extends EndpointRules>(event: StoredEvent, endpoi
  * type (`incident.opened`, …), its stable id, and the step's whole message in `data` (site name,
  * customer, links), so every template reads one shape.
  */
-export function stepEvent(resellerId: string, message: ServiceQueueMessage, severity: WitnessEvent['data']['severity']): EventOf<`incident.${ServiceQueueMessage['step']}`> {
+export function stepEvent(
+  resellerId: string,
+  message: ServiceQueueMessage,
+  severity: WitnessEvent['data']['severity'],
+): EventOf<`incident.${ServiceQueueMessage['step']}`> {
   const { incident, site, customer, links, level } = message;
   return {
     id: message.messageId,
     type: `incident.${message.step}`,
     timestamp: message.at,
-    data: { resellerId, siteId: site.siteId, severity, incidentId: incident.incidentId, kind: incident.kind, level, incident, site, customer, links },
+    data: {
+      resellerId,
+      siteId: site.siteId,
+      severity,
+      incidentId: incident.incidentId,
+      kind: incident.kind,
+      level,
+      incident,
+      site,
+      customer,
+      links,
+    },
   };
 }
 

@@ -54,7 +54,9 @@ export function webhookEventsOf(before: MessageImage | undefined, after: Message
     events.push(siteEvent('webhook.failed', { ...envelope('webhook.failed', 'warning'), data: delivery }));
   }
   if (after.disabledEndpoint !== null && !(sameTry && before.disabledEndpoint !== null)) {
-    events.push(siteEvent('webhook.disabled', { ...envelope('webhook.disabled', 'critical'), data: { ...delivery, reason: after.disabledEndpoint } }));
+    events.push(
+      siteEvent('webhook.disabled', { ...envelope('webhook.disabled', 'critical'), data: { ...delivery, reason: after.disabledEndpoint } }),
+    );
   }
   return events;
 }

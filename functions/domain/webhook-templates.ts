@@ -85,7 +85,8 @@ function detailsOf(event: OutboundEvent): Details {
     by: text(data.by) ?? text(event.type === 'incident.resolved' ? incident?.resolvedBy : incident?.acknowledgedBy),
     severity: data.severity === 'critical' || data.severity === 'warning' ? data.severity : 'info',
     links: acknowledge !== null && resolve !== null ? { acknowledge, resolve } : null,
-    test: event.type === 'webhook.test' ? { endpointId: text(data.endpointId), keyId: text(data.keyId), message: text(data.message) } : null,
+    test:
+      event.type === 'webhook.test' ? { endpointId: text(data.endpointId), keyId: text(data.keyId), message: text(data.message) } : null,
   };
 }
 
@@ -127,7 +128,9 @@ const titles: Partial<Record<EventType, (d: Details, data: Fields) => string>> =
   'node.degraded': (d) => `Node ${node(d)} degraded at ${d.site}`,
   'command.unacknowledged': (d, data) => `${command(data)} not acknowledged by ${node(d)} at ${d.site}`,
   'command.acknowledged': (d, data) =>
-    data.outcome === 'superseded' ? `${command(data)} for ${node(d)} superseded at ${d.site}` : `${command(data)} acknowledged late by ${node(d)} at ${d.site}`,
+    data.outcome === 'superseded'
+      ? `${command(data)} for ${node(d)} superseded at ${d.site}`
+      : `${command(data)} acknowledged late by ${node(d)} at ${d.site}`,
   'incident.opened': (d) => `${incidentName(d)} opened at ${d.site}`,
   'incident.escalated': (d) => `${incidentName(d)} escalated${d.level === null ? '' : ` to level ${d.level}`} at ${d.site}`,
   'incident.acknowledged': (d) => `${incidentName(d)} acknowledged${by(d)} at ${d.site}`,
@@ -135,7 +138,8 @@ const titles: Partial<Record<EventType, (d: Details, data: Fields) => string>> =
   'alert.raised': (d, data) => `Alert${spaced(data.alert)}${from(data)} raised at ${d.site}`,
   'alert.cleared': (d, data) => `Alert${spaced(data.alert)}${from(data)} cleared at ${d.site}`,
   'webhook.failed': (_d, data) => `Webhook delivery to endpoint${spaced(data.endpointId)} failed`,
-  'webhook.disabled': (_d, data) => `Webhook endpoint${spaced(data.endpointId)} disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,
+  'webhook.disabled': (_d, data) =>
+    `Webhook endpoint${spaced(data.endpointId)} disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,
   'webhook.test': (_d, data) => `Test event from Tiebreak for endpoint${spaced(data.endpointId)}`,
 };
 
@@ -160,7 +164,10 @@ function summaryOf(d: Details): string {
     .join(' ');
 }
 
-type Fact = readonly [label: 'Site' | 'Customer' | 'Event' | 'Incident' | 'State' | 'Level' | 'Endpoint' | 'Requested by' | 'When', value: string];
+type Fact = readonly [
+  label: 'Site' | 'Customer' | 'Event' | 'Incident' | 'State' | 'Level' | 'Endpoint' | 'Requested by' | 'When',
+  value: string,
+];
 
 function factsOf(event: OutboundEvent, d: Details): Fact[] {
   if (d.test !== null) {
@@ -221,7 +228,12 @@ function slackBody(event: OutboundEvent, d: Details) {
       .map(([label, value]) => `*${label}:* ${label === 'When' ? slackTime(value) : mrkdwn(value, slackLimits.line)}`),
   ];
   const links = linksOf(event, d);
-  const button = (actionId: string, label: string, href: string) => ({ type: 'button', action_id: actionId, text: { type: 'plain_text', text: label }, url: href });
+  const button = (actionId: string, label: string, href: string) => ({
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: label },
+    url: href,
+  });
   return {
     // The notification's line, and what clients without blocks show; Slack reads it as mrkdwn too.
     text: mrkdwn(title, slackLimits.text),
@@ -232,7 +244,12 @@ function slackBody(event: OutboundEvent, d: Details) {
       { type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn(`Tiebreak · ${event.type} · ${event.id}`, slackLimits.text) }] },
       ...(links === null
         ? []
-        : [{ type: 'actions', elements: [button('acknowledge', 'Acknowledge', links.acknowledge), button('resolve', 'Resolve', links.resolve)] }]),
+        : [
+            {
+              type: 'actions',
+              elements: [button('acknowledge', 'Acknowledge', links.acknowledge), button('resolve', 'Resolve', links.resolve)],
+            },
+          ]),
     ],
   };
 }
@@ -252,7 +269,14 @@ function teamsBody(event: OutboundEvent, d: Details) {
     type: 'AdaptiveCard',
     version: '1.4',
     body: [
-      { type: 'TextBlock', text: cut(titleOf(event, d), teamsLimits.title), weight: 'bolder', size: 'medium', wrap: true, color: teamsColors[d.severity] },
+      {
+        type: 'TextBlock',
+        text: cut(titleOf(event, d), teamsLimits.title),
+        weight: 'bolder',
+        size: 'medium',
+        wrap: true,
+        color: teamsColors[d.severity],
+      },
       { type: 'TextBlock', text: cut(summaryOf(d), teamsLimits.summary), wrap: true },
       { type: 'FactSet', facts: factsOf(event, d).map(([title, value]) => ({ title, value: cut(value, teamsLimits.fact) })) },
     ],

@@ -21,11 +21,18 @@ export const heartbeatHandler = (getDeps: DepsSource) =>
     const result = await store.apply(caller, planHeartbeat(caller, input, at, settings, known));
     if (result.ok) {
       logger.debug('heartbeat applied', { role: input.role, epoch: result.state.epoch, renewed: input.role === 'primary' });
-      if (result.state.exclusion && !known?.exclusion) logger.info('peer excluded: the lease is standalone', { excluded: result.state.exclusion });
+      if (result.state.exclusion && !known?.exclusion)
+        logger.info('peer excluded: the lease is standalone', { excluded: result.state.exclusion });
       if (result.state.lapsed && !known?.lapsed) logger.info('the primary is lost: its lease lapsed', { lapsed: result.state.lapsed });
       return heartbeatResponse(result.state, caller, input, settings, input.role === 'primary', at);
     }
-    return retryConditionalWrite(store, caller, result.current, (state) => decideHeartbeat(state, caller, input, at, settings), 'heartbeat');
+    return retryConditionalWrite(
+      store,
+      caller,
+      result.current,
+      (state) => decideHeartbeat(state, caller, input, at, settings),
+      'heartbeat',
+    );
   });
 
 export const handler = heartbeatHandler(witnessDepsFromEnv);

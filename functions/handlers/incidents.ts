@@ -96,13 +96,20 @@ async function onTimer(deps: IncidentDeps, message: TimerMessage, redelivered: b
     return;
   }
   const { after, changed } = await deps.incidents.update(message.resellerId, message.siteId, message.kind, (current) =>
-    current === undefined ? undefined : timer.type === 'escalate' ? escalate(current, timer.incidentId, timer.step, now) : settle(current, timer.incidentId, now, deps.settings),
+    current === undefined
+      ? undefined
+      : timer.type === 'escalate'
+        ? escalate(current, timer.incidentId, timer.step, now)
+        : settle(current, timer.incidentId, now, deps.settings),
   );
-  logger.info(changed ? `incident ${timer.type === 'escalate' ? 'escalated' : 'resolved on recovery'}` : `incident timer had nothing to do`, {
-    siteId: message.siteId,
-    incidentId: timer.incidentId,
-    timer,
-  });
+  logger.info(
+    changed ? `incident ${timer.type === 'escalate' ? 'escalated' : 'resolved on recovery'}` : `incident timer had nothing to do`,
+    {
+      siteId: message.siteId,
+      incidentId: timer.incidentId,
+      timer,
+    },
+  );
   await armTimers(deps, after, redelivered, changed);
 }
 

@@ -13,7 +13,12 @@ export const maintenanceHandler = (getDeps: DepsSource) =>
     const declaredBy = { kind: 'node', nodeId: caller.nodeId } as const;
     const window = { windowId: newId(), start, end: start + input.minutes * 60_000, reason: input.reason, declaredAt: start, declaredBy };
     if (!(await maintenance.declare(caller, window))) throw new HttpError(401, 'token-revoked', 'this node token is no longer valid');
-    logger.info('maintenance window declared by the agent', { siteId: caller.siteId, nodeId: caller.nodeId, windowId: window.windowId, minutes: input.minutes });
+    logger.info('maintenance window declared by the agent', {
+      siteId: caller.siteId,
+      nodeId: caller.nodeId,
+      windowId: window.windowId,
+      minutes: input.minutes,
+    });
     return { windowId: window.windowId, start: iso(window.start), end: iso(window.end), reason: window.reason };
   });
 

@@ -53,7 +53,11 @@ export class InvalidEventError extends Error {
 function checked(events: readonly WitnessEvent[]): WitnessEvent[] {
   for (const event of events) {
     const result = WitnessEvent.safeParse(event);
-    if (!result.success) throw new InvalidEventError(event, result.error.issues.map(({ path, message }) => ({ path, message })));
+    if (!result.success)
+      throw new InvalidEventError(
+        event,
+        result.error.issues.map(({ path, message }) => ({ path, message })),
+      );
   }
   return [...events];
 }
@@ -81,7 +85,11 @@ export const publisherHandler = (getDeps: () => PublisherDeps | Promise<Publishe
           if (events.length > 0) logger.info('events recorded', { siteId: events[0]?.data.siteId, types: events.map((e) => e.type) });
         } catch (error) {
           if (error instanceof InvalidEventError) {
-            logger.error('event refused by its schema: not recorded or published (a bug of its producer)', { eventId: error.event.id, type: error.event.type, issues: error.issues });
+            logger.error('event refused by its schema: not recorded or published (a bug of its producer)', {
+              eventId: error.event.id,
+              type: error.event.type,
+              issues: error.issues,
+            });
           }
           logger.error('stream record failed: the stream will retry from it', error as Error);
           return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };

@@ -22,7 +22,8 @@ async function followUp(deps: DelivererDeps, message: MessageRecord, endpoint: E
   if (message.disabledEndpoint) await deps.endpointStore.disable(resellerId, endpointId, message.disabledEndpoint, now);
   const failedTry = message.status === 'pending' || message.failure === 'exhausted';
   if (failedTry && endpoint?.failingSince === null) await deps.endpointStore.markFailing(resellerId, endpointId, now);
-  if (message.status === 'delivered' && endpoint && endpoint.failingSince !== null) await deps.endpointStore.clearFailing(resellerId, endpointId);
+  if (message.status === 'delivered' && endpoint && endpoint.failingSince !== null)
+    await deps.endpointStore.clearFailing(resellerId, endpointId);
 }
 
 async function deliver(deps: DelivererDeps, job: DeliveryJob, redelivered: boolean): Promise<void> {

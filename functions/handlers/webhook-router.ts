@@ -32,7 +32,8 @@ function parseRecord(record: SQSRecord): Outbound {
   if (!step.success) return { kind: 'event', event: StoredEvent.parse(inner) };
   const { resellerId, endpointId, message } = step.data;
   // What the incident pages as (an inbound alert's mapping says); messages sent before it was given: its kind's.
-  const severity = message.step === 'opened' || message.step === 'escalated' ? (message.incident.severity ?? severityOf(message.incident.kind)) : 'info';
+  const severity =
+    message.step === 'opened' || message.step === 'escalated' ? (message.incident.severity ?? severityOf(message.incident.kind)) : 'info';
   return { kind: 'step', resellerId, endpointId, event: stepEvent(resellerId, message, severity) };
 }
 
@@ -44,7 +45,11 @@ function parseRecord(record: SQSRecord): Outbound {
 async function enqueue(deps: WebhookDeps, endpoint: EndpointRecord, event: StoredEvent): Promise<void> {
   const payload = renderWebhookBody(endpoint.template, event, { routingKey: endpoint.routingKey });
   if (payload === null) {
-    logger.info('webhook not sent: the template has nothing for this event', { endpointId: endpoint.endpointId, template: endpoint.template, eventType: event.type });
+    logger.info('webhook not sent: the template has nothing for this event', {
+      endpointId: endpoint.endpointId,
+      template: endpoint.template,
+      eventType: event.type,
+    });
     return;
   }
   const eventAt = Date.parse(event.timestamp);
@@ -75,7 +80,10 @@ async function route(deps: WebhookDeps, outbound: Outbound): Promise<void> {
   if (outbound.kind === 'step') {
     const endpoint = await deps.endpoints.get(outbound.resellerId, outbound.endpointId, deps.now());
     if (!endpoint) {
-      logger.warn('incident step for an endpoint that does not exist: not sent', { endpointId: outbound.endpointId, eventId: outbound.event.id });
+      logger.warn('incident step for an endpoint that does not exist: not sent', {
+        endpointId: outbound.endpointId,
+        eventId: outbound.event.id,
+      });
       return;
     }
     await enqueue(deps, endpoint, outbound.event);

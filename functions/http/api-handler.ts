@@ -42,7 +42,8 @@ export function apiHandler<D extends ApiBaseDeps>(getDeps: ApiDepsSource<D>, imp
       // Each implementation's call type is its route's; apiInput's schemas are what made it so.
       const implementation = implementations[route.key] as (call: ApiCall<ApiRouteKey, D>) => Promise<unknown>;
       const answer = await implementation({ caller, ...input, deps: deps as D, now }).catch((error: unknown) => {
-        if (error instanceof InvalidCursorError) throw new HttpError(400, 'invalid-body', error.message, [{ path: 'query.cursor', message: 'unknown cursor' }]);
+        if (error instanceof InvalidCursorError)
+          throw new HttpError(400, 'invalid-body', error.message, [{ path: 'query.cursor', message: 'unknown cursor' }]);
         throw error;
       });
       if (route.spec.alsoProduces) return answer as APIGatewayProxyStructuredResultV2;

@@ -5,7 +5,11 @@ import { logger } from '../adapters/logger.ts';
  * Handles a batch's records at once, each on its own: one that fails is logged and handed back for
  * SQS to retry (a batch item failure) while the others are done. `what` names the queue in the log.
  */
-export async function eachRecord(records: readonly SQSRecord[], what: string, handle: (record: SQSRecord) => Promise<void>): Promise<SQSBatchResponse> {
+export async function eachRecord(
+  records: readonly SQSRecord[],
+  what: string,
+  handle: (record: SQSRecord) => Promise<void>,
+): Promise<SQSBatchResponse> {
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   await Promise.all(
     records.map(async (record) => {

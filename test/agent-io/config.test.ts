@@ -129,10 +129,29 @@ timings:
 describe('a bad config is refused, naming the field', () => {
   const cases: [string, Raw, RegExp][] = [
     ['witness.url not a URL', changed((c) => (c.witness.url = 'witness.example.net')), /witness\.url: Invalid URL/],
-    ['neither witness.token nor an enrollment code', changed((c) => delete c.witness.token), /witness\.token: set exactly one of token and enrollmentCode/],
-    ['both witness.token and an enrollment code', changed((c) => (c.witness.enrollmentCode = `tbe-${'a'.repeat(40)}`)), /witness\.token: set exactly one/],
-    ['an enrollment code of the wrong shape', changed((c) => { delete c.witness.token; c.witness.enrollmentCode = 'tbe-123'; }), /witness\.enrollmentCode: an enrollment code/],
-    ['peer.key too short', changed((c) => (c.peer.key = Buffer.alloc(16).toString('base64'))), /peer\.key: must be at least 32 bytes, base64/],
+    [
+      'neither witness.token nor an enrollment code',
+      changed((c) => delete c.witness.token),
+      /witness\.token: set exactly one of token and enrollmentCode/,
+    ],
+    [
+      'both witness.token and an enrollment code',
+      changed((c) => (c.witness.enrollmentCode = `tbe-${'a'.repeat(40)}`)),
+      /witness\.token: set exactly one/,
+    ],
+    [
+      'an enrollment code of the wrong shape',
+      changed((c) => {
+        delete c.witness.token;
+        c.witness.enrollmentCode = 'tbe-123';
+      }),
+      /witness\.enrollmentCode: an enrollment code/,
+    ],
+    [
+      'peer.key too short',
+      changed((c) => (c.peer.key = Buffer.alloc(16).toString('base64'))),
+      /peer\.key: must be at least 32 bytes, base64/,
+    ],
     ['peer.listen without a port', changed((c) => (c.peer.listen = '0.0.0.0')), /peer\.listen: host:port/],
     ['peer.listen on no port', changed((c) => (c.peer.listen = '0.0.0.0:99999')), /peer\.listen: the port must be 1 to 65535/],
     ['nodeId not an identifier', changed((c) => (c.nodeId = 'Node A!')), /nodeId: /],
@@ -144,7 +163,11 @@ describe('a bad config is refused, naming the field', () => {
       changed((c) => (c.timings = { peerLeaseMs: 4_000 })),
       /timings: peerLeaseMs must exceed peerTimeoutMs \+ fenceLeadMs \+ driftMarginMs/,
     ],
-    ['a hello slower than the peer timeout', changed((c) => (c.timings = { peerHelloMs: 3_000 })), /timings: peerHelloMs must be shorter than peerTimeoutMs/],
+    [
+      'a hello slower than the peer timeout',
+      changed((c) => (c.timings = { peerHelloMs: 3_000 })),
+      /timings: peerHelloMs must be shorter than peerTimeoutMs/,
+    ],
     ['an unknown timing', changed((c) => (c.timings = { leaseMs: 1 })), /timings: Unrecognized key: "leaseMs"/],
     ['an unknown top-level key', changed((c) => (c.stateDirectory = '/tmp')), /\(config\): Unrecognized key: "stateDirectory"/],
     ['an unknown key in a section', changed((c) => (c.peer.address = '192.0.2.2')), /peer: Unrecognized key: "address"/],

@@ -59,7 +59,9 @@ describe('an agent configured with an enrollment code', () => {
     const a = await withNodeToken(config('node-a', codes['node-a']!));
     // A rotation code for the running node-a, typed into node-b's config.
     const rotation = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as { code: string };
-    await expect(withNodeToken(config('node-b', rotation.code))).rejects.toThrow(/belongs to the other node, not to this one \(node-b\); it is still unused.*for node node-a, not node-b/);
+    await expect(withNodeToken(config('node-b', rotation.code))).rejects.toThrow(
+      /belongs to the other node, not to this one \(node-b\); it is still unused.*for node node-a, not node-b/,
+    );
     expect((await api.call('POST', '/v1/node/heartbeat', a.witness.token, heartbeat(1))).status).toBe(200);
     const rotated = await withNodeToken(config('node-a', rotation.code));
     expect((await api.call('POST', '/v1/node/heartbeat', rotated.witness.token, heartbeat(2))).status).toBe(200);
@@ -71,19 +73,29 @@ describe('an agent configured with an enrollment code', () => {
     let starting = 1;
     const front: Server = createServer((request, response) => {
       if (starting-- > 0) {
-        response.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'starting', message: 'the witness is starting' } }));
+        response
+          .writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { code: 'starting', message: 'the witness is starting' } }));
         return;
       }
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        void fetch(new URL(request.url ?? '/', api.url), { method: request.method, headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) }).then(async (answer) => {
+        void fetch(new URL(request.url ?? '/', api.url), {
+          method: request.method,
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.concat(chunks),
+        }).then(async (answer) => {
           response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
         });
       });
     });
     // Its port, free until the witness listens on it a moment after the agent first asks.
-    const port = await new Promise<number>((resolve) => front.listen(0, '127.0.0.1', () => { resolve((front.address() as AddressInfo).port); }));
+    const port = await new Promise<number>((resolve) =>
+      front.listen(0, '127.0.0.1', () => {
+        resolve((front.address() as AddressInfo).port);
+      }),
+    );
     await new Promise((resolve) => front.close(resolve));
     // The witness listens once the agent has found nobody there (its first retry logged).
     const logged: Record<string, unknown>[] = [];
@@ -107,9 +119,15 @@ describe('an agent configured with an enrollment code', () => {
 
   it('gives up after the time it is given, saying what the witness answered', async () => {
     const down: Server = createServer((_request, response) => response.writeHead(502).end('bad gateway'));
-    const port = await new Promise<number>((resolve) => down.listen(0, '127.0.0.1', () => { resolve((down.address() as AddressInfo).port); }));
+    const port = await new Promise<number>((resolve) =>
+      down.listen(0, '127.0.0.1', () => {
+        resolve((down.address() as AddressInfo).port);
+      }),
+    );
     try {
-      await expect(withNodeToken(config('node-a', `tbe-${'b'.repeat(40)}`, `http://127.0.0.1:${String(port)}/`), () => undefined, 2_500)).rejects.toThrow(/could not enroll this node after 2 tries: 502 bad gateway/);
+      await expect(
+        withNodeToken(config('node-a', `tbe-${'b'.repeat(40)}`, `http://127.0.0.1:${String(port)}/`), () => undefined, 2_500),
+      ).rejects.toThrow(/could not enroll this node after 2 tries: 502 bad gateway/);
     } finally {
       await new Promise((resolve) => down.close(resolve));
     }

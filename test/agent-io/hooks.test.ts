@@ -33,7 +33,10 @@ describe('runHook', () => {
   });
 
   test('keeps the end of what the hook wrote to stdout and stderr', async () => {
-    const result = await runHook(node("console.log('stopping erp'); console.error('erp stopped'); process.stdout.write('x'.repeat(5000) + 'END')"), {});
+    const result = await runHook(
+      node("console.log('stopping erp'); console.error('erp stopped'); process.stdout.write('x'.repeat(5000) + 'END')"),
+      {},
+    );
     expect(result.code).toBe(0);
     expect(result.output.length).toBeLessThanOrEqual(2_000);
     expect(result.output.endsWith('xEND') || result.output.includes('erp stopped')).toBe(true);
@@ -64,7 +67,10 @@ describe('runHook', () => {
   test('a hook that exits leaving a background process is reported when it exits, and the process is left alone', async () => {
     const pidFile = join(dir, 'daemon.pid');
     const started = performance.now();
-    const result = await runHook({ command: ['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; echo started; exit 0`], timeoutMs: 5_000 }, {});
+    const result = await runHook(
+      { command: ['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; echo started; exit 0`], timeoutMs: 5_000 },
+      {},
+    );
     expect(result.code).toBe(0);
     expect(result.output).toContain('started');
     expect(performance.now() - started).toBeLessThan(2_000);
@@ -84,9 +90,16 @@ describe('runHook', () => {
   test('the hook gets the TIEBREAK_* environment on top of the agent’s own, and no shell', async () => {
     const env = { TIEBREAK_HOOK: 'demote', TIEBREAK_NODE_ID: 'node-a', TIEBREAK_EPOCH: '7', TIEBREAK_REASON: 'the agent is stopping' };
     const script =
-      "const e = process.env; console.log(JSON.stringify({ hook: e.TIEBREAK_HOOK, node: e.TIEBREAK_NODE_ID, epoch: e.TIEBREAK_EPOCH, reason: e.TIEBREAK_REASON, path: e.PATH !== undefined, arg: process.argv[1] }))";
+      'const e = process.env; console.log(JSON.stringify({ hook: e.TIEBREAK_HOOK, node: e.TIEBREAK_NODE_ID, epoch: e.TIEBREAK_EPOCH, reason: e.TIEBREAK_REASON, path: e.PATH !== undefined, arg: process.argv[1] }))';
     const result = await runHook({ command: [process.execPath, '-e', script, '$TIEBREAK_EPOCH; echo'], timeoutMs: 5_000 }, env);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.output)).toEqual({ hook: 'demote', node: 'node-a', epoch: '7', reason: 'the agent is stopping', path: true, arg: '$TIEBREAK_EPOCH; echo' });
+    expect(JSON.parse(result.output)).toEqual({
+      hook: 'demote',
+      node: 'node-a',
+      epoch: '7',
+      reason: 'the agent is stopping',
+      path: true,
+      arg: '$TIEBREAK_EPOCH; echo',
+    });
   });
 });

@@ -69,7 +69,15 @@ describe('the peer server', () => {
     ['a signature of another body', 401, () => post(body, signPeerBody(key, JSON.stringify({ ...hello, epoch: 8 }), Date.now()))],
     ['a signature 31 s old (a replay)', 401, () => post(body, signPeerBody(key, body, Date.now() - 31_000))],
     ['a signature 31 s in the future', 401, () => post(body, signPeerBody(key, body, Date.now() + 31_000))],
-    ['a signature with its stamp changed', 401, () => post(body, signPeerBody(key, body, Date.now()).replace(/^\d+/, (s) => String(Number(s) - 1)))],
+    [
+      'a signature with its stamp changed',
+      401,
+      () =>
+        post(
+          body,
+          signPeerBody(key, body, Date.now()).replace(/^\d+/, (s) => String(Number(s) - 1)),
+        ),
+    ],
     ['a wrong path, signed', 404, () => post(body, signPeerBody(key, body, Date.now()), { path: '/v1/peer/hello/' })],
     ['a path with a query, signed', 404, () => post(body, signPeerBody(key, body, Date.now()), { path: `${peerPath}?x=1` })],
     ['GET', 404, () => post('', undefined, { method: 'GET' })],

@@ -26,12 +26,17 @@ interface Status {
   role: string;
   epoch: number;
   incarnation: number;
-  leases: { standalone: boolean; witnessRemainingMs: number; peerRemainingMs: number; heldRemainingMs: number; grantedToPeerRemainingMs: number };
+  leases: {
+    standalone: boolean;
+    witnessRemainingMs: number;
+    peerRemainingMs: number;
+    heldRemainingMs: number;
+    grantedToPeerRemainingMs: number;
+  };
   excluded: boolean;
   peer: { reachable: boolean; role: string | null };
   witness: { reachable: boolean; primary: string | null };
 }
-
 
 const dir = mkdtempSync(join(tmpdir(), 'tiebreak-runtime-'));
 const workloadLog = join(dir, 'workload.log');
@@ -51,7 +56,10 @@ beforeAll(async () => {
   const ports = { 'node-a': await freePort(), 'node-b': await freePort() };
   for (const id of ids) {
     const other = id === 'node-a' ? 'node-b' : 'node-a';
-    const hook = (event: 'start' | 'stop') => ({ command: [process.execPath, join(root, 'harness', 'workload-hook.mjs'), workloadLog, event], timeoutMs: 5_000 });
+    const hook = (event: 'start' | 'stop') => ({
+      command: [process.execPath, join(root, 'harness', 'workload-hook.mjs'), workloadLog, event],
+      timeoutMs: 5_000,
+    });
     const raw = {
       nodeId: id,
       witness: { url: stack.url, token: tokens[id], requestTimeoutMs: 800 },
@@ -91,14 +99,23 @@ describe('two agents against the local witness', () => {
     const starts = workloads().filter((e) => e.event === 'start');
     expect(starts).toEqual([expect.objectContaining({ node: primary, epoch: p.epoch, reason: `won epoch ${String(p.epoch)}` })]);
     // The only stops are each agent's start-up demote (a previous run may have left workloads running).
-    expect(workloads().filter((e) => e.event === 'stop').map((e) => e.reason)).toEqual(ids.map(() => expect.stringMatching(/^starting/) as unknown));
+    expect(
+      workloads()
+        .filter((e) => e.event === 'stop')
+        .map((e) => e.reason),
+    ).toEqual(ids.map(() => expect.stringMatching(/^starting/) as unknown));
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   test('status() shows the role, the epoch and the leases of each', () => {
     const p = status(primary)!;
     const s = status(secondary)!;
-    expect(p).toMatchObject({ role: 'primary', incarnation: firstIncarnation, peer: { reachable: true, role: 'secondary' }, witness: { reachable: true, primary } });
+    expect(p).toMatchObject({
+      role: 'primary',
+      incarnation: firstIncarnation,
+      peer: { reachable: true, role: 'secondary' },
+      witness: { reachable: true, primary },
+    });
     // Not survivor mode: both nodes are heard.
     expect(p).toMatchObject({ excluded: false, leases: { standalone: false } });
     expect(p.epoch).toBeGreaterThanOrEqual(1);
@@ -107,7 +124,13 @@ describe('two agents against the local witness', () => {
     expect(p.leases.peerRemainingMs).toBeLessThanOrEqual(timings.peerLeaseMs);
     expect(p.leases.heldRemainingMs).toBe(Math.max(p.leases.peerRemainingMs, p.leases.witnessRemainingMs));
     expect(p.leases.grantedToPeerRemainingMs).toBe(0);
-    expect(s).toMatchObject({ role: 'secondary', epoch: p.epoch, incarnation: firstIncarnation, peer: { reachable: true, role: 'primary' }, witness: { reachable: true, primary } });
+    expect(s).toMatchObject({
+      role: 'secondary',
+      epoch: p.epoch,
+      incarnation: firstIncarnation,
+      peer: { reachable: true, role: 'primary' },
+      witness: { reachable: true, primary },
+    });
     expect(s.leases.heldRemainingMs).toBe(0);
     // The secondary granted that peer lease and counts it until it ends, plus the drift margin (A3).
     expect(s.leases.grantedToPeerRemainingMs).toBeGreaterThan(0);
@@ -123,9 +146,13 @@ describe('two agents against the local witness', () => {
         return undefined;
       }
     });
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'bin', 'agent.ts'), 'status', '--config', configFiles[primary]], {
-      cwd: root,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bin', 'agent.ts'), 'status', '--config', configFiles[primary]],
+      {
+        cwd: root,
+      },
+    );
     const printed = JSON.parse(stdout) as Status & { nodeId: string; ageMs: number };
     expect(printed).toMatchObject({ nodeId: primary, role: 'primary', epoch: status(primary)!.epoch, incarnation: firstIncarnation });
     expect(printed.ageMs).toBeLessThan(3_000);
@@ -144,7 +171,9 @@ describe('two agents against the local witness', () => {
     const peerPort = agents[primary].config.peer.listen.split(':')[1]!;
     await expect(fetch(`http://127.0.0.1:${peerPort}/v1/peer/hello`, { method: 'POST' })).rejects.toThrow();
 
-    const takeover = await until('the other node to take over', 12_000, () => workloads().find((e) => e.event === 'start' && e.node === secondary));
+    const takeover = await until('the other node to take over', 12_000, () =>
+      workloads().find((e) => e.event === 'start' && e.node === secondary),
+    );
     expect(takeover.epoch).toBe(epoch + 1);
     expect(takeover.t).toBeGreaterThan(stops[0]!.t);
     await until('the new primary to run', 3_000, () => (status(secondary)?.role === 'primary' ? true : undefined));

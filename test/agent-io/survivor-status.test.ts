@@ -31,7 +31,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 /** A witness that answers each heartbeat and claim as the script says, and counts the claims. */
 async function scriptedWitness(script: {
   heartbeat: (request: { role: string }) => HeartbeatResponse;
@@ -55,13 +54,20 @@ async function scriptedWitness(script: {
 }
 
 /** An agent (node-a) against `witnessUrl`, whose peer is gone. */
-async function startAgent(name: string, witnessUrl: string): Promise<{ agent: AgentRuntime; configFile: string; stateDir: string; lines: LogLine[] }> {
+async function startAgent(
+  name: string,
+  witnessUrl: string,
+): Promise<{ agent: AgentRuntime; configFile: string; stateDir: string; lines: LogLine[] }> {
   const stateDir = join(dir, `${name}-state`);
   const hook = { command: [process.execPath, '-e', '0'], timeoutMs: 5_000 };
   const raw = {
     nodeId: 'node-a',
     witness: { url: witnessUrl, token: 'tb1.0123456789', requestTimeoutMs: 800 },
-    peer: { listen: `127.0.0.1:${String(await freePort())}`, url: `http://127.0.0.1:${String(await freePort())}`, key: Buffer.alloc(32, 9).toString('base64') },
+    peer: {
+      listen: `127.0.0.1:${String(await freePort())}`,
+      url: `http://127.0.0.1:${String(await freePort())}`,
+      key: Buffer.alloc(32, 9).toString('base64'),
+    },
     stateDir,
     hooks: { promote: hook, demote: hook },
     timings: shortAgentTimings,
@@ -119,7 +125,11 @@ describe('survivor mode in the status', () => {
     expect(watchdogVerdict(written, Date.now(), { timeoutMs: 60_000, maxAgeMs: 5_000 })).toMatchObject({ feed: true });
 
     // `tiebreak-agent status`: stdout stays the JSON that tools read; the words go to stderr.
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'bin', 'agent.ts'), 'status', '--config', configFile], { cwd: root });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bin', 'agent.ts'), 'status', '--config', configFile],
+      { cwd: root },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ role: 'primary', leases: { standalone: true, heldRemainingMs: null } });
     expect(stderr).toContain('Survivor mode: this server runs alone; its peer is excluded.');
   });

@@ -43,7 +43,11 @@ describe('watchdogVerdict', () => {
     ['a standalone primary (survivor mode): no end to its lease', standalone('primary'), true],
     ['a standalone primary whose status is 3.1 s old (the agent hangs)', standalone('primary', 3_100), false],
     ['a standalone node demoting (its demote hook fails: the witness keeps the lease until it stops)', standalone('fenced'), true],
-    ['no remaining time, yet no standalone lease: unreadable', { ...status('primary', 0), leases: { heldRemainingMs: null, standalone: false } }, false],
+    [
+      'no remaining time, yet no standalone lease: unreadable',
+      { ...status('primary', 0), leases: { heldRemainingMs: null, standalone: false } },
+      false,
+    ],
     ['no status', undefined, false],
     ['a status without leases', { role: 'secondary', writtenAt: new Date(now).toISOString() }, false],
   ])('%s: feed %s', (_, given, feed) => {
@@ -63,7 +67,15 @@ describe('runWatchdog, against a regular file standing in for /dev/watchdog', ()
     const lines: { level: string; message: string }[] = [];
     const controller = new AbortController();
     write(stateDir);
-    const running = runWatchdog({ stateDir, device, timeoutMs: 1_000, maxAgeMs: 3_000, intervalMs: 50, signal: controller.signal, log: (l) => lines.push(l) });
+    const running = runWatchdog({
+      stateDir,
+      device,
+      timeoutMs: 1_000,
+      maxAgeMs: 3_000,
+      intervalMs: 50,
+      signal: controller.signal,
+      log: (l) => lines.push(l),
+    });
     await sleep(300);
     const read = () => (existsSync(device) ? readFileSync(device, 'utf8') : undefined);
     const fedFirst = read();
@@ -177,15 +189,20 @@ test('`tiebreak-agent watchdog` feeds, and disarms on SIGTERM', async () => {
   fresh();
   const keepFresh = setInterval(fresh, 200);
   const projectRoot = resolve(import.meta.dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bin', 'agent.ts'), 'watchdog', '--config', config, '--device', device, '--timeout-ms', '1000'], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'bin', 'agent.ts'), 'watchdog', '--config', config, '--device', device, '--timeout-ms', '1000'],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.on('exit', done));
   try {
-    for (let i = 0; i < 300 && !(existsSync(device) && readFileSync(device, 'utf8').length >= 2); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 300 && !(existsSync(device) && readFileSync(device, 'utf8').length >= 2); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(readFileSync(device, 'utf8')).toMatch(/^\.{2,}$/);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -194,10 +211,10 @@ test('`tiebreak-agent watchdog` feeds, and disarms on SIGTERM', async () => {
     child.kill('SIGKILL');
   }
   expect(readFileSync(device, 'utf8')).toMatch(/^\.+V$/);
-  expect(output.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message)).toEqual([
-    'watchdog waiting for the agent before arming',
-    'watchdog armed',
-    'feeding the watchdog',
-    'watchdog disarmed (magic close)',
-  ]);
+  expect(
+    output
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { message: string }).message),
+  ).toEqual(['watchdog waiting for the agent before arming', 'watchdog armed', 'feeding the watchdog', 'watchdog disarmed (magic close)']);
 });

@@ -128,9 +128,12 @@ describe('the agent core in a simulated site', () => {
       // only counted.
       const seen = tally();
       fc.assert(
-        fc.property(scheduleArb({ demoteFailure: fc.constantFrom(0, 0.1), drift: 0.3, promoteMaxMs: 3_000, demoteMaxMs: 3_000 }), (schedule) => {
-          seen.add(run(schedule, { groundTruth: false }));
-        }),
+        fc.property(
+          scheduleArb({ demoteFailure: fc.constantFrom(0, 0.1), drift: 0.3, promoteMaxMs: 3_000, demoteMaxMs: 3_000 }),
+          (schedule) => {
+            seen.add(run(schedule, { groundTruth: false }));
+          },
+        ),
         { numRuns: 1_500, seed: seed + 2 },
       );
       // The bounds matter: outside them, the ground truth does break.
@@ -286,21 +289,27 @@ describe('the survivor-mode checks catch a broken core', () => {
   const episodes = (profile: 'demo' | 'bounded' = 'demo') =>
     fc.sample(scheduleArb({ profile, demoteFailure: fc.constant(0), survivorEpisodes: 1, alwaysSurvivor: true }), { numRuns: 60, seed });
 
-  test('a core deaf to `standalone` (it fences when the ordinary lease ends) stops the survivor: the outage measure sees it', { timeout: long }, () => {
-    const deaf: Core = {
-      initialAgentState,
-      step: (state, input, now) =>
-        step(
-          state,
-          input.type === 'witness-heartbeat-ok' || (input.type === 'witness-claim-ok' && input.body.granted) ? ({ ...input, body: { ...input.body, standalone: null } } as AgentInput) : input,
-          now,
-        ),
-    };
-    const results = episodes().map((schedule) => simulate(schedule, { core: deaf }));
-    expect(results.filter((r) => r.survivorOutageMs > 0).length).toBeGreaterThan(30);
-    // It breaks no other rule: stopping is safe, only not what survivor mode promises.
-    expect(results.filter((r) => r.violation !== null)).toEqual([]);
-  });
+  test(
+    'a core deaf to `standalone` (it fences when the ordinary lease ends) stops the survivor: the outage measure sees it',
+    { timeout: long },
+    () => {
+      const deaf: Core = {
+        initialAgentState,
+        step: (state, input, now) =>
+          step(
+            state,
+            input.type === 'witness-heartbeat-ok' || (input.type === 'witness-claim-ok' && input.body.granted)
+              ? ({ ...input, body: { ...input.body, standalone: null } } as AgentInput)
+              : input,
+            now,
+          ),
+      };
+      const results = episodes().map((schedule) => simulate(schedule, { core: deaf }));
+      expect(results.filter((r) => r.survivorOutageMs > 0).length).toBeGreaterThan(30);
+      // It breaks no other rule: stopping is safe, only not what survivor mode promises.
+      expect(results.filter((r) => r.violation !== null)).toEqual([]);
+    },
+  );
 
   // Keeps its lease without end through `end-standalone` (and acknowledges it all the same).
   const deafToTheEnd: Core = {
@@ -322,13 +331,17 @@ describe('the survivor-mode checks catch a broken core', () => {
     expect(violations.every((v) => v.startsWith('A5 (standalone lease)'))).toBe(true);
   });
 
-  test('without the agent checks, the ground truth catches it too: the readmitted node takes over beside the old survivor (split brain)', { timeout: long }, () => {
-    const violations = episodes()
-      .map((schedule) => simulate(schedule, { core: deafToTheEnd, agentChecks: false }).violation)
-      .filter((v) => v !== null);
-    expect(violations.length).toBeGreaterThan(5);
-    expect(violations.every((v) => v.startsWith('SPLIT BRAIN'))).toBe(true);
-  });
+  test(
+    'without the agent checks, the ground truth catches it too: the readmitted node takes over beside the old survivor (split brain)',
+    { timeout: long },
+    () => {
+      const violations = episodes()
+        .map((schedule) => simulate(schedule, { core: deafToTheEnd, agentChecks: false }).violation)
+        .filter((v) => v !== null);
+      expect(violations.length).toBeGreaterThan(5);
+      expect(violations.every((v) => v.startsWith('SPLIT BRAIN'))).toBe(true);
+    },
+  );
 
   test('a core deaf to `excluded` claims in vain: the witness refuses it every time, and nothing breaks', { timeout: long }, () => {
     const deaf: Core = {
@@ -355,7 +368,12 @@ describe('the survivor-mode checks catch a broken core', () => {
       initialAgentState,
       step: (state, input, now) => {
         const next = step(state, input, now);
-        const standalone = input.type === 'witness-heartbeat-ok' ? input.body.standalone : input.type === 'witness-claim-ok' && input.body.granted ? input.body.standalone : null;
+        const standalone =
+          input.type === 'witness-heartbeat-ok'
+            ? input.body.standalone
+            : input.type === 'witness-claim-ok' && input.body.granted
+              ? input.body.standalone
+              : null;
         const bound = standalone?.leaseMs;
         const sentAt = state.witnessInflight?.sentAt;
         if (typeof bound === 'number' && sentAt !== undefined && next.state.standalone) {
@@ -365,7 +383,10 @@ describe('the survivor-mode checks catch a broken core', () => {
       },
     };
     const violations = fc
-      .sample(scheduleArb({ profile: 'bounded', demoteFailure: fc.constant(0), survivorEpisodes: 1, alwaysSurvivor: true }), { numRuns: 400, seed })
+      .sample(scheduleArb({ profile: 'bounded', demoteFailure: fc.constant(0), survivorEpisodes: 1, alwaysSurvivor: true }), {
+        numRuns: 400,
+        seed,
+      })
       .map((schedule) => simulate(schedule, { core: flat, agentChecks: false }).violation)
       .filter((v) => v !== null);
     expect(violations.length).toBeGreaterThan(0);

@@ -5,7 +5,16 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { scheduleArb } from './schedules.ts';
-import { boundsProblems, type Fault, type LinkQuality, profiles, type Schedule, type SimResult, simulate, witnessSettings } from './simulation.ts';
+import {
+  boundsProblems,
+  type Fault,
+  type LinkQuality,
+  profiles,
+  type Schedule,
+  type SimResult,
+  simulate,
+  witnessSettings,
+} from './simulation.ts';
 
 const calm: LinkQuality = { minMs: 2, maxMs: 20, slow: 0, slowMaxMs: 20, drop: 0, duplicate: 0 };
 
@@ -58,9 +67,7 @@ describe('the scenes of the demo, on virtual time', () => {
   });
 
   test('the old primary comes back: it stays secondary and learns the new epoch', () => {
-    const result = run(
-      scene([{ kind: 'crash', node: 'node-a', atMs: 10_000, downMs: 5_000, clockOffset: 42 }]),
-    );
+    const result = run(scene([{ kind: 'crash', node: 'node-a', atMs: 10_000, downMs: 5_000, clockOffset: 42 }]));
     expect(result.intervals.map((i) => [i.node, i.epoch])).toEqual([
       ['node-a', 1],
       ['node-b', 2],
@@ -120,14 +127,18 @@ describe('survivor mode (W5, A5), on virtual time', () => {
     // The witness excludes node-b once unheard for its slow cadence and the exclusion time (it may
     // have died just after a heartbeat), at node-a's next heartbeat.
     expect(at(excluded) - diedAt).toBeGreaterThan(witnessSettings.exclusionMs);
-    expect(at(excluded) - diedAt).toBeLessThan(witnessSettings.slowHeartbeatMs + witnessSettings.exclusionMs + witnessSettings.fastHeartbeatMs);
+    expect(at(excluded) - diedAt).toBeLessThan(
+      witnessSettings.slowHeartbeatMs + witnessSettings.exclusionMs + witnessSettings.fastHeartbeatMs,
+    );
     expect(at(excluded)).toBeLessThan(cutAt);
     // node-b, back, learns it is excluded and claims nothing; it grants node-a peer leases.
     expect(trace.some((l) => l.includes('node-b ← heartbeat') && l.includes('"excluded":true'))).toBe(true);
     expect(trace.some((l) => l.includes('node-b') && l.includes('CLAIM'))).toBe(false);
     // The command that ends the standalone lease, then its acknowledgement, then the readmission.
     const ending = trace.findIndex((l) => l.includes('node-a ← heartbeat') && l.includes('end-standalone@1'));
-    const ack = trace.findIndex((l) => l.includes('witness ← node-a heartbeat') && at(l) >= at(trace[ending]!) && !l.includes('excluded=node-b'));
+    const ack = trace.findIndex(
+      (l) => l.includes('witness ← node-a heartbeat') && at(l) >= at(trace[ending]!) && !l.includes('excluded=node-b'),
+    );
     const readmitted = witnessLines.findLast((l) => l.includes('excluded=node-b'))!;
     expect(ending).toBeGreaterThan(0);
     expect(at(trace[ending]!)).toBeGreaterThan(returnAt);

@@ -3,7 +3,16 @@
  * shrinks towards a calm site: no faults, no loss, clocks at rate 1, quick hooks.
  */
 import fc from 'fast-check';
-import { type Fault, type LinkQuality, type NodeId, nodeIds, type Profile, type ProfileName, profiles, type Schedule } from './simulation.ts';
+import {
+  type Fault,
+  type LinkQuality,
+  type NodeId,
+  nodeIds,
+  type Profile,
+  type ProfileName,
+  profiles,
+  type Schedule,
+} from './simulation.ts';
 
 /**
  * After the last fault, the time by which exactly one node must run as primary: a witness lease
@@ -57,11 +66,24 @@ function faultArb(scale: number): fc.Arbitrary<Fault> {
   return fc.oneof(
     {
       weight: 4,
-      arbitrary: fc.record({ kind: fc.constant('cut' as const), link: linkName, direction, atMs: at, forMs: fc.oneof(ms(1_500), ms(12_000)) }),
+      arbitrary: fc.record({
+        kind: fc.constant('cut' as const),
+        link: linkName,
+        direction,
+        atMs: at,
+        forMs: fc.oneof(ms(1_500), ms(12_000)),
+      }),
     },
     {
       weight: 2,
-      arbitrary: fc.record({ kind: fc.constant('slow' as const), link: linkName, direction, atMs: at, forMs: ms(8_000), extraMs: ms(4_000) }),
+      arbitrary: fc.record({
+        kind: fc.constant('slow' as const),
+        link: linkName,
+        direction,
+        atMs: at,
+        forMs: ms(8_000),
+        extraMs: ms(4_000),
+      }),
     },
     {
       weight: 2,
@@ -121,10 +143,20 @@ export function survivorEpisodeArb(p: Profile, horizonMs: number): fc.Arbitrary<
       cutLeases: fc.integer({ min: 2, max: 6 }),
       cutDirection: fc.constantFrom('both' as const, 'out' as const, 'back' as const),
       peerCutMs: fc.option(fc.integer({ min: 1, max: 3 * lease }), { nil: null }),
-      survivorDies: fc.option(fc.record({ afterMs: fc.integer({ min: 0, max: 2 * span }), downSpans: fc.double({ min: 0.5, max: 3, noNaN: true }), force: fc.boolean() }), {
-        nil: null,
-      }),
-      isolateSurvivor: fc.option(fc.record({ afterReturnMs: fc.integer({ min: 0, max: 3 * span }), forLeases: fc.integer({ min: 2, max: 5 }) }), { nil: null }),
+      survivorDies: fc.option(
+        fc.record({
+          afterMs: fc.integer({ min: 0, max: 2 * span }),
+          downSpans: fc.double({ min: 0.5, max: 3, noNaN: true }),
+          force: fc.boolean(),
+        }),
+        {
+          nil: null,
+        },
+      ),
+      isolateSurvivor: fc.option(
+        fc.record({ afterReturnMs: fc.integer({ min: 0, max: 3 * span }), forLeases: fc.integer({ min: 2, max: 5 }) }),
+        { nil: null },
+      ),
     })
     .map((e): Fault[] => {
       const survivor: NodeId = e.victim === 'node-a' ? 'node-b' : 'node-a';
@@ -136,7 +168,8 @@ export function survivorEpisodeArb(p: Profile, horizonMs: number): fc.Arbitrary<
         { kind: 'crash', node: e.victim, atMs: e.atMs, downMs: deadMs, clockOffset: e.atMs * 7 },
         { kind: 'cut', link: witnessOf(survivor), direction: e.cutDirection, atMs: excludedAt + e.cutAfterMs, forMs: e.cutLeases * lease },
       ];
-      if (e.peerCutMs !== null) faults.push({ kind: 'cut', link: 'peer', direction: 'both', atMs: returnAt - Math.round(e.peerCutMs / 2), forMs: e.peerCutMs });
+      if (e.peerCutMs !== null)
+        faults.push({ kind: 'cut', link: 'peer', direction: 'both', atMs: returnAt - Math.round(e.peerCutMs / 2), forMs: e.peerCutMs });
       if (e.survivorDies) {
         const diesAt = excludedAt + e.survivorDies.afterMs;
         const downMs = Math.round(e.survivorDies.downSpans * span);
@@ -147,7 +180,10 @@ export function survivorEpisodeArb(p: Profile, horizonMs: number): fc.Arbitrary<
         // After the victim's return, the survivor's report of it and the acknowledgement: then cut off.
         const at = returnAt + 2 * p.witness.slowHeartbeatMs + p.agent.peerLeaseMs + e.isolateSurvivor.afterReturnMs;
         const forMs = e.isolateSurvivor.forLeases * lease;
-        faults.push({ kind: 'cut', link: witnessOf(survivor), direction: 'both', atMs: at, forMs }, { kind: 'cut', link: 'peer', direction: 'both', atMs: at, forMs });
+        faults.push(
+          { kind: 'cut', link: witnessOf(survivor), direction: 'both', atMs: at, forMs },
+          { kind: 'cut', link: 'peer', direction: 'both', atMs: at, forMs },
+        );
       }
       return faults;
     });

@@ -106,9 +106,11 @@ export function boundsProblems(p: Profile): string[] {
   const problems: string[] = [];
   const eps = p.maxDrift;
   if (eps > a.driftMarginMs / a.peerLeaseMs) problems.push('clock drift beyond driftMarginMs / peerLeaseMs');
-  if ((w.leaseMs - a.driftMarginMs) / (1 - eps) > w.leaseMs + w.skewMarginMs - 2 * p.maxWitnessJitterMs) problems.push('witness jitter beyond the skew margin');
+  if ((w.leaseMs - a.driftMarginMs) / (1 - eps) > w.leaseMs + w.skewMarginMs - 2 * p.maxWitnessJitterMs)
+    problems.push('witness jitter beyond the skew margin');
   if (p.promoteMaxMs + p.demoteMaxMs > a.fenceLeadMs / (1 + eps)) problems.push('promote + demote longer than the fence lead');
-  if (p.demoteMaxMs > (a.fenceLeadMs - tickMs - tickLatenessMs) / (1 + eps)) problems.push('demote longer than the fence lead after a late tick');
+  if (p.demoteMaxMs > (a.fenceLeadMs - tickMs - tickLatenessMs) / (1 + eps))
+    problems.push('demote longer than the fence lead after a late tick');
   const bound = w.standaloneLeaseMs;
   if (bound !== null && (bound - standaloneMarginMs(a, bound)) / (1 - eps) > bound + w.skewMarginMs - 2 * p.maxWitnessJitterMs) {
     problems.push('witness jitter or clock drift beyond what a bounded standalone lease allows');
@@ -412,7 +414,13 @@ export interface SimOptions {
 }
 
 export function simulate(schedule: Schedule, options: SimOptions = {}): SimResult {
-  return new Simulation(schedule, options.trace ?? false, options.core ?? realCore, options.groundTruth ?? true, options.agentChecks ?? true).run();
+  return new Simulation(
+    schedule,
+    options.trace ?? false,
+    options.core ?? realCore,
+    options.groundTruth ?? true,
+    options.agentChecks ?? true,
+  ).run();
 }
 
 class Simulation {
@@ -590,7 +598,8 @@ class Simulation {
   /** Is this link cut in this direction at real time `t`? (A message is lost if it is at its sending or its arrival.) */
   cut(link: LinkName, direction: 'out' | 'back', t: number): boolean {
     return this.schedule.faults.some(
-      (f) => f.kind === 'cut' && f.link === link && (f.direction === 'both' || f.direction === direction) && t >= f.atMs && t < f.atMs + f.forMs,
+      (f) =>
+        f.kind === 'cut' && f.link === link && (f.direction === 'both' || f.direction === direction) && t >= f.atMs && t < f.atMs + f.forMs,
     );
   }
 
@@ -598,7 +607,13 @@ class Simulation {
   extraDelay(link: LinkName, direction: 'out' | 'back', t: number): number {
     let extra = 0;
     for (const f of this.schedule.faults) {
-      if (f.kind === 'slow' && f.link === link && (f.direction === 'both' || f.direction === direction) && t >= f.atMs && t < f.atMs + f.forMs) {
+      if (
+        f.kind === 'slow' &&
+        f.link === link &&
+        (f.direction === 'both' || f.direction === direction) &&
+        t >= f.atMs &&
+        t < f.atMs + f.forMs
+      ) {
         extra = Math.max(extra, f.extraMs);
       }
     }
@@ -690,7 +705,14 @@ class Simulation {
     const exclusion = activeExclusion(w, serverNow, settings);
     const survivor = this.nodes.find((n) => n.id === w.primary);
     if (!exclusion || !survivor?.crashed) return;
-    const decision = decideForcePrimary(w, exclusion.nodeId, { confirm: forceConfirmation(survivor.id), reason: 'the survivor is down' }, 'key-sim', serverNow, settings);
+    const decision = decideForcePrimary(
+      w,
+      exclusion.nodeId,
+      { confirm: forceConfirmation(survivor.id), reason: 'the survivor is down' },
+      'key-sim',
+      serverNow,
+      settings,
+    );
     if (decision.kind === 'refuse' && decision.code === 'survivor-heard') {
       // The witness heard the survivor too lately to take the operator's word: the operator tries
       // again once the witness allows it, if the survivor is still down then.
@@ -701,7 +723,8 @@ class Simulation {
       });
       return;
     }
-    if (decision.kind !== 'write' || !holds(decision.plan.guard, w)) throw new Error(`the operator's force was refused: ${JSON.stringify(decision)}`);
+    if (decision.kind !== 'write' || !holds(decision.plan.guard, w))
+      throw new Error(`the operator's force was refused: ${JSON.stringify(decision)}`);
     this.witness.state = applyUpdates(w, decision.plan.updates);
     this.count('operator forced failover');
     this.log(`OPERATOR forces ${exclusion.nodeId} primary at epoch ${this.witness.state.epoch} (${survivor.id} is down)`);
@@ -787,7 +810,8 @@ class Simulation {
     if (this.trace) {
       const shown = actions.filter((a) => a.type !== 'log').map((a) => describeAction(a));
       const changed = after.role !== before.role || after.epoch !== before.epoch ? ` → ${after.role} e${after.epoch}` : '';
-      if (input.type !== 'tick' || shown.length || changed) this.log(`${n.id} ${describeInput(input)}${changed}${shown.length ? `; ${shown.join(', ')}` : ''}`);
+      if (input.type !== 'tick' || shown.length || changed)
+        this.log(`${n.id} ${describeInput(input)}${changed}${shown.length ? `; ${shown.join(', ')}` : ''}`);
     }
     if (this.agentChecks) this.checkStep(n, before, input, after, actions, now);
     else n.maxEpochSeen = Math.max(n.maxEpochSeen, ...epochsOf(input));
@@ -847,7 +871,8 @@ class Simulation {
     // W4, as the agent relies on it: a request applied once (it changed the site) is refused when it
     // comes again. (A refused claim changed nothing: its duplicate is decided afresh.)
     const key = `${n.id}:${action.request.incarnation}:${action.request.seq}`;
-    if (this.applied.has(key) && outcome.status !== 409) this.fail(n, 'W4', `the witness answered ${outcome.status} to a duplicate of ${key}, applied before`);
+    if (this.applied.has(key) && outcome.status !== 409)
+      this.fail(n, 'W4', `the witness answered ${outcome.status} to a duplicate of ${key}, applied before`);
     if (this.witness.state.rev !== rev) this.applied.add(key);
     const w = this.witness.state;
     if (!excludedBefore && w.exclusion) this.count('witness excluded a node');
@@ -855,14 +880,17 @@ class Simulation {
     // W1 as the other hosts see it: held until expiry + skew on any host's clock, each within J of
     // real; and without end while the lease is standalone without bound (W5).
     const endless = w.exclusion !== undefined && this.p.witness.standaloneLeaseMs === null;
-    const heldUntilReal = endless ? Infinity : w.leaseExpiresAt + this.p.witness.skewMarginMs - serverOrigin - this.schedule.witnessJitterMs;
-    if (this.trace) this.log(
-      `witness ← ${n.id} ${action.type === 'witness-heartbeat' ? `heartbeat(${action.request.role} e${action.request.epoch})` : 'claim'} #${action.request.incarnation}.${action.request.seq} → ${
-        outcome.status === 200 ? JSON.stringify(outcome.body).slice(0, 160) : `${outcome.status} ${outcome.code}`
-      } [primary=${String(w.primary)} e${w.epoch} lease to ${(w.leaseExpiresAt - serverOrigin).toFixed(1)}${
-        w.exclusion ? ` excluded=${w.exclusion.nodeId}${w.exclusion.ending ? ' ending' : ''}` : ''
-      }]`,
-    );
+    const heldUntilReal = endless
+      ? Infinity
+      : w.leaseExpiresAt + this.p.witness.skewMarginMs - serverOrigin - this.schedule.witnessJitterMs;
+    if (this.trace)
+      this.log(
+        `witness ← ${n.id} ${action.type === 'witness-heartbeat' ? `heartbeat(${action.request.role} e${action.request.epoch})` : 'claim'} #${action.request.incarnation}.${action.request.seq} → ${
+          outcome.status === 200 ? JSON.stringify(outcome.body).slice(0, 160) : `${outcome.status} ${outcome.code}`
+        } [primary=${String(w.primary)} e${w.epoch} lease to ${(w.leaseExpiresAt - serverOrigin).toFixed(1)}${
+          w.exclusion ? ` excluded=${w.exclusion.nodeId}${w.exclusion.ending ? ' ending' : ''}` : ''
+        }]`,
+      );
     return { outcome, heldUntilReal, witness: w };
   }
 
@@ -902,7 +930,12 @@ class Simulation {
     }
     // A2, A5: what this answer lets the agent hold, at most.
     const bound = standalone?.leaseMs;
-    const standaloneEnd = standalone === null ? -Infinity : bound === null || bound === undefined ? Infinity : pending.sentLocal + bound - standaloneMarginMs(a, bound);
+    const standaloneEnd =
+      standalone === null
+        ? -Infinity
+        : bound === null || bound === undefined
+          ? Infinity
+          : pending.sentLocal + bound - standaloneMarginMs(a, bound);
     if (leaseMs !== null) n.maxEarnedWitness = Math.max(n.maxEarnedWitness, pending.sentLocal + leaseMs - a.driftMarginMs, standaloneEnd);
     const before = n.state;
     const previous = before?.witnessLeaseEnd ?? 0;
@@ -910,12 +943,24 @@ class Simulation {
     const after = n.state;
     const held = after?.witnessLeaseEnd ?? 0;
     if (held > previous && this.real(n, held) > heldUntilReal + eps) {
-      this.failTruth(n, 'A2 (witness lease)', `holds its witness lease until real ${this.real(n, held).toFixed(1)}, but the witness counts it only until ${heldUntilReal.toFixed(1)}`);
+      this.failTruth(
+        n,
+        'A2 (witness lease)',
+        `holds its witness lease until real ${this.real(n, held).toFixed(1)}, but the witness counts it only until ${heldUntilReal.toFixed(1)}`,
+      );
     }
     // A5: the belief, whether or not this answer changed it, never outlives what the witness counts
     // as it answers (a standalone lease kept after the witness ended it would).
     const w = answer.witness;
-    if (this.agentChecks && after && mayRunWorkloads(after.role) && held > 0 && w.primary === n.id && w.epoch === after.epoch && this.real(n, held) > heldUntilReal + eps) {
+    if (
+      this.agentChecks &&
+      after &&
+      mayRunWorkloads(after.role) &&
+      held > 0 &&
+      w.primary === n.id &&
+      w.epoch === after.epoch &&
+      this.real(n, held) > heldUntilReal + eps
+    ) {
       this.failTruth(
         n,
         held === Infinity ? 'A5 (standalone lease)' : 'A2 (witness lease)',
@@ -942,7 +987,15 @@ class Simulation {
         grantedOrdinaryWhileEnding: false,
         ranThroughOutage: n.told?.ranThroughOutage ?? false,
       };
-    } else if (pending.kind === 'claim' && leaseMs !== null && standalone === null && n.told && w.exclusion?.ending && w.primary === n.id && w.epoch === n.told.epoch) {
+    } else if (
+      pending.kind === 'claim' &&
+      leaseMs !== null &&
+      standalone === null &&
+      n.told &&
+      w.exclusion?.ending &&
+      w.primary === n.id &&
+      w.epoch === n.told.epoch
+    ) {
       n.told.grantedOrdinaryWhileEnding = true;
       this.count('claim granted ordinary while the end of the standalone lease was pending');
     }
@@ -970,7 +1023,8 @@ class Simulation {
       return 'no';
     }
     const w = this.witness.state;
-    const held = activeExclusion(w, serverOrigin + this.now, this.p.witness)?.at === told.exclusionAt && w.primary === n.id && w.epoch === told.epoch;
+    const held =
+      activeExclusion(w, serverOrigin + this.now, this.p.witness)?.at === told.exclusionAt && w.primary === n.id && w.epoch === told.epoch;
     if (!held || this.local(n) >= told.untilLocal) return 'no';
     const s = n.state;
     if (n.running && !told.ranThroughOutage && s.witnessLastOk !== null && this.local(n) - s.witnessLastOk > this.p.witness.leaseMs) {
@@ -1026,7 +1080,11 @@ class Simulation {
     answered(reply);
     const held = n.state?.peerLeaseEnd ?? 0;
     if (held > previous && this.real(n, held) > grantedUntilReal + eps) {
-      this.failTruth(n, 'A2 (peer lease)', `holds its peer lease until real ${this.real(n, held).toFixed(1)}, but its peer counts it granted only until ${grantedUntilReal.toFixed(1)}`);
+      this.failTruth(
+        n,
+        'A2 (peer lease)',
+        `holds its peer lease until real ${this.real(n, held).toFixed(1)}, but its peer counts it granted only until ${grantedUntilReal.toFixed(1)}`,
+      );
     }
   }
 
@@ -1097,16 +1155,24 @@ class Simulation {
       if (n.failedDemote) {
         this.excusedA1++;
         this.count('excused: workloads past lease, demote failed');
-      }
-      else this.failTruth(n, 'A1 (ground truth)', `workloads run (since ${n.runningFrom.toFixed(1)}) past the end of its leases at real ${n.leaseEndReal.toFixed(1)}`);
+      } else
+        this.failTruth(
+          n,
+          'A1 (ground truth)',
+          `workloads run (since ${n.runningFrom.toFixed(1)}) past the end of its leases at real ${n.leaseEndReal.toFixed(1)}`,
+        );
     }
     const [a, b] = this.nodes;
     if (a.running && b.running) {
       if (this.nodes.some((n) => pastLease(n) && n.failedDemote)) {
         this.excusedOverlaps++;
         this.count('excused: overlap');
-      }
-      else this.failTruth(null, 'SPLIT BRAIN', `both nodes run workloads: node-a since ${a.runningFrom.toFixed(1)} (epoch ${a.runningEpoch}), node-b since ${b.runningFrom.toFixed(1)} (epoch ${b.runningEpoch})`);
+      } else
+        this.failTruth(
+          null,
+          'SPLIT BRAIN',
+          `both nodes run workloads: node-a since ${a.runningFrom.toFixed(1)} (epoch ${a.runningEpoch}), node-b since ${b.runningFrom.toFixed(1)} (epoch ${b.runningEpoch})`,
+        );
     }
     if (when === 'after') {
       for (const n of this.nodes) {
@@ -1142,8 +1208,16 @@ class Simulation {
     if (after.role === 'primary' && !(now < leaseEnd(after) - t.fenceLeadMs)) {
       this.fail(n, 'A1', `is primary with ${(leaseEnd(after) - now).toFixed(1)} ms of lease left`);
     }
-    if (actsAsPrimary(after.role) && now >= leaseEnd(after) - t.fenceLeadMs && !(after.hookRunning === 'promote' && after.demoteAfterPromote)) {
-      this.fail(n, 'A1', `acts as primary (${after.role}) with ${(leaseEnd(after) - now).toFixed(1)} ms of lease left and no demote queued`);
+    if (
+      actsAsPrimary(after.role) &&
+      now >= leaseEnd(after) - t.fenceLeadMs &&
+      !(after.hookRunning === 'promote' && after.demoteAfterPromote)
+    ) {
+      this.fail(
+        n,
+        'A1',
+        `acts as primary (${after.role}) with ${(leaseEnd(after) - now).toFixed(1)} ms of lease left and no demote queued`,
+      );
     }
 
     // A2: no lease ends later than the request that earned it was sent + its length − the margin.
@@ -1170,7 +1244,11 @@ class Simulation {
             // A3: after the last peer lease it granted (independently tracked), and a full peer lease after (re)starting.
             const granted = n.lastGrantLocal === null ? -Infinity : n.lastGrantLocal + t.peerLeaseMs + t.driftMarginMs;
             if (!(now > after.grantedUntil) || !(now > granted)) {
-              this.fail(n, 'A3', `claims ${(Math.max(after.grantedUntil, granted) - now).toFixed(1)} ms before the last peer lease it granted ends`);
+              this.fail(
+                n,
+                'A3',
+                `claims ${(Math.max(after.grantedUntil, granted) - now).toFixed(1)} ms before the last peer lease it granted ends`,
+              );
             }
             if (now - n.startedLocal < t.peerLeaseMs) {
               this.fail(n, 'A3', `claims ${(now - n.startedLocal).toFixed(1)} ms after starting, less than a peer lease`);
@@ -1180,30 +1258,40 @@ class Simulation {
           break;
         }
         case 'peer-hello':
-          if (action.hello.role === 'secondary' && this.runningHere(n)) this.fail(n, 'reported role', 'tells its peer it is secondary while its workloads may run');
+          if (action.hello.role === 'secondary' && this.runningHere(n))
+            this.fail(n, 'reported role', 'tells its peer it is secondary while its workloads may run');
           break;
         case 'peer-answer':
-          if (action.reply.role === 'secondary' && this.runningHere(n)) this.fail(n, 'reported role', 'tells its peer it is secondary while its workloads may run');
+          if (action.reply.role === 'secondary' && this.runningHere(n))
+            this.fail(n, 'reported role', 'tells its peer it is secondary while its workloads may run');
           if (action.reply.leaseMs !== null) {
             // A3: no peer lease once it has decided to claim, and none from a node that may run workloads.
             if (before.claiming) this.fail(n, 'A3', 'grants a peer lease after deciding to claim');
-            if ([...n.witness.values()].some((p) => p.kind === 'claim')) this.fail(n, 'A3', 'grants a peer lease while its claim is in flight');
+            if ([...n.witness.values()].some((p) => p.kind === 'claim'))
+              this.fail(n, 'A3', 'grants a peer lease while its claim is in flight');
             if (input.type === 'peer-hello' && input.hello.epoch < n.maxEpochSeen) {
-              this.fail(n, 'A4', `grants a peer lease to a primary at epoch ${input.hello.epoch}, below epoch ${n.maxEpochSeen} it has seen`);
+              this.fail(
+                n,
+                'A4',
+                `grants a peer lease to a primary at epoch ${input.hello.epoch}, below epoch ${n.maxEpochSeen} it has seen`,
+              );
             }
-            if (before.role !== 'secondary' || after.role !== 'secondary' || this.runningHere(n)) this.fail(n, 'A3', `grants a peer lease while ${before.role}`);
+            if (before.role !== 'secondary' || after.role !== 'secondary' || this.runningHere(n))
+              this.fail(n, 'A3', `grants a peer lease while ${before.role}`);
             n.lastGrantLocal = now;
           }
           break;
         case 'run-hook':
           if (action.hook === 'promote') {
             // A4: promote only on the epoch just won from the witness, never below one seen.
-            if (input.type !== 'witness-claim-ok' || !input.body.granted) this.fail(n, 'A4', `promotes on a ${input.type}, not a granted claim`);
+            if (input.type !== 'witness-claim-ok' || !input.body.granted)
+              this.fail(n, 'A4', `promotes on a ${input.type}, not a granted claim`);
             if (action.epoch !== input.body.epoch || after.wonEpoch !== action.epoch) {
               this.fail(n, 'A4', `promotes at epoch ${action.epoch} after winning epoch ${input.body.epoch}`);
             }
             if (action.epoch < n.maxEpochSeen) this.fail(n, 'A4', `promotes at epoch ${action.epoch} after seeing epoch ${n.maxEpochSeen}`);
-            if (!(now < leaseEnd(after) - t.fenceLeadMs)) this.fail(n, 'A1', `promotes with ${(leaseEnd(after) - now).toFixed(1)} ms of lease left`);
+            if (!(now < leaseEnd(after) - t.fenceLeadMs))
+              this.fail(n, 'A1', `promotes with ${(leaseEnd(after) - now).toFixed(1)} ms of lease left`);
             if (n.lastGrantLocal !== null && !(now > n.lastGrantLocal + t.peerLeaseMs + t.driftMarginMs)) {
               this.fail(n, 'A3', `promotes while the peer lease it granted at ${n.lastGrantLocal.toFixed(1)} may still run`);
             }

@@ -55,7 +55,8 @@ class Agent {
       if (action.type === 'witness-heartbeat' || action.type === 'witness-claim') {
         const answer = this.witness(action);
         if (answer === 'hold') this.held.push(action);
-        else this.send(answer === 'fail' ? { type: 'witness-failed', seq: action.request.seq, status: null, code: 'TimeoutError' } : answer);
+        else
+          this.send(answer === 'fail' ? { type: 'witness-failed', seq: action.request.seq, status: null, code: 'TimeoutError' } : answer);
       } else if (action.type === 'peer-hello') {
         const reply = this.peer(action);
         if (reply === 'hold') this.heldHellos.push({ sentAt: at, hello: action });
@@ -106,11 +107,26 @@ const hello = (over: Partial<PeerHello> = {}): AgentInput => ({
 const heartbeatOk = (seq: number, over: Partial<HeartbeatResponse> = {}): AgentInput => ({
   type: 'witness-heartbeat-ok',
   seq,
-  body: { epoch: 1, primary: peer, role: 'secondary', leaseMs: null, standalone: null, excluded: false, commands: [], heartbeatMs: witnessSettings.fastHeartbeatMs, ...over },
+  body: {
+    epoch: 1,
+    primary: peer,
+    role: 'secondary',
+    leaseMs: null,
+    standalone: null,
+    excluded: false,
+    commands: [],
+    heartbeatMs: witnessSettings.fastHeartbeatMs,
+    ...over,
+  },
 });
 
 const claimOk = (seq: number, body: ClaimResponse): AgentInput => ({ type: 'witness-claim-ok', seq, body });
-const granted = (epoch: number, standalone: Standalone = null): ClaimResponse => ({ granted: true, epoch, leaseMs: witnessSettings.leaseMs, standalone });
+const granted = (epoch: number, standalone: Standalone = null): ClaimResponse => ({
+  granted: true,
+  epoch,
+  leaseMs: witnessSettings.leaseMs,
+  standalone,
+});
 const refused = (epoch: number, primary: string | null): ClaimResponse => ({
   granted: false,
   epoch,
@@ -129,7 +145,8 @@ function witness(site: { primary: string | null; epoch: number; claims: 'grant' 
     const seq = request.request.seq;
     if (request.type === 'witness-claim') {
       if (site.claims === 'hold') return 'hold';
-      if (site.claims === 'refuse' || (site.primary !== null && site.primary !== self)) return claimOk(seq, refused(site.epoch, site.primary));
+      if (site.claims === 'refuse' || (site.primary !== null && site.primary !== self))
+        return claimOk(seq, refused(site.epoch, site.primary));
       if (site.primary !== self) {
         site.primary = self;
         site.epoch += 1;
@@ -137,13 +154,24 @@ function witness(site: { primary: string | null; epoch: number; claims: 'grant' 
       return claimOk(seq, granted(site.epoch));
     }
     const renews = site.primary === self && request.request.role === 'primary' && request.request.epoch === site.epoch;
-    return heartbeatOk(seq, { epoch: site.epoch, primary: site.primary, role: site.primary === self ? 'primary' : 'secondary', leaseMs: renews ? witnessSettings.leaseMs : null });
+    return heartbeatOk(seq, {
+      epoch: site.epoch,
+      primary: site.primary,
+      role: site.primary === self ? 'primary' : 'secondary',
+      leaseMs: renews ? witnessSettings.leaseMs : null,
+    });
   };
 }
 
 /** The peer's reply to this node's hello: `lease` grants one when asked for. */
 function peerReplies(role: PeerReply['role'], epoch: number, lease: boolean) {
-  return (h: Hello): PeerReply => ({ nodeId: peer, incarnation: 1, epoch: Math.max(epoch, h.hello.epoch), role, leaseMs: lease && h.hello.wantLease ? t.peerLeaseMs : null });
+  return (h: Hello): PeerReply => ({
+    nodeId: peer,
+    incarnation: 1,
+    epoch: Math.max(epoch, h.hello.epoch),
+    role,
+    leaseMs: lease && h.hello.wantLease ? t.peerLeaseMs : null,
+  });
 }
 
 const hooks = (actions: AgentAction[]): RunHook[] => actions.filter((a): a is RunHook => a.type === 'run-hook');
@@ -174,7 +202,12 @@ function primary(): { agent: Agent; claimedAt: number } {
     expect.objectContaining({ hook: 'promote', epoch: 1 }),
   ]);
   agent.send({ type: 'hook-exited', hook: 'promote', code: 0 }, claimedAt + 60);
-  expect(agent.state).toMatchObject({ role: 'primary', epoch: 1, wonEpoch: 1, witnessLeaseEnd: claimedAt + witnessSettings.leaseMs - t.driftMarginMs });
+  expect(agent.state).toMatchObject({
+    role: 'primary',
+    epoch: 1,
+    wonEpoch: 1,
+    witnessLeaseEnd: claimedAt + witnessSettings.leaseMs - t.driftMarginMs,
+  });
   agent.witness = () => 'fail';
   return { agent, claimedAt };
 }
@@ -222,7 +255,10 @@ describe('A1: a primary runs workloads only while it holds a lease', () => {
     agent.tick(agent.state.nextHeartbeatAt);
     const sentAt = agent.runUntil(() => agent.held.length > 0);
     // The lease runs to sentAt + 3000 − 100: an answer from sentAt + 2500 on lands inside the fence lead.
-    const late = agent.answer((r) => claimOk(r.request.seq, granted(2)), sentAt + witnessSettings.leaseMs - t.driftMarginMs - t.fenceLeadMs);
+    const late = agent.answer(
+      (r) => claimOk(r.request.seq, granted(2)),
+      sentAt + witnessSettings.leaseMs - t.driftMarginMs - t.fenceLeadMs,
+    );
     expect(hooks(late)).toEqual([]);
     expect(agent.state).toMatchObject({ role: 'secondary', wonEpoch: 2, epoch: 2 });
   });
@@ -253,7 +289,10 @@ describe('A2: a lease runs from when its request was sent, less the drift margin
     agent.runUntil(() => agent.heldHellos.length > 0);
     const { sentAt, hello: sent } = agent.heldHellos[0]!;
     expect(sent.hello).toMatchObject({ role: 'primary', epoch: 1, wantLease: true });
-    agent.send({ type: 'peer-reply', sentAt, reply: { nodeId: peer, incarnation: 1, epoch: 1, role: 'secondary', leaseMs: 2_000 } }, sentAt + 240);
+    agent.send(
+      { type: 'peer-reply', sentAt, reply: { nodeId: peer, incarnation: 1, epoch: 1, role: 'secondary', leaseMs: 2_000 } },
+      sentAt + 240,
+    );
     expect(agent.state.peerLeaseEnd).toBe(sentAt + 2_000 - t.driftMarginMs);
   });
 
@@ -273,7 +312,11 @@ describe('A2: a lease runs from when its request was sent, less the drift margin
   test('a peer reply at an older epoch earns nothing', () => {
     const { agent } = primary();
     const before = agent.state.peerLeaseEnd;
-    agent.send({ type: 'peer-reply', sentAt: agent.now, reply: { nodeId: peer, incarnation: 1, epoch: 0, role: 'secondary', leaseMs: 2_000 } });
+    agent.send({
+      type: 'peer-reply',
+      sentAt: agent.now,
+      reply: { nodeId: peer, incarnation: 1, epoch: 0, role: 'secondary', leaseMs: 2_000 },
+    });
     expect(agent.state.peerLeaseEnd).toBe(before);
   });
 });
@@ -356,7 +399,10 @@ describe('A4: a node that learns of a higher epoch demotes, and promotes only on
 
   test('a primary whose peer replies with a higher epoch demotes at once', () => {
     const { agent } = primary();
-    const actions = agent.send({ type: 'peer-reply', sentAt: agent.now, reply: { nodeId: peer, incarnation: 1, epoch: 2, role: 'secondary', leaseMs: null } }, agent.now + 10);
+    const actions = agent.send(
+      { type: 'peer-reply', sentAt: agent.now, reply: { nodeId: peer, incarnation: 1, epoch: 2, role: 'secondary', leaseMs: null } },
+      agent.now + 10,
+    );
     expect(hooks(actions)).toEqual([expect.objectContaining({ hook: 'demote' })]);
   });
 
@@ -393,7 +439,10 @@ describe('A4: a node that learns of a higher epoch demotes, and promotes only on
     const promote: Command = { id: `2-promote-${self}`, type: 'promote', epoch: 2, issuedAt: 0, reason: 'granted' };
     agent.witness = (r) => (r.type === 'witness-heartbeat' ? 'hold' : 'fail');
     agent.runUntil(() => agent.held.length > 0);
-    const actions = agent.answer((r) => heartbeatOk(r.request.seq, { epoch: 2, primary: self, role: 'primary', commands: [promote] }), agent.now + 5);
+    const actions = agent.answer(
+      (r) => heartbeatOk(r.request.seq, { epoch: 2, primary: self, role: 'primary', commands: [promote] }),
+      agent.now + 5,
+    );
     expect(hooks(actions)).toEqual([]);
     expect(agent.state.role).toBe('secondary');
     // Not acknowledged either: that happens once the node has won a claim at that epoch and runs.
@@ -500,7 +549,10 @@ describe('A5: survivor mode', () => {
     const carriedAt = nextHeartbeat(agent);
     agent.witness = () => 'fail';
     // That answer says `standalone: null` and renews an ordinary lease; the slow cadence does not delay the ack.
-    const actions = agent.answer((r) => asPrimary(r.request.seq, { commands: [command], heartbeatMs: witnessSettings.slowHeartbeatMs }), carriedAt + 30);
+    const actions = agent.answer(
+      (r) => asPrimary(r.request.seq, { commands: [command], heartbeatMs: witnessSettings.slowHeartbeatMs }),
+      carriedAt + 30,
+    );
     const ordinaryEnd = carriedAt + witnessSettings.leaseMs - t.driftMarginMs;
     expect(agent.state).toMatchObject({ role: 'primary', standalone: false, witnessLeaseEnd: ordinaryEnd });
     expect(actions.filter((a): a is Heartbeat => a.type === 'witness-heartbeat').map((a) => a.request.acks)).toEqual([[command.id]]);
@@ -518,7 +570,9 @@ describe('A5: survivor mode', () => {
     const command = endStandalone();
     nextHeartbeat(agent);
     const actions = agent.answer((r) => asPrimary(r.request.seq, { leaseMs: null, commands: [command] }), agent.now + 30);
-    expect(hooks(actions)).toEqual([expect.objectContaining({ hook: 'demote', reason: 'the witness ended the standalone lease and renewed no lease' })]);
+    expect(hooks(actions)).toEqual([
+      expect.objectContaining({ hook: 'demote', reason: 'the witness ended the standalone lease and renewed no lease' }),
+    ]);
     // The witness keeps the standalone lease until the ack: a peer readmitted sooner could claim beside the workloads.
     expect(agent.state.acks).toEqual([]);
     agent.send({ type: 'hook-exited', hook: 'demote', code: 0 }, agent.now + 50);
@@ -552,7 +606,8 @@ describe('A5: survivor mode', () => {
   test('an excluded node never claims, even with its peer lost for two minutes and the witness naming no primary', () => {
     const agent = secondary();
     agent.peer = () => null;
-    agent.witness = (r) => (r.type === 'witness-heartbeat' ? heartbeatOk(r.request.seq, { primary: null, excluded: true }) : claimOk(r.request.seq, granted(2)));
+    agent.witness = (r) =>
+      r.type === 'witness-heartbeat' ? heartbeatOk(r.request.seq, { primary: null, excluded: true }) : claimOk(r.request.seq, granted(2));
     const from = agent.now;
     agent.run(from + 120_000);
     expect(agent.since(from).some((a) => a.type === 'witness-claim')).toBe(false);
@@ -568,7 +623,8 @@ describe('A5: survivor mode', () => {
     const agent = secondary();
     agent.peer = () => null;
     const site = { excluded: true };
-    agent.witness = (r) => (r.type === 'witness-heartbeat' ? heartbeatOk(r.request.seq, { primary: null, excluded: site.excluded }) : 'hold');
+    agent.witness = (r) =>
+      r.type === 'witness-heartbeat' ? heartbeatOk(r.request.seq, { primary: null, excluded: site.excluded }) : 'hold';
     agent.run(agent.now + 10_000);
     expect(agent.held).toEqual([]);
     site.excluded = false;
@@ -585,7 +641,14 @@ describe('A5: survivor mode', () => {
     agent.witness = (r) => {
       if (r.type === 'witness-heartbeat') return heartbeatOk(r.request.seq, { excluded: site.excluded });
       site.excluded = true;
-      return claimOk(r.request.seq, { granted: false, epoch: 1, primary: peer, retryAfterMs: witnessSettings.slowHeartbeatMs, reason: 'excluded', message });
+      return claimOk(r.request.seq, {
+        granted: false,
+        epoch: 1,
+        primary: peer,
+        retryAfterMs: witnessSettings.slowHeartbeatMs,
+        reason: 'excluded',
+        message,
+      });
     };
     const from = agent.now;
     agent.run(from + 60_000);
@@ -599,7 +662,9 @@ describe('A5: survivor mode', () => {
     expect(start).toMatchObject({ standalone: false, excluded: false, witnessLeaseEnd: 0 });
     const agent = new Agent(50_000, 3);
     agent.witness = (r) =>
-      r.type === 'witness-claim' ? claimOk(r.request.seq, granted(4, { leaseMs: null })) : heartbeatOk(r.request.seq, { epoch: 4, primary: self, role: 'primary' });
+      r.type === 'witness-claim'
+        ? claimOk(r.request.seq, granted(4, { leaseMs: null }))
+        : heartbeatOk(r.request.seq, { epoch: 4, primary: self, role: 'primary' });
     agent.runUntil(() => agent.state.role === 'promoting');
     expect(agent.state).toMatchObject({ standalone: true, witnessLeaseEnd: Infinity, wonEpoch: 4 });
   });

@@ -47,7 +47,9 @@ beforeAll(async () => {
     streams: streamsClient(inject('dynamoEndpoint')),
     tableName: api.tableName,
     intervalMs: 100,
-    handler: publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo, sns: localSnsClient(snsSqs), topicArn })),
+    handler: publisherHandler(() =>
+      publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo, sns: localSnsClient(snsSqs), topicArn }),
+    ),
   });
   webhooks = await startWebhookRuntime({
     snsSqsEndpoint: snsSqs,
@@ -132,8 +134,13 @@ const readingButtons = new Set(['Sign out', 'Show report', 'Download PDF']);
 
 /** No button on the page that changes anything (by their accessible names). */
 async function expectNoActions(page: Page, view: string): Promise<void> {
-  const names = await page.getByRole('button').evaluateAll((buttons) => buttons.map((b) => (b.getAttribute('aria-label') ?? b.textContent).trim()));
-  expect(names.filter((name) => !readingButtons.has(name)), view).toEqual([]);
+  const names = await page
+    .getByRole('button')
+    .evaluateAll((buttons) => buttons.map((b) => (b.getAttribute('aria-label') ?? b.textContent).trim()));
+  expect(
+    names.filter((name) => !readingButtons.has(name)),
+    view,
+  ).toEqual([]);
 }
 
 describe('the reseller console in a browser', { timeout: testTimeoutMs }, () => {
@@ -182,7 +189,12 @@ describe('the reseller console in a browser', { timeout: testTimeoutMs }, () => 
       expect(await agents.b.claim(1, 'peer-lost')).toMatchObject({ granted: true, epoch: 2 });
       await agents.b.beat(2, 'primary', false, ['2-promote-node-b']);
       const back = await agents.a.beat(1, 'primary', true);
-      await agents.a.beat(2, 'secondary', true, back.commands.map((c) => c.id));
+      await agents.a.beat(
+        2,
+        'secondary',
+        true,
+        back.commands.map((c) => c.id),
+      );
       await agents.b.beat(2, 'primary', true);
       await siteRowWithStatus(page, site.siteId, 'healthy');
       await page.locator('.count[data-status="failing-over"]', { hasText: '0' }).waitFor();
@@ -271,7 +283,9 @@ describe('the reseller console in a browser', { timeout: testTimeoutMs }, () => 
     const site = await reseller('incidents');
     const opened = await openIncident(api, site, 'node-a', api.clock.now() - 120_000);
     // Its first escalation step taken, as the incidents function takes it (the default policy: one level, the service queue).
-    await api.api.incidents.update(site.resellerId, site.siteId, 'node.lost', (current) => (current ? (escalate(current, opened, 0, api.clock.now()) ?? current) : current));
+    await api.api.incidents.update(site.resellerId, site.siteId, 'node.lost', (current) =>
+      current ? (escalate(current, opened, 0, api.clock.now()) ?? current) : current,
+    );
     await inConsole(site.key, async (page) => {
       await page.getByRole('link', { name: 'Incidents' }).click();
       const row = page.locator(`tr[data-incident="${opened}"]`);
@@ -325,7 +339,12 @@ describe('the reseller console in a browser', { timeout: testTimeoutMs }, () => 
     const event = trailOf(site.resellerId, site.siteId);
     const lost = from + 9 * 86_400_000 + 10 * 3_600_000;
     for (const e of [
-      event('r1', 'failover.granted', from - 10 * 86_400_000, { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null }),
+      event('r1', 'failover.granted', from - 10 * 86_400_000, {
+        nodeId: 'node-a',
+        epoch: 1,
+        previousPrimary: null,
+        previousLeaseEndedAt: null,
+      }),
       event('r2', 'node.lost', lost, { nodeId: 'node-a', leaseEndedAt: lost, severity: 'critical' }),
       event('r3', 'failover.granted', lost + 30_000, { nodeId: 'node-b', epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: lost }),
     ]) {
@@ -360,7 +379,9 @@ describe('the reseller console in a browser', { timeout: testTimeoutMs }, () => 
     await openIncident(api, site, 'node-b', api.clock.now() - 60_000);
     const receiver = await webhookReceiver();
     expect((await api.call('POST', '/v1/webhooks', site.key, { endpointId: 'psa', url: receiver.url, eventTypes: [] })).status).toBe(201);
-    const readOnly = (await api.call('POST', '/v1/api-keys', site.key, { name: 'dashboard', scope: 'read-only' })).body as { secret: string };
+    const readOnly = (await api.call('POST', '/v1/api-keys', site.key, { name: 'dashboard', scope: 'read-only' })).body as {
+      secret: string;
+    };
 
     await inConsole(readOnly.secret, async (page) => {
       await page.getByText('Read-only key').first().waitFor();

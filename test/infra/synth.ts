@@ -6,8 +6,9 @@ import { witnessApp } from '../../lib/witness-app.ts';
 import type { WitnessStack } from '../../lib/witness-stack.ts';
 
 /** cdk.json's context (the feature flags): what `cdk synth` gives the app too. */
-export const cdkJsonContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
-  .context;
+export const cdkJsonContext = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }
+).context;
 
 export interface Synthesized {
   app: App;

@@ -119,21 +119,34 @@ describe('the functions', () => {
     expect(Object.keys(functionSpecs).sort()).toEqual([...names].sort());
   });
 
-  const timeouts: Partial<Record<FunctionName, number>> = { api: 29, channels: 29, webhooks: 29, report: 29, publisher: 30, detector: 60, incidents: 30, webhookRouter: 30, webhookDeliverer: 60 };
-  test.each(names)('%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API’s api, channels and webhooks 29 s: a cold start reads two secrets, channels makes a reseller’s queue and topic; the report 29 s: reading a period’s trails; the publisher 30 s: a batch; the detector 60 s: a run; incidents and the webhook router 30 s: a batch; the webhook deliverer 60 s: a batch of 15 s tries), logging JSON to its own log group', (name) => {
-    const props = fn(name).Properties;
-    expect(props).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'index.handler',
-      MemorySize: 256,
-      Timeout: timeouts[name] ?? 3,
-      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: id(s.stack.functions[name].logGroup) } },
-    });
-    expect(props).not.toHaveProperty('ReservedConcurrentExecutions');
-    const logGroup = resources[id(s.stack.functions[name].logGroup)]!;
-    expect(logGroup.Properties.RetentionInDays).toBe(context.logRetentionDays);
-  });
+  const timeouts: Partial<Record<FunctionName, number>> = {
+    api: 29,
+    channels: 29,
+    webhooks: 29,
+    report: 29,
+    publisher: 30,
+    detector: 60,
+    incidents: 30,
+    webhookRouter: 30,
+    webhookDeliverer: 60,
+  };
+  test.each(names)(
+    '%s runs nodejs24.x on arm64 from an ESM bundle, 256 MB, 3 s (the API’s api, channels and webhooks 29 s: a cold start reads two secrets, channels makes a reseller’s queue and topic; the report 29 s: reading a period’s trails; the publisher 30 s: a batch; the detector 60 s: a run; incidents and the webhook router 30 s: a batch; the webhook deliverer 60 s: a batch of 15 s tries), logging JSON to its own log group',
+    (name) => {
+      const props = fn(name).Properties;
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 256,
+        Timeout: timeouts[name] ?? 3,
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: id(s.stack.functions[name].logGroup) } },
+      });
+      expect(props).not.toHaveProperty('ReservedConcurrentExecutions');
+      const logGroup = resources[id(s.stack.functions[name].logGroup)]!;
+      expect(logGroup.Properties.RetentionInDays).toBe(context.logRetentionDays);
+    },
+  );
 
   const variables = (name: FunctionName) => (fn(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
   const witnessVariables = () => ({
@@ -157,16 +170,22 @@ describe('the functions', () => {
     TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: '30',
   });
 
-  test.each(['heartbeat', 'claim', 'maintenance'] as const)('%s gets the witness settings from context, the table and the token key’s secret, and source maps on', (name) => {
-    expect(variables(name)).toEqual(witnessVariables());
-  });
+  test.each(['heartbeat', 'claim', 'maintenance'] as const)(
+    '%s gets the witness settings from context, the table and the token key’s secret, and source maps on',
+    (name) => {
+      expect(variables(name)).toEqual(witnessVariables());
+    },
+  );
 
   // The api function's variables before the split, each now on the function whose routes use it.
   test('api gets the same and the admin key’s secret; channels also the prefix of the resellers’ channels it creates; webhooks also the webhook deliveries queue (replays)', () => {
     const apiVariables = { ...witnessVariables(), TIEBREAK_ADMIN_KEY_SECRET_ARN: { Ref: id(s.stack.adminKey.secret) } };
     expect(variables('api')).toEqual(apiVariables);
     expect(variables('channels')).toEqual({ ...apiVariables, TIEBREAK_CHANNEL_PREFIX: 'tiebreak' });
-    expect(variables('webhooks')).toEqual({ ...apiVariables, TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) } });
+    expect(variables('webhooks')).toEqual({
+      ...apiVariables,
+      TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
+    });
   });
 
   test('incidents gets the witness settings, the table, the token key’s secret (its links’ key), its own queue for timers, the webhook outbox, the channel prefix, and the API’s URL for one-click links', () => {
@@ -184,7 +203,10 @@ describe('the functions', () => {
 
   test('publisher gets the witness settings, the table and the events topic, and no secret', () => {
     const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
-    expect(variables('publisher')).toEqual({ ...Object.fromEntries(expected), TIEBREAK_EVENT_TOPIC_ARN: { Ref: id(s.stack.topics.events) } });
+    expect(variables('publisher')).toEqual({
+      ...Object.fromEntries(expected),
+      TIEBREAK_EVENT_TOPIC_ARN: { Ref: id(s.stack.topics.events) },
+    });
   });
 
   test('detector gets the witness settings and the table, and no secret', () => {
@@ -192,30 +214,40 @@ describe('the functions', () => {
     expect(variables('detector')).toEqual(Object.fromEntries(expected));
   });
 
-  test.each(['webhookRouter', 'webhookDeliverer'] as const)('%s gets the witness settings, the table, the webhook deliveries and dead-letter queues and the channel prefix, and no secret', (name) => {
-    const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
-    expect(variables(name)).toEqual({
-      ...Object.fromEntries(expected),
-      TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
-      TIEBREAK_WEBHOOK_DEAD_LETTERS_URL: { Ref: id(s.stack.webhookQueues.deadLetterQueue) },
-      TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
-    });
-  });
+  test.each(['webhookRouter', 'webhookDeliverer'] as const)(
+    '%s gets the witness settings, the table, the webhook deliveries and dead-letter queues and the channel prefix, and no secret',
+    (name) => {
+      const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
+      expect(variables(name)).toEqual({
+        ...Object.fromEntries(expected),
+        TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
+        TIEBREAK_WEBHOOK_DEAD_LETTERS_URL: { Ref: id(s.stack.webhookQueues.deadLetterQueue) },
+        TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
+      });
+    },
+  );
 
   test('no function may send webhooks to loopback addresses (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK is for local runs only)', () => {
     for (const name of names) expect(Object.keys(variables(name)), name).not.toContain('TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK');
     expect(JSON.stringify(resources)).not.toContain('ALLOW_LOOPBACK');
   });
 
-  test.each(['openapi', 'console'] as const)('%s gets nothing but the logger’s name and source maps: no table, no secret, no timings', (name) => {
-    expect(variables(name)).toEqual({ POWERTOOLS_SERVICE_NAME: 'tiebreak-witness', NODE_OPTIONS: '--enable-source-maps' });
-  });
+  test.each(['openapi', 'console'] as const)(
+    '%s gets nothing but the logger’s name and source maps: no table, no secret, no timings',
+    (name) => {
+      expect(variables(name)).toEqual({ POWERTOOLS_SERVICE_NAME: 'tiebreak-witness', NODE_OPTIONS: '--enable-source-maps' });
+    },
+  );
 
   test('the console function’s package holds the console built by esbuild: index.html naming its content-hashed script and stylesheet', () => {
     const key = (fn('console').Properties.Code as { S3Key: string }).S3Key;
     const dir = join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'console');
     const files = readdirSync(dir).sort();
-    expect(files).toEqual([expect.stringMatching(/^console-[A-Z0-9]{8}\.css$/), expect.stringMatching(/^console-[A-Z0-9]{8}\.js$/), 'index.html']);
+    expect(files).toEqual([
+      expect.stringMatching(/^console-[A-Z0-9]{8}\.css$/),
+      expect.stringMatching(/^console-[A-Z0-9]{8}\.js$/),
+      'index.html',
+    ]);
     const page = readFileSync(join(dir, 'index.html'), 'utf8');
     for (const file of files.filter((f) => f !== 'index.html')) expect(page).toContain(file);
     // Only the console function carries files of its own.
@@ -261,8 +293,16 @@ describe('the API', () => {
       ...Object.fromEntries(Object.keys(apiRoutes).map((key) => [key, 'api' as const])),
       'POST /v1/resellers': 'channels',
       'GET /v1/reseller/service-queue': 'channels',
-      ...Object.fromEntries(Object.keys(apiRoutes).filter((key) => key.includes('escalation-polic')).map((key) => [key, 'channels' as const])),
-      ...Object.fromEntries(Object.keys(apiRoutes).filter((key) => /^[A-Z]+ \/v1\/(webhooks|integrations|hooks)\b/.test(key)).map((key) => [key, 'webhooks' as const])),
+      ...Object.fromEntries(
+        Object.keys(apiRoutes)
+          .filter((key) => key.includes('escalation-polic'))
+          .map((key) => [key, 'channels' as const]),
+      ),
+      ...Object.fromEntries(
+        Object.keys(apiRoutes)
+          .filter((key) => /^[A-Z]+ \/v1\/(webhooks|integrations|hooks)\b/.test(key))
+          .map((key) => [key, 'webhooks' as const]),
+      ),
       // Its own function: the PDF renderer stays out of the other bundles.
       'GET /v1/reports/sla': 'report',
       'GET /openapi.json': 'openapi',
@@ -283,7 +323,9 @@ describe('the API', () => {
     const permissions = ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties);
     for (const name of names) {
       // The detector's schedule may invoke it too (below): that permission is EventBridge's.
-      const mine = permissions.filter((p) => JSON.stringify(p.FunctionName).includes(id(s.stack.functions[name].function)) && p.Principal !== 'events.amazonaws.com');
+      const mine = permissions.filter(
+        (p) => JSON.stringify(p.FunctionName).includes(id(s.stack.functions[name].function)) && p.Principal !== 'events.amazonaws.com',
+      );
       const paths = mine.map((p) => {
         expect(p).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
         const parts = (p.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
@@ -301,7 +343,10 @@ describe('the API', () => {
     expect(stage).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: deployDefaults.apiRateLimitPerSecond, ThrottlingBurstLimit: deployDefaults.apiBurstLimit },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: deployDefaults.apiRateLimitPerSecond,
+        ThrottlingBurstLimit: deployDefaults.apiBurstLimit,
+      },
       AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [id(s.stack.api.accessLogs), 'Arn'] } },
     });
     const format = JSON.parse((stage.AccessLogSettings as { Format: string }).Format) as Record<string, string>;
@@ -337,7 +382,9 @@ describe('permissions', () => {
 
   // The api function's table actions before the split were GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem, Query and
   // ConditionCheckItem; each function of the split has those its routes use, no more (and together, all of them).
-  const apiTableActions = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map((a) => `dynamodb:${a}`);
+  const apiTableActions = ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'].map(
+    (a) => `dynamodb:${a}`,
+  );
   const splitTableActions = {
     api: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'ConditionCheckItem'],
     channels: ['GetItem', 'DeleteItem', 'Query', 'PutItem', 'ConditionCheckItem'],
@@ -354,7 +401,11 @@ describe('permissions', () => {
     ['claim', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['tokenKey']],
     // TransactWriteItems is authorized by the item actions it holds: the window's Put, the token version's ConditionCheck and
     // the listing's Update; the listing's read and, once per site, the Query of its windows (listing-windows.ts).
-    ['maintenance', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem'], ['tokenKey']],
+    [
+      'maintenance',
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem'],
+      ['tokenKey'],
+    ],
     ['openapi', [], []],
     ['console', [], []],
   ] as const)('%s may call exactly %j on the table, read exactly the secrets %j, and write its own logs', (name, actions, secrets) => {
@@ -372,40 +423,46 @@ describe('permissions', () => {
     );
   });
 
-  test.each(['api', 'channels', 'webhooks'] as const)('%s may call exactly its table actions, read both keys, and write its own logs; channels also create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*); webhooks also send a replay’s or a test’s first try to the webhook deliveries queue', (name) => {
-    const f = s.stack.functions[name];
-    const table = id(s.stack.table.table);
-    const logs = id(f.logGroup);
-    expect(fn(name).Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
-    const own = {
-      api: [],
-      channels: [
-        // Each reseller's service queue and its dead-letter queue (…-svc-<reseller>-dlq), made with the reseller.
-        `sqs:CreateQueue ${JSON.stringify(serviceQueues)}`,
-        `sqs:GetQueueAttributes ${JSON.stringify(serviceQueues)}`,
-        `sqs:GetQueueUrl ${JSON.stringify(serviceQueues)}`,
-        // Its alerts topic, and the reseller's e-mail and SMS subscriptions to it.
-        `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
-        `sns:Subscribe ${JSON.stringify(alertTopics)}`,
-      ],
-      // A replay of a webhook message, or a test of an endpoint, schedules its first try.
-      webhooks: [`sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`],
-    }[name];
-    expect(allowed(id(f.role))).toEqual(
-      [
-        // TransactWriteItems is authorized by the item actions it holds.
-        ...splitTableActions[name].map((action) => `dynamodb:${action} ${table}`),
-        `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
-        `secretsmanager:GetSecretValue ${id(s.stack.adminKey.secret)}`,
-        ...own,
-        `logs:CreateLogStream ${logs}`,
-        `logs:PutLogEvents ${logs}`,
-      ].sort(),
-    );
-  });
+  test.each(['api', 'channels', 'webhooks'] as const)(
+    '%s may call exactly its table actions, read both keys, and write its own logs; channels also create and look up the resellers’ service queues (tiebreak-svc-*) and create and subscribe to their alerts topics (tiebreak-alerts-*); webhooks also send a replay’s or a test’s first try to the webhook deliveries queue',
+    (name) => {
+      const f = s.stack.functions[name];
+      const table = id(s.stack.table.table);
+      const logs = id(f.logGroup);
+      expect(fn(name).Properties.Role).toEqual({ 'Fn::GetAtt': [id(f.role), 'Arn'] });
+      const own = {
+        api: [],
+        channels: [
+          // Each reseller's service queue and its dead-letter queue (…-svc-<reseller>-dlq), made with the reseller.
+          `sqs:CreateQueue ${JSON.stringify(serviceQueues)}`,
+          `sqs:GetQueueAttributes ${JSON.stringify(serviceQueues)}`,
+          `sqs:GetQueueUrl ${JSON.stringify(serviceQueues)}`,
+          // Its alerts topic, and the reseller's e-mail and SMS subscriptions to it.
+          `sns:CreateTopic ${JSON.stringify(alertTopics)}`,
+          `sns:Subscribe ${JSON.stringify(alertTopics)}`,
+        ],
+        // A replay of a webhook message, or a test of an endpoint, schedules its first try.
+        webhooks: [`sqs:SendMessage ${id(s.stack.webhookQueues.deliveries)}`],
+      }[name];
+      expect(allowed(id(f.role))).toEqual(
+        [
+          // TransactWriteItems is authorized by the item actions it holds.
+          ...splitTableActions[name].map((action) => `dynamodb:${action} ${table}`),
+          `secretsmanager:GetSecretValue ${id(s.stack.tokenKey.secret)}`,
+          `secretsmanager:GetSecretValue ${id(s.stack.adminKey.secret)}`,
+          ...own,
+          `logs:CreateLogStream ${logs}`,
+          `logs:PutLogEvents ${logs}`,
+        ].sort(),
+      );
+    },
+  );
 
   test('only channels, incidents and the webhook router may touch the resellers’ channels (the router their service queues only), and each stack queue only the functions that use it', () => {
-    const channels = { [JSON.stringify(serviceQueues)]: ['channels', 'incidents', 'webhookRouter'], [JSON.stringify(alertTopics)]: ['channels', 'incidents'] };
+    const channels = {
+      [JSON.stringify(serviceQueues)]: ['channels', 'incidents', 'webhookRouter'],
+      [JSON.stringify(alertTopics)]: ['channels', 'incidents'],
+    };
     const { queue, deadLetterQueue } = s.stack.incidentQueues;
     const { outbox, deliveries, deadLetterQueue: webhookDeadLetters } = s.stack.webhookQueues;
     const users: [string, FunctionName[]][] = [
@@ -419,16 +476,24 @@ describe('permissions', () => {
     for (const name of names) {
       const pairs = allowed(id(s.stack.functions[name].role));
       const touches = (target: string) => pairs.some((pair) => pair.endsWith(` ${target}`));
-      for (const [channel, allowedTo] of Object.entries(channels)) expect(touches(channel), `${name} ${channel}`).toBe(allowedTo.includes(name));
+      for (const [channel, allowedTo] of Object.entries(channels))
+        expect(touches(channel), `${name} ${channel}`).toBe(allowedTo.includes(name));
       for (const [queueId, allowedTo] of users) expect(touches(queueId), `${name} ${queueId}`).toBe(allowedTo.includes(name));
       // Every ARN written out (not a resource of the stack) is one of the channels' prefixes.
       const written = pairs.filter((pair) => pair.includes('"arn:"'));
-      expect(written.filter((pair) => !Object.keys(channels).some((channel) => pair.endsWith(` ${channel}`))), name).toEqual([]);
+      expect(
+        written.filter((pair) => !Object.keys(channels).some((channel) => pair.endsWith(` ${channel}`))),
+        name,
+      ).toEqual([]);
     }
     // And no policy of the stack names the channels but those functions'.
-    const naming = ofType('AWS::IAM::Policy').filter(([, policy]) => /tiebreak-(svc|alerts)-/.test(JSON.stringify(policy.Properties.PolicyDocument)));
+    const naming = ofType('AWS::IAM::Policy').filter(([, policy]) =>
+      /tiebreak-(svc|alerts)-/.test(JSON.stringify(policy.Properties.PolicyDocument)),
+    );
     expect(naming.map(([policyId]) => policyId).sort()).toEqual(
-      (['channels', 'incidents', 'webhookRouter'] as const).map((name) => id(s.stack.functions[name].role.node.findChild('DefaultPolicy'))).sort(),
+      (['channels', 'incidents', 'webhookRouter'] as const)
+        .map((name) => id(s.stack.functions[name].role.node.findChild('DefaultPolicy')))
+        .sort(),
     );
   });
 
@@ -484,7 +549,8 @@ describe('permissions', () => {
       expect(pairs, name).not.toMatch(/StreamArn|ListStreams|kms:/);
       expect(pairs, name).not.toContain(queue);
       expect(pairs, name).not.toContain(id(s.stack.topics.events));
-      if (!(['channels', 'webhooks', 'incidents', 'webhookRouter', 'webhookDeliverer'] as FunctionName[]).includes(name)) expect(pairs, name).not.toMatch(/sqs:|sns:/);
+      if (!(['channels', 'webhooks', 'incidents', 'webhookRouter', 'webhookDeliverer'] as FunctionName[]).includes(name))
+        expect(pairs, name).not.toMatch(/sqs:|sns:/);
       if (name !== 'channels' && name !== 'incidents') expect(pairs, name).not.toMatch(/sns:/);
     }
   });
@@ -498,13 +564,17 @@ describe('permissions', () => {
 
   test('a transaction’s item actions are granted only with TransactWriteItems, and never without it', () => {
     const spec = { routes: [], authorization: 'public', secrets: [] } as const;
-    expect(tableActions({ ...spec, tableOperations: [Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS], transactionItems: ['PutItem', 'ConditionCheckItem'] })).toEqual([
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:ConditionCheckItem',
-    ]);
+    expect(
+      tableActions({
+        ...spec,
+        tableOperations: [Operation.QUERY, Operation.TRANSACT_WRITE_ITEMS],
+        transactionItems: ['PutItem', 'ConditionCheckItem'],
+      }),
+    ).toEqual(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem']);
     expect(() => tableActions({ ...spec, tableOperations: [Operation.TRANSACT_WRITE_ITEMS] })).toThrow(/transactionItems/);
-    expect(() => tableActions({ ...spec, tableOperations: [Operation.GET_ITEM], transactionItems: ['PutItem'] })).toThrow(/transactionItems/);
+    expect(() => tableActions({ ...spec, tableOperations: [Operation.GET_ITEM], transactionItems: ['PutItem'] })).toThrow(
+      /transactionItems/,
+    );
     expect(() => tableActions({ ...spec, tableOperations: [Operation.TRANSACT_GET_ITEMS] })).toThrow(/other transactions/);
   });
 
@@ -514,7 +584,11 @@ describe('permissions', () => {
         for (const action of [statement.Action].flat()) expect(action, policyId).not.toContain('*');
       }
     }
-    expect(ofType('AWS::IAM::Role').map(([roleId]) => roleId).sort()).toEqual(names.map((n) => id(s.stack.functions[n].role)).sort());
+    expect(
+      ofType('AWS::IAM::Role')
+        .map(([roleId]) => roleId)
+        .sort(),
+    ).toEqual(names.map((n) => id(s.stack.functions[n].role)).sort());
   });
 });
 
@@ -558,13 +632,16 @@ describe('the table stream', () => {
       FilterCriteria: { Filters: [{ Pattern: expect.any(String) as string }] },
     });
     const [filter] = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
-    expect(JSON.parse(filter!.Pattern)).toEqual({ dynamodb: { Keys: { sk: { S: ['STATE', { prefix: 'INCIDENT#' }, { prefix: 'ALERT#' }, { prefix: 'MSG#' }] } } } });
+    expect(JSON.parse(filter!.Pattern)).toEqual({
+      dynamodb: { Keys: { sk: { S: ['STATE', { prefix: 'INCIDENT#' }, { prefix: 'ALERT#' }, { prefix: 'MSG#' }] } } },
+    });
   });
 
   test('its filter hands the publisher the changes of sites’ state items, of every incident tracker, of inbound alerts and of webhook messages (webhook.failed, webhook.disabled), and not of the events it writes nor any other item', () => {
     const [, mapping] = fromStream()[0]!;
     const [filter] = (mapping.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
-    const values = (JSON.parse(filter!.Pattern) as { dynamodb: { Keys: { sk: { S: (string | { prefix: string })[] } } } }).dynamodb.Keys.sk.S;
+    const values = (JSON.parse(filter!.Pattern) as { dynamodb: { Keys: { sk: { S: (string | { prefix: string })[] } } } }).dynamodb.Keys.sk
+      .S;
     // Lambda's filter: a record passes when its sort key matches any of the values (equal, or beginning with a prefix).
     const passes = (sk: string) =>
       values.some((value) => (typeof value === 'string' ? sk === value : Object.keys(value).length === 1 && sk.startsWith(value.prefix)));
@@ -602,7 +679,9 @@ describe('the table stream', () => {
 
 /** The statements of the one policy of a queue (each queue of the stack has exactly one). */
 function queuePolicyStatements(queueId: string): unknown[] {
-  const policies = ofType('AWS::SQS::QueuePolicy').filter(([, p]) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+  const policies = ofType('AWS::SQS::QueuePolicy').filter(
+    ([, p]) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+  );
   expect(policies, queueId).toHaveLength(1);
   return (policies[0]![1].Properties.PolicyDocument as { Statement: unknown[] }).Statement;
 }
@@ -674,7 +753,15 @@ describe('the incidents queues', () => {
     // webhook.failed and webhook.disabled reach the reseller's service queue through the webhook router;
     // failover.forced is an operator's act, not a condition (its node.readmitted clears the exclusion);
     // webhook.test is never on the topic (the API stores it straight as the endpoint's message).
-    const excluded = ['failover.granted', 'failover.completed', 'failover.forced', 'incident.opened', 'webhook.failed', 'webhook.disabled', 'webhook.test'];
+    const excluded = [
+      'failover.granted',
+      'failover.completed',
+      'failover.forced',
+      'incident.opened',
+      'webhook.failed',
+      'webhook.disabled',
+      'webhook.test',
+    ];
     expect([...incidentQueueEventTypes].sort()).toEqual(EventType.options.filter((type) => !excluded.includes(type)).sort());
     // The topics' subscriptions: the incidents queue's, the webhook outbox's, and the operator's e-mail on the alarm topic.
     expect(ofType('AWS::SNS::Subscription')).toHaveLength(3);
@@ -682,7 +769,8 @@ describe('the incidents queues', () => {
 
   test('the incidents queue feeds the incidents function, and only it, 10 messages at a time, each failed message handed back on its own', () => {
     const fromQueue = ofType('AWS::Lambda::EventSourceMapping').filter(
-      ([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [id(s.stack.incidentQueues.queue), 'Arn'] }),
+      ([, m]) =>
+        JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [id(s.stack.incidentQueues.queue), 'Arn'] }),
     );
     expect(fromQueue).toHaveLength(1);
     expect(fromQueue[0]![1].Properties).toEqual({
@@ -699,12 +787,18 @@ describe('the incidents queues', () => {
 describe('the webhook queues', () => {
   const days = (n: number) => n * 24 * 3600;
   const fromQueue = (queueId: string) =>
-    ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }));
+    ofType('AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }),
+    );
 
   test('the events topic delivers every event raw to the webhook outbox, unfiltered (each endpoint picks its event types)', () => {
     const outbox = { 'Fn::GetAtt': [id(s.stack.webhookQueues.outbox), 'Arn'] };
-    const subscriptions = ofType('AWS::SNS::Subscription').filter(([, sub]) => JSON.stringify(sub.Properties.Endpoint) === JSON.stringify(outbox));
-    expect(subscriptions.map(([, sub]) => sub.Properties)).toEqual([{ TopicArn: { Ref: id(s.stack.topics.events) }, Protocol: 'sqs', Endpoint: outbox, RawMessageDelivery: true }]);
+    const subscriptions = ofType('AWS::SNS::Subscription').filter(
+      ([, sub]) => JSON.stringify(sub.Properties.Endpoint) === JSON.stringify(outbox),
+    );
+    expect(subscriptions.map(([, sub]) => sub.Properties)).toEqual([
+      { TopicArn: { Ref: id(s.stack.topics.events) }, Protocol: 'sqs', Endpoint: outbox, RawMessageDelivery: true },
+    ]);
   });
 
   test('the incidents function leaves its webhook steps in the very outbox the webhook router consumes', () => {
@@ -734,16 +828,19 @@ describe('the webhook queues', () => {
   test.each([
     ['outbox', 'webhookRouter', 30],
     ['deliveries', 'webhookDeliverer', 60],
-  ] as const)('the %s queue is encrypted (SQS-managed), keeps messages 4 days a hop, hides one 6 × %s’s %i s while it is handled, and moves one failed 10 times to the webhook dead-letter queue', (queue, name, timeout) => {
-    expect(resources[id(s.stack.webhookQueues[queue])]!.Properties).toEqual({
-      SqsManagedSseEnabled: true,
-      MessageRetentionPeriod: days(4),
-      VisibilityTimeout: 6 * timeout,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(s.stack.webhookQueues.deadLetterQueue), 'Arn'] }, maxReceiveCount: 10 },
-    });
-    expect(functionSpecs[name].timeoutSeconds).toBe(timeout);
-    expect(webhookMaxReceiveCount).toBe(10);
-  });
+  ] as const)(
+    'the %s queue is encrypted (SQS-managed), keeps messages 4 days a hop, hides one 6 × %s’s %i s while it is handled, and moves one failed 10 times to the webhook dead-letter queue',
+    (queue, name, timeout) => {
+      expect(resources[id(s.stack.webhookQueues[queue])]!.Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: days(4),
+        VisibilityTimeout: 6 * timeout,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [id(s.stack.webhookQueues.deadLetterQueue), 'Arn'] }, maxReceiveCount: 10 },
+      });
+      expect(functionSpecs[name].timeoutSeconds).toBe(timeout);
+      expect(webhookMaxReceiveCount).toBe(10);
+    },
+  );
 
   test('the webhook dead-letter queue is encrypted (SQS-managed), keeps messages 14 days, has no redrive of its own, and nothing consumes it', () => {
     const queueId = id(s.stack.webhookQueues.deadLetterQueue);
@@ -767,9 +864,11 @@ describe('the webhook queues', () => {
 
 describe('the keys', () => {
   test('the stack holds two secrets: the signing key and the admin key', () => {
-    expect(ofType('AWS::SecretsManager::Secret').map(([secretId]) => secretId).sort()).toEqual(
-      [id(s.stack.tokenKey.secret), id(s.stack.adminKey.secret)].sort(),
-    );
+    expect(
+      ofType('AWS::SecretsManager::Secret')
+        .map(([secretId]) => secretId)
+        .sort(),
+    ).toEqual([id(s.stack.tokenKey.secret), id(s.stack.adminKey.secret)].sort());
   });
 
   test.each(['tokenKey', 'adminKey'] as const)('the %s is generated by Secrets Manager as 64 letters and digits, and retained', (key) => {
@@ -802,7 +901,11 @@ describe('topics, alarms and dashboard', () => {
     // The queues: the table stream's dead-letter queue, the incidents queue and its dead-letter queue, and the webhook queues (above).
     const { queue, deadLetterQueue } = s.stack.incidentQueues;
     const { outbox, deliveries, deadLetterQueue: webhookDeadLetters } = s.stack.webhookQueues;
-    expect(ofType('AWS::SQS::Queue').map(([queueId]) => queueId).sort()).toEqual(
+    expect(
+      ofType('AWS::SQS::Queue')
+        .map(([queueId]) => queueId)
+        .sort(),
+    ).toEqual(
       [id(s.stack.eventFeed.deadLetterQueue), id(queue), id(deadLetterQueue), id(outbox), id(deliveries), id(webhookDeadLetters)].sort(),
     );
     expect(ofType('AWS::Events::Rule').map(([ruleId]) => ruleId)).toEqual([id(s.stack.schedules.detector!)]);
@@ -813,7 +916,12 @@ describe('topics, alarms and dashboard', () => {
     expect(alarms).toHaveLength(names.length * 2 + 3 + 4);
     const alarmTopic = { Ref: id(s.stack.topics.alarms) };
     for (const [alarmId, alarm] of alarms) {
-      expect(alarm.Properties, alarmId).toMatchObject({ AlarmActions: [alarmTopic], OKActions: [alarmTopic], EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+      expect(alarm.Properties, alarmId).toMatchObject({
+        AlarmActions: [alarmTopic],
+        OKActions: [alarmTopic],
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
       if (alarm.Properties.MetricName === 'IteratorAge') continue;
       expect(alarm.Properties, alarmId).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     }
@@ -835,7 +943,12 @@ describe('topics, alarms and dashboard', () => {
     for (const name of names) {
       const dimension = [{ Name: 'FunctionName', Value: { Ref: id(s.stack.functions[name].function) } }];
       for (const metric of ['Errors', 'Throttles']) {
-        expect(alarms.filter(([, a]) => a.Properties.MetricName === metric && JSON.stringify(a.Properties.Dimensions) === JSON.stringify(dimension)), `${name} ${metric}`).toHaveLength(1);
+        expect(
+          alarms.filter(
+            ([, a]) => a.Properties.MetricName === metric && JSON.stringify(a.Properties.Dimensions) === JSON.stringify(dimension),
+          ),
+          `${name} ${metric}`,
+        ).toHaveLength(1);
       }
     }
     // The table alarms sum its metrics over exactly the operations the functions call.
@@ -910,7 +1023,22 @@ describe('topics, alarms and dashboard', () => {
     const dashboards = ofType('AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]![1].Properties.DashboardBody);
-    for (const metric of ['Count', '5xx', 'Latency', 'Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions', 'ConsumedWriteCapacityUnits', 'SuccessfulRequestLatency', 'ThrottledRequests', 'SystemErrors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible']) {
+    for (const metric of [
+      'Count',
+      '5xx',
+      'Latency',
+      'Invocations',
+      'Errors',
+      'Throttles',
+      'Duration',
+      'ConcurrentExecutions',
+      'ConsumedWriteCapacityUnits',
+      'SuccessfulRequestLatency',
+      'ThrottledRequests',
+      'SystemErrors',
+      'IteratorAge',
+      'ApproximateNumberOfMessagesVisible',
+    ]) {
       expect(body, metric).toContain(`\\"${metric}\\"`);
     }
     for (const name of names) {
@@ -948,7 +1076,9 @@ test('the outputs name the API URL, table, key secrets, topics, the event, incid
   expect(outputs.TableName!.Value).toEqual({ Ref: id(s.stack.table.table) });
   expect(outputs.TokenKeySecretArn!.Value).toEqual({ Ref: id(s.stack.tokenKey.secret) });
   expect(outputs.AdminKeySecretArn!.Value).toEqual({ Ref: id(s.stack.adminKey.secret) });
-  expect(outputs.AdminKeySecretArn!.Description).toContain('aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text');
+  expect(outputs.AdminKeySecretArn!.Description).toContain(
+    'aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
+  );
   expect(outputs.ApiUrl!.Description).toContain('reseller API');
   expect(outputs.EventTopicArn!.Value).toEqual({ Ref: id(s.stack.topics.events) });
   expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain(id(s.stack.api.api));
@@ -1033,7 +1163,10 @@ describe('cdk-nag', () => {
       const policy = s.stack.functions[name].role.node.tryFindChild('DefaultPolicy');
       const rules = policy ? (rulesOf(id(policy)) ?? []) : [];
       const channels = rules.filter((rule) => rule.id === serviceQueueRule || rule.id === alertTopicRule);
-      expect(channels.map((rule) => rule.id), name).toEqual(expected[name] ?? []);
+      expect(
+        channels.map((rule) => rule.id),
+        name,
+      ).toEqual(expected[name] ?? []);
       for (const rule of channels) expect(rule.reason, name).toMatch(/created per reseller at run time[\s\S]*name prefix/);
     }
     const { deadLetterQueue, queue } = s.stack.incidentQueues;
@@ -1041,13 +1174,16 @@ describe('cdk-nag', () => {
     expect(rulesOf(id(deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue of the incidents queue/);
     const webhooks = s.stack.webhookQueues;
     expect(rulesOf(id(webhooks.deadLetterQueue))?.map((r) => r.id)).toEqual(['AwsSolutions-SQS3']);
-    expect(rulesOf(id(webhooks.deadLetterQueue))![0]!.reason).toMatch(/itself the dead-letter queue of the webhook outbox and deliveries queues[\s\S]*alarmed/);
+    expect(rulesOf(id(webhooks.deadLetterQueue))![0]!.reason).toMatch(
+      /itself the dead-letter queue of the webhook outbox and deliveries queues[\s\S]*alarmed/,
+    );
     // The queues that feed functions have their dead-letter queues: nothing to acknowledge.
     for (const q of [queue, webhooks.outbox, webhooks.deliveries]) expect(rulesOf(id(q)), q.node.path).toBeUndefined();
   });
 
   test('the admin key’s rotation is acknowledged as a manual operator action', () => {
-    const rules = (resources[id(s.stack.adminKey.secret)]!.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] }).rules_to_suppress;
+    const rules = (resources[id(s.stack.adminKey.secret)]!.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] })
+      .rules_to_suppress;
     expect(rules).toHaveLength(1);
     expect(rules[0]!.id).toBe('AwsSolutions-SMG4');
     expect(rules[0]!.reason).toMatch(/manual operator action/);

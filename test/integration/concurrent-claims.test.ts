@@ -128,7 +128,9 @@ async function raceAfterExpiry(pair: Pair, round: number, sameSeq: boolean): Pro
   expect(after.leaseExpiresAt).toBe(witness.clock.ms + witness.deps.settings.leaseMs);
   expect(after.decision).toMatchObject({ nodeId: winner, epoch, at: witness.clock.ms });
   if (winner !== primaryBefore) {
-    expect(after.nodes).toMatchObject({ [primaryBefore]: { commands: { [`${epoch}-demote-${primaryBefore}`]: { type: 'demote', epoch } } } });
+    expect(after.nodes).toMatchObject({
+      [primaryBefore]: { commands: { [`${epoch}-demote-${primaryBefore}`]: { type: 'demote', epoch } } },
+    });
   }
   return { winner, granted, stale, busy, applied };
 }
@@ -173,7 +175,8 @@ describe('50 concurrent claims from both nodes once the primary lease expired', 
       expect(after.nodes).toMatchObject({ [from.id]: { commands: { [`${epoch + 1}-demote-${from.id}`]: { type: 'demote' } } } });
       const granted = replies.filter((r) => r.status === 200);
       expect(granted.length).toBeGreaterThanOrEqual(1);
-      for (const r of granted) expect(r.body).toEqual({ granted: true, epoch: epoch + 1, leaseMs: witness.deps.settings.leaseMs, standalone: null });
+      for (const r of granted)
+        expect(r.body).toEqual({ granted: true, epoch: epoch + 1, leaseMs: witness.deps.settings.leaseMs, standalone: null });
       for (const r of replies.filter((x) => x.status !== 200)) {
         if (r.status === 409) expectError(r, 409, 'stale-request');
         else expectError(r, 503, 'unavailable');

@@ -74,7 +74,11 @@ describe.each(paths)('POST %s answers bad input with a 4xx and the error shape',
     expect(extra.details).toEqual([{ path: 'extra', message: 'unknown field' }]);
 
     for (const body of [[], null, 42, '"a string"']) {
-      const error = expectError(await witness.post(path, token, typeof body === 'string' ? body : JSON.stringify(body)), 400, 'invalid-body');
+      const error = expectError(
+        await witness.post(path, token, typeof body === 'string' ? body : JSON.stringify(body)),
+        400,
+        'invalid-body',
+      );
       expect(error.details).toEqual([{ path: '(body)', message: expect.any(String) as unknown }]);
     }
   });
@@ -82,7 +86,13 @@ describe.each(paths)('POST %s answers bad input with a 4xx and the error shape',
   test('401 unauthorized without an Authorization header, or with another scheme', async () => {
     const body = validBody(path);
     expectError(await witness.post(path, undefined, body), 401, 'unauthorized');
-    for (const authorization of ['Basic bm9kZTpwdw==', 'Bearer', 'Bearer ', `Token ${pair.a.node.token}`, `Bearer ${pair.a.node.token} extra`]) {
+    for (const authorization of [
+      'Basic bm9kZTpwdw==',
+      'Bearer',
+      'Bearer ',
+      `Token ${pair.a.node.token}`,
+      `Bearer ${pair.a.node.token} extra`,
+    ]) {
       expectError(await postTo(witness.url, path, undefined, body, { authorization }), 401, 'unauthorized');
     }
   });
@@ -93,7 +103,9 @@ describe.each(paths)('POST %s answers bad input with a 4xx and the error shape',
     const foreign = signNodeToken(randomBytes(32), caller);
     const [tag, payload, signature] = pair.a.node.token.split('.') as [string, string, string];
     const otherNode = Buffer.from(JSON.stringify({ r: caller.resellerId, s: caller.siteId, n: 'node-b', v: 1 })).toString('base64url');
-    const newerVersion = Buffer.from(JSON.stringify({ r: caller.resellerId, s: caller.siteId, n: caller.nodeId, v: 2 })).toString('base64url');
+    const newerVersion = Buffer.from(JSON.stringify({ r: caller.resellerId, s: caller.siteId, n: caller.nodeId, v: 2 })).toString(
+      'base64url',
+    );
     const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
     const tokens = [
       foreign,

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localSnsClient, localSqsClient } from '../../functions/adapters/messaging-clients.ts';
 import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
@@ -111,7 +117,12 @@ function delivered(raw: string): Delivered {
   if (!('Message' in body)) return body;
   const attribute = (name: string) => body.MessageAttributes[name]?.Value ?? '';
   expect(body.Message).toContain(attribute('incidentId'));
-  return { messageId: attribute('messageId'), step: attribute('step'), level: null, incident: { incidentId: attribute('incidentId'), kind: '', state: '' } };
+  return {
+    messageId: attribute('messageId'),
+    step: attribute('step'),
+    level: null,
+    incident: { incidentId: attribute('incidentId'), kind: '', state: '' },
+  };
 }
 
 /** Reads a queue into a list, deduplicated by `messageId` as a reseller's consumer would be. */
@@ -122,7 +133,8 @@ function reader(queueName: () => Promise<string>) {
     async until(predicate: (all: Delivered[]) => boolean, timeoutMs = 45_000): Promise<Delivered[]> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate([...seen.values()])) {
-        if (Date.now() > deadline) throw new Error(`not delivered in time; got ${JSON.stringify([...seen.values()].map((d) => `${d.step}:${String(d.level)}`))}`);
+        if (Date.now() > deadline)
+          throw new Error(`not delivered in time; got ${JSON.stringify([...seen.values()].map((d) => `${d.step}:${String(d.level)}`))}`);
         const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: await queueName() }));
         const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
         for (const m of Messages) {
@@ -138,7 +150,8 @@ function reader(queueName: () => Promise<string>) {
 /** A reseller with a site whose node-a is primary, both nodes reporting; answers its key and node tokens. */
 async function runningSite() {
   const site = await setUpReseller(api);
-  const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: site.codes[nodeId], nodeId })).body as { token: string }).token;
+  const token = async (nodeId: string) =>
+    ((await api.call('POST', '/v1/node/enroll', undefined, { code: site.codes[nodeId], nodeId })).body as { token: string }).token;
   const a = await token('node-a');
   const b = await token('node-b');
   await api.call('POST', '/v1/node/heartbeat', a, beat(1, 0, 'secondary', true));
@@ -187,7 +200,13 @@ describe('escalation, end to end', () => {
     await loseNodeA(site.b);
 
     const opened = await site.serviceQueue.until((all) => all.some((m) => m.step === 'opened'));
-    expect(opened).toEqual([expect.objectContaining({ step: 'opened', level: 1, incident: expect.objectContaining({ kind: 'node.lost', state: 'open' }) as unknown })]);
+    expect(opened).toEqual([
+      expect.objectContaining({
+        step: 'opened',
+        level: 1,
+        incident: expect.objectContaining({ kind: 'node.lost', state: 'open' }) as unknown,
+      }),
+    ]);
     const incidentId = opened[0]?.incident.incidentId ?? '';
     expect(alerts.seen.size).toBe(0);
 
@@ -239,7 +258,9 @@ describe('escalation, end to end', () => {
     const site = await runningSite();
     const start = new Date(now() - 60_000).toISOString();
     const end = new Date(now() + 3_600_000).toISOString();
-    expect((await api.call('POST', `/v1/sites/${site.siteId}/maintenance`, site.key, { start, end, reason: 'replacing node-a disks' })).status).toBe(201);
+    expect(
+      (await api.call('POST', `/v1/sites/${site.siteId}/maintenance`, site.key, { start, end, reason: 'replacing node-a disks' })).status,
+    ).toBe(201);
     await loseNodeA(site.b);
     await poller.drain();
     // The event reached the incidents queue (the trail shows it), and a few seconds later still nothing was sent.

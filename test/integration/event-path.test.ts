@@ -18,7 +18,11 @@ let poller: StreamPoller;
 let calls = 0;
 let failNext = 0;
 const endpoint = () => inject('dynamoEndpoint');
-const sqs = new SQSClient({ endpoint: inject('snsSqsEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const sqs = new SQSClient({
+  endpoint: inject('snsSqsEndpoint'),
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 let queueUrl = '';
 
 beforeAll(async () => {
@@ -30,7 +34,9 @@ beforeAll(async () => {
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `events-${api.tableName}` }))).QueueUrl ?? '';
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }));
-  const handler = publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }));
+  const handler = publisherHandler(() =>
+    publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }),
+  );
   poller = await startStreamPoller({
     client,
     streams: streamsClient(endpoint()),
@@ -55,7 +61,8 @@ afterAll(async () => {
 
 /** Node tokens for the site's codes, each enrollment naming its node. */
 async function enrolled(codes: Record<string, string>, ...nodeIds: string[]): Promise<string[]> {
-  const token = async (nodeId: string) => ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
+  const token = async (nodeId: string) =>
+    ((await api.call('POST', '/v1/node/enroll', undefined, { code: codes[nodeId], nodeId })).body as { token: string }).token;
   return Promise.all(nodeIds.map(token));
 }
 
@@ -103,16 +110,31 @@ describe('the event path: stream → publisher → audit trail', () => {
     // a batch handed again may publish twice, so subscribers deduplicate by the event's id).
     const published = new Map<string, { type: string; attributes: Record<string, string> }>();
     for (let round = 0; round < 10 && published.size < 4; round++) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       for (const m of Messages) {
         const envelope = JSON.parse(m.Body ?? '{}') as { Message: string; MessageAttributes: Record<string, { Value: string }> };
         const e = JSON.parse(envelope.Message) as { id: string; type: string };
-        published.set(e.id, { type: e.type, attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes).map(([k, v]) => [k, v.Value])) });
+        published.set(e.id, {
+          type: e.type,
+          attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes).map(([k, v]) => [k, v.Value])),
+        });
       }
     }
-    expect([...published.values()].map((p) => p.type).sort()).toEqual(['failover.completed', 'failover.granted', 'failover.granted', 'node.lost']);
+    expect([...published.values()].map((p) => p.type).sort()).toEqual([
+      'failover.completed',
+      'failover.granted',
+      'failover.granted',
+      'node.lost',
+    ]);
     const lostOn = [...published.values()].find((p) => p.type === 'node.lost');
-    expect(lostOn?.attributes).toEqual({ type: 'node.lost', severity: 'critical', resellerId: expect.stringMatching(/^r-/) as unknown, siteId });
+    expect(lostOn?.attributes).toEqual({
+      type: 'node.lost',
+      severity: 'critical',
+      resellerId: expect.stringMatching(/^r-/) as unknown,
+      siteId,
+    });
 
     // The SLA report of that day now tells the failover: no primary from the lease end to the grant.
     const report = await api.call('GET', '/v1/reports/sla?from=2026-11-10&to=2026-11-11', key);
@@ -131,13 +153,28 @@ describe('the event path: stream → publisher → audit trail', () => {
     await api.call('POST', '/v1/node/heartbeat', b, beat(4, 1, 'secondary', true));
     api.clock.advance(5_000);
     const renewedAt = api.clock.ms;
-    expect((await api.call('POST', '/v1/node/heartbeat', a, beat(4, 1, 'primary', true))).body).toMatchObject({ role: 'primary', leaseMs: defaultSettings.leaseMs });
+    expect((await api.call('POST', '/v1/node/heartbeat', a, beat(4, 1, 'primary', true))).body).toMatchObject({
+      role: 'primary',
+      leaseMs: defaultSettings.leaseMs,
+    });
     await poller.drain();
 
     const trail = await api.call('GET', `/v1/sites/${siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`, key);
     const events = (trail.body as { items: { type: string; data: Record<string, unknown> }[] }).items;
-    expect(events.map((e) => `${e.type} ${String(e.data.nodeId)}`)).toEqual(['failover.granted node-a', 'failover.completed node-a', 'node.lost node-a', 'node.recovered node-a', 'node.recovered node-a']);
-    expect(events.at(-1)?.data).toMatchObject({ primary: 'node-a', epoch: 1, leaseRenewedAt: renewedAt, previousLeaseEndedAt: t0 + 16_000, recoveredFrom: 'node.lost' });
+    expect(events.map((e) => `${e.type} ${String(e.data.nodeId)}`)).toEqual([
+      'failover.granted node-a',
+      'failover.completed node-a',
+      'node.lost node-a',
+      'node.recovered node-a',
+      'node.recovered node-a',
+    ]);
+    expect(events.at(-1)?.data).toMatchObject({
+      primary: 'node-a',
+      epoch: 1,
+      leaseRenewedAt: renewedAt,
+      previousLeaseEndedAt: t0 + 16_000,
+      recoveredFrom: 'node.lost',
+    });
     const report = await api.call('GET', '/v1/reports/sla?from=2026-11-14&to=2026-11-15', key);
     const [site] = (report.body as { sites: { downtimeMs: number }[] }).sites;
     expect(site?.downtimeMs).toBe(renewedAt - (t0 + 16_000));
@@ -156,7 +193,10 @@ describe('the event path: stream → publisher → audit trail', () => {
     const delivered = api.clock.ms;
     // The answer that delivers the promote asks for the fast cadence, the peer link up or not.
     const first = await api.call('POST', '/v1/node/heartbeat', a, beat(3, 1, 'primary', true));
-    expect(first.body).toMatchObject({ commands: [{ id: '1-promote-node-a', type: 'promote' }], heartbeatMs: defaultSettings.fastHeartbeatMs });
+    expect(first.body).toMatchObject({
+      commands: [{ id: '1-promote-node-a', type: 'promote' }],
+      heartbeatMs: defaultSettings.fastHeartbeatMs,
+    });
     api.clock.advance(ackMs - 1);
     await api.call('POST', '/v1/node/heartbeat', a, beat(4, 1, 'primary', true));
     api.clock.advance(1);
@@ -174,7 +214,14 @@ describe('the event path: stream → publisher → audit trail', () => {
     const [, late, cleared] = events;
     expect(late).toMatchObject({
       timestamp: new Date(delivered + ackMs).toISOString(),
-      data: { severity: 'warning', nodeId: 'node-a', commandId: '1-promote-node-a', commandType: 'promote', epoch: 1, deliveredAt: delivered },
+      data: {
+        severity: 'warning',
+        nodeId: 'node-a',
+        commandId: '1-promote-node-a',
+        commandType: 'promote',
+        epoch: 1,
+        deliveredAt: delivered,
+      },
     });
     expect(cleared).toMatchObject({
       timestamp: new Date(delivered + ackMs + 10_000).toISOString(),

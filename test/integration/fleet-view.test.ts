@@ -88,7 +88,12 @@ describe('a site through its life, as the fleet view tells it', () => {
     expect(await statusOf(key, siteId)).toBe('failing-over');
     await a.beat(1, 'primary', true, ['1-promote-node-a']);
     const healthy = await summaryOf(key, siteId);
-    expect(healthy).toMatchObject({ status: 'healthy', epoch: 1, primary: 'node-a', leaseExpiresAt: iso(api.clock.now() + defaultSettings.leaseMs) });
+    expect(healthy).toMatchObject({
+      status: 'healthy',
+      epoch: 1,
+      primary: 'node-a',
+      leaseExpiresAt: iso(api.clock.now() + defaultSettings.leaseMs),
+    });
     expect(healthy.nodes).toEqual([
       { nodeId: 'node-a', role: 'primary', lastSeenAt: iso(api.clock.now()), peerReachable: true, health: null, excluded: false },
       { nodeId: 'node-b', role: 'secondary', lastSeenAt: iso(api.clock.now()), peerReachable: true, health: null, excluded: false },
@@ -168,10 +173,23 @@ describe('a site through its life, as the fleet view tells it', () => {
 
   it('a health under the site policy’s threshold is degraded', async () => {
     const { key, siteId, a } = await liveSite();
-    expect((await api.call('PUT', `/v1/sites/${siteId}/policy`, key, { tieBreak: 'keep-primary', preferredNode: null, healthThreshold: 50 })).status).toBe(200);
-    const answer = await api.call('POST', '/v1/node/heartbeat', a.token, { incarnation: 2, seq: 1, epoch: 1, role: 'primary', peer: { reachable: true }, health: { score: 30, checks: {} } });
+    expect(
+      (await api.call('PUT', `/v1/sites/${siteId}/policy`, key, { tieBreak: 'keep-primary', preferredNode: null, healthThreshold: 50 }))
+        .status,
+    ).toBe(200);
+    const answer = await api.call('POST', '/v1/node/heartbeat', a.token, {
+      incarnation: 2,
+      seq: 1,
+      epoch: 1,
+      role: 'primary',
+      peer: { reachable: true },
+      health: { score: 30, checks: {} },
+    });
     expect(answer.status, answer.text).toBe(200);
-    expect(await summaryOf(key, siteId)).toMatchObject({ status: 'degraded', nodes: [expect.objectContaining({ nodeId: 'node-a', health: 30 }), expect.anything()] });
+    expect(await summaryOf(key, siteId)).toMatchObject({
+      status: 'degraded',
+      nodes: [expect.objectContaining({ nodeId: 'node-a', health: 30 }), expect.anything()],
+    });
   });
 });
 
@@ -179,7 +197,10 @@ describe('incidents and maintenance windows on the fleet view', () => {
   it('an unresolved incident is counted by severity and makes a healthy site degraded; resolved, it is not counted', async () => {
     const site = await liveSite();
     await openIncident(api, site, 'node-b', api.clock.now());
-    expect(await summaryOf(site.key, site.siteId)).toMatchObject({ status: 'degraded', openIncidents: { critical: 1, warning: 0, info: 0 } });
+    expect(await summaryOf(site.key, site.siteId)).toMatchObject({
+      status: 'degraded',
+      openIncidents: { critical: 1, warning: 0, info: 0 },
+    });
     const incident = (await api.call('GET', '/v1/incidents?state=unresolved', site.key)).body as { items: { incidentId: string }[] };
     const incidentId = incident.items[0]?.incidentId ?? '';
     expect((await api.call('POST', `/v1/sites/${site.siteId}/incidents/${incidentId}/acknowledge`, site.key)).status).toBe(200);
@@ -187,21 +208,29 @@ describe('incidents and maintenance windows on the fleet view', () => {
     // The listing names the kinds the site has trackers of: the fleet view reads those only.
     expect((await api.api.sites.getListing(site.resellerId, site.siteId))?.incidentKinds).toEqual({ 'node.lost': true });
     expect((await api.call('POST', `/v1/sites/${site.siteId}/incidents/${incidentId}/resolve`, site.key)).status).toBe(200);
-    expect(await summaryOf(site.key, site.siteId)).toMatchObject({ status: 'healthy', openIncidents: { critical: 0, warning: 0, info: 0 } });
+    expect(await summaryOf(site.key, site.siteId)).toMatchObject({
+      status: 'healthy',
+      openIncidents: { critical: 0, warning: 0, info: 0 },
+    });
   });
 
   it('a listing from before its record of tracker kinds: every kind’s tracker is read, so its incidents still count', async () => {
     const site = await liveSite();
     await openIncident(api, site, 'node-b', api.clock.now());
     await rawDoc().send(new UpdateCommand({ TableName: api.tableName, Key: listingKey(site), UpdateExpression: 'REMOVE incidentKinds' }));
-    expect(await summaryOf(site.key, site.siteId)).toMatchObject({ status: 'degraded', openIncidents: { critical: 1, warning: 0, info: 0 } });
+    expect(await summaryOf(site.key, site.siteId)).toMatchObject({
+      status: 'degraded',
+      openIncidents: { critical: 1, warning: 0, info: 0 },
+    });
   });
 
   it('inMaintenance while a window covers now: declared by a key or by an agent, moved, ended early, cancelled', async () => {
     const site = await liveSite();
     const path = `/v1/sites/${site.siteId}/maintenance`;
     const now = () => api.clock.now();
-    const later = (await api.call('POST', path, site.key, { start: iso(now() + 60 * min), end: iso(now() + 120 * min), reason: 'firmware' })).body as { windowId: string };
+    const later = (
+      await api.call('POST', path, site.key, { start: iso(now() + 60 * min), end: iso(now() + 120 * min), reason: 'firmware' })
+    ).body as { windowId: string };
     expect((await summaryOf(site.key, site.siteId)).inMaintenance).toBe(false);
     api.clock.advance(60 * min);
     await site.a.beat(1, 'primary', true);
@@ -219,10 +248,14 @@ describe('incidents and maintenance windows on the fleet view', () => {
     expect((await summaryOf(site.key, site.siteId)).inMaintenance).toBe(false);
 
     // A window moved to start now covers now; cancelled before it starts, it is forgotten.
-    const next = (await api.call('POST', path, site.key, { start: iso(now() + 60 * min), end: iso(now() + 90 * min), reason: 'ups' })).body as { windowId: string };
-    expect((await api.call('PATCH', `${path}/${next.windowId}`, site.key, { start: iso(now()), end: iso(now() + 10 * min) })).status).toBe(200);
+    const next = (await api.call('POST', path, site.key, { start: iso(now() + 60 * min), end: iso(now() + 90 * min), reason: 'ups' }))
+      .body as { windowId: string };
+    expect((await api.call('PATCH', `${path}/${next.windowId}`, site.key, { start: iso(now()), end: iso(now() + 10 * min) })).status).toBe(
+      200,
+    );
     expect((await summaryOf(site.key, site.siteId)).inMaintenance).toBe(true);
-    const future = (await api.call('POST', path, site.key, { start: iso(now() + 60 * min), end: iso(now() + 90 * min), reason: 'later' })).body as { windowId: string };
+    const future = (await api.call('POST', path, site.key, { start: iso(now() + 60 * min), end: iso(now() + 90 * min), reason: 'later' }))
+      .body as { windowId: string };
     expect((await api.call('DELETE', `${path}/${future.windowId}`, site.key)).status).toBe(204);
 
     // The listing keeps only the windows not yet ended, by id.
@@ -236,10 +269,13 @@ describe('incidents and maintenance windows on the fleet view', () => {
     const site = await liveSite();
     const path = `/v1/sites/${site.siteId}/maintenance`;
     const now = api.clock.now();
-    const running = (await api.call('POST', path, site.key, { start: iso(now), end: iso(now + 60 * min), reason: 'old' })).body as { windowId: string };
+    const running = (await api.call('POST', path, site.key, { start: iso(now), end: iso(now + 60 * min), reason: 'old' })).body as {
+      windowId: string;
+    };
     await rawDoc().send(new UpdateCommand({ TableName: api.tableName, Key: listingKey(site), UpdateExpression: 'REMOVE maintenance' }));
     expect((await summaryOf(site.key, site.siteId)).inMaintenance).toBe(false);
-    const other = (await api.call('POST', path, site.key, { start: iso(now + 120 * min), end: iso(now + 180 * min), reason: 'new' })).body as { windowId: string };
+    const other = (await api.call('POST', path, site.key, { start: iso(now + 120 * min), end: iso(now + 180 * min), reason: 'new' }))
+      .body as { windowId: string };
     expect((await api.api.sites.getListing(site.resellerId, site.siteId))?.maintenance).toEqual({
       [running.windowId]: { start: now, end: now + 60 * min },
       [other.windowId]: { start: now + 120 * min, end: now + 180 * min },
@@ -253,7 +289,9 @@ describe('filters', () => {
     const { key } = await setUpReseller(api);
     expect((await api.call('POST', '/v1/customers', key, { customerId: 'bakery', name: 'Bakery' })).status).toBe(201);
     for (const siteId of ['bakery-1', 'bakery-2']) {
-      expect((await api.call('POST', '/v1/sites', key, { siteId, customerId: 'bakery', name: siteId, nodeIds: ['node-a', 'node-b'] })).status).toBe(201);
+      expect(
+        (await api.call('POST', '/v1/sites', key, { siteId, customerId: 'bakery', name: siteId, nodeIds: ['node-a', 'node-b'] })).status,
+      ).toBe(201);
     }
     const ids = (page: FleetPage) => page.items.map((item) => item.siteId);
     expect(ids(await fleet(key))).toEqual(['bakery-1', 'bakery-2', 'main-office']);
@@ -273,7 +311,16 @@ describe('filters', () => {
     const { key } = await setUpReseller(api);
     expect((await api.call('POST', '/v1/customers', key, { customerId: 'bakery', name: 'Bakery' })).status).toBe(201);
     for (const siteId of ['a-1', 'a-2', 'a-3', 'b-1']) {
-      expect((await api.call('POST', '/v1/sites', key, { siteId, customerId: siteId.startsWith('b') ? 'bakery' : 'dental', name: siteId, nodeIds: ['node-a', 'node-b'] })).status).toBe(201);
+      expect(
+        (
+          await api.call('POST', '/v1/sites', key, {
+            siteId,
+            customerId: siteId.startsWith('b') ? 'bakery' : 'dental',
+            name: siteId,
+            nodeIds: ['node-a', 'node-b'],
+          })
+        ).status,
+      ).toBe(201);
     }
     const first = await fleet(key, '?customerId=bakery&limit=2');
     expect(first.items).toEqual([]);
@@ -297,7 +344,12 @@ describe('what a page costs', () => {
     const siteIds = Array.from({ length: sites }, (_, i) => `s-${String(i).padStart(3, '0')}`);
     await Promise.all(
       siteIds.map(async (siteId) => {
-        const created = await api.call('POST', '/v1/sites', key, { siteId, customerId: 'dental', name: siteId, nodeIds: ['node-a', 'node-b'] });
+        const created = await api.call('POST', '/v1/sites', key, {
+          siteId,
+          customerId: 'dental',
+          name: siteId,
+          nodeIds: ['node-a', 'node-b'],
+        });
         expect(created.status, created.text).toBe(201);
       }),
     );
@@ -324,7 +376,17 @@ describe('what a page costs', () => {
     await expectCost('?limit=100&status=down,survivor&customerId=dental', 0, 2);
     // The most: listings from before their record of tracker kinds, every kind read: 7 keys a site.
     const doc = rawDoc();
-    await Promise.all(siteIds.map((siteId) => doc.send(new UpdateCommand({ TableName: api.tableName, Key: listingKey({ resellerId, siteId }), UpdateExpression: 'REMOVE incidentKinds' }))));
+    await Promise.all(
+      siteIds.map((siteId) =>
+        doc.send(
+          new UpdateCommand({
+            TableName: api.tableName,
+            Key: listingKey({ resellerId, siteId }),
+            UpdateExpression: 'REMOVE incidentKinds',
+          }),
+        ),
+      ),
+    );
     await expectCost('?limit=100', 100, 7);
     await expectCost('?limit=30', 30, 3);
     await expectCost('?limit=5', 5, 1);

@@ -89,7 +89,9 @@ interface Hostile {
 const targets = allTargets();
 const targetByKey = new Map(targets.map((target) => [target.key, target]));
 /** The route table the local server (and API Gateway) matches against. */
-const routeTable = Object.fromEntries([...targets.map((t) => t.key), 'GET /openapi.json'].map((key) => [key, undefined])) as unknown as Routes;
+const routeTable = Object.fromEntries(
+  [...targets.map((t) => t.key), 'GET /openapi.json'].map((key) => [key, undefined]),
+) as unknown as Routes;
 
 let api: TestApi;
 let a: Tenant;
@@ -147,7 +149,8 @@ function queryDefect(target: Target, url: URL): string | undefined {
   // As API Gateway passes them: a repeated parameter's values joined with commas.
   const params = raw ? Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')])) : {};
   if (!target.query.safeParse(params).success) return 'the query fails its schema';
-  if (typeof params.cursor === 'string' && params.cursor !== '' && !ownCursor(target, params.cursor)) return "a cursor not of the caller's list";
+  if (typeof params.cursor === 'string' && params.cursor !== '' && !ownCursor(target, params.cursor))
+    return "a cursor not of the caller's list";
   return undefined;
 }
 
@@ -270,7 +273,8 @@ function baselineQuery(target: Target): [string, string][] {
   return Object.entries(routeFixtures[target.key]?.query?.(a) ?? {});
 }
 
-const encodeQuery = (entries: readonly (readonly [string, string])[]) => entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+const encodeQuery = (entries: readonly (readonly [string, string])[]) =>
+  entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 
 interface Parts {
   method?: string;
@@ -342,13 +346,16 @@ function setAt(root: Json, path: JsonPath, value: Json | undefined): Json {
 
 function allPaths(value: Json, prefix: JsonPath = []): JsonPath[] {
   if (Array.isArray(value)) return value.flatMap((item, i) => [[...prefix, i], ...allPaths(item, [...prefix, i])]);
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, item]) => [[...prefix, k], ...allPaths(item, [...prefix, k])]);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, item]) => [[...prefix, k], ...allPaths(item, [...prefix, k])]);
   return [];
 }
 
 function objectPaths(value: Json, prefix: JsonPath = []): JsonPath[] {
   if (value === null || typeof value !== 'object') return [];
-  const children = Array.isArray(value) ? value.map((item, i) => [item, i] as const) : Object.entries(value).map(([k, item]) => [item, k] as const);
+  const children = Array.isArray(value)
+    ? value.map((item, i) => [item, i] as const)
+    : Object.entries(value).map(([k, item]) => [item, k] as const);
   const own = Array.isArray(value) ? [] : [prefix];
   return [...own, ...children.flatMap(([item, step]) => objectPaths(item, [...prefix, step]))];
 }
@@ -366,7 +373,10 @@ function withRawEntry(root: Json, path: JsonPath, entry: string): string {
 }
 
 const valueAt = (root: Json, path: JsonPath): Json | undefined =>
-  path.reduce<Json | undefined>((node, step) => (node !== null && typeof node === 'object' ? (node as Record<string | number, Json>)[step] : undefined), root);
+  path.reduce<Json | undefined>(
+    (node, step) => (node !== null && typeof node === 'object' ? (node as Record<string | number, Json>)[step] : undefined),
+    root,
+  );
 
 /** A value of another JSON type than `value`. */
 function otherType(value: Json | undefined): Json {
@@ -459,7 +469,27 @@ function reservedKeyBodies(base: Json): string[] {
   });
 }
 
-const notObjects = ['[]', 'null', '42', '"string"', 'true', '', ' ', '{', '}', '{"a":1}{"b":2}', '[{}]', '{}', 'undefined', "{'a':1}", '{"a":1,}', '/*c*/{}', '\u0000', '{"":""}', '\ufeff'];
+const notObjects = [
+  '[]',
+  'null',
+  '42',
+  '"string"',
+  'true',
+  '',
+  ' ',
+  '{',
+  '}',
+  '{"a":1}{"b":2}',
+  '[{}]',
+  '{}',
+  'undefined',
+  "{'a':1}",
+  '{"a":1,}',
+  '/*c*/{}',
+  '\u0000',
+  '{"":""}',
+  '\ufeff',
+];
 
 // ---------------------------------------------------------------------------------------------
 // Credentials
@@ -487,7 +517,7 @@ function credentials(): Credential[] {
     bad("A's key id with a wrong secret", `Bearer ${wrongSecretKey(a)}`),
     bad("A's revoked key", `Bearer ${a.revokedKey}`),
     bad("B's key relabelled as A's", `Bearer ${b.rwKey.replace(`tbk.${b.resellerId}.`, `tbk.${a.resellerId}.`)}`),
-    bad("a tampered node token", `Bearer ${tampered(a.nodeToken)}`),
+    bad('a tampered node token', `Bearer ${tampered(a.nodeToken)}`),
     bad('a node token of garbage', `Bearer tb1.e30.${'A'.repeat(43)}`),
     bad('latin-1 in the token', 'Bearer caf\u00e9'),
     { name: 'the admin key', header: `Bearer ${api.adminKey}`, kind: 'admin' },
@@ -498,11 +528,17 @@ function credentials(): Credential[] {
 }
 
 function credentialArb(): fc.Arbitrary<Credential> {
-  const printable = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~+/=!#$%&*:;<>?@[]^`{|}'.split(''));
+  const printable = fc.constantFrom(
+    ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-~+/=!#$%&*:;<>?@[]^`{|}'.split(''),
+  );
   return fc.oneof(
     fc.constantFrom(...credentials()),
-    fc.string({ unit: printable, minLength: 1, maxLength: 600 }).map((token): Credential => ({ name: `random token ${token.slice(0, 20)}`, header: `Bearer ${token}`, kind: 'bad' })),
-    fc.string({ unit: printable, minLength: 1, maxLength: 40 }).map((token): Credential => ({ name: 'tbk. and garbage', header: `Bearer tbk.${a.resellerId}.${token}`, kind: 'bad' })),
+    fc
+      .string({ unit: printable, minLength: 1, maxLength: 600 })
+      .map((token): Credential => ({ name: `random token ${token.slice(0, 20)}`, header: `Bearer ${token}`, kind: 'bad' })),
+    fc
+      .string({ unit: printable, minLength: 1, maxLength: 40 })
+      .map((token): Credential => ({ name: 'tbk. and garbage', header: `Bearer tbk.${a.resellerId}.${token}`, kind: 'bad' })),
   );
 }
 
@@ -510,7 +546,11 @@ function credentialArb(): fc.Arbitrary<Credential> {
 // Paths
 
 const percentEncodeBytes = (text: string) =>
-  [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9_~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  [...Buffer.from(text, 'utf8')]
+    .map((byte) =>
+      /[A-Za-z0-9_~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 
 function hostileSegments(name: string): string[] {
   const ofB: Record<string, string> = {
@@ -649,16 +689,36 @@ const badQueryValues = [
 
 const unknownQueryKeys = ['admin', 'resellerId', '__proto__', 'constructor', 'x', 'LIMIT', 'limit ', 'cursor[]', 'toString', 'siteid', ''];
 
-const rawQueries = ['%', '%zz', '&&&', '=', '==', 'limit', 'limit=%FF', 'limit=1%00', '__proto__[admin]=1', 'a=1&a=2', '%00=%00', '?', 'x'.repeat(2000)];
+const rawQueries = [
+  '%',
+  '%zz',
+  '&&&',
+  '=',
+  '==',
+  'limit',
+  'limit=%FF',
+  'limit=1%00',
+  '__proto__[admin]=1',
+  'a=1&a=2',
+  '%00=%00',
+  '?',
+  'x'.repeat(2000),
+];
 
 function queryArb(target: Target): fc.Arbitrary<string> {
   const base = baselineQuery(target);
   const keys = [...new Set([...base.map(([k]) => k), 'limit', 'cursor', 'from', 'to', 'format', 'siteId'])];
   const set = (key: string, value: string) => encodeQuery([...base.filter(([k]) => k !== key), [key, value]]);
   return fc.oneof(
-    fc.tuple(fc.oneof(fc.constantFrom(...unknownQueryKeys), fc.string({ minLength: 1, maxLength: 20 })), fc.string({ maxLength: 20 })).map(([k, v]) => encodeQuery([...base, [k, v]])),
-    fc.tuple(fc.constantFrom(...keys), fc.oneof(fc.constantFrom(...badQueryValues), fc.string({ maxLength: 40 }))).map(([k, v]) => set(k, v)),
-    fc.tuple(fc.constantFrom(...keys), fc.oneof(fc.constantFrom(...badQueryValues), fc.string({ maxLength: 10 }))).map(([k, v]) => encodeQuery([...base, [k, v]])),
+    fc
+      .tuple(fc.oneof(fc.constantFrom(...unknownQueryKeys), fc.string({ minLength: 1, maxLength: 20 })), fc.string({ maxLength: 20 }))
+      .map(([k, v]) => encodeQuery([...base, [k, v]])),
+    fc
+      .tuple(fc.constantFrom(...keys), fc.oneof(fc.constantFrom(...badQueryValues), fc.string({ maxLength: 40 })))
+      .map(([k, v]) => set(k, v)),
+    fc
+      .tuple(fc.constantFrom(...keys), fc.oneof(fc.constantFrom(...badQueryValues), fc.string({ maxLength: 10 })))
+      .map(([k, v]) => encodeQuery([...base, [k, v]])),
     base.length > 0 ? fc.constantFrom(...base.map(([key]) => encodeQuery(base.filter(([k]) => k !== key)))) : fc.constant('x=1'),
     fc.constantFrom(...crossCursors()).map((cursor) => encodeQuery([...base, ['cursor', cursor]])),
     fc.constantFrom(...rawQueries),
@@ -696,7 +756,14 @@ function bodyArb(base: Json): fc.Arbitrary<Uint8Array> {
     fc.tuple(pathArb, wrongValueArb).map(([path, value]) => bytes(JSON.stringify(setAt(base, path, value)))),
     pathArb.map((path) => bytes(JSON.stringify(setAt(base, path, undefined)))),
     fc
-      .tuple(objectArb, fc.oneof(fc.constantFrom('admin', 'resellerId', 'isAdmin', 'role', 'toString', 'constructor', 'prototype', 'valueOf'), fc.string({ maxLength: 30 })), wrongValueArb)
+      .tuple(
+        objectArb,
+        fc.oneof(
+          fc.constantFrom('admin', 'resellerId', 'isAdmin', 'role', 'toString', 'constructor', 'prototype', 'valueOf'),
+          fc.string({ maxLength: 30 }),
+        ),
+        wrongValueArb,
+      )
       .map(([path, key, value]) => bytes(JSON.stringify(setAt(base, [...path, key], value)))),
     // Huge strings (up to ~20 KB) and arrays.
     fc
@@ -722,7 +789,9 @@ function bodyArb(base: Json): fc.Arbitrary<Uint8Array> {
       return bytes(withRawEntry(first, path.slice(0, -1), `${JSON.stringify(key)}:${JSON.stringify(lastIsWrong ? wrong : original)}`));
     }),
     // Invalid UTF-8, anywhere or inside a string.
-    fc.tuple(fc.nat(), fc.constantFrom(...invalidUtf8), fc.boolean()).map(([at, sequence, inString]) => spliceBytes(text, inString ? insideFirstString(text) : at, sequence)),
+    fc
+      .tuple(fc.nat(), fc.constantFrom(...invalidUtf8), fc.boolean())
+      .map(([at, sequence, inString]) => spliceBytes(text, inString ? insideFirstString(text) : at, sequence)),
     // Not an object, truncated, trailing garbage, other encodings.
     fc.constantFrom(...notObjects).map(bytes),
     fc.nat().map((cut) => bytes(text.slice(0, cut % text.length))),
@@ -769,7 +838,8 @@ function sweep(target: Target): Hostile[] {
   for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'PURGE']) {
     if (method !== target.method) cases.push({ method });
   }
-  for (const [i, name] of target.params.entries()) for (const segment of hostileSegments(name)) cases.push({ pathname: withSegment(target, i, segment) });
+  for (const [i, name] of target.params.entries())
+    for (const segment of hostileSegments(name)) cases.push({ pathname: withSegment(target, i, segment) });
   const pathname = fillPath(target.template, (name) => paramValue(a, name));
   for (const mangle of mangles) cases.push({ pathname: mangle(pathname) });
 
@@ -777,13 +847,19 @@ function sweep(target: Target): Hostile[] {
   if (target.query) {
     const keys = [...new Set([...base.map(([k]) => k), 'limit', 'cursor'])];
     for (const key of unknownQueryKeys.slice(0, 4)) cases.push({ query: encodeQuery([...base, [key, '1']]) });
-    for (const value of ['-1', '1e9', '0', '1.5', 'abc', '']) cases.push({ query: encodeQuery([...base.filter(([k]) => k !== 'limit'), ['limit', value]]) });
+    for (const value of ['-1', '1e9', '0', '1.5', 'abc', ''])
+      cases.push({ query: encodeQuery([...base.filter(([k]) => k !== 'limit'), ['limit', value]]) });
     cases.push({ query: encodeQuery([...base, ['limit', '5'], ['limit', '6']]) });
     for (const cursor of crossCursors()) cases.push({ query: encodeQuery([...base, ['cursor', cursor]]) });
     for (const key of keys) cases.push({ query: encodeQuery([...base, [key, 'x'.repeat(1100)]]) });
     for (const [key] of base) cases.push({ query: encodeQuery(base.filter(([k]) => k !== key)) });
     if (target.key === 'GET /v1/reports/sla') {
-      cases.push({ query: encodeQuery([['from', '2027-01-01'], ['to', '2026-01-01']]) });
+      cases.push({
+        query: encodeQuery([
+          ['from', '2027-01-01'],
+          ['to', '2026-01-01'],
+        ]),
+      });
       cases.push({ query: encodeQuery([...base.filter(([k]) => k !== 'format'), ['format', 'pdf']]) });
     }
     for (const raw of rawQueries) cases.push({ query: raw });
@@ -814,7 +890,13 @@ function sweep(target: Target): Hostile[] {
       JSON.stringify(setAt(body, firstString, 'x'.repeat(20_000))),
       JSON.stringify(setAt(body, firstString, 'x'.repeat(15_000))),
       JSON.stringify(Array.from({ length: 5000 }, () => 0)),
-      JSON.stringify(setAt(body, first, Array.from({ length: 3000 }, () => 'x'))),
+      JSON.stringify(
+        setAt(
+          body,
+          first,
+          Array.from({ length: 3000 }, () => 'x'),
+        ),
+      ),
       ...paths.map((path) => JSON.stringify(setAt(body, path, otherType(valueAt(body, path))))),
       ...Object.keys(body as Record<string, Json>).map((key) => JSON.stringify(setAt(body, [key], undefined))),
       JSON.stringify(setAt(body, ['admin'], true)),
@@ -839,7 +921,12 @@ function sweep(target: Target): Hostile[] {
 async function send(request: Hostile): Promise<RawAnswer | Error> {
   sent++;
   try {
-    return await rawRequest(api.url, agent, { method: request.method, path: request.path, headers: request.headers, ...(request.body ? { body: request.body } : {}) });
+    return await rawRequest(api.url, agent, {
+      method: request.method,
+      path: request.path,
+      headers: request.headers,
+      ...(request.body ? { body: request.body } : {}),
+    });
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
@@ -855,7 +942,8 @@ function judge(request: Hostile, answer: RawAnswer | Error): [string, string] | 
   if (answer instanceof Error) return [`no answer (${request.target})`, said(answer.message)];
   const reply = `${answer.status} ${answer.text.slice(0, 300)}`;
   if (answer.status >= 500) return [`${answer.status} on ${request.target}`, said(reply)];
-  if (request.defects.length > 0 && (answer.status < 400 || answer.status >= 500)) return [`accepted (${answer.status}) on ${request.target}`, said(reply)];
+  if (request.defects.length > 0 && (answer.status < 400 || answer.status >= 500))
+    return [`accepted (${answer.status}) on ${request.target}`, said(reply)];
   // Node's HTTP parser refuses a request line it cannot read (a raw non-ASCII byte in the path, a
   // method it does not know) with a bare 400 before any route: no body, so no error shape to check.
   const bareParserRefusal = answer.status === 400 && answer.text === '' && answer.contentType === undefined;
@@ -947,8 +1035,12 @@ function hostileArb(target: Target): fc.Arbitrary<Hostile> {
     fc.constantFrom(...mangles).map((mangle) => mangle(pathname)),
     ...(target.params.length > 0
       ? [
-          fc.tuple(fc.nat(), fc.constantFrom(...target.params.flatMap((name) => hostileSegments(name)))).map(([i, segment]) => withSegment(target, i, segment)),
-          fc.tuple(fc.nat(), fc.string({ unit: 'binary', minLength: 1, maxLength: 100 })).map(([i, text]) => withSegment(target, i, percentEncodeBytes(text))),
+          fc
+            .tuple(fc.nat(), fc.constantFrom(...target.params.flatMap((name) => hostileSegments(name))))
+            .map(([i, segment]) => withSegment(target, i, segment)),
+          fc
+            .tuple(fc.nat(), fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }))
+            .map(([i, text]) => withSegment(target, i, percentEncodeBytes(text))),
         ]
       : []),
   );
@@ -961,12 +1053,17 @@ function hostileArb(target: Target): fc.Arbitrary<Hostile> {
     { arbitrary: fc.constant<Part>('credential'), weight: 10 },
     { arbitrary: fc.constant<Part>('method'), weight: 6 },
   );
-  const extra = fc.oneof({ arbitrary: fc.constant<Part[]>([]), weight: 7 }, { arbitrary: fc.constantFrom(...parts).map((part) => [part]), weight: 3 });
+  const extra = fc.oneof(
+    { arbitrary: fc.constant<Part[]>([]), weight: 7 },
+    { arbitrary: fc.constantFrom(...parts).map((part) => [part]), weight: 3 },
+  );
   return fc.tuple(primary, extra).chain(([first, more]) => {
     const broken = [first, ...more];
     return fc
       .record({
-        method: broken.includes('method') ? fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'PURGE', 'LINK') : fc.constant(target.method),
+        method: broken.includes('method')
+          ? fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'PURGE', 'LINK')
+          : fc.constant(target.method),
         pathname: broken.includes('path') ? pathArb : fc.constant(pathname),
         query: broken.includes('query') ? queryArb(target) : fc.constant(encodeQuery(baselineQuery(target))),
         body: broken.includes('body') ? (base === undefined ? strayBodyArb : bodyArb(base)) : fc.constant(undefined),
@@ -984,17 +1081,38 @@ function mayBeValidArb(target: Target): fc.Arbitrary<Hostile> {
   const token = credential.header?.slice('Bearer '.length);
   const credentialVariants: Credential[] = [
     credential,
-    ...(token ? [{ ...credential, name: `${credential.name} (bearer)`, header: `bearer ${token}` }, { ...credential, name: `${credential.name} (BEARER)`, header: `BEARER ${token}` }] : []),
+    ...(token
+      ? [
+          { ...credential, name: `${credential.name} (bearer)`, header: `bearer ${token}` },
+          { ...credential, name: `${credential.name} (BEARER)`, header: `BEARER ${token}` },
+        ]
+      : []),
   ];
   const list = listOf(target.key);
-  const instant = fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+  const instant = fc
+    .date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+    .map((d) => d.toISOString());
   const queryVariants: fc.Arbitrary<string>[] = [fc.constant(encodeQuery(baselineQuery(target)))];
   if (target.query) {
     queryVariants.push(queryArb(target), fc.constantFrom('cursor=', 'limit=1e2', 'limit=0x10', 'limit=%207%20', 'limit=100', 'limit=1'));
     // A cursor of the caller's own list, anywhere in it: accepted by design (it can only skip forward).
-    if (list) queryVariants.push(fc.string({ maxLength: 40 }).map((tail) => encodeQuery([['cursor', Buffer.from(JSON.stringify({ pk: list[0], sk: `${list[1]}${tail}` })).toString('base64url')]])));
+    if (list)
+      queryVariants.push(
+        fc
+          .string({ maxLength: 40 })
+          .map((tail) =>
+            encodeQuery([['cursor', Buffer.from(JSON.stringify({ pk: list[0], sk: `${list[1]}${tail}` })).toString('base64url')]]),
+          ),
+      );
     if (target.key === 'GET /v1/sites/{siteId}/events' || target.key === 'GET /v1/reports/sla') {
-      queryVariants.push(fc.tuple(instant, instant).map(([from, to]) => encodeQuery([['from', from], ['to', to]])));
+      queryVariants.push(
+        fc.tuple(instant, instant).map(([from, to]) =>
+          encodeQuery([
+            ['from', from],
+            ['to', to],
+          ]),
+        ),
+      );
       queryVariants.push(instant.map((from) => encodeQuery([['from', from]])));
     }
   }
@@ -1007,7 +1125,11 @@ function mayBeValidArb(target: Target): fc.Arbitrary<Hostile> {
       fc.constant(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes(text)])),
       fc.constant(bytes(`\n ${text} \t\n`)),
       ...(names.length > 0
-        ? [fc.tuple(fc.constantFrom(...names), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 })).map(([path, name]) => bytes(JSON.stringify(setAt(base, path, name))))]
+        ? [
+            fc
+              .tuple(fc.constantFrom(...names), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }))
+              .map(([path, name]) => bytes(JSON.stringify(setAt(base, path, name)))),
+          ]
         : []),
     );
     if (target.key === 'POST /v1/node/heartbeat') {
@@ -1015,7 +1137,15 @@ function mayBeValidArb(target: Target): fc.Arbitrary<Hostile> {
       bodyVariants.push(
         fc
           .tuple(fc.constantFrom('__proto__', 'constructor', 'toString', 'hasownproperty', '__defineGetter__'), fc.nat({ max: 2 ** 40 }))
-          .map(([check, seq]) => bytes(withRawEntry(setAt(setAt(base, ['seq'], seq + 2), ['health', 'checks'], {}), ['health', 'checks'], `${JSON.stringify(check)}:"ok"`))),
+          .map(([check, seq]) =>
+            bytes(
+              withRawEntry(
+                setAt(setAt(base, ['seq'], seq + 2), ['health', 'checks'], {}),
+                ['health', 'checks'],
+                `${JSON.stringify(check)}:"ok"`,
+              ),
+            ),
+          ),
       );
     }
   }
@@ -1040,12 +1170,24 @@ function edges(target: Target): Hostile[] {
   if (token) cases.push({ credential: { ...credential, name: `${credential.name} (bearer)`, header: `bearer ${token}` } });
   const base = baselineQuery(target);
   const withQuery = (...entries: [string, string | undefined][]) =>
-    encodeQuery([...base.filter(([k]) => !entries.some(([e]) => e === k)), ...entries.filter((e): e is [string, string] => e[1] !== undefined)]);
+    encodeQuery([
+      ...base.filter(([k]) => !entries.some(([e]) => e === k)),
+      ...entries.filter((e): e is [string, string] => e[1] !== undefined),
+    ]);
   if (target.query) {
-    for (const [k, v] of [['cursor', ''], ['limit', '1'], ['limit', '100'], ['limit', '1e2'], ['limit', '0x10']] as const) cases.push({ query: withQuery([k, v]) });
+    for (const [k, v] of [
+      ['cursor', ''],
+      ['limit', '1'],
+      ['limit', '100'],
+      ['limit', '1e2'],
+      ['limit', '0x10'],
+    ] as const)
+      cases.push({ query: withQuery([k, v]) });
     const list = listOf(target.key);
     for (const tail of list ? ['', '~', '0', '\uffff', '9999-12-31T23:59:59.999Z#zzz', '0000-01-01T00:00:00.000Z#a', ' '] : []) {
-      cases.push({ query: withQuery(['cursor', Buffer.from(JSON.stringify({ pk: list![0], sk: `${list![1]}${tail}` })).toString('base64url')]) });
+      cases.push({
+        query: withQuery(['cursor', Buffer.from(JSON.stringify({ pk: list![0], sk: `${list![1]}${tail}` })).toString('base64url')]),
+      });
     }
   }
   if (target.key === 'GET /v1/sites/{siteId}/events') {
@@ -1067,7 +1209,8 @@ function edges(target: Target): Hostile[] {
       ['9999-12-01', '9999-12-31'],
       ['2026-01-01T00:00:00-23:59', '2026-01-01T00:00:00+23:59'],
     ];
-    for (const [from, to] of ranges) for (const format of ['json', 'csv']) cases.push({ query: withQuery(['from', from], ['to', to], ['format', format]) });
+    for (const [from, to] of ranges)
+      for (const format of ['json', 'csv']) cases.push({ query: withQuery(['from', from], ['to', to], ['format', format]) });
     cases.push({ query: withQuery(['siteId', undefined], ['format', 'html']) });
   }
   const body = baselineBody(target);
@@ -1076,10 +1219,13 @@ function edges(target: Target): Hostile[] {
     cases.push({ body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes(text)]) });
     cases.push({ body: bytes(`\n ${text} \t\n`) });
     for (const key of Object.keys(body as Record<string, Json>)) {
-      cases.push({ body: bytes(withRawEntry(setAt(body, [key], 'wrong'), [], `${JSON.stringify(key)}:${JSON.stringify(valueAt(body, [key]))}`)) });
+      cases.push({
+        body: bytes(withRawEntry(setAt(body, [key], 'wrong'), [], `${JSON.stringify(key)}:${JSON.stringify(valueAt(body, [key]))}`)),
+      });
     }
     for (const path of allPaths(body).filter((p) => ['name', 'reason'].includes(String(p[p.length - 1])))) {
-      for (const value of ['<script>alert(1)</script>', '\u0000', '🦄'.repeat(60), 'é'.repeat(120), '\u202eevil', '\ud800']) cases.push({ body: bytes(JSON.stringify(setAt(body, path, value))) });
+      for (const value of ['<script>alert(1)</script>', '\u0000', '🦄'.repeat(60), 'é'.repeat(120), '\u202eevil', '\ud800'])
+        cases.push({ body: bytes(JSON.stringify(setAt(body, path, value))) });
     }
     // `constructor` is a valid identifier, and the name of a property every object inherits.
     const identifiers = allPaths(body).filter((p) => {
@@ -1114,7 +1260,10 @@ describe('hostile input: a fixed sweep of every kind, per route', () => {
   test('a body over 1 MiB is cut off before any handler (413), on a route with and one without a body', async () => {
     const findings = new Findings();
     const huge = bytes(`{"name":"${'x'.repeat(1024 * 1024)}"}`);
-    await runAll([build(targetByKey.get('PATCH /v1/reseller')!, { body: huge }), build(targetByKey.get('GET /v1/sites')!, { body: huge })], findings);
+    await runAll(
+      [build(targetByKey.get('PATCH /v1/reseller')!, { body: huge }), build(targetByKey.get('GET /v1/sites')!, { body: huge })],
+      findings,
+    );
     expect(findings.report()).toEqual([]);
   });
 });
@@ -1142,7 +1291,35 @@ test('/openapi.json: garbage methods and paths are 404 with the error shape, nev
     body: undefined,
     defects: ['not a route of the API'],
   });
-  const methods = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'PURGE', 'LINK', 'UNLINK', 'SEARCH', 'REPORT', 'NOTIFY', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACL', 'MKACTIVITY', 'CHECKOUT', 'MERGE', 'M-SEARCH', 'MKCALENDAR'];
+  const methods = [
+    'POST',
+    'PUT',
+    'PATCH',
+    'DELETE',
+    'OPTIONS',
+    'TRACE',
+    'PROPFIND',
+    'PROPPATCH',
+    'MKCOL',
+    'COPY',
+    'MOVE',
+    'LOCK',
+    'UNLOCK',
+    'PURGE',
+    'LINK',
+    'UNLINK',
+    'SEARCH',
+    'REPORT',
+    'NOTIFY',
+    'SUBSCRIBE',
+    'UNSUBSCRIBE',
+    'ACL',
+    'MKACTIVITY',
+    'CHECKOUT',
+    'MERGE',
+    'M-SEARCH',
+    'MKCALENDAR',
+  ];
   const paths = [
     '/openapi.json/',
     '/openapi.json/x',
@@ -1169,7 +1346,8 @@ test('/openapi.json: garbage methods and paths are 404 with the error shape, nev
   await runAll(requests, findings);
   const answers = await Promise.all(requests.filter((r) => r.method !== 'HEAD').map(async (r) => [r, await send(r)] as const));
   for (const [request, answer] of answers) {
-    if (answer instanceof Error || answer.status !== 404) findings.add('not 404', `${describeRequest(request)} → ${answer instanceof Error ? answer.message : answer.status}`);
+    if (answer instanceof Error || answer.status !== 404)
+      findings.add('not 404', `${describeRequest(request)} → ${answer instanceof Error ? answer.message : answer.status}`);
   }
   // Method tokens Node's HTTP parser does not know never reach a route: a 4xx, never a 5xx.
   for (const method of ['FOO', 'GETT', 'G_T', 'X'.repeat(100)]) {

@@ -54,13 +54,29 @@ beforeAll(async () => {
   const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
   const sns = localSnsClient(inject('snsSqsEndpoint'));
   const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
-  const handler = publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }));
-  poller = await startStreamPoller({ client, streams: streamsClient(inject('dynamoEndpoint')), tableName: api.tableName, intervalMs: 50, handler });
+  const handler = publisherHandler(() =>
+    publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }),
+  );
+  poller = await startStreamPoller({
+    client,
+    streams: streamsClient(inject('dynamoEndpoint')),
+    tableName: api.tableName,
+    intervalMs: 50,
+    handler,
+  });
   // The incidents function on the same table, fed below by hand with the events the trail recorded.
   const sqs = localSqsClient(inject('snsSqsEndpoint'));
   const prefix = `ih-${randomBytes(4).toString('hex')}`;
   const [queue, outbox] = await Promise.all([localQueue(sqs, `${prefix}-incidents`), localQueue(sqs, `${prefix}-webhook-outbox`)]);
-  incidents = incidentDeps({ tableName: api.tableName, dynamo: client, sqs, sns, incidentsQueueUrl: queue.url, webhookOutboxUrl: outbox.url, channelPrefix: prefix });
+  incidents = incidentDeps({
+    tableName: api.tableName,
+    dynamo: client,
+    sqs,
+    sns,
+    incidentsQueueUrl: queue.url,
+    webhookOutboxUrl: outbox.url,
+    channelPrefix: prefix,
+  });
   reseller = await setUpReseller(api);
   other = await setUpReseller(api);
 });
@@ -79,10 +95,15 @@ async function createIntegration(key = reseller.key, siteId = reseller.siteId): 
 function signedHeaders(secret: string, body: string, options: { id?: string; atMs?: number } = {}): Record<string, string> {
   const id = options.id ?? `msg_${randomBytes(8).toString('hex')}`;
   const at = new Date(options.atMs ?? api.clock.now());
-  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, body) };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(id, at, body),
+  };
 }
 
-const hookBody = (type: string, data: Record<string, unknown> = {}) => JSON.stringify({ type, timestamp: new Date(api.clock.now()).toISOString(), data });
+const hookBody = (type: string, data: Record<string, unknown> = {}) =>
+  JSON.stringify({ type, timestamp: new Date(api.clock.now()).toISOString(), data });
 
 function post(integrationId: string, body: string, headers: Record<string, string>): Promise<Answer> {
   return api.call('POST', `/v1/hooks/${integrationId}`, undefined, body, headers);
@@ -95,13 +116,19 @@ function send(created: Created, body: string, options: { id?: string; atMs?: num
 
 async function alertItem(created: Created, alert: string): Promise<Record<string, unknown> | undefined> {
   const items = (await api.snapshot()) as Record<string, unknown>[];
-  return items.find((item) => item.pk === sitePk(reseller.resellerId, reseller.siteId) && item.sk === alertSk(created.integration.integrationId, alert));
+  return items.find(
+    (item) => item.pk === sitePk(reseller.resellerId, reseller.siteId) && item.sk === alertSk(created.integration.integrationId, alert),
+  );
 }
 
 let deliveries = 0;
 /** Hands an event to the real incidents handler, as its queue would. */
 async function toIncidents(event: WitnessEvent): Promise<void> {
-  const record = { messageId: `m-${String(++deliveries)}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: '1' } } as SQSRecord;
+  const record = {
+    messageId: `m-${String(++deliveries)}`,
+    body: JSON.stringify(event),
+    attributes: { ApproximateReceiveCount: '1' },
+  } as SQSRecord;
   const result = await incidentsHandler(() => incidents)({ Records: [record] }, lambdaContext('incidents', String(deliveries)));
   expect(result.batchItemFailures).toEqual([]);
 }
@@ -156,7 +183,9 @@ describe('managing integrations', () => {
   });
 
   test('an integration on a site the reseller does not have is refused (404) and stores nothing', async () => {
-    await expectRefusedUnchanged(404, () => api.call('POST', '/v1/integrations', reseller.key, { siteId: 'no-such-site', name: 'x', mapping }));
+    await expectRefusedUnchanged(404, () =>
+      api.call('POST', '/v1/integrations', reseller.key, { siteId: 'no-such-site', name: 'x', mapping }),
+    );
   });
 
   test("another reseller's key neither lists nor deletes the integration", async () => {
@@ -197,11 +226,20 @@ describe('a signed hook', () => {
 
     const subject = `${created.integration.integrationId}/ups-power`;
     const raised = (await trail()).find((e) => e.type === 'alert.raised' && e.data.subject === subject);
-    expect(raised?.data).toMatchObject({ severity: 'warning', alert: 'ups-power', integrationId: created.integration.integrationId, summary: 'UPS on battery: 38 min left' });
+    expect(raised?.data).toMatchObject({
+      severity: 'warning',
+      alert: 'ups-power',
+      integrationId: created.integration.integrationId,
+      summary: 'UPS on battery: 38 min left',
+    });
     const changes = conditionChangesOf(raised!);
     expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning' }]);
     const site = { resellerId: reseller.resellerId, siteId: reseller.siteId };
-    const { tracker, outcome } = applyChange(undefined, site, changes[0]!, { eventId: raised!.id, inMaintenance: false, policy: defaultPolicy });
+    const { tracker, outcome } = applyChange(undefined, site, changes[0]!, {
+      eventId: raised!.id,
+      inMaintenance: false,
+      policy: defaultPolicy,
+    });
     expect(outcome).toBe('opened');
     expect(tracker.incident?.incidentId).toBe(`alert-raised-${String(at)}`);
   });
@@ -212,8 +250,14 @@ describe('a signed hook', () => {
     api.clock.advance(60_000);
     const answer = await send(created, hookBody('ups.on-mains'));
     expect(answer.body).toEqual({ action: 'cleared', alert: 'ups-power' });
-    expect(await alertItem(created, 'ups-power')).toMatchObject({ raised: false, type: 'ups.on-mains', at: Math.floor(api.clock.now() / 1000) * 1000 });
-    const cleared = (await trail()).find((e) => e.type === 'alert.cleared' && e.data.subject === `${created.integration.integrationId}/ups-power`);
+    expect(await alertItem(created, 'ups-power')).toMatchObject({
+      raised: false,
+      type: 'ups.on-mains',
+      at: Math.floor(api.clock.now() / 1000) * 1000,
+    });
+    const cleared = (await trail()).find(
+      (e) => e.type === 'alert.cleared' && e.data.subject === `${created.integration.integrationId}/ups-power`,
+    );
     expect(cleared?.data.severity).toBe('info');
     expect(conditionChangesOf(cleared!)).toMatchObject([{ kind: 'alert.raised', phase: 'cleared' }]);
   });
@@ -298,17 +342,27 @@ describe('deleting an integration', () => {
 
     expect(await alertItem(created, 'ups-power')).toBeUndefined();
     const by = `integration-deleted:${created.integration.integrationId}`;
-    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: by, resolvedAt: new Date(api.clock.now()).toISOString() });
+    expect(await alertIncident(incidentId)).toMatchObject({
+      state: 'resolved',
+      resolvedBy: by,
+      resolvedAt: new Date(api.clock.now()).toISOString(),
+    });
     // The reseller is told: the trail records the resolution (its targets hear of it from there), and the alert's clearing.
     const told = await trail();
     expect(told.filter((e) => e.type === 'incident.resolved' && e.data.incidentId === incidentId).map((e) => e.data.by)).toEqual([by]);
     const cleared = told.filter((e) => e.type === 'alert.cleared' && e.data.subject === `${created.integration.integrationId}/ups-power`);
     expect(cleared).toHaveLength(1);
     // The events still on their way to the incidents queue change nothing: no incident opens again.
-    for (const event of [...cleared, ...told.filter((e) => e.type === 'alert.raised' && e.data.integrationId === created.integration.integrationId)]) await toIncidents(event);
+    for (const event of [
+      ...cleared,
+      ...told.filter((e) => e.type === 'alert.raised' && e.data.integrationId === created.integration.integrationId),
+    ])
+      await toIncidents(event);
     expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: by });
     const unresolved = await api.call('GET', '/v1/incidents?state=unresolved', reseller.key);
-    expect((unresolved.body as { items: Incident[] }).items.filter((i) => i.siteId === reseller.siteId && i.kind === 'alert.raised')).toEqual([]);
+    expect(
+      (unresolved.body as { items: Incident[] }).items.filter((i) => i.siteId === reseller.siteId && i.kind === 'alert.raised'),
+    ).toEqual([]);
   });
 
   test("leaves open an incident another integration's alert still keeps raised", async () => {
@@ -326,7 +380,10 @@ describe('deleting an integration', () => {
     expect(await alertIncident(incidentId)).toMatchObject({ state: 'open', resolvedBy: null, recoveredAt: null });
     // Deleting the other one too ends it.
     expect((await api.call('DELETE', `/v1/integrations/${rmm.integration.integrationId}`, reseller.key)).status).toBe(204);
-    expect(await alertIncident(incidentId)).toMatchObject({ state: 'resolved', resolvedBy: `integration-deleted:${rmm.integration.integrationId}` });
+    expect(await alertIncident(incidentId)).toMatchObject({
+      state: 'resolved',
+      resolvedBy: `integration-deleted:${rmm.integration.integrationId}`,
+    });
   });
 });
 
@@ -376,7 +433,9 @@ describe('a hook that is not what the integration signed', () => {
 
   test('signed with another secret is refused (401)', async () => {
     const body = hookBody('ups.on-battery');
-    await refusedFor(/signature/, () => post(created.integration.integrationId, body, signedHeaders(`whsec_${randomBytes(32).toString('base64')}`, body)));
+    await refusedFor(/signature/, () =>
+      post(created.integration.integrationId, body, signedHeaders(`whsec_${randomBytes(32).toString('base64')}`, body)),
+    );
   });
 
   test('stamped 6 minutes ago, or 6 minutes ahead, is refused (401) as outside the window', async () => {
@@ -395,7 +454,9 @@ describe('a hook that is not what the integration signed', () => {
 
   test('for an integration that does not exist is answered 404', async () => {
     const body = hookBody('ups.on-battery');
-    await expectRefusedUnchanged(404, () => post(`int_${randomBytes(16).toString('base64url')}`, body, signedHeaders(created.secret, body)));
+    await expectRefusedUnchanged(404, () =>
+      post(`int_${randomBytes(16).toString('base64url')}`, body, signedHeaders(created.secret, body)),
+    );
   });
 
   test(`over ${String(maxInboundHookBytes / 1024)} KiB is refused (413) before anything else`, async () => {

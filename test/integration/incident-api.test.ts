@@ -39,7 +39,9 @@ describe('incidents on the API', () => {
     const { key, siteId, incidentId, path } = await resellerWithIncident();
     const listed = await api.call('GET', '/v1/incidents', key);
     expect(listed.status).toBe(200);
-    expect(items(listed.body)).toEqual([expect.objectContaining({ incidentId, siteId, kind: 'node.lost', state: 'open', subjects: ['node-a'] })]);
+    expect(items(listed.body)).toEqual([
+      expect.objectContaining({ incidentId, siteId, kind: 'node.lost', state: 'open', subjects: ['node-a'] }),
+    ]);
     expect(items((await api.call('GET', '/v1/incidents?state=unresolved', key)).body)).toHaveLength(1);
     expect(items((await api.call('GET', '/v1/incidents?state=resolved', key)).body)).toEqual([]);
 
@@ -56,7 +58,11 @@ describe('incidents on the API', () => {
     const { key, keyId, path } = await resellerWithIncident();
     const acked = await api.call('POST', `${path}/acknowledge`, key);
     expect(acked.status).toBe(200);
-    expect(acked.body).toMatchObject({ state: 'acknowledged', acknowledgedBy: `api-key:${keyId}`, acknowledgedAt: new Date(api.clock.now()).toISOString() });
+    expect(acked.body).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: `api-key:${keyId}`,
+      acknowledgedAt: new Date(api.clock.now()).toISOString(),
+    });
 
     api.clock.advance(5_000);
     const table = await api.snapshot();
@@ -89,7 +95,11 @@ describe('incidents on the API', () => {
     const annexIncident = await openIncident(api, { resellerId: a.resellerId, siteId: onlyA }, 'node-b', api.clock.now());
     const table = await api.snapshot();
     for (const path of [a.path, `/v1/sites/${onlyA}/incidents/${annexIncident}`]) {
-      for (const [method, suffix] of [['GET', ''], ['POST', '/acknowledge'], ['POST', '/resolve']] as const) {
+      for (const [method, suffix] of [
+        ['GET', ''],
+        ['POST', '/acknowledge'],
+        ['POST', '/resolve'],
+      ] as const) {
         const answer = await api.call(method, `${path}${suffix}`, b.key);
         expect(answer.status, `${method} ${path}${suffix}`).toBe(404);
         expect(answer.body).toMatchObject({ error: { code: 'not-found' } });
@@ -141,15 +151,24 @@ describe("each reseller's channels", () => {
 
   it("saving a policy subscribes its e-mail addresses and phone numbers to the reseller's alerts topic, once each", async () => {
     const { resellerId, key, siteId } = await setUpReseller(api);
-    const policy = (targets: unknown[]) => ({ levels: [{ afterMs: 0, targets: [{ type: 'service-queue' }, ...targets] }], repeatLast: { times: 0, everyMs: 600_000 } });
+    const policy = (targets: unknown[]) => ({
+      levels: [{ afterMs: 0, targets: [{ type: 'service-queue' }, ...targets] }],
+      repeatLast: { times: 0, everyMs: 600_000 },
+    });
     const email = { type: 'email', address: 'noc@example.com' };
     expect((await api.call('PUT', '/v1/escalation-policy', key, policy([email]))).status).toBe(200);
     expect((await api.call('PUT', '/v1/escalation-policy', key, policy([email]))).status).toBe(200);
-    expect((await api.call('PUT', `/v1/sites/${siteId}/escalation-policy`, key, policy([email, { type: 'sms', phoneNumber: '+14155550100' }]))).status).toBe(200);
+    expect(
+      (await api.call('PUT', `/v1/sites/${siteId}/escalation-policy`, key, policy([email, { type: 'sms', phoneNumber: '+14155550100' }])))
+        .status,
+    ).toBe(200);
 
     const topicArn = await api.api.channels.alertsTopicArn(resellerId);
     const { Subscriptions = [] } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
-    expect(Subscriptions.map((s) => `${s.Protocol ?? ''} ${s.Endpoint ?? ''}`).sort()).toEqual(['email noc@example.com', 'sms +14155550100']);
+    expect(Subscriptions.map((s) => `${s.Protocol ?? ''} ${s.Endpoint ?? ''}`).sort()).toEqual([
+      'email noc@example.com',
+      'sms +14155550100',
+    ]);
     expect(topicArn).toContain(api.api.channels.names(resellerId).alertsTopic);
   });
 });

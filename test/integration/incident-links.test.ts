@@ -24,7 +24,8 @@ async function incidentWithLinks() {
   const incidentId = await openIncident(api, reseller, 'node-a', api.clock.now() - 10_000);
   const links = signer.linksFor(reseller.resellerId, reseller.siteId, incidentId, api.clock.now());
   const path = (url: string) => url.slice(api.url.length);
-  const incident = async () => (await api.call('GET', `/v1/sites/${reseller.siteId}/incidents/${incidentId}`, reseller.key)).body as Record<string, unknown>;
+  const incident = async () =>
+    (await api.call('GET', `/v1/sites/${reseller.siteId}/incidents/${incidentId}`, reseller.key)).body as Record<string, unknown>;
   return { ...reseller, incidentId, acknowledge: path(links.acknowledge), resolve: path(links.resolve), incident };
 }
 
@@ -67,7 +68,8 @@ describe('one-click links', () => {
 
   it('POST acknowledges (again: no change), as a browser posts the form', async () => {
     const { acknowledge, incidentId, incident } = await incidentWithLinks();
-    const post = () => fetch(`${api.url}${acknowledge}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const post = () =>
+      fetch(`${api.url}${acknowledge}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
     const answer = await post();
     expect(answer.status).toBe(200);
     expect(await answer.text()).toContain(`Incident ${incidentId} acknowledged`);
@@ -92,9 +94,22 @@ describe('one-click links', () => {
 
   it('an acknowledge link altered to resolve, or to another incident, is refused (401) and changes nothing', async () => {
     const { acknowledge, incident } = await incidentWithLinks();
-    await expectRefused('POST', withClaims(acknowledge, (c) => (c.a = 'resolve')), 401, /not valid/);
-    await expectRefused('POST', withClaims(acknowledge, (c) => (c.i = 'node-lost-1')), 401);
-    await expectRefused('GET', withClaims(acknowledge, (c) => (c.e = Number(c.e) + 3600)), 401);
+    await expectRefused(
+      'POST',
+      withClaims(acknowledge, (c) => (c.a = 'resolve')),
+      401,
+      /not valid/,
+    );
+    await expectRefused(
+      'POST',
+      withClaims(acknowledge, (c) => (c.i = 'node-lost-1')),
+      401,
+    );
+    await expectRefused(
+      'GET',
+      withClaims(acknowledge, (c) => (c.e = Number(c.e) + 3600)),
+      401,
+    );
     expect(await incident()).toMatchObject({ state: 'open' });
   });
 
@@ -111,7 +126,11 @@ describe('one-click links', () => {
     const b = await incidentWithLinks();
     expect(a.siteId).toBe(b.siteId);
     // Relabelled with B's reseller and incident: the signature no longer holds.
-    await expectRefused('POST', withClaims(a.acknowledge, (c) => ((c.r = b.resellerId), (c.i = b.incidentId))), 401);
+    await expectRefused(
+      'POST',
+      withClaims(a.acknowledge, (c) => ((c.r = b.resellerId), (c.i = b.incidentId))),
+      401,
+    );
     // A's own link acts on A's incident only.
     expect((await api.call('POST', a.resolve)).status).toBe(200);
     expect(await a.incident()).toMatchObject({ state: 'resolved' });
@@ -120,7 +139,9 @@ describe('one-click links', () => {
 
   it('a node token is not a link, nor a link a node token', async () => {
     const { codes, acknowledge } = await incidentWithLinks();
-    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as { token: string };
+    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as {
+      token: string;
+    };
     await expectRefused('GET', `/v1/links/${token}`, 400);
     // Its claims and signature alone have a link's shape, but not its key.
     await expectRefused('POST', `/v1/links/${token.split('.').slice(1).join('.')}`, 401);

@@ -40,7 +40,15 @@ beforeAll(async () => {
   const prefix = `st-${randomBytes(4).toString('hex')}`;
   const incidents = await localQueue(sqs, `${prefix}-incidents`);
   const outbox = await localQueue(sqs, `${prefix}-webhook-outbox`);
-  deps = incidentDeps({ tableName: table.tableName, dynamo: client, sqs, sns, incidentsQueueUrl: incidents.url, webhookOutboxUrl: outbox.url, channelPrefix: prefix });
+  deps = incidentDeps({
+    tableName: table.tableName,
+    dynamo: client,
+    sqs,
+    sns,
+    incidentsQueueUrl: incidents.url,
+    webhookOutboxUrl: outbox.url,
+    channelPrefix: prefix,
+  });
   serviceQueueUrl = (await new ResellerChannels(sqs, sns, prefix).ensure(resellerId)).queueUrl;
 });
 afterAll(() => {
@@ -53,14 +61,20 @@ const handler = incidentsHandler(() => deps);
 let requests = 0;
 
 async function handle(event: StoredEvent) {
-  const record = { messageId: `m-${String(++requests)}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: '1' } } as SQSRecord;
+  const record = {
+    messageId: `m-${String(++requests)}`,
+    body: JSON.stringify(event),
+    attributes: { ApproximateReceiveCount: '1' },
+  } as SQSRecord;
   return handler({ Records: [record] }, lambdaContext('incidents', String(requests)));
 }
 
 /** The next message on the reseller's service queue (polled until one comes). */
 async function nextDelivered(): Promise<ServiceQueueMessage> {
   for (let i = 0; i < 50; i++) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: serviceQueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: serviceQueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+    );
     const message = Messages[0];
     if (message?.Body) {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: serviceQueueUrl, ReceiptHandle: message.ReceiptHandle }));
@@ -87,7 +101,14 @@ const incident = (incidentId: string, at: number): IncidentRecord => ({
 });
 
 async function storeTracker(siteId: string, record: IncidentRecord): Promise<void> {
-  const tracker: Tracker = { resellerId, siteId, kind: 'alert.raised', subjects: { 'int_x/ups-power': { raisedAt: record.openedAt, clearedAt: 0 } }, incident: record, version: 0 };
+  const tracker: Tracker = {
+    resellerId,
+    siteId,
+    kind: 'alert.raised',
+    subjects: { 'int_x/ups-power': { raisedAt: record.openedAt, clearedAt: 0 } },
+    incident: record,
+    version: 0,
+  };
   await deps.incidents.update(resellerId, siteId, 'alert.raised', () => tracker);
 }
 
@@ -96,7 +117,17 @@ const opened = (siteId: string, incidentId: string, extra: Record<string, unknow
   id: `${resellerId}/${siteId}/incident.escalated/${incidentId}/1`,
   type: 'incident.escalated',
   timestamp: new Date(openedAt + 1_000).toISOString(),
-  data: { resellerId, siteId, severity: 'critical', incidentId, kind: 'alert.raised', step: 1, level: 1, targets: [{ type: 'service-queue' }], ...extra },
+  data: {
+    resellerId,
+    siteId,
+    severity: 'critical',
+    incidentId,
+    kind: 'alert.raised',
+    step: 1,
+    level: 1,
+    targets: [{ type: 'service-queue' }],
+    ...extra,
+  },
 });
 
 describe('an incident step says when its incident opened', () => {
@@ -106,7 +137,11 @@ describe('an incident step says when its incident opened', () => {
     const result = await handle(opened(siteId, 'inc_7f3a9c'));
     expect(result.batchItemFailures).toEqual([]);
     const message = await nextDelivered();
-    expect(message.incident).toMatchObject({ incidentId: 'inc_7f3a9c', openedAt: new Date(openedAt).toISOString(), subjects: ['int_x/ups-power'] });
+    expect(message.incident).toMatchObject({
+      incidentId: 'inc_7f3a9c',
+      openedAt: new Date(openedAt).toISOString(),
+      subjects: ['int_x/ups-power'],
+    });
   });
 
   it('from the event, for an incident its tracker no longer holds (a newer one opened)', async () => {

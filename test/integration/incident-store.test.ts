@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionFailed } from '../../functions/adapters/conditions.ts';
 import { IncidentStore } from '../../functions/adapters/incident-store.ts';
 import { incidentSkPrefix, sitePk } from '../../functions/adapters/tenancy-items.ts';
-import { acknowledge, activeSubjects, applyChange, type ChangeContext, type ConditionChange, defaultPolicy, type Tracker } from '../../functions/domain/incidents.ts';
+import {
+  acknowledge,
+  activeSubjects,
+  applyChange,
+  type ChangeContext,
+  type ConditionChange,
+  defaultPolicy,
+  type Tracker,
+} from '../../functions/domain/incidents.ts';
 import type { IncidentKind } from '../../protocol/incidents.ts';
 import { freshTable } from '../support/dynamo.ts';
 
@@ -179,7 +187,9 @@ describe('IncidentStore.update under concurrency', () => {
     const ops: Op[] = [...raises('node.lost', nodes(20)), { do: 'acknowledge' }];
     const racing = lockstep(doc, ops.length);
     const racingStore = new IncidentStore(racing.doc, tableName);
-    const settled = await Promise.allSettled(ops.map((op) => racingStore.update(resellerId, siteId, 'node.lost', stepOf(siteId, op)).finally(racing.finished)));
+    const settled = await Promise.allSettled(
+      ops.map((op) => racingStore.update(resellerId, siteId, 'node.lost', stepOf(siteId, op)).finally(racing.finished)),
+    );
     const refused = settled.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
     expect(refused, 'calls that gave up').toEqual([]);
   });
@@ -190,7 +200,11 @@ describe('IncidentStore.update under concurrency', () => {
       {
         weight: 9,
         arbitrary: fc
-          .record({ subject: subjectArb, phase: fc.constantFrom('raised' as const, 'cleared' as const), at: fc.integer({ min: 1, max: 60 }) })
+          .record({
+            subject: subjectArb,
+            phase: fc.constantFrom('raised' as const, 'cleared' as const),
+            at: fc.integer({ min: 1, max: 60 }),
+          })
           .map(({ subject, phase, at }): Op => ({ do: 'change', change: { kind: 'link.lost', subject, phase, at: t0 + at * 1_000 } })),
       },
       { weight: 1, arbitrary: fc.constant<Op>({ do: 'acknowledge' }) },

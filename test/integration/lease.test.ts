@@ -79,7 +79,15 @@ describe('W1: another node is granted only once the lease and the skew margin ar
     const pair = await pairWithPrimaryA(witness);
     const expiry = await storedLease(pair);
 
-    for (const at of [expiry - leaseMs + 1, expiry - 5_000, expiry - 1, expiry, expiry + 1, expiry + skewMarginMs - 1, expiry + skewMarginMs]) {
+    for (const at of [
+      expiry - leaseMs + 1,
+      expiry - 5_000,
+      expiry - 1,
+      expiry,
+      expiry + 1,
+      expiry + skewMarginMs - 1,
+      expiry + skewMarginMs,
+    ]) {
       witness.clock.ms = at;
       await pair.b.heartbeat('secondary', 1, { peer: { reachable: false } });
       const refused = await pair.b.claim(1);

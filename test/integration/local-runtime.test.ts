@@ -73,7 +73,11 @@ async function freePort(): Promise<number> {
   const probe: Server = createServer();
   await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
   const address = probe.address();
-  await new Promise<void>((done) => probe.close(() => { done(); }));
+  await new Promise<void>((done) =>
+    probe.close(() => {
+      done();
+    }),
+  );
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
@@ -97,71 +101,79 @@ async function refused(url: string): Promise<boolean> {
   }
 }
 
-test('npm start: answers 503 from the first instant it listens until ready, then stops on Ctrl-C in order, quietly, with exit code 0', { timeout: 240_000 }, async () => {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${String(port)}`;
-  // The runtime's own settings only: none of this test process's.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TIEBREAK_')));
-  // A process group of its own, so that a signal to the group is what Ctrl-C in a terminal sends.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bin', 'local.ts'), '--port', String(port), '--data', dataDir], {
-    cwd: projectRoot,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-    child.on('exit', (code, signal) => {
-      done({ code, signal });
-    });
-  });
-  const running = () => child.exitCode === null && child.signalCode === null;
-  const pid = child.pid ?? 0;
-  try {
-    // From the first instant the port accepts until the routes answer: every answer is "starting".
-    const answers: Answer[] = [];
-    const first = await waitFor('the witness to answer a heartbeat as ready', 180_000, async () => {
-      if (!running()) throw new Error(`npm start exited early:\n${stderr}`);
-      const answer = await ask(`${url}/v1/node/heartbeat`).catch(() => undefined);
-      if (answer === undefined) return undefined;
-      answers.push(answer);
-      return answer.status === 503 ? undefined : answer;
-    });
-    // Not 404 "no route": the heartbeat route, refusing a request without a token.
-    expect(first.status).toBe(401);
-    expect(answers.length).toBeGreaterThan(1);
-    answers.slice(0, -1).forEach(expectStarting);
-
-    await waitFor('the banner', 60_000, () => (stdout.includes('Ctrl-C stops everything.') ? true : undefined));
-    const engine = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-    expect(engine).toBeDefined();
-
-    // Some writes, so the stream poller and the publisher have work under way when the signal comes.
-    const demo = JSON.parse(readFileSync(join(dataDir, 'demo-site.json'), 'utf8')) as { nodes: { token: string }[] };
-    for (const [i, node] of demo.nodes.entries()) {
-      const answer = await ask(`${url}/v1/node/heartbeat`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(beat(Date.now() + i, 0, 'secondary', true)),
+test(
+  'npm start: answers 503 from the first instant it listens until ready, then stops on Ctrl-C in order, quietly, with exit code 0',
+  { timeout: 240_000 },
+  async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${String(port)}`;
+    // The runtime's own settings only: none of this test process's.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TIEBREAK_')));
+    // A process group of its own, so that a signal to the group is what Ctrl-C in a terminal sends.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(projectRoot, 'bin', 'local.ts'), '--port', String(port), '--data', dataDir],
+      {
+        cwd: projectRoot,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+      child.on('exit', (code, signal) => {
+        done({ code, signal });
       });
-      expect(answer.status).toBe(200);
-    }
+    });
+    const running = () => child.exitCode === null && child.signalCode === null;
+    const pid = child.pid ?? 0;
+    try {
+      // From the first instant the port accepts until the routes answer: every answer is "starting".
+      const answers: Answer[] = [];
+      const first = await waitFor('the witness to answer a heartbeat as ready', 180_000, async () => {
+        if (!running()) throw new Error(`npm start exited early:\n${stderr}`);
+        const answer = await ask(`${url}/v1/node/heartbeat`).catch(() => undefined);
+        if (answer === undefined) return undefined;
+        answers.push(answer);
+        return answer.status === 503 ? undefined : answer;
+      });
+      // Not 404 "no route": the heartbeat route, refusing a request without a token.
+      expect(first.status).toBe(401);
+      expect(answers.length).toBeGreaterThan(1);
+      answers.slice(0, -1).forEach(expectStarting);
 
-    process.kill(-pid, 'SIGINT');
-    expect(await exited).toEqual({ code: 0, signal: null });
-    expect(stderr).not.toMatch(/Error|ECONNREFUSED|\n\s+at /);
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe('Tiebreak witness (local) stopped.');
-    // The engine stopped too, and the port is free again.
-    expect(await refused(engine ?? '')).toBe(true);
-    expect(await refused(url)).toBe(true);
-  } finally {
-    // A failed assertion above: the runtime still stops its engine (SIGTERM is handled as SIGINT).
-    if (running()) {
-      process.kill(-pid, 'SIGTERM');
-      await exited;
+      await waitFor('the banner', 60_000, () => (stdout.includes('Ctrl-C stops everything.') ? true : undefined));
+      const engine = /DynamoDB Local: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+      expect(engine).toBeDefined();
+
+      // Some writes, so the stream poller and the publisher have work under way when the signal comes.
+      const demo = JSON.parse(readFileSync(join(dataDir, 'demo-site.json'), 'utf8')) as { nodes: { token: string }[] };
+      for (const [i, node] of demo.nodes.entries()) {
+        const answer = await ask(`${url}/v1/node/heartbeat`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(beat(Date.now() + i, 0, 'secondary', true)),
+        });
+        expect(answer.status).toBe(200);
+      }
+
+      process.kill(-pid, 'SIGINT');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(stderr).not.toMatch(/Error|ECONNREFUSED|\n\s+at /);
+      expect(stdout.trimEnd().split('\n').at(-1)).toBe('Tiebreak witness (local) stopped.');
+      // The engine stopped too, and the port is free again.
+      expect(await refused(engine ?? '')).toBe(true);
+      expect(await refused(url)).toBe(true);
+    } finally {
+      // A failed assertion above: the runtime still stops its engine (SIGTERM is handled as SIGINT).
+      if (running()) {
+        process.kill(-pid, 'SIGTERM');
+        await exited;
+      }
     }
-  }
-});
+  },
+);

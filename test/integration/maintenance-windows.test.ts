@@ -109,7 +109,10 @@ describe('PATCH /v1/sites/{siteId}/maintenance/{windowId}', () => {
     const s = await site();
     const window = await declare(s, '2026-12-07T20:00:00Z', '2026-12-07T22:00:00Z');
     api.clock.advance(10 * min);
-    const moved = await api.call('PATCH', `${s.path}/${window.windowId}`, s.key, { start: '2026-12-08T20:00:00Z', end: '2026-12-08T23:00:00Z' });
+    const moved = await api.call('PATCH', `${s.path}/${window.windowId}`, s.key, {
+      start: '2026-12-08T20:00:00Z',
+      end: '2026-12-08T23:00:00Z',
+    });
     expect(moved.status, moved.text).toBe(200);
     const expected = {
       ...window,
@@ -132,7 +135,12 @@ describe('PATCH /v1/sites/{siteId}/maintenance/{windowId}', () => {
     const window = await declare(s, at(hour), at(3 * hour));
     const changed = await api.call('PATCH', `${s.path}/${window.windowId}`, s.key, { end: at(2 * hour), reason: 'firmware, faster' });
     expect(changed.status, changed.text).toBe(200);
-    expect(changed.body).toMatchObject({ start: window.start, end: at(2 * hour), reason: 'firmware, faster', declaredAt: window.declaredAt });
+    expect(changed.body).toMatchObject({
+      start: window.start,
+      end: at(2 * hour),
+      reason: 'firmware, faster',
+      declaredAt: window.declaredAt,
+    });
   });
 
   it('refuses to move a window that has not started into the past, or to break the window rules', async () => {
@@ -170,7 +178,10 @@ describe('PATCH /v1/sites/{siteId}/maintenance/{windowId}', () => {
     expect(shorter.body).toMatchObject({ start: window.start, end: at(15 * min), reason: 'firmware, done early', changedAt: at(0) });
     expect(await list(s)).toEqual([shorter.body]);
     const { Item } = await doc.send(
-      new GetCommand({ TableName: api.tableName, Key: { pk: sitePk(s.resellerId, s.siteId), sk: maintenanceSk(window.start, window.windowId) } }),
+      new GetCommand({
+        TableName: api.tableName,
+        Key: { pk: sitePk(s.resellerId, s.siteId), sk: maintenanceSk(window.start, window.windowId) },
+      }),
     );
     expect(Item?.expiresAt).toBe(Math.ceil((api.clock.ms + 15 * min + 400 * 24 * hour) / 1000));
   });
@@ -185,7 +196,11 @@ describe('PATCH /v1/sites/{siteId}/maintenance/{windowId}', () => {
       'maintenance-ended',
     );
     expect(message).toContain('part of the SLA record');
-    await refusedUnchanged(() => api.call('PATCH', `${s.path}/${window.windowId}`, s.key, { end: at(-30 * min) }), 422, 'maintenance-ended');
+    await refusedUnchanged(
+      () => api.call('PATCH', `${s.path}/${window.windowId}`, s.key, { end: at(-30 * min) }),
+      422,
+      'maintenance-ended',
+    );
   });
 });
 
@@ -244,14 +259,29 @@ describe('who declared a window, and when', () => {
     await doc.send(
       new PutCommand({
         TableName: api.tableName,
-        Item: { pk: sitePk(s.resellerId, s.siteId), sk: maintenanceSk(new Date(start).toISOString(), 'old0window00'), windowId: 'old0window00', start, end, reason: 'old', expiresAt: 1 },
+        Item: {
+          pk: sitePk(s.resellerId, s.siteId),
+          sk: maintenanceSk(new Date(start).toISOString(), 'old0window00'),
+          windowId: 'old0window00',
+          start,
+          end,
+          reason: 'old',
+          expiresAt: 1,
+        },
       }),
     );
     const old = { windowId: 'old0window00', start: '2026-12-10T20:00:00.000Z', end: '2026-12-10T22:00:00.000Z', reason: 'old' };
     expect(await list(s)).toEqual([{ ...old, declaredAt: null, declaredBy: null, changedAt: null, changedBy: null }]);
     const changed = await api.call('PATCH', `${s.path}/old0window00`, s.key, { reason: 'old, renamed' });
     expect(changed.status, changed.text).toBe(200);
-    expect(changed.body).toEqual({ ...old, reason: 'old, renamed', declaredAt: null, declaredBy: null, changedAt: at(0), changedBy: { kind: 'api-key', keyId: s.keyId } });
+    expect(changed.body).toEqual({
+      ...old,
+      reason: 'old, renamed',
+      declaredAt: null,
+      declaredBy: null,
+      changedAt: at(0),
+      changedBy: { kind: 'api-key', keyId: s.keyId },
+    });
   });
 });
 
@@ -262,13 +292,22 @@ describe('a change decided on a window that changed meanwhile writes nothing', (
     const read = await api.api.sites.getMaintenance(s.resellerId, s.siteId, window.windowId);
     if (!read) throw new Error('the window was not found');
     const change = { changedAt: now, changedBy: { kind: 'admin' } as const };
-    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, end: read.end - 10 * min, ...change }, now)).toBe(true);
+    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, end: read.end - 10 * min, ...change }, now)).toBe(
+      true,
+    );
     const after = await api.snapshot();
     // Each of these was decided on the window as first read: its end has changed since.
     expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, reason: 'racing', ...change }, now)).toBe(false);
-    expect(await api.api.sites.changeMaintenance(s.resellerId, s.siteId, read, { ...read, start: read.start + hour, end: read.end + hour, ...change }, now)).toBe(false);
+    expect(
+      await api.api.sites.changeMaintenance(
+        s.resellerId,
+        s.siteId,
+        read,
+        { ...read, start: read.start + hour, end: read.end + hour, ...change },
+        now,
+      ),
+    ).toBe(false);
     expect(await api.api.sites.deleteMaintenance(s.resellerId, s.siteId, read, now)).toBe(false);
     expect(await api.snapshot()).toEqual(after);
   });
 });
-

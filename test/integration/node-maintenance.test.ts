@@ -24,7 +24,12 @@ describe('POST /v1/node/maintenance: the agent declares a window for its own sit
     const declared = await agent.maintenance({ minutes: 90, reason: 'replacing the RAID controller' });
     expect(declared).toEqual({
       ok: true,
-      body: { windowId: expect.any(String) as unknown, start: '2026-11-29T10:00:00.000Z', end: '2026-11-29T11:30:00.000Z', reason: 'replacing the RAID controller' },
+      body: {
+        windowId: expect.any(String) as unknown,
+        start: '2026-11-29T10:00:00.000Z',
+        end: '2026-11-29T11:30:00.000Z',
+        reason: 'replacing the RAID controller',
+      },
     });
     const windows = await api.call('GET', `/v1/sites/${site.siteId}/maintenance`, site.key);
     expect((windows.body as { items: unknown[] }).items).toEqual([

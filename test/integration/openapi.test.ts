@@ -46,9 +46,16 @@ function routeDifferences(routeKeys: Iterable<string>, doc: Pick<Document, 'path
   // The console's files are served beside the API, not part of it.
   for (const key of consoleRouteKeys) routes.delete(key);
   const described = new Set(
-    Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).filter((key) => httpMethods.includes(key)).map((method) => `${method.toUpperCase()} ${path}`)),
+    Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((key) => httpMethods.includes(key))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    ),
   );
-  return { undocumented: [...routes].filter((key) => !described.has(key)).sort(), unrouted: [...described].filter((key) => !routes.has(key)).sort() };
+  return {
+    undocumented: [...routes].filter((key) => !described.has(key)).sort(),
+    unrouted: [...described].filter((key) => !routes.has(key)).sort(),
+  };
 }
 
 describe('/openapi.json', () => {
@@ -66,9 +73,16 @@ describe('/openapi.json', () => {
     const doc = (await api.call('GET', '/openapi.json')).body as Document;
     const none = { undocumented: [], unrouted: [] };
     // What `npm start` (and startApi) serves.
-    expect(routeDifferences(Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api), ...(await consoleRoutes()) }), doc)).toEqual(none);
+    expect(
+      routeDifferences(Object.keys({ ...witnessRoutes(api.witness), ...apiRoutesFor(api.api), ...(await consoleRoutes()) }), doc),
+    ).toEqual(none);
     // What API Gateway routes in AWS.
-    expect(routeDifferences(Object.values(functionSpecs).flatMap((spec) => routesOf(spec)), doc)).toEqual(none);
+    expect(
+      routeDifferences(
+        Object.values(functionSpecs).flatMap((spec) => routesOf(spec)),
+        doc,
+      ),
+    ).toEqual(none);
     expect(routeDifferences([...Object.keys(apiRoutes), ...Object.keys(nodeRoutes)], doc)).toEqual(none);
     expect(Object.keys(doc.paths)).toContain('/v1/node/maintenance');
   });
@@ -83,7 +97,10 @@ describe('/openapi.json', () => {
     const extra = { paths: { ...doc.paths, '/v1/node/reboot': { post: { responses: {} } } } };
     expect(routeDifferences(table, extra)).toEqual({ undocumented: [], unrouted: ['POST /v1/node/reboot'] });
     const wrongMethod = { paths: { ...doc.paths, '/v1/node/maintenance': { put: doc.paths['/v1/node/maintenance']!.post! } } };
-    expect(routeDifferences(table, wrongMethod)).toEqual({ undocumented: ['POST /v1/node/maintenance'], unrouted: ['PUT /v1/node/maintenance'] });
+    expect(routeDifferences(table, wrongMethod)).toEqual({
+      undocumented: ['POST /v1/node/maintenance'],
+      unrouted: ['PUT /v1/node/maintenance'],
+    });
   });
 
   it('describes the node protocol (maintenance among it) with its security, body, answer and errors', async () => {
@@ -101,19 +118,30 @@ describe('/openapi.json', () => {
     expect(doc.paths['/v1/sites/{siteId}']?.get?.security).toEqual([{ apiKey: [] }]);
     expect(doc.paths['/v1/resellers']?.post?.security).toEqual([{ adminKey: [] }]);
     expect(doc.paths['/v1/node/enroll']?.post?.security).toEqual([]);
-    expect(Object.keys(doc.paths['/v1/sites']?.post?.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '429']));
+    expect(Object.keys(doc.paths['/v1/sites']?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '413', '429']),
+    );
   });
 
   it('describes survivor mode: the status, force-primary (200, its confirmation) and readmit (202, pending), both refused with 409', async () => {
     const doc = (await api.call('GET', '/openapi.json')).body as Document & { components: { schemas: Record<string, Schema> } };
     const content = (responses: Record<string, unknown>, status: string) =>
       (responses[status] as { content?: Record<string, { schema: Schema }> }).content?.['application/json']?.schema ?? {};
-    const force = doc.paths['/v1/sites/{siteId}/nodes/{nodeId}/force-primary']?.post as { security: unknown[]; responses: Record<string, unknown>; requestBody: { content: Record<string, { schema: Schema }> } };
+    const force = doc.paths['/v1/sites/{siteId}/nodes/{nodeId}/force-primary']?.post as {
+      security: unknown[];
+      responses: Record<string, unknown>;
+      requestBody: { content: Record<string, { schema: Schema }> };
+    };
     expect(force.security).toEqual([{ apiKey: [] }]);
     expect(Object.keys(force.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409']));
     expect(force.requestBody.content['application/json']?.schema.required?.sort()).toEqual(['confirm', 'reason']);
-    expect(Object.keys(content(force.responses, '200').properties ?? {})).toEqual(expect.arrayContaining(['epoch', 'primary', 'previousPrimary', 'keyId', 'site']));
-    const readmit = doc.paths['/v1/sites/{siteId}/nodes/{nodeId}/readmit']?.post as { responses: Record<string, unknown>; requestBody?: unknown };
+    expect(Object.keys(content(force.responses, '200').properties ?? {})).toEqual(
+      expect.arrayContaining(['epoch', 'primary', 'previousPrimary', 'keyId', 'site']),
+    );
+    const readmit = doc.paths['/v1/sites/{siteId}/nodes/{nodeId}/readmit']?.post as {
+      responses: Record<string, unknown>;
+      requestBody?: unknown;
+    };
     expect(Object.keys(readmit.responses)).toEqual(expect.arrayContaining(['202', '409']));
     expect(readmit.requestBody).toBeUndefined();
     expect(content(readmit.responses, '202').properties?.status).toEqual({ type: 'string', const: 'pending' });
@@ -129,9 +157,11 @@ describe('/openapi.json', () => {
     expect(patch?.security).toEqual([{ apiKey: [] }]);
     expect(Object.keys(patch?.requestBody.content['application/json']?.schema.properties ?? {}).sort()).toEqual(['end', 'reason', 'start']);
     expect(patch?.requestBody.content['application/json']?.schema.required ?? []).toEqual([]);
-    const described = (responses: Record<string, unknown> | undefined, status: string) => (responses?.[status] as { description?: string } | undefined)?.description ?? '';
+    const described = (responses: Record<string, unknown> | undefined, status: string) =>
+      (responses?.[status] as { description?: string } | undefined)?.description ?? '';
     expect(described(windows?.post?.responses, '422')).toContain('maintenance-in-past');
-    for (const code of ['maintenance-in-past', 'maintenance-started', 'maintenance-ended']) expect(described(patch?.responses, '422')).toContain(code);
+    for (const code of ['maintenance-in-past', 'maintenance-started', 'maintenance-ended'])
+      expect(described(patch?.responses, '422')).toContain(code);
     expect(described(patch?.responses, '409')).toContain('changed meanwhile');
     expect(described(one?.delete?.responses, '422')).toContain('maintenance-ended');
     // Routes that refuse nothing of the kind do not say they might.
@@ -162,7 +192,9 @@ describe('/openapi.json', () => {
     // The message it names is in the endpoint's messages, as their schema says.
     const messages = await api.call('GET', '/v1/webhooks/psa/messages', key);
     expect(apiRoutes['GET /v1/webhooks/{endpointId}/messages'].response.safeParse(messages.body).success, messages.text).toBe(true);
-    expect(messages.body).toMatchObject({ items: [{ messageId: (answer.body as { messageId: string }).messageId, eventType: 'webhook.test', siteId: null }] });
+    expect(messages.body).toMatchObject({
+      items: [{ messageId: (answer.body as { messageId: string }).messageId, eventType: 'webhook.test', siteId: null }],
+    });
   });
 
   it("the service's answers match the documented response schemas", async () => {
@@ -177,7 +209,12 @@ describe('/openapi.json', () => {
       ['GET /v1/sites/{siteId}', `/v1/sites/${siteId}`, key],
       ['POST /v1/node/enroll', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' }],
       ['POST /v1/sites/{siteId}/nodes/{nodeId}/enrollment', `/v1/sites/${siteId}/nodes/node-b/enrollment`, key],
-      ['POST /v1/sites/{siteId}/maintenance', `/v1/sites/${siteId}/maintenance`, key, { start: '2027-02-01T20:00:00Z', end: '2027-02-01T21:00:00Z', reason: 'patch' }],
+      [
+        'POST /v1/sites/{siteId}/maintenance',
+        `/v1/sites/${siteId}/maintenance`,
+        key,
+        { start: '2027-02-01T20:00:00Z', end: '2027-02-01T21:00:00Z', reason: 'patch' },
+      ],
       ['GET /v1/sites/{siteId}/maintenance', `/v1/sites/${siteId}/maintenance`, key],
       ['GET /v1/sites/{siteId}/events', `/v1/sites/${siteId}/events`, key],
       ['POST /v1/api-keys', '/v1/api-keys', key, { name: 'ci', scope: 'read-only' }],

@@ -67,7 +67,12 @@ test('creates a site and prints one token per node, which the witness accepts', 
   expect((await stat(out)).mode & 0o777).toBe(0o600);
 
   for (const node of printed.nodes) {
-    expect(verifyNodeToken(tokenKey, node.token)).toEqual({ resellerId: 'acme', siteId: 'dental-office', nodeId: node.nodeId, tokenVersion: 1 });
+    expect(verifyNodeToken(tokenKey, node.token)).toEqual({
+      resellerId: 'acme',
+      siteId: 'dental-office',
+      nodeId: node.nodeId,
+      tokenVersion: 1,
+    });
     const response = await fetch(`${witness.url}/v1/node/heartbeat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${node.token}`, 'content-type': 'application/json' },
@@ -89,7 +94,17 @@ test('with the outputs file of `cdk deploy`, the table and the key come from the
   const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:TokenKeySecret-XyZ';
   secrets.secrets.set(secretArn, tokenKey.toString('base64'));
   const outputs = join(dir, 'cdk-outputs.json');
-  await writeFile(outputs, JSON.stringify({ Tiebreak: { ApiUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com/', TableName: tableName, TokenKeySecretArn: secretArn, EventTopicArn: 'x' } }));
+  await writeFile(
+    outputs,
+    JSON.stringify({
+      Tiebreak: {
+        ApiUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com/',
+        TableName: tableName,
+        TokenKeySecretArn: secretArn,
+        EventTopicArn: 'x',
+      },
+    }),
+  );
   const printed = await provision(['--outputs', outputs, '--reseller', 'acme', '--site', 'head-office', '--nodes', 'srv-1,srv-2'], {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_REGION: 'eu-west-1',

@@ -64,7 +64,10 @@ function firstGrant(siteId: string, nodeIds: [string, string]): { before: SiteSt
 function streamRecord(sequenceNumber: string, change: { before: SiteState; after: SiteState }): DynamoDBRecord {
   const image = (state: SiteState) => marshall(itemFromSiteState(state), { removeUndefinedValues: true });
   const keys = marshall({ pk: image(change.after).pk?.S, sk: siteStateSk });
-  return { eventName: 'MODIFY', dynamodb: { SequenceNumber: sequenceNumber, Keys: keys, OldImage: image(change.before), NewImage: image(change.after) } } as DynamoDBRecord;
+  return {
+    eventName: 'MODIFY',
+    dynamodb: { SequenceNumber: sequenceNumber, Keys: keys, OldImage: image(change.before), NewImage: image(change.after) },
+  } as DynamoDBRecord;
 }
 
 const trailOf = (siteId: string) => trail.eventsUntil('acme-it', siteId, t0 + 60_000, t0 + 60_000);
@@ -74,16 +77,27 @@ describe('the publisher refuses an event its published schema refuses', () => {
     const valid = firstGrant('valid-site', ['node-a', 'node-b']);
     // A state a bug could have written (the stored state allows it): a node id the contract does not (no capitals).
     const invalid = firstGrant('invalid-site', ['Node-A', 'node-b']);
-    expect(eventsOf(invalid.before, invalid.after, defaultSettings).map((e) => [e.type, e.data.nodeId])).toEqual([['failover.granted', 'Node-A']]);
+    expect(eventsOf(invalid.before, invalid.after, defaultSettings).map((e) => [e.type, e.data.nodeId])).toEqual([
+      ['failover.granted', 'Node-A'],
+    ]);
     const later = firstGrant('later-site', ['node-a', 'node-b']);
 
     const errors = vi.spyOn(logger, 'error');
     const handler = publisherHandler(() => ({ trail, bus, settings: defaultSettings }));
-    const result = await handler({ Records: [streamRecord('1', valid), streamRecord('2', invalid), streamRecord('3', later)] }, lambdaContext('publisher', 'r-1'));
+    const result = await handler(
+      { Records: [streamRecord('1', valid), streamRecord('2', invalid), streamRecord('3', later)] },
+      lambdaContext('publisher', 'r-1'),
+    );
 
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: '2' }]);
     // Refused by the event's schema, not by anything before it.
-    expect(errors).toHaveBeenCalledWith(expect.stringContaining('event refused by its schema'), expect.objectContaining({ type: 'failover.granted', issues: expect.arrayContaining([expect.objectContaining({ path: ['data', 'nodeId'] })]) as unknown }));
+    expect(errors).toHaveBeenCalledWith(
+      expect.stringContaining('event refused by its schema'),
+      expect.objectContaining({
+        type: 'failover.granted',
+        issues: expect.arrayContaining([expect.objectContaining({ path: ['data', 'nodeId'] })]) as unknown,
+      }),
+    );
     expect(await trailOf('invalid-site')).toEqual([]);
     expect(bus.published.map((e) => e.data.siteId)).toEqual(['valid-site']);
     expect((await trailOf('valid-site')).map((e) => e.type)).toEqual(['failover.granted']);

@@ -50,12 +50,16 @@ describe('a refused request leaves the stored site byte-identical', () => {
     const nodes = (await witness.rawItem(pair.key))!.nodes as Record<string, { seq: number }>;
     const last = nodes['node-b']!.seq;
     expectError(
-      await expectUnchanged(() => witness.post(heartbeatPath, pair.b.node.token, { incarnation: 1, seq: last, epoch: 1, role: 'secondary' })),
+      await expectUnchanged(() =>
+        witness.post(heartbeatPath, pair.b.node.token, { incarnation: 1, seq: last, epoch: 1, role: 'secondary' }),
+      ),
       409,
       'stale-request',
     );
     expectError(
-      await expectUnchanged(() => witness.post(claimPath, pair.b.node.token, { incarnation: 1, seq: last - 1, epoch: 1, reason: 'peer-lost' })),
+      await expectUnchanged(() =>
+        witness.post(claimPath, pair.b.node.token, { incarnation: 1, seq: last - 1, epoch: 1, reason: 'peer-lost' }),
+      ),
       409,
       'stale-request',
     );

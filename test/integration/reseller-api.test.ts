@@ -39,7 +39,9 @@ describe('the reseller API, end to end', () => {
 
   it("rotates a node's token: the old token works until the new code is used, then is refused", async () => {
     const { key, siteId, codes } = await setUpReseller(api);
-    const first = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-b'], nodeId: 'node-b' })).body as { token: string };
+    const first = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-b'], nodeId: 'node-b' })).body as {
+      token: string;
+    };
     const code = await api.call('POST', `/v1/sites/${siteId}/nodes/node-b/enrollment`, key);
     expect(code.status).toBe(201);
     expect(code.body).toMatchObject({ nodeId: 'node-b', tokenVersion: 2 });
@@ -55,13 +57,18 @@ describe('the reseller API, end to end', () => {
 
   it("revokes a node's token at once, and outstanding codes with it", async () => {
     const { key, siteId, codes } = await setUpReseller(api);
-    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as { token: string };
+    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as {
+      token: string;
+    };
     const pending = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as { code: string };
     const revoked = await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/revoke`, key);
     expect(revoked.body).toEqual({ nodeId: 'node-a', tokenVersion: 2 });
     expect((await api.call('POST', '/v1/node/heartbeat', token, heartbeat(1))).status).toBe(401);
     expect((await api.call('POST', '/v1/node/enroll', undefined, { code: pending.code, nodeId: 'node-a' })).status).toBe(409);
-    const fresh = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as { code: string; tokenVersion: number };
+    const fresh = (await api.call('POST', `/v1/sites/${siteId}/nodes/node-a/enrollment`, key)).body as {
+      code: string;
+      tokenVersion: number;
+    };
     expect(fresh.tokenVersion).toBe(3);
     const back = await api.call('POST', '/v1/node/enroll', undefined, { code: fresh.code, nodeId: 'node-a' });
     expect((await api.call('POST', '/v1/node/heartbeat', (back.body as { token: string }).token, heartbeat(2))).status).toBe(200);
@@ -69,7 +76,8 @@ describe('the reseller API, end to end', () => {
 
   it("refuses a node's code sent as the other node, naming both, and changes nothing: both tokens keep working, the code still enrolls its node", async () => {
     const { key, siteId, codes } = await setUpReseller(api);
-    const enroll = async (code: string | undefined, nodeId: string) => (await api.call('POST', '/v1/node/enroll', undefined, { code, nodeId })).body as { token: string };
+    const enroll = async (code: string | undefined, nodeId: string) =>
+      (await api.call('POST', '/v1/node/enroll', undefined, { code, nodeId })).body as { token: string };
     const a = await enroll(codes['node-a'], 'node-a');
     const b = await enroll(codes['node-b'], 'node-b');
     // A rotation code for the running node-a, typed into node-b's config: using it would cut node-a off.
@@ -140,7 +148,10 @@ describe('the reseller API, end to end', () => {
     let cursor: string | null = null;
     do {
       const query: string = cursor ? `&cursor=${cursor}` : '';
-      const page = (await api.call('GET', `/v1/customers?limit=2${query}`, key)).body as { items: { customerId: string }[]; nextCursor: string | null };
+      const page = (await api.call('GET', `/v1/customers?limit=2${query}`, key)).body as {
+        items: { customerId: string }[];
+        nextCursor: string | null;
+      };
       seen.push(...page.items.map((c) => c.customerId));
       cursor = page.nextCursor;
     } while (cursor);
@@ -160,7 +171,11 @@ describe('the reseller API, end to end', () => {
     const { windowId } = created.body as { windowId: string };
     const list = await api.call('GET', `/v1/sites/${siteId}/maintenance`, key);
     expect(list.body).toMatchObject({ items: [{ windowId, start: '2027-02-01T20:00:00.000Z', reason: 'firmware update' }] });
-    const bad = await api.call('POST', `/v1/sites/${siteId}/maintenance`, key, { start: '2027-02-01T22:00:00Z', end: '2027-02-01T20:00:00Z', reason: 'x' });
+    const bad = await api.call('POST', `/v1/sites/${siteId}/maintenance`, key, {
+      start: '2027-02-01T22:00:00Z',
+      end: '2027-02-01T20:00:00Z',
+      reason: 'x',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { details: [{ path: 'end' }] } });
     expect((await api.call('DELETE', `/v1/sites/${siteId}/maintenance/${windowId}`, key)).status).toBe(204);
@@ -169,10 +184,18 @@ describe('the reseller API, end to end', () => {
 
   it('sets a tie-break policy, and refuses a preferred node the site does not have', async () => {
     const { key, siteId } = await setUpReseller(api);
-    const set = await api.call('PUT', `/v1/sites/${siteId}/policy`, key, { tieBreak: 'preferred-node', preferredNode: 'node-b', healthThreshold: 40 });
+    const set = await api.call('PUT', `/v1/sites/${siteId}/policy`, key, {
+      tieBreak: 'preferred-node',
+      preferredNode: 'node-b',
+      healthThreshold: 40,
+    });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ policy: { tieBreak: 'preferred-node', preferredNode: 'node-b', healthThreshold: 40 } });
-    const bad = await api.call('PUT', `/v1/sites/${siteId}/policy`, key, { tieBreak: 'preferred-node', preferredNode: 'node-z', healthThreshold: 0 });
+    const bad = await api.call('PUT', `/v1/sites/${siteId}/policy`, key, {
+      tieBreak: 'preferred-node',
+      preferredNode: 'node-z',
+      healthThreshold: 0,
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -210,7 +233,9 @@ describe('the reseller API, end to end', () => {
 
   it('limits each node token too: 50 requests at once, then 429 with Retry-After until it refills, and nothing is written', async () => {
     const { codes } = await setUpReseller(api);
-    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as { token: string };
+    const { token } = (await api.call('POST', '/v1/node/enroll', undefined, { code: codes['node-a'], nodeId: 'node-a' })).body as {
+      token: string;
+    };
     for (let seq = 1; seq <= 50; seq++) expect((await api.call('POST', '/v1/node/heartbeat', token, heartbeat(seq))).status).toBe(200);
     const before = await api.snapshot();
     const refused = await api.call('POST', '/v1/node/heartbeat', token, heartbeat(51));
@@ -227,7 +252,13 @@ describe('the reseller API, end to end', () => {
     const policy = {
       levels: [
         { afterMs: 0, targets: [{ type: 'service-queue' }] },
-        { afterMs: 900_000, targets: [{ type: 'email', address: 'oncall@example.com' }, { type: 'sms', phoneNumber: '+14155550100' }] },
+        {
+          afterMs: 900_000,
+          targets: [
+            { type: 'email', address: 'oncall@example.com' },
+            { type: 'sms', phoneNumber: '+14155550100' },
+          ],
+        },
       ],
       repeatLast: { times: 3, everyMs: 1_800_000 },
     };
@@ -248,7 +279,10 @@ describe('the reseller API, end to end', () => {
     const refused = await api.call('PUT', '/v1/escalation-policy', key, unordered);
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { details: [{ path: 'levels' }] } });
-    const badPhone = await api.call('PUT', '/v1/escalation-policy', key, { ...policy, levels: [{ afterMs: 0, targets: [{ type: 'sms', phoneNumber: '555-0100' }] }] });
+    const badPhone = await api.call('PUT', '/v1/escalation-policy', key, {
+      ...policy,
+      levels: [{ afterMs: 0, targets: [{ type: 'sms', phoneNumber: '555-0100' }] }],
+    });
     expect(badPhone.body).toMatchObject({ error: { details: [{ path: 'levels.0.targets.0.phoneNumber' }] } });
   });
 });

@@ -43,7 +43,8 @@ async function expectRefused(path: string, request: () => Promise<Answer>): Prom
 }
 
 describe("an integration's mapping", () => {
-  const create = (mapping: string) => () => api.call('POST', '/v1/integrations', reseller.key, `{"siteId":"${reseller.siteId}","name":"UPS","mapping":${mapping}}`);
+  const create = (mapping: string) => () =>
+    api.call('POST', '/v1/integrations', reseller.key, `{"siteId":"${reseller.siteId}","name":"UPS","mapping":${mapping}}`);
 
   test.each([
     ['`__proto__` alone, with a valid action', `{"__proto__":${raise}}`, 'mapping.__proto__'],
@@ -78,7 +79,11 @@ describe("a heartbeat's checks", () => {
 describe('an inbound hook', () => {
   let integration: { integrationId: string; secret: string };
   beforeAll(async () => {
-    const answer = await api.call('POST', '/v1/integrations', reseller.key, { siteId: reseller.siteId, name: 'UPS', mapping: { 'ups.on-battery': JSON.parse(raise) as unknown } });
+    const answer = await api.call('POST', '/v1/integrations', reseller.key, {
+      siteId: reseller.siteId,
+      name: 'UPS',
+      mapping: { 'ups.on-battery': JSON.parse(raise) as unknown },
+    });
     expect(answer.status, answer.text).toBe(201);
     const created = answer.body as { integration: { integrationId: string }; secret: string };
     integration = { integrationId: created.integration.integrationId, secret: created.secret };
@@ -87,7 +92,11 @@ describe('an inbound hook', () => {
   function send(body: string): Promise<Answer> {
     const id = `msg_${randomBytes(8).toString('hex')}`;
     const at = new Date(api.clock.now());
-    const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(integration.secret).sign(id, at, body) };
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(integration.secret).sign(id, at, body),
+    };
     return api.call('POST', `/v1/hooks/${integration.integrationId}`, undefined, body, headers);
   }
 

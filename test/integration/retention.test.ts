@@ -21,7 +21,12 @@ let doc: DynamoDBDocumentClient;
 let reseller: Awaited<ReturnType<typeof setUpReseller>>;
 
 function event(id: string, at: number): StoredEvent {
-  return { id, type: 'node.lost', timestamp: new Date(at).toISOString(), data: { resellerId: reseller.resellerId, siteId: reseller.siteId, severity: 'warning', nodeId: 'node-b' } };
+  return {
+    id,
+    type: 'node.lost',
+    timestamp: new Date(at).toISOString(),
+    data: { resellerId: reseller.resellerId, siteId: reseller.siteId, severity: 'warning', nodeId: 'node-b' },
+  };
 }
 
 const rawItem = async (pk: string, sk: string) =>
@@ -49,25 +54,34 @@ describe('the audit trail', () => {
   it('writes each event with expiresAt its time + the retention (400 days unless set), in epoch seconds', async () => {
     const at = api.clock.now() - 5 * day;
     await api.api.trail.appendEvent(event('kept-400', at));
-    expect((await rawItem(sitePk(reseller.resellerId, reseller.siteId), eventSk(new Date(at).toISOString(), 'kept-400')))?.expiresAt).toBe((at + 400 * day) / 1000);
+    expect((await rawItem(sitePk(reseller.resellerId, reseller.siteId), eventSk(new Date(at).toISOString(), 'kept-400')))?.expiresAt).toBe(
+      (at + 400 * day) / 1000,
+    );
 
     const short = new AuditTrail(doc, api.tableName, 7);
     await short.appendEvent(event('kept-7', at + 1));
-    expect((await rawItem(sitePk(reseller.resellerId, reseller.siteId), eventSk(new Date(at + 1).toISOString(), 'kept-7')))?.expiresAt).toBe(
-      Math.ceil((at + 1 + 7 * day) / 1000),
-    );
+    expect(
+      (await rawItem(sitePk(reseller.resellerId, reseller.siteId), eventSk(new Date(at + 1).toISOString(), 'kept-7')))?.expiresAt,
+    ).toBe(Math.ceil((at + 1 + 7 * day) / 1000));
   });
 
   it('GET /v1/sites/{siteId}/events leaves out an event whose expiresAt has passed, though DynamoDB has not deleted it yet', async () => {
     const now = api.clock.now();
     const events = async () =>
-      ((await api.call('GET', `/v1/sites/${reseller.siteId}/events`, reseller.key)).body as { items: { id: string }[] }).items.map((e) => e.id);
+      ((await api.call('GET', `/v1/sites/${reseller.siteId}/events`, reseller.key)).body as { items: { id: string }[] }).items.map(
+        (e) => e.id,
+      );
     // As DynamoDB may return it: expired a second ago, still there.
     const expired = event('expired', now - 2 * day);
     await doc.send(
       new PutCommand({
         TableName: api.tableName,
-        Item: { pk: sitePk(reseller.resellerId, reseller.siteId), sk: eventSk(expired.timestamp, expired.id), ...expired, expiresAt: Math.floor(now / 1000) - 1 },
+        Item: {
+          pk: sitePk(reseller.resellerId, reseller.siteId),
+          sk: eventSk(expired.timestamp, expired.id),
+          ...expired,
+          expiresAt: Math.floor(now / 1000) - 1,
+        },
       }),
     );
     expect(await events()).not.toContain('expired');
@@ -86,19 +100,43 @@ describe('the webhook delivery log', () => {
     const { webhookEndpoints, webhookMessages } = api.api;
     const now = api.clock.now();
     const { resellerId } = reseller;
-    await webhookEndpoints.createEndpoint(resellerId, 'ops', { url: 'https://hooks.example.com/x', eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), now);
+    await webhookEndpoints.createEndpoint(
+      resellerId,
+      'ops',
+      { url: 'https://hooks.example.com/x', eventTypes: ['node.lost'], template: 'generic', enabled: true },
+      newWebhookSecret(),
+      now,
+    );
     const { record } = await webhookMessages.addMessage(
-      { resellerId, endpointId: 'ops', messageId: 'msg_1', eventId: 'e1', eventType: 'node.lost', siteId: reseller.siteId, payload: '{}', createdAt: now },
+      {
+        resellerId,
+        endpointId: 'ops',
+        messageId: 'msg_1',
+        eventId: 'e1',
+        eventType: 'node.lost',
+        siteId: reseller.siteId,
+        payload: '{}',
+        createdAt: now,
+      },
       'pending',
     );
-    const after = { status: 'delivered', failure: null, attempts: 1, nextAttemptAt: null, lastAttemptAt: now, disabledEndpoint: null } as const;
+    const after = {
+      status: 'delivered',
+      failure: null,
+      attempts: 1,
+      nextAttemptAt: null,
+      lastAttemptAt: now,
+      disabledEndpoint: null,
+    } as const;
     const line = { messageId: 'msg_1', round: 0, attempt: 1, at: now, status: 204, latencyMs: 12, response: '', error: null };
     expect(await webhookMessages.recordAttempt(record, 0, after, line)).toBeDefined();
     const attemptItem = await rawItem(webhookPk(resellerId, 'ops'), deliveryAttemptSk(new Date(now).toISOString(), 'msg_1', 0, 1));
     expect(attemptItem?.expiresAt).toBe(Math.ceil((now + 30 * day) / 1000));
 
-    const attempts = async () => ((await api.call('GET', '/v1/webhooks/ops/attempts', reseller.key)).body as { items: { messageId: string }[] }).items;
-    const messages = async () => ((await api.call('GET', '/v1/webhooks/ops/messages', reseller.key)).body as { items: { messageId: string }[] }).items;
+    const attempts = async () =>
+      ((await api.call('GET', '/v1/webhooks/ops/attempts', reseller.key)).body as { items: { messageId: string }[] }).items;
+    const messages = async () =>
+      ((await api.call('GET', '/v1/webhooks/ops/messages', reseller.key)).body as { items: { messageId: string }[] }).items;
     expect(await attempts()).toHaveLength(1);
     expect(await messages()).toHaveLength(1);
     api.clock.advance(30 * day);
@@ -111,11 +149,36 @@ describe('the webhook delivery log', () => {
     const store = new WebhookMessageStore(doc, api.tableName, 90);
     const now = api.clock.now();
     const { record } = await store.addMessage(
-      { resellerId: reseller.resellerId, endpointId: 'ops', messageId: 'msg_2', eventId: 'e2', eventType: 'node.lost', siteId: reseller.siteId, payload: '{}', createdAt: now },
+      {
+        resellerId: reseller.resellerId,
+        endpointId: 'ops',
+        messageId: 'msg_2',
+        eventId: 'e2',
+        eventType: 'node.lost',
+        siteId: reseller.siteId,
+        payload: '{}',
+        createdAt: now,
+      },
       'pending',
     );
-    const after = { status: 'delivered', failure: null, attempts: 1, nextAttemptAt: null, lastAttemptAt: now, disabledEndpoint: null } as const;
-    await store.recordAttempt(record, 0, after, { messageId: 'msg_2', round: 0, attempt: 1, at: now, status: 204, latencyMs: 1, response: '', error: null });
+    const after = {
+      status: 'delivered',
+      failure: null,
+      attempts: 1,
+      nextAttemptAt: null,
+      lastAttemptAt: now,
+      disabledEndpoint: null,
+    } as const;
+    await store.recordAttempt(record, 0, after, {
+      messageId: 'msg_2',
+      round: 0,
+      attempt: 1,
+      at: now,
+      status: 204,
+      latencyMs: 1,
+      response: '',
+      error: null,
+    });
     const item = await rawItem(webhookPk(reseller.resellerId, 'ops'), deliveryAttemptSk(new Date(now).toISOString(), 'msg_2', 0, 1));
     expect(item?.expiresAt).toBe(Math.ceil((now + 90 * day) / 1000));
   });
@@ -150,14 +213,24 @@ describe('the SLA report', () => {
 describe('the retention settings', () => {
   it('default to 400 and 30 days, take whole days from 1 to 3653, and name the variable at fault', () => {
     expect(retentionFromEnv({})).toEqual({ auditTrailDays: 400, deliveryLogDays: 30 });
-    expect(retentionFromEnv({ TIEBREAK_AUDIT_RETENTION_DAYS: '731', TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: '7' })).toEqual({ auditTrailDays: 731, deliveryLogDays: 7 });
+    expect(retentionFromEnv({ TIEBREAK_AUDIT_RETENTION_DAYS: '731', TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: '7' })).toEqual({
+      auditTrailDays: 731,
+      deliveryLogDays: 7,
+    });
     for (const bad of ['0', '-1', '1.5', 'a year', '3654']) {
       const parsed = parseRetentionEnv({ TIEBREAK_AUDIT_RETENTION_DAYS: bad });
       expect(parsed.ok ? [] : parsed.problems.map((p) => p.name), bad).toEqual(['TIEBREAK_AUDIT_RETENTION_DAYS']);
     }
-    expect(() => retentionFromEnv({ TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: '0' })).toThrow('TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: at least 1 day');
+    expect(() => retentionFromEnv({ TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: '0' })).toThrow(
+      'TIEBREAK_DELIVERY_LOG_RETENTION_DAYS: at least 1 day',
+    );
     const env = { TIEBREAK_TABLE: 'tiebreak', TIEBREAK_TOKEN_KEY: Buffer.alloc(32, 7).toString('base64') };
-    expect(witnessConfigFromEnv({ ...env, TIEBREAK_AUDIT_RETENTION_DAYS: '500' }).retention).toEqual({ auditTrailDays: 500, deliveryLogDays: 30 });
-    expect(() => witnessConfigFromEnv({ ...env, TIEBREAK_AUDIT_RETENTION_DAYS: 'forever' })).toThrow('TIEBREAK_AUDIT_RETENTION_DAYS: a whole number of days');
+    expect(witnessConfigFromEnv({ ...env, TIEBREAK_AUDIT_RETENTION_DAYS: '500' }).retention).toEqual({
+      auditTrailDays: 500,
+      deliveryLogDays: 30,
+    });
+    expect(() => witnessConfigFromEnv({ ...env, TIEBREAK_AUDIT_RETENTION_DAYS: 'forever' })).toThrow(
+      'TIEBREAK_AUDIT_RETENTION_DAYS: a whole number of days',
+    );
   });
 });

@@ -6,13 +6,7 @@ import { documentClient, localDynamoClientConfig } from '../../functions/adapter
 import { RequestCounter } from '../../functions/adapters/request-counter.ts';
 import { siteKey } from '../../functions/adapters/site-item.ts';
 import { ErrorBody, type ErrorCode } from '../../protocol/errors.ts';
-import {
-  ClaimResponse,
-  HeartbeatResponse,
-  type ClaimRequest,
-  type HeartbeatRequest,
-  type Role,
-} from '../../protocol/node.ts';
+import { ClaimResponse, HeartbeatResponse, type ClaimRequest, type HeartbeatRequest, type Role } from '../../protocol/node.ts';
 import { startLocalStack } from '../../local/local-stack.ts';
 import type { TestNode, TestWitness } from '../support/witness.ts';
 

@@ -68,7 +68,10 @@ async function startRig(): Promise<Rig> {
   const witness = await startWitness({ settings: timings });
   const { client } = await freshTable('unused');
   const stateReads = countStateReads(client);
-  const deps: DetectorDeps = { ...detectorDeps({ tableName: witness.tableName, settings: witness.deps.settings, dynamo: client }), now: witness.clock.now };
+  const deps: DetectorDeps = {
+    ...detectorDeps({ tableName: witness.tableName, settings: witness.deps.settings, dynamo: client }),
+    now: witness.clock.now,
+  };
   const sns = localSnsClient(inject('snsSqsEndpoint'));
   const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${witness.tableName}`);
   const poller = await startStreamPoller({
@@ -76,7 +79,9 @@ async function startRig(): Promise<Rig> {
     streams: streamsClient(inject('dynamoEndpoint')),
     tableName: witness.tableName,
     intervalMs: 50,
-    handler: publisherHandler(() => publisherDeps({ tableName: witness.tableName, settings: witness.deps.settings, dynamo: client, sns, topicArn })),
+    handler: publisherHandler(() =>
+      publisherDeps({ tableName: witness.tableName, settings: witness.deps.settings, dynamo: client, sns, topicArn }),
+    ),
   });
   return {
     witness,
@@ -94,7 +99,8 @@ async function startRig(): Promise<Rig> {
   };
 }
 
-const runDetector = (deps: DetectorDeps) => detectorHandler(() => deps)({ detail: {} } as never, lambdaContext('tiebreak-detector', 'test'));
+const runDetector = (deps: DetectorDeps) =>
+  detectorHandler(() => deps)({ detail: {} } as never, lambdaContext('tiebreak-detector', 'test'));
 
 async function trailOf(r: Rig, site: SiteKey): Promise<StoredEvent[]> {
   await r.poller.drain();
@@ -125,7 +131,11 @@ describe('the silence detector', () => {
     }
     const down = (await trailOf(rig, key)).filter((e) => e.type === 'site.down');
     expect(down).toHaveLength(1);
-    expect(down[0]!.data).toMatchObject({ severity: 'critical', lastSeenAt: lastHeard, leaseEndedAt: lastHeard + rig.witness.deps.settings.leaseMs });
+    expect(down[0]!.data).toMatchObject({
+      severity: 'critical',
+      lastSeenAt: lastHeard,
+      leaseEndedAt: lastHeard + rig.witness.deps.settings.leaseMs,
+    });
 
     await b.heartbeat('secondary', 1, { peer: { reachable: false } });
     await runDetector(rig.deps);
@@ -204,7 +214,11 @@ describe('the silence detector', () => {
     const store = rig.deps.detector;
     const late: DetectorDeps = {
       ...rig.deps,
-      detector: { cursor: () => Promise.resolve(stale), advance: (from, to) => store.advance(from, to), sitesIn: (bucket) => store.sitesIn(bucket) },
+      detector: {
+        cursor: () => Promise.resolve(stale),
+        advance: (from, to) => store.advance(from, to),
+        sitesIn: (bucket) => store.sitesIn(bucket),
+      },
     };
     expect(await runDetector(late)).toMatchObject({ buckets: 0, stopped: 'another run moved the cursor' });
   });
@@ -233,7 +247,10 @@ describe('the silence detector', () => {
     for (let i = 0; i < 6; i++) sites.push(await liveSite(rig));
     expect(new Set(sites.map((site) => dueShardOf(site.key))).size).toBeGreaterThan(1);
     rig.witness.clock.advance(beyondSilenceMs);
-    const deps: DetectorDeps = { ...rig.deps, detector: new DynamoDetectorStore(documentClient(rig.client), rig.witness.tableName, 'sharded') };
+    const deps: DetectorDeps = {
+      ...rig.deps,
+      detector: new DynamoDetectorStore(documentClient(rig.client), rig.witness.tableName, 'sharded'),
+    };
     expect(await runDetector(deps)).toMatchObject({ marked: 6, sitesListed: 6, raced: 0, stopped: null });
     for (const site of sites) expect((await trailOf(rig, site.key)).filter((e) => e.type === 'site.down')).toHaveLength(1);
   });

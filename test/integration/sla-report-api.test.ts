@@ -30,10 +30,20 @@ beforeAll(async () => {
   // lost at 10:00 (lease ended 10:00) and node-b is granted at 10:00:30; an incident opened at
   // 10:00:10 is acknowledged at 10:05:10 and resolved at 10:30:10.
   const trail = [
-    event('e1', 'failover.granted', Date.parse('2026-10-20T08:00:00Z'), { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null }),
+    event('e1', 'failover.granted', Date.parse('2026-10-20T08:00:00Z'), {
+      nodeId: 'node-a',
+      epoch: 1,
+      previousPrimary: null,
+      previousLeaseEndedAt: null,
+    }),
     event('e2', 'node.lost', day + 10 * h, { nodeId: 'node-a', leaseEndedAt: day + 10 * h, severity: 'critical' }),
     event('e3', 'incident.opened', day + 10 * h + 10_000, { incidentId: 'i1', kind: 'node.lost' }),
-    event('e4', 'failover.granted', day + 10 * h + 30_000, { nodeId: 'node-b', epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: day + 10 * h }),
+    event('e4', 'failover.granted', day + 10 * h + 30_000, {
+      nodeId: 'node-b',
+      epoch: 2,
+      previousPrimary: 'node-a',
+      previousLeaseEndedAt: day + 10 * h,
+    }),
     event('e5', 'incident.acknowledged', day + 10 * h + 310_000, { incidentId: 'i1' }),
     event('e6', 'incident.resolved', day + 10 * h + 1_810_000, { incidentId: 'i1' }),
   ];
@@ -102,7 +112,11 @@ describe('the SLA report, from the audit trail', () => {
     expect(html.text).toContain('Server node-a stopped; server node-b took over in 30 s.');
     // The customer reads names and words, not the trail's ids.
     expect(html.text).not.toMatch(/"e4"|>e4<|\be4\b/);
-    const events = await api.call('GET', `/v1/sites/${reseller.siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`, reseller.key);
+    const events = await api.call(
+      'GET',
+      `/v1/sites/${reseller.siteId}/events?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z`,
+      reseller.key,
+    );
     expect((events.body as { items: { id: string }[] }).items.map((e) => e.id)).toEqual(['e2', 'e3', 'e4', 'e5', 'e6']);
   });
 
@@ -126,7 +140,14 @@ describe('the SLA report, from the audit trail', () => {
     expect(pdf.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const text = await pdfText(pdf.bytes);
     // The letterhead sets the reseller's name in capitals.
-    for (const words of ['Service report — Dental office', `Reseller ${reseller.resellerId}`.toUpperCase(), 'Main office', '1 Nov 2026 – 30 Nov 2026 (times in UTC)', 'Availability 99.998 % — target 99.9 % met', 'took over in 30 s']) {
+    for (const words of [
+      'Service report — Dental office',
+      `Reseller ${reseller.resellerId}`.toUpperCase(),
+      'Main office',
+      '1 Nov 2026 – 30 Nov 2026 (times in UTC)',
+      'Availability 99.998 % — target 99.9 % met',
+      'took over in 30 s',
+    ]) {
       expect(text).toContain(words);
     }
   });
@@ -139,8 +160,15 @@ describe('the SLA report, from the audit trail', () => {
   });
 
   it('days are local midnights in the reseller’s zone, or the one asked for', async () => {
-    const period = async (query: string) => ((await api.call('GET', `/v1/reports/sla?from=2026-11-01&to=2026-12-01${query}`, reseller.key)).body as { period: { from: number }; timeZone: string });
-    expect(await period('&tz=Asia/Kolkata')).toMatchObject({ period: { from: Date.parse('2026-10-31T18:30:00Z') }, timeZone: 'Asia/Kolkata' });
+    const period = async (query: string) =>
+      (await api.call('GET', `/v1/reports/sla?from=2026-11-01&to=2026-12-01${query}`, reseller.key)).body as {
+        period: { from: number };
+        timeZone: string;
+      };
+    expect(await period('&tz=Asia/Kolkata')).toMatchObject({
+      period: { from: Date.parse('2026-10-31T18:30:00Z') },
+      timeZone: 'Asia/Kolkata',
+    });
     expect((await api.call('PATCH', '/v1/reseller', reseller.key, { timeZone: 'Europe/Berlin' })).status).toBe(200);
     expect(await period('')).toMatchObject({ period: { from: Date.parse('2026-10-31T23:00:00Z') }, timeZone: 'Europe/Berlin' });
     expect((await api.call('PATCH', '/v1/reseller', reseller.key, { timeZone: 'UTC' })).status).toBe(200);
@@ -148,7 +176,10 @@ describe('the SLA report, from the audit trail', () => {
 
   it('a period not over is measured up to now, and says so', async () => {
     const answer = await api.call('GET', '/v1/reports/sla?from=2026-12-01&to=2027-01-01', reseller.key);
-    const report = answer.body as { period: { observedUntil: number; partial: boolean }; sites: { periodMs: number; downtimeMs: number }[] };
+    const report = answer.body as {
+      period: { observedUntil: number; partial: boolean };
+      sites: { periodMs: number; downtimeMs: number }[];
+    };
     expect(report.period).toMatchObject({ observedUntil: api.clock.ms, partial: true });
     expect(report.sites[0]).toMatchObject({ periodMs: api.clock.ms - Date.parse('2026-12-01T00:00:00Z'), downtimeMs: 0 });
   });
@@ -157,7 +188,26 @@ describe('the SLA report, from the audit trail', () => {
     const out = join(dir, 'report.pdf');
     const { stderr } = await run(
       'npx',
-      ['tsx', 'bin/report.ts', '--reseller', reseller.resellerId, '--customer', 'dental', '--from', '2026-11-01', '--to', '2026-12-01', '--format', 'pdf', '--out', out, '--url', api.url, '--key', reseller.key],
+      [
+        'tsx',
+        'bin/report.ts',
+        '--reseller',
+        reseller.resellerId,
+        '--customer',
+        'dental',
+        '--from',
+        '2026-11-01',
+        '--to',
+        '2026-12-01',
+        '--format',
+        'pdf',
+        '--out',
+        out,
+        '--url',
+        api.url,
+        '--key',
+        reseller.key,
+      ],
       { timeout: 30_000 },
     );
     expect(stderr).toMatch(/report: pdf written to .*report\.pdf \(\d+ bytes\)/);
@@ -167,7 +217,22 @@ describe('the SLA report, from the audit trail', () => {
   it('`npm run report` prints the same report', async () => {
     const { stdout } = await promisify(execFile)(
       'npx',
-      ['tsx', 'bin/report.ts', '--reseller', reseller.resellerId, '--from', '2026-11-01', '--to', '2026-12-01', '--format', 'csv', '--url', api.url, '--key', reseller.key],
+      [
+        'tsx',
+        'bin/report.ts',
+        '--reseller',
+        reseller.resellerId,
+        '--from',
+        '2026-11-01',
+        '--to',
+        '2026-12-01',
+        '--format',
+        'csv',
+        '--url',
+        api.url,
+        '--key',
+        reseller.key,
+      ],
       { timeout: 30_000 },
     );
     const served = await api.call('GET', '/v1/reports/sla?from=2026-11-01&to=2026-12-01&format=csv', reseller.key);

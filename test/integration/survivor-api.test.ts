@@ -29,8 +29,16 @@ beforeAll(async () => {
   const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
   const sns = localSnsClient(inject('snsSqsEndpoint'));
   const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
-  const handler = publisherHandler(() => publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }));
-  poller = await startStreamPoller({ client, streams: streamsClient(inject('dynamoEndpoint')), tableName: api.tableName, intervalMs: 50, handler });
+  const handler = publisherHandler(() =>
+    publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }),
+  );
+  poller = await startStreamPoller({
+    client,
+    streams: streamsClient(inject('dynamoEndpoint')),
+    tableName: api.tableName,
+    intervalMs: 50,
+    handler,
+  });
 });
 afterAll(async () => {
   await poller.stop();
@@ -105,7 +113,10 @@ describe('survivor mode as the reseller sees it', () => {
       ['node-b', false],
     ]);
     const before = await settledSnapshot();
-    const force = await api.call('POST', `/v1/sites/${site.siteId}/nodes/node-b/force-primary`, site.key, { confirm: 'node-a is powered off', reason: 'test' });
+    const force = await api.call('POST', `/v1/sites/${site.siteId}/nodes/node-b/force-primary`, site.key, {
+      confirm: 'node-a is powered off',
+      reason: 'test',
+    });
     expectRefusal(force, 409, 'not-in-survivor-mode');
     expectRefusal(await api.call('POST', `/v1/sites/${site.siteId}/nodes/node-b/readmit`, site.key), 409, 'not-excluded');
     expect(await settledSnapshot()).toEqual(before);
@@ -116,7 +127,9 @@ describe('survivor mode as the reseller sees it', () => {
     const excludedAt = await loseNodeB(site);
     // node-b last heard at t0 on the slow cadence: excluded 30 s beyond 60 s, at the first fast heartbeat from then on.
     expect(excludedAt - site.t0).toBeGreaterThanOrEqual(defaultSettings.exclusionMs + defaultSettings.slowHeartbeatMs);
-    expect(excludedAt - site.t0).toBeLessThanOrEqual(defaultSettings.exclusionMs + defaultSettings.slowHeartbeatMs + defaultSettings.fastHeartbeatMs);
+    expect(excludedAt - site.t0).toBeLessThanOrEqual(
+      defaultSettings.exclusionMs + defaultSettings.slowHeartbeatMs + defaultSettings.fastHeartbeatMs,
+    );
     const shown = await status(site);
     expect(shown).toMatchObject({ epoch: 1, primary: 'node-a', leaseExpiresAt: null });
     expect(shown.survivor).toEqual({
@@ -149,7 +162,9 @@ describe('force-primary: the excluded node back as primary, when a person says t
     // node-a was heard just now: it is not off, whatever the words say; nor is it a slow heartbeat and the exclusion time later.
     const heard = await api.call('POST', path('node-b'), site.key, body);
     expectRefusal(heard, 409, 'survivor-heard');
-    expect((heard.body as ErrorBody).error.message).toMatch(/the witness heard node-a 0 s ago: it is not powered off\. If it runs, readmit node-b instead/);
+    expect((heard.body as ErrorBody).error.message).toMatch(
+      /the witness heard node-a 0 s ago: it is not powered off\. If it runs, readmit node-b instead/,
+    );
     api.clock.advance(defaultSettings.slowHeartbeatMs + defaultSettings.exclusionMs - 1);
     expectRefusal(await api.call('POST', path('node-b'), site.key, body), 409, 'survivor-heard');
     api.clock.advance(1);
@@ -158,7 +173,11 @@ describe('force-primary: the excluded node back as primary, when a person says t
     const wrong = await api.call('POST', path('node-b'), site.key, { ...body, confirm: 'node-b is powered off' });
     expectRefusal(wrong, 409, 'confirmation-mismatch');
     expect((wrong.body as ErrorBody).error.message).toContain('"node-a is powered off"');
-    expectRefusal(await api.call('POST', path('node-b'), site.key, { ...body, confirm: 'node-a is powered off.' }), 409, 'confirmation-mismatch');
+    expectRefusal(
+      await api.call('POST', path('node-b'), site.key, { ...body, confirm: 'node-a is powered off.' }),
+      409,
+      'confirmation-mismatch',
+    );
     expectRefusal(await api.call('POST', path('node-b'), site.roKey, body), 403, 'forbidden');
     expectRefusal(await api.call('POST', path('node-z'), site.key, body), 404, 'not-found');
     expectRefusal(await api.call('POST', path('node-b'), site.key, { confirm: body.confirm }), 400, 'invalid-body');
@@ -184,7 +203,12 @@ describe('force-primary: the excluded node back as primary, when a person says t
     const forced = answer.body as ForcedFailover;
     expect(forced).toMatchObject({ epoch: 2, primary: 'node-b', previousPrimary: 'node-a', forcedAt: iso(forcedAt), keyId: site.keyId });
     expect(forced.message).toContain('node-a');
-    expect(forced.site).toMatchObject({ epoch: 2, primary: 'node-b', survivor: null, leaseExpiresAt: iso(forcedAt + defaultSettings.leaseMs) });
+    expect(forced.site).toMatchObject({
+      epoch: 2,
+      primary: 'node-b',
+      survivor: null,
+      leaseExpiresAt: iso(forcedAt + defaultSettings.leaseMs),
+    });
     expect(forced.site.nodes.every((n) => !n.excluded)).toBe(true);
 
     // node-b is told at its next heartbeat, promotes once its claim is granted, and acknowledges.
@@ -207,7 +231,9 @@ describe('force-primary: the excluded node back as primary, when a person says t
     expectRefusal(again, 409, 'not-excluded');
 
     const events = await trail(site);
-    const ofSurvivorMode = events.filter((e) => ['node.excluded', 'node.readmitted', 'failover.forced', 'failover.completed'].includes(e.type));
+    const ofSurvivorMode = events.filter((e) =>
+      ['node.excluded', 'node.readmitted', 'failover.forced', 'failover.completed'].includes(e.type),
+    );
     expect(ofSurvivorMode.map((e) => [e.type, e.data.nodeId])).toEqual([
       ['failover.completed', 'node-a'],
       ['node.excluded', 'node-b'],
@@ -216,10 +242,21 @@ describe('force-primary: the excluded node back as primary, when a person says t
       ['node.excluded', 'node-a'],
       ['failover.completed', 'node-b'],
     ]);
-    expect(ofSurvivorMode[1]).toMatchObject({ timestamp: iso(excludedAt), data: { survivor: 'node-a', epoch: 1, lastSeenAt: site.t0, severity: 'critical' } });
+    expect(ofSurvivorMode[1]).toMatchObject({
+      timestamp: iso(excludedAt),
+      data: { survivor: 'node-a', epoch: 1, lastSeenAt: site.t0, severity: 'critical' },
+    });
     expect(ofSurvivorMode[2]).toMatchObject({
       timestamp: iso(forcedAt),
-      data: { epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: forcedAt, keyId: site.keyId, confirm: body.confirm, reason: body.reason, severity: 'warning' },
+      data: {
+        epoch: 2,
+        previousPrimary: 'node-a',
+        previousLeaseEndedAt: forcedAt,
+        keyId: site.keyId,
+        confirm: body.confirm,
+        reason: body.reason,
+        severity: 'warning',
+      },
     });
     expect(ofSurvivorMode[3]).toMatchObject({ timestamp: iso(forcedAt), data: { by: 'force', survivor: 'node-a', excludedAt } });
   });
@@ -235,7 +272,10 @@ describe('force-primary while the witness hears the survivor', () => {
     await site.b.beat(1, 'secondary', true);
     await site.a.beat(1, 'primary', true);
     api.clock.advance(1_000);
-    const answer = await api.call('POST', `/v1/sites/${site.siteId}/nodes/node-b/force-primary`, site.key, { confirm: 'node-a is powered off', reason: 'it is not' });
+    const answer = await api.call('POST', `/v1/sites/${site.siteId}/nodes/node-b/force-primary`, site.key, {
+      confirm: 'node-a is powered off',
+      reason: 'it is not',
+    });
     expectRefusal(answer, 409, 'survivor-heard');
   });
 });
@@ -262,7 +302,9 @@ describe('readmit: the survivor is told to end its standalone lease; its acknowl
       requestedAt: iso(askedAt),
       requestedBy: 'operator',
     });
-    expect((asked.body as ReadmitPending).message).toMatch(/node-b is readmitted once node-a acknowledges .*; if node-a is off too, use force-primary/);
+    expect((asked.body as ReadmitPending).message).toMatch(
+      /node-b is readmitted once node-a acknowledges .*; if node-a is off too, use force-primary/,
+    );
     expect((await status(site)).survivor?.ending).toEqual({ requestedAt: iso(askedAt), by: 'operator', keyId: site.keyId, commandId });
 
     // Asked again: the pending one, nothing written.
@@ -305,7 +347,11 @@ describe('who readmitted a node, in the audit trail', () => {
 
 describe('one conditional write, decided again when it loses a race', () => {
   /** The API's store of state items, with a heartbeat of node-a slipped in before each of the first `races` writes. */
-  function racing(site: Awaited<ReturnType<typeof healthySite>>, races: number, beat: () => Promise<unknown> = () => site.a.beat(1, 'primary', false)): { restore: () => void; lost: () => number } {
+  function racing(
+    site: Awaited<ReturnType<typeof healthySite>>,
+    races: number,
+    beat: () => Promise<unknown> = () => site.a.beat(1, 'primary', false),
+  ): { restore: () => void; lost: () => number } {
     const real = api.api.siteStates;
     let lost = 0;
     const store: SiteStore = {
@@ -345,7 +391,10 @@ describe('one conditional write, decided again when it loses a race', () => {
     api.clock.advance(defaultSettings.slowHeartbeatMs + defaultSettings.exclusionMs);
     const race = racing(site, 5, () => site.b.beat(1, 'secondary', false));
     try {
-      const answer = await api.call('POST', `/v1/sites/${site.siteId}/nodes/node-b/force-primary`, site.key, { confirm: 'node-a is powered off', reason: 'gone' });
+      const answer = await api.call('POST', `/v1/sites/${site.siteId}/nodes/node-b/force-primary`, site.key, {
+        confirm: 'node-a is powered off',
+        reason: 'gone',
+      });
       expectRefusal(answer, 503, 'unavailable');
       expect(answer.headers.get('retry-after')).toBe('1');
     } finally {
@@ -358,7 +407,14 @@ describe('one conditional write, decided again when it loses a race', () => {
 describe('the status with a bounded standalone lease (TIEBREAK_STANDALONE_LEASE_MS)', () => {
   const settings = { ...defaultSettings, standaloneLeaseMs: 600_000 };
   const at = Date.parse('2026-11-29T10:00:00Z');
-  const listing = { siteId: 'main-office', customerId: 'dental', name: 'Main office', nodeIds: ['node-a', 'node-b'], createdAt: at - 86_400_000, enrolledVersion: {} };
+  const listing = {
+    siteId: 'main-office',
+    customerId: 'dental',
+    name: 'Main office',
+    nodeIds: ['node-a', 'node-b'],
+    createdAt: at - 86_400_000,
+    enrolledVersion: {},
+  };
   const state = {
     ...newSite({ resellerId: 'r-1', siteId: 'main-office', nodeIds: ['node-a', 'node-b'] }),
     epoch: 3,
@@ -370,7 +426,13 @@ describe('the status with a bounded standalone lease (TIEBREAK_STANDALONE_LEASE_
   it('tells when the standalone lease ends, as the lease itself', () => {
     const shown = siteStatus(listing, state, at, settings);
     expect(shown.leaseExpiresAt).toBe(iso(at + 600_000));
-    expect(shown.survivor).toMatchObject({ node: 'node-a', excludedNode: 'node-b', excludedLastSeenAt: null, standaloneLeaseMs: 600_000, leaseEndsAt: iso(at + 600_000) });
+    expect(shown.survivor).toMatchObject({
+      node: 'node-a',
+      excludedNode: 'node-b',
+      excludedLastSeenAt: null,
+      standaloneLeaseMs: 600_000,
+      leaseEndsAt: iso(at + 600_000),
+    });
     expect(SiteStatus.safeParse(shown).success).toBe(true);
   });
 

@@ -45,7 +45,8 @@ const targets = allTargets();
 
 function fixtureOf(target: Target) {
   const fixture = routeFixtures[target.key];
-  if (!fixture) throw new Error(`route ${target.key} has no fixture: add a valid request for it to routeFixtures in test/support/hostile-tenants.ts`);
+  if (!fixture)
+    throw new Error(`route ${target.key} has no fixture: add a valid request for it to routeFixtures in test/support/hostile-tenants.ts`);
   return fixture;
 }
 
@@ -91,7 +92,12 @@ function expectErrorShape(answer: Answer, label: string): void {
   const parsed = ErrorBody.safeParse(answer.body);
   expect.soft(parsed.success, `${label}: the body has the error shape: ${answer.text}`).toBe(true);
   const error = (answer.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  expect.soft(typeof error?.code === 'string' && errorCodes.has(error.code), `${label}: error.code is one of protocol/errors.ts: ${answer.text}`).toBe(true);
+  expect
+    .soft(
+      typeof error?.code === 'string' && errorCodes.has(error.code),
+      `${label}: error.code is one of protocol/errors.ts: ${answer.text}`,
+    )
+    .toBe(true);
   expect.soft(typeof error?.message, `${label}: error.message is a string`).toBe('string');
 }
 
@@ -165,10 +171,13 @@ describe('the fixtures', () => {
       const fixture = fixtureOf(target);
       for (const name of target.params) expect(PathParam.safeParse(paramValue(a, name)).success, `${target.key} {${name}}`).toBe(true);
       // A signed route reads its raw body: its fixture's body is what its headers sign.
-      expect(Boolean(fixture.body), `${target.key}: a fixture body exactly when the route takes one`).toBe(Boolean(target.body) || Boolean(fixture.headers));
+      expect(Boolean(fixture.body), `${target.key}: a fixture body exactly when the route takes one`).toBe(
+        Boolean(target.body) || Boolean(fixture.headers),
+      );
       if (fixture.query) expect(Boolean(target.query), `${target.key}: fixture query parameters only when the route takes some`).toBe(true);
       if (target.body) expect(target.body.safeParse(fixture.body?.(a)).success, `${target.key}: the fixture body is valid`).toBe(true);
-      if (target.query) expect(target.query.safeParse(fixture.query?.(a) ?? {}).success, `${target.key}: the fixture query is valid`).toBe(true);
+      if (target.query)
+        expect(target.query.safeParse(fixture.query?.(a) ?? {}).success, `${target.key}: the fixture query is valid`).toBe(true);
     }
   });
 
@@ -187,7 +196,9 @@ describe('the fixtures', () => {
       const runs = [...reads.map((target) => [target, shared] as const), ...others.map((target, i) => [target, fresh[i]!] as const)];
       for (const [target, tenant] of runs) {
         await prepareTenant(own, tenant, [target.key]);
-        const token = { public: undefined, admin: own.adminKey, read: tenant.roKey, write: tenant.rwKey, node: tenant.nodeToken }[target.access];
+        const token = { public: undefined, admin: own.adminKey, read: tenant.roKey, write: tenant.rwKey, node: tenant.nodeToken }[
+          target.access
+        ];
         const { path, body } = requestOf(target, tenant);
         const answer = await own.call(target.method, path, token, body, fixtureOf(target).headers?.(tenant, own.clock.now()));
         expect.soft(answer.status, `${target.key} by its owner: ${answer.text}`).toBe(target.status);
@@ -255,6 +266,8 @@ describe("B's view of the shared names", () => {
   test("a cursor of A's list is refused on B's list", async () => {
     const page = (await api.call('GET', '/v1/api-keys?limit=1', a.rwKey)).body as { nextCursor: string | null };
     expect(page.nextCursor).not.toBeNull();
-    await expectRefused("GET /v1/api-keys by B with A's cursor", [400], () => api.call('GET', `/v1/api-keys?cursor=${page.nextCursor}`, b.rwKey));
+    await expectRefused("GET /v1/api-keys by B with A's cursor", [400], () =>
+      api.call('GET', `/v1/api-keys?cursor=${page.nextCursor}`, b.rwKey),
+    );
   });
 });

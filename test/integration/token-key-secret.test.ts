@@ -75,7 +75,10 @@ test('a failed read of the signing key answers 500 without detail, logs the caus
   const logged = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
   const failed = await post('/v1/node/heartbeat', heartbeatBody());
   expect(failed).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error' } } });
-  expect(logged).toHaveBeenCalledWith('request failed', expect.objectContaining({ message: "Secrets Manager can't find the specified secret." }));
+  expect(logged).toHaveBeenCalledWith(
+    'request failed',
+    expect.objectContaining({ message: "Secrets Manager can't find the specified secret." }),
+  );
   logged.mockRestore();
   expect(secrets.reads).toEqual([secretArn]);
 

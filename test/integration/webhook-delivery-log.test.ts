@@ -71,10 +71,25 @@ describe('the delivery log when the write of its line fails', () => {
   ])('a try %s (%i): the retried job leaves exactly one line for it, agreeing with the message', async (_, status) => {
     const resellerId = `r${String(status)}`;
     answer = status;
-    await endpoints.createEndpoint(resellerId, 'ops', { url, eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), 0);
+    await endpoints.createEndpoint(
+      resellerId,
+      'ops',
+      { url, eventTypes: ['node.lost'], template: 'generic', enabled: true },
+      newWebhookSecret(),
+      0,
+    );
     const messageId = messageIdOf(`event-${String(status)}`, 'ops', Date.now());
     await messages.addMessage(
-      { resellerId, endpointId: 'ops', messageId, eventId: `event-${String(status)}`, eventType: 'node.lost', siteId: 's', payload: '{}', createdAt: Date.now() },
+      {
+        resellerId,
+        endpointId: 'ops',
+        messageId,
+        eventId: `event-${String(status)}`,
+        eventType: 'node.lost',
+        siteId: 's',
+        payload: '{}',
+        createdAt: Date.now(),
+      },
       'pending',
     );
     const scheduled: DeliveryJob[] = [];
@@ -92,7 +107,18 @@ describe('the delivery log when the write of its line fails', () => {
     const handler = webhookDelivererHandler(() => deps);
     const job: DeliveryJob = { resellerId, endpointId: 'ops', messageId, round: 0, attempt: 1, dueAt: 0 };
     const receive = (count: number) =>
-      handler({ Records: [{ messageId: `job-${String(count)}`, body: JSON.stringify(job), attributes: { ApproximateReceiveCount: String(count) } } as SQSRecord] }, lambdaContext('deliverer', String(count)));
+      handler(
+        {
+          Records: [
+            {
+              messageId: `job-${String(count)}`,
+              body: JSON.stringify(job),
+              attributes: { ApproximateReceiveCount: String(count) },
+            } as SQSRecord,
+          ],
+        },
+        lambdaContext('deliverer', String(count)),
+      );
 
     failLogWrite = true;
     expect((await receive(1)).batchItemFailures).toHaveLength(1);
@@ -102,7 +128,9 @@ describe('the delivery log when the write of its line fails', () => {
     deps.sender.close();
 
     const message = await messages.getMessage(resellerId, 'ops', messageId);
-    const lines = (await deliveryLog.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((line) => line.messageId === messageId);
+    const lines = (await deliveryLog.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter(
+      (line) => line.messageId === messageId,
+    );
     expect(lines.map((line) => [line.round, line.attempt, line.status])).toEqual([[0, 1, status]]);
     expect(message).toMatchObject({ attempts: 1, round: 0, lastStatus: status, lastAttemptAt: Date.parse(lines[0]!.at) });
     expect(message?.status).toBe(status === 204 ? 'delivered' : 'pending');

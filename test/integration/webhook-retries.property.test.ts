@@ -75,14 +75,31 @@ describe('webhook retries under duplicated, reordered and failed queue operation
         async (statuses, steps) => {
           run += 1;
           const resellerId = `r${String(run)}`;
-          await endpoints.createEndpoint(resellerId, 'ops', { url, eventTypes: ['node.lost'], template: 'generic', enabled: true }, newWebhookSecret(), 0);
+          await endpoints.createEndpoint(
+            resellerId,
+            'ops',
+            { url, eventTypes: ['node.lost'], template: 'generic', enabled: true },
+            newWebhookSecret(),
+            0,
+          );
           const messageId = messageIdOf(`event-${String(run)}`, 'ops', Date.now());
           script.set(messageId, [...statuses]);
           const added = await messages.addMessage(
-            { resellerId, endpointId: 'ops', messageId, eventId: `event-${String(run)}`, eventType: 'node.lost', siteId: 's', payload: '{}', createdAt: Date.now() },
+            {
+              resellerId,
+              endpointId: 'ops',
+              messageId,
+              eventId: `event-${String(run)}`,
+              eventType: 'node.lost',
+              siteId: 's',
+              payload: '{}',
+              createdAt: Date.now(),
+            },
             'pending',
           );
-          const queue: Delivery[] = [{ job: { resellerId, endpointId: 'ops', messageId, round: 0, attempt: 1, dueAt: 0 }, receiveCount: 1 }];
+          const queue: Delivery[] = [
+            { job: { resellerId, endpointId: 'ops', messageId, round: 0, attempt: 1, dueAt: 0 }, receiveCount: 1 },
+          ];
           const deadLetters: MessageRecord[] = [];
           let failNextSend = false;
           const deps: DelivererDeps = {
@@ -114,7 +131,11 @@ describe('webhook retries under duplicated, reordered and failed queue operation
             if (!delivery) break;
             if (choice.duplicate && i < 200) queue.push({ job: delivery.job, receiveCount: 1 });
             failNextSend = choice.sendFails && i < 200;
-            const record = { messageId: String(i), body: JSON.stringify(delivery.job), attributes: { ApproximateReceiveCount: String(delivery.receiveCount) } } as SQSRecord;
+            const record = {
+              messageId: String(i),
+              body: JSON.stringify(delivery.job),
+              attributes: { ApproximateReceiveCount: String(delivery.receiveCount) },
+            } as SQSRecord;
             const result = await handler({ Records: [record] }, lambdaContext('deliverer', String(i)));
             // A failed record comes back, as SQS redelivers it after its visibility timeout.
             if (result.batchItemFailures.length > 0) queue.push({ job: delivery.job, receiveCount: delivery.receiveCount + 1 });
@@ -125,7 +146,9 @@ describe('webhook retries under duplicated, reordered and failed queue operation
           const message = await messages.getMessage(resellerId, 'ops', messageId);
           expect(message?.status).not.toBe('pending');
           expect(message?.attempts).toBeLessThanOrEqual(8);
-          const log = (await deliveryLog.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter((a) => a.messageId === messageId);
+          const log = (await deliveryLog.listAttempts(resellerId, 'ops', { limit: 100 }, Date.now())).items.filter(
+            (a) => a.messageId === messageId,
+          );
           expect(log.map((a) => a.attempt).sort((a, b) => a - b)).toEqual(Array.from({ length: message?.attempts ?? 0 }, (_, n) => n + 1));
           if (message?.status === 'delivered') expect(received.get(messageId)).toBeGreaterThanOrEqual(1);
           if (message?.failure === 'exhausted') {

@@ -270,7 +270,9 @@ describe('SSRF: private, loopback and metadata targets are refused before connec
     const result = await sender({ policy: PUBLIC_ONLY, resolve: atSendTime }).send(delivery(url), new Date());
 
     expect(result).toMatchObject({ outcome: 'failed', status: null });
-    expect(result.error).toBe('address not allowed: rebind.example resolves to 127.0.0.1, a loopback address; webhook targets must be public');
+    expect(result.error).toBe(
+      'address not allowed: rebind.example resolves to 127.0.0.1, a loopback address; webhook targets must be public',
+    );
     expect(receiver.requests).toBe(before);
   });
 
@@ -301,7 +303,13 @@ describe('guardedLookup answers both callback shapes and refuses any bad address
 
   test('one private address among public ones refuses the connection with ERR_ADDRESS_NOT_ALLOWED', async () => {
     for (const all of [true, false]) {
-      const { error } = await lookupWith([{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.5', family: 4 }], all);
+      const { error } = await lookupWith(
+        [
+          { address: '93.184.216.34', family: 4 },
+          { address: '10.0.0.5', family: 4 },
+        ],
+        all,
+      );
       expect(error?.code).toBe('ERR_ADDRESS_NOT_ALLOWED');
       expect(error?.message).toContain('10.0.0.5, a private address');
     }
@@ -315,7 +323,9 @@ describe('checkWebhookUrl at registration', () => {
       Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
 
   test('an https URL whose host resolves only to public addresses is accepted', async () => {
-    expect(await checkWebhookUrl('https://hooks.example.com/tiebreak', PUBLIC_ONLY, resolvesTo('93.184.216.34', '2606:4700:4700::1111'))).toEqual({
+    expect(
+      await checkWebhookUrl('https://hooks.example.com/tiebreak', PUBLIC_ONLY, resolvesTo('93.184.216.34', '2606:4700:4700::1111')),
+    ).toEqual({
       ok: true,
     });
   });

@@ -32,7 +32,11 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 // The stream publisher runs too, so `webhook.failed` and `webhook.disabled` become events.
 
 /** The default schedule's shape, in a few seconds: 8 tries. */
-const settings: WebhookSettings = { retryDelaysMs: [250, 500, 1000, 1500, 2000, 2000, 2000], jitter: 0.2, disableAfterFailingMs: 24 * 3_600_000 };
+const settings: WebhookSettings = {
+  retryDelaysMs: [250, 500, 1000, 1500, 2000, 2000, 2000],
+  jitter: 0.2,
+  disableAfterFailingMs: 24 * 3_600_000,
+};
 const tryTimeoutMs = 400;
 const channelPrefix = 'wh-e2e';
 
@@ -100,7 +104,12 @@ afterAll(async () => {
 async function endpointAt(id: string, body: Record<string, unknown> = {}) {
   const reseller = await setUpReseller(api, id);
   const receiver = await startWebhookReceiver({ secret: `whsec_${Buffer.alloc(32).toString('base64')}` });
-  const created = await api.call('POST', '/v1/webhooks', reseller.key, { endpointId: 'ops', url: receiver.url, eventTypes: ['node.lost'], ...body });
+  const created = await api.call('POST', '/v1/webhooks', reseller.key, {
+    endpointId: 'ops',
+    url: receiver.url,
+    eventTypes: ['node.lost'],
+    ...body,
+  });
   expect(created.status, created.text).toBe(201);
   const { secret } = (created.body as { secret: { secret: string } }).secret;
   receiver.setSecrets([secret]);
@@ -148,7 +157,9 @@ async function drain(queueName: string): Promise<string[]> {
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
   const bodies: string[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 300 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 300 }),
+    );
     if (Messages.length === 0) return bodies;
     bodies.push(...Messages.map((m) => m.Body ?? ''));
   }
@@ -162,20 +173,36 @@ describe('outbound webhooks, end to end', () => {
     // machine a first try may come seconds late, and a test that slept would end the outage first.
     await site.receiver.setMode('refuse');
     await bus.publish(Array.from({ length: count }, (_, n) => event(site.resellerId, n)));
-    await until('every first try refused', () => messagesOf(site.key), (all) => all.length === count && all.every((m) => m.attempts >= 1));
+    await until(
+      'every first try refused',
+      () => messagesOf(site.key),
+      (all) => all.length === count && all.every((m) => m.attempts >= 1),
+    );
     await site.receiver.setMode('error');
     const answered = site.receiver.requests;
-    await until('a 500 in the log', () => attemptsOf(site.key), (log) => site.receiver.requests > answered && log.some((a) => a.status === 500));
+    await until(
+      'a 500 in the log',
+      () => attemptsOf(site.key),
+      (log) => site.receiver.requests > answered && log.some((a) => a.status === 500),
+    );
     const hangingFrom = Date.now();
     await site.receiver.setMode('hang');
-    await until('a try timed out', () => attemptsOf(site.key), (log) => log.some((a) => a.status === null && Date.parse(a.at) >= hangingFrom));
+    await until(
+      'a try timed out',
+      () => attemptsOf(site.key),
+      (log) => log.some((a) => a.status === null && Date.parse(a.at) >= hangingFrom),
+    );
     await site.receiver.setMode('ok');
     await site.receiver.waitFor(count, 40_000);
 
     expect(site.receiver.badSignatures).toBe(0);
     const bodies = [...site.receiver.unique.values()].map((d) => JSON.parse(d.body) as StoredEvent);
     expect(bodies.map((e) => e.id).sort()).toEqual(Array.from({ length: count }, (_, n) => event(site.resellerId, n).id).sort());
-    const messages = await until('all delivered', () => messagesOf(site.key), (all) => all.length === count && all.every((m) => m.status === 'delivered'));
+    const messages = await until(
+      'all delivered',
+      () => messagesOf(site.key),
+      (all) => all.length === count && all.every((m) => m.status === 'delivered'),
+    );
     expect(messages.every((m) => m.attempts >= 2 && m.attempts <= 8)).toBe(true);
     // The delivery log shows the outage: tries without a status (refused, timed out) and 500s.
     const log = await attemptsOf(site.key);
@@ -189,17 +216,29 @@ describe('outbound webhooks, end to end', () => {
     const site = await endpointAt('dead');
     await site.receiver.setMode('error');
     await bus.publish([event(site.resellerId, 1)]);
-    const [failed] = await until('exhausted', () => messagesOf(site.key), (all) => all[0]?.status === 'failed', 40_000);
+    const [failed] = await until(
+      'exhausted',
+      () => messagesOf(site.key),
+      (all) => all[0]?.status === 'failed',
+      40_000,
+    );
     expect(failed).toMatchObject({ status: 'failed', failure: 'exhausted', attempts: 8, lastStatus: 500 });
 
-    const dead = await until('dead-lettered', () => drain(`${channelPrefix}-webhook-dead-letters`), (all) => all.length > 0);
+    const dead = await until(
+      'dead-lettered',
+      () => drain(`${channelPrefix}-webhook-dead-letters`),
+      (all) => all.length > 0,
+    );
     expect(dead.map((b) => (JSON.parse(b) as { messageId: string }).messageId)).toContain(failed?.messageId);
     const notices = await until(
       'told on the service queue',
       () => drain(`${channelPrefix}-svc-${site.resellerId}`),
       (all) => all.some((b) => (JSON.parse(b) as StoredEvent).type === 'webhook.failed'),
     );
-    expect(notices.map((b) => JSON.parse(b) as StoredEvent).find((e) => e.type === 'webhook.failed')?.data).toMatchObject({ endpointId: 'ops', messageId: failed?.messageId });
+    expect(notices.map((b) => JSON.parse(b) as StoredEvent).find((e) => e.type === 'webhook.failed')?.data).toMatchObject({
+      endpointId: 'ops',
+      messageId: failed?.messageId,
+    });
 
     await site.receiver.setMode('ok');
     const replay = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since: new Date(Date.now() - 3_600_000).toISOString() });
@@ -216,7 +255,11 @@ describe('outbound webhooks, end to end', () => {
     const [message] = await messagesOf(site.key);
     const again = await api.call('POST', `/v1/webhooks/ops/messages/${message?.messageId ?? ''}/replay`, site.key);
     expect(again.body).toMatchObject({ messageId: message?.messageId, round: 1, status: 'pending' });
-    await until('received twice', () => Promise.resolve(site.receiver.duplicates), (n) => n === 1);
+    await until(
+      'received twice',
+      () => Promise.resolve(site.receiver.duplicates),
+      (n) => n === 1,
+    );
     expect([...site.receiver.unique.keys()]).toEqual([message?.messageId]);
     await site.receiver.close();
   });
@@ -236,19 +279,31 @@ describe('outbound webhooks, end to end', () => {
       async () => ((await api.call('GET', '/v1/sites/main-office/events?limit=100', site.key)).body as { items: StoredEvent[] }).items,
       (items) => items.some((e) => e.type === 'webhook.disabled'),
     );
-    expect(trail.find((e) => e.type === 'webhook.disabled')?.data).toMatchObject({ endpointId: 'ops', reason: 'gone', severity: 'critical' });
+    expect(trail.find((e) => e.type === 'webhook.disabled')?.data).toMatchObject({
+      endpointId: 'ops',
+      reason: 'gone',
+      severity: 'critical',
+    });
 
     // Workers cache an endpoint's settings for 2 s: after that, nothing more is sent to it.
     await sleep(2500);
     await bus.publish([event(site.resellerId, 2)]);
-    const kept = await until('kept', () => messagesOf(site.key), (all) => all.length === 2 && all.every((m) => m.status === 'failed'));
+    const kept = await until(
+      'kept',
+      () => messagesOf(site.key),
+      (all) => all.length === 2 && all.every((m) => m.status === 'failed'),
+    );
     expect(kept.map((m) => m.failure).sort()).toEqual(['endpoint-disabled', 'gone']);
     expect(site.receiver.unique.size).toBe(0);
 
     const early = await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since: new Date(Date.now() - 3_600_000).toISOString() });
     expect(early.status, 'a replay to a disabled endpoint is refused').toBe(409);
     await site.receiver.setMode('ok');
-    const enabled = await api.call('PUT', '/v1/webhooks/ops', site.key, { url: site.receiver.url, eventTypes: ['node.lost'], enabled: true });
+    const enabled = await api.call('PUT', '/v1/webhooks/ops', site.key, {
+      url: site.receiver.url,
+      eventTypes: ['node.lost'],
+      enabled: true,
+    });
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null });
     await api.call('POST', '/v1/webhooks/ops/replay', site.key, { since: new Date(Date.now() - 3_600_000).toISOString() });
     await site.receiver.waitFor(2, 10_000);
@@ -259,7 +314,11 @@ describe('outbound webhooks, end to end', () => {
     const site = await endpointAt('restart');
     await site.receiver.setMode('error');
     await bus.publish([event(site.resellerId, 1), event(site.resellerId, 2)]);
-    await until('tried once', () => messagesOf(site.key), (all) => all.length === 2 && all.every((m) => m.attempts >= 1));
+    await until(
+      'tried once',
+      () => messagesOf(site.key),
+      (all) => all.length === 2 && all.every((m) => m.attempts >= 1),
+    );
     await stopPipeline();
     await site.receiver.setMode('ok');
     await startPipeline();
@@ -290,10 +349,17 @@ describe('outbound webhooks, end to end', () => {
       links: null,
     });
     for (const kind of ['opened', 'resolved'] as const) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: outbox, MessageBody: JSON.stringify({ resellerId: site.resellerId, endpointId: 'ops', message: step(kind) }) }));
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: outbox,
+          MessageBody: JSON.stringify({ resellerId: site.resellerId, endpointId: 'ops', message: step(kind) }),
+        }),
+      );
     }
     await site.receiver.waitFor(2, 10_000);
-    const bodies = [...site.receiver.unique.values()].map((d) => JSON.parse(d.body) as { event_action: string; dedup_key: string; routing_key: string });
+    const bodies = [...site.receiver.unique.values()].map(
+      (d) => JSON.parse(d.body) as { event_action: string; dedup_key: string; routing_key: string },
+    );
     expect(bodies.map((b) => b.event_action).sort()).toEqual(['resolve', 'trigger']);
     expect(new Set(bodies.map((b) => b.dedup_key))).toEqual(new Set(['main-office/node-lost-1']));
     await site.receiver.close();
@@ -303,7 +369,14 @@ describe('outbound webhooks, end to end', () => {
     const { key } = await setUpReseller(api, 'ssrf');
     api.api.addressPolicy = { allowLoopback: false };
     try {
-      for (const url of ['http://127.0.0.1:8080/hook', 'https://[::1]/hook', 'https://10.0.0.7/hook', 'https://169.254.169.254/latest/meta-data', 'https://[fd00:ec2::254]/', 'https://0.0.0.0/']) {
+      for (const url of [
+        'http://127.0.0.1:8080/hook',
+        'https://[::1]/hook',
+        'https://10.0.0.7/hook',
+        'https://169.254.169.254/latest/meta-data',
+        'https://[fd00:ec2::254]/',
+        'https://0.0.0.0/',
+      ]) {
         const answer = await api.call('POST', '/v1/webhooks', key, { endpointId: 'ops', url, eventTypes: ['node.lost'] });
         expect(answer.status, `${url}: ${answer.text}`).toBe(400);
         expect(answer.body).toMatchObject({ error: { code: 'invalid-body', details: [{ path: 'url' }] } });
@@ -320,7 +393,11 @@ describe('outbound webhooks, end to end', () => {
     runtime.deps.sender = new WebhookSender({ policy: { allowLoopback: false } });
     try {
       await bus.publish([event(site.resellerId, 1)]);
-      const log = await until('refused', () => attemptsOf(site.key, 'ops'), (items) => items.length > 0);
+      const log = await until(
+        'refused',
+        () => attemptsOf(site.key, 'ops'),
+        (items) => items.length > 0,
+      );
       expect(log[0]).toMatchObject({ status: null, error: expect.stringContaining('address not allowed') as unknown });
       expect(site.receiver.requests).toBe(0);
     } finally {
@@ -355,7 +432,16 @@ describe('outbound webhooks, end to end', () => {
     const at = Date.now() - 60_000;
     for (let n = 0; n < count; n++) {
       const eventId = `${site.resellerId}/main-office/node.lost/${String(n)}`;
-      const message = { resellerId: site.resellerId, endpointId: 'ops', messageId: messageIdOf(eventId, 'ops', at + n), eventId, eventType: 'node.lost', siteId: 'main-office', payload: '{}', createdAt: at + n } as const;
+      const message = {
+        resellerId: site.resellerId,
+        endpointId: 'ops',
+        messageId: messageIdOf(eventId, 'ops', at + n),
+        eventId,
+        eventType: 'node.lost',
+        siteId: 'main-office',
+        payload: '{}',
+        createdAt: at + n,
+      } as const;
       await api.api.webhookMessages.addMessage(message, 'failed');
     }
     const since = new Date(at - 1000).toISOString();
@@ -408,7 +494,11 @@ describe('POST /v1/webhooks/{endpointId}/test', () => {
     });
     expect(event.data).not.toHaveProperty('siteId');
 
-    const [message] = await until('delivered', () => messagesOf(site.key), (all) => all[0]?.status === 'delivered');
+    const [message] = await until(
+      'delivered',
+      () => messagesOf(site.key),
+      (all) => all[0]?.status === 'delivered',
+    );
     expect(message).toMatchObject({
       messageId: accepted.messageId,
       endpointId: 'ops',
@@ -434,7 +524,11 @@ describe('POST /v1/webhooks/{endpointId}/test', () => {
   it('reaches an endpoint whose eventTypes name other types, in its template (Slack); no other endpoint of the reseller gets it', async () => {
     const site = await endpointAt('test-filtered', { eventTypes: ['site.down'], template: 'slack' });
     const other = await startWebhookReceiver({ secret: site.secret });
-    const created = await api.call('POST', '/v1/webhooks', site.key, { endpointId: 'everything', url: other.url, eventTypes: ['site.down', 'node.lost', 'webhook.failed'] });
+    const created = await api.call('POST', '/v1/webhooks', site.key, {
+      endpointId: 'everything',
+      url: other.url,
+      eventTypes: ['site.down', 'node.lost', 'webhook.failed'],
+    });
     expect(created.status, created.text).toBe(201);
     other.setSecrets([(created.body as { secret: { secret: string } }).secret.secret]);
 
@@ -444,7 +538,11 @@ describe('POST /v1/webhooks/{endpointId}/test', () => {
     expect(site.receiver.badSignatures).toBe(0);
     const body = JSON.parse([...site.receiver.unique.values()][0]!.body) as { text: string };
     expect(body.text).toBe('Test event from Tiebreak for endpoint ops');
-    await until('delivered', () => messagesOf(site.key), (all) => all[0]?.status === 'delivered');
+    await until(
+      'delivered',
+      () => messagesOf(site.key),
+      (all) => all[0]?.status === 'delivered',
+    );
     expect(await messagesOf(site.key, 'everything')).toEqual([]);
     expect(other.requests).toBe(0);
     await other.close();
@@ -456,10 +554,18 @@ describe('POST /v1/webhooks/{endpointId}/test', () => {
     await site.receiver.setMode('error');
     const answer = await api.call('POST', '/v1/webhooks/ops/test', site.key);
     expect(answer.status, answer.text).toBe(202);
-    await until('a 500 in the log', () => attemptsOf(site.key), (log) => log.some((a) => a.status === 500));
+    await until(
+      'a 500 in the log',
+      () => attemptsOf(site.key),
+      (log) => log.some((a) => a.status === 500),
+    );
     await site.receiver.setMode('ok');
     await site.receiver.waitFor(1, 10_000);
-    const [message] = await until('delivered', () => messagesOf(site.key), (all) => all[0]?.status === 'delivered');
+    const [message] = await until(
+      'delivered',
+      () => messagesOf(site.key),
+      (all) => all[0]?.status === 'delivered',
+    );
     expect(message?.attempts).toBeGreaterThanOrEqual(2);
     const statuses = (await attemptsOf(site.key)).reverse().map((a) => a.status);
     expect(statuses.at(-1)).toBe(204);
@@ -471,7 +577,9 @@ describe('POST /v1/webhooks/{endpointId}/test', () => {
     const site = await endpointAt('test-disabled', { enabled: false });
     const answer = await api.call('POST', '/v1/webhooks/ops/test', site.key);
     expect(answer.status, answer.text).toBe(409);
-    expect(answer.body).toMatchObject({ error: { code: 'endpoint-disabled', message: expect.stringContaining('PUT /v1/webhooks/ops') as unknown } });
+    expect(answer.body).toMatchObject({
+      error: { code: 'endpoint-disabled', message: expect.stringContaining('PUT /v1/webhooks/ops') as unknown },
+    });
     expect((answer.body as { error: { message: string } }).error.message).toContain('"enabled": true');
     expect(await messagesOf(site.key)).toEqual([]);
     await sleep(500);
@@ -505,7 +613,11 @@ describe('POST /v1/webhooks/{endpointId}/test', () => {
 
   it('is not an event type an endpoint can ask for: eventTypes naming webhook.test are refused (400)', async () => {
     const { key } = await setUpReseller(api, 'test-filter');
-    const answer = await api.call('POST', '/v1/webhooks', key, { endpointId: 'ops', url: 'http://127.0.0.1:9/hook', eventTypes: ['node.lost', 'webhook.test'] });
+    const answer = await api.call('POST', '/v1/webhooks', key, {
+      endpointId: 'ops',
+      url: 'http://127.0.0.1:9/hook',
+      eventTypes: ['node.lost', 'webhook.test'],
+    });
     expect(answer.status, answer.text).toBe(400);
     expect(answer.body).toMatchObject({ error: { code: 'invalid-body' } });
   });

@@ -93,7 +93,9 @@ async function updatesOnBoth(attributes: Record<string, unknown>, updates: Updat
   let dynamo: unknown;
   try {
     // Always true: only the updates decide.
-    await doc.send(new UpdateCommand({ TableName: tableName, Key: key, ...compilePlan({ guard: { op: 'eq', path: ['sk'], value: key.sk }, updates }) }));
+    await doc.send(
+      new UpdateCommand({ TableName: tableName, Key: key, ...compilePlan({ guard: { op: 'eq', path: ['sk'], value: key.sk }, updates }) }),
+    );
     dynamo = await stored();
   } catch (error) {
     if (!refused(error)) throw error;
@@ -120,7 +122,9 @@ describe('plans mean the same in memory and on DynamoDB', () => {
         // Not modelled: an increment past 2^53 - 1. DynamoDB keeps the exact decimal and the
         // document client reads it back as a bigint; the rules only ever increment `rev` by one.
         fc.pre(!beyondSafeIntegers(dynamo));
-        expect(dynamo, `update ${compilePlan({ guard: { op: 'eq', path: ['sk'], value: key.sk }, updates }).UpdateExpression}`).toEqual(pure);
+        expect(dynamo, `update ${compilePlan({ guard: { op: 'eq', path: ['sk'], value: key.sk }, updates }).UpdateExpression}`).toEqual(
+          pure,
+        );
       }),
       { numRuns: 300 },
     );

@@ -136,7 +136,17 @@ const clockStep: fc.Arbitrary<Step> = fc.oneof(
   }),
   fc.record({
     do: fc.constant('jump' as const),
-    to: fc.constantFrom<Boundary>('lease-end', 'lease-end', 'window-end', 'stale-a', 'stale-b', 'exclude-a', 'exclude-b', 'exclude-a', 'exclude-b'),
+    to: fc.constantFrom<Boundary>(
+      'lease-end',
+      'lease-end',
+      'window-end',
+      'stale-a',
+      'stale-b',
+      'exclude-a',
+      'exclude-b',
+      'exclude-a',
+      'exclude-b',
+    ),
     offset: fc.constantFrom(-1, 0, 1, 499, 500, 501, 2_000),
   }),
 );
@@ -151,7 +161,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ do: fc.constant('revoke' as const), node, bumpRev: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ do: fc.constant('reissue' as const), node }) },
   { weight: 8, arbitrary: fc.record({ do: fc.constant('survive' as const), node, host, peer: fc.constantFrom(false, false, true) }) },
-  { weight: 1, arbitrary: fc.record({ do: fc.constant('force' as const), node, confirm: fc.constantFrom<'right' | 'wrong'>('right', 'right', 'wrong'), wait: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      do: fc.constant('force' as const),
+      node,
+      confirm: fc.constantFrom<'right' | 'wrong'>('right', 'right', 'wrong'),
+      wait: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ do: fc.constant('readmit' as const), node }) },
 );
 
@@ -168,7 +186,13 @@ const otherNode = (n: NodeId): NodeId => (n === 'node-a' ? 'node-b' : 'node-a');
  * the standalone lease back; or an operator readmits the peer. Each through either host.
  */
 const survivorChunk: fc.Arbitrary<Step[]> = fc
-  .tuple(node, host, host, fc.constantFrom(-1, 0, 0, 1), fc.constantFrom<'back' | 'operator' | 'force' | 'still'>('back', 'operator', 'force', 'still'))
+  .tuple(
+    node,
+    host,
+    host,
+    fc.constantFrom(-1, 0, 0, 1),
+    fc.constantFrom<'back' | 'operator' | 'force' | 'still'>('back', 'operator', 'force', 'still'),
+  )
   .map(([n, first, second, offset, then]): Step[] => {
     const other = otherNode(n);
     const excluded: Step[] = [
@@ -177,26 +201,68 @@ const survivorChunk: fc.Arbitrary<Step[]> = fc
       { do: 'survive', node: n, host: second, peer: false },
     ];
     if (then === 'back') {
-      const back: Step = { do: 'heartbeat', node: other, host: first, role: 'secondary', epoch: 'seen', peer: true, health: 100, acks: [], bogusAck: null };
-      return [...excluded, back, { do: 'claim', node: other, host: second, epoch: 'seen', reason: 'peer-lost' }, { do: 'survive', node: n, host: first, peer: true }, { do: 'survive', node: n, host: second, peer: true }];
+      const back: Step = {
+        do: 'heartbeat',
+        node: other,
+        host: first,
+        role: 'secondary',
+        epoch: 'seen',
+        peer: true,
+        health: 100,
+        acks: [],
+        bogusAck: null,
+      };
+      return [
+        ...excluded,
+        back,
+        { do: 'claim', node: other, host: second, epoch: 'seen', reason: 'peer-lost' },
+        { do: 'survive', node: n, host: first, peer: true },
+        { do: 'survive', node: n, host: second, peer: true },
+      ];
     }
-    if (then === 'operator') return [...excluded, { do: 'readmit', node: other }, { do: 'survive', node: n, host: second, peer: false }, { do: 'survive', node: n, host: first, peer: false }];
-    if (then === 'force') return [...excluded, { do: 'force', node: other, confirm: 'right', wait: true }, { do: 'claim', node: other, host: first, epoch: 'seen', reason: 'operator' }];
+    if (then === 'operator')
+      return [
+        ...excluded,
+        { do: 'readmit', node: other },
+        { do: 'survive', node: n, host: second, peer: false },
+        { do: 'survive', node: n, host: first, peer: false },
+      ];
+    if (then === 'force')
+      return [
+        ...excluded,
+        { do: 'force', node: other, confirm: 'right', wait: true },
+        { do: 'claim', node: other, host: first, epoch: 'seen', reason: 'operator' },
+      ];
     return excluded;
   });
 
 const stepSequence: fc.Arbitrary<Step[]> = fc
-  .array(fc.oneof({ weight: 6, arbitrary: step.map((s) => [s]) }, { weight: 1, arbitrary: reportThenClaim }, { weight: 1, arbitrary: survivorChunk }), {
-    minLength: 1,
-    maxLength: 26,
-    size: 'max',
-  })
+  .array(
+    fc.oneof(
+      { weight: 6, arbitrary: step.map((s) => [s]) },
+      { weight: 1, arbitrary: reportThenClaim },
+      { weight: 1, arbitrary: survivorChunk },
+    ),
+    {
+      minLength: 1,
+      maxLength: 26,
+      size: 'max',
+    },
+  )
   .map((chunks) => chunks.flat().slice(0, 36));
 
 const policy: fc.Arbitrary<SitePolicy> = fc.oneof(
   fc.record({ tieBreak: fc.constant('keep-primary' as const), preferredNode: fc.constant(null), healthThreshold: fc.constantFrom(0, 50) }),
-  fc.record({ tieBreak: fc.constant('preferred-node' as const), preferredNode: fc.constant('node-a'), healthThreshold: fc.constantFrom(0, 50) }),
-  fc.record({ tieBreak: fc.constant('health-weighted' as const), preferredNode: fc.constant(null), healthThreshold: fc.constantFrom(0, 30, 60) }),
+  fc.record({
+    tieBreak: fc.constant('preferred-node' as const),
+    preferredNode: fc.constant('node-a'),
+    healthThreshold: fc.constantFrom(0, 50),
+  }),
+  fc.record({
+    tieBreak: fc.constant('health-weighted' as const),
+    preferredNode: fc.constant(null),
+    healthThreshold: fc.constantFrom(0, 30, 60),
+  }),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -287,10 +353,14 @@ function expectedRequests(
 function coverageTag(path: Endpoint, seen: Seen, expected: Counts): string[] {
   if (!('body' in seen)) return [seen.code];
   if (path === '/v1/node/heartbeat') {
-    return [expected.writes === 2 ? 'heartbeat decided again' : 'heartbeat in one write', ...(expected.reads === 1 ? ['heartbeat read first'] : [])];
+    return [
+      expected.writes === 2 ? 'heartbeat decided again' : 'heartbeat in one write',
+      ...(expected.reads === 1 ? ['heartbeat read first'] : []),
+    ];
   }
   const answer = seen.body as ClaimResponse;
-  const how = expected.writes === 2 ? 'claim guessed from a stale cache' : expected.reads === 1 ? 'claim read first' : 'claim guessed right';
+  const how =
+    expected.writes === 2 ? 'claim guessed from a stale cache' : expected.reads === 1 ? 'claim read first' : 'claim guessed right';
   if (!answer.granted) return [how, answer.reason];
   return [how, answer.epoch === 1 ? 'first grant' : 'failover grant'];
 }
@@ -328,7 +398,9 @@ class Harness {
 
   /** The stored state, read beside the handlers (their caches stay as their own traffic left them). */
   async stored(key: SiteKey): Promise<SiteState | undefined> {
-    const { Item } = await this.#inspector.send(new GetCommand({ TableName: this.witness.tableName, Key: siteKey(key), ConsistentRead: true }));
+    const { Item } = await this.#inspector.send(
+      new GetCommand({ TableName: this.witness.tableName, Key: siteKey(key), ConsistentRead: true }),
+    );
     return Item ? siteStateFromItem(Item) : undefined;
   }
 
@@ -394,9 +466,12 @@ class Run {
         await this.step(s);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        throw new Error(`step ${index} ${JSON.stringify(s)} failed\n  site: ${JSON.stringify(this.key)}\n  trace:\n    ${this.log.join('\n    ')}\n${message}`, {
-          cause: error,
-        });
+        throw new Error(
+          `step ${index} ${JSON.stringify(s)} failed\n  site: ${JSON.stringify(this.key)}\n  trace:\n    ${this.log.join('\n    ')}\n${message}`,
+          {
+            cause: error,
+          },
+        );
       }
     }
   }
@@ -460,7 +535,8 @@ class Run {
           const peer = state.nodes[s.to === 'exclude-a' ? 'node-a' : 'node-b'];
           const heard = peer?.lastSeenAt ?? state.firstContactAt;
           const { exclusionMs, slowHeartbeatMs, fastHeartbeatMs } = this.pure.settings;
-          if (heard !== undefined) this.advanceTo(heard + exclusionMs + (peer?.peerReachable === true ? slowHeartbeatMs : fastHeartbeatMs) + s.offset);
+          if (heard !== undefined)
+            this.advanceTo(heard + exclusionMs + (peer?.peerReachable === true ? slowHeartbeatMs : fastHeartbeatMs) + s.offset);
           return;
         }
         // Offsets 499..501 straddle the skew margin (500) after the lease's expiry.
@@ -546,7 +622,11 @@ class Run {
       expect(result.ok, `${what}: the operator's write, pinned to the rev it read, holds`).toBe(true);
     }
     this.log.push(`operator ${what} at +${now - this.#startedAt} ms → ${JSON.stringify(pure.outcome)}`);
-    this.harness.tally(pure.outcome.status === 200 ? `${what.split(' ')[0] ?? ''} ${pure.outcome.written ? 'written' : 'answered'}` : `operator ${pure.outcome.code}`);
+    this.harness.tally(
+      pure.outcome.status === 200
+        ? `${what.split(' ')[0] ?? ''} ${pure.outcome.written ? 'written' : 'answered'}`
+        : `operator ${pure.outcome.code}`,
+    );
     for (const tag of survivorTags(before, this.pure.state)) this.harness.tally(tag);
     await this.expectStoreAgrees();
     return pure.outcome;
@@ -589,7 +669,9 @@ class Run {
       reads: host.requests.count('GetItemCommand', 'GetCommand'),
     };
     const storeSeen = seenFromHttp(response);
-    this.log.push(`${caller.nodeId} → host ${hostIndex} ${path} ${JSON.stringify(body)} at +${now - this.#startedAt} ms → ${JSON.stringify(storeSeen)}`);
+    this.log.push(
+      `${caller.nodeId} → host ${hostIndex} ${path} ${JSON.stringify(body)} at +${now - this.#startedAt} ms → ${JSON.stringify(storeSeen)}`,
+    );
     this.seen.push(storeSeen);
     this.costs.push(actual);
     for (const tag of [...coverageTag(path, storeSeen, expected), ...survivorTags(before, this.pure.state)]) this.harness.tally(tag);
@@ -730,7 +812,9 @@ describe('the pure rules and the handlers on DynamoDB agree', () => {
       }),
       { numRuns: boundedRuns },
     );
-    console.info(`outcomes reached in ${String(boundedRuns)} runs (bounded): ${JSON.stringify(Object.fromEntries([...bounded.coverage].sort()))}`);
+    console.info(
+      `outcomes reached in ${String(boundedRuns)} runs (bounded): ${JSON.stringify(Object.fromEntries([...bounded.coverage].sort()))}`,
+    );
     const missed = ['exclusion', 'excluded', 'readmission'].filter((tag) => !bounded.coverage.has(tag));
     expect(missed).toEqual([]);
   });
@@ -759,7 +843,12 @@ describe('hand-picked sequences', () => {
     const run = await harness.newRun(keepPrimary);
     await run.steps([hb('node-a', 'secondary'), claim('node-a'), hb('node-a', 'primary'), hb('node-b', 'secondary')]);
     // node-a falls silent; node-b heartbeats and claims at the very end of the held lease, then just after it.
-    await run.steps([{ do: 'advance', ms: 10_000 }, hb('node-b', 'secondary'), { do: 'jump', to: 'lease-end', offset: 500 }, claim('node-b', 1)]);
+    await run.steps([
+      { do: 'advance', ms: 10_000 },
+      hb('node-b', 'secondary'),
+      { do: 'jump', to: 'lease-end', offset: 500 },
+      claim('node-b', 1),
+    ]);
     expect(run.seen.at(-1)).toMatchObject({ status: 200, body: { granted: false, reason: 'lease-held', primary: 'node-a', epoch: 1 } });
     await run.steps([{ do: 'advance', ms: 1 }, claim('node-b', 1)]);
     expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 2, leaseMs: 15_000, standalone: null } });
@@ -797,17 +886,24 @@ describe('hand-picked sequences', () => {
   test.each([
     { bumpRev: true, how: 'with' },
     { bumpRev: false, how: 'without' },
-  ])('a token version revoked $how a rev bump is refused with 401 token-revoked and changes nothing, on either host', async ({ bumpRev }) => {
-    const run = await harness.newRun(keepPrimary);
-    await run.steps([hb('node-a', 'secondary', { host: 0 }), hb('node-a', 'secondary', { host: 1 }), { do: 'revoke', node: 'node-a', bumpRev }]);
-    const revoked = structuredClone(run.pure.state);
-    // Both hosts cached the site before the revocation: the claims guess from a stale state.
-    await run.steps([claim('node-a', 0), claim('node-a', 1), hb('node-a', 'secondary', { host: 1 })]);
-    expect(run.seen.slice(-3)).toEqual(Array(3).fill({ status: 401, code: 'token-revoked' }));
-    expect(run.pure.state).toEqual(revoked);
-    await run.steps([{ do: 'reissue', node: 'node-a' }, claim('node-a', 1)]);
-    expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 1, leaseMs: 15_000, standalone: null } });
-  });
+  ])(
+    'a token version revoked $how a rev bump is refused with 401 token-revoked and changes nothing, on either host',
+    async ({ bumpRev }) => {
+      const run = await harness.newRun(keepPrimary);
+      await run.steps([
+        hb('node-a', 'secondary', { host: 0 }),
+        hb('node-a', 'secondary', { host: 1 }),
+        { do: 'revoke', node: 'node-a', bumpRev },
+      ]);
+      const revoked = structuredClone(run.pure.state);
+      // Both hosts cached the site before the revocation: the claims guess from a stale state.
+      await run.steps([claim('node-a', 0), claim('node-a', 1), hb('node-a', 'secondary', { host: 1 })]);
+      expect(run.seen.slice(-3)).toEqual(Array(3).fill({ status: 401, code: 'token-revoked' }));
+      expect(run.pure.state).toEqual(revoked);
+      await run.steps([{ do: 'reissue', node: 'node-a' }, claim('node-a', 1)]);
+      expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 1, leaseMs: 15_000, standalone: null } });
+    },
+  );
 
   test('a duplicate and an older request are refused with 409 stale-request and change nothing', async () => {
     const run = await harness.newRun(keepPrimary);
@@ -823,7 +919,10 @@ describe('hand-picked sequences', () => {
   test('in the start-up window of a health-weighted site, the less healthy node is refused and the healthier one granted', async () => {
     const run = await harness.newRun({ tieBreak: 'health-weighted', preferredNode: null, healthThreshold: 30 });
     await run.steps([hb('node-a', 'secondary', { health: 40 }), hb('node-b', 'secondary', { health: 90, host: 1 }), claim('node-a')]);
-    expect(run.seen.at(-1)).toMatchObject({ status: 200, body: { granted: false, reason: 'healthier-peer', primary: null, retryAfterMs: 30_000 } });
+    expect(run.seen.at(-1)).toMatchObject({
+      status: 200,
+      body: { granted: false, reason: 'healthier-peer', primary: null, retryAfterMs: 30_000 },
+    });
     await run.steps([claim('node-b', 1)]);
     expect(run.seen.at(-1)).toEqual({ status: 200, body: { granted: true, epoch: 1, leaseMs: 15_000, standalone: null } });
   });
@@ -856,7 +955,12 @@ describe('hand-picked sequences: survivor mode (W5)', () => {
   /** node-a primary with node-b heard as secondary (peer link up), then node-b dies and node-a loses it. */
   async function survivorSite(): Promise<Run> {
     const run = await harness.newRun(keepPrimary);
-    await run.steps([hb('node-a', 'secondary', { peer: true }), hb('node-b', 'secondary', { peer: true }), claim('node-a'), survive('node-a', 0, true)]);
+    await run.steps([
+      hb('node-a', 'secondary', { peer: true }),
+      hb('node-b', 'secondary', { peer: true }),
+      claim('node-a'),
+      survive('node-a', 0, true),
+    ]);
     return run;
   }
 
@@ -879,9 +983,14 @@ describe('hand-picked sequences: survivor mode (W5)', () => {
     expect((run.seen.at(-2) as { body: HeartbeatResponse }).body).toMatchObject({ excluded: true, role: 'secondary' });
   });
 
-  test('the survivor hears its peer again: end-standalone until acknowledged, decided right from either host\'s stale sight, and only the acknowledgement readmits', async () => {
+  test("the survivor hears its peer again: end-standalone until acknowledged, decided right from either host's stale sight, and only the acknowledgement readmits", async () => {
     const run = await survivorSite();
-    await run.steps([survive('node-a', 0, false), survive('node-a', 1, false), { do: 'jump', to: 'exclude-b', offset: 0 }, survive('node-a', 0, false)]);
+    await run.steps([
+      survive('node-a', 0, false),
+      survive('node-a', 1, false),
+      { do: 'jump', to: 'exclude-b', offset: 0 },
+      survive('node-a', 0, false),
+    ]);
     expect(run.pure.state.exclusion?.nodeId).toBe('node-b');
     // Host 1 last saw the site before the exclusion: its plan fails its guard, and the heartbeat is decided again.
     await run.steps([hb('node-b', 'secondary', { peer: true, host: 0 }), { ...survive('node-a', 1, true) }]);
@@ -901,7 +1010,7 @@ describe('hand-picked sequences: survivor mode (W5)', () => {
     expect(answer(run)).toMatchObject({ granted: false, reason: 'lease-held' });
   });
 
-  test('an operator\'s readmit and force, written by the API\'s own store: the node hosts decide on stale sights and still agree with the rules', async () => {
+  test("an operator's readmit and force, written by the API's own store: the node hosts decide on stale sights and still agree with the rules", async () => {
     const run = await survivorSite();
     await run.steps([survive('node-a', 0, false), { do: 'jump', to: 'exclude-b', offset: 0 }, survive('node-a', 1, false)]);
     await run.steps([{ do: 'readmit', node: 'node-b' }, survive('node-a', 0, false)]);
@@ -915,7 +1024,10 @@ describe('hand-picked sequences: survivor mode (W5)', () => {
     // node-a was just heard: the witness refuses to call it off; once silent long enough, the words must name it.
     await run.steps([{ do: 'force', node: 'node-b', confirm: 'right', wait: false }]);
     expect(run.pure.state).toMatchObject({ epoch: 1, primary: 'node-a' });
-    await run.steps([{ do: 'force', node: 'node-b', confirm: 'wrong', wait: true }, { do: 'force', node: 'node-b', confirm: 'right', wait: false }]);
+    await run.steps([
+      { do: 'force', node: 'node-b', confirm: 'wrong', wait: true },
+      { do: 'force', node: 'node-b', confirm: 'right', wait: false },
+    ]);
     expect(run.pure.state, run.log.join('\n')).toMatchObject({ epoch: 2, primary: 'node-b' });
     expect(run.pure.state.exclusion).toBeUndefined();
     // node-b claims (renewing) and, node-a unheard for longer than any cadence, excludes it at once.

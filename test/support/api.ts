@@ -107,7 +107,12 @@ export async function setUpReseller(
   const key = (created.body as { apiKey: { secret: string } }).apiKey.secret;
   const customer = await api.call('POST', '/v1/customers', key, { customerId: 'dental', name: 'Dental office' });
   if (customer.status !== 201) throw new Error(`customer not created: ${customer.text}`);
-  const site = await api.call('POST', '/v1/sites', key, { siteId: 'main-office', customerId: 'dental', name: 'Main office', nodeIds: ['node-a', 'node-b'] });
+  const site = await api.call('POST', '/v1/sites', key, {
+    siteId: 'main-office',
+    customerId: 'dental',
+    name: 'Main office',
+    nodeIds: ['node-a', 'node-b'],
+  });
   if (site.status !== 201) throw new Error(`site not created: ${site.text}`);
   const codes = Object.fromEntries(
     (site.body as { enrollment: { nodeId: string; code: string }[] }).enrollment.map((e) => [e.nodeId, e.code]),
@@ -129,7 +134,14 @@ export function agentAt(api: TestApi, token: string) {
   let seq = 0;
   return {
     beat: async (epoch: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []) => {
-      const answer = await api.call('POST', '/v1/node/heartbeat', token, { incarnation: 1, seq: ++seq, epoch, role, peer: { reachable }, acks });
+      const answer = await api.call('POST', '/v1/node/heartbeat', token, {
+        incarnation: 1,
+        seq: ++seq,
+        epoch,
+        role,
+        peer: { reachable },
+        acks,
+      });
       expect(answer.status, answer.text).toBe(200);
       return answer.body as HeartbeatAnswer;
     },
@@ -151,4 +163,3 @@ export async function enrolledAgents(api: TestApi, codes: Record<string, string>
   };
   return { a: await agent('node-a'), b: await agent('node-b') };
 }
-

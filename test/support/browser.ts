@@ -30,7 +30,11 @@ export interface ConsolePage {
 }
 
 /** A fresh context (its own sessionStorage) on the console, at the given window width. */
-export async function openConsole(browser: Browser, baseUrl: string, options: { width?: number; height?: number } = {}): Promise<ConsolePage> {
+export async function openConsole(
+  browser: Browser,
+  baseUrl: string,
+  options: { width?: number; height?: number } = {},
+): Promise<ConsolePage> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     acceptDownloads: true,
@@ -70,5 +74,8 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact ?? ''}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join('; ')}`);
+    .map(
+      (violation) =>
+        `${violation.id} (${violation.impact ?? ''}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join('; ')}`,
+    );
 }

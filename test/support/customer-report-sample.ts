@@ -49,8 +49,18 @@ export const empfang: CustomerSiteView = {
       timeToAcknowledge: '9 min (target 15 min met)',
     },
   ],
-  maintenance: [{ from: 'Sat 12 Dec 20:00', to: 'Sat 12 Dec 21:30', reason: 'Windows updates and a new UPS battery – planned with the practice', declared: 'Fri 11 Dec 16:40 by Anna Schäfer' }],
-  notes: ['Availability is judged from the site going live on 1 Dec 09:12, not from the start of the month.', 'Costs of the UPS battery (129 €) are billed separately.'],
+  maintenance: [
+    {
+      from: 'Sat 12 Dec 20:00',
+      to: 'Sat 12 Dec 21:30',
+      reason: 'Windows updates and a new UPS battery – planned with the practice',
+      declared: 'Fri 11 Dec 16:40 by Anna Schäfer',
+    },
+  ],
+  notes: [
+    'Availability is judged from the site going live on 1 Dec 09:12, not from the start of the month.',
+    'Costs of the UPS battery (129 €) are billed separately.',
+  ],
 };
 
 export const labor: CustomerSiteView = {

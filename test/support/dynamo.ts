@@ -5,9 +5,7 @@ import { inject } from 'vitest';
 import { ensureTable } from '../../functions/adapters/table.ts';
 import { documentClient, localDynamoClientConfig } from '../../functions/adapters/config.ts';
 
-export async function freshTable(
-  prefix: string,
-): Promise<{ client: DynamoDBClient; doc: DynamoDBDocumentClient; tableName: string }> {
+export async function freshTable(prefix: string): Promise<{ client: DynamoDBClient; doc: DynamoDBDocumentClient; tableName: string }> {
   const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
   const doc = documentClient(client);
   const tableName = `${prefix}-${randomBytes(6).toString('hex')}`;

@@ -31,11 +31,26 @@ export class Recorder {
     if (this.witness.state !== before) this.events.push(...eventsOf(before, this.witness.state, this.settings));
   }
 
-  heartbeat(node: 'a' | 'b', at: number, epoch: number, role: 'primary' | 'secondary' | 'fenced', peer: boolean, extra: { acks?: string[]; health?: number } = {}): void {
+  heartbeat(
+    node: 'a' | 'b',
+    at: number,
+    epoch: number,
+    role: 'primary' | 'secondary' | 'fenced',
+    peer: boolean,
+    extra: { acks?: string[]; health?: number } = {},
+  ): void {
     this.step((w, seq) =>
       w.heartbeat(
         callers[node],
-        { incarnation: 1, seq, epoch, role, peer: { reachable: peer }, ...(extra.acks ? { acks: extra.acks } : {}), ...(extra.health === undefined ? {} : { health: { score: extra.health } }) },
+        {
+          incarnation: 1,
+          seq,
+          epoch,
+          role,
+          peer: { reachable: peer },
+          ...(extra.acks ? { acks: extra.acks } : {}),
+          ...(extra.health === undefined ? {} : { health: { score: extra.health } }),
+        },
         at,
       ),
     );
@@ -57,7 +72,9 @@ export class Recorder {
   /** An operator's calls (survivor mode), through the reseller API's decisions. */
   force(node: 'a' | 'b', at: number, confirm: string): void {
     this.step((w) => {
-      expect(w.forcePrimary(callers[node].nodeId, { confirm, reason: 'the server room flooded' }, 'key-7', at)).toMatchObject({ written: true });
+      expect(w.forcePrimary(callers[node].nodeId, { confirm, reason: 'the server room flooded' }, 'key-7', at)).toMatchObject({
+        written: true,
+      });
     });
   }
 

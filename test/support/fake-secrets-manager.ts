@@ -37,7 +37,14 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
         reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
         return;
       }
-      reply(200, { ARN: SecretId, Name: 'token-key', SecretString: value, VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_700_000_000 });
+      reply(200, {
+        ARN: SecretId,
+        Name: 'token-key',
+        SecretString: value,
+        VersionId: 'v1',
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: 1_700_000_000,
+      });
     });
   });
   const local: LocalServer = await listen(server, 0);

@@ -72,27 +72,58 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
     nodeIds: [nodeId, otherNodeId],
   });
   const code = (node: string) => site.enrollment.find((e) => e.nodeId === node)!.code;
-  const { token: nodeToken } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: code(nodeId), nodeId });
-  await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', nodeToken, { incarnation: 1, seq: 1, epoch: 0, role: 'secondary', peer: { reachable: true } });
+  const { token: nodeToken } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, {
+    code: code(nodeId),
+    nodeId,
+  });
+  await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', nodeToken, {
+    incarnation: 1,
+    seq: 1,
+    epoch: 0,
+    role: 'secondary',
+    peer: { reachable: true },
+  });
   const { windowId } = await expectStatus<{ windowId: string }>(api, 201, 'POST', `/v1/sites/${siteId}/maintenance`, rwKey, {
     start: '2027-03-01T20:00:00Z',
     end: '2027-03-01T23:00:00Z',
     reason: `maintenance of ${id}`,
   });
-  const ro = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, { name: 'dashboard', scope: 'read-only' });
-  const revoked = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, { name: 'old', scope: 'read-write' });
+  const ro = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, {
+    name: 'dashboard',
+    scope: 'read-only',
+  });
+  const revoked = await expectStatus<{ keyId: string; secret: string }>(api, 201, 'POST', '/v1/api-keys', rwKey, {
+    name: 'old',
+    scope: 'read-write',
+  });
   await expectStatus(api, 200, 'DELETE', `/v1/api-keys/${revoked.keyId}`, rwKey);
   const incidentId = await openIncident(api, { resellerId, siteId }, nodeId, api.clock.now() - 60_000);
   const link = { resellerId, siteId, incidentId, action: 'acknowledge', expiresAt: api.clock.now() + defaultLinkTtlMs } as const;
-  const integration = await expectStatus<{ integration: { integrationId: string }; secret: string }>(api, 201, 'POST', '/v1/integrations', rwKey, {
-    siteId,
-    name: `UPS of ${id}`,
-    mapping: upsMapping,
-  });
+  const integration = await expectStatus<{ integration: { integrationId: string }; secret: string }>(
+    api,
+    201,
+    'POST',
+    '/v1/integrations',
+    rwKey,
+    {
+      siteId,
+      name: `UPS of ${id}`,
+      mapping: upsMapping,
+    },
+  );
   const endpointId = `${id}-hook`;
   await expectStatus(api, 201, 'POST', '/v1/webhooks', rwKey, { endpointId, url: 'http://127.0.0.1:9/hook', eventTypes: ['node.lost'] });
   const messageId = messageIdOf(`${id}-event`, endpointId, api.clock.now());
-  const message = { resellerId, endpointId, messageId, eventId: `${id}-event`, eventType: 'node.lost', siteId, payload: '{}', createdAt: api.clock.now() } as const;
+  const message = {
+    resellerId,
+    endpointId,
+    messageId,
+    eventId: `${id}-event`,
+    eventType: 'node.lost',
+    siteId,
+    payload: '{}',
+    createdAt: api.clock.now(),
+  } as const;
   await api.api.webhookMessages.addMessage(message, 'failed');
   return {
     resellerId,
@@ -123,10 +154,20 @@ export async function setUpTenant(api: TestApi, id: string): Promise<Tenant> {
  * Opens a `node.lost` incident of `nodeId` at the site, as the event pipeline would (the API does
  * not run it): the pure rule through the incident store. Answers the incident's id.
  */
-export async function openIncident(api: TestApi, site: { resellerId: string; siteId: string }, nodeId: string, at: number): Promise<string> {
+export async function openIncident(
+  api: TestApi,
+  site: { resellerId: string; siteId: string },
+  nodeId: string,
+  at: number,
+): Promise<string> {
   const change = { kind: 'node.lost', subject: nodeId, phase: 'raised', at } as const;
   const context = { eventId: `lost-${nodeId}-${at}`, inMaintenance: false, policy: defaultPolicy };
-  const { after } = await api.api.incidents.update(site.resellerId, site.siteId, 'node.lost', (current) => applyChange(current, site, change, context).tracker);
+  const { after } = await api.api.incidents.update(
+    site.resellerId,
+    site.siteId,
+    'node.lost',
+    (current) => applyChange(current, site, change, context).tracker,
+  );
   const incidentId = after?.incident?.incidentId;
   if (!incidentId) throw new Error(`no incident opened at ${site.siteId}`);
   return incidentId;
@@ -152,7 +193,8 @@ export function paramValue(tenant: Tenant, name: string): string {
     messageId: tenant.messageId,
   };
   const value = values[name];
-  if (value === undefined) throw new Error(`no tenant record for the path parameter {${name}}: add it to paramValue in test/support/hostile-tenants.ts`);
+  if (value === undefined)
+    throw new Error(`no tenant record for the path parameter {${name}}: add it to paramValue in test/support/hostile-tenants.ts`);
   return value;
 }
 
@@ -194,13 +236,35 @@ const survivorSites = new WeakSet<Tenant>();
  */
 export async function enterSurvivorMode(api: TestApi, tenant: Tenant): Promise<void> {
   if (survivorSites.has(tenant)) return;
-  const { token } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, { code: tenant.spareCode, nodeId: tenant.otherNodeId });
+  const { token } = await expectStatus<{ token: string }>(api, 200, 'POST', '/v1/node/enroll', undefined, {
+    code: tenant.spareCode,
+    nodeId: tenant.otherNodeId,
+  });
   await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', token, beat(1, 0, 'secondary', true));
-  const claim = await expectStatus<{ granted: boolean; epoch: number }>(api, 200, 'POST', '/v1/node/claim', token, { incarnation: 1, seq: 2, epoch: 0, reason: 'startup' });
+  const claim = await expectStatus<{ granted: boolean; epoch: number }>(api, 200, 'POST', '/v1/node/claim', token, {
+    incarnation: 1,
+    seq: 2,
+    epoch: 0,
+    reason: 'startup',
+  });
   if (!claim.granted) throw new Error(`survivor mode at ${tenant.siteId}: ${tenant.otherNodeId}'s claim was refused`);
-  await expectStatus(api, 200, 'POST', '/v1/node/heartbeat', token, beat(3, claim.epoch, 'primary', false, [`${claim.epoch}-promote-${tenant.otherNodeId}`]));
+  await expectStatus(
+    api,
+    200,
+    'POST',
+    '/v1/node/heartbeat',
+    token,
+    beat(3, claim.epoch, 'primary', false, [`${claim.epoch}-promote-${tenant.otherNodeId}`]),
+  );
   api.clock.advance(api.api.settings.exclusionMs + api.api.settings.slowHeartbeatMs + 1);
-  const renewed = await expectStatus<{ standalone: unknown }>(api, 200, 'POST', '/v1/node/heartbeat', token, beat(4, claim.epoch, 'primary', false));
+  const renewed = await expectStatus<{ standalone: unknown }>(
+    api,
+    200,
+    'POST',
+    '/v1/node/heartbeat',
+    token,
+    beat(4, claim.epoch, 'primary', false),
+  );
   if (!renewed.standalone) throw new Error(`survivor mode at ${tenant.siteId}: ${tenant.nodeId} was not excluded`);
   survivorSites.add(tenant);
 }
@@ -217,7 +281,13 @@ export const unknownEnrollmentCode = `tbe-${'a'.repeat(32)}`;
 const escalationPolicy = {
   levels: [
     { afterMs: 0, targets: [{ type: 'service-queue' }, { type: 'email', address: 'noc@example.com' }] },
-    { afterMs: 900_000, targets: [{ type: 'sms', phoneNumber: '+14155550100' }, { type: 'webhook', endpointId: 'ep-1' }] },
+    {
+      afterMs: 900_000,
+      targets: [
+        { type: 'sms', phoneNumber: '+14155550100' },
+        { type: 'webhook', endpointId: 'ep-1' },
+      ],
+    },
   ],
   repeatLast: { times: 3, everyMs: 600_000 },
 };
@@ -225,13 +295,20 @@ const resellerPolicy = () => [{ method: 'PUT', path: '/v1/escalation-policy', bo
 const customerPolicy = (t: Tenant) => [{ method: 'PUT', path: `/v1/customers/${t.customerId}/escalation-policy`, body: escalationPolicy }];
 const sitePolicy = (t: Tenant) => [{ method: 'PUT', path: `/v1/sites/${t.siteId}/escalation-policy`, body: escalationPolicy }];
 
-const upsMapping = { 'ups.on-battery': { action: 'raise', alert: 'ups-power', severity: 'warning' }, 'ups.on-mains': { action: 'clear', alert: 'ups-power' } };
+const upsMapping = {
+  'ups.on-battery': { action: 'raise', alert: 'ups-power', severity: 'warning' },
+  'ups.on-mains': { action: 'clear', alert: 'ups-power' },
+};
 const upsHook = { type: 'ups.on-battery', data: { summary: 'on battery' } };
 /** Standard Webhooks headers over the hook's JSON text (what `TestApi.call` sends), signed with the tenant's integration secret. */
 function signedUpsHook(tenant: Tenant, now: number): Record<string, string> {
   const id = `msg_${randomBytes(8).toString('hex')}`;
   const at = new Date(now);
-  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': new Webhook(tenant.integrationSecret).sign(id, at, JSON.stringify(upsHook)) };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(now / 1000)),
+    'webhook-signature': new Webhook(tenant.integrationSecret).sign(id, at, JSON.stringify(upsHook)),
+  };
 }
 
 /**
@@ -241,7 +318,11 @@ function signedUpsHook(tenant: Tenant, now: number): Record<string, string> {
  */
 export const routeFixtures = {
   'POST /v1/resellers': {
-    body: (t) => ({ resellerId: `${t.resellerId}-new`, name: 'New reseller', targets: { availability: 0.99, timeToAcknowledgeMs: 600_000 } }),
+    body: (t) => ({
+      resellerId: `${t.resellerId}-new`,
+      name: 'New reseller',
+      targets: { availability: 0.99, timeToAcknowledgeMs: 600_000 },
+    }),
   },
   'GET /v1/resellers': { query: () => ({ limit: '10' }) },
   'GET /v1/reseller': {},
@@ -274,13 +355,18 @@ export const routeFixtures = {
     setUp: enterSurvivorModeSurvivorSilent,
   },
   'POST /v1/sites/{siteId}/nodes/{nodeId}/readmit': { setUp: enterSurvivorMode },
-  'POST /v1/sites/{siteId}/maintenance': { body: () => ({ start: '2027-02-01T20:00:00Z', end: '2027-02-01T22:00:00Z', reason: 'firmware update' }) },
+  'POST /v1/sites/{siteId}/maintenance': {
+    body: () => ({ start: '2027-02-01T20:00:00Z', end: '2027-02-01T22:00:00Z', reason: 'firmware update' }),
+  },
   'GET /v1/sites/{siteId}/maintenance': { query: () => ({ limit: '10' }) },
   // The tenant's window (2027-03-01, 20:00 to 23:00) has not started: it may be resized.
   'PATCH /v1/sites/{siteId}/maintenance/{windowId}': { body: () => ({ end: '2027-03-01T22:00:00Z', reason: 'firmware update, shorter' }) },
   'DELETE /v1/sites/{siteId}/maintenance/{windowId}': {},
   'GET /v1/sites/{siteId}/events': { query: () => ({ from: '2026-01-01T00:00:00Z', limit: '10' }) },
-  'GET /v1/escalation-policies': { query: () => ({ limit: '10' }), prepare: (t) => [...resellerPolicy(), ...customerPolicy(t), ...sitePolicy(t)] },
+  'GET /v1/escalation-policies': {
+    query: () => ({ limit: '10' }),
+    prepare: (t) => [...resellerPolicy(), ...customerPolicy(t), ...sitePolicy(t)],
+  },
   'PUT /v1/escalation-policy': { body: () => escalationPolicy },
   'GET /v1/escalation-policy': { prepare: resellerPolicy },
   'PUT /v1/customers/{customerId}/escalation-policy': { body: () => escalationPolicy },
@@ -298,7 +384,9 @@ export const routeFixtures = {
   'POST /v1/links/{token}': { forged: (t) => ({ params: { token: t.forgedLink } }) },
   'GET /v1/reports/sla': { query: (t) => ({ from: '2026-12-01', to: '2027-01-01', format: 'json', siteId: t.siteId }) },
   // The tenant's own site: another reseller's key must not be able to put an integration on it.
-  'POST /v1/webhooks': { body: () => ({ endpointId: 'second', url: 'http://127.0.0.1:9/second', eventTypes: ['site.down'], template: 'slack' }) },
+  'POST /v1/webhooks': {
+    body: () => ({ endpointId: 'second', url: 'http://127.0.0.1:9/second', eventTypes: ['site.down'], template: 'slack' }),
+  },
   'GET /v1/webhooks': { query: () => ({ limit: '10' }) },
   'GET /v1/webhooks/{endpointId}': {},
   'PUT /v1/webhooks/{endpointId}': { body: () => ({ url: 'http://127.0.0.1:9/changed', eventTypes: ['node.lost', 'site.down'] }) },
@@ -316,7 +404,10 @@ export const routeFixtures = {
   // The integration's id and the signature are the credential: the same body unsigned is refused.
   'POST /v1/hooks/{integrationId}': { body: () => upsHook, headers: signedUpsHook, forged: () => ({ body: upsHook }) },
   // The unused code of the tenant's other node: only the positive control may use it.
-  'POST /v1/node/enroll': { body: (t) => ({ code: t.spareCode, nodeId: t.otherNodeId }), forged: (t) => ({ body: { code: unknownEnrollmentCode, nodeId: t.otherNodeId } }) },
+  'POST /v1/node/enroll': {
+    body: (t) => ({ code: t.spareCode, nodeId: t.otherNodeId }),
+    forged: (t) => ({ body: { code: unknownEnrollmentCode, nodeId: t.otherNodeId } }),
+  },
   'POST /v1/node/heartbeat': {
     body: () => ({
       incarnation: 2,
@@ -334,7 +425,11 @@ export const routeFixtures = {
 } satisfies Record<ApiRouteKey | NodeRouteKey, RouteFixture> as Record<string, RouteFixture | undefined>;
 
 /** Makes the state every fixture's `setUp` and the records its `prepare` asks for (or only those of `routeKeys`), the latter with the tenant's read-write key. */
-export async function prepareTenant(api: TestApi, tenant: Tenant, routeKeys: readonly string[] = Object.keys(routeFixtures)): Promise<void> {
+export async function prepareTenant(
+  api: TestApi,
+  tenant: Tenant,
+  routeKeys: readonly string[] = Object.keys(routeFixtures),
+): Promise<void> {
   for (const key of routeKeys) {
     await routeFixtures[key]?.setUp?.(api, tenant);
     for (const call of routeFixtures[key]?.prepare?.(tenant) ?? []) {

@@ -17,11 +17,15 @@ export type OperatorOutcome = { status: 200; written: boolean; reason: string } 
 export function carryOut<R>(state: SiteState, decision: Decision<R>): { state: SiteState; outcome: Outcome<R> } {
   switch (decision.kind) {
     case 'reject':
-      return { state, outcome: decision.error === 'stale-request' ? { status: 409, code: 'stale-request' } : { status: 401, code: 'token-revoked' } };
+      return {
+        state,
+        outcome: decision.error === 'stale-request' ? { status: 409, code: 'stale-request' } : { status: 401, code: 'token-revoked' },
+      };
     case 'answer':
       return { state, outcome: { status: 200, body: decision.response } };
     case 'write': {
-      if (!holds(decision.plan.guard, state)) throw new Error(`a decision's guard fails on the state it was decided on: ${decision.reason}`);
+      if (!holds(decision.plan.guard, state))
+        throw new Error(`a decision's guard fails on the state it was decided on: ${decision.reason}`);
       const next = applyUpdates(state, decision.plan.updates);
       return { state: next, outcome: { status: 200, body: decision.respond(next) } };
     }
@@ -36,7 +40,8 @@ export function carryOutOperator(state: SiteState, decision: OperatorDecision): 
     case 'answer':
       return { state, outcome: { status: 200, written: false, reason: decision.reason } };
     case 'write': {
-      if (!holds(decision.plan.guard, state)) throw new Error(`an operator decision's guard fails on the state it was decided on: ${decision.reason}`);
+      if (!holds(decision.plan.guard, state))
+        throw new Error(`an operator decision's guard fails on the state it was decided on: ${decision.reason}`);
       return { state: applyUpdates(state, decision.plan.updates), outcome: { status: 200, written: true, reason: decision.reason } };
     }
   }

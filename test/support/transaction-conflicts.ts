@@ -26,7 +26,9 @@ export function conflictLikeDynamoDb(client: DynamoDBClient): { cancelled: () =>
         throw new TransactionCanceledException({
           $metadata: { httpStatusCode: 400 },
           message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]',
-          CancellationReasons: keys.map((_, i) => (i === clash ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' })),
+          CancellationReasons: keys.map((_, i) =>
+            i === clash ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' },
+          ),
         });
       }
       for (const key of keys) inFlight.set(key, (inFlight.get(key) ?? 0) + 1);

@@ -10,7 +10,7 @@ export type ReceiverMode =
   | 'error' /* 500 */
   | 'hang' /* never answers */
   | 'gone' /* 410 */
-  | 'redirect' /* 302 to /redirected on this server */;
+  | 'redirect'; /* 302 to /redirected on this server */
 
 export interface ReceivedDelivery {
   id: string;
@@ -79,7 +79,11 @@ export async function startWebhookReceiver(options: { secret: string; maxSkewSec
       for (const [name, value] of Object.entries(request.headers)) {
         if (typeof value === 'string') headers[name] = value;
       }
-      const signed = { id: headers['webhook-id'] ?? '', timestamp: headers['webhook-timestamp'] ?? '', signature: headers['webhook-signature'] ?? '' };
+      const signed = {
+        id: headers['webhook-id'] ?? '',
+        timestamp: headers['webhook-timestamp'] ?? '',
+        signature: headers['webhook-signature'] ?? '',
+      };
       const verifiedByLibrary = libraryVerifies(secrets, body, headers);
       const verifiedBySpec = verifyBySpec(secrets, signed, body, Math.floor(Date.now() / 1000), options.maxSkewSeconds);
       if (!verifiedByLibrary || !verifiedBySpec) {
@@ -87,7 +91,16 @@ export async function startWebhookReceiver(options: { secret: string; maxSkewSec
         return void response.writeHead(400).end('bad signature');
       }
       if (unique.has(signed.id)) stats.duplicates += 1;
-      else unique.set(signed.id, { id: signed.id, timestamp: Number(signed.timestamp), body, headers, verifiedByLibrary, verifiedBySpec, at: Date.now() });
+      else
+        unique.set(signed.id, {
+          id: signed.id,
+          timestamp: Number(signed.timestamp),
+          body,
+          headers,
+          verifiedByLibrary,
+          verifiedBySpec,
+          at: Date.now(),
+        });
       response.writeHead(204).end();
     });
   });

@@ -15,7 +15,15 @@ const raised: Alert = {
   type: 'ups.on-battery',
   summary: 'on battery',
 };
-const cleared: Alert = { ...raised, raised: false, severity: 'info', at: raised.at + 60_000, webhookId: 'msg_2', type: 'ups.on-mains', summary: undefined };
+const cleared: Alert = {
+  ...raised,
+  raised: false,
+  severity: 'info',
+  at: raised.at + 60_000,
+  webhookId: 'msg_2',
+  type: 'ups.on-mains',
+  summary: undefined,
+};
 
 const types = (events: { type: string }[]) => events.map((e) => e.type);
 
@@ -39,7 +47,9 @@ describe('alert events', () => {
       },
     });
     // The mapping's severity travels with the raise: the incident pages as a warning, not as critical.
-    expect(conditionChangesOf(event!)).toEqual([{ kind: 'alert.raised', subject: 'int_abc/ups-power', phase: 'raised', at: raised.at, severity: 'warning' }]);
+    expect(conditionChangesOf(event!)).toEqual([
+      { kind: 'alert.raised', subject: 'int_abc/ups-power', phase: 'raised', at: raised.at, severity: 'warning' },
+    ]);
   });
 
   test('the same news again makes nothing; newer news of a raise is a new alert.raised', () => {
@@ -49,7 +59,11 @@ describe('alert events', () => {
 
   test('a raised alert that clears is one alert.cleared (info), which clears the incident subject', () => {
     const [event] = alertEventsOf(raised, cleared);
-    expect(event).toMatchObject({ type: 'alert.cleared', id: 'r1/s1/alert.cleared/int_abc/ups-power/1800000060000', data: { severity: 'info' } });
+    expect(event).toMatchObject({
+      type: 'alert.cleared',
+      id: 'r1/s1/alert.cleared/int_abc/ups-power/1800000060000',
+      data: { severity: 'info' },
+    });
     expect(event?.data).not.toHaveProperty('summary');
     expect(conditionChangesOf(event!)).toEqual([{ kind: 'alert.raised', subject: 'int_abc/ups-power', phase: 'cleared', at: cleared.at }]);
   });

@@ -158,7 +158,12 @@ function claimRequest(pairs: Map<string, string>, where: string): ClaimRequest {
 }
 
 /** Checks an answer against `200 k=v…`, `granted k=v…`, `refused <reason> k=v…`, `409 stale-request`, `401 token-revoked`. */
-function checkAnswer(outcome: Outcome<HeartbeatResponse | ClaimResponse>, kind: 'heartbeat' | 'claim', expected: string, where: string): void {
+function checkAnswer(
+  outcome: Outcome<HeartbeatResponse | ClaimResponse>,
+  kind: 'heartbeat' | 'claim',
+  expected: string,
+  where: string,
+): void {
   const [head = '', ...rest] = expected.split(/\s+/);
   if (head === '409' || head === '401') {
     expect(outcome, where).toEqual({ status: Number(head), code: rest[0] });
@@ -171,7 +176,11 @@ function checkAnswer(outcome: Outcome<HeartbeatResponse | ClaimResponse>, kind: 
   let pairs: Map<string, string>;
   if (kind === 'heartbeat') {
     if (head !== '200') throw new Error(`${where}: a heartbeat answer is 200, 409 or 401, not "${head}"`);
-    pairs = take(keyValues(rest, where), ['epoch', 'primary', 'role', 'leaseMs', 'heartbeatMs', 'commands', 'standalone', 'excluded'], where);
+    pairs = take(
+      keyValues(rest, where),
+      ['epoch', 'primary', 'role', 'leaseMs', 'heartbeatMs', 'commands', 'standalone', 'excluded'],
+      where,
+    );
   } else if (head === 'granted') {
     expect(body, where).toMatchObject({ granted: true });
     pairs = take(keyValues(rest, where), ['epoch', 'leaseMs', 'standalone'], where);
@@ -220,7 +229,10 @@ function checkState(state: object, nodeIds: readonly string[], words: readonly s
     const path = nodeIds.includes(segments[0] ?? '') ? ['nodes', ...segments] : segments;
     let actual: unknown = state;
     for (const segment of path) {
-      actual = typeof actual === 'object' && actual !== null && Object.hasOwn(actual, segment) ? (actual as Record<string, unknown>)[segment] : undefined;
+      actual =
+        typeof actual === 'object' && actual !== null && Object.hasOwn(actual, segment)
+          ? (actual as Record<string, unknown>)[segment]
+          : undefined;
     }
     if (path.at(-1) === 'commands') {
       expect(Object.keys(actual ?? {}).sort(), `${where}: ${key}`).toEqual(list(value).sort());
@@ -284,9 +296,11 @@ function run(scenario: Scenario): void {
           const keyId = pairs.get('key') ?? 'key-1';
           const before = structuredClone(w.state);
           const confirm = pairs.get('confirm')?.replaceAll('_', ' ') ?? forceConfirmation(w.state.primary ?? '');
-          const outcome = kind === 'readmit' ? w.readmit(nodeId, keyId, now) : w.forcePrimary(nodeId, { confirm, reason: 'scenario' }, keyId, now);
+          const outcome =
+            kind === 'readmit' ? w.readmit(nodeId, keyId, now) : w.forcePrimary(nodeId, { confirm, reason: 'scenario' }, keyId, now);
           checkOperatorAnswer(outcome, expected.trim(), `${where}: ${text}\n  answer ${JSON.stringify(outcome)}\n `);
-          if (!(outcome.status === 200 && outcome.written)) expect(isDeepStrictEqual(w.state, before), `${where}: an operator's call changed nothing`).toBe(true);
+          if (!(outcome.status === 200 && outcome.written))
+            expect(isDeepStrictEqual(w.state, before), `${where}: an operator's call changed nothing`).toBe(true);
           break;
         }
         const caller = { ...site, nodeId, tokenVersion: int(pairs.get('token') ?? '1', where) };
@@ -307,7 +321,9 @@ function run(scenario: Scenario): void {
   }
 }
 
-const files = readdirSync(scenarioDir).filter((name) => name.endsWith('.txt')).sort();
+const files = readdirSync(scenarioDir)
+  .filter((name) => name.endsWith('.txt'))
+  .sort();
 
 test('the scenario tables are there', () => {
   expect(files).toContain('arbitration.txt');

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { countByStatus, filterFleet, fleetCounts, type SiteState, type SiteSummary, sortWorstFirst, worstFirst } from '../../console/fleet.ts';
+import {
+  countByStatus,
+  filterFleet,
+  fleetCounts,
+  type SiteState,
+  type SiteSummary,
+  sortWorstFirst,
+  worstFirst,
+} from '../../console/fleet.ts';
 import { nextDelay, maxBackoffMs } from '../../console/poll.ts';
 
 function site(siteId: string, status: SiteState, extra: Partial<SiteSummary> = {}): SiteSummary {

@@ -4,19 +4,21 @@ import { hrefOf, parseRoute, type Route } from '../../console/route.ts';
 
 describe('the console’s words for time and shares', () => {
   it('durations in at most two units', () => {
-    expect([0, 45_000, 200_000, 7_500_000, 90_000_000, 86_400_000].map(duration)).toEqual(['0 s', '45 s', '3 min 20 s', '2 h 5 min', '1 day 1 h', '1 day']);
+    expect([0, 45_000, 200_000, 7_500_000, 90_000_000, 86_400_000].map(duration)).toEqual([
+      '0 s',
+      '45 s',
+      '3 min 20 s',
+      '2 h 5 min',
+      '1 day 1 h',
+      '1 day',
+    ]);
   });
 
   it('relative times, past and ahead', () => {
     const now = Date.parse('2026-11-10T10:00:00Z');
-    expect([now - 2_000, now - 12_000, now - 180_000, now - 7_200_000, now - 3 * 86_400_000, now + 180_000].map((at) => relative(at, now))).toEqual([
-      'just now',
-      '12 s ago',
-      '3 min ago',
-      '2 h ago',
-      '3 days ago',
-      'in 3 min',
-    ]);
+    expect(
+      [now - 2_000, now - 12_000, now - 180_000, now - 7_200_000, now - 3 * 86_400_000, now + 180_000].map((at) => relative(at, now)),
+    ).toEqual(['just now', '12 s ago', '3 min ago', '2 h ago', '3 days ago', 'in 3 min']);
     expect(relative('not a time', now)).toBe('unknown');
   });
 

@@ -7,7 +7,16 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, test } from 'vitest';
 import { DynamoDetectorStore } from '../../functions/adapters/detector-store.ts';
-import { dueIndexName, dueShardOf, dueShards, itemFromSiteState, legacyDueIndexName, siteKey, siteStateFromItem, withDueShard } from '../../functions/adapters/site-item.ts';
+import {
+  dueIndexName,
+  dueShardOf,
+  dueShards,
+  itemFromSiteState,
+  legacyDueIndexName,
+  siteKey,
+  siteStateFromItem,
+  withDueShard,
+} from '../../functions/adapters/site-item.ts';
 import { newSite } from '../../functions/domain/site-state.ts';
 
 const alpha = { resellerId: 'acme', siteId: 'alpha' };
@@ -97,7 +106,9 @@ describe('the detector’s reads of the due index', () => {
   });
 
   test('both: the new index still backfilling (DynamoDB refuses to read it) leaves the old one’s sites, which are all of them', async () => {
-    const backfilling = Object.assign(new Error('Cannot read from backfilling global secondary index: due-shard-index'), { name: 'ValidationException' });
+    const backfilling = Object.assign(new Error('Cannot read from backfilling global secondary index: due-shard-index'), {
+      name: 'ValidationException',
+    });
     const { doc } = stubDoc(({ IndexName }) => (IndexName === legacyDueIndexName ? [keysOf(alpha)] : backfilling));
     expect(await listed(new DynamoDetectorStore(doc, 't', 'both'), 9)).toEqual(['alpha']);
   });

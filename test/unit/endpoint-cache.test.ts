@@ -65,7 +65,8 @@ describe('the endpoint cache', () => {
     let fail = true;
     const cache = new EndpointCache(
       {
-        getEndpoint: (resellerId, endpointId) => (fail ? Promise.reject(new Error('down')) : Promise.resolve({ resellerId, endpointId } as EndpointRecord)),
+        getEndpoint: (resellerId, endpointId) =>
+          fail ? Promise.reject(new Error('down')) : Promise.resolve({ resellerId, endpointId } as EndpointRecord),
         allEndpoints: () => Promise.resolve([]),
       },
       60_000,

@@ -36,7 +36,12 @@ formats.default(ajv);
 ajv.addSchema({ $id: 'urn:tiebreak:openapi', components: doc.components });
 const validators = new Map(
   Object.entries(doc.webhooks).map(([type, item]) => {
-    const schema = JSON.parse(JSON.stringify(item.post.requestBody.content['application/json'].schema).replaceAll('"#/components/', '"urn:tiebreak:openapi#/components/')) as object;
+    const schema = JSON.parse(
+      JSON.stringify(item.post.requestBody.content['application/json'].schema).replaceAll(
+        '"#/components/',
+        '"urn:tiebreak:openapi#/components/',
+      ),
+    ) as object;
     return [type, ajv.compile(schema)] as const;
   }),
 );
@@ -182,7 +187,13 @@ function incidentEvents(lost: WitnessEvent): OutboundEvent[] {
       links: { acknowledge: 'https://tiebreak.example/l/ack', resolve: 'https://tiebreak.example/l/resolve' },
     });
     // What the webhook router gives the envelope: the incident's severity for a page, info for the rest.
-    return [stepEvent(site.resellerId, message, found.step === 'opened' || found.step === 'escalated' ? (message.incident.severity ?? 'critical') : 'info')];
+    return [
+      stepEvent(
+        site.resellerId,
+        message,
+        found.step === 'opened' || found.step === 'escalated' ? (message.incident.severity ?? 'critical') : 'info',
+      ),
+    ];
   });
   return [...trail, ...steps];
 }
@@ -231,7 +242,8 @@ function shapeOf(event: OutboundEvent): string {
 describe("the published event contract (/openapi.json's webhooks)", () => {
   it('describes every event type, each with a 2xx answer', () => {
     expect(Object.keys(doc.webhooks).sort()).toEqual([...EventType.options].sort());
-    for (const item of Object.values(doc.webhooks)) expect(Object.keys(item.post.responses).some((status) => status.startsWith('2'))).toBe(true);
+    for (const item of Object.values(doc.webhooks))
+      expect(Object.keys(item.post.responses).some((status) => status.startsWith('2'))).toBe(true);
   });
 
   it("every type's example validates against its published schema", () => {

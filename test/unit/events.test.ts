@@ -116,7 +116,13 @@ describe('the events of a change', () => {
     expect(r.witness.state.lapsed).toBeUndefined();
     // Renewing again tells nothing more.
     r.heartbeat('a', t0 + 902_000, 1, 'primary', true);
-    expect(r.events.map((e) => e.type)).toEqual(['failover.granted', 'failover.completed', 'site.down', 'site.recovered', 'node.recovered']);
+    expect(r.events.map((e) => e.type)).toEqual([
+      'failover.granted',
+      'failover.completed',
+      'site.down',
+      'site.recovered',
+      'node.recovered',
+    ]);
     expect(r.events[3]?.data).toMatchObject({ primary: 'node-a', epoch: 1, leaseRenewedAt: null });
     expect(r.events[4]).toEqual({
       id: `r/s/node.recovered/node-a/renewed/${String(rev)}`,
@@ -179,7 +185,9 @@ describe('the events of a change', () => {
     const r = new Recorder();
     r.heartbeat('a', t0, 0, 'secondary', true);
     r.detect(t0 + settings.silenceMs);
-    expect(r.events).toEqual([expect.objectContaining({ type: 'site.down', data: expect.objectContaining({ leaseEndedAt: null, lastSeenAt: t0 }) as unknown })]);
+    expect(r.events).toEqual([
+      expect.objectContaining({ type: 'site.down', data: expect.objectContaining({ leaseEndedAt: null, lastSeenAt: t0 }) as unknown }),
+    ]);
   });
 
   test('a lost node is recovered when it is heard again, or when its peer reaches it again', () => {
@@ -284,7 +292,15 @@ describe('commands awaiting acknowledgement (commandAckMs)', () => {
     const [late, acked] = commandEvents(r);
     expect(late).toMatchObject({
       timestamp: new Date(t0 + 1_000 + ack).toISOString(),
-      data: { severity: 'warning', nodeId: 'node-a', commandId: '1-promote-node-a', commandType: 'promote', epoch: 1, issuedAt: t0, deliveredAt: t0 + 1_000 },
+      data: {
+        severity: 'warning',
+        nodeId: 'node-a',
+        commandId: '1-promote-node-a',
+        commandType: 'promote',
+        epoch: 1,
+        issuedAt: t0,
+        deliveredAt: t0 + 1_000,
+      },
     });
     expect(acked).toMatchObject({
       timestamp: new Date(t0 + 1_000 + ack + 10_000).toISOString(),
@@ -303,11 +319,20 @@ describe('commands awaiting acknowledgement (commandAckMs)', () => {
 
   test('a node owing a promote or demote is asked the fast cadence until it acknowledges, even with its peer link up', () => {
     const r = promoted();
-    const owing = r.witness.heartbeat(callers.a, { incarnation: 1, seq: 90, epoch: 1, role: 'primary', peer: { reachable: true } }, t0 + 2_000);
+    const owing = r.witness.heartbeat(
+      callers.a,
+      { incarnation: 1, seq: 90, epoch: 1, role: 'primary', peer: { reachable: true } },
+      t0 + 2_000,
+    );
     expect(owing).toMatchObject({ status: 200, body: { heartbeatMs: settings.fastHeartbeatMs } });
     // The witness's marks stay home: the wire's command is the protocol's.
-    if (owing.status === 200) expect(Object.keys(owing.body.commands[0] ?? {}).sort()).toEqual(['epoch', 'id', 'issuedAt', 'reason', 'type']);
-    const done = r.witness.heartbeat(callers.a, { incarnation: 1, seq: 91, epoch: 1, role: 'primary', peer: { reachable: true }, acks: ['1-promote-node-a'] }, t0 + 3_000);
+    if (owing.status === 200)
+      expect(Object.keys(owing.body.commands[0] ?? {}).sort()).toEqual(['epoch', 'id', 'issuedAt', 'reason', 'type']);
+    const done = r.witness.heartbeat(
+      callers.a,
+      { incarnation: 1, seq: 91, epoch: 1, role: 'primary', peer: { reachable: true }, acks: ['1-promote-node-a'] },
+      t0 + 3_000,
+    );
     expect(done).toMatchObject({ status: 200, body: { heartbeatMs: settings.slowHeartbeatMs, commands: [] } });
   });
 
@@ -318,10 +343,11 @@ describe('commands awaiting acknowledgement (commandAckMs)', () => {
     expect(r.witness.state.nodes['node-b']?.commands['1-demote-node-b']).toMatchObject({ issuedAt: t0 + 3_000, deliveredAt: t0 + 3_000 });
     r.heartbeat('b', t0 + 3_000 + ack, 0, 'primary', true);
     r.heartbeat('b', t0 + 8_000 + ack, 1, 'secondary', true, { acks: ['1-demote-node-b'] });
-    expect(commandEvents(r).map((e) => `${e.type} ${String(e.data.commandId)} ${typeof e.data.outcome === 'string' ? e.data.outcome : ''}`.trim())).toEqual([
-      'command.unacknowledged 1-demote-node-b',
-      'command.acknowledged 1-demote-node-b acknowledged',
-    ]);
+    expect(
+      commandEvents(r).map((e) =>
+        `${e.type} ${String(e.data.commandId)} ${typeof e.data.outcome === 'string' ? e.data.outcome : ''}`.trim(),
+      ),
+    ).toEqual(['command.unacknowledged 1-demote-node-b', 'command.acknowledged 1-demote-node-b acknowledged']);
   });
 
   test('a demote waiting for a node that was away is delivered at its return and given the full time from then: node.lost covers the absence', () => {
@@ -348,20 +374,30 @@ describe('commands awaiting acknowledgement (commandAckMs)', () => {
     r.heartbeat('b', t0 + 60_000, 1, 'secondary', false);
     r.claim('b', t0 + 60_100, 1);
     expect(r.witness.state.epoch).toBe(2);
-    expect(commandEvents(r).map((e) => `${e.type} ${typeof e.data.outcome === 'string' ? e.data.outcome : ''}`.trim())).toEqual(['command.unacknowledged', 'command.acknowledged superseded']);
+    expect(commandEvents(r).map((e) => `${e.type} ${typeof e.data.outcome === 'string' ? e.data.outcome : ''}`.trim())).toEqual([
+      'command.unacknowledged',
+      'command.acknowledged superseded',
+    ]);
     expect(commandEvents(r)[1]?.timestamp).toBe(new Date(t0 + 60_100).toISOString());
   });
 });
 
 describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
-  const survivorEvents = (r: Recorder) => r.events.filter((e) => ['node.excluded', 'node.readmitted', 'failover.forced', 'failover.granted'].includes(e.type));
+  const survivorEvents = (r: Recorder) =>
+    r.events.filter((e) => ['node.excluded', 'node.readmitted', 'failover.forced', 'failover.granted'].includes(e.type));
 
-  test('an exclusion is told once, as node.excluded, with the survivor and the excluded node\'s last contact; renewals after it tell nothing', () => {
+  test("an exclusion is told once, as node.excluded, with the survivor and the excluded node's last contact; renewals after it tell nothing", () => {
     const r = survivorMode();
     r.heartbeat('a', t0 + 36_100, 1, 'primary', false);
     r.heartbeat('a', t0 + 96_000, 1, 'primary', false);
     // node-b reported node-a unreachable just before it died, and node-a it: a cut link, then a lost node, then excluded.
-    expect(r.told()).toEqual(['failover.granted node-a', 'failover.completed node-a', 'link.lost', 'node.lost node-b', 'node.excluded node-b']);
+    expect(r.told()).toEqual([
+      'failover.granted node-a',
+      'failover.completed node-a',
+      'link.lost',
+      'node.lost node-b',
+      'node.excluded node-b',
+    ]);
     expect(r.events.at(-1)).toEqual({
       id: `r/s/node.excluded/node-b/${String(t0 + 36_000)}`,
       type: 'node.excluded',
@@ -385,20 +421,31 @@ describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
         id: `r/s/node.readmitted/node-b/${String(t0 + 36_000)}`,
         type: 'node.readmitted',
         timestamp: new Date(t0 + 101_000).toISOString(),
-        data: { resellerId: 'r', siteId: 's', severity: 'info', nodeId: 'node-b', survivor: 'node-a', epoch: 1, excludedAt: t0 + 36_000, by: 'survivor' },
+        data: {
+          resellerId: 'r',
+          siteId: 's',
+          severity: 'info',
+          nodeId: 'node-b',
+          survivor: 'node-a',
+          epoch: 1,
+          excludedAt: t0 + 36_000,
+          by: 'survivor',
+        },
       },
     ]);
     for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);
   });
 
-  test('an operator\'s readmit: node.readmitted by the operator once the survivor acknowledges, even from a heartbeat where it reports itself fenced', () => {
+  test("an operator's readmit: node.readmitted by the operator once the survivor acknowledges, even from a heartbeat where it reports itself fenced", () => {
     const r = survivorMode();
     r.readmit('b', t0 + 50_000);
     expect(r.events.filter((e) => e.type === 'node.readmitted')).toEqual([]);
     r.heartbeat('a', t0 + 55_000, 1, 'primary', false);
     r.heartbeat('a', t0 + 56_000, 1, 'fenced', false, { acks: [`end-standalone-${String(t0 + 36_000)}-node-a`] });
     expect(r.witness.state.exclusion).toBeUndefined();
-    expect(r.events.filter((e) => e.type === 'node.readmitted').map((e) => [e.timestamp, e.data.by])).toEqual([[new Date(t0 + 56_000).toISOString(), 'operator']]);
+    expect(r.events.filter((e) => e.type === 'node.readmitted').map((e) => [e.timestamp, e.data.by])).toEqual([
+      [new Date(t0 + 56_000).toISOString(), 'operator'],
+    ]);
   });
 
   test('a forced failover: failover.forced with who did it and what they confirmed, the exclusion ended by force, no failover.granted; completed once the forced node acknowledges its promote', () => {
@@ -427,7 +474,16 @@ describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
         id: `r/s/node.readmitted/node-b/${String(t0 + 36_000)}`,
         type: 'node.readmitted',
         timestamp: new Date(t0 + 126_000).toISOString(),
-        data: { resellerId: 'r', siteId: 's', severity: 'info', nodeId: 'node-b', survivor: 'node-a', epoch: 2, excludedAt: t0 + 36_000, by: 'force' },
+        data: {
+          resellerId: 'r',
+          siteId: 's',
+          severity: 'info',
+          nodeId: 'node-b',
+          survivor: 'node-a',
+          epoch: 2,
+          excludedAt: t0 + 36_000,
+          by: 'force',
+        },
       },
     ]);
     r.heartbeat('b', t0 + 127_000, 2, 'secondary', false, { health: 90 });
@@ -447,14 +503,18 @@ describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
     for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);
   });
 
-  test('a bounded standalone lease that lapsed: the grant that ends the exclusion tells node.readmitted by lapse, even with an operator\'s readmit pending, and may exclude the old survivor', () => {
+  test("a bounded standalone lease that lapsed: the grant that ends the exclusion tells node.readmitted by lapse, even with an operator's readmit pending, and may exclude the old survivor", () => {
     const r = survivorMode({ ...defaultSettings, standaloneLeaseMs: 60_000 });
     r.readmit('b', t0 + 50_000);
     // node-a is cut off from the witness past its bounded lease (t0 + 96 s, + 500 ms); node-b is back and takes over.
     r.heartbeat('b', t0 + 96_501, 1, 'secondary', false, { health: 90 });
     r.claim('b', t0 + 96_501, 1);
     expect(r.witness.state).toMatchObject({ epoch: 2, primary: 'node-b', exclusion: { nodeId: 'node-a', at: t0 + 96_501 } });
-    expect(survivorEvents(r).slice(2).map((e) => [e.type, e.data.nodeId, e.data.by])).toEqual([
+    expect(
+      survivorEvents(r)
+        .slice(2)
+        .map((e) => [e.type, e.data.nodeId, e.data.by]),
+    ).toEqual([
       ['failover.granted', 'node-b', undefined],
       ['node.readmitted', 'node-b', 'lapsed'],
       ['node.excluded', 'node-a', undefined],
@@ -462,7 +522,7 @@ describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
     expect(r.events.find((e) => e.type === 'node.readmitted')?.timestamp).toBe(new Date(t0 + 96_501).toISOString());
   });
 
-  test('a bounded standalone lease that lapsed: the survivor\'s renewal after it ends the exclusion of a node heard since, told as readmitted by lapse', () => {
+  test("a bounded standalone lease that lapsed: the survivor's renewal after it ends the exclusion of a node heard since, told as readmitted by lapse", () => {
     const r = survivorMode({ ...defaultSettings, standaloneLeaseMs: 60_000 });
     r.heartbeat('b', t0 + 96_501, 1, 'secondary', false, { health: 90 });
     r.heartbeat('a', t0 + 96_600, 1, 'primary', false);
@@ -472,7 +532,7 @@ describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
     ]);
   });
 
-  test('a site down while its survivor\'s lease has no end: site.down says standalone, with no end to the lease, and nothing lapsed', () => {
+  test("a site down while its survivor's lease has no end: site.down says standalone, with no end to the lease, and nothing lapsed", () => {
     const r = survivorMode();
     r.detect(t0 + 36_000 + settings.silenceMs);
     expect(r.witness.state.lapsed).toBeUndefined();
@@ -482,7 +542,7 @@ describe('survivor mode (W5): exclusion, readmission, forced failover', () => {
     expect(r.told().slice(-2)).toEqual(['site.down', 'site.recovered']);
   });
 
-  test('a site down while its survivor\'s lease is bounded: the lease ended at its bound, and lapsed', () => {
+  test("a site down while its survivor's lease is bounded: the lease ended at its bound, and lapsed", () => {
     const r = survivorMode({ ...defaultSettings, standaloneLeaseMs: 60_000 });
     r.detect(t0 + 36_000 + settings.silenceMs);
     expect(r.witness.state.lapsed).toEqual({ primary: 'node-a', epoch: 1, leaseEndedAt: t0 + 96_000 });
@@ -545,10 +605,19 @@ describe('properties over random request sequences', () => {
         const ids = r.events.map((e) => e.id);
         expect(new Set(ids).size).toBe(ids.length);
         // A command is told overdue once per mark, and cleared at most once, after it.
-        const marks = r.events.filter((e) => e.type.startsWith('command.')).map((e) => `${e.type} ${String(e.data.commandId)} ${JSON.stringify(e.data.overdueAt ?? e.timestamp)}`);
+        const marks = r.events
+          .filter((e) => e.type.startsWith('command.'))
+          .map((e) => `${e.type} ${String(e.data.commandId)} ${JSON.stringify(e.data.overdueAt ?? e.timestamp)}`);
         r.events.forEach((e, i) => {
           if (e.type !== 'command.acknowledged') return;
-          const raised = r.events.slice(0, i).filter((u) => u.type === 'command.unacknowledged' && u.data.commandId === e.data.commandId && Date.parse(u.timestamp) === e.data.overdueAt);
+          const raised = r.events
+            .slice(0, i)
+            .filter(
+              (u) =>
+                u.type === 'command.unacknowledged' &&
+                u.data.commandId === e.data.commandId &&
+                Date.parse(u.timestamp) === e.data.overdueAt,
+            );
           expect(raised, marks.join('\n')).toHaveLength(1);
         });
         for (const e of r.events) expect(EventSchema.safeParse(e).success).toBe(true);

@@ -63,10 +63,13 @@ const targetArb: fc.Arbitrary<EscalationTarget> = fc.oneof(
 const policyArb: fc.Arbitrary<EscalationPolicy> = fc
   .record({
     firstAfterMs: fc.integer({ min: 0, max: 600_000 }),
-    levels: fc.array(fc.record({ gapMs: fc.integer({ min: 1, max: 900_000 }), targets: fc.array(targetArb, { minLength: 1, maxLength: 3 }) }), {
-      minLength: 1,
-      maxLength: 4,
-    }),
+    levels: fc.array(
+      fc.record({ gapMs: fc.integer({ min: 1, max: 900_000 }), targets: fc.array(targetArb, { minLength: 1, maxLength: 3 }) }),
+      {
+        minLength: 1,
+        maxLength: 4,
+      },
+    ),
     times: fc.integer({ min: 0, max: 3 }),
     everyMs: fc.integer({ min: 60_000, max: 3_600_000 }),
   })
@@ -111,7 +114,10 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     weight: 5,
     arbitrary: fc.record({
       do: fc.constant('escalate' as const),
-      offset: fc.oneof({ weight: 4, arbitrary: fc.constant(0 as const) }, { weight: 1, arbitrary: fc.constantFrom(-1 as const, 1 as const) }),
+      offset: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(0 as const) },
+        { weight: 1, arbitrary: fc.constantFrom(-1 as const, 1 as const) },
+      ),
       wait: often,
       stale: seldom,
     }),
@@ -124,11 +130,18 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 
 /** A script over 1–3 subjects: with fewer, every subject is clear (recovery) more often. */
 const scriptArb = fc
-  .record({ kind: kindArb, policy: policyArb, subjectCount: fc.integer({ min: 1, max: subjects.length }), steps: fc.array(stepArb, { minLength: 1, maxLength: 60, size: 'max' }) })
+  .record({
+    kind: kindArb,
+    policy: policyArb,
+    subjectCount: fc.integer({ min: 1, max: subjects.length }),
+    steps: fc.array(stepArb, { minLength: 1, maxLength: 60, size: 'max' }),
+  })
   .map(({ kind, policy, subjectCount, steps }) => ({
     kind,
     policy,
-    steps: steps.map((step): Step => (step.do === 'change' ? { ...step, subject: subjects[subjects.indexOf(step.subject) % subjectCount]! } : step)),
+    steps: steps.map((step): Step =>
+      step.do === 'change' ? { ...step, subject: subjects[subjects.indexOf(step.subject) % subjectCount]! } : step,
+    ),
   }));
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +195,8 @@ function runScript(kind: IncidentKind, policy: EscalationPolicy, steps: readonly
       const result = applyChange(before, site, change, context(policy, inMaintenance, `event-${index}`));
       outcome = result.outcome;
       tracker = result.tracker;
-      if (result.outcome === 'unchanged') expect(result.tracker, `${why}: an unchanged outcome returns the tracker as it was`).toBe(before ?? result.tracker);
+      if (result.outcome === 'unchanged')
+        expect(result.tracker, `${why}: an unchanged outcome returns the tracker as it was`).toBe(before ?? result.tracker);
       if (inMaintenance) expect(result.outcome, `${why}: nothing opens inside a maintenance window`).not.toBe('opened');
     };
 
@@ -229,7 +243,9 @@ function runScript(kind: IncidentKind, policy: EscalationPolicy, steps: readonly
         if (result) {
           expect(incident?.incidentId, `${why}: only the live incident settles`).toBe(id);
           expect(activeSubjects(result), `${why}: settles only with every subject clear`).toEqual([]);
-          expect(now, `${why}: settles only after the settle time`).toBeGreaterThanOrEqual((incident?.recoveredAt ?? Infinity) + settings.settleMs);
+          expect(now, `${why}: settles only after the settle time`).toBeGreaterThanOrEqual(
+            (incident?.recoveredAt ?? Infinity) + settings.settleMs,
+          );
           expect(result.incident).toMatchObject({ state: 'resolved', resolvedBy: 'recovery', resolvedAt: incident?.recoveredAt });
           tracker = result;
         } else if (incident?.incidentId === id && incident.recoveredAt !== null && now >= incident.recoveredAt + settings.settleMs) {
@@ -241,7 +257,8 @@ function runScript(kind: IncidentKind, policy: EscalationPolicy, steps: readonly
         const id = step.stale || !before?.incident ? lastResolvedId : before.incident.incidentId;
         const result = acknowledge(before, id, 'api-key:k1', now);
         if (typeof result !== 'string') tracker = result;
-        else if (before?.incident?.incidentId === id) expect(result, `${why}: only a resolved incident refuses an acknowledgement`).toBe('resolved');
+        else if (before?.incident?.incidentId === id)
+          expect(result, `${why}: only a resolved incident refuses an acknowledgement`).toBe('resolved');
         break;
       }
       case 'resolve': {
@@ -272,7 +289,9 @@ function runScript(kind: IncidentKind, policy: EscalationPolicy, steps: readonly
         const previous = before?.incident;
         if (previous) {
           expect(previous.state, `${why}: ${id} opened while ${previous.incidentId} was unresolved`).toBe('resolved');
-          expect(record.openedAt, `${why}: a new incident opens only after the last resolution`).toBeGreaterThan(previous.resolvedAt ?? -Infinity);
+          expect(record.openedAt, `${why}: a new incident opens only after the last resolution`).toBeGreaterThan(
+            previous.resolvedAt ?? -Infinity,
+          );
         }
         expect(record.state).toBe('open');
       }
@@ -300,8 +319,11 @@ function runScript(kind: IncidentKind, policy: EscalationPolicy, steps: readonly
       o.state === 'open' && o.stepsTaken < stepCount(o.policy) && (o.recoveredAt === null || stepDueAt(o, o.stepsTaken) <= o.recoveredAt);
     if (!open) expect(timers, `${why}: no timer without a live incident`).toEqual([]);
     else if (owed(open)) {
-      expect(timers).toEqual([{ type: 'escalate', incidentId: open.incidentId, step: open.stepsTaken, dueAt: stepDueAt(open, open.stepsTaken) }]);
-    } else if (open.recoveredAt !== null) expect(timers).toEqual([{ type: 'settle', incidentId: open.incidentId, dueAt: open.recoveredAt + settings.settleMs }]);
+      expect(timers).toEqual([
+        { type: 'escalate', incidentId: open.incidentId, step: open.stepsTaken, dueAt: stepDueAt(open, open.stepsTaken) },
+      ]);
+    } else if (open.recoveredAt !== null)
+      expect(timers).toEqual([{ type: 'settle', incidentId: open.incidentId, dueAt: open.recoveredAt + settings.settleMs }]);
     else expect(timers, `${why}: acknowledged or out of steps: nothing to escalate`).toEqual([]);
   });
   return { trackers, incidents };
@@ -326,7 +348,11 @@ const permutedChangesArb = fc
   .record({
     kind: kindArb,
     changes: fc.array(
-      fc.record({ subject: subjectArb, phase: fc.constantFrom('raised' as const, 'cleared' as const), at: fc.integer({ min: 1, max: 50 }) }),
+      fc.record({
+        subject: subjectArb,
+        phase: fc.constantFrom('raised' as const, 'cleared' as const),
+        at: fc.integer({ min: 1, max: 50 }),
+      }),
       { minLength: 1, maxLength: 12 },
     ),
     policy: policyArb,
@@ -442,7 +468,12 @@ describe('escalation', () => {
   it('steps one at a time, each when due, and reaches every target of every level once', () => {
     fc.assert(
       fc.property(walkArb, ({ kind, policy, openedAt, lateness }) => {
-        let tracker = applyChange(undefined, site, { kind, subject: 'node-a', phase: 'raised', at: t0 + openedAt }, context(policy)).tracker;
+        let tracker = applyChange(
+          undefined,
+          site,
+          { kind, subject: 'node-a', phase: 'raised', at: t0 + openedAt },
+          context(policy),
+        ).tracker;
         const incident = tracker.incident!;
         const count = stepCount(policy);
         expect(count).toBe(policy.levels.length + policy.repeatLast.times);
@@ -476,28 +507,45 @@ describe('escalation', () => {
   it('stops at an acknowledgement, and pauses while every subject is clear', () => {
     fc.assert(
       fc.property(walkArb, fc.nat({ max: 6 }), fc.boolean(), ({ kind, policy, openedAt }, ackAfter, recover) => {
-        let tracker = applyChange(undefined, site, { kind, subject: 'node-a', phase: 'raised', at: t0 + openedAt }, context(policy)).tracker;
+        let tracker = applyChange(
+          undefined,
+          site,
+          { kind, subject: 'node-a', phase: 'raised', at: t0 + openedAt },
+          context(policy),
+        ).tracker;
         const id = tracker.incident!.incidentId;
         const taken = Math.min(ackAfter, stepCount(policy));
         for (let k = 0; k < taken; k++) tracker = escalate(tracker, id, k, stepDueAt(tracker.incident!, k))!;
         const far = t0 + 30 * 86_400_000;
         if (recover) {
-          tracker = applyChange(tracker, site, { kind, subject: 'node-a', phase: 'cleared', at: t0 + openedAt + 1 }, context(policy)).tracker;
+          tracker = applyChange(
+            tracker,
+            site,
+            { kind, subject: 'node-a', phase: 'cleared', at: t0 + openedAt + 1 },
+            context(policy),
+          ).tracker;
           // Recovering: escalation waits, but a step that came due before the recovery is still owed.
           const dueBefore = taken < stepCount(policy) && stepDueAt(tracker.incident!, taken) <= t0 + openedAt + 1;
           if (dueBefore) {
-            expect(timersFor(tracker, settings)).toEqual([{ type: 'escalate', incidentId: id, step: taken, dueAt: stepDueAt(tracker.incident!, taken) }]);
+            expect(timersFor(tracker, settings)).toEqual([
+              { type: 'escalate', incidentId: id, step: taken, dueAt: stepDueAt(tracker.incident!, taken) },
+            ]);
             expect(escalate(tracker, id, taken, far)?.incident?.stepsTaken).toBe(taken + 1);
           } else {
-            expect(timersFor(tracker, settings)).toEqual([{ type: 'settle', incidentId: id, dueAt: t0 + openedAt + 1 + settings.settleMs }]);
+            expect(timersFor(tracker, settings)).toEqual([
+              { type: 'settle', incidentId: id, dueAt: t0 + openedAt + 1 + settings.settleMs },
+            ]);
             expect(escalate(tracker, id, taken, far)).toBeUndefined();
           }
         }
         const acked = acknowledge(tracker, id, 'api-key:k1', far - 1);
         if (typeof acked === 'string') return expect.fail(`acknowledge refused: ${acked}`);
-        for (let k = 0; k <= stepCount(policy); k++) expect(escalate(acked, id, k, far), `step ${k} after the acknowledgement`).toBeUndefined();
+        for (let k = 0; k <= stepCount(policy); k++)
+          expect(escalate(acked, id, k, far), `step ${k} after the acknowledgement`).toBeUndefined();
         expect(acknowledge(acked, id, 'api-key:k2', far), 'acknowledging twice is acknowledging once').toBe(acked);
-        expect(timersFor(acked, settings)).toEqual(recover ? [{ type: 'settle', incidentId: id, dueAt: t0 + openedAt + 1 + settings.settleMs }] : []);
+        expect(timersFor(acked, settings)).toEqual(
+          recover ? [{ type: 'settle', incidentId: id, dueAt: t0 + openedAt + 1 + settings.settleMs }] : [],
+        );
       }),
       { numRuns },
     );
@@ -505,7 +553,11 @@ describe('escalation', () => {
 
   it('after a resolution, only a newer raise changes anything, and it opens a new incident', () => {
     const afterwardsArb = fc.array(
-      fc.record({ subject: subjectArb, phase: fc.constantFrom('raised' as const, 'cleared' as const), at: fc.integer({ min: -600_000, max: 600_000 }) }),
+      fc.record({
+        subject: subjectArb,
+        phase: fc.constantFrom('raised' as const, 'cleared' as const),
+        at: fc.integer({ min: -600_000, max: 600_000 }),
+      }),
       { minLength: 1, maxLength: 10 },
     );
     fc.assert(
@@ -516,7 +568,8 @@ describe('escalation', () => {
         if (!tracker || !open) return;
         const now = t0 + 100 * 86_400_000;
         if (byRecovery) {
-          for (const subject of activeSubjects(tracker)) tracker = applyChange(tracker, site, { kind, subject, phase: 'cleared', at: now }, context(policy)).tracker;
+          for (const subject of activeSubjects(tracker))
+            tracker = applyChange(tracker, site, { kind, subject, phase: 'cleared', at: now }, context(policy)).tracker;
           tracker = settle(tracker, open.incidentId, now + settings.settleMs, settings);
         } else {
           const resolved = resolve(tracker, open.incidentId, 'api-key:k1', now);
@@ -535,7 +588,12 @@ describe('escalation', () => {
             expect(acknowledge(before, resolved.incidentId, 'api-key:k2', at)).toBe('resolved');
             expect(resolve(before, resolved.incidentId, 'api-key:k2', at)).toBe(before);
           }
-          const { tracker: after, outcome } = applyChange(before, site, { kind, subject: change.subject, phase: change.phase, at }, context(policy));
+          const { tracker: after, outcome } = applyChange(
+            before,
+            site,
+            { kind, subject: change.subject, phase: change.phase, at },
+            context(policy),
+          );
           tracker = after;
           if (before.incident !== resolved) continue; // a new incident is open: the rest is the other properties' business
           if (outcome === 'opened') {
@@ -544,7 +602,8 @@ describe('escalation', () => {
             expect(after.incident?.incidentId).not.toBe(resolved.incidentId);
           } else {
             expect(after.incident, `${change.phase} at resolution ${change.at >= 0 ? '+' : ''}${change.at} ms (${outcome})`).toBe(resolved);
-            const newerRaise = change.phase === 'raised' && at > resolvedAt && activeSubjects(after).includes(change.subject) && outcome !== 'unchanged';
+            const newerRaise =
+              change.phase === 'raised' && at > resolvedAt && activeSubjects(after).includes(change.subject) && outcome !== 'unchanged';
             expect(newerRaise, 'a newer raise that leaves its subject active opens one').toBe(false);
           }
         }
@@ -600,7 +659,9 @@ describe('incident events', () => {
           const escalated = of('incident.escalated');
           const steps = escalated.map((e) => e.data.step);
           expect(steps, `${id}: steps 1..${last.stepsTaken} in order`).toEqual(Array.from({ length: last.stepsTaken }, (_, i) => i + 1));
-          expect(escalated.map((e) => e.id)).toEqual(steps.map((s) => `${site.resellerId}/${site.siteId}/incident.escalated/${id}/${String(s)}`));
+          expect(escalated.map((e) => e.id)).toEqual(
+            steps.map((s) => `${site.resellerId}/${site.siteId}/incident.escalated/${id}/${String(s)}`),
+          );
           for (const [i, e] of escalated.entries()) {
             // Step i+1 is the policy's level for it, with that level's targets, as the policy stood at the opening.
             expect(e.data.level).toBe(stepLevel(last.policy, i));
@@ -611,7 +672,9 @@ describe('incident events', () => {
           expect(resolved.length).toBe(last.state === 'resolved' ? 1 : 0);
           const toldOfIt = escalated.flatMap((e) => e.data.targets as unknown[]);
           for (const done of [...of('incident.acknowledged'), ...resolved]) {
-            expect(targetKeys(done.data.notified as unknown[]), `${done.type} of ${id} reaches every target told of it, once`).toEqual(uniqueTargetKeys(toldOfIt));
+            expect(targetKeys(done.data.notified as unknown[]), `${done.type} of ${id} reaches every target told of it, once`).toEqual(
+              uniqueTargetKeys(toldOfIt),
+            );
           }
           // The story reads in order: opened first, resolved last.
           const mine = events.filter((e) => e.data.incidentId === id);
@@ -651,23 +714,35 @@ describe('incident events', () => {
 // is the node's own subject. Real events, through `conditionChangesOf`, in any order and repeated.
 describe('survivor mode: the exclusion is a subject of its own', () => {
   const survivorEventArb = fc.array(
-    fc.record({ type: fc.constantFrom<EventType>('node.excluded', 'node.readmitted', 'node.lost', 'node.recovered'), minute: fc.integer({ min: 0, max: 120 }) }),
+    fc.record({
+      type: fc.constantFrom<EventType>('node.excluded', 'node.readmitted', 'node.lost', 'node.recovered'),
+      minute: fc.integer({ min: 0, max: 120 }),
+    }),
     { minLength: 1, maxLength: 25 },
   );
   const eventOf = ({ type, minute }: { type: EventType; minute: number }, i: number): StoredEvent =>
-    StoredEvent.parse({ id: `e-${String(i)}`, type, timestamp: new Date(t0 + minute * 60_000).toISOString(), data: { ...site, severity: 'info', nodeId: 'node-b' } });
+    StoredEvent.parse({
+      id: `e-${String(i)}`,
+      type,
+      timestamp: new Date(t0 + minute * 60_000).toISOString(),
+      data: { ...site, severity: 'info', nodeId: 'node-b' },
+    });
 
   it('the excluded subject is active exactly when the latest exclusion is newer than the latest readmission, whatever the order and repeats', () => {
     fc.assert(
       fc.property(
         survivorEventArb.chain((raws) => {
           const events = raws.map(eventOf);
-          return fc.record({ events: fc.constant(events), heard: fc.shuffledSubarray([...events, ...events], { minLength: events.length }) });
+          return fc.record({
+            events: fc.constant(events),
+            heard: fc.shuffledSubarray([...events, ...events], { minLength: events.length }),
+          });
         }),
         policyArb,
         ({ events, heard }, policy) => {
           const tracker = applyAll(heard.flatMap(conditionChangesOf), policy);
-          const latest = (type: EventType) => Math.max(0, ...events.filter((e) => e.type === type && heard.includes(e)).map((e) => Date.parse(e.timestamp)));
+          const latest = (type: EventType) =>
+            Math.max(0, ...events.filter((e) => e.type === type && heard.includes(e)).map((e) => Date.parse(e.timestamp)));
           const excluded = latest('node.excluded') > latest('node.readmitted');
           expect(tracker ? activeSubjects(tracker).includes('excluded:node-b') : false).toBe(excluded);
           // node-b's own subject never stands for the exclusion.

@@ -41,14 +41,26 @@ const event = (type: EventType, data: Record<string, unknown> = {}, at = t0): St
 
 describe('what each witness event means to the incident trackers', () => {
   const cases: [string, StoredEvent, Omit<ConditionChange, 'at'> | null][] = [
-    ['node.lost raises node.lost for the node', event('node.lost', { nodeId: 'node-b' }), { kind: 'node.lost', subject: 'node-b', phase: 'raised' }],
-    ['node.recovered clears node.lost for the node', event('node.recovered', { nodeId: 'node-b' }), { kind: 'node.lost', subject: 'node-b', phase: 'cleared' }],
+    [
+      'node.lost raises node.lost for the node',
+      event('node.lost', { nodeId: 'node-b' }),
+      { kind: 'node.lost', subject: 'node-b', phase: 'raised' },
+    ],
+    [
+      'node.recovered clears node.lost for the node',
+      event('node.recovered', { nodeId: 'node-b' }),
+      { kind: 'node.lost', subject: 'node-b', phase: 'cleared' },
+    ],
     [
       'node.recovered from node.degraded clears node.degraded',
       event('node.recovered', { nodeId: 'node-b', recoveredFrom: 'node.degraded' }),
       { kind: 'node.degraded', subject: 'node-b', phase: 'cleared' },
     ],
-    ['node.degraded raises node.degraded for the node', event('node.degraded', { nodeId: 'node-a' }), { kind: 'node.degraded', subject: 'node-a', phase: 'raised' }],
+    [
+      'node.degraded raises node.degraded for the node',
+      event('node.degraded', { nodeId: 'node-a' }),
+      { kind: 'node.degraded', subject: 'node-a', phase: 'raised' },
+    ],
     ['site.down raises site.down for the site', event('site.down'), { kind: 'site.down', subject: 'site', phase: 'raised' }],
     ['site.recovered clears site.down', event('site.recovered'), { kind: 'site.down', subject: 'site', phase: 'cleared' }],
     ['link.lost raises link.lost for the link', event('link.lost'), { kind: 'link.lost', subject: 'link', phase: 'raised' }],
@@ -79,10 +91,18 @@ describe('what each witness event means to the incident trackers', () => {
       { kind: 'node.lost', subject: 'excluded:node-b', phase: 'cleared' },
     ],
     // An operator's act, told by the audit trail and webhooks; the node.readmitted of the same change clears the exclusion.
-    ['failover.forced means nothing to incidents', event('failover.forced', { nodeId: 'node-b', previousPrimary: 'node-a', keyId: 'k1' }), null],
+    [
+      'failover.forced means nothing to incidents',
+      event('failover.forced', { nodeId: 'node-b', previousPrimary: 'node-a', keyId: 'k1' }),
+      null,
+    ],
     ['failover.granted means nothing to incidents', event('failover.granted', { nodeId: 'node-a' }), null],
     ['failover.completed means nothing to incidents', event('failover.completed', { nodeId: 'node-a' }), null],
-    ['incident events mean nothing to the trackers (no loop)', event('incident.escalated', { incidentId: 'node-lost-1', kind: 'node.lost' }), null],
+    [
+      'incident events mean nothing to the trackers (no loop)',
+      event('incident.escalated', { incidentId: 'node-lost-1', kind: 'node.lost' }),
+      null,
+    ],
   ];
   it.each(cases)('%s', (_, input, expected) => {
     expect(conditionChangesOf(input)).toEqual(expected === null ? [] : [{ ...expected, at: t0 }]);
@@ -130,7 +150,12 @@ describe('an incident, told as it happens', () => {
   });
 
   it('inside a maintenance window a lost node is recorded, and nobody is paged', () => {
-    const { tracker, outcome } = applyChange(undefined, site, { kind: 'node.lost', subject: 'node-b', phase: 'raised', at: t0 }, { ...context, inMaintenance: true });
+    const { tracker, outcome } = applyChange(
+      undefined,
+      site,
+      { kind: 'node.lost', subject: 'node-b', phase: 'raised', at: t0 },
+      { ...context, inMaintenance: true },
+    );
     expect(outcome).toBe('suppressed');
     expect(tracker.incident).toBeNull();
     expect(activeSubjects(tracker)).toEqual(['node-b']);
@@ -160,7 +185,9 @@ describe('people acting on an incident', () => {
     expect(escalate(acked, id, 0, t0 + 2_000)).toBeUndefined();
     const resolved = resolve(acked, id, 'api-key:k1', t0 + 3_000) as Tracker;
     // The link is still down: an older raise heard late opens nothing, a newer one opens a new incident.
-    expect(applyChange(resolved, site, { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 + 2_000 }, context).outcome).toBe('recorded');
+    expect(applyChange(resolved, site, { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 + 2_000 }, context).outcome).toBe(
+      'recorded',
+    );
     const reopened = applyChange(resolved, site, { kind: 'link.lost', subject: 'link', phase: 'raised', at: t0 + 4_000 }, context);
     expect(reopened.outcome).toBe('opened');
     expect(reopened.tracker.incident?.incidentId).toBe(`link-lost-${String(t0 + 4_000)}`);
@@ -191,7 +218,10 @@ describe('regressions', () => {
     expect(timersFor(recovering, defaultIncidentSettings)).toEqual([{ type: 'escalate', incidentId: id, step: 0, dueAt: t0 }]);
     const paged = escalate(recovering, id, 0, t0 + 30_000);
     expect(paged?.incident).toMatchObject({ stepsTaken: 1, notified: [{ type: 'service-queue' }] });
-    expect(settle(paged!, id, t0 + 5 + settleMs, defaultIncidentSettings)?.incident).toMatchObject({ state: 'resolved', notified: [{ type: 'service-queue' }] });
+    expect(settle(paged!, id, t0 + 5 + settleMs, defaultIncidentSettings)?.incident).toMatchObject({
+      state: 'resolved',
+      notified: [{ type: 'service-queue' }],
+    });
 
     // Its timer later still than the settle check: the step is taken in the write that resolves.
     expect(settle(recovering, id, t0 + 5 + settleMs, defaultIncidentSettings)?.incident).toMatchObject({
@@ -215,7 +245,11 @@ describe('regressions', () => {
   // A node back above the health threshold clears its node.degraded condition (DESIGN.md: "Recovery
   // resolves it automatically"): eventsOf says so with a node.recovered from node.degraded.
   it('a degraded node that is healthy again clears its node.degraded condition', () => {
-    const base = newSite({ ...site, nodeIds: ['node-a', 'node-b'], policy: { tieBreak: 'keep-primary', preferredNode: null, healthThreshold: 50 } });
+    const base = newSite({
+      ...site,
+      nodeIds: ['node-a', 'node-b'],
+      policy: { tieBreak: 'keep-primary', preferredNode: null, healthThreshold: 50 },
+    });
     const withHealth = (health: number, at: number, rev: number): SiteState => ({
       ...base,
       rev,
@@ -227,7 +261,9 @@ describe('regressions', () => {
     const healthy = withHealth(90, t0, 1);
     const degraded = withHealth(30, t0 + 5_000, 2);
     const recovered = withHealth(90, t0 + 10_000, 3);
-    const changes = [...eventsOf(healthy, degraded, defaultSettings), ...eventsOf(degraded, recovered, defaultSettings)].flatMap(conditionChangesOf);
+    const changes = [...eventsOf(healthy, degraded, defaultSettings), ...eventsOf(degraded, recovered, defaultSettings)].flatMap(
+      conditionChangesOf,
+    );
     expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'raised', at: t0 + 5_000 });
     expect(changes).toContainEqual({ kind: 'node.degraded', subject: 'node-a', phase: 'cleared', at: t0 + 10_000 });
   });
@@ -240,7 +276,18 @@ describe('a command not acknowledged in time', () => {
     let seq = 0;
     const heartbeat = (at: number, acks: string[] = []) => {
       const before = witness.state;
-      witness.heartbeat(caller, { incarnation: 1, seq: ++seq, epoch: witness.state.epoch, role: witness.state.epoch === 0 ? 'secondary' : 'primary', peer: { reachable: true }, acks }, at);
+      witness.heartbeat(
+        caller,
+        {
+          incarnation: 1,
+          seq: ++seq,
+          epoch: witness.state.epoch,
+          role: witness.state.epoch === 0 ? 'secondary' : 'primary',
+          peer: { reachable: true },
+          acks,
+        },
+        at,
+      );
       return eventsOf(before, witness.state, defaultSettings);
     };
     heartbeat(t0);
@@ -250,8 +297,18 @@ describe('a command not acknowledged in time', () => {
     const acked = heartbeat(t0 + 1_000 + defaultSettings.commandAckMs + 5_000, ['1-promote-node-a']);
     const [raised] = late.flatMap(conditionChangesOf);
     const [cleared] = acked.flatMap(conditionChangesOf);
-    expect(raised).toEqual({ kind: 'command.unacknowledged', subject: '1-promote-node-a', phase: 'raised', at: t0 + 1_000 + defaultSettings.commandAckMs });
-    expect(cleared).toEqual({ kind: 'command.unacknowledged', subject: '1-promote-node-a', phase: 'cleared', at: t0 + 6_000 + defaultSettings.commandAckMs });
+    expect(raised).toEqual({
+      kind: 'command.unacknowledged',
+      subject: '1-promote-node-a',
+      phase: 'raised',
+      at: t0 + 1_000 + defaultSettings.commandAckMs,
+    });
+    expect(cleared).toEqual({
+      kind: 'command.unacknowledged',
+      subject: '1-promote-node-a',
+      phase: 'cleared',
+      at: t0 + 6_000 + defaultSettings.commandAckMs,
+    });
 
     const opened = applyChange(undefined, site, raised!, { ...context, eventId: late[0]!.id });
     expect(opened.outcome).toBe('opened');
@@ -260,9 +317,17 @@ describe('a command not acknowledged in time', () => {
     const recovering = applyChange(opened.tracker, site, cleared!, { ...context, eventId: acked[0]!.id });
     expect(recovering.outcome).toBe('recovering');
     expect(settle(recovering.tracker, id, cleared!.at + settleMs - 1, defaultIncidentSettings)).toBeUndefined();
-    expect(settle(recovering.tracker, id, cleared!.at + settleMs, defaultIncidentSettings)?.incident).toMatchObject({ state: 'resolved', resolvedBy: 'recovery', resolvedAt: cleared!.at });
+    expect(settle(recovering.tracker, id, cleared!.at + settleMs, defaultIncidentSettings)?.incident).toMatchObject({
+      state: 'resolved',
+      resolvedBy: 'recovery',
+      resolvedAt: cleared!.at,
+    });
     // A warning: the witness still decides; a person should look at the node's hooks.
-    expect(incidentEventsOf(undefined, opened.tracker)[0]?.data).toMatchObject({ kind: 'command.unacknowledged', severity: 'warning', subjects: ['1-promote-node-a'] });
+    expect(incidentEventsOf(undefined, opened.tracker)[0]?.data).toMatchObject({
+      kind: 'command.unacknowledged',
+      severity: 'warning',
+      subjects: ['1-promote-node-a'],
+    });
   });
 });
 
@@ -290,14 +355,21 @@ describe('survivor mode: the excluded node is a lost node until it is readmitted
 
     heartbeat(node: string, at: number, role: 'primary' | 'secondary', reachable: boolean, acks: string[] = []): void {
       const caller = { ...site, nodeId: node, tokenVersion: 1 };
-      this.record(() => this.witness.heartbeat(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, role, peer: { reachable }, acks }, at));
+      this.record(() =>
+        this.witness.heartbeat(
+          caller,
+          { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, role, peer: { reachable }, acks },
+          at,
+        ),
+      );
     }
 
     claim(node: string, at: number): void {
       const caller = { ...site, nodeId: node, tokenVersion: 1 };
-      this.record(() => this.witness.claim(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, reason: 'startup' }, at));
+      this.record(() =>
+        this.witness.claim(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, reason: 'startup' }, at),
+      );
     }
-
   }
 
   /** node-a primary at t0; node-b, last heard at t0 + 2 s, excluded at node-a's heartbeat 100 s later. */
@@ -322,7 +394,13 @@ describe('survivor mode: the excluded node is a lost node until it is readmitted
 
     // node-b is back, its peer link still down: heard (node.recovered), but its claims are refused.
     story.heartbeat('node-b', t0 + 600_000, 'secondary', false);
-    expect(story.witness.claim({ ...site, nodeId: 'node-b', tokenVersion: 1 }, { incarnation: 1, seq: 999, epoch: 1, reason: 'peer-lost' }, t0 + 601_000)).toMatchObject({
+    expect(
+      story.witness.claim(
+        { ...site, nodeId: 'node-b', tokenVersion: 1 },
+        { incarnation: 1, seq: 999, epoch: 1, reason: 'peer-lost' },
+        t0 + 601_000,
+      ),
+    ).toMatchObject({
       body: { granted: false, reason: 'excluded' },
     });
     expect(activeSubjects(story.tracker!)).toEqual(['excluded:node-b']);
@@ -347,14 +425,18 @@ describe('survivor mode: the excluded node is a lost node until it is readmitted
   it('the excluded node.lost incident pages as critical, like a lost node', () => {
     const story = excluded();
     const [opened] = incidentEventsOf(undefined, story.tracker);
-    expect(opened).toMatchObject({ type: 'incident.opened', data: { kind: 'node.lost', severity: 'critical', subjects: ['excluded:node-b'] } });
+    expect(opened).toMatchObject({
+      type: 'incident.opened',
+      data: { kind: 'node.lost', severity: 'critical', subjects: ['excluded:node-b'] },
+    });
   });
 
   it('heard in any order, and twice, the exclusion and its readmission leave the tracker as the true order does', () => {
     const raise = conditionChangesOf(event('node.excluded', { nodeId: 'node-b' }, t0))[0]!;
     const heard = conditionChangesOf(event('node.recovered', { nodeId: 'node-b' }, t0 + 60_000))[0]!;
     const clear = conditionChangesOf(event('node.readmitted', { nodeId: 'node-b' }, t0 + 120_000))[0]!;
-    const play = (changes: ConditionChange[]) => changes.reduce<Tracker | undefined>((tracker, c) => applyChange(tracker, site, c, context).tracker, undefined)!;
+    const play = (changes: ConditionChange[]) =>
+      changes.reduce<Tracker | undefined>((tracker, c) => applyChange(tracker, site, c, context).tracker, undefined)!;
     const inOrder = play([raise, heard, clear]);
     expect(inOrder.incident).toMatchObject({ state: 'open', recoveredAt: t0 + 120_000 });
     for (const order of [
@@ -417,20 +499,40 @@ describe('an inbound alert’s severity is the incident’s', () => {
 });
 
 describe('alerts withdrawn with their integration', () => {
-  const raise = (subject: string, at: number): ConditionChange => ({ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning' });
+  const raise = (subject: string, at: number): ConditionChange => ({
+    kind: 'alert.raised',
+    subject,
+    phase: 'raised',
+    at,
+    severity: 'warning',
+  });
   const alertSite = { ...site, kind: 'alert.raised' as const };
 
   it('resolve the incident only they kept raised, and news of them still on its way opens nothing', () => {
     const opened = applyChange(undefined, site, raise('int_x/ups', t0), context).tracker;
-    const withdrawn = withdraw(opened, alertSite, [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }], t0 + 60_000, 'integration-deleted:int_x')!;
+    const withdrawn = withdraw(
+      opened,
+      alertSite,
+      [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }],
+      t0 + 60_000,
+      'integration-deleted:int_x',
+    )!;
     expect(withdrawn.incident).toMatchObject({ state: 'resolved', resolvedAt: t0 + 60_000, resolvedBy: 'integration-deleted:int_x' });
     expect(activeSubjects(withdrawn)).toEqual([]);
     expect(applyChange(withdrawn, site, raise('int_x/ups', t0), context).outcome).toBe('unchanged');
-    expect(applyChange(withdrawn, site, { kind: 'alert.raised', subject: 'int_x/ups', phase: 'cleared', at: t0 + 60_000 }, context).outcome).toBe('unchanged');
+    expect(
+      applyChange(withdrawn, site, { kind: 'alert.raised', subject: 'int_x/ups', phase: 'cleared', at: t0 + 60_000 }, context).outcome,
+    ).toBe('unchanged');
   });
 
   it('a raise the tracker has not heard yet (its event still queued) opens nothing when it comes', () => {
-    const withdrawn = withdraw(undefined, alertSite, [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }], t0 + 1_000, 'integration-deleted:int_x')!;
+    const withdrawn = withdraw(
+      undefined,
+      alertSite,
+      [{ subject: 'int_x/ups', raisedAt: t0, lastNewsAt: t0 }],
+      t0 + 1_000,
+      'integration-deleted:int_x',
+    )!;
     expect(withdrawn.incident).toBeNull();
     const late = applyChange(withdrawn, site, raise('int_x/ups', t0), context);
     expect(late.tracker.incident).toBeNull();

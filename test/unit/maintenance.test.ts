@@ -13,12 +13,18 @@ describe('maintenance windows at the edges', () => {
   });
 
   it('a window ending now has ended: it changes no more and cannot be removed', () => {
-    expect(decideChange(window(now - 60 * min, now), { reason: 'x' }, now)).toMatchObject({ kind: 'refuse', refusal: { code: 'maintenance-ended' } });
+    expect(decideChange(window(now - 60 * min, now), { reason: 'x' }, now)).toMatchObject({
+      kind: 'refuse',
+      refusal: { code: 'maintenance-ended' },
+    });
     expect(decideCancel(window(now - 60 * min, now), now)).toMatchObject({ kind: 'refuse', refusal: { code: 'maintenance-ended' } });
   });
 
   it('a window starting now has started (its start is fixed), but DELETE removes it: it has covered nothing', () => {
-    expect(decideChange(window(now, now + 60 * min), { start: now + min }, now)).toMatchObject({ kind: 'refuse', refusal: { code: 'maintenance-started' } });
+    expect(decideChange(window(now, now + 60 * min), { start: now + min }, now)).toMatchObject({
+      kind: 'refuse',
+      refusal: { code: 'maintenance-started' },
+    });
     expect(decideCancel(window(now, now + 60 * min), now)).toEqual({ kind: 'delete' });
     expect(decideCancel(window(now - 1, now + 60 * min), now)).toEqual({ kind: 'end', end: now });
   });

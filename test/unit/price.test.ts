@@ -45,7 +45,9 @@ function heartbeats(requests: number, extra: Partial<Usage> = {}): Usage {
   return {
     apiRequests: requests,
     apiAccessLogBytes: 0,
-    functions: { 'tiebreak-heartbeat': { invocations: requests, billedMs: requests * 15, memoryMb: 128, logBytes: requests * bytesPerInvocation } },
+    functions: {
+      'tiebreak-heartbeat': { invocations: requests, billedMs: requests * 15, memoryMb: 128, logBytes: requests * bytesPerInvocation },
+    },
     dynamo: { writeUnits: requests, readUnits: 0, storedBytes: 0 },
     logRetentionMonths: 0,
     sns: { publishes: 0, emails: 0 },

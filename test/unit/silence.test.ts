@@ -74,7 +74,12 @@ describe('what the detector does with a listed site', () => {
   });
 
   test("a silent site's primary is recorded as lapsed at its epoch, its lease ended at its expiry", () => {
-    const site = { ...heardAt(now - settings.silenceMs - 5, now - settings.silenceMs), epoch: 3, primary: 'node-a', leaseExpiresAt: now - settings.silenceMs + settings.leaseMs };
+    const site = {
+      ...heardAt(now - settings.silenceMs - 5, now - settings.silenceMs),
+      epoch: 3,
+      primary: 'node-a',
+      leaseExpiresAt: now - settings.silenceMs + settings.leaseMs,
+    };
     const check = checkSilence(site, site.due!, now, settings);
     if (check.kind !== 'write') throw new Error('expected a write');
     expect(applyUpdates(site, check.plan.updates)).toEqual({
@@ -100,7 +105,7 @@ describe('what the detector does with a listed site', () => {
     expect(applyUpdates(site, check.plan.updates)).toEqual({ ...site, rev: 8, silence: { since: now - settings.silenceMs, at: now } });
   });
 
-  test('a bounded standalone lease runs out like any lease: the silent site\'s survivor is recorded as lapsed at the bound', () => {
+  test("a bounded standalone lease runs out like any lease: the silent site's survivor is recorded as lapsed at the bound", () => {
     const bounded = { ...settings, standaloneLeaseMs: 60_000 };
     const leaseExpiresAt = now - settings.silenceMs + bounded.standaloneLeaseMs;
     const site = {
@@ -112,7 +117,10 @@ describe('what the detector does with a listed site', () => {
     };
     const check = checkSilence(site, site.due!, now, bounded);
     if (check.kind !== 'write') throw new Error('expected a write');
-    expect(applyUpdates(site, check.plan.updates)).toMatchObject({ silence: { since: now - settings.silenceMs, at: now }, lapsed: { primary: 'node-a', epoch: 3, leaseEndedAt: leaseExpiresAt } });
+    expect(applyUpdates(site, check.plan.updates)).toMatchObject({
+      silence: { since: now - settings.silenceMs, at: now },
+      lapsed: { primary: 'node-a', epoch: 3, leaseEndedAt: leaseExpiresAt },
+    });
   });
 
   test('a node never heard counts as silent, but a site nobody was ever heard from is not down', () => {

@@ -20,7 +20,13 @@ const s = 1_000;
 /** node-a primary at epoch 1 since `t0`, lease renewed at `t0`, both nodes heard at `t0` reporting each other reachable, healthy. */
 function liveSite(): SiteState {
   const site = newSite({ resellerId: 'r', siteId: 's', nodeIds: ['node-a', 'node-b'] });
-  const heard = (role: 'primary' | 'secondary'): Partial<NodeState> => ({ lastSeenAt: t0, role, reportedEpoch: 1, health: 100, peerReachable: true });
+  const heard = (role: 'primary' | 'secondary'): Partial<NodeState> => ({
+    lastSeenAt: t0,
+    role,
+    reportedEpoch: 1,
+    health: 100,
+    peerReachable: true,
+  });
   return {
     ...site,
     rev: 9,
@@ -60,7 +66,10 @@ describe('each status, by example', () => {
     expect(judgeSite(site, 0, now, settings)).toEqual({ status: 'degraded', reason: 'node-b is not heard lately' });
     const cut = withNode(liveSite(), 'node-a', { peerReachable: false, peerLostSince: t0 });
     expect(judgeSite(cut, 0, t0 + s, settings).reason).toBe('node-a reports its peer unreachable');
-    const weak = { ...withNode(liveSite(), 'node-b', { health: 40 }), policy: { tieBreak: 'keep-primary' as const, preferredNode: null, healthThreshold: 50 } };
+    const weak = {
+      ...withNode(liveSite(), 'node-b', { health: 40 }),
+      policy: { tieBreak: 'keep-primary' as const, preferredNode: null, healthThreshold: 50 },
+    };
     expect(judgeSite(weak, 0, t0, settings).reason).toBe('node-b reports a health under the threshold 50');
     expect(judgeSite(liveSite(), 1, t0, settings)).toEqual({ status: 'degraded', reason: '1 unresolved incident(s)' });
   });
@@ -68,14 +77,22 @@ describe('each status, by example', () => {
   test('failing-over: the peer reports the primary lost and the lease ran out; then the grant, until the new primary acknowledges its promote', () => {
     // node-b lost node-a at t0 + 1 s and reports it on the fast cadence; node-a is never heard again.
     let site = withNode(liveSite(), 'node-b', { lastSeenAt: t0 + 20 * s, peerReachable: false, peerLostSince: t0 + s });
-    expect(judgeSite(site, 0, t0 + 20 * s, settings)).toEqual({ status: 'failing-over', reason: 'node-a holds no lease and lost the role (its peer reports it lost)' });
+    expect(judgeSite(site, 0, t0 + 20 * s, settings)).toEqual({
+      status: 'failing-over',
+      reason: 'node-a holds no lease and lost the role (its peer reports it lost)',
+    });
     // While node-a's lease still holds, it is not failing over yet: degraded (the link is reported cut).
     expect(siteHealth(site, 0, t0 + 10 * s, settings)).toBe('degraded');
     // node-b is granted epoch 2: its promote is pending, and node-a owes a demote it cannot hear.
     const grantedAt = t0 + 21 * s;
     const promote = { id: '2-promote-node-b', type: 'promote' as const, epoch: 2, issuedAt: grantedAt, reason: 'failover' };
     const demote = { id: '2-demote-node-a', type: 'demote' as const, epoch: 2, issuedAt: grantedAt, reason: 'failover' };
-    site = { ...withNode(site, 'node-b', { commands: { [promote.id]: promote } }), epoch: 2, primary: 'node-b', leaseExpiresAt: grantedAt + settings.leaseMs };
+    site = {
+      ...withNode(site, 'node-b', { commands: { [promote.id]: promote } }),
+      epoch: 2,
+      primary: 'node-b',
+      leaseExpiresAt: grantedAt + settings.leaseMs,
+    };
     site = withNode(site, 'node-a', { commands: { [demote.id]: demote } });
     expect(judgeSite(site, 0, grantedAt, settings).reason).toBe('node-b has not acknowledged its promote command yet');
     // Acknowledged: the failover is over. node-a, unheard since the grant, owes its demote: not a failover in progress.
@@ -89,7 +106,9 @@ describe('each status, by example', () => {
 
   test('failing-over: a lapse recorded (the site fell silent, then a node spoke) until the primary renews', () => {
     const back = t0 + 400 * s;
-    const site = withNode({ ...liveSite(), lapsed: { primary: 'node-a', epoch: 1, leaseEndedAt: t0 + settings.leaseMs } }, 'node-b', { lastSeenAt: back });
+    const site = withNode({ ...liveSite(), lapsed: { primary: 'node-a', epoch: 1, leaseEndedAt: t0 + settings.leaseMs } }, 'node-b', {
+      lastSeenAt: back,
+    });
     expect(siteHealth(site, 0, back, settings)).toBe('failing-over');
   });
 
@@ -101,7 +120,10 @@ describe('each status, by example', () => {
   });
 
   test('survivor: a node excluded; a survivor silent for any time still holds its standalone lease (it may be running): survivor, not down', () => {
-    const excluded = { ...withNode(liveSite(), 'node-a', { peerReachable: false, peerLostSince: t0 }), exclusion: { nodeId: 'node-b', at: t0, lastSeenAt: t0 - 40 * s } };
+    const excluded = {
+      ...withNode(liveSite(), 'node-a', { peerReachable: false, peerLostSince: t0 }),
+      exclusion: { nodeId: 'node-b', at: t0, lastSeenAt: t0 - 40 * s },
+    };
     expect(judgeSite(excluded, 1, t0, settings)).toEqual({ status: 'survivor', reason: 'node-b is excluded: node-a runs alone' });
     expect(siteHealth(excluded, 1, t0 + 3_600 * s, settings)).toBe('survivor');
     // With a bounded standalone lease, it lapses with the lease: then a silent site is down.
@@ -172,7 +194,11 @@ const stateArb: fc.Arbitrary<SiteState> = fc
 
 /** States of a site heard lately at `t0`, mostly well (each defect at random): enough of them healthy at `t0`. */
 const calmStateArb: fc.Arbitrary<SiteState> = fc
-  .record({ state: stateArb, ages: fc.tuple(fc.nat(60 * s), fc.nat(60 * s)), flags: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }) })
+  .record({
+    state: stateArb,
+    ages: fc.tuple(fc.nat(60 * s), fc.nat(60 * s)),
+    flags: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+  })
   .map(({ state, ages, flags }) => {
     const calm: SiteState = { ...state, epoch: Math.max(1, state.epoch), primary: state.primary ?? 'node-a', nodes: { ...state.nodes } };
     if (!flags[0]) delete calm.lapsed;

@@ -47,15 +47,25 @@ describe('the HTML page', () => {
   const html = renderCustomerHtml(sampleView);
 
   test('shows the reseller, the customer, the period, the partial note and when it was made', () => {
-    for (const text of ['Systemhaus Brandt GmbH', 'Service report — Zahnarztpraxis Müller', sampleView.periodLabel, sampleView.partialNote!, sampleView.generatedAt]) {
+    for (const text of [
+      'Systemhaus Brandt GmbH',
+      'Service report — Zahnarztpraxis Müller',
+      sampleView.periodLabel,
+      sampleView.partialNote!,
+      sampleView.generatedAt,
+    ]) {
       expect(html).toContain(text);
     }
   });
 
   test('shows each verdict, marked met, missed or open', () => {
     for (const text of verdictTexts) expect(html).toContain(text);
-    expect(html).toMatch(/<li class="missed"><span class="mark" aria-hidden="true">✗<\/span><span>Availability 99.71 % — target 99.9 % missed<\/span><\/li>/);
-    expect(html).toMatch(/<li class="met"><span class="mark" aria-hidden="true">✓<\/span><span>Availability 100 % — target 99.9 % met<\/span><\/li>/);
+    expect(html).toMatch(
+      /<li class="missed"><span class="mark" aria-hidden="true">✗<\/span><span>Availability 99.71 % — target 99.9 % missed<\/span><\/li>/,
+    );
+    expect(html).toMatch(
+      /<li class="met"><span class="mark" aria-hidden="true">✓<\/span><span>Availability 100 % — target 99.9 % met<\/span><\/li>/,
+    );
     expect(html).toMatch(/<li class="open"><span class="mark" aria-hidden="true">—<\/span>/);
   });
 
@@ -94,8 +104,13 @@ describe('the HTML page', () => {
     expect(html).toContain('<section class="site">\n<div class="summary">\n<h2>Labor &lt;script&gt;');
   });
 
-  test('covering all customers, it names each site\'s customer', () => {
-    const all = renderCustomerHtml({ ...sampleView, title: 'Service report — Systemhaus Brandt GmbH', customerName: null, partialNote: null });
+  test("covering all customers, it names each site's customer", () => {
+    const all = renderCustomerHtml({
+      ...sampleView,
+      title: 'Service report — Systemhaus Brandt GmbH',
+      customerName: null,
+      partialNote: null,
+    });
     expect(all).toContain('<dt>Customer</dt><dd>All customers</dd>');
     expect(all).toContain('<h2>Empfang &amp; Verwaltung <span class="customer">— Zahnarztpraxis Müller</span></h2>');
     expect(all).not.toContain('class="partial"');
@@ -165,7 +180,10 @@ describe('the PDF', () => {
       ...sampleView,
       customerName: '東京オフィス',
       title: 'Service report — 東京オフィス 🏢',
-      sites: [{ ...labor, siteName: '東京オフィス', customerName: '東京オフィス' }, { ...empfang, timeline: busyTimeline.slice(0, 3) }],
+      sites: [
+        { ...labor, siteName: '東京オフィス', customerName: '東京オフィス' },
+        { ...empfang, timeline: busyTimeline.slice(0, 3) },
+      ],
     });
     expect((await pdfInfo(tokyo)).pages).toBeGreaterThanOrEqual(1);
     const tokyoText = await pdfText(tokyo);

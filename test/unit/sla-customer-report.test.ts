@@ -20,25 +20,62 @@ const main: SlaSiteInput = {
   customerId: 'mueller',
   name: 'Praxis Müller, Empfang',
   events: [
-    e('ev-01', 'failover.granted', at('2026-11-20T08:00:00Z'), { nodeId: 'srv-1', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null }),
+    e('ev-01', 'failover.granted', at('2026-11-20T08:00:00Z'), {
+      nodeId: 'srv-1',
+      epoch: 1,
+      previousPrimary: null,
+      previousLeaseEndedAt: null,
+    }),
     // Tue 3 Dec 14:02 UTC (15:02 in Berlin): srv-1's lease ended, srv-2 took over 11 s later.
     e('ev-02', 'node.lost', at('2026-12-03T14:02:05Z'), { nodeId: 'srv-1', leaseEndedAt: at('2026-12-03T14:02:00Z') }),
     e('ev-03', 'incident.opened', at('2026-12-03T14:02:05Z'), { incidentId: 'node-lost-1', kind: 'node.lost' }),
-    e('ev-04', 'failover.granted', at('2026-12-03T14:02:11Z'), { nodeId: 'srv-2', epoch: 2, previousPrimary: 'srv-1', previousLeaseEndedAt: at('2026-12-03T14:02:00Z') }),
+    e('ev-04', 'failover.granted', at('2026-12-03T14:02:11Z'), {
+      nodeId: 'srv-2',
+      epoch: 2,
+      previousPrimary: 'srv-1',
+      previousLeaseEndedAt: at('2026-12-03T14:02:00Z'),
+    }),
     e('ev-05', 'incident.acknowledged', at('2026-12-03T14:06:05Z'), { incidentId: 'node-lost-1' }),
     e('ev-06', 'incident.resolved', at('2026-12-03T15:00:00Z'), { incidentId: 'node-lost-1' }),
     // An operator's forced failover: the key's id must not reach the customer.
-    e('ev-07', 'failover.forced', at('2026-12-04T10:00:00Z'), { nodeId: 'srv-1', epoch: 3, previousPrimary: 'srv-2', previousLeaseEndedAt: null, keyId: 'key-7f3a', confirm: 'srv-2 is powered off', reason: 'PSU' }),
+    e('ev-07', 'failover.forced', at('2026-12-04T10:00:00Z'), {
+      nodeId: 'srv-1',
+      epoch: 3,
+      previousPrimary: 'srv-2',
+      previousLeaseEndedAt: null,
+      keyId: 'key-7f3a',
+      confirm: 'srv-2 is powered off',
+      reason: 'PSU',
+    }),
   ],
   maintenance: [
-    { start: at('2026-12-05T20:00:00Z'), end: at('2026-12-05T21:00:00Z'), reason: 'Windows updates', declaredAt: at('2026-12-01T09:00:00Z'), declaredBy: { kind: 'api-key', keyId: 'key-7f3a' } },
+    {
+      start: at('2026-12-05T20:00:00Z'),
+      end: at('2026-12-05T21:00:00Z'),
+      reason: 'Windows updates',
+      declaredAt: at('2026-12-01T09:00:00Z'),
+      declaredBy: { kind: 'api-key', keyId: 'key-7f3a' },
+    },
   ],
 };
 const lab: SlaSiteInput = { siteId: 'lab-2', customerId: 'mueller', name: 'Labor', events: [], maintenance: [] };
 
 const now = at('2026-12-06T13:45:00Z');
-const report = computeSlaReport({ resellerId, from, to, now, timeZone: 'Europe/Berlin', targets: { availability: 0.999, timeToAcknowledgeMs: 15 * min }, sites: [main, lab] });
-const view = customerView(report, { resellerName: 'Acme IT', customerName: 'Zahnarztpraxis Müller', customerNames: { mueller: 'Zahnarztpraxis Müller' }, now });
+const report = computeSlaReport({
+  resellerId,
+  from,
+  to,
+  now,
+  timeZone: 'Europe/Berlin',
+  targets: { availability: 0.999, timeToAcknowledgeMs: 15 * min },
+  sites: [main, lab],
+});
+const view = customerView(report, {
+  resellerName: 'Acme IT',
+  customerName: 'Zahnarztpraxis Müller',
+  customerNames: { mueller: 'Zahnarztpraxis Müller' },
+  now,
+});
 const [mainView, labView] = view.sites;
 
 describe('the customer report of a month not over yet', () => {
@@ -70,10 +107,21 @@ describe('the customer report of a month not over yet', () => {
       { at: 'Sat 5 Dec 2026 21:00', text: 'Planned maintenance for 1 h: Windows updates.' },
     ]);
     expect(mainView!.incidents).toEqual([
-      { what: 'A server stopped answering', opened: 'Thu 3 Dec 2026 15:02', acknowledged: 'Thu 3 Dec 2026 15:06', resolved: 'Thu 3 Dec 2026 16:00', timeToAcknowledge: '4 min (target 15 min met)' },
+      {
+        what: 'A server stopped answering',
+        opened: 'Thu 3 Dec 2026 15:02',
+        acknowledged: 'Thu 3 Dec 2026 15:06',
+        resolved: 'Thu 3 Dec 2026 16:00',
+        timeToAcknowledge: '4 min (target 15 min met)',
+      },
     ]);
     expect(mainView!.maintenance).toEqual([
-      { from: 'Sat 5 Dec 2026 21:00', to: 'Sat 5 Dec 2026 22:00', reason: 'Windows updates', declared: 'Tue 1 Dec 2026 10:00 by your service provider' },
+      {
+        from: 'Sat 5 Dec 2026 21:00',
+        to: 'Sat 5 Dec 2026 22:00',
+        reason: 'Windows updates',
+        declared: 'Tue 1 Dec 2026 10:00 by your service provider',
+      },
     ]);
   });
 
@@ -102,9 +150,19 @@ describe('wording', () => {
     for (let i = 1; i <= 20; i++) {
       const node = i % 2 === 0 ? 'srv-1' : 'srv-2';
       const other = i % 2 === 0 ? 'srv-2' : 'srv-1';
-      events.push(e(`g${i}`, 'failover.granted', from + i * h, { nodeId: node, epoch: i + 1, previousPrimary: other, previousLeaseEndedAt: null }));
+      events.push(
+        e(`g${i}`, 'failover.granted', from + i * h, { nodeId: node, epoch: i + 1, previousPrimary: other, previousLeaseEndedAt: null }),
+      );
     }
-    const busy = computeSlaReport({ resellerId, from, to, now, timeZone: 'Europe/Berlin', targets: report.targets, sites: [{ ...main, events, maintenance: [] }] });
+    const busy = computeSlaReport({
+      resellerId,
+      from,
+      to,
+      now,
+      timeZone: 'Europe/Berlin',
+      targets: report.targets,
+      sites: [{ ...main, events, maintenance: [] }],
+    });
     const [site] = customerView(busy, { resellerName: 'Acme IT', customerName: null, customerNames: {}, now }).sites;
     expect(site!.timeline).toHaveLength(timelineLimit);
     expect(site!.timelineOmitted).toBe(20 - timelineLimit);
@@ -112,7 +170,15 @@ describe('wording', () => {
   });
 
   test('a period given as instants is labelled with times; an ended one has no partial note', () => {
-    const ended = computeSlaReport({ resellerId, from: at('2026-12-03T08:00:00Z'), to: at('2026-12-03T17:00:00Z'), now, timeZone: 'UTC', targets: report.targets, sites: [main] });
+    const ended = computeSlaReport({
+      resellerId,
+      from: at('2026-12-03T08:00:00Z'),
+      to: at('2026-12-03T17:00:00Z'),
+      now,
+      timeZone: 'UTC',
+      targets: report.targets,
+      sites: [main],
+    });
     const words = customerView(ended, { resellerName: 'Acme IT', customerName: null, customerNames: {}, now });
     expect(words.periodLabel).toBe('Thu 3 Dec 2026 08:00 – Thu 3 Dec 2026 17:00 (times in UTC)');
     expect(words.partialNote).toBeNull();

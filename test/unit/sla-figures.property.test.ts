@@ -20,8 +20,19 @@ const today = Date.parse('2026-12-03T00:00:00Z');
 
 const event = trailOf(resellerId, siteId);
 
-const grant = (id: string, at: number, nodeId: string, epoch: number, previous: { node: string; leaseEndedAt: number | null } | null = null) =>
-  event(id, 'failover.granted', at, { nodeId, epoch, previousPrimary: previous?.node ?? null, previousLeaseEndedAt: previous?.leaseEndedAt ?? null });
+const grant = (
+  id: string,
+  at: number,
+  nodeId: string,
+  epoch: number,
+  previous: { node: string; leaseEndedAt: number | null } | null = null,
+) =>
+  event(id, 'failover.granted', at, {
+    nodeId,
+    epoch,
+    previousPrimary: previous?.node ?? null,
+    previousLeaseEndedAt: previous?.leaseEndedAt ?? null,
+  });
 
 function siteReport(events: StoredEvent[], maintenance: MaintenanceWindow[], period: Pick<SlaReportInput, 'from' | 'to' | 'now'>): SiteSla {
   const [site] = computeSlaReport({ resellerId, ...period, targets, sites: [{ siteId, events, maintenance }] }).sites;
@@ -33,8 +44,19 @@ describe('the wrong figures of issue 15', () => {
   const period = { from: today, to: today + day, now: today + 13 * h + 45 * min };
 
   test('a report for today made at 13:45 counts up to 13:45, and says the period is partial', () => {
-    const report = computeSlaReport({ resellerId, ...period, targets, sites: [{ siteId, events: [grant('g', today - day, 'node-a', 1)], maintenance: [] }] });
-    expect(report.period).toEqual({ from: today, to: today + day, observedUntil: period.now, observedMs: 13 * h + 45 * min, partial: true });
+    const report = computeSlaReport({
+      resellerId,
+      ...period,
+      targets,
+      sites: [{ siteId, events: [grant('g', today - day, 'node-a', 1)], maintenance: [] }],
+    });
+    expect(report.period).toEqual({
+      from: today,
+      to: today + day,
+      observedUntil: period.now,
+      observedMs: 13 * h + 45 * min,
+      partial: true,
+    });
     // Held from midnight to 13:45, not to midnight: the afternoon has not happened.
     expect(report.sites[0]).toMatchObject({ periodMs: 13 * h + 45 * min, heldMs: 13 * h + 45 * min, downtimeMs: 0, availability: 1 });
     expect(report.sites[0]!.held.at(-1)!.end).toBe(period.now);
@@ -42,14 +64,27 @@ describe('the wrong figures of issue 15', () => {
 
   test('a site that never had a primary is not yet live: no downtime that has not happened, no ratio', () => {
     const site = siteReport([], [], period);
-    expect(site).toMatchObject({ goLiveAt: null, judgedFrom: null, periodMs: 0, downtimeMs: 0, availability: null, availabilityExcludingMaintenance: null });
+    expect(site).toMatchObject({
+      goLiveAt: null,
+      judgedFrom: null,
+      periodMs: 0,
+      downtimeMs: 0,
+      availability: null,
+      availabilityExcludingMaintenance: null,
+    });
     expect(site.targets.availability).toEqual({ target: 0.999, actual: null, met: null });
     expect(site.downtime).toEqual([]);
   });
 
   test('a site live from 09:00 today is judged from 09:00: the night before it was not down', () => {
     const site = siteReport([grant('g', today + 9 * h, 'node-a', 1)], [], period);
-    expect(site).toMatchObject({ goLiveAt: today + 9 * h, judgedFrom: today + 9 * h, periodMs: 4 * h + 45 * min, downtimeMs: 0, availability: 1 });
+    expect(site).toMatchObject({
+      goLiveAt: today + 9 * h,
+      judgedFrom: today + 9 * h,
+      periodMs: 4 * h + 45 * min,
+      downtimeMs: 0,
+      availability: 1,
+    });
   });
 
   test('a future window lowers nothing: excl. maintenance equals availability (was 98.28 % against 98.45 %)', () => {
@@ -76,7 +111,12 @@ describe('the wrong figures of issue 15', () => {
     expect(late.downtimeInMaintenanceMs).toBe(0);
     expect(late.availabilityExcludingMaintenance).toBe(late.availability);
     expect(late.maintenanceWindows).toEqual([
-      expect.objectContaining({ start: window.start, declaredAt: today + 9 * h + 30 * min, countedFrom: today + 9 * h + 30 * min, countedMs: 30 * min }),
+      expect.objectContaining({
+        start: window.start,
+        declaredAt: today + 9 * h + 30 * min,
+        countedFrom: today + 9 * h + 30 * min,
+        countedMs: 30 * min,
+      }),
     ]);
     const planned = siteReport(events, [{ ...window, declaredAt: today }], period);
     expect(planned.downtimeInMaintenanceMs).toBe(h);
@@ -94,7 +134,15 @@ const instant = fc.integer({ min: -6 * 60, max: 30 * 60 }).map((m) => from + m *
 const node = fc.constantFrom('node-a', 'node-b');
 
 const rawEvent = fc.record({
-  type: fc.constantFrom<EventType>('failover.granted', 'failover.granted', 'failover.forced', 'node.lost', 'site.down', 'node.recovered', 'site.recovered'),
+  type: fc.constantFrom<EventType>(
+    'failover.granted',
+    'failover.granted',
+    'failover.forced',
+    'node.lost',
+    'site.down',
+    'node.recovered',
+    'site.recovered',
+  ),
   at: instant,
   nodeId: node,
   epoch: fc.nat(3),
@@ -110,7 +158,12 @@ const trail = fc.array(rawEvent, { maxLength: 25 }).map((raws) =>
     switch (r.type) {
       case 'failover.granted':
       case 'failover.forced':
-        return event(`e-${i}`, r.type, r.at, { nodeId: r.nodeId, epoch: r.epoch, previousPrimary: r.previousPrimary, previousLeaseEndedAt: leaseEndedAt });
+        return event(`e-${i}`, r.type, r.at, {
+          nodeId: r.nodeId,
+          epoch: r.epoch,
+          previousPrimary: r.previousPrimary,
+          previousLeaseEndedAt: leaseEndedAt,
+        });
       case 'node.lost':
         return event(`e-${i}`, r.type, r.at, { nodeId: r.nodeId, leaseEndedAt });
       case 'site.down':
@@ -122,13 +175,20 @@ const trail = fc.array(rawEvent, { maxLength: 25 }).map((raws) =>
 );
 
 const window = fc
-  .record({ start: instant, lengthMin: fc.integer({ min: 1, max: 6 * 60 }), declaredAt: fc.option(instant, { nil: undefined }), reason: fc.constantFrom('patch', 'move') })
+  .record({
+    start: instant,
+    lengthMin: fc.integer({ min: 1, max: 6 * 60 }),
+    declaredAt: fc.option(instant, { nil: undefined }),
+    reason: fc.constantFrom('patch', 'move'),
+  })
   .map(({ start, lengthMin, declaredAt, reason }): MaintenanceWindow => ({ start, end: start + lengthMin * min, reason, declaredAt }));
 const windows = fc.array(window, { maxLength: 3 });
 const now = fc.integer({ min: -2 * 60, max: 30 * 60 }).map((m) => from + m * min);
 
 /** A trail's loss of the primary: the site falls silent at `at`, its lease ended `leaseBeforeMin` earlier. */
-const siteDown = fc.record({ at: instant, leaseBeforeMin: fc.nat(20) }).map(({ at, leaseBeforeMin }) => event('x-down', 'site.down', at, { leaseEndedAt: at - leaseBeforeMin * min }));
+const siteDown = fc
+  .record({ at: instant, leaseBeforeMin: fc.nat(20) })
+  .map(({ at, leaseBeforeMin }) => event('x-down', 'site.down', at, { leaseEndedAt: at - leaseBeforeMin * min }));
 
 const figures = (site: SiteSla) => ({
   periodMs: site.periodMs,
@@ -181,11 +241,15 @@ describe('properties of the figures over random audit trails', () => {
   test('invariant to the order of the trail and to events delivered twice', () => {
     fc.assert(
       fc.property(
-        trail.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray([...events, ...events], { minLength: 2 * events.length }))),
+        trail.chain((events) =>
+          fc.tuple(fc.constant(events), fc.shuffledSubarray([...events, ...events], { minLength: 2 * events.length })),
+        ),
         windows,
         now,
         ([events, redelivered], maintenance, at) => {
-          expect(siteReport(redelivered, [...maintenance].reverse(), { from, to, now: at })).toEqual(siteReport(events, maintenance, { from, to, now: at }));
+          expect(siteReport(redelivered, [...maintenance].reverse(), { from, to, now: at })).toEqual(
+            siteReport(events, maintenance, { from, to, now: at }),
+          );
         },
       ),
       { numRuns: 300 },
@@ -210,12 +274,19 @@ describe('properties of the figures over random audit trails', () => {
       fc.property(trail, windows, window, now, (events, maintenance, extra, at) => {
         const before = siteReport(events, maintenance, { from, to, now: at });
         const after = siteReport(events, [...maintenance, extra], { from, to, now: at });
-        expect({ ...figures(after), availabilityExcludingMaintenance: null }).toEqual({ ...figures(before), availabilityExcludingMaintenance: null });
+        expect({ ...figures(after), availabilityExcludingMaintenance: null }).toEqual({
+          ...figures(before),
+          availabilityExcludingMaintenance: null,
+        });
         if (before.availability === null) return;
         expect(after.availabilityExcludingMaintenance!).toBeGreaterThanOrEqual(before.availabilityExcludingMaintenance!);
         // Declared at d, it counts as the same window started at d and declared in advance.
         if (extra.declaredAt != null && extra.declaredAt > extra.start && extra.declaredAt < extra.end) {
-          const honest = siteReport(events, [...maintenance, { ...extra, start: extra.declaredAt, declaredAt: undefined }], { from, to, now: at });
+          const honest = siteReport(events, [...maintenance, { ...extra, start: extra.declaredAt, declaredAt: undefined }], {
+            from,
+            to,
+            now: at,
+          });
           expect(honest.availabilityExcludingMaintenance).toBe(after.availabilityExcludingMaintenance);
         }
       }),

@@ -12,7 +12,13 @@ import { defaultSettings } from '../../functions/domain/settings.ts';
 import { checkSilence } from '../../functions/domain/silence.ts';
 import { newSite } from '../../functions/domain/site-state.ts';
 import { renderSlaData, csvField } from '../../functions/domain/sla-render.ts';
-import { computeSlaReport, type MaintenanceWindow, type SiteSla, type SlaReportInput, type SlaSiteInput } from '../../functions/domain/sla-report.ts';
+import {
+  computeSlaReport,
+  type MaintenanceWindow,
+  type SiteSla,
+  type SlaReportInput,
+  type SlaSiteInput,
+} from '../../functions/domain/sla-report.ts';
 import { PureWitness } from '../support/pure-witness.ts';
 import { type TrailFields, trailOf } from '../support/trail-events.ts';
 
@@ -36,8 +42,18 @@ const siteA: SlaSiteInput = {
   customerId: 'cust-1',
   name: 'Alpha',
   events: [
-    a('a-01', 'failover.granted', t('23:00:00', '2026-11-28'), { nodeId: 'node-a', epoch: 7, previousPrimary: null, previousLeaseEndedAt: null }),
-    a('a-02', 'failover.granted', t('09:00:00'), { nodeId: 'node-b', epoch: 8, previousPrimary: 'node-a', previousLeaseEndedAt: t('08:59:40') }),
+    a('a-01', 'failover.granted', t('23:00:00', '2026-11-28'), {
+      nodeId: 'node-a',
+      epoch: 7,
+      previousPrimary: null,
+      previousLeaseEndedAt: null,
+    }),
+    a('a-02', 'failover.granted', t('09:00:00'), {
+      nodeId: 'node-b',
+      epoch: 8,
+      previousPrimary: 'node-a',
+      previousLeaseEndedAt: t('08:59:40'),
+    }),
     a('a-03', 'failover.granted', t('14:00:00'), { nodeId: 'node-a', epoch: 9, previousPrimary: 'node-b', previousLeaseEndedAt: null }),
     // The secondary is lost: no leaseEndedAt, the primary's hold goes on.
     a('a-04', 'node.lost', t('16:00:00'), { nodeId: 'node-b', leaseEndedAt: null }),
@@ -61,7 +77,12 @@ const siteB: SlaSiteInput = {
     b('b-01', 'failover.granted', t('12:00:00', '2026-11-28'), { nodeId: 'node-a', epoch: 3, previousPrimary: null }),
     b('b-02', 'node.lost', t('06:00:10'), { nodeId: 'node-a', leaseEndedAt: t('06:00:00') }),
     b('b-03', 'incident.opened', t('06:00:10'), { incidentId: 'inc-b1', kind: 'node.lost' }),
-    b('b-04', 'failover.granted', t('07:00:00'), { nodeId: 'node-b', epoch: 4, previousPrimary: 'node-a', previousLeaseEndedAt: t('06:00:00') }),
+    b('b-04', 'failover.granted', t('07:00:00'), {
+      nodeId: 'node-b',
+      epoch: 4,
+      previousPrimary: 'node-a',
+      previousLeaseEndedAt: t('06:00:00'),
+    }),
   ],
   maintenance: [
     { start: t('07:00:00'), end: t('08:00:00'), reason: 'UPS swap, extended' },
@@ -87,7 +108,12 @@ const siteC: SlaSiteInput = {
     c('c-07', 'site.down', t('23:59:40'), { leaseEndedAt: t('23:59:30') }),
     c('c-08', 'incident.opened', t('23:59:40'), { incidentId: 'inc-c2', kind: 'site.down' }),
     c('c-09', 'incident.acknowledged', t('00:20:00', '2026-11-30'), { incidentId: 'inc-c2' }),
-    c('c-10', 'failover.granted', t('00:30:00', '2026-11-30'), { nodeId: 'node-a', epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: t('23:59:30') }),
+    c('c-10', 'failover.granted', t('00:30:00', '2026-11-30'), {
+      nodeId: 'node-a',
+      epoch: 2,
+      previousPrimary: 'node-a',
+      previousLeaseEndedAt: t('23:59:30'),
+    }),
   ],
   maintenance: [],
 };
@@ -114,7 +140,9 @@ describe('site A: a grant before the period, a failover with a gap, a switchover
   test('the 20 s without a primary fall inside maintenance, so the contract figure is 100 %', () => {
     // node-a's lease ran out at 08:59:40 unannounced: only the grant a-02 tells it, no loss ended
     // the hold (cause null).
-    expect(reportA!.downtime).toEqual([{ start: t('08:59:40'), end: t('09:00:00'), durationMs: 20 * s, inMaintenanceMs: 20 * s, cause: null, eventIds: ['a-02'] }]);
+    expect(reportA!.downtime).toEqual([
+      { start: t('08:59:40'), end: t('09:00:00'), durationMs: 20 * s, inMaintenanceMs: 20 * s, cause: null, eventIds: ['a-02'] },
+    ]);
     expect(reportA!.downtimeMs).toBe(20 * s);
     expect(reportA!.maintenanceMs).toBe(3600 * s);
     expect(reportA!.downtimeInMaintenanceMs).toBe(20 * s);
@@ -126,8 +154,26 @@ describe('site A: a grant before the period, a failover with a gap, a switchover
 
   test('failovers: 20 s from the lease end to the grant, and 0 s for a switchover', () => {
     expect(reportA!.failovers).toEqual([
-      { at: t('09:00:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 8, previousLeaseEndedAt: t('08:59:40'), durationMs: 20 * s, forced: null, eventIds: ['a-02'] },
-      { at: t('14:00:00'), fromNode: 'node-b', toNode: 'node-a', epoch: 9, previousLeaseEndedAt: null, durationMs: 0, forced: null, eventIds: ['a-03'] },
+      {
+        at: t('09:00:00'),
+        fromNode: 'node-a',
+        toNode: 'node-b',
+        epoch: 8,
+        previousLeaseEndedAt: t('08:59:40'),
+        durationMs: 20 * s,
+        forced: null,
+        eventIds: ['a-02'],
+      },
+      {
+        at: t('14:00:00'),
+        fromNode: 'node-b',
+        toNode: 'node-a',
+        epoch: 9,
+        previousLeaseEndedAt: null,
+        durationMs: 0,
+        forced: null,
+        eventIds: ['a-03'],
+      },
     ]);
   });
 
@@ -168,10 +214,19 @@ describe('site B: primary lost, no grant for an hour, overlapping maintenance', 
   });
 
   test('maintenance 06:30–07:30 and 07:00–08:00 merge to 06:30–08:00; half the outage is inside it', () => {
-    expect(reportB!.maintenance).toEqual([{ start: t('06:30:00'), end: t('08:00:00'), durationMs: 5400 * s, reasons: ['UPS swap', 'UPS swap, extended'] }]);
+    expect(reportB!.maintenance).toEqual([
+      { start: t('06:30:00'), end: t('08:00:00'), durationMs: 5400 * s, reasons: ['UPS swap', 'UPS swap, extended'] },
+    ]);
     // downtime 06:00–07:00, of which 06:30–07:00 in maintenance; node-a's hold ended by its loss (b-02)
     expect(reportB!.downtime).toEqual([
-      { start: t('06:00:00'), end: t('07:00:00'), durationMs: 3600 * s, inMaintenanceMs: 1800 * s, cause: 'node.lost', eventIds: ['b-02', 'b-04'] },
+      {
+        start: t('06:00:00'),
+        end: t('07:00:00'),
+        durationMs: 3600 * s,
+        inMaintenanceMs: 1800 * s,
+        cause: 'node.lost',
+        eventIds: ['b-02', 'b-04'],
+      },
     ]);
     expect(reportB!.downtimeMs).toBe(3600 * s);
     expect(reportB!.downtimeInMaintenanceMs).toBe(1800 * s);
@@ -183,7 +238,16 @@ describe('site B: primary lost, no grant for an hour, overlapping maintenance', 
 
   test('the failover took an hour without a primary (06:00 → 07:00)', () => {
     expect(reportB!.failovers).toEqual([
-      { at: t('07:00:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 4, previousLeaseEndedAt: t('06:00:00'), durationMs: 3600 * s, forced: null, eventIds: ['b-04'] },
+      {
+        at: t('07:00:00'),
+        fromNode: 'node-a',
+        toNode: 'node-b',
+        epoch: 4,
+        previousLeaseEndedAt: t('06:00:00'),
+        durationMs: 3600 * s,
+        forced: null,
+        eventIds: ['b-04'],
+      },
     ]);
   });
 
@@ -213,9 +277,13 @@ describe('site C: grant at `from`, site down before midnight, late and auto-reso
   test('held 00:00–23:59:30; the downtime runs to the grant after `to`', () => {
     // Live from its first grant, exactly at `from`: the whole day is judged.
     expect([reportC!.goLiveAt, reportC!.judgedFrom, reportC!.periodMs]).toEqual([from, from, 86_400 * s]);
-    expect(reportC!.held).toEqual([{ nodeId: 'node-a', start: from, end: t('23:59:30'), durationMs: 86_370 * s, eventIds: ['c-02', 'c-07'] }]);
+    expect(reportC!.held).toEqual([
+      { nodeId: 'node-a', start: from, end: t('23:59:30'), durationMs: 86_370 * s, eventIds: ['c-02', 'c-07'] },
+    ]);
     // The whole site fell silent (c-07): the hold ended at its lease end.
-    expect(reportC!.downtime).toEqual([{ start: t('23:59:30'), end: to, durationMs: 30 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['c-07', 'c-10'] }]);
+    expect(reportC!.downtime).toEqual([
+      { start: t('23:59:30'), end: to, durationMs: 30 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['c-07', 'c-10'] },
+    ]);
     // 86,370 s of 86,400, no maintenance: 99.965 % ≥ 99.9 %
     expect(reportC!.availability).toBe(86_370 / 86_400);
     expect(reportC!.availabilityExcludingMaintenance).toBe(86_370 / 86_400);
@@ -286,11 +354,17 @@ describe('reseller totals', () => {
       ['site-b', null, null],
       ['site-c', 'cust-2', null],
     ]);
-    expect([report.resellerId, report.period]).toEqual([resellerId, { from, to, observedUntil: to, observedMs: 86_400 * s, partial: false }]);
+    expect([report.resellerId, report.period]).toEqual([
+      resellerId,
+      { from, to, observedUntil: to, observedMs: 86_400 * s, partial: false },
+    ]);
   });
 
   test('the order of the trail does not matter', () => {
-    const reversed = { ...input, sites: input.sites.map((site) => ({ ...site, events: [...site.events].reverse(), maintenance: [...site.maintenance].reverse() })) };
+    const reversed = {
+      ...input,
+      sites: input.sites.map((site) => ({ ...site, events: [...site.events].reverse(), maintenance: [...site.maintenance].reverse() })),
+    };
     expect(computeSlaReport(reversed)).toEqual(report);
   });
 });
@@ -306,7 +380,11 @@ describe('edges', () => {
       sites: [
         site([], [move]),
         // Granted a minute after `to`: live, but not in the period.
-        { siteId: 'site-f', events: [eventOf('site-f')('g', 'failover.granted', to + 60 * s, { nodeId: 'node-a', epoch: 1, previousPrimary: null })], maintenance: [] },
+        {
+          siteId: 'site-f',
+          events: [eventOf('site-f')('g', 'failover.granted', to + 60 * s, { nodeId: 'node-a', epoch: 1, previousPrimary: null })],
+          maintenance: [],
+        },
       ],
     });
     const [x, y] = report.sites;
@@ -321,15 +399,33 @@ describe('edges', () => {
     // The declared window is listed, but none of it counts.
     expect(x!.maintenanceWindows).toEqual([{ ...move, declaredAt: null, declaredBy: null, countedFrom: move.start, countedMs: 0 }]);
     // Listed, not judged: no site was live, so no reseller figure either.
-    expect(report.totals).toMatchObject({ sites: 2, sitesNotYetLive: 2, periodMs: 0, availability: null, availabilityExcludingMaintenance: null, sitesMeetingAvailabilityTarget: 0 });
+    expect(report.totals).toMatchObject({
+      sites: 2,
+      sitesNotYetLive: 2,
+      periodMs: 0,
+      availability: null,
+      availabilityExcludingMaintenance: null,
+      sitesMeetingAvailabilityTarget: 0,
+    });
   });
 
   test('a site created during the period is judged from its go-live, not its creation; one created after it is left out', () => {
     // Created at 18:00, granted at 18:01: the minute in between is not yet live, not downtime;
     // judged 18:01–24:00 = 6 h − 60 s = 21,540 s, all of it held.
     const created = from + 18 * 3_600 * s;
-    const grant = e('g', 'failover.granted', created + 60 * s, { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null });
-    const report = computeSlaReport({ ...input, sites: [{ ...site([grant]), activeFrom: created }, { ...site([]), siteId: 'later', activeFrom: to }] });
+    const grant = e('g', 'failover.granted', created + 60 * s, {
+      nodeId: 'node-a',
+      epoch: 1,
+      previousPrimary: null,
+      previousLeaseEndedAt: null,
+    });
+    const report = computeSlaReport({
+      ...input,
+      sites: [
+        { ...site([grant]), activeFrom: created },
+        { ...site([]), siteId: 'later', activeFrom: to },
+      ],
+    });
     expect(report.sites.map((x) => x.siteId)).toEqual(['site-e']);
     const [x] = report.sites;
     expect([x!.goLiveAt, x!.judgedFrom]).toEqual([created + 60 * s, created + 60 * s]);
@@ -348,7 +444,9 @@ describe('edges', () => {
     ];
     const [x] = computeSlaReport({ ...input, sites: [site(events, [{ start: from - 1, end: to + 1, reason: 'move' }])] }).sites;
     expect(x!.judgedFrom).toBe(from);
-    expect(x!.downtime).toEqual([{ start: from, end: to, durationMs: 86_400 * s, inMaintenanceMs: 86_400 * s, cause: 'site.down', eventIds: ['e-2'] }]);
+    expect(x!.downtime).toEqual([
+      { start: from, end: to, durationMs: 86_400 * s, inMaintenanceMs: 86_400 * s, cause: 'site.down', eventIds: ['e-2'] },
+    ]);
     expect(x!.availability).toBe(0);
     expect(x!.maintenanceMs).toBe(86_400 * s);
     expect(x!.downtimeInMaintenanceMs).toBe(86_400 * s);
@@ -359,13 +457,20 @@ describe('edges', () => {
   });
 
   test('an incident unacknowledged at `to` and open no longer than the target is pending', () => {
-    const [x] = computeSlaReport({ ...input, sites: [site([e('e-1', 'incident.opened', to - 900 * s, { incidentId: 'i', kind: 'node.degraded' })])] }).sites;
+    const [x] = computeSlaReport({
+      ...input,
+      sites: [site([e('e-1', 'incident.opened', to - 900 * s, { incidentId: 'i', kind: 'node.degraded' })])],
+    }).sites;
     expect(x!.incidents[0]!.acknowledgement).toBe('pending');
     expect(x!.targets.timeToAcknowledge.met).toBe(true);
   });
 
   test('a lease end reported after the next grant is cut at that grant; delivered twice, counted once', () => {
-    const grant = e('e-3', 'failover.granted', t('10:00:10'), { nodeId: 'node-b', previousPrimary: 'node-a', previousLeaseEndedAt: t('10:00:20') });
+    const grant = e('e-3', 'failover.granted', t('10:00:10'), {
+      nodeId: 'node-b',
+      previousPrimary: 'node-a',
+      previousLeaseEndedAt: t('10:00:20'),
+    });
     const [x] = computeSlaReport({
       ...input,
       sites: [
@@ -404,7 +509,14 @@ describe('edges', () => {
     // gap, opened by node-a's loss (e-2).
     expect(x!.held.map((h) => h.eventIds)).toEqual([['e-1', 'e-2'], ['e-5']]);
     expect(x!.downtime).toEqual([
-      { start: t('09:00:00'), end: t('11:00:00'), durationMs: 7200 * s, inMaintenanceMs: 0, cause: 'node.lost', eventIds: ['e-2', 'e-3', 'e-4', 'e-5'] },
+      {
+        start: t('09:00:00'),
+        end: t('11:00:00'),
+        durationMs: 7200 * s,
+        inMaintenanceMs: 0,
+        cause: 'node.lost',
+        eventIds: ['e-2', 'e-3', 'e-4', 'e-5'],
+      },
     ]);
     // Failover durations come from the grant alone: 3,600 s, and 3,610 s for e-5 (09:59:50 → 11:00).
     expect(x!.failovers.map((f) => f.durationMs)).toEqual([3600 * s, 3610 * s]);
@@ -426,24 +538,47 @@ const siteS: SlaSiteInput = {
   siteId: 'site-s',
   name: 'Surgery',
   events: [
-    v('s-01', 'failover.granted', t('22:00:00', '2026-11-28'), { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null }),
+    v('s-01', 'failover.granted', t('22:00:00', '2026-11-28'), {
+      nodeId: 'node-a',
+      epoch: 1,
+      previousPrimary: null,
+      previousLeaseEndedAt: null,
+    }),
     v('s-02', 'node.lost', t('03:00:00'), { nodeId: 'node-b', reportedBy: 'node-a', leaseEndedAt: null }),
     v('s-03', 'node.excluded', t('03:01:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, lastSeenAt: t('02:59:30') }),
     // The office's uplink is down for two hours: node-a runs on, on its standalone lease, unheard.
     v('s-04', 'site.down', t('05:00:00'), { lastSeenAt: t('04:57:00'), leaseEndedAt: null, standalone: true }),
     v('s-05', 'site.recovered', t('07:00:00'), { downSince: t('04:57:00'), primary: 'node-a', epoch: 1, leaseRenewedAt: t('07:00:00') }),
-    v('s-06', 'node.readmitted', t('08:00:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, excludedAt: t('03:01:00'), by: 'survivor' }),
+    v('s-06', 'node.readmitted', t('08:00:00'), {
+      nodeId: 'node-b',
+      survivor: 'node-a',
+      epoch: 1,
+      excludedAt: t('03:01:00'),
+      by: 'survivor',
+    }),
     v('s-07', 'node.lost', t('14:00:00'), { nodeId: 'node-b', reportedBy: 'node-a', leaseEndedAt: null }),
     v('s-08', 'node.excluded', t('14:01:30'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, lastSeenAt: t('13:59:40') }),
     // node-a dies around 16:00; node-b is back at 18:00, excluded.
     v('s-09', 'site.down', t('16:03:00'), { lastSeenAt: t('16:00:00'), leaseEndedAt: null, standalone: true }),
     v('s-10', 'site.recovered', t('18:00:00'), { downSince: t('16:00:00'), primary: 'node-a', epoch: 1, leaseRenewedAt: null }),
-    v('s-11', 'failover.forced', t('18:10:00'), { nodeId: 'node-b', epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: t('18:10:00'), ...forcedWords }),
+    v('s-11', 'failover.forced', t('18:10:00'), {
+      nodeId: 'node-b',
+      epoch: 2,
+      previousPrimary: 'node-a',
+      previousLeaseEndedAt: t('18:10:00'),
+      ...forcedWords,
+    }),
     v('s-12', 'node.readmitted', t('18:10:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 2, excludedAt: t('14:01:30'), by: 'force' }),
     // node-b's claim (granted: its own lease) excludes node-a, unheard for two hours.
     v('s-13', 'node.excluded', t('18:10:05'), { nodeId: 'node-a', survivor: 'node-b', epoch: 2, lastSeenAt: t('16:00:00') }),
     v('s-14', 'failover.completed', t('18:10:05'), { nodeId: 'node-b', epoch: 2 }),
-    v('s-15', 'node.readmitted', t('09:00:00', '2026-11-30'), { nodeId: 'node-a', survivor: 'node-b', epoch: 2, excludedAt: t('18:10:05'), by: 'survivor' }),
+    v('s-15', 'node.readmitted', t('09:00:00', '2026-11-30'), {
+      nodeId: 'node-a',
+      survivor: 'node-b',
+      epoch: 2,
+      excludedAt: t('18:10:05'),
+      by: 'survivor',
+    }),
   ],
   maintenance: [],
 };
@@ -464,18 +599,51 @@ describe('survivor mode: site S, by hand', () => {
 
   test('the forced failover is listed like a failover, with who forced it and what they declared', () => {
     expect(x!.failovers).toEqual([
-      { at: t('18:10:00'), fromNode: 'node-a', toNode: 'node-b', epoch: 2, previousLeaseEndedAt: t('18:10:00'), durationMs: 0, forced: forcedWords, eventIds: ['s-11'] },
+      {
+        at: t('18:10:00'),
+        fromNode: 'node-a',
+        toNode: 'node-b',
+        epoch: 2,
+        previousLeaseEndedAt: t('18:10:00'),
+        durationMs: 0,
+        forced: forcedWords,
+        eventIds: ['s-11'],
+      },
     ]);
   });
 
   test('time in survivor mode: from each exclusion to its readmission, clipped to the period, each traced to both events', () => {
     expect(x!.survivorMode).toEqual([
       // 03:01:00 → 08:00:00 = 17,940 s
-      { nodeId: 'node-a', excludedNode: 'node-b', start: t('03:01:00'), end: t('08:00:00'), durationMs: 17_940 * s, endedBy: 'survivor', eventIds: ['s-03', 's-06'] },
+      {
+        nodeId: 'node-a',
+        excludedNode: 'node-b',
+        start: t('03:01:00'),
+        end: t('08:00:00'),
+        durationMs: 17_940 * s,
+        endedBy: 'survivor',
+        eventIds: ['s-03', 's-06'],
+      },
       // 14:01:30 → 18:10:00 = 14,910 s
-      { nodeId: 'node-a', excludedNode: 'node-b', start: t('14:01:30'), end: t('18:10:00'), durationMs: 14_910 * s, endedBy: 'force', eventIds: ['s-08', 's-12'] },
+      {
+        nodeId: 'node-a',
+        excludedNode: 'node-b',
+        start: t('14:01:30'),
+        end: t('18:10:00'),
+        durationMs: 14_910 * s,
+        endedBy: 'force',
+        eventIds: ['s-08', 's-12'],
+      },
       // 18:10:05 → 24:00 (readmitted the next morning) = 20,995 s
-      { nodeId: 'node-b', excludedNode: 'node-a', start: t('18:10:05'), end: to, durationMs: 20_995 * s, endedBy: 'survivor', eventIds: ['s-13', 's-15'] },
+      {
+        nodeId: 'node-b',
+        excludedNode: 'node-a',
+        start: t('18:10:05'),
+        end: to,
+        durationMs: 20_995 * s,
+        endedBy: 'survivor',
+        eventIds: ['s-13', 's-15'],
+      },
     ]);
     // 17,940 + 14,910 + 20,995
     expect(x!.survivorModeMs).toBe(53_845 * s);
@@ -514,15 +682,28 @@ describe('survivor mode: site S, by hand', () => {
             w('w-1', 'failover.granted', t('01:00:00'), { nodeId: 'node-a', epoch: 1, previousPrimary: null, previousLeaseEndedAt: null }),
             w('w-2', 'node.excluded', t('02:00:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 1, lastSeenAt: t('01:58:30') }),
             w('w-3', 'site.down', t('03:03:00'), { lastSeenAt: t('03:00:00'), leaseEndedAt: t('04:00:00'), standalone: false }),
-            w('w-4', 'failover.granted', t('05:00:00'), { nodeId: 'node-b', epoch: 2, previousPrimary: 'node-a', previousLeaseEndedAt: t('04:00:00') }),
-            w('w-5', 'node.readmitted', t('05:00:00'), { nodeId: 'node-b', survivor: 'node-a', epoch: 2, excludedAt: t('02:00:00'), by: 'lapsed' }),
+            w('w-4', 'failover.granted', t('05:00:00'), {
+              nodeId: 'node-b',
+              epoch: 2,
+              previousPrimary: 'node-a',
+              previousLeaseEndedAt: t('04:00:00'),
+            }),
+            w('w-5', 'node.readmitted', t('05:00:00'), {
+              nodeId: 'node-b',
+              survivor: 'node-a',
+              epoch: 2,
+              excludedAt: t('02:00:00'),
+              by: 'lapsed',
+            }),
           ],
         },
       ],
     }).sites;
     // Judged from its go-live (w-1 at 01:00): nothing before it is downtime.
     expect(y!.judgedFrom).toBe(t('01:00:00'));
-    expect(y!.downtime.map((d) => [d.start, d.end, d.cause, d.eventIds])).toEqual([[t('04:00:00'), t('05:00:00'), 'site.down', ['w-3', 'w-4']]]);
+    expect(y!.downtime.map((d) => [d.start, d.end, d.cause, d.eventIds])).toEqual([
+      [t('04:00:00'), t('05:00:00'), 'site.down', ['w-3', 'w-4']],
+    ]);
     expect(y!.survivorMode.map((m) => [m.start, m.end, m.endedBy])).toEqual([[t('02:00:00'), t('05:00:00'), 'lapsed']]);
     expect(y!.notes).toEqual([]);
   });
@@ -561,21 +742,34 @@ describe('survivor mode: site S, by hand', () => {
 
 describe('the primary back at the same epoch after it stopped being heard', () => {
   const r = eventOf('site-r');
-  const reportOf = (events: StoredEvent[]) => computeSlaReport({ ...input, sites: [{ siteId: 'site-r', events, maintenance: [] }] }).sites[0]!;
-  const granted = r('r-1', 'failover.granted', t('23:00:00', '2026-11-28'), { nodeId: 'node-a', epoch: 7, previousPrimary: null, previousLeaseEndedAt: null });
+  const reportOf = (events: StoredEvent[]) =>
+    computeSlaReport({ ...input, sites: [{ siteId: 'site-r', events, maintenance: [] }] }).sites[0]!;
+  const granted = r('r-1', 'failover.granted', t('23:00:00', '2026-11-28'), {
+    nodeId: 'node-a',
+    epoch: 7,
+    previousPrimary: null,
+    previousLeaseEndedAt: null,
+  });
   // Last heard 10:00:00 with a 15 s lease; the detector noticed after 180 s of silence.
   const down = r('r-2', 'site.down', t('10:03:00'), { leaseEndedAt: t('10:00:15') });
-  const back = (id: string, type: 'site.recovered' | 'node.recovered', at: number, fields: TrailFields) => r(id, type, at, { primary: 'node-a', epoch: 7, ...fields });
+  const back = (id: string, type: 'site.recovered' | 'node.recovered', at: number, fields: TrailFields) =>
+    r(id, type, at, { primary: 'node-a', epoch: 7, ...fields });
 
   test('site down, then the primary renews at the same epoch: only lease end → renewal is downtime', () => {
-    const x = reportOf([granted, down, back('r-3', 'site.recovered', t('11:00:00'), { downSince: t('10:00:00'), leaseRenewedAt: t('11:00:00') })]);
+    const x = reportOf([
+      granted,
+      down,
+      back('r-3', 'site.recovered', t('11:00:00'), { downSince: t('10:00:00'), leaseRenewedAt: t('11:00:00') }),
+    ]);
     expect(x.held).toEqual([
       { nodeId: 'node-a', start: from, end: t('10:00:15'), durationMs: 36_015 * s, eventIds: ['r-1', 'r-2'] },
       // Taken up again: its grant, and the return that told the renewal.
       { nodeId: 'node-a', start: t('11:00:00'), end: to, durationMs: 46_800 * s, eventIds: ['r-1', 'r-3'] },
     ]);
     // 10:00:15 → 11:00:00 = 3,585 s (it was 50,385 s, to midnight, before the return counted).
-    expect(x.downtime).toEqual([{ start: t('10:00:15'), end: t('11:00:00'), durationMs: 3585 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['r-2', 'r-3'] }]);
+    expect(x.downtime).toEqual([
+      { start: t('10:00:15'), end: t('11:00:00'), durationMs: 3585 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['r-2', 'r-3'] },
+    ]);
     expect(x.availability).toBe(82_815 / 86_400);
     expect(x.failovers).toEqual([]);
   });
@@ -590,7 +784,9 @@ describe('the primary back at the same epoch after it stopped being heard', () =
       [from, t('06:00:15'), ['r-1', 'r-2']],
       [t('06:10:00'), to, ['r-1', 'r-3']],
     ]);
-    expect(x.downtime).toEqual([{ start: t('06:00:15'), end: t('06:10:00'), durationMs: 585 * s, inMaintenanceMs: 0, cause: 'node.lost', eventIds: ['r-2', 'r-3'] }]);
+    expect(x.downtime).toEqual([
+      { start: t('06:00:15'), end: t('06:10:00'), durationMs: 585 * s, inMaintenanceMs: 0, cause: 'node.lost', eventIds: ['r-2', 'r-3'] },
+    ]);
   });
 
   test('the secondary back while the primary is silent takes nothing up; the primary renewing later does', () => {
@@ -601,11 +797,18 @@ describe('the primary back at the same epoch after it stopped being heard', () =
       back('r-3', 'site.recovered', t('10:30:00'), { downSince: t('10:00:00'), leaseRenewedAt: null }),
       r('r-4', 'node.lost', t('10:30:00'), { nodeId: 'node-a', reportedBy: 'node-b', leaseEndedAt: t('10:00:15') }),
     ];
-    expect(reportOf(secondaryBack).downtime).toEqual([{ start: t('10:00:15'), end: to, durationMs: 50_385 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['r-2'] }]);
+    expect(reportOf(secondaryBack).downtime).toEqual([
+      { start: t('10:00:15'), end: to, durationMs: 50_385 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['r-2'] },
+    ]);
 
-    const x = reportOf([...secondaryBack, back('r-5', 'node.recovered', t('10:45:00'), { nodeId: 'node-a', reportedBy: 'node-b', leaseRenewedAt: t('10:45:00') })]);
+    const x = reportOf([
+      ...secondaryBack,
+      back('r-5', 'node.recovered', t('10:45:00'), { nodeId: 'node-a', reportedBy: 'node-b', leaseRenewedAt: t('10:45:00') }),
+    ]);
     // Still the silence (r-2) that ended node-a's hold: node-b's report of it (r-4) ends nothing more.
-    expect(x.downtime).toEqual([{ start: t('10:00:15'), end: t('10:45:00'), durationMs: 2685 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['r-2', 'r-5'] }]);
+    expect(x.downtime).toEqual([
+      { start: t('10:00:15'), end: t('10:45:00'), durationMs: 2685 * s, inMaintenanceMs: 0, cause: 'site.down', eventIds: ['r-2', 'r-5'] },
+    ]);
     expect(x.held.map((h) => h.eventIds)).toEqual([
       ['r-1', 'r-2'],
       ['r-1', 'r-5'],
@@ -621,7 +824,12 @@ describe('the primary back at the same epoch after it stopped being heard', () =
     const failover = [
       granted,
       down,
-      r('r-3', 'failover.granted', t('10:05:00'), { nodeId: 'node-b', epoch: 8, previousPrimary: 'node-a', previousLeaseEndedAt: t('10:00:15') }),
+      r('r-3', 'failover.granted', t('10:05:00'), {
+        nodeId: 'node-b',
+        epoch: 8,
+        previousPrimary: 'node-a',
+        previousLeaseEndedAt: t('10:00:15'),
+      }),
     ];
     const x = reportOf([
       ...failover,
@@ -661,7 +869,12 @@ describe('the primary back at the same epoch after it stopped being heard', () =
       r('r-4', 'site.down', t('15:03:00'), { leaseEndedAt: t('15:00:15') }),
       back('r-5', 'site.recovered', t('15:10:00'), { leaseRenewedAt: t('15:10:00') }),
       r('r-6', 'node.lost', t('20:00:30'), { nodeId: 'node-a', leaseEndedAt: t('20:00:15') }),
-      r('r-7', 'failover.granted', t('20:01:00'), { nodeId: 'node-b', epoch: 8, previousPrimary: 'node-a', previousLeaseEndedAt: t('20:00:15') }),
+      r('r-7', 'failover.granted', t('20:01:00'), {
+        nodeId: 'node-b',
+        epoch: 8,
+        previousPrimary: 'node-a',
+        previousLeaseEndedAt: t('20:00:15'),
+      }),
     ]);
     expect(x.held.map((h) => [h.start, h.end, h.eventIds])).toEqual([
       [from, t('10:00:15'), ['r-1', 'r-2']],
@@ -694,7 +907,9 @@ class Site {
 
   claim(node: 'node-a' | 'node-b', at: number): void {
     const caller = { resellerId, siteId: 'site-w', nodeId: node, tokenVersion: 1 };
-    this.record(() => this.witness.claim(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, reason: 'startup' }, at));
+    this.record(() =>
+      this.witness.claim(caller, { incarnation: 1, seq: ++this.seq, epoch: this.witness.state.epoch, reason: 'startup' }, at),
+    );
   }
 
   /** An operator's force-primary (survivor mode's override), with key `key-1`. */
@@ -911,7 +1126,9 @@ describe('survivor mode, through the witness rules and the events they give', ()
     // Judged from its go-live (the grant at 08:00), and never without a primary since.
     expect(x.judgedFrom).toBe(t('08:00:00'));
     expect(x.downtime).toEqual([]);
-    expect(x.survivorMode.map((m) => [m.nodeId, m.excludedNode, m.start, m.end, m.endedBy])).toEqual([['node-a', 'node-b', t('08:01:40'), t('09:32:00'), 'operator']]);
+    expect(x.survivorMode.map((m) => [m.nodeId, m.excludedNode, m.start, m.end, m.endedBy])).toEqual([
+      ['node-a', 'node-b', t('08:01:40'), t('09:32:00'), 'operator'],
+    ]);
     expect(x.notes).toHaveLength(1);
     expect(x.notes[0]!.text).toContain('standalone lease');
   });
@@ -938,7 +1155,13 @@ describe('survivor mode, through the witness rules and the events they give', ()
       ['node-b', t('10:10:00'), to],
     ]);
     expect(x.failovers).toEqual([
-      expect.objectContaining({ fromNode: 'node-a', toNode: 'node-b', epoch: 2, durationMs: 0, forced: { keyId: 'key-1', confirm: 'node-a is powered off', reason: 'no power' } }),
+      expect.objectContaining({
+        fromNode: 'node-a',
+        toNode: 'node-b',
+        epoch: 2,
+        durationMs: 0,
+        forced: { keyId: 'key-1', confirm: 'node-a is powered off', reason: 'no power' },
+      }),
     ]);
     expect(x.survivorMode.map((m) => [m.nodeId, m.start, m.end, m.endedBy])).toEqual([
       ['node-a', t('08:01:40'), t('10:10:00'), 'force'],
@@ -977,7 +1200,12 @@ describe('the audit trail’s retention', () => {
     const plain = computeSlaReport(input);
     for (const [site, without] of report.sites.map((x, i) => [x, plain.sites[i]!] as const)) {
       const [note, ...rest] = site.notes;
-      expect(note).toEqual({ kind: 'retention', at: from, text: expect.stringContaining('events are kept 400 days') as unknown, eventIds: [] });
+      expect(note).toEqual({
+        kind: 'retention',
+        at: from,
+        text: expect.stringContaining('events are kept 400 days') as unknown,
+        eventIds: [],
+      });
       expect(note!.text).toContain(`those before ${new Date(since).toISOString()} may have been deleted`);
       expect(rest).toEqual(without.notes);
       expect({ ...site, notes: [] }).toEqual({ ...without, notes: [] });
@@ -994,13 +1222,19 @@ describe('the audit trail’s retention', () => {
   // (`from < since`), no longer the site's creation, so a site made after `since` (all of whose
   // events are still there) gets the note. Kept as `fails` so that it turns red once fixed.
   test('a site made after now − retention gets none', () => {
-    const late = computeSlaReport({ ...input, sites: [{ ...siteA, activeFrom: t('13:00:00') }], auditRetention: { days, since: t('12:00:00') } });
+    const late = computeSlaReport({
+      ...input,
+      sites: [{ ...siteA, activeFrom: t('13:00:00') }],
+      auditRetention: { days, since: t('12:00:00') },
+    });
     expect(late.sites[0]!.notes.filter((n) => n.kind === 'retention' || n.text.includes('retention'))).toEqual([]);
   });
 
   test('the note is in the JSON, with its kind and its time in ISO', () => {
     const report = computeSlaReport({ ...input, sites: [siteA], auditRetention: { days, since: to } });
-    const json = JSON.parse(renderSlaData(report, 'json')) as { sites: { notes: { kind: string; at: number; atIso: string; text: string }[] }[] };
+    const json = JSON.parse(renderSlaData(report, 'json')) as {
+      sites: { notes: { kind: string; at: number; atIso: string; text: string }[] }[];
+    };
     expect(json.sites[0]!.notes[0]).toMatchObject({
       kind: 'retention',
       at: from,
@@ -1059,13 +1293,13 @@ describe('properties', () => {
 
   const trail = fc.array(rawEvent, { maxLength: 30 }).map((raws) =>
     raws.map(({ type, at, siteId, renewedMinutesBefore, ...data }, i) =>
-      eventOf(siteId)(`e-${i}`, type, at, { ...data, leaseRenewedAt: renewedMinutesBefore === null ? null : at - renewedMinutesBefore * 60 * s }),
+      eventOf(siteId)(`e-${i}`, type, at, {
+        ...data,
+        leaseRenewedAt: renewedMinutesBefore === null ? null : at - renewedMinutesBefore * 60 * s,
+      }),
     ),
   );
-  const windows = fc.array(
-    fc.record({ start: instant, end: instant, reason: fc.constantFrom('patch', 'move') }),
-    { maxLength: 4 },
-  );
+  const windows = fc.array(fc.record({ start: instant, end: instant, reason: fc.constantFrom('patch', 'move') }), { maxLength: 4 });
   const scenario = fc.tuple(trail, windows).chain(([events, maintenance]) =>
     fc.record({
       events: fc.constant(events),
@@ -1091,12 +1325,31 @@ describe('properties', () => {
         if (goLiveAt === null || goLiveAt >= pTo) {
           // Not yet live in the period: nothing judged, no figure made up.
           expect(site.judgedFrom).toBeNull();
-          const figures = [site.periodMs, site.heldMs, site.downtimeMs, site.maintenanceMs, site.downtimeInMaintenanceMs, site.unplannedDowntimeMs, site.survivorModeMs];
+          const figures = [
+            site.periodMs,
+            site.heldMs,
+            site.downtimeMs,
+            site.maintenanceMs,
+            site.downtimeInMaintenanceMs,
+            site.unplannedDowntimeMs,
+            site.survivorModeMs,
+          ];
           expect(figures).toEqual([0, 0, 0, 0, 0, 0, 0]);
-          expect([site.availability, site.availabilityExcludingMaintenance, site.targets.availability.actual, site.targets.availability.met]).toEqual([null, null, null, null]);
+          expect([
+            site.availability,
+            site.availabilityExcludingMaintenance,
+            site.targets.availability.actual,
+            site.targets.availability.met,
+          ]).toEqual([null, null, null, null]);
           expect([site.held, site.downtime, site.maintenance, site.survivorMode]).toEqual([[], [], [], []]);
           for (const w of site.maintenanceWindows) expect(w.countedMs).toBe(0);
-          expect(result.totals).toMatchObject({ sitesNotYetLive: 1, periodMs: 0, availability: null, availabilityExcludingMaintenance: null, sitesMeetingAvailabilityTarget: 0 });
+          expect(result.totals).toMatchObject({
+            sitesNotYetLive: 1,
+            periodMs: 0,
+            availability: null,
+            availabilityExcludingMaintenance: null,
+            sitesMeetingAvailabilityTarget: 0,
+          });
         } else {
           // Judged from the later of `from` and the go-live, to `to` (now = to).
           const judgedFrom = Math.max(pFrom, goLiveAt);
@@ -1117,7 +1370,12 @@ describe('properties', () => {
           expect(site.downtimeInMaintenanceMs).toBeLessThanOrEqual(site.maintenanceMs);
           expect(site.maintenanceMs).toBeLessThanOrEqual(periodMs);
           for (const w of site.maintenanceWindows) expect(w.countedMs).toBeLessThanOrEqual(periodMs);
-          expect(result.totals).toMatchObject({ sitesNotYetLive: 0, periodMs, availability: site.availability, availabilityExcludingMaintenance: site.availabilityExcludingMaintenance });
+          expect(result.totals).toMatchObject({
+            sitesNotYetLive: 0,
+            periodMs,
+            availability: site.availability,
+            availabilityExcludingMaintenance: site.availabilityExcludingMaintenance,
+          });
 
           // The intervals are the figures: disjoint, inside the judged span, summing to them.
           const spans = [...site.held, ...site.downtime].sort((x, y) => x.start - y.start);
@@ -1171,52 +1429,62 @@ describe('properties', () => {
   });
 
   // Trails of grants, losses and returns only, so that returns often meet the hold they may take up.
-  const story = fc.array(
-    fc.record({
-      kind: fc.constantFrom('grant', 'lost', 'down', 'renewed', 'renewed', 'renewed', 'unrenewed'),
-      node,
-      epoch: fc.constantFrom(0, 1, 1),
-      at: instant,
-      // How long before the event its lease ended, or the renewal it tells came (a few after it too).
-      minutesBefore: fc.integer({ min: -2, max: 20 }),
-    }),
-    { minLength: 3, maxLength: 20 },
-  ).map((steps) =>
-    steps.map(({ kind, node, epoch, at, minutesBefore }, i) => {
-      const e = (type: EventType, data: TrailFields) => eventOf('site-p')(`s-${i}`, type, at, data);
-      const earlier = at - minutesBefore * 60 * s;
-      if (kind === 'grant') return e('failover.granted', { nodeId: node, epoch, previousPrimary: null, previousLeaseEndedAt: earlier });
-      if (kind === 'lost') return e('node.lost', { nodeId: node, leaseEndedAt: earlier });
-      if (kind === 'down') return e('site.down', { leaseEndedAt: earlier });
-      return e(epoch === 0 ? 'site.recovered' : 'node.recovered', { primary: node, epoch, leaseRenewedAt: kind === 'renewed' ? earlier : null });
-    }),
-  );
+  const story = fc
+    .array(
+      fc.record({
+        kind: fc.constantFrom('grant', 'lost', 'down', 'renewed', 'renewed', 'renewed', 'unrenewed'),
+        node,
+        epoch: fc.constantFrom(0, 1, 1),
+        at: instant,
+        // How long before the event its lease ended, or the renewal it tells came (a few after it too).
+        minutesBefore: fc.integer({ min: -2, max: 20 }),
+      }),
+      { minLength: 3, maxLength: 20 },
+    )
+    .map((steps) =>
+      steps.map(({ kind, node, epoch, at, minutesBefore }, i) => {
+        const e = (type: EventType, data: TrailFields) => eventOf('site-p')(`s-${i}`, type, at, data);
+        const earlier = at - minutesBefore * 60 * s;
+        if (kind === 'grant') return e('failover.granted', { nodeId: node, epoch, previousPrimary: null, previousLeaseEndedAt: earlier });
+        if (kind === 'lost') return e('node.lost', { nodeId: node, leaseEndedAt: earlier });
+        if (kind === 'down') return e('site.down', { leaseEndedAt: earlier });
+        return e(epoch === 0 ? 'site.recovered' : 'node.recovered', {
+          primary: node,
+          epoch,
+          leaseRenewedAt: kind === 'renewed' ? earlier : null,
+        });
+      }),
+    );
 
   test("a hold is its grant's primary; one taken up again starts at a renewal by that primary at that epoch; renewals only add held time", () => {
     fc.assert(
-      fc.property(story.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length }))), ([events, shuffled]) => {
-        const site = reportOf(events, []).sites[0]!;
-        // Judged from the first grant (if any came before `to`) to `to`; nothing judged before it.
-        expect(site.periodMs).toBe(site.judgedFrom === null ? 0 : pTo - site.judgedFrom);
-        expect(site.heldMs + site.downtimeMs).toBe(site.periodMs);
-        const byId = new Map(events.map((x) => [x.id, x]));
-        const isReturn = (x: StoredEvent) => x.type === 'node.recovered' || x.type === 'site.recovered';
-        for (const h of site.held) {
-          const [grant, ...rest] = h.eventIds.map((id) => byId.get(id)!);
-          expect(grant!.type).toBe('failover.granted');
-          expect(grant!.data.nodeId ?? null).toBe(h.nodeId);
-          for (const x of rest.filter(isReturn)) {
-            expect([x.data.primary, x.data.epoch, typeof x.data.leaseRenewedAt]).toEqual([h.nodeId, grant!.data.epoch, 'number']);
+      fc.property(
+        story.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length }))),
+        ([events, shuffled]) => {
+          const site = reportOf(events, []).sites[0]!;
+          // Judged from the first grant (if any came before `to`) to `to`; nothing judged before it.
+          expect(site.periodMs).toBe(site.judgedFrom === null ? 0 : pTo - site.judgedFrom);
+          expect(site.heldMs + site.downtimeMs).toBe(site.periodMs);
+          const byId = new Map(events.map((x) => [x.id, x]));
+          const isReturn = (x: StoredEvent) => x.type === 'node.recovered' || x.type === 'site.recovered';
+          for (const h of site.held) {
+            const [grant, ...rest] = h.eventIds.map((id) => byId.get(id)!);
+            expect(grant!.type).toBe('failover.granted');
+            expect(grant!.data.nodeId ?? null).toBe(h.nodeId);
+            for (const x of rest.filter(isReturn)) {
+              expect([x.data.primary, x.data.epoch, typeof x.data.leaseRenewedAt]).toEqual([h.nodeId, grant!.data.epoch, 'number']);
+            }
+            // Taken up again (not a hold that never ended): from the renewal, told no later than the return.
+            const back = rest[0];
+            if (back && isReturn(back))
+              expect(h.start).toBe(Math.max(site.judgedFrom!, Math.min(back.data.leaseRenewedAt as number, Date.parse(back.timestamp))));
           }
-          // Taken up again (not a hold that never ended): from the renewal, told no later than the return.
-          const back = rest[0];
-          if (back && isReturn(back)) expect(h.start).toBe(Math.max(site.judgedFrom!, Math.min(back.data.leaseRenewedAt as number, Date.parse(back.timestamp))));
-        }
-        // The same trail with no return telling a renewal counts no more held time.
-        const unrenewed = events.map((x) => ({ ...x, data: { ...x.data, leaseRenewedAt: null } }));
-        expect(reportOf(unrenewed, []).sites[0]!.heldMs).toBeLessThanOrEqual(site.heldMs);
-        expect(reportOf(shuffled, [])).toEqual(reportOf(events, []));
-      }),
+          // The same trail with no return telling a renewal counts no more held time.
+          const unrenewed = events.map((x) => ({ ...x, data: { ...x.data, leaseRenewedAt: null } }));
+          expect(reportOf(unrenewed, []).sites[0]!.heldMs).toBeLessThanOrEqual(site.heldMs);
+          expect(reportOf(shuffled, [])).toEqual(reportOf(events, []));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -1271,11 +1539,21 @@ describe('rendering', () => {
     const [header, ...body] = rows;
     const col = (name: string): number => header!.indexOf(name);
     expect(body.map((r) => r[col('row')])).toEqual(['site', 'site', 'site', 'reseller']);
-    expect(body.map((r) => r[col('name')])).toEqual(['Acme, "North" plant\nHall 2', "'-5 basement", '<script>alert("x")</script> & co', '']);
-    expect(body.map((r) => r[col('customer_id')])).toEqual(["'=HYPERLINK(\"http://evil.example\",\"x\")", "'@SUM(A1)", "'+1 555", '']);
+    expect(body.map((r) => r[col('name')])).toEqual([
+      'Acme, "North" plant\nHall 2',
+      "'-5 basement",
+      '<script>alert("x")</script> & co',
+      '',
+    ]);
+    expect(body.map((r) => r[col('customer_id')])).toEqual(['\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)", "'+1 555", '']);
     // 1 − unplanned downtime ÷ judged time: A 1 − 0 / 86,400; B 1 − 1,800 / 86,400; C 1 − 30 / 86,400;
     // the reseller 1 − 1,830 / 259,200
-    expect(body.map((r) => r[col('availability_excluding_maintenance')])).toEqual([String(1), String(84_600 / 86_400), String(86_370 / 86_400), String(257_370 / 259_200)]);
+    expect(body.map((r) => r[col('availability_excluding_maintenance')])).toEqual([
+      String(1),
+      String(84_600 / 86_400),
+      String(86_370 / 86_400),
+      String(257_370 / 259_200),
+    ]);
     expect(body.map((r) => r[col('unplanned_downtime_ms')])).toEqual(['0', '1800000', '30000', '1830000']);
     expect(body.map((r) => r[col('period_ms')])).toEqual(['86400000', '86400000', '86400000', '259200000']);
     expect(body.map((r) => r[col('failover_downtime_ms')])).toEqual(['20000', '3600000', '0', '3620000']);
@@ -1283,7 +1561,12 @@ describe('rendering', () => {
     // The columns added with the observed period and go-live come last, so a reader by position keeps working.
     expect(header!.slice(-4)).toEqual(['observed_until', 'go_live', 'unplanned_downtime_ms', 'sites_not_yet_live']);
     expect(body.map((r) => r[col('observed_until')])).toEqual(Array(4).fill('2026-11-30T00:00:00.000Z'));
-    expect(body.map((r) => r[col('go_live')])).toEqual(['2026-11-28T23:00:00.000Z', '2026-11-28T12:00:00.000Z', '2026-11-29T00:00:00.000Z', '']);
+    expect(body.map((r) => r[col('go_live')])).toEqual([
+      '2026-11-28T23:00:00.000Z',
+      '2026-11-28T12:00:00.000Z',
+      '2026-11-29T00:00:00.000Z',
+      '',
+    ]);
     expect(body.map((r) => r[col('sites_not_yet_live')])).toEqual(['', '', '', '0']);
     expect(body.every((r) => r.length === header!.length)).toBe(true);
   });
@@ -1305,7 +1588,11 @@ describe('rendering', () => {
     const survivor = computeSlaReport({ ...input, sites: [siteS] });
     const [header, site, reseller] = parseCsv(renderSlaData(survivor, 'csv'));
     const col = (name: string): number => header!.indexOf(name);
-    expect([site![col('forced_failovers')], site![col('survivor_mode_ms')], site![col('failovers')]]).toEqual(['1', String(53_845 * s), '1']);
+    expect([site![col('forced_failovers')], site![col('survivor_mode_ms')], site![col('failovers')]]).toEqual([
+      '1',
+      String(53_845 * s),
+      '1',
+    ]);
     expect([reseller![col('forced_failovers')], reseller![col('survivor_mode_ms')]]).toEqual(['1', String(53_845 * s)]);
 
     const json = JSON.parse(renderSlaData(survivor, 'json')) as typeof survivor;
@@ -1316,9 +1603,22 @@ describe('rendering', () => {
   test('JSON: the report as computed, with ISO times beside the ms', () => {
     const json = JSON.parse(renderSlaData(report, 'json')) as Record<string, unknown> & typeof report;
     expect(json.period.from).toBe(from);
-    expect(json.period).toMatchObject({ fromIso: '2026-11-29T00:00:00.000Z', toIso: '2026-11-30T00:00:00.000Z', observedUntilIso: '2026-11-30T00:00:00.000Z' });
-    expect(json.sites[1]!.failovers[0]).toMatchObject({ at: t('07:00:00'), atIso: '2026-11-29T07:00:00.000Z', previousLeaseEndedAtIso: '2026-11-29T06:00:00.000Z', durationMs: 3600 * s });
-    expect(json.sites[2]!.incidents[1]).toMatchObject({ acknowledgedAtIso: '2026-11-30T00:20:00.000Z', resolvedAt: null, resolvedAtIso: null });
+    expect(json.period).toMatchObject({
+      fromIso: '2026-11-29T00:00:00.000Z',
+      toIso: '2026-11-30T00:00:00.000Z',
+      observedUntilIso: '2026-11-30T00:00:00.000Z',
+    });
+    expect(json.sites[1]!.failovers[0]).toMatchObject({
+      at: t('07:00:00'),
+      atIso: '2026-11-29T07:00:00.000Z',
+      previousLeaseEndedAtIso: '2026-11-29T06:00:00.000Z',
+      durationMs: 3600 * s,
+    });
+    expect(json.sites[2]!.incidents[1]).toMatchObject({
+      acknowledgedAtIso: '2026-11-30T00:20:00.000Z',
+      resolvedAt: null,
+      resolvedAtIso: null,
+    });
     expect(json.totals).toEqual(report.totals);
   });
 });

@@ -50,9 +50,21 @@ describe('the retry schedule', () => {
 
 describe('one try', () => {
   it('2xx delivers; 410 fails the message and disables the endpoint; a disabled endpoint fails it without a send', () => {
-    expect(afterAttempt(3, { kind: 'delivered' }, { failingSince: 0 }, 10, settings, 0.5)).toMatchObject({ status: 'delivered', attempts: 3, disabledEndpoint: null });
-    expect(afterAttempt(1, { kind: 'gone' }, { failingSince: null }, 10, settings, 0.5)).toMatchObject({ status: 'failed', failure: 'gone', disabledEndpoint: 'gone' });
-    expect(afterAttempt(1, { kind: 'endpoint-disabled' }, { failingSince: null }, 10, settings, 0.5)).toMatchObject({ status: 'failed', failure: 'endpoint-disabled', disabledEndpoint: null });
+    expect(afterAttempt(3, { kind: 'delivered' }, { failingSince: 0 }, 10, settings, 0.5)).toMatchObject({
+      status: 'delivered',
+      attempts: 3,
+      disabledEndpoint: null,
+    });
+    expect(afterAttempt(1, { kind: 'gone' }, { failingSince: null }, 10, settings, 0.5)).toMatchObject({
+      status: 'failed',
+      failure: 'gone',
+      disabledEndpoint: 'gone',
+    });
+    expect(afterAttempt(1, { kind: 'endpoint-disabled' }, { failingSince: null }, 10, settings, 0.5)).toMatchObject({
+      status: 'failed',
+      failure: 'endpoint-disabled',
+      disabledEndpoint: null,
+    });
   });
 
   it('an endpoint whose every delivery has failed for 5 days is disabled by the next failure, not before', () => {
@@ -75,13 +87,25 @@ const event = (type: EventType, endpointId?: string): StoredEvent => ({
 
 describe('which endpoints hear an event', () => {
   it('exactly those whose filter names its type, disabled ones included (kept for a replay), never the endpoint a webhook failure is about', () => {
-    const endpoint = fc.record({ endpointId: fc.constantFrom('a', 'b', 'c'), enabled: fc.boolean(), eventTypes: fc.subarray([...EventType.options]), failingSince: fc.constant(null) });
+    const endpoint = fc.record({
+      endpointId: fc.constantFrom('a', 'b', 'c'),
+      enabled: fc.boolean(),
+      eventTypes: fc.subarray([...EventType.options]),
+      failingSince: fc.constant(null),
+    });
     fc.assert(
-      fc.property(fc.uniqueArray(endpoint, { selector: (e) => e.endpointId }), fc.constantFrom(...EventType.options), fc.constantFrom('a', 'b', undefined), (endpoints, type, about) => {
-        const chosen = endpointsFor(event(type, about), endpoints).map((e) => e.endpointId);
-        const expected = endpoints.filter((e) => e.eventTypes.includes(type) && !(type.startsWith('webhook.') && e.endpointId === about)).map((e) => e.endpointId);
-        expect(chosen).toEqual(expected);
-      }),
+      fc.property(
+        fc.uniqueArray(endpoint, { selector: (e) => e.endpointId }),
+        fc.constantFrom(...EventType.options),
+        fc.constantFrom('a', 'b', undefined),
+        (endpoints, type, about) => {
+          const chosen = endpointsFor(event(type, about), endpoints).map((e) => e.endpointId);
+          const expected = endpoints
+            .filter((e) => e.eventTypes.includes(type) && !(type.startsWith('webhook.') && e.endpointId === about))
+            .map((e) => e.endpointId);
+          expect(chosen).toEqual(expected);
+        },
+      ),
     );
   });
 });
@@ -126,10 +150,15 @@ describe('events of a webhook message', () => {
     const exhausted = message({ status: 'failed', failure: 'exhausted', attempts: 8 });
     expect(webhookEventsOf(message({}), exhausted).map((e) => e.type)).toEqual(['webhook.failed']);
     expect(webhookEventsOf(exhausted, exhausted)).toEqual([]);
-    expect(webhookEventsOf(exhausted, { ...exhausted, round: 1 }).map((e) => e.id)).not.toEqual(webhookEventsOf(message({}), exhausted).map((e) => e.id));
+    expect(webhookEventsOf(exhausted, { ...exhausted, round: 1 }).map((e) => e.id)).not.toEqual(
+      webhookEventsOf(message({}), exhausted).map((e) => e.id),
+    );
     const gone = message({ status: 'failed', failure: 'gone', attempts: 1, disabledEndpoint: 'gone', lastStatus: 410 });
     expect(webhookEventsOf(message({ attempts: 0 }), gone)).toEqual([
-      expect.objectContaining({ type: 'webhook.disabled', data: expect.objectContaining({ reason: 'gone', endpointId: 'ops', severity: 'critical' }) as unknown }),
+      expect.objectContaining({
+        type: 'webhook.disabled',
+        data: expect.objectContaining({ reason: 'gone', endpointId: 'ops', severity: 'critical' }) as unknown,
+      }),
     ]);
     expect(webhookEventsOf(undefined, message({ attempts: 0, lastAttemptAt: null }))).toEqual([]);
     expect(webhookEventsOf(message({}), message({ status: 'delivered', attempts: 8 }))).toEqual([]);
@@ -138,6 +167,11 @@ describe('events of a webhook message', () => {
   it("none for a test's message (webhook.test, about no site: no trail to put them in), even when its tries ran out or it disabled the endpoint", () => {
     const test = { eventType: 'webhook.test', siteId: null } as const;
     expect(webhookEventsOf(message({ ...test }), message({ ...test, status: 'failed', failure: 'exhausted', attempts: 8 }))).toEqual([]);
-    expect(webhookEventsOf(message({ ...test, attempts: 0 }), message({ ...test, status: 'failed', failure: 'gone', attempts: 1, disabledEndpoint: 'gone', lastStatus: 410 }))).toEqual([]);
+    expect(
+      webhookEventsOf(
+        message({ ...test, attempts: 0 }),
+        message({ ...test, status: 'failed', failure: 'gone', attempts: 1, disabledEndpoint: 'gone', lastStatus: 410 }),
+      ),
+    ).toEqual([]);
   });
 });

@@ -26,7 +26,15 @@ function step(type: Step, o: { siteId?: string; siteName?: string | null; incide
       incidentId,
       kind: 'node.lost',
       level: type === 'incident.escalated' ? 2 : null,
-      incident: { incidentId, kind: 'node.lost', state, openedAt: at, subjects: ['node-a'], acknowledgedBy: type === 'incident.acknowledged' ? 'api-key:k1' : null, resolvedBy: null },
+      incident: {
+        incidentId,
+        kind: 'node.lost',
+        state,
+        openedAt: at,
+        subjects: ['node-a'],
+        acknowledgedBy: type === 'incident.acknowledged' ? 'api-key:k1' : null,
+        resolvedBy: null,
+      },
       site: { siteId, name: o.siteName === undefined ? 'Dental Office Zürich' : o.siteName },
       customer: { customerId: 'dental', name: 'Zahnarztpraxis Müller' },
       links: o.withLinks === false ? null : links,
@@ -57,9 +65,19 @@ const webhookTest: WebhookTestEvent = {
   },
 };
 
-interface TextObject { type: string; text: string }
-interface SlackBlock { type: string; text?: TextObject; elements?: ({ type: string; action_id?: string; url?: string; text: TextObject | string } & Partial<TextObject>)[] }
-interface SlackBody { text: string; blocks: SlackBlock[] }
+interface TextObject {
+  type: string;
+  text: string;
+}
+interface SlackBlock {
+  type: string;
+  text?: TextObject;
+  elements?: ({ type: string; action_id?: string; url?: string; text: TextObject | string } & Partial<TextObject>)[];
+}
+interface SlackBody {
+  text: string;
+  blocks: SlackBlock[];
+}
 interface TeamsBody {
   type: string;
   attachments: {
@@ -108,12 +126,22 @@ describe('the Slack template', () => {
     expect(block(body, 'header')?.text).toEqual({ type: 'plain_text', text: body.text, emoji: true });
     const section = block(body, 'section')?.text;
     expect(section?.type).toBe('mrkdwn');
-    for (const part of ['Severity: critical', 'Affected: node-a', '*Site:* Dental Office Zürich (zurich)', '*Customer:* Zahnarztpraxis Müller', '*Incident:* node-lost-1764410400000', '*State:* open', '*Level:* 2']) {
+    for (const part of [
+      'Severity: critical',
+      'Affected: node-a',
+      '*Site:* Dental Office Zürich (zurich)',
+      '*Customer:* Zahnarztpraxis Müller',
+      '*Incident:* node-lost-1764410400000',
+      '*State:* open',
+      '*Level:* 2',
+    ]) {
       expect(section?.text).toContain(part);
     }
     // Slack shows the time in each reader's zone, with the ISO form as the fallback.
     expect(section?.text).toContain(`<!date^${Date.parse(at) / 1000}^{date_short_pretty} {time_secs}|${at}>`);
-    expect(block(body, 'context')?.elements?.[0]?.text).toBe('Tiebreak · incident.escalated · r/zurich/incident.escalated/node-lost-1764410400000');
+    expect(block(body, 'context')?.elements?.[0]?.text).toBe(
+      'Tiebreak · incident.escalated · r/zurich/incident.escalated/node-lost-1764410400000',
+    );
   });
 
   it('titles a plain event from the topic by its type, with the site id when there is no name', () => {
@@ -121,13 +149,25 @@ describe('the Slack template', () => {
     expect(body.text).toBe('Node node-a lost at zurich');
     expect(block(body, 'actions')).toBeUndefined();
     expect(slack({ ...nodeLost, type: 'site.down' }).text).toBe('Site zurich is down');
-    expect(slack({ ...nodeLost, type: 'webhook.disabled', data: { ...nodeLost.data, endpointId: 'ops-slack', reason: 'gone' } }).text).toBe('Webhook endpoint ops-slack disabled (gone)');
-    expect(slack({ ...nodeLost, type: 'alert.raised', data: { ...nodeLost.data, alert: 'disk-full', integrationName: 'Backup NAS' } }).text).toBe('Alert disk-full from Backup NAS raised at zurich');
-    expect(slack(step('incident.acknowledged')).text).toBe('Incident node-lost-1764410400000 acknowledged by api-key:k1 at Dental Office Zürich');
+    expect(slack({ ...nodeLost, type: 'webhook.disabled', data: { ...nodeLost.data, endpointId: 'ops-slack', reason: 'gone' } }).text).toBe(
+      'Webhook endpoint ops-slack disabled (gone)',
+    );
+    expect(
+      slack({ ...nodeLost, type: 'alert.raised', data: { ...nodeLost.data, alert: 'disk-full', integrationName: 'Backup NAS' } }).text,
+    ).toBe('Alert disk-full from Backup NAS raised at zurich');
+    expect(slack(step('incident.acknowledged')).text).toBe(
+      'Incident node-lost-1764410400000 acknowledged by api-key:k1 at Dental Office Zürich',
+    );
     const command = { ...nodeLost.data, commandId: '2-demote-node-a', commandType: 'demote' };
-    expect(slack({ ...nodeLost, type: 'command.unacknowledged', data: command }).text).toBe('Demote command 2-demote-node-a not acknowledged by node-a at zurich');
-    expect(slack({ ...nodeLost, type: 'command.acknowledged', data: { ...command, outcome: 'acknowledged' } }).text).toBe('Demote command 2-demote-node-a acknowledged late by node-a at zurich');
-    expect(slack({ ...nodeLost, type: 'command.acknowledged', data: { ...command, outcome: 'superseded' } }).text).toBe('Demote command 2-demote-node-a for node-a superseded at zurich');
+    expect(slack({ ...nodeLost, type: 'command.unacknowledged', data: command }).text).toBe(
+      'Demote command 2-demote-node-a not acknowledged by node-a at zurich',
+    );
+    expect(slack({ ...nodeLost, type: 'command.acknowledged', data: { ...command, outcome: 'acknowledged' } }).text).toBe(
+      'Demote command 2-demote-node-a acknowledged late by node-a at zurich',
+    );
+    expect(slack({ ...nodeLost, type: 'command.acknowledged', data: { ...command, outcome: 'superseded' } }).text).toBe(
+      'Demote command 2-demote-node-a for node-a superseded at zurich',
+    );
   });
 
   it('escapes <, > and & of a hostile site name in mrkdwn, and shows plain_text as written', () => {
@@ -198,21 +238,33 @@ describe('the Teams template', () => {
 
 describe('the PagerDuty template', () => {
   it('triggers, acknowledges and resolves one PagerDuty incident through the life of a Tiebreak incident', () => {
-    const [opened, escalated, acknowledged, resolved] = (['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const).map((t) => pagerDuty(step(t)));
-    expect(new Set([opened, escalated, acknowledged, resolved].map((b) => b?.dedup_key))).toEqual(new Set(['zurich/node-lost-1764410400000']));
+    const [opened, escalated, acknowledged, resolved] = (
+      ['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const
+    ).map((t) => pagerDuty(step(t)));
+    expect(new Set([opened, escalated, acknowledged, resolved].map((b) => b?.dedup_key))).toEqual(
+      new Set(['zurich/node-lost-1764410400000']),
+    );
     expect(opened).toEqual({
       routing_key: routingKey,
       event_action: 'trigger',
       dedup_key: 'zurich/node-lost-1764410400000',
       payload: {
-        summary: 'Incident node-lost-1764410400000 opened at Dental Office Zürich. Severity: critical. Condition: node.lost. Affected: node-a.',
+        summary:
+          'Incident node-lost-1764410400000 opened at Dental Office Zürich. Severity: critical. Condition: node.lost. Affected: node-a.',
         source: 'Dental Office Zürich',
         severity: 'critical',
         timestamp: at,
         component: 'node.lost',
         group: 'Zahnarztpraxis Müller',
         class: 'node.lost',
-        custom_details: { incidentId: 'node-lost-1764410400000', siteId: 'zurich', kind: 'node.lost', level: null, subjects: ['node-a'], eventId: 'r/zurich/incident.opened/node-lost-1764410400000' },
+        custom_details: {
+          incidentId: 'node-lost-1764410400000',
+          siteId: 'zurich',
+          kind: 'node.lost',
+          level: null,
+          subjects: ['node-a'],
+          eventId: 'r/zurich/incident.opened/node-lost-1764410400000',
+        },
       },
       links: [
         { href: links.acknowledge, text: 'Acknowledge in Tiebreak' },
@@ -406,7 +458,10 @@ describe('whatever the event data says', () => {
     const anyText = fc.oneof(
       { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 4 },
       { arbitrary: fc.string({ unit: 'binary', minLength: 500, maxLength: 3000 }), weight: 1 },
-      { arbitrary: fc.string({ unit: fc.constantFrom('\u0000', '&', '<', '>', '"', '\\', 'é', '🦷'), minLength: 500, maxLength: 3000 }), weight: 1 },
+      {
+        arbitrary: fc.string({ unit: fc.constantFrom('\u0000', '&', '<', '>', '"', '\\', 'é', '🦷'), minLength: 500, maxLength: 3000 }),
+        weight: 1,
+      },
     );
     const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
     const link = fc.oneof(anyText, fc.webUrl(), fc.constant(links.acknowledge));
@@ -441,7 +496,9 @@ describe('whatever the event data says', () => {
             ...(d.nodeId === undefined ? {} : { nodeId: d.nodeId }),
             ...(d.incidentId === undefined ? {} : { incidentId: d.incidentId }),
             ...(d.kind === undefined ? {} : { kind: d.kind }),
-            ...(d.state === undefined ? {} : { incident: { state: d.state, subjects: d.subjects, acknowledgedBy: d.by, resolvedBy: d.by } }),
+            ...(d.state === undefined
+              ? {}
+              : { incident: { state: d.state, subjects: d.subjects, acknowledgedBy: d.by, resolvedBy: d.by } }),
             ...(d.by === undefined ? {} : { by: d.by }),
             ...(d.subjects === undefined ? {} : { subjects: d.subjects }),
             ...(d.level === undefined ? {} : { level: d.level }),

@@ -102,7 +102,7 @@ describe('loading once per cold start', () => {
   });
 });
 
-describe('survivor mode\'s timings (W5)', () => {
+describe("survivor mode's timings (W5)", () => {
   const settingsOf = (env: Record<string, string>) => {
     const parsed = parseSettingsEnv(env);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
@@ -126,7 +126,9 @@ describe('survivor mode\'s timings (W5)', () => {
       const problems = problemsOf({ TIEBREAK_EXCLUSION_MS: value });
       expect([...new Set(problems.map((p) => p.name))], `TIEBREAK_EXCLUSION_MS=${value}`).toEqual(['TIEBREAK_EXCLUSION_MS']);
     }
-    expect(problemsOf({ TIEBREAK_EXCLUSION_MS: String(defaultSettings.leaseMs - 1) })[0]?.message).toBe('a node must be unheard for at least one lease before it is excluded');
+    expect(problemsOf({ TIEBREAK_EXCLUSION_MS: String(defaultSettings.leaseMs - 1) })[0]?.message).toBe(
+      'a node must be unheard for at least one lease before it is excluded',
+    );
   });
 
   test('TIEBREAK_STANDALONE_LEASE_MS unset means no end (null, and no variable written back); set, at least two leases and at most 30 days', () => {
@@ -138,8 +140,12 @@ describe('survivor mode\'s timings (W5)', () => {
       const problems = problemsOf({ TIEBREAK_STANDALONE_LEASE_MS: value });
       expect([...new Set(problems.map((p) => p.name))], `TIEBREAK_STANDALONE_LEASE_MS=${value}`).toEqual(['TIEBREAK_STANDALONE_LEASE_MS']);
     }
-    expect(problemsOf({ TIEBREAK_LEASE_MS: '20000', TIEBREAK_STANDALONE_LEASE_MS: '39999' })[0]?.message).toMatch(/at least two ordinary leases/);
-    expect(() => witnessConfigFromEnv({ ...base, TIEBREAK_TOKEN_KEY: key.toString('base64'), TIEBREAK_STANDALONE_LEASE_MS: '1000' })).toThrow(
+    expect(problemsOf({ TIEBREAK_LEASE_MS: '20000', TIEBREAK_STANDALONE_LEASE_MS: '39999' })[0]?.message).toMatch(
+      /at least two ordinary leases/,
+    );
+    expect(() =>
+      witnessConfigFromEnv({ ...base, TIEBREAK_TOKEN_KEY: key.toString('base64'), TIEBREAK_STANDALONE_LEASE_MS: '1000' }),
+    ).toThrow(
       'witness configuration is invalid: TIEBREAK_STANDALONE_LEASE_MS: a bounded standalone lease must last at least two ordinary leases',
     );
   });
@@ -147,19 +153,28 @@ describe('survivor mode\'s timings (W5)', () => {
   test('TIEBREAK_COMMAND_ACK_MS: 30 s unset; set, an integer of at least two fast heartbeats, and a bad value names the variable', () => {
     expect(settingsOf({}).commandAckMs).toBe(30_000);
     expect(settingsOf({ TIEBREAK_COMMAND_ACK_MS: '90000' }).commandAckMs).toBe(90_000);
-    expect(settingsOf({ TIEBREAK_COMMAND_ACK_MS: String(2 * defaultSettings.fastHeartbeatMs) }).commandAckMs).toBe(2 * defaultSettings.fastHeartbeatMs);
+    expect(settingsOf({ TIEBREAK_COMMAND_ACK_MS: String(2 * defaultSettings.fastHeartbeatMs) }).commandAckMs).toBe(
+      2 * defaultSettings.fastHeartbeatMs,
+    );
     for (const value of [String(2 * defaultSettings.fastHeartbeatMs - 1), '0', '-5', '1.5', 'soon', String(86_400_001)]) {
       const problems = problemsOf({ TIEBREAK_COMMAND_ACK_MS: value });
       expect([...new Set(problems.map((p) => p.name))], `TIEBREAK_COMMAND_ACK_MS=${value}`).toEqual(['TIEBREAK_COMMAND_ACK_MS']);
     }
-    expect(problemsOf({ TIEBREAK_COMMAND_ACK_MS: '9999' })[0]?.message).toBe('a node must have at least two fast heartbeats to acknowledge a command');
+    expect(problemsOf({ TIEBREAK_COMMAND_ACK_MS: '9999' })[0]?.message).toBe(
+      'a node must have at least two fast heartbeats to acknowledge a command',
+    );
     expect(() => witnessConfigFromEnv({ ...base, TIEBREAK_TOKEN_KEY: key.toString('base64'), TIEBREAK_COMMAND_ACK_MS: 'soon' })).toThrow(
       'witness configuration is invalid: TIEBREAK_COMMAND_ACK_MS:',
     );
   });
 
   test('the timings written back as variables (what the CDK app sets on each function) read as the same timings', () => {
-    const envs: Record<string, string>[] = [{}, { TIEBREAK_STANDALONE_LEASE_MS: '60000' }, { TIEBREAK_COMMAND_ACK_MS: '45000' }, { TIEBREAK_EXCLUSION_MS: '20000', TIEBREAK_FRESHNESS_MS: '9000' }];
+    const envs: Record<string, string>[] = [
+      {},
+      { TIEBREAK_STANDALONE_LEASE_MS: '60000' },
+      { TIEBREAK_COMMAND_ACK_MS: '45000' },
+      { TIEBREAK_EXCLUSION_MS: '20000', TIEBREAK_FRESHNESS_MS: '9000' },
+    ];
     for (const env of envs) {
       const settings = settingsOf(env);
       expect(settingsOf(settingsEnv(settings))).toEqual(settings);

@@ -158,7 +158,12 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('force' as const), node: nodeArb, confirm: fc.constantFrom<'right' | 'wrong'>('right', 'right', 'wrong'), wait: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('force' as const),
+      node: nodeArb,
+      confirm: fc.constantFrom<'right' | 'wrong'>('right', 'right', 'wrong'),
+      wait: fc.boolean(),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('readmit' as const), node: nodeArb }) },
 );
@@ -200,13 +205,21 @@ const settingsArb: fc.Arbitrary<WitnessSettings> = fc.oneof(
 );
 
 const policyArb: fc.Arbitrary<SitePolicy> = fc.oneof(
-  fc.record({ tieBreak: fc.constant('keep-primary' as const), preferredNode: fc.constant(null), healthThreshold: fc.constantFrom(0, 0, 50) }),
+  fc.record({
+    tieBreak: fc.constant('keep-primary' as const),
+    preferredNode: fc.constant(null),
+    healthThreshold: fc.constantFrom(0, 0, 50),
+  }),
   fc.record({
     tieBreak: fc.constant('preferred-node' as const),
     preferredNode: fc.constantFrom('node-a', null),
     healthThreshold: fc.constantFrom(0, 0, 50),
   }),
-  fc.record({ tieBreak: fc.constant('health-weighted' as const), preferredNode: fc.constant(null), healthThreshold: fc.constantFrom(0, 50, 80) }),
+  fc.record({
+    tieBreak: fc.constant('health-weighted' as const),
+    preferredNode: fc.constant(null),
+    healthThreshold: fc.constantFrom(0, 50, 80),
+  }),
 );
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
@@ -345,7 +358,12 @@ function simulate(scenario: Scenario): Trace {
     if (acks.length > 0) request.acks = [...acks];
     return { kind: 'heartbeat', request };
   };
-  const claim = (node: NodeId, order: { incarnation: number; seq: number }, epoch: BelievedEpoch, reason: ClaimRequest['reason']): Message => ({
+  const claim = (
+    node: NodeId,
+    order: { incarnation: number; seq: number },
+    epoch: BelievedEpoch,
+    reason: ClaimRequest['reason'],
+  ): Message => ({
     kind: 'claim',
     request: { ...order, epoch: epoch === 'known' ? sim[node].epoch : epoch, reason },
   });
@@ -361,7 +379,15 @@ function simulate(scenario: Scenario): Trace {
         send(index, step, step.node, claim(step.node, next(step.node), step.epoch, step.reason));
         break;
       case 'take-over': {
-        const report = { kind: 'heartbeat', node: step.node, role: 'as-told', epoch: 'known', peerReachable: false, health: 90, acks: 'all' } as const;
+        const report = {
+          kind: 'heartbeat',
+          node: step.node,
+          role: 'as-told',
+          epoch: 'known',
+          peerReachable: false,
+          health: 90,
+          acks: 'all',
+        } as const;
         send(index, step, step.node, heartbeat(step.node, next(step.node), report));
         send(index, step, step.node, claim(step.node, next(step.node), 'known', 'peer-lost'));
         break;
@@ -409,7 +435,8 @@ function simulate(scenario: Scenario): Trace {
       }
       case 'force': {
         const survivor = witness.state.primary === null ? undefined : witness.state.nodes[witness.state.primary];
-        if (step.wait && typeof survivor?.lastSeenAt === 'number') now = Math.max(now, survivor.lastSeenAt + settings.slowHeartbeatMs + settings.exclusionMs);
+        if (step.wait && typeof survivor?.lastSeenAt === 'number')
+          now = Math.max(now, survivor.lastSeenAt + settings.slowHeartbeatMs + settings.exclusionMs);
         const confirm = step.confirm === 'right' ? forceConfirmation(witness.state.primary ?? '') : `${step.node} is powered off`;
         operate(index, 'force', step.node, () => witness.forcePrimary(step.node, { confirm, reason: 'model' }, 'key-1', now));
         break;
@@ -431,7 +458,6 @@ function explain(x: Exchange | Operation): string {
   return `step ${x.index} at ${x.now}: ${x.kind} from ${x.node} ${JSON.stringify(x.request)} → ${JSON.stringify(x.outcome)}`;
 }
 
-
 const leaseEarned = (x: Exchange): number | null => {
   if (x.outcome.status !== 200) return null;
   if (x.kind === 'heartbeat') return x.outcome.body.leaseMs;
@@ -439,8 +465,7 @@ const leaseEarned = (x: Exchange): number | null => {
   return body.granted ? body.leaseMs : null;
 };
 
-const isRefusal = (x: Exchange): boolean =>
-  x.outcome.status !== 200 || (x.kind === 'claim' && !x.outcome.body.granted);
+const isRefusal = (x: Exchange): boolean => x.outcome.status !== 200 || (x.kind === 'claim' && !x.outcome.body.granted);
 
 const newer = (a: { incarnation: number; seq: number }, b: { incarnation: number; seq: number }): boolean =>
   a.incarnation > b.incarnation || (a.incarnation === b.incarnation && a.seq > b.seq);
@@ -514,7 +539,8 @@ function holdsOf(events: Trace['events'], settings: WitnessSettings): Hold[] {
     const body = x.outcome.body;
     const terms = 'standalone' in body ? body.standalone : null;
     if (terms?.leaseMs === null && !open.has(x.node)) open.set(x.node, { from: x.now, epoch: body.epoch, at: explain(x) });
-    if (terms && terms.leaseMs !== null) done.push({ node: x.node, from: x.now, until: x.now + terms.leaseMs, at: explain(x), standalone: true });
+    if (terms && terms.leaseMs !== null)
+      done.push({ node: x.node, from: x.now, until: x.now + terms.leaseMs, at: explain(x), standalone: true });
   }
   for (const [node, standalone] of open) done.push({ node, from: standalone.from, until: Infinity, at: standalone.at, standalone: true });
   return done;
@@ -568,12 +594,13 @@ test('W1, replayed: a survivor that reports itself secondary at the instant its 
   );
 });
 
-test('W2: the epoch never falls, rises by exactly one at every change of primary and only then (an operator\'s force included), and every grant, answer and command carries its epoch', () => {
+test("W2: the epoch never falls, rises by exactly one at every change of primary and only then (an operator's force included), and every grant, answer and command carries its epoch", () => {
   fc.assert(
     property(({ events, settings }) => {
       for (const x of events) {
         const { before, after } = x;
-        if (after.primary === before.primary) expect(after.epoch, `${explain(x)}: epoch changed without a change of primary`).toBe(before.epoch);
+        if (after.primary === before.primary)
+          expect(after.epoch, `${explain(x)}: epoch changed without a change of primary`).toBe(before.epoch);
         else expect(after.epoch, `${explain(x)}: primary changed, epoch did not rise by one`).toBe(before.epoch + 1);
 
         if (isOperation(x)) {
@@ -598,7 +625,8 @@ test('W2: the epoch never falls, rises by exactly one at every change of primary
             if (was && isDeepStrictEqual(onTheWire(was), onTheWire(c))) continue;
             expect(c.epoch, `${explain(x)}: command ${commandId} issued to ${id} with another epoch than the state's`).toBe(after.epoch);
             // end-standalone is named for its exclusion (one id each), the others for their epoch.
-            const named = c.type === 'end-standalone' ? `end-standalone-${String(after.exclusion?.at)}-${id}` : `${c.epoch}-${c.type}-${id}`;
+            const named =
+              c.type === 'end-standalone' ? `end-standalone-${String(after.exclusion?.at)}-${id}` : `${c.epoch}-${c.type}-${id}`;
             expect(commandId, explain(x)).toBe(named);
           }
         }
@@ -713,7 +741,12 @@ test('fast path: whenever the heartbeat plan made from the state in hand (the st
         const request = probeRequest(state, probe);
         // As the handler does: a report of an unreachable peer is never planned blind.
         const mustRead = request.peer?.reachable === false;
-        const known = probe.known === 'state' || (probe.known === 'none' && mustRead) ? state : probe.known === 'stale' ? instants[Math.max(0, index - probe.back)]!.state : undefined;
+        const known =
+          probe.known === 'state' || (probe.known === 'none' && mustRead)
+            ? state
+            : probe.known === 'stale'
+              ? instants[Math.max(0, index - probe.back)]!.state
+              : undefined;
         const what = `${probe.node} ${JSON.stringify(request)} at ${now} on ${JSON.stringify(state)}\n  planned from ${known === state ? 'the state itself' : JSON.stringify(known)}`;
         const fast = planHeartbeat(caller, request, now, settings, known);
         const decision = decideHeartbeat(state, caller, request, now, settings);
@@ -725,7 +758,7 @@ test('fast path: whenever the heartbeat plan made from the state in hand (the st
         if (holds(fast.guard, state)) {
           tally.fastHeld++;
           if (known !== state) tally.staleHeld++;
-          if (state.exclusion || (fast.updates.some((u) => u.path[0] === 'exclusion'))) tally.survivorHeld++;
+          if (state.exclusion || fast.updates.some((u) => u.path[0] === 'exclusion')) tally.survivorHeld++;
           expect(decision.kind, what).toBe('write');
           if (decision.kind !== 'write') return;
           expect(holds(decision.plan.guard, state), what).toBe(true);
@@ -733,7 +766,9 @@ test('fast path: whenever the heartbeat plan made from the state in hand (the st
           const viaRead = applyUpdates(state, decision.plan.updates);
           expect(viaFast, what).toEqual(viaRead);
           // What the handler answers after a successful fast write, against what the rules answer.
-          expect(heartbeatResponse(viaFast, caller, request, settings, request.role === 'primary', now), what).toEqual(decision.respond(viaRead));
+          expect(heartbeatResponse(viaFast, caller, request, settings, request.role === 'primary', now), what).toEqual(
+            decision.respond(viaRead),
+          );
         } else {
           if (known !== state) tally.staleMissed++;
           if (decision.kind === 'write') {
@@ -785,7 +820,12 @@ test('claims guessed from a stale sight of the site (as the claim handler does f
         const known = instants[Math.max(0, index - probe.back)]!.state;
         const now = seen.now + probe.later;
         const node = state.nodes[probe.node]!;
-        const request: ClaimRequest = { incarnation: node.incarnation, seq: node.seq + 1, epoch: probe.epoch === 'current' ? state.epoch : probe.epoch, reason: probe.reason };
+        const request: ClaimRequest = {
+          incarnation: node.incarnation,
+          seq: node.seq + 1,
+          epoch: probe.epoch === 'current' ? state.epoch : probe.epoch,
+          reason: probe.reason,
+        };
         const caller = callerOf(probe.node);
         const guess = decideClaim(known, caller, request, now, settings);
         tally.probes++;
@@ -827,8 +867,11 @@ test('commands: a command is delivered to its node in every heartbeat answer unt
               Object.values(commands).some((newer) => newer.epoch === after.epoch);
             // end-standalone goes with its exclusion, however that ended (a survivor's claim is as
             // good as its acknowledgement; a bounded standalone lease may lapse; a force).
-            const endedWithItsExclusion = c.type === 'end-standalone' && before.exclusion !== undefined && after.exclusion?.at !== before.exclusion.at;
-            expect(acked || superseded || endedWithItsExclusion, `${explain(x)}: ${commandId} for ${id} vanished unacknowledged`).toBe(true);
+            const endedWithItsExclusion =
+              c.type === 'end-standalone' && before.exclusion !== undefined && after.exclusion?.at !== before.exclusion.at;
+            expect(acked || superseded || endedWithItsExclusion, `${explain(x)}: ${commandId} for ${id} vanished unacknowledged`).toBe(
+              true,
+            );
           }
         }
         if (x.kind === 'heartbeat' && x.outcome.status === 200) {
@@ -856,7 +899,13 @@ test('commands: a node acting as primary while another node is the witness prima
     property(({ exchanges }) => {
       for (const x of exchanges) {
         const { before, after } = x;
-        if (x.kind === 'heartbeat' && x.outcome.status === 200 && x.request.role === 'primary' && before.primary !== null && before.primary !== x.node) {
+        if (
+          x.kind === 'heartbeat' &&
+          x.outcome.status === 200 &&
+          x.request.role === 'primary' &&
+          before.primary !== null &&
+          before.primary !== x.node
+        ) {
           demotes++;
           const body = x.outcome.body;
           expect(body.commands, explain(x)).toContainEqual(expect.objectContaining({ type: 'demote', epoch: before.epoch }));
@@ -865,7 +914,10 @@ test('commands: a node acting as primary while another node is the witness prima
         }
         if (after.primary !== null) {
           const own = Object.values(after.nodes[after.primary]!.commands);
-          expect(own.filter((c) => c.type === 'demote' && c.epoch >= after.epoch), `${explain(x)}: the primary is told to demote`).toEqual([]);
+          expect(
+            own.filter((c) => c.type === 'demote' && c.epoch >= after.epoch),
+            `${explain(x)}: the primary is told to demote`,
+          ).toEqual([]);
         }
       }
     }),
@@ -908,12 +960,19 @@ test('W5 (a): an excluded node is never granted while its exclusion holds, and w
         const exclusion = activeExclusion(x.before, x.now, settings);
         if (exclusion?.nodeId === x.node) {
           tags.add('refusedExcluded');
-          expect(body, explain(x)).toMatchObject({ granted: false, reason: 'excluded', retryAfterMs: settings.slowHeartbeatMs, primary: x.before.primary });
+          expect(body, explain(x)).toMatchObject({
+            granted: false,
+            reason: 'excluded',
+            retryAfterMs: settings.slowHeartbeatMs,
+            primary: x.before.primary,
+          });
         }
         if (body.granted && x.before.primary !== x.node && x.before.exclusion?.nodeId === x.node) {
           tags.add('readmittedAfterLapse');
           expect(settings.standaloneLeaseMs, `${explain(x)}: granted to a node excluded without end`).not.toBeNull();
-          expect(x.now, `${explain(x)}: granted before the bounded standalone lease lapsed`).toBeGreaterThan(x.before.leaseExpiresAt + settings.skewMarginMs);
+          expect(x.now, `${explain(x)}: granted before the bounded standalone lease lapsed`).toBeGreaterThan(
+            x.before.leaseExpiresAt + settings.skewMarginMs,
+          );
         }
         if (!body.granted && body.reason === 'excluded') expect(exclusion?.nodeId, explain(x)).toBe(x.node);
       }
@@ -961,7 +1020,7 @@ test('W5 (b): the witness never excludes a node it heard within exclusionMs beyo
   );
 });
 
-test('W5 (c): a node is readmitted only in the write that applies the survivor\'s acknowledgement of end-standalone (or a force, or once a bounded standalone lease lapsed), never when the command is issued', () => {
+test("W5 (c): a node is readmitted only in the write that applies the survivor's acknowledgement of end-standalone (or a force, or once a bounded standalone lease lapsed), never when the command is issued", () => {
   fc.assert(
     property(({ settings, events }) => {
       const tags = new Set<keyof typeof reached>();
@@ -974,7 +1033,10 @@ test('W5 (c): a node is readmitted only in the write that applies the survivor\'
           tags.add(isOperation(x) ? 'operatorReadmit' : 'endIssued');
           // One id per exclusion: an acknowledgement of an earlier one's end never ends this one.
           expect(is.ending.commandId, explain(x)).toBe(`end-standalone-${String(is.at)}-${x.after.primary ?? ''}`);
-          expect(x.after.nodes[x.after.primary!]!.commands[is.ending.commandId], explain(x)).toMatchObject({ type: 'end-standalone', issuedAt: is.ending.at });
+          expect(x.after.nodes[x.after.primary!]!.commands[is.ending.commandId], explain(x)).toMatchObject({
+            type: 'end-standalone',
+            issuedAt: is.ending.at,
+          });
         }
         if (isOperation(x)) {
           if (x.kind === 'readmit') expect(is?.at, `${explain(x)}: an operator's readmit readmitted at once`).toBe(was?.at);
@@ -996,8 +1058,12 @@ test('W5 (c): a node is readmitted only in the write that applies the survivor\'
             delivered[x.node].has(`${ending.commandId}@${String(ending.at)}`);
           // A claim comes only from a node that runs nothing and counts on no standalone lease: from
           // the survivor, while the end is pending, it is as good as the acknowledgement (claim.ts).
-          const claimed = x.kind === 'claim' && x.outcome.status === 200 && x.outcome.body.granted && x.node === x.before.primary && ending !== undefined;
-          expect(lapsed || acked || claimed, `${explain(x)}: ${was.nodeId} readmitted without the survivor's acknowledgement (${JSON.stringify(was)})`).toBe(true);
+          const claimed =
+            x.kind === 'claim' && x.outcome.status === 200 && x.outcome.body.granted && x.node === x.before.primary && ending !== undefined;
+          expect(
+            lapsed || acked || claimed,
+            `${explain(x)}: ${was.nodeId} readmitted without the survivor's acknowledgement (${JSON.stringify(was)})`,
+          ).toBe(true);
           if (acked) tags.add('readmittedByAck');
           if (lapsed) expect(settings.standaloneLeaseMs, explain(x)).not.toBeNull();
         }
@@ -1011,28 +1077,33 @@ test('W5 (c): a node is readmitted only in the write that applies the survivor\'
   );
 });
 
-test('W5 (d): while a node is excluded, the survivor\'s renewals say standalone until end-standalone is issued (then carry it until acknowledged), and the excluded node\'s answers say excluded', () => {
+test("W5 (d): while a node is excluded, the survivor's renewals say standalone until end-standalone is issued (then carry it until acknowledged), and the excluded node's answers say excluded", () => {
   fc.assert(
     property(({ settings, exchanges }) => {
       for (const x of exchanges) {
         if (x.outcome.status !== 200) continue;
         const exclusion = activeExclusion(x.after, x.now, settings);
         const renewed = leaseEarned(x) !== null;
-        const expected = renewed && exclusion && !exclusion.ending && x.after.primary === x.node ? { leaseMs: settings.standaloneLeaseMs } : null;
+        const expected =
+          renewed && exclusion && !exclusion.ending && x.after.primary === x.node ? { leaseMs: settings.standaloneLeaseMs } : null;
         const body = x.outcome.body;
         if (x.kind === 'heartbeat') {
           const answer = x.outcome.body;
           expect(answer.excluded, explain(x)).toBe(exclusion?.nodeId === x.node);
           expect(answer.standalone, explain(x)).toEqual(expected);
           if (exclusion?.ending && x.after.primary === x.node) {
-            expect(answer.commands.map((c) => c.id), `${explain(x)}: end-standalone not delivered`).toContain(exclusion.ending.commandId);
+            expect(
+              answer.commands.map((c) => c.id),
+              `${explain(x)}: end-standalone not delivered`,
+            ).toContain(exclusion.ending.commandId);
           }
           // A survivor with no end to its lease, its excluded peer silent, reports for monitoring only: the slow cadence
           // (once it owes no promote or demote: that it acknowledges on the fast one, commandAckMs).
           const excludedHeard = exclusion ? x.after.nodes[exclusion.nodeId]?.lastSeenAt : null;
           const peerSilent = excludedHeard === null || excludedHeard === undefined || x.now - excludedHeard > settings.freshnessMs;
           const owes = answer.commands.some((c) => c.type === 'promote' || c.type === 'demote');
-          if (expected?.leaseMs === null && peerSilent) expect(answer.heartbeatMs, explain(x)).toBe(owes ? settings.fastHeartbeatMs : settings.slowHeartbeatMs);
+          if (expected?.leaseMs === null && peerSilent)
+            expect(answer.heartbeatMs, explain(x)).toBe(owes ? settings.fastHeartbeatMs : settings.slowHeartbeatMs);
         } else if ('standalone' in body) {
           expect(body.standalone, explain(x)).toEqual(expected);
         }
@@ -1062,7 +1133,7 @@ test('W5: the generator reaches survivor mode often enough for the properties ab
 // Hand-picked: a heartbeat planned from a stale sight of the site (a warm host's cache) must write
 // what deciding on a read writes, or fail its guard. The random probes above reach these rarely.
 
-describe('a survivor\'s heartbeat planned from a stale sight of an earlier exclusion', () => {
+describe("a survivor's heartbeat planned from a stale sight of an earlier exclusion", () => {
   const a = callerOf('node-a');
   const b = callerOf('node-b');
   const hb = (role: Role, epoch: number, peer: boolean, seq: number, acks?: string[]): HeartbeatRequest => ({
@@ -1102,7 +1173,9 @@ describe('a survivor\'s heartbeat planned from a stale sight of an earlier exclu
     w.claim(b, { incarnation: 1, seq: 2, epoch: 2, reason: 'operator' }, t);
     w.heartbeat(b, hb('primary', 2, false, 3), (t += 100_000));
     expect(w.state.exclusion?.nodeId).toBe('node-a');
-    expect(w.forcePrimary('node-a', { confirm: 'node-b is powered off', reason: 'test' }, 'key-1', (t += 90_000))).toMatchObject({ written: true });
+    expect(w.forcePrimary('node-a', { confirm: 'node-b is powered off', reason: 'test' }, 'key-1', (t += 90_000))).toMatchObject({
+      written: true,
+    });
     w.heartbeat(a, hb('primary', 3, false, 4), (t += 100_000));
     expect(w.state).toMatchObject({ epoch: 3, primary: 'node-a', exclusion: { nodeId: 'node-b' } });
     // node-a hears node-b again; the host that serves it last saw the site at epoch 1.
@@ -1127,13 +1200,16 @@ describe('a survivor\'s heartbeat planned from a stale sight of an earlier exclu
     w.heartbeat(a, hb('primary', 1, false, 6), (t += 100_000));
     expect(w.readmit('node-b', 'key-1', (t += 1_000))).toMatchObject({ written: true });
     // Same epoch, another exclusion: another command, which the first one's acknowledgement cannot end.
-    expect(w.state.exclusion?.ending).toMatchObject({ by: 'operator', commandId: `end-standalone-${String(w.state.exclusion!.at)}-node-a` });
+    expect(w.state.exclusion?.ending).toMatchObject({
+      by: 'operator',
+      commandId: `end-standalone-${String(w.state.exclusion!.at)}-node-a`,
+    });
     expect(w.state.exclusion?.ending?.commandId).not.toBe(first);
     expectSameAsRead(w, stale, hb('primary', 1, false, 7), t + 1_000);
   });
 });
 
-describe('a survivor\'s claim decided on a stale sight of the site (the claim handler guesses from its cache)', () => {
+describe("a survivor's claim decided on a stale sight of the site (the claim handler guesses from its cache)", () => {
   test('the peer report it decides on is pinned: when the stored report differs, the guess fails instead of writing another decision', () => {
     const a = callerOf('node-a');
     const b = callerOf('node-b');

@@ -11,7 +11,11 @@ const unauthorized = (why: string) => new HttpError(401, 'unauthorized', why);
  * The bearer credential against what the route allows. An API key costs one read (its hash and
  * revocation); the admin key is compared in memory. Refusals name the rule, never a secret.
  */
-export async function authenticate(access: Access, header: string | undefined, deps: Pick<ApiBaseDeps, 'resellers' | 'adminKeyHash'>): Promise<ApiCaller> {
+export async function authenticate(
+  access: Access,
+  header: string | undefined,
+  deps: Pick<ApiBaseDeps, 'resellers' | 'adminKeyHash'>,
+): Promise<ApiCaller> {
   if (access === 'public') return { kind: 'public' };
   const match = /^Bearer (\S{1,512})$/i.exec(header ?? '');
   const presented = match?.[1];

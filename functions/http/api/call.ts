@@ -7,9 +7,7 @@ import { HttpError } from '../http-error.ts';
 
 /** Who is calling, as the credential says. */
 export type ApiCaller =
-  | { kind: 'public' }
-  | { kind: 'admin' }
-  | { kind: 'reseller'; resellerId: string; keyId: string; scope: ApiKeyScope };
+  { kind: 'public' } | { kind: 'admin' } | { kind: 'reseller'; resellerId: string; keyId: string; scope: ApiKeyScope };
 
 type Route<K extends ApiRouteKey> = (typeof apiRoutes)[K];
 type Parsed<T> = T extends z.ZodMiniType ? z.output<T> : undefined;

@@ -15,7 +15,13 @@ export const channelRoutes = {
     // reseller that exists already, still leaves the reseller with its queue and topic.
     const channels = await deps.channels.ensure(body.resellerId);
     logger.info('reseller channels ensured', { resellerId: body.resellerId, queueUrl: channels.queueUrl });
-    const reseller = { resellerId: body.resellerId, name: body.name, targets: body.targets ?? defaultTargets, ...(body.timeZone ? { timeZone: body.timeZone } : {}), createdAt: now };
+    const reseller = {
+      resellerId: body.resellerId,
+      name: body.name,
+      targets: body.targets ?? defaultTargets,
+      ...(body.timeZone ? { timeZone: body.timeZone } : {}),
+      createdAt: now,
+    };
     const first = newKeyRecord(body.resellerId, 'first key', 'read-write', now);
     if (!(await deps.resellers.createReseller(reseller, first.record))) {
       throw new HttpError(409, 'conflict', `reseller ${body.resellerId} exists already`);

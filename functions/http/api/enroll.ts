@@ -15,9 +15,12 @@ const refused = () => new HttpError(401, 'unauthorized', 'the enrollment code is
 // and no change of state will make it succeed. Not 409, which this route answers for a code that is
 // dead (superseded or revoked: ask for a new one); this code is fine, on its own node.
 const otherNode = (codeNode: string, sent: string) =>
-  new HttpError(400, 'wrong-node', `the enrollment code is for node ${codeNode}, not ${sent}: it is still unused; put it in ${codeNode}'s config`, [
-    { path: 'nodeId', message: `the code is for ${codeNode}` },
-  ]);
+  new HttpError(
+    400,
+    'wrong-node',
+    `the enrollment code is for node ${codeNode}, not ${sent}: it is still unused; put it in ${codeNode}'s config`,
+    [{ path: 'nodeId', message: `the code is for ${codeNode}` }],
+  );
 
 export const enrollRoutes = {
   /** The code is the credential: one read to find what it enrolls, one transaction to use it up. */
@@ -30,7 +33,11 @@ export const enrollRoutes = {
     const outcome = await deps.sites.enroll(hash, code, now);
     if (!outcome.ok) {
       if (outcome.why === 'used') throw refused();
-      throw new HttpError(409, 'conflict', 'a newer enrollment of this node was used first, or its token was revoked since: ask for a new code');
+      throw new HttpError(
+        409,
+        'conflict',
+        'a newer enrollment of this node was used first, or its token was revoked since: ask for a new code',
+      );
     }
     const caller = { resellerId: code.resellerId, siteId: code.siteId, nodeId: code.nodeId, tokenVersion: code.tokenVersion };
     logger.appendKeys({ resellerId: caller.resellerId, siteId: caller.siteId, nodeId: caller.nodeId });

@@ -71,5 +71,6 @@ export const incidentRoutes = {
   'POST /v1/sites/{siteId}/incidents/{incidentId}/acknowledge': async (call) =>
     actOnIncident(call.deps, incidentOf(call), 'acknowledge', byKey(call), call.now),
 
-  'POST /v1/sites/{siteId}/incidents/{incidentId}/resolve': async (call) => actOnIncident(call.deps, incidentOf(call), 'resolve', byKey(call), call.now),
+  'POST /v1/sites/{siteId}/incidents/{incidentId}/resolve': async (call) =>
+    actOnIncident(call.deps, incidentOf(call), 'resolve', byKey(call), call.now),
 } satisfies Partial<ApiImplementations<IncidentRouteDeps>>;

@@ -37,19 +37,28 @@ const maxSummaryChars = 200;
 
 /** A line for people, from the first text field the sender gave: control characters out, at most 200 characters. */
 function summaryOf(data: Record<string, unknown> | undefined): string | undefined {
-  const text = summaryFields.map((field) => (data && Object.hasOwn(data, field) ? data[field] : undefined)).find((v) => typeof v === 'string');
+  const text = summaryFields
+    .map((field) => (data && Object.hasOwn(data, field) ? data[field] : undefined))
+    .find((v) => typeof v === 'string');
   if (typeof text !== 'string') return undefined;
   // Cut in UTF-16 units, and never in the middle of a surrogate pair.
-  const line = text.replace(/\p{Cc}+/gu, ' ').trim().slice(0, maxSummaryChars).replace(/[\uD800-\uDBFF]$/, '');
+  const line = text
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, maxSummaryChars)
+    .replace(/[\uD800-\uDBFF]$/, '');
   return line === '' ? undefined : line;
 }
-
 
 /** Size, the integration, the signature (nothing is stored before it passes), the event, then one write. */
 async function receiveHook(call: ApiCall<'POST /v1/hooks/{integrationId}', IntegrationRouteDeps>) {
   const { body, headers } = call.raw;
   if (body.length > maxInboundHookBytes) {
-    throw new HttpError(413, 'payload-too-large', `the body is ${String(body.length)} bytes; at most ${String(maxInboundHookBytes)} are accepted`);
+    throw new HttpError(
+      413,
+      'payload-too-large',
+      `the body is ${String(body.length)} bytes; at most ${String(maxInboundHookBytes)} are accepted`,
+    );
   }
   const integrationId = param(call, 'integrationId');
   const integration = await call.deps.integrations.getById(integrationId);
@@ -66,7 +75,14 @@ async function receiveHook(call: ApiCall<'POST /v1/hooks/{integrationId}', Integ
   const action = Object.hasOwn(integration.mapping, hook.type) ? integration.mapping[hook.type] : undefined;
   const news = { webhookId: verdict.webhookId, at: verdict.at, type: hook.type, action, summary: summaryOf(hook.data) };
   const outcome = await call.deps.integrations.receive(integration, news, call.now);
-  logger.info('inbound hook', { ...context, webhookId: verdict.webhookId, type: hook.type, action: action?.action ?? 'none', alert: action?.alert, outcome });
+  logger.info('inbound hook', {
+    ...context,
+    webhookId: verdict.webhookId,
+    type: hook.type,
+    action: action?.action ?? 'none',
+    alert: action?.alert,
+    outcome,
+  });
   if (outcome === 'replayed') throw new HttpError(409, 'conflict', 'this webhook-id was already received');
   // Older news than the alert already has (hooks may arrive out of order) is accepted, and changes nothing.
   if (!action || outcome === 'stale') return { action: 'ignored' as const, alert: action?.alert ?? null };
@@ -84,7 +100,11 @@ export const integrationRoutes = {
       createdAt: call.now,
     });
     if (!stored) throw notFound('the site');
-    logger.info('integration created', { integrationId: stored.integrationId, siteId: stored.siteId, types: Object.keys(stored.mapping).length });
+    logger.info('integration created', {
+      integrationId: stored.integrationId,
+      siteId: stored.siteId,
+      types: Object.keys(stored.mapping).length,
+    });
     // Behind API Gateway the request's host is the API's own: the URL is whole without configuring it.
     const base = call.deps.publicUrl ?? (call.raw.headers.host ? `https://${call.raw.headers.host}` : '');
     const url = `${base.replace(/\/+$/, '')}${hookPath(stored.integrationId)}`;
@@ -108,7 +128,9 @@ export const integrationRoutes = {
     // The incident only its alerts kept raised is resolved now, saying why (the stream tells its targets).
     const by = `integration-deleted:${integrationId}`;
     const site = { resellerId, siteId: integration.siteId, kind: 'alert.raised' as const };
-    const { after, changed } = await call.deps.incidents.update(resellerId, integration.siteId, site.kind, (current) => withdraw(current, site, withdrawn, call.now, by));
+    const { after, changed } = await call.deps.incidents.update(resellerId, integration.siteId, site.kind, (current) =>
+      withdraw(current, site, withdrawn, call.now, by),
+    );
     logger.info('integration removed', {
       integrationId,
       siteId: integration.siteId,

@@ -40,7 +40,8 @@ function page(title: string, paragraphs: string[], button?: string): APIGatewayP
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
     },
@@ -70,7 +71,12 @@ export const linkRoutes = {
   'POST /v1/links/{token}': async (call) => {
     const link = linkOf(call);
     const incident = await actOnIncident(call.deps, link, link.action, 'link', call.now);
-    logger.info('incident link used', { resellerId: link.resellerId, siteId: link.siteId, incidentId: link.incidentId, action: link.action });
+    logger.info('incident link used', {
+      resellerId: link.resellerId,
+      siteId: link.siteId,
+      incidentId: link.incidentId,
+      action: link.action,
+    });
     return page(`Incident ${incident.incidentId} ${incident.state}`, summaryOf(incident));
   },
 } satisfies Partial<ApiImplementations<LinkRouteDeps>>;

@@ -10,13 +10,26 @@ import type { ApiDeps } from '../../adapters/api-config.ts';
 /** The SLA report: the reseller, its sites and their trails. */
 export type ReportRouteDeps = Pick<ApiDeps, 'resellers' | 'sites' | 'trail'>;
 
-const contentTypes = { json: 'application/json', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8', pdf: 'application/pdf' } as const;
+const contentTypes = {
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  pdf: 'application/pdf',
+} as const;
 
 export const reportRoutes = {
   'GET /v1/reports/sla': async (call) => {
     const { from, to, siteId, customerId, tz } = call.query;
     const format = call.query.format ?? 'json';
-    const loaded = await loadSlaReport(call.deps, { resellerId: resellerOf(call), from, to, now: call.now, siteId, customerId, timeZone: tz });
+    const loaded = await loadSlaReport(call.deps, {
+      resellerId: resellerOf(call),
+      from,
+      to,
+      now: call.now,
+      siteId,
+      customerId,
+      timeZone: tz,
+    });
     if ('missing' in loaded) throw notFound(loaded.missing === 'reseller' ? 'the reseller' : `the ${loaded.missing}`);
     if ('invalid' in loaded) throw new HttpError(400, 'invalid-body', loaded.invalid, [{ path: 'query.to', message: 'not after from' }]);
     const headers = { 'content-type': contentTypes[format], 'cache-control': 'no-store' };

@@ -9,7 +9,12 @@ import type { ApiDeps } from '../../adapters/api-config.ts';
 /** The reseller's account, API keys and customers: the reseller store only. */
 export type ResellerRouteDeps = Pick<ApiDeps, 'resellers'>;
 
-export function newKeyRecord(resellerId: string, name: string, scope: ApiKeyRecord['scope'], now: number): { record: ApiKeyRecord; key: string } {
+export function newKeyRecord(
+  resellerId: string,
+  name: string,
+  scope: ApiKeyRecord['scope'],
+  now: number,
+): { record: ApiKeyRecord; key: string } {
   const { key, keyId, hash } = newApiKey(resellerId);
   return { key, record: { resellerId, keyId, name, scope, hash: hash.toString('base64url'), createdAt: now, revokedAt: null } };
 }
@@ -46,7 +51,8 @@ export const resellerRoutes = {
     const old = await call.deps.resellers.getApiKey(resellerId, param(call, 'keyId'));
     if (old?.revokedAt !== null) throw notFound('an unrevoked API key with this id');
     const { record, key } = newKeyRecord(resellerId, old.name, old.scope, call.now);
-    if (!(await call.deps.resellers.rotateApiKey(resellerId, old.keyId, record, call.now))) throw notFound('an unrevoked API key with this id');
+    if (!(await call.deps.resellers.rotateApiKey(resellerId, old.keyId, record, call.now)))
+      throw notFound('an unrevoked API key with this id');
     logger.info('API key rotated', { keyId: old.keyId, newKeyId: record.keyId });
     return { ...apiKeyView(record), secret: key };
   },

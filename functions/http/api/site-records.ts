@@ -25,7 +25,12 @@ function authorOf(call: AnyCall<SiteRecordRouteDeps>): MaintenanceAuthor {
 }
 
 function refusal(refused: MaintenanceRefusal): HttpError {
-  return new HttpError(refused.status, refused.code, refused.message, refused.path ? [{ path: refused.path, message: refused.message }] : undefined);
+  return new HttpError(
+    refused.status,
+    refused.code,
+    refused.message,
+    refused.path ? [{ path: refused.path, message: refused.message }] : undefined,
+  );
 }
 
 const changedMeanwhile = () => new HttpError(409, 'conflict', 'the window changed meanwhile; read it again');
@@ -109,7 +114,8 @@ export const siteRecordRoutes = {
     const { from, to, ...page } = call.query;
     const start = from ? Date.parse(from) : 0;
     const end = to ? Date.parse(to) : call.now + 1;
-    if (from && to && start > end) throw new HttpError(400, 'invalid-body', 'from is after to', [{ path: 'query.from', message: 'after to' }]);
+    if (from && to && start > end)
+      throw new HttpError(400, 'invalid-body', 'from is after to', [{ path: 'query.from', message: 'after to' }]);
     if (start > end) return { items: [], nextCursor: null };
     return call.deps.trail.listEvents(resellerId, siteId, page, start, end, call.now);
   },

@@ -54,9 +54,11 @@ export function siteSummary(entry: FleetEntry, now: number, settings: WitnessSet
   const { listing, trackers } = entry;
   const state = entry.state ?? newSite({ resellerId: '', siteId: listing.siteId, nodeIds: listing.nodeIds, tokenVersion: 0 });
   const openIncidents = { critical: 0, warning: 0, info: 0 };
-  for (const tracker of trackers) if (tracker.incident && tracker.incident.state !== 'resolved') openIncidents[incidentSeverity(tracker)] += 1;
+  for (const tracker of trackers)
+    if (tracker.incident && tracker.incident.state !== 'resolved') openIncidents[incidentSeverity(tracker)] += 1;
   const exclusion = activeExclusion(state, now, settings);
-  const survivor = exclusion && state.primary !== null ? { node: state.primary, excludedNode: exclusion.nodeId, since: iso(exclusion.at) } : null;
+  const survivor =
+    exclusion && state.primary !== null ? { node: state.primary, excludedNode: exclusion.nodeId, since: iso(exclusion.at) } : null;
   const unendingStandalone = survivor !== null && settings.standaloneLeaseMs === null;
   return {
     ...siteView(listing),
@@ -104,7 +106,10 @@ function survivorView(node: string, exclusion: Exclusion, state: SiteState, sett
 export async function ownSite(call: AnyCall<SiteRouteDeps>) {
   const resellerId = resellerOf(call);
   const siteId = param(call, 'siteId');
-  const [listing, state] = await Promise.all([call.deps.sites.getListing(resellerId, siteId), call.deps.sites.getState(resellerId, siteId)]);
+  const [listing, state] = await Promise.all([
+    call.deps.sites.getListing(resellerId, siteId),
+    call.deps.sites.getState(resellerId, siteId),
+  ]);
   if (!listing || !state) throw notFound('the site');
   return { resellerId, siteId, listing, state };
 }
@@ -114,13 +119,28 @@ export const siteRoutes = {
     const resellerId = resellerOf(call);
     const { siteId, customerId, name, nodeIds, policy } = call.body;
     if (policy?.preferredNode && !nodeIds.includes(policy.preferredNode)) {
-      throw new HttpError(400, 'invalid-body', 'the preferred node is not one of the nodes', [{ path: 'policy.preferredNode', message: 'not one of nodeIds' }]);
+      throw new HttpError(400, 'invalid-body', 'the preferred node is not one of the nodes', [
+        { path: 'policy.preferredNode', message: 'not one of nodeIds' },
+      ]);
     }
     // Nodes start at token version 0, which no token carries: only enrollment makes a node's token.
     const state = newSite({ resellerId, siteId, nodeIds, policy: policy ?? defaultPolicy, tokenVersion: 0 });
     const codes = nodeIds.map((nodeId) => enrollmentCode(resellerId, siteId, nodeId, 1, call.now));
-    const listing: SiteListing = { siteId, customerId, name, nodeIds: [...nodeIds], createdAt: call.now, enrolledVersion: {}, maintenance: {} };
-    const outcome = await call.deps.sites.createSite(resellerId, listing, state, codes.map((c) => ({ ...c.record, hash: c.hash })));
+    const listing: SiteListing = {
+      siteId,
+      customerId,
+      name,
+      nodeIds: [...nodeIds],
+      createdAt: call.now,
+      enrolledVersion: {},
+      maintenance: {},
+    };
+    const outcome = await call.deps.sites.createSite(
+      resellerId,
+      listing,
+      state,
+      codes.map((c) => ({ ...c.record, hash: c.hash })),
+    );
     if (outcome === 'no-customer') throw notFound(`customer ${customerId}`);
     if (outcome === 'exists') throw new HttpError(409, 'conflict', `site ${siteId} exists already`);
     logger.info('site created', { siteId, customerId, nodeIds });
@@ -131,7 +151,9 @@ export const siteRoutes = {
     const { cursor, limit, customerId, status } = call.query;
     const page = await call.deps.sites.listFleet(resellerOf(call), { cursor, limit, customerId });
     const wanted = status === undefined ? undefined : new Set(statusesOf(status));
-    const items = page.items.map((entry) => siteSummary(entry, call.now, call.deps.settings)).filter((site) => !wanted || wanted.has(site.status));
+    const items = page.items
+      .map((entry) => siteSummary(entry, call.now, call.deps.settings))
+      .filter((site) => !wanted || wanted.has(site.status));
     // Counting per status would read every site of the reseller: not at a bounded cost (FleetPage's description).
     return { items, nextCursor: page.nextCursor, counts: null };
   },
@@ -144,7 +166,9 @@ export const siteRoutes = {
   'PUT /v1/sites/{siteId}/policy': async (call) => {
     const { resellerId, siteId, listing } = await ownSite(call);
     if (call.body.preferredNode !== null && !listing.nodeIds.includes(call.body.preferredNode)) {
-      throw new HttpError(400, 'invalid-body', 'the preferred node is not one of the nodes', [{ path: 'preferredNode', message: 'not a node of this site' }]);
+      throw new HttpError(400, 'invalid-body', 'the preferred node is not one of the nodes', [
+        { path: 'preferredNode', message: 'not a node of this site' },
+      ]);
     }
     const state = await call.deps.sites.setPolicy(resellerId, siteId, call.body);
     if (!state) throw notFound('the site');

@@ -33,7 +33,10 @@ interface OperatorWrite {
  * store (pinned to the state's `rev`). A lost race (a heartbeat in between) returns the state the
  * guard failed on, and the decision is taken again on it, without another read.
  */
-async function retryOperatorWrite(call: AnyCall<SurvivorRouteDeps>, decide: (state: SiteState) => OperatorDecision): Promise<OperatorWrite> {
+async function retryOperatorWrite(
+  call: AnyCall<SurvivorRouteDeps>,
+  decide: (state: SiteState) => OperatorDecision,
+): Promise<OperatorWrite> {
   const { resellerId, siteId, listing, state: read } = await ownSite(call);
   let state: SiteState | undefined = read;
   for (let attempt = 1; attempt <= maxAttempts && state; attempt++) {
@@ -57,9 +60,12 @@ export const survivorRoutes = {
   'POST /v1/sites/{siteId}/nodes/{nodeId}/force-primary': async (call) => {
     const nodeId = param(call, 'nodeId');
     const keyId = keyOf(call);
-    const { listing, state, written, reason } = await retryOperatorWrite(call, (s) => decideForcePrimary(s, nodeId, call.body, keyId, call.now, call.deps.settings));
+    const { listing, state, written, reason } = await retryOperatorWrite(call, (s) =>
+      decideForcePrimary(s, nodeId, call.body, keyId, call.now, call.deps.settings),
+    );
     const previousPrimary = state.decision?.inputs.previousPrimary;
-    if (!written || state.decision?.kind !== 'force' || typeof previousPrimary !== 'string') throw new Error('force-primary returned without writing a forced failover');
+    if (!written || state.decision?.kind !== 'force' || typeof previousPrimary !== 'string')
+      throw new Error('force-primary returned without writing a forced failover');
     // Who did it, and what they declared: the audit trail has it too (failover.forced), from the decision written.
     logger.warn('failover forced by an operator', {
       siteId: listing.siteId,
@@ -87,11 +93,19 @@ export const survivorRoutes = {
   'POST /v1/sites/{siteId}/nodes/{nodeId}/readmit': async (call) => {
     const nodeId = param(call, 'nodeId');
     const keyId = keyOf(call);
-    const { listing, state, written, reason } = await retryOperatorWrite(call, (s) => decideReadmit(s, nodeId, keyId, call.now, call.deps.settings));
+    const { listing, state, written, reason } = await retryOperatorWrite(call, (s) =>
+      decideReadmit(s, nodeId, keyId, call.now, call.deps.settings),
+    );
     const ending = state.exclusion?.ending;
     const survivor = state.primary;
     if (!ending || survivor === null) throw new Error('readmit returned without a pending end of the standalone lease');
-    logger.info(written ? 'readmission asked by an operator' : 'readmission already pending', { siteId: listing.siteId, nodeId, survivor, keyId, reason });
+    logger.info(written ? 'readmission asked by an operator' : 'readmission already pending', {
+      siteId: listing.siteId,
+      nodeId,
+      survivor,
+      keyId,
+      reason,
+    });
     return {
       status: 'pending',
       nodeId,

@@ -25,7 +25,8 @@ const defaultOverlapSeconds = 86_400;
 /** A URL that points inside a network (or, in AWS, at the machine itself) is refused before it is stored. */
 async function checkUrl(call: AnyCall<WebhookRouteDeps>, settings: PutEndpointRequest): Promise<void> {
   const verdict = await checkWebhookUrl(settings.url, call.deps.addressPolicy);
-  if (!verdict.ok) throw new HttpError(400, 'invalid-body', `the URL is refused: ${verdict.reason}`, [{ path: 'url', message: verdict.reason }]);
+  if (!verdict.ok)
+    throw new HttpError(400, 'invalid-body', `the URL is refused: ${verdict.reason}`, [{ path: 'url', message: verdict.reason }]);
 }
 
 async function endpointOf(call: AnyCall<WebhookRouteDeps>) {
@@ -36,7 +37,8 @@ async function endpointOf(call: AnyCall<WebhookRouteDeps>) {
 
 /** A replay to a disabled endpoint would only fail again at once: it is refused, with what to do. */
 function refuseIfDisabled(endpoint: { enabled: boolean; endpointId: string }): void {
-  if (!endpoint.enabled) throw new HttpError(409, 'conflict', `the endpoint ${endpoint.endpointId} is disabled: enable it (PUT) before replaying`);
+  if (!endpoint.enabled)
+    throw new HttpError(409, 'conflict', `the endpoint ${endpoint.endpointId} is disabled: enable it (PUT) before replaying`);
 }
 
 function jobsOf(call: AnyCall<WebhookRouteDeps>, what = 'replays') {
@@ -107,7 +109,8 @@ export const webhookRoutes = {
   },
 
   'DELETE /v1/webhooks/{endpointId}': async (call) => {
-    if (!(await call.deps.webhookEndpoints.deleteEndpoint(resellerOf(call), param(call, 'endpointId')))) throw notFound('the webhook endpoint');
+    if (!(await call.deps.webhookEndpoints.deleteEndpoint(resellerOf(call), param(call, 'endpointId'))))
+      throw notFound('the webhook endpoint');
     logger.info('webhook endpoint removed', { endpointId: param(call, 'endpointId') });
     return undefined;
   },
@@ -121,7 +124,11 @@ export const webhookRoutes = {
     }
     const previous = secrets.slice(1).map((s) => s.expiresAt ?? call.now);
     logger.info('webhook secret rotated', { endpointId: endpoint.endpointId, signing: secrets.length });
-    return { endpointId: endpoint.endpointId, secret: fresh.secret, previousExpiresAt: previous.length > 0 ? iso(Math.max(...previous)) : null };
+    return {
+      endpointId: endpoint.endpointId,
+      secret: fresh.secret,
+      previousExpiresAt: previous.length > 0 ? iso(Math.max(...previous)) : null,
+    };
   },
 
   'GET /v1/webhooks/{endpointId}/messages': async (call) => {
@@ -149,11 +156,18 @@ export const webhookRoutes = {
     refuseIfDisabled(endpoint);
     jobsOf(call);
     // One more than a call replays: whether there are more to come.
-    const ids = await call.deps.webhookMessages.failedSince(endpoint.resellerId, endpoint.endpointId, Date.parse(call.body.since), maxReplayedPerCall + 1);
+    const ids = await call.deps.webhookMessages.failedSince(
+      endpoint.resellerId,
+      endpoint.endpointId,
+      Date.parse(call.body.since),
+      maxReplayedPerCall + 1,
+    );
     const batch = ids.slice(0, maxReplayedPerCall);
     let replayed = 0;
     for (let i = 0; i < batch.length; i += replayConcurrency) {
-      const done = await Promise.all(batch.slice(i, i + replayConcurrency).map((messageId) => replay(call, call.deps.webhookMessages, endpoint.endpointId, messageId)));
+      const done = await Promise.all(
+        batch.slice(i, i + replayConcurrency).map((messageId) => replay(call, call.deps.webhookMessages, endpoint.endpointId, messageId)),
+      );
       replayed += done.filter(Boolean).length;
     }
     const more = ids.length > maxReplayedPerCall;

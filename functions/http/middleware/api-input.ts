@@ -7,7 +7,8 @@ import { issueDetails, parseJsonBody } from './json-body.ts';
 
 function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid-body', `the ${where} does not match the schema`, issueDetails(parsed.error.issues, [where]));
+  if (!parsed.success)
+    throw new HttpError(400, 'invalid-body', `the ${where} does not match the schema`, issueDetails(parsed.error.issues, [where]));
   return parsed.data;
 }
 
@@ -27,7 +28,10 @@ export function apiInput(): MiddlewareObj<ApiEvent> {
       if (!route.query && event.rawQueryString) throw new HttpError(400, 'invalid-body', 'this route takes no query parameters');
       const body = route.body ? parseJsonBody(event, route.body) : undefined;
       if (!route.body && !route.rawBody && event.body) throw new HttpError(400, 'invalid-body', 'this route takes no body');
-      const raw = { headers: event.headers, body: Buffer.from(route.rawBody ? (event.body ?? '') : '', event.isBase64Encoded ? 'base64' : 'utf8') };
+      const raw = {
+        headers: event.headers,
+        body: Buffer.from(route.rawBody ? (event.body ?? '') : '', event.isBase64Encoded ? 'base64' : 'utf8'),
+      };
       // The call's query and body types are its route's; the schemas above are what made them so.
       event.input = { params, query, body, raw } as ApiEvent['input'];
     },

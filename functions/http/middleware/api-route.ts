@@ -10,7 +10,10 @@ function isRoute(key: string): key is ApiRouteKey {
 }
 
 /** The call's route, if this function serves it (404 otherwise), then its deps and the clock, read once for the whole call. */
-export function apiRoute<D extends ApiBaseDeps>(getDeps: ApiDepsSource<D>, served: Partial<ApiImplementations<D>>): MiddlewareObj<ApiEvent> {
+export function apiRoute<D extends ApiBaseDeps>(
+  getDeps: ApiDepsSource<D>,
+  served: Partial<ApiImplementations<D>>,
+): MiddlewareObj<ApiEvent> {
   return {
     name: 'apiRoute',
     before: async ({ event }) => {

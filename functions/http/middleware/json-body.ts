@@ -31,7 +31,10 @@ export function parseJsonBytes<S extends z.ZodMiniType>(bytes: Buffer, schema: S
 }
 
 /** Size limit, then `parseJsonBytes`. */
-export function parseJsonBody<S extends z.ZodMiniType>(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, schema: S): z.output<S> {
+export function parseJsonBody<S extends z.ZodMiniType>(
+  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>,
+  schema: S,
+): z.output<S> {
   const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (bytes.length > maxBodyBytes) {
     throw new HttpError(413, 'payload-too-large', `the body is ${bytes.length} bytes; at most ${maxBodyBytes} are accepted`);

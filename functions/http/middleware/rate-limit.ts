@@ -38,7 +38,8 @@ export function credentialLimit(): MiddlewareObj<ApiEvent> {
     name: 'credentialLimit',
     before: ({ event }) => {
       const { caller } = event;
-      const credential = caller.kind === 'reseller' ? `key:${caller.keyId}` : caller.kind === 'admin' ? 'admin' : `ip:${event.requestContext.http.sourceIp}`;
+      const credential =
+        caller.kind === 'reseller' ? `key:${caller.keyId}` : caller.kind === 'admin' ? 'admin' : `ip:${event.requestContext.http.sourceIp}`;
       refuseIfLimited(event.deps.limiter.check(credential, event.now), 'this credential');
     },
   };
