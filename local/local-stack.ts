@@ -74,6 +74,8 @@ export interface LocalStackOptions {
    * the webhook queues (each needs `snsSqs`), and the silence detector every minute.
    */
   run?: { events?: boolean; incidents?: boolean; webhooks?: boolean; detector?: boolean };
+  /** The events topic's name; default `npm start`'s. Tests sharing one fauxqs give each stack its own. */
+  eventTopicName?: string;
   /** Router and deliverer batches in flight at once, each; default the webhook runtime's. */
   webhookConcurrency?: number;
   /** Wraps the background functions' handlers (the caller times each invocation, or feeds the publisher itself). */
@@ -176,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const run = options.run ?? {};
     const needsTopic = [run.events, run.incidents, run.webhooks].some(Boolean);
     if (needsTopic && !snsSqsEndpoint) throw new Error('startLocalStack: events, incidents and webhooks need snsSqs');
-    const topicArn = needsTopic && snsSqsEndpoint ? await ensureEventTopic(snsSqsEndpoint) : undefined;
+    const topicArn = needsTopic && snsSqsEndpoint ? await ensureEventTopic(snsSqsEndpoint, options.eventTopicName) : undefined;
     const channelPrefix = options.channelPrefix ?? defaultChannelPrefix;
     const addressPolicy = options.addressPolicy ?? { allowLoopback: false };
     const settings = { ...defaultSettings, ...options.settings };

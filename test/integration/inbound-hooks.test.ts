@@ -18,20 +18,14 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { documentClient, localDynamoClientConfig } from '../../functions/adapters/config.ts';
 import { IntegrationStore } from '../../functions/adapters/integration-store.ts';
-import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
 import { alertSk, sitePk } from '../../functions/adapters/tenancy-items.ts';
 import { applyChange, conditionChangesOf, defaultPolicy } from '../../functions/domain/incidents.ts';
-import { defaultSettings } from '../../functions/domain/settings.ts';
-import { publisherHandler } from '../../functions/handlers/publisher.ts';
-import { ensureEventTopic } from '../../local/sns-sqs.ts';
-import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import type { WitnessEvent } from '../../protocol/events.ts';
 import { maxInboundHookBytes } from '../../protocol/webhooks.ts';
 import { type Answer, setUpReseller, startApi, type TestApi } from '../support/api.ts';
 import { conflictLikeDynamoDb } from '../support/transaction-conflicts.ts';
 
 let api: TestApi;
-let poller: StreamPoller;
 let incidents: IncidentDeps;
 let reseller: Awaited<ReturnType<typeof setUpReseller>>;
 let other: Awaited<ReturnType<typeof setUpReseller>>;
@@ -49,21 +43,10 @@ interface Created {
 }
 
 beforeAll(async () => {
-  api = await startApi();
+  api = await startApi({ events: true });
   api.clock.ms = Date.parse('2027-02-01T09:00:00Z');
   const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
   const sns = localSnsClient(inject('snsSqsEndpoint'));
-  const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
-  const handler = publisherHandler(() =>
-    publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }),
-  );
-  poller = await startStreamPoller({
-    client,
-    streams: streamsClient(inject('dynamoEndpoint')),
-    tableName: api.tableName,
-    intervalMs: 50,
-    handler,
-  });
   // The incidents function on the same table, fed below by hand with the events the trail recorded.
   const sqs = localSqsClient(inject('snsSqsEndpoint'));
   const prefix = `ih-${randomBytes(4).toString('hex')}`;
@@ -81,7 +64,6 @@ beforeAll(async () => {
   other = await setUpReseller(api);
 });
 afterAll(async () => {
-  await poller.stop();
   await api.close();
 });
 
@@ -141,7 +123,7 @@ async function alertIncident(incidentId: string): Promise<Incident> {
 }
 
 async function trail(): Promise<WitnessEvent[]> {
-  await poller.drain();
+  await api.drainEvents();
   const answer = await api.call('GET', `/v1/sites/${reseller.siteId}/events?from=2027-01-01T00:00:00Z&limit=100`, reseller.key);
   expect(answer.status, answer.text).toBe(200);
   return (answer.body as { items: WitnessEvent[] }).items;
@@ -149,11 +131,11 @@ async function trail(): Promise<WitnessEvent[]> {
 
 /** Sends a request that must be refused, and checks that the table is exactly as before (the publisher's trail settled first). */
 async function expectRefusedUnchanged(status: number, request: () => Promise<Answer>): Promise<Answer> {
-  await poller.drain();
+  await api.drainEvents();
   const before = await api.snapshot();
   const answer = await request();
   expect(answer.status, answer.text).toBe(status);
-  await poller.drain();
+  await api.drainEvents();
   expect(await api.snapshot()).toEqual(before);
   return answer;
 }

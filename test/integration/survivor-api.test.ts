@@ -5,43 +5,21 @@
  * accepted once, readmit sends the survivor its command and the acknowledgement readmits the
  * node. The table's stream runs into the publisher, so the audit trail tells who forced what.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localDynamoClientConfig } from '../../functions/adapters/config.ts';
-import { localSnsClient } from '../../functions/adapters/messaging-clients.ts';
-import { publisherDeps } from '../../functions/adapters/publisher-config.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteStore } from '../../functions/adapters/site-store.ts';
-import { defaultSettings } from '../../functions/domain/settings.ts';
 import { newSite } from '../../functions/domain/site-state.ts';
+import { defaultSettings } from '../../functions/domain/settings.ts';
 import { siteStatus } from '../../functions/http/api/sites.ts';
-import { publisherHandler } from '../../functions/handlers/publisher.ts';
-import { ensureEventTopic } from '../../local/sns-sqs.ts';
-import { type StreamPoller, startStreamPoller, streamsClient } from '../../local/stream-poller.ts';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { ForcedFailover, ReadmitPending, SiteStatus } from '../../protocol/reseller.ts';
 import { type Answer, enrolledAgents, setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
 let api: TestApi;
-let poller: StreamPoller;
 
 beforeAll(async () => {
-  api = await startApi();
-  const client = new DynamoDBClient(localDynamoClientConfig(inject('dynamoEndpoint')));
-  const sns = localSnsClient(inject('snsSqsEndpoint'));
-  const topicArn = await ensureEventTopic(inject('snsSqsEndpoint'), `events-${api.tableName}`);
-  const handler = publisherHandler(() =>
-    publisherDeps({ tableName: api.tableName, settings: defaultSettings, dynamo: client, sns, topicArn }),
-  );
-  poller = await startStreamPoller({
-    client,
-    streams: streamsClient(inject('dynamoEndpoint')),
-    tableName: api.tableName,
-    intervalMs: 50,
-    handler,
-  });
+  api = await startApi({ events: true });
 });
 afterAll(async () => {
-  await poller.stop();
   await api.close();
 });
 
@@ -77,7 +55,7 @@ async function loseNodeB(site: Awaited<ReturnType<typeof healthySite>>): Promise
 
 /** Every item of the table once the publisher has caught up (its audit-trail writes are not the API's). */
 async function settledSnapshot(): Promise<unknown[]> {
-  await poller.drain();
+  await api.drainEvents();
   return api.snapshot();
 }
 
@@ -97,7 +75,7 @@ function expectRefusal(answer: Answer, status: number, code: string): void {
 }
 
 async function trail(site: { key: string; siteId: string }) {
-  await poller.drain();
+  await api.drainEvents();
   const answer = await api.call('GET', `/v1/sites/${site.siteId}/events`, site.key);
   return (answer.body as { items: { type: string; timestamp: string; data: Record<string, unknown> }[] }).items;
 }

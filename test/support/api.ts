@@ -26,6 +26,8 @@ export interface TestApi {
   requests: RequestCounter;
   /** One HTTP request; `body` is sent as JSON unless it is a string already. */
   call(method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** With `events`: resolves once every stream record written before has reached the publisher. */
+  drainEvents(): Promise<void>;
   /** Every item of the table, sorted by key: compare two to see that nothing changed. */
   snapshot(): Promise<unknown[]>;
   close(): Promise<void>;
@@ -35,12 +37,20 @@ export interface TestApi {
  * The whole local service as `npm start` serves it (node protocol, reseller API, OpenAPI, console) on a
  * fresh table of the test run's DynamoDB Local, with a test clock and a known admin key.
  */
-export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise<TestApi> {
+export async function startApi(
+  options: {
+    rateLimit?: RateLimit;
+    /** The table's stream runs into the event publisher (on a topic of this API's own), so the audit trail fills. */
+    events?: boolean;
+  } = {},
+): Promise<TestApi> {
   const clock = new TestClock();
+  const tableName = `api-${randomBytes(6).toString('hex')}`;
   const stack = await startLocalStack({
     clock: clock.now,
     dynamodb: { endpoint: inject('dynamoEndpoint') },
-    tableName: `api-${randomBytes(6).toString('hex')}`,
+    tableName,
+    ...(options.events ? { run: { events: true }, eventTopicName: `events-${tableName}` } : {}),
     // Each API its own channel prefix on the run's fauxqs: resellers of the same id in two files never share a queue.
     // Replays are scheduled on a deliveries queue of the API's own; nothing drains it here (the webhook e2e test runs the deliverer).
     snsSqs: { endpoint: inject('snsSqsEndpoint') },
@@ -50,7 +60,7 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
     // The console too, as npm start serves it (its files are built at its first request).
     serve: { api: true, console: 'on-first-request' },
   });
-  const { doc, tableName, adminKey, api, witness } = stack;
+  const { doc, adminKey, api, witness } = stack;
   const requests = new RequestCounter().attach(stack.dynamo);
   const local = { url: stack.url, close: () => stack.stop() };
   return {
@@ -79,6 +89,10 @@ export async function startApi(options: { rateLimit?: RateLimit } = {}): Promise
         // Not JSON (a CSV or HTML report): `text` has it.
       }
       return { status: response.status, body: parsed, text, headers: response.headers };
+    },
+    async drainEvents() {
+      if (!stack.events) throw new Error('startApi: the event publisher runs only with { events: true }');
+      await stack.events.drain();
     },
     async snapshot() {
       const items: Record<string, unknown>[] = [];
