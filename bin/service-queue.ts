@@ -44,15 +44,22 @@ const queue = new URL(queueUrl);
 const sqs = queue.hostname.endsWith('.localhost') ? localSqsClient(`http://127.0.0.1:${queue.port}`) : new SQSClient({});
 
 let received = 0;
+/** One line a reseller can act on (which queue, and why), not the SDK's stack trace. */
+function cannotRead(error: unknown): never {
+  const cause = error instanceof Error ? error.message || error.name : String(error);
+  console.error(`service-queue: cannot read the queue ${queueUrl}: ${cause}`);
+  process.exit(1);
+}
 for (;;) {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
-  );
+  const { Messages = [] } = await sqs
+    .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }))
+    .catch(cannotRead);
   if (Messages.length === 0) break;
   for (const message of Messages) {
     process.stdout.write(`${message.Body ?? ''}\n`);
     received++;
-    if (!values.keep) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    if (!values.keep)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle })).catch(cannotRead);
   }
   if (values.keep) break;
 }
