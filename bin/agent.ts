@@ -7,7 +7,6 @@
  *   tiebreak-agent maintenance --config /etc/tiebreak/agent.yaml --minutes 60 --reason "replacing disks"
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../agent/config.ts';
 import { monotonicClock } from '../agent/io/clock.ts';
 import { withNodeToken } from '../agent/io/enrollment.ts';
@@ -15,30 +14,90 @@ import { WitnessClient } from '../agent/io/witness-client.ts';
 import { AgentRuntime, statusInWords } from '../agent/io/runtime.ts';
 import { statusFile } from '../agent/io/state-file.ts';
 import { runWatchdog } from '../agent/io/watchdog.ts';
+import packageJson from '../package.json' with { type: 'json' };
+import { parseSubcommand } from './cli/command.ts';
 
-const usage = [
-  'usage: tiebreak-agent run|status --config FILE',
-  '       tiebreak-agent watchdog --config FILE --device /dev/watchdog --timeout-ms MS [--max-age-ms MS]',
-  '       tiebreak-agent maintenance --config FILE --minutes N --reason TEXT',
-].join('\n');
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
+const configLine = '  -c, --config FILE   the agent config (YAML: docs/agent.md)';
+const helpLine = '  -h, --help          this text';
+const usage = `usage: tiebreak-agent <command> --config FILE [options]
+
+The Tiebreak agent of one node of a two-node pair (docs/agent.md).
+
+  run           run the agent: heartbeats, peer leases, claims, hooks
+  status        print the running agent's status (JSON on stdout, words on stderr)
+  watchdog      feed the Linux watchdog device while the agent's status is fresh
+  maintenance   declare a maintenance window for this node's site
+
+  tiebreak-agent <command> --help   a command's options
+  tiebreak-agent --version          the version`;
+const subcommands = {
+  run: {
+    usage: `usage: tiebreak-agent run --config FILE
+
+Runs the agent in the foreground (a systemd service runs it so), one JSON line per event on stdout;
+SIGTERM or SIGINT stops it. At its first start it exchanges witness.enrollmentCode for its token.
+
+${configLine}
+${helpLine}`,
+    options: ['config'],
+  },
+  status: {
+    usage: `usage: tiebreak-agent status --config FILE
+
+Prints the running agent's last status as JSON on stdout (with its age, ageMs), and in words on stderr.
+
+${configLine}
+${helpLine}`,
+    options: ['config'],
+  },
+  watchdog: {
+    usage: `usage: tiebreak-agent watchdog --config FILE --device /dev/watchdog --timeout-ms MS [--max-age-ms MS]
+
+Feeds the watchdog device only while the agent's status (fresher than --max-age-ms) says this
+server runs no workloads, or holds its lease longer than the device's timeout: when the agent hangs
+or dies, the device resets the machine before the other server may take over.
+
+${configLine}
+  --device PATH       the watchdog device (required)
+  --timeout-ms MS     the device's own timeout, at least 1000 (required)
+  --max-age-ms MS     how old the status may be, at least 1000 (default 5000)
+${helpLine}`,
+    options: ['config', 'device', 'timeout-ms', 'max-age-ms'],
+  },
+  maintenance: {
+    usage: `usage: tiebreak-agent maintenance --config FILE --minutes N --reason TEXT
+
+Declares a maintenance window for this node's site, from now: nobody is paged for the site until
+it ends. Gives up after a minute if the witness does not answer.
+
+${configLine}
+  --minutes N         how long, 1 to 1440 (required)
+  --reason TEXT       why, shown to the reseller (required)
+${helpLine}`,
+    options: ['config', 'minutes', 'reason'],
+  },
+} as const;
+const {
+  subcommand: command,
+  values,
+  refuse,
+} = parseSubcommand({
+  name: 'tiebreak-agent',
+  usage,
+  version: packageJson.version,
   options: {
     config: { type: 'string', short: 'c' },
     device: { type: 'string' },
     'timeout-ms': { type: 'string' },
-    'max-age-ms': { type: 'string', default: '5000' },
+    'max-age-ms': { type: 'string' },
     minutes: { type: 'string' },
     reason: { type: 'string' },
   },
+  subcommands,
 });
-const [command] = positionals;
-if (!values.config || (command !== 'run' && command !== 'status' && command !== 'watchdog' && command !== 'maintenance')) {
-  console.error(usage);
-  process.exit(2);
-}
+const configFile = values.config ?? refuse('--config FILE is required');
 
-const config = await loadAgentConfig(values.config).catch((error: unknown) => {
+const config = await loadAgentConfig(configFile).catch((error: unknown) => {
   console.error(`tiebreak-agent: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(2);
 });
@@ -62,11 +121,10 @@ if (command === 'status') {
 
 if (command === 'watchdog') {
   const timeoutMs = Number(values['timeout-ms']);
-  const maxAgeMs = Number(values['max-age-ms']);
-  if (!values.device || !Number.isInteger(timeoutMs) || timeoutMs < 1_000 || !Number.isInteger(maxAgeMs) || maxAgeMs < 1_000) {
-    console.error(`${usage}\n(--timeout-ms is the device's timeout, and it and --max-age-ms are at least 1000)`);
-    process.exit(2);
-  }
+  const maxAgeMs = Number(values['max-age-ms'] ?? 5_000);
+  const device = values.device ?? refuse('--device is required');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1_000) refuse("--timeout-ms is the device's timeout in ms, at least 1000");
+  if (!Number.isInteger(maxAgeMs) || maxAgeMs < 1_000) refuse('--max-age-ms is at least 1000');
   const stopping = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -75,7 +133,7 @@ if (command === 'watchdog') {
   }
   await runWatchdog({
     stateDir: config.stateDir,
-    device: values.device,
+    device,
     timeoutMs,
     maxAgeMs,
     signal: stopping.signal,
@@ -89,14 +147,12 @@ const logLine = (line: Record<string, unknown>) =>
 
 if (command === 'maintenance') {
   const minutes = Number(values.minutes);
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440 || !values.reason) {
-    console.error(`${usage}\n(--minutes is 1 to 1440, and --reason says why)`);
-    process.exit(2);
-  }
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) refuse('--minutes is a whole number, 1 to 1440');
+  const reason = values.reason?.trim() ? values.reason : refuse('--reason says why (required)');
   // A person waits at the terminal: a minute for a witness that cannot answer yet, not forever.
   const ready = await withNodeToken(config, logLine, 60_000);
   const witness = new WitnessClient(ready.witness.url, ready.witness.token, ready.witness.requestTimeoutMs);
-  const result = await witness.maintenance({ minutes, reason: values.reason });
+  const result = await witness.maintenance({ minutes, reason });
   if (!result.ok) {
     console.error(
       `tiebreak-agent: the witness refused the maintenance window (${String(result.status ?? 'no answer')} ${result.code ?? ''})`,

@@ -6,47 +6,44 @@
  * several leases, then the dead node back). Prints `name: value` lines (`split_brain` and
  * `survivor_outage_ms` must be 0), and for each violation the seed that replays it.
  */
-import { parseArgs } from 'node:util';
 import { sweep } from '../harness/chaos.ts';
 import { shortWitnessSettings } from '../harness/short-timings.ts';
 import { startWitnessStack } from '../harness/witness-stack.ts';
+import { parseCommand } from './cli/command.ts';
 
-const usage = [
-  'usage: npm run chaos -- [--schedules N] [--seed S] [--parallel P] [--in-process] [--verbose]',
-  '  N seeded fault schedules (default 30), each a site with two real agents against one local witness;',
-  '  one in four is a survivor scene. Prints name: value lines; exits 1 on a split brain, a stuck site',
-  '  or a survivor that stopped on a standalone lease, with the seed that replays it.',
-].join('\n');
-const options = {
-  help: { type: 'boolean', short: 'h', default: false },
-  schedules: { type: 'string', default: '30' },
-  seed: { type: 'string' },
-  parallel: { type: 'string' },
-  'in-process': { type: 'boolean', default: false },
-  verbose: { type: 'boolean', default: false },
-} as const;
-const parsed = (() => {
-  try {
-    return parseArgs({ options });
-  } catch (error) {
-    console.error(`chaos: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
-    process.exit(2);
-  }
-})();
-const { values } = parsed;
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-const count = Number(values.schedules);
-const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const usage = `usage: npm run chaos [-- --schedules N] [--seed S] [--parallel P] [--in-process] [--verbose]
+
+N seeded fault schedules, each a site with two real agents against one local witness (leases
+shortened); one in four is a survivor scene. Prints name: value lines; exits 1 on a split brain,
+a stuck site or a survivor that stopped on a standalone lease, with the seed that replays it.
+
+  --schedules N   how many schedules (default 30)
+  --seed S        the first schedule's seed (default: a random one, printed)
+  --parallel P    schedules run at once (default 6, or 40 with --in-process)
+  --in-process    the agents in this process rather than one process each
+  --verbose       a line for every schedule, not only for violations
+  -h, --help      this text`;
+const { values, refuse } = parseCommand({
+  name: 'chaos',
+  usage,
+  help: 'npm run chaos -- --help',
+  options: {
+    schedules: { type: 'string', default: '30' },
+    seed: { type: 'string' },
+    parallel: { type: 'string' },
+    'in-process': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const whole = (name: string, text: string, least: number): number =>
+  /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) && Number(text) >= least
+    ? Number(text)
+    : refuse(`--${name} ${text}: a whole number, at least ${String(least)}`);
+const count = whole('schedules', values.schedules, 1);
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : whole('seed', values.seed, 0);
 const mode = values['in-process'] ? 'in-process' : 'process';
 // Agents as processes cost a Node start each; in one process, many sites fit on two cores.
-const parallel = Number(values.parallel ?? (mode === 'process' ? 6 : 40));
-if (![count, seed, parallel].every((n) => Number.isInteger(n) && n >= 0) || count < 1 || parallel < 1) {
-  console.error(usage);
-  process.exit(2);
-}
+const parallel = values.parallel === undefined ? (mode === 'process' ? 6 : 40) : whole('parallel', values.parallel, 1);
 
 console.log(
   `chaos: ${count} schedules from seed ${seed}, ${parallel} at a time, agents ${mode === 'process' ? 'as processes' : 'in one process'}`,

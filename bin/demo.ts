@@ -12,6 +12,21 @@ import { shortAgentTimings, shortRequestTimeoutMs, shortWitnessSettings } from '
 import { type AgentLine, SiteRig } from '../harness/site-rig.ts';
 import { startWitnessStack } from '../harness/witness-stack.ts';
 import { monotonicMs, overlaps, primaryIntervals, readWorkloadLog } from '../harness/workload-log.ts';
+import { parseCommand } from './cli/command.ts';
+
+parseCommand({
+  name: 'demo',
+  usage: `usage: npm run demo
+
+The local witness, two real agents as processes on loopback, and five scenes, each with its
+timeline and its checks: the primary killed, then back; the link between the agents cut; the
+primary cut off from the witness and its peer; survivor mode. Leases are shortened: it takes about
+two minutes. Exits 1 if a scene's outcome is wrong.
+
+  -h, --help    this text`,
+  help: 'npm run demo -- --help',
+  options: {},
+});
 
 const witnessSettings = shortWitnessSettings;
 /** The failover target: one witness lease (and its skew margin) plus one fast heartbeat. */

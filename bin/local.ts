@@ -6,7 +6,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { apiChannelsFromEnv } from '../functions/adapters/api-config.ts';
 import { witnessConfigFromEnv } from '../functions/adapters/config.ts';
 import { incidentSettingsFromEnv } from '../functions/adapters/incident-config.ts';
@@ -15,8 +14,23 @@ import { provisionDemoSite } from '../local/demo-site.ts';
 import { type LocalStack, startLocalStack } from '../local/local-stack.ts';
 import { localSecret } from '../local/local-secret.ts';
 import { consolePath } from '../protocol/console-routes.ts';
+import { parseCommand } from './cli/command.ts';
 
-const { values } = parseArgs({
+const usage = `usage: npm start [-- --port N] [--data DIR]
+
+Runs the whole witness on this machine: DynamoDB Local and fauxqs (their state kept in the data
+folder), the same handlers Lambda runs, the reseller API and console, and a demo site whose
+tokens and API key it prints (and writes to DIR/demo-site.json). Ctrl-C stops everything.
+
+  --port N      the port (else TIEBREAK_PORT, else 8787)
+  --data DIR    the data folder (else TIEBREAK_DATA_DIR, else .tiebreak/local)
+  -h, --help    this text
+
+Timings and the rest come from TIEBREAK_* variables: docs/settings.md.`;
+const { values, refuse } = parseCommand({
+  name: 'tiebreak',
+  usage,
+  help: 'npm start -- --help',
   options: { port: { type: 'string' }, data: { type: 'string' } },
 });
 const port = Number(values.port ?? process.env.TIEBREAK_PORT ?? 8787);
@@ -27,7 +41,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-if (!Number.isInteger(port) || port < 1 || port > 65_535) fail(`--port must be a port number, not ${String(values.port)}`);
+if (!Number.isInteger(port) || port < 1 || port > 65_535) refuse(`--port must be a port number, not ${String(values.port)}`);
 // The engine here has no partition limit, and a detector run reads every shard of a bucket: fewer
 // shards than in AWS, unless set (functions/adapters/site-item.ts has the reasoning).
 process.env.TIEBREAK_DUE_SHARDS ??= String(localDueShards);

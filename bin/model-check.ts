@@ -12,7 +12,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './cli/command.ts';
 
 const usage = `usage: npm run model-check [-- --keep] [--jobs N]
 
@@ -22,27 +22,22 @@ after the faults stop), then each mutant (must give a counterexample), each impl
 mutant must give none: the other rules imply it) and each probe (must be reached), N searches at
 a time (default 2). Works in a temporary directory; takes minutes.
 
-  --keep    keep that directory, and a trail for each mutant and probe; mutants are then
-            searched breadth-first, so that each trail is a shortest counterexample
-  --jobs N  searches run at once (default 2)
-  --help    this text`;
+  --keep      keep that directory, and a trail for each mutant and probe; mutants are then
+              searched breadth-first, so that each trail is a shortest counterexample
+  --jobs N    searches run at once (default 2)
+  -h, --help  this text`;
 
-const { values } = parseArgs({
+const { values, refuse } = parseCommand({
+  name: 'model-check',
+  usage,
+  help: 'npm run model-check -- --help',
   options: {
     keep: { type: 'boolean', default: false },
     jobs: { type: 'string', default: '2' },
-    help: { type: 'boolean', default: false },
   },
 });
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-const jobs = Number(values.jobs);
-if (!Number.isInteger(jobs) || jobs < 1) {
-  console.error(`model-check: --jobs must be a positive integer\n${usage}`);
-  process.exit(2);
-}
+const jobs =
+  /^\d+$/.test(values.jobs) && Number(values.jobs) >= 1 ? Number(values.jobs) : refuse(`--jobs ${values.jobs}: a whole number, at least 1`);
 
 const modelPath = fileURLToPath(new URL('../model/witness.pml', import.meta.url));
 const safety = 'safety_never_two_primaries';

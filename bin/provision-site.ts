@@ -16,20 +16,36 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { loadWitnessConfig, witnessDeps } from '../functions/adapters/config.ts';
 import { dynamoClient } from '../functions/adapters/dynamo-clients.ts';
 import { signNodeToken } from '../functions/adapters/node-token.ts';
 import { newSite } from '../functions/domain/site-state.ts';
 import { Identifier } from '../protocol/ids.ts';
+import { parseCommand } from './cli/command.ts';
 
-function fail(message: string): never {
-  console.error(`provision-site: ${message}`);
-  process.exit(1);
-}
+const usage = `usage: npm run provision-site -- --reseller R --site S [--nodes A,B] [--outputs FILE [--stack NAME]] [--url URL] [--out FILE]
 
-const { values } = parseArgs({
+Creates site R/S in a witness's table directly (no reseller API) and prints its two nodes' tokens
+as JSON, signed with the witness's key. A site that exists is left as it is; its tokens are printed.
+
+  --reseller R      the reseller's id (required)
+  --site S          the site's id (required)
+  --nodes A,B       the two nodes' ids (default node-a,node-b)
+  --outputs FILE    the file cdk deploy --outputs-file wrote: the table, the key's secret, the API URL;
+                    without it, TIEBREAK_TABLE with TIEBREAK_TOKEN_KEY_SECRET_ARN (or TIEBREAK_TOKEN_KEY
+                    and TIEBREAK_DYNAMODB_ENDPOINT for a local witness)
+  --stack NAME      the stack in --outputs (default Tiebreak)
+  --url URL         the witness URL printed for the agents (default: the outputs' ApiUrl)
+  --out FILE        also write the JSON to FILE, readable by you only
+  -h, --help        this text
+
+It uses the usual AWS credentials: secretsmanager:GetSecretValue, dynamodb:PutItem and GetItem.`;
+
+const { values, refuse, fail } = parseCommand({
+  name: 'provision-site',
+  usage,
+  help: 'npm run provision-site -- --help',
   options: {
     reseller: { type: 'string' },
     site: { type: 'string' },
@@ -47,9 +63,12 @@ const Args = z.object({
   nodes: z.array(Identifier).length(2, 'a site has two nodes'),
 });
 const args = Args.safeParse({ reseller: values.reseller, site: values.site, nodes: values.nodes.split(',').map((n) => n.trim()) });
-if (!args.success) fail(args.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
-const { reseller: resellerId, site: siteId, nodes: nodeIds } = args.data;
-if (nodeIds[0] === nodeIds[1]) fail('--nodes: the two nodes need different ids');
+const {
+  reseller: resellerId,
+  site: siteId,
+  nodes: nodeIds,
+} = args.success ? args.data : refuse(args.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+if (nodeIds[0] === nodeIds[1]) refuse('--nodes: the two nodes need different ids');
 
 // `cdk deploy --outputs-file` writes { "<stack>": { "ApiUrl": …, "TableName": …, "TokenKeySecretArn": … } }.
 const StackOutputs = z.object({ ApiUrl: z.string(), TableName: z.string(), TokenKeySecretArn: z.string() });
@@ -57,11 +76,15 @@ let env: NodeJS.ProcessEnv = process.env;
 let witnessUrl = values.url;
 if (values.outputs) {
   const file = values.outputs;
-  const all: unknown = JSON.parse(await readFile(file, 'utf8').catch(() => fail(`cannot read ${file}`)));
-  const outputs = StackOutputs.safeParse((all as Record<string, unknown> | null)?.[values.stack]);
-  if (!outputs.success) fail(`${file} has no outputs of stack ${values.stack} (ApiUrl, TableName, TokenKeySecretArn)`);
-  env = { ...process.env, TIEBREAK_TABLE: outputs.data.TableName, TIEBREAK_TOKEN_KEY_SECRET_ARN: outputs.data.TokenKeySecretArn };
-  witnessUrl ??= outputs.data.ApiUrl;
+  const all = await readFile(file, 'utf8')
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => fail(`cannot read ${file} as JSON`));
+  const stack = StackOutputs.safeParse((all as Record<string, unknown> | null)?.[values.stack]);
+  const outputs = stack.success
+    ? stack.data
+    : fail(`${file} has no outputs of stack ${values.stack} (ApiUrl, TableName, TokenKeySecretArn)`);
+  env = { ...process.env, TIEBREAK_TABLE: outputs.TableName, TIEBREAK_TOKEN_KEY_SECRET_ARN: outputs.TokenKeySecretArn };
+  witnessUrl ??= outputs.ApiUrl;
 }
 
 const config = await loadWitnessConfig(env).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

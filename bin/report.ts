@@ -1,19 +1,17 @@
 #!/usr/bin/env node
 /**
- * `npm run report -- --reseller R --from 2026-11-01 --to 2026-12-01 [--format json|csv|html|pdf] …`
+ * `npm run report -- --from 2026-11-01 --to 2026-12-01 [--format json|csv|html|pdf] …`
  * The reseller's SLA report, from the running service's `GET /v1/reports/sla` (computed there from
- * the audit trail). Where: `--url` (default: the local `npm start`), with the reseller's API key in
- * `--key` or TIEBREAK_API_KEY (default: the local demo reseller's key, for `--reseller demo-reseller`).
+ * the audit trail). The service and the key are found as every command finds them (bin/cli/service.ts).
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { parseCommand } from './cli/command.ts';
+import { askService, findService, keyFor, sayWhere } from './cli/service.ts';
 
-const usage = `usage: npm run report -- --reseller R --from DAY --to DAY [options]
+const usage = `usage: npm run report -- --from DAY --to DAY [options]
 
 The SLA report of a period, from the running service (npm start, or --url).
 
-  --reseller R      the reseller whose sites are reported (required)
   --from, --to      the period: days (2026-11-01, local midnight in the report's zone) or
                     instants (2026-11-01T08:00:00Z); --to is excluded (required)
   --format F        json (default) or csv: every figure with the event ids it comes from;
@@ -22,72 +20,56 @@ The SLA report of a period, from the running service (npm start, or --url).
   --site S          only site S
   --tz ZONE         IANA time zone for days and times (default: the reseller's, else UTC)
   --out FILE        write to FILE (a pdf needs it unless standard output is redirected)
-  --url URL         the service (default: the local npm start's, else http://127.0.0.1:8787)
-  --key KEY         the reseller's API key (or TIEBREAK_API_KEY; the local demo reseller's by default)
+  --reseller R      check that the key is reseller R's (the key says whose report it is)
+  --url URL         the service (else TIEBREAK_URL, else the local npm start's, else http://127.0.0.1:8787)
   -h, --help        this text
 
+The reseller's API key comes from TIEBREAK_API_KEY, else, for the local npm start, its demo
+reseller's key (in .tiebreak/local/demo-site.json, or under TIEBREAK_DATA_DIR).
 A period that has not ended is measured up to now, and says so.`;
 
-function fail(message: string): never {
-  console.error(`report: ${message}\n\n${usage}`);
-  process.exit(2);
-}
+const formats = ['json', 'csv', 'html', 'pdf'];
+const command = parseCommand({
+  name: 'report',
+  usage,
+  help: 'npm run report -- --help',
+  options: {
+    reseller: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    format: { type: 'string', default: 'json' },
+    customer: { type: 'string' },
+    site: { type: 'string' },
+    tz: { type: 'string' },
+    out: { type: 'string' },
+    url: { type: 'string' },
+  },
+});
+const { values, refuse } = command;
+const from = values.from ?? refuse('--from and --to are required');
+const to = values.to ?? refuse('--from and --to are required');
+if (!formats.includes(values.format)) refuse(`--format ${values.format}: json, csv, html or pdf`);
+if (values.format === 'pdf' && !values.out && process.stdout.isTTY) refuse('a PDF is not for a terminal: pass --out report.pdf');
 
-const parsed = (() => {
-  try {
-    return parseArgs({
-      options: {
-        reseller: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string', default: 'json' },
-        customer: { type: 'string' },
-        site: { type: 'string' },
-        tz: { type: 'string' },
-        out: { type: 'string' },
-        url: { type: 'string' },
-        key: { type: 'string' },
-        data: { type: 'string', default: process.env.TIEBREAK_DATA_DIR ?? '.tiebreak/local' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
-  }
-})();
-if (parsed.help) {
-  console.log(usage);
-  process.exit(0);
+const service = await findService({ url: values.url });
+const key = keyFor(command, service);
+// tbk.<resellerId>.<keyId>.<secret>
+const keyReseller = key.split('.')[1];
+if (values.reseller && keyReseller !== values.reseller) {
+  refuse(`the API key (from ${service.keyFrom ?? '?'}) is not one of reseller ${values.reseller}: set TIEBREAK_API_KEY to one`);
 }
-const values = parsed;
-if (!values.reseller || !values.from || !values.to) fail('--reseller, --from and --to are required');
-if (!['json', 'csv', 'html', 'pdf'].includes(values.format)) fail(`--format ${values.format}: json, csv, html or pdf`);
-if (values.format === 'pdf' && !values.out && process.stdout.isTTY) fail('a PDF is not for a terminal: pass --out report.pdf');
-
-const demo = await readFile(resolve(values.data, 'demo-site.json'), 'utf8')
-  .then((text) => JSON.parse(text) as { witnessUrl?: string; resellerId?: string; apiKey?: string })
-  .catch(() => undefined);
-const url = values.url ?? demo?.witnessUrl ?? 'http://127.0.0.1:8787';
-const key = values.key ?? process.env.TIEBREAK_API_KEY ?? (demo?.resellerId === values.reseller ? demo.apiKey : undefined);
-if (!key) fail(`no API key for reseller ${values.reseller}: pass --key or set TIEBREAK_API_KEY`);
-if (!key.startsWith(`tbk.${values.reseller}.`)) fail(`the API key is not one of reseller ${values.reseller}`);
+sayWhere('report', service);
 
 const query = new URLSearchParams({
-  from: values.from,
-  to: values.to,
+  from,
+  to,
   format: values.format,
   ...(values.site ? { siteId: values.site } : {}),
   ...(values.customer ? { customerId: values.customer } : {}),
   ...(values.tz ? { tz: values.tz } : {}),
 });
-const response = await fetch(new URL(`/v1/reports/sla?${query.toString()}`, url), { headers: { authorization: `Bearer ${key}` } }).catch(
-  (error: unknown) => fail(`cannot reach ${url}: ${error instanceof Error ? error.message : String(error)} (is \`npm start\` running?)`),
-);
+const response = await askService(command, service, `/v1/reports/sla?${query.toString()}`);
 const body = Buffer.from(await response.arrayBuffer());
-if (!response.ok) {
-  console.error(`report: the service answered ${response.status}: ${body.toString('utf8')}`);
-  process.exit(1);
-}
 if (values.out) {
   await writeFile(values.out, body);
   console.error(`report: ${values.format} written to ${values.out} (${body.length} bytes)`);

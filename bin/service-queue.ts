@@ -1,43 +1,48 @@
 #!/usr/bin/env node
 /**
- * `npm run service-queue -- --key API_KEY [--url URL] [--wait SECONDS] [--keep]`
+ * `npm run service-queue [-- --wait SECONDS] [--keep] [--url URL]`
  * Reads the reseller's service queue: asks the service where it is (`GET /v1/reseller/service-queue`),
  * then receives its messages (one per incident step) and prints each as a JSON line, deleting it
- * once printed unless `--keep`. Against `npm start` (the default URL) the queue is on fauxqs, on the
- * port its URL names; in AWS, the AWS credentials of this shell must be allowed to read it.
+ * once printed unless `--keep`. The service and the key are found as every command finds them
+ * (bin/cli/service.ts). Against `npm start` the queue is on fauxqs, on the port its URL names; in
+ * AWS, the AWS credentials of this shell must be allowed to read it.
  */
 import { localSqsClient } from '../functions/adapters/messaging-clients.ts';
-import { parseArgs } from 'node:util';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parseCommand } from './cli/command.ts';
+import { askService, findService, keyFor, sayWhere } from './cli/service.ts';
 
-const usage = 'usage: npm run service-queue -- --key API_KEY [--url URL] [--wait SECONDS] [--keep]';
-const { values } = parseArgs({
+const usage = `usage: npm run service-queue [-- --wait SECONDS] [--keep] [--url URL]
+
+Prints the messages of the reseller's service queue (one per incident step) as JSON lines, and
+deletes each once printed; stops when the queue has been empty for --wait seconds.
+
+  --wait SECONDS  how long to wait for a message, 0 to 20 (default 5)
+  --keep          print one batch and leave the messages on the queue
+  --url URL       the service (else TIEBREAK_URL, else the local npm start's, else http://127.0.0.1:8787)
+  -h, --help      this text
+
+The reseller's API key comes from TIEBREAK_API_KEY, else, for the local npm start, its demo
+reseller's key (in .tiebreak/local/demo-site.json, or under TIEBREAK_DATA_DIR).`;
+
+const command = parseCommand({
+  name: 'service-queue',
+  usage,
+  help: 'npm run service-queue -- --help',
   options: {
-    key: { type: 'string' },
-    url: { type: 'string', default: 'http://127.0.0.1:8787' },
+    url: { type: 'string' },
     wait: { type: 'string', default: '5' },
     keep: { type: 'boolean', default: false },
   },
 });
-const key = values.key ?? process.env.TIEBREAK_API_KEY;
+const { values } = command;
 const waitSeconds = Number(values.wait);
-if (!key || !Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > 20) {
-  console.error(`${usage}\n(--wait is 0 to 20)`);
-  process.exit(2);
-}
+if (!/^\d+$/.test(values.wait) || waitSeconds > 20) command.refuse(`--wait ${values.wait}: a whole number of seconds, 0 to 20`);
+const service = await findService({ url: values.url });
+keyFor(command, service);
+sayWhere('service-queue', service);
 
-const where = await fetch(new URL('/v1/reseller/service-queue', values.url), { headers: { authorization: `Bearer ${key}` } }).catch(
-  (error: unknown) => {
-    console.error(
-      `service-queue: cannot reach ${values.url}: ${error instanceof Error ? error.message : String(error)} (is \`npm start\` running?)`,
-    );
-    process.exit(1);
-  },
-);
-if (!where.ok) {
-  console.error(`service-queue: the service answered ${where.status}: ${await where.text()}`);
-  process.exit(1);
-}
+const where = await askService(command, service, '/v1/reseller/service-queue');
 const { queueUrl } = (await where.json()) as { queueUrl: string };
 const queue = new URL(queueUrl);
 // fauxqs names its queues under sqs.<region>.localhost:<port>; SQS under sqs.<region>.amazonaws.com.

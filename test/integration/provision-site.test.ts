@@ -118,14 +118,16 @@ test('with the outputs file of `cdk deploy`, the table and the key come from the
 
 test('bad ids, one node, or an existing site with other nodes are refused with a message', async () => {
   const env = { TIEBREAK_TABLE: tableName, TIEBREAK_TOKEN_KEY: tokenKey.toString('base64') };
+  // Bad input is exit 2, as for every command; a site it may not change, exit 1.
   await expect(provision(['--reseller', 'Acme!', '--site', 'x'], env)).rejects.toMatchObject({
-    code: 1,
+    code: 2,
     stderr: expect.stringContaining('--reseller: lowercase letters, digits and dashes') as unknown,
   });
   await expect(provision(['--reseller', 'acme', '--site', 'x', '--nodes', 'node-a'], env)).rejects.toMatchObject({
     stderr: expect.stringContaining('a site has two nodes') as unknown,
   });
   await expect(provision(['--reseller', 'acme', '--site', 'dental-office', '--nodes', 'srv-1,srv-2'], env)).rejects.toMatchObject({
+    code: 1,
     stderr: expect.stringContaining('exists with nodes node-a, node-b; this tool does not change a site') as unknown,
   });
 });

@@ -203,12 +203,9 @@ describe('the SLA report, from the audit trail', () => {
         'pdf',
         '--out',
         out,
-        '--url',
-        api.url,
-        '--key',
-        reseller.key,
       ],
-      { timeout: 30_000 },
+      // The service and the key as a reseller gives them: in the environment, not on the command line.
+      { timeout: 30_000, env: { ...process.env, TIEBREAK_URL: api.url, TIEBREAK_API_KEY: reseller.key, TIEBREAK_DATA_DIR: dir } },
     );
     expect(stderr).toMatch(/report: pdf written to .*report\.pdf \(\d+ bytes\)/);
     expect(await pdfText(await readFile(out))).toContain('Availability 99.998 % — target 99.9 % met');
@@ -217,23 +214,9 @@ describe('the SLA report, from the audit trail', () => {
   it('`npm run report` prints the same report', async () => {
     const { stdout } = await promisify(execFile)(
       'npx',
-      [
-        'tsx',
-        'bin/report.ts',
-        '--reseller',
-        reseller.resellerId,
-        '--from',
-        '2026-11-01',
-        '--to',
-        '2026-12-01',
-        '--format',
-        'csv',
-        '--url',
-        api.url,
-        '--key',
-        reseller.key,
-      ],
-      { timeout: 30_000 },
+      ['tsx', 'bin/report.ts', '--reseller', reseller.resellerId, '--from', '2026-11-01', '--to', '2026-12-01', '--format', 'csv'],
+      // The service and the key as a reseller gives them: in the environment, not on the command line.
+      { timeout: 30_000, env: { ...process.env, TIEBREAK_URL: api.url, TIEBREAK_API_KEY: reseller.key, TIEBREAK_DATA_DIR: dir } },
     );
     const served = await api.call('GET', '/v1/reports/sla?from=2026-11-01&to=2026-12-01&format=csv', reseller.key);
     expect(stdout.trimEnd()).toBe(served.text.trimEnd());
