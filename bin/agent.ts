@@ -63,9 +63,8 @@ if (command === 'status') {
   console.log(JSON.stringify({ ...status, ageMs, stale }, null, 2));
   for (const words of [statusInWords(status), peerInWords(status)]) if (words) console.error(words);
   if (stale) {
-    console.error(
-      `tiebreak-agent: ${why ?? 'stale status'}: the agent is not running (what the status says is over); see systemctl status tiebreak-agent`,
-    );
+    const tail = 'what the status says no longer holds (see systemctl status tiebreak-agent)';
+    console.error(`tiebreak-agent: the agent is not running: ${why ?? 'the status is stale'}; ${tail}`);
     process.exit(3);
   }
   process.exit(0);

@@ -53,6 +53,8 @@ export interface AgentStatus {
   claiming: boolean;
   /** The agent rewrites this file this often: a status much older is stale (`staleAfterMs`). */
   statusEveryMs: number;
+  /** True in the last status of an agent stopped on purpose (`shutdown()`). */
+  stopped?: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ export interface StatusJudgement {
 /**
  * Whether a status file describes a running agent, judged by its age against the writer's promise
  * (`statusEveryMs`, in the file): the file outlives its agent (a kill -9, a crash, a hang) and
- * still says `primary`.
+ * still says `primary`. The last status of an agent stopped on purpose says so (`stopped`).
  */
 export function judgeStatus(status: unknown, wallNowMs: number): StatusJudgement {
   const s = status as Partial<AgentStatus> | null;
@@ -103,6 +105,7 @@ export function judgeStatus(status: unknown, wallNowMs: number): StatusJudgement
   if (Number.isNaN(writtenAt)) return { ageMs: null, stale: true, why: 'the status says no time (writtenAt)' };
   const everyMs = typeof s?.statusEveryMs === 'number' && s.statusEveryMs > 0 ? s.statusEveryMs : statusEveryMs;
   const ageMs = Math.round(wallNowMs - writtenAt);
+  if (s?.stopped === true) return { ageMs, stale: true, why: `the agent stopped at ${new Date(writtenAt).toISOString()}` };
   if (ageMs <= staleAfterMs(everyMs)) return { ageMs, stale: false, why: null };
   return {
     ageMs,
@@ -144,6 +147,7 @@ export class AgentRuntime {
   readonly #peerProblems: PeerProblems;
   #server: Server | undefined;
   #cancelStatus: (() => void) | undefined;
+  #statusWrites: Promise<void> = Promise.resolve();
   #stopped = false;
 
   constructor(
@@ -287,8 +291,10 @@ export class AgentRuntime {
         role: this.state.role,
       });
     }
-    // The last status shows the role the agent stops in, not the one it had a second before.
-    await this.#writeStatus();
+    // The last status shows the role the agent stops in, not the one it had a second before, and
+    // that it stopped: `tiebreak-agent status` says so at once rather than once the file is old.
+    this.#cancelStatus?.();
+    await this.#writeStatus({ stopped: true });
     await this.stop();
   }
 
@@ -359,8 +365,12 @@ export class AgentRuntime {
     };
   }
 
-  async #writeStatus(): Promise<void> {
-    const status = this.status();
-    if (status) await writeStatus(this.config.stateDir, status).catch(() => undefined);
+  /** One write at a time, in order: the last one called is the one the file keeps. */
+  #writeStatus(extra: Pick<AgentStatus, 'stopped'> = {}): Promise<void> {
+    this.#statusWrites = this.#statusWrites.then(async () => {
+      const status = this.status();
+      if (status) await writeStatus(this.config.stateDir, { ...status, ...extra }).catch(() => undefined);
+    });
+    return this.#statusWrites;
   }
 }

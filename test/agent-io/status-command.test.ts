@@ -86,7 +86,7 @@ describe('tiebreak-agent status', () => {
     expect(code).toBe(3);
     expect(JSON.parse(stdout)).toMatchObject({ role: 'primary', stale: true });
     expect(stderr).toMatch(
-      /^tiebreak-agent: the status is (29|30) seconds old, and the agent rewrites it every 1 second: the agent is not running .*systemctl status tiebreak-agent\n$/,
+      /^tiebreak-agent: the agent is not running: the status is (29|30) seconds old, and the agent rewrites it every 1 second; .*\(see systemctl status tiebreak-agent\)\n$/,
     );
   });
 
@@ -122,6 +122,7 @@ describe('judgeStatus', () => {
     ['a moment older', at(staleAfterMs(statusEveryMs) + 1), true],
     ['by an agent that writes every 10 s, 20 s ago', at(20_000, 10_000), false],
     ['by an agent that writes every 10 s, 40 s ago', at(40_000, 10_000), true],
+    ['written now by an agent stopping', { ...at(0), stopped: true }, true],
     ['without a time', { role: 'primary' }, true],
     ['not an object', 'primary', true],
   ])('a status %s: stale %s', (_, s, stale) => {
