@@ -67,6 +67,11 @@ export interface AgentDriverOptions {
   step?: typeof coreStep;
 }
 
+/** A failed answer as the core takes it. */
+function failure(r: Extract<WitnessResult<unknown>, { ok: false }>): Omit<Extract<AgentInput, { type: 'witness-failed' }>, 'type' | 'seq'> {
+  return { status: r.status, code: r.code, ...(r.unreachable && { unreachable: r.unreachable }) };
+}
+
 /**
  * The thin loop around the pure core, once for the real agent, the chaos simulation and the cost
  * bench: it feeds inputs to `step` one at a time (ticks, witness answers, peer hellos and replies,
@@ -146,18 +151,14 @@ export class AgentDriver {
       case 'witness-heartbeat': {
         const { seq } = action.request;
         this.#o.witness.heartbeat(action, (r) => {
-          this.dispatch(
-            r.ok ? { type: 'witness-heartbeat-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code },
-          );
+          this.dispatch(r.ok ? { type: 'witness-heartbeat-ok', seq, body: r.body } : { type: 'witness-failed', seq, ...failure(r) });
         });
         return;
       }
       case 'witness-claim': {
         const { seq } = action.request;
         this.#o.witness.claim(action, (r) => {
-          this.dispatch(
-            r.ok ? { type: 'witness-claim-ok', seq, body: r.body } : { type: 'witness-failed', seq, status: r.status, code: r.code },
-          );
+          this.dispatch(r.ok ? { type: 'witness-claim-ok', seq, body: r.body } : { type: 'witness-failed', seq, ...failure(r) });
         });
         return;
       }

@@ -11,7 +11,7 @@ import { loadAgentConfig } from '../agent/config.ts';
 import { monotonicClock } from '../agent/io/clock.ts';
 import { withNodeToken } from '../agent/io/enrollment.ts';
 import { WitnessClient } from '../agent/io/witness-client.ts';
-import { AgentRuntime, statusInWords } from '../agent/io/runtime.ts';
+import { AgentRuntime, judgeStatus, peerInWords, statusInWords } from '../agent/io/runtime.ts';
 import { statusFile } from '../agent/io/state-file.ts';
 import { runWatchdog } from '../agent/io/watchdog.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -103,19 +103,29 @@ const config = await loadAgentConfig(configFile).catch((error: unknown) => {
 });
 
 if (command === 'status') {
+  // Exit codes as LSB's `status`: 0 running, 3 not running (no status, or a stale one), 4 unknown.
   const file = statusFile(config.stateDir);
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (!text) {
-    console.error(`tiebreak-agent: no status at ${file}: is the agent running?`);
-    process.exit(1);
+    console.error(`tiebreak-agent: no status at ${file}: the agent is not running here; see systemctl status tiebreak-agent`);
+    process.exit(3);
   }
-  const status = JSON.parse(text) as Record<string, unknown> & { writtenAt: string };
-  const ageMs = Date.now() - Date.parse(status.writtenAt);
+  let status: Record<string, unknown>;
+  try {
+    status = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    console.error(`tiebreak-agent: ${file} is not a status the agent wrote (not JSON); see systemctl status tiebreak-agent`);
+    process.exit(4);
+  }
+  const { ageMs, stale, why } = judgeStatus(status, Date.now());
   // stdout stays the JSON that tools read; the words are for the technician, on stderr.
-  console.log(JSON.stringify({ ...status, ageMs }, null, 2));
-  const words = statusInWords(status);
-  if (words) console.error(words);
-  if (ageMs > 5_000) console.error(`warning: the status is ${Math.round(ageMs / 1000)} s old: the agent may not be running`);
+  console.log(JSON.stringify({ ...status, ageMs, stale }, null, 2));
+  for (const words of [statusInWords(status), peerInWords(status)]) if (words) console.error(words);
+  if (stale) {
+    const tail = 'what the status says no longer holds (see systemctl status tiebreak-agent)';
+    console.error(`tiebreak-agent: the agent is not running: ${why ?? 'the status is stale'}; ${tail}`);
+    process.exit(3);
+  }
   process.exit(0);
 }
 
@@ -154,8 +164,11 @@ if (command === 'maintenance') {
   const witness = new WitnessClient(ready.witness.url, ready.witness.token, ready.witness.requestTimeoutMs);
   const result = await witness.maintenance({ minutes, reason });
   if (!result.ok) {
+    const { unreachable: no } = result;
     console.error(
-      `tiebreak-agent: the witness refused the maintenance window (${String(result.status ?? 'no answer')} ${result.code ?? ''})`,
+      no
+        ? `tiebreak-agent: cannot reach the witness at ${no.url}: ${no.cause}`
+        : `tiebreak-agent: the witness refused the maintenance window (${String(result.status)} ${result.code ?? ''})`,
     );
     process.exit(1);
   }

@@ -8,7 +8,8 @@ export type AgentInput =
   | { type: 'tick' }
   | { type: 'witness-heartbeat-ok'; seq: number; body: HeartbeatResponse }
   | { type: 'witness-claim-ok'; seq: number; body: ClaimResponse }
-  | { type: 'witness-failed'; seq: number; status: number | null; code: string | null }
+  /** `unreachable`: no answer came; the URL asked and why, for the log. */
+  | { type: 'witness-failed'; seq: number; status: number | null; code: string | null; unreachable?: { url: string; cause: string } }
   | { type: 'peer-hello'; hello: PeerHello }
   | { type: 'peer-reply'; sentAt: number; reply: PeerReply }
   | { type: 'peer-failed'; sentAt: number }

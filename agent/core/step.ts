@@ -32,17 +32,17 @@ function handle(s: AgentState, input: AgentInput, now: number, out: Out): void {
     case 'witness-claim-ok':
       if (s.witnessInflight?.seq === input.seq) onClaim(s, input.body, s.witnessInflight.sentAt, now, out);
       return;
-    case 'witness-failed':
+    case 'witness-failed': {
       if (s.witnessInflight?.seq !== input.seq) return;
-      log(out, input.status === 401 ? 'error' : 'warn', `witness ${s.witnessInflight.kind} failed`, {
-        status: input.status,
-        code: input.code,
-      });
-      if (s.witnessFailures++ === 0) log(out, 'warn', 'witness unreachable', { status: input.status, code: input.code });
+      // No answer: the URL and the cause (`connect ECONNREFUSED …`) say what to check.
+      const fields = { status: input.status, code: input.code, ...input.unreachable };
+      log(out, input.status === 401 ? 'error' : 'warn', `witness ${s.witnessInflight.kind} failed`, fields);
+      if (s.witnessFailures++ === 0) log(out, 'warn', 'witness unreachable', fields);
       if (s.witnessInflight.kind === 'claim') s.nextClaimAt = now + s.timings.witnessRetryMs;
       else s.nextHeartbeatAt = now + s.timings.witnessRetryMs;
       s.witnessInflight = null;
       return;
+    }
     case 'peer-hello':
       out.push({ type: 'peer-answer', reply: onPeerHello(s, input.hello, now, out) });
       return;

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { nodePaths } from '../../protocol/node-routes.ts';
 import type { AgentConfig, AgentFileConfig } from '../config.ts';
+import { fetchFailureCause } from './fetch-failure.ts';
 
 const Kept = z.object({ token: z.string(), fromCode: z.string() });
 const Enrolled = z.object({ nodeId: z.string(), token: z.string(), tokenVersion: z.number() });
@@ -45,44 +46,48 @@ export async function withNodeToken(
   if (previous?.fromCode === codeHash(enrollmentCode)) return { ...config, witness: { ...witness, token: previous.token } };
 
   const url = new URL(nodePaths.enroll, witness.url);
+  const timeoutMs = witness.requestTimeoutMs * 3;
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
-    const answer = await ask(url, {
+    const answer = await ask(url, timeoutMs, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       // The witness refuses, without using it, a code of another node: using it would revoke that node's token.
       body: JSON.stringify({ code: enrollmentCode, nodeId: config.nodeId }),
-      signal: AbortSignal.timeout(witness.requestTimeoutMs * 3),
     });
     if (answer.kind === 'answered') {
       if (answer.ok) return keepToken(config, witness, enrollmentCode, answer.text, log);
       if (!transient(answer.status)) throw refusal(answer.status, answer.text, config.nodeId);
     }
-    const reason = answer.kind === 'answered' ? `${String(answer.status)} ${answer.text.slice(0, 120)}` : answer.reason;
+    const cause = answer.kind === 'answered' ? `answered ${String(answer.status)} ${answer.text.slice(0, 120)}` : answer.cause;
     const waitMs =
       answer.kind === 'answered' && answer.retryAfterMs !== undefined ? answer.retryAfterMs : Math.min(30_000, 1_000 * 2 ** (attempt - 1));
-    if (Date.now() - started + waitMs > retryForMs)
-      throw new Error(`the witness at ${witness.url} could not enroll this node after ${String(attempt)} tries: ${reason}`);
-    log({ event: 'enrollment-retry', attempt, reason, retryInMs: waitMs });
+    if (Date.now() - started + waitMs > retryForMs) {
+      const tries = `${String(attempt)} ${attempt === 1 ? 'try' : 'tries'}`;
+      throw new Error(
+        answer.kind === 'answered'
+          ? `the witness at ${url.href} could not enroll this node after ${tries}: ${cause}`
+          : `cannot reach the witness at ${url.href}: ${cause} (${tries}; check witness.url and this server's network)`,
+      );
+    }
+    log({ event: 'enrollment-retry', attempt, url: url.href, cause, retryInMs: waitMs });
     await sleep(waitMs);
   }
 }
 
-type Answer =
-  { kind: 'answered'; ok: boolean; status: number; text: string; retryAfterMs?: number } | { kind: 'no-answer'; reason: string };
+type Answer = { kind: 'answered'; ok: boolean; status: number; text: string; retryAfterMs?: number } | { kind: 'no-answer'; cause: string };
 
-/** One request: the answer, or why there was none (refused, reset, timed out). */
-async function ask(url: URL, init: RequestInit): Promise<Answer> {
+/** One request: the answer, or why there was none (refused, unknown host, TLS, timed out). */
+async function ask(url: URL, timeoutMs: number, init: RequestInit): Promise<Answer> {
   try {
-    const response = await fetch(url, init);
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
     // Delay-seconds only (a date form is not worth trusting across clocks); at most a minute.
     const seconds = Number(response.headers.get('retry-after') ?? Number.NaN);
     const retryAfterMs = Number.isInteger(seconds) && seconds >= 0 ? Math.min(60, seconds) * 1_000 : undefined;
     return { kind: 'answered', ok: response.ok, status: response.status, text, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { kind: 'no-answer', reason: `no answer (${error instanceof Error ? error.message : String(error)}${cause})` };
+    return { kind: 'no-answer', cause: fetchFailureCause(error, timeoutMs) };
   }
 }
 

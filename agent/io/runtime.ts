@@ -5,11 +5,19 @@ import { AgentDriver, type DriverClock, tickMs } from '../driver.ts';
 import { type AgentState, initialAgentState, leaseEnd, mayRunWorkloads, peerLost } from '../core/state.ts';
 import { type MonotonicClock, monotonicClock, realDriverClock } from './clock.ts';
 import { runHook } from './hooks.ts';
-import { peerServer, sayHello } from './peer-link.ts';
+import { type PeerProblemKind, peerServer, sayHello } from './peer-link.ts';
+import { PeerProblems } from './peer-problems.ts';
 import { nextIncarnation, writeStatus } from './state-file.ts';
 import { WitnessClient } from './witness-client.ts';
 
-const statusEveryMs = 1_000;
+/** How often the agent rewrites its status file: the promise `tiebreak-agent status` judges it by. */
+export const statusEveryMs = 1_000;
+
+/**
+ * A status older than this does not describe a running agent: three writes missed in a row, and
+ * two seconds more for a busy machine.
+ */
+export const staleAfterMs = (everyMs: number): number => 3 * everyMs + 2_000;
 
 export type LogLine = Record<string, unknown> & { level: string; message: string };
 
@@ -33,9 +41,20 @@ export interface AgentStatus {
   };
   /** W5: the witness excludes this node; it will not claim until readmitted. */
   excluded: boolean;
-  peer: { reachable: boolean; lastHeardMsAgo: number | null; role: string | null };
+  /** `problem`: why the last hello got no reply to use (null: it got one), with `problemDetail` in words. */
+  peer: {
+    reachable: boolean;
+    lastHeardMsAgo: number | null;
+    role: string | null;
+    problem: PeerProblemKind | null;
+    problemDetail: string | null;
+  };
   witness: { reachable: boolean; lastOkMsAgo: number | null; primary: string | null; heartbeatMs: number };
   claiming: boolean;
+  /** The agent rewrites this file this often: a status much older is stale (`staleAfterMs`). */
+  statusEveryMs: number;
+  /** True in the last status of an agent stopped on purpose (`shutdown()`). */
+  stopped?: boolean;
 }
 
 /**
@@ -59,15 +78,56 @@ export function statusInWords(status: unknown): string | null {
   return null;
 }
 
+/** A peer link problem in words, with what to check; null when the last hello got its reply. */
+export function peerInWords(status: unknown): string | null {
+  const s = status as Partial<AgentStatus> | null;
+  if (typeof s !== 'object' || s === null || typeof s.peer?.problemDetail !== 'string') return null;
+  return `Peer link: ${s.peer.problemDetail}.`;
+}
+
+export interface StatusJudgement {
+  /** Wall-clock ms since the agent wrote it; null when it says no time. */
+  ageMs: number | null;
+  /** True: it does not describe a running agent. */
+  stale: boolean;
+  /** Why it is stale, in words. */
+  why: string | null;
+}
+
+/**
+ * Whether a status file describes a running agent, judged by its age against the writer's promise
+ * (`statusEveryMs`, in the file): the file outlives its agent (a kill -9, a crash, a hang) and
+ * still says `primary`. The last status of an agent stopped on purpose says so (`stopped`).
+ */
+export function judgeStatus(status: unknown, wallNowMs: number): StatusJudgement {
+  const s = status as Partial<AgentStatus> | null;
+  const writtenAt = typeof s === 'object' && s !== null && typeof s.writtenAt === 'string' ? Date.parse(s.writtenAt) : Number.NaN;
+  if (Number.isNaN(writtenAt)) return { ageMs: null, stale: true, why: 'the status says no time (writtenAt)' };
+  const everyMs = typeof s?.statusEveryMs === 'number' && s.statusEveryMs > 0 ? s.statusEveryMs : statusEveryMs;
+  const ageMs = Math.round(wallNowMs - writtenAt);
+  if (s?.stopped === true) return { ageMs, stale: true, why: `the agent stopped at ${new Date(writtenAt).toISOString()}` };
+  if (ageMs <= staleAfterMs(everyMs)) return { ageMs, stale: false, why: null };
+  return {
+    ageMs,
+    stale: true,
+    why: `the status is ${formatDuration(ageMs)} old, and the agent rewrites it every ${formatDuration(everyMs)}`,
+  };
+}
+
 function formatDuration(ms: number): string {
   const minutes = Math.round(ms / 60_000);
   if (minutes >= 120) return `${String(Math.round(minutes / 60))} hours`;
   if (minutes >= 2) return `${String(minutes)} minutes`;
-  return `${String(Math.round(ms / 1000))} seconds`;
+  const seconds = ms / 1000;
+  if (seconds >= 10 || Number.isInteger(seconds))
+    return `${String(Math.round(seconds))} ${Math.round(seconds) === 1 ? 'second' : 'seconds'}`;
+  return `${seconds.toFixed(1)} seconds`;
 }
 
 export interface RuntimeOptions {
   clock?: MonotonicClock;
+  /** The wall clock the peer link's signatures are stamped with (Date.now; a test sets one off). */
+  wallClock?: () => number;
   log?: (line: LogLine) => void;
 }
 
@@ -83,8 +143,11 @@ export class AgentRuntime {
   readonly #log: (line: LogLine) => void;
   readonly #witness: WitnessClient;
   readonly #peerKey: Buffer;
+  readonly #wallClock: () => number;
+  readonly #peerProblems: PeerProblems;
   #server: Server | undefined;
   #cancelStatus: (() => void) | undefined;
+  #statusWrites: Promise<void> = Promise.resolve();
   #stopped = false;
 
   constructor(
@@ -96,6 +159,10 @@ export class AgentRuntime {
     this.#log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
     this.#witness = new WitnessClient(config.witness.url, config.witness.token, config.witness.requestTimeoutMs);
     this.#peerKey = Buffer.from(config.peer.key, 'base64');
+    this.#wallClock = options.wallClock ?? Date.now;
+    this.#peerProblems = new PeerProblems((line) => {
+      this.#emit(line);
+    }, config.peer.url);
   }
 
   get state(): AgentState | undefined {
@@ -121,14 +188,18 @@ export class AgentRuntime {
     this.#driver = driver;
     this.#emit({ level: 'info', message: 'agent started', incarnation, pid: process.pid });
     const [host, port] = this.config.peer.listen.split(/:(?=\d+$)/);
-    this.#server = peerServer(this.#peerKey, (hello) => {
-      let reply: PeerReply | undefined;
-      driver.hearHello(hello, (r) => {
-        reply = r;
-      });
-      if (!reply) throw new Error('the core answered no peer hello');
-      return reply;
-    });
+    this.#server = peerServer(
+      this.#peerKey,
+      (hello) => {
+        let reply: PeerReply | undefined;
+        driver.hearHello(hello, (r) => {
+          reply = r;
+        });
+        if (!reply) throw new Error('the core answered no peer hello');
+        return reply;
+      },
+      this.#wallClock,
+    );
     await new Promise<void>((resolve, reject) => {
       this.#server?.once('error', reject);
       this.#server?.listen(Number(port), host, resolve);
@@ -153,7 +224,13 @@ export class AgentRuntime {
       },
       peer: {
         hello: (hello, _sentAt, answered) =>
-          void sayHello(config.peer.url, this.#peerKey, hello, config.timings.peerHelloMs).then(answered),
+          void sayHello(config.peer.url, this.#peerKey, hello, config.timings.peerHelloMs, { wallClock: this.#wallClock }).then(
+            (result) => {
+              // Logged by the link, not the core: a peer that does not verify is simply not heard (A1).
+              if (!this.#stopped) this.#peerProblems.saw(result.ok ? undefined : result.problem, this.#clock.now());
+              answered(result.ok ? result.reply : undefined);
+            },
+          ),
       },
       hooks: {
         run: (action, exited) => {
@@ -214,8 +291,10 @@ export class AgentRuntime {
         role: this.state.role,
       });
     }
-    // The last status shows the role the agent stops in, not the one it had a second before.
-    await this.#writeStatus();
+    // The last status shows the role the agent stops in, not the one it had a second before, and
+    // that it stopped: `tiebreak-agent status` says so at once rather than once the file is old.
+    this.#cancelStatus?.();
+    await this.#writeStatus({ stopped: true });
     await this.stop();
   }
 
@@ -272,6 +351,8 @@ export class AgentRuntime {
         reachable: !peerLost(s, now),
         lastHeardMsAgo: s.peerLastHeard === null ? null : Math.round(now - s.peerLastHeard),
         role: s.peerRole,
+        problem: this.#peerProblems.current?.kind ?? null,
+        problemDetail: this.#peerProblems.current?.detail ?? null,
       },
       witness: {
         reachable: s.witnessLastOk !== null && now - s.witnessLastOk < 2 * s.heartbeatMs + this.config.witness.requestTimeoutMs,
@@ -280,11 +361,16 @@ export class AgentRuntime {
         heartbeatMs: s.heartbeatMs,
       },
       claiming: s.claiming,
+      statusEveryMs,
     };
   }
 
-  async #writeStatus(): Promise<void> {
-    const status = this.status();
-    if (status) await writeStatus(this.config.stateDir, status).catch(() => undefined);
+  /** One write at a time, in order: the last one called is the one the file keeps. */
+  #writeStatus(extra: Pick<AgentStatus, 'stopped'> = {}): Promise<void> {
+    this.#statusWrites = this.#statusWrites.then(async () => {
+      const status = this.status();
+      if (status) await writeStatus(this.config.stateDir, { ...status, ...extra }).catch(() => undefined);
+    });
+    return this.#statusWrites;
   }
 }

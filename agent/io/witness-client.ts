@@ -2,8 +2,18 @@ import * as z from 'zod';
 import { ErrorBody } from '../../protocol/errors.ts';
 import { ClaimResponse, HeartbeatResponse, type MaintenanceRequest, MaintenanceResponse } from '../../protocol/node.ts';
 import { nodePaths } from '../../protocol/node-routes.ts';
+import { fetchFailureCause } from './fetch-failure.ts';
 
-export type WitnessResult<T> = { ok: true; body: T } | { ok: false; status: number | null; code: string | null };
+/** Where the witness could not be reached, and why (`connect ECONNREFUSED 127.0.0.1:8787`). */
+export interface Unreachable {
+  url: string;
+  cause: string;
+}
+
+export type WitnessResult<T> =
+  | { ok: true; body: T }
+  /** `unreachable`: no answer came (status null). */
+  | { ok: false; status: number | null; code: string | null; unreachable?: Unreachable };
 
 /** Posts one request to the witness; any failure (network, timeout, 4xx/5xx, bad body) is a value. */
 async function post<S extends z.core.$ZodType>(
@@ -29,7 +39,12 @@ async function post<S extends z.core.$ZodType>(
     const error = ErrorBody.safeParse(json);
     return { ok: false, status: response.status, code: error.success ? error.data.error.code : null };
   } catch (error) {
-    return { ok: false, status: null, code: error instanceof Error ? error.name : 'error' };
+    return {
+      ok: false,
+      status: null,
+      code: error instanceof Error ? error.name : 'error',
+      unreachable: { url, cause: fetchFailureCause(error, timeoutMs) },
+    };
   }
 }
 

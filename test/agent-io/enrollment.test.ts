@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentFileConfig, AgentFileConfig as Schema } from '../../agent/config.ts';
 import { tokenFile, withNodeToken } from '../../agent/io/enrollment.ts';
+import { freePort } from '../../harness/site-rig.ts';
 import { setUpReseller, startApi, type TestApi } from '../support/api.ts';
 
 let api: TestApi;
@@ -112,9 +113,22 @@ describe('an agent configured with an enrollment code', () => {
       await new Promise((resolve) => front.close(resolve));
     }
     const retries = logged.filter((l) => l.event === 'enrollment-retry');
-    expect(retries[0]?.reason).toMatch(/no answer.*ECONNREFUSED/);
-    expect(retries.at(-1)).toMatchObject({ reason: expect.stringMatching(/^503 .*starting/) as unknown, retryInMs: 1_000 });
+    const url = `http://127.0.0.1:${String(port)}/v1/node/enroll`;
+    expect(retries[0]).toMatchObject({ url, cause: `connect ECONNREFUSED 127.0.0.1:${String(port)}` });
+    expect(retries.at(-1)).toMatchObject({ url, cause: expect.stringMatching(/^answered 503 .*starting/) as unknown, retryInMs: 1_000 });
     expect(logged.at(-1)).toMatchObject({ event: 'enrolled' });
+  });
+
+  it('cannot reach a witness where nothing listens: each retry and the final error name the URL and the cause', async () => {
+    const port = String(await freePort());
+    const url = `http://127.0.0.1:${port}/v1/node/enroll`;
+    const logged: Record<string, unknown>[] = [];
+    await expect(
+      withNodeToken(config('node-a', `tbe-${'c'.repeat(40)}`, `http://127.0.0.1:${port}/`), (line) => logged.push(line), 2_500),
+    ).rejects.toThrow(`cannot reach the witness at ${url}: connect ECONNREFUSED 127.0.0.1:${port} (2 tries;`);
+    expect(logged).toEqual([
+      { event: 'enrollment-retry', attempt: 1, url, cause: `connect ECONNREFUSED 127.0.0.1:${port}`, retryInMs: 1_000 },
+    ]);
   });
 
   it('gives up after the time it is given, saying what the witness answered', async () => {
@@ -127,7 +141,7 @@ describe('an agent configured with an enrollment code', () => {
     try {
       await expect(
         withNodeToken(config('node-a', `tbe-${'b'.repeat(40)}`, `http://127.0.0.1:${String(port)}/`), () => undefined, 2_500),
-      ).rejects.toThrow(/could not enroll this node after 2 tries: 502 bad gateway/);
+      ).rejects.toThrow(/could not enroll this node after 2 tries: answered 502 bad gateway/);
     } finally {
       await new Promise((resolve) => down.close(resolve));
     }

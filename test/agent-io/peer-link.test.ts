@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { signPeerBody, verifyPeerBody } from '../../agent/io/peer-auth.ts';
+import { checkPeerSignature, peerMaxSkewMs, signPeerBody, verifyPeerBody } from '../../agent/io/peer-auth.ts';
 import { peerServer, sayHello } from '../../agent/io/peer-link.ts';
 import { type PeerHello, type PeerReply, peerAuthHeader, peerPath } from '../../protocol/peer.ts';
 
@@ -119,25 +119,81 @@ describe('the peer server', () => {
   });
 });
 
+describe('the peer server, refusing a signature, says why', () => {
+  test('a signature under another key: bad-key, and no clock reading', async () => {
+    const response = await post(body(), signPeerBody(randomBytes(32), body(), Date.now() - 60_000));
+    expect(response).toMatchObject({ status: 401, json: { error: 'unauthorized', reason: 'bad-key' } });
+    expect(response.json).not.toHaveProperty('skewMs');
+  });
+
+  test('a signature with the key, from a clock 45 s behind: clock-skew, and by how much', async () => {
+    const response = await post(body(), signPeerBody(key, body(), Date.now() - 45_000));
+    expect(response).toMatchObject({ status: 401, json: { error: 'unauthorized', reason: 'clock-skew' } });
+    expect((response.json as { skewMs: number }).skewMs).toBeLessThanOrEqual(-45_000);
+    expect((response.json as { skewMs: number }).skewMs).toBeGreaterThan(-50_000);
+  });
+
+  function body(): string {
+    return JSON.stringify(hello);
+  }
+});
+
+describe('checkPeerSignature', () => {
+  const now = 1_800_000_000_000;
+  const text = 'a body';
+  test.each([
+    ['none', undefined, { ok: false, problem: 'malformed' }],
+    ['not one', 'x.y.z', { ok: false, problem: 'malformed' }],
+    ['another key, however old', signPeerBody(randomBytes(32), text, now - 3_600_000), { ok: false, problem: 'bad-key' }],
+    ['this key, 31 s ahead', signPeerBody(key, text, now + 31_000), { ok: false, problem: 'clock-skew', skewMs: 31_000 }],
+    ['this key, 31 s behind', signPeerBody(key, text, now - 31_000), { ok: false, problem: 'clock-skew', skewMs: -31_000 }],
+    ['this key, 30 s behind', signPeerBody(key, text, now - peerMaxSkewMs), { ok: true }],
+    ['this key, now', signPeerBody(key, text, now), { ok: true }],
+  ])('%s', (_, header, verdict) => {
+    expect(checkPeerSignature(key, text, header, now)).toEqual(verdict);
+    expect(verifyPeerBody(key, text, header, now)).toBe(verdict.ok);
+  });
+});
+
 describe('sayHello', () => {
   test('returns the reply of a peer that holds the key', async () => {
-    expect(await sayHello(base, key, hello, 1_000)).toEqual(grant);
+    expect(await sayHello(base, key, hello, 1_000)).toEqual({ ok: true, reply: grant });
     expect(answered).toEqual([hello]);
   });
 
-  test('returns nothing from a peer under another key (it refused the hello)', async () => {
-    expect(await sayHello(base, randomBytes(32), hello, 1_000)).toBeUndefined();
+  test('returns no reply from a peer under another key (it refused the hello), and names the key mismatch', async () => {
+    const result = await sayHello(base, randomBytes(32), hello, 1_000);
+    expect(result).toMatchObject({ ok: false, problem: { kind: 'key-mismatch' } });
+    expect(!result.ok && result.problem.detail).toBe(
+      `the peer at ${base}${peerPath} answers, but it refuses this server's signature: peer.key must be the same on both servers`,
+    );
     expect(answered).toEqual([]);
   });
 
-  test('returns nothing when nobody listens, or nobody answers in time', async () => {
+  test('returns no reply from a peer whose clock is 45 s behind, and names the clock problem', async () => {
+    const result = await sayHello(base, key, hello, 1_000, { wallClock: () => Date.now() + 45_000 });
+    expect(result).toMatchObject({ ok: false, problem: { kind: 'clock-skew' } });
+    expect(!result.ok && result.problem.detail).toMatch(
+      /^the clock of the peer at \S+ is 4\d{4} ms behind this server's, more than the 30000 ms allowed: check NTP\/chrony on both servers$/,
+    );
+    expect(answered).toEqual([]);
+  });
+
+  test('returns no reply when nobody listens, or nobody answers in time, and says which', async () => {
     const silent = createServer(() => undefined);
     const silentUrl = await listen(silent);
     const started = performance.now();
-    expect(await sayHello(silentUrl, key, hello, 300)).toBeUndefined();
+    expect(await sayHello(silentUrl, key, hello, 300)).toEqual({
+      ok: false,
+      problem: { kind: 'unreachable', detail: `cannot reach the peer at ${silentUrl}${peerPath}: no answer within 300 ms` },
+    });
     expect(performance.now() - started).toBeLessThan(2_000);
     await close(silent);
-    expect(await sayHello(silentUrl, key, hello, 300)).toBeUndefined();
+    const port = new URL(silentUrl).port;
+    expect(await sayHello(silentUrl, key, hello, 300)).toEqual({
+      ok: false,
+      problem: { kind: 'unreachable', detail: `cannot reach the peer at ${silentUrl}${peerPath}: connect ECONNREFUSED 127.0.0.1:${port}` },
+    });
   });
 
   test('ignores a granting reply that is not signed for this hello: a forged or replayed peer lease (A1)', async () => {
@@ -155,9 +211,9 @@ describe('sayHello', () => {
       });
     });
     const impostorUrl = await listen(impostor);
-    expect(await sayHello(impostorUrl, key, hello, 1_000)).toBeUndefined(); // unsigned
-    expect(await sayHello(impostorUrl, key, hello, 1_000)).toBeUndefined(); // signed for an older hello
-    expect(await sayHello(impostorUrl, key, hello, 1_000)).toBeUndefined(); // signed under another key
+    expect(await sayHello(impostorUrl, key, hello, 1_000)).toMatchObject({ ok: false, problem: { kind: 'wrong-answer' } }); // unsigned
+    expect(await sayHello(impostorUrl, key, hello, 1_000)).toMatchObject({ ok: false, problem: { kind: 'key-mismatch' } }); // signed for an older hello
+    expect(await sayHello(impostorUrl, key, hello, 1_000)).toMatchObject({ ok: false, problem: { kind: 'key-mismatch' } }); // signed under another key
     expect(next).toBe(signatures.length);
     await close(impostor);
   });

@@ -166,7 +166,7 @@ describe('two agents against the local witness', () => {
     expect(agents[primary].state?.role).toBe('secondary');
     // Its last status says so too, not the role it had a second before.
     const last = JSON.parse(readFileSync(join(dir, `${primary}-state`, 'status.json'), 'utf8')) as Status;
-    expect(last).toMatchObject({ role: 'secondary', epoch });
+    expect(last).toMatchObject({ role: 'secondary', epoch, stopped: true });
     // Stopped: its peer server is gone, so its peer soon counts it as lost.
     const peerPort = agents[primary].config.peer.listen.split(':')[1]!;
     await expect(fetch(`http://127.0.0.1:${peerPort}/v1/peer/hello`, { method: 'POST' })).rejects.toThrow();
