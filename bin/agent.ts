@@ -45,6 +45,8 @@ ${helpLine}`,
     usage: `usage: tiebreak-agent status --config FILE
 
 Prints the running agent's last status as JSON on stdout (with its age, ageMs), and in words on stderr.
+Exits 0 when the agent runs and its status is fresh; 3 when it is not running (no status, stopped,
+or a stale status); 4 when the status file is not one the agent wrote.
 
 ${configLine}
 ${helpLine}`,
