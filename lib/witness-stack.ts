@@ -237,13 +237,15 @@ export const functionSpecs = {
   },
   // Webhooks, out (functions/handlers/webhook-router.ts, functions/adapters/webhook-*-store.ts): per
   // outbox message, the reseller's endpoints (a Query of its partition, or a consistent GetItem of
-  // the one an incident step names) and a conditional PutItem of each endpoint's message. It sends
-  // each message's first try to the deliveries queue, and webhook.failed/disabled news to the
-  // reseller's service queue. 30 s: a batch of 10, each a few writes, after a cold start.
+  // the one an incident step names), the site's listing and customer (GetItems: their names, in every
+  // template) and a conditional PutItem of each endpoint's message. It sends each message's first try
+  // to the deliveries queue, and webhook.failed/disabled news to the reseller's service queue. It
+  // signs the one-click links of `incident.*` messages as the incidents function does (a key derived
+  // from the token key). 30 s: a batch of 10, each a few writes, after a cold start.
   webhookRouter: {
     tableOperations: [Operation.GET_ITEM, Operation.QUERY, Operation.PUT_ITEM],
     fedBy: 'webhook-outbox',
-    secrets: [],
+    secrets: ['tokenKey'],
     timeoutSeconds: 30,
   },
   // One try per job (functions/handlers/webhook-deliverer.ts): consistent GetItems (the message, the
@@ -472,6 +474,8 @@ export class WitnessStack extends Stack {
       fn.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deliveries.queueArn] }));
     }
     deliverer.target.allow(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues.deadLetterQueue.queueArn] }));
+    // The one-click links in incident messages start with the API's URL, as the incidents function's do.
+    router.target.function.addEnvironment('TIEBREAK_PUBLIC_URL', this.api.url);
     router.target.allow(
       new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [this.#channels().serviceQueues] }),
     );

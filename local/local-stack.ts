@@ -205,6 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               channelPrefix,
               policy: addressPolicy,
               retention: config.retention,
+              links: new IncidentLinkSigner(config.tokenKey, server.url),
               now: clock,
               ...(options.webhookConcurrency ? { concurrency: options.webhookConcurrency } : {}),
               ...messaging,

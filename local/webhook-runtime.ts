@@ -4,6 +4,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { localSnsClient, localSqsClient } from '../functions/adapters/messaging-clients.ts';
 import type { AddressPolicy } from '../functions/adapters/address-policy.ts';
+import type { IncidentLinks } from '../functions/adapters/incident-config.ts';
 import { type WebhookDeps, webhookDeps } from '../functions/adapters/webhook-config.ts';
 import type { RetentionSettings } from '../functions/adapters/retention.ts';
 import type { WebhookSettings } from '../functions/domain/webhook-delivery.ts';
@@ -46,6 +47,8 @@ export async function startWebhookRuntime(options: {
   retryAfterSeconds?: number;
   /** Router and deliverer batches in flight at once, each (default 4: Lambda runs several instances). */
   concurrency?: number;
+  /** Signs the one-click links of `incident.*` messages (the stack's, as the incidents runtime's); unset, none. */
+  links?: IncidentLinks;
   /** The one clock; default real time. */
   now?: () => number;
   /** Caller-owned clients (the caller's meters on them; the caller destroys them); default ones made now. */
@@ -85,6 +88,7 @@ export async function startWebhookRuntime(options: {
     ...(options.retention ? { retention: options.retention } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.links ? { links: options.links } : {}),
   });
   const pollers = [
     startQueuePoller({

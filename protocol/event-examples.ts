@@ -1,4 +1,5 @@
 import type { EventOf, EventType } from './events.ts';
+import { linkedEventTypes, type WebhookContext } from './webhooks.ts';
 
 // One realistic event of each type, as an endpoint with the `generic` template receives it: the
 // examples of /openapi.json's `webhooks`. Typed by the contract (tsc checks them against the
@@ -165,6 +166,7 @@ export const eventExamples: { [T in EventType]: EventOf<T> } = {
       ...incident('node.lost', opened),
       subjects: ['node-a'],
       openingEventId: id('node.lost', 'node-a/812'),
+      firstTargets: [{ type: 'service-queue' }, { type: 'webhook', endpointId: 'psa' }],
     },
   },
   'incident.escalated': {
@@ -279,3 +281,19 @@ export const eventExamples: { [T in EventType]: EventOf<T> } = {
     },
   },
 };
+
+/** A link as the service signs it (`<base64url claims>.<base64url MAC>`); the example's are not valid. */
+const link = (action: string) => `https://witness.example.com/v1/links/eyJyIjoiYWNtZS1pdCIsImEiOiJ${action}.c2lnbmF0dXJl`;
+
+/** The generic template's body of each example: the event, and beside it the site, its customer and (an incident to act on) the links. */
+export function webhookExample(type: EventType): EventOf<EventType> & WebhookContext {
+  const event: EventOf<EventType> = eventExamples[type];
+  if (type === 'webhook.test') return { ...event, site: null, customer: null, links: null };
+  const linked = (linkedEventTypes as readonly EventType[]).includes(type);
+  return {
+    ...event,
+    site: { siteId: 'main-office', name: 'Main office' },
+    customer: { customerId: 'dental', name: 'Dental office' },
+    links: linked ? { acknowledge: link('hY2tub3dsZWRnZSJ9'), resolve: link('yZXNvbHZlIn0') } : null,
+  };
+}

@@ -295,6 +295,11 @@ const incidentOpened = envelope(
     trailIncident({
       subjects: described(z.array(z.string()), 'What is affected: node ids, `link`, `site`, commands or alerts'),
       openingEventId: described(z.string(), 'The event that opened it'),
+      firstTargets: z.optional(
+        Targets(
+          'Who its first escalation step tells (`incident.escalated` step 1, when its level is due): such an endpoint hears the opening from that step, once',
+        ),
+      ),
     }),
     IncidentStepData,
   ]),

@@ -2,8 +2,9 @@ import * as z from 'zod/mini';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { type ApiRoute, apiRoutes, PathParam } from './api-routes.ts';
 import { ErrorBody } from './errors.ts';
-import { eventExamples } from './event-examples.ts';
-import { EventType, OutboundEvent } from './events.ts';
+import { webhookExample } from './event-examples.ts';
+import { EventType, eventSchemaId, OutboundEvent } from './events.ts';
+import { WebhookContext } from './webhooks.ts';
 import { nodeRoutes } from './node-routes.ts';
 import './zod-locale.ts';
 
@@ -63,17 +64,25 @@ function operation(key: string, route: Omit<ApiRoute, 'access'> & { access: keyo
 }
 
 /**
- * What an endpoint is sent, by type: the `generic` template's body (the event envelope itself,
- * signed as Standard Webhooks says), its schema from protocol/events.ts, and an example.
+ * What an endpoint is sent, by type: the `generic` template's body (the event envelope, and beside
+ * it the site, customer and one-click links: WebhookContext; signed as Standard Webhooks says), its
+ * schema from protocol/events.ts and protocol/webhooks.ts, and an example.
  */
 function webhooks(): ZodOpenApiPathsObject {
   return Object.fromEntries(
     EventType.options.map((type) => {
-      const schema = OutboundEvent.def.options.find((option) => (option.def.shape.type.def.values as readonly string[]).includes(type));
+      const envelope = OutboundEvent.def.options.find((option) => (option.def.shape.type.def.values as readonly string[]).includes(type));
+      if (!envelope) throw new Error(`no event schema for ${type}`);
+      const schema = z.object({ ...envelope.def.shape, ...WebhookContext.def.shape }).check(
+        z.meta({
+          id: eventSchemaId(type).replace(/Event$/, 'Webhook'),
+          description: `The generic template's body for \`${type}\`: the event envelope (${eventSchemaId(type)}), with the site, customer and links beside it`,
+        }),
+      );
       const post: ZodOpenApiOperationObject = {
         operationId: `event_${type.replace(/\./g, '_')}`,
-        summary: `A \`${type}\` event, POSTed to each endpoint whose eventTypes name it (the generic template's body)`,
-        requestBody: { required: true, content: { 'application/json': { schema: schema ?? OutboundEvent, example: eventExamples[type] } } },
+        summary: `A \`${type}\` event, POSTed to each endpoint whose eventTypes name it, or (incident.*) that an escalation policy names (the generic template's body)`,
+        requestBody: { required: true, content: { 'application/json': { schema, example: webhookExample(type) } } },
         responses: {
           '2XX': { description: 'Received: any 2xx counts as delivered. Other answers are retried; 410 disables the endpoint.' },
         },

@@ -11,12 +11,40 @@ import './zod-locale.ts';
 /** Chosen by the reseller; escalation policies name endpoints by it (`{ type: 'webhook', endpointId }`). */
 export const EndpointId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'));
 
-/** How a delivery's body is shaped: the event envelope itself, or what the receiving tool reads. */
+/** How a delivery's body is shaped: the event envelope with the site, customer and links beside it, or what the receiving tool reads. */
 export const WebhookTemplate = z.enum(['generic', 'slack', 'teams', 'pagerduty']);
 export type WebhookTemplate = z.infer<typeof WebhookTemplate>;
 
 /** Event types PagerDuty's template can follow: it triggers, acknowledges and resolves by incident. */
 export const pagerDutyEventTypes = ['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const;
+
+/** The events whose messages carry one-click links: an incident someone may still acknowledge or resolve. */
+export const linkedEventTypes = ['incident.opened', 'incident.escalated', 'incident.acknowledged'] as const satisfies readonly EventType[];
+
+/**
+ * What every outbound body carries beside the event (the generic template: at the envelope's top
+ * level), whichever way it came, an endpoint's `eventTypes` or an escalation policy naming it: the
+ * site and its customer by name (a name missing, e.g. of a deleted site, is its id), and for an
+ * incident that still needs someone, its signed one-click links (`/v1/links/…`). Null where it does
+ * not apply: a test has no site, a site no longer listed no customer, an event no incident to act on.
+ */
+export const WebhookContext = z.object({
+  site: z
+    .nullable(z.object({ siteId: Identifier, name: z.string() }))
+    .check(z.describe('The site, by id and name (its id when it has none)')),
+  customer: z
+    .nullable(z.object({ customerId: Identifier, name: z.string() }))
+    .check(z.describe("The site's customer, by id and name; null when the site is no longer listed")),
+  links: z
+    .nullable(z.object({ acknowledge: z.string(), resolve: z.string() }))
+    .check(
+      z.describe(
+        'One-click links (signed, expiring: a GET shows a confirmation page, its POST acts) to acknowledge or resolve the incident; ' +
+          `for ${linkedEventTypes.join(', ')} only, else null`,
+      ),
+    ),
+});
+export type WebhookContext = z.infer<typeof WebhookContext>;
 
 /** `whsec_` and base64 of 24 to 64 bytes, as Standard Webhooks secrets are written. */
 export const WebhookSecret = z.string().check(z.regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'a whsec_ secret'));

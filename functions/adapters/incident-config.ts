@@ -96,15 +96,18 @@ export function incidentWiringFromEnv(env: Env = process.env): IncidentWiring & 
   return { ...settings, dynamo: dynamoClient(endpoints), sqs: sqsClient(endpoints), sns: snsClient(endpoints) };
 }
 
-/** The link signer, where a public URL is set: it signs with a key derived from the token key (its secret, in Lambda). */
-async function linksFromEnv(env: Env, publicUrl: string | undefined): Promise<IncidentLinks> {
+/**
+ * The link signer, where a public URL is set: it signs with a key derived from the token key (its
+ * secret, in Lambda). The incidents function's, and the webhook router's for `incident.*` events.
+ */
+export async function linksFromEnv(reader: string, env: Env, publicUrl: string | undefined): Promise<IncidentLinks> {
   if (!publicUrl) return noLinks;
-  const source = readEnv('incidents', env, { tokenKey: tokenKeySourcePiece }).tokenKey;
+  const source = readEnv(reader, env, { tokenKey: tokenKeySourcePiece }).tokenKey;
   const key = 'key' in source ? source.key : await tokenKeyFromSecret(source.secretId);
   return new IncidentLinkSigner(key, publicUrl);
 }
 
 export const incidentDepsFromEnv: () => Promise<IncidentDeps> = loadOnce(async () => {
   const { publicUrl, ...wiring } = incidentWiringFromEnv();
-  return incidentDeps({ ...wiring, links: await linksFromEnv(process.env, publicUrl) });
+  return incidentDeps({ ...wiring, links: await linksFromEnv('incidents', process.env, publicUrl) });
 });

@@ -43,6 +43,8 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
       make('incident.opened', incident.openedAt, '', incidentSeverity(after), {
         subjects: activeSubjects(after),
         openingEventId: incident.openingEventId,
+        // The webhook router leaves this event to the first step for the endpoints it names (one message each).
+        firstTargets: stepTargets(incident.policy, 0),
       }),
     );
   }

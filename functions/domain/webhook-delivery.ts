@@ -1,6 +1,9 @@
 import type { EventOf, EventType, StoredEvent, WitnessEvent } from '../../protocol/events.ts';
 import type { ServiceQueueMessage } from '../../protocol/incidents.ts';
+import * as z from 'zod/mini';
+import { EscalationTarget } from '../../protocol/reseller.ts';
 import type { MessageFailure, MessageStatus, WebhookEndpoint } from '../../protocol/webhooks.ts';
+import '../../protocol/zod-locale.ts';
 
 /**
  * The rules of outbound webhooks (DESIGN.md, "Webhooks"), pure: which endpoints hear an event,
@@ -37,11 +40,37 @@ export type EndpointRules = Pick<WebhookEndpoint, 'endpointId' | 'enabled'> & {
 /**
  * The endpoints an event from the topic is for: its type is in their filter. A disabled endpoint is
  * among them (its message is kept, not sent, for a replay once it is enabled again). News of a
- * webhook failing never goes to the endpoint it is about (that would feed on itself).
+ * webhook failing never goes to the endpoint it is about (that would feed on itself). An incident
+ * event is not for the endpoints its step reaches as escalation targets (`stepEndpointsOf`).
  */
 export function endpointsFor<E extends EndpointRules>(event: StoredEvent, endpoints: readonly E[]): E[] {
   const about = event.type.startsWith('webhook.') ? event.data.endpointId : undefined;
-  return endpoints.filter((e) => e.eventTypes.includes(event.type) && e.endpointId !== about);
+  const byEscalation = stepEndpointsOf(event);
+  return endpoints.filter((e) => e.eventTypes.includes(event.type) && e.endpointId !== about && !byEscalation.has(e.endpointId));
+}
+
+const Targets = z.array(EscalationTarget);
+
+/**
+ * The endpoints an incident event's step reaches as escalation targets: they hear that step from
+ * the escalation (its message has the incident, names and links), so the event's subscription
+ * does not send it again: one step, one message per endpoint. Read from the event alone (its
+ * `firstTargets`, `targets` or `notified`), so a redelivered event decides the same; the step's
+ * message id is the event's for both paths (stepEvent), so a redelivered step is stored once.
+ * `incident.opened` is the first step's (`incident.escalated` step 1, delivered as `opened`).
+ */
+export function stepEndpointsOf(event: StoredEvent): Set<string> {
+  const listed =
+    event.type === 'incident.opened'
+      ? event.data.firstTargets
+      : event.type === 'incident.escalated'
+        ? event.data.targets
+        : event.type === 'incident.acknowledged' || event.type === 'incident.resolved'
+          ? event.data.notified
+          : undefined;
+  const targets = Targets.safeParse(listed ?? []);
+  // A step's message id is its event's: names a malformed list would drop are sent by subscription (at worst twice, never not).
+  return new Set(targets.success ? targets.data.flatMap((t) => (t.type === 'webhook' ? [t.endpointId] : [])) : []);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { EventType, OutboundEvent as Outbound, Severity, StoredEvent } from
 
 /** What an endpoint is sent: an event as published or read back (its fields are checked here), or a test. */
 export type OutboundEvent = Outbound | StoredEvent;
-import { pagerDutyEventTypes, type WebhookTemplate } from '../../protocol/webhooks.ts';
+import { linkedEventTypes, pagerDutyEventTypes, type WebhookContext, type WebhookTemplate } from '../../protocol/webhooks.ts';
 
 // The body of one outbound webhook delivery, shaped for the tool that receives it. Pure and
 // deterministic: a delivery is retried and replayed with the same webhook-id and signature
@@ -11,23 +11,55 @@ import { pagerDutyEventTypes, type WebhookTemplate } from '../../protocol/webhoo
 export interface TemplateOptions {
   /** PagerDuty's integration (routing) key: only the `pagerduty` template reads it. */
   routingKey: string | null;
+  /**
+   * The site and customer by name and an incident's links, as the router found them (store reads,
+   * links it signed); unset, what the event itself says (`contextOf`). Every template shows them.
+   */
+  context?: WebhookContext;
 }
+
+/**
+ * What the event itself says of its site, customer and links: an incident step an escalation sends
+ * carries them in `data` (functions/domain/webhook-delivery.ts, stepEvent); any other event its site
+ * id only. A name missing is the id; links only for an incident someone may still act on.
+ */
+export function contextOf(event: OutboundEvent): WebhookContext {
+  const data: Fields = event.data;
+  if (event.type === 'webhook.test' || typeof data.siteId !== 'string') return { site: null, customer: null, links: null };
+  const customer = fields(data.customer);
+  const customerId = text(customer?.customerId);
+  const links = fields(data.links);
+  const acknowledge = url(links?.acknowledge);
+  const resolve = url(links?.resolve);
+  return {
+    site: { siteId: data.siteId, name: text(fields(data.site)?.name) ?? data.siteId },
+    customer: customerId === null ? null : { customerId, name: text(customer?.name) ?? customerId },
+    links: linksFit(event) && acknowledge !== null && resolve !== null ? { acknowledge, resolve } : null,
+  };
+}
+
+/** Whether an event's message offers the one-click links: an incident that someone may still acknowledge or resolve. */
+export const linksFit = (event: Pick<OutboundEvent, 'type'>): boolean => (linkedEventTypes as readonly string[]).includes(event.type);
 
 /**
  * The JSON body to POST, or null when this template has nothing to say about this event (the
  * message is then not sent). A test (`webhook.test`) has a body in every template.
  */
 export function renderWebhookBody(template: WebhookTemplate, event: OutboundEvent, options: TemplateOptions): string | null {
+  const context = options.context ?? contextOf(event);
   switch (template) {
-    case 'generic':
-      // The envelope itself: receivers verify the signature over exactly these bytes.
-      return JSON.stringify(event);
+    case 'generic': {
+      // The envelope as it is, and beside it (top level, so that the envelope's schema still holds)
+      // the site, customer and links. Receivers verify the signature over exactly these bytes.
+      const { id, type, timestamp, data } = event;
+      return JSON.stringify({ id, type, timestamp, data, site: context.site, customer: context.customer, links: context.links });
+    }
     case 'slack':
-      return JSON.stringify(slackBody(event, detailsOf(event)));
+      return JSON.stringify(slackBody(event, detailsOf(event, context)));
     case 'teams':
-      return JSON.stringify(teamsBody(event, detailsOf(event)));
+      return JSON.stringify(teamsBody(event, detailsOf(event, context)));
     case 'pagerduty':
-      return pagerDutyBody(event, detailsOf(event), options.routingKey);
+      return pagerDutyBody(event, detailsOf(event, context), options.routingKey);
   }
 }
 
@@ -63,19 +95,17 @@ const texts = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is s
 // http(s) and printable ASCII only: a malformed url button makes Slack refuse the whole message.
 const url = (v: unknown): string | null => (typeof v === 'string' && v.length <= 2048 && /^https?:\/\/[\x21-\x7e]+$/.test(v) ? v : null);
 
-function detailsOf(event: OutboundEvent): Details {
+function detailsOf(event: OutboundEvent, context: WebhookContext): Details {
   const data: Fields = event.data;
   const incident = fields(data.incident);
-  const site = fields(data.site);
-  const links = fields(data.links);
-  const acknowledge = url(links?.acknowledge);
-  const resolve = url(links?.resolve);
+  const acknowledge = url(context.links?.acknowledge);
+  const resolve = url(context.links?.resolve);
   const siteId = typeof data.siteId === 'string' ? data.siteId : '';
   const subjects = texts(data.subjects);
   return {
-    site: text(site?.name) ?? siteId,
+    site: text(context.site?.name) ?? siteId,
     siteId,
-    customer: text(fields(data.customer)?.name),
+    customer: text(context.customer?.name),
     nodeId: text(data.nodeId),
     incidentId: text(data.incidentId),
     kind: text(data.kind),
@@ -316,7 +346,8 @@ function pagerDutyBody(event: OutboundEvent, d: Details, routingKey: string | nu
   return JSON.stringify({
     ...head,
     payload: {
-      summary: cut(`${titleOf(event, d)}. ${summaryOf(d)}`, pagerDutyLimits.summary),
+      // The site's name is in the title; the customer's beside it, for the on-call reading the page.
+      summary: cut(`${titleOf(event, d)}${d.customer === null ? '' : ` (${d.customer})`}. ${summaryOf(d)}`, pagerDutyLimits.summary),
       source: field(d.site),
       severity: d.severity,
       timestamp: event.timestamp,
@@ -326,6 +357,8 @@ function pagerDutyBody(event: OutboundEvent, d: Details, routingKey: string | nu
       custom_details: {
         incidentId: d.incidentId,
         siteId: d.siteId,
+        site: field(d.site),
+        customer: field(d.customer) ?? null,
         kind: d.kind,
         level: d.level,
         subjects: d.subjects.slice(0, pagerDutyLimits.subjects).map((s) => cut(s, pagerDutyLimits.field)),

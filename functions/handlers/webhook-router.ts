@@ -5,7 +5,6 @@ import * as z from 'zod/mini';
 import { StoredEvent, type WitnessEvent } from '../../protocol/events.ts';
 import { Identifier } from '../../protocol/ids.ts';
 import { ServiceQueueMessage } from '../../protocol/incidents.ts';
-import { EndpointId } from '../../protocol/webhooks.ts';
 import { logger } from '../adapters/logger.ts';
 import { eachRecord } from '../jobs/sqs-records.ts';
 import { type WebhookDeps, webhookDepsFromEnv } from '../adapters/webhook-config.ts';
@@ -14,7 +13,9 @@ import type { EndpointRecord } from '../adapters/webhook-endpoint-store.ts';
 import { messageIdOf } from '../adapters/webhook-message-store.ts';
 import { severityOf } from '../domain/incidents.ts';
 import { endpointsFor, stepEvent } from '../domain/webhook-delivery.ts';
-import { renderWebhookBody } from '../domain/webhook-templates.ts';
+import { contextOf, renderWebhookBody } from '../domain/webhook-templates.ts';
+import { WebhookContexts } from '../adapters/webhook-context.ts';
+import { EndpointId, type WebhookContext } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
 
 /** SNS delivers raw (the event itself) when the subscription says so, else in its envelope. */
@@ -42,8 +43,8 @@ function parseRecord(record: SQSRecord): Outbound {
  * first try. The message id comes from the event and the endpoint, so the same event handed twice
  * is one message; a message stored by an earlier run that failed before scheduling is scheduled now.
  */
-async function enqueue(deps: WebhookDeps, endpoint: EndpointRecord, event: StoredEvent): Promise<void> {
-  const payload = renderWebhookBody(endpoint.template, event, { routingKey: endpoint.routingKey });
+async function enqueue(deps: WebhookDeps, endpoint: EndpointRecord, event: StoredEvent, context: WebhookContext): Promise<void> {
+  const payload = renderWebhookBody(endpoint.template, event, { routingKey: endpoint.routingKey, context });
   if (payload === null) {
     logger.info('webhook not sent: the template has nothing for this event', {
       endpointId: endpoint.endpointId,
@@ -76,7 +77,7 @@ async function enqueue(deps: WebhookDeps, endpoint: EndpointRecord, event: Store
   });
 }
 
-async function route(deps: WebhookDeps, outbound: Outbound): Promise<void> {
+async function route(deps: WebhookDeps, contexts: WebhookContexts, outbound: Outbound): Promise<void> {
   if (outbound.kind === 'step') {
     const endpoint = await deps.endpoints.get(outbound.resellerId, outbound.endpointId, deps.now());
     if (!endpoint) {
@@ -86,13 +87,17 @@ async function route(deps: WebhookDeps, outbound: Outbound): Promise<void> {
       });
       return;
     }
-    await enqueue(deps, endpoint, outbound.event);
+    // The step's message has the names and links the incidents function found and signed.
+    await enqueue(deps, endpoint, outbound.event, contextOf(outbound.event));
     return;
   }
   const { event } = outbound;
   if (event.type === 'webhook.failed' || event.type === 'webhook.disabled') await deps.notices.send(event as WitnessEvent); // checked by the publisher before it reached the topic
+  // An incident event leaves out the endpoints its step reaches by escalation: they get that step once, from there.
   const endpoints = endpointsFor(event, await deps.endpoints.all(event.data.resellerId, deps.now()));
-  for (const endpoint of endpoints) await enqueue(deps, endpoint, event);
+  if (endpoints.length === 0) return;
+  const context = await contexts.of(event);
+  for (const endpoint of endpoints) await enqueue(deps, endpoint, event, context);
 }
 
 /**
@@ -105,7 +110,8 @@ export const webhookRouterHandler = (getDeps: () => WebhookDeps | Promise<Webhoo
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const deps = await getDeps();
-      return eachRecord(event.Records, 'webhook outbox', (record) => route(deps, parseRecord(record)));
+      const contexts = new WebhookContexts(deps.names, deps.links, deps.now);
+      return eachRecord(event.Records, 'webhook outbox', (record) => route(deps, contexts, parseRecord(record)));
     });
 
 export const handler = webhookRouterHandler(webhookDepsFromEnv);

@@ -214,18 +214,25 @@ describe('the functions', () => {
     expect(variables('detector')).toEqual(Object.fromEntries(expected));
   });
 
-  test.each(['webhookRouter', 'webhookDeliverer'] as const)(
-    '%s gets the witness settings, the table, the webhook deliveries and dead-letter queues and the channel prefix, and no secret',
-    (name) => {
-      const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
-      expect(variables(name)).toEqual({
-        ...Object.fromEntries(expected),
-        TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
-        TIEBREAK_WEBHOOK_DEAD_LETTERS_URL: { Ref: id(s.stack.webhookQueues.deadLetterQueue) },
-        TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
-      });
-    },
-  );
+  const webhookQueueVariables = () => ({
+    TIEBREAK_WEBHOOK_DELIVERIES_URL: { Ref: id(s.stack.webhookQueues.deliveries) },
+    TIEBREAK_WEBHOOK_DEAD_LETTERS_URL: { Ref: id(s.stack.webhookQueues.deadLetterQueue) },
+    TIEBREAK_CHANNEL_PREFIX: 'tiebreak',
+  });
+
+  test('webhookDeliverer gets the witness settings, the table, the webhook deliveries and dead-letter queues and the channel prefix, and no secret', () => {
+    const expected = Object.entries(witnessVariables()).filter(([variable]) => variable !== 'TIEBREAK_TOKEN_KEY_SECRET_ARN');
+    expect(variables('webhookDeliverer')).toEqual({ ...Object.fromEntries(expected), ...webhookQueueVariables() });
+  });
+
+  test('webhookRouter gets the deliverer’s, and the token key’s secret and the API’s URL: it signs the one-click links of incident messages', () => {
+    const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(variables('webhookRouter')).toEqual({
+      ...witnessVariables(),
+      ...webhookQueueVariables(),
+      TIEBREAK_PUBLIC_URL: outputs.ApiUrl!.Value,
+    });
+  });
 
   test('no function may send webhooks to loopback addresses (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK is for local runs only)', () => {
     for (const name of names) expect(Object.keys(variables(name)), name).not.toContain('TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK');

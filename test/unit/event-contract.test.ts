@@ -10,7 +10,9 @@ import { defaultSettings } from '../../functions/domain/settings.ts';
 import { stepEvent } from '../../functions/domain/webhook-delivery.ts';
 import { webhookEventsOf, type MessageImage } from '../../functions/domain/webhook-events.ts';
 import { testEvent } from '../../functions/http/api/webhooks.ts';
-import { eventExamples } from '../../protocol/event-examples.ts';
+import { eventExamples, webhookExample } from '../../protocol/event-examples.ts';
+import type { WebhookContext } from '../../protocol/webhooks.ts';
+import { contextOf, linksFit, renderWebhookBody } from '../../functions/domain/webhook-templates.ts';
 import { EventType, type OutboundEvent, type WitnessEvent } from '../../protocol/events.ts';
 import type { EscalationPolicy } from '../../protocol/reseller.ts';
 import { openApiDocument } from '../../protocol/openapi.ts';
@@ -46,10 +48,28 @@ const validators = new Map(
   }),
 );
 
-function published(event: OutboundEvent): string[] {
-  const validate = validators.get(event.type);
-  if (!validate) return [`no published schema for ${event.type}`];
-  return validate(JSON.parse(JSON.stringify(event))) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+/** What the published schema of the body's type says of a body an endpoint receives (the generic template's). */
+function published(body: OutboundEvent & Partial<WebhookContext>): string[] {
+  const validate = validators.get(body.type);
+  if (!validate) return [`no published schema for ${body.type}`];
+  return validate(JSON.parse(JSON.stringify(body))) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+}
+
+/**
+ * The generic template's body of an event, as the router sends it: an incident step with what its
+ * message says, any other event with the names the router reads and, for an incident, the links it signs.
+ */
+function genericBody(event: OutboundEvent): OutboundEvent & WebhookContext {
+  const own = contextOf(event);
+  const context: WebhookContext =
+    own.site === null || 'incident' in event.data
+      ? own
+      : {
+          site: { siteId: own.site.siteId, name: 'Main office' },
+          customer: { customerId: 'dental', name: 'Dental office' },
+          links: linksFit(event) ? { acknowledge: 'https://w.example/v1/links/a.b', resolve: 'https://w.example/v1/links/c.d' } : null,
+        };
+  return JSON.parse(renderWebhookBody('generic', event, { routingKey: null, context })!) as OutboundEvent & WebhookContext;
 }
 
 const t0 = Date.parse('2026-11-30T10:00:00.000Z');
@@ -248,14 +268,16 @@ describe("the published event contract (/openapi.json's webhooks)", () => {
 
   it("every type's example validates against its published schema", () => {
     for (const type of EventType.options) {
-      expect(doc.webhooks[type]?.post.requestBody.content['application/json'].example).toEqual(eventExamples[type]);
-      expect(published(eventExamples[type]), type).toEqual([]);
+      expect(doc.webhooks[type]?.post.requestBody.content['application/json'].example).toEqual(webhookExample(type));
+      expect(published(webhookExample(type)), type).toEqual([]);
+      // The envelope alone is the event as the audit trail and the topic have it: not a webhook body.
+      expect(published(eventExamples[type]), type).not.toEqual([]);
     }
   });
 
   it('events of every type, as the service emits them, validate against their published schemas', () => {
     const events = realEvents();
-    for (const event of events) expect(published(event), `${event.id}: ${JSON.stringify(event.data)}`).toEqual([]);
+    for (const event of events) expect(published(genericBody(event)), `${event.id}: ${JSON.stringify(event.data)}`).toEqual([]);
     // A type no real event was made of would go unchecked: every type is here, and every shape of those with several.
     expect([...new Set(events.map((e) => e.type))].sort()).toEqual([...EventType.options].sort());
     const shapes = new Set(events.map(shapeOf));
@@ -267,8 +289,21 @@ describe("the published event contract (/openapi.json's webhooks)", () => {
   });
 
   it('an event with a field of the wrong type is refused by the published schema', () => {
-    const lost = eventExamples['node.lost'];
-    expect(published({ ...lost, data: { ...lost.data, leaseEndedAt: 'soon' as unknown as number } })).not.toEqual([]);
-    expect(published({ ...lost, data: { ...lost.data, nodeId: undefined as unknown as string } })).not.toEqual([]);
+    const lost = webhookExample('node.lost');
+    expect(published({ ...lost, data: { ...lost.data, leaseEndedAt: 'soon' as unknown as number } } as OutboundEvent)).not.toEqual([]);
+    expect(published({ ...lost, data: { ...lost.data, nodeId: undefined as unknown as string } } as OutboundEvent)).not.toEqual([]);
+    expect(published({ ...lost, site: { siteId: 'main-office' } } as unknown as OutboundEvent)).not.toEqual([]);
+  });
+
+  it('every body names its site and customer, and an incident that needs someone carries both links', () => {
+    for (const body of realEvents().map(genericBody)) {
+      if (body.type === 'webhook.test') {
+        expect(body).toMatchObject({ site: null, customer: null, links: null });
+        continue;
+      }
+      expect(body.site?.name, body.id).toBeTruthy();
+      expect(body.customer?.name, body.id).toBeTruthy();
+      expect(body.links !== null, body.id).toBe(['incident.opened', 'incident.escalated', 'incident.acknowledged'].includes(body.type));
+    }
   });
 });

@@ -110,6 +110,54 @@ describe('which endpoints hear an event', () => {
   });
 });
 
+describe('one incident step, one message per endpoint', () => {
+  const incidentTypes = ['incident.opened', 'incident.escalated', 'incident.acknowledged', 'incident.resolved'] as const;
+  /** Where each incident event lists the targets of its step. */
+  const listedIn = {
+    'incident.opened': 'firstTargets',
+    'incident.escalated': 'targets',
+    'incident.acknowledged': 'notified',
+    'incident.resolved': 'notified',
+  } as const;
+  const target = fc.oneof(
+    fc.constant({ type: 'service-queue' as const }),
+    fc.constant({ type: 'email' as const, address: 'oncall@example.com' }),
+    fc.constantFrom('a', 'b', 'c').map((endpointId) => ({ type: 'webhook' as const, endpointId })),
+  );
+
+  it('an incident event from the topic skips the endpoints its step reaches as escalation targets, and only those', () => {
+    const endpoint = fc.record({
+      endpointId: fc.constantFrom('a', 'b', 'c'),
+      enabled: fc.boolean(),
+      eventTypes: fc.subarray([...EventType.options]),
+      failingSince: fc.constant(null),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(endpoint, { selector: (e) => e.endpointId }),
+        fc.constantFrom(...incidentTypes),
+        fc.array(target, { maxLength: 4 }),
+        (endpoints, type, targets) => {
+          const e = event(type);
+          const withTargets: StoredEvent = { ...e, data: { ...e.data, [listedIn[type]]: targets } };
+          const escalated = new Set(targets.flatMap((t) => (t.type === 'webhook' ? [t.endpointId] : [])));
+          const chosen = endpointsFor(withTargets, endpoints).map((x) => x.endpointId);
+          // Twice the same: a redelivered event decides the same.
+          expect(endpointsFor(withTargets, endpoints).map((x) => x.endpointId)).toEqual(chosen);
+          expect(chosen).toEqual(
+            endpoints.filter((x) => x.eventTypes.includes(type) && !escalated.has(x.endpointId)).map((x) => x.endpointId),
+          );
+        },
+      ),
+    );
+  });
+
+  it('an incident event without its targets (published before they were carried) goes to every subscriber', () => {
+    const endpoints = [{ endpointId: 'a', enabled: true, eventTypes: [...incidentTypes], failingSince: null }];
+    for (const type of incidentTypes) expect(endpointsFor(event(type), endpoints).map((x) => x.endpointId)).toEqual(['a']);
+  });
+});
+
 describe('secret rotation', () => {
   it('the new secret signs at once, the old ones until the overlap ends, and an expired secret never signs again', () => {
     const secret = fc.record({ secret: fc.string({ minLength: 1 }), createdAt: fc.nat(1000), expiresAt: fc.option(fc.nat(5000)) });

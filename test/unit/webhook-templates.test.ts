@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventType, type StoredEvent, WebhookTestEvent } from '../../protocol/events.ts';
-import { WebhookTemplate } from '../../protocol/webhooks.ts';
+import { type WebhookContext, WebhookTemplate } from '../../protocol/webhooks.ts';
 import { type OutboundEvent, renderWebhookBody } from '../../functions/domain/webhook-templates.ts';
 
 const at = '2026-11-29T10:00:00.000Z';
@@ -103,19 +103,106 @@ function parse(body: string | null): unknown {
   expect(body).not.toBeNull();
   return JSON.parse(body!);
 }
-const slack = (e: OutboundEvent) => parse(renderWebhookBody('slack', e, { routingKey: null })) as SlackBody;
-const teams = (e: OutboundEvent) => parse(renderWebhookBody('teams', e, { routingKey: null })) as TeamsBody;
+/** What the router reads of site `zurich`: its name and its customer's. */
+const named = {
+  site: { siteId: 'zurich', name: 'Dental Office Zürich' },
+  customer: { customerId: 'dental', name: 'Zahnarztpraxis Müller' },
+  links: null,
+};
+const slack = (e: OutboundEvent, context?: WebhookContext) =>
+  parse(renderWebhookBody('slack', e, { routingKey: null, context })) as SlackBody;
+const teams = (e: OutboundEvent, context?: WebhookContext) =>
+  parse(renderWebhookBody('teams', e, { routingKey: null, context })) as TeamsBody;
 const pagerDuty = (e: OutboundEvent) => parse(renderWebhookBody('pagerduty', e, { routingKey })) as PagerDutyBody;
 const block = (body: SlackBody, type: string) => body.blocks.find((b) => b.type === type);
 const card = (body: TeamsBody) => body.attachments[0]!.content;
 
 describe('the generic template', () => {
-  it('is the envelope itself, byte for byte (receivers verify the signature over it)', () => {
-    for (const e of [step('incident.opened'), nodeLost]) {
-      const body = renderWebhookBody('generic', e, { routingKey: null });
-      expect(body).toBe(JSON.stringify(e));
-      expect(JSON.parse(body!)).toEqual(e);
+  it('is the envelope as it is, with the site, customer and links beside it (receivers verify the signature over these bytes)', () => {
+    const opened = step('incident.opened');
+    expect(renderWebhookBody('generic', opened, { routingKey: null })).toBe(
+      JSON.stringify({
+        ...opened,
+        site: { siteId: 'zurich', name: 'Dental Office Zürich' },
+        customer: { customerId: 'dental', name: 'Zahnarztpraxis Müller' },
+        links,
+      }),
+    );
+    // A plain event, with what the router found: names read from the store, links it signed.
+    expect(JSON.parse(renderWebhookBody('generic', nodeLost, { routingKey: null, context: named })!)).toEqual({ ...nodeLost, ...named });
+    // Without them, what the event says: its site's id for a name, no customer, no links.
+    expect(JSON.parse(renderWebhookBody('generic', nodeLost, { routingKey: null })!)).toEqual({
+      ...nodeLost,
+      site: { siteId: 'zurich', name: 'zurich' },
+      customer: null,
+      links: null,
+    });
+  });
+
+  it('carries links for an incident someone may still act on, and none once it is resolved', () => {
+    for (const [type, linked] of [
+      ['incident.opened', true],
+      ['incident.escalated', true],
+      ['incident.acknowledged', true],
+      ['incident.resolved', false],
+    ] as const) {
+      const body = JSON.parse(renderWebhookBody('generic', step(type), { routingKey: null })!) as { links: unknown };
+      expect(body.links, type).toEqual(linked ? links : null);
     }
+  });
+});
+
+describe('names and links the router found, in every template', () => {
+  /** An incident event from the topic (an endpoint's eventTypes name it): ids only in `data`. */
+  const fromTopic: StoredEvent = {
+    id: 'r/zurich/incident.escalated/node-lost-1764410400000/1',
+    type: 'incident.escalated',
+    timestamp: at,
+    data: {
+      resellerId: 'r',
+      siteId: 'zurich',
+      severity: 'critical',
+      incidentId: 'node-lost-1764410400000',
+      kind: 'node.lost',
+      openedAt: Date.parse(at),
+      step: 1,
+      level: 1,
+      targets: [{ type: 'service-queue' }],
+    },
+  };
+  const context = { ...named, links };
+
+  it('Slack names the customer and the site, and offers Acknowledge and Resolve buttons', () => {
+    const body = parse(renderWebhookBody('slack', fromTopic, { routingKey: null, context })) as SlackBody;
+    expect(body.text).toContain('Dental Office Zürich');
+    expect(block(body, 'section')?.text?.text).toContain('*Customer:* Zahnarztpraxis Müller');
+    expect(block(body, 'actions')?.elements?.map((e) => e.url)).toEqual([links.acknowledge, links.resolve]);
+  });
+
+  it('Teams names them in its facts, and offers the two actions', () => {
+    const content = card(parse(renderWebhookBody('teams', fromTopic, { routingKey: null, context })) as TeamsBody);
+    const facts = content.body.find((b) => b.type === 'FactSet')?.facts;
+    expect(facts).toContainEqual({ title: 'Site', value: 'Dental Office Zürich (zurich)' });
+    expect(facts).toContainEqual({ title: 'Customer', value: 'Zahnarztpraxis Müller' });
+    expect(content.actions.map((a) => a.url)).toEqual([links.acknowledge, links.resolve]);
+  });
+
+  it('PagerDuty names them in the summary and custom_details, with the links', () => {
+    const body = parse(renderWebhookBody('pagerduty', fromTopic, { routingKey, context })) as PagerDutyBody;
+    expect(body.payload?.summary).toMatch(
+      /^Incident node-lost-1764410400000 escalated to level 1 at Dental Office Zürich \(Zahnarztpraxis Müller\)\./,
+    );
+    expect(body.payload?.custom_details).toMatchObject({ site: 'Dental Office Zürich', customer: 'Zahnarztpraxis Müller' });
+    expect(body.links?.map((l) => l.href)).toEqual([links.acknowledge, links.resolve]);
+  });
+
+  it('a plain event is named too, with no buttons', () => {
+    const body = slack(nodeLost, named);
+    expect(body.text).toBe('Node node-a lost at Dental Office Zürich');
+    expect(block(body, 'section')?.text?.text).toContain('*Customer:* Zahnarztpraxis Müller');
+    expect(block(body, 'actions')).toBeUndefined();
+    const facts = card(teams(nodeLost, named)).body.find((b) => b.type === 'FactSet')?.facts;
+    expect(facts).toContainEqual({ title: 'Customer', value: 'Zahnarztpraxis Müller' });
   });
 });
 
@@ -250,7 +337,7 @@ describe('the PagerDuty template', () => {
       dedup_key: 'zurich/node-lost-1764410400000',
       payload: {
         summary:
-          'Incident node-lost-1764410400000 opened at Dental Office Zürich. Severity: critical. Condition: node.lost. Affected: node-a.',
+          'Incident node-lost-1764410400000 opened at Dental Office Zürich (Zahnarztpraxis Müller). Severity: critical. Condition: node.lost. Affected: node-a.',
         source: 'Dental Office Zürich',
         severity: 'critical',
         timestamp: at,
@@ -260,6 +347,8 @@ describe('the PagerDuty template', () => {
         custom_details: {
           incidentId: 'node-lost-1764410400000',
           siteId: 'zurich',
+          site: 'Dental Office Zürich',
+          customer: 'Zahnarztpraxis Müller',
           kind: 'node.lost',
           level: null,
           subjects: ['node-a'],
@@ -303,7 +392,7 @@ describe('the PagerDuty template', () => {
 describe('a test of an endpoint (webhook.test)', () => {
   it('generic: the envelope itself, which says it is a test, and names no site', () => {
     const body = renderWebhookBody('generic', webhookTest, { routingKey: null });
-    expect(body).toBe(JSON.stringify(webhookTest));
+    expect(body).toBe(JSON.stringify({ ...webhookTest, site: null, customer: null, links: null }));
     const parsed = WebhookTestEvent.parse(JSON.parse(body!));
     expect(parsed.data).toMatchObject({ test: true, endpointId: 'psa', keyId: 'k1', severity: 'info' });
     expect(parsed.data).not.toHaveProperty('siteId');
@@ -422,9 +511,14 @@ function expectWithinLimits(template: WebhookTemplate, event: OutboundEvent, bod
   for (const s of strings(parsed)) expect(s.isWellFormed()).toBe(true);
   const bytes = new TextEncoder().encode(body).length;
   switch (template) {
-    case 'generic':
-      expect(body).toBe(JSON.stringify(event));
+    case 'generic': {
+      // The envelope as it is, first, and the three fields beside it.
+      const { site, customer, links: linked, ...envelope } = parsed as Record<string, unknown>;
+      expect(body.startsWith(JSON.stringify(event).slice(0, -1))).toBe(true);
+      expect(envelope).toEqual(JSON.parse(JSON.stringify(event)));
+      expect([site, customer, linked].every((v) => v === null || typeof v === 'object')).toBe(true);
       break;
+    }
     case 'slack': {
       const b = parsed as SlackBody;
       expect(b.text.length).toBeGreaterThan(0);
