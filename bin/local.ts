@@ -89,7 +89,8 @@ const startup = (async () => {
   const adminKey = process.env.TIEBREAK_ADMIN_KEY ?? (await localSecret(resolve(dataDir, 'admin-key')));
   // Queues and topics are named by TIEBREAK_CHANNEL_PREFIX (default `tiebreak`), as the stack's prefix does in AWS.
   // Webhook endpoints may be loopback addresses only when asked (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true): a receiver on this machine.
-  const { channelPrefix, addressPolicy } = apiChannelsFromEnv();
+  // Inbound hooks' bearer tokens come over this server's plain HTTP unless TIEBREAK_HOOKS_ALLOW_HTTP=false (AWS: HTTPS only).
+  const { channelPrefix, addressPolicy, allowHttpHooks } = apiChannelsFromEnv({ TIEBREAK_HOOKS_ALLOW_HTTP: 'true', ...process.env });
   stack = await startLocalStack({
     port,
     tableName: config.tableName,
@@ -103,6 +104,7 @@ const startup = (async () => {
     snsSqs: { dataDir: resolve(dataDir, 'sns-sqs') },
     channelPrefix,
     addressPolicy,
+    allowHttpHooks: allowHttpHooks === true,
     // The reseller console, built now by esbuild into memory, served by the console function's handler as in AWS.
     serve: { api: true, console: 'now' },
     run: { events: true, incidents: true, webhooks: true, detector: true },

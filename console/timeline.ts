@@ -45,6 +45,11 @@ const alertName = (data: Data) => {
   const from = text(data.integrationName);
   return `Alert${alert === null ? '' : ` ${alert}`}${from === null ? '' : ` from ${from}`}`;
 };
+/** `: <summary>` when the tool sent one: what it said is what a reader wants first. */
+const alertSaid = (data: Data) => {
+  const summary = text(data.summary);
+  return summary === null ? '' : `: ${summary}`;
+};
 const commandName = (data: Data) => `${text(data.commandType) ?? 'a'} command`;
 
 const readmittedBecause: Record<string, string> = {
@@ -101,8 +106,8 @@ const sentences: Record<EventType, (data: Data, at: number) => string> = {
     `Incident (${kindName(data)}) escalated${text(data.level) === null ? '' : ` to level ${String(data.level)}`}`,
   'incident.acknowledged': (data) => `Incident (${kindName(data)}) acknowledged${whoBy(data)}`,
   'incident.resolved': (data) => `Incident (${kindName(data)}) resolved${whoBy(data)}`,
-  'alert.raised': (data) => `${alertName(data)} raised`,
-  'alert.cleared': (data) => `${alertName(data)} cleared`,
+  'alert.raised': (data) => `${alertName(data)} raised${alertSaid(data)}`,
+  'alert.cleared': (data) => `${alertName(data)} cleared${alertSaid(data)}`,
   'webhook.failed': (data) =>
     `A webhook delivery${text(data.endpointId) === null ? '' : ` to ${String(data.endpointId)}`} failed after all its tries`,
   'webhook.test': (data) =>

@@ -65,6 +65,8 @@ export interface LocalStackOptions {
   channelPrefix?: string;
   /** Which addresses webhooks may reach; default public addresses only. */
   addressPolicy?: AddressPolicy;
+  /** Inbound hooks' bearer tokens accepted over plain HTTP; default true: this server speaks HTTP (AWS: HTTPS only). */
+  allowHttpHooks?: boolean;
   /** The reseller API's limit per key; default the API's own. */
   rateLimit?: RateLimit;
   /** What the server serves besides the node protocol: the reseller API (with its OpenAPI document) and the console. */
@@ -229,6 +231,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         webhookDeliveriesUrl,
         addressPolicy,
         publicUrl: server.url,
+        allowHttpHooks: options.allowHttpHooks ?? true,
         now: clock,
         ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       });

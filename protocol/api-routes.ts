@@ -461,7 +461,9 @@ export const apiRoutes = {
   },
   'POST /v1/integrations': {
     access: 'write',
-    summary: 'Register an inbound integration on a site; answers its URL and whsec_ secret (shown only here)',
+    summary:
+      'Register an inbound integration on a site; answers its URL and its credential, shown only here: ' +
+      'a whsec_ secret (`"auth":"signature"`, the default) or a bearer token (`"auth":"bearer"`)',
     body: CreateIntegrationRequest,
     status: 201,
     response: IntegrationCreated,
@@ -479,13 +481,26 @@ export const apiRoutes = {
     params: ['integrationId'],
     status: 204,
   },
+  'POST /v1/integrations/{integrationId}/rotate': {
+    access: 'write',
+    summary:
+      "A new credential of the integration's kind (whsec_ secret or bearer token), shown only here; the old one stops working at once",
+    params: ['integrationId'],
+    status: 200,
+    response: IntegrationCreated,
+  },
   'POST /v1/hooks/{integrationId}': {
     access: 'public',
-    summary: 'A signed event from another tool (Standard Webhooks): mapped by the integration to an alert raised or cleared on its site',
+    summary:
+      "An event from another tool, signed (Standard Webhooks) or with the integration's bearer token (`Authorization: Bearer tbh_…`, HTTPS only): " +
+      'mapped by the integration to an alert raised or cleared on its site',
     params: ['integrationId'],
     rawBody: InboundHook,
     status: 200,
     response: HookAccepted,
+    refusals: {
+      '403': 'https-required: a bearer token came over plain HTTP (it was readable on the way: rotate it)',
+    },
   },
   [nodeRouteKeys.enroll]: {
     access: 'public',
@@ -586,6 +601,7 @@ export const apiFunctionRoutes = {
     'POST /v1/integrations',
     'GET /v1/integrations',
     'DELETE /v1/integrations/{integrationId}',
+    'POST /v1/integrations/{integrationId}/rotate',
     'POST /v1/hooks/{integrationId}',
   ],
   report: ['GET /v1/reports/sla'],

@@ -21,6 +21,8 @@ export const ErrorCode = z.enum([
   'maintenance-ended',
   // Webhooks (409): a test of a disabled endpoint would mislead (it is not sent to until enabled).
   'endpoint-disabled',
+  // Inbound hooks (403): a bearer token is accepted over HTTPS only.
+  'https-required',
   'method-not-allowed',
   'stale-request',
   'payload-too-large',

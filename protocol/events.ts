@@ -294,6 +294,9 @@ const incidentOpened = envelope(
   z.union([
     trailIncident({
       subjects: described(z.array(z.string()), 'What is affected: node ids, `link`, `site`, commands or alerts'),
+      affected: z.optional(
+        described(z.array(z.string()), '`subjects` in words: an inbound alert as the summary its tool sent and its names'),
+      ),
       openingEventId: described(z.string(), 'The event that opened it'),
       firstTargets: z.optional(
         Targets(

@@ -27,6 +27,11 @@ export const Incident = z.object({
   openedAt: Timestamp,
   /** What is affected: node ids, `link` or `site`. */
   subjects: z.array(z.string()),
+  /**
+   * The same, in order, in the words people read: an inbound alert as the summary its tool sent and
+   * its names (`UPS on battery, 38 min left (ups-power from APC UPS)`), any other subject as it is.
+   */
+  affected: z.array(z.string()),
   /** When every subject recovered; the incident resolves itself once that has held for the settle time. */
   recoveredAt: z.nullable(Timestamp),
   acknowledgedAt: z.nullable(Timestamp),
@@ -74,6 +79,8 @@ export const ServiceQueueMessage = z.object({
     severity: z.optional(Severity),
     openedAt: Timestamp,
     subjects: z.array(z.string()),
+    /** `subjects` in the words people read (Incident's `affected`); absent from messages sent before it was given. */
+    affected: z.optional(z.array(z.string())),
     acknowledgedBy: z.nullable(z.string()),
     resolvedBy: z.nullable(z.string()),
   }),

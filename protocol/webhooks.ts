@@ -197,11 +197,21 @@ export type HookAction = z.infer<typeof HookAction>;
 
 const HookType = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : -, at most 100'));
 
+/**
+ * How a hook proves it comes from the integration's tool: a Standard Webhooks signature made with
+ * the integration's `whsec_` secret, or (for tools that can only send a header: most UPS and RMM
+ * tools) `Authorization: Bearer <token>`, over HTTPS only.
+ */
+export const HookAuth = z.enum(['signature', 'bearer']);
+export type HookAuth = z.infer<typeof HookAuth>;
+
 export const CreateIntegrationRequest = z.strictObject({
   siteId: Identifier,
   name: z.string().check(z.minLength(1), z.maxLength(100)),
   /** By the inbound event's `type`: what it does. Other types are accepted and ignored. */
   mapping: safeRecord(HookType, HookAction).check(z.refine((m) => Object.keys(m).length <= 50, 'at most 50 types')),
+  /** Default `signature`. */
+  auth: z._default(HookAuth, 'signature'),
 });
 
 export const Integration = z.object({
@@ -209,12 +219,23 @@ export const Integration = z.object({
   siteId: Identifier,
   name: z.string(),
   mapping: z.record(z.string(), HookAction),
+  auth: HookAuth,
   createdAt: Timestamp,
 });
 export type Integration = z.infer<typeof Integration>;
 
-/** The integration and its secret (shown only here): the sending tool signs with it. */
-export const IntegrationCreated = z.object({ integration: Integration, secret: WebhookSecret, url: z.string() });
+/** A bearer integration's token: `tbh_` and base64url of 32 random bytes. */
+export const HookToken = z.string().check(z.regex(/^tbh_[A-Za-z0-9_-]{43}$/, 'a tbh_ token'));
+
+/**
+ * The integration, its hook URL and its credential, shown only here (and at rotation): a `whsec_`
+ * secret the tool signs with, or a bearer token it sends (the service keeps only the token's hash).
+ */
+export const IntegrationCreated = z.union([
+  z.object({ integration: Integration, url: z.string(), secret: WebhookSecret }),
+  z.object({ integration: Integration, url: z.string(), token: HookToken }),
+]);
+export type IntegrationCreated = z.infer<typeof IntegrationCreated>;
 
 /**
  * An inbound event: the payload Standard Webhooks recommends (`type`, `timestamp`, `data`). Free

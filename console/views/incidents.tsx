@@ -107,7 +107,7 @@ export function IncidentsView({ route }: { route: Extract<Route, { view: 'incide
             </td>
             <th scope="row">
               {incidentKindLabels[incident.kind]}
-              {incident.subjects.length > 0 && <div class="small">affects {incident.subjects.join(', ')}</div>}
+              {incident.affected.length > 0 && <div class="small">affects {incident.affected.join(', ')}</div>}
               <div class="muted small">{incident.incidentId}</div>
             </th>
             <td>

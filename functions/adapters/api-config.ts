@@ -5,7 +5,7 @@ import type { RateLimit } from '../domain/rate-limit.ts';
 import type { WitnessSettings } from '../domain/settings.ts';
 import { loadWitnessConfig, type WitnessConfig } from './config.ts';
 import { documentClient, dynamoClient } from './dynamo-clients.ts';
-import { addressPolicyPiece, type Env, optionalChannelPrefixPiece, optionalUrlPiece, readEnv } from './env-settings.ts';
+import { addressPolicyPiece, type Env, httpHooksPiece, optionalChannelPrefixPiece, optionalUrlPiece, readEnv } from './env-settings.ts';
 import { loadOnce } from './load-once.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { DynamoSiteStore } from './dynamodb-site-store.ts';
@@ -48,6 +48,8 @@ export interface ApiDeps {
   integrations: IntegrationStore;
   /** Where the API is reached (`TIEBREAK_PUBLIC_URL`): integrations' hook URLs start with it; unset, with the request's host. */
   publicUrl?: string | undefined;
+  /** Inbound hooks' bearer tokens accepted over plain HTTP (`TIEBREAK_HOOKS_ALLOW_HTTP=true`): the local runtime only; unset, HTTPS only. */
+  allowHttpHooks?: boolean | undefined;
   /** Each reseller's service queue and alerts topic: made with the reseller, subscribed to by its policies. */
   channels: ResellerChannels;
   /** Signs the node tokens handed out at enrollment; the one-click links' key is derived from it. */
@@ -89,6 +91,8 @@ export interface ApiConfig extends WitnessConfig {
   addressPolicy: AddressPolicy;
   /** Where the API is reached (`TIEBREAK_PUBLIC_URL`); unset, the request's host. */
   publicUrl?: string | undefined;
+  /** Inbound hooks' bearer tokens accepted over plain HTTP (`TIEBREAK_HOOKS_ALLOW_HTTP=true`): the local runtime only. */
+  allowHttpHooks?: boolean | undefined;
 }
 
 /** What an api function's assembly is given: its settings, the clients (made for `endpoints` unless given), the limit and the clock. */
@@ -149,6 +153,7 @@ export function apiChannelsFromEnv(env: Env = process.env): Omit<ApiConfig, keyo
     webhookDeliveriesUrl: optionalUrlPiece('TIEBREAK_WEBHOOK_DELIVERIES_URL'),
     addressPolicy: addressPolicyPiece,
     publicUrl: optionalUrlPiece('TIEBREAK_PUBLIC_URL'),
+    allowHttpHooks: httpHooksPiece,
   });
 }
 

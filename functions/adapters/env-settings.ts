@@ -105,6 +105,15 @@ export const topicArnPiece = envPiece(
   (e) => e.TIEBREAK_EVENT_TOPIC_ARN,
 );
 
+/**
+ * Whether an inbound hook's bearer token is accepted over plain HTTP: only for the local runtime
+ * (`npm start` serves HTTP on loopback), never in AWS, where the stack does not set it.
+ */
+export const httpHooksPiece = envPiece(
+  z.object({ TIEBREAK_HOOKS_ALLOW_HTTP: z.optional(z.string()) }),
+  (e) => e.TIEBREAK_HOOKS_ALLOW_HTTP === 'true',
+);
+
 /** Which addresses webhooks may reach: loopback only when asked (the local runtime's receivers), never in AWS. */
 export const addressPolicyPiece = envPiece(z.object({ TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK: z.optional(z.string()) }), (e): AddressPolicy => ({
   allowLoopback: e.TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK === 'true',

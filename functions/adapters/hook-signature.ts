@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { sha256 } from './credentials.ts';
 
 export type HookVerdict =
   { ok: true; webhookId: string; /** ms */ at: number } | { ok: false; reason: 'missing-headers' | 'outside-window' | 'bad-signature' };
@@ -37,4 +38,39 @@ export function verifyHook(
     return candidate.length === expected.length && timingSafeEqual(candidate, expected);
   });
   return matches ? { ok: true, webhookId, at } : { ok: false, reason: 'bad-signature' };
+}
+
+export type BearerVerdict =
+  | { ok: true; /** The sender's `idempotency-key` (or `webhook-id`), if it sent one. */ key: string | undefined }
+  | { ok: false; reason: 'plain-http' | 'missing-token' | 'bad-token' | 'bad-key' };
+
+/**
+ * Whether the request reached the service over HTTPS, as the proxy in front says: API Gateway
+ * serves only HTTPS and sets `x-forwarded-proto`; the last value is the one the nearest proxy
+ * added. No header (the local runtime's own server) is plain HTTP.
+ */
+export function cameOverHttps(headers: Readonly<Record<string, string | undefined>>): boolean {
+  const proto = headers['x-forwarded-proto']?.split(',').at(-1)?.trim().toLowerCase();
+  return proto === 'https';
+}
+
+/**
+ * Checks a bearer-token hook: over HTTPS (unless `allowPlainHttp`: the local runtime, which serves
+ * HTTP on loopback), then `Authorization: Bearer <token>` whose SHA-256 equals `tokenHash` (both
+ * digests 32 bytes, compared in constant time), then the optional idempotency key.
+ */
+export function verifyBearer(
+  tokenHash: string,
+  headers: Readonly<Record<string, string | undefined>>,
+  options: { allowPlainHttp: boolean },
+): BearerVerdict {
+  if (!options.allowPlainHttp && !cameOverHttps(headers)) return { ok: false, reason: 'plain-http' };
+  const presented = /^Bearer (\S{1,512})$/i.exec(headers.authorization ?? '')?.[1];
+  if (!presented) return { ok: false, reason: 'missing-token' };
+  const expected = Buffer.from(tokenHash, 'base64url');
+  const digest = sha256(presented);
+  if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) return { ok: false, reason: 'bad-token' };
+  const key = headers['idempotency-key'] ?? headers['webhook-id'];
+  if (key !== undefined && !webhookIdPattern.test(key)) return { ok: false, reason: 'bad-key' };
+  return { ok: true, key };
 }

@@ -4,7 +4,7 @@ import { Severity } from '../../protocol/events.ts';
 import { type Incident, IncidentKind, IncidentState } from '../../protocol/incidents.ts';
 import { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
 import '../../protocol/zod-locale.ts';
-import { incidentSeverity, kindOfIncidentId, stepLevel, type Tracker } from '../domain/incidents.ts';
+import { affectedWords, incidentSeverity, kindOfIncidentId, stepLevel, type Tracker } from '../domain/incidents.ts';
 import { conditionFailed, unlessConditionFails } from './conditions.ts';
 import { InvalidCursorError, type Page } from './pagination.ts';
 import { incidentSk, incidentSkPrefix, iso, resellerPk, siteListingSk, sitePk } from './tenancy-items.ts';
@@ -29,7 +29,11 @@ const TrackerItem = z.object({
   siteId: z.string(),
   kind: IncidentKind,
   // `severity` (of subjects and incidents) is absent from items stored before it was kept.
-  subjects: z.record(z.string(), z.object({ raisedAt: Millis, clearedAt: Millis, severity: z.optional(Severity) })),
+  // `label` (an inbound alert's words) only on subjects raised since it is kept.
+  subjects: z.record(
+    z.string(),
+    z.object({ raisedAt: Millis, clearedAt: Millis, severity: z.optional(Severity), label: z.optional(z.string()) }),
+  ),
   incident: z.nullable(
     z.object({
       incidentId: z.string(),
@@ -65,6 +69,7 @@ export function incidentView(tracker: Tracker): Incident | undefined {
   const incident = tracker.incident;
   if (!incident) return undefined;
   const time = (ms: number | null) => (ms === null ? null : iso(ms));
+  const subjects = Object.keys(tracker.subjects).sort();
   return {
     incidentId: incident.incidentId,
     siteId: tracker.siteId,
@@ -72,7 +77,8 @@ export function incidentView(tracker: Tracker): Incident | undefined {
     state: incident.state,
     severity: incidentSeverity(tracker),
     openedAt: iso(incident.openedAt),
-    subjects: Object.keys(tracker.subjects).sort(),
+    subjects,
+    affected: affectedWords(tracker, subjects),
     recoveredAt: time(incident.recoveredAt),
     acknowledgedAt: time(incident.acknowledgedAt),
     acknowledgedBy: incident.acknowledgedBy,

@@ -9,11 +9,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
-import { HookAction } from '../../protocol/webhooks.ts';
+import { HookAction, type HookAuth } from '../../protocol/webhooks.ts';
 import '../../protocol/zod-locale.ts';
 import { type Alert, alertSubject } from '../domain/alert-events.ts';
 import type { WithdrawnSubject } from '../domain/incidents.ts';
 import { alertFromItem, alertKey } from './alert-item.ts';
+import { sha256 } from './credentials.ts';
 import { conditionFailed, failedConditions, retryingConflicts, unlessConditionFails } from './conditions.ts';
 import { type Page, type PageRequest, queryPage } from './pagination.ts';
 import {
@@ -38,16 +39,38 @@ export const newIntegrationId = () => `int_${randomBytes(16).toString('base64url
 /** A Standard Webhooks secret: `whsec_` and base64 of 32 random bytes. */
 export const newIntegrationSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-const IntegrationItem = z.object({
+/** A bearer token: `tbh_` and base64url of 32 random bytes (256 bits: a plain SHA-256 of it is kept, as of API keys). */
+export const newHookToken = () => `tbh_${randomBytes(32).toString('base64url')}`;
+
+/** What the service keeps of a bearer token: its SHA-256, base64url, as of an API key (credentials.ts). */
+export const hookTokenHash = (token: string) => sha256(token).toString('base64url');
+
+/** What a hook is checked against: the secret itself (verifying an HMAC needs the key), or a bearer token's hash. Never listed. */
+export type IntegrationCredential = { auth: 'signature'; secret: string } | { auth: 'bearer'; tokenHash: string };
+
+/** A new credential of `auth`'s kind: what is stored, and what the answer shows once. */
+export function newCredential(auth: HookAuth): { stored: IntegrationCredential; shown: { secret: string } | { token: string } } {
+  if (auth === 'signature') {
+    const secret = newIntegrationSecret();
+    return { stored: { auth, secret }, shown: { secret } };
+  }
+  const token = newHookToken();
+  return { stored: { auth, tokenHash: hookTokenHash(token) }, shown: { token } };
+}
+
+const integrationFields = {
   integrationId: z.string(),
   resellerId: z.string(),
   siteId: z.string(),
   name: z.string(),
   mapping: z.record(z.string(), HookAction),
-  /** Kept as it is: verifying an HMAC needs the key itself. Never listed. */
-  secret: z.string(),
   createdAt: z.number(),
-});
+};
+const IntegrationItem = z.union([
+  z.object({ ...integrationFields, auth: z.literal('bearer'), tokenHash: z.string() }),
+  // Integrations made before bearer tokens existed have no `auth`: they are signed.
+  z.object({ ...integrationFields, auth: z._default(z.literal('signature'), 'signature'), secret: z.string() }),
+]);
 export type IntegrationRecord = z.infer<typeof IntegrationItem>;
 
 /** One verified hook, as the integration's mapping reads it. */
@@ -181,6 +204,31 @@ export class IntegrationStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return withdrawn;
+  }
+
+  /**
+   * Replaces the integration's credential in both its items (its kind stays): the old one stops
+   * working at once. False if the reseller has no such integration (deleted meanwhile).
+   */
+  async rotate(resellerId: string, integrationId: string, credential: IntegrationCredential): Promise<boolean> {
+    const [field, value] = credential.auth === 'signature' ? ['secret', credential.secret] : ['tokenHash', credential.tokenHash];
+    const update = (pk: string, sk: string) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: { pk, sk },
+        UpdateExpression: 'SET #field = :value',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#field': field },
+        ExpressionAttributeValues: { ':value': value },
+      },
+    });
+    const write = new TransactWriteCommand({
+      TransactItems: [
+        update(resellerPk(resellerId), integrationSk(integrationId)),
+        update(integrationPk(integrationId), integrationConfigSk),
+      ],
+    });
+    return (await unlessConditionFails(this.doc.send(write))) !== undefined;
   }
 
   /** The integration a hook's URL names, strongly consistent (a removed one must stop accepting at once). */

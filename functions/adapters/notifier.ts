@@ -12,7 +12,8 @@ export function alertText(message: ServiceQueueMessage): { subject: string; body
   const lines = [
     subject,
     `Incident ${incident.incidentId}, opened ${incident.openedAt}, now ${incident.state}.`,
-    `Affected: ${incident.subjects.join(', ') || 'the site'}.`,
+    // In words (an inbound alert: the summary its tool sent); messages from before `affected` was given, by subject.
+    `Affected: ${(incident.affected ?? incident.subjects).join(', ') || 'the site'}.`,
     ...(message.links && message.step !== 'resolved'
       ? [`Acknowledge: ${message.links.acknowledge}`, `Resolve: ${message.links.resolve}`]
       : []),

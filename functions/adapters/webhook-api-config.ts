@@ -16,7 +16,15 @@ import { WebhookMessageStore } from './webhook-message-store.ts';
  */
 export type WebhookApiDeps = Pick<
   ApiDeps,
-  'webhookEndpoints' | 'webhookMessages' | 'deliveryLog' | 'webhookJobs' | 'addressPolicy' | 'integrations' | 'incidents' | 'publicUrl'
+  | 'webhookEndpoints'
+  | 'webhookMessages'
+  | 'deliveryLog'
+  | 'webhookJobs'
+  | 'addressPolicy'
+  | 'integrations'
+  | 'incidents'
+  | 'publicUrl'
+  | 'allowHttpHooks'
 >;
 
 export type WebhookApiDepsOptions = ApiDepsOptions & {
@@ -37,6 +45,7 @@ export function webhookApiDeps(options: WebhookApiDepsOptions): WebhookApiDeps {
     integrations: new IntegrationStore(doc, tableName),
     incidents: new IncidentStore(doc, tableName),
     publicUrl: options.publicUrl,
+    allowHttpHooks: options.allowHttpHooks,
   };
 }
 

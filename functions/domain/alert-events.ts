@@ -27,6 +27,16 @@ export interface Alert {
 export const alertSubject = (alert: Pick<Alert, 'integrationId' | 'alert'>) => `${alert.integrationId}/${alert.alert}`;
 
 /**
+ * An alert in the words a person knows it by, for messages: the summary its tool sent, then the
+ * alert's name and the integration's (`UPS on battery, 38 min left (ups-power from APC UPS)`);
+ * without a summary, the names alone. Never the subject's integration id.
+ */
+export function alertWords(alert: Pick<Alert, 'alert' | 'integrationName' | 'summary'>): string {
+  const source = `${alert.alert} from ${alert.integrationName}`;
+  return alert.summary ? `${alert.summary} (${source})` : source;
+}
+
+/**
  * The events one change of an alert means: `alert.raised` when it turns raised, or is raised
  * again by newer news (an incident resolved meanwhile by a person opens again); `alert.cleared`
  * when it turns clear. Ids are stable (the news' time in them), so a change handed twice is

@@ -3,7 +3,16 @@ import type { EventFields, EventOf, OmitEach, Severity, StoredEvent, WitnessEven
 import { type Incident, IncidentKind, type IncidentStep, type ServiceQueueMessage } from '../../protocol/incidents.ts';
 import { EscalationTarget } from '../../protocol/reseller.ts';
 import { siteEvent } from './site-event.ts';
-import { activeSubjects, type IncidentRecord, incidentSeverity, severityOf, stepLevel, stepTargets, type Tracker } from './incidents.ts';
+import {
+  activeSubjects,
+  affectedWords,
+  type IncidentRecord,
+  incidentSeverity,
+  severityOf,
+  stepLevel,
+  stepTargets,
+  type Tracker,
+} from './incidents.ts';
 
 // An incident step sent to an endpoint has the same types and another `data` (webhook-delivery.ts).
 type IncidentEventType = 'incident.opened' | 'incident.escalated' | 'incident.acknowledged' | 'incident.resolved';
@@ -42,6 +51,7 @@ export function incidentEventsOf(before: Tracker | undefined, after: Tracker | u
     events.push(
       make('incident.opened', incident.openedAt, '', incidentSeverity(after), {
         subjects: activeSubjects(after),
+        affected: affectedWords(after, activeSubjects(after)),
         openingEventId: incident.openingEventId,
         // The webhook router leaves this event to the first step for the endpoints it names (one message each).
         firstTargets: stepTargets(incident.policy, 0),
@@ -144,6 +154,7 @@ export function stepMessage(
       severity: current?.severity ?? (step === 'opened' || step === 'escalated' ? event.data.severity : severityOf(kind)),
       openedAt: current?.openedAt ?? openedAtOf(event, incidentId),
       subjects: current?.subjects ?? [],
+      affected: current?.affected ?? [],
       acknowledgedBy: current?.acknowledgedBy ?? null,
       resolvedBy: current?.resolvedBy ?? null,
     },

@@ -1,6 +1,7 @@
 import type { EventType, Severity, StoredEvent } from '../../protocol/events.ts';
 import type { IncidentKind, IncidentState } from '../../protocol/incidents.ts';
 import type { EscalationPolicy, EscalationTarget } from '../../protocol/reseller.ts';
+import { alertWords } from './alert-events.ts';
 
 /**
  * Incidents (DESIGN.md, "Incidents and escalation"), pure. Each (site, kind) has one tracker: what
@@ -18,6 +19,8 @@ export interface ConditionChange {
   at: number;
   /** A raise's own severity (an inbound alert's, from its integration's mapping); absent: its kind's. */
   severity?: Severity;
+  /** A raise's words for people (an inbound alert's summary and names: alertWords); absent: the subject says it. */
+  label?: string;
 }
 
 /** Per subject, the latest time it was raised and the latest time it was cleared. */
@@ -26,6 +29,8 @@ export interface SubjectMarks {
   clearedAt: number;
   /** The latest raise's own severity, when it carried one (an inbound alert). */
   severity?: Severity;
+  /** The latest raise's words for people, when it carried them (an inbound alert). */
+  label?: string;
 }
 
 export interface IncidentRecord {
@@ -167,8 +172,23 @@ export function conditionChangesOf(event: StoredEvent): ConditionChange[] {
       // One tracker per site for every inbound alert; each (integration, alert) is a subject of it.
       if (typeof event.data.subject !== 'string') return [];
       if (event.type === 'alert.cleared') return change('alert.raised', event.data.subject, 'cleared');
-      // The mapping's severity rides on the raise: a `warning` must not page as critical.
-      return [{ kind: 'alert.raised', subject: event.data.subject, phase: 'raised', at, severity: event.data.severity }];
+      // The mapping's severity rides on the raise: a `warning` must not page as critical; and the
+      // tool's summary with it, what messages about the incident show for this subject.
+      const { alert, integrationName, summary } = event.data;
+      const label =
+        typeof alert === 'string' && typeof integrationName === 'string'
+          ? alertWords({ alert, integrationName, summary: typeof summary === 'string' ? summary : undefined })
+          : undefined;
+      return [
+        {
+          kind: 'alert.raised',
+          subject: event.data.subject,
+          phase: 'raised',
+          at,
+          severity: event.data.severity,
+          ...(label === undefined ? {} : { label }),
+        },
+      ];
     }
     default:
       return [];
@@ -185,6 +205,10 @@ export function activeSubjects(tracker: Tracker): string[] {
     .filter((s) => active(tracker.subjects[s] ?? { raisedAt: 0, clearedAt: 0 }))
     .sort();
 }
+
+/** Subjects in the words people read: an inbound alert's label (its tool's summary and its names), any other subject as it is. */
+export const affectedWords = (tracker: Pick<Tracker, 'subjects'>, subjects: readonly string[]): string[] =>
+  subjects.map((s) => tracker.subjects[s]?.label ?? s);
 
 export type ChangeOutcome = 'opened' | 'updated' | 'recovering' | 'reraised' | 'recorded' | 'suppressed' | 'unchanged';
 
@@ -211,13 +235,26 @@ export function applyChange(
       : change.at > marks.raisedAt
         ? change.severity
         : highest([marks.severity ?? change.severity, change.severity]);
+  // The latest raise's words likewise (of two in one instant, the greater: any order gives the same).
+  const label =
+    change.phase !== 'raised' || change.label === undefined || change.at < marks.raisedAt
+      ? marks.label
+      : change.at > marks.raisedAt || marks.label === undefined || change.label > marks.label
+        ? change.label
+        : marks.label;
   const merged: SubjectMarks =
     change.phase === 'raised'
       ? { ...marks, raisedAt: Math.max(marks.raisedAt, change.at) }
       : { ...marks, clearedAt: Math.max(marks.clearedAt, change.at) };
   if (severity !== undefined) merged.severity = severity;
+  if (label !== undefined) merged.label = label;
   // A repeat, or older news than the tracker already has.
-  if (merged.raisedAt === marks.raisedAt && merged.clearedAt === marks.clearedAt && merged.severity === marks.severity)
+  if (
+    merged.raisedAt === marks.raisedAt &&
+    merged.clearedAt === marks.clearedAt &&
+    merged.severity === marks.severity &&
+    merged.label === marks.label
+  )
     return { tracker: base, outcome: 'unchanged' };
 
   const subjects = { ...base.subjects, [change.subject]: merged };

@@ -111,7 +111,8 @@ function detailsOf(event: OutboundEvent, context: WebhookContext): Details {
     kind: text(data.kind),
     state: text(incident?.state),
     level: typeof data.level === 'number' && Number.isFinite(data.level) ? data.level : null,
-    subjects: subjects.length > 0 ? subjects : texts(incident?.subjects),
+    // In words where the event has them (an inbound alert: its tool's summary), else by subject.
+    subjects: [texts(data.affected), subjects, texts(incident?.affected), texts(incident?.subjects)].find((s) => s.length > 0) ?? [],
     by: text(data.by) ?? text(event.type === 'incident.resolved' ? incident?.resolvedBy : incident?.acknowledgedBy),
     severity: data.severity === 'critical' || data.severity === 'warning' ? data.severity : 'info',
     links: acknowledge !== null && resolve !== null ? { acknowledge, resolve } : null,
@@ -140,6 +141,12 @@ const from = (data: Fields) => {
   return name === null ? '' : ` from ${name}`;
 };
 
+/** `: <summary>` when the tool that raised or cleared an alert sent one, else nothing. */
+const said = (data: Fields) => {
+  const summary = text(data.summary);
+  return summary === null ? '' : `: ${summary}`;
+};
+
 /** `Demote command 3-demote-node-a`, or `Command` when the event does not say. */
 const command = (data: Fields) => {
   const type = text(data.commandType);
@@ -165,8 +172,8 @@ const titles: Partial<Record<EventType, (d: Details, data: Fields) => string>> =
   'incident.escalated': (d) => `${incidentName(d)} escalated${d.level === null ? '' : ` to level ${d.level}`} at ${d.site}`,
   'incident.acknowledged': (d) => `${incidentName(d)} acknowledged${by(d)} at ${d.site}`,
   'incident.resolved': (d) => `${incidentName(d)} resolved${by(d)} at ${d.site}`,
-  'alert.raised': (d, data) => `Alert${spaced(data.alert)}${from(data)} raised at ${d.site}`,
-  'alert.cleared': (d, data) => `Alert${spaced(data.alert)}${from(data)} cleared at ${d.site}`,
+  'alert.raised': (d, data) => `Alert${spaced(data.alert)}${from(data)} raised at ${d.site}${said(data)}`,
+  'alert.cleared': (d, data) => `Alert${spaced(data.alert)}${from(data)} cleared at ${d.site}${said(data)}`,
   'webhook.failed': (_d, data) => `Webhook delivery to endpoint${spaced(data.endpointId)} failed`,
   'webhook.disabled': (_d, data) =>
     `Webhook endpoint${spaced(data.endpointId)} disabled${text(data.reason) === null ? '' : ` (${String(data.reason)})`}`,

@@ -239,6 +239,11 @@ describe('the functions', () => {
     expect(JSON.stringify(resources)).not.toContain('ALLOW_LOOPBACK');
   });
 
+  test('no function accepts inbound bearer tokens over plain HTTP (TIEBREAK_HOOKS_ALLOW_HTTP is for local runs only)', () => {
+    for (const name of names) expect(Object.keys(variables(name)), name).not.toContain('TIEBREAK_HOOKS_ALLOW_HTTP');
+    expect(JSON.stringify(resources)).not.toContain('HOOKS_ALLOW_HTTP');
+  });
+
   test.each(['openapi', 'console'] as const)(
     '%s gets nothing but the logger’s name and source maps: no table, no secret, no timings',
     (name) => {

@@ -12,7 +12,7 @@ import { incidentsHandler } from '../../functions/handlers/incidents.ts';
 import { lambdaContext } from '../../local/api-gateway-event.ts';
 import { localQueue } from '../../local/local-queue.ts';
 import type { Incident } from '../../protocol/incidents.ts';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -37,8 +37,14 @@ const mapping = {
 };
 
 interface Created {
-  integration: { integrationId: string; siteId: string; name: string; mapping: unknown; createdAt: string };
+  integration: { integrationId: string; siteId: string; name: string; mapping: unknown; auth: string; createdAt: string };
   secret: string;
+  url: string;
+}
+
+interface CreatedBearer {
+  integration: Created['integration'];
+  token: string;
   url: string;
 }
 
@@ -154,6 +160,7 @@ describe('managing integrations', () => {
 
   test('creating one answers its hook URL and a whsec_ secret once; the list shows it without the secret', async () => {
     const created = await createIntegration();
+    expect(created.integration.auth).toBe('signature');
     expect(created.integration.integrationId).toMatch(/^int_[A-Za-z0-9_-]{22}$/);
     expect(created.url).toBe(`${api.url}/v1/hooks/${created.integration.integrationId}`);
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
@@ -215,7 +222,9 @@ describe('a signed hook', () => {
       summary: 'UPS on battery: 38 min left',
     });
     const changes = conditionChangesOf(raised!);
-    expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning' }]);
+    // With the words messages show for it: the tool's summary, the alert's name and the integration's.
+    const label = 'UPS on battery: 38 min left (ups-power from APC UPS)';
+    expect(changes).toEqual([{ kind: 'alert.raised', subject, phase: 'raised', at, severity: 'warning', label }]);
     const site = { resellerId: reseller.resellerId, siteId: reseller.siteId };
     const { tracker, outcome } = applyChange(undefined, site, changes[0]!, {
       eventId: raised!.id,
@@ -444,5 +453,142 @@ describe('a hook that is not what the integration signed', () => {
   test(`over ${String(maxInboundHookBytes / 1024)} KiB is refused (413) before anything else`, async () => {
     const body = hookBody('ups.on-battery', { pad: 'x'.repeat(65 * 1024) });
     await expectRefusedUnchanged(413, () => send(created, body));
+  });
+});
+
+describe('an integration with a bearer token', () => {
+  async function createBearer(): Promise<CreatedBearer> {
+    const answer = await api.call('POST', '/v1/integrations', reseller.key, {
+      siteId: reseller.siteId,
+      name: 'APC UPS',
+      mapping,
+      auth: 'bearer',
+    });
+    expect(answer.status, answer.text).toBe(201);
+    return answer.body as CreatedBearer;
+  }
+
+  /** A hook as a tool that can only add a header sends it: no signature, the token as a bearer credential. */
+  function postBearer(created: CreatedBearer, body: string, headers: Record<string, string> = {}, token: string | null = created.token) {
+    return post(created.integration.integrationId, body, { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers });
+  }
+
+  test('shows its token once (tbh_…, no secret); the service keeps only its SHA-256, and the list shows neither', async () => {
+    const created = await createBearer();
+    expect(created.integration.auth).toBe('bearer');
+    expect(created.token).toMatch(/^tbh_[A-Za-z0-9_-]{43}$/);
+    expect(created).not.toHaveProperty('secret');
+    expect(created.url).toBe(`${api.url}/v1/hooks/${created.integration.integrationId}`);
+    const stored = JSON.stringify(await api.snapshot());
+    expect(stored).not.toContain(created.token);
+    expect(stored).toContain(createHash('sha256').update(created.token).digest('base64url'));
+    const list = await api.call('GET', '/v1/integrations?limit=100', reseller.key);
+    expect((list.body as { items: unknown[] }).items).toContainEqual(created.integration);
+    expect(list.text).not.toContain(created.token);
+  });
+
+  test('the right token raises the alert, with the summary the tool sent, and the next clears it', async () => {
+    const created = await createBearer();
+    const raised = await postBearer(created, hookBody('ups.on-battery', { summary: 'UPS on battery, 38 min left' }));
+    expect(raised.status, raised.text).toBe(200);
+    expect(raised.body).toEqual({ action: 'raised', alert: 'ups-power' });
+    expect(await alertItem(created as unknown as Created, 'ups-power')).toMatchObject({
+      raised: true,
+      severity: 'warning',
+      summary: 'UPS on battery, 38 min left',
+      at: api.clock.now(),
+    });
+    api.clock.advance(1_000);
+    const cleared = await postBearer(created, hookBody('ups.on-mains'));
+    expect(cleared.body).toEqual({ action: 'cleared', alert: 'ups-power' });
+    expect(await alertItem(created as unknown as Created, 'ups-power')).toMatchObject({ raised: false, type: 'ups.on-mains' });
+  });
+
+  test('a wrong token, none, or a signature instead is refused (401) and stores nothing', async () => {
+    const created = await createBearer();
+    const body = hookBody('ups.on-battery');
+    for (const token of [`tbh_${randomBytes(32).toString('base64url')}`, created.token.slice(0, -1), 'x', null]) {
+      const answer = await expectRefusedUnchanged(401, () => postBearer(created, body, {}, token));
+      expect(answer.body).toMatchObject({ error: { code: 'unauthorized' } });
+    }
+    const whsec = `whsec_${randomBytes(32).toString('base64')}`;
+    await expectRefusedUnchanged(401, () => postBearer(created, body, signedHeaders(whsec, body), null));
+  });
+
+  test('rotating answers a new token: the old one is refused at once (401), the new one accepted', async () => {
+    const created = await createBearer();
+    const rotated = await api.call('POST', `/v1/integrations/${created.integration.integrationId}/rotate`, reseller.key);
+    expect(rotated.status, rotated.text).toBe(200);
+    const fresh = rotated.body as CreatedBearer;
+    expect(fresh.token).toMatch(/^tbh_/);
+    expect(fresh.token).not.toBe(created.token);
+    expect(fresh.url).toBe(created.url);
+    expect(fresh.integration).toEqual(created.integration);
+    await expectRefusedUnchanged(401, () => postBearer(created, hookBody('rmm.disk-failed')));
+    expect((await postBearer(fresh, hookBody('rmm.disk-failed'))).body).toEqual({ action: 'raised', alert: 'disk' });
+  });
+
+  test('rotating needs a read-write key of its reseller', async () => {
+    const created = await createBearer();
+    const path = `/v1/integrations/${created.integration.integrationId}/rotate`;
+    const readOnly = await api.call('POST', '/v1/api-keys', reseller.key, { name: 'ro', scope: 'read-only' });
+    await expectRefusedUnchanged(403, () => api.call('POST', path, (readOnly.body as { secret: string }).secret));
+    await expectRefusedUnchanged(404, () => api.call('POST', path, other.key));
+    expect((await postBearer(created, hookBody('ups.on-battery'))).status).toBe(200);
+  });
+
+  test('over plain HTTP where the setting does not allow it (AWS), is refused (403) before its token is looked at, and stores nothing', async () => {
+    const created = await createBearer();
+    const body = hookBody('ups.on-battery');
+    api.api.allowHttpHooks = false;
+    try {
+      const schemes: Record<string, string>[] = [{}, { 'x-forwarded-proto': 'http' }, { 'x-forwarded-proto': 'https, http' }];
+      for (const headers of schemes) {
+        const answer = await expectRefusedUnchanged(403, () => postBearer(created, body, headers));
+        expect(answer.body).toMatchObject({ error: { code: 'https-required', message: expect.stringMatching(/HTTPS only/) as unknown } });
+      }
+      await expectRefusedUnchanged(403, () => postBearer(created, body, {}, 'wrong'));
+      // As API Gateway passes an HTTPS request on.
+      expect((await postBearer(created, body, { 'x-forwarded-proto': 'https' })).body).toEqual({ action: 'raised', alert: 'ups-power' });
+    } finally {
+      api.api.allowHttpHooks = true;
+    }
+  });
+
+  test('signed integrations are not affected by the HTTPS rule (their signature cannot be reused)', async () => {
+    const created = await createIntegration();
+    api.api.allowHttpHooks = false;
+    try {
+      expect((await send(created, hookBody('ups.on-battery'))).status).toBe(200);
+    } finally {
+      api.api.allowHttpHooks = true;
+    }
+  });
+
+  test('an idempotency-key sent twice is applied once (409 the second time); without one, a repeated raise changes nothing new', async () => {
+    const created = await createBearer();
+    const body = hookBody('ups.on-battery');
+    expect((await postBearer(created, body, { 'idempotency-key': 'nut-42' })).status).toBe(200);
+    const again = await expectRefusedUnchanged(409, () => postBearer(created, body, { 'idempotency-key': 'nut-42' }));
+    expect(again.body).toMatchObject({ error: { code: 'conflict', message: 'this idempotency key was already received' } });
+    await expectRefusedUnchanged(400, () => postBearer(created, body, { 'idempotency-key': 'has spaces' }));
+    const subject = `${created.integration.integrationId}/ups-power`;
+    api.clock.advance(1_000);
+    expect((await postBearer(created, body)).body).toEqual({ action: 'raised', alert: 'ups-power' });
+    expect((await trail()).filter((e) => e.type === 'alert.raised' && e.data.subject === subject).length).toBeGreaterThanOrEqual(1);
+    expect(await alertItem(created as unknown as Created, 'ups-power')).toMatchObject({ raised: true });
+  });
+});
+
+describe('rotating a signed integration', () => {
+  test('answers a new whsec_ secret: hooks signed with the old one are refused at once', async () => {
+    const created = await createIntegration();
+    const rotated = await api.call('POST', `/v1/integrations/${created.integration.integrationId}/rotate`, reseller.key);
+    expect(rotated.status, rotated.text).toBe(200);
+    const fresh = rotated.body as Created;
+    expect(fresh.secret).toMatch(/^whsec_/);
+    expect(fresh).not.toHaveProperty('token');
+    await expectRefusedUnchanged(401, () => send(created, hookBody('ups.on-battery')));
+    expect((await send(fresh, hookBody('ups.on-battery'))).status).toBe(200);
   });
 });

@@ -401,6 +401,7 @@ export const routeFixtures = {
   'POST /v1/integrations': { body: (t) => ({ siteId: t.siteId, name: 'RMM', mapping: upsMapping }) },
   'GET /v1/integrations': { query: () => ({ limit: '10' }) },
   'DELETE /v1/integrations/{integrationId}': {},
+  'POST /v1/integrations/{integrationId}/rotate': {},
   // The integration's id and the signature are the credential: the same body unsigned is refused.
   'POST /v1/hooks/{integrationId}': { body: () => upsHook, headers: signedUpsHook, forged: () => ({ body: upsHook }) },
   // The unused code of the tenant's other node: only the positive control may use it.

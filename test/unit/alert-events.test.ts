@@ -46,9 +46,17 @@ describe('alert events', () => {
         summary: 'on battery',
       },
     });
-    // The mapping's severity travels with the raise: the incident pages as a warning, not as critical.
+    // The mapping's severity travels with the raise: the incident pages as a warning, not as critical;
+    // and the words its messages show for it, the summary first.
     expect(conditionChangesOf(event!)).toEqual([
-      { kind: 'alert.raised', subject: 'int_abc/ups-power', phase: 'raised', at: raised.at, severity: 'warning' },
+      {
+        kind: 'alert.raised',
+        subject: 'int_abc/ups-power',
+        phase: 'raised',
+        at: raised.at,
+        severity: 'warning',
+        label: 'on battery (ups-power from APC UPS)',
+      },
     ]);
   });
 

@@ -33,3 +33,23 @@ describe('the text of an e-mail or SMS', () => {
     expect(alertText(message('resolved', 'Main office')).body).not.toContain('/v1/links/');
   });
 });
+
+describe('an inbound alert in an e-mail or SMS', () => {
+  it('is named by the summary its tool sent and its names, not by its integration id', () => {
+    const base = message('opened', 'Main office');
+    const alert: ServiceQueueMessage = {
+      ...base,
+      incident: {
+        ...base.incident,
+        kind: 'alert.raised',
+        subjects: ['int_ESB8abcdefghijklmnopqr/ups-power'],
+        affected: ['UPS on battery, 38 min left (ups-power from APC UPS)'],
+      },
+    };
+    const { body } = alertText(alert);
+    expect(body).toContain('Affected: UPS on battery, 38 min left (ups-power from APC UPS).');
+    expect(body).not.toContain('int_ESB8');
+    // A message stored before `affected` was given still names its subjects.
+    expect(alertText(base).body).toContain('Affected: node-a.');
+  });
+});

@@ -67,6 +67,10 @@ describe('the console’s timeline: audit trail events in plain words', () => {
       'Incident (node lost) resolved (the condition recovered)',
     ],
     [event('22', 'alert.raised', at, { alert: 'ups-power', integrationName: 'UPS' }), 'Alert ups-power from UPS raised'],
+    [
+      event('22b', 'alert.raised', at, { alert: 'ups-power', integrationName: 'UPS', summary: 'UPS on battery, 38 min left' }),
+      'Alert ups-power from UPS raised: UPS on battery, 38 min left',
+    ],
     [event('23', 'webhook.failed', at, { endpointId: 'psa' }), 'A webhook delivery to psa failed after all its tries'],
   ])('%#: %s', (e, words) => {
     expect(say(e)).toBe(words);

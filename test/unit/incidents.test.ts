@@ -9,6 +9,7 @@ import { incidentEventsOf } from '../../functions/domain/incident-events.ts';
 import {
   acknowledge,
   activeSubjects,
+  affectedWords,
   applyChange,
   type ChangeContext,
   type ConditionChange,
@@ -147,6 +148,23 @@ describe('an incident, told as it happens', () => {
     expect(again.outcome).toBe('updated');
     expect(again.tracker.incident?.incidentId).toBe(first.incident?.incidentId);
     expect(activeSubjects(again.tracker)).toEqual(['node-a', 'node-b']);
+  });
+
+  it('an inbound alert is named in the words of its latest raise, whatever order its raises arrive in', () => {
+    const raise = (at: number, label: string): ConditionChange => ({
+      kind: 'alert.raised',
+      subject: 'int_x/ups-power',
+      phase: 'raised',
+      at,
+      severity: 'warning',
+      label,
+    });
+    const older = raise(t0, 'UPS on battery, 38 min left (ups-power from APC UPS)');
+    const newer = raise(t0 + 60_000, 'UPS battery low, 4 min left (ups-power from APC UPS)');
+    const inOrder = applyChange(applyChange(undefined, site, older, context).tracker, site, newer, context).tracker;
+    const reversed = applyChange(applyChange(undefined, site, newer, context).tracker, site, older, context).tracker;
+    expect(affectedWords(inOrder, ['int_x/ups-power', 'node-a'])).toEqual([newer.label, 'node-a']);
+    expect(reversed.subjects).toEqual(inOrder.subjects);
   });
 
   it('inside a maintenance window a lost node is recorded, and nobody is paged', () => {

@@ -242,6 +242,11 @@ describe('the Slack template', () => {
     expect(
       slack({ ...nodeLost, type: 'alert.raised', data: { ...nodeLost.data, alert: 'disk-full', integrationName: 'Backup NAS' } }).text,
     ).toBe('Alert disk-full from Backup NAS raised at zurich');
+    // The summary the tool sent is what a reader sees first of the alert.
+    const ups = { ...nodeLost.data, alert: 'ups-power', integrationName: 'APC UPS', summary: 'UPS on battery, 38 min left' };
+    expect(slack({ ...nodeLost, type: 'alert.raised', data: ups }).text).toBe(
+      'Alert ups-power from APC UPS raised at zurich: UPS on battery, 38 min left',
+    );
     expect(slack(step('incident.acknowledged')).text).toBe(
       'Incident node-lost-1764410400000 acknowledged by api-key:k1 at Dental Office Zürich',
     );

@@ -50,7 +50,7 @@ function page(title: string, paragraphs: string[], button?: string): APIGatewayP
 }
 
 const summaryOf = (incident: Incident) => [
-  `${incident.kind} at site ${incident.siteId} (${incident.subjects.join(', ') || 'no subject'}), opened ${incident.openedAt}.`,
+  `${incident.kind} at site ${incident.siteId} (${incident.affected.join(', ') || 'no subject'}), opened ${incident.openedAt}.`,
   `It is ${incident.state}${incident.acknowledgedBy && incident.state === 'acknowledged' ? ` (by ${incident.acknowledgedBy})` : ''}.`,
 ];
 
