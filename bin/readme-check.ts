@@ -80,7 +80,9 @@ if (options.list) {
 }
 
 if (!(await portFree(port))) {
-  console.error(`readme-check: port ${String(port)} is taken (is \`npm start\` running?): the README's blocks use it; stop that and run again`);
+  console.error(
+    `readme-check: port ${String(port)} is taken (is \`npm start\` running?): the README's blocks use it; stop that and run again`,
+  );
   process.exit(1);
 }
 
@@ -89,7 +91,8 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !n
 const began = performance.now();
 const scratch = await scratchCopy(projectRoot);
 let witness: Witness | undefined;
-let stopping = false;
+// Set by a signal handler: an object, so the code below reads what it wrote.
+const stopping = { begun: false };
 async function cleanUp(): Promise<void> {
   await witness?.stop();
   if (options.keep) console.log(`scratch copy kept: ${scratch.dir}`);
@@ -97,8 +100,8 @@ async function cleanUp(): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
+    if (stopping.begun) return;
+    stopping.begun = true;
     void cleanUp().finally(() => process.exit(130));
   });
 }
@@ -131,9 +134,14 @@ try {
   const { failure } = result;
   if (failure === null) {
     failed = false;
-    console.log(`readme-check: ${String(result.passed.length)} blocks ran, ${String(blocks.length - toRun.length)} skipped, in ${seconds(performance.now() - began)}`);
+    console.log(
+      `readme-check: ${String(result.passed.length)} blocks ran, ${String(blocks.length - toRun.length)} skipped, in ${seconds(performance.now() - began)}`,
+    );
   } else {
-    const line = failure.docLine === null ? `block at ${where(failure.block)}` : `${failure.block.doc}:${String(failure.docLine)} (${failure.block.heading})`;
+    const line =
+      failure.docLine === null
+        ? `block at ${where(failure.block)}`
+        : `${failure.block.doc}:${String(failure.docLine)} (${failure.block.heading})`;
     console.error(`\nreadme-check: FAILED at ${line}: ${failure.reason}`);
     if (failure.command !== null) console.error(`  the line: ${failure.command.trim()}`);
     console.error(`  the block's output${failure.output.length > 80 ? ' (last 80 lines)' : ''}:`);
@@ -143,8 +151,8 @@ try {
 } catch (error) {
   console.error(`readme-check: ${error instanceof Error ? error.message : String(error)}`);
 } finally {
-  if (!stopping) {
-    stopping = true;
+  if (!stopping.begun) {
+    stopping.begun = true;
     await cleanUp();
   }
 }

@@ -20,7 +20,6 @@ export interface ShellBlock {
 }
 
 const fenceOpen = /^```(sh|bash|shell)\s*$/;
-const fenceAny = /^```/;
 const heading = /^#{1,6}\s+(.+?)\s*#*\s*$/;
 const marker = /^<!--\s*readme-check:\s*(.*?)\s*-->$/;
 const skipMarker = /^skip\s*\((.+)\)$/;
@@ -33,12 +32,13 @@ export function shellBlocks(doc: string, text: string): ShellBlock[] {
   let previous = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    if (fenceAny.test(line)) {
+    if (line.startsWith('```')) {
       const isShell = fenceOpen.test(line);
       const start = i + 1;
       let end = start;
       while (end < lines.length && !/^```\s*$/.test(lines[end] ?? '')) end++;
-      if (isShell) blocks.push({ doc, heading: current, line: start + 1, code: lines.slice(start, end), skip: skipReason(doc, i + 1, previous) });
+      if (isShell)
+        blocks.push({ doc, heading: current, line: start + 1, code: lines.slice(start, end), skip: skipReason(doc, i + 1, previous) });
       i = end;
       previous = '';
       continue;

@@ -63,8 +63,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   let current = -1;
   let startedAt = performance.now();
   let output: string[] = [];
-  let error: { status: number; line: number } | null = null;
-  let done = false;
+  // Written by the line handler: an object, so the code after the exit reads what it wrote.
+  const seen: { error: { status: number; line: number } | null; done: boolean } = { error: null, done: false };
   const finishBlock = (): void => {
     const block = blocks[current];
     if (block === undefined) return;
@@ -81,28 +81,28 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       options.onOutput?.(line);
       return;
     }
+    // The empty line each marker starts with ends a line left open; it is not the block's output.
+    if (output.at(-1) === '') output.pop();
     if (marker.kind === 'error') {
-      error = { status: marker.status, line: marker.line };
+      seen.error = { status: marker.status, line: marker.line };
       return;
     }
     finishBlock();
-    // The empty line each marker starts with ends a line left open; it is not the block's output.
-    if (output.at(-1) === '') output.pop();
     if (marker.kind === 'done') {
-      done = true;
+      seen.done = true;
       current = -1;
       return;
     }
     current = marker.block;
-    error = null;
+    seen.error = null;
     output = [];
     startedAt = performance.now();
     const block = blocks[current];
     if (block !== undefined) options.onBlockStart?.(block, current);
   });
-  let timedOut = false;
+  const limit = { hit: false };
   const timer = setTimeout(() => {
-    timedOut = true;
+    limit.hit = true;
     void stopGroup(child, { graceMs: 5_000 });
   }, options.timeoutMs);
   const status = await new Promise<number | null>((resolve) => {
@@ -117,17 +117,39 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   await stopGroup(child, { graceMs: 10_000 });
 
   const failed = blocks[current];
-  if (done && status === 0 && !timedOut) return { passed, failure: null };
+  if (seen.done && status === 0 && !limit.hit) return { passed, failure: null };
   if (failed === undefined) {
     const first = blocks[0];
     if (first === undefined) return { passed, failure: null };
     return { passed, failure: { block: first, docLine: null, command: null, status, output, reason: 'bash ended before the first block' } };
   }
-  const where = error === null ? undefined : script.lineMap.get((error as { line: number }).line);
+  // Errors bash reports itself (an unset variable under set -u) skip the ERR trap, but name the script's line.
+  const line = seen.error?.line ?? bashErrorLine(output, scriptPath);
+  const where = line === null ? undefined : script.lineMap.get(line);
   const docLine = where?.block === current ? where.docLine : null;
   const command = docLine === null ? null : (failed.code[docLine - failed.line] ?? null);
-  const reason = timedOut
+  const reason = limit.hit
     ? `the session took longer than ${String(Math.round(options.timeoutMs / 1000))} s`
     : `exit status ${String(status ?? 'none (killed)')}`;
-  return { passed, failure: { block: failed, docLine, command, status, output, reason } };
+  // bash names the script's lines; the reader wants the document's.
+  const shown = output.map((text) =>
+    text.replace(new RegExp(`^${escapeRegExp(scriptPath)}: line (\\d+):`), (whole, n: string) => {
+      const at = script.lineMap.get(Number(n));
+      return at === undefined ? whole : `${blocks[at.block]?.doc ?? ''}:${String(at.docLine)}:`;
+    }),
+  );
+  return { passed, failure: { block: failed, docLine, command, status, output: shown, reason } };
+}
+
+/** The script line of the last `<script>: line N:` message bash printed, or null. */
+function bashErrorLine(output: readonly string[], scriptPath: string): number | null {
+  const prefix = `${scriptPath}: line `;
+  for (const text of [...output].reverse()) {
+    if (text.startsWith(prefix)) return Number.parseInt(text.slice(prefix.length), 10);
+  }
+  return null;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -44,7 +44,12 @@ export interface WitnessOptions {
 export async function startWitness(options: WitnessOptions): Promise<Witness> {
   const logPath = join(options.cwd, '.readme-check-witness.log');
   const log = createWriteStream(logPath);
-  const child: ChildProcess = spawn('npm', ['start'], { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('npm', ['start'], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const stop = async (): Promise<void> => {
     await stopGroup(child, { graceMs: 60_000 });

@@ -102,7 +102,10 @@ export async function checkWebhookUrl(
   for (const { address } of addresses) {
     const why = refusal(address, policy);
     if (why !== null) {
-      return { ok: false, reason: withLoopbackHint(`the host ${host} resolves to ${address}, ${why}; webhook targets must be public`, address) };
+      return {
+        ok: false,
+        reason: withLoopbackHint(`the host ${host} resolves to ${address}, ${why}; webhook targets must be public`, address),
+      };
     }
   }
   // Plain http is only for a local receiver: every address must be loopback.

@@ -2,7 +2,8 @@ import { expect, test } from 'vitest';
 import { apiChannelsFromEnv } from '../../functions/adapters/api-config.ts';
 import { withLocalLoopbackDefault } from '../../local/loopback-default.ts';
 
-const allowLoopback = (env: Record<string, string>): boolean => apiChannelsFromEnv(withLocalLoopbackDefault(env)).addressPolicy.allowLoopback;
+const allowLoopback = (env: Record<string, string>): boolean =>
+  apiChannelsFromEnv(withLocalLoopbackDefault(env)).addressPolicy.allowLoopback;
 
 test('npm start accepts a loopback webhook receiver by default; TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=false refuses it', () => {
   expect(allowLoopback({})).toBe(true);
