@@ -13,6 +13,7 @@ import { dueShards, localDueShards } from '../functions/adapters/site-item.ts';
 import { provisionDemoSite } from '../local/demo-site.ts';
 import { type LocalStack, startLocalStack } from '../local/local-stack.ts';
 import { localSecret } from '../local/local-secret.ts';
+import { withLocalDefaults } from '../local/local-env-defaults.ts';
 import { consolePath } from '../protocol/console-routes.ts';
 import { parseCommand } from './cli/command.ts';
 
@@ -88,9 +89,8 @@ const startup = (async () => {
   });
   const adminKey = process.env.TIEBREAK_ADMIN_KEY ?? (await localSecret(resolve(dataDir, 'admin-key')));
   // Queues and topics are named by TIEBREAK_CHANNEL_PREFIX (default `tiebreak`), as the stack's prefix does in AWS.
-  // Webhook endpoints may be loopback addresses only when asked (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true): a receiver on this machine.
-  // Inbound hooks' bearer tokens come over this server's plain HTTP unless TIEBREAK_HOOKS_ALLOW_HTTP=false (AWS: HTTPS only).
-  const { channelPrefix, addressPolicy, allowHttpHooks } = apiChannelsFromEnv({ TIEBREAK_HOOKS_ALLOW_HTTP: 'true', ...process.env });
+  // npm start allows loopback webhook receivers and bearer hooks over its plain HTTP unless told not to (local/local-env-defaults.ts).
+  const { channelPrefix, addressPolicy, allowHttpHooks } = apiChannelsFromEnv(withLocalDefaults(process.env));
   stack = await startLocalStack({
     port,
     tableName: config.tableName,
@@ -136,7 +136,7 @@ const startup = (async () => {
   incidents:      the queue ${incidents?.incidentsQueueUrl} → trackers, escalation timers, deliveries
                   to each reseller's service queue (GET /v1/reseller/service-queue) and alerts topic
   webhooks:       the outbox ${webhooks?.outboxUrl} → signed deliveries with retries (POST /v1/webhooks);
-                  loopback receivers ${addressPolicy.allowLoopback ? 'allowed' : 'refused (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=true allows them)'};
+                  loopback receivers ${addressPolicy.allowLoopback ? 'allowed (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK=false refuses them, as AWS does)' : 'refused (TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK is set, not true)'};
                   inbound hooks on POST /v1/hooks/{integrationId} (POST /v1/integrations)
   silence:        the detector runs every minute: site.down after ${settings.silenceMs} ms with no node heard
   reseller API:   ${Object.keys(routes).filter((r) => r.includes(' /v1/') && !r.includes('/v1/node/')).length} routes under /v1/, described by ${local.url}/openapi.json

@@ -25,6 +25,14 @@ const RANGE_NAMES: Readonly<Record<string, string>> = {
   reserved: 'a reserved address',
 };
 
+/** Said with a refusal that a loopback receiver would have passed where loopback is allowed: where that is, and how. */
+const loopbackHint = 'loopback receivers are allowed only by the local runtime (npm start; TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK)';
+
+/** A refusal's sentence, with the loopback hint when the address is loopback. */
+function withLoopbackHint(reason: string, ip: string): string {
+  return ipaddr.isValid(ip) && ipaddr.process(ip).range() === 'loopback' ? `${reason}: ${loopbackHint}` : reason;
+}
+
 /** Why an address may not be a target, or null when it may. */
 function refusal(ip: string, policy: AddressPolicy): string | null {
   if (!ipaddr.isValid(ip)) return 'not an IP address';
@@ -48,7 +56,7 @@ export function urlHost(url: URL): string {
 export function literalAddressRefusal(host: string, policy: AddressPolicy): string | null {
   if (net.isIP(host) === 0) return null;
   const why = refusal(host, policy);
-  return why === null ? null : `${host} is ${why}; webhook targets must be public`;
+  return why === null ? null : withLoopbackHint(`${host} is ${why}; webhook targets must be public`, host);
 }
 
 /** Checks a URL at registration: scheme, no userinfo, then every address the host resolves to. */
@@ -68,7 +76,11 @@ export async function checkWebhookUrl(
   }
   const plainHttp = parsed.protocol === 'http:';
   if (parsed.protocol !== 'https:' && !(plainHttp && policy.allowLoopback)) {
-    return { ok: false, reason: `the webhook URL must use https (it uses ${parsed.protocol.slice(0, -1)})` };
+    const scheme = parsed.protocol.slice(0, -1);
+    return {
+      ok: false,
+      reason: `the webhook URL must use https (it uses ${scheme})${plainHttp ? `; plain http is only for a loopback receiver, and ${loopbackHint}` : ''}`,
+    };
   }
   const host = urlHost(parsed);
   const literal = literalAddressRefusal(host, policy);
@@ -90,7 +102,10 @@ export async function checkWebhookUrl(
   for (const { address } of addresses) {
     const why = refusal(address, policy);
     if (why !== null) {
-      return { ok: false, reason: `the host ${host} resolves to ${address}, ${why}; webhook targets must be public` };
+      return {
+        ok: false,
+        reason: withLoopbackHint(`the host ${host} resolves to ${address}, ${why}; webhook targets must be public`, address),
+      };
     }
   }
   // Plain http is only for a local receiver: every address must be loopback.

@@ -342,6 +342,22 @@ describe('checkWebhookUrl at registration', () => {
     expect(await checkWebhookUrl(receiver.url, PUBLIC_ONLY)).toMatchObject({ ok: false });
   });
 
+  test('a loopback receiver refused where loopback is not allowed is told where it is allowed (the local runtime) and by which setting', async () => {
+    const refusals = [
+      await checkWebhookUrl(receiver.url, PUBLIC_ONLY),
+      await checkWebhookUrl(receiver.url.replace('http:', 'https:'), PUBLIC_ONLY),
+      await checkWebhookUrl('https://localhost:9000/hooks', PUBLIC_ONLY, resolvesTo('127.0.0.1')),
+      await checkWebhookUrl('http://hooks.example.com/tiebreak', PUBLIC_ONLY, resolvesTo('93.184.216.34')),
+    ];
+    for (const answer of refusals) {
+      expect(answer).toMatchObject({ ok: false, reason: expect.stringContaining('only by the local runtime') as unknown });
+      expect(answer).toMatchObject({ reason: expect.stringContaining('TIEBREAK_WEBHOOKS_ALLOW_LOOPBACK') as unknown });
+    }
+    // A private address is no loopback receiver: no such hint.
+    const privateHost = await checkWebhookUrl('https://10.0.0.5/hooks', PUBLIC_ONLY);
+    expect(privateHost).toEqual({ ok: false, reason: 'the host 10.0.0.5 is a private address; webhook targets must be public' });
+  });
+
   test('a URL with a user name or password is refused', async () => {
     const answer = await checkWebhookUrl('https://user:pass@hooks.example.com/', PUBLIC_ONLY, resolvesTo('93.184.216.34'));
     expect(answer).toEqual({ ok: false, reason: 'the webhook URL must not carry a user name or password' });
