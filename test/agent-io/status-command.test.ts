@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { type AgentStatus, judgeStatus, staleAfterMs, statusEveryMs } from '../../agent/io/runtime.ts';
 import { statusFile } from '../../agent/io/state-file.ts';
+import { writeIdleAgentConfig } from '../support/agent-config.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'tiebreak-status-command-'));
@@ -25,19 +26,7 @@ function configWith(status: unknown): string {
   const stateDir = join(dir, `state-${String(++configs)}`);
   mkdirSync(stateDir);
   if (status !== undefined) writeFileSync(statusFile(stateDir), JSON.stringify(status, null, 2));
-  const file = join(dir, `agent-${String(configs)}.json`);
-  const hook = { command: ['true'] };
-  writeFileSync(
-    file,
-    JSON.stringify({
-      nodeId: 'node-a',
-      witness: { url: 'http://127.0.0.1:1', token: 'tb1.0123456789' },
-      peer: { listen: '127.0.0.1:7400', url: 'http://127.0.0.1:7401', key: Buffer.alloc(32, 1).toString('base64') },
-      stateDir,
-      hooks: { promote: hook, demote: hook },
-    }),
-  );
-  return file;
+  return writeIdleAgentConfig(join(dir, `agent-${String(configs)}.json`), { stateDir });
 }
 
 function status(ageMs: number, over: Partial<AgentStatus> = {}): AgentStatus {

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, test } from 'vitest';
 import { statusFile } from '../../agent/io/state-file.ts';
 import { runWatchdog, watchdogVerdict } from '../../agent/io/watchdog.ts';
+import { writeIdleAgentConfig } from '../support/agent-config.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tiebreak-watchdog-'));
 afterAll(() => {
@@ -172,17 +173,7 @@ test('`tiebreak-agent watchdog` feeds, and disarms on SIGTERM', async () => {
   const stateDir = join(root, 'cli-state');
   mkdirSync(stateDir, { recursive: true });
   const device = join(root, 'cli.watchdog');
-  const config = join(root, 'cli.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      nodeId: 'node-a',
-      witness: { url: 'http://127.0.0.1:9', token: 'tb1.0123456789' },
-      peer: { listen: '127.0.0.1:7400', url: 'http://127.0.0.1:7401', key: Buffer.alloc(32, 1).toString('base64') },
-      stateDir,
-      hooks: { promote: { command: ['true'] }, demote: { command: ['true'] } },
-    }),
-  );
+  const config = writeIdleAgentConfig(join(root, 'cli.json'), { stateDir, witnessUrl: 'http://127.0.0.1:9' });
   const fresh = () => {
     writeFileSync(statusFile(stateDir), JSON.stringify({ ...status('secondary', 0), writtenAt: new Date().toISOString() }));
   };

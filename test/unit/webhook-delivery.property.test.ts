@@ -85,14 +85,16 @@ const event = (type: EventType, endpointId?: string): StoredEvent => ({
   data: { resellerId: 'r', siteId: 's', severity: 'warning', ...(endpointId ? { endpointId } : {}) },
 });
 
+/** An endpoint of a, b or c, hearing any subset of the event types. */
+const endpoint = fc.record({
+  endpointId: fc.constantFrom('a', 'b', 'c'),
+  enabled: fc.boolean(),
+  eventTypes: fc.subarray([...EventType.options]),
+  failingSince: fc.constant(null),
+});
+
 describe('which endpoints hear an event', () => {
   it('exactly those whose filter names its type, disabled ones included (kept for a replay), never the endpoint a webhook failure is about', () => {
-    const endpoint = fc.record({
-      endpointId: fc.constantFrom('a', 'b', 'c'),
-      enabled: fc.boolean(),
-      eventTypes: fc.subarray([...EventType.options]),
-      failingSince: fc.constant(null),
-    });
     fc.assert(
       fc.property(
         fc.uniqueArray(endpoint, { selector: (e) => e.endpointId }),
@@ -126,12 +128,6 @@ describe('one incident step, one message per endpoint', () => {
   );
 
   it('an incident event from the topic skips the endpoints its step reaches as escalation targets, and only those', () => {
-    const endpoint = fc.record({
-      endpointId: fc.constantFrom('a', 'b', 'c'),
-      enabled: fc.boolean(),
-      eventTypes: fc.subarray([...EventType.options]),
-      failingSince: fc.constant(null),
-    });
     fc.assert(
       fc.property(
         fc.uniqueArray(endpoint, { selector: (e) => e.endpointId }),
