@@ -14,7 +14,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { recipeBench, type RecipeBench } from './recipe-bench.ts';
 
 const sh = (command: string) => spawnSync('sh', ['-c', command], { encoding: 'utf8' });
-const skipReason = process.getuid?.() !== 0 ? 'needs root' : sh('ip netns list').status !== 0 ? '`ip netns` is unavailable' : undefined;
+/** Why this machine cannot run the test (not root, or no network namespaces), if it cannot. */
+function whyNot(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  const probe = `tbr-${String(process.pid)}-probe`;
+  const made = sh(`ip netns add ${probe} && ip netns del ${probe}`);
+  return made.status === 0 ? undefined : `cannot make a network namespace with ip netns: ${made.stderr.trim()}`;
+}
+const skipReason = whyNot();
 const arpingInstalled = sh('command -v arping').status === 0;
 
 const id = String(process.pid);
