@@ -21,6 +21,7 @@ export default defineConfig({
             'test/infra/**/*.test.ts',
             'test/agent-io/**/*.test.ts',
             'test/console/**/*.test.ts',
+            'test/recipes/**/*.test.ts',
           ],
           globalSetup: ['test/support/global-setup.ts'],
         },
