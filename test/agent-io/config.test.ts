@@ -196,7 +196,7 @@ describe('a bad config is refused, naming the field', () => {
   test("a <…> placeholder left from the example is refused in one line naming the field, even where it would pass (a hook's path)", async () => {
     const config = changed((c) => {
       c.peer.url = '<the other server: http://address:port>';
-      c.hooks.demote.command = ['<your demote hook>'];
+      c.hooks.demote = { command: ['<your demote hook>'] };
     });
     const file = json(config);
     await expect(loadAgentConfig(file)).rejects.toThrow(
