@@ -7,7 +7,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,17 +56,50 @@ const files: { from: string; to: string; mode: number }[] = [
   { from: join(debian, 'lintian-overrides'), to: 'usr/share/lintian/overrides/tiebreak-agent', mode: 0o644 },
 ];
 export const conffiles = ['/etc/tiebreak/agent.yaml'];
+
+/** The hook recipes (deploy/recipes/), installed whole: hooks link to them from /etc/tiebreak/hooks. */
+const recipesFrom = join(root, 'deploy/recipes');
+export const recipesTo = 'usr/lib/tiebreak-agent/recipes';
+const hookNames = new Set(['promote', 'demote', 'health']);
+
+async function recipes(): Promise<{ from: string; to: string; mode: number }[]> {
+  if (!existsSync(recipesFrom)) return [];
+  const entries = await readdir(recipesFrom, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && !e.name.startsWith('.'))
+    .map((e) => {
+      const path = relative(recipesFrom, join(e.parentPath, e.name));
+      return { from: join(recipesFrom, path), to: join(recipesTo, path), mode: hookNames.has(e.name) ? 0o755 : 0o644 };
+    });
+}
 const maintainerScripts = ['postinst', 'prerm', 'postrm'];
+
+/** ELF's e_machine of each architecture (x86-64 62, AArch64 183). */
+const elfMachines: Record<DebArch, number> = { amd64: 62, arm64: 183 };
+
+/** Refuses an ELF executable built for another architecture than the package's. */
+async function checkArch(binary: string, arch: DebArch): Promise<void> {
+  const file = await open(binary);
+  const head = Buffer.alloc(20);
+  const { bytesRead } = await file.read(head, 0, 20, 0).finally(() => file.close());
+  if (bytesRead < 20 || head.toString('latin1', 0, 4) !== '\x7fELF') return;
+  const machine = head.readUInt16LE(18);
+  if (machine !== elfMachines[arch]) {
+    const name = Object.entries(elfMachines).find(([, m]) => m === machine)?.[0] ?? `ELF machine ${String(machine)}`;
+    throw new Error(`buildAgentDeb: ${binary} is built for ${name}, not ${arch}`);
+  }
+}
 
 /** Builds the package; resolves with the .deb's path. */
 export async function buildAgentDeb(options: AgentDebOptions): Promise<string> {
   const { arch, binary, version, outDir } = options;
   if (!/^[0-9][A-Za-z0-9.+~]*$/.test(version)) throw new Error(`buildAgentDeb: ${version} is not a Debian version of a native package`);
+  await checkArch(binary, arch);
   const stage = await mkdtemp(join(tmpdir(), 'tiebreak-deb-'));
   try {
     await mkdir(join(stage, 'DEBIAN'), { recursive: true });
     await place(stage, { from: binary, to: 'usr/bin/tiebreak-agent', mode: 0o755 });
-    for (const file of files) await place(stage, file);
+    for (const file of [...files, ...(await recipes())]) await place(stage, file);
     // Where the administrator writes the hooks (or puts a recipe's): owned by the package, so purge
     // removes it once it is empty.
     await mkdir(join(stage, 'etc/tiebreak/hooks'), { recursive: true });

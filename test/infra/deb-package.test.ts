@@ -1,5 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -79,6 +90,17 @@ describe('the package', () => {
     expect([...files.values()].filter((v) => !v.endsWith(' root/root'))).toEqual([]);
   });
 
+  test.runIf(existsSync(join(import.meta.dirname, '../../deploy/recipes')))(
+    'carries the hook recipes of deploy/recipes/, their hooks executable, for /etc/tiebreak/hooks to link to',
+    async () => {
+      const files = await contents(debs.amd64);
+      for (const hook of ['promote', 'demote', 'health']) {
+        expect(files.get(`/usr/lib/tiebreak-agent/recipes/systemd-units/${hook}`)).toBe('-rwxr-xr-x root/root');
+      }
+      expect(files.get('/usr/lib/tiebreak-agent/recipes/README.md')).toBe('-rw-r--r-- root/root');
+    },
+  );
+
   test('marks the configuration as a conffile, and carries the three maintainer scripts', async () => {
     const { stdout } = await run('dpkg-deb', ['--info', debs.amd64]);
     for (const script of ['postinst', 'prerm', 'postrm']) expect(stdout).toMatch(new RegExp(`\\d+ lines\\s+\\*\\s+${script}\\s+#!/bin/sh`));
@@ -94,6 +116,16 @@ describe('the package', () => {
     expect(agentUnit).toContain('\nExecStart=/usr/bin/tiebreak-agent run --config /etc/tiebreak/agent.yaml\n');
     const watchdogUnit = readFileSync(join(extracted, 'lib/systemd/system/tiebreak-watchdog.service'), 'utf8');
     expect(watchdogUnit).toMatch(/\nExecStart=\/usr\/bin\/tiebreak-agent watchdog --config \/etc\/tiebreak\/agent\.yaml /);
+  });
+
+  test("refuses an executable built for the other architecture (this machine's own, in the arm64 package)", async () => {
+    const elf = join(work, 'this-machine-elf');
+    copyFileSync(process.execPath, elf);
+    const machine = readFileSync(elf).readUInt16LE(18);
+    const [mine, other] = machine === 62 ? (['amd64', 'arm64'] as const) : (['arm64', 'amd64'] as const);
+    await expect(buildAgentDeb({ arch: other, binary: elf, version, outDir: join(work, 'wrong') })).rejects.toThrow(
+      `buildAgentDeb: ${elf} is built for ${mine}, not ${other}`,
+    );
   });
 
   test.runIf(has('shellcheck'))('its maintainer scripts pass shellcheck as POSIX sh', async () => {
