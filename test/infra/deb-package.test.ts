@@ -248,3 +248,34 @@ describe.runIf(root && has('dpkg'))('installed with dpkg into a scratch root', (
     expect(stdout).not.toContain('Status: install ok installed');
   });
 });
+
+describe('postinst on a running system (no DPKG_ROOT)', () => {
+  // The system's own tools are stand-ins that log their arguments, so that the test changes nothing
+  // on this machine: what is checked is what postinst asks of them.
+  test('creates the user and group by name, registers the ownership with dpkg-statoverride, and enables the unit', async () => {
+    const fakes = mkdtempSync(join(work, 'fakes-'));
+    const log = join(fakes, 'calls.log');
+    const fake = (name: string, body = '') => {
+      writeFileSync(join(fakes, name), `#!/bin/sh\necho "${name} $*" >> '${log}'\n${body}\n`, { mode: 0o755 });
+    };
+    fake('getent', 'exit 2'); // no such user or group yet
+    fake('id', 'echo 999');
+    fake('dpkg-statoverride', '[ "$1" = --list ] && exit 1; exit 0'); // none registered yet
+    for (const name of ['groupadd', 'useradd', 'install', 'chown', 'deb-systemd-helper', 'deb-systemd-invoke', 'systemctl']) fake(name);
+    const postinst = join(import.meta.dirname, '../../packaging/debian/postinst');
+    const env = { PATH: `${fakes}:/usr/bin:/bin`, DPKG_ROOT: '' };
+    const { stdout } = await run('sh', [postinst, 'configure', ''], { env });
+    expect(stdout).toContain('fill in /etc/tiebreak/agent.yaml');
+    const calls = readFileSync(log, 'utf8').split('\n');
+    expect(calls).toContain('groupadd --system tiebreak');
+    expect(calls).toContain(
+      'useradd --system --gid tiebreak --home-dir /var/lib/tiebreak-agent --no-create-home --shell /usr/sbin/nologin --comment Tiebreak agent tiebreak',
+    );
+    expect(calls).toContain('dpkg-statoverride --update --add root tiebreak 0640 /etc/tiebreak/agent.yaml');
+    expect(calls).toContain('dpkg-statoverride --update --add root tiebreak 0750 /etc/tiebreak');
+    expect(calls).toContain('install -d -m 0750 /var/lib/tiebreak-agent');
+    expect(calls).toContain('deb-systemd-helper enable tiebreak-agent.service');
+    // Enabled, not started.
+    expect(calls.filter((c) => /^(systemctl|deb-systemd-invoke) .*start/.test(c))).toEqual([]);
+  });
+});
