@@ -81,7 +81,17 @@ export const AgentFileConfig = AgentConfig.extend({
 });
 export type AgentFileConfig = z.infer<typeof AgentFileConfig>;
 
-/** Reads a JSON or YAML config file; a bad field is named in the error. */
+/** The paths of string values still written as the example's `<…>` placeholders. */
+function placeholders(value: unknown, path: string[] = []): string[] {
+  if (typeof value === 'string') return /^<.*>$/s.test(value.trim()) ? [path.join('.')] : [];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => placeholders(inner, [...path, key]));
+}
+
+/**
+ * Reads a JSON or YAML config file; a bad field is named in the error, and so is every field
+ * still holding the example's `<…>` placeholder (the package installs the example as the config).
+ */
 export async function loadAgentConfig(file: string): Promise<AgentFileConfig> {
   const text = await readFile(file, 'utf8');
   let raw: unknown;
@@ -89,6 +99,10 @@ export async function loadAgentConfig(file: string): Promise<AgentFileConfig> {
     raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     throw new Error(`${file}: not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`, { cause: error });
+  }
+  const unfilled = placeholders(raw);
+  if (unfilled.length > 0) {
+    throw new Error(`${file}: not filled in yet: ${unfilled.join(', ')} (still the example's <…>; see the comment above each)`);
   }
   const parsed = AgentFileConfig.safeParse(raw);
   if (!parsed.success) {

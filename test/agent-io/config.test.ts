@@ -102,8 +102,11 @@ timings:
   test('the example in deploy/agent/ loads once its <…> placeholders are filled in, and is refused before', async () => {
     const example = join(import.meta.dirname, '..', '..', 'deploy', 'agent', 'agent.example.yaml');
     const text = readFileSync(example, 'utf8');
-    await expect(loadAgentConfig(example)).rejects.toThrow(/peer\.key: must be at least 32 bytes/);
+    await expect(loadAgentConfig(example)).rejects.toThrow(
+      `${example}: not filled in yet: witness.url, witness.enrollmentCode, peer.key (still the example's <…>; see the comment above each)`,
+    );
     const filled = text
+      .replace("<the witness's URL, https://…>", 'https://witness.example.com')
       .replace("<this node's enrollment code, tbe-…>", `tbe-${'a'.repeat(40)}`)
       .replace('<the output of openssl rand -base64 32>', key);
     const settings = filled.split('\n').filter((line) => !line.trimStart().startsWith('#'));
@@ -188,6 +191,17 @@ describe('a bad config is refused, naming the field', () => {
       c.peer.key = 'c2hvcnQ=';
     });
     await expect(loadAgentConfig(json(config))).rejects.toThrow(/witness\.url: .*; peer\.key: /);
+  });
+
+  test("a <…> placeholder left from the example is refused in one line naming the field, even where it would pass (a hook's path)", async () => {
+    const config = changed((c) => {
+      c.peer.url = '<the other server: http://address:port>';
+      c.hooks.demote = { command: ['<your demote hook>'] };
+    });
+    const file = json(config);
+    await expect(loadAgentConfig(file)).rejects.toThrow(
+      `${file}: not filled in yet: peer.url, hooks.demote.command.0 (still the example's <…>; see the comment above each)`,
+    );
   });
 
   test('a file that does not parse names the file and the format', async () => {
