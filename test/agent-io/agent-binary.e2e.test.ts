@@ -40,7 +40,7 @@ const otherArch: Arch = hostArch === 'x64' ? 'arm64' : 'x64';
 let binary: string;
 let other: string;
 let commit: string;
-let witness: LocalStack;
+let witness: LocalStack | undefined;
 const configs = {} as Record<Id, string>;
 const stateDirs = {} as Record<Id, string>;
 const running: ChildProcess[] = [];
@@ -61,7 +61,7 @@ function agent(args: string[]): Promise<Exit> {
 }
 
 /** The reseller API's way to a site: a reseller, a customer, the site; the nodes' enrollment codes. */
-async function enrollmentCodes(): Promise<Record<string, string>> {
+async function enrollmentCodes(witness: LocalStack): Promise<Record<string, string>> {
   const call = async (path: string, key: string, body: unknown) => {
     const response = await fetch(`${witness.url}${path}`, {
       method: 'POST',
@@ -89,7 +89,7 @@ beforeAll(async () => {
   other = await buildAgentBinary({ arch: otherArch, outDir, commit });
 
   const tableName = `binary-${randomBytes(6).toString('hex')}`;
-  witness = await startLocalStack({
+  const stack = await startLocalStack({
     dynamodb: { endpoint: inject('dynamoEndpoint') },
     snsSqs: { endpoint: inject('snsSqsEndpoint') },
     tableName,
@@ -98,7 +98,8 @@ beforeAll(async () => {
     rateLimit: { perSecond: 1e6, burst: 1e6 },
     serve: { api: true },
   });
-  const codes = await enrollmentCodes();
+  witness = stack;
+  const codes = await enrollmentCodes(stack);
   const key = Buffer.alloc(32, 7).toString('base64');
   const ports = { 'node-a': await freePort(), 'node-b': await freePort() };
   for (const id of ids) {
@@ -109,7 +110,7 @@ beforeAll(async () => {
       configs[id],
       JSON.stringify({
         nodeId: id,
-        witness: { url: witness.url, enrollmentCode: codes[id], requestTimeoutMs: 2_000 },
+        witness: { url: stack.url, enrollmentCode: codes[id], requestTimeoutMs: 2_000 },
         peer: { listen: `127.0.0.1:${String(ports[id])}`, url: `http://127.0.0.1:${String(ports[other])}`, key },
         stateDir: stateDirs[id],
         hooks: { promote: { command: ['/bin/true'] }, demote: { command: ['/bin/true'] } },
@@ -121,7 +122,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of running) child.kill('SIGKILL');
-  await witness.stop();
+  await witness?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -153,7 +154,7 @@ describe('the single executable, on a server without Node', () => {
       const first = await agent(['enroll', '--config', configs['node-a']]);
       expect(first, first.stderr).toMatchObject({ code: 0, stderr: '' });
       expect(first.stdout).toBe(
-        `node-a is enrolled at ${witness.url}: its token is kept in ${tokenFile(stateDirs['node-a'])}; the agent can start.\n`,
+        `node-a is enrolled at ${witness!.url}: its token is kept in ${tokenFile(stateDirs['node-a'])}; the agent can start.\n`,
       );
       const kept = statSync(tokenFile(stateDirs['node-a']));
       expect(kept.mode & 0o777).toBe(0o600);
@@ -202,6 +203,22 @@ describe('the single executable, on a server without Node', () => {
       const declared = await agent(['maintenance', '--config', configs['node-a'], '--minutes', '30', '--reason', 'replacing disks']);
       expect(declared, declared.stderr).toMatchObject({ code: 0, stderr: '' });
       expect(declared.stdout).toMatch(/^maintenance window \S+: \S+ to \S+\. Nobody is paged for this site until then\.\n$/);
+    },
+    runTimeoutMs,
+  );
+
+  test(
+    'enroll with a code the witness does not know: one line with its reason, exit 1, no token kept',
+    async () => {
+      const stateDir = join(dir, 'unknown-state');
+      const config = join(dir, 'unknown.json');
+      const raw = JSON.parse(readFileSync(configs['node-a'], 'utf8')) as { witness: Record<string, unknown> };
+      writeFileSync(config, JSON.stringify({ ...raw, stateDir, witness: { ...raw.witness, enrollmentCode: `tbe-${'0'.repeat(40)}` } }));
+      const refused = await agent(['enroll', '--config', config]);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/^tiebreak-agent: enrollment refused by the witness \(4\d\d\): .+\n$/);
+      expect(() => statSync(tokenFile(stateDir))).toThrow();
     },
     runTimeoutMs,
   );
