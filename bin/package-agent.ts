@@ -30,13 +30,16 @@ const { values, refuse, fail } = parseCommand({
 const isArch = (word: string | undefined): word is Arch => (arches as readonly (string | undefined)[]).includes(word);
 const chosen = values.arch === undefined ? arches : isArch(values.arch) ? [values.arch] : refuse(`--arch ${values.arch}: x64 or arm64`);
 
+// One line: a tool's details (esbuild's errors) are on stderr above it already.
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+
 const started = Date.now();
 for (const arch of chosen) {
   const binary = await buildAgentBinary({
     arch,
     outDir: values['out-dir'],
     log: (line) => process.stderr.write(`package-agent: ${line}\n`),
-  }).catch((error: unknown) => fail(`linux-${arch}: ${error instanceof Error ? error.message : String(error)}`));
+  }).catch((error: unknown) => fail(`linux-${arch}: ${firstLine(error)}`));
   console.log(`${binary}  ${megabytes((await stat(binary)).size)}`);
 }
 process.stderr.write(`package-agent: done in ${((Date.now() - started) / 1_000).toFixed(1)} s\n`);
