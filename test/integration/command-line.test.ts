@@ -87,7 +87,14 @@ describe.concurrent('every command answers --help, and refuses what it cannot ta
     { script: 'chaos.ts', args: [], name: 'chaos', help: 'npm run chaos -- --help', usage: 'usage: npm run chaos' },
     { script: 'demo.ts', args: [], name: 'demo', help: 'npm run demo -- --help', usage: 'usage: npm run demo' },
     { script: 'model-check.ts', args: [], name: 'model-check', help: 'npm run model-check -- --help', usage: 'usage: npm run model-check' },
-    ...['run', 'status', 'watchdog', 'maintenance'].map((sub) => ({
+    {
+      script: 'package-agent.ts',
+      args: [],
+      name: 'package-agent',
+      help: 'npm run package:agent -- --help',
+      usage: 'usage: npm run package:agent',
+    },
+    ...['run', 'enroll', 'status', 'watchdog', 'maintenance'].map((sub) => ({
       script: 'agent.ts',
       args: [sub],
       name: `tiebreak-agent ${sub}`,
@@ -111,13 +118,15 @@ describe.concurrent('every command answers --help, and refuses what it cannot ta
   test(
     'a missing value, a bad value and a config that is not there are one line and exit 2 too',
     async () => {
-      const [missing, bad, config] = await Promise.all([
+      const [missing, bad, arch, config] = await Promise.all([
         run('report.ts', ['--from']),
         run('model-check.ts', ['--jobs', 'two']),
+        run('package-agent.ts', ['--arch', 'sparc']),
         run('agent.ts', ['status', '--config', join(emptyDataDir, 'agent.yaml')]),
       ]);
       expectOneLine(missing, 2, /^report: --from needs a value \(see npm run report -- --help\)$/);
       expectOneLine(bad, 2, /^model-check: --jobs two: a whole number, at least 1 \(see npm run model-check -- --help\)$/);
+      expectOneLine(arch, 2, /^package-agent: --arch sparc: x64 or arm64 \(see npm run package:agent -- --help\)$/);
       expectOneLine(config, 2, /^tiebreak-agent: .*agent\.yaml/);
     },
     runTimeoutMs,
@@ -134,10 +143,11 @@ describe.concurrent('every command answers --help, and refuses what it cannot ta
         run('agent.ts', []),
         run('agent.ts', ['frobnicate']),
       ]);
-      expect(version).toEqual({ code: 0, stdout: 'tiebreak-agent 0.1.0\n', stderr: '' });
+      // From the source, no commit: a binary of npm run package:agent names its own (test/agent-io/agent-binary.e2e.test.ts).
+      expect(version).toEqual({ code: 0, stdout: 'tiebreak-agent 0.1.0 (source)\n', stderr: '' });
       expect(short).toEqual(version);
       expect(help).toMatchObject({ code: 0, stderr: '' });
-      for (const sub of ['run', 'status', 'watchdog', 'maintenance']) expect(help.stdout).toContain(`  ${sub} `);
+      for (const sub of ['run', 'enroll', 'status', 'watchdog', 'maintenance']) expect(help.stdout).toContain(`  ${sub} `);
       expect(helpWatchdog).toMatchObject({ code: 0, stderr: '' });
       expect(helpWatchdog.stdout).toMatch(/^usage: tiebreak-agent watchdog --config FILE --device/);
       // Called bare, the usage too, on stderr: it is not what a script asked for.
@@ -145,7 +155,7 @@ describe.concurrent('every command answers --help, and refuses what it cannot ta
       expectOneLine(
         unknown,
         2,
-        /^tiebreak-agent: no command frobnicate: run, status, watchdog, maintenance \(see tiebreak-agent --help\)$/,
+        /^tiebreak-agent: no command frobnicate: run, enroll, status, watchdog, maintenance \(see tiebreak-agent --help\)$/,
       );
     },
     runTimeoutMs,
@@ -157,7 +167,7 @@ describe.concurrent('every command answers --help, and refuses what it cannot ta
       const out = join(emptyDataDir, 'tiebreak-agent.mjs');
       await promisify(execFile)('npm', ['run', '-s', 'build:agent', '--', `--outfile=${out}`], { cwd: root, timeout: runTimeoutMs });
       const { stdout } = await promisify(execFile)(process.execPath, [out, '--version'], { timeout: runTimeoutMs });
-      expect(stdout).toBe('tiebreak-agent 0.1.0\n');
+      expect(stdout).toBe('tiebreak-agent 0.1.0 (source)\n');
     },
     runTimeoutMs * 2,
   );
