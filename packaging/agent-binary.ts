@@ -45,6 +45,9 @@ export async function buildCommit(): Promise<string> {
   return `${stdout.trim()}${dirty ? '-dirty' : ''}`;
 }
 
+/** GNU strip for each target (Debian: binutils-x86-64-linux-gnu, binutils-aarch64-linux-gnu). */
+const stripTool: Record<Arch, string> = { x64: 'x86_64-linux-gnu-strip', arm64: 'aarch64-linux-gnu-strip' };
+
 /** Builds `tiebreak-agent-linux-<arch>` into outDir: its path. */
 export async function buildAgentBinary(options: AgentBinaryOptions): Promise<string> {
   const { arch, log = () => undefined } = options;
@@ -86,10 +89,14 @@ export async function buildAgentBinary(options: AgentBinaryOptions): Promise<str
     await runTool(maker, ['--experimental-sea-config', config], { cwd: workDir });
 
     const name = `tiebreak-agent-linux-${arch}`;
-    log(`injecting it into node-linux-${arch}@${version} (postject)`);
     await mkdir(outDir, { recursive: true });
     const made = join(workDir, name);
     await copyFile(node, made);
+    // Node's release binaries keep their symbols (about 18 MB); stripped before the blob goes in, as
+    // Debian ships executables (lintian: unstripped-binary-or-object). The target's own binutils.
+    log(`stripping node-linux-${arch} (${stripTool[arch]})`);
+    await runTool(stripTool[arch], ['--remove-section=.comment', made]);
+    log(`injecting it into node-linux-${arch}@${version} (postject)`);
     const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
     await runTool(process.execPath, [postject, made, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', seaFuse]);
     await chmod(made, 0o755);

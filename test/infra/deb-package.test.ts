@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadAgentConfig } from '../../agent/config.ts';
 import { buildAgentDeb, type DebArch } from '../../packaging/deb.ts';
+import { buildAgentBinary } from '../../packaging/agent-binary.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
 // The agent's Debian package (packaging/deb.ts), built, read back with dpkg-deb, checked by lintian,
@@ -33,13 +34,14 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/**
- * The executable the package carries. A stand-in until the single executable is built here: a
- * script that answers --version as the agent does.
- */
-function binaryFor(arch: DebArch): string {
+/** This machine's architecture, whose package carries the real single executable (built here). */
+const hostArch: DebArch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+const commit = 'test000';
+
+/** The other architecture's package carries a stand-in (it could not run here): a script that answers --version. */
+function standIn(arch: DebArch): string {
   const path = join(work, `stand-in-${arch}`);
-  writeFileSync(path, `#!/bin/sh\n[ "$1" = --version ] && echo 'tiebreak-agent ${packageJson.version}' && exit 0\nexit 2\n`, {
+  writeFileSync(path, `#!/bin/sh\n[ "$1" = --version ] && echo 'tiebreak-agent ${packageJson.version} (${commit})' && exit 0\nexit 2\n`, {
     mode: 0o755,
   });
   return path;
@@ -48,10 +50,12 @@ function binaryFor(arch: DebArch): string {
 const version = packageJson.version;
 const debs = {} as Record<DebArch, string>;
 beforeAll(async () => {
+  const real = await buildAgentBinary({ arch: hostArch === 'amd64' ? 'x64' : 'arm64', outDir: join(work, 'bin'), commit });
   for (const arch of ['amd64', 'arm64'] as const) {
-    debs[arch] = await buildAgentDeb({ arch, binary: binaryFor(arch), version, outDir: join(work, 'dist') });
+    const binary = arch === hostArch ? real : standIn(arch);
+    debs[arch] = await buildAgentDeb({ arch, binary, version, outDir: join(work, 'dist'), compression: 'fast' });
   }
-});
+}, 300_000);
 
 /** `dpkg-deb --contents`, as path → "mode owner/group". */
 async function contents(deb: string): Promise<Map<string, string>> {
@@ -79,7 +83,7 @@ describe('the package', () => {
   });
 
   test('holds the executable, both units, the configuration, the docs, and every file owned by root', async () => {
-    const files = await contents(debs.amd64);
+    const files = await contents(debs[hostArch]);
     expect(files.get('/usr/bin/tiebreak-agent')).toBe('-rwxr-xr-x root/root');
     expect(files.get('/lib/systemd/system/tiebreak-agent.service')).toBe('-rw-r--r-- root/root');
     expect(files.get('/lib/systemd/system/tiebreak-watchdog.service')).toBe('-rw-r--r-- root/root');
@@ -93,7 +97,7 @@ describe('the package', () => {
   test.runIf(existsSync(join(import.meta.dirname, '../../deploy/recipes')))(
     'carries the hook recipes of deploy/recipes/, their hooks executable, for /etc/tiebreak/hooks to link to',
     async () => {
-      const files = await contents(debs.amd64);
+      const files = await contents(debs[hostArch]);
       for (const hook of ['promote', 'demote', 'health']) {
         expect(files.get(`/usr/lib/tiebreak-agent/recipes/systemd-units/${hook}`)).toBe('-rwxr-xr-x root/root');
       }
@@ -102,16 +106,16 @@ describe('the package', () => {
   );
 
   test('marks the configuration as a conffile, and carries the three maintainer scripts', async () => {
-    const { stdout } = await run('dpkg-deb', ['--info', debs.amd64]);
+    const { stdout } = await run('dpkg-deb', ['--info', debs[hostArch]]);
     for (const script of ['postinst', 'prerm', 'postrm']) expect(stdout).toMatch(new RegExp(`\\d+ lines\\s+\\*\\s+${script}\\s+#!/bin/sh`));
     const control = join(work, 'control');
-    await run('dpkg-deb', ['--control', debs.amd64, control]);
+    await run('dpkg-deb', ['--control', debs[hostArch], control]);
     expect(readFileSync(join(control, 'conffiles'), 'utf8')).toBe('/etc/tiebreak/agent.yaml\n');
   });
 
   test('the units start the packaged executable', async () => {
     const extracted = join(work, 'extracted');
-    await run('dpkg-deb', ['--extract', debs.amd64, extracted]);
+    await run('dpkg-deb', ['--extract', debs[hostArch], extracted]);
     const agentUnit = readFileSync(join(extracted, 'lib/systemd/system/tiebreak-agent.service'), 'utf8');
     expect(agentUnit).toContain('\nExecStart=/usr/bin/tiebreak-agent run --config /etc/tiebreak/agent.yaml\n');
     const watchdogUnit = readFileSync(join(extracted, 'lib/systemd/system/tiebreak-watchdog.service'), 'utf8');
@@ -136,9 +140,9 @@ describe('the package', () => {
 
   test.runIf(has('lintian'))('lintian finds no error and no warning', async () => {
     // lintian exits non-zero on an error with --fail-on error; warnings are printed as "W: ".
-    const { stdout } = await run('lintian', ['--fail-on', 'error', '--suppress-tags', 'unused-override', debs.amd64]);
+    const { stdout } = await run('lintian', ['--fail-on', 'error', '--suppress-tags', 'unused-override', debs[hostArch]]);
     expect(stdout.split('\n').filter((line) => /^[EW]: /.test(line))).toEqual([]);
-  });
+  }, 180_000); // lintian reads the whole 110 MB executable: 13 s here at load 6
 
   test.runIf(has('readelf'))("its Depends cover what Node's own binary, the executable's base, needs of glibc and libstdc++", async () => {
     const node = join(import.meta.dirname, '../../node_modules/node/bin/node');
@@ -187,9 +191,9 @@ describe.runIf(root && has('dpkg'))('installed with dpkg into a scratch root', (
   const wants = join(dir, 'etc/systemd/system/multi-user.target.wants/tiebreak-agent.service');
 
   test('creates the tiebreak system user and group, once, however often it is installed', async () => {
-    const first = await dpkg(dir, '--install', debs.amd64);
+    const first = await dpkg(dir, '--install', debs[hostArch]);
     expect(first.stdout).toContain('fill in /etc/tiebreak/agent.yaml');
-    await dpkg(dir, '--install', debs.amd64);
+    await dpkg(dir, '--install', debs[hostArch]);
     const [user] = account(dir, 'passwd', 'tiebreak');
     const [group] = account(dir, 'group', 'tiebreak');
     expect(account(dir, 'passwd', 'tiebreak')).toHaveLength(1);
@@ -223,7 +227,7 @@ describe.runIf(root && has('dpkg'))('installed with dpkg into a scratch root', (
 
   test('the installed executable runs', async () => {
     const { stdout } = await run(join(dir, 'usr/bin/tiebreak-agent'), ['--version']);
-    expect(stdout).toBe(`tiebreak-agent ${version}\n`);
+    expect(stdout).toBe(`tiebreak-agent ${version} (${commit})\n`);
   });
 
   test('remove keeps the configuration and the state, and masks the unit (as debhelper does: a reinstall enables it again)', async () => {
