@@ -138,11 +138,15 @@ describe('the package', () => {
     expect(checked.stdout).toBe('');
   });
 
-  test.runIf(has('lintian'))('lintian finds no error and no warning', async () => {
-    // lintian exits non-zero on an error with --fail-on error; warnings are printed as "W: ".
-    const { stdout } = await run('lintian', ['--fail-on', 'error', '--suppress-tags', 'unused-override', debs[hostArch]]);
-    expect(stdout.split('\n').filter((line) => /^[EW]: /.test(line))).toEqual([]);
-  }, 180_000); // lintian reads the whole 110 MB executable: 13 s here at load 6
+  test.runIf(has('lintian'))(
+    'lintian finds no error and no warning',
+    async () => {
+      // lintian exits non-zero on an error with --fail-on error; warnings are printed as "W: ".
+      const { stdout } = await run('lintian', ['--fail-on', 'error', '--suppress-tags', 'unused-override', debs[hostArch]]);
+      expect(stdout.split('\n').filter((line) => /^[EW]: /.test(line))).toEqual([]);
+    },
+    180_000,
+  ); // lintian reads the whole 110 MB executable: 13 s here at load 6
 
   test.runIf(has('readelf'))("its Depends cover what Node's own binary, the executable's base, needs of glibc and libstdc++", async () => {
     const node = join(import.meta.dirname, '../../node_modules/node/bin/node');
