@@ -11,7 +11,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommand } from './cli/command.ts';
 import { linkedDocs, type ShellBlock, shellBlocks } from './readme-check/blocks.ts';
 import { scratchCopy } from './readme-check/scratch.ts';
 import { runSession } from './readme-check/session.ts';
@@ -30,33 +30,12 @@ Takes a few minutes (the blocks wait out leases and settle times as the product 
   --list     list the blocks, run or skipped, and run nothing
   --verbose  print the blocks' output as it comes
   --keep     keep the scratch copy (its path is printed)
-  --help     this text`;
+  -h, --help this text`;
 
 const port = 8787;
 const startTimeoutMs = 300_000;
 const sessionTimeoutMs = 20 * 60_000;
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-
-function parse(): { list: boolean; verbose: boolean; keep: boolean } {
-  try {
-    const { values } = parseArgs({
-      options: {
-        list: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-    if (values.help) {
-      console.log(usage);
-      process.exit(0);
-    }
-    return values;
-  } catch (error) {
-    console.error(`readme-check: ${error instanceof Error ? error.message : String(error)} (--help for usage)`);
-    process.exit(2);
-  }
-}
 
 const where = (block: ShellBlock): string => `${block.doc}:${String(block.line)} (${block.heading})`;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -70,7 +49,16 @@ async function allBlocks(): Promise<ShellBlock[]> {
   return blocks;
 }
 
-const options = parse();
+const { values: options } = parseCommand({
+  name: 'readme-check',
+  usage,
+  help: 'npm run readme-check -- --help',
+  options: {
+    list: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
 const blocks = await allBlocks();
 const toRun = blocks.filter((block) => block.skip === null);
 for (const block of blocks.filter((b) => b.skip !== null)) console.log(`skip  ${where(block)}: ${block.skip ?? ''}`);

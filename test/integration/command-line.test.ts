@@ -88,6 +88,13 @@ describe.concurrent('every command answers --help, and refuses what it cannot ta
     { script: 'demo.ts', args: [], name: 'demo', help: 'npm run demo -- --help', usage: 'usage: npm run demo' },
     { script: 'model-check.ts', args: [], name: 'model-check', help: 'npm run model-check -- --help', usage: 'usage: npm run model-check' },
     {
+      script: 'readme-check.ts',
+      args: [],
+      name: 'readme-check',
+      help: 'npm run readme-check -- --help',
+      usage: 'usage: npm run readme-check',
+    },
+    {
       script: 'package-agent.ts',
       args: [],
       name: 'package-agent',
