@@ -157,10 +157,12 @@ export function createLocalServer(routes: Routes, options: LocalServerOptions = 
       if (!response.headersSent) sendJson(response, 500, 'internal', 'internal error');
     });
   });
-  server.on('clientError', (_error, socket) => {
+  server.on('clientError', (error: Error & { rawPacket?: Buffer }, socket) => {
     if (socket.writable) {
+      // An answer to HEAD has no body: a client reads one as the next response's garbage.
+      const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
       socket.end(
-        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${unparsable.length}\r\nconnection: close\r\n\r\n${unparsable}`,
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${unparsable.length}\r\nconnection: close\r\n\r\n${head ? '' : unparsable}`,
       );
     }
   });

@@ -1280,6 +1280,11 @@ test(`hostile input: ${randomBatches} random batches of ${batchSize} over every 
   expect(findings.report(), `seed ${seed} (HOSTILE_SEED=${seed} repeats this run)`).toEqual([]);
 });
 
+test('a HEAD request Node cannot parse (bytes not allowed in its path) is 400 with no body, which the client would read as garbage', async () => {
+  const answer = await rawRequest(api.url, agent, { method: 'HEAD', path: '/v1/sites/tenant-a-site/incidents/café', headers: {} });
+  expect(answer instanceof Error ? answer.message : answer.status).toBe(400);
+});
+
 test('/openapi.json: garbage methods and paths are 404 with the error shape, never a 5xx', async () => {
   const findings = new Findings();
   const openapi = (method: string, path: string): Hostile => ({
