@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -6,6 +6,16 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { statusFile } from '../../agent/io/state-file.ts';
 import { runWatchdog, watchdogVerdict } from '../../agent/io/watchdog.ts';
 import { writeIdleAgentConfig } from '../support/agent-config.ts';
+
+/**
+ * The status file replaced whole, as the agent writes it (state-file.ts): a file rewritten in place
+ * can be read half written, and the watchdog rightly starves on that (seen once in CI at load 4).
+ */
+function writeStatus(stateDir: string, value: unknown): void {
+  const file = statusFile(stateDir);
+  writeFileSync(`${file}.tmp`, JSON.stringify(value));
+  renameSync(`${file}.tmp`, file);
+}
 
 const root = mkdtempSync(join(tmpdir(), 'tiebreak-watchdog-'));
 afterAll(() => {
@@ -87,9 +97,6 @@ describe('runWatchdog, against a regular file standing in for /dev/watchdog', ()
     await running;
     return { fedFirst, fedThen, closed: read(), lines, stateDir };
   }
-  const writeStatus = (stateDir: string, value: unknown) => {
-    writeFileSync(statusFile(stateDir), JSON.stringify(value));
-  };
 
   test('feeds while the node is secondary, and disarms with a magic close on stop', async () => {
     const fresh = () => ({ ...status('secondary', 0), writtenAt: new Date().toISOString() });
@@ -175,7 +182,7 @@ test('`tiebreak-agent watchdog` feeds, and disarms on SIGTERM', async () => {
   const device = join(root, 'cli.watchdog');
   const config = writeIdleAgentConfig(join(root, 'cli.json'), { stateDir, witnessUrl: 'http://127.0.0.1:9' });
   const fresh = () => {
-    writeFileSync(statusFile(stateDir), JSON.stringify({ ...status('secondary', 0), writtenAt: new Date().toISOString() }));
+    writeStatus(stateDir, { ...status('secondary', 0), writtenAt: new Date().toISOString() });
   };
   fresh();
   const keepFresh = setInterval(fresh, 200);
