@@ -136,25 +136,11 @@ export class CapacityMeter {
       });
       return;
     }
-    if (command === 'QueryCommand') {
-      const bytes = (output.Items ?? []).reduce((sum, item) => sum + sizeOf(item), 0);
-      const units = Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (input.ConsistentRead ? 1 : 0.5);
-      this.requests.push({
-        command,
-        applied: true,
-        oldBytes: bytes,
-        newBytes: bytes,
-        unitsBySize: units,
-        unitsReported: reported,
-        indexUnitsReported: 0,
-        latencyMs,
-        sk,
-      });
-      return;
-    }
-    if (readCommands.has(command)) {
-      const bytes = output.Item ? sizeOf(output.Item) : 0;
-      if (output.Item) this.#sizes.set(key, bytes);
+    if (command === 'QueryCommand' || readCommands.has(command)) {
+      // A query is charged for the items it returns together, a read for its one item.
+      const items = command === 'QueryCommand' ? (output.Items ?? []) : output.Item ? [output.Item] : [];
+      const bytes = items.reduce((sum, item) => sum + sizeOf(item), 0);
+      if (command !== 'QueryCommand' && output.Item) this.#sizes.set(key, bytes);
       const units = Math.max(1, Math.ceil(bytes / dynamoReadUnitBytes)) * (input.ConsistentRead ? 1 : 0.5);
       this.requests.push({
         command,
